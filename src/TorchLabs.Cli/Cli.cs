@@ -1,0 +1,66 @@
+using System.CommandLine;
+using TorchLabs.Cli.Commands;
+using TorchLabs.Runtime;
+
+namespace TorchLabs.Cli;
+
+/// <summary>
+/// The `torchlabs` command: one sub-command per lab, plus `all` and `info`.
+/// Exit codes: 0 success, 2 bad input (one line on stderr, no stack trace), 1 anything else.
+/// </summary>
+public static class Cli
+{
+    public const int Ok = 0, Failed = 1, BadInput = 2;
+
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("TorchLabs: deep-learning labs on TorchSharp (libtorch), with hand-derived mathematics checked against autograd.");
+        // One line per command; each lab's command lives in its own file under Commands/.
+        root.Subcommands.Add(AllCommand.Create());
+        root.Subcommands.Add(InfoCommand.Create());
+        return root;
+    }
+
+    public static int Run(string[] args)
+    {
+        var root = BuildRoot();
+        ParseResult parse = root.Parse(args);
+        if (args.Length == 0)
+        {
+            root.Parse("--help").Invoke();
+            return BadInput;
+        }
+        if (parse.Errors.Count > 0)
+        {
+            // "Unrecognized command or argument 'x'" says more than the "Required command was not provided" that comes with it.
+            var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            Console.Error.WriteLine($"torchlabs: {error.Message} (see `torchlabs --help`)");
+            return BadInput;
+        }
+        return parse.Invoke();
+    }
+
+    /// <summary>Runs a command body, turning exceptions into one-line messages and exit codes.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"torchlabs: {e.Message}");
+            return BadInput;
+        }
+        catch (LabFailedException e)
+        {
+            Console.Error.WriteLine($"torchlabs: {e.Message}");
+            return Failed;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("TORCHLABS_DEBUG") != "1")
+        {
+            Console.Error.WriteLine($"torchlabs: internal error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} (set TORCHLABS_DEBUG=1 for the stack trace)");
+            return Failed;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using Spectre.Console;
+using TorchLabs.Labs;
+using TorchLabs.Reporting;
+
+namespace TorchLabs.Cli.Commands;
+
+/// <summary>`torchlabs all`: every registered lab that can run here, into one report (index.html and README.md).</summary>
+public static class AllCommand
+{
+    public static Command Create()
+    {
+        var outDir = CommonOptions.Out("report");
+        var seed = CommonOptions.Seed();
+        var threads = CommonOptions.Threads();
+        var device = CommonOptions.Device();
+        var data = CommonOptions.Data();
+        var only = new Option<string[]>("--only")
+        {
+            Description = "Run only these labs (by id: " + string.Join(", ", LabRegistry.All.Select(l => l.Id)) + ")",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var cmd = new Command("all", "Run every lab that can run here and write the report: OUT/index.html and OUT/README.md with figures")
+            { outDir, seed, threads, device, data, only };
+        cmd.SetAction(p => Cli.Guard(() =>
+        {
+            var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!);
+            var labs = LabRegistry.All;
+            string[]? chosen = p.GetValue(only);
+            if (chosen is { Length: > 0 })
+            {
+                var unknown = chosen.Where(c => labs.All(l => l.Id != c)).ToList();
+                if (unknown.Count > 0)
+                    throw new Runtime.UsageException($"--only {string.Join(",", unknown)}: unknown lab; expected one of {string.Join(", ", labs.Select(l => l.Id))}");
+                labs = labs.Where(l => chosen.Contains(l.Id)).ToList();
+            }
+            string dir = Path.GetFullPath(p.GetValue(outDir)!);
+            IReadOnlyList<ReportRunner.LabOutcome> outcomes = [];
+            Consoles.Err.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var tasks = labs.ToDictionary(l => l.Id, l => ctx.AddTask(Markup.Escape(l.Id), autoStart: false, maxValue: 1));
+                    ProgressTask? current = null;
+                    var progress = new SyncProgress<string>(m => { if (current is not null) current.Description = Markup.Escape($"{current.Description.Split(':')[0]}: {m}"); });
+                    var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, progress);
+                    outcomes = ReportRunner.Run(context, labs,
+                        onStart: (lab, _) => { current = tasks[lab.Id]; current.StartTask(); },
+                        onDone: o =>
+                        {
+                            var t = tasks[o.Lab.Id];
+                            t.Description = Markup.Escape(o.Lab.Id + ": " + o.Section.Status.ToString().ToLowerInvariant());
+                            t.Value = 1;
+                            t.StopTask();
+                        });
+                });
+            foreach (var o in outcomes.Where(o => o.Section.Status == SectionStatus.Skipped))
+                Console.Error.WriteLine($"skipped {o.Lab.Id}: {((Reporting.Paragraph)o.Section.Blocks[0]).Text}");
+            foreach (var o in outcomes.Where(o => o.Error is not null))
+                Console.Error.WriteLine($"failed {o.Lab.Id}: {o.Error}");
+            Console.Error.WriteLine($"report written: {Path.Combine(dir, "index.html")} and {Path.Combine(dir, "README.md")}");
+            return outcomes.Any(o => o.Error is not null) ? Cli.Failed : Cli.Ok;
+        }));
+        return cmd;
+    }
+}

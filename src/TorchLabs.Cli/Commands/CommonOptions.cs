@@ -1,0 +1,57 @@
+using System.CommandLine;
+using TorchLabs.Runtime;
+
+namespace TorchLabs.Cli.Commands;
+
+/// <summary>The options every lab spells the same way (DESIGN.md, "The command line").</summary>
+public static class CommonOptions
+{
+    public const long DefaultSeed = 1;
+
+    public static Option<long> Seed() => new("--seed")
+    {
+        Description = "Seed of every random draw; the same seed gives the same numbers",
+        DefaultValueFactory = _ => DefaultSeed,
+    };
+
+    public static Option<string> Out(string defaultDir) => new("--out")
+    {
+        Description = $"Output folder for results, figures and reports (default: {defaultDir})",
+        DefaultValueFactory = _ => defaultDir,
+    };
+
+    public static Option<string> Format()
+    {
+        var o = new Option<string>("--format")
+        {
+            Description = "text (tables for people) or json (one object on stdout)",
+            DefaultValueFactory = _ => "text",
+        };
+        o.AcceptOnlyFromAmong("text", "json");
+        return o;
+    }
+
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "cpu, cuda or cuda:N (CUDA needs a build made with -p:TorchBackend=cuda)",
+        DefaultValueFactory = _ => "cpu",
+    };
+
+    public static Option<int?> Threads() => new("--threads")
+    {
+        Description = "libtorch intra-op threads (default: all cores)",
+    };
+
+    public static Option<string> Data() => new("--data")
+    {
+        Description = "Folder where datasets are found or downloaded (default: $TORCHLABS_DATA or ./data)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TORCHLABS_DATA") is { Length: > 0 } d ? d : "data",
+    };
+
+    /// <summary>Applies --threads and resolves --device; both raise <see cref="UsageException"/> on bad values.</summary>
+    public static TorchSharp.torch.Device Setup(int? threads, string device)
+    {
+        TorchRuntime.SetThreads(threads);
+        return TorchRuntime.ResolveDevice(device);
+    }
+}

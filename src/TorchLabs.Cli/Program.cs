@@ -1,0 +1,3 @@
+using TorchLabs.Cli;
+
+return Cli.Run(args);

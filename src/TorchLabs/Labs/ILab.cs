@@ -1,0 +1,34 @@
+using TorchLabs.Reporting;
+using TorchSharp;
+
+namespace TorchLabs.Labs;
+
+/// <summary>What every lab is given by `torchlabs all` (and by its own command).</summary>
+/// <param name="OutDir">The report folder; figures go to OUT/figures.</param>
+/// <param name="Seed">The seed every random draw of the lab derives from.</param>
+/// <param name="DataDir">Where datasets are looked for.</param>
+/// <param name="Device">The libtorch device to compute on.</param>
+/// <param name="Progress">Receives short progress messages (rendered on stderr), or null.</param>
+public sealed record LabContext(string OutDir, long Seed, string DataDir, torch.Device Device, IProgress<string>? Progress = null)
+{
+    public void Report(string message) => Progress?.Report(message);
+}
+
+/// <summary>Whether a lab can run on this machine; when not, why, and the command that fixes it.</summary>
+public sealed record Availability(bool CanRun, string? Reason = null, string? Fix = null)
+{
+    public static readonly Availability Yes = new(true);
+    public static Availability No(string reason, string fix) => new(false, reason, fix);
+}
+
+/// <summary>A lab that contributes a section to the report of `torchlabs all`.</summary>
+public interface IReportLab
+{
+    /// <summary>The section id, and the name of the lab's own command.</summary>
+    string Id { get; }
+    string Title { get; }
+    /// <summary>One line: what the lab shows.</summary>
+    string Summary { get; }
+    Availability Check(LabContext context);
+    ReportSection Run(LabContext context);
+}

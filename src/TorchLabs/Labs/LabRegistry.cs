@@ -1,0 +1,13 @@
+namespace TorchLabs.Labs;
+
+/// <summary>
+/// The one registration point of the report: every lab that `torchlabs all` runs, in report order.
+/// A new lab adds one line here.
+/// </summary>
+public static class LabRegistry
+{
+    public static IReadOnlyList<IReportLab> All { get; } =
+    [
+        new InfoLab(),
+    ];
+}

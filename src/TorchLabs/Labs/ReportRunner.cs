@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using TorchLabs.Reporting;
+using TorchLabs.Runtime;
+
+namespace TorchLabs.Labs;
+
+/// <summary>Runs the registered labs and assembles the report of `torchlabs all`.</summary>
+public static class ReportRunner
+{
+    /// <summary>What happened to one lab, for the progress display and the exit code.</summary>
+    public sealed record LabOutcome(IReportLab Lab, ReportSection Section, string? Error);
+
+    /// <summary>
+    /// Runs each lab that can run here (others become skipped sections with the reason and the fixing command),
+    /// writes OUT/README.md and OUT/index.html, and returns the outcomes.
+    /// </summary>
+    public static IReadOnlyList<LabOutcome> Run(LabContext context, IReadOnlyList<IReportLab> labs,
+        Action<IReportLab, int>? onStart = null, Action<LabOutcome>? onDone = null)
+    {
+        var total = Stopwatch.StartNew();
+        Directory.CreateDirectory(context.OutDir);
+        var outcomes = new List<LabOutcome>();
+        for (int i = 0; i < labs.Count; i++)
+        {
+            var lab = labs[i];
+            onStart?.Invoke(lab, i);
+            LabOutcome outcome;
+            var availability = lab.Check(context);
+            if (!availability.CanRun)
+            {
+                outcome = new(lab, ReportSection.Skipped(lab.Id, lab.Title, availability.Reason ?? "not available here", availability.Fix ?? ""), null);
+            }
+            else
+            {
+                try
+                {
+                    outcome = new(lab, lab.Run(context), null);
+                }
+                catch (Exception e) when (e is UsageException or LabFailedException or IOException or InvalidDataException)
+                {
+                    var failed = new ReportSection(lab.Id, lab.Title, SectionStatus.Failed, [new Paragraph($"Failed: {e.Message}")], TimeSpan.Zero);
+                    outcome = new(lab, failed, e.Message);
+                }
+            }
+            outcomes.Add(outcome);
+            onDone?.Invoke(outcome);
+        }
+
+        var info = TorchRuntime.Describe();
+        var header = new List<(string, string)>
+        {
+            ("generated", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'")),
+            ("seed", context.Seed.ToString()),
+            ("time taken", $"{total.Elapsed.TotalSeconds:0.0} s"),
+            ("labs", $"{outcomes.Count(o => o.Section.Status == SectionStatus.Ran)} ran, {outcomes.Count(o => o.Section.Status == SectionStatus.Skipped)} skipped, {outcomes.Count(o => o.Section.Status == SectionStatus.Failed)} failed"),
+        };
+        header.AddRange(InfoLab.RuntimeRows(info));
+        header.Add(("device", context.Device.ToString()));
+        header.AddRange(MachineInfo.Rows());
+        var report = new Report("TorchLabs report", header, outcomes.Select(o => o.Section).ToList());
+        ReportWriter.Write(report, context.OutDir);
+        return outcomes;
+    }
+}

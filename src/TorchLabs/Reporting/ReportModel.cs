@@ -1,0 +1,30 @@
+namespace TorchLabs.Reporting;
+
+/// <summary>One piece of a report section; rendered both to Markdown and to HTML.</summary>
+public abstract record Block;
+
+/// <summary>A paragraph of plain text (Markdown inline code in backticks is kept in both renderings).</summary>
+public sealed record Paragraph(string Text) : Block;
+
+/// <summary>A table with a header row; every row has the header's number of cells.</summary>
+public sealed record Table(IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows, string? Caption = null) : Block;
+
+/// <summary>A PNG figure, referenced by a path relative to the report folder.</summary>
+public sealed record Figure(string RelativePath, string Caption) : Block;
+
+/// <summary>Text shown as is in a monospaced block (console logs, formulas).</summary>
+public sealed record Preformatted(string Text) : Block;
+
+/// <summary>Whether a lab ran, or was skipped with a reason and the command that fixes it.</summary>
+public enum SectionStatus { Ran, Skipped, Failed }
+
+/// <summary>A lab's part of the report.</summary>
+public sealed record ReportSection(string Id, string Title, SectionStatus Status, IReadOnlyList<Block> Blocks, TimeSpan Elapsed)
+{
+    public static ReportSection Skipped(string id, string title, string reason, string fix) =>
+        new(id, title, SectionStatus.Skipped,
+            [new Paragraph($"Skipped: {reason}"), new Paragraph($"To run it: `{fix}`")], TimeSpan.Zero);
+}
+
+/// <summary>The whole report: a header and one section per lab.</summary>
+public sealed record Report(string Title, IReadOnlyList<(string Key, string Value)> Header, IReadOnlyList<ReportSection> Sections);

@@ -1,0 +1,143 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using TorchLabs.Runtime;
+
+namespace TorchLabs.Reporting;
+
+/// <summary>Renders a <see cref="Report"/> as README.md and index.html (the same content), written atomically.</summary>
+public static partial class ReportWriter
+{
+    public static void Write(Report report, string outDir)
+    {
+        AtomicFile.WriteAllText(Path.Combine(outDir, "README.md"), ToMarkdown(report));
+        AtomicFile.WriteAllText(Path.Combine(outDir, "index.html"), ToHtml(report));
+    }
+
+    public static string ToMarkdown(Report report)
+    {
+        var sb = new StringBuilder();
+        sb.Append("# ").Append(report.Title).Append("\n\n");
+        sb.Append("| | |\n|---|---|\n");
+        foreach (var (k, v) in report.Header) sb.Append("| ").Append(Cell(k)).Append(" | ").Append(Cell(v)).Append(" |\n");
+        sb.Append('\n');
+        sb.Append("Contents: ").Append(string.Join(" · ", report.Sections.Select(s => $"[{s.Title}](#{s.Id})"))).Append("\n\n");
+        foreach (var s in report.Sections)
+        {
+            sb.Append($"<a id=\"{s.Id}\"></a>\n\n## ").Append(s.Title).Append(StatusSuffix(s)).Append("\n\n");
+            foreach (var b in s.Blocks) AppendMarkdown(sb, b);
+        }
+        return sb.ToString();
+    }
+
+    static void AppendMarkdown(StringBuilder sb, Block b)
+    {
+        switch (b)
+        {
+            case Paragraph p:
+                sb.Append(p.Text).Append("\n\n");
+                break;
+            case Table t:
+                if (t.Caption is not null) sb.Append("**").Append(t.Caption).Append("**\n\n");
+                sb.Append("| ").Append(string.Join(" | ", t.Header.Select(Cell))).Append(" |\n");
+                sb.Append('|').Append(string.Concat(t.Header.Select(_ => "---|"))).Append('\n');
+                foreach (var row in t.Rows) sb.Append("| ").Append(string.Join(" | ", row.Select(Cell))).Append(" |\n");
+                sb.Append('\n');
+                break;
+            case Figure f:
+                sb.Append("![").Append(f.Caption).Append("](").Append(f.RelativePath).Append(")\n\n*").Append(f.Caption).Append("*\n\n");
+                break;
+            case Preformatted pre:
+                sb.Append("```\n").Append(pre.Text.TrimEnd('\n')).Append("\n```\n\n");
+                break;
+        }
+    }
+
+    public static string ToHtml(Report report)
+    {
+        var sb = new StringBuilder();
+        sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>").Append(Enc(report.Title)).Append("</title>\n");
+        sb.Append("<style>\n").Append(Css).Append("</style>\n</head>\n<body>\n<main>\n");
+        sb.Append("<h1>").Append(Enc(report.Title)).Append("</h1>\n<table class=\"header\">\n");
+        foreach (var (k, v) in report.Header) sb.Append("<tr><th>").Append(Enc(k)).Append("</th><td>").Append(Inline(v)).Append("</td></tr>\n");
+        sb.Append("</table>\n<nav>");
+        sb.Append(string.Join(" · ", report.Sections.Select(s => $"<a href=\"#{s.Id}\">{Enc(s.Title)}</a>")));
+        sb.Append("</nav>\n");
+        foreach (var s in report.Sections)
+        {
+            string cls = s.Status switch { SectionStatus.Skipped => "skipped", SectionStatus.Failed => "failed", _ => "ran" };
+            sb.Append($"<section id=\"{s.Id}\" class=\"{cls}\">\n<h2>").Append(Enc(s.Title + StatusSuffix(s))).Append("</h2>\n");
+            foreach (var b in s.Blocks) AppendHtml(sb, b);
+            sb.Append("</section>\n");
+        }
+        sb.Append("</main>\n</body>\n</html>\n");
+        return sb.ToString();
+    }
+
+    static void AppendHtml(StringBuilder sb, Block b)
+    {
+        switch (b)
+        {
+            case Paragraph p:
+                sb.Append("<p>").Append(Inline(p.Text)).Append("</p>\n");
+                break;
+            case Table t:
+                sb.Append("<table>\n");
+                if (t.Caption is not null) sb.Append("<caption>").Append(Inline(t.Caption)).Append("</caption>\n");
+                sb.Append("<thead><tr>").Append(string.Concat(t.Header.Select(h => $"<th>{Inline(h)}</th>"))).Append("</tr></thead>\n<tbody>\n");
+                foreach (var row in t.Rows) sb.Append("<tr>").Append(string.Concat(row.Select(c => $"<td>{Inline(c)}</td>"))).Append("</tr>\n");
+                sb.Append("</tbody>\n</table>\n");
+                break;
+            case Figure f:
+                sb.Append("<figure><img src=\"").Append(Enc(f.RelativePath)).Append("\" alt=\"").Append(Enc(f.Caption))
+                  .Append("\"><figcaption>").Append(Inline(f.Caption)).Append("</figcaption></figure>\n");
+                break;
+            case Preformatted pre:
+                sb.Append("<pre>").Append(Enc(pre.Text.TrimEnd('\n'))).Append("</pre>\n");
+                break;
+        }
+    }
+
+    static string StatusSuffix(ReportSection s) => s.Status switch
+    {
+        SectionStatus.Skipped => " (skipped)",
+        SectionStatus.Failed => " (failed)",
+        _ => s.Elapsed > TimeSpan.Zero ? $" ({s.Elapsed.TotalSeconds:0.0} s)" : "",
+    };
+
+    static string Cell(string s) => s.Replace("|", "\\|").Replace("\n", " ");
+
+    static string Enc(string s) => WebUtility.HtmlEncode(s);
+
+    /// <summary>HTML-encodes text and turns Markdown's `code` and **bold** into their HTML elements.</summary>
+    static string Inline(string s)
+    {
+        string e = Enc(s);
+        e = CodeSpan().Replace(e, "<code>$1</code>");
+        e = BoldSpan().Replace(e, "<strong>$1</strong>");
+        return e;
+    }
+
+    [GeneratedRegex("`([^`]+)`")]
+    private static partial Regex CodeSpan();
+
+    [GeneratedRegex(@"\*\*([^*]+)\*\*")]
+    private static partial Regex BoldSpan();
+
+    const string Css = """
+        body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; background: #fafafa; margin: 0; }
+        main { max-width: 1100px; margin: 0 auto; padding: 1.5rem 2rem 4rem; background: #fff; }
+        h1 { margin-top: 0.5rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.3rem; margin-top: 2.5rem; }
+        table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.92rem; }
+        th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+        thead th { background: #f0f0f0; } table.header th { background: #f6f6f6; }
+        caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
+        figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+        figcaption { font-size: 0.9rem; color: #555; }
+        pre { background: #f5f5f5; padding: 0.6rem; overflow-x: auto; font-size: 0.85rem; }
+        code { background: #f3f3f3; padding: 0 0.2rem; }
+        section.skipped h2 { color: #8a6d00; } section.failed h2 { color: #b00020; }
+        nav { margin: 1rem 0; }
+
+        """;
+}

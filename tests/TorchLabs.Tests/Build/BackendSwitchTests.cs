@@ -1,0 +1,40 @@
+using System.Text.Json;
+
+namespace TorchLabs.Tests.Build;
+
+/// <summary>
+/// The cpu/cuda switch, tested by evaluating the project with MSBuild (the CUDA packages are not in the
+/// registry here, so nothing is restored).
+/// </summary>
+public class BackendSwitchTests
+{
+    static string[] TorchPackages(params string[] extra)
+    {
+        string project = Path.Combine(TestEnvironment.RepoRoot, "src", "TorchLabs", "TorchLabs.csproj");
+        var r = TestEnvironment.Run("dotnet", ["msbuild", project, "-getItem:PackageReference", .. extra], TestEnvironment.RepoRoot);
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        using var doc = JsonDocument.Parse(r.StdOut);
+        return doc.RootElement.GetProperty("Items").GetProperty("PackageReference").EnumerateArray()
+            .Select(i => i.GetProperty("Identity").GetString()!)
+            .Where(n => n.StartsWith("TorchSharp", StringComparison.Ordinal)).ToArray();
+    }
+
+    [Fact]
+    public void Default_ReferencesTorchSharpCpu() => Assert.Equal(["TorchSharp-cpu"], TorchPackages());
+
+    [Fact]
+    public void TorchBackendCuda_ReferencesCudaPackageForThisOs()
+    {
+        string expected = OperatingSystem.IsWindows() ? "TorchSharp-cuda-windows" : "TorchSharp-cuda-linux";
+        Assert.Equal([expected], TorchPackages("-p:TorchBackend=cuda"));
+    }
+
+    [Fact]
+    public void TorchBackendUnknown_FailsWithClearError()
+    {
+        string project = Path.Combine(TestEnvironment.RepoRoot, "src", "TorchLabs", "TorchLabs.csproj");
+        var r = TestEnvironment.Run("dotnet", ["msbuild", project, "-t:TorchLabsCheckBackend", "-p:TorchBackend=rocm", "-nologo"], TestEnvironment.RepoRoot);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("expected cpu or cuda", r.StdOut);
+    }
+}

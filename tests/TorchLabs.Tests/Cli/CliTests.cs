@@ -1,0 +1,96 @@
+using System.Text.Json;
+using TorchLabs.Labs;
+
+namespace TorchLabs.Tests.Cli;
+
+/// <summary>The built `torchlabs` command, run as a separate process.</summary>
+public class CliTests
+{
+    [Fact]
+    public void InfoJson_PrintsExactlyTheFiveKeys()
+    {
+        var r = TestEnvironment.RunCli("info", "--format", "json", "--threads", "1");
+        Assert.Equal(0, r.ExitCode);
+        using var doc = JsonDocument.Parse(r.StdOut);
+        var keys = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
+        Assert.Equal(["torchSharp", "libtorch", "backend", "cuda", "threads"], keys);
+        Assert.Equal("2.10.0", doc.RootElement.GetProperty("libtorch").GetString());
+        Assert.Equal("cpu", doc.RootElement.GetProperty("backend").GetString());
+        Assert.Equal(1, doc.RootElement.GetProperty("threads").GetInt32());
+    }
+
+    [Fact]
+    public void UnknownCommand_ExitsTwoWithOneLine()
+    {
+        var r = TestEnvironment.RunCli("nosuchlab");
+        Assert.Equal(2, r.ExitCode);
+        string[] lines = r.StdErr.Trim().Split('\n');
+        Assert.Single(lines);
+        Assert.Contains("nosuchlab", lines[0]);
+        Assert.Equal("", r.StdOut);
+    }
+
+    [Fact]
+    public void UnknownOption_ExitsTwoWithOneLine()
+    {
+        var r = TestEnvironment.RunCli("info", "--no-such-option");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.StdErr.Trim().Split('\n'));
+        Assert.Contains("--no-such-option", r.StdErr);
+    }
+
+    [Fact]
+    public void BadFormat_ExitsTwo()
+    {
+        var r = TestEnvironment.RunCli("info", "--format", "xml");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("xml", r.StdErr);
+    }
+
+    [Fact]
+    public void DeviceCudaOnCpuBuild_ExitsTwoSayingHowToGetCuda()
+    {
+        if (TorchSharp.torch.cuda.is_available()) return;
+        var r = TestEnvironment.RunCli("info", "--device", "cuda");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.StdErr.Trim().Split('\n'));
+        Assert.Contains("-p:TorchBackend=cuda", r.StdErr);
+        Assert.DoesNotContain("   at ", r.StdErr);
+    }
+
+    [Fact]
+    public void Help_ListsEveryLabWithOneLine()
+    {
+        var r = TestEnvironment.RunCli("--help");
+        Assert.Equal(0, r.ExitCode);
+        foreach (var lab in LabRegistry.All.Where(l => l.Id != "info"))
+            Assert.Matches($@"(?m)^\s+{lab.Id}\s+\S", r.StdOut);
+        Assert.Matches(@"(?m)^\s+all\s+\S", r.StdOut);
+        Assert.Matches(@"(?m)^\s+info\s+\S", r.StdOut);
+    }
+
+    [Fact]
+    public void All_WritesHtmlAndMarkdownWithExistingFigures()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        var r = TestEnvironment.RunCli("all", "--out", dir, "--threads", "1", "--only", "info");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        string html = File.ReadAllText(Path.Combine(dir, "index.html"));
+        string md = File.ReadAllText(Path.Combine(dir, "README.md"));
+        Assert.Contains("<section id=\"info\"", html);
+        Assert.Contains("## Runtime and machine", md);
+        var images = System.Text.RegularExpressions.Regex.Matches(html, "<img src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(images);
+        Assert.All(images, src => Assert.True(File.Exists(Path.Combine(dir, src)), src));
+        Assert.Empty(Directory.GetFiles(dir, ".*", SearchOption.AllDirectories)); // no temporaries left
+        Assert.Equal("", r.StdOut); // progress and logs go to stderr
+    }
+
+    [Fact]
+    public void All_UnknownOnlyLab_ExitsTwo()
+    {
+        var r = TestEnvironment.RunCli("all", "--out", TestEnvironment.NewTempDir(), "--only", "nosuchlab");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("nosuchlab", r.StdErr);
+    }
+}

@@ -1,0 +1,49 @@
+using TorchLabs.Reporting;
+
+namespace TorchLabs.Tests.Reporting;
+
+public class ReportWriterTests
+{
+    static Report Sample() => new("T <report>", [("seed", "7")],
+    [
+        new ReportSection("a", "Lab A", SectionStatus.Ran,
+        [
+            new Paragraph("x < y and `code` and **bold**"),
+            new Table(["h1", "h|2"], [["1", "2"]], "caption"),
+            new Figure("figures/a.png", "a figure"),
+            new Preformatted("[1,  2000] loss: 2.144"),
+        ], TimeSpan.FromSeconds(1.5)),
+        ReportSection.Skipped("b", "Lab B", "no data in /d", "torchlabs b --download"),
+    ]);
+
+    [Fact]
+    public void ToHtml_EscapesTextAndReferencesFiguresRelatively()
+    {
+        string html = ReportWriter.ToHtml(Sample());
+        Assert.Contains("<title>T &lt;report&gt;</title>", html);
+        Assert.Contains("x &lt; y and <code>code</code> and <strong>bold</strong>", html);
+        Assert.Contains("<img src=\"figures/a.png\" alt=\"a figure\">", html);
+        Assert.Contains("<section id=\"b\" class=\"skipped\">", html);
+        Assert.Contains("<code>torchlabs b --download</code>", html);
+        Assert.Contains("<pre>[1,  2000] loss: 2.144</pre>", html);
+    }
+
+    [Fact]
+    public void ToMarkdown_HasSameSectionsFiguresAndEscapedTableCells()
+    {
+        string md = ReportWriter.ToMarkdown(Sample());
+        Assert.Contains("## Lab A (1.5 s)", md);
+        Assert.Contains("## Lab B (skipped)", md);
+        Assert.Contains("![a figure](figures/a.png)", md);
+        Assert.Contains("| h1 | h\\|2 |", md);
+        Assert.Contains("To run it: `torchlabs b --download`", md);
+    }
+
+    [Fact]
+    public void Write_CreatesBothFilesAndNoTemporaries()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        ReportWriter.Write(Sample(), dir);
+        Assert.Equal(["README.md", "index.html"], Directory.GetFiles(dir).Select(f => Path.GetFileName(f)!).Order().ToArray());
+    }
+}

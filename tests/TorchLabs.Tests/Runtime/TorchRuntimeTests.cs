@@ -1,0 +1,51 @@
+using TorchLabs.Runtime;
+using TorchSharp;
+
+namespace TorchLabs.Tests.Runtime;
+
+public class TorchRuntimeTests
+{
+    [Fact]
+    public void Libtorch_OnesSum_IsTwo()
+    {
+        using var s = torch.ones(2).sum();
+        Assert.Equal(2.0f, s.item<float>());
+    }
+
+    [Fact]
+    public void Describe_ReportsLibtorch210AndCpuBackend()
+    {
+        var info = TorchRuntime.Describe();
+        Assert.Equal("2.10.0", info.Libtorch);
+        Assert.Equal("0.107.0", info.TorchSharp);
+        Assert.Equal("cpu", info.Backend);
+        Assert.Equal(TestEnvironment.Threads, info.Threads);
+    }
+
+    [Theory]
+    [InlineData("cuda")]
+    [InlineData("cuda:0")]
+    public void ResolveDevice_CudaWithoutCuda_ExplainsHowToGetACudaBuild(string device)
+    {
+        if (torch.cuda.is_available()) return; // a CUDA machine resolves it; nothing to reject
+        var e = Assert.Throws<UsageException>(() => TorchRuntime.ResolveDevice(device));
+        Assert.Contains("-p:TorchBackend=cuda", e.Message);
+    }
+
+    [Theory]
+    [InlineData("tpu")]
+    [InlineData("cuda:x")]
+    [InlineData("")]
+    public void ResolveDevice_UnknownName_IsUsageError(string device)
+    {
+        var e = Assert.Throws<UsageException>(() => TorchRuntime.ResolveDevice(device));
+        Assert.StartsWith("--device", e.Message);
+    }
+
+    [Fact]
+    public void ResolveDevice_Cpu_IsCpu() => Assert.Equal(DeviceType.CPU, TorchRuntime.ResolveDevice("cpu").type);
+
+    [Fact]
+    public void SetThreads_Negative_IsUsageError() =>
+        Assert.Throws<UsageException>(() => TorchRuntime.SetThreads(-3));
+}

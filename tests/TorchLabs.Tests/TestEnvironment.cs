@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace TorchLabs.Tests;
+
+/// <summary>Shared test set-up: explicit libtorch threads, paths of the repository and the built CLI.</summary>
+public static class TestEnvironment
+{
+    /// <summary>Tests run libtorch on one thread: reproducible sums, and no fight with the test runner for cores.</summary>
+    public const int Threads = 1;
+
+    [ModuleInitializer]
+    internal static void Init() => TorchSharp.torch.set_num_threads(Threads);
+
+    /// <summary>The repository root (the folder holding TorchLabs.sln).</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TorchLabs.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("TorchLabs.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>A fresh empty folder under the system temp folder.</summary>
+    public static string NewTempDir(string prefix = "torchlabs-test")
+    {
+        string d = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    public sealed record ProcessResult(int ExitCode, string StdOut, string StdErr);
+
+    /// <summary>Runs the built `torchlabs` (torchlabs.dll beside the tests) as a separate process.</summary>
+    public static ProcessResult RunCli(params string[] args) => Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), .. args]);
+
+    public static ProcessResult Run(string file, string[] args, string? workingDirectory = null, int timeoutMs = 300_000)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
+        };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        psi.Environment["TORCHLABS_DEBUG"] = "0";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeoutMs))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
+        }
+        return new ProcessResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+}
