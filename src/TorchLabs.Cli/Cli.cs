@@ -18,6 +18,7 @@ public static class Cli
         // One line per command; each lab's command lives in its own file under Commands/.
         root.Subcommands.Add(AllCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(Cifar10Command.Create());
         return root;
     }
 

@@ -9,5 +9,6 @@ public static class LabRegistry
     public static IReadOnlyList<IReportLab> All { get; } =
     [
         new InfoLab(),
+        new Cifar10ReportLab(),
     ];
 }

@@ -70,7 +70,7 @@ public static partial class ReportWriter
             foreach (var b in s.Blocks) AppendHtml(sb, b);
             sb.Append("</section>\n");
         }
-        sb.Append("</main>\n</body>\n</html>\n");
+        sb.Append("</main>\n<script>\n").Append(ImageCheckScript).Append("</script>\n</body>\n</html>\n");
         return sb.ToString();
     }
 
@@ -123,6 +123,21 @@ public static partial class ReportWriter
 
     [GeneratedRegex(@"\*\*([^*]+)\*\*")]
     private static partial Regex BoldSpan();
+
+    /// <summary>
+    /// Marks on the body, once the page has loaded, how many images loaded and which did not; a headless
+    /// browser (scripts/check-report.sh) reads these attributes from the rendered DOM.
+    /// </summary>
+    const string ImageCheckScript = """
+        window.addEventListener('load', function () {
+          var images = Array.prototype.slice.call(document.images);
+          var broken = images.filter(function (i) { return !(i.complete && i.naturalWidth > 0); })
+                             .map(function (i) { return i.getAttribute('src'); });
+          document.body.setAttribute('data-images-loaded', String(images.length - broken.length));
+          document.body.setAttribute('data-images-broken', broken.join(' '));
+        });
+
+        """;
 
     const string Css = """
         body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; background: #fafafa; margin: 0; }

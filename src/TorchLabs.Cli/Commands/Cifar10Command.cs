@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Spectre.Console;
+using TorchLabs.Data;
+using TorchLabs.Labs;
+
+namespace TorchLabs.Cli.Commands;
+
+/// <summary>`torchlabs cifar10`: the PyTorch CIFAR-10 tutorial, its lines, model and figures.</summary>
+public static class Cifar10Command
+{
+    public static Command Create()
+    {
+        var data = CommonOptions.Data();
+        var download = new Option<bool>("--download") { Description = $"Download CIFAR-10 ({Cifar10.Url}, MD5-checked) into --data first, if it is not there" };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training set", DefaultValueFactory = _ => 2 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => 4 };
+        var lr = new Option<double>("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.001 };
+        var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.9 };
+        var seed = CommonOptions.Seed();
+        var logEvery = new Option<int>("--log-every") { Description = "Print the running loss every N mini-batches", DefaultValueFactory = _ => 2000 };
+        var threads = CommonOptions.Threads();
+        var device = CommonOptions.Device();
+        var outDir = CommonOptions.Out("out/cifar10");
+        var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training images (quick runs)" };
+        var limitTest = new Option<int?>("--limit-test") { Description = "Use only the first N test images (quick runs)" };
+        var format = CommonOptions.Format();
+        var cmd = new Command("cifar10", "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net, print its log and accuracy lines, save the model and figures")
+            { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format };
+        cmd.SetAction(p => Cli.Guard(() =>
+        {
+            var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!);
+            bool json = p.GetValue(format) == "json";
+            var o = new Cifar10Options
+            {
+                DataDir = p.GetValue(data)!, OutDir = p.GetValue(outDir)!, Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batchSize),
+                LearningRate = p.GetValue(lr), Momentum = p.GetValue(momentum), Seed = p.GetValue(seed), LogEvery = p.GetValue(logEvery),
+                LimitTrain = p.GetValue(limitTrain), LimitTest = p.GetValue(limitTest), Device = dev,
+            };
+            o.Validate();
+            if (p.GetValue(download) && Cifar10.Locate(o.DataDir) is null) Download(o.DataDir);
+            var status = new StatusLine(json ? Console.Error : Console.Out);
+            var r = Cifar10Lab.Run(o, status.Log, status);
+            status.Clear();
+            if (json)
+            {
+                Json.Print(new
+                {
+                    accuracy = r.Accuracy,
+                    perClass = r.PerClass,
+                    lossCurve = r.LossCurve,
+                    modelPath = Path.GetFullPath(r.ModelPath),
+                    seconds = r.Seconds,
+                    epochSeconds = r.EpochSeconds,
+                    microAccuracy = r.Metrics.MicroAccuracy,
+                    macroAccuracy = r.Metrics.MacroAccuracy,
+                    logLoss = r.Metrics.LogLoss,
+                    confusion = r.Metrics.Confusion,
+                });
+            }
+            else
+            {
+                Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}; figures: {string.Join(", ", r.Figures.Select(f => Path.Combine(Path.GetFullPath(o.OutDir), f.RelativePath)))}");
+            }
+            return Cli.Ok;
+        }));
+        return cmd;
+    }
+
+    static void Download(string dataDir)
+    {
+        Consoles.Err.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("CIFAR-10", maxValue: 170_498_071);
+                Downloader.FetchCifar10(dataDir, new SyncProgress<DownloadProgress>(d =>
+                {
+                    if (d.Total is long t) task.MaxValue = t;
+                    task.Value = d.Received;
+                }));
+            });
+    }
+}

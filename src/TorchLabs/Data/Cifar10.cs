@@ -1,0 +1,119 @@
+using TorchLabs.Runtime;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Data;
+
+/// <summary>Images and labels of CIFAR-10 as stored: N records of 3x32x32 bytes, planes R, G, B, each row-major.</summary>
+public sealed record Cifar10Set(byte[] Labels, byte[] Pixels)
+{
+    public int Count => Labels.Length;
+
+    /// <summary>The images as a float32 tensor [N, 3, 32, 32], transformed as the tutorial: ToTensor, Normalize(0.5, 0.5).</summary>
+    public Tensor ImagesTensor(int start = 0, int count = -1)
+    {
+        if (count < 0) count = Count - start;
+        using var scope = NewDisposeScope();
+        var raw = tensor(Pixels.AsSpan(start * Cifar10.RecordPixels, count * Cifar10.RecordPixels).ToArray(), [count, 3, 32, 32]);
+        return Cifar10.Normalize(raw).MoveToOuterDisposeScope();
+    }
+
+    public Tensor LabelsTensor() => tensor(Labels.Select(b => (long)b).ToArray());
+}
+
+/// <summary>
+/// Reader of the binary version of CIFAR-10 (folder cifar-10-batches-bin). Each record is one label byte then
+/// 3072 pixel bytes: the red, green and blue 32x32 planes, each row-major. Each batch file holds 10,000 records.
+/// </summary>
+public static class Cifar10
+{
+    public const int RecordPixels = 3 * 32 * 32;
+    public const int RecordSize = 1 + RecordPixels;
+    public const int RecordsPerFile = 10_000;
+    public const string FolderName = "cifar-10-batches-bin";
+    public const string Url = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
+    public const string Md5 = "c32a1d4ab5d03f1284b67883e8d87530";
+
+    /// <summary>The tutorial's short class names, in label order.</summary>
+    public static readonly string[] ClassNames = ["plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+
+    public static readonly string[] TrainFiles = [.. Enumerable.Range(1, 5).Select(i => $"data_batch_{i}.bin")];
+    public const string TestFile = "test_batch.bin";
+
+    /// <summary>
+    /// The folder holding the batch files: DIR/cifar-10-batches-bin, or DIR itself when the batch files are directly in it.
+    /// Null when neither has them.
+    /// </summary>
+    public static string? Locate(string dataDir)
+    {
+        foreach (string d in new[] { Path.Combine(dataDir, FolderName), dataDir })
+            if (File.Exists(Path.Combine(d, TrainFiles[0])) && File.Exists(Path.Combine(d, TestFile)))
+                return d;
+        return null;
+    }
+
+    /// <summary>Reads the training set (the data_batch_*.bin files present, in order) or the test set.</summary>
+    /// <param name="limit">Read at most this many records (quick runs); null for all.</param>
+    public static Cifar10Set Load(string folder, bool train, int? limit = null)
+    {
+        string[] files = train ? TrainFiles.Where(f => File.Exists(Path.Combine(folder, f))).ToArray() : [TestFile];
+        if (files.Length == 0 || !File.Exists(Path.Combine(folder, files[0])))
+            throw new UsageException($"{Path.Combine(folder, train ? TrainFiles[0] : TestFile)}: no such file; expected the CIFAR-10 binary batches (torchlabs cifar10 --download)");
+        var labels = new List<byte>();
+        var pixels = new MemoryStream();
+        foreach (string f in files)
+        {
+            if (limit is not null && labels.Count >= limit) break;
+            var (l, p) = ReadBatch(Path.Combine(folder, f), limit is null ? int.MaxValue : limit.Value - labels.Count);
+            labels.AddRange(l);
+            pixels.Write(p);
+        }
+        return new Cifar10Set([.. labels], pixels.ToArray());
+    }
+
+    /// <summary>Reads up to <paramref name="max"/> records of one batch file, validating size and labels.</summary>
+    public static (byte[] Labels, byte[] Pixels) ReadBatch(string path, int max = int.MaxValue)
+    {
+        if (!File.Exists(path)) throw new UsageException($"{path}: no such file; expected a CIFAR-10 binary batch");
+        long length = new FileInfo(path).Length;
+        if (length == 0 || length % RecordSize != 0)
+            throw new UsageException($"{path}: {length} bytes is not a whole number of CIFAR-10 records of {RecordSize} bytes (1 label + 3072 pixels); the file is truncated or not CIFAR-10 binary");
+        int n = (int)Math.Min(length / RecordSize, max);
+        var labels = new byte[n];
+        var pixels = new byte[(long)n * RecordPixels];
+        using var fs = OpenForReading(path);
+        var record = new byte[RecordSize];
+        for (int i = 0; i < n; i++)
+        {
+            fs.ReadExactly(record);
+            if (record[0] > 9)
+                throw new UsageException($"{path}: record {i} has label {record[0]}; expected 0..9");
+            labels[i] = record[0];
+            Buffer.BlockCopy(record, 1, pixels, i * RecordPixels, RecordPixels);
+        }
+        return (labels, pixels);
+    }
+
+    static FileStream OpenForReading(string path)
+    {
+        try { return File.OpenRead(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"{path}: cannot read: {e.Message}"); }
+    }
+
+    /// <summary>ToTensor then Normalize(mean 0.5, std 0.5) per channel: x = (p/255 - 0.5)/0.5, in [-1, 1].</summary>
+    public static Tensor Normalize(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(255.0).sub_(0.5).div_(0.5);
+
+    /// <summary>Writes records in the CIFAR-10 binary format (tests and tools make small CIFAR-format files with it).</summary>
+    public static void WriteBatch(string path, byte[] labels, byte[] pixels)
+    {
+        if (pixels.Length != labels.Length * RecordPixels) throw new ArgumentException("pixels must hold 3072 bytes per label");
+        AtomicFile.Write(path, tmp =>
+        {
+            using var fs = File.Create(tmp);
+            for (int i = 0; i < labels.Length; i++)
+            {
+                fs.WriteByte(labels[i]);
+                fs.Write(pixels, i * RecordPixels, RecordPixels);
+            }
+        });
+    }
+}

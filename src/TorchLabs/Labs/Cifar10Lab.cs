@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using TorchLabs.Data;
+using TorchLabs.Models;
+using TorchLabs.Reporting;
+using TorchLabs.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Labs;
+
+/// <summary>Options of the CIFAR-10 tutorial run; the defaults are the tutorial's.</summary>
+public sealed record Cifar10Options
+{
+    public required string DataDir { get; init; }
+    public required string OutDir { get; init; }
+    public int Epochs { get; init; } = 2;
+    public int BatchSize { get; init; } = 4;
+    public double LearningRate { get; init; } = 0.001;
+    public double Momentum { get; init; } = 0.9;
+    public long Seed { get; init; } = 1;
+    public int LogEvery { get; init; } = 2000;
+    public int? LimitTrain { get; init; }
+    public int? LimitTest { get; init; }
+    public Device? Device { get; init; }
+
+    /// <summary>Throws <see cref="UsageException"/> naming the first option out of range.</summary>
+    public void Validate()
+    {
+        if (Epochs < 1) throw new UsageException($"--epochs {Epochs}: expected a whole number of at least 1");
+        if (BatchSize < 1) throw new UsageException($"--batch-size {BatchSize}: expected a whole number of at least 1");
+        if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw new UsageException($"--lr {LearningRate}: expected a finite number greater than 0");
+        if (!double.IsFinite(Momentum) || Momentum < 0 || Momentum >= 1) throw new UsageException($"--momentum {Momentum}: expected a number in [0, 1)");
+        if (LogEvery < 1) throw new UsageException($"--log-every {LogEvery}: expected a whole number of at least 1");
+        if (LimitTrain is < 1) throw new UsageException($"--limit-train {LimitTrain}: expected a whole number of at least 1");
+        if (LimitTest is < 1) throw new UsageException($"--limit-test {LimitTest}: expected a whole number of at least 1");
+    }
+}
+
+/// <summary>One logged point of the training loss: the running mean over the last LogEvery mini-batches.</summary>
+public sealed record LossPoint(int Epoch, int Batch, double Loss);
+
+/// <summary>What the CIFAR-10 run measured.</summary>
+/// <param name="Accuracy">Test accuracy in percent (correct / total * 100).</param>
+/// <param name="PerClass">Per-class test accuracy in percent (NaN for a class with no test image).</param>
+public sealed record Cifar10Result(
+    double Accuracy, int Correct, int Total, IReadOnlyDictionary<string, double> PerClass,
+    IReadOnlyList<LossPoint> LossCurve, string ModelPath, double Seconds, IReadOnlyList<double> EpochSeconds,
+    ClassificationMetrics Metrics, IReadOnlyList<string> Log, IReadOnlyList<Figure> Figures);
+
+/// <summary>
+/// PyTorch's CIFAR-10 tutorial ("Training a classifier"), in C#: the tutorial's Net, CrossEntropyLoss, SGD with
+/// lr 0.001 and momentum 0.9, batch 4, 2 epochs, the training set shuffled each epoch by a seeded generator, and
+/// the tutorial's printed lines in its format.
+/// </summary>
+public static class Cifar10Lab
+{
+    /// <summary>The tutorial's loss line: <c>[1,  2000] loss: 2.144</c>.</summary>
+    public static string LossLine(int epoch, int batch, double loss) => $"[{epoch}, {batch,5}] loss: {loss:F3}";
+
+    /// <summary>The tutorial's overall line: integer percent (100 * correct // total) and the count of test images.</summary>
+    public static string AccuracyLine(int correct, int total) =>
+        $"Accuracy of the network on the {total} test images: {100L * correct / total} %";
+
+    /// <summary>The tutorial's per-class line: class name padded to 5, one decimal.</summary>
+    public static string ClassLine(string name, double percent) =>
+        $"Accuracy for class: {name,-5} is {(double.IsNaN(percent) ? "n/a" : percent.ToString("F1"))} %";
+
+    public static Cifar10Result Run(Cifar10Options o, Action<string>? log = null, IProgress<string>? progress = null)
+    {
+        o.Validate();
+        var device = o.Device ?? CPU;
+        string folder = Cifar10.Locate(o.DataDir)
+            ?? throw new UsageException($"{Path.GetFullPath(o.DataDir)}: no CIFAR-10 here (expected {Cifar10.FolderName}/ with {Cifar10.TrainFiles[0]} and {Cifar10.TestFile}); fetch it with `torchlabs cifar10 --download --data {o.DataDir}`");
+        var lines = new List<string>();
+        void Log(string line) { lines.Add(line); log?.Invoke(line); }
+
+        var total = Stopwatch.StartNew();
+        progress?.Report("reading CIFAR-10");
+        var train = Cifar10.Load(folder, train: true, o.LimitTrain);
+        var test = Cifar10.Load(folder, train: false, o.LimitTest);
+        Directory.CreateDirectory(o.OutDir);
+        var figures = new List<Figure>
+        {
+            Plots.ImageGrid(Enumerable.Range(0, Math.Min(8, train.Count))
+                .Select(i => (train.Pixels.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(), Cifar10.ClassNames[train.Labels[i]])).ToList(),
+                32, 32, o.OutDir, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"),
+        };
+
+        using var trainPixels = tensor(train.Pixels, [train.Count, 3, 32, 32]);
+        using var trainLabels = train.LabelsTensor();
+        using var initGen = new Generator((ulong)o.Seed);
+        using var shuffleGen = new Generator((ulong)o.Seed + 1);
+        var net = new CifarNet(initGen);
+        net.to(device);
+        var optimizer = optim.SGD(net.parameters(), o.LearningRate, o.Momentum);
+        var curve = new List<LossPoint>();
+        var epochSeconds = new List<double>();
+        int batches = (train.Count + o.BatchSize - 1) / o.BatchSize;
+
+        for (int epoch = 0; epoch < o.Epochs; epoch++)
+        {
+            var epochClock = Stopwatch.StartNew();
+            net.train();
+            using var perm = randperm(train.Count, generator: shuffleGen);
+            double running = 0;
+            for (int i = 0; i < batches; i++)
+            {
+                using var scope = NewDisposeScope();
+                var idx = perm.narrow(0, (long)i * o.BatchSize, Math.Min(o.BatchSize, train.Count - i * o.BatchSize));
+                var x = Cifar10.Normalize(trainPixels.index_select(0, idx)).to(device);
+                var y = trainLabels.index_select(0, idx).to(device);
+                optimizer.zero_grad();
+                var loss = nn.functional.cross_entropy(net.call(x), y);
+                loss.backward();
+                optimizer.step();
+                running += loss.item<float>();
+                if (i % o.LogEvery == o.LogEvery - 1)
+                {
+                    double mean = running / o.LogEvery;
+                    curve.Add(new LossPoint(epoch + 1, i + 1, mean));
+                    Log(LossLine(epoch + 1, i + 1, mean));
+                    running = 0;
+                }
+                if (i % 250 == 0) progress?.Report($"epoch {epoch + 1}/{o.Epochs}, batch {i + 1}/{batches}");
+            }
+            epochSeconds.Add(epochClock.Elapsed.TotalSeconds);
+        }
+        Log("Finished Training");
+
+        string modelPath = Path.Combine(o.OutDir, "cifar_net.dat");
+        AtomicFile.Write(modelPath, tmp => net.save(tmp));
+
+        progress?.Report("testing");
+        var (predicted, probabilities) = Predict(net, test, device);
+        int correct = predicted.Where((p, i) => p == test.Labels[i]).Count();
+        Log(AccuracyLine(correct, test.Count));
+        var perClass = new Dictionary<string, double>();
+        for (int c = 0; c < Cifar10.ClassNames.Length; c++)
+        {
+            int n = test.Labels.Count(l => l == c);
+            int hit = predicted.Where((p, i) => p == c && test.Labels[i] == c).Count();
+            double percent = n == 0 ? double.NaN : 100.0 * hit / n;
+            perClass[Cifar10.ClassNames[c]] = percent;
+            Log(ClassLine(Cifar10.ClassNames[c], percent));
+        }
+
+        var metrics = Metrics.Evaluate(test.Labels.Select(l => (int)l).ToArray(), probabilities, Cifar10.ClassNames.Length);
+        if (curve.Count > 0)
+            figures.Add(Figures.Save(Plots.Curves("CIFAR-10 training loss", "mini-batches seen", "running cross-entropy loss",
+                [("train loss (mean over the last " + o.LogEvery + " mini-batches)",
+                  curve.Select(p => (double)((p.Epoch - 1) * batches + p.Batch)).ToArray(), curve.Select(p => p.Loss).ToArray())]),
+                o.OutDir, "cifar10-loss", "Training loss, averaged over each logging interval"));
+        figures.Add(Figures.Save(Plots.ConfusionMatrix(metrics.Confusion, Cifar10.ClassNames, "CIFAR-10 test confusion matrix"),
+            o.OutDir, "cifar10-confusion", "Confusion matrix on the test images (rows: true class, columns: predicted)", 760, 680));
+
+        return new Cifar10Result(100.0 * correct / test.Count, correct, test.Count, perClass, curve, modelPath,
+            total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures);
+    }
+
+    /// <summary>Predicted class and softmax probabilities of every test image, in batches, without gradients.</summary>
+    public static (int[] Predicted, float[][] Probabilities) Predict(nn.Module<Tensor, Tensor> net, Cifar10Set set, Device device, int batch = 1000)
+    {
+        net.eval();
+        var predicted = new int[set.Count];
+        var probabilities = new float[set.Count][];
+        using var _ = no_grad();
+        for (int start = 0; start < set.Count; start += batch)
+        {
+            using var scope = NewDisposeScope();
+            int n = Math.Min(batch, set.Count - start);
+            var p = nn.functional.softmax(net.call(set.ImagesTensor(start, n).to(device)), 1).cpu();
+            var flat = p.data<float>().ToArray();
+            for (int i = 0; i < n; i++)
+            {
+                probabilities[start + i] = flat.AsSpan(i * 10, 10).ToArray();
+                predicted[start + i] = Metrics.ArgMax(probabilities[start + i]);
+            }
+        }
+        return (predicted, probabilities);
+    }
+
+    /// <summary>The report section of a finished run.</summary>
+    public static ReportSection Section(string id, string title, Cifar10Options o, Cifar10Result r, TimeSpan elapsed)
+    {
+        var blocks = new List<Block>
+        {
+            new Paragraph($"The PyTorch tutorial \"Training a classifier\" in C#: the tutorial's Net ({CifarNet.ParameterCount:N0} parameters), " +
+                          $"cross-entropy, SGD (lr {o.LearningRate}, momentum {o.Momentum}), batch {o.BatchSize}, {o.Epochs} epoch(s), seed {o.Seed}, " +
+                          $"{r.Total} test images. The tutorial's published result is 54 % overall."),
+            new Preformatted(string.Join('\n', r.Log)),
+            new Table(["class", "accuracy (%)", "precision (ML.NET)", "recall (ML.NET)"],
+                Cifar10.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, r.PerClass[c].ToString("F1"), r.Metrics.PerClassPrecision[i].ToString("F3"), r.Metrics.PerClassRecall[i].ToString("F3")]).ToList()),
+            new Paragraph($"Microsoft.ML's multiclass evaluation: micro accuracy {r.Metrics.MicroAccuracy:F4}, macro accuracy {r.Metrics.MacroAccuracy:F4}, " +
+                          $"log-loss {r.Metrics.LogLoss:F4}. Time per epoch: {string.Join(", ", r.EpochSeconds.Select(s => s.ToString("F1") + " s"))}."),
+        };
+        blocks.AddRange(r.Figures);
+        return new ReportSection(id, title, SectionStatus.Ran, blocks, elapsed);
+    }
+}
+
+/// <summary>The CIFAR-10 section of the report; skipped with the download command when the data are not here.</summary>
+public sealed class Cifar10ReportLab : IReportLab
+{
+    public string Id => "cifar10";
+    public string Title => "CIFAR-10: the PyTorch tutorial in C#";
+    public string Summary => "PyTorch's CIFAR-10 tutorial reproduced in C#: the same Net, hyper-parameters and log lines";
+
+    public Availability Check(LabContext context) =>
+        Cifar10.Locate(context.DataDir) is not null
+            ? Availability.Yes
+            : Availability.No($"no CIFAR-10 in {context.DataDir}", $"torchlabs cifar10 --download --data {context.DataDir}");
+
+    public ReportSection Run(LabContext context)
+    {
+        var sw = Stopwatch.StartNew();
+        var o = new Cifar10Options { DataDir = context.DataDir, OutDir = context.OutDir, Seed = context.Seed, Device = context.Device };
+        var r = Cifar10Lab.Run(o, null, context.Progress);
+        return Cifar10Lab.Section(Id, Title, o, r, sw.Elapsed);
+    }
+}

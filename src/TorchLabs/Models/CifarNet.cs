@@ -1,0 +1,46 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace TorchLabs.Models;
+
+/// <summary>
+/// The Net of PyTorch's CIFAR-10 tutorial ("Training a classifier"; seed 003, last part):
+/// conv 3->6 (5x5), ReLU, max-pool 2x2, conv 6->16 (5x5), ReLU, max-pool 2x2, flatten to 16*5*5 = 400,
+/// fc 400->120, ReLU, fc 120->84, ReLU, fc 84->10. 62,006 parameters.
+/// </summary>
+public sealed class CifarNet : Module<Tensor, Tensor>
+{
+    public const int ParameterCount = 62_006;
+
+    private readonly Conv2d conv1, conv2;
+    private readonly MaxPool2d pool;
+    private readonly Linear fc1, fc2, fc3;
+
+    /// <summary>Builds the net with PyTorch's default initialisation drawn from <paramref name="generator"/>.</summary>
+    public CifarNet(Generator generator) : base(nameof(CifarNet))
+    {
+        conv1 = Conv2d(3, 6, 5);
+        pool = MaxPool2d(2, 2);
+        conv2 = Conv2d(6, 16, 5);
+        fc1 = Linear(16 * 5 * 5, 120);
+        fc2 = Linear(120, 84);
+        fc3 = Linear(84, 10);
+        RegisterComponents();
+        foreach (var (w, b) in new[] { (conv1.weight!, conv1.bias), (conv2.weight!, conv2.bias), (fc1.weight!, fc1.bias), (fc2.weight!, fc2.bias), (fc3.weight!, fc3.bias) })
+            Init.PyTorchDefault(w, b, generator);
+    }
+
+    /// <summary>x: [N, 3, 32, 32] normalised images; returns [N, 10] logits.</summary>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = pool.call(functional.relu(conv1.call(x)));
+        h = pool.call(functional.relu(conv2.call(h)));
+        h = h.flatten(1);
+        h = functional.relu(fc1.call(h));
+        h = functional.relu(fc2.call(h));
+        return fc3.call(h).MoveToOuterDisposeScope();
+    }
+}
