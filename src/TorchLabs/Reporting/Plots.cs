@@ -45,7 +45,7 @@ public static class Plots
             for (int j = 0; j < k; j++)
                 values[i, j] = counts[i][j];
         var hm = plot.Add.Heatmap(values);
-        hm.Colormap = new ScottPlot.Colormaps.Blues();
+        hm.Colormap = new ScottPlot.Colormaps.Blues().Invert(); // white for 0, dark blue for the largest count
         hm.Extent = new CoordinateRect(-0.5, k - 0.5, k - 0.5, -0.5);
         for (int i = 0; i < k; i++)
             for (int j = 0; j < k; j++)

@@ -1,0 +1,319 @@
+using System.Diagnostics;
+using TorchLabs.Models;
+using TorchLabs.Optimizers;
+using TorchLabs.Reference;
+using TorchLabs.Reporting;
+using TorchLabs.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Labs;
+
+/// <summary>Which implementation of an optimizer runs.</summary>
+public enum OptimizerImpl { Hand, Torch, Reference }
+
+/// <summary>How the gradient of f is obtained.</summary>
+public enum GradMode { Analytic, Numerical }
+
+/// <summary>A path x_0 .. x_N and f(x_t) along it.</summary>
+public sealed record Trajectory(string Optimizer, string Impl, double[][] Points, double[] Loss);
+
+/// <summary>
+/// Seed 000/001 Q3: the six optimizers on f(x) = x₀²/20 + x₁², started from a point drawn uniformly in [−100, 100]².
+/// </summary>
+public static class OptimizersLab
+{
+    /// <summary>f(x) = x₀²/20 + x₁² (seed Q3).</summary>
+    public static double F(double[] x) => x[0] * x[0] / 20 + x[1] * x[1];
+
+    /// <summary>∇f(x) = (x₀/10, 2x₁), the seed's analytical gradient.</summary>
+    public static double[] GradAnalytic(double[] x) => [x[0] / 10, 2 * x[1]];
+
+    /// <summary>Central differences (f(x + h eᵢ) − f(x − h eᵢ)) / 2h, the seed's numerical_gradient with its h = 1e-8.</summary>
+    public static double[] GradNumerical(double[] x, double h = 1e-8)
+    {
+        var g = new double[x.Length];
+        var xp = (double[])x.Clone();
+        for (int i = 0; i < x.Length; i++)
+        {
+            double keep = xp[i];
+            xp[i] = keep + h; double fPlus = F(xp);
+            xp[i] = keep - h; double fMinus = F(xp);
+            xp[i] = keep;
+            g[i] = (fPlus - fMinus) / (2 * h);
+        }
+        return g;
+    }
+
+    public static double[] Grad(double[] x, GradMode mode) => mode == GradMode.Analytic ? GradAnalytic(x) : GradNumerical(x);
+
+    /// <summary>The seed's start: uniform in [−100, 100]², from <paramref name="seed"/>.</summary>
+    public static double[] DrawStart(long seed)
+    {
+        var rng = new Random(unchecked((int)seed));
+        return [rng.NextDouble() * 200 - 100, rng.NextDouble() * 200 - 100];
+    }
+
+    /// <summary>Runs <paramref name="steps"/> updates of one optimizer implementation on f from <paramref name="start"/>.</summary>
+    public static Trajectory Run(OptimizerSpec spec, OptimizerImpl impl, double[] start, int steps, GradMode mode = GradMode.Analytic)
+    {
+        spec.Validate();
+        if (steps < 0) throw new UsageException($"--steps {steps}: expected a whole number >= 0");
+        if (start.Length != 2 || start.Any(v => !double.IsFinite(v))) throw new UsageException("--start: expected two finite numbers X0,X1");
+        var points = new double[steps + 1][];
+        points[0] = (double[])start.Clone();
+        switch (impl)
+        {
+            case OptimizerImpl.Reference:
+            {
+                double[] x = (double[])start.Clone();
+                if (spec.Name == "nesterov" && spec.NesterovForm == NesterovForm.LookAhead)
+                {
+                    var seedForm = new SeedForms.NesterovSeed(spec.Lr, spec.Momentum);
+                    for (int t = 1; t <= steps; t++) { seedForm.Step(x, p => Grad(p, mode)); points[t] = (double[])x.Clone(); }
+                }
+                else
+                {
+                    var opt = spec.CreateReference();
+                    for (int t = 1; t <= steps; t++) { opt.Step(x, Grad(x, mode)); points[t] = (double[])x.Clone(); }
+                }
+                break;
+            }
+            case OptimizerImpl.Hand:
+            case OptimizerImpl.Torch:
+            {
+                using var p = new TorchSharp.Modules.Parameter(tensor(start, ScalarType.Float64));
+                HandOptimizer? hand = impl == OptimizerImpl.Hand ? spec.CreateHand([p]) : null;
+                optim.Optimizer? builtIn = impl == OptimizerImpl.Torch ? spec.CreateTorch([p]) : null;
+                for (int t = 1; t <= steps; t++)
+                {
+                    (hand as Nesterov)?.LookAhead();
+                    double[] at = p.data<double>().ToArray();
+                    p.grad = tensor(Grad(at, mode), ScalarType.Float64);
+                    if (hand is not null) hand.step(); else builtIn!.step();
+                    points[t] = p.data<double>().ToArray();
+                }
+                hand?.Dispose();
+                break;
+            }
+        }
+        return new Trajectory(spec.Name, impl.ToString().ToLowerInvariant(), points, points.Select(F).ToArray());
+    }
+
+    /// <summary>max_t ‖a_t − b_t‖∞ / max(‖a_t‖∞, ‖b_t‖∞): the worst step's relative error between two paths.</summary>
+    public static double MaxRelError(double[][] a, double[][] b)
+    {
+        double worst = 0;
+        for (int t = 0; t < a.Length; t++)
+        {
+            double diff = 0, scale = 0;
+            for (int i = 0; i < a[t].Length; i++)
+            {
+                diff = Math.Max(diff, Math.Abs(a[t][i] - b[t][i]));
+                scale = Math.Max(scale, Math.Max(Math.Abs(a[t][i]), Math.Abs(b[t][i])));
+            }
+            if (diff > 0) worst = Math.Max(worst, diff / scale);
+        }
+        return worst;
+    }
+
+    /// <summary>One optimizer's row of the race.</summary>
+    public sealed record RaceRow(OptimizerSpec Spec, Trajectory Hand, double FinalF, int? StepsToTarget,
+        double HandVsTorch, double ReferenceVsTorch, double AnalyticVsNumerical);
+
+    /// <summary>The race: all six from one start with the seed's settings.</summary>
+    public sealed record RaceResult(double[] Start, int Steps, IReadOnlyList<RaceRow> Rows, NesterovEquivalence Nesterov);
+
+    /// <summary>The seed's look-ahead Nesterov and torch's form, one path after the change of variables y = x + μ v.</summary>
+    public sealed record NesterovEquivalence(double MaxRelError, double[][] LookAheadPoints, double[][] TorchPoints, double[][] SeedPoints);
+
+    public const double Target = 1e-3;
+
+    public static RaceResult Race(double[] start, int steps, IProgress<string>? progress = null)
+    {
+        var rows = new List<RaceRow>();
+        foreach (string name in OptimizerSpec.Names)
+        {
+            progress?.Report($"race: {name}");
+            var spec = OptimizerSpec.SeedDefaults(name);
+            var hand = Run(spec, OptimizerImpl.Hand, start, steps);
+            var torchPath = Run(spec, OptimizerImpl.Torch, start, steps);
+            var reference = Run(spec, OptimizerImpl.Reference, start, steps);
+            double gradDiff = hand.Points.Max(x => GradAnalytic(x).Zip(GradNumerical(x), (a, b) => Math.Abs(a - b)).Max());
+            int first = Array.FindIndex(hand.Loss, f => f < Target);
+            rows.Add(new RaceRow(spec, hand, hand.Loss[^1], first < 0 ? null : first,
+                MaxRelError(hand.Points, torchPath.Points), MaxRelError(reference.Points, torchPath.Points), gradDiff));
+        }
+        return new RaceResult(start, steps, rows, CompareNesterovForms(start, steps));
+    }
+
+    /// <summary>Runs the seed's look-ahead form (x_t, v_t) and torch's form (p_t); p_t should equal x_t + μ v_t.</summary>
+    public static NesterovEquivalence CompareNesterovForms(double[] start, int steps)
+    {
+        var spec = OptimizerSpec.SeedDefaults("nesterov");
+        var seed = new SeedForms.NesterovSeed(spec.Lr, spec.Momentum);
+        double[] x = (double[])start.Clone();
+        var seedPoints = new double[steps + 1][];
+        var lookAhead = new double[steps + 1][];
+        seedPoints[0] = (double[])x.Clone();
+        lookAhead[0] = (double[])x.Clone();
+        for (int t = 1; t <= steps; t++)
+        {
+            seed.Step(x, p => GradAnalytic(p));
+            seedPoints[t] = (double[])x.Clone();
+            lookAhead[t] = seed.LookAheadPoint(x);
+        }
+        var torchPath = Run(spec, OptimizerImpl.Torch, start, steps).Points;
+        return new NesterovEquivalence(MaxRelError(lookAhead, torchPath), lookAhead, torchPath, seedPoints);
+    }
+
+    /// <summary>A seed slip: the code as written against the correct update, from the same start.</summary>
+    public sealed record Slip(string Title, string AsWritten, string Correct, double[][] WrittenPath, double[][] CorrectPath);
+
+    /// <summary>Seed Q3's slips (README of the seeds), each run next to the correct update.</summary>
+    public static IReadOnlyList<Slip> Slips(double[] start, int steps)
+    {
+        double[][] RunSeed(Action<double[], double[]> step)
+        {
+            double[] x = (double[])start.Clone();
+            var path = new double[steps + 1][];
+            path[0] = (double[])x.Clone();
+            for (int t = 1; t <= steps; t++) { step(x, GradAnalytic(x)); path[t] = (double[])x.Clone(); }
+            return path;
+        }
+        var rmsCorrect = Run(OptimizerSpec.SeedDefaults("rmsprop"), OptimizerImpl.Reference, start, steps).Points;
+        return
+        [
+            new Slip("RMSProp assigns instead of stepping",
+                "x = lr*grad/(sqrt(gt)+1e-9)", "x -= lr*grad/(sqrt(E[g²])+ε), per coordinate",
+                RunSeed(new SeedForms.RmsPropAsWritten(0.01).Step), rmsCorrect),
+            new Slip("RMSProp keeps one scalar accumulator",
+                "gt = 0.9 gt + 0.1 Σ g² (one number), x -= lr*grad/(sqrt(gt)+1e-9)", "per-coordinate E[g²] (torch.optim.RMSprop, α 0.9)",
+                RunSeed(new SeedForms.RmsPropScalar(0.01).Step), rmsCorrect),
+            new Slip("AdaGrad keeps one scalar accumulator",
+                "gt += Σ g² (one number), x -= lr*grad/sqrt(gt+1e-9)", "per-coordinate G += g², x -= lr g/(√G + 1e-10) (torch.optim.Adagrad)",
+                RunSeed(new SeedForms.AdaGradAsWritten(0.1).Step), Run(OptimizerSpec.SeedDefaults("adagrad"), OptimizerImpl.Reference, start, steps).Points),
+            new Slip("Adam corrects the second moment with ρ₁",
+                "r_hat = r/(1-rho1**(i+1))", "v̂ = v/(1 − β₂ᵗ) (torch.optim.Adam)",
+                RunSeed(new SeedForms.AdamAsWritten(0.1).Step), Run(OptimizerSpec.SeedDefaults("adam"), OptimizerImpl.Reference, start, steps).Points),
+        ];
+    }
+
+    /// <summary>Reference backprop against autograd, then 50 steps of each optimizer: hand vs torch.optim vs reference.</summary>
+    public sealed record MlpCheck(double GradientRelError, IReadOnlyList<(string Optimizer, double HandVsTorch, double ReferenceVsTorch)> Steps);
+
+    /// <summary>
+    /// The reference MLP [4, 8, 3] (sigmoid, softmax cross-entropy) on a fixed seeded dataset of 32 points: reference
+    /// gradients against TorchSharp autograd, then <paramref name="steps"/> steps of each optimizer with each implementation
+    /// from the same weights; the largest relative error over all parameters and steps.
+    /// </summary>
+    public static MlpCheck CheckMlp(long seed, int steps = 50, string activation = "sigmoid", int[]? sizes = null)
+    {
+        sizes ??= [4, 8, 3];
+        var rng = new Random(unchecked((int)seed));
+        int n = 32;
+        double[][] x = Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, sizes[0]).Select(_ => rng.NextDouble() * 4 - 2).ToArray()).ToArray();
+        double[] y = Enumerable.Range(0, n).Select(_ => (double)rng.Next(sizes[^1])).ToArray();
+        var act = activation switch { "relu" => RefActivation.Relu, "tanh" => RefActivation.Tanh, _ => RefActivation.Sigmoid };
+        var initial = new ReferenceMlp(sizes, act, RefLoss.SoftmaxCrossEntropy, rng);
+        using var X = tensor(x.SelectMany(r => r).ToArray(), [n, sizes[0]], ScalarType.Float64);
+        using var Y = tensor(y.Select(v => (long)v).ToArray());
+
+        Mlp MakeNet()
+        {
+            var net = new Mlp(sizes, activation, new Generator(0), ScalarType.Float64);
+            using var _ = no_grad();
+            var linears = net.LinearLayers;
+            for (int l = 0; l < linears.Count; l++)
+            {
+                linears[l].weight!.copy_(tensor(initial.W[l], [sizes[l + 1], sizes[l]], ScalarType.Float64));
+                linears[l].bias!.copy_(tensor(initial.B[l], ScalarType.Float64));
+            }
+            return net;
+        }
+        double[][] Flat(Mlp net) => net.parameters().Select(p => p.data<double>().ToArray()).ToArray();
+        double[][] FlatGrad(Mlp net) => net.parameters().Select(p => p.grad!.data<double>().ToArray()).ToArray();
+        double RelErr(double[][] a, double[][] b) => MaxRelError([a.SelectMany(v => v).ToArray()], [b.SelectMany(v => v).ToArray()]);
+
+        // Gradients: reference backprop vs autograd.
+        var net0 = MakeNet();
+        nn.functional.cross_entropy(net0.call(X), Y).backward();
+        var (_, refGrads) = initial.LossAndGradients(x, y);
+        double gradErr = RelErr(refGrads, FlatGrad(net0));
+
+        var results = new List<(string, double, double)>();
+        foreach (string name in OptimizerSpec.Names)
+        {
+            var spec = new OptimizerSpec { Name = name, Lr = name is "gd" or "momentum" or "nesterov" ? 0.5 : 0.05, Momentum = name is "momentum" or "nesterov" ? 0.9 : 0, Alpha = 0.9 };
+            var handNet = MakeNet();
+            var torchNet = MakeNet();
+            var refNet = new ReferenceMlp(sizes, act, RefLoss.SoftmaxCrossEntropy, new Random(0));
+            for (int l = 0; l < sizes.Length - 1; l++) { initial.W[l].CopyTo(refNet.W[l], 0); initial.B[l].CopyTo(refNet.B[l], 0); }
+            using var hand = spec.CreateHand(handNet.parameters());
+            var builtIn = spec.CreateTorch(torchNet.parameters());
+            var refOpt = spec.CreateReference();
+            double handErr = 0, refErr = 0;
+            for (int t = 0; t < steps; t++)
+            {
+                using var scope = NewDisposeScope();
+                hand.zero_grad();
+                nn.functional.cross_entropy(handNet.call(X), Y).backward();
+                hand.step();
+                builtIn.zero_grad();
+                nn.functional.cross_entropy(torchNet.call(X), Y).backward();
+                builtIn.step();
+                var (_, g) = refNet.LossAndGradients(x, y);
+                refOpt.Step(refNet.Parameters, g);
+                var torchParams = Flat(torchNet);
+                handErr = Math.Max(handErr, RelErr(Flat(handNet), torchParams));
+                refErr = Math.Max(refErr, RelErr(refNet.Parameters.ToArray(), torchParams));
+            }
+            results.Add((name, handErr, refErr));
+        }
+        return new MlpCheck(gradErr, results);
+    }
+
+    /// <summary>Hand Adam and torch.optim Adam training the CIFAR-10 tutorial's Net from one seed, in float32.</summary>
+    public sealed record NetProof(double[] HandLoss, double[] TorchLoss, double MaxRelDifference, double MaxParamRelDifference);
+
+    /// <summary>
+    /// Trains two copies of CifarNet (same initial weights) on the same seeded random batches, one with the hand Adam and
+    /// one with TorchSharp's torch.optim Adam (lr 1e-3), and compares the loss curves and the final weights.
+    /// </summary>
+    public static NetProof ProveOnCifarNet(long seed, int steps = 60, int batch = 16)
+    {
+        using var g1 = new Generator((ulong)seed);
+        using var g2 = new Generator((ulong)seed);
+        using var data = new Generator((ulong)seed + 7);
+        var a = new CifarNet(g1);
+        var b = new CifarNet(g2);
+        using var hand = new Optimizers.Adam(a.parameters(), 1e-3);
+        var builtIn = optim.Adam(b.parameters(), 1e-3);
+        var handLoss = new double[steps];
+        var torchLoss = new double[steps];
+        for (int t = 0; t < steps; t++)
+        {
+            using var scope = NewDisposeScope();
+            var x = randn([batch, 3, 32, 32], generator: data);
+            var y = randint(0, 10, [batch], generator: data);
+            hand.zero_grad();
+            var la = nn.functional.cross_entropy(a.call(x), y);
+            la.backward();
+            hand.step();
+            builtIn.zero_grad();
+            var lb = nn.functional.cross_entropy(b.call(x), y);
+            lb.backward();
+            builtIn.step();
+            handLoss[t] = la.item<float>();
+            torchLoss[t] = lb.item<float>();
+        }
+        double lossDiff = handLoss.Zip(torchLoss, (u, v) => Math.Abs(u - v) / Math.Abs(v)).Max();
+        double paramDiff = a.parameters().Zip(b.parameters(), (p, q) =>
+        {
+            using var d = (p - q).abs().max();
+            using var s = q.abs().max();
+            return d.item<float>() / (double)s.item<float>();
+        }).Max();
+        return new NetProof(handLoss, torchLoss, lossDiff, paramDiff);
+    }
+}

@@ -1,0 +1,49 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace TorchLabs.Models;
+
+/// <summary>
+/// A multi-layer perceptron: Linear layers of the given sizes with an activation between them (none after the last),
+/// composed with TorchSharp's nn.Sequential. Layer l computes z_l = W_l a_{l−1} + b_l.
+/// </summary>
+public sealed class Mlp : Module<Tensor, Tensor>
+{
+    private readonly Sequential layers;
+
+    public int[] Sizes { get; }
+    public string Activation { get; }
+
+    public Mlp(int[] sizes, string activation, Generator generator, ScalarType dtype = ScalarType.Float32) : base(nameof(Mlp))
+    {
+        if (sizes.Length < 2 || sizes.Any(s => s < 1)) throw new ArgumentException("expected at least two positive layer sizes");
+        Sizes = sizes;
+        Activation = activation;
+        var modules = new List<(string, Module<Tensor, Tensor>)>();
+        for (int l = 1; l < sizes.Length; l++)
+        {
+            var linear = Linear(sizes[l - 1], sizes[l], dtype: dtype);
+            Init.PyTorchDefault(linear.weight!, linear.bias, generator);
+            modules.Add(($"fc{l}", linear));
+            if (l < sizes.Length - 1) modules.Add(($"act{l}", MakeActivation(activation)));
+        }
+        layers = Sequential(modules);
+        RegisterComponents();
+    }
+
+    public static Module<Tensor, Tensor> MakeActivation(string name) => name switch
+    {
+        "sigmoid" => Sigmoid(),
+        "relu" => ReLU(),
+        "tanh" => Tanh(),
+        "identity" => Identity(),
+        _ => throw new ArgumentException($"unknown activation {name}; expected sigmoid, relu, tanh or identity"),
+    };
+
+    public override Tensor forward(Tensor x) => layers.call(x);
+
+    /// <summary>The Linear layers in order (W_l is layer.weight, [n_l, n_{l−1}]).</summary>
+    public IReadOnlyList<Linear> LinearLayers => layers.children().OfType<Linear>().ToList();
+}

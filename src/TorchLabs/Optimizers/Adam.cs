@@ -1,0 +1,47 @@
+using static TorchSharp.torch;
+
+namespace TorchLabs.Optimizers;
+
+/// <summary>
+/// Adam (Kingma and Ba 2015, Algorithm 1), torch.optim.Adam:
+/// m_t = β₁ m_{t−1} + (1 − β₁) g_t; v_t = β₂ v_{t−1} + (1 − β₂) g_t ⊙ g_t;
+/// m̂_t = m_t / (1 − β₁ᵗ); v̂_t = v_t / (1 − β₂ᵗ); θ ← θ − η m̂_t / (√v̂_t + ε), ε = 1e-8 outside √v̂_t.
+/// Weight decay is torch's L2 form (added to g), not AdamW. Option amsgrad: v̂ uses the running maximum of v.
+/// The seed (000/001 Q3, lr 0.1) corrects v with 1 − ρ₁ᵗ instead of 1 − ρ₂ᵗ: see the report's errata.
+/// </summary>
+public sealed class Adam : HandOptimizer
+{
+    public double Beta1 { get; }
+    public double Beta2 { get; }
+    public double Eps { get; }
+    public bool AmsGrad { get; }
+
+    public Adam(IEnumerable<Tensor> parameters, double lr = 0.001, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+        double weightDecay = 0, bool amsgrad = false) : base(parameters, lr, weightDecay)
+    {
+        if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "expected beta1 in [0, 1)");
+        if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "expected beta2 in [0, 1)");
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Eps = eps;
+        AmsGrad = amsgrad;
+    }
+
+    protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
+    {
+        var m = Buffer(s, "exp_avg", () => zeros_like(p));
+        var v = Buffer(s, "exp_avg_sq", () => zeros_like(p));
+        m.mul_(Beta1).add_(g, alpha: 1 - Beta1);                // m_t = β₁ m_{t−1} + (1 − β₁) g
+        v.mul_(Beta2).addcmul_(g, g, 1 - Beta2);                // v_t = β₂ v_{t−1} + (1 − β₂) g ⊙ g
+        double bc1 = 1 - Math.Pow(Beta1, t);                    // 1 − β₁ᵗ
+        double bc2 = 1 - Math.Pow(Beta2, t);                    // 1 − β₂ᵗ
+        if (AmsGrad)
+        {
+            var vMax = Buffer(s, "max_exp_avg_sq", () => zeros_like(p));
+            vMax.copy_(maximum(vMax, v));                       // v_max = max(v_max, v_t)
+            v = vMax;
+        }
+        var denom = v.sqrt().div_(Math.Sqrt(bc2)).add_(Eps);    // √v̂_t + ε, with √v̂_t = √v_t / √(1 − β₂ᵗ)
+        p.addcdiv_(m, denom, -LearningRate / bc1);              // θ ← θ − η m̂_t / (√v̂_t + ε), m̂_t = m_t / (1 − β₁ᵗ)
+    }
+}

@@ -1,0 +1,32 @@
+using static TorchSharp.torch;
+
+namespace TorchLabs.Optimizers;
+
+/// <summary>
+/// Heavy-ball momentum, torch.optim.SGD(momentum=μ, dampening=τ):
+/// b₁ = g₁, then b_t = μ b_{t−1} + (1 − τ) g_t; θ ← θ − η b_t.
+/// Torch's convention: the buffer starts as the first gradient (no dampening on step 1).
+/// The seed (000/001 Q3, lr 1e-3, μ 0.1) writes v ← μ v − η g, θ ← θ + v with v₀ = 0; for a constant η this is
+/// the same sequence with v = −η b (the reference's seed form checks it).
+/// </summary>
+public sealed class Momentum : HandOptimizer
+{
+    public double Mu { get; }
+    public double Dampening { get; }
+
+    public Momentum(IEnumerable<Tensor> parameters, double lr, double momentum, double dampening = 0, double weightDecay = 0)
+        : base(parameters, lr, weightDecay)
+    {
+        if (!(momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "expected momentum >= 0");
+        Mu = momentum;
+        Dampening = dampening;
+    }
+
+    protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
+    {
+        var b = t == 1
+            ? Buffer(s, "momentum_buffer", () => g.clone())   // b₁ = g₁
+            : s["momentum_buffer"].mul_(Mu).add_(g, alpha: 1 - Dampening); // b_t = μ b_{t−1} + (1 − τ) g_t
+        p.add_(b, alpha: -LearningRate);                      // θ ← θ − η b_t
+    }
+}

@@ -1,0 +1,66 @@
+using static TorchSharp.torch;
+
+namespace TorchLabs.Optimizers;
+
+/// <summary>Which of Nesterov's two equivalent forms an optimizer uses.</summary>
+public enum NesterovForm
+{
+    /// <summary>torch.optim.SGD(nesterov=True): b_t = μ b_{t−1} + g_t, θ ← θ − η (g_t + μ b_t); the parameter is the look-ahead point.</summary>
+    Torch,
+    /// <summary>
+    /// The seed's (000/001 Q3) and Sutskever et al.'s form: v ← μ v − η ∇f(θ + μ v), θ ← θ + v. Call
+    /// <see cref="Nesterov.LookAhead"/> before the forward pass, so the gradient is taken at θ + μ v.
+    /// </summary>
+    LookAhead,
+}
+
+/// <summary>
+/// Nesterov momentum. Default: torch's form, b₁ = g₁, b_t = μ b_{t−1} + (1 − τ) g_t, d_t = g_t + μ b_t, θ ← θ − η d_t.
+/// Option: the seed's look-ahead form (lr 1e-3, μ 0.1). The two are one method after a change of variables:
+/// with v = −η b, torch's θ is the seed's look-ahead point θ_seed + μ v (the race shows it in numbers).
+/// </summary>
+public sealed class Nesterov : HandOptimizer
+{
+    public double Mu { get; }
+    public double Dampening { get; }
+    public NesterovForm Form { get; }
+
+    public Nesterov(IEnumerable<Tensor> parameters, double lr, double momentum, double dampening = 0, double weightDecay = 0,
+        NesterovForm form = NesterovForm.Torch) : base(parameters, lr, weightDecay)
+    {
+        if (!(momentum > 0)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "Nesterov needs momentum > 0");
+        if (form == NesterovForm.Torch && dampening != 0) throw new ArgumentOutOfRangeException(nameof(dampening), dampening, "Nesterov momentum requires zero dampening (as torch)");
+        Mu = momentum;
+        Dampening = dampening;
+        Form = form;
+    }
+
+    /// <summary>Look-ahead form only: moves each parameter from θ to θ + μ v, where the next gradient is to be taken.</summary>
+    public void LookAhead()
+    {
+        if (Form != NesterovForm.LookAhead) return;
+        using var _ = no_grad();
+        for (int i = 0; i < Parameters.Count; i++)
+            if (StateOf(i).TryGetValue("velocity", out var v))
+                Parameters[i].add_(v, alpha: Mu);                 // θ + μ v
+    }
+
+    protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
+    {
+        if (Form == NesterovForm.Torch)
+        {
+            var b = t == 1
+                ? Buffer(s, "momentum_buffer", () => g.clone())                   // b₁ = g₁
+                : s["momentum_buffer"].mul_(Mu).add_(g, alpha: 1 - Dampening);    // b_t = μ b_{t−1} + g_t
+            var d = g.add(b, alpha: Mu);                                          // d_t = g_t + μ b_t
+            p.add_(d, alpha: -LearningRate);                                      // θ ← θ − η d_t
+        }
+        else
+        {
+            var v = Buffer(s, "velocity", () => zeros_like(p));
+            p.add_(v, alpha: -Mu);                                                // back from θ + μ v to θ
+            v.mul_(Mu).add_(g, alpha: -LearningRate);                             // v ← μ v − η ∇f(θ + μ v)
+            p.add_(v);                                                            // θ ← θ + v
+        }
+    }
+}

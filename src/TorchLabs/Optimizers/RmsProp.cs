@@ -1,0 +1,55 @@
+using static TorchSharp.torch;
+
+namespace TorchLabs.Optimizers;
+
+/// <summary>
+/// RMSProp (Tieleman and Hinton 2012), torch.optim.RMSprop: E[g²]_t = α E[g²]_{t−1} + (1 − α) g_t ⊙ g_t;
+/// θ ← θ − η g_t / (√E[g²]_t + ε), α = 0.99 and ε = 1e-8 outside the root by default. Options as torch: momentum
+/// (b ← μ b + g/(√E[g²]+ε), θ ← θ − η b) and centered (subtract the square of the running mean gradient).
+/// The seed (000/001 Q3, lr 0.01, decay 0.9) keeps one scalar accumulator, puts 1e-9 outside the root, and assigns
+/// x = lr*g/(...) instead of subtracting: see Reference/SeedForms and the report's errata.
+/// </summary>
+public sealed class RmsProp : HandOptimizer
+{
+    public double Alpha { get; }
+    public double Eps { get; }
+    public double Mu { get; }
+    public bool Centered { get; }
+
+    public RmsProp(IEnumerable<Tensor> parameters, double lr = 0.01, double alpha = 0.99, double eps = 1e-8,
+        double weightDecay = 0, double momentum = 0, bool centered = false) : base(parameters, lr, weightDecay)
+    {
+        if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "expected alpha in [0, 1]");
+        Alpha = alpha;
+        Eps = eps;
+        Mu = momentum;
+        Centered = centered;
+    }
+
+    protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
+    {
+        var Eg2 = Buffer(s, "square_avg", () => zeros_like(p));
+        Eg2.mul_(Alpha).addcmul_(g, g, 1 - Alpha);                          // E[g²]_t = α E[g²]_{t−1} + (1 − α) g ⊙ g
+        Tensor denom;
+        if (Centered)
+        {
+            var Eg = Buffer(s, "grad_avg", () => zeros_like(p));
+            Eg.mul_(Alpha).add_(g, alpha: 1 - Alpha);                       // E[g]_t = α E[g]_{t−1} + (1 − α) g
+            denom = Eg2.addcmul(Eg, Eg, -1).sqrt_().add_(Eps);              // √(E[g²] − E[g]²) + ε
+        }
+        else
+        {
+            denom = Eg2.sqrt().add_(Eps);                                   // √E[g²]_t + ε
+        }
+        if (Mu > 0)
+        {
+            var b = Buffer(s, "momentum_buffer", () => zeros_like(p));
+            b.mul_(Mu).addcdiv_(g, denom);                                  // b ← μ b + g / denom
+            p.add_(b, alpha: -LearningRate);                                // θ ← θ − η b
+        }
+        else
+        {
+            p.addcdiv_(g, denom, -LearningRate);                            // θ ← θ − η g / (√E[g²]_t + ε)
+        }
+    }
+}
