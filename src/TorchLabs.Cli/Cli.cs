@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TorchLabs.Cli.Commands;
+using TorchLabs.Labs;
 using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli;
@@ -19,6 +20,8 @@ public static class Cli
         root.Subcommands.Add(AllCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(Cifar10Command.Create());
+        root.Subcommands.Add(OptimizersCommand.Create());
+        root.Subcommands.Add(SectionCommand.Create(new ErrataLab()));
         return root;
     }
 
@@ -35,7 +38,11 @@ public static class Cli
         {
             // "Unrecognized command or argument 'x'" says more than the "Required command was not provided" that comes with it.
             var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
-            Console.Error.WriteLine($"torchlabs: {error.Message} (see `torchlabs --help`)");
+            string message = string.Join(' ', error.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            string? option = (error.SymbolResult as System.CommandLine.Parsing.OptionResult)?.Option.Name
+                ?? ((error.SymbolResult as System.CommandLine.Parsing.ArgumentResult)?.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name;
+            if (option is not null && !message.Contains(option, StringComparison.Ordinal)) message = $"{option}: {message}";
+            Console.Error.WriteLine($"torchlabs: {message} (see `torchlabs --help`)");
             return BadInput;
         }
         return parse.Invoke();

@@ -10,5 +10,7 @@ public static class LabRegistry
     [
         new InfoLab(),
         new Cifar10ReportLab(),
+        new OptimizersReportLab(),
+        new ErrataLab(),
     ];
 }

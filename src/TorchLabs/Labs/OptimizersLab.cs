@@ -117,9 +117,22 @@ public static class OptimizersLab
         return worst;
     }
 
+    /// <summary>
+    /// The first step t at which the two paths differ by more than <paramref name="tolerance"/> relative
+    /// (‖a_t − b_t‖∞ / max(‖a_t‖∞, ‖b_t‖∞)); null when they agree at every step.
+    /// </summary>
+    public static int? FirstDisagreement(double[][] a, double[][] b, double tolerance = 1e-9)
+    {
+        for (int t = 0; t < a.Length; t++)
+            if (MaxRelError([a[t]], [b[t]]) > tolerance) return t;
+        return null;
+    }
+
     /// <summary>One optimizer's row of the race.</summary>
+    /// <param name="HandDisagrees">First step where hand and torch.optim differ by more than 1e-9 relative; null: never.</param>
+    /// <param name="ReferenceDisagrees">The same for the reference against torch.optim.</param>
     public sealed record RaceRow(OptimizerSpec Spec, Trajectory Hand, double FinalF, int? StepsToTarget,
-        double HandVsTorch, double ReferenceVsTorch, double AnalyticVsNumerical);
+        int? HandDisagrees, int? ReferenceDisagrees, double AnalyticVsNumerical);
 
     /// <summary>The race: all six from one start with the seed's settings.</summary>
     public sealed record RaceResult(double[] Start, int Steps, IReadOnlyList<RaceRow> Rows, NesterovEquivalence Nesterov);
@@ -142,7 +155,7 @@ public static class OptimizersLab
             double gradDiff = hand.Points.Max(x => GradAnalytic(x).Zip(GradNumerical(x), (a, b) => Math.Abs(a - b)).Max());
             int first = Array.FindIndex(hand.Loss, f => f < Target);
             rows.Add(new RaceRow(spec, hand, hand.Loss[^1], first < 0 ? null : first,
-                MaxRelError(hand.Points, torchPath.Points), MaxRelError(reference.Points, torchPath.Points), gradDiff));
+                FirstDisagreement(hand.Points, torchPath.Points), FirstDisagreement(reference.Points, torchPath.Points), gradDiff));
         }
         return new RaceResult(start, steps, rows, CompareNesterovForms(start, steps));
     }

@@ -131,7 +131,7 @@ public sealed class RefAdam(double lr = 0.001, double beta1 = 0.9, double beta2 
             v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
             double vUsed = v[i];
             if (amsgrad) vUsed = vMax[i] = Math.Max(vMax[i], v[i]);
-            double mHat = m[i] / bc1, vHat = vUsed / bc2;
+double mHat = m[i] / bc1, vHat = vUsed / bc2;
             p[i] -= LearningRate * mHat / (Math.Sqrt(vHat) + eps);
         }
     }

@@ -8,12 +8,13 @@ namespace TorchLabs.Reporting;
 public static class Plots
 {
     /// <summary>One or more curves y(x) with a legend; <paramref name="logY"/> puts y on a log10 scale.</summary>
-    public static Plot Curves(string title, string xLabel, string yLabel, IEnumerable<(string Name, double[] X, double[] Y)> curves, bool logY = false)
+    /// <param name="floor">With <paramref name="logY"/>, values below it are drawn at it (say so in the caption).</param>
+    public static Plot Curves(string title, string xLabel, string yLabel, IEnumerable<(string Name, double[] X, double[] Y)> curves, bool logY = false, double floor = 1e-300)
     {
         var plot = new Plot();
         foreach (var (name, x, y) in curves)
         {
-            double[] ys = logY ? y.Select(v => Math.Log10(Math.Max(v, 1e-300))).ToArray() : y;
+            double[] ys = logY ? y.Select(v => Math.Log10(Math.Max(v, floor))).ToArray() : y;
             var s = plot.Add.Scatter(x, ys);
             s.LegendText = name;
             s.MarkerSize = x.Length > 60 ? 0 : 4;

@@ -18,10 +18,14 @@ public static partial class ReportWriter
     {
         var sb = new StringBuilder();
         sb.Append("# ").Append(report.Title).Append("\n\n");
-        sb.Append("| | |\n|---|---|\n");
-        foreach (var (k, v) in report.Header) sb.Append("| ").Append(Cell(k)).Append(" | ").Append(Cell(v)).Append(" |\n");
-        sb.Append('\n');
-        sb.Append("Contents: ").Append(string.Join(" · ", report.Sections.Select(s => $"[{s.Title}](#{s.Id})"))).Append("\n\n");
+        if (report.Header.Count > 0)
+        {
+            sb.Append("| | |\n|---|---|\n");
+            foreach (var (k, v) in report.Header) sb.Append("| ").Append(Cell(k)).Append(" | ").Append(Cell(v)).Append(" |\n");
+            sb.Append('\n');
+        }
+        if (report.Sections.Count > 1)
+            sb.Append("Contents: ").Append(string.Join(" · ", report.Sections.Select(s => $"[{s.Title}](#{s.Id})"))).Append("\n\n");
         foreach (var s in report.Sections)
         {
             sb.Append($"<a id=\"{s.Id}\"></a>\n\n## ").Append(s.Title).Append(StatusSuffix(s)).Append("\n\n");

@@ -1,0 +1,30 @@
+using System.CommandLine;
+using TorchLabs.Labs;
+using TorchLabs.Reporting;
+
+namespace TorchLabs.Cli.Commands;
+
+/// <summary>A command for a report lab with no options of its own: runs it and prints its section as Markdown.</summary>
+public static class SectionCommand
+{
+    public static Command Create(IReportLab lab)
+    {
+        var seed = CommonOptions.Seed();
+        var outDir = CommonOptions.Out($"out/{lab.Id}");
+        var threads = CommonOptions.Threads();
+        var data = CommonOptions.Data();
+        var cmd = new Command(lab.Id, lab.Summary) { seed, outDir, threads, data };
+        cmd.SetAction(p => Cli.Guard(() =>
+        {
+            var dev = CommonOptions.Setup(p.GetValue(threads), "cpu");
+            string dir = Path.GetFullPath(p.GetValue(outDir)!);
+            var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, new StatusLine(Console.Error));
+            var availability = lab.Check(context);
+            if (!availability.CanRun) throw new Runtime.UsageException($"{lab.Id}: {availability.Reason}; {availability.Fix}");
+            var section = lab.Run(context);
+            Console.Out.Write(ReportWriter.ToMarkdown(new Report(lab.Title, [], [section])));
+            return Cli.Ok;
+        }));
+        return cmd;
+    }
+}
