@@ -1,0 +1,94 @@
+using static TorchSharp.torch;
+
+namespace TorchLabs.Gradients;
+
+/// <summary>An activation function, its derivative by hand, and libtorch's version for autograd.</summary>
+/// <param name="Kink">The point where the function is not differentiable, if any; libtorch takes <paramref name="KinkValue"/> there.</param>
+public sealed record Activation(string Name, Func<double, double> F, Func<double, double> Derivative, Func<Tensor, Tensor> Torch, double? Kink = null, double? KinkValue = null);
+
+/// <summary>Seed 002's activations and their derivatives (the kinks take libtorch's one-sided values).</summary>
+public static class Activations
+{
+    static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+    static double Phi(double x) => 0.5 * (1 + Erf(x / Math.Sqrt(2)));
+    static double SmallPhi(double x) => Math.Exp(-x * x / 2) / Math.Sqrt(2 * Math.PI);
+
+    public const double LeakySlope = 0.01;
+    public const double EluAlpha = 1.0;
+
+    public static readonly Activation[] All =
+    [
+        new("sigmoid", Sigmoid, x => Sigmoid(x) * (1 - Sigmoid(x)), t => t.sigmoid()),                    // σ′ = σ(1 − σ)
+        new("tanh", Math.Tanh, x => 1 - Math.Tanh(x) * Math.Tanh(x), t => t.tanh()),                        // tanh′ = 1 − tanh²
+        new("relu", x => Math.Max(0, x), x => x > 0 ? 1 : 0, t => nn.functional.relu(t), 0, 0),              // ReLU′ = 1[x > 0]
+        new("leaky_relu", x => x > 0 ? x : LeakySlope * x, x => x > 0 ? 1 : LeakySlope,
+            t => nn.functional.leaky_relu(t, LeakySlope), 0, LeakySlope),                                    // 1 or 0.01
+        new("elu", x => x > 0 ? x : EluAlpha * (Math.Exp(x) - 1), x => x > 0 ? 1 : EluAlpha * Math.Exp(x),
+            t => nn.functional.elu(t, EluAlpha), 0, EluAlpha),                                               // 1 or αeˣ
+        new("softplus", x => Math.Log(1 + Math.Exp(x)), Sigmoid, t => nn.functional.softplus(t)),            // softplus′ = σ
+        new("swish", x => x * Sigmoid(x), x => Sigmoid(x) * (1 + x * (1 - Sigmoid(x))), t => nn.functional.silu(t)), // (xσ)′ = σ(1 + x(1 − σ))
+        new("gelu", x => x * Phi(x), x => Phi(x) + x * SmallPhi(x), t => nn.functional.gelu(t)),             // (xΦ)′ = Φ + xφ (exact erf form)
+    ];
+
+    /// <summary>The grid: −4 to 4 in steps of 0.1, which contains the kink 0 exactly.</summary>
+    public static double[] Grid() => Enumerable.Range(-40, 81).Select(i => i / 10.0).ToArray();
+
+    public static GradCheckResult Run()
+    {
+        double[] grid = Grid();
+        var entries = new List<GradEntry>();
+        var notes = new List<string>();
+        foreach (var a in All)
+        {
+            using var scope = NewDisposeScope();
+            var x = tensor(grid, ScalarType.Float64).requires_grad_(true);
+            a.Torch(x).sum().backward();
+            double[] auto = GradientCheck.Values(x.grad!);
+            double[] hand = grid.Select(a.Derivative).ToArray();
+            // Central differences on the sum, except at a kink (where they give the mean of the one-sided slopes).
+            var smooth = Enumerable.Range(0, grid.Length).Where(i => a.Kink is null || Math.Abs(grid[i] - a.Kink.Value) > 1e-12).ToArray();
+            double h = GradientCheck.Step;
+            double[] numeric = smooth.Select(i => (a.F(grid[i] + h) - a.F(grid[i] - h)) / (2 * h)).ToArray();
+            entries.Add(new GradEntry($"{a.Name}'(x)", [smooth.Length], smooth.Select(i => hand[i]).ToArray(), smooth.Select(i => auto[i]).ToArray(), numeric));
+            if (a.Kink is double k)
+            {
+                int i0 = Array.IndexOf(grid, k);
+                entries.Add(new GradEntry($"{a.Name}'({k})", [], [hand[i0]], [auto[i0]], null,
+                    $"kink: libtorch takes {auto[i0]}, central differences would give {(a.F(k + h) - a.F(k - h)) / (2 * h):G6}"));
+                notes.Add($"{a.Name} at its kink x = {k}: libtorch's derivative is {auto[i0]} (hand {hand[i0]}).");
+            }
+        }
+        return new GradCheckResult("activations", double.NaN, entries, notes);
+    }
+
+    /// <summary>The error function, by its series (|x| &lt; 2) or continued fraction: accurate to about 1e-15 (no Math.Erf in .NET).</summary>
+    public static double Erf(double x)
+    {
+        if (x < 0) return -Erf(-x);
+        if (x < 2)
+        {
+            // erf x = 2/√π Σ (−1)ⁿ x²ⁿ⁺¹ / (n! (2n + 1))
+            double sum = 0, term = x;
+            for (int n = 0; n < 200; n++)
+            {
+                double add = term / (2 * n + 1);
+                sum += add;
+                if (Math.Abs(add) < 1e-17 * Math.Abs(sum)) break;
+                term *= -x * x / (n + 1);
+            }
+            return 2 / Math.Sqrt(Math.PI) * sum;
+        }
+        // erfc x = e^{−x²}/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))) (Lentz's continued fraction)
+        double f = x, c = x, d = 0, tiny = 1e-300;
+        for (int n = 1; n < 300; n++)
+        {
+            double an = n / 2.0;
+            d = x + an * d; d = Math.Abs(d) < tiny ? tiny : d; d = 1 / d;
+            c = x + an / c; c = Math.Abs(c) < tiny ? tiny : c;
+            double delta = c * d;
+            f *= delta;
+            if (Math.Abs(delta - 1) < 1e-16) break;
+        }
+        return 1 - Math.Exp(-x * x) / Math.Sqrt(Math.PI) / f;
+    }
+}
