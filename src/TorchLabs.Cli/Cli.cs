@@ -20,6 +20,7 @@ public static class Cli
         root.Subcommands.Add(AllCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(Cifar10Command.Create());
+        root.Subcommands.Add(GradCheckCommand.Create());
         root.Subcommands.Add(OptimizersCommand.Create());
         root.Subcommands.Add(SectionCommand.Create(new ErrataLab()));
         return root;
@@ -45,6 +46,7 @@ public static class Cli
             Console.Error.WriteLine($"torchlabs: {message} (see `torchlabs --help`)");
             return BadInput;
         }
+        TorchRuntime.Initialize();
         return parse.Invoke();
     }
 

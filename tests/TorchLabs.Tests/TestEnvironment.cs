@@ -10,7 +10,11 @@ public static class TestEnvironment
     public const int Threads = 1;
 
     [ModuleInitializer]
-    internal static void Init() => TorchSharp.torch.set_num_threads(Threads);
+    internal static void Init()
+    {
+        TorchLabs.Runtime.TorchRuntime.Initialize();
+        TorchSharp.torch.set_num_threads(Threads);
+    }
 
     /// <summary>The repository root (the folder holding TorchLabs.sln).</summary>
     public static string RepoRoot

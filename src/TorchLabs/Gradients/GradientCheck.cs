@@ -54,9 +54,10 @@ public static class GradientCheck
 
     /// <summary>
     /// ∂loss/∂v by central differences, (loss(v + h eᵢ) − loss(v − h eᵢ)) / 2h for every element of <paramref name="v"/>,
-    /// where <paramref name="loss"/> recomputes the loss from v (the rest of the network held fixed).
+    /// where <paramref name="loss"/> recomputes the loss from v (the rest of the network held fixed). With
+    /// <paramref name="relative"/> the step is h·|vᵢ| (for probabilities, where a fixed step is too coarse near 0).
     /// </summary>
-    public static double[] CentralDifferences(Tensor v, Func<Tensor, Tensor> loss, double h = Step)
+    public static double[] CentralDifferences(Tensor v, Func<Tensor, Tensor> loss, double h = Step, bool relative = false)
     {
         using var _ = no_grad();
         var x = v.detach().clone().to_type(ScalarType.Float64).contiguous();
@@ -65,20 +66,21 @@ public static class GradientCheck
         for (int i = 0; i < grad.Length; i++)
         {
             double keep = flat[i].item<double>();
-            flat[i] = keep + h;
+            double hi = relative && keep != 0 ? h * Math.Abs(keep) : h;
+            flat[i] = keep + hi;
             double plus = loss(x).item<double>();
-            flat[i] = keep - h;
+            flat[i] = keep - hi;
             double minus = loss(x).item<double>();
             flat[i] = keep;
-            grad[i] = (plus - minus) / (2 * h);
+            grad[i] = (plus - minus) / (2 * hi);
         }
         return grad;
     }
 
     /// <summary>Builds an entry from the hand tensor, the autograd tensor, and (unless <paramref name="skipNumeric"/> names why not) central differences.</summary>
-    public static GradEntry Entry(string name, Tensor hand, Tensor autograd, Tensor value, Func<Tensor, Tensor> lossFrom, string? skipNumeric = null) =>
+    public static GradEntry Entry(string name, Tensor hand, Tensor autograd, Tensor value, Func<Tensor, Tensor> lossFrom, string? skipNumeric = null, bool relativeStep = false) =>
         new(name, value.shape, Values(hand), Values(autograd),
-            skipNumeric is null ? CentralDifferences(value, lossFrom) : null, skipNumeric);
+            skipNumeric is null ? CentralDifferences(value, lossFrom, Step, relativeStep) : null, skipNumeric);
 
     /// <summary>A leaf copy of <paramref name="t"/> in float64 that records gradients.</summary>
     public static Tensor Leaf(Tensor t) => t.detach().clone().to_type(ScalarType.Float64).requires_grad_(true);

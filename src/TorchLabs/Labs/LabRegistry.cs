@@ -10,6 +10,7 @@ public static class LabRegistry
     [
         new InfoLab(),
         new Cifar10ReportLab(),
+        new GradCheckLab(),
         new OptimizersReportLab(),
         new ErrataLab(),
     ];

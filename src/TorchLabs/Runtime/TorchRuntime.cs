@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.InteropServices;
 using TorchSharp;
 
 namespace TorchLabs.Runtime;
@@ -82,6 +83,28 @@ public static class TorchRuntime
         }
         throw new UsageException($"--device {name}: expected cpu, cuda or cuda:N");
     }
+
+    /// <summary>
+    /// Loads libtorch and turns NNPACK off. On CPUs that NNPACK does not support, libtorch tries to initialise it on every
+    /// batch-1 convolution and prints "Could not initialize NNPACK! Reason: Unsupported hardware." each time; with NNPACK
+    /// disabled by the user flag it does not try. Where the symbols are not found (another libtorch build), nothing changes.
+    /// </summary>
+    public static void Initialize()
+    {
+        if (initialized) return;
+        initialized = true;
+        _ = torch.get_num_threads();
+        try { SetUserEnabledNnpack(GlobalContext(), false); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+    }
+
+    static bool initialized;
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
+    static extern IntPtr GlobalContext();
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.I1)] bool enabled);
 
     static string? Metadata(string key) =>
         typeof(TorchRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Globalization;
+using TorchLabs.Gradients;
+using TorchLabs.Reporting;
+
+namespace TorchLabs.Labs;
+
+/// <summary>The gradient-check section: every network's table, and the activation figures.</summary>
+public sealed class GradCheckLab : IReportLab
+{
+    public string Id => "gradcheck";
+    public string Title => "Hand derivations checked against libtorch autograd";
+    public string Summary => "Hand-derived gradients of the seed networks against autograd and central differences";
+
+    public Availability Check(LabContext context) => Availability.Yes;
+
+    static string E(double v) => double.IsNaN(v) ? "–" : v.ToString("0.0E+0", CultureInfo.InvariantCulture);
+
+    public static Table ResultTable(GradCheckResult r) => new(
+        ["tensor", "shape", "max abs error", "relative error vs autograd", "relative error vs central differences", "pass"],
+        r.Entries.Select(e => (IReadOnlyList<string>)[$"`{e.Name}`", e.Shape.Length == 0 ? "scalar" : string.Join("×", e.Shape), E(e.MaxAbsError), E(e.RelError),
+            e.Numeric is null ? "skipped" + (e.NumericNote is null ? "" : $" ({e.NumericNote})") : E(e.NumericRelError), e.Pass ? "pass" : "**FAIL**"]).ToList(),
+        r.Network + (double.IsNaN(r.Loss) ? "" : $" (L = {r.Loss.ToString("G10", CultureInfo.InvariantCulture)})"));
+
+    public ReportSection Run(LabContext context)
+    {
+        var sw = Stopwatch.StartNew();
+        var blocks = new List<Block>
+        {
+            new Paragraph("Each derivative of the seed documents, written as a matrix formula (Gradients/, one line per equation), computed three ways in " +
+                $"float64: by hand, by libtorch autograd, and by central differences (h = {GradientCheck.Step:0E+0}). Relative error is ‖a − b‖∞ / ‖b‖∞. " +
+                $"Pass: at most {GradientCheck.AutogradTolerance:0E+0} against autograd and {GradientCheck.NumericTolerance:0E+0} against central differences. " +
+                "Central differences are skipped where a ReLU input or a max-pool tie lies within 2h, since there they straddle a kink."),
+        };
+        var results = new List<GradCheckResult>();
+        var o = new GradCheckOptions { Seed = context.Seed };
+        foreach (string name in GradCheckNetworks.Names)
+        {
+            context.Report(name);
+            var rs = name == "dropout-concat"
+                ? Enumerable.Range(0, 3).SelectMany(i => GradCheckNetworks.Run(name, o with { Seed = context.Seed + i })).ToList()
+                : GradCheckNetworks.Run(name, o);
+            results.AddRange(rs);
+        }
+        blocks.Add(new Table(["network", "tensors", "max relative error vs autograd", "max relative error vs central differences", "pass"],
+            results.Select(r => (IReadOnlyList<string>)[r.Network, r.Entries.Count.ToString(), E(r.MaxRelError), E(r.MaxNumericRelError), r.Pass ? "pass" : "**FAIL**"]).ToList(),
+            "Summary"));
+        foreach (var r in results)
+        {
+            blocks.Add(ResultTable(r));
+            foreach (string note in r.Notes) blocks.Add(new Paragraph(note));
+        }
+        blocks.AddRange(ActivationFigures(context.OutDir));
+        return new ReportSection(Id, Title, results.All(r => r.Pass) ? SectionStatus.Ran : SectionStatus.Failed, blocks, sw.Elapsed);
+    }
+
+    static IEnumerable<Block> ActivationFigures(string outDir)
+    {
+        double[] x = Enumerable.Range(-400, 801).Select(i => i / 100.0).ToArray();
+        yield return Figures.Save(Plots.Curves("The eight activations", "x", "f(x)", Activations.All.Select(a => (a.Name, x, x.Select(a.F).ToArray()))),
+            outDir, "activations", "sigmoid, tanh, ReLU, LeakyReLU (0.01), ELU (α = 1), softplus, swish, GELU (exact)");
+        yield return Figures.Save(Plots.Curves("Their derivatives (hand formulas)", "x", "f′(x)", Activations.All.Select(a => (a.Name, x, x.Select(a.Derivative).ToArray()))),
+            outDir, "activation-derivatives", "The hand derivatives, each checked against autograd on a grid that contains the kink at 0");
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+
+namespace TorchLabs.Tests.Cli;
+
+public class GradCheckCliTests
+{
+    static IEnumerable<double> Flatten(JsonElement e) =>
+        e.ValueKind == JsonValueKind.Array ? e.EnumerateArray().SelectMany(Flatten) : [e.GetDouble()];
+
+    [Fact]
+    public void DropoutConcat_CaseFileFromPyTorch_JsonAgreesWithPyTorchAutograd()
+    {
+        using var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "dropout_concat.json")));
+        var first = golden.RootElement.GetProperty("cases")[2];
+        string casePath = Path.Combine(TestEnvironment.NewTempDir(), "case.json");
+        File.WriteAllText(casePath, first.GetProperty("case").GetRawText());
+
+        var r = TestEnvironment.RunCli("gradcheck", "dropout-concat", "--case", casePath, "--format", "json", "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        using var doc = JsonDocument.Parse(r.StdOut);
+        var root = doc.RootElement;
+        Assert.Equal("dropout-concat", root.GetProperty("network").GetString());
+        Assert.Equal(first.GetProperty("loss").GetDouble(), root.GetProperty("loss").GetDouble(), 12);
+        var hand = root.GetProperty("hand");
+        Assert.Equal(11, hand.EnumerateObject().Count());
+        foreach (var g in first.GetProperty("grads").EnumerateObject())
+        {
+            double[] expected = Flatten(g.Value).ToArray(), actual = Flatten(hand.GetProperty(g.Name)).ToArray();
+            double scale = Math.Max(expected.Max(Math.Abs), 1e-300);
+            Assert.True(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max() / scale <= 1e-9, g.Name);
+        }
+        // dL/dW1 nested as d rows of s, dL/dW2 as s + d rows of k
+        int d = first.GetProperty("case").GetProperty("x").GetArrayLength(), s = first.GetProperty("case").GetProperty("b1").GetArrayLength();
+        Assert.Equal(d, hand.GetProperty("dL/dW1").GetArrayLength());
+        Assert.Equal(s, hand.GetProperty("dL/dW1")[0].GetArrayLength());
+        Assert.Equal(s + d, hand.GetProperty("dL/dW2").GetArrayLength());
+        Assert.True(root.GetProperty("maxRelError").GetDouble() <= 1e-9);
+    }
+
+    [Fact]
+    public void DropoutConcat_MalformedCase_ExitsTwoNamingKeyAndShape()
+    {
+        string casePath = Path.Combine(TestEnvironment.NewTempDir(), "bad.json");
+        File.WriteAllText(casePath, "{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2], [3]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": [1,1,1]}");
+        var r = TestEnvironment.RunCli("gradcheck", "dropout-concat", "--case", casePath);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.StdErr.Trim().Split('\n'));
+        Assert.Contains("\"W1\"", r.StdErr);
+        Assert.Contains("d = 2 rows of s = 1", r.StdErr);
+    }
+
+    [Theory]
+    [InlineData("nosuchnet")]
+    public void UnknownNetwork_ExitsTwo(string network)
+    {
+        var r = TestEnvironment.RunCli("gradcheck", network);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("expected one of", r.StdErr);
+    }
+
+    [Fact]
+    public void MissingCaseFile_ExitsTwo()
+    {
+        var r = TestEnvironment.RunCli("gradcheck", "dropout-concat", "--case", "/nonexistent/case.json");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("/nonexistent/case.json", r.StdErr);
+    }
+
+    [Fact]
+    public void All_Text_EveryNetworkPasses_AndNoLibtorchWarnings()
+    {
+        var r = TestEnvironment.RunCli("gradcheck", "all", "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.DoesNotContain("NNPACK", r.StdErr);
+        Assert.DoesNotContain("FAIL", r.StdOut);
+        foreach (string n in TorchLabs.Gradients.GradCheckNetworks.Names) Assert.Contains(n, r.StdOut);
+    }
+}
