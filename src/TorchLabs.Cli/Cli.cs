@@ -22,6 +22,8 @@ public static class Cli
         root.Subcommands.Add(Cifar10Command.Create());
         root.Subcommands.Add(GradCheckCommand.Create());
         root.Subcommands.Add(OptimizersCommand.Create());
+        root.Subcommands.Add(VanishingCommand.Create());
+        root.Subcommands.Add(HistogramsCommand.Create());
         root.Subcommands.Add(SectionCommand.Create(new ErrataLab()));
         return root;
     }

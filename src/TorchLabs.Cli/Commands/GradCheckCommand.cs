@@ -70,12 +70,13 @@ public static class GradCheckCommand
         return table;
     }
 
-    public static int[] ParseSizes(string text)
+    /// <summary>Parses a comma-separated list of at least <paramref name="minCount"/> positive whole numbers.</summary>
+    public static int[] ParseSizes(string text, string option = "--sizes", int minCount = 2)
     {
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
         var sizes = new int[parts.Length];
-        if (parts.Length < 2 || parts.Select((v, i) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out sizes[i]) && sizes[i] > 0).Any(ok => !ok))
-            throw new UsageException($"--sizes {text}: expected at least two positive whole numbers separated by commas, e.g. 4,6,5,3");
+        if (parts.Length < minCount || parts.Select((v, i) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out sizes[i]) && sizes[i] > 0).Any(ok => !ok))
+            throw new UsageException($"{option} {text}: expected {(minCount > 1 ? $"at least {minCount}" : "one or more")} positive whole numbers separated by commas, e.g. 4,6,5,3");
         return sizes;
     }
 }

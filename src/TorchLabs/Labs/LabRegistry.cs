@@ -12,6 +12,8 @@ public static class LabRegistry
         new Cifar10ReportLab(),
         new GradCheckLab(),
         new OptimizersReportLab(),
+        new HistogramsReportLab(),
+        new VanishingReportLab(),
         new ErrataLab(),
     ];
 }

@@ -20,4 +20,23 @@ public static class Figures
         AtomicFile.WriteAllBytes(Path.Combine(outDir, relative), png);
         return new Figure(relative, caption);
     }
+
+    /// <summary>Renders <paramref name="panels"/> side by side into one PNG (the classic five-panel layout).</summary>
+    public static Figure SaveRow(IReadOnlyList<Plot> panels, string outDir, string name, string caption, int panelWidth, int panelHeight)
+    {
+        using var row = new SkiaSharp.SKBitmap(panelWidth * panels.Count, panelHeight);
+        using (var canvas = new SkiaSharp.SKCanvas(row))
+        {
+            canvas.Clear(SkiaSharp.SKColors.White);
+            for (int i = 0; i < panels.Count; i++)
+            {
+                using var panel = SkiaSharp.SKBitmap.Decode(panels[i].GetImageBytes(panelWidth, panelHeight, ImageFormat.Png));
+                canvas.DrawBitmap(panel, i * panelWidth, 0);
+            }
+        }
+        using var data = row.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        string relative = $"figures/{name}.png";
+        AtomicFile.WriteAllBytes(Path.Combine(outDir, relative), data.ToArray());
+        return new Figure(relative, caption);
+    }
 }

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using TorchLabs.Labs;
+using TorchLabs.Reporting;
+
+namespace TorchLabs.Cli.Commands;
+
+/// <summary>`torchlabs histograms`: seed Q4's per-layer activation histograms.</summary>
+public static class HistogramsCommand
+{
+    public static Command Create()
+    {
+        var activation = new Option<string?>("--activation") { Description = "sigmoid, relu or tanh (default: all three)" };
+        activation.AcceptOnlyFromAmong(HistogramsLab.ActivationNames);
+        var init = new Option<string?>("--init") { Description = "zero, normal-1, normal-0.01, xavier or he (default: all five)" };
+        init.AcceptOnlyFromAmong(HistogramsLab.InitNames);
+        var seed = CommonOptions.Seed();
+        var format = CommonOptions.Format();
+        var outDir = CommonOptions.Out("out/histograms");
+        var threads = CommonOptions.Threads();
+        var cmd = new Command("histograms", "Activation histograms of a 5-layer, 100-unit net fed N(0,1) inputs, per activation and weight initialisation (seed Q4)")
+            { activation, init, seed, format, outDir, threads };
+        cmd.SetAction(p => Cli.Guard(() =>
+        {
+            CommonOptions.Setup(p.GetValue(threads), "cpu");
+            string[] acts = p.GetValue(activation) is string a ? [a] : HistogramsLab.ActivationNames;
+            string[] inits = p.GetValue(init) is string i ? [i] : HistogramsLab.InitNames;
+            var runs = acts.SelectMany(act => inits.Select(ini => HistogramsLab.Run(act, ini, p.GetValue(seed)))).ToList();
+            if (p.GetValue(format) == "json")
+            {
+                Json.Print(new
+                {
+                    runs = runs.Select(r => new
+                    {
+                        activation = r.Activation,
+                        init = r.Init,
+                        layers = r.Layers.Select(l => new { mean = l.Mean, std = l.Std, saturated = l.Saturated, histogram = new { edges = l.Histogram.Edges, counts = l.Histogram.Counts } }),
+                    }),
+                });
+                return Cli.Ok;
+            }
+            string dir = p.GetValue(outDir)!;
+            var blocks = new List<Block>();
+            foreach (var r in runs)
+            {
+                blocks.Add(HistogramsLab.StatsTable(r));
+                Console.Error.WriteLine("figure: " + Path.Combine(Path.GetFullPath(dir), HistogramsLab.Plot(r, dir).RelativePath));
+            }
+            Console.Out.Write(ReportWriter.ToMarkdown(new Report("Activation histograms", [], [new ReportSection("histograms", "Per-layer statistics", SectionStatus.Ran, blocks, TimeSpan.Zero)])));
+            return Cli.Ok;
+        }));
+        return cmd;
+    }
+}
