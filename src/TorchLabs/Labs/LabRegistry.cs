@@ -14,6 +14,9 @@ public static class LabRegistry
         new OptimizersReportLab(),
         new HistogramsReportLab(),
         new VanishingReportLab(),
+        new RegressionReportLab(),
+        new PerceptronReportLab(),
+        new FashionMnistReportLab(),
         new ErrataLab(),
     ];
 }

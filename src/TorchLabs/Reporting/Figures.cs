@@ -15,11 +15,15 @@ public static class Figures
     /// </summary>
     public static Figure Save(Plot plot, string outDir, string name, string caption, int width = DefaultWidth, int height = DefaultHeight)
     {
-        string relative = $"figures/{name}.png";
+        string relative = RelativePath(name);
         byte[] png = plot.GetImageBytes(width, height, ImageFormat.Png);
         AtomicFile.WriteAllBytes(Path.Combine(outDir, relative), png);
         return new Figure(relative, caption);
     }
+
+    /// <summary>figures/NAME.png, with NAME reduced to lower-case letters, digits, '.', '_' and '-' (spaces become '-').</summary>
+    public static string RelativePath(string name) =>
+        "figures/" + new string(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray()) + ".png";
 
     /// <summary>Renders <paramref name="panels"/> side by side into one PNG (the classic five-panel layout).</summary>
     public static Figure SaveRow(IReadOnlyList<Plot> panels, string outDir, string name, string caption, int panelWidth, int panelHeight)
@@ -35,7 +39,7 @@ public static class Figures
             }
         }
         using var data = row.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
-        string relative = $"figures/{name}.png";
+        string relative = RelativePath(name);
         AtomicFile.WriteAllBytes(Path.Combine(outDir, relative), data.ToArray());
         return new Figure(relative, caption);
     }

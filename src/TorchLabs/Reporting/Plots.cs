@@ -96,7 +96,7 @@ public static class Plots
             }
         }
         using var data = bmp.Encode(SKEncodedImageFormat.Png, 100);
-        string relative = $"figures/{name}.png";
+        string relative = Figures.RelativePath(name);
         AtomicFile.WriteAllBytes(Path.Combine(outDir, relative), data.ToArray());
         return new Figure(relative, caption);
     }
