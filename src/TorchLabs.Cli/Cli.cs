@@ -25,6 +25,7 @@ public static class Cli
         root.Subcommands.Add(VanishingCommand.Create());
         root.Subcommands.Add(HistogramsCommand.Create());
         root.Subcommands.Add(FashionMnistCommand.Create());
+        root.Subcommands.Add(VectorBackpropCommand.Create());
         root.Subcommands.Add(SectionCommand.Create(new RegressionReportLab()));
         root.Subcommands.Add(SectionCommand.Create(new PerceptronReportLab()));
         root.Subcommands.Add(SectionCommand.Create(new ErrataLab()));

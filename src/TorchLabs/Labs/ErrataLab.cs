@@ -35,7 +35,22 @@ public sealed class ErrataLab : IReportLab
             blocks.Add(new Table(["step t", "as written: x_t", "f(x_t)", "correct: x_t", "f(x_t)"], rows));
         }
         blocks.AddRange(DerivationSlips(context.Seed));
+        blocks.AddRange(Seed004Slips());
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed);
+    }
+
+    /// <summary>Seed 004: the printed code's initialisation against the one that produced the printed costs.</summary>
+    public static IEnumerable<Block> Seed004Slips()
+    {
+        var written = VectorBackpropLab.Run(new VectorBackpropOptions { Init = "as-written", Impl = "torch", Iterations = 3, PrintEvery = 1 });
+        var he = VectorBackpropLab.Run(new VectorBackpropOptions { Init = "he", Impl = "torch", Iterations = 1 });
+        var w = written.Tables[0];
+        yield return new Paragraph("**Seed 004 section 4: the initialisation.** The code prints `param_w[l] = np.random.randn(...) * np.sqrt(2)` for the hidden " +
+            $"layers. Run as written (NumPy's generator, seed(1) then seed(10)), the cost at iteration 0 is {VectorBackpropLab.Numpy8(w.Costs[0].Cost)} and it is NaN " +
+            $"or infinite from iteration {w.DivergedAt?.ToString() ?? "–"}. With He initialisation, randn · √(2/n_(l−1)), the cost at iteration 0 is " +
+            $"{VectorBackpropLab.Numpy8(he.Tables[0].Costs[0].Cost)}, the document's printed 0.69301356, and the whole printed table follows (see the vector-backprop section).");
+        yield return new Paragraph("**Seed 004: predict's input.** The document draws `X_new = np.random.rand(1228, 200)`: 1228 rows, where the first layer's " +
+            "weights need 12288, so `np.dot(param_w[1], X_new)` raises a shape error. TorchLabs draws 12288 rows.");
     }
 
     static string E(double v) => v.ToString("0.0E+0", CultureInfo.InvariantCulture);

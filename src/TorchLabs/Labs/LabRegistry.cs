@@ -17,6 +17,7 @@ public static class LabRegistry
         new RegressionReportLab(),
         new PerceptronReportLab(),
         new FashionMnistReportLab(),
+        new VectorBackpropReportLab(),
         new ErrataLab(),
     ];
 }

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Globalization;
+using TorchLabs.Reference;
+using TorchLabs.Reporting;
+using TorchLabs.Runtime;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Labs;
+
+/// <summary>Options of seed 004's run; the defaults reproduce the document's printed costs.</summary>
+public sealed record VectorBackpropOptions
+{
+    public int[] Dims { get; init; } = [12288, 20, 7, 5, 1];
+    public int M { get; init; } = 200;
+    public int Iterations { get; init; } = 2000;
+    public double LearningRate { get; init; } = 0.01;
+    public double Lambd { get; init; }
+    public int PrintEvery { get; init; } = 100;
+    /// <summary>numpy: NumPy's legacy generator, seeded as the document (X, Y after seed(1), weights after seed(10)); torch: a TorchSharp generator.</summary>
+    public string Rng { get; init; } = "numpy";
+    /// <summary>he: randn·√(2/n_{l−1}) (what produced the document's output); as-written: randn·√2 (the document's code).</summary>
+    public string Init { get; init; } = "he";
+    /// <summary>both, reference or torch.</summary>
+    public string Impl { get; init; } = "both";
+    public long Seed { get; init; } = 1;
+    public long WeightSeed { get; init; } = 10;
+
+    public void Validate()
+    {
+        if (Dims.Length < 2 || Dims.Any(d => d < 1) || Dims[^1] != 1) throw new UsageException($"--dims {string.Join(",", Dims)}: expected positive layer sizes ending in 1");
+        if (M < 1) throw new UsageException($"--m {M}: expected at least one example");
+        if (Iterations < 1) throw new UsageException($"--iterations {Iterations}: expected a whole number of at least 1");
+        if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw new UsageException($"--lr {LearningRate}: expected a finite number greater than 0");
+        if (!double.IsFinite(Lambd) || Lambd < 0) throw new UsageException($"--lambd {Lambd}: expected a finite number >= 0");
+        if (PrintEvery < 1) throw new UsageException($"--print-every {PrintEvery}: expected a whole number of at least 1");
+        if (Rng is not ("numpy" or "torch")) throw new UsageException($"--rng {Rng}: expected numpy or torch");
+        if (Init is not ("he" or "as-written")) throw new UsageException($"--init {Init}: expected he or as-written");
+        if (Impl is not ("both" or "reference" or "torch")) throw new UsageException($"--impl {Impl}: expected both, reference or torch");
+    }
+}
+
+/// <summary>The printed costs of one implementation; <see cref="DivergedAt"/> names the first iteration with a non-finite cost.</summary>
+public sealed record CostTable(string Impl, IReadOnlyList<(int Iteration, double Cost)> Costs, int? DivergedAt, double Seconds);
+
+public sealed record VectorBackpropResult(VectorBackpropOptions Options, IReadOnlyList<CostTable> Tables, double? MaxRelDifference, int[] Predictions);
+
+/// <summary>
+/// Seed 004: the 12288-20-7-5-1 network (ReLU hidden, sigmoid output, cross-entropy + L2), lr 0.01, 2000 iterations,
+/// the cost printed every 100 iterations. Twice: the seed's vector formulas on plain arrays (Reference/VectorNetwork), and
+/// TorchSharp autograd in float64. With NumPy's generator and He initialisation it prints the document's twenty costs.
+/// </summary>
+public static class VectorBackpropLab
+{
+    /// <summary>The twenty costs the document prints (iterations 0, 100, ..., 1900).</summary>
+    public static readonly double[] DocumentCosts =
+    [
+        0.69301356, 0.69204859, 0.68890952, 0.66534268, 0.63627974, 0.59864491, 0.5739967, 0.55455259, 0.53362871, 0.52812387,
+        0.52214822, 0.50656239, 0.51940142, 0.51177312, 0.50393255, 0.5093858, 0.54099861, 0.51454733, 0.50515268, 0.50401095,
+    ];
+
+    /// <summary>X (n₀ × m), Y (1 × m), the weights and zero biases, drawn as the options say; and the generator for later draws.</summary>
+    public static (double[] X, double[] Y, double[][] W, double[][] B, Func<int, double[]> MoreUniform) Data(VectorBackpropOptions o)
+    {
+        int L = o.Dims.Length - 1;
+        double Scale(int l) => l < L ? (o.Init == "he" ? Math.Sqrt(2.0 / o.Dims[l - 1]) : Math.Sqrt(2)) : 0.01;
+        var W = new double[L][];
+        var B = Enumerable.Range(1, L).Select(l => new double[o.Dims[l]]).ToArray();
+        if (o.Rng == "numpy")
+        {
+            var rng = new NumpyRandom((uint)o.Seed);
+            double[] x = rng.Rand(o.Dims[0], o.M), y = rng.Rand(1, o.M);      // np.random.seed(1); X = rand(12288, 200); Y = rand(1, 200)
+            rng.Seed((uint)o.WeightSeed);                                   // np.random.seed(10)
+            for (int l = 1; l <= L; l++)
+                W[l - 1] = rng.Randn(o.Dims[l], o.Dims[l - 1]).Select(v => v * Scale(l)).ToArray(); // randn(n_l, n_{l−1}) · scale
+            return (x, y, W, B, n => rng.Rand(o.Dims[0], n));
+        }
+        var gen = new Generator((ulong)o.Seed);
+        double[] Uni(params long[] shape) => rand(shape, ScalarType.Float64, generator: gen).data<double>().ToArray();
+        double[] xt = Uni(o.Dims[0], o.M), yt = Uni(1, o.M);
+        for (int l = 1; l <= L; l++)
+            W[l - 1] = randn([o.Dims[l], o.Dims[l - 1]], ScalarType.Float64, generator: gen).data<double>().Select(v => v * Scale(l)).ToArray();
+        return (xt, yt, W, B, n => Uni(o.Dims[0], n));
+    }
+
+    public static CostTable RunReference(VectorBackpropOptions o, double[] X, double[] Y, double[][] W, double[][] B, IProgress<string>? progress, Action<string>? log)
+    {
+        var sw = Stopwatch.StartNew();
+        var net = new VectorNetwork(o.Dims, W.Select(w => (double[])w.Clone()).ToArray(), B.Select(b => (double[])b.Clone()).ToArray());
+        var costs = new List<(int, double)>();
+        for (int i = 0; i < o.Iterations; i++)
+        {
+            double cost = net.Step(X, Y, o.M, o.LearningRate, o.Lambd);
+            if (!double.IsFinite(cost)) return new CostTable("reference", costs, i, sw.Elapsed.TotalSeconds);
+            if (i % o.PrintEvery == 0) { costs.Add((i, cost)); log?.Invoke(CostLine(i, cost)); progress?.Report($"reference: iteration {i}"); }
+        }
+        LastNetwork = net;
+        return new CostTable("reference", costs, null, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The trained reference network of the last run (for predict).</summary>
+    public static VectorNetwork? LastNetwork { get; private set; }
+
+    /// <summary>The same network with TorchSharp autograd in float64: J.backward(), then W ← W − η ∂J/∂W under no_grad.</summary>
+    public static CostTable RunTorch(VectorBackpropOptions o, double[] X, double[] Y, double[][] W, double[][] B, IProgress<string>? progress, Action<string>? log)
+    {
+        var sw = Stopwatch.StartNew();
+        int L = o.Dims.Length - 1;
+        using var outer = NewDisposeScope();
+        var x = tensor(X, [o.Dims[0], o.M], ScalarType.Float64);
+        var y = tensor(Y, [1, o.M], ScalarType.Float64);
+        var w = Enumerable.Range(0, L).Select(l => tensor(W[l], [o.Dims[l + 1], o.Dims[l]], ScalarType.Float64).requires_grad_(true)).ToArray();
+        var b = Enumerable.Range(0, L).Select(l => tensor(B[l], [o.Dims[l + 1], 1], ScalarType.Float64).requires_grad_(true)).ToArray();
+        var costs = new List<(int, double)>();
+        for (int i = 0; i < o.Iterations; i++)
+        {
+            using var scope = NewDisposeScope();
+            var f = Gradients.VectorBackprop.Forward(x, w, b);
+            var J = Gradients.VectorBackprop.Cost(f.A[L], y, w, o.Lambd);
+            double cost = J.item<double>();
+            if (!double.IsFinite(cost)) return new CostTable("torch", costs, i, sw.Elapsed.TotalSeconds);
+            J.backward();
+            using (no_grad())
+                foreach (var p in w.Concat(b))
+                {
+                    p.add_(p.grad!, alpha: -o.LearningRate);  // θ ← θ − η ∂J/∂θ
+                    p.grad!.zero_();
+                }
+            if (i % o.PrintEvery == 0) { costs.Add((i, cost)); log?.Invoke(CostLine(i, cost)); progress?.Report($"torch: iteration {i}"); }
+        }
+        return new CostTable("torch", costs, null, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The document's line, with NumPy's way of printing a float64 (8 digits after the point, trailing zeros dropped).</summary>
+    public static string CostLine(int iteration, double cost) => $"cost after iteration {iteration}: {Numpy8(cost)}";
+
+    public static string Numpy8(double v) => v.ToString("F8", CultureInfo.InvariantCulture).TrimEnd('0').TrimEnd('.');
+
+    public static VectorBackpropResult Run(VectorBackpropOptions o, IProgress<string>? progress = null, Action<string>? log = null)
+    {
+        o.Validate();
+        var (X, Y, W, B, more) = Data(o);
+        var tables = new List<CostTable>();
+        int[] predictions = [];
+        if (o.Impl is "both" or "reference")
+        {
+            var t = RunReference(o, X, Y, W, B, progress, o.Impl == "both" ? line => log?.Invoke("reference: " + line) : log);
+            tables.Add(t);
+            if (t.DivergedAt is null) predictions = LastNetwork!.Predict(more(o.M), o.M);
+        }
+        if (o.Impl is "both" or "torch")
+            tables.Add(RunTorch(o, X, Y, W, B, progress, o.Impl == "both" ? line => log?.Invoke("torch:     " + line) : log));
+        double? diff = tables.Count == 2 && tables.All(t => t.DivergedAt is null)
+            ? tables[0].Costs.Zip(tables[1].Costs, (a, c) => Math.Abs(a.Cost - c.Cost) / Math.Abs(c.Cost)).Max()
+            : null;
+        return new VectorBackpropResult(o, tables, diff, predictions);
+    }
+
+    public static IEnumerable<Block> Blocks(VectorBackpropResult r, string outDir)
+    {
+        var o = r.Options;
+        yield return new Paragraph($"Seed 004: network {string.Join("-", o.Dims)}, ReLU hidden layers, sigmoid output, cross-entropy + (λ/2m)‖W‖² with λ = {o.Lambd}, " +
+            $"learning rate {o.LearningRate}, {o.Iterations} iterations on X ({o.Dims[0]} × {o.M}) and Y (1 × {o.M}) uniform in [0, 1], drawn with " +
+            (o.Rng == "numpy" ? "NumPy's legacy generator exactly as the document (seed(1), rand, rand, seed(10), randn per layer; Reference/NumpyRandom)" : "a TorchSharp generator") +
+            $", weights {(o.Init == "he" ? "randn·√(2/n_{l−1})" : "randn·√2 (the code as printed)")}, the last layer randn·0.01. Run twice: the seed's vector " +
+            "formulas on plain arrays (Reference/), and TorchSharp autograd in float64.");
+        var rows = new List<IReadOnlyList<string>>();
+        int count = r.Tables.Max(t => t.Costs.Count);
+        for (int i = 0; i < count; i++)
+        {
+            int it = r.Tables.First(t => t.Costs.Count > i).Costs[i].Iteration;
+            string doc = o.Rng == "numpy" && o.Init == "he" && o.PrintEvery == 100 && it / 100 < DocumentCosts.Length && o.Dims.SequenceEqual([12288, 20, 7, 5, 1]) && o.M == 200 && o.LearningRate == 0.01 && o.Lambd == 0
+                ? Numpy8(DocumentCosts[it / 100]) : "–";
+            rows.Add([it.ToString(), doc, .. r.Tables.Select(t => t.Costs.Count > i ? Numpy8(t.Costs[i].Cost) : "")]);
+        }
+        yield return new Table(["iteration", "the document", .. r.Tables.Select(t => $"ours: {t.Impl}")], rows, "Cost every " + o.PrintEvery + " iterations");
+        foreach (var t in r.Tables.Where(t => t.DivergedAt is not null))
+            yield return new Paragraph($"**{t.Impl}: the cost became NaN or infinite at iteration {t.DivergedAt}**; the run stopped there.");
+        if (r.MaxRelDifference is double d)
+            yield return new Paragraph($"The two implementations agree to {d:0.0E+0} relative at every printed iteration. Times: " +
+                string.Join(", ", r.Tables.Select(t => $"{t.Impl} {t.Seconds:F1} s")) + ".");
+        if (r.Predictions.Length > 0)
+            yield return new Paragraph($"predict (threshold 0.5) on {r.Predictions.Length} new examples drawn from the same generator: {r.Predictions.Count(p => p == 1)} predicted 1. " +
+                "(The document draws X_new = rand(1228, 200), 1228 rows where the network needs 12288: np.dot would raise a shape error; we draw 12288.)");
+        var withCosts = r.Tables.Where(t => t.Costs.Count > 0).ToList();
+        if (withCosts.Count > 0)
+            yield return Figures.Save(Plots.Curves("Seed 004: cost", "iteration", "cost J",
+                withCosts.Select(t => (t.Impl, t.Costs.Select(c => (double)c.Iteration).ToArray(), t.Costs.Select(c => c.Cost).ToArray()))
+                    .Append(("the document", Enumerable.Range(0, DocumentCosts.Length).Select(i => i * 100.0).ToArray(), DocumentCosts))),
+                outDir, "vector-backprop-cost", "The cost every 100 iterations: ours (reference and TorchSharp) and the document's", 800, 460);
+    }
+}
+
+/// <summary>The seed 004 section of the report.</summary>
+public sealed class VectorBackpropReportLab : IReportLab
+{
+    public string Id => "vector-backprop";
+    public string Title => "Seed 004: vector backprop, the document's cost table reproduced";
+    public string Summary => "Seed 004's 12288-20-7-5-1 network by the seed's vector formulas and by autograd, reproducing the printed costs";
+    public Availability Check(LabContext context) => Availability.Yes;
+    public ReportSection Run(LabContext context)
+    {
+        var sw = Stopwatch.StartNew();
+        var r = VectorBackpropLab.Run(new VectorBackpropOptions(), context.Progress);
+        return new ReportSection(Id, Title, SectionStatus.Ran, VectorBackpropLab.Blocks(r, context.OutDir).ToList(), sw.Elapsed);
+    }
+}
