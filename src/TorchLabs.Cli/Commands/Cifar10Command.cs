@@ -24,8 +24,9 @@ public static class Cifar10Command
         var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training images (quick runs)" };
         var limitTest = new Option<int?>("--limit-test") { Description = "Use only the first N test images (quick runs)" };
         var format = CommonOptions.Format();
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out (written after every epoch); --epochs is the total" };
         var cmd = new Command("cifar10", "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net, print its log and accuracy lines, save the model and figures")
-            { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format };
+            { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format, resume };
         cmd.SetAction(p => Cli.Guard(() =>
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!);
@@ -34,7 +35,7 @@ public static class Cifar10Command
             {
                 DataDir = p.GetValue(data)!, OutDir = p.GetValue(outDir)!, Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batchSize),
                 LearningRate = p.GetValue(lr), Momentum = p.GetValue(momentum), Seed = p.GetValue(seed), LogEvery = p.GetValue(logEvery),
-                LimitTrain = p.GetValue(limitTrain), LimitTest = p.GetValue(limitTest), Device = dev,
+                LimitTrain = p.GetValue(limitTrain), LimitTest = p.GetValue(limitTest), Device = dev, Resume = p.GetValue(resume),
             };
             o.Validate();
             if (p.GetValue(download) && Cifar10.Locate(o.DataDir) is null) Download(o.DataDir);

@@ -22,6 +22,10 @@ public sealed record Cifar10Options
     public int? LimitTrain { get; init; }
     public int? LimitTest { get; init; }
     public Device? Device { get; init; }
+    /// <summary>Continue from OUT/checkpoint.dat (written at the end of every epoch); <see cref="Epochs"/> is the total.</summary>
+    public bool Resume { get; init; }
+    /// <summary>Called after each epoch's checkpoint is written (tests watch memory through it).</summary>
+    public Action<int>? OnEpochEnd { get; init; }
 
     /// <summary>Throws <see cref="UsageException"/> naming the first option out of range.</summary>
     public void Validate()
@@ -54,6 +58,9 @@ public sealed record Cifar10Result(
 /// </summary>
 public static class Cifar10Lab
 {
+    /// <summary>The checkpoint's file name in the output folder.</summary>
+    public const string CheckpointName = "checkpoint.dat";
+
     /// <summary>The tutorial's loss line: <c>[1,  2000] loss: 2.144</c>.</summary>
     public static string LossLine(int epoch, int batch, double loss) => $"[{epoch}, {batch,5}] loss: {loss:F3}";
 
@@ -96,8 +103,34 @@ public static class Cifar10Lab
         var curve = new List<LossPoint>();
         var epochSeconds = new List<double>();
         int batches = (train.Count + o.BatchSize - 1) / o.BatchSize;
+        string checkpoint = Path.Combine(o.OutDir, CheckpointName);
+        int firstEpoch = 0;
+        if (o.Resume)
+        {
+            firstEpoch = Checkpoint.Load(checkpoint, "cifar10", r =>
+            {
+                int batchSize = r.ReadInt32(), count = r.ReadInt32();
+                long seed = r.ReadInt64();
+                if (batchSize != o.BatchSize || count != train.Count || seed != o.Seed)
+                    throw new UsageException($"--resume: {checkpoint} was made with --batch-size {batchSize}, {count} training images and --seed {seed}; run with the same values");
+                int done = r.ReadInt32();
+                int points = r.ReadInt32();
+                for (int i = 0; i < points; i++) curve.Add(new LossPoint(r.ReadInt32(), r.ReadInt32(), r.ReadDouble()));
+                epochSeconds.AddRange(Checkpoint.ReadDoubles(r));
+                int lineCount = r.ReadInt32();
+                for (int i = 0; i < lineCount; i++) lines.Add(r.ReadString());
+                using (var state = Checkpoint.ReadTensor(r)) shuffleGen.set_state(state);
+                net.load(r);
+                optimizer.load_state_dict(r);
+                // The state dict carries the saved lr and momentum; the values given now apply from here on.
+                foreach (var g in optimizer.ParamGroups) g.LearningRate = o.LearningRate;
+                ((TorchSharp.Modules.SGD)optimizer).Momentum = o.Momentum;
+                return done;
+            });
+            progress?.Report($"resuming after epoch {firstEpoch} from {checkpoint}");
+        }
 
-        for (int epoch = 0; epoch < o.Epochs; epoch++)
+        for (int epoch = firstEpoch; epoch < o.Epochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
             net.train();
@@ -111,9 +144,13 @@ public static class Cifar10Lab
                 var y = trainLabels.index_select(0, idx).to(device);
                 optimizer.zero_grad();
                 var loss = nn.functional.cross_entropy(net.call(x), y);
+                float value = loss.item<float>();
+                if (!float.IsFinite(value))
+                    throw new LabFailedException($"training diverged: the loss is {value} at epoch {epoch + 1}, step {i + 1}; try a smaller learning rate (--lr {o.LearningRate} now)" +
+                        (File.Exists(checkpoint) ? $"; the last good checkpoint, {checkpoint}, is kept" : ""));
                 loss.backward();
                 optimizer.step();
-                running += loss.item<float>();
+                running += value;
                 if (i % o.LogEvery == o.LogEvery - 1)
                 {
                     double mean = running / o.LogEvery;
@@ -124,6 +161,22 @@ public static class Cifar10Lab
                 if (i % 250 == 0) progress?.Report($"epoch {epoch + 1}/{o.Epochs}, batch {i + 1}/{batches}");
             }
             epochSeconds.Add(epochClock.Elapsed.TotalSeconds);
+            int done = epoch + 1;
+            using var saveScope = NewDisposeScope();   // the state-dict copies made while saving are freed right after
+            Checkpoint.Save(checkpoint, "cifar10", w =>
+            {
+                w.Write(o.BatchSize); w.Write(train.Count); w.Write(o.Seed);
+                w.Write(done);
+                w.Write(curve.Count);
+                foreach (var pt in curve) { w.Write(pt.Epoch); w.Write(pt.Batch); w.Write(pt.Loss); }
+                Checkpoint.WriteDoubles(w, epochSeconds);
+                w.Write(lines.Count);
+                foreach (string line in lines) w.Write(line);
+                using (var state = shuffleGen.get_state()) Checkpoint.WriteTensor(w, state);
+                net.save(w);
+                optimizer.save_state_dict(w);
+            });
+            o.OnEpochEnd?.Invoke(done);
         }
         Log("Finished Training");
 

@@ -24,6 +24,10 @@ public sealed record FashionMnistOptions
     public double? LearningRate { get; init; }
     public long Seed { get; init; } = 1;
     public bool Download { get; init; }
+    /// <summary>Where each optimizer's checkpoint (checkpoint-OPTIMIZER.dat) is written after every epoch; null: no checkpoints.</summary>
+    public string? OutDir { get; init; }
+    /// <summary>Continue each optimizer from its checkpoint in <see cref="OutDir"/>; <see cref="Epochs"/> is the total.</summary>
+    public bool Resume { get; init; }
 
     /// <summary>Defaults per optimizer: GD full batch lr 1.0 for 300 epochs; SGD lr 0.1 and Adam lr 0.001 on mini-batches for 20 epochs.</summary>
     public (int Epochs, double Lr) For(string optimizer) => optimizer switch
@@ -108,7 +112,27 @@ public static class FashionMnistLab
         int n = (int)x.shape[0], batch = name == "gd" ? n : Math.Min(o.BatchSize, n);
         var losses = new double[epochs];
         var accuracies = new double[epochs];
-        for (int e = 0; e < epochs; e++)
+        string? checkpoint = o.OutDir is null ? null : Path.Combine(o.OutDir, $"checkpoint-{name}.dat");
+        int first = 0;
+        if (o.Resume)
+        {
+            if (checkpoint is null) throw new UsageException("--resume needs --out, the folder of the checkpoints");
+            first = Checkpoint.Load(checkpoint, "fashion-mnist-" + name, r =>
+            {
+                int count = r.ReadInt32(), batchSize = r.ReadInt32();
+                long seed = r.ReadInt64();
+                if (count != n || batchSize != batch || seed != o.Seed)
+                    throw new UsageException($"--resume: {checkpoint} was made with {count} training images, batch {batchSize} and --seed {seed}; run with the same values");
+                int done = Math.Min(r.ReadInt32(), epochs);
+                var l = Checkpoint.ReadDoubles(r); var a = Checkpoint.ReadDoubles(r);
+                Array.Copy(l, losses, Math.Min(done, l.Length)); Array.Copy(a, accuracies, Math.Min(done, a.Length));
+                using (var state = Checkpoint.ReadTensor(r)) shuffle.set_state(state);
+                net.load(r);
+                opt.LoadState(r);
+                return done;
+            });
+        }
+        for (int e = first; e < epochs; e++)
         {
             net.train();
             using var perm = name == "gd" ? arange(n) : randperm(n, generator: shuffle);
@@ -120,13 +144,30 @@ public static class FashionMnistLab
                 var idx = perm.narrow(0, start, Math.Min(batch, n - start));
                 opt.zero_grad();
                 var loss = nn.functional.cross_entropy(net.call(x.index_select(0, idx)), y.index_select(0, idx));
+                float value = loss.item<float>();
+                if (!float.IsFinite(value))
+                    throw new LabFailedException($"{name}: training diverged: the loss is {value} at epoch {e + 1}, step {start / batch + 1}; try a smaller learning rate (--lr {lr} now)" +
+                        (checkpoint is not null && File.Exists(checkpoint) ? $"; the last good checkpoint, {checkpoint}, is kept" : ""));
                 loss.backward();
                 opt.step();
-                sum += loss.item<float>() * idx.shape[0];
+                sum += value * idx.shape[0];
                 count += (int)idx.shape[0];
             }
             losses[e] = sum / count;
             accuracies[e] = Accuracy(net, xTest, yTest);
+            if (checkpoint is not null)
+            {
+                int done = e + 1;
+                using var saveScope = NewDisposeScope();
+                Checkpoint.Save(checkpoint, "fashion-mnist-" + name, w =>
+                {
+                    w.Write(n); w.Write(batch); w.Write(o.Seed); w.Write(done);
+                    Checkpoint.WriteDoubles(w, losses[..done]); Checkpoint.WriteDoubles(w, accuracies[..done]);
+                    using (var state = shuffle.get_state()) Checkpoint.WriteTensor(w, state);
+                    net.save(w);
+                    opt.SaveState(w);
+                });
+            }
             if (e % Math.Max(1, epochs / 20) == 0) progress?.Report($"{name}: epoch {e + 1}/{epochs}, loss {losses[e]:F4}, test accuracy {accuracies[e]:P1}");
         }
         var probs = Probabilities(net, xTest);

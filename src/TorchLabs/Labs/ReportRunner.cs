@@ -36,10 +36,12 @@ public static class ReportRunner
                 {
                     outcome = new(lab, lab.Run(context), null);
                 }
-                catch (Exception e) when (e is UsageException or LabFailedException or IOException or InvalidDataException)
+                catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    var failed = new ReportSection(lab.Id, lab.Title, SectionStatus.Failed, [new Paragraph($"Failed: {e.Message}")], TimeSpan.Zero);
-                    outcome = new(lab, failed, e.Message);
+                    // One lab's failure does not stop the report: its section shows the error, the others are written.
+                    string message = e is UsageException or LabFailedException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+                    var failed = new ReportSection(lab.Id, lab.Title, SectionStatus.Failed, [new Paragraph($"Failed: {message}")], TimeSpan.Zero);
+                    outcome = new(lab, failed, message);
                 }
             }
             outcomes.Add(outcome);

@@ -81,6 +81,41 @@ public abstract class HandOptimizer : IDisposable
         return b;
     }
 
+    /// <summary>Writes the step counts and every state buffer (for checkpoints).</summary>
+    public void SaveState(BinaryWriter w)
+    {
+        w.Write(parameters.Length);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            w.Write(steps[i]);
+            w.Write(state[i].Count);
+            foreach (var (name, t) in state[i].OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                w.Write(name);
+                Runtime.Checkpoint.WriteTensor(w, t);
+            }
+        }
+    }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote; the parameter count must match.</summary>
+    public void LoadState(BinaryReader r)
+    {
+        int n = r.ReadInt32();
+        if (n != parameters.Length) throw new FormatException($"optimizer state for {n} parameters, expected {parameters.Length}");
+        for (int i = 0; i < n; i++)
+        {
+            steps[i] = r.ReadInt64();
+            foreach (var t in state[i].Values) t.Dispose();
+            state[i].Clear();
+            int count = r.ReadInt32();
+            for (int k = 0; k < count; k++)
+            {
+                string name = r.ReadString();
+                state[i][name] = Runtime.Checkpoint.ReadTensor(r).DetachFromDisposeScope();
+            }
+        }
+    }
+
     public void Dispose()
     {
         foreach (var s in state)

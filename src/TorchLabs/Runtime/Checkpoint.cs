@@ -1,0 +1,87 @@
+using static TorchSharp.torch;
+
+namespace TorchLabs.Runtime;
+
+/// <summary>
+/// Checkpoint files: a magic and version, then whatever the lab writes (epochs done, curves, generator state, model and
+/// optimizer state). Written to a temporary name and renamed, so a checkpoint on disk is always complete.
+/// </summary>
+public static class Checkpoint
+{
+    const string Magic = "TORCHLABS-CHECKPOINT";
+    const int Version = 1;
+
+    public static void Save(string path, string kind, Action<BinaryWriter> write) => AtomicFile.Write(path, tmp =>
+    {
+        using var fs = File.Create(tmp);
+        using var w = new BinaryWriter(fs);
+        w.Write(Magic);
+        w.Write(Version);
+        w.Write(kind);
+        write(w);
+    });
+
+    /// <summary>Reads a checkpoint of <paramref name="kind"/>; anything else is a <see cref="UsageException"/> naming the file.</summary>
+    public static T Load<T>(string path, string kind, Func<BinaryReader, T> read)
+    {
+        if (!File.Exists(path)) throw new UsageException($"--resume: no checkpoint at {path}; run without --resume first");
+        try
+        {
+            using var fs = File.OpenRead(path);
+            using var r = new BinaryReader(fs);
+            if (r.ReadString() != Magic) throw new UsageException($"{path}: not a TorchLabs checkpoint");
+            int version = r.ReadInt32();
+            if (version != Version) throw new UsageException($"{path}: checkpoint version {version}; this build reads version {Version}");
+            string k = r.ReadString();
+            if (k != kind) throw new UsageException($"{path}: a {k} checkpoint; expected {kind}");
+            return read(r);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or FormatException)
+        {
+            throw new UsageException($"{path}: corrupt or truncated checkpoint ({e.GetType().Name})");
+        }
+    }
+
+    public static void WriteDoubles(BinaryWriter w, IReadOnlyList<double> values)
+    {
+        w.Write(values.Count);
+        foreach (double v in values) w.Write(v);
+    }
+
+    public static double[] ReadDoubles(BinaryReader r)
+    {
+        int n = r.ReadInt32();
+        if (n < 0) throw new FormatException("negative length");
+        var a = new double[n];
+        for (int i = 0; i < n; i++) a[i] = r.ReadDouble();
+        return a;
+    }
+
+    /// <summary>A tensor as dtype, shape and raw bytes (exact).</summary>
+    public static void WriteTensor(BinaryWriter w, Tensor t)
+    {
+        var c = t.detach().cpu().contiguous();
+        w.Write((int)c.dtype);
+        w.Write(c.shape.Length);
+        foreach (long d in c.shape) w.Write(d);
+        byte[] bytes = c.bytes.ToArray();
+        w.Write(bytes.Length);
+        w.Write(bytes);
+    }
+
+    public static Tensor ReadTensor(BinaryReader r)
+    {
+        var dtype = (ScalarType)r.ReadInt32();
+        int rank = r.ReadInt32();
+        if (rank < 0 || rank > 16) throw new FormatException("bad tensor rank");
+        var shape = new long[rank];
+        for (int i = 0; i < rank; i++) shape[i] = r.ReadInt64();
+        int n = r.ReadInt32();
+        byte[] bytes = r.ReadBytes(n);
+        if (bytes.Length != n) throw new EndOfStreamException();
+        var t = empty(shape, dtype);
+        if (t.bytes.Length != n) throw new FormatException("tensor size does not match its shape");
+        t.bytes = bytes;
+        return t;
+    }
+}
