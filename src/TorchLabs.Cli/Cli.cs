@@ -26,6 +26,7 @@ public static class Cli
         root.Subcommands.Add(HistogramsCommand.Create());
         root.Subcommands.Add(FashionMnistCommand.Create());
         root.Subcommands.Add(VectorBackpropCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(SectionCommand.Create(new RegressionReportLab()));
         root.Subcommands.Add(SectionCommand.Create(new PerceptronReportLab()));
         root.Subcommands.Add(SectionCommand.Create(new ErrataLab()));

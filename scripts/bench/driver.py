@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""Runs each benchmark case for TorchLabs and its peer, alternating, and writes docs/performance.md (see run.sh)."""
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--reps", type=int, default=3)
+ap.add_argument("--torchlabs", required=True)
+ap.add_argument("--out", required=True)
+args = ap.parse_args()
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+def run_json(cmd, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=e).stdout
+    return json.loads(out[out.index("{"):])
+
+
+def tl(*a):
+    return run_json([args.torchlabs, "bench", *a, "--format", "json"])
+
+
+def py(script, *a, threads=None):
+    env = {"OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)} if threads else {}
+    return run_json(["/usr/bin/python3", os.path.join(here, script), *map(str, a)], env)
+
+
+cases = [
+    {"name": "tutorial Net training, batch 4, 1 thread", "target": "TorchLabs ≥ 1.3× Python PyTorch (images/s)", "higher": True, "goal": 1.3,
+     "ours": lambda: tl("cifar-net-train", "--batch-size", "4", "--steps", "3000", "--threads", "1")["imagesPerSecond"],
+     "peer": lambda: py("peer_pytorch.py", "cifar-net-train", 4, 3000, 1)["imagesPerSecond"], "peer_name": "Python PyTorch", "unit": "images/s"},
+    {"name": "tutorial Net training, batch 64, 2 threads", "target": "TorchLabs ≥ 1.0× Python PyTorch (images/s)", "higher": True, "goal": 1.0,
+     "ours": lambda: tl("cifar-net-train", "--batch-size", "64", "--steps", "300", "--threads", "2")["imagesPerSecond"],
+     "peer": lambda: py("peer_pytorch.py", "cifar-net-train", 64, 300, 2)["imagesPerSecond"], "peer_name": "Python PyTorch", "unit": "images/s"},
+    {"name": "hand Adam step on the Net's parameters, 1 thread", "target": "hand ≤ 1.2× TorchSharp's built-in step time", "higher": False, "goal": 1.2,
+     "ours": lambda: tl("optimizer-step", "--optimizer", "adam", "--impl", "hand", "--steps", "5000", "--threads", "1")["msPerStep"],
+     "peer": lambda: tl("optimizer-step", "--optimizer", "adam", "--impl", "torch", "--steps", "5000", "--threads", "1")["msPerStep"],
+     "peer_name": "TorchSharp optim.Adam", "unit": "ms/step",
+     "extra": lambda: py("peer_pytorch.py", "optimizer-step", "adam", 5000, 1)["msPerStep"], "extra_name": "Python torch.optim.Adam"},
+    {"name": "hand SGD-momentum step on the Net's parameters, 1 thread", "target": "hand ≤ 1.2× TorchSharp's built-in step time", "higher": False, "goal": 1.2,
+     "ours": lambda: tl("optimizer-step", "--optimizer", "sgd", "--impl", "hand", "--steps", "5000", "--threads", "1")["msPerStep"],
+     "peer": lambda: tl("optimizer-step", "--optimizer", "sgd", "--impl", "torch", "--steps", "5000", "--threads", "1")["msPerStep"],
+     "peer_name": "TorchSharp optim.SGD", "unit": "ms/step",
+     "extra": lambda: py("peer_pytorch.py", "optimizer-step", "sgd", 5000, 1)["msPerStep"], "extra_name": "Python torch.optim.SGD"},
+    {"name": "reference backprop, seed 004 network, 2000 iterations, 2 threads", "target": "reference ≤ 1.5× NumPy's time (aim 1.0×)", "higher": False, "goal": 1.5,
+     "ours": lambda: tl("vector-backprop", "--impl", "reference", "--iterations", "2000", "--threads", "2")["seconds"],
+     "peer": lambda: py("peer_numpy.py", 2000, threads=2)["seconds"], "peer_name": "NumPy (OpenBLAS, 2 threads)", "unit": "s",
+     "extra": lambda: tl("vector-backprop", "--impl", "torch", "--iterations", "2000", "--threads", "2")["seconds"], "extra_name": "TorchSharp autograd"},
+]
+
+rows = []
+for c in cases:
+    ours, peer, extra = [], [], []
+    for r in range(args.reps):
+        print(f"{c['name']}: repetition {r + 1}/{args.reps}", file=sys.stderr, flush=True)
+        # alternate the order so that neither side always runs on a warm machine
+        if r % 2 == 0:
+            ours.append(c["ours"]()); peer.append(c["peer"]())
+        else:
+            peer.append(c["peer"]()); ours.append(c["ours"]())
+        if "extra" in c:
+            extra.append(c["extra"]())
+    mo, mp = statistics.median(ours), statistics.median(peer)
+    ratio = mo / mp if c["higher"] else mo / mp
+    met = ratio >= c["goal"] if c["higher"] else ratio <= c["goal"]
+    rows.append((c, mo, mp, ratio, met, statistics.median(extra) if extra else None, ours, peer))
+
+# torchlabs all, without CIFAR-10: wall time and peak memory.
+with tempfile.TemporaryDirectory() as d:
+    t0 = time.perf_counter()
+    res = subprocess.run(["/usr/bin/time", "-v", args.torchlabs, "all", "--out", os.path.join(d, "report"), "--threads", "2",
+                          "--data", os.path.join(d, "nodata")], capture_output=True, text=True)
+    all_seconds = time.perf_counter() - t0
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", res.stderr)
+    all_rss_mib = int(rss.group(1)) / 1024 if rss else float("nan")
+
+info = run_json([args.torchlabs, "info", "--format", "json"])
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+torch_py = subprocess.run(["/usr/bin/python3", "-c", "import torch, numpy; print(torch.__version__, numpy.__version__)"], capture_output=True, text=True).stdout.split()
+
+
+def fmt(v, unit):
+    return f"{v:,.0f} {unit}" if unit == "images/s" else f"{v:.3f} {unit}" if unit == "ms/step" else f"{v:.1f} {unit}"
+
+
+lines = [
+    "# Performance",
+    "",
+    f"Regenerated by `scripts/bench/run.sh {args.reps}` on {time.strftime('%Y-%m-%d')}: each case ran {args.reps} times for TorchLabs and for its peer,",
+    "alternating which went first; the table gives medians. Ratios are TorchLabs ÷ peer (for time per step or seconds, lower is better;",
+    "for images per second, higher is better).",
+    "",
+    f"Machine: {cpu}, {os.cpu_count()} cores, {platform.platform()}. TorchLabs: TorchSharp {info['torchSharp']} (libtorch {info['libtorch']}, {info['backend']}),"
+    f" .NET {platform.python_version() and subprocess.run(['dotnet', '--version'], capture_output=True, text=True).stdout.strip()} SDK."
+    f" Peers: Python PyTorch {torch_py[0] if torch_py else '?'} and NumPy {torch_py[1] if len(torch_py) > 1 else '?'} from Debian.",
+    "",
+    "| case | TorchLabs | peer | peer median | ratio | target | met |",
+    "|---|---|---|---|---|---|---|",
+]
+for c, mo, mp, ratio, met, ex, ours, peer in rows:
+    lines.append(f"| {c['name']} | {fmt(mo, c['unit'])} | {c['peer_name']} | {fmt(mp, c['unit'])} | {ratio:.2f}× | {c['target']} | {'yes' if met else '**no**'} |")
+lines.append(f"| `torchlabs all` on 2 cores without CIFAR-10 | {all_seconds:.0f} s, peak RSS {all_rss_mib:.0f} MiB | – | – | – | under 5 minutes, memory flat across epochs | {'yes' if all_seconds < 300 else '**no**'} |")
+lines += ["", "Other measurements of the same runs:", ""]
+for c, mo, mp, ratio, met, ex, ours, peer in rows:
+    if ex is not None:
+        lines.append(f"- {c['name']}: {c['extra_name']} {fmt(ex, c['unit'])} (median).")
+    lines.append(f"- {c['name']}: all repetitions, TorchLabs {', '.join(fmt(v, c['unit']) for v in ours)}; peer {', '.join(fmt(v, c['unit']) for v in peer)}.")
+notes_path = os.path.join(os.path.dirname(args.out), "performance-notes.md")
+if os.path.exists(notes_path):
+    lines += ["", open(notes_path).read().strip()]
+tmp = args.out + ".tmp"
+with open(tmp, "w") as f:
+    f.write("\n".join(lines) + "\n")
+os.replace(tmp, args.out)
+print(f"wrote {args.out}", file=sys.stderr)

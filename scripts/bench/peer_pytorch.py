@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""Python PyTorch peers for scripts/bench/run.sh (Debian's python3-torch). Prints one JSON object.
+
+  peer_pytorch.py cifar-net-train BATCH STEPS THREADS   -> imagesPerSecond, the tutorial Net with SGD(0.001, 0.9)
+  peer_pytorch.py optimizer-step OPTIMIZER STEPS THREADS -> msPerStep of torch.optim on the Net's parameters
+"""
+import json
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):  # the tutorial's Net
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+def cifar_net_train(batch, steps, threads, warmup=20):
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+    crit = nn.CrossEntropyLoss()
+    xs = [torch.randn(batch, 3, 32, 32) for _ in range(16)]
+    ys = [torch.randint(0, 10, (batch,)) for _ in range(16)]
+
+    def step(i):
+        opt.zero_grad()
+        loss = crit(net(xs[i % 16]), ys[i % 16])
+        loss.backward()
+        opt.step()
+
+    for i in range(warmup):
+        step(i)
+    t0 = time.perf_counter()
+    for i in range(steps):
+        step(i)
+    return {"case": "cifar-net-train", "peer": "python-pytorch", "torch": torch.__version__, "batchSize": batch, "steps": steps,
+            "threads": threads, "imagesPerSecond": steps * batch / (time.perf_counter() - t0)}
+
+
+def optimizer_step(name, steps, threads, warmup=50):
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    net = Net()
+    for p in net.parameters():
+        p.grad = torch.randn_like(p) * 0.01
+    opt = {"adam": lambda ps: torch.optim.Adam(ps, lr=0.001), "sgd": lambda ps: torch.optim.SGD(ps, lr=0.001, momentum=0.9),
+           "rmsprop": lambda ps: torch.optim.RMSprop(ps, lr=0.001), "adagrad": lambda ps: torch.optim.Adagrad(ps, lr=0.01)}[name](net.parameters())
+    for _ in range(warmup):
+        opt.step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        opt.step()
+    return {"case": "optimizer-step", "peer": "python-torch.optim", "torch": torch.__version__, "optimizer": name, "steps": steps,
+            "threads": threads, "msPerStep": (time.perf_counter() - t0) * 1000 / steps}
+
+
+if __name__ == "__main__":
+    case = sys.argv[1]
+    if case == "cifar-net-train":
+        print(json.dumps(cifar_net_train(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))))
+    elif case == "optimizer-step":
+        print(json.dumps(optimizer_step(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
+    else:
+        sys.exit(f"unknown case {case}")
