@@ -32,7 +32,7 @@ class Net(nn.Module):  # the tutorial's Net
         return self.fc3(x)
 
 
-def cifar_net_train(batch, steps, threads, warmup=20):
+def cifar_net_train(batch, steps, threads, warmup=20, phase="full"):
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     net = Net()
@@ -42,10 +42,15 @@ def cifar_net_train(batch, steps, threads, warmup=20):
     ys = [torch.randint(0, 10, (batch,)) for _ in range(16)]
 
     def step(i):
+        if phase == "forward":
+            with torch.no_grad():
+                crit(net(xs[i % 16]), ys[i % 16])
+            return
         opt.zero_grad()
         loss = crit(net(xs[i % 16]), ys[i % 16])
         loss.backward()
-        opt.step()
+        if phase == "full":
+            opt.step()
 
     for i in range(warmup):
         step(i)
@@ -76,7 +81,7 @@ def optimizer_step(name, steps, threads, warmup=50):
 if __name__ == "__main__":
     case = sys.argv[1]
     if case == "cifar-net-train":
-        print(json.dumps(cifar_net_train(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))))
+        print(json.dumps(cifar_net_train(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), phase=sys.argv[5] if len(sys.argv) > 5 else "full")))
     elif case == "optimizer-step":
         print(json.dumps(optimizer_step(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
     else:

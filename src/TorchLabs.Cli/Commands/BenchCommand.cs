@@ -14,19 +14,20 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => 1000 };
         var optimizer = new Option<string>("--optimizer") { Description = "optimizer-step: sgd, adam, rmsprop or adagrad", DefaultValueFactory = _ => "adam" };
         var impl = new Option<string>("--impl") { Description = "optimizer-step: hand or torch; vector-backprop: reference or torch", DefaultValueFactory = _ => "hand" };
+        var phase = new Option<string>("--phase") { Description = "cifar-net-train: full, forward-backward or forward", DefaultValueFactory = _ => "full" };
         var iterations = new Option<int>("--iterations") { Description = "vector-backprop: iterations", DefaultValueFactory = _ => 2000 };
         var threads = CommonOptions.Threads();
         var format = CommonOptions.Format();
         var cmd = new Command("bench", "Time one benchmark case (cifar-net-train, optimizer-step, vector-backprop); see scripts/bench/run.sh")
-            { benchCase, batchSize, steps, optimizer, impl, iterations, threads, format };
+            { benchCase, batchSize, steps, optimizer, impl, iterations, threads, format, phase };
         cmd.SetAction(p => Cli.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             int t = TorchSharp.torch.get_num_threads();
             object result = p.GetValue(benchCase) switch
             {
-                "cifar-net-train" => new { @case = "cifar-net-train", batchSize = p.GetValue(batchSize), steps = p.GetValue(steps), threads = t,
-                    imagesPerSecond = Bench.CifarNetTrain(p.GetValue(batchSize), p.GetValue(steps)) },
+                "cifar-net-train" => new { @case = "cifar-net-train", batchSize = p.GetValue(batchSize), steps = p.GetValue(steps), threads = t, phase = p.GetValue(phase),
+                    imagesPerSecond = Bench.CifarNetTrain(p.GetValue(batchSize), p.GetValue(steps), phase: p.GetValue(phase)!) },
                 "optimizer-step" => new { @case = "optimizer-step", optimizer = p.GetValue(optimizer), impl = p.GetValue(impl), steps = p.GetValue(steps), threads = t,
                     msPerStep = Bench.OptimizerStep(p.GetValue(optimizer)!, p.GetValue(impl)!, p.GetValue(steps)) },
                 "vector-backprop" => new { @case = "vector-backprop", impl = p.GetValue(impl) == "hand" ? "reference" : p.GetValue(impl), iterations = p.GetValue(iterations), threads = t,

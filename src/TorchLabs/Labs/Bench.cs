@@ -9,8 +9,10 @@ namespace TorchLabs.Labs;
 public static class Bench
 {
     /// <summary>Training the tutorial Net (SGD lr 0.001, momentum 0.9, cross-entropy) on pre-drawn random batches; images per second.</summary>
-    public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1)
+    /// <param name="phase">full (the training step), forward-backward (no optimizer step) or forward (no autograd): where the time goes.</param>
+    public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1, string phase = "full")
     {
+        if (phase is not ("full" or "forward-backward" or "forward")) throw new UsageException($"--phase {phase}: expected full, forward-backward or forward");
         if (batchSize < 1) throw new UsageException($"--batch-size {batchSize}: expected at least 1");
         if (steps < 1) throw new UsageException($"--steps {steps}: expected at least 1");
         using var gen = new Generator((ulong)seed);
@@ -22,10 +24,16 @@ public static class Bench
         void Step(int i)
         {
             using var scope = NewDisposeScope();
+            if (phase == "forward")
+            {
+                using var _ = no_grad();
+                nn.functional.cross_entropy(net.call(xs[i % pool]), ys[i % pool]);
+                return;
+            }
             opt.zero_grad();
             var loss = nn.functional.cross_entropy(net.call(xs[i % pool]), ys[i % pool]);
             loss.backward();
-            opt.step();
+            if (phase == "full") opt.step();
         }
         for (int i = 0; i < warmup; i++) Step(i);
         var sw = Stopwatch.StartNew();

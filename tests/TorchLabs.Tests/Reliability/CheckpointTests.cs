@@ -86,6 +86,7 @@ public class CheckpointTests
         SyntheticCifar.WriteFolder(data, trainPerFile: 80, test: 20, seed: 7, trainFiles: 1);
         var live = new List<long>();
         var memory = new List<long>();
+        var rss = new List<long>();
         Cifar10Lab.Run(Options(data, TestEnvironment.NewTempDir(), 4) with
         {
             OnEpochEnd = _ =>
@@ -94,11 +95,14 @@ public class CheckpointTests
                 GC.WaitForPendingFinalizers();
                 live.Add(TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
                 memory.Add(GC.GetTotalMemory(true));
+                rss.Add(System.Diagnostics.Process.GetCurrentProcess().WorkingSet64);
             },
         });
         Assert.Equal(4, live.Count);
         Assert.True(live.Skip(1).All(v => v == live[1]), "live tensors per epoch: " + string.Join(", ", live));
         Assert.True(memory[^1] < memory[1] + 8 * 1024 * 1024, "managed memory per epoch: " + string.Join(", ", memory));
+        // Process memory (native libtorch included): no growth beyond allocator noise between the second and last epoch.
+        Assert.True(rss[^1] < rss[1] + 64L * 1024 * 1024, "resident memory per epoch: " + string.Join(", ", rss));
     }
 
     [Fact]

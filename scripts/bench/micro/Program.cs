@@ -1,0 +1,57 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using TorchLabs.Labs;
+using TorchLabs.Models;
+using TorchLabs.Optimizers;
+using TorchLabs.Reference;
+using static TorchSharp.torch;
+
+// In-process: the benchmarks run in this process, whose output folder has the patched libLibTorchSharp.so.
+var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance));
+BenchmarkSwitcher.FromAssembly(typeof(OptimizerStepBench).Assembly).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
+
+/// <summary>One Adam step on the CIFAR-10 tutorial Net's parameters: the hand optimizer against TorchSharp's optim.Adam.</summary>
+[MemoryDiagnoser]
+public class OptimizerStepBench
+{
+    HandOptimizer? hand;
+    optim.Optimizer? builtIn;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        set_num_threads(1);
+        var a = new CifarNet(new Generator(1));
+        var b = new CifarNet(new Generator(1));
+        foreach (var p in a.parameters().Concat(b.parameters())) p.grad = ones_like(p) * 0.01;
+        hand = new Adam(a.parameters(), 0.001);
+        builtIn = optim.Adam(b.parameters(), 0.001);
+    }
+
+    [Benchmark(Baseline = true)] public void TorchSharpAdam() => builtIn!.step();
+    [Benchmark] public void HandAdam() => hand!.step();
+}
+
+/// <summary>The reference network's hot loops: one forward and one full step of seed 004's first layer shapes.</summary>
+[MemoryDiagnoser]
+public class ReferenceBench
+{
+    VectorNetwork? net;
+    double[] x = [], y = [];
+    const int M = 200;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var (X, Y, W, B, _) = VectorBackpropLab.Data(new VectorBackpropOptions());
+        net = new VectorNetwork([12288, 20, 7, 5, 1], W, B);
+        x = X;
+        y = Y;
+    }
+
+    [Benchmark] public double Forward() => net!.Forward(x, M).A[^1][0];
+    [Benchmark] public double Step() => net!.Step(x, y, M, 0.0, 0.0);
+}
