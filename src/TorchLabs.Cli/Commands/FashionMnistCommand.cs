@@ -63,9 +63,7 @@ public static class FashionMnistCommand
                 return Cli.Ok;
             }
             string dir = p.GetValue(outDir)!;
-            var blocks = FashionMnistLab.Blocks(r, o, dir).ToList();
-            Console.Out.Write(ReportWriter.ToMarkdown(new Report("Fashion-MNIST", [], [new ReportSection("fashion-mnist", "Results", SectionStatus.Ran, blocks.Where(b => b is not Figure).ToList(), TimeSpan.Zero)])));
-            Console.Error.WriteLine("figures: " + string.Join(", ", blocks.OfType<Figure>().Select(f => Path.Combine(Path.GetFullPath(dir), f.RelativePath))));
+            SectionCommand.PrintBlocks("Fashion-MNIST", FashionMnistLab.Blocks(r, o, dir).ToList(), dir);
             return Cli.Ok;
         }));
         return cmd;

@@ -28,4 +28,14 @@ public static class SectionCommand
         }));
         return cmd;
     }
+
+    /// <summary>Prints a lab's tables and text as Markdown on stdout, and the paths of its figures (written to OUT/figures) on stderr.</summary>
+    public static void PrintBlocks(string title, IReadOnlyList<Block> blocks, string outDir)
+    {
+        var text = blocks.Where(b => b is not Figure).ToList();
+        Console.Out.Write(ReportWriter.ToMarkdown(new Report(title, [], [new ReportSection("results", "Results", SectionStatus.Ran, text, TimeSpan.Zero)])));
+        var figures = blocks.OfType<Figure>().ToList();
+        if (figures.Count > 0)
+            Console.Error.WriteLine("figures: " + string.Join(", ", figures.Select(f => Path.Combine(Path.GetFullPath(outDir), f.RelativePath))));
+    }
 }

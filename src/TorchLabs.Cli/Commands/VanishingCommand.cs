@@ -50,9 +50,7 @@ public static class VanishingCommand
                 return Cli.Ok;
             }
             string dir = p.GetValue(outDir)!;
-            var blocks = VanishingLab.Blocks(r, dir).ToList();
-            Console.Out.Write(ReportWriter.ToMarkdown(new Report("Vanishing gradients", [], [new ReportSection("vanishing", "Results", SectionStatus.Ran, blocks.Where(b => b is not Figure).ToList(), TimeSpan.Zero)])));
-            Console.Error.WriteLine("figures: " + string.Join(", ", blocks.OfType<Figure>().Select(f => Path.Combine(Path.GetFullPath(dir), f.RelativePath))));
+            SectionCommand.PrintBlocks("Vanishing gradients", VanishingLab.Blocks(r, dir).ToList(), dir);
             return Cli.Ok;
         }));
         return cmd;
