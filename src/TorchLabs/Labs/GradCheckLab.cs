@@ -38,7 +38,8 @@ public sealed class GradCheckLab : IReportLab
         {
             context.Report(name);
             var rs = name == "dropout-concat"
-                ? Enumerable.Range(0, 3).SelectMany(i => GradCheckNetworks.Run(name, o with { Seed = context.Seed + i })).ToList()
+                ? Enumerable.Range(0, 3).SelectMany(i => GradCheckNetworks.Run(name, o with { Seed = context.Seed + i })
+                    .Select(r => r with { Network = $"{r.Network} (random case, seed {context.Seed + i})" })).ToList()
                 : GradCheckNetworks.Run(name, o);
             results.AddRange(rs);
         }
