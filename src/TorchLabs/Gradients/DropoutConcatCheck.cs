@@ -105,7 +105,7 @@ public static class DropoutConcatCheck
         var b2 = T(c.B2).requires_grad_(true);
         var m = T(c.M);
 
-        // The network's forward pass (eqs. 1-7), from the same formulas as Models/DropoutConcatNet.
+        // The loss from each intermediate onwards (the rest held fixed), for central differences.
         Tensor H1(Tensor w1, Tensor bb1, Tensor xx) => matmul(w1.t(), xx) + bb1;
         // L(ŷ) = −Σ_{k: y_k = 1} log ŷ_k: the terms with y_k = 0 are left out rather than multiplied by 0, so that a
         // central-difference step past a tiny ŷ_k does not turn 0 · log(negative) into NaN.
@@ -116,13 +116,8 @@ public static class DropoutConcatCheck
         Tensor FromA1(Tensor a1, Tensor xx) => FromH2(cat([a1, xx], 0));
         Tensor FromH1(Tensor h1, Tensor xx) => FromA1(nn.functional.relu(h1), xx);
 
-        var trace = new DropoutConcatTrace(x, H1(W1, b1, x), null!, null!, m, null!, null!, null!);
-        var a1 = nn.functional.relu(trace.H1);
-        var h2 = cat([a1, x], 0);
-        var a2 = h2 * m;
-        var h3 = matmul(W2.t(), a2) + b2;
-        var yhat = nn.functional.softmax(h3, 0);
-        trace = trace with { A1 = a1, H2 = h2, A2 = a2, H3 = h3, YHat = yhat };
+        var trace = DropoutConcatNet.Trace(x, m, W1, b1, W2, b2);
+        var (a1, h2, a2, h3, yhat) = (trace.A1, trace.H2, trace.A2, trace.H3, trace.YHat);
         foreach (var t in new[] { trace.H1, a1, h2, a2, h3, yhat }) t.retain_grad();
         var loss = DropoutConcatNet.Loss(yhat, y);
         loss.backward();

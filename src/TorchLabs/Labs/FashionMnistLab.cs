@@ -107,7 +107,7 @@ public static class FashionMnistLab
         var (epochs, lr) = o.For(name);
         using var gen = new Generator((ulong)o.Seed);
         using var shuffle = new Generator((ulong)o.Seed + 1);
-        var net = new Mlp([x.shape[1] is var d ? (int)d : 784, o.Hidden, 10], o.Activation, gen);
+        var net = new Mlp([(int)x.shape[1], o.Hidden, 10], o.Activation, gen);
         using HandOptimizer opt = name == "adam" ? new Adam(net.parameters(), lr) : new Gd(net.parameters(), lr);
         int n = (int)x.shape[0], batch = name == "gd" ? n : Math.Min(o.BatchSize, n);
         var losses = new double[epochs];

@@ -82,7 +82,8 @@ public static class VectorBackpropLab
         return (xt, yt, W, B, n => Uni(o.Dims[0], n));
     }
 
-    public static CostTable RunReference(VectorBackpropOptions o, double[] X, double[] Y, double[][] W, double[][] B, IProgress<string>? progress, Action<string>? log)
+    /// <summary>The reference run; also returns the trained network (for predict).</summary>
+    public static (CostTable Table, VectorNetwork Network) RunReference(VectorBackpropOptions o, double[] X, double[] Y, double[][] W, double[][] B, IProgress<string>? progress, Action<string>? log)
     {
         var sw = Stopwatch.StartNew();
         var net = new VectorNetwork(o.Dims, W.Select(w => (double[])w.Clone()).ToArray(), B.Select(b => (double[])b.Clone()).ToArray());
@@ -90,15 +91,11 @@ public static class VectorBackpropLab
         for (int i = 0; i < o.Iterations; i++)
         {
             double cost = net.Step(X, Y, o.M, o.LearningRate, o.Lambd);
-            if (!double.IsFinite(cost)) return new CostTable("reference", costs, i, sw.Elapsed.TotalSeconds);
+            if (!double.IsFinite(cost)) return (new CostTable("reference", costs, i, sw.Elapsed.TotalSeconds), net);
             if (i % o.PrintEvery == 0) { costs.Add((i, cost)); log?.Invoke(CostLine(i, cost)); progress?.Report($"reference: iteration {i}"); }
         }
-        LastNetwork = net;
-        return new CostTable("reference", costs, null, sw.Elapsed.TotalSeconds);
+        return (new CostTable("reference", costs, null, sw.Elapsed.TotalSeconds), net);
     }
-
-    /// <summary>The trained reference network of the last run (for predict).</summary>
-    public static VectorNetwork? LastNetwork { get; private set; }
 
     /// <summary>The same network with TorchSharp autograd in float64: J.backward(), then W ← W − η ∂J/∂W under no_grad.</summary>
     public static CostTable RunTorch(VectorBackpropOptions o, double[] X, double[] Y, double[][] W, double[][] B, IProgress<string>? progress, Action<string>? log)
@@ -143,9 +140,9 @@ public static class VectorBackpropLab
         int[] predictions = [];
         if (o.Impl is "both" or "reference")
         {
-            var t = RunReference(o, X, Y, W, B, progress, o.Impl == "both" ? line => log?.Invoke("reference: " + line) : log);
+            var (t, net) = RunReference(o, X, Y, W, B, progress, o.Impl == "both" ? line => log?.Invoke("reference: " + line) : log);
             tables.Add(t);
-            if (t.DivergedAt is null) predictions = LastNetwork!.Predict(more(o.M), o.M);
+            if (t.DivergedAt is null) predictions = net.Predict(more(o.M), o.M);
         }
         if (o.Impl is "both" or "torch")
             tables.Add(RunTorch(o, X, Y, W, B, progress, o.Impl == "both" ? line => log?.Invoke("torch:     " + line) : log));

@@ -46,7 +46,10 @@ public sealed class DropoutConcatNet : nn.Module<Tensor, Tensor>
     public Tensor DrawMask() => bernoulli(full([W2.shape[0]], 1 - P, W2.dtype), generator);
 
     /// <summary>The forward pass with a given mask <paramref name="m"/> (eqs. 1-7); every intermediate is kept.</summary>
-    public DropoutConcatTrace Trace(Tensor x, Tensor m)
+    public DropoutConcatTrace Trace(Tensor x, Tensor m) => Trace(x, m, W1, b1, W2, b2);
+
+    /// <summary>Eqs. 1-7 for any weights (the gradient check passes its own leaves).</summary>
+    public static DropoutConcatTrace Trace(Tensor x, Tensor m, Tensor W1, Tensor b1, Tensor W2, Tensor b2)
     {
         var h1 = matmul(W1.t(), x) + b1;                  // (1) h₁ = W₁ᵀx + b₁
         var a1 = nn.functional.relu(h1);                  // (2) a₁ = ReLU(h₁)
