@@ -32,7 +32,7 @@ public static class GradCheckCommand
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             string name = p.GetValue(network)!;
-            var o = new GradCheckOptions
+            var o = new NetworkCheckOptions
             {
                 Seed = p.GetValue(seed), CaseFile = p.GetValue(caseFile), D = p.GetValue(d), S = p.GetValue(s), K = p.GetValue(k),
                 Sizes = p.GetValue(sizes) is string text ? ParseSizes(text) : null, Activation = p.GetValue(activation)!,
@@ -59,7 +59,7 @@ public static class GradCheckCommand
 
     static string E(double v) => double.IsNaN(v) ? "–" : v.ToString("0.0E+0", CultureInfo.InvariantCulture);
 
-    static Spectre.Console.Rendering.IRenderable Render(GradCheckResult r)
+    static Spectre.Console.Rendering.IRenderable Render(NetworkCheckResult r)
     {
         var table = new Table().Title(Markup.Escape($"{r.Network}" + (double.IsNaN(r.Loss) ? "" : $"   L = {r.Loss.ToString("G10", CultureInfo.InvariantCulture)}")))
             .AddColumns("tensor", "shape", "max abs err", "rel err vs autograd", "rel err vs central diff", "pass");

@@ -29,7 +29,7 @@ public static class ChainJacobian
         return J;
     }
 
-    public static GradCheckResult Run(int[] sizes, string activation, long seed)
+    public static NetworkCheckResult Run(int[] sizes, string activation, long seed)
     {
         if (sizes.Length < 2 || sizes.Any(s => s < 1)) throw new Runtime.UsageException($"--sizes {string.Join(",", sizes)}: expected at least two positive layer sizes");
         using var scope = NewDisposeScope();
@@ -62,7 +62,7 @@ public static class ChainJacobian
             for (int i = 0; i < col.Length; i++) numeric[i * sizes[0] + j] = col[i];
         }
         var entry = new GradEntry("dy/dx", [sizes[^1], sizes[0]], GradientCheck.Values(hand), auto, numeric);
-        return new GradCheckResult("chain-dydx", double.NaN, [entry],
+        return new NetworkCheckResult("chain-dydx", double.NaN, [entry],
             [$"layers {string.Join(" → ", sizes)}, {activation}; ∂y/∂x is {sizes[^1]}×{sizes[0]}, the product of {L} layer Jacobians."]);
     }
 }

@@ -94,7 +94,7 @@ public static class DropoutConcatCheck
     static Tensor T(double[] v) => tensor(v, ScalarType.Float64);
     static Tensor T(double[][] m) => tensor(m.SelectMany(r => r).ToArray(), [m.Length, m[0].Length], ScalarType.Float64);
 
-    public static GradCheckResult Run(DropoutConcatCase c)
+    public static NetworkCheckResult Run(DropoutConcatCase c)
     {
         using var scope = NewDisposeScope();
         var x = T(c.X).requires_grad_(true);
@@ -141,7 +141,7 @@ public static class DropoutConcatCheck
         };
         var notes = new List<string> { $"d = {c.D}, s = {c.S}, k = {c.K}, mask keeps {c.M.Count(v => v == 1)} of {c.M.Length}." };
         if (kinkNote is not null) notes.Add($"Central differences skipped for dL/dh1, dL/dW1, dL/db1, dL/dx: {kinkNote}; libtorch takes ReLU′(0) = 0, as the hand derivation does.");
-        return new GradCheckResult("dropout-concat", loss.item<double>(), entries, notes);
+        return new NetworkCheckResult("dropout-concat", loss.item<double>(), entries, notes);
     }
 
     static DropoutConcatTrace DetachAll(this DropoutConcatTrace t) =>

@@ -3,7 +3,7 @@ using TorchLabs.Runtime;
 namespace TorchLabs.Gradients;
 
 /// <summary>Options of `torchlabs gradcheck`; each network reads the ones it needs.</summary>
-public sealed record GradCheckOptions
+public sealed record NetworkCheckOptions
 {
     public long Seed { get; init; } = 1;
     public string? CaseFile { get; init; }
@@ -23,7 +23,7 @@ public static class GradCheckNetworks
 {
     public static readonly string[] Names = ["dropout-concat", "small-cnn", "mlp-l2", "chain-dydx", "graph-examples", "activations", "vector-backprop"];
 
-    public static IReadOnlyList<GradCheckResult> Run(string network, GradCheckOptions o) => network switch
+    public static IReadOnlyList<NetworkCheckResult> Run(string network, NetworkCheckOptions o) => network switch
     {
         "dropout-concat" => [DropoutConcatCheck.Run(o.CaseFile is not null ? DropoutConcatCase.Load(o.CaseFile) : DropoutConcatCase.Random(o.D, o.S, o.K, o.Seed))],
         "small-cnn" => o.Bias switch
@@ -46,7 +46,7 @@ public static class GradCheckNetworks
     };
 
     /// <summary>The JSON object of one result: network, loss, hand, autograd, numeric (each gradient nested in its variable's shape), maxRelError.</summary>
-    public static object ToJson(GradCheckResult r) => new Dictionary<string, object?>
+    public static object ToJson(NetworkCheckResult r) => new Dictionary<string, object?>
     {
         ["network"] = r.Network,
         ["loss"] = double.IsNaN(r.Loss) ? null : r.Loss,

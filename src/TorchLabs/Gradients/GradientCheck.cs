@@ -18,7 +18,7 @@ public sealed record GradEntry(string Name, long[] Shape, double[] Hand, double[
 }
 
 /// <summary>A network's gradient check: its loss and every derivative.</summary>
-public sealed record GradCheckResult(string Network, double Loss, IReadOnlyList<GradEntry> Entries, IReadOnlyList<string> Notes)
+public sealed record NetworkCheckResult(string Network, double Loss, IReadOnlyList<GradEntry> Entries, IReadOnlyList<string> Notes)
 {
     public double MaxRelError => Entries.Max(e => e.RelError);
     public double MaxNumericRelError => Entries.Where(e => e.Numeric is not null).Select(e => e.NumericRelError).DefaultIfEmpty(0).Max();

@@ -60,7 +60,7 @@ public static class GraphExamples
         ];
     }
 
-    public static GradCheckResult AsResult(string name, IReadOnlyList<GraphNode> nodes, Func<double[], double> f)
+    public static NetworkCheckResult AsResult(string name, IReadOnlyList<GraphNode> nodes, Func<double[], double> f)
     {
         // Central differences on the inputs (the nodes with no definition).
         var inputs = nodes.Where(n => n.Definition == "input").ToList();
@@ -79,7 +79,7 @@ public static class GraphExamples
             return new GradEntry($"d{nodes[^1].Name}/d{n.Name}", [], [n.HandBackward], [n.AutogradBackward], numeric,
                 numeric is null ? "inner node: forward value " + n.Forward.ToString("G6") : null);
         }).ToList();
-        return new GradCheckResult(name, nodes[^1].Forward, entries,
+        return new NetworkCheckResult(name, nodes[^1].Forward, entries,
             [string.Join(", ", nodes.Select(n => $"{n.Name} = {(n.Definition == "input" ? "" : n.Definition + " = ")}{n.Forward:G6}"))]);
     }
 }

@@ -60,7 +60,7 @@ public static class MlpL2Gradients
 /// <summary>Seed Q1 checked for any depth and widths.</summary>
 public static class MlpL2Check
 {
-    public static GradCheckResult Run(int[] sizes, string activation, long seed)
+    public static NetworkCheckResult Run(int[] sizes, string activation, long seed)
     {
         if (sizes.Length < 2 || sizes.Any(s => s < 1)) throw new Runtime.UsageException($"--sizes {string.Join(",", sizes)}: expected at least two positive layer sizes, e.g. 4,6,5,3");
         if (activation is not ("sigmoid" or "tanh")) throw new Runtime.UsageException($"--activation {activation}: expected sigmoid or tanh for mlp-l2");
@@ -95,7 +95,7 @@ public static class MlpL2Check
             entries.Add(GradientCheck.Entry($"dE/dW({l + 1})", dW[li], W[li].grad!, W[li], v => FromZ(layer, matmul(v, aPrev) + b[li].detach())));
             entries.Add(GradientCheck.Entry($"dE/db({l + 1})", db[li], b[li].grad!, b[li], v => FromZ(layer, matmul(Wd[li], aPrev) + v)));
         }
-        return new GradCheckResult("mlp-l2", loss.item<double>(), entries,
+        return new NetworkCheckResult("mlp-l2", loss.item<double>(), entries,
             [$"layers {string.Join(" → ", sizes)} (seed numbering: layer 1 is the input), {activation} on every layer after the input, E = ½‖a⁽ᴸ⁾ − t‖²."]);
     }
 }

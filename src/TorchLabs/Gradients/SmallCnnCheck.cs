@@ -9,7 +9,7 @@ public sealed record SmallCnnShape(int Cin = 2, int Height = 8, int Width = 8, i
 /// <summary>Seed 003 eqs. 29-51 checked, with the seed's untied bias and with PyTorch's tied bias.</summary>
 public static class SmallCnnCheck
 {
-    public static GradCheckResult Run(SmallCnnShape shape, bool tiedBias, long seed)
+    public static NetworkCheckResult Run(SmallCnnShape shape, bool tiedBias, long seed)
     {
         using var scope = NewDisposeScope();
         using var gen = new Generator((ulong)seed);
@@ -56,7 +56,7 @@ public static class SmallCnnCheck
             $"flatten size d = {net.W2.shape[0]} (the product C_out·H_mp·W_mp; eq. 37's sum would give {shape.Cout + (shape.Height - shape.Kernel + 1) / shape.Pool + (shape.Width - shape.Kernel + 1) / shape.Pool}).",
         };
         if (note is not null) notes.Add($"Central differences skipped for dL/dh1, dL/du1, dL/db1, dL/dW1: {note}.");
-        return new GradCheckResult(tiedBias ? "small-cnn (tied bias)" : "small-cnn (untied bias)", loss.item<double>(), entries, notes);
+        return new NetworkCheckResult(tiedBias ? "small-cnn (tied bias)" : "small-cnn (untied bias)", loss.item<double>(), entries, notes);
     }
 
     /// <summary>The smallest gap between the largest and second-largest value of any pooling window.</summary>

@@ -57,7 +57,7 @@ public static class VectorBackprop
         return (dz, dW, db);
     }
 
-    public static GradCheckResult Run(int[] sizes, int m, double lambd, long seed)
+    public static NetworkCheckResult Run(int[] sizes, int m, double lambd, long seed)
     {
         if (sizes.Length < 2 || sizes.Any(s => s < 1) || sizes[^1] != 1) throw new Runtime.UsageException($"--sizes {string.Join(",", sizes)}: expected positive layer sizes ending in 1, e.g. 12,5,4,3,1");
         if (m < 1) throw new Runtime.UsageException($"--m {m}: expected at least one example");
@@ -101,7 +101,7 @@ public static class VectorBackprop
             entries.Add(GradientCheck.Entry($"dW_{l}", dW[li], W[li].grad!, W[li], v => CostWith(li, v, null), note));
             entries.Add(GradientCheck.Entry($"db_{l}", db[li], b[li].grad!, b[li], v => CostWith(li, null, v), note));
         }
-        return new GradCheckResult("vector-backprop", J.item<double>(), entries,
+        return new NetworkCheckResult("vector-backprop", J.item<double>(), entries,
             [$"layers {string.Join("-", sizes)} (the seed's 12288-20-7-5-1 shape, smaller), m = {m} examples, λ = {lambd}, X and Y uniform in [0, 1] as in the seed."]);
     }
 }

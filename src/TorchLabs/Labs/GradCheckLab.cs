@@ -16,7 +16,7 @@ public sealed class GradCheckLab : IReportLab
 
     static string E(double v) => double.IsNaN(v) ? "–" : v.ToString("0.0E+0", CultureInfo.InvariantCulture);
 
-    public static Table ResultTable(GradCheckResult r) => new(
+    public static Table ResultTable(NetworkCheckResult r) => new(
         ["tensor", "shape", "max abs error", "relative error vs autograd", "relative error vs central differences", "pass"],
         r.Entries.Select(e => (IReadOnlyList<string>)[$"`{e.Name}`", e.Shape.Length == 0 ? "scalar" : string.Join("×", e.Shape), E(e.MaxAbsError), E(e.RelError),
             e.Numeric is null ? "skipped" + (e.NumericNote is null ? "" : $" ({e.NumericNote})") : E(e.NumericRelError), e.Pass ? "pass" : "**FAIL**"]).ToList(),
@@ -32,8 +32,8 @@ public sealed class GradCheckLab : IReportLab
                 $"Pass: at most {GradientCheck.AutogradTolerance:0E+0} against autograd and {GradientCheck.NumericTolerance:0E+0} against central differences. " +
                 "Central differences are skipped where a ReLU input or a max-pool tie lies within 2h, since there they straddle a kink."),
         };
-        var results = new List<GradCheckResult>();
-        var o = new GradCheckOptions { Seed = context.Seed };
+        var results = new List<NetworkCheckResult>();
+        var o = new NetworkCheckOptions { Seed = context.Seed };
         foreach (string name in GradCheckNetworks.Names)
         {
             context.Report(name);

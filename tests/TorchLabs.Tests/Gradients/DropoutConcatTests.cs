@@ -10,7 +10,7 @@ public class DropoutConcatTests
         { 4, 5, 3, 1 }, { 1, 3, 2, 2 }, { 6, 2, 2, 3 }, { 3, 8, 5, 4 }, { 1, 1, 2, 5 }, { 10, 7, 4, 6 },
     };
 
-    static void AssertPasses(GradCheckResult r)
+    static void AssertPasses(NetworkCheckResult r)
     {
         Assert.Equal(11, r.Entries.Count);
         Assert.Equal(DropoutConcatGrads.Names, r.Entries.Select(e => e.Name));

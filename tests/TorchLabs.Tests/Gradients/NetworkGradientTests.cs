@@ -6,7 +6,7 @@ namespace TorchLabs.Tests.Gradients;
 /// <summary>Every hand derivation against autograd (≤ 1e-9 relative) and central differences (≤ 1e-6), float64.</summary>
 public class NetworkGradientTests
 {
-    static void AssertPasses(GradCheckResult r)
+    static void AssertPasses(NetworkCheckResult r)
     {
         Assert.NotEmpty(r.Entries);
         foreach (var e in r.Entries)

@@ -1,0 +1,149 @@
+using static TorchSharp.torch;
+
+namespace TorchLabs.Gradients;
+
+/// <summary>
+/// <c>torch.autograd.functional</c> for TorchSharp: <see cref="Jacobian(Func{Tensor[], Tensor[]}, Tensor[], bool)"/>,
+/// <see cref="Hessian(Func{Tensor[], Tensor}, Tensor[], bool)"/>, <see cref="Vjp(Func{Tensor[], Tensor[]}, Tensor[], Tensor[], bool)"/> and
+/// <see cref="Jvp(Func{Tensor[], Tensor[]}, Tensor[], Tensor[], bool)"/>, with PyTorch's semantics: the function is evaluated at
+/// detached copies of the inputs that require grad, results are detached unless createGraph, and an output that does not
+/// depend on an input gives zeros. Reverse mode only: the Jacobian is built row by row (one backward per output element), and
+/// the Jacobian-vector product uses the double-backward trick: g(u) = Jᵀu is linear in a dummy u, so ∇ᵤ(g(u)ᵀv) = Jv.
+/// </summary>
+public static class AutogradFunctional
+{
+    /// <summary>Fresh leaves at the inputs' values (views that keep the graph when <paramref name="createGraph"/> and the input requires grad).</summary>
+    static Tensor[] Prepare(Tensor[] inputs, bool createGraph) =>
+        inputs.Select(x => createGraph && x.requires_grad ? x.view_as(x) : x.detach().requires_grad_(true)).ToArray();
+
+    static Tensor Finish(Tensor t, bool createGraph) => createGraph ? t : t.detach();
+
+    /// <summary>
+    /// J[i, j] = ∂ outputᵢ / ∂ inputⱼ with shape outputᵢ.shape ++ inputⱼ.shape (torch.autograd.functional.jacobian, strategy "reverse-mode").
+    /// </summary>
+    public static Tensor[,] Jacobian(Func<Tensor[], Tensor[]> f, Tensor[] inputs, bool createGraph = false)
+    {
+        var xs = Prepare(inputs, createGraph);
+        Tensor[] ys;
+        using (enable_grad()) ys = f(xs);
+        var J = new Tensor[ys.Length, xs.Length];
+        for (int i = 0; i < ys.Length; i++)
+        {
+            var y = ys[i];
+            long rows = y.numel();
+            var perInput = xs.Select(_ => new List<Tensor>()).ToArray();
+            for (long r = 0; r < rows; r++)
+            {
+                if (!y.requires_grad) { for (int j = 0; j < xs.Length; j++) perInput[j].Add(zeros_like(xs[j])); continue; }
+                var e = zeros(y.numel(), y.dtype, y.device);
+                e[r] = 1.0;
+                var grads = autograd.grad([y], xs, [e.view(y.shape)], retain_graph: true, create_graph: createGraph, allow_unused: true);
+                for (int j = 0; j < xs.Length; j++) perInput[j].Add(grads[j].IsInvalid ? zeros_like(xs[j]) : grads[j]);
+            }
+            for (int j = 0; j < xs.Length; j++)
+            {
+                long[] shape = [.. y.shape, .. xs[j].shape];
+                J[i, j] = Finish(rows == 0 ? zeros(shape, xs[j].dtype) : stack(perInput[j]).reshape(shape), createGraph);
+            }
+        }
+        return J;
+    }
+
+    /// <summary>∂f/∂x for one input and one output: shape f(x).shape ++ x.shape.</summary>
+    public static Tensor Jacobian(Func<Tensor, Tensor> f, Tensor input, bool createGraph = false) =>
+        Jacobian(xs => [f(xs[0])], [input], createGraph)[0, 0];
+
+    /// <summary>
+    /// H[i, j] = ∂²f / ∂inputᵢ ∂inputⱼ of a scalar function, shape inputᵢ.shape ++ inputⱼ.shape (torch.autograd.functional.hessian):
+    /// the Jacobian of the gradient, the gradient taken with create_graph.
+    /// </summary>
+    public static Tensor[,] Hessian(Func<Tensor[], Tensor> f, Tensor[] inputs, bool createGraph = false)
+    {
+        Tensor[] Gradient(Tensor[] xs)
+        {
+            var y = f(xs);
+            if (y.numel() != 1) throw new ArgumentException($"the function given to Hessian must return a single-element tensor, not one of shape [{string.Join(", ", y.shape)}]");
+            if (!y.requires_grad) return xs.Select(x => zeros_like(x)).ToArray();
+            var g = autograd.grad([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
+            return xs.Select((x, j) => g[j].IsInvalid ? zeros_like(x) : g[j]).ToArray();
+        }
+        return Jacobian(Gradient, inputs, createGraph);
+    }
+
+    /// <summary>The Hessian of a scalar function of one tensor: shape x.shape ++ x.shape.</summary>
+    public static Tensor Hessian(Func<Tensor, Tensor> f, Tensor input, bool createGraph = false) => Hessian(xs => f(xs[0]), [input], createGraph)[0, 0];
+
+    /// <summary>
+    /// The vector-Jacobian product vᵀJ (torch.autograd.functional.vjp): returns the outputs and, per input, Σᵢ vᵢᵀ ∂outputᵢ/∂input.
+    /// <paramref name="v"/> may be null only when every output has one element (then v = 1).
+    /// </summary>
+    public static (Tensor[] Outputs, Tensor[] Vjp) Vjp(Func<Tensor[], Tensor[]> f, Tensor[] inputs, Tensor[]? v = null, bool createGraph = false)
+    {
+        var xs = Prepare(inputs, createGraph);
+        Tensor[] ys;
+        using (enable_grad()) ys = f(xs);
+        v ??= ys.Select(y => y.numel() == 1 ? ones_like(y) : throw new ArgumentException("v may be omitted only when every output has a single element", nameof(v))).ToArray();
+        CheckShapes(ys, v, "v", "outputs");
+        var used = Enumerable.Range(0, ys.Length).Where(i => ys[i].requires_grad).ToArray();
+        var vjp = xs.Select(x => zeros_like(x)).ToArray();
+        if (used.Length > 0)
+        {
+            var g = autograd.grad(used.Select(i => ys[i]).ToList(), xs, used.Select(i => v[i]).ToList(), retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
+            for (int j = 0; j < xs.Length; j++) if (!g[j].IsInvalid) vjp[j] = g[j];
+        }
+        return (ys.Select(y => Finish(y, createGraph)).ToArray(), vjp.Select(t => Finish(t, createGraph)).ToArray());
+    }
+
+    /// <summary>vᵀ ∂f/∂x for one input and one output.</summary>
+    public static (Tensor Output, Tensor Vjp) Vjp(Func<Tensor, Tensor> f, Tensor input, Tensor? v = null)
+    {
+        var (y, g) = Vjp(xs => [f(xs[0])], [input], v is null ? null : [v]);
+        return (y[0], g[0]);
+    }
+
+    /// <summary>
+    /// The Jacobian-vector product J v (torch.autograd.functional.jvp): returns the outputs and, per output, Σⱼ ∂output/∂inputⱼ vⱼ.
+    /// By the double-backward trick: g(u) = Jᵀu is linear in a dummy u, so ∂(g(u)ᵀv)/∂u = J v.
+    /// </summary>
+    public static (Tensor[] Outputs, Tensor[] Jvp) Jvp(Func<Tensor[], Tensor[]> f, Tensor[] inputs, Tensor[]? v = null, bool createGraph = false)
+    {
+        v ??= inputs.Select(x => x.numel() == 1 ? ones_like(x) : throw new ArgumentException("v may be omitted only when every input has a single element", nameof(v))).ToArray();
+        CheckShapes(inputs, v, "v", "inputs");
+        var xs = Prepare(inputs, createGraph);
+        Tensor[] ys;
+        Tensor[] jvp;
+        using (enable_grad())
+        {
+            ys = f(xs);
+            jvp = ys.Select(y => zeros_like(y)).ToArray();
+            var used = Enumerable.Range(0, ys.Length).Where(i => ys[i].requires_grad).ToArray();
+            if (used.Length > 0)
+            {
+                var u = used.Select(i => zeros_like(ys[i]).requires_grad_(true)).ToArray();
+                var g = autograd.grad(used.Select(i => ys[i]).ToList(), xs, u, retain_graph: true, create_graph: true, allow_unused: true);
+                var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
+                if (live.Length > 0)
+                {
+                    var Jv = autograd.grad(live.Select(j => g[j]).ToList(), u, live.Select(j => v[j]).ToList(), retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
+                    for (int k = 0; k < used.Length; k++) if (!Jv[k].IsInvalid) jvp[used[k]] = Jv[k];
+                }
+            }
+        }
+        return (ys.Select(y => Finish(y, createGraph)).ToArray(), jvp.Select(t => Finish(t, createGraph)).ToArray());
+    }
+
+    /// <summary>(∂f/∂x) v for one input and one output.</summary>
+    public static (Tensor Output, Tensor Jvp) Jvp(Func<Tensor, Tensor> f, Tensor input, Tensor? v = null)
+    {
+        var (y, g) = Jvp(xs => [f(xs[0])], [input], v is null ? null : [v]);
+        return (y[0], g[0]);
+    }
+
+    static void CheckShapes(Tensor[] like, Tensor[] v, string name, string what)
+    {
+        if (like.Length != v.Length) throw new ArgumentException($"{name} has {v.Length} tensors; expected one per {what[..^1]} ({like.Length})", name);
+        for (int i = 0; i < v.Length; i++)
+            if (!v[i].shape.SequenceEqual(like[i].shape))
+                throw new ArgumentException($"{name}[{i}] has shape [{string.Join(", ", v[i].shape)}]; expected [{string.Join(", ", like[i].shape)}], the shape of the {what}[{i}]", name);
+    }
+}

@@ -1,0 +1,185 @@
+using TorchLabs.Gradients;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+
+namespace TorchLabs.Tests.Gradients;
+
+/// <summary>GradCheck's contract: PyTorch's defaults, and every known kind of wrong backward fails.</summary>
+public class GradCheckTests
+{
+    static Tensor Leaf(long seed, params long[] shape)
+    {
+        using var gen = new Generator((ulong)seed);
+        return randn(shape, ScalarType.Float64, generator: gen).requires_grad_(true);
+    }
+
+    [Fact]
+    public void Options_DefaultToPyTorchs()
+    {
+        var o = new GradCheckOptions();
+        Assert.Equal((1e-6, 1e-5, 1e-3, 0.0), (o.Eps, o.Atol, o.Rtol, o.NondetTol));
+    }
+
+    [Fact]
+    public void Check_CorrectBackward_PassesWithEveryBlock()
+    {
+        using var scope = NewDisposeScope();
+        Tensor A = Leaf(1, 3, 4), x = Leaf(2, 4);
+        var r = GradCheck.Check(v => [matmul(v[0], v[1]).tanh(), v[1].sum()], [A, x]);
+        Assert.True(r.Pass, r.Message);
+        Assert.Equal(4, r.Blocks.Count);                         // 2 outputs × 2 inputs
+        var block = r.Blocks.Single(b => b.Output == 0 && b.Input == 0);
+        Assert.Equal((3, 12), (block.Analytical.GetLength(0), block.Analytical.GetLength(1)));
+        Assert.True(r.MaxAbsError < 1e-8, $"{r.MaxAbsError:E2}");
+        Assert.Empty(r.Warnings);
+    }
+
+    [Fact]
+    public void Check_ColumnsOnlyForInputsThatRequireGrad()
+    {
+        using var scope = NewDisposeScope();
+        var A = Leaf(1, 3, 4).detach();
+        var x = Leaf(2, 4);
+        var r = GradCheck.Check(v => [matmul(v[0], v[1])], [A, x]);
+        Assert.True(r.Pass, r.Message);
+        Assert.All(r.Blocks, b => Assert.Equal(1, b.Input));
+    }
+
+    [Fact]
+    public void Check_UnusedInput_HasZeroJacobianAndPasses()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = Leaf(1, 3), y = Leaf(2, 2);
+        var r = GradCheck.Check(v => [v[0] * 2], [x, y]);
+        Assert.True(r.Pass, r.Message);
+        var unused = r.Blocks.Single(b => b.Input == 1);
+        Assert.All(unused.Analytical.Cast<double>(), v => Assert.Equal(0, v));
+        Assert.All(unused.Numerical.Cast<double>(), v => Assert.Equal(0, v));
+    }
+
+    [Fact]
+    public void Check_OutputWithoutGraph_IsComparedAsZero()
+    {
+        using var scope = NewDisposeScope();
+        var x = Leaf(1, 3);
+        // The output is cut from the graph but depends on x: analytical 0, numerical 1 on the diagonal.
+        var r = GradCheck.Check(v => [v[0].detach() * 1.0], [x]);
+        Assert.False(r.Pass);
+        Assert.Contains("Jacobian mismatch for output 0 with respect to input 0", r.Message);
+    }
+
+    [Fact]
+    public void Check_Float32Input_Warns()
+    {
+        using var scope = NewDisposeScope();
+        var x = Leaf(1, 3).detach().to_type(ScalarType.Float32).requires_grad_(true);
+        var r = GradCheck.Check(v => [v[0] * 3], [x], new GradCheckOptions { Eps = 1e-2, Atol = 1e-2 });
+        Assert.Contains(r.Warnings, w => w.Contains("not a double precision"));
+    }
+
+    [Fact]
+    public void Check_NoInputRequiresGrad_Throws() =>
+        Assert.Throws<ArgumentException>(() => GradCheck.Check(v => [v[0] * 2], [ones(2, ScalarType.Float64)]));
+
+    [Fact]
+    public void Check_BackwardOffByAFactor_Fails()
+    {
+        using var scope = NewDisposeScope();
+        var r = GradCheck.Check(WrongBackwards.ByName["sin_twice"], [Leaf(3, 4)]);
+        Assert.False(r.Pass);
+        var m = Assert.Single(r.Mismatches);
+        // Analytical = 2 cos x on the diagonal, numerical = cos x: the error is |cos x|.
+        for (int k = 0; k < 4; k++) Assert.Equal(2 * m.Numerical[k, k], m.Analytical[k, k], 1e-8);
+    }
+
+    [Fact]
+    public void Check_TransposedJacobian_Fails()
+    {
+        using var scope = NewDisposeScope();
+        var r = GradCheck.Check(WrongBackwards.ByName["matvec_transposed"], [Leaf(4, 3, 3), Leaf(5, 3)]);
+        Assert.False(r.Pass);
+        var m = Assert.Single(r.Mismatches);
+        Assert.Equal(1, m.Input);
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++) Assert.Equal(m.Numerical[b, a], m.Analytical[a, b], 1e-8);   // exactly the transpose
+    }
+
+    [Fact]
+    public void Check_MissingTerm_Fails()
+    {
+        using var scope = NewDisposeScope();
+        Assert.False(GradCheck.Check(WrongBackwards.ByName["x_sin_x_missing_term"], [Leaf(6, 4)]).Pass);
+    }
+
+    [Fact]
+    public void Check_NondeterministicBackward_FailsUnlessNondetTolAllowsIt()
+    {
+        using var scope = NewDisposeScope();
+        WrongBackwards.NoisySin.Noise = new Generator(11);
+        Func<Tensor[], Tensor[]> f = v => [WrongBackwards.NoisySin.apply(v[0])];
+        var strict = GradCheck.Check(f, [Leaf(7, 4)]);
+        Assert.False(strict.Pass);
+        Assert.Contains("Backward is not reentrant", strict.Message);
+        var lenient = GradCheck.Check(f, [Leaf(7, 4)], new GradCheckOptions { NondetTol = 1e-8 });
+        Assert.True(lenient.Pass, lenient.Message);
+    }
+
+    [Fact]
+    public void Check_BackwardThatModifiesItsInput_Fails()
+    {
+        using var scope = NewDisposeScope();
+        var x = Leaf(8, 4);
+        double[] before = GradientCheck.Values(x);
+        var r = GradCheck.Check(v => [WrongBackwards.SinModifiesInput.apply(v[0])], [x]);
+        Assert.False(r.Pass);
+        Assert.Contains("Backward modified input 0", r.Message);
+        Assert.Equal(before, GradientCheck.Values(x));                                              // restored
+    }
+
+    [Fact]
+    public void Assert_Throws_WithPyTorchsWording()
+    {
+        using var scope = NewDisposeScope();
+        var e = Assert.Throws<GradCheckException>(() => GradCheck.Assert(WrongBackwards.ByName["sin_twice"], [Leaf(3, 4)]));
+        Assert.StartsWith("Jacobian mismatch for output 0 with respect to input 0,", e.Message);
+        Assert.Contains("numerical:", e.Message);
+        Assert.Contains("analytical:", e.Message);
+        Assert.True(GradCheck.Assert(WrongBackwards.ByName["sin_correct"], [Leaf(3, 4)]));
+    }
+
+    /// <summary>sin whose backward is computed from detached values: right first derivative, no second.</summary>
+    public sealed class SinDetachedBackward : SingleTensorFunction<SinDetachedBackward>
+    {
+        public override string Name => nameof(SinDetachedBackward);
+        public override Tensor forward(AutogradContext ctx, params object[] vars) { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
+        public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * ctx.get_saved_variables()[0].detach().cos()];
+    }
+
+    [Fact]
+    public void GradGradCheck_SmoothFunctions_Pass()
+    {
+        using var scope = NewDisposeScope();
+        Assert.True(GradCheck.AssertGradGrad(v => [matmul(v[0], v[1]).softmax(0), v[1].pow(3).sum()], [Leaf(9, 3, 4), Leaf(10, 4)]));
+        Assert.True(GradCheck.AssertGradGrad(WrongBackwards.ByName["sin_correct"], [Leaf(3, 4)]));
+    }
+
+    [Fact]
+    public void GradGradCheck_BackwardWithoutSecondDerivative_Fails()
+    {
+        using var scope = NewDisposeScope();
+        Func<Tensor[], Tensor[]> f = v => [SinDetachedBackward.apply(v[0])];
+        Assert.True(GradCheck.Check(f, [Leaf(3, 4)]).Pass);
+        var r = GradCheck.GradGradCheck(f, [Leaf(3, 4)]);
+        Assert.False(r.Pass);
+        Assert.Contains("Jacobian mismatch for output 0 with respect to input 0", r.Message);
+    }
+
+    [Fact]
+    public void GradGradCheck_SameSeed_SameResult()
+    {
+        using var scope = NewDisposeScope();
+        var a = GradCheck.GradGradCheck(v => [v[0].tanh()], [Leaf(1, 3)], options: new GradCheckOptions { Seed = 5 });
+        var b = GradCheck.GradGradCheck(v => [v[0].tanh()], [Leaf(1, 3)], options: new GradCheckOptions { Seed = 5 });
+        Assert.Equal(a.MaxAbsError, b.MaxAbsError);
+    }
+}
