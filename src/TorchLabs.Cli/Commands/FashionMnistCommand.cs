@@ -23,13 +23,15 @@ public static class FashionMnistCommand
         dataset.AcceptOnlyFromAmong("fashion-mnist", "mnist");
         var download = new Option<bool>("--download") { Description = "Download Fashion-MNIST from the publisher's mirror (MD5-checked) when it is not found" };
         var resume = new Option<bool>("--resume") { Description = "Continue each optimizer from its checkpoint in --out (written after every epoch); --epochs is the total" };
+        var backward = new Option<string>("--backward") { Description = "autograd (libtorch's) or hand (the delta recursion and softmax cross-entropy as custom autograd Functions)", DefaultValueFactory = _ => "autograd" };
+        backward.AcceptOnlyFromAmong("autograd", "hand");
         var data = CommonOptions.Data();
         var seed = CommonOptions.Seed();
         var format = CommonOptions.Format();
         var outDir = CommonOptions.Out("out/fashion-mnist");
         var threads = CommonOptions.Threads();
         var cmd = new Command("fashion-mnist", "Seed 002's exercise: MLP [784, 28, 10] on Fashion-MNIST with GD, SGD and Adam, Microsoft.ML metrics and curves")
-            { optimizer, activation, train, test, batchSize, epochs, lr, hidden, dataset, download, data, seed, format, outDir, threads, resume };
+            { optimizer, activation, train, test, batchSize, epochs, lr, hidden, dataset, download, backward, data, seed, format, outDir, threads, resume };
         cmd.SetAction(p => Cli.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
@@ -38,7 +40,7 @@ public static class FashionMnistCommand
                 DataDir = p.GetValue(data)!, Dataset = p.GetValue(dataset)!, Optimizers = p.GetValue(optimizer) is string one ? [one] : ["gd", "sgd", "adam"],
                 Activation = p.GetValue(activation)!, Train = p.GetValue(train), Test = p.GetValue(test), BatchSize = p.GetValue(batchSize),
                 Epochs = p.GetValue(epochs), LearningRate = p.GetValue(lr), Hidden = p.GetValue(hidden), Seed = p.GetValue(seed), Download = p.GetValue(download),
-                OutDir = p.GetValue(outDir), Resume = p.GetValue(resume),
+                OutDir = p.GetValue(outDir), Resume = p.GetValue(resume), Backward = p.GetValue(backward)!,
             };
             o.Validate();
             if (o.Download) FashionMnistLab.Find(o);
@@ -50,6 +52,7 @@ public static class FashionMnistCommand
                 Json.Print(new
                 {
                     dataset = o.Dataset,
+                    backward = o.Backward,
                     source = r.Location.Folder,
                     train = r.Train,
                     test = r.Test,

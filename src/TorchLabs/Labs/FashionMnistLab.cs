@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TorchLabs.Data;
+using TorchLabs.Gradients.Functions;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
 using TorchLabs.Reporting;
@@ -28,6 +29,8 @@ public sealed record FashionMnistOptions
     public string? OutDir { get; init; }
     /// <summary>Continue each optimizer from its checkpoint in <see cref="OutDir"/>; <see cref="Epochs"/> is the total.</summary>
     public bool Resume { get; init; }
+    /// <summary>"autograd" (libtorch's backward) or "hand": the MLP's layers and the loss as custom autograd Functions with the hand backward.</summary>
+    public string Backward { get; init; } = "autograd";
 
     /// <summary>Defaults per optimizer: GD full batch lr 1.0 for 300 epochs; SGD lr 0.1 and Adam lr 0.001 on mini-batches for 20 epochs.</summary>
     public (int Epochs, double Lr) For(string optimizer) => optimizer switch
@@ -48,6 +51,7 @@ public sealed record FashionMnistOptions
         if (Hidden < 1) throw new UsageException($"--hidden {Hidden}: expected a whole number of at least 1");
         if (Epochs is < 1) throw new UsageException($"--epochs {Epochs}: expected a whole number of at least 1");
         if (LearningRate is double lr && (!double.IsFinite(lr) || lr <= 0)) throw new UsageException($"--lr {lr}: expected a finite number greater than 0");
+        if (Backward is not ("autograd" or "hand")) throw new UsageException($"--backward {Backward}: expected autograd or hand");
         if (Dataset is not ("fashion-mnist" or "mnist")) throw new UsageException($"--dataset {Dataset}: expected fashion-mnist or mnist");
     }
 }
@@ -107,7 +111,8 @@ public static class FashionMnistLab
         var (epochs, lr) = o.For(name);
         using var gen = new Generator((ulong)o.Seed);
         using var shuffle = new Generator((ulong)o.Seed + 1);
-        var net = new Mlp([(int)x.shape[1], o.Hidden, 10], o.Activation, gen);
+        bool hand = o.Backward == "hand";
+        var net = new Mlp([(int)x.shape[1], o.Hidden, 10], o.Activation, gen, handBackward: hand);
         using HandOptimizer opt = name == "adam" ? new Adam(net.parameters(), lr) : new Gd(net.parameters(), lr);
         int n = (int)x.shape[0], batch = name == "gd" ? n : Math.Min(o.BatchSize, n);
         var losses = new double[epochs];
@@ -143,7 +148,8 @@ public static class FashionMnistLab
                 using var step = NewDisposeScope();
                 var idx = perm.narrow(0, start, Math.Min(batch, n - start));
                 opt.zero_grad();
-                var loss = nn.functional.cross_entropy(net.call(x.index_select(0, idx)), y.index_select(0, idx));
+                var logits = net.call(x.index_select(0, idx));
+                var loss = hand ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, y.index_select(0, idx)) : nn.functional.cross_entropy(logits, y.index_select(0, idx));
                 float value = loss.item<float>();
                 if (!float.IsFinite(value))
                     throw new LabFailedException($"{name}: training diverged: the loss is {value} at epoch {e + 1}, step {start / batch + 1}; try a smaller learning rate (--lr {lr} now)" +

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchLabs.Gradients.Functions;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -8,6 +9,8 @@ namespace TorchLabs.Models;
 /// <summary>
 /// A multi-layer perceptron: Linear layers of the given sizes with an activation between them (none after the last),
 /// composed with TorchSharp's nn.Sequential. Layer l computes z_l = W_l a_{l−1} + b_l.
+/// With <see cref="HandBackward"/> the same layers run as <see cref="LinearActivationFunction"/>s, whose backward is the hand
+/// delta recursion instead of libtorch's autograd formulas (same parameters, same forward values).
 /// </summary>
 public sealed class Mlp : Module<Tensor, Tensor>
 {
@@ -15,12 +18,15 @@ public sealed class Mlp : Module<Tensor, Tensor>
 
     public int[] Sizes { get; }
     public string Activation { get; }
+    /// <summary>Backward by the hand delta recursion (<see cref="LinearActivationFunction"/>) instead of autograd.</summary>
+    public bool HandBackward { get; }
 
-    public Mlp(int[] sizes, string activation, Generator generator, ScalarType dtype = ScalarType.Float32) : base(nameof(Mlp))
+    public Mlp(int[] sizes, string activation, Generator generator, ScalarType dtype = ScalarType.Float32, bool handBackward = false) : base(nameof(Mlp))
     {
         if (sizes.Length < 2 || sizes.Any(s => s < 1)) throw new ArgumentException("expected at least two positive layer sizes");
         Sizes = sizes;
         Activation = activation;
+        HandBackward = handBackward;
         var modules = new List<(string, Module<Tensor, Tensor>)>();
         for (int l = 1; l < sizes.Length; l++)
         {
@@ -42,7 +48,17 @@ public sealed class Mlp : Module<Tensor, Tensor>
         _ => throw new ArgumentException($"unknown activation {name}; expected sigmoid, relu, tanh or identity"),
     };
 
-    public override Tensor forward(Tensor x) => layers.call(x);
+    public override Tensor forward(Tensor x) => HandBackward ? HandForward(x) : layers.call(x);
+
+    /// <summary>a_l = σ(W_l a_{l−1} + b_l) layer by layer through the hand-backward Function (no σ after the last layer).</summary>
+    Tensor HandForward(Tensor x)
+    {
+        var linears = LinearLayers;
+        var a = x;
+        for (int l = 0; l < linears.Count; l++)
+            a = LinearActivationFunction.Apply(a, linears[l].weight!, linears[l].bias!, l < linears.Count - 1 ? Activation : "identity");
+        return a;
+    }
 
     /// <summary>The Linear layers in order (W_l is layer.weight, [n_l, n_{l−1}]).</summary>
     public IReadOnlyList<Linear> LinearLayers => layers.children().OfType<Linear>().ToList();

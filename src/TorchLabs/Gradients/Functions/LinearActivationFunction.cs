@@ -41,7 +41,7 @@ public sealed class LinearActivationFunction : SingleTensorFunction<LinearActiva
         var z = Z(h, W, b);
         var delta = activation == "identity" ? g : g * Activations.Find(activation).TorchDerivative(z);   // δ = ∂L/∂a ⊙ σ′(z)
         var dW = h.dim() == 1 ? outer(delta, h) : matmul(delta.t(), h);                                // ∂L/∂W = δ hᵀ
-        var db = h.dim() == 1 ? delta : delta.sum(0);                                                   // ∂L/∂b = Σₙ δₙ
+        var db = h.dim() == 1 ? delta : delta.sum([0]);                                                   // ∂L/∂b = Σₙ δₙ
         var dh = matmul(delta, W);                                                                      // ∂L/∂h = Wᵀδ (δ W in rows)
         return [dh, dW, db, null!];
     }
