@@ -15,38 +15,21 @@ public class HandFunctionTests
 {
     const double Exact = 1e-12;
 
-    static Tensor Leaf(Generator gen, params long[] shape) => randn(shape, ScalarType.Float64, generator: gen).requires_grad_(true);
-
-    /// <summary>The Function and libtorch's composition of the same forward, for one set of inputs.</summary>
-    public sealed record Case(string Name, Func<Tensor[], Tensor[]> Hand, Func<Tensor[], Tensor[]> Autograd, Func<Generator, Tensor[]> Inputs);
-
-    static readonly Case[] Cases =
-    [
-        new("softmax cross-entropy (soft targets)", v => [SoftmaxCrossEntropyFunction.Apply(v[0], v[1])],
-            v => [-(v[1] * v[0].log_softmax(-1)).sum() / v[0].shape[0]],
-            g => [Leaf(g, 3, 4), rand([3, 4], ScalarType.Float64, generator: g).softmax(-1).requires_grad_(true)]),
-        new("softmax cross-entropy (labels)", v => [SoftmaxCrossEntropyFunction.ApplyLabels(v[0], tensor(new long[] { 2, 0, 3 }))],
-            v => [nn.functional.cross_entropy(v[0], tensor(new long[] { 2, 0, 3 }))], g => [Leaf(g, 3, 4)]),
-        .. Activations.All.Select(a => a.Name).Append("identity").Select(name => new Case($"MLP layer ({name})",
-            v => [LinearActivationFunction.Apply(v[0], v[1], v[2], name)],
-            v => [name == "identity" ? nn.functional.linear(v[0], v[1], v[2]) : Activations.Find(name).Torch(nn.functional.linear(v[0], v[1], v[2]))],
-            g => [Leaf(g, 3, 4), Leaf(g, 5, 4), Leaf(g, 5)])),
-        new("MLP layer (one sample)", v => [LinearActivationFunction.Apply(v[0], v[1], v[2], "sigmoid")],
-            v => [(matmul(v[1], v[0]) + v[2]).sigmoid()], g => [Leaf(g, 4), Leaf(g, 5, 4), Leaf(g, 5)]),
-        new("dropout-concat layer", v => [DropoutConcatFunction.Apply(v[0], v[1], v[2], v[3])],
-            v => [DropoutConcatNet.Trace(v[0], v[3], v[1], v[2], eye(9, 2, dtype: ScalarType.Float64), zeros(2, ScalarType.Float64)).A2],
-            g => [Leaf(g, 4), Leaf(g, 4, 5), Leaf(g, 5), bernoulli(full([9], 0.7, ScalarType.Float64), g).requires_grad_(true)]),
-        new("small-CNN convolution, untied bias", v => [ConvBiasFunction.Apply(v[0], v[1], v[2])],
-            v => [SmallCnn.Conv(v[0], v[1], v[2], false)], g => [Leaf(g, 2, 6, 6), Leaf(g, 3, 2, 3, 3), Leaf(g, 3, 4, 4)]),
-        new("small-CNN convolution, tied bias", v => [ConvBiasFunction.Apply(v[0], v[1], v[2])],
-            v => [SmallCnn.Conv(v[0], v[1], v[2], true)], g => [Leaf(g, 2, 6, 6), Leaf(g, 3, 2, 3, 3), Leaf(g, 3)]),
-    ];
+    static readonly HandFunctionCase[] Cases = HandFunctions.Cases;
 
     public static TheoryData<int> Indices()
     {
         var d = new TheoryData<int>();
         for (int i = 0; i < Cases.Length; i++) d.Add(i);
         return d;
+    }
+
+    [Fact]
+    public void Run_EveryFunctionPassesAllThreeChecks()
+    {
+        var results = HandFunctions.Run(1);
+        Assert.Equal(Cases.Length, results.Count);
+        Assert.All(results, r => Assert.True(r.Pass, $"{r.Name}: {r.Failure} (vs autograd {r.MaxAbsVsAutograd:E2})"));
     }
 
     [Theory]
