@@ -75,4 +75,42 @@ public class GradCheckCliTests
         Assert.DoesNotContain("FAIL", r.StdOut);
         foreach (string n in TorchLabs.Gradients.GradCheckNetworks.Names) Assert.Contains(n, r.StdOut);
     }
+
+    [Fact]
+    public void Ops_Json_EveryOperationPasses()
+    {
+        var r = TestEnvironment.RunCli("gradcheck", "ops", "--format", "json", "--threads", "1", "--seed", "3");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        using var doc = JsonDocument.Parse(r.StdOut);
+        var ops = doc.RootElement.GetProperty("ops").EnumerateArray().ToList();
+        Assert.True(ops.Count >= 40, $"{ops.Count} ops");
+        foreach (var op in ops)
+        {
+            Assert.True(op.GetProperty("pass").GetBoolean(), op.GetProperty("name").GetString());
+            Assert.True(op.GetProperty("maxAbsError").GetDouble() <= 1e-5);
+            Assert.False(string.IsNullOrEmpty(op.GetProperty("shapes").GetString()));
+            Assert.True(op.TryGetProperty("maxRelError", out _));
+        }
+        Assert.Contains(ops, o => o.GetProperty("name").GetString() == "relu" && o.GetProperty("note").GetString()!.Contains("kinks at 0"));
+    }
+
+    [Fact]
+    public void Ops_UnknownOp_IsBadInput()
+    {
+        var r = TestEnvironment.RunCli("gradcheck", "ops", "--op", "frobnicate");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--op frobnicate: unknown operation", r.StdErr);
+        Assert.Single(r.StdErr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Functions_Json_EveryHandFunctionPasses()
+    {
+        var r = TestEnvironment.RunCli("gradcheck", "functions", "--format", "json", "--threads", "1");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        using var doc = JsonDocument.Parse(r.StdOut);
+        var fs = doc.RootElement.GetProperty("functions").EnumerateArray().ToList();
+        Assert.True(fs.Count >= 5);
+        Assert.All(fs, f => Assert.True(f.GetProperty("pass").GetBoolean() && f.GetProperty("gradgradcheck").GetBoolean()));
+    }
 }
