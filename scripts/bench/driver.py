@@ -115,6 +115,9 @@ for c, mo, mp, ratio, met, ex, ours, peer in rows:
     if ex is not None:
         lines.append(f"- {c['name']}: {c['extra_name']} {fmt(ex, c['unit'])} (median).")
     lines.append(f"- {c['name']}: all repetitions, TorchLabs {', '.join(fmt(v, c['unit']) for v in ours)}; peer {', '.join(fmt(v, c['unit']) for v in peer)}.")
+threads_path = os.path.join(os.path.dirname(args.out), "performance-threads.md")   # written by threads.py
+if os.path.exists(threads_path):
+    lines += ["", open(threads_path).read().strip()]
 notes_path = os.path.join(os.path.dirname(args.out), "performance-notes.md")
 if os.path.exists(notes_path):
     lines += ["", open(notes_path).read().strip()]

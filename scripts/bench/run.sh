@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates docs/performance.md on this machine: every case run for TorchLabs and for its peer in the same run,
-# alternating, several repetitions (medians). Usage: scripts/bench/run.sh [REPETITIONS]   (default 3; about 10 minutes)
+# alternating, several repetitions (medians). Usage: scripts/bench/run.sh [REPETITIONS]   (default 3; about 15 minutes: the thread spreads first, see threads.py)
 # Peers: Python PyTorch and NumPy from Debian (python3-torch, python3-numpy with libopenblas0-pthread, installed here if missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,4 +12,5 @@ if (( ${#need[@]} )); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 dotnet build src/TorchLabs.Cli -c Release -nologo -v q >/dev/null
+/usr/bin/python3 scripts/bench/threads.py --torchlabs src/TorchLabs.Cli/bin/Release/net10.0/torchlabs --out docs/performance-threads.md
 exec /usr/bin/python3 scripts/bench/driver.py --reps "$reps" --torchlabs src/TorchLabs.Cli/bin/Release/net10.0/torchlabs --out docs/performance.md

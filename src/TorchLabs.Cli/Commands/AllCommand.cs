@@ -44,7 +44,7 @@ public static class AllCommand
                     var tasks = labs.ToDictionary(l => l.Id, l => ctx.AddTask(Markup.Escape(l.Id), autoStart: false, maxValue: 1));
                     ProgressTask? current = null;
                     var progress = new SyncProgress<string>(m => { if (current is not null) current.Description = Markup.Escape($"{current.Description.Split(':')[0]}: {m}"); });
-                    var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, progress);
+                    var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, progress, p.GetValue(threads));
                     outcomes = ReportRunner.Run(context, labs,
                         onStart: (lab, _) => { current = tasks[lab.Id]; current.StartTask(); },
                         onDone: o =>

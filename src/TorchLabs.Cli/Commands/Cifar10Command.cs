@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using TorchLabs.Data;
 using TorchLabs.Labs;
+using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 
@@ -29,7 +30,7 @@ public static class Cifar10Command
             { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format, resume };
         cmd.SetAction(p => Cli.Guard(() =>
         {
-            var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!);
+            var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!, TorchRuntime.ThreadsForBatch(p.GetValue(batchSize)));
             bool json = p.GetValue(format) == "json";
             var o = new Cifar10Options
             {
@@ -52,6 +53,7 @@ public static class Cifar10Command
                     modelPath = Path.GetFullPath(r.ModelPath),
                     seconds = r.Seconds,
                     epochSeconds = r.EpochSeconds,
+                    threads = TorchSharp.torch.get_num_threads(),
                     microAccuracy = r.Metrics.MicroAccuracy,
                     macroAccuracy = r.Metrics.MacroAccuracy,
                     logLoss = r.Metrics.LogLoss,
@@ -60,6 +62,7 @@ public static class Cifar10Command
             }
             else
             {
+                Console.Error.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} ({(p.GetValue(threads) is null ? TorchRuntime.ThreadRule : "--threads")})");
                 Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}; figures: {string.Join(", ", r.Figures.Select(f => Path.Combine(Path.GetFullPath(o.OutDir), f.RelativePath)))}");
             }
             return Cli.Ok;

@@ -39,7 +39,7 @@ public static class CommonOptions
 
     public static Option<int?> Threads() => new("--threads")
     {
-        Description = "libtorch intra-op threads (default: all cores)",
+        Description = "libtorch intra-op threads (default: chosen by the work: 1 for small batches and small ops, all cores for large ones; 0: all cores)",
     };
 
     public static Option<string> Data() => new("--data")
@@ -48,10 +48,10 @@ public static class CommonOptions
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TORCHLABS_DATA") is { Length: > 0 } d ? d : "data",
     };
 
-    /// <summary>Applies --threads and resolves --device; both raise <see cref="UsageException"/> on bad values.</summary>
-    public static TorchSharp.torch.Device Setup(int? threads, string device)
+    /// <summary>Applies --threads (or the command's <paramref name="defaultThreads"/>) and resolves --device; both raise <see cref="UsageException"/> on bad values.</summary>
+    public static TorchSharp.torch.Device Setup(int? threads, string device, int defaultThreads = 1)
     {
-        TorchRuntime.SetThreads(threads);
+        TorchRuntime.SetThreads(threads, defaultThreads);
         return TorchRuntime.ResolveDevice(device);
     }
 }

@@ -18,7 +18,8 @@ public static class SectionCommand
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), "cpu");
             string dir = Path.GetFullPath(p.GetValue(outDir)!);
-            var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, new StatusLine(Console.Error));
+            var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, new StatusLine(Console.Error), p.GetValue(threads));
+            Runtime.TorchRuntime.SetThreads(context.Threads, lab.DefaultThreads(context));
             var availability = lab.Check(context);
             if (!availability.CanRun) throw new Runtime.UsageException($"{lab.Id}: {availability.Reason}; {availability.Fix}");
             // The time taken is left out of stdout, so that the same seed prints the same bytes; the report shows it.

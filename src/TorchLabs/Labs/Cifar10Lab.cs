@@ -263,6 +263,9 @@ public sealed class Cifar10ReportLab : IReportLab
             ? Availability.Yes
             : Availability.No($"no CIFAR-10 in {context.DataDir}", $"torchlabs cifar10 --download --data {context.DataDir}");
 
+    /// <summary>The tutorial's batch of 4: one thread (<see cref="TorchRuntime.ThreadsForBatch"/>).</summary>
+    public int DefaultThreads(LabContext context) => TorchRuntime.ThreadsForBatch(new Cifar10Options { DataDir = "", OutDir = "" }.BatchSize);
+
     public ReportSection Run(LabContext context)
     {
         var sw = Stopwatch.StartNew();

@@ -9,7 +9,8 @@ namespace TorchLabs.Labs;
 /// <param name="DataDir">Where datasets are looked for.</param>
 /// <param name="Device">The libtorch device to compute on.</param>
 /// <param name="Progress">Receives short progress messages (rendered on stderr), or null.</param>
-public sealed record LabContext(string OutDir, long Seed, string DataDir, torch.Device Device, IProgress<string>? Progress = null)
+/// <param name="Threads">--threads when given (0: all cores); null lets each lab use its own default (<see cref="IReportLab.DefaultThreads"/>).</param>
+public sealed record LabContext(string OutDir, long Seed, string DataDir, torch.Device Device, IProgress<string>? Progress = null, int? Threads = null)
 {
     public void Report(string message) => Progress?.Report(message);
 }
@@ -31,4 +32,6 @@ public interface IReportLab
     string Summary { get; }
     Availability Check(LabContext context);
     ReportSection Run(LabContext context);
+    /// <summary>Intra-op threads when --threads is not given (the rule of <see cref="Runtime.TorchRuntime.ThreadsForBatch"/>): 1 unless the lab's ops are large.</summary>
+    int DefaultThreads(LabContext context) => 1;
 }

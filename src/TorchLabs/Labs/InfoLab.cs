@@ -49,6 +49,8 @@ public sealed class InfoLab : IReportLab
         ("backend", $"{info.Backend} ({TorchRuntime.Package})"),
         ("CUDA available", info.Cuda ? "yes" : "no"),
         ("threads", info.Threads.ToString()),
+        ("cores", info.Cores.ToString()),
+        ("thread rule", info.ThreadRule),
     ];
 
     /// <summary>Median time of an n x n float32 matrix product at each size, and the implied GFLOP/s.</summary>

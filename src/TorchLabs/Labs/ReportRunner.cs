@@ -34,7 +34,8 @@ public static class ReportRunner
             {
                 try
                 {
-                    outcome = new(lab, lab.Run(context), null);
+                    int threads = TorchRuntime.SetThreads(context.Threads, lab.DefaultThreads(context));
+                    outcome = new(lab, lab.Run(context) with { Threads = threads }, null);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {

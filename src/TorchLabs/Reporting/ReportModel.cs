@@ -21,6 +21,9 @@ public enum SectionStatus { Ran, Skipped, Failed }
 /// <summary>A lab's part of the report.</summary>
 public sealed record ReportSection(string Id, string Title, SectionStatus Status, IReadOnlyList<Block> Blocks, TimeSpan Elapsed)
 {
+    /// <summary>libtorch's intra-op threads while the lab ran (null: not recorded).</summary>
+    public int? Threads { get; init; }
+
     public static ReportSection Skipped(string id, string title, string reason, string fix) =>
         new(id, title, SectionStatus.Skipped,
             [new Paragraph($"Skipped: {reason}"), new Paragraph($"To run it: `{fix}`")], TimeSpan.Zero);

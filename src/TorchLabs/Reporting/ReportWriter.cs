@@ -106,7 +106,9 @@ public static partial class ReportWriter
     {
         SectionStatus.Skipped => " (skipped)",
         SectionStatus.Failed => " (failed)",
-        _ => s.Elapsed > TimeSpan.Zero ? $" ({s.Elapsed.TotalSeconds:0.0} s)" : "",
+        _ => s.Elapsed > TimeSpan.Zero
+            ? $" ({s.Elapsed.TotalSeconds:0.0} s{(s.Threads is int t ? $", {t} thread{(t == 1 ? "" : "s")}" : "")})"
+            : "",
     };
 
     static string Cell(string s) => s.Replace("|", "\\|").Replace("\n", " ");

@@ -7,13 +7,13 @@ namespace TorchLabs.Tests.Cli;
 public class CliTests
 {
     [Fact]
-    public void InfoJson_PrintsExactlyTheFiveKeys()
+    public void InfoJson_PrintsExactlyItsKeys()
     {
         var r = TestEnvironment.RunCli("info", "--format", "json", "--threads", "1");
         Assert.Equal(0, r.ExitCode);
         using var doc = JsonDocument.Parse(r.StdOut);
         var keys = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
-        Assert.Equal(["torchSharp", "libtorch", "backend", "cuda", "threads"], keys);
+        Assert.Equal(["torchSharp", "libtorch", "backend", "cuda", "threads", "cores", "threadRule"], keys);
         Assert.Equal("2.10.0", doc.RootElement.GetProperty("libtorch").GetString());
         Assert.Equal("cpu", doc.RootElement.GetProperty("backend").GetString());
         Assert.Equal(1, doc.RootElement.GetProperty("threads").GetInt32());
@@ -92,5 +92,32 @@ public class CliTests
         var r = TestEnvironment.RunCli("all", "--out", TestEnvironment.NewTempDir(), "--only", "nosuchlab");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("nosuchlab", r.StdErr);
+    }
+
+    [Fact]
+    public void Threads_DefaultFollowsTheRule_ZeroMeansEveryCore_TooManyIsBadInput()
+    {
+        using var byDefault = JsonDocument.Parse(TestEnvironment.RunCli("info", "--format", "json").StdOut);
+        Assert.Equal(1, byDefault.RootElement.GetProperty("threads").GetInt32());
+        Assert.Contains("batches below 32", byDefault.RootElement.GetProperty("threadRule").GetString());
+        using var all = JsonDocument.Parse(TestEnvironment.RunCli("info", "--format", "json", "--threads", "0").StdOut);
+        Assert.Equal(Environment.ProcessorCount, all.RootElement.GetProperty("threads").GetInt32());
+        var bad = TestEnvironment.RunCli("info", "--threads", "100000", "--format", "json");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Equal("", bad.StdOut);
+        Assert.Equal($"torchlabs: --threads 100000: expected at most {4 * Environment.ProcessorCount} (4 × the {Environment.ProcessorCount} cores of this machine)", bad.StdErr.Trim());
+    }
+
+    [Theory]
+    [InlineData("4", 1)]
+    [InlineData("64", -1)]
+    public void Cifar10_DefaultThreads_ChosenByBatchSize(string batch, int expected)
+    {
+        string root = TestEnvironment.NewTempDir();
+        Data.SyntheticCifar.WriteFolder(root, 40, 20, seed: 3);
+        var r = TestEnvironment.RunCli("cifar10", "--data", root, "--out", Path.Combine(root, "out"), "--epochs", "1", "--batch-size", batch, "--format", "json");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        using var doc = JsonDocument.Parse(r.StdOut);
+        Assert.Equal(expected == -1 ? Environment.ProcessorCount : expected, doc.RootElement.GetProperty("threads").GetInt32());
     }
 }

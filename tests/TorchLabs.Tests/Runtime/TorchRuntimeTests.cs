@@ -48,4 +48,28 @@ public class TorchRuntimeTests
     [Fact]
     public void SetThreads_Negative_IsUsageError() =>
         Assert.Throws<UsageException>(() => TorchRuntime.SetThreads(-3));
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(4, 1)]
+    [InlineData(31, 1)]
+    public void ThreadsForBatch_SmallBatches_UseOneThread(int batch, int expected) => Assert.Equal(expected, TorchRuntime.ThreadsForBatch(batch));
+
+    [Fact]
+    public void ThreadsForBatch_LargeBatches_UseEveryCore()
+    {
+        Assert.Equal(Environment.ProcessorCount, TorchRuntime.ThreadsForBatch(TorchRuntime.SmallBatch));
+        Assert.Equal(Environment.ProcessorCount, TorchRuntime.ThreadsForBatch(256));
+    }
+
+    [Fact]
+    public void SetThreads_AboveFourTimesTheCores_IsUsageErrorNamingTheOption()
+    {
+        var e = Assert.Throws<UsageException>(() => TorchRuntime.SetThreads(100_000));
+        Assert.StartsWith("--threads 100000: expected at most", e.Message);
+    }
+
+    [Fact]
+    public void SetThreads_NotGiven_UsesTheCommandsDefault() =>
+        Assert.Equal(TestEnvironment.Threads, TorchRuntime.SetThreads(null, TestEnvironment.Threads));
 }
