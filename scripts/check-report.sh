@@ -34,9 +34,26 @@ if [[ -n "$broken" || "$loaded" != "$expected" ]]; then
   echo "check-report: $html: $loaded of $expected images loaded; broken: ${broken:-?}" >&2
   exit 1
 fi
+# The verdict block: present, and every lab in it links to a section that exists.
+if ! grep -q '<section id="verdicts">' <<<"$dom"; then
+  echo "check-report: $html: no verdict block (section#verdicts)" >&2
+  exit 1
+fi
+verdicts=$(sed -n '/<section id="verdicts">/,/<\/section>/p' <<<"$dom")
+links=$(grep -o 'href="#[^"]*"' <<<"$verdicts" | sed 's/href="#\(.*\)"/\1/' | sort -u)
+if [[ -z "$links" ]]; then
+  echo "check-report: $html: the verdict block lists no lab" >&2
+  exit 1
+fi
+for id in $links; do
+  if ! grep -q "<section id=\"$id\"" <<<"$dom"; then
+    echo "check-report: $html: the verdict block links to #$id, but there is no such section" >&2
+    exit 1
+  fi
+done
 "$browser" "${flags[@]}" --window-size=1200,2400 --screenshot="$shot" "file://$abs" >/dev/null 2>&1
 if [[ ! -s "$shot" ]]; then
   echo "check-report: Chromium wrote no screenshot to $shot" >&2
   exit 1
 fi
-echo "check-report: $html: all $loaded images loaded in Chromium; screenshot $shot"
+echo "check-report: $html: all $loaded images loaded in Chromium; verdict block links $(wc -w <<<"$links") labs to their sections; screenshot $shot"

@@ -20,8 +20,9 @@ public static class AllCommand
             Description = "Run only these labs (by id: " + string.Join(", ", LabRegistry.All.Select(l => l.Id)) + ")",
             AllowMultipleArgumentsPerToken = true,
         };
+        var format = CommonOptions.Format();
         var cmd = new Command("all", "Run every lab that can run here and write the report: OUT/index.html and OUT/README.md with figures")
-            { outDir, seed, threads, device, data, only };
+            { outDir, seed, threads, device, data, only, format };
         cmd.SetAction(p => Cli.Guard(() =>
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!);
@@ -60,6 +61,16 @@ public static class AllCommand
             foreach (var o in outcomes.Where(o => o.Error is not null))
                 Console.Error.WriteLine($"failed {o.Lab.Id}: {o.Error}");
             Console.Error.WriteLine($"report written: {Path.Combine(dir, "index.html")} and {Path.Combine(dir, "README.md")}");
+            if (p.GetValue(format) == "json")
+                Json.Print(new
+                {
+                    report = Path.Combine(dir, "index.html"),
+                    labs = outcomes.Select(o => new
+                    {
+                        id = o.Lab.Id, title = o.Lab.Title, status = o.Section.Status switch { SectionStatus.Ran => "passed", SectionStatus.Failed => "failed", _ => "skipped" },
+                        keyNumber = o.Section.KeyNumber, seconds = o.Section.Elapsed.TotalSeconds, threads = o.Section.Threads, error = o.Error,
+                    }),
+                });
             return outcomes.Any(o => o.Error is not null) ? Cli.Failed : Cli.Ok;
         }));
         return cmd;

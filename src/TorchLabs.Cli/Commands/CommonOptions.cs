@@ -14,11 +14,20 @@ public static class CommonOptions
         DefaultValueFactory = _ => DefaultSeed,
     };
 
-    public static Option<string> Out(string defaultDir) => new("--out")
+    /// <summary>--out: checked when the command line is parsed, before any work (<see cref="OutputFolder.Problem"/>).</summary>
+    public static Option<string> Out(string defaultDir)
     {
-        Description = $"Output folder for results, figures and reports (default: {defaultDir})",
-        DefaultValueFactory = _ => defaultDir,
-    };
+        var o = new Option<string>("--out")
+        {
+            Description = $"Output folder for results, figures and reports (default: {defaultDir}; created when missing)",
+            DefaultValueFactory = _ => defaultDir,
+        };
+        o.Validators.Add(result =>
+        {
+            if (OutputFolder.Problem(result.GetValueOrDefault<string>() ?? "") is string problem) result.AddError(problem);
+        });
+        return o;
+    }
 
     public static Option<string> Format()
     {

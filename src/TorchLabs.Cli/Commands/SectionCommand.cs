@@ -4,27 +4,38 @@ using TorchLabs.Reporting;
 
 namespace TorchLabs.Cli.Commands;
 
-/// <summary>A command for a report lab with no options of its own: runs it and prints its section as Markdown.</summary>
+/// <summary>
+/// A command for a report lab with no options of its own: prints its section as Markdown (also saved as OUT/ID.md, with the
+/// figures in OUT/figures), or with --format json the lab's numbers as one object.
+/// </summary>
 public static class SectionCommand
 {
-    public static Command Create(IReportLab lab)
+    public static Command Create(IReportLab lab, Func<LabContext, object> json)
     {
         var seed = CommonOptions.Seed();
         var outDir = CommonOptions.Out($"out/{lab.Id}");
         var threads = CommonOptions.Threads();
         var data = CommonOptions.Data();
-        var cmd = new Command(lab.Id, lab.Summary) { seed, outDir, threads, data };
+        var format = CommonOptions.Format();
+        var cmd = new Command(lab.Id, lab.Summary) { seed, outDir, threads, data, format };
         cmd.SetAction(p => Cli.Guard(() =>
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), "cpu");
-            string dir = Path.GetFullPath(p.GetValue(outDir)!);
+            string dir = Runtime.OutputFolder.Prepare(p.GetValue(outDir)!);
             var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, new StatusLine(Console.Error), p.GetValue(threads));
             Runtime.TorchRuntime.SetThreads(context.Threads, lab.DefaultThreads(context));
             var availability = lab.Check(context);
             if (!availability.CanRun) throw new Runtime.UsageException($"{lab.Id}: {availability.Reason}; {availability.Fix}");
+            if (p.GetValue(format) == "json")
+            {
+                Json.Print(json(context));
+                return Cli.Ok;
+            }
             // The time taken is left out of stdout, so that the same seed prints the same bytes; the report shows it.
             var section = lab.Run(context) with { Elapsed = TimeSpan.Zero };
-            Console.Out.Write(ReportWriter.ToMarkdown(new Report(lab.Title, [], [section])));
+            string markdown = ReportWriter.ToMarkdown(new Report(lab.Title, [], [section]));
+            Runtime.AtomicFile.WriteAllText(Path.Combine(dir, lab.Id + ".md"), markdown);
+            Console.Out.Write(markdown);
             return Cli.Ok;
         }));
         return cmd;

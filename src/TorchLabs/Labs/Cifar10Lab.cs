@@ -247,7 +247,8 @@ public static class Cifar10Lab
                           $"log-loss {r.Metrics.LogLoss:F4}. Time per epoch: {string.Join(", ", r.EpochSeconds.Select(s => s.ToString("F1") + " s"))}."),
         };
         blocks.AddRange(r.Figures);
-        return new ReportSection(id, title, SectionStatus.Ran, blocks, elapsed);
+        return new ReportSection(id, title, SectionStatus.Ran, blocks, elapsed)
+            { KeyNumber = $"test accuracy {100L * r.Correct / r.Total} % on {r.Total} images (the tutorial: 54 %)" };
     }
 }
 

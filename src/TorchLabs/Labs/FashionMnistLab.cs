@@ -241,6 +241,9 @@ public sealed class FashionMnistReportLab : IReportLab
         var sw = Stopwatch.StartNew();
         var o = new FashionMnistOptions { DataDir = context.DataDir, Seed = context.Seed };
         var r = FashionMnistLab.Run(o, context.Progress);
-        return new ReportSection(Id, Title, SectionStatus.Ran, FashionMnistLab.Blocks(r, o, context.OutDir).ToList(), sw.Elapsed);
+        return new ReportSection(Id, Title, SectionStatus.Ran, FashionMnistLab.Blocks(r, o, context.OutDir).ToList(), sw.Elapsed)
+        {
+            KeyNumber = "test accuracy " + string.Join(", ", r.Runs.Select(run => $"{run.Optimizer.ToUpperInvariant()} {run.Metrics.MicroAccuracy:F3}")),
+        };
     }
 }

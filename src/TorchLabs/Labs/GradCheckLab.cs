@@ -72,7 +72,11 @@ public sealed class GradCheckLab : IReportLab
             "libtorch's gradients, operation by operation"));
         blocks.AddRange(ActivationFigures(context.OutDir));
         bool pass = results.All(r => r.Pass) && functions.All(f => f.Pass) && ops.All(o => o.Pass);
-        return new ReportSection(Id, Title, pass ? SectionStatus.Ran : SectionStatus.Failed, blocks, sw.Elapsed);
+        return new ReportSection(Id, Title, pass ? SectionStatus.Ran : SectionStatus.Failed, blocks, sw.Elapsed)
+        {
+            KeyNumber = $"hand vs autograd ≤ {E(results.Max(r => r.MaxRelError))} relative; {functions.Count(f => f.Pass)}/{functions.Count} hand Functions and " +
+                        $"{ops.Count(o => o.Pass)}/{ops.Count} libtorch ops pass gradcheck",
+        };
     }
 
     static IEnumerable<Block> ActivationFigures(string outDir)

@@ -146,6 +146,7 @@ public sealed class HistogramsReportLab : IReportLab
             $"all say the same thing; with zero weights every unit of a layer is identical. Xavier keeps the sigmoid and tanh spread (layer-5 std " +
             $"{R("sigmoid", "xavier").Layers[^1].Std:F3} and {R("tanh", "xavier").Layers[^1].Std:F3}); for ReLU, He keeps the spread (layer-5 std {R("relu", "he").Layers[^1].Std:F3}) " +
             $"where Xavier halves it layer after layer ({R("relu", "xavier").Layers[^1].Std:F3})."));
-        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed);
+        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed)
+            { KeyNumber = $"{runs.Count} runs; sigmoid with N(0, 1) weights: {R("sigmoid", "normal-1").Layers[^1].Saturated:P0} of layer 5 saturated" };
     }
 }

@@ -39,7 +39,7 @@ public sealed class InfoLab : IReportLab
         blocks.Add(Figures.Save(plot, context.OutDir, "info-matmul", "libtorch matmul throughput against matrix size"));
         blocks.Add(new Table(["n", "median time (ms)", "GFLOP/s"],
             points.Select(p => (IReadOnlyList<string>)[p.N.ToString(), (p.Seconds * 1e3).ToString("0.000"), p.Gflops.ToString("0.00")]).ToList()));
-        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed);
+        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed) { KeyNumber = $"TorchSharp {info.TorchSharp}, libtorch {info.Libtorch}, {info.Backend}" };
     }
 
     public static IEnumerable<(string Key, string Value)> RuntimeRows(RuntimeInfo info) =>
@@ -49,7 +49,6 @@ public sealed class InfoLab : IReportLab
         ("backend", $"{info.Backend} ({TorchRuntime.Package})"),
         ("CUDA available", info.Cuda ? "yes" : "no"),
         ("threads", info.Threads.ToString()),
-        ("cores", info.Cores.ToString()),
         ("thread rule", info.ThreadRule),
     ];
 

@@ -28,7 +28,11 @@ public sealed class OptimizersReportLab : IReportLab
         var blocks = new List<Block>();
         blocks.AddRange(RaceBlocks(race, context.OutDir));
         blocks.AddRange(CrossCheckBlocks(mlp, proof, context.OutDir));
-        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed);
+        int agreeing = race.Rows.Count(row => row.HandDisagrees is null);
+        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed)
+        {
+            KeyNumber = $"hand = torch.optim to 1e-9 at every step for {agreeing}/{race.Rows.Count} optimizers; MLP cross-check ≤ {E(mlp.Steps.Max(s => Math.Max(s.HandVsTorch, s.ReferenceVsTorch)))}",
+        };
     }
 
     static string G(double v) => v.ToString("G6", CultureInfo.InvariantCulture);

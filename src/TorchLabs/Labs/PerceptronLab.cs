@@ -84,6 +84,25 @@ public static class PerceptronLab
 
     static string V(double[] v) => "(" + string.Join(", ", v.Select(c => c.ToString("G6", CultureInfo.InvariantCulture))) + ")";
 
+    /// <summary>The seed's samples and XOR, the two runs of the report.</summary>
+    public static PerceptronResult[] RunBoth() =>
+        [Train("Seed samples", SeedSamples, SeedLabels), Train("XOR", XorSamples, XorLabels)];
+
+    /// <summary>
+    /// The JSON of `torchlabs perceptron --format json`: per run every update (epoch, sample, x, y, w and b after it), the final w and b,
+    /// the number of mistakes (updates), whether it converged, R, the margin γ and the bound (R/γ)² (null where the data are not separable).
+    /// </summary>
+    public static object ToJson(IReadOnlyList<PerceptronResult> runs) => new
+    {
+        runs = runs.Select(r => new
+        {
+            name = r.Name,
+            updates = r.Updates.Select(u => new { epoch = u.Epoch, sample = u.Sample, x = u.X, y = u.Y, w = u.W, b = u.B }),
+            w = r.W, b = r.B, mistakes = r.Updates.Count, converged = r.Converged, epochs = r.Epochs, r = r.R, gamma = r.Gamma, bound = r.Bound,
+        }),
+        xorConverges = runs.Single(r => r.Name == "XOR").Converged,
+    };
+
     public static IEnumerable<Block> Blocks(PerceptronResult r, string outDir)
     {
         IReadOnlyList<string> Row(PerceptronUpdate u) => [u.Epoch.ToString(), V(u.X), u.Y.ToString(), V(u.W), u.B.ToString("G6", CultureInfo.InvariantCulture)];
@@ -140,8 +159,12 @@ public sealed class PerceptronReportLab : IReportLab
     {
         var sw = Stopwatch.StartNew();
         var blocks = new List<Block> { new Paragraph("Seed 002: w ← w + y x and b ← b + y on each misclassified sample, learning rate 1, from zero.") };
-        blocks.AddRange(PerceptronLab.Blocks(PerceptronLab.Train("Seed samples", PerceptronLab.SeedSamples, PerceptronLab.SeedLabels), context.OutDir));
-        blocks.AddRange(PerceptronLab.Blocks(PerceptronLab.Train("XOR", PerceptronLab.XorSamples, PerceptronLab.XorLabels), context.OutDir));
-        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed);
+        var runs = PerceptronLab.RunBoth();
+        foreach (var run in runs) blocks.AddRange(PerceptronLab.Blocks(run, context.OutDir));
+        var seedRun = runs[0];
+        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed)
+        {
+            KeyNumber = $"{seedRun.Updates.Count} updates (bound (R/γ)² = {seedRun.Bound:F1}); XOR {(runs[1].Converged ? "converged (unexpected)" : "does not converge")}",
+        };
     }
 }

@@ -32,16 +32,18 @@ public static class ReportRunner
             }
             else
             {
+                var clock = Stopwatch.StartNew();
                 try
                 {
                     int threads = TorchRuntime.SetThreads(context.Threads, lab.DefaultThreads(context));
-                    outcome = new(lab, lab.Run(context) with { Threads = threads }, null);
+                    var section = lab.Run(context);
+                    outcome = new(lab, section with { Threads = threads, Elapsed = clock.Elapsed }, null);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     // One lab's failure does not stop the report: its section shows the error, the others are written.
                     string message = e is UsageException or LabFailedException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-                    var failed = new ReportSection(lab.Id, lab.Title, SectionStatus.Failed, [new Paragraph($"Failed: {message}")], TimeSpan.Zero);
+                    var failed = new ReportSection(lab.Id, lab.Title, SectionStatus.Failed, [new Paragraph($"Failed: {message}")], clock.Elapsed) { KeyNumber = message };
                     outcome = new(lab, failed, message);
                 }
             }

@@ -200,6 +200,12 @@ public sealed class VectorBackpropReportLab : IReportLab
     {
         var sw = Stopwatch.StartNew();
         var r = VectorBackpropLab.Run(new VectorBackpropOptions(), context.Progress);
-        return new ReportSection(Id, Title, SectionStatus.Ran, VectorBackpropLab.Blocks(r, context.OutDir).ToList(), sw.Elapsed);
+        var costs = r.Tables[0].Costs.Where(c => c.Iteration % 100 == 0 && c.Iteration / 100 < VectorBackpropLab.DocumentCosts.Length).ToList();
+        int matched = costs.Count(c => VectorBackpropLab.Numpy8(c.Cost) == VectorBackpropLab.Numpy8(VectorBackpropLab.DocumentCosts[c.Iteration / 100]));
+        return new ReportSection(Id, Title, SectionStatus.Ran, VectorBackpropLab.Blocks(r, context.OutDir).ToList(), sw.Elapsed)
+        {
+            KeyNumber = $"{matched}/{VectorBackpropLab.DocumentCosts.Length} printed costs reproduced to 8 digits" +
+                        (r.MaxRelDifference is double d ? $"; reference vs autograd {d:0.0E+0}" : ""),
+        };
     }
 }

@@ -23,10 +23,12 @@ public sealed record ReportSection(string Id, string Title, SectionStatus Status
 {
     /// <summary>libtorch's intra-op threads while the lab ran (null: not recorded).</summary>
     public int? Threads { get; init; }
+    /// <summary>The lab's headline number for the report's verdict block (accuracy, largest error, agreement, …).</summary>
+    public string? KeyNumber { get; init; }
 
     public static ReportSection Skipped(string id, string title, string reason, string fix) =>
         new(id, title, SectionStatus.Skipped,
-            [new Paragraph($"Skipped: {reason}"), new Paragraph($"To run it: `{fix}`")], TimeSpan.Zero);
+            [new Paragraph($"Skipped: {reason}"), new Paragraph($"To run it: `{fix}`")], TimeSpan.Zero) { KeyNumber = $"{reason}; to run it: `{fix}`" };
 }
 
 /// <summary>The whole report: a header and one section per lab.</summary>

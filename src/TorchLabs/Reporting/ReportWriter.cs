@@ -18,14 +18,19 @@ public static partial class ReportWriter
     {
         var sb = new StringBuilder();
         sb.Append("# ").Append(report.Title).Append("\n\n");
+        if (report.Sections.Count > 1)
+        {
+            sb.Append("<a id=\"verdicts\"></a>\n\n## Verdicts\n\n| lab | status | key number | time |\n|---|---|---|---|\n");
+            foreach (var s in report.Sections)
+                sb.Append($"| [{Cell(s.Title)}](#{s.Id}) | {StatusWord(s)} | {Cell(s.KeyNumber ?? "")} | {TimeCell(s)} |\n");
+            sb.Append('\n');
+        }
         if (report.Header.Count > 0)
         {
             sb.Append("| | |\n|---|---|\n");
             foreach (var (k, v) in report.Header) sb.Append("| ").Append(Cell(k)).Append(" | ").Append(Cell(v)).Append(" |\n");
             sb.Append('\n');
         }
-        if (report.Sections.Count > 1)
-            sb.Append("Contents: ").Append(string.Join(" · ", report.Sections.Select(s => $"[{s.Title}](#{s.Id})"))).Append("\n\n");
         foreach (var s in report.Sections)
         {
             sb.Append($"<a id=\"{s.Id}\"></a>\n\n## ").Append(s.Title).Append(StatusSuffix(s)).Append("\n\n");
@@ -61,20 +66,28 @@ public static partial class ReportWriter
     {
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>").Append(Enc(report.Title)).Append("</title>\n");
-        sb.Append("<style>\n").Append(Css).Append("</style>\n</head>\n<body>\n<main>\n");
-        sb.Append("<h1>").Append(Enc(report.Title)).Append("</h1>\n<table class=\"header\">\n");
+        sb.Append("<style>\n").Append(Css).Append("</style>\n</head>\n<body>\n<div class=\"layout\">\n");
+        // A table of contents that stays in view (position: sticky), each lab marked with its status.
+        sb.Append("<nav class=\"toc\">\n<a href=\"#verdicts\"><strong>Verdicts</strong></a>\n");
+        foreach (var s in report.Sections)
+            sb.Append($"<a href=\"#{s.Id}\" class=\"{StatusClass(s)}\">{Enc(s.Title)}</a>\n");
+        sb.Append("<a href=\"#machine\">Machine</a>\n</nav>\n<main>\n");
+        sb.Append("<h1>").Append(Enc(report.Title)).Append("</h1>\n");
+        sb.Append("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table class=\"verdicts\">\n<thead><tr><th>lab</th><th>status</th><th>key number</th><th>time</th></tr></thead>\n<tbody>\n");
+        foreach (var s in report.Sections)
+            sb.Append($"<tr class=\"{StatusClass(s)}\"><td><a href=\"#{s.Id}\">{Enc(s.Title)}</a></td><td class=\"status\">{Enc(StatusWord(s))}</td>" +
+                      $"<td>{Inline(s.KeyNumber ?? "")}</td><td>{Enc(TimeCell(s))}</td></tr>\n");
+        sb.Append("</tbody>\n</table>\n</section>\n");
+        sb.Append("<section id=\"machine\">\n<h2>Machine and run</h2>\n<table class=\"header\">\n");
         foreach (var (k, v) in report.Header) sb.Append("<tr><th>").Append(Enc(k)).Append("</th><td>").Append(Inline(v)).Append("</td></tr>\n");
-        sb.Append("</table>\n<nav>");
-        sb.Append(string.Join(" · ", report.Sections.Select(s => $"<a href=\"#{s.Id}\">{Enc(s.Title)}</a>")));
-        sb.Append("</nav>\n");
+        sb.Append("</table>\n</section>\n");
         foreach (var s in report.Sections)
         {
-            string cls = s.Status switch { SectionStatus.Skipped => "skipped", SectionStatus.Failed => "failed", _ => "ran" };
-            sb.Append($"<section id=\"{s.Id}\" class=\"{cls}\">\n<h2>").Append(Enc(s.Title + StatusSuffix(s))).Append("</h2>\n");
+            sb.Append($"<section id=\"{s.Id}\" class=\"{StatusClass(s)}\">\n<h2>").Append(Enc(s.Title + StatusSuffix(s))).Append("</h2>\n");
             foreach (var b in s.Blocks) AppendHtml(sb, b);
             sb.Append("</section>\n");
         }
-        sb.Append("</main>\n<script>\n").Append(ImageCheckScript).Append("</script>\n</body>\n</html>\n");
+        sb.Append("</main>\n</div>\n<script>\n").Append(ImageCheckScript).Append("</script>\n</body>\n</html>\n");
         return sb.ToString();
     }
 
@@ -110,6 +123,14 @@ public static partial class ReportWriter
             ? $" ({s.Elapsed.TotalSeconds:0.0} s{(s.Threads is int t ? $", {t} thread{(t == 1 ? "" : "s")}" : "")})"
             : "",
     };
+
+    static string StatusClass(ReportSection s) => s.Status switch { SectionStatus.Skipped => "skipped", SectionStatus.Failed => "failed", _ => "ran" };
+
+    /// <summary>The verdict: passed (the lab ran and its checks held), failed, or skipped.</summary>
+    static string StatusWord(ReportSection s) => s.Status switch { SectionStatus.Skipped => "skipped", SectionStatus.Failed => "failed", _ => "passed" };
+
+    static string TimeCell(ReportSection s) => s.Status == SectionStatus.Skipped ? "–"
+        : $"{s.Elapsed.TotalSeconds:0.0} s" + (s.Threads is int t ? $", {t} thread{(t == 1 ? "" : "s")}" : "");
 
     static string Cell(string s) => s.Replace("|", "\\|").Replace("\n", " ");
 
@@ -158,7 +179,14 @@ public static partial class ReportWriter
         pre { background: #f5f5f5; padding: 0.6rem; overflow-x: auto; font-size: 0.85rem; }
         code { background: #f3f3f3; padding: 0 0.2rem; }
         section.skipped h2 { color: #8a6d00; } section.failed h2 { color: #b00020; }
-        nav { margin: 1rem 0; }
+        .layout { display: flex; align-items: flex-start; max-width: 1400px; margin: 0 auto; }
+        nav.toc { position: sticky; top: 0; max-height: 100vh; overflow-y: auto; width: 250px; flex: none; padding: 1.5rem 0.8rem;
+                  font-size: 0.88rem; box-sizing: border-box; }
+        nav.toc a { display: block; padding: 0.2rem 0.4rem; color: #1a4d8f; text-decoration: none; border-left: 3px solid #2e7d32; margin: 0.15rem 0; }
+        nav.toc a.failed { border-left-color: #b00020; } nav.toc a.skipped { border-left-color: #c9a100; }
+        nav.toc a:first-child, nav.toc a:last-child { border-left-color: transparent; }
+        main { flex: 1; min-width: 0; margin: 0; }
+        table.verdicts td.status { font-weight: 600; } tr.ran td.status { color: #2e7d32; } tr.failed td.status { color: #b00020; } tr.skipped td.status { color: #8a6d00; }
 
         """;
 }
