@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using TorchLabs.Data;
 using TorchLabs.Models;
@@ -72,6 +73,13 @@ public static class Cifar10Lab
     public static string ClassLine(string name, double percent) =>
         $"Accuracy for class: {name,-5} is {(double.IsNaN(percent) ? "n/a" : percent.ToString("F1"))} %";
 
+    /// <summary>The settings that shape a run, stored in its checkpoint (the learning rate may change on resume; the log says so).</summary>
+    static KeyValuePair<string, string>[] Settings(Cifar10Options o, int trainCount) =>
+    [
+        new("--batch-size", o.BatchSize.ToString(CultureInfo.InvariantCulture)), new("training images", trainCount.ToString(CultureInfo.InvariantCulture)),
+        new("--seed", o.Seed.ToString(CultureInfo.InvariantCulture)), new("--momentum", o.Momentum.ToString("R", CultureInfo.InvariantCulture)),
+    ];
+
     public static Cifar10Result Run(Cifar10Options o, Action<string>? log = null, IProgress<string>? progress = null)
     {
         o.Validate();
@@ -93,91 +101,43 @@ public static class Cifar10Lab
                 32, 32, o.OutDir, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"),
         };
 
-        using var trainPixels = tensor(train.Pixels, [train.Count, 3, 32, 32]);
+        double running = 0;
+        using var trainPixels = tensor(train.Pixels, [train.Count, 3, 32, 32]);   // bytes; each batch is normalised on the fly
         using var trainLabels = train.LabelsTensor();
         using var initGen = new Generator((ulong)o.Seed);
         using var shuffleGen = new Generator((ulong)o.Seed + 1);
         var net = new CifarNet(initGen);
         net.to(device);
         var optimizer = optim.SGD(net.parameters(), o.LearningRate, o.Momentum);
-        var curve = new List<LossPoint>();
-        var epochSeconds = new List<double>();
-        int batches = (train.Count + o.BatchSize - 1) / o.BatchSize;
-        string checkpoint = Path.Combine(o.OutDir, CheckpointName);
-        int firstEpoch = 0;
-        if (o.Resume)
+        var trainer = new Trainer
         {
-            firstEpoch = Checkpoint.Load(checkpoint, "cifar10", r =>
+            Kind = "cifar10", CheckpointPath = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, train.Count), KeepsTimes = true,
+            Epochs = o.Epochs, Count = train.Count, BatchSize = o.BatchSize, LearningRate = o.LearningRate,
+            Model = net, Optimizer = OptimizerHooks.For(optimizer), ShuffleGenerator = shuffleGen,
+            Loss = idx => nn.functional.cross_entropy(net.call(Cifar10.Normalize(trainPixels.index_select(0, idx)).to(device)), trainLabels.index_select(0, idx).to(device)),
+            OnBatch = (b, rec) =>
             {
-                int batchSize = r.ReadInt32(), count = r.ReadInt32();
-                long seed = r.ReadInt64();
-                if (batchSize != o.BatchSize || count != train.Count || seed != o.Seed)
-                    throw new UsageException($"--resume: {checkpoint} was made with --batch-size {batchSize}, {count} training images and --seed {seed}; run with the same values");
-                int done = r.ReadInt32();
-                int points = r.ReadInt32();
-                for (int i = 0; i < points; i++) curve.Add(new LossPoint(r.ReadInt32(), r.ReadInt32(), r.ReadDouble()));
-                epochSeconds.AddRange(Checkpoint.ReadDoubles(r));
-                int lineCount = r.ReadInt32();
-                for (int i = 0; i < lineCount; i++) lines.Add(r.ReadString());
-                using (var state = Checkpoint.ReadTensor(r)) shuffleGen.set_state(state);
-                net.load(r);
-                optimizer.load_state_dict(r);
-                // The state dict carries the saved lr and momentum; the values given now apply from here on.
-                foreach (var g in optimizer.ParamGroups) g.LearningRate = o.LearningRate;
-                ((TorchSharp.Modules.SGD)optimizer).Momentum = o.Momentum;
-                return done;
-            });
-            progress?.Report($"resuming after epoch {firstEpoch} from {checkpoint}");
-        }
-
-        for (int epoch = firstEpoch; epoch < o.Epochs; epoch++)
-        {
-            var epochClock = Stopwatch.StartNew();
-            net.train();
-            using var perm = randperm(train.Count, generator: shuffleGen);
-            double running = 0;
-            for (int i = 0; i < batches; i++)
-            {
-                using var scope = NewDisposeScope();
-                var idx = perm.narrow(0, (long)i * o.BatchSize, Math.Min(o.BatchSize, train.Count - i * o.BatchSize));
-                var x = Cifar10.Normalize(trainPixels.index_select(0, idx)).to(device);
-                var y = trainLabels.index_select(0, idx).to(device);
-                optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(net.call(x), y);
-                float value = loss.item<float>();
-                if (!float.IsFinite(value))
-                    throw new LabFailedException($"training diverged: the loss is {value} at epoch {epoch + 1}, step {i + 1}; try a smaller learning rate (--lr {o.LearningRate} now)" +
-                        (File.Exists(checkpoint) ? $"; the last good checkpoint, {checkpoint}, is kept" : ""));
-                loss.backward();
-                optimizer.step();
-                running += value;
-                if (i % o.LogEvery == o.LogEvery - 1)
+                running += b.Loss;
+                if (b.Batch % o.LogEvery == o.LogEvery - 1)
                 {
                     double mean = running / o.LogEvery;
-                    curve.Add(new LossPoint(epoch + 1, i + 1, mean));
-                    Log(LossLine(epoch + 1, i + 1, mean));
+                    rec.Curve.Add(new LossPoint(b.Epoch + 1, b.Batch + 1, mean));
+                    rec.Log.Add(LossLine(b.Epoch + 1, b.Batch + 1, mean));
+                    log?.Invoke(LossLine(b.Epoch + 1, b.Batch + 1, mean));
                     running = 0;
                 }
-                if (i % 250 == 0) progress?.Report($"epoch {epoch + 1}/{o.Epochs}, batch {i + 1}/{batches}");
-            }
-            epochSeconds.Add(epochClock.Elapsed.TotalSeconds);
-            int done = epoch + 1;
-            using var saveScope = NewDisposeScope();   // the state-dict copies made while saving are freed right after
-            Checkpoint.Save(checkpoint, "cifar10", w =>
-            {
-                w.Write(o.BatchSize); w.Write(train.Count); w.Write(o.Seed);
-                w.Write(done);
-                w.Write(curve.Count);
-                foreach (var pt in curve) { w.Write(pt.Epoch); w.Write(pt.Batch); w.Write(pt.Loss); }
-                Checkpoint.WriteDoubles(w, epochSeconds);
-                w.Write(lines.Count);
-                foreach (string line in lines) w.Write(line);
-                using (var state = shuffleGen.get_state()) Checkpoint.WriteTensor(w, state);
-                net.save(w);
-                optimizer.save_state_dict(w);
-            });
-            o.OnEpochEnd?.Invoke(done);
-        }
+                if (b.Batch == b.Batches - 1) running = 0;
+                if (b.Batch % 250 == 0) progress?.Report($"epoch {b.Epoch + 1}/{o.Epochs}, batch {b.Batch + 1}/{b.Batches}");
+            },
+            OnEpochEnd = (done, _) => o.OnEpochEnd?.Invoke(done),
+            Log = line => log?.Invoke(line),
+        };
+        if (o.Resume) progress?.Report($"resuming from {trainer.CheckpointPath}");
+        var record = trainer.Run(o.Resume);
+        lines.InsertRange(0, record.Log);
+        var curve = record.Curve;
+        var epochSeconds = record.EpochSeconds;
+        int batches = (train.Count + o.BatchSize - 1) / o.BatchSize;
         Log("Finished Training");
 
         string modelPath = Path.Combine(o.OutDir, "cifar_net.dat");
@@ -210,26 +170,11 @@ public static class Cifar10Lab
             total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures);
     }
 
-    /// <summary>Predicted class and softmax probabilities of every test image, in batches, without gradients.</summary>
-    public static (int[] Predicted, float[][] Probabilities) Predict(nn.Module<Tensor, Tensor> net, Cifar10Set set, Device device, int batch = 1000)
+    /// <summary>Predicted class and softmax probabilities of every test image, in batches of 1000 (<see cref="Trainer.Probabilities"/>).</summary>
+    public static (int[] Predicted, float[][] Probabilities) Predict(nn.Module<Tensor, Tensor> net, Cifar10Set set, Device device)
     {
-        net.eval();
-        var predicted = new int[set.Count];
-        var probabilities = new float[set.Count][];
-        using var _ = no_grad();
-        for (int start = 0; start < set.Count; start += batch)
-        {
-            using var scope = NewDisposeScope();
-            int n = Math.Min(batch, set.Count - start);
-            var p = nn.functional.softmax(net.call(set.ImagesTensor(start, n).to(device)), 1).cpu();
-            var flat = p.data<float>().ToArray();
-            for (int i = 0; i < n; i++)
-            {
-                probabilities[start + i] = flat.AsSpan(i * 10, 10).ToArray();
-                predicted[start + i] = Metrics.ArgMax(probabilities[start + i]);
-            }
-        }
-        return (predicted, probabilities);
+        var probabilities = Trainer.Probabilities(net, (start, n) => set.ImagesTensor(start, n).to(device), set.Count, 1000);
+        return (probabilities.Select(Metrics.ArgMax).ToArray(), probabilities);
     }
 
     /// <summary>The report section of a finished run.</summary>

@@ -115,80 +115,39 @@ public static class FashionMnistLab
         var net = new Mlp([(int)x.shape[1], o.Hidden, 10], o.Activation, gen, handBackward: hand);
         using HandOptimizer opt = name == "adam" ? new Adam(net.parameters(), lr) : new Gd(net.parameters(), lr);
         int n = (int)x.shape[0], batch = name == "gd" ? n : Math.Min(o.BatchSize, n);
-        var losses = new double[epochs];
-        var accuracies = new double[epochs];
-        string? checkpoint = o.OutDir is null ? null : Path.Combine(o.OutDir, $"checkpoint-{name}.dat");
-        int first = 0;
-        if (o.Resume)
+        var record = new Trainer
         {
-            if (checkpoint is null) throw new UsageException("--resume needs --out, the folder of the checkpoints");
-            first = Checkpoint.Load(checkpoint, "fashion-mnist-" + name, r =>
+            Kind = "fashion-mnist-" + name, CheckpointPath = o.OutDir is null ? null : Path.Combine(o.OutDir, $"checkpoint-{name}.dat"),
+            Settings = Settings(o, n, batch), Epochs = epochs, Count = n, BatchSize = batch, Shuffle = name != "gd", LearningRate = lr,
+            Model = net, Optimizer = OptimizerHooks.For(opt), ShuffleGenerator = shuffle,
+            Loss = idx =>
             {
-                int count = r.ReadInt32(), batchSize = r.ReadInt32();
-                long seed = r.ReadInt64();
-                if (count != n || batchSize != batch || seed != o.Seed)
-                    throw new UsageException($"--resume: {checkpoint} was made with {count} training images, batch {batchSize} and --seed {seed}; run with the same values");
-                int done = Math.Min(r.ReadInt32(), epochs);
-                var l = Checkpoint.ReadDoubles(r); var a = Checkpoint.ReadDoubles(r);
-                Array.Copy(l, losses, Math.Min(done, l.Length)); Array.Copy(a, accuracies, Math.Min(done, a.Length));
-                using (var state = Checkpoint.ReadTensor(r)) shuffle.set_state(state);
-                net.load(r);
-                opt.LoadState(r);
-                return done;
-            });
-        }
-        for (int e = first; e < epochs; e++)
-        {
-            net.train();
-            using var perm = name == "gd" ? arange(n) : randperm(n, generator: shuffle);
-            double sum = 0;
-            int count = 0;
-            for (int start = 0; start < n; start += batch)
-            {
-                using var step = NewDisposeScope();
-                var idx = perm.narrow(0, start, Math.Min(batch, n - start));
-                opt.zero_grad();
                 var logits = net.call(x.index_select(0, idx));
-                var loss = hand ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, y.index_select(0, idx)) : nn.functional.cross_entropy(logits, y.index_select(0, idx));
-                float value = loss.item<float>();
-                if (!float.IsFinite(value))
-                    throw new LabFailedException($"{name}: training diverged: the loss is {value} at epoch {e + 1}, step {start / batch + 1}; try a smaller learning rate (--lr {lr} now)" +
-                        (checkpoint is not null && File.Exists(checkpoint) ? $"; the last good checkpoint, {checkpoint}, is kept" : ""));
-                loss.backward();
-                opt.step();
-                sum += value * idx.shape[0];
-                count += (int)idx.shape[0];
-            }
-            losses[e] = sum / count;
-            accuracies[e] = Accuracy(net, xTest, yTest);
-            if (checkpoint is not null)
+                return hand ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, y.index_select(0, idx)) : nn.functional.cross_entropy(logits, y.index_select(0, idx));
+            },
+            Evaluate = () => Accuracy(net, xTest, yTest),
+            OnEpochEnd = (done, rec) =>
             {
-                int done = e + 1;
-                using var saveScope = NewDisposeScope();
-                Checkpoint.Save(checkpoint, "fashion-mnist-" + name, w =>
-                {
-                    w.Write(n); w.Write(batch); w.Write(o.Seed); w.Write(done);
-                    Checkpoint.WriteDoubles(w, losses[..done]); Checkpoint.WriteDoubles(w, accuracies[..done]);
-                    using (var state = shuffle.get_state()) Checkpoint.WriteTensor(w, state);
-                    net.save(w);
-                    opt.SaveState(w);
-                });
-            }
-            if (e % Math.Max(1, epochs / 20) == 0) progress?.Report($"{name}: epoch {e + 1}/{epochs}, loss {losses[e]:F4}, test accuracy {accuracies[e]:P1}");
-        }
+                int e = done - 1;
+                if (e % Math.Max(1, epochs / 20) == 0) progress?.Report($"{name}: epoch {done}/{epochs}, loss {rec.EpochLoss[e]:F4}, test accuracy {rec.EpochMetric[e]:P1}");
+            },
+            Log = line => progress?.Report(line),
+        }.Run(o.Resume);
         var probs = Probabilities(net, xTest);
         var metrics = Metrics.Evaluate(yTest, probs, 10);
-        return new OptimizerRun(name, epochs, lr, losses, accuracies, metrics, sw.Elapsed.TotalSeconds);
+        return new OptimizerRun(name, epochs, lr, [.. record.EpochLoss], [.. record.EpochMetric], metrics, sw.Elapsed.TotalSeconds);
     }
 
-    static float[][] Probabilities(nn.Module<Tensor, Tensor> net, Tensor x)
-    {
-        net.eval();
-        using var _ = no_grad();
-        using var p = nn.functional.softmax(net.call(x), 1);
-        float[] flat = p.data<float>().ToArray();
-        return Enumerable.Range(0, (int)x.shape[0]).Select(i => flat.AsSpan(i * 10, 10).ToArray()).ToArray();
-    }
+    /// <summary>The settings that shape one optimizer's run, stored in its checkpoint (the learning rate may change on resume).</summary>
+    static KeyValuePair<string, string>[] Settings(FashionMnistOptions o, int train, int batch) =>
+    [
+        new("--dataset", o.Dataset), new("training images", train.ToString(CultureInfo.InvariantCulture)), new("batch", batch.ToString(CultureInfo.InvariantCulture)),
+        new("--seed", o.Seed.ToString(CultureInfo.InvariantCulture)), new("--activation", o.Activation), new("--hidden", o.Hidden.ToString(CultureInfo.InvariantCulture)),
+    ];
+
+    /// <summary>Softmax probabilities of the test images in one pass (<see cref="Trainer.Probabilities"/>).</summary>
+    static float[][] Probabilities(nn.Module<Tensor, Tensor> net, Tensor x) =>
+        Trainer.Probabilities(net, (start, count) => x.narrow(0, start, count), (int)x.shape[0], (int)x.shape[0]);
 
     static double Accuracy(nn.Module<Tensor, Tensor> net, Tensor x, int[] y)
     {

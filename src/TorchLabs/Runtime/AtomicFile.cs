@@ -32,4 +32,28 @@ public static class AtomicFile
             if (File.Exists(tmp)) File.Delete(tmp);
         }
     }
+
+    /// <summary>
+    /// Deletes the ".NAME.tmp-PID" files in <paramref name="folder"/> left by processes that no longer run (a run killed while
+    /// writing); a live process's temporaries are left alone. Returns how many were removed.
+    /// </summary>
+    public static int RemoveStaleTemporaries(string folder)
+    {
+        if (!Directory.Exists(folder)) return 0;
+        int removed = 0;
+        foreach (string f in Directory.EnumerateFiles(folder, ".*.tmp-*"))
+        {
+            string tail = f[(f.LastIndexOf(".tmp-", StringComparison.Ordinal) + 5)..];
+            if (!int.TryParse(tail, out int pid) || pid == Environment.ProcessId || Alive(pid)) continue;
+            try { File.Delete(f); removed++; } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
+    static bool Alive(int pid)
+    {
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
 }

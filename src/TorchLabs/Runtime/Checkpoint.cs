@@ -3,40 +3,60 @@ using static TorchSharp.torch;
 namespace TorchLabs.Runtime;
 
 /// <summary>
-/// Checkpoint files: a magic and version, then whatever the lab writes (epochs done, curves, generator state, model and
-/// optimizer state). Written to a temporary name and renamed, so a checkpoint on disk is always complete.
+/// Checkpoint files: a magic and a version, the length of the body, the body (the kind, then whatever the lab writes: epochs done,
+/// curves, generator state, model and optimizer state), and the SHA-256 of the body. A flipped byte, a truncated file or bytes
+/// appended are refused on reading. Written to a temporary name and renamed, so a checkpoint on disk is always complete.
 /// </summary>
 public static class Checkpoint
 {
     const string Magic = "TORCHLABS-CHECKPOINT";
-    const int Version = 1;
+    const int Version = 2;
+    const int HashBytes = 32;
 
     public static void Save(string path, string kind, Action<BinaryWriter> write) => AtomicFile.Write(path, tmp =>
     {
+        using var body = new MemoryStream();
+        using (var bw = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            bw.Write(kind);
+            write(bw);
+        }
         using var fs = File.Create(tmp);
         using var w = new BinaryWriter(fs);
         w.Write(Magic);
         w.Write(Version);
-        w.Write(kind);
-        write(w);
+        w.Write(body.Length);
+        w.Write(body.GetBuffer(), 0, (int)body.Length);
+        w.Write(System.Security.Cryptography.SHA256.HashData(body.GetBuffer().AsSpan(0, (int)body.Length)));
     });
 
-    /// <summary>Reads a checkpoint of <paramref name="kind"/>; anything else is a <see cref="UsageException"/> naming the file.</summary>
+    /// <summary>
+    /// Reads a checkpoint of <paramref name="kind"/>: the length and checksum are verified before anything is used; any mismatch,
+    /// another kind or version is a <see cref="UsageException"/> naming the file (and never echoing the file's bytes).
+    /// </summary>
     public static T Load<T>(string path, string kind, Func<BinaryReader, T> read)
     {
         if (!File.Exists(path)) throw new UsageException($"--resume: no checkpoint at {path}; run without --resume first");
         try
         {
-            using var fs = File.OpenRead(path);
-            using var r = new BinaryReader(fs);
-            if (r.ReadString() != Magic) throw new UsageException($"{path}: not a TorchLabs checkpoint");
-            int version = r.ReadInt32();
-            if (version != Version) throw new UsageException($"{path}: checkpoint version {version}; this build reads version {Version}");
+            byte[] all = File.ReadAllBytes(path);
+            using var head = new BinaryReader(new MemoryStream(all));
+            if (head.ReadString() != Magic) throw new UsageException($"{path}: not a TorchLabs checkpoint");
+            int version = head.ReadInt32();
+            if (version != Version) throw new UsageException($"{path}: checkpoint version {version}; this build reads version {Version} (start again without --resume)");
+            long length = head.ReadInt64();
+            long start = head.BaseStream.Position;
+            if (length < 0 || start + length + HashBytes != all.Length)
+                throw new UsageException($"{path}: corrupt or truncated checkpoint: {all.Length} bytes on disk where the header says {start + Math.Max(length, 0) + HashBytes}");
+            var body = all.AsSpan((int)start, (int)length);
+            if (!System.Security.Cryptography.SHA256.HashData(body).AsSpan().SequenceEqual(all.AsSpan((int)(start + length), HashBytes)))
+                throw new UsageException($"{path}: corrupt or truncated checkpoint: its SHA-256 checksum does not match its contents");
+            using var r = new BinaryReader(new MemoryStream(all, (int)start, (int)length));
             string k = r.ReadString();
-            if (k != kind) throw new UsageException($"{path}: a {k} checkpoint; expected {kind}");
+            if (k != kind) throw new UsageException($"{path}: a checkpoint of another run ({(k.All(c => c >= ' ' && c < 127) ? k : "unreadable kind")}); expected {kind}");
             return read(r);
         }
-        catch (Exception e) when (e is EndOfStreamException or IOException or FormatException)
+        catch (Exception e) when (e is EndOfStreamException or IOException or FormatException or ArgumentException or System.Runtime.InteropServices.ExternalException)
         {
             throw new UsageException($"{path}: corrupt or truncated checkpoint ({e.GetType().Name})");
         }
