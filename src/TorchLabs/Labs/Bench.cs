@@ -1,3 +1,4 @@
+using TorchLabs.Optimizers;
 using System.Diagnostics;
 using TorchLabs.Models;
 using TorchLabs.Runtime;

@@ -62,42 +62,54 @@ public static class OptimizersLab
         if (start.Length != 2 || start.Any(v => !double.IsFinite(v))) throw new UsageException("--start: expected two finite numbers X0,X1");
         var points = new double[steps + 1][];
         points[0] = (double[])start.Clone();
-        switch (impl)
-        {
-            case OptimizerImpl.Reference:
-            {
-                double[] x = (double[])start.Clone();
-                if (spec.Name == "nesterov" && spec.NesterovForm == NesterovForm.LookAhead)
-                {
-                    var seedForm = new SeedForms.NesterovSeed(spec.Lr, spec.Momentum);
-                    for (int t = 1; t <= steps; t++) { seedForm.Step(x, p => Grad(p, mode)); points[t] = (double[])x.Clone(); }
-                }
-                else
-                {
-                    var opt = spec.CreateReference();
-                    for (int t = 1; t <= steps; t++) { opt.Step(x, Grad(x, mode)); points[t] = (double[])x.Clone(); }
-                }
-                break;
-            }
-            case OptimizerImpl.Hand:
-            case OptimizerImpl.Torch:
-            {
-                using var p = new TorchSharp.Modules.Parameter(tensor(start, ScalarType.Float64));
-                HandOptimizer? hand = impl == OptimizerImpl.Hand ? spec.CreateHand([p]) : null;
-                optim.Optimizer? builtIn = impl == OptimizerImpl.Torch ? spec.CreateTorch([p]) : null;
-                for (int t = 1; t <= steps; t++)
-                {
-                    (hand as Nesterov)?.LookAhead();
-                    double[] at = p.data<double>().ToArray();
-                    p.grad = tensor(Grad(at, mode), ScalarType.Float64);
-                    if (hand is not null) hand.step(); else builtIn!.step();
-                    points[t] = p.data<double>().ToArray();
-                }
-                hand?.Dispose();
-                break;
-            }
-        }
+        using var stepper = Stepper.Create(spec, impl, start, x => Grad(x, mode));
+        for (int t = 1; t <= steps; t++) points[t] = stepper.Step();
         return new Trajectory(spec.Name, impl.ToString().ToLowerInvariant(), points, points.Select(F).ToArray());
+    }
+
+    /// <summary>One implementation of an optimizer on f, seen the same way: each call makes one update and returns the new point.</summary>
+    sealed class Stepper : IDisposable
+    {
+        public required Func<double[]> Step { get; init; }
+        public IDisposable? Owned { get; init; }
+        public void Dispose() => Owned?.Dispose();
+
+        public static Stepper Create(OptimizerSpec spec, OptimizerImpl impl, double[] start, Func<double[], double[]> grad)
+        {
+            double[] x = (double[])start.Clone();
+            if (impl == OptimizerImpl.Reference)
+            {
+                ISeedForm? seedForm = spec.CreateSeedForm();
+                var reference = seedForm is null ? spec.CreateReference() : null;
+                return new Stepper
+                {
+                    Step = () =>
+                    {
+                        if (seedForm is not null) seedForm.Step(x, grad); else reference!.Step(x, grad(x));
+                        return (double[])x.Clone();
+                    },
+                };
+            }
+            var p = new TorchSharp.Modules.Parameter(tensor(start, ScalarType.Float64));
+            HandOptimizer? hand = impl == OptimizerImpl.Hand ? spec.CreateHand([p]) : null;
+            optim.Optimizer? builtIn = impl == OptimizerImpl.Torch ? spec.CreateTorch([p]) : null;
+            return new Stepper
+            {
+                Step = () =>
+                {
+                    hand?.BeforeGradient();
+                    p.grad = tensor(grad(p.data<double>().ToArray()), ScalarType.Float64);
+                    if (hand is not null) hand.step(); else builtIn!.step();
+                    return p.data<double>().ToArray();
+                },
+                Owned = new Disposables(hand, p),
+            };
+        }
+
+        sealed class Disposables(params IDisposable?[] items) : IDisposable
+        {
+            public void Dispose() { foreach (var d in items) d?.Dispose(); }
+        }
     }
 
     /// <summary>max_t ‖a_t − b_t‖∞ / max(‖a_t‖∞, ‖b_t‖∞): the worst step's relative error between two paths.</summary>

@@ -19,8 +19,9 @@ public sealed class Adam : HandOptimizer
     public Adam(IEnumerable<Tensor> parameters, double lr = 0.001, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
         double weightDecay = 0, bool amsgrad = false) : base(parameters, lr, weightDecay)
     {
-        if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "expected beta1 in [0, 1)");
-        if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "expected beta2 in [0, 1)");
+        Ranges.Beta.Require(beta1, nameof(beta1));
+        Ranges.Beta.Require(beta2, nameof(beta2));
+        Ranges.Eps.Require(eps, nameof(eps));
         Beta1 = beta1;
         Beta2 = beta2;
         Eps = eps;

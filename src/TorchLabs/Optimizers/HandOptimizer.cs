@@ -17,8 +17,8 @@ public abstract class HandOptimizer : IDisposable
     {
         this.parameters = parameters.ToArray();
         if (this.parameters.Length == 0) throw new ArgumentException("optimizer got an empty parameter list");
-        if (!double.IsFinite(lr) || lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), lr, "expected a finite learning rate >= 0");
-        if (!double.IsFinite(weightDecay) || weightDecay < 0) throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "expected weight_decay >= 0");
+        Ranges.Lr.Require(lr, nameof(lr));
+        Ranges.WeightDecay.Require(weightDecay, nameof(weightDecay));
         LearningRate = lr;
         WeightDecay = weightDecay;
         state = this.parameters.Select(_ => new Dictionary<string, Tensor>()).ToArray();
@@ -50,6 +50,10 @@ public abstract class HandOptimizer : IDisposable
             g.Dispose();
         }
     }
+
+    /// <summary>Called before the gradient of the next step is computed: moves the parameters to where that gradient is to be taken
+    /// (Nesterov's look-ahead form); nothing for the others.</summary>
+    public virtual void BeforeGradient() { }
 
     /// <summary>One update of every parameter that has a gradient.</summary>
     public void step()

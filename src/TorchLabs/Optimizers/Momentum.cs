@@ -17,16 +17,15 @@ public sealed class Momentum : HandOptimizer
     public Momentum(IEnumerable<Tensor> parameters, double lr, double momentum, double dampening = 0, double weightDecay = 0)
         : base(parameters, lr, weightDecay)
     {
-        if (!(momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "expected momentum >= 0");
-        Mu = momentum;
-        Dampening = dampening;
+        Mu = Ranges.Momentum.Require(momentum, nameof(momentum));
+        Dampening = Ranges.Dampening.Require(dampening, nameof(dampening));
     }
 
     protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
     {
-        var b = t == 1
-            ? Buffer(s, "momentum_buffer", () => g.clone())   // b₁ = g₁
-            : s["momentum_buffer"].mul_(Mu).add_(g, alpha: 1 - Dampening); // b_t = μ b_{t−1} + (1 − τ) g_t
+        var b = s.TryGetValue("momentum_buffer", out var previous)
+            ? previous.mul_(Mu).add_(g, alpha: 1 - Dampening)   // b_t = μ b_{t−1} + (1 − τ) g_t
+            : Buffer(s, "momentum_buffer", () => g.clone());    // b₁ = g₁ (the buffer starts as the first gradient)
         p.add_(b, alpha: -LearningRate);                      // θ ← θ − η b_t
     }
 }

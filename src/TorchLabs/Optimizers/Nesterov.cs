@@ -9,7 +9,7 @@ public enum NesterovForm
     Torch,
     /// <summary>
     /// The seed's (000/001 Q3) and Sutskever et al.'s form: v ← μ v − η ∇f(θ + μ v), θ ← θ + v. Call
-    /// <see cref="Nesterov.LookAhead"/> before the forward pass, so the gradient is taken at θ + μ v.
+    /// <see cref="Nesterov.BeforeGradient"/> before the forward pass, so the gradient is taken at θ + μ v.
     /// </summary>
     LookAhead,
 }
@@ -28,7 +28,8 @@ public sealed class Nesterov : HandOptimizer
     public Nesterov(IEnumerable<Tensor> parameters, double lr, double momentum, double dampening = 0, double weightDecay = 0,
         NesterovForm form = NesterovForm.Torch) : base(parameters, lr, weightDecay)
     {
-        if (!(momentum > 0)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "Nesterov needs momentum > 0");
+        Ranges.Momentum.Require(momentum, nameof(momentum));
+        if (momentum == 0) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "Nesterov needs momentum > 0");
         if (form == NesterovForm.Torch && dampening != 0) throw new ArgumentOutOfRangeException(nameof(dampening), dampening, "Nesterov momentum requires zero dampening (as torch)");
         Mu = momentum;
         Dampening = dampening;
@@ -36,7 +37,7 @@ public sealed class Nesterov : HandOptimizer
     }
 
     /// <summary>Look-ahead form only: moves each parameter from θ to θ + μ v, where the next gradient is to be taken.</summary>
-    public void LookAhead()
+    public override void BeforeGradient()
     {
         if (Form != NesterovForm.LookAhead) return;
         using var _ = no_grad();
@@ -49,9 +50,9 @@ public sealed class Nesterov : HandOptimizer
     {
         if (Form == NesterovForm.Torch)
         {
-            var b = t == 1
-                ? Buffer(s, "momentum_buffer", () => g.clone())                   // b₁ = g₁
-                : s["momentum_buffer"].mul_(Mu).add_(g, alpha: 1 - Dampening);    // b_t = μ b_{t−1} + g_t
+            var b = s.TryGetValue("momentum_buffer", out var previous)
+                ? previous.mul_(Mu).add_(g, alpha: 1 - Dampening)                 // b_t = μ b_{t−1} + g_t
+                : Buffer(s, "momentum_buffer", () => g.clone());                  // b₁ = g₁
             var d = g.add(b, alpha: Mu);                                          // d_t = g_t + μ b_t
             p.add_(d, alpha: -LearningRate);                                      // θ ← θ − η d_t
         }

@@ -19,7 +19,8 @@ public sealed class RmsProp : HandOptimizer
     public RmsProp(IEnumerable<Tensor> parameters, double lr = 0.01, double alpha = 0.99, double eps = 1e-8,
         double weightDecay = 0, double momentum = 0, bool centered = false) : base(parameters, lr, weightDecay)
     {
-        if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "expected alpha in [0, 1]");
+        Ranges.Alpha.Require(alpha, nameof(alpha));
+        Ranges.Eps.Require(eps, nameof(eps));
         Alpha = alpha;
         Eps = eps;
         Mu = momentum;

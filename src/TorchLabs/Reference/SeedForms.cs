@@ -75,7 +75,7 @@ public static class SeedForms
     /// Seed Q3 Nesterov, look-ahead form: v ← μ v − η ∇f(x + μ v), x ← x + v. <see cref="LookAheadPoint"/> is where the
     /// next gradient is taken; torch's form tracks exactly this point.
     /// </summary>
-    public sealed class NesterovSeed(double lr, double mu)
+    public sealed class NesterovSeed(double lr, double mu) : ISeedForm
     {
         public double[]? V { get; private set; }
         public double[] LookAheadPoint(double[] x) => V is null ? (double[])x.Clone() : x.Select((xi, i) => xi + mu * V[i]).ToArray();
@@ -86,4 +86,10 @@ public static class SeedForms
             for (int i = 0; i < x.Length; i++) { V[i] = mu * V[i] - lr * g[i]; x[i] += V[i]; }
         }
     }
+}
+
+/// <summary>An update in the seed's own form, which takes the gradient where it wants it (Nesterov's look-ahead point).</summary>
+public interface ISeedForm
+{
+    void Step(double[] x, Func<double[], double[]> gradient);
 }

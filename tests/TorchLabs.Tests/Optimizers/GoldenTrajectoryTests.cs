@@ -1,3 +1,4 @@
+using TorchLabs.Optimizers;
 using System.Text.Json;
 using TorchLabs.Labs;
 

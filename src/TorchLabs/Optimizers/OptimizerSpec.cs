@@ -1,0 +1,156 @@
+using TorchLabs.Reference;
+using TorchLabs.Runtime;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Optimizers;
+
+/// <summary>A hyper-parameter's allowed values: one definition for the command line (<see cref="OptimizerSpec.Validate"/>) and the constructors.</summary>
+public sealed record Range(double Min, bool MinIncluded, double Max, bool MaxIncluded)
+{
+    public static readonly Range Positive = new(0, false, double.PositiveInfinity, false);
+    public static readonly Range NonNegative = new(0, true, double.PositiveInfinity, false);
+    public static readonly Range UnitOpen = new(0, true, 1, false);      // [0, 1): momentum, β₁, β₂, α
+    public static readonly Range UnitClosed = new(0, true, 1, true);     // [0, 1]: dampening
+
+    public bool Contains(double v) => double.IsFinite(v) && (MinIncluded ? v >= Min : v > Min) && (MaxIncluded ? v <= Max : v < Max);
+
+    public override string ToString() => double.IsPositiveInfinity(Max)
+        ? (MinIncluded ? $"a finite number >= {Min}" : $"a finite number greater than {Min}")
+        : $"a number in {(MinIncluded ? "[" : "(")}{Min}, {Max}{(MaxIncluded ? "]" : ")")}";
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a constructor argument outside the range.</summary>
+    public double Require(double v, string name) => Contains(v) ? v : throw new ArgumentOutOfRangeException(name, v, $"expected {this}");
+}
+
+/// <summary>The hyper-parameters' ranges, shared by every optimizer.</summary>
+public static class Ranges
+{
+    public static readonly Range Lr = Range.Positive;
+    public static readonly Range Momentum = Range.UnitOpen;
+    public static readonly Range Dampening = Range.UnitClosed;
+    public static readonly Range Alpha = Range.UnitOpen;
+    public static readonly Range Beta = Range.UnitOpen;
+    public static readonly Range Eps = Range.NonNegative;
+    public static readonly Range WeightDecay = Range.NonNegative;
+}
+
+/// <summary>
+/// One optimizer, one row: its name, what it is, seed 000/001 Q3's settings, torch's default eps, its hand implementation
+/// (Optimizers/), TorchSharp's torch.optim equivalent, the pure C# reference (Reference/), its seed form where the seed
+/// writes it differently, and how to describe it. Adding an optimizer is adding a row to <see cref="OptimizerTable.Rows"/>.
+/// </summary>
+public sealed record OptimizerRow(
+    string Name, string Description, Func<OptimizerSpec, OptimizerSpec> SeedDefaults, double DefaultEps,
+    Func<OptimizerSpec, IEnumerable<Tensor>, HandOptimizer> Hand,
+    Func<OptimizerSpec, IEnumerable<TorchSharp.Modules.Parameter>, optim.Optimizer> Torch,
+    Func<OptimizerSpec, ReferenceOptimizer> Reference,
+    Func<OptimizerSpec, string> Describe,
+    Func<OptimizerSpec, ISeedForm?>? SeedForm = null,
+    Func<OptimizerSpec, string?>? Check = null);
+
+/// <summary>The six optimizers of seed 000/001 Q3.</summary>
+public static class OptimizerTable
+{
+    public static readonly OptimizerRow[] Rows =
+    [
+        new("gd", "gradient descent, θ ← θ − η g", s => s with { Lr = 1e-3 }, 1e-8,
+            (s, ps) => new Gd(ps, s.Lr, s.WeightDecay),
+            (s, ps) => optim.SGD(ps, s.Lr, 0, 0, s.WeightDecay),
+            s => new RefGd(s.Lr, s.WeightDecay),
+            s => $"GD lr {s.Lr}"),
+        new("momentum", "heavy-ball momentum (torch.optim.SGD with momentum)", s => s with { Lr = 1e-3, Momentum = 0.1 }, 1e-8,
+            (s, ps) => new Momentum(ps, s.Lr, s.Momentum, s.Dampening, s.WeightDecay),
+            (s, ps) => optim.SGD(ps, s.Lr, s.Momentum, s.Dampening, s.WeightDecay),
+            s => new RefMomentum(s.Lr, s.Momentum, s.Dampening, s.WeightDecay),
+            s => $"Momentum lr {s.Lr}, μ {s.Momentum}",
+            Check: s => s.Momentum == 0 ? "--momentum 0: momentum needs a momentum greater than 0" : null),
+        new("nesterov", "Nesterov momentum (torch's form, or the seed's look-ahead form)", s => s with { Lr = 1e-3, Momentum = 0.1 }, 1e-8,
+            (s, ps) => new Nesterov(ps, s.Lr, s.Momentum, s.Dampening, s.WeightDecay, s.NesterovForm),
+            (s, ps) => s.NesterovForm == NesterovForm.LookAhead
+                ? throw new UsageException("--nesterov-form lookahead: torch.optim has only the torch form; use --impl hand or reference")
+                : optim.SGD(ps, s.Lr, s.Momentum, 0, s.WeightDecay, nesterov: true),
+            s => new RefMomentum(s.Lr, s.Momentum, 0, s.WeightDecay, nesterov: true),
+            s => $"Nesterov lr {s.Lr}, μ {s.Momentum} ({(s.NesterovForm == NesterovForm.Torch ? "torch" : "look-ahead")} form)",
+            SeedForm: s => s.NesterovForm == NesterovForm.LookAhead ? new SeedForms.NesterovSeed(s.Lr, s.Momentum) : null,
+            Check: s => s.Momentum == 0 ? "--momentum 0: nesterov needs a momentum greater than 0"
+                : s.Dampening != 0 ? $"--dampening {s.Dampening}: Nesterov momentum requires zero dampening" : null),
+        new("adagrad", "AdaGrad, per-coordinate G += g²", s => s with { Lr = 0.1 }, 1e-10,
+            (s, ps) => new AdaGrad(ps, s.Lr, 0, s.WeightDecay, 0, s.EffectiveEps),
+            (s, ps) => optim.Adagrad(ps, s.Lr, 0, s.WeightDecay, 0, s.EffectiveEps),
+            s => new RefAdaGrad(s.Lr, 0, s.WeightDecay, 0, s.EffectiveEps),
+            s => $"AdaGrad lr {s.Lr}, ε {s.EffectiveEps}"),
+        new("rmsprop", "RMSProp, E[g²] ← α E[g²] + (1 − α) g²", s => s with { Lr = 0.01, Alpha = 0.9 }, 1e-8,
+            (s, ps) => new RmsProp(ps, s.Lr, s.Alpha, s.EffectiveEps, s.WeightDecay),
+            (s, ps) => optim.RMSProp(ps, s.Lr, s.Alpha, s.EffectiveEps, s.WeightDecay),
+            s => new RefRmsProp(s.Lr, s.Alpha, s.EffectiveEps, s.WeightDecay),
+            s => $"RMSProp lr {s.Lr}, α {s.Alpha}, ε {s.EffectiveEps}"),
+        new("adam", "Adam with bias correction", s => s with { Lr = 0.1 }, 1e-8,
+            (s, ps) => new Adam(ps, s.Lr, s.Beta1, s.Beta2, s.EffectiveEps, s.WeightDecay),
+            (s, ps) => optim.Adam(ps, s.Lr, s.Beta1, s.Beta2, s.EffectiveEps, s.WeightDecay),
+            s => new RefAdam(s.Lr, s.Beta1, s.Beta2, s.EffectiveEps, s.WeightDecay),
+            s => $"Adam lr {s.Lr}, β ({s.Beta1}, {s.Beta2}), ε {s.EffectiveEps}"),
+    ];
+
+    public static IEnumerable<string> Names => Rows.Select(r => r.Name);
+
+    /// <summary>The row of <paramref name="name"/>; an unknown name is a <see cref="UsageException"/> listing the known ones.</summary>
+    public static OptimizerRow Find(string name) => Rows.FirstOrDefault(r => r.Name == name)
+        ?? throw new UsageException($"--optimizer {name}: unknown optimizer; expected one of {string.Join(", ", Names)}");
+}
+
+/// <summary>
+/// One optimizer and its hyper-parameters, in torch's names. <see cref="SeedDefaults"/> gives seed 000/001 Q3's
+/// settings; everything else defaults as torch.optim does. What each optimizer is lives in its <see cref="OptimizerTable"/> row.
+/// </summary>
+public sealed record OptimizerSpec
+{
+    public static readonly string[] Names = [.. OptimizerTable.Names];
+
+    public required string Name { get; init; }
+    public double Lr { get; init; }
+    public double Momentum { get; init; }
+    public double Dampening { get; init; }
+    public double Alpha { get; init; } = 0.99;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.999;
+    public double? Eps { get; init; }
+    public double WeightDecay { get; init; }
+    public NesterovForm NesterovForm { get; init; } = NesterovForm.Torch;
+
+    public OptimizerRow Row => OptimizerTable.Find(Name);
+
+    /// <summary>Torch's eps for the optimizer: AdaGrad 1e-10, RMSProp and Adam 1e-8.</summary>
+    public double EffectiveEps => Eps ?? Row.DefaultEps;
+
+    /// <summary>Seed Q3: GD lr 1e-3, AdaGrad 0.1, RMSProp 0.01 with decay 0.9, Momentum 1e-3 with μ 0.1, Nesterov 1e-3 with μ 0.1, Adam 0.1.</summary>
+    public static OptimizerSpec SeedDefaults(string name) => OptimizerTable.Find(name).SeedDefaults(new OptimizerSpec { Name = name });
+
+    /// <summary>Throws <see cref="UsageException"/> naming the first hyper-parameter out of its <see cref="Ranges"/>.</summary>
+    public void Validate()
+    {
+        var row = Row;
+        foreach (var (option, value, range) in new (string, double, Range)[]
+        {
+            ("--lr", Lr, Ranges.Lr), ("--momentum", Momentum, Ranges.Momentum), ("--alpha", Alpha, Ranges.Alpha), ("--beta1", Beta1, Ranges.Beta),
+            ("--beta2", Beta2, Ranges.Beta), ("--eps", Eps ?? row.DefaultEps, Ranges.Eps), ("--weight-decay", WeightDecay, Ranges.WeightDecay),
+            ("--dampening", Dampening, Ranges.Dampening),
+        })
+            if (!range.Contains(value)) throw new UsageException($"{option} {value}: expected {range}");
+        if (row.Check?.Invoke(this) is string problem) throw new UsageException(problem);
+    }
+
+    /// <summary>The hand-written optimizer (Optimizers/).</summary>
+    public HandOptimizer CreateHand(IEnumerable<Tensor> parameters) => Row.Hand(this, parameters);
+
+    /// <summary>TorchSharp's built-in torch.optim equivalent.</summary>
+    public optim.Optimizer CreateTorch(IEnumerable<TorchSharp.Modules.Parameter> parameters) => Row.Torch(this, parameters);
+
+    /// <summary>The pure C# reference (Reference/).</summary>
+    public ReferenceOptimizer CreateReference() => Row.Reference(this);
+
+    /// <summary>The seed's own form of the update, where it differs from the reference's (Nesterov's look-ahead); null otherwise.</summary>
+    public ISeedForm? CreateSeedForm() => Row.SeedForm?.Invoke(this);
+
+    /// <summary>A short description with the hyper-parameters that matter for this optimizer.</summary>
+    public string Describe() => Row.Describe(this) + (WeightDecay != 0 ? $", weight decay {WeightDecay}" : "");
+}
