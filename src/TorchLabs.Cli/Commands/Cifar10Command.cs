@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using TorchLabs.Data;
 using TorchLabs.Labs;
+using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
@@ -43,6 +44,7 @@ public static class Cifar10Command
             var status = new StatusLine(json ? Console.Error : Console.Out);
             var r = Cifar10Lab.Run(o, status.Log, status);
             status.Clear();
+            var figures = Figures.Write(r.Figures, o.OutDir);
             if (json)
             {
                 Json.Print(new
@@ -63,7 +65,7 @@ public static class Cifar10Command
             else
             {
                 Console.Error.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} ({(p.GetValue(threads) is null ? TorchRuntime.ThreadRule : "--threads")})");
-                Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}; figures: {string.Join(", ", r.Figures.Select(f => Path.Combine(Path.GetFullPath(o.OutDir), f.RelativePath)))}");
+                Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}; figures: {string.Join(", ", figures)}");
             }
             return Cli.Ok;
         }));

@@ -66,7 +66,7 @@ public static class FashionMnistCommand
                 return Cli.Ok;
             }
             string dir = p.GetValue(outDir)!;
-            SectionCommand.PrintBlocks("Fashion-MNIST", FashionMnistLab.Blocks(r, o, dir).ToList(), dir);
+            SectionCommand.PrintBlocks("Fashion-MNIST", FashionMnistLab.Blocks(r, o).ToList(), dir);
             return Cli.Ok;
         }));
         return cmd;

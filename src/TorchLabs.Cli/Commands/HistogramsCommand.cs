@@ -39,13 +39,7 @@ public static class HistogramsCommand
                 return Cli.Ok;
             }
             string dir = p.GetValue(outDir)!;
-            var blocks = new List<Block>();
-            foreach (var r in runs)
-            {
-                blocks.Add(HistogramsLab.StatsTable(r));
-                Console.Error.WriteLine("figure: " + Path.Combine(Path.GetFullPath(dir), HistogramsLab.Plot(r, dir).RelativePath));
-            }
-            Console.Out.Write(ReportWriter.ToMarkdown(new Report("Activation histograms", [], [new ReportSection("histograms", "Per-layer statistics", SectionStatus.Ran, blocks, TimeSpan.Zero)])));
+            SectionCommand.PrintBlocks("Activation histograms", runs.SelectMany(r => (Block[])[HistogramsLab.StatsTable(r), HistogramsLab.Plot(r)]).ToList(), dir);
             return Cli.Ok;
         }));
         return cmd;

@@ -65,16 +65,7 @@ public static class OptimizersCommand
                     return Cli.Ok;
                 }
                 string dir = p.GetValue(outDir)!;
-                var blocks = OptimizersReportLab.RaceBlocks(race, dir).ToList();
-                var table = new Spectre.Console.Table().AddColumns("optimizer", "final f", "to f<1e-3", "hand-torch", "ref-torch", "∇f an.-num.");
-                foreach (var r in race.Rows)
-                    table.AddRow(Markup.Escape(r.Spec.Name), r.FinalF.ToString("G6", CultureInfo.InvariantCulture), r.StepsToTarget?.ToString() ?? "not reached",
-                        Markup.Escape(OptimizersReportLab.Agreement(r.HandDisagrees, r.Hand)), Markup.Escape(OptimizersReportLab.Agreement(r.ReferenceDisagrees, r.Hand)),
-                        r.AnalyticVsNumerical.ToString("0.0E+0"));
-                Consoles.Out.Write(table);
-                Console.Out.WriteLine("hand-torch, ref-torch: steps through which the paths agree to 1e-9 relative; ∇f an.-num.: analytic vs numerical gradient, max abs");
-                Console.Out.WriteLine($"start ({x0[0]:G6}, {x0[1]:G6}), {n} steps; Nesterov look-ahead form vs torch form after x + μv: max relative error {race.Nesterov.MaxRelError:0.0E+0}");
-                Console.Error.WriteLine("figures: " + string.Join(", ", blocks.OfType<Figure>().Select(f => Path.Combine(Path.GetFullPath(dir), f.RelativePath))));
+                SectionCommand.PrintBlocks("Optimizer race", OptimizersReportLab.RaceBlocks(race).ToList(), dir);
                 return Cli.Ok;
             }
 

@@ -33,6 +33,7 @@ public static class SectionCommand
             }
             // The time taken is left out of stdout, so that the same seed prints the same bytes; the report shows it.
             var section = lab.Run(context) with { Elapsed = TimeSpan.Zero };
+            Figures.Write(section.Blocks, dir);
             string markdown = ReportWriter.ToMarkdown(new Report(lab.Title, [], [section]));
             Runtime.AtomicFile.WriteAllText(Path.Combine(dir, lab.Id + ".md"), markdown);
             Console.Out.Write(markdown);
@@ -41,13 +42,12 @@ public static class SectionCommand
         return cmd;
     }
 
-    /// <summary>Prints a lab's tables and text as Markdown on stdout, and the paths of its figures (written to OUT/figures) on stderr.</summary>
+    /// <summary>The console renderer: writes the figures to OUT/figures, prints the tables and text as Markdown on stdout and the figures' paths on stderr.</summary>
     public static void PrintBlocks(string title, IReadOnlyList<Block> blocks, string outDir)
     {
+        var written = Figures.Write(blocks, outDir);
         var text = blocks.Where(b => b is not Figure).ToList();
         Console.Out.Write(ReportWriter.ToMarkdown(new Report(title, [], [new ReportSection("results", "Results", SectionStatus.Ran, text, TimeSpan.Zero)])));
-        var figures = blocks.OfType<Figure>().ToList();
-        if (figures.Count > 0)
-            Console.Error.WriteLine("figures: " + string.Join(", ", figures.Select(f => Path.Combine(Path.GetFullPath(outDir), f.RelativePath))));
+        if (written.Count > 0) Console.Error.WriteLine("figures: " + string.Join(", ", written));
     }
 }

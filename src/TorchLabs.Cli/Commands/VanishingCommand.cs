@@ -50,7 +50,7 @@ public static class VanishingCommand
                 return Cli.Ok;
             }
             string dir = p.GetValue(outDir)!;
-            SectionCommand.PrintBlocks("Vanishing gradients", VanishingLab.Blocks(r, dir).ToList(), dir);
+            SectionCommand.PrintBlocks("Vanishing gradients", VanishingLab.Blocks(r).ToList(), dir);
             return Cli.Ok;
         }));
         return cmd;

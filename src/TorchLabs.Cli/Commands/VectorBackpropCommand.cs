@@ -53,10 +53,10 @@ public static class VectorBackpropCommand
             else
             {
                 string dir = p.GetValue(outDir)!;
-                var fig = VectorBackpropLab.Blocks(r, dir).OfType<Figure>().ToList();
+                var written = Figures.Write(VectorBackpropLab.Blocks(r).OfType<Figure>().ToList(), dir);
                 if (r.MaxRelDifference is double d) Console.Out.WriteLine($"reference and torch agree to {d:0.0E+0} relative at every printed iteration");
                 if (r.Predictions.Length > 0) Console.Out.WriteLine($"predict (threshold 0.5) on {r.Predictions.Length} new examples: {r.Predictions.Count(v => v == 1)} predicted 1");
-                Console.Error.WriteLine("figure: " + string.Join(", ", fig.Select(f => Path.Combine(Path.GetFullPath(dir), f.RelativePath))));
+                Console.Error.WriteLine("figure: " + string.Join(", ", written));
             }
             var diverged = r.Tables.FirstOrDefault(t => t.DivergedAt is not null);
             if (diverged is not null)

@@ -98,7 +98,7 @@ public static class Cifar10Lab
         {
             Plots.ImageGrid(Enumerable.Range(0, Math.Min(8, train.Count))
                 .Select(i => (train.Pixels.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(), Cifar10.ClassNames[train.Labels[i]])).ToList(),
-                32, 32, o.OutDir, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"),
+                32, 32, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"),
         };
 
         double running = 0;
@@ -159,12 +159,10 @@ public static class Cifar10Lab
 
         var metrics = Metrics.Evaluate(test.Labels.Select(l => (int)l).ToArray(), probabilities, Cifar10.ClassNames.Length);
         if (curve.Count > 0)
-            figures.Add(Figures.Save(Plots.Curves("CIFAR-10 training loss", "mini-batches seen", "running cross-entropy loss",
+            figures.Add(Figures.Of(Plots.Curves("CIFAR-10 training loss", "mini-batches seen", "running cross-entropy loss",
                 [("train loss (mean over the last " + o.LogEvery + " mini-batches)",
-                  curve.Select(p => (double)((p.Epoch - 1) * batches + p.Batch)).ToArray(), curve.Select(p => p.Loss).ToArray())]),
-                o.OutDir, "cifar10-loss", "Training loss, averaged over each logging interval"));
-        figures.Add(Figures.Save(Plots.ConfusionMatrix(metrics.Confusion, Cifar10.ClassNames, "CIFAR-10 test confusion matrix"),
-            o.OutDir, "cifar10-confusion", "Confusion matrix on the test images (rows: true class, columns: predicted)", 760, 680));
+                  curve.Select(p => (double)((p.Epoch - 1) * batches + p.Batch)).ToArray(), curve.Select(p => p.Loss).ToArray())]), "cifar10-loss", "Training loss, averaged over each logging interval"));
+        figures.Add(Figures.Of(Plots.ConfusionMatrix(metrics.Confusion, Cifar10.ClassNames, "CIFAR-10 test confusion matrix"), "cifar10-confusion", "Confusion matrix on the test images (rows: true class, columns: predicted)", 760, 680));
 
         return new Cifar10Result(100.0 * correct / test.Count, correct, test.Count, perClass, curve, modelPath,
             total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures);

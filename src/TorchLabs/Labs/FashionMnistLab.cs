@@ -157,7 +157,7 @@ public static class FashionMnistLab
 
     static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
 
-    public static IEnumerable<Block> Blocks(FashionMnistResult r, FashionMnistOptions o, string outDir)
+    public static IEnumerable<Block> Blocks(FashionMnistResult r, FashionMnistOptions o)
     {
         yield return new Paragraph($"Seed 002's exercise on {(o.Dataset == "mnist" ? "MNIST" : "Fashion-MNIST")} ({r.Location.Source}: `{r.Location.Folder}`" +
             (r.Location.Verified ? ", content MD5s checked" : "") + $"): an MLP [784, {o.Hidden}, 10] with {o.Activation} hidden units and softmax cross-entropy, " +
@@ -167,15 +167,12 @@ public static class FashionMnistLab
             r.Runs.Select(run => (IReadOnlyList<string>)[run.Optimizer.ToUpperInvariant(), run.Epochs.ToString(), run.Lr.ToString(CultureInfo.InvariantCulture),
                 F(run.Metrics.MicroAccuracy), F(run.Metrics.MacroPrecision), F(run.Metrics.MacroRecall), F(run.Metrics.LogLoss),
                 FashionMnistLab.SeedReported.TryGetValue(run.Optimizer, out double s) ? s.ToString("F2") : "–", run.Seconds.ToString("F1")]).ToList());
-        yield return Figures.Save(Plots.Curves("Training loss per epoch", "epoch", "cross-entropy (log scale)",
-            r.Runs.Select(run => (run.Optimizer.ToUpperInvariant(), Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(), run.TrainLoss)), logY: true),
-            outDir, "fashion-mnist-loss", "Training loss of GD, SGD and Adam");
-        yield return Figures.Save(Plots.Curves("Test accuracy per epoch", "epoch", "test accuracy",
-            r.Runs.Select(run => (run.Optimizer.ToUpperInvariant(), Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(), run.TestAccuracy))),
-            outDir, "fashion-mnist-accuracy", "Test accuracy of GD, SGD and Adam after each epoch");
+        yield return Figures.Of(Plots.Curves("Training loss per epoch", "epoch", "cross-entropy (log scale)",
+            r.Runs.Select(run => (run.Optimizer.ToUpperInvariant(), Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(), run.TrainLoss)), logY: true), "fashion-mnist-loss", "Training loss of GD, SGD and Adam");
+        yield return Figures.Of(Plots.Curves("Test accuracy per epoch", "epoch", "test accuracy",
+            r.Runs.Select(run => (run.Optimizer.ToUpperInvariant(), Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(), run.TestAccuracy))), "fashion-mnist-accuracy", "Test accuracy of GD, SGD and Adam after each epoch");
         var best = r.Runs.OrderByDescending(run => run.Metrics.MicroAccuracy).First();
-        yield return Figures.Save(Plots.ConfusionMatrix(best.Metrics.Confusion, r.ClassNames, $"Confusion matrix ({best.Optimizer.ToUpperInvariant()})"),
-            outDir, "fashion-mnist-confusion", $"Test confusion matrix of the best run ({best.Optimizer.ToUpperInvariant()})", 820, 720);
+        yield return Figures.Of(Plots.ConfusionMatrix(best.Metrics.Confusion, r.ClassNames, $"Confusion matrix ({best.Optimizer.ToUpperInvariant()})"), "fashion-mnist-confusion", $"Test confusion matrix of the best run ({best.Optimizer.ToUpperInvariant()})", 820, 720);
         yield return new Table(["class", "precision", "recall"],
             r.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, F(best.Metrics.PerClassPrecision[i]), F(best.Metrics.PerClassRecall[i])]).ToList(),
             $"Per class, {best.Optimizer.ToUpperInvariant()}");
@@ -200,7 +197,7 @@ public sealed class FashionMnistReportLab : IReportLab
         var sw = Stopwatch.StartNew();
         var o = new FashionMnistOptions { DataDir = context.DataDir, Seed = context.Seed };
         var r = FashionMnistLab.Run(o, context.Progress);
-        return new ReportSection(Id, Title, SectionStatus.Ran, FashionMnistLab.Blocks(r, o, context.OutDir).ToList(), sw.Elapsed)
+        return new ReportSection(Id, Title, SectionStatus.Ran, FashionMnistLab.Blocks(r, o).ToList(), sw.Elapsed)
         {
             KeyNumber = "test accuracy " + string.Join(", ", r.Runs.Select(run => $"{run.Optimizer.ToUpperInvariant()} {run.Metrics.MicroAccuracy:F3}")),
         };

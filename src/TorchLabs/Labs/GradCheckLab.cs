@@ -70,7 +70,7 @@ public sealed class GradCheckLab : IReportLab
         blocks.Add(new Table(["op", "category", "input shapes", "max abs error", "max relative error", "pass", "note"],
             ops.Select(o => (IReadOnlyList<string>)[$"`{o.Name}`", o.Category, o.Shapes, E(o.MaxAbsError), E(o.MaxRelError), o.Pass ? "pass" : "**FAIL**", o.Failure ?? o.Note ?? ""]).ToList(),
             "libtorch's gradients, operation by operation"));
-        blocks.AddRange(ActivationFigures(context.OutDir));
+        blocks.AddRange(ActivationFigures());
         bool pass = results.All(r => r.Pass) && functions.All(f => f.Pass) && ops.All(o => o.Pass);
         return new ReportSection(Id, Title, pass ? SectionStatus.Ran : SectionStatus.Failed, blocks, sw.Elapsed)
         {
@@ -79,12 +79,10 @@ public sealed class GradCheckLab : IReportLab
         };
     }
 
-    static IEnumerable<Block> ActivationFigures(string outDir)
+    static IEnumerable<Block> ActivationFigures()
     {
         double[] x = Enumerable.Range(-400, 801).Select(i => i / 100.0).ToArray();
-        yield return Figures.Save(Plots.Curves("The eight activations", "x", "f(x)", Activations.All.Select(a => (a.Name, x, x.Select(a.F).ToArray()))),
-            outDir, "activations", "sigmoid, tanh, ReLU, LeakyReLU (0.01), ELU (α = 1), softplus, swish, GELU (exact)");
-        yield return Figures.Save(Plots.Curves("Their derivatives (hand formulas)", "x", "f′(x)", Activations.All.Select(a => (a.Name, x, x.Select(a.Derivative).ToArray()))),
-            outDir, "activation-derivatives", "The hand derivatives, each checked against autograd on a grid that contains the kink at 0");
+        yield return Figures.Of(Plots.Curves("The eight activations", "x", "f(x)", Activations.All.Select(a => (a.Name, x, x.Select(a.F).ToArray()))), "activations", "sigmoid, tanh, ReLU, LeakyReLU (0.01), ELU (α = 1), softplus, swish, GELU (exact)");
+        yield return Figures.Of(Plots.Curves("Their derivatives (hand formulas)", "x", "f′(x)", Activations.All.Select(a => (a.Name, x, x.Select(a.Derivative).ToArray()))), "activation-derivatives", "The hand derivatives, each checked against autograd on a grid that contains the kink at 0");
     }
 }

@@ -87,7 +87,7 @@ public static class HistogramsLab
     }
 
     /// <summary>The classic figure: one histogram per layer, five panels in a row.</summary>
-    public static Figure Plot(HistogramRun run, string outDir)
+    public static Figure Plot(HistogramRun run)
     {
         var panels = run.Layers.Select((layer, i) =>
         {
@@ -101,7 +101,7 @@ public static class HistogramsLab
             plot.Axes.Margins(bottom: 0);
             return plot;
         }).ToList();
-        return Figures.SaveRow(panels, outDir, $"histograms-{run.Activation}-{run.Init}",
+        return Figures.Row(panels, $"histograms-{run.Activation}-{run.Init}",
             $"{run.Activation}, weights {run.Init}: activation histograms of layers 1-5 (1000 × 100 values each)", 300, 260);
     }
 
@@ -135,7 +135,7 @@ public sealed class HistogramsReportLab : IReportLab
                 context.Report($"{act}, {init}");
                 var run = HistogramsLab.Run(act, init, context.Seed);
                 runs.Add(run);
-                blocks.Add(HistogramsLab.Plot(run, context.OutDir));
+                blocks.Add(HistogramsLab.Plot(run));
             }
         blocks.Add(new Table(["activation", "init", "layer-5 mean", "layer-5 std", "layer-5 saturated"],
             runs.Select(r => (IReadOnlyList<string>)[r.Activation, r.Init, r.Layers[^1].Mean.ToString("F4"), r.Layers[^1].Std.ToString("F4"), r.Layers[^1].Saturated.ToString("P1")]).ToList(),

@@ -36,7 +36,7 @@ public sealed class InfoLab : IReportLab
         plot.ShowLegend();
         blocks.Add(new Paragraph("A quick measure of the machine through libtorch: the floating-point rate of a square matrix product, " +
                                  "the median of several runs at each size. Small sizes are dominated by call overhead, large ones by the BLAS kernel."));
-        blocks.Add(Figures.Save(plot, context.OutDir, "info-matmul", "libtorch matmul throughput against matrix size"));
+        blocks.Add(Figures.Of(plot, "info-matmul", "libtorch matmul throughput against matrix size"));
         blocks.Add(new Table(["n", "median time (ms)", "GFLOP/s"],
             points.Select(p => (IReadOnlyList<string>)[p.N.ToString(), (p.Seconds * 1e3).ToString("0.000"), p.Gflops.ToString("0.00")]).ToList()));
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed) { KeyNumber = $"TorchSharp {info.TorchSharp}, libtorch {info.Libtorch}, {info.Backend}" };

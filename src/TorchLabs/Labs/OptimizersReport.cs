@@ -26,8 +26,8 @@ public sealed class OptimizersReportLab : IReportLab
         context.Report("hand Adam on the CIFAR-10 Net");
         var proof = OptimizersLab.ProveOnCifarNet(context.Seed);
         var blocks = new List<Block>();
-        blocks.AddRange(RaceBlocks(race, context.OutDir));
-        blocks.AddRange(CrossCheckBlocks(mlp, proof, context.OutDir));
+        blocks.AddRange(RaceBlocks(race));
+        blocks.AddRange(CrossCheckBlocks(mlp, proof));
         int agreeing = race.Rows.Count(row => row.HandDisagrees is null);
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed)
         {
@@ -38,7 +38,7 @@ public sealed class OptimizersReportLab : IReportLab
     static string G(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
     static string E(double v) => v.ToString("0.0E+0", CultureInfo.InvariantCulture);
 
-    public static IEnumerable<Block> RaceBlocks(OptimizersLab.RaceResult race, string outDir)
+    public static IEnumerable<Block> RaceBlocks(OptimizersLab.RaceResult race)
     {
         yield return new Paragraph($"Seed 000/001 Q3: minimise f(x) = x₀²/20 + x₁² from x₀ = ({G(race.Start[0])}, {G(race.Start[1])}), drawn uniformly " +
             $"in [−100, 100]² from the seed, {race.Steps:N0} steps (the seed's epoch count) with the seed's hyper-parameters. " +
@@ -50,14 +50,13 @@ public sealed class OptimizersReportLab : IReportLab
             ["optimizer", "final f", $"steps to f < {OptimizersLab.Target:0E+0}", "hand = torch.optim (1e-9)", "reference = torch.optim (1e-9)", "analytic vs numerical ∇f (max abs)"],
             race.Rows.Select(r => (IReadOnlyList<string>)[r.Spec.Describe(), G(r.FinalF), r.StepsToTarget?.ToString("N0") ?? "not reached",
                 Agreement(r.HandDisagrees, r.Hand), Agreement(r.ReferenceDisagrees, r.Hand), E(r.AnalyticVsNumerical)]).ToList());
-        yield return Figures.Save(ContourPlot(race), outDir, "optimizers-paths", "Level sets of f with the six paths (hand implementations)", 900, 640);
+        yield return Figures.Of(ContourPlot(race), "optimizers-paths", "Level sets of f with the six paths (hand implementations)", 900, 640);
         var curves = race.Rows.Select(r =>
         {
             var idx = Subsample(r.Hand.Loss.Length, 2000);
             return (r.Spec.Name, idx.Select(i => (double)i).ToArray(), idx.Select(i => r.Hand.Loss[i]).ToArray());
         });
-        yield return Figures.Save(Plots.Curves("Convergence on f = x₀²/20 + x₁²", "step t", "f(x_t) (log scale)", curves, logY: true, floor: 1e-40),
-            outDir, "optimizers-convergence", "f(x_t) against the step, log scale (values below 1e-40 drawn at 1e-40)");
+        yield return Figures.Of(Plots.Curves("Convergence on f = x₀²/20 + x₁²", "step t", "f(x_t) (log scale)", curves, logY: true, floor: 1e-40), "optimizers-convergence", "f(x_t) against the step, log scale (values below 1e-40 drawn at 1e-40)");
         var eq = race.Nesterov;
         yield return new Paragraph("Nesterov's two forms are one method. The seed writes v ← μv − η∇f(x + μv), x ← x + v; torch writes " +
             "b ← μb + g, θ ← θ − η(g + μb). With v = −ηb, torch's θ_t is the seed's look-ahead point x_t + μv_t. Measured over " +
@@ -113,7 +112,7 @@ public sealed class OptimizersReportLab : IReportLab
         return plot;
     }
 
-    public static IEnumerable<Block> CrossCheckBlocks(OptimizersLab.MlpCheck mlp, OptimizersLab.NetProof proof, string outDir)
+    public static IEnumerable<Block> CrossCheckBlocks(OptimizersLab.MlpCheck mlp, OptimizersLab.NetProof proof)
     {
         yield return new Paragraph("The same check on a network: the reference MLP [4, 8, 3] (sigmoid, softmax cross-entropy) on a fixed seeded " +
             $"dataset of 32 points. Reference backprop against TorchSharp autograd: largest relative error {E(mlp.GradientRelError)}. " +
@@ -125,8 +124,8 @@ public sealed class OptimizersReportLab : IReportLab
             $"torch.optim Adam (lr 1e-3) from the same seed on the same random batches, in float32. Largest relative difference of the loss: " +
             $"{E(proof.MaxRelDifference)}; of the final weights: {E(proof.MaxParamRelDifference)}.");
         var steps = Enumerable.Range(1, proof.HandLoss.Length).Select(i => (double)i).ToArray();
-        yield return Figures.Save(Plots.Curves("CifarNet: hand Adam vs torch.optim Adam", "step", "cross-entropy loss",
-            [("hand Adam", steps, proof.HandLoss), ("torch.optim Adam", steps, proof.TorchLoss)]), outDir, "optimizers-cifarnet-adam",
+        yield return Figures.Of(Plots.Curves("CifarNet: hand Adam vs torch.optim Adam", "step", "cross-entropy loss",
+            [("hand Adam", steps, proof.HandLoss), ("torch.optim Adam", steps, proof.TorchLoss)]), "optimizers-cifarnet-adam",
             "The two loss curves lie on each other");
     }
 }

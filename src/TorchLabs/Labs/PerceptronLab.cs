@@ -103,7 +103,7 @@ public static class PerceptronLab
         xorConverges = runs.Single(r => r.Name == "XOR").Converged,
     };
 
-    public static IEnumerable<Block> Blocks(PerceptronResult r, string outDir)
+    public static IEnumerable<Block> Blocks(PerceptronResult r)
     {
         IReadOnlyList<string> Row(PerceptronUpdate u) => [u.Epoch.ToString(), V(u.X), u.Y.ToString(), V(u.W), u.B.ToString("G6", CultureInfo.InvariantCulture)];
         var rows = r.Updates.Count <= 16
@@ -116,7 +116,7 @@ public static class PerceptronLab
               $"γ = {r.Gamma:F4} (the best margin of a unit (w, b)), (R/γ)² = {r.Bound:F2} ≥ {r.Updates.Count} updates."
             : $"{r.Name}: **did not converge** within {r.Epochs} epochs ({r.Updates.Count} updates; the last w = {V(r.W)}, b = {r.B}). " +
               "The points are not linearly separable (no unit (w, b) has a positive margin), so the perceptron cycles for ever and the mistake bound does not apply.");
-        yield return Figures.Save(Boundary(r), outDir, $"perceptron-{r.Name.ToLowerInvariant()}", $"{r.Name}: the points and the final decision boundary wᵀx + b = 0", 560, 460);
+        yield return Figures.Of(Boundary(r), $"perceptron-{r.Name.ToLowerInvariant()}", $"{r.Name}: the points and the final decision boundary wᵀx + b = 0", 560, 460);
     }
 
     static ScottPlot.Plot Boundary(PerceptronResult r)
@@ -160,7 +160,7 @@ public sealed class PerceptronReportLab : IReportLab
         var sw = Stopwatch.StartNew();
         var blocks = new List<Block> { new Paragraph("Seed 002: w ← w + y x and b ← b + y on each misclassified sample, learning rate 1, from zero.") };
         var runs = PerceptronLab.RunBoth();
-        foreach (var run in runs) blocks.AddRange(PerceptronLab.Blocks(run, context.OutDir));
+        foreach (var run in runs) blocks.AddRange(PerceptronLab.Blocks(run));
         var seedRun = runs[0];
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed)
         {

@@ -122,7 +122,7 @@ public static class RegressionLab
     static string C(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
     static string Ln(double l) => double.IsNegativeInfinity(l) ? "−∞" : l.ToString(CultureInfo.InvariantCulture);
 
-    public static IEnumerable<Block> Blocks(RegressionResult r, string outDir)
+    public static IEnumerable<Block> Blocks(RegressionResult r)
     {
         yield return new Paragraph($"Linear regression in closed form, on 20 points t = 2x + 1 + N(0, 0.3²): w* = (ΦᵀΦ)⁻¹Φᵀt. TorchSharp's linalg.lstsq gives " +
             $"intercept {r.Line.Intercept:F6} and slope {r.Line.Slope:F6}; the normal equations (linalg.solve) and the plain C# QR solve agree to " +
@@ -159,18 +159,16 @@ public static class RegressionLab
             p.Title(title, size: 14);
             return p;
         }
-        yield return Figures.SaveRow(TableOrders.Select(m => Panel(r.ByOrder[m], $"M = {m}")).ToList(), outDir, "regression-fits",
+        yield return Figures.Row(TableOrders.Select(m => Panel(r.ByOrder[m], $"M = {m}")).ToList(), "regression-fits",
             "Polynomial fits of order M = 0, 1, 3, 9 (red) to the ten points (blue); sin 2πx in green", 380, 300);
-        yield return Figures.SaveRow(r.Ridge.Select(f => Panel(f, $"M = 9, ln λ = {Ln(f.LnLambda)}")).ToList(), outDir, "regression-ridge",
+        yield return Figures.Row(r.Ridge.Select(f => Panel(f, $"M = 9, ln λ = {Ln(f.LnLambda)}")).ToList(), "regression-ridge",
             "M = 9 with ridge: ln λ = −∞, −18, 0", 380, 300);
         double[] orders = Enumerable.Range(0, 10).Select(i => (double)i).ToArray();
-        yield return Figures.Save(Plots.Curves("E_RMS against the order M", "M", "E_RMS",
-            [("training", orders, r.ByOrder.Select(f => f.TrainRms).ToArray()), ("test", orders, r.ByOrder.Select(f => f.TestRms).ToArray())]),
-            outDir, "regression-erms-order", "Training and test E_RMS against M (Bishop's Figure 1.5)", 700, 420);
+        yield return Figures.Of(Plots.Curves("E_RMS against the order M", "M", "E_RMS",
+            [("training", orders, r.ByOrder.Select(f => f.TrainRms).ToArray()), ("test", orders, r.ByOrder.Select(f => f.TestRms).ToArray())]), "regression-erms-order", "Training and test E_RMS against M (Bishop's Figure 1.5)", 700, 420);
         double[] lns = r.RidgeSweep.Select(f => f.LnLambda).ToArray();
-        yield return Figures.Save(Plots.Curves("E_RMS against ln λ (M = 9)", "ln λ", "E_RMS",
-            [("training", lns, r.RidgeSweep.Select(f => f.TrainRms).ToArray()), ("test", lns, r.RidgeSweep.Select(f => f.TestRms).ToArray())]),
-            outDir, "regression-erms-lambda", "Training and test E_RMS against ln λ (Bishop's Figure 1.8)", 700, 420);
+        yield return Figures.Of(Plots.Curves("E_RMS against ln λ (M = 9)", "ln λ", "E_RMS",
+            [("training", lns, r.RidgeSweep.Select(f => f.TrainRms).ToArray()), ("test", lns, r.RidgeSweep.Select(f => f.TestRms).ToArray())]), "regression-erms-lambda", "Training and test E_RMS against ln λ (Bishop's Figure 1.8)", 700, 420);
     }
 
     /// <summary>
@@ -216,7 +214,7 @@ public sealed class RegressionReportLab : IReportLab
         var sw = Stopwatch.StartNew();
         var r = RegressionLab.Run(context.Seed);
         double agreement = r.ByOrder.Concat(r.Ridge).Concat(r.RidgeSweep).Max(f => f.SolveAgreement);
-        return new ReportSection(Id, Title, SectionStatus.Ran, RegressionLab.Blocks(r, context.OutDir).ToList(), sw.Elapsed)
+        return new ReportSection(Id, Title, SectionStatus.Ran, RegressionLab.Blocks(r).ToList(), sw.Elapsed)
             { KeyNumber = $"lstsq and plain C# QR agree {RegressionLab.Bound(agreement)}; test E_RMS at M = 3: {r.ByOrder[3].TestRms:F3}" };
     }
 }

@@ -129,23 +129,22 @@ public static class VanishingLab
 
     static string G(double v) => v.ToString("0.00E+0", CultureInfo.InvariantCulture);
 
-    public static IEnumerable<Block> Blocks(VanishingResult r, string outDir)
+    public static IEnumerable<Block> Blocks(VanishingResult r)
     {
         double[] layer = Enumerable.Range(1, r.Depth).Select(i => (double)i).ToArray();
         var gradPlot = Plots.Curves($"Gradient norms through depth {r.Depth}, width {r.Width}", "layer i (input side first)", "‖∂L/∂W_i‖ (log scale)",
             r.GradNorms.Select(kv => (kv.Key, layer, kv.Value.Weight)).Append(("sigmoid bound 4^−(L−i)·‖∂L/∂a_L‖", layer, r.Bound)), logY: true);
-        yield return Figures.Save(gradPlot, outDir, "vanishing-weight-grads", "‖∂L/∂W_i‖ per layer; the straight line is the seed's bound, a factor 1/4 per layer");
-        yield return Figures.Save(Plots.Curves($"‖∂L/∂a_i‖ through depth {r.Depth}", "layer i (input side first)", "‖∂L/∂a_i‖ (log scale)",
-            r.GradNorms.Select(kv => (kv.Key, layer, kv.Value.Activation)), logY: true), outDir, "vanishing-activation-grads", "‖∂L/∂a_i‖ per layer");
+        yield return Figures.Of(gradPlot, "vanishing-weight-grads", "‖∂L/∂W_i‖ per layer; the straight line is the seed's bound, a factor 1/4 per layer");
+        yield return Figures.Of(Plots.Curves($"‖∂L/∂a_i‖ through depth {r.Depth}", "layer i (input side first)", "‖∂L/∂a_i‖ (log scale)",
+            r.GradNorms.Select(kv => (kv.Key, layer, kv.Value.Activation)), logY: true), "vanishing-activation-grads", "‖∂L/∂a_i‖ per layer");
         yield return new Table(["stack", "‖∂L/∂W_1‖ (input side)", $"‖∂L/∂W_{r.Depth}‖ (top)", "ratio first/top"],
             r.GradNorms.Select(kv => (IReadOnlyList<string>)[kv.Key, G(kv.Value.Weight[0]), G(kv.Value.Weight[^1]), G(kv.Value.Weight[0] / kv.Value.Weight[^1])]).ToList());
         foreach (int depth in r.Training.Select(c => c.Depth).Distinct())
         {
             var cs = r.Training.Where(c => c.Depth == depth).ToList();
             double[] steps = Enumerable.Range(1, r.Steps).Select(i => (double)i).ToArray();
-            yield return Figures.Save(Plots.Curves($"Training at depth {depth} (SGD, lr {r.LearningRate})", "step", "cross-entropy loss",
-                cs.Select(c => (c.Stack + (c.DivergedAt is int d ? $" (diverged at step {d})" : ""), steps[..c.Loss.Length], c.Loss))),
-                outDir, $"vanishing-training-{depth}", $"Loss curves of the three stacks at depth {depth}");
+            yield return Figures.Of(Plots.Curves($"Training at depth {depth} (SGD, lr {r.LearningRate})", "step", "cross-entropy loss",
+                cs.Select(c => (c.Stack + (c.DivergedAt is int d ? $" (diverged at step {d})" : ""), steps[..c.Loss.Length], c.Loss))), $"vanishing-training-{depth}", $"Loss curves of the three stacks at depth {depth}");
         }
         yield return new Table(["depth", "stack", "first loss", "last loss", "training accuracy"],
             r.Training.Select(c => (IReadOnlyList<string>)[c.Depth.ToString(), c.Stack, c.Loss.Length > 0 ? c.Loss[0].ToString("F4") : "–",
@@ -172,7 +171,7 @@ public sealed class VanishingReportLab : IReportLab
             new Paragraph($"Seed 003 eqs. 52-75. Three stacks of {r.Depth} layers of width {r.Width} (weights zero-mean Gaussian, biases zero, a linear head " +
                           "and cross-entropy), one batch of a seeded 4-class task, gradients by autograd."),
         };
-        blocks.AddRange(VanishingLab.Blocks(r, context.OutDir));
+        blocks.AddRange(VanishingLab.Blocks(r));
         var s = r.GradNorms["sigmoid"]; var res = r.GradNorms["residual"]; var relu = r.GradNorms["relu"];
         blocks.Add(new Paragraph($"Reading: in the sigmoid stack the gradient reaching the first layer is {s.Weight[0] / s.Weight[^1]:0.0E+0} times the top layer's " +
             "— each layer multiplies by diag(σ′)Wᵢ with σ′ ≤ 1/4, and the measured decay follows the seed's 4^−l bound in slope. The ReLU stack with He " +

@@ -152,7 +152,7 @@ public static class VectorBackpropLab
         return new VectorBackpropResult(o, tables, diff, predictions);
     }
 
-    public static IEnumerable<Block> Blocks(VectorBackpropResult r, string outDir)
+    public static IEnumerable<Block> Blocks(VectorBackpropResult r)
     {
         var o = r.Options;
         yield return new Paragraph($"Seed 004: network {string.Join("-", o.Dims)}, ReLU hidden layers, sigmoid output, cross-entropy + (λ/2m)‖W‖² with λ = {o.Lambd}, " +
@@ -180,10 +180,9 @@ public static class VectorBackpropLab
                 "(The document draws X_new = rand(1228, 200), 1228 rows where the network needs 12288: np.dot would raise a shape error; we draw 12288.)");
         var withCosts = r.Tables.Where(t => t.Costs.Count > 0).ToList();
         if (withCosts.Count > 0)
-            yield return Figures.Save(Plots.Curves("Seed 004: cost", "iteration", "cost J",
+            yield return Figures.Of(Plots.Curves("Seed 004: cost", "iteration", "cost J",
                 withCosts.Select(t => (t.Impl, t.Costs.Select(c => (double)c.Iteration).ToArray(), t.Costs.Select(c => c.Cost).ToArray()))
-                    .Append(("the document", Enumerable.Range(0, DocumentCosts.Length).Select(i => i * 100.0).ToArray(), DocumentCosts))),
-                outDir, "vector-backprop-cost", "The cost every 100 iterations: ours (reference and TorchSharp) and the document's", 800, 460);
+                    .Append(("the document", Enumerable.Range(0, DocumentCosts.Length).Select(i => i * 100.0).ToArray(), DocumentCosts))), "vector-backprop-cost", "The cost every 100 iterations: ours (reference and TorchSharp) and the document's", 800, 460);
     }
 }
 
@@ -202,7 +201,7 @@ public sealed class VectorBackpropReportLab : IReportLab
         var r = VectorBackpropLab.Run(new VectorBackpropOptions(), context.Progress);
         var costs = r.Tables[0].Costs.Where(c => c.Iteration % 100 == 0 && c.Iteration / 100 < VectorBackpropLab.DocumentCosts.Length).ToList();
         int matched = costs.Count(c => VectorBackpropLab.Numpy8(c.Cost) == VectorBackpropLab.Numpy8(VectorBackpropLab.DocumentCosts[c.Iteration / 100]));
-        return new ReportSection(Id, Title, SectionStatus.Ran, VectorBackpropLab.Blocks(r, context.OutDir).ToList(), sw.Elapsed)
+        return new ReportSection(Id, Title, SectionStatus.Ran, VectorBackpropLab.Blocks(r).ToList(), sw.Elapsed)
         {
             KeyNumber = $"{matched}/{VectorBackpropLab.DocumentCosts.Length} printed costs reproduced to 8 digits" +
                         (r.MaxRelDifference is double d ? $"; reference vs autograd {d:0.0E+0}" : ""),

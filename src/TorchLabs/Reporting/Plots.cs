@@ -68,9 +68,12 @@ public static class Plots
 
     /// <summary>
     /// Draws images (each [3, H, W] bytes, planes R, G, B) in a row-wrapped grid, scaled up, each with its caption
-    /// below, and writes the PNG to OUT/figures/NAME.png (the tutorial's imshow of a batch).
+    /// below, as figures/NAME.png (the tutorial's imshow of a batch).
     /// </summary>
-    public static Figure ImageGrid(IReadOnlyList<(byte[] Chw, string Caption)> images, int height, int width, string outDir, string name, string caption, int columns = 8, int scale = 4)
+    public static Figure ImageGrid(IReadOnlyList<(byte[] Chw, string Caption)> images, int height, int width, string name, string caption, int columns = 8, int scale = 4) =>
+        new(Figures.RelativePath(name), caption) { Render = () => DrawGrid(images, height, width, columns, scale) };
+
+    static byte[] DrawGrid(IReadOnlyList<(byte[] Chw, string Caption)> images, int height, int width, int columns, int scale)
     {
         int cellW = width * scale + 12, cellH = height * scale + 30;
         int rows = (images.Count + columns - 1) / columns;
@@ -96,8 +99,6 @@ public static class Plots
             }
         }
         using var data = bmp.Encode(SKEncodedImageFormat.Png, 100);
-        string relative = Figures.RelativePath(name);
-        AtomicFile.WriteAllBytes(Path.Combine(outDir, relative), data.ToArray());
-        return new Figure(relative, caption);
+        return data.ToArray();
     }
 }

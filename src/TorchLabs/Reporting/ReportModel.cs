@@ -9,8 +9,15 @@ public sealed record Paragraph(string Text) : Block;
 /// <summary>A table with a header row; every row has the header's number of cells.</summary>
 public sealed record Table(IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows, string? Caption = null) : Block;
 
-/// <summary>A PNG figure, referenced by a path relative to the report folder.</summary>
-public sealed record Figure(string RelativePath, string Caption) : Block;
+/// <summary>
+/// A PNG figure, referenced by a path relative to the output folder. Labs return figures as values: <see cref="Render"/> makes the
+/// PNG's bytes, and whoever shows the block (the report writer, a command's console output) writes them with <see cref="Figures.Write"/>.
+/// </summary>
+public sealed record Figure(string RelativePath, string Caption) : Block
+{
+    /// <summary>Makes the PNG bytes; null for a figure that is already on disk.</summary>
+    public Func<byte[]>? Render { get; init; }
+}
 
 /// <summary>Text shown as is in a monospaced block (console logs, formulas).</summary>
 public sealed record Preformatted(string Text) : Block;

@@ -8,8 +8,10 @@ namespace TorchLabs.Reporting;
 /// <summary>Renders a <see cref="Report"/> as README.md and index.html (the same content), written atomically.</summary>
 public static partial class ReportWriter
 {
+    /// <summary>Writes the figures of every section, then README.md and index.html.</summary>
     public static void Write(Report report, string outDir)
     {
+        foreach (var s in report.Sections) Figures.Write(s.Blocks, outDir);
         AtomicFile.WriteAllText(Path.Combine(outDir, "README.md"), ToMarkdown(report));
         AtomicFile.WriteAllText(Path.Combine(outDir, "index.html"), ToHtml(report));
     }
