@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using TorchLabs.Runtime;
 
@@ -62,5 +63,15 @@ public static class CommonOptions
     {
         TorchRuntime.SetThreads(threads, defaultThreads);
         return TorchRuntime.ResolveDevice(device);
+    }
+
+    /// <summary>Parses a comma-separated list of at least <paramref name="minCount"/> positive whole numbers.</summary>
+    public static int[] ParseSizes(string text, string option = "--sizes", int minCount = 2)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var sizes = new int[parts.Length];
+        if (parts.Length < minCount || parts.Select((v, i) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out sizes[i]) && sizes[i] > 0).Any(ok => !ok))
+            throw new UsageException($"{option} {text}: expected {(minCount > 1 ? $"at least {minCount}" : "one or more")} positive whole numbers separated by commas, e.g. 4,6,5,3");
+        return sizes;
     }
 }

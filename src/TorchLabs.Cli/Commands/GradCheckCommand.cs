@@ -3,6 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using TorchLabs.Gradients;
 using TorchLabs.Gradients.Functions;
+using TorchLabs.Labs;
 using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
@@ -42,7 +43,7 @@ public static class GradCheckCommand
             var o = new NetworkCheckOptions
             {
                 Seed = p.GetValue(seed), CaseFile = p.GetValue(caseFile), D = p.GetValue(d), S = p.GetValue(s), K = p.GetValue(k),
-                Sizes = p.GetValue(sizes) is string text ? ParseSizes(text) : null, Activation = p.GetValue(activation)!,
+                Sizes = p.GetValue(sizes) is string text ? CommonOptions.ParseSizes(text) : null, Activation = p.GetValue(activation)!,
                 M = p.GetValue(m), Lambd = p.GetValue(lambd), Bias = p.GetValue(bias),
             };
             if (o.CaseFile is not null && name != "dropout-concat") throw new UsageException($"--case: only the dropout-concat network reads a case file, not {name}");
@@ -55,7 +56,12 @@ public static class GradCheckCommand
             }
             else
             {
-                foreach (var r in results) Consoles.Out.Write(Render(r));
+                foreach (var r in results)
+                {
+                    ConsoleTables.Write(GradCheckLab.ResultTable(r));
+                    foreach (string note in r.Notes) Console.Out.WriteLine(note);
+                }
+                Console.Out.WriteLine(GradCheckLab.Tolerances);
             }
             if (results.All(r => r.Pass)) return Cli.Ok;
             Console.Error.WriteLine($"torchlabs: gradient check failed for {string.Join(", ", results.Where(r => !r.Pass).Select(r => r.Network))}");
@@ -74,15 +80,7 @@ public static class GradCheckCommand
         var results = OpsCatalogue.Run(seed, only is { Length: > 0 } ? only : null, status);
         status.Clear();
         if (json) Json.Print(OpsCatalogue.ToJson(results));
-        else
-        {
-            var table = new Table().Title($"libtorch's gradients: GradCheck (eps 1e-6, atol 1e-5, rtol 1e-3) on {results.Count} operations in float64, seed {seed}")
-                .AddColumns("op", "category", "input shapes", "max abs err", "max rel err", "pass", "note");
-            foreach (var r in results)
-                table.AddRow(Markup.Escape(r.Name), r.Category, Markup.Escape(r.Shapes), E(r.MaxAbsError), E(r.MaxRelError), r.Pass ? "[green]pass[/]" : "[red]FAIL[/]",
-                    Markup.Escape(r.Failure ?? r.Note ?? ""));
-            Consoles.Out.Write(table);
-        }
+        else ConsoleTables.Write(GradCheckLab.OpsTable(results));
         if (results.All(r => r.Pass)) return Cli.Ok;
         Console.Error.WriteLine($"torchlabs: gradcheck failed for {string.Join(", ", results.Where(r => !r.Pass).Select(r => r.Name))}");
         return Cli.Failed;
@@ -100,38 +98,7 @@ public static class GradCheckCommand
                     gradgradcheckMaxAbsError = r.GradGradMaxAbsError, gradgradcheck = r.GradGradPass, maxAbsErrorVsAutograd = r.MaxAbsVsAutograd, pass = r.Pass, failure = r.Failure,
                 }),
             });
-        else
-        {
-            var table = new Table().Title("Hand backward as autograd Functions: GradCheck, GradGradCheck, and the Jacobian against libtorch's own ops")
-                .AddColumns("function", "seed derivation", "gradcheck max abs err", "gradgradcheck max abs err", "max |hand − autograd|", "pass");
-            foreach (var r in results)
-                table.AddRow(Markup.Escape(r.Name), Markup.Escape(r.Source), E(r.GradCheckMaxAbsError), E(r.GradGradMaxAbsError), E(r.MaxAbsVsAutograd),
-                    r.Pass ? "[green]pass[/]" : "[red]FAIL[/] " + Markup.Escape(r.Failure ?? ""));
-            Consoles.Out.Write(table);
-        }
+        else ConsoleTables.Write(GradCheckLab.FunctionsTable(results));
         return results.All(r => r.Pass) ? Cli.Ok : Cli.Failed;
-    }
-
-    static string E(double v) => double.IsNaN(v) ? "–" : v.ToString("0.0E+0", CultureInfo.InvariantCulture);
-
-    static Spectre.Console.Rendering.IRenderable Render(NetworkCheckResult r)
-    {
-        var table = new Table().Title(Markup.Escape($"{r.Network}" + (double.IsNaN(r.Loss) ? "" : $"   L = {r.Loss.ToString("G10", CultureInfo.InvariantCulture)}")))
-            .AddColumns("tensor", "shape", "max abs err", "rel err vs autograd", "rel err vs central diff", "pass");
-        foreach (var e in r.Entries)
-            table.AddRow(Markup.Escape(e.Name), Markup.Escape(e.Shape.Length == 0 ? "scalar" : string.Join("×", e.Shape)), E(e.MaxAbsError), E(e.RelError),
-                e.Numeric is null ? "skipped" : E(e.NumericRelError), e.Pass ? "[green]pass[/]" : "[red]FAIL[/]");
-        table.Caption(Markup.Escape(string.Join(" ", r.Notes) + $" Tolerances: autograd {GradientCheck.AutogradTolerance:0E+0}, central differences {GradientCheck.NumericTolerance:0E+0} (h = {GradientCheck.Step:0E+0})."));
-        return table;
-    }
-
-    /// <summary>Parses a comma-separated list of at least <paramref name="minCount"/> positive whole numbers.</summary>
-    public static int[] ParseSizes(string text, string option = "--sizes", int minCount = 2)
-    {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var sizes = new int[parts.Length];
-        if (parts.Length < minCount || parts.Select((v, i) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out sizes[i]) && sizes[i] > 0).Any(ok => !ok))
-            throw new UsageException($"{option} {text}: expected {(minCount > 1 ? $"at least {minCount}" : "one or more")} positive whole numbers separated by commas, e.g. 4,6,5,3");
-        return sizes;
     }
 }

@@ -26,7 +26,7 @@ public static class VanishingCommand
             var o = new VanishingOptions
             {
                 Depth = p.GetValue(depth), Width = p.GetValue(width), Steps = p.GetValue(steps), LearningRate = p.GetValue(lr),
-                Seed = p.GetValue(seed), TrainDepths = GradCheckCommand.ParseSizes(p.GetValue(trainDepths)!, "--train-depths", 1),
+                Seed = p.GetValue(seed), TrainDepths = CommonOptions.ParseSizes(p.GetValue(trainDepths)!, "--train-depths", 1),
             };
             var status = new StatusLine(Console.Error);
             var r = VanishingLab.Run(o, status);

@@ -35,7 +35,7 @@ public static class VectorBackpropCommand
             var o = new VectorBackpropOptions
             {
                 Rng = p.GetValue(rng)!, Init = p.GetValue(init)!, Impl = p.GetValue(impl)!, Iterations = p.GetValue(iterations), LearningRate = p.GetValue(lr),
-                Lambd = p.GetValue(lambd), Dims = GradCheckCommand.ParseSizes(p.GetValue(dims)!, "--dims"), M = p.GetValue(m), PrintEvery = p.GetValue(printEvery),
+                Lambd = p.GetValue(lambd), Dims = CommonOptions.ParseSizes(p.GetValue(dims)!, "--dims"), M = p.GetValue(m), PrintEvery = p.GetValue(printEvery),
                 Seed = p.GetValue(seed), WeightSeed = p.GetValue(weightSeed),
             };
             bool json = p.GetValue(format) == "json";

@@ -34,9 +34,12 @@ public static class Activations
             t => 0.5 * (1 + (t / Math.Sqrt(2)).erf()) + t * (-0.5 * t.square()).exp() / Math.Sqrt(2 * Math.PI)),          // (xΦ)′ = Φ + xφ (exact erf form)
     ];
 
-    /// <summary>The activation called <paramref name="name"/>; an unknown name is an error that lists the known ones.</summary>
-    public static Activation Find(string name) => All.FirstOrDefault(a => a.Name == name)
-        ?? throw new Runtime.UsageException($"{name}: unknown activation; expected one of {string.Join(", ", All.Select(a => a.Name))}");
+    /// <summary>No activation, a(z) = z (the output layer of an MLP); found by name but not among <see cref="All"/>'s checked functions.</summary>
+    public static readonly Activation Identity = new("identity", x => x, _ => 1, t => t, t => ones_like(t));
+
+    /// <summary>The activation called <paramref name="name"/> (or <see cref="Identity"/>); an unknown name is an error that lists the known ones.</summary>
+    public static Activation Find(string name) => name == Identity.Name ? Identity : All.FirstOrDefault(a => a.Name == name)
+        ?? throw new Runtime.UsageException($"{name}: unknown activation; expected one of {string.Join(", ", All.Select(a => a.Name))} or identity");
 
     /// <summary>The grid: −4 to 4 in steps of 0.1, which contains the kink 0 exactly.</summary>
     public static double[] Grid() => Enumerable.Range(-40, 81).Select(i => i / 10.0).ToArray();

@@ -42,7 +42,13 @@ public static class GradientCheck
         return m;
     }
 
-    /// <summary>‖a − b‖∞ / ‖b‖∞; where b is all zeros, the absolute error ‖a‖∞.</summary>
+    /// <summary>How every report sentence writes <see cref="RelError"/>.</summary>
+    public const string RelErrorFormula = "‖a − b‖∞ / ‖b‖∞";
+
+    /// <summary>
+    /// The one relative error of TorchLabs: ‖a − b‖∞ / ‖b‖∞, b the reference (autograd, torch.optim, central differences); where b is
+    /// all zeros, the absolute error ‖a‖∞. Every comparison (gradients, optimizer paths, Jacobian blocks) uses it.
+    /// </summary>
     public static double RelError(double[] a, double[] b)
     {
         if (a.Length != b.Length) return double.PositiveInfinity;

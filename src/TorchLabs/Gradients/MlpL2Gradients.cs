@@ -8,11 +8,11 @@ namespace TorchLabs.Gradients;
 /// </summary>
 public static class MlpL2Gradients
 {
-    public static Tensor Sigma(Tensor z, string activation) => activation == "tanh" ? z.tanh() : z.sigmoid();
+    /// <summary>σ(z) from the activation catalogue (an unknown name is rejected).</summary>
+    public static Tensor Sigma(Tensor z, string activation) => Activations.Find(activation).Torch(z);
 
-    /// <summary>σ′(z): σ(1 − σ) for the sigmoid, 1 − tanh² for tanh.</summary>
-    public static Tensor SigmaPrime(Tensor z, string activation) =>
-        activation == "tanh" ? 1 - z.tanh().pow(2) : z.sigmoid() * (1 - z.sigmoid());
+    /// <summary>σ′(z) by the catalogue's hand formula: σ(1 − σ) for the sigmoid, 1 − tanh² for tanh.</summary>
+    public static Tensor SigmaPrime(Tensor z, string activation) => Activations.Find(activation).TorchDerivative(z);
 
     /// <summary>Forward pass: the z⁽ˡ⁾ and a⁽ˡ⁾ of layers 2..L (index 0 holds the input layer, z unused).</summary>
     public static (Tensor[] Z, Tensor[] A) Forward(Tensor x, Tensor[] W, Tensor[] b, string activation)

@@ -212,9 +212,8 @@ public sealed class Cifar10ReportLab : IReportLab
 
     public ReportSection Run(LabContext context)
     {
-        var sw = Stopwatch.StartNew();
         var o = new Cifar10Options { DataDir = context.DataDir, OutDir = context.OutDir, Seed = context.Seed, Device = context.Device };
         var r = Cifar10Lab.Run(o, null, context.Progress);
-        return Cifar10Lab.Section(Id, Title, o, r, sw.Elapsed);
+        return Cifar10Lab.Section(Id, Title, o, r, TimeSpan.Zero);
     }
 }

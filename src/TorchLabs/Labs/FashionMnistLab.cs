@@ -194,10 +194,9 @@ public sealed class FashionMnistReportLab : IReportLab
 
     public ReportSection Run(LabContext context)
     {
-        var sw = Stopwatch.StartNew();
         var o = new FashionMnistOptions { DataDir = context.DataDir, Seed = context.Seed };
         var r = FashionMnistLab.Run(o, context.Progress);
-        return new ReportSection(Id, Title, SectionStatus.Ran, FashionMnistLab.Blocks(r, o).ToList(), sw.Elapsed)
+        return new ReportSection(Id, Title, SectionStatus.Ran, FashionMnistLab.Blocks(r, o).ToList(), TimeSpan.Zero)
         {
             KeyNumber = "test accuracy " + string.Join(", ", r.Runs.Select(run => $"{run.Optimizer.ToUpperInvariant()} {run.Metrics.MicroAccuracy:F3}")),
         };

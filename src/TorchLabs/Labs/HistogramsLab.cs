@@ -37,20 +37,17 @@ public static class HistogramsLab
         _ => throw new UsageException($"--init {init}: expected one of {string.Join(", ", InitNames)}"),
     };
 
-    static Tensor Apply(string activation, Tensor h) => activation switch
-    {
-        "sigmoid" => h.sigmoid(),
-        "relu" => nn.functional.relu(h),
-        "tanh" => h.tanh(),
-        _ => throw new UsageException($"--activation {activation}: expected one of {string.Join(", ", ActivationNames)}"),
-    };
+    static Tensor Apply(string activation, Tensor h) => ActivationNames.Contains(activation)
+        ? Gradients.Activations.Find(activation).Torch(h)
+        : throw new UsageException($"--activation {activation}: expected one of {string.Join(", ", ActivationNames)}");
 
     /// <summary>Saturated: sigmoid within 0.01 of 0 or 1, tanh within 0.01 of ±1, ReLU exactly 0.</summary>
     public static Tensor SaturatedMask(string activation, Tensor a) => activation switch
     {
         "sigmoid" => (a < 0.01).logical_or(a > 0.99),
         "tanh" => a.abs() > 0.99,
-        _ => a == 0,
+        "relu" => a == 0,
+        _ => throw new UsageException($"--activation {activation}: expected one of {string.Join(", ", ActivationNames)}"),
     };
 
     public static HistogramRun Run(string activation, string init, long seed)
@@ -122,7 +119,6 @@ public sealed class HistogramsReportLab : IReportLab
 
     public ReportSection Run(LabContext context)
     {
-        var sw = Stopwatch.StartNew();
         var blocks = new List<Block>
         {
             new Paragraph("Seed 000/001 Q4: x ∈ R^{1000×100} from N(0, 1) through 5 layers of 100 units without bias; weights 0, N(0, 1), N(0, 0.01²) " +
@@ -146,7 +142,7 @@ public sealed class HistogramsReportLab : IReportLab
             $"all say the same thing; with zero weights every unit of a layer is identical. Xavier keeps the sigmoid and tanh spread (layer-5 std " +
             $"{R("sigmoid", "xavier").Layers[^1].Std:F3} and {R("tanh", "xavier").Layers[^1].Std:F3}); for ReLU, He keeps the spread (layer-5 std {R("relu", "he").Layers[^1].Std:F3}) " +
             $"where Xavier halves it layer after layer ({R("relu", "xavier").Layers[^1].Std:F3})."));
-        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, sw.Elapsed)
+        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
             { KeyNumber = $"{runs.Count} runs; sigmoid with N(0, 1) weights: {R("sigmoid", "normal-1").Layers[^1].Saturated:P0} of layer 5 saturated" };
     }
 }

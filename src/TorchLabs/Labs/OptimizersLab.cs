@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TorchLabs.Gradients;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
 using TorchLabs.Reference;
@@ -112,26 +113,17 @@ public static class OptimizersLab
         }
     }
 
-    /// <summary>max_t ‖a_t − b_t‖∞ / max(‖a_t‖∞, ‖b_t‖∞): the worst step's relative error between two paths.</summary>
+    /// <summary>max_t of the relative error of step t, <see cref="GradientCheck.RelError"/> (‖a_t − b_t‖∞ / ‖b_t‖∞, b the reference path).</summary>
     public static double MaxRelError(double[][] a, double[][] b)
     {
         double worst = 0;
-        for (int t = 0; t < a.Length; t++)
-        {
-            double diff = 0, scale = 0;
-            for (int i = 0; i < a[t].Length; i++)
-            {
-                diff = Math.Max(diff, Math.Abs(a[t][i] - b[t][i]));
-                scale = Math.Max(scale, Math.Max(Math.Abs(a[t][i]), Math.Abs(b[t][i])));
-            }
-            if (diff > 0) worst = Math.Max(worst, diff / scale);
-        }
+        for (int t = 0; t < a.Length; t++) worst = Math.Max(worst, GradientCheck.RelError(a[t], b[t]));
         return worst;
     }
 
     /// <summary>
     /// The first step t at which the two paths differ by more than <paramref name="tolerance"/> relative
-    /// (‖a_t − b_t‖∞ / max(‖a_t‖∞, ‖b_t‖∞)); null when they agree at every step.
+    /// (<see cref="GradientCheck.RelError"/>: ‖a_t − b_t‖∞ / ‖b_t‖∞); null when they agree at every step.
     /// </summary>
     public static int? FirstDisagreement(double[][] a, double[][] b, double tolerance = 1e-9)
     {
@@ -192,38 +184,6 @@ public static class OptimizersLab
         return new NesterovEquivalence(MaxRelError(lookAhead, torchPath), lookAhead, torchPath, seedPoints);
     }
 
-    /// <summary>A seed slip: the code as written against the correct update, from the same start.</summary>
-    public sealed record Slip(string Title, string AsWritten, string Correct, double[][] WrittenPath, double[][] CorrectPath);
-
-    /// <summary>Seed Q3's slips (README of the seeds), each run next to the correct update.</summary>
-    public static IReadOnlyList<Slip> Slips(double[] start, int steps)
-    {
-        double[][] RunSeed(Action<double[], double[]> step)
-        {
-            double[] x = (double[])start.Clone();
-            var path = new double[steps + 1][];
-            path[0] = (double[])x.Clone();
-            for (int t = 1; t <= steps; t++) { step(x, GradAnalytic(x)); path[t] = (double[])x.Clone(); }
-            return path;
-        }
-        var rmsCorrect = Run(OptimizerSpec.SeedDefaults("rmsprop"), OptimizerImpl.Reference, start, steps).Points;
-        return
-        [
-            new Slip("RMSProp assigns instead of stepping",
-                "x = lr*grad/(sqrt(gt)+1e-9)", "x -= lr*grad/(sqrt(E[g²])+ε), per coordinate",
-                RunSeed(new SeedForms.RmsPropAsWritten(0.01).Step), rmsCorrect),
-            new Slip("RMSProp keeps one scalar accumulator",
-                "gt = 0.9 gt + 0.1 Σ g² (one number), x -= lr*grad/(sqrt(gt)+1e-9)", "per-coordinate E[g²] (torch.optim.RMSprop, α 0.9)",
-                RunSeed(new SeedForms.RmsPropScalar(0.01).Step), rmsCorrect),
-            new Slip("AdaGrad keeps one scalar accumulator",
-                "gt += Σ g² (one number), x -= lr*grad/sqrt(gt+1e-9)", "per-coordinate G += g², x -= lr g/(√G + 1e-10) (torch.optim.Adagrad)",
-                RunSeed(new SeedForms.AdaGradAsWritten(0.1).Step), Run(OptimizerSpec.SeedDefaults("adagrad"), OptimizerImpl.Reference, start, steps).Points),
-            new Slip("Adam corrects the second moment with ρ₁",
-                "r_hat = r/(1-rho1**(i+1))", "v̂ = v/(1 − β₂ᵗ) (torch.optim.Adam)",
-                RunSeed(new SeedForms.AdamAsWritten(0.1).Step), Run(OptimizerSpec.SeedDefaults("adam"), OptimizerImpl.Reference, start, steps).Points),
-        ];
-    }
-
     /// <summary>Reference backprop against autograd, then 50 steps of each optimizer: hand vs torch.optim vs reference.</summary>
     public sealed record MlpCheck(double GradientRelError, IReadOnlyList<(string Optimizer, double HandVsTorch, double ReferenceVsTorch)> Steps);
 
@@ -239,7 +199,12 @@ public static class OptimizersLab
         int n = 32;
         double[][] x = Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, sizes[0]).Select(_ => rng.NextDouble() * 4 - 2).ToArray()).ToArray();
         double[] y = Enumerable.Range(0, n).Select(_ => (double)rng.Next(sizes[^1])).ToArray();
-        var act = activation switch { "relu" => RefActivation.Relu, "tanh" => RefActivation.Tanh, _ => RefActivation.Sigmoid };
+        // The reference keeps its own activations (an independent oracle, plain doubles); unknown names are rejected, not defaulted.
+        var act = activation switch
+        {
+            "sigmoid" => RefActivation.Sigmoid, "relu" => RefActivation.Relu, "tanh" => RefActivation.Tanh,
+            _ => throw new UsageException($"--activation {activation}: expected sigmoid, relu or tanh"),
+        };
         var initial = new ReferenceMlp(sizes, act, RefLoss.SoftmaxCrossEntropy, rng);
         using var X = tensor(x.SelectMany(r => r).ToArray(), [n, sizes[0]], ScalarType.Float64);
         using var Y = tensor(y.Select(v => (long)v).ToArray());
@@ -332,7 +297,7 @@ public static class OptimizersLab
             handLoss[t] = la.item<float>();
             torchLoss[t] = lb.item<float>();
         }
-        double lossDiff = handLoss.Zip(torchLoss, (u, v) => Math.Abs(u - v) / Math.Abs(v)).Max();
+        double lossDiff = handLoss.Zip(torchLoss, (u, v) => GradientCheck.RelError([u], [v])).Max();
         double paramDiff = a.parameters().Zip(b.parameters(), (p, q) =>
         {
             using var d = (p - q).abs().max();

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchLabs.Gradients;
 using TorchLabs.Gradients.Functions;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -39,14 +40,16 @@ public sealed class Mlp : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public static Module<Tensor, Tensor> MakeActivation(string name) => name switch
+    /// <summary>The activation layer of <paramref name="name"/>, from the one catalogue (<see cref="Gradients.Activations"/>); an unknown name is rejected.</summary>
+    public static Module<Tensor, Tensor> MakeActivation(string name) => new ActivationLayer(Gradients.Activations.Find(name));
+
+    /// <summary>A catalogue activation as a layer of nn.Sequential (no parameters).</summary>
+    sealed class ActivationLayer : Module<Tensor, Tensor>
     {
-        "sigmoid" => Sigmoid(),
-        "relu" => ReLU(),
-        "tanh" => Tanh(),
-        "identity" => Identity(),
-        _ => throw new ArgumentException($"unknown activation {name}; expected sigmoid, relu, tanh or identity"),
-    };
+        readonly Activation activation;
+        public ActivationLayer(Activation activation) : base(activation.Name) { this.activation = activation; }
+        public override Tensor forward(Tensor x) => activation.Torch(x);
+    }
 
     public override Tensor forward(Tensor x) => HandBackward ? HandForward(x) : layers.call(x);
 
