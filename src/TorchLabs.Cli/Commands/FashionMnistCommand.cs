@@ -44,9 +44,7 @@ public static class FashionMnistCommand
             };
             o.Validate();
             if (o.Download) FashionMnistLab.Find(o);
-            var status = new StatusLine(Console.Error);
-            var r = FashionMnistLab.Run(o, status);
-            status.Clear();
+            var r = StatusLine.Around(status => FashionMnistLab.Run(o, status));
             if (p.GetValue(format) == "json")
             {
                 Json.Print(new

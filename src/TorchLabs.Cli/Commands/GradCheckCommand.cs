@@ -76,9 +76,7 @@ public static class GradCheckCommand
             foreach (string n in only)
                 if (!OpsCatalogue.All.Any(o => o.Name == n))
                     throw new UsageException($"--op {n}: unknown operation; expected one of {string.Join(", ", OpsCatalogue.All.Select(o => o.Name))}");
-        var status = new StatusLine(Console.Error);
-        var results = OpsCatalogue.Run(seed, only is { Length: > 0 } ? only : null, status);
-        status.Clear();
+        var results = StatusLine.Around(status => OpsCatalogue.Run(seed, only is { Length: > 0 } ? only : null, status));
         if (json) Json.Print(OpsCatalogue.ToJson(results));
         else ConsoleTables.Write(GradCheckLab.OpsTable(results));
         if (results.All(r => r.Pass)) return Cli.Ok;

@@ -15,32 +15,20 @@ public static class Json
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new FiniteOrNull(), new FiniteOrNullSingle() },
+        Converters = { new FiniteOrNull<double>(), new FiniteOrNull<float>() },
     };
 
     public static void Print<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
 
-    /// <summary>Writes a double as a number, or null when it is NaN or infinite; reads null back as NaN.</summary>
-    sealed class FiniteOrNull : JsonConverter<double>
+    /// <summary>Writes a float or double as a number, or null when it is NaN or infinite; reads null back as NaN.</summary>
+    sealed class FiniteOrNull<T> : JsonConverter<T> where T : struct, System.Numerics.IFloatingPointIeee754<T>
     {
         public override bool HandleNull => true;
-        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            reader.TokenType == JsonTokenType.Null ? double.NaN : reader.GetDouble();
-        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? T.NaN : T.CreateChecked(reader.GetDouble());
+        public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
         {
-            if (double.IsFinite(value)) writer.WriteNumberValue(value);
-            else writer.WriteNullValue();
-        }
-    }
-
-    sealed class FiniteOrNullSingle : JsonConverter<float>
-    {
-        public override bool HandleNull => true;
-        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            reader.TokenType == JsonTokenType.Null ? float.NaN : reader.GetSingle();
-        public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options)
-        {
-            if (float.IsFinite(value)) writer.WriteNumberValue(value);
+            if (T.IsFinite(value)) writer.WriteNumberValue(double.CreateChecked(value));
             else writer.WriteNullValue();
         }
     }

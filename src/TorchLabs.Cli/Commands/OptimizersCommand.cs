@@ -46,9 +46,7 @@ public static class OptimizersCommand
             string? name = p.GetValue(optimizer);
             if (name is null)
             {
-                var status = new StatusLine(Console.Error);
-                var race = OptimizersLab.Race(x0, n, status);
-                status.Clear();
+                var race = StatusLine.Around(status => OptimizersLab.Race(x0, n, status));
                 if (json)
                 {
                     Json.Print(new

@@ -27,6 +27,14 @@ public sealed class StatusLine : IProgress<string>
         logOut.WriteLine(line);
     }
 
+    /// <summary>Runs <paramref name="work"/> with a status line on stderr, cleared when it is done.</summary>
+    public static T Around<T>(Func<StatusLine, T> work)
+    {
+        var status = new StatusLine(Console.Error);
+        try { return work(status); }
+        finally { status.Clear(); }
+    }
+
     public void Clear()
     {
         if (!shown) return;
