@@ -76,7 +76,9 @@ public static class Cli
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("TORCHLABS_DEBUG") != "1")
         {
-            Console.Error.WriteLine($"torchlabs: internal error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} (set TORCHLABS_DEBUG=1 for the stack trace)");
+            // libtorch's messages carry native stack frames after the first line: only the first line is shown.
+            string first = e.Message.Split('\n', 2)[0].Trim();
+            Console.Error.WriteLine($"torchlabs: internal error: {e.GetType().Name}: {first} (set TORCHLABS_DEBUG=1 for the stack trace)");
             return Failed;
         }
     }

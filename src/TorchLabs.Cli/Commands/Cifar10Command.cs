@@ -26,7 +26,7 @@ public static class Cifar10Command
         var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training images (quick runs)" };
         var limitTest = new Option<int?>("--limit-test") { Description = "Use only the first N test images (quick runs)" };
         var format = CommonOptions.Format();
-        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out (written after every epoch); --epochs is the total" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out (written after every epoch); --epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log says so)" };
         var cmd = new Command("cifar10", "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net, print its log and accuracy lines, save the model and figures")
             { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format, resume };
         cmd.SetAction(p => Cli.Guard(() =>
@@ -45,10 +45,13 @@ public static class Cifar10Command
             var r = Cifar10Lab.Run(o, status.Log, status);
             status.Clear();
             var figures = Figures.Write(r.Figures, o.OutDir);
+            Console.Error.WriteLine($"data: {r.TrainImages} training and {r.Total} test images from {r.Folder}");
             if (json)
             {
                 Json.Print(new
                 {
+                    trainImages = r.TrainImages,
+                    testImages = r.Total,
                     accuracy = r.Accuracy,
                     perClass = r.PerClass,
                     lossCurve = r.LossCurve,

@@ -22,7 +22,7 @@ public static class FashionMnistCommand
         var dataset = new Option<string>("--dataset") { Description = "fashion-mnist or mnist (MNIST's IDX files in --data)", DefaultValueFactory = _ => "fashion-mnist" };
         dataset.AcceptOnlyFromAmong("fashion-mnist", "mnist");
         var download = new Option<bool>("--download") { Description = "Download Fashion-MNIST from the publisher's mirror (MD5-checked) when it is not found" };
-        var resume = new Option<bool>("--resume") { Description = "Continue each optimizer from its checkpoint in --out (written after every epoch); --epochs is the total" };
+        var resume = new Option<bool>("--resume") { Description = "Continue each optimizer from its checkpoint in --out (written after every epoch); --epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log says so)" };
         var backward = new Option<string>("--backward") { Description = "autograd (libtorch's) or hand (the delta recursion and softmax cross-entropy as custom autograd Functions)", DefaultValueFactory = _ => "autograd" };
         backward.AcceptOnlyFromAmong("autograd", "hand");
         var data = CommonOptions.Data();

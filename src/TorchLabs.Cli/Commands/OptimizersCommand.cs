@@ -82,6 +82,9 @@ public static class OptimizersCommand
             };
             var implementation = Enum.Parse<OptimizerImpl>(p.GetValue(impl)!, ignoreCase: true);
             var path = OptimizersLab.Run(spec, implementation, x0, n, p.GetValue(grad) == "numerical" ? GradMode.Numerical : GradMode.Analytic);
+            int bad = Array.FindIndex(path.Points, x => x.Any(v => !double.IsFinite(v)));
+            if (bad >= 0)
+                throw new LabFailedException($"{spec.Describe()}: diverged: x is not finite from step {bad} (f at step {bad - 1}: {path.Loss[bad - 1]:G6}); try a smaller --lr");
             if (json)
             {
                 Json.Print(new { optimizer = path.Optimizer, impl = path.Impl, trajectory = path.Points, loss = path.Loss });

@@ -55,14 +55,18 @@ public static class Cifar10
     /// <param name="limit">Read at most this many records (quick runs); null for all.</param>
     public static Cifar10Set Load(string folder, bool train, int? limit = null)
     {
-        string[] files = train ? TrainFiles.Where(f => File.Exists(Path.Combine(folder, f))).ToArray() : [TestFile];
-        if (files.Length == 0 || !File.Exists(Path.Combine(folder, files[0])))
-            throw new UsageException($"{Path.Combine(folder, train ? TrainFiles[0] : TestFile)}: no such file; expected the CIFAR-10 binary batches (torchlabs cifar10 --download)");
+        string[] files = train ? TrainFiles : [TestFile];
+        if (!File.Exists(Path.Combine(folder, files[0])))
+            throw new UsageException($"{Path.Combine(folder, files[0])}: no such file; expected the CIFAR-10 binary batches (torchlabs cifar10 --download)");
         var labels = new List<byte>();
         var pixels = new MemoryStream();
         foreach (string f in files)
         {
             if (limit is not null && labels.Count >= limit) break;
+            // A missing batch is an error, not a smaller training set (unless --limit-train was already met by the batches before it).
+            if (!File.Exists(Path.Combine(folder, f)))
+                throw new UsageException($"{Path.Combine(folder, f)}: no such file; CIFAR-10 has five training batches ({TrainFiles[0]} to {TrainFiles[^1]}); " +
+                    $"fetch them again with `torchlabs cifar10 --download`, or train on the {labels.Count} images before it with --limit-train {labels.Count}");
             var (l, p) = ReadBatch(Path.Combine(folder, f), limit is null ? int.MaxValue : limit.Value - labels.Count);
             labels.AddRange(l);
             pixels.Write(p);

@@ -84,7 +84,10 @@ public static class FashionMnist
         }
     }
 
-    /// <summary>Loads the training or test set.</summary>
+    /// <summary>The side of an MNIST or Fashion-MNIST image, in pixels.</summary>
+    public const int Side = 28;
+
+    /// <summary>Loads the training or test set (28 × 28 images, labels 0..9; anything else is bad input naming the file).</summary>
     public static ImageSet Load(MnistLocation location, bool train)
     {
         string prefix = train ? "train" : "t10k";
@@ -94,6 +97,9 @@ public static class FashionMnist
         if (labels.Dimensions.Length != 1 || labels.Count != images.Count)
             throw new UsageException($"{location.Folder}: {labels.Count} {prefix} labels for {images.Count} images; expected one label per image");
         if (labels.Data.Any(l => l > 9)) throw new UsageException($"{location.Folder}: a {prefix} label is above 9; expected classes 0..9");
+        // Rows and columns each, not only their product (14 × 56 has 784 pixels too): MNIST and Fashion-MNIST are 28 × 28.
+        if (images.Dimensions[1] != Side || images.Dimensions[2] != Side)
+            throw new UsageException($"{FileIn(location.Folder, $"{prefix}-images-idx3-ubyte")}: images of {images.Dimensions[1]} × {images.Dimensions[2]} pixels; expected {Side} × {Side}");
         return new ImageSet(images.Data, labels.Data, images.Dimensions[1], images.Dimensions[2]);
     }
 

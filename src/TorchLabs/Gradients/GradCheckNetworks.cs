@@ -23,7 +23,17 @@ public static class GradCheckNetworks
 {
     public static readonly string[] Names = ["dropout-concat", "small-cnn", "mlp-l2", "chain-dydx", "graph-examples", "activations", "vector-backprop"];
 
-    public static IReadOnlyList<NetworkCheckResult> Run(string network, NetworkCheckOptions o) => network switch
+    public static IReadOnlyList<NetworkCheckResult> Run(string network, NetworkCheckOptions o)
+    {
+        if (o.Sizes is int[] sizes)
+        {
+            double parameters = sizes.Zip(sizes.Skip(1), (a, b) => (double)a * b + b).Sum();
+            MemoryBudget.RequireCheckable(network == "vector-backprop" ? parameters + (double)sizes[0] * o.M : parameters, $"--sizes {string.Join(",", sizes)}");
+        }
+        return RunChecked(network, o);
+    }
+
+    static IReadOnlyList<NetworkCheckResult> RunChecked(string network, NetworkCheckOptions o) => network switch
     {
         "dropout-concat" => [DropoutConcatCheck.Run(o.CaseFile is not null ? DropoutConcatCase.Load(o.CaseFile) : DropoutConcatCase.Random(o.D, o.S, o.K, o.Seed))],
         "small-cnn" => o.Bias switch

@@ -50,7 +50,13 @@ public sealed record LossPoint(int Epoch, int Batch, double Loss);
 public sealed record Cifar10Result(
     double Accuracy, int Correct, int Total, IReadOnlyDictionary<string, double> PerClass,
     IReadOnlyList<LossPoint> LossCurve, string ModelPath, double Seconds, IReadOnlyList<double> EpochSeconds,
-    ClassificationMetrics Metrics, IReadOnlyList<string> Log, IReadOnlyList<Figure> Figures);
+    ClassificationMetrics Metrics, IReadOnlyList<string> Log, IReadOnlyList<Figure> Figures)
+{
+    /// <summary>How many training images the run used (all five batches, or --limit-train).</summary>
+    public int TrainImages { get; init; }
+    /// <summary>The folder the batches were read from.</summary>
+    public string Folder { get; init; } = "";
+}
 
 /// <summary>
 /// PyTorch's CIFAR-10 tutorial ("Training a classifier"), in C#: the tutorial's Net, CrossEntropyLoss, SGD with
@@ -165,7 +171,7 @@ public static class Cifar10Lab
         figures.Add(Figures.Of(Plots.ConfusionMatrix(metrics.Confusion, Cifar10.ClassNames, "CIFAR-10 test confusion matrix"), "cifar10-confusion", "Confusion matrix on the test images (rows: true class, columns: predicted)", 760, 680));
 
         return new Cifar10Result(100.0 * correct / test.Count, correct, test.Count, perClass, curve, modelPath,
-            total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures);
+            total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures) { TrainImages = train.Count, Folder = folder };
     }
 
     /// <summary>Predicted class and softmax probabilities of every test image, in batches of 1000 (<see cref="Trainer.Probabilities"/>).</summary>
@@ -182,7 +188,7 @@ public static class Cifar10Lab
         {
             new Paragraph($"The PyTorch tutorial \"Training a classifier\" in C#: the tutorial's Net ({CifarNet.ParameterCount:N0} parameters), " +
                           $"cross-entropy, SGD (lr {o.LearningRate}, momentum {o.Momentum}), batch {o.BatchSize}, {o.Epochs} epoch(s), seed {o.Seed}, " +
-                          $"{r.Total} test images. The tutorial's published result is 54 % overall."),
+                          $"{r.TrainImages} training and {r.Total} test images. The tutorial's published result is 54 % overall."),
             new Preformatted(string.Join('\n', r.Log)),
             new Table(["class", "accuracy (%)", "precision (ML.NET)", "recall (ML.NET)"],
                 Cifar10.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, r.PerClass[c].ToString("F1"), r.Metrics.PerClassPrecision[i].ToString("F3"), r.Metrics.PerClassRecall[i].ToString("F3")]).ToList()),

@@ -49,6 +49,8 @@ public sealed record FashionMnistOptions
         if (Test < 1) throw new UsageException($"--test {Test}: expected a whole number of at least 1");
         if (BatchSize < 1) throw new UsageException($"--batch-size {BatchSize}: expected a whole number of at least 1");
         if (Hidden < 1) throw new UsageException($"--hidden {Hidden}: expected a whole number of at least 1");
+        // float32 weights, gradients and Adam's two moments, and the hidden activations of every image (forward, backward, evaluation).
+        MemoryBudget.Require(4.0 * (4 * (784.0 * Hidden + 11.0 * Hidden) + 3.0 * ((double)Train + Test) * Hidden), $"--hidden {Hidden}");
         if (Epochs is < 1) throw new UsageException($"--epochs {Epochs}: expected a whole number of at least 1");
         if (LearningRate is double lr && (!double.IsFinite(lr) || lr <= 0)) throw new UsageException($"--lr {lr}: expected a finite number greater than 0");
         if (Backward is not ("autograd" or "hand")) throw new UsageException($"--backward {Backward}: expected autograd or hand");

@@ -60,6 +60,7 @@ public static class OptimizersLab
     {
         spec.Validate();
         if (steps < 0) throw new UsageException($"--steps {steps}: expected a whole number >= 0");
+        MemoryBudget.Require(64.0 * 3 * (steps + 1.0), $"--steps {steps}");
         if (start.Length != 2 || start.Any(v => !double.IsFinite(v))) throw new UsageException("--start: expected two finite numbers X0,X1");
         var points = new double[steps + 1][];
         points[0] = (double[])start.Clone();

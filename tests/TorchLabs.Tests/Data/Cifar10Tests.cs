@@ -87,8 +87,11 @@ public class Cifar10Tests
         Assert.Equal(folder, Cifar10.Locate(root));
         Assert.Equal(folder, Cifar10.Locate(folder));
         Assert.Null(Cifar10.Locate(TestEnvironment.NewTempDir()));
-        var all = Cifar10.Load(folder, train: true);
+        var all = Cifar10.Load(folder, train: true, limit: 40);
         Assert.Equal(40, all.Count);
+        var e = Assert.Throws<UsageException>(() => Cifar10.Load(folder, train: true));   // data_batch_3..5 missing: refused, not skipped
+        Assert.Contains("data_batch_3.bin: no such file", e.Message);
+        Assert.Contains("--limit-train 40", e.Message);
         var some = Cifar10.Load(folder, train: true, limit: 25);
         Assert.Equal(all.Labels[..25], some.Labels);
         Assert.Equal(all.Pixels[..(25 * Cifar10.RecordPixels)], some.Pixels);

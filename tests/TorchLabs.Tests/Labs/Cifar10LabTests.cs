@@ -56,7 +56,7 @@ public class Cifar10LabTests
     public void Run_SameSeed_SameLossCurve()
     {
         string data = TestEnvironment.NewTempDir();
-        SyntheticCifar.WriteFolder(data, trainPerFile: 40, test: 20, seed: 2, trainFiles: 1);
+        SyntheticCifar.WriteFolder(data, trainPerFile: 40, test: 20, seed: 2);
         var a = Cifar10Lab.Run(Options(data, TestEnvironment.NewTempDir(), 1) with { LogEvery = 2 });
         var b = Cifar10Lab.Run(Options(data, TestEnvironment.NewTempDir(), 1) with { LogEvery = 2 });
         Assert.Equal(a.LossCurve, b.LossCurve);
@@ -92,9 +92,9 @@ public class Cifar10LabTests
     public void Cli_Json_OnGeneratedData_PrintsOneObjectWithTheKeys()
     {
         string data = TestEnvironment.NewTempDir();
-        SyntheticCifar.WriteFolder(data, trainPerFile: 20, test: 20, seed: 8, trainFiles: 1);
+        SyntheticCifar.WriteFolder(data, trainPerFile: 20, test: 20, seed: 8);
         string outDir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--log-every", "1", "--threads", "1", "--format", "json");
+        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--log-every", "1", "--threads", "1", "--format", "json", "--limit-train", "20");
         Assert.True(r.ExitCode == 0, r.StdErr);
         using var doc = JsonDocument.Parse(r.StdOut);
         foreach (string key in new[] { "accuracy", "perClass", "lossCurve", "modelPath", "seconds" })
@@ -107,9 +107,9 @@ public class Cifar10LabTests
     public void Cli_Text_PrintsTheTutorialsLinesOnStdout()
     {
         string data = TestEnvironment.NewTempDir();
-        SyntheticCifar.WriteFolder(data, trainPerFile: 16, test: 10, seed: 8, trainFiles: 1);
+        SyntheticCifar.WriteFolder(data, trainPerFile: 16, test: 10, seed: 8);
         string outDir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "2", "--log-every", "2", "--threads", "1");
+        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "2", "--log-every", "2", "--threads", "1", "--limit-train", "16");
         Assert.True(r.ExitCode == 0, r.StdErr);
         string[] lines = r.StdOut.TrimEnd().Split('\n');
         Assert.Equal("[1,     2] loss: ", lines[0][..17]);

@@ -17,7 +17,7 @@ public class CheckpointTests
     public void Cifar10_TwoEpochsStraight_EqualsOneEpochThenResume_BitForBit()
     {
         string data = TestEnvironment.NewTempDir();
-        SyntheticCifar.WriteFolder(data, trainPerFile: 60, test: 40, seed: 4, trainFiles: 2);
+        SyntheticCifar.WriteFolder(data, trainPerFile: 60, test: 40, seed: 4);
         string straight = TestEnvironment.NewTempDir(), resumed = TestEnvironment.NewTempDir();
         var a = Cifar10Lab.Run(Options(data, straight, 2));
         Cifar10Lab.Run(Options(data, resumed, 1));
@@ -32,7 +32,7 @@ public class CheckpointTests
     public void Cifar10_Diverging_StopsNamingEpochAndStep_AndKeepsTheLastGoodCheckpoint()
     {
         string data = TestEnvironment.NewTempDir();
-        SyntheticCifar.WriteFolder(data, trainPerFile: 60, test: 20, seed: 5, trainFiles: 1);
+        SyntheticCifar.WriteFolder(data, trainPerFile: 60, test: 20, seed: 5);
         string outDir = TestEnvironment.NewTempDir();
         Cifar10Lab.Run(Options(data, outDir, 1));
         string checkpoint = Path.Combine(outDir, Cifar10Lab.CheckpointName);
@@ -49,7 +49,7 @@ public class CheckpointTests
     public void Cifar10_Cli_DivergingLearningRate_ExitsOne()
     {
         string data = TestEnvironment.NewTempDir();
-        SyntheticCifar.WriteFolder(data, trainPerFile: 40, test: 10, seed: 6, trainFiles: 1);
+        SyntheticCifar.WriteFolder(data, trainPerFile: 40, test: 10, seed: 6);
         var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", TestEnvironment.NewTempDir(), "--epochs", "3", "--lr", "10000", "--threads", "1");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("training diverged", r.StdErr);
@@ -61,7 +61,7 @@ public class CheckpointTests
     public void Cifar10_ResumeWithoutCheckpoint_IsUsageError()
     {
         string data = TestEnvironment.NewTempDir();
-        SyntheticCifar.WriteFolder(data, trainPerFile: 20, test: 10, seed: 6, trainFiles: 1);
+        SyntheticCifar.WriteFolder(data, trainPerFile: 20, test: 10, seed: 6);
         var e = Assert.Throws<UsageException>(() => Cifar10Lab.Run(Options(data, TestEnvironment.NewTempDir(), 2) with { Resume = true }));
         Assert.Contains("no checkpoint", e.Message);
     }
@@ -70,7 +70,7 @@ public class CheckpointTests
     public void Cifar10_CorruptCheckpoint_IsUsageError()
     {
         string data = TestEnvironment.NewTempDir();
-        SyntheticCifar.WriteFolder(data, trainPerFile: 20, test: 10, seed: 6, trainFiles: 1);
+        SyntheticCifar.WriteFolder(data, trainPerFile: 20, test: 10, seed: 6);
         string outDir = TestEnvironment.NewTempDir();
         Cifar10Lab.Run(Options(data, outDir, 1));
         string checkpoint = Path.Combine(outDir, Cifar10Lab.CheckpointName);
@@ -83,7 +83,7 @@ public class CheckpointTests
     public void Cifar10_LiveTensors_DoNotGrowAcrossEpochs()
     {
         string data = TestEnvironment.NewTempDir();
-        SyntheticCifar.WriteFolder(data, trainPerFile: 80, test: 20, seed: 7, trainFiles: 1);
+        SyntheticCifar.WriteFolder(data, trainPerFile: 80, test: 20, seed: 7);
         var live = new List<long>();
         var memory = new List<long>();
         var rss = new List<long>();

@@ -61,7 +61,7 @@ public class DeterminismTests
     public void Cifar10_SameSeed_SameJson()
     {
         string data = TestEnvironment.NewTempDir();
-        SyntheticCifar.WriteFolder(data, trainPerFile: 24, test: 12, seed: 9, trainFiles: 1);
+        SyntheticCifar.WriteFolder(data, trainPerFile: 24, test: 12, seed: 9);
         string[] args = ["cifar10", "--data", data, "--epochs", "2", "--log-every", "3", "--seed", "5", "--threads", "1", "--format", "json"];
         var a = TestEnvironment.RunCli([.. args, "--out", TestEnvironment.NewTempDir()]);
         var b = TestEnvironment.RunCli([.. args, "--out", TestEnvironment.NewTempDir()]);
