@@ -20,6 +20,7 @@ public static class Cli
         root.Subcommands.Add(AllCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(Cifar10Command.Create());
+        root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(GradCheckCommand.Create());
         root.Subcommands.Add(OptimizersCommand.Create());
         root.Subcommands.Add(VanishingCommand.Create());

@@ -27,8 +27,9 @@ public static class Cifar10Command
         var limitTest = new Option<int?>("--limit-test") { Description = "Use only the first N test images (quick runs)" };
         var format = CommonOptions.Format();
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out (written after every epoch); --epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log says so)" };
-        var cmd = new Command("cifar10", "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net, print its log and accuracy lines, save the model and figures")
-            { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format, resume };
+        var load = new Option<string?>("--load") { Description = "Evaluate this model instead of training: a .pth from the Python tutorial, a .safetensors, or TorchSharp's format (told apart by content)" };
+        var cmd = new Command("cifar10", "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net (or --load one), print its log and accuracy lines, save the model (cifar_net.pth, .safetensors, .dat) and figures")
+            { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format, resume, load };
         cmd.SetAction(p => Cli.Guard(() =>
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!, TorchRuntime.ThreadsForBatch(p.GetValue(batchSize)));
@@ -37,7 +38,7 @@ public static class Cifar10Command
             {
                 DataDir = p.GetValue(data)!, OutDir = p.GetValue(outDir)!, Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batchSize),
                 LearningRate = p.GetValue(lr), Momentum = p.GetValue(momentum), Seed = p.GetValue(seed), LogEvery = p.GetValue(logEvery),
-                LimitTrain = p.GetValue(limitTrain), LimitTest = p.GetValue(limitTest), Device = dev, Resume = p.GetValue(resume),
+                LimitTrain = p.GetValue(limitTrain), LimitTest = p.GetValue(limitTest), Device = dev, Resume = p.GetValue(resume), Load = p.GetValue(load),
             };
             o.Validate();
             if (p.GetValue(download) && Cifar10.Locate(o.DataDir) is null) Download(o.DataDir);
@@ -51,6 +52,9 @@ public static class Cifar10Command
                 Json.Print(new
                 {
                     trainImages = r.TrainImages,
+                    loaded = o.Load is null ? null : Path.GetFullPath(o.Load),
+                    pthPath = r.PthPath is null ? null : Path.GetFullPath(r.PthPath),
+                    firstFour = r.FirstFour.Select(f => new { groundTruth = f.GroundTruth, predicted = f.Predicted }),
                     testImages = r.Total,
                     accuracy = r.Accuracy,
                     perClass = r.PerClass,
@@ -68,7 +72,7 @@ public static class Cifar10Command
             else
             {
                 Console.Error.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} ({(p.GetValue(threads) is null ? TorchRuntime.ThreadRule : "--threads")})");
-                Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}; figures: {string.Join(", ", figures)}");
+                Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}" + (r.PthPath is null ? "" : $" and {Path.GetFullPath(r.PthPath)} (PyTorch)") + $"; figures: {string.Join(", ", figures)}");
             }
             return Cli.Ok;
         }));

@@ -25,6 +25,8 @@ public sealed record Cifar10Options
     public Device? Device { get; init; }
     /// <summary>Continue from OUT/checkpoint.dat (written at the end of every epoch); <see cref="Epochs"/> is the total.</summary>
     public bool Resume { get; init; }
+    /// <summary>A model to evaluate instead of training (.pth, .safetensors or TorchSharp's format, told apart by content).</summary>
+    public string? Load { get; init; }
     /// <summary>Called after each epoch's checkpoint is written (tests watch memory through it).</summary>
     public Action<int>? OnEpochEnd { get; init; }
 
@@ -38,6 +40,7 @@ public sealed record Cifar10Options
         if (LogEvery < 1) throw new UsageException($"--log-every {LogEvery}: expected a whole number of at least 1");
         if (LimitTrain is < 1) throw new UsageException($"--limit-train {LimitTrain}: expected a whole number of at least 1");
         if (LimitTest is < 1) throw new UsageException($"--limit-test {LimitTest}: expected a whole number of at least 1");
+        if (Load is not null && Resume) throw new UsageException("--load and --resume: give one (--load evaluates a saved model; --resume continues training)");
     }
 }
 
@@ -56,6 +59,10 @@ public sealed record Cifar10Result(
     public int TrainImages { get; init; }
     /// <summary>The folder the batches were read from.</summary>
     public string Folder { get; init; } = "";
+    /// <summary>OUT/cifar_net.pth, the model in PyTorch's format (null when the run loaded a model instead of training).</summary>
+    public string? PthPath { get; init; }
+    /// <summary>The first four test images: ground truth and predicted class.</summary>
+    public IReadOnlyList<(string GroundTruth, string Predicted)> FirstFour { get; init; } = [];
 }
 
 /// <summary>
@@ -97,22 +104,86 @@ public static class Cifar10Lab
 
         var total = Stopwatch.StartNew();
         progress?.Report("reading CIFAR-10");
-        var train = Cifar10.Load(folder, train: true, o.LimitTrain);
         var test = Cifar10.Load(folder, train: false, o.LimitTest);
         Directory.CreateDirectory(o.OutDir);
-        var figures = new List<Figure>
+        var figures = new List<Figure>();
+        using var initGen = new Generator((ulong)o.Seed);
+        var net = new CifarNet(initGen);
+        IReadOnlyList<LossPoint> curve = [];
+        IReadOnlyList<double> epochSeconds = [];
+        int trainCount = 0, batches = 0;
+        string modelPath;
+        if (o.Load is string load)
         {
-            Plots.ImageGrid(Enumerable.Range(0, Math.Min(8, train.Count))
+            // The tutorial's "load": net = Net(); net.load_state_dict(torch.load(PATH)); .pth, safetensors or TorchSharp's format.
+            var format = ModelFiles.Load(net, load, "the tutorial's Net");
+            progress?.Report($"loaded {load} ({ModelFiles.Name(format)})");
+            modelPath = Path.GetFullPath(load);
+            net.to(device);
+        }
+        else
+        {
+            var train = Cifar10.Load(folder, train: true, o.LimitTrain);
+            trainCount = train.Count;
+            figures.Add(Plots.ImageGrid(Enumerable.Range(0, Math.Min(8, train.Count))
                 .Select(i => (train.Pixels.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(), Cifar10.ClassNames[train.Labels[i]])).ToList(),
-                32, 32, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"),
-        };
+                32, 32, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"));
+            var record = Train(o, net, train, device, log, progress);
+            lines.AddRange(record.Log);
+            curve = record.Curve;
+            epochSeconds = record.EpochSeconds;
+            batches = (train.Count + o.BatchSize - 1) / o.BatchSize;
+            Log("Finished Training");
+            // The tutorial's "save": torch.save(net.state_dict(), './cifar_net.pth'); also safetensors and TorchSharp's format.
+            modelPath = Path.Combine(o.OutDir, "cifar_net.dat");
+            AtomicFile.Write(modelPath, tmp => net.save(tmp));
+            ModelFiles.SavePth(net, Path.Combine(o.OutDir, PthName));
+            ModelFiles.SaveSafetensors(net, Path.Combine(o.OutDir, "cifar_net.safetensors"));
+        }
 
+        progress?.Report("testing");
+        var (predicted, probabilities) = Predict(net, test, device);
+        // The tutorial's "test the network on the test data": the first four test images, their labels and the predictions.
+        int few = Math.Min(4, test.Count);
+        Log(GroundTruthLine(test.Labels.Take(few).Select(l => (int)l)));
+        Log(PredictedLine(predicted.Take(few)));
+        figures.Add(Plots.ImageGrid(Enumerable.Range(0, few)
+            .Select(i => (test.Pixels.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(), $"{Cifar10.ClassNames[test.Labels[i]]} / {Cifar10.ClassNames[predicted[i]]}")).ToList(),
+            32, 32, "cifar10-test-images", "The first four test images: ground truth / predicted (the tutorial's \"test the network on the test data\")", columns: 4));
+        int correct = predicted.Where((p, i) => p == test.Labels[i]).Count();
+        Log(AccuracyLine(correct, test.Count));
+        var perClass = new Dictionary<string, double>();
+        for (int c = 0; c < Cifar10.ClassNames.Length; c++)
+        {
+            int n = test.Labels.Count(l => l == c);
+            int hit = predicted.Where((p, i) => p == c && test.Labels[i] == c).Count();
+            double percent = n == 0 ? double.NaN : 100.0 * hit / n;
+            perClass[Cifar10.ClassNames[c]] = percent;
+            Log(ClassLine(Cifar10.ClassNames[c], percent));
+        }
+
+        var metrics = Metrics.Evaluate(test.Labels.Select(l => (int)l).ToArray(), probabilities, Cifar10.ClassNames.Length);
+        if (curve.Count > 0)
+            figures.Add(Figures.Of(Plots.Curves("CIFAR-10 training loss", "mini-batches seen", "running cross-entropy loss",
+                [("train loss (mean over the last " + o.LogEvery + " mini-batches)",
+                  curve.Select(p => (double)((p.Epoch - 1) * batches + p.Batch)).ToArray(), curve.Select(p => p.Loss).ToArray())]), "cifar10-loss", "Training loss, averaged over each logging interval"));
+        figures.Add(Figures.Of(Plots.ConfusionMatrix(metrics.Confusion, Cifar10.ClassNames, "CIFAR-10 test confusion matrix"), "cifar10-confusion", "Confusion matrix on the test images (rows: true class, columns: predicted)", 760, 680));
+
+        return new Cifar10Result(100.0 * correct / test.Count, correct, test.Count, perClass, curve, modelPath,
+            total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures)
+        {
+            TrainImages = trainCount, Folder = folder, PthPath = o.Load is null ? Path.Combine(o.OutDir, PthName) : null,
+            FirstFour = [.. Enumerable.Range(0, few).Select(i => (Cifar10.ClassNames[test.Labels[i]], Cifar10.ClassNames[predicted[i]]))],
+        };
+    }
+
+    /// <summary>The tutorial's training loop through the one driver (<see cref="Trainer"/>): SGD, cross-entropy, its loss lines every LogEvery batches.</summary>
+    static TrainingRecord Train(Cifar10Options o, CifarNet net, Cifar10Set train, Device device, Action<string>? log, IProgress<string>? progress)
+    {
         double running = 0;
         using var trainPixels = tensor(train.Pixels, [train.Count, 3, 32, 32]);   // bytes; each batch is normalised on the fly
         using var trainLabels = train.LabelsTensor();
-        using var initGen = new Generator((ulong)o.Seed);
         using var shuffleGen = new Generator((ulong)o.Seed + 1);
-        var net = new CifarNet(initGen);
         net.to(device);
         var optimizer = optim.SGD(net.parameters(), o.LearningRate, o.Momentum);
         var trainer = new Trainer
@@ -139,40 +210,17 @@ public static class Cifar10Lab
             Log = line => log?.Invoke(line),
         };
         if (o.Resume) progress?.Report($"resuming from {trainer.CheckpointPath}");
-        var record = trainer.Run(o.Resume);
-        lines.InsertRange(0, record.Log);
-        var curve = record.Curve;
-        var epochSeconds = record.EpochSeconds;
-        int batches = (train.Count + o.BatchSize - 1) / o.BatchSize;
-        Log("Finished Training");
-
-        string modelPath = Path.Combine(o.OutDir, "cifar_net.dat");
-        AtomicFile.Write(modelPath, tmp => net.save(tmp));
-
-        progress?.Report("testing");
-        var (predicted, probabilities) = Predict(net, test, device);
-        int correct = predicted.Where((p, i) => p == test.Labels[i]).Count();
-        Log(AccuracyLine(correct, test.Count));
-        var perClass = new Dictionary<string, double>();
-        for (int c = 0; c < Cifar10.ClassNames.Length; c++)
-        {
-            int n = test.Labels.Count(l => l == c);
-            int hit = predicted.Where((p, i) => p == c && test.Labels[i] == c).Count();
-            double percent = n == 0 ? double.NaN : 100.0 * hit / n;
-            perClass[Cifar10.ClassNames[c]] = percent;
-            Log(ClassLine(Cifar10.ClassNames[c], percent));
-        }
-
-        var metrics = Metrics.Evaluate(test.Labels.Select(l => (int)l).ToArray(), probabilities, Cifar10.ClassNames.Length);
-        if (curve.Count > 0)
-            figures.Add(Figures.Of(Plots.Curves("CIFAR-10 training loss", "mini-batches seen", "running cross-entropy loss",
-                [("train loss (mean over the last " + o.LogEvery + " mini-batches)",
-                  curve.Select(p => (double)((p.Epoch - 1) * batches + p.Batch)).ToArray(), curve.Select(p => p.Loss).ToArray())]), "cifar10-loss", "Training loss, averaged over each logging interval"));
-        figures.Add(Figures.Of(Plots.ConfusionMatrix(metrics.Confusion, Cifar10.ClassNames, "CIFAR-10 test confusion matrix"), "cifar10-confusion", "Confusion matrix on the test images (rows: true class, columns: predicted)", 760, 680));
-
-        return new Cifar10Result(100.0 * correct / test.Count, correct, test.Count, perClass, curve, modelPath,
-            total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures) { TrainImages = train.Count, Folder = folder };
+        return trainer.Run(o.Resume);
     }
+
+    /// <summary>The tutorial's PyTorch state-dict file name.</summary>
+    public const string PthName = "cifar_net.pth";
+
+    /// <summary>The tutorial's <c>print('GroundTruth: ', ' '.join(f'{classes[labels[j]]:5s}' for j in range(4)))</c>.</summary>
+    public static string GroundTruthLine(IEnumerable<int> labels) => "GroundTruth:  " + string.Join(" ", labels.Select(l => Cifar10.ClassNames[l].PadRight(5)));
+
+    /// <summary>The tutorial's <c>print('Predicted: ', ' '.join(f'{classes[predicted[j]]:5s}' for j in range(4)))</c>.</summary>
+    public static string PredictedLine(IEnumerable<int> predicted) => "Predicted:  " + string.Join(" ", predicted.Select(l => Cifar10.ClassNames[l].PadRight(5)));
 
     /// <summary>Predicted class and softmax probabilities of every test image, in batches of 1000 (<see cref="Trainer.Probabilities"/>).</summary>
     public static (int[] Predicted, float[][] Probabilities) Predict(nn.Module<Tensor, Tensor> net, Cifar10Set set, Device device)

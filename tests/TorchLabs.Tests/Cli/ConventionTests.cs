@@ -17,6 +17,16 @@ public class ConventionTests
         return root;
     });
 
+    static readonly Lazy<string> Png = new(() =>
+    {
+        string path = Path.Combine(TestEnvironment.NewTempDir("torchlabs-walk-png"), "one.png");
+        using var bmp = new SkiaSharp.SKBitmap(32, 32);
+        bmp.Erase(new SkiaSharp.SKColor(200, 40, 40));
+        using var data = bmp.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, data.ToArray());
+        return path;
+    });
+
     /// <summary>Small options that make each command quick; every sub-command must have a row.</summary>
     static string[] SmallArgs(string command) => command switch
     {
@@ -24,6 +34,7 @@ public class ConventionTests
         "info" => [],
         "cifar10" => ["--data", Cifar.Value, "--epochs", "1"],
         "gradcheck" => ["mlp-l2"],
+        "predict" => ["--model", Path.Combine(AppContext.BaseDirectory, "Golden", "cifar_net.pth"), Png.Value],
         "optimizers" => ["--steps", "10"],
         "vanishing" => ["--depth", "3", "--width", "4", "--train-depths", "3", "--steps", "3"],
         "histograms" => ["--activation", "tanh", "--init", "xavier"],

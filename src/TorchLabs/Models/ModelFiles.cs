@@ -1,0 +1,100 @@
+using System.Text;
+using TorchLabs.Runtime;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Models;
+
+/// <summary>The three model formats TorchLabs reads and writes.</summary>
+public enum ModelFormat
+{
+    /// <summary>PyTorch's <c>torch.save(net.state_dict(), PATH)</c>: a zip archive holding a pickled state dict.</summary>
+    Pth,
+    /// <summary>Hugging Face's safetensors: an 8-byte header length, a JSON header, raw tensor bytes.</summary>
+    Safetensors,
+    /// <summary>TorchSharp's own <c>module.save</c> format.</summary>
+    TorchSharp,
+}
+
+/// <summary>
+/// Model weights in and out of TorchLabs: PyTorch .pth state dicts and safetensors through TorchSharp.PyBridge (a maintained
+/// library, not a hand-written pickle parser), and TorchSharp's own format. The format is told by content, not by extension;
+/// a file whose keys or shapes do not fit the model is bad input naming the first wrong key. Files are written atomically.
+/// </summary>
+public static class ModelFiles
+{
+    /// <summary>The format of <paramref name="path"/>, from its first bytes: "PK\3\4" (zip: .pth), a little-endian length and '{' (safetensors), else TorchSharp's.</summary>
+    public static ModelFormat Detect(string path)
+    {
+        if (!File.Exists(path)) throw new UsageException($"--load {path}: no such file; expected a model (.pth, .safetensors or TorchSharp's format)");
+        using var fs = File.OpenRead(path);
+        var head = new byte[9];
+        int n = fs.Read(head, 0, head.Length);
+        if (n >= 4 && head[0] == 0x50 && head[1] == 0x4B && head[2] == 0x03 && head[3] == 0x04) return ModelFormat.Pth;
+        if (n == 9 && head[8] == (byte)'{' && BitConverter.ToUInt64(head, 0) is ulong len && len > 1 && len < (ulong)fs.Length) return ModelFormat.Safetensors;
+        return ModelFormat.TorchSharp;
+    }
+
+    /// <summary>Reads the state dict of <paramref name="path"/> (any of the three formats) into <paramref name="model"/>, after checking every key and shape.</summary>
+    public static ModelFormat Load(nn.Module model, string path, string modelName)
+    {
+        var format = Detect(path);
+        using var scope = NewDisposeScope();
+        try
+        {
+            if (format == ModelFormat.TorchSharp)
+            {
+                // TorchSharp's format stores no shapes up front; a model that does not fit fails inside load.
+                using var probe = new BinaryReader(File.OpenRead(path));
+                model.load(probe, strict: true);
+                return format;
+            }
+            Dictionary<string, Tensor> state = format == ModelFormat.Pth
+                ? PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (Tensor)e.Value!)
+                : Safetensors.LoadStateDict(path);
+            Check(model, state, path, modelName);
+            using var _ = no_grad();
+            foreach (var (key, target) in model.state_dict()) target.copy_(state[key]);
+            return format;
+        }
+        catch (Exception e) when (e is not UsageException)
+        {
+            throw new UsageException($"--load {path}: not a readable {format} model file ({e.Message.Split('\n')[0].Trim()})");
+        }
+    }
+
+    /// <summary>Refuses a state dict whose keys or shapes differ from the model's, naming the first wrong key and its shape.</summary>
+    public static void Check(nn.Module model, IReadOnlyDictionary<string, Tensor> state, string path, string modelName)
+    {
+        static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
+        var expected = model.state_dict();
+        foreach (var (key, target) in expected)
+        {
+            if (!state.TryGetValue(key, out var t))
+                throw new UsageException($"--load {path}: does not fit {modelName}: key {key} {Shape(target)} is missing");
+            if (!t.shape.SequenceEqual(target.shape))
+                throw new UsageException($"--load {path}: does not fit {modelName}: key {key} has shape {Shape(t)}; expected {Shape(target)}");
+        }
+        foreach (var (key, t) in state)
+            if (!expected.ContainsKey(key))
+                throw new UsageException($"--load {path}: does not fit {modelName}: unexpected key {key} {Shape(t)}");
+    }
+
+    /// <summary>Writes <paramref name="model"/>'s state dict as a PyTorch .pth file that <c>torch.load</c> reads (keys as PyTorch names them).</summary>
+    public static void SavePth(nn.Module model, string path) => AtomicFile.Write(path, tmp => model.save_py(tmp));
+
+    /// <summary>Writes <paramref name="model"/>'s state dict as safetensors.</summary>
+    public static void SaveSafetensors(nn.Module model, string path) => AtomicFile.Write(path, tmp => model.save_safetensors(tmp));
+
+    /// <summary>The state dict of a file as name → tensor (for round-trip checks and tools).</summary>
+    public static Dictionary<string, Tensor> Read(string path) => Detect(path) switch
+    {
+        ModelFormat.Pth => PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (Tensor)e.Value!),
+        ModelFormat.Safetensors => Safetensors.LoadStateDict(path),
+        _ => throw new UsageException($"{path}: TorchSharp's format has no stand-alone state dict; load it into its model"),
+    };
+
+    /// <summary>Short name of a format, for messages and JSON.</summary>
+    public static string Name(ModelFormat f) => f switch { ModelFormat.Pth => "pth", ModelFormat.Safetensors => "safetensors", _ => "torchsharp" };
+}
