@@ -135,6 +135,12 @@ public static class FashionMnistLab
             },
             Log = line => progress?.Report(line),
         }.Run(o.Resume);
+        if (o.OutDir is not null)
+        {
+            // The trained MLP in PyTorch's format (keys layers.fc1.weight … layers.fc2.bias) and as safetensors.
+            ModelFiles.SavePth(net, Path.Combine(o.OutDir, $"mlp-{name}.pth"));
+            ModelFiles.SaveSafetensors(net, Path.Combine(o.OutDir, $"mlp-{name}.safetensors"));
+        }
         var probs = Probabilities(net, xTest);
         var metrics = Metrics.Evaluate(yTest, probs, 10);
         return new OptimizerRun(name, epochs, lr, [.. record.EpochLoss], [.. record.EpochMetric], metrics, sw.Elapsed.TotalSeconds);

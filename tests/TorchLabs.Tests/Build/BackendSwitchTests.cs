@@ -16,7 +16,7 @@ public class BackendSwitchTests
         using var doc = JsonDocument.Parse(r.StdOut);
         return doc.RootElement.GetProperty("Items").GetProperty("PackageReference").EnumerateArray()
             .Select(i => i.GetProperty("Identity").GetString()!)
-            .Where(n => n.StartsWith("TorchSharp", StringComparison.Ordinal)).ToArray();
+            .Where(n => n.StartsWith("TorchSharp-", StringComparison.Ordinal)).ToArray();   // the backend package, not TorchSharp.PyBridge
     }
 
     [Fact]

@@ -40,7 +40,10 @@ public class Cifar10LabTests
         Assert.Equal(["[1,   125]", "[1,   250]", "[2,   125]", "[2,   250]"], r.Log.Take(4).Select(l => l[..10]));
         Assert.All(r.Log.Take(4), l => Assert.Matches(@"^\[\d, +\d+\] loss: \d+\.\d{3}$", l));
         Assert.Equal("Finished Training", r.Log[4]);
-        Assert.Equal($"Accuracy of the network on the 200 test images: {100 * r.Correct / 200} %", r.Log[5]);
+        Assert.Matches(@"^GroundTruth:  (\w+ *){4}$", r.Log[5]);                       // the tutorial's "test the network on the test data"
+        Assert.Matches(@"^Predicted:  (\w+ *){4}$", r.Log[6]);
+        Assert.Equal(4, r.FirstFour.Count);
+        Assert.Equal($"Accuracy of the network on the 200 test images: {100 * r.Correct / 200} %", r.Log[7]);
         Assert.Equal(10, r.Log.Skip(6).Count(l => Regex.IsMatch(l, @"^Accuracy for class: [a-z ]{5} is (\d+\.\d|n/a) %$")));
         Assert.True(r.LossCurve[^1].Loss < r.LossCurve[0].Loss);
         Assert.True(File.Exists(Path.Combine(outDir, "cifar_net.dat")));

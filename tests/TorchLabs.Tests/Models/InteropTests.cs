@@ -214,4 +214,20 @@ public class InteropTests
         Assert.Equal(Cifar10.RecordPixels, chw.Length);
         Assert.All(chw.Take(1024), v => Assert.Equal(40, v));
     }
+
+    [Fact]
+    public void FashionMnist_WritesItsMlps_AsPthAndSafetensors_ThatLoadBack()
+    {
+        Assert.True(FashionMnist.Locate(TestEnvironment.NewTempDir()) is not null, "install dataset-fashion-mnist (apt-get install dataset-fashion-mnist)");
+        string outDir = TestEnvironment.NewTempDir();
+        var o = new FashionMnistOptions { DataDir = TestEnvironment.NewTempDir(), Optimizers = ["sgd"], Epochs = 1, Train = 200, Test = 50, OutDir = outDir };
+        FashionMnistLab.Run(o);
+        var pth = ModelFiles.Read(Path.Combine(outDir, "mlp-sgd.pth"));
+        AssertBitIdentical(pth, ModelFiles.Read(Path.Combine(outDir, "mlp-sgd.safetensors")));
+        Assert.Equal(["layers.fc1.bias", "layers.fc1.weight", "layers.fc2.bias", "layers.fc2.weight"], pth.Keys.Order());
+        using var scope = NewDisposeScope();
+        var mlp = new Mlp([784, 28, 10], "sigmoid", new Generator(9));
+        ModelFiles.Load(mlp, Path.Combine(outDir, "mlp-sgd.safetensors"), "the MLP");
+        AssertBitIdentical(pth, mlp.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value));
+    }
 }

@@ -7,7 +7,7 @@ namespace TorchLabs.Tests.Reliability;
 public class DeterminismTests
 {
     /// <summary>Wall-clock fields, the only ones allowed to differ between two runs.</summary>
-    static readonly string[] TimingKeys = ["seconds", "epochSeconds"];
+    static readonly string[] TimingKeys = ["seconds", "epochSeconds", "pthPath"];   // wall clock, and the .pth path in each run's own --out
 
     static string WithoutTiming(string stdout)
     {
