@@ -13,7 +13,7 @@ public static class BenchCommand
         var batchSize = new Option<int>("--batch-size") { Description = "cifar-net-train: images per step", DefaultValueFactory = _ => 4 };
         var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => 1000 };
         var optimizer = new Option<string>("--optimizer") { Description = "optimizer-step: sgd, adam, rmsprop or adagrad", DefaultValueFactory = _ => "adam" };
-        var impl = new Option<string>("--impl") { Description = "optimizer-step: hand or torch; vector-backprop: reference or torch", DefaultValueFactory = _ => "hand" };
+        var impl = new Option<string>("--impl") { Description = "optimizer-step: hand or torch; vector-backprop: reference or torch; cifar-net-train: flat (default, as cifar10) or torch", DefaultValueFactory = _ => "hand" };
         var phase = new Option<string>("--phase") { Description = "cifar-net-train: full, forward-backward or forward", DefaultValueFactory = _ => "full" };
         var iterations = new Option<int>("--iterations") { Description = "vector-backprop: iterations", DefaultValueFactory = _ => 2000 };
         var threads = CommonOptions.Threads();
@@ -27,7 +27,8 @@ public static class BenchCommand
             object result = p.GetValue(benchCase) switch
             {
                 "cifar-net-train" => new { @case = "cifar-net-train", batchSize = p.GetValue(batchSize), steps = p.GetValue(steps), threads = t, phase = p.GetValue(phase),
-                    imagesPerSecond = Bench.CifarNetTrain(p.GetValue(batchSize), p.GetValue(steps), phase: p.GetValue(phase)!) },
+                    optimizer = p.GetValue(impl) == "hand" ? "flat" : p.GetValue(impl),
+                    imagesPerSecond = Bench.CifarNetTrain(p.GetValue(batchSize), p.GetValue(steps), phase: p.GetValue(phase)!, optimizer: p.GetValue(impl) == "hand" ? "flat" : p.GetValue(impl)!) },
                 "optimizer-step" => new { @case = "optimizer-step", optimizer = p.GetValue(optimizer), impl = p.GetValue(impl), steps = p.GetValue(steps), threads = t,
                     msPerStep = Bench.OptimizerStep(p.GetValue(optimizer)!, p.GetValue(impl)!, p.GetValue(steps)) },
                 "vector-backprop" => new { @case = "vector-backprop", impl = p.GetValue(impl) == "hand" ? "reference" : p.GetValue(impl), iterations = p.GetValue(iterations), threads = t,

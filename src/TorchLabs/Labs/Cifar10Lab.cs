@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Diagnostics;
 using TorchLabs.Data;
 using TorchLabs.Models;
+using TorchLabs.Optimizers;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 using TorchSharp;
@@ -185,7 +186,8 @@ public static class Cifar10Lab
         using var trainLabels = train.LabelsTensor();
         using var shuffleGen = new Generator((ulong)o.Seed + 1);
         net.to(device);
-        var optimizer = optim.SGD(net.parameters(), o.LearningRate, o.Momentum);
+        // torch.optim.SGD's update over flat buffers: 3 ops a step instead of ~40 (same numbers; Optimizers/FlatSgd.cs).
+        using var optimizer = new FlatSgd([.. net.parameters()], o.LearningRate, o.Momentum);
         var trainer = new Trainer
         {
             Kind = "cifar10", CheckpointPath = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, train.Count), KeepsTimes = true,

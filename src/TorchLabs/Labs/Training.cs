@@ -12,6 +12,8 @@ public sealed record OptimizerHooks(Action ZeroGrad, Action Step, Action<BinaryW
     public static OptimizerHooks For(TorchSharp.Modules.OptimizerHelper o) => new(o.zero_grad, () => o.step(), o.save_state_dict, r => o.load_state_dict(r),
         lr => { foreach (var g in o.ParamGroups) g.LearningRate = lr; });
 
+    public static OptimizerHooks For(Optimizers.FlatSgd o) => new(o.zero_grad, o.step, o.SaveState, o.LoadState, o.SetLearningRate);
+
     public static OptimizerHooks For(Optimizers.HandOptimizer o) => new(o.zero_grad, o.step, o.SaveState, o.LoadState, lr => o.LearningRate = lr);
 }
 

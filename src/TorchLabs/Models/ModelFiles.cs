@@ -82,10 +82,24 @@ public static class ModelFiles
     }
 
     /// <summary>Writes <paramref name="model"/>'s state dict as a PyTorch .pth file that <c>torch.load</c> reads (keys as PyTorch names them).</summary>
-    public static void SavePth(nn.Module model, string path) => AtomicFile.Write(path, tmp => model.save_py(tmp));
+    public static void SavePth(nn.Module model, string path) => AtomicFile.Write(path, tmp =>
+    {
+        using var scope = NewDisposeScope();
+        PyTorchPickler.PickleStateDict(tmp, OwnStorage(model));
+    });
 
     /// <summary>Writes <paramref name="model"/>'s state dict as safetensors.</summary>
-    public static void SaveSafetensors(nn.Module model, string path) => AtomicFile.Write(path, tmp => model.save_safetensors(tmp));
+    public static void SaveSafetensors(nn.Module model, string path) => AtomicFile.Write(path, tmp =>
+    {
+        using var scope = NewDisposeScope();
+        Safetensors.SaveStateDict(tmp, OwnStorage(model));
+    });
+
+    /// <summary>
+    /// The state dict with every tensor copied into storage of its own: parameters that are views of one flat buffer
+    /// (<see cref="Optimizers.FlatSgd"/>) would otherwise be written with their offset into a storage that is not saved whole.
+    /// </summary>
+    static Dictionary<string, Tensor> OwnStorage(nn.Module model) => model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
 
     /// <summary>The state dict of a file as name → tensor (for round-trip checks and tools).</summary>
     public static Dictionary<string, Tensor> Read(string path) => Detect(path) switch
