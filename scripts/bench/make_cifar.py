@@ -45,12 +45,12 @@ def main():
         with open(os.path.join(binary, name + ".bin"), "wb") as f:
             f.write(np.concatenate([labels[:, None], pix], axis=1).tobytes())
         with open(os.path.join(python, name), "wb") as f:
-            pickle.dump({b"batch_label": name.encode(), b"labels": labels.tolist(), b"data": pix,
-                         b"filenames": [f"{name}_{i}.png".encode() for i in range(n)]}, f)
+            pickle.dump({"batch_label": name, "labels": labels.tolist(), "data": pix,
+                         "filenames": [f"{name}_{i}.png" for i in range(n)]}, f)
     with open(os.path.join(binary, "batches.meta.txt"), "w") as f:
         f.write("\n".join(NAMES) + "\n")
     with open(os.path.join(python, "batches.meta"), "wb") as f:
-        pickle.dump({b"label_names": [n.encode() for n in NAMES], b"num_cases_per_batch": per[0], b"num_vis": 3072}, f)
+        pickle.dump({"label_names": NAMES, "num_cases_per_batch": per[0], "num_vis": 3072}, f)
     print(f"wrote {train} training and {test} test images to {binary} and {python}", file=sys.stderr)
 
 

@@ -18,11 +18,14 @@ public static class BenchCommand
         var iterations = new Option<int>("--iterations") { Description = "vector-backprop: iterations", DefaultValueFactory = _ => 2000 };
         var threads = CommonOptions.Threads();
         var format = CommonOptions.Format();
+        var mkldnn = new Option<string>("--mkldnn") { Description = "cifar-net-train: libtorch's oneDNN convolutions on or off", DefaultValueFactory = _ => "on" };
+        mkldnn.AcceptOnlyFromAmong("on", "off");
         var cmd = new Command("bench", "Time one benchmark case (cifar-net-train, optimizer-step, vector-backprop); see scripts/bench/run.sh")
-            { benchCase, batchSize, steps, optimizer, impl, iterations, threads, format, phase };
+            { benchCase, batchSize, steps, optimizer, impl, iterations, threads, format, phase, mkldnn };
         cmd.SetAction(p => Cli.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
+            if (p.GetValue(mkldnn) == "off") Runtime.TorchRuntime.SetMkldnn(false);
             int t = TorchSharp.torch.get_num_threads();
             object result = p.GetValue(benchCase) switch
             {

@@ -124,16 +124,20 @@ public static class Cifar10Lab
         }
         else
         {
-            var train = Cifar10.Load(folder, train: true, o.LimitTrain);
-            trainCount = train.Count;
-            figures.Add(Plots.ImageGrid(Enumerable.Range(0, Math.Min(8, train.Count))
-                .Select(i => (train.Pixels.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(), Cifar10.ClassNames[train.Labels[i]])).ToList(),
-                32, 32, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"));
-            var record = Train(o, net, train, device, log, progress);
-            lines.AddRange(record.Log);
-            curve = record.Curve;
-            epochSeconds = record.EpochSeconds;
-            batches = (train.Count + o.BatchSize - 1) / o.BatchSize;
+            var (trainPixels, trainLabels) = Cifar10.LoadTensor(folder, train: true, o.LimitTrain);
+            using (trainPixels)
+            {
+                trainCount = trainLabels.Length;
+                byte[] first = trainPixels.bytes[..(Math.Min(8, trainCount) * Cifar10.RecordPixels)].ToArray();
+                figures.Add(Plots.ImageGrid(Enumerable.Range(0, Math.Min(8, trainCount))
+                    .Select(i => (first.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(), Cifar10.ClassNames[trainLabels[i]])).ToList(),
+                    32, 32, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"));
+                var record = Train(o, net, trainPixels, trainLabels, device, log, progress);
+                lines.AddRange(record.Log);
+                curve = record.Curve;
+                epochSeconds = record.EpochSeconds;
+                batches = (trainCount + o.BatchSize - 1) / o.BatchSize;
+            }
             Log("Finished Training");
             // The tutorial's "save": torch.save(net.state_dict(), './cifar_net.pth'); also safetensors and TorchSharp's format.
             modelPath = Path.Combine(o.OutDir, "cifar_net.dat");
@@ -179,19 +183,19 @@ public static class Cifar10Lab
     }
 
     /// <summary>The tutorial's training loop through the one driver (<see cref="Trainer"/>): SGD, cross-entropy, its loss lines every LogEvery batches.</summary>
-    static TrainingRecord Train(Cifar10Options o, CifarNet net, Cifar10Set train, Device device, Action<string>? log, IProgress<string>? progress)
+    static TrainingRecord Train(Cifar10Options o, CifarNet net, Tensor trainPixels, byte[] labels, Device device, Action<string>? log, IProgress<string>? progress)
     {
         double running = 0;
-        using var trainPixels = tensor(train.Pixels, [train.Count, 3, 32, 32]);   // bytes; each batch is normalised on the fly
-        using var trainLabels = train.LabelsTensor();
+        int count = labels.Length;   // the pixels stay bytes (150 MB for CIFAR-10); each batch is normalised on the fly
+        using var trainLabels = tensor(labels.Select(b => (long)b).ToArray());
         using var shuffleGen = new Generator((ulong)o.Seed + 1);
         net.to(device);
         // torch.optim.SGD's update over flat buffers: 3 ops a step instead of ~40 (same numbers; Optimizers/FlatSgd.cs).
         using var optimizer = new FlatSgd([.. net.parameters()], o.LearningRate, o.Momentum);
         var trainer = new Trainer
         {
-            Kind = "cifar10", CheckpointPath = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, train.Count), KeepsTimes = true,
-            Epochs = o.Epochs, Count = train.Count, BatchSize = o.BatchSize, LearningRate = o.LearningRate,
+            Kind = "cifar10", CheckpointPath = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, count), KeepsTimes = true,
+            Epochs = o.Epochs, Count = count, BatchSize = o.BatchSize, LearningRate = o.LearningRate,
             Model = net, Optimizer = OptimizerHooks.For(optimizer), ShuffleGenerator = shuffleGen,
             Loss = idx => nn.functional.cross_entropy(net.call(Cifar10.Normalize(trainPixels.index_select(0, idx)).to(device)), trainLabels.index_select(0, idx).to(device)),
             OnBatch = (b, rec) =>

@@ -129,6 +129,20 @@ public static class TorchRuntime
 
     static bool initialized;
 
+    /// <summary>
+    /// Turns libtorch's oneDNN (MKLDNN) kernels on or off (at::Context::setUserEnabledMkldnn); false where the symbol is not
+    /// found (another libtorch build). Convolutions then use libtorch's own CPU kernels.
+    /// </summary>
+    public static bool SetMkldnn(bool enabled)
+    {
+        Initialize();
+        try { SetUserEnabledMkldnn(GlobalContext(), enabled); return true; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
+    }
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
+    static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.I1)] bool enabled);
+
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
     static extern IntPtr GlobalContext();
 
