@@ -27,6 +27,7 @@ public static class VanishingCommand
             {
                 Depth = p.GetValue(depth), Width = p.GetValue(width), Steps = p.GetValue(steps), LearningRate = p.GetValue(lr),
                 Seed = p.GetValue(seed), TrainDepths = CommonOptions.ParseSizes(p.GetValue(trainDepths)!, "--train-depths", 1),
+                ModelsDir = Path.Combine(p.GetValue(outDir)!, "models"),
             };
             var r = StatusLine.Around(status => VanishingLab.Run(o, status));
             if (p.GetValue(format) == "json")

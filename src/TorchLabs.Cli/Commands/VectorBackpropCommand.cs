@@ -36,7 +36,7 @@ public static class VectorBackpropCommand
             {
                 Rng = p.GetValue(rng)!, Init = p.GetValue(init)!, Impl = p.GetValue(impl)!, Iterations = p.GetValue(iterations), LearningRate = p.GetValue(lr),
                 Lambd = p.GetValue(lambd), Dims = CommonOptions.ParseSizes(p.GetValue(dims)!, "--dims"), M = p.GetValue(m), PrintEvery = p.GetValue(printEvery),
-                Seed = p.GetValue(seed), WeightSeed = p.GetValue(weightSeed),
+                Seed = p.GetValue(seed), WeightSeed = p.GetValue(weightSeed), ModelsDir = Path.Combine(p.GetValue(outDir)!, "models"),
             };
             bool json = p.GetValue(format) == "json";
             var status = new StatusLine(json ? Console.Error : Console.Out);

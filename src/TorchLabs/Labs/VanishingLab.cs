@@ -14,6 +14,8 @@ public sealed record VanishingOptions
     public int Width { get; init; } = 32;
     public long Seed { get; init; } = 1;
     public int[] TrainDepths { get; init; } = [10, 50, 100];
+    /// <summary>Where each trained stack is written as STACK-DEPTH.safetensors and .pth (the command's OUT/models); null: not written.</summary>
+    public string? ModelsDir { get; init; }
     public int Steps { get; init; } = 300;
     public double LearningRate { get; init; } = 0.1;
     public int Samples { get; init; } = 256;
@@ -127,6 +129,11 @@ public static class VanishingLab
         }
         double acc;
         using (no_grad()) acc = net.call(x).argmax(1).eq(y).to_type(ScalarType.Float64).mean().item<double>();
+        if (o.ModelsDir is not null)
+        {
+            ModelFiles.SaveSafetensors(net, Path.Combine(o.ModelsDir, $"{stack}-{depth}.safetensors"));
+            ModelFiles.SavePth(net, Path.Combine(o.ModelsDir, $"{stack}-{depth}.pth"));
+        }
         return new TrainingCurve(stack, depth, [.. loss], acc, diverged);
     }
 

@@ -11,6 +11,8 @@ namespace TorchLabs.Labs;
 public sealed record VectorBackpropOptions
 {
     public int[] Dims { get; init; } = [12288, 20, 7, 5, 1];
+    /// <summary>Where the autograd run's trained network is written as network.pth and network.safetensors (keys W1, b1, … as the seed's param_w, param_b); null: not written.</summary>
+    public string? ModelsDir { get; init; }
     public int M { get; init; } = 200;
     public int Iterations { get; init; } = 2000;
     public double LearningRate { get; init; } = 0.01;
@@ -127,6 +129,9 @@ public static class VectorBackpropLab
                 }
             if (i % o.PrintEvery == 0) { costs.Add((i, cost)); log?.Invoke(CostLine(i, cost)); progress?.Report($"torch: iteration {i}"); }
         }
+        if (o.ModelsDir is not null)
+            Models.ModelFiles.SaveTensors(Enumerable.Range(0, L).SelectMany(l => new[] { ($"W{l + 1}", w[l]), ($"b{l + 1}", b[l]) }).ToDictionary(e => e.Item1, e => e.Item2),
+                Path.Combine(o.ModelsDir, "network"));
         return new CostTable("torch", costs, null, sw.Elapsed.TotalSeconds);
     }
 

@@ -95,6 +95,21 @@ public static class ModelFiles
         Safetensors.SaveStateDict(tmp, OwnStorage(model));
     });
 
+    /// <summary>Writes named tensors (a network kept as plain tensors, not a module) as .pth and .safetensors: PATH.pth and PATH.safetensors.</summary>
+    public static void SaveTensors(IReadOnlyDictionary<string, Tensor> tensors, string pathWithoutExtension)
+    {
+        AtomicFile.Write(pathWithoutExtension + ".pth", tmp =>
+        {
+            using var scope = NewDisposeScope();
+            PyTorchPickler.PickleStateDict(tmp, tensors.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone()));
+        });
+        AtomicFile.Write(pathWithoutExtension + ".safetensors", tmp =>
+        {
+            using var scope = NewDisposeScope();
+            Safetensors.SaveStateDict(tmp, tensors.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone()));
+        });
+    }
+
     /// <summary>
     /// The state dict with every tensor copied into storage of its own: parameters that are views of one flat buffer
     /// (<see cref="Optimizers.FlatSgd"/>) would otherwise be written with their offset into a storage that is not saved whole.

@@ -230,4 +230,16 @@ public class InteropTests
         ModelFiles.Load(mlp, Path.Combine(outDir, "mlp-sgd.safetensors"), "the MLP");
         AssertBitIdentical(pth, mlp.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value));
     }
+
+    [Theory]
+    [InlineData("vanishing --depth 3 --width 4 --train-depths 3 --steps 3", "residual-3")]
+    [InlineData("vector-backprop --rng torch --dims 12,4,1 --m 8 --iterations 3 --impl torch", "network")]
+    public void EveryLabThatTrains_WritesItsModels_AsPthAndSafetensors(string command, string model)
+    {
+        string outDir = TestEnvironment.NewTempDir();
+        var r = TestEnvironment.RunCli([.. command.Split(' '), "--out", outDir, "--threads", "1", "--format", "json"]);
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        string stem = Path.Combine(outDir, "models", model);
+        AssertBitIdentical(ModelFiles.Read(stem + ".pth"), ModelFiles.Read(stem + ".safetensors"));
+    }
 }
