@@ -34,42 +34,12 @@ public class HandFunctionTests
 
     [Theory]
     [MemberData(nameof(Indices))]
-    public void HandFunction_PassesGradCheck(int index)
+    public void HandFunction_PassesGradCheckAndGradGradCheck_AndEqualsAutograd(int index)
     {
-        using var scope = NewDisposeScope();
-        var c = Cases[index];
-        using var gen = new Generator(100 + (ulong)index);
-        var r = GradCheck.Check(c.Hand, c.Inputs(gen));
-        Assert.True(r.Pass, $"{c.Name}: {r.Message}");
-    }
-
-    [Theory]
-    [MemberData(nameof(Indices))]
-    public void HandFunction_PassesGradGradCheck(int index)
-    {
-        using var scope = NewDisposeScope();
-        var c = Cases[index];
-        using var gen = new Generator(200 + (ulong)index);
-        var r = GradCheck.GradGradCheck(c.Hand, c.Inputs(gen));
-        Assert.True(r.Pass, $"{c.Name}: {r.Message}");
-    }
-
-    [Theory]
-    [MemberData(nameof(Indices))]
-    public void HandFunction_EqualsAutograd_InValueAndJacobian(int index)
-    {
-        using var scope = NewDisposeScope();
-        var c = Cases[index];
-        using var gen = new Generator(300 + (ulong)index);
-        var inputs = c.Inputs(gen);
-        var hand = AutogradFunctional.Jacobian(c.Hand, inputs);
-        var auto = AutogradFunctional.Jacobian(c.Autograd, inputs);
-        Assert.True(GradientCheck.MaxAbs(GradientCheck.Values(c.Hand(inputs)[0]), GradientCheck.Values(c.Autograd(inputs)[0])) <= Exact, $"{c.Name}: forward");
-        for (int j = 0; j < inputs.Length; j++)
-        {
-            double err = GradientCheck.MaxAbs(GradientCheck.Values(hand[0, j]), GradientCheck.Values(auto[0, j]));
-            Assert.True(err <= Exact, $"{c.Name}, input {j}: hand vs autograd {err:E2}");
-        }
+        var r = HandFunctions.Check(Cases[index], 100 + (ulong)index);
+        Assert.True(r.GradCheckPass, $"{r.Name}: gradcheck: {r.Failure}");
+        Assert.True(r.GradGradPass, $"{r.Name}: gradgradcheck: {r.Failure}");
+        Assert.True(r.MaxAbsVsAutograd <= Exact, $"{r.Name}: hand vs autograd {r.MaxAbsVsAutograd:E2}");
     }
 
     [Fact]
