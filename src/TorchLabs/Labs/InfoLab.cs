@@ -66,9 +66,10 @@ public sealed class InfoLab : IReportLab
             var times = new double[reps];
             for (int r = 0; r < reps; r++)
             {
-                        using var c = torch.matmul(a, b);
+                var sw = Stopwatch.StartNew();
+                using var c = torch.matmul(a, b);
                 if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
-                times[r] = TimeSpan.Zero.TotalSeconds;
+                times[r] = sw.Elapsed.TotalSeconds;
             }
             Array.Sort(times);
             double t = times[reps / 2];

@@ -72,4 +72,11 @@ public class TorchRuntimeTests
     [Fact]
     public void SetThreads_NotGiven_UsesTheCommandsDefault() =>
         Assert.Equal(TestEnvironment.Threads, TorchRuntime.SetThreads(null, TestEnvironment.Threads));
+
+    [Fact]
+    public void MatmulThroughput_MeasuresFinitePositiveRates()
+    {
+        var points = TorchLabs.Labs.InfoLab.MatmulThroughput(TorchSharp.torch.CPU, [32, 64]);
+        Assert.All(points, p => Assert.True(p.Seconds > 0 && double.IsFinite(p.Gflops) && p.Gflops > 0, $"n {p.N}: {p.Seconds} s, {p.Gflops} GFLOP/s"));
+    }
 }
