@@ -21,7 +21,7 @@ public static class SectionCommand
         cmd.SetAction(p => Cli.Guard(() =>
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), "cpu");
-            string dir = Runtime.OutputFolder.Prepare(p.GetValue(outDir)!);
+            string dir = Path.GetFullPath(p.GetValue(outDir)!);   // checked when the command line was parsed (CommonOptions.Out)
             var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, new StatusLine(Console.Error), p.GetValue(threads));
             Runtime.TorchRuntime.SetThreads(context.Threads, lab.DefaultThreads(context));
             var availability = lab.Check(context);

@@ -17,7 +17,7 @@ public sealed record Cifar10Set(byte[] Labels, byte[] Pixels)
         return Cifar10.Normalize(raw).MoveToOuterDisposeScope();
     }
 
-    public Tensor LabelsTensor() => tensor(Labels.Select(b => (long)b).ToArray());
+    public Tensor LabelsTensor() => Cifar10.LabelsTensor(Labels);
 }
 
 /// <summary>
@@ -50,6 +50,9 @@ public static class Cifar10
                 return d;
         return null;
     }
+
+    /// <summary>Class indices as the int64 tensor cross-entropy takes.</summary>
+    public static Tensor LabelsTensor(byte[] labels) => tensor(labels.Select(b => (long)b).ToArray());
 
     /// <summary>Reads the training set (data_batch_1.bin to data_batch_5.bin, in order) or the test set.</summary>
     /// <param name="limit">Read at most this many records (quick runs); null for all.</param>

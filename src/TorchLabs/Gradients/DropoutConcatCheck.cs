@@ -14,12 +14,16 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
     public int K => B2.Length;
 
     /// <summary>A seeded random case: x, W, b ~ N(0, 1)-ish, a random class, a Bernoulli mask with drop probability p.</summary>
+    /// <summary>The values the check takes central differences over (x, W₁, b₁, W₂, b₂), within <see cref="Runtime.MemoryBudget.MaxCheckedParameters"/>.</summary>
+    static void RequireCheckable(int d, int s, int k, string what) =>
+        Runtime.MemoryBudget.RequireCheckable((double)d * s + s + ((double)s + d) * k + k + d, what);
+
     public static DropoutConcatCase Random(int d, int s, int k, long seed, double p = 0.25)
     {
         if (d < 1) throw new UsageException($"--d {d}: expected a whole number of at least 1");
         if (s < 1) throw new UsageException($"--s {s}: expected a whole number of at least 1");
         if (k < 2) throw new UsageException($"--k {k}: expected a whole number of at least 2");
-        Runtime.MemoryBudget.RequireCheckable((double)d * s + s + ((double)s + d) * k + k + d, $"--d {d} --s {s} --k {k}");
+        RequireCheckable(d, s, k, $"--d {d} --s {s} --k {k}");
         var rng = new System.Random(unchecked((int)seed));
         double N() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
         double[] V(int n) => Enumerable.Range(0, n).Select(_ => N()).ToArray();
@@ -70,7 +74,7 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
         double[] b1 = Vector("b1", null, "a list of s numbers");
         double[] b2 = Vector("b2", null, "a list of k numbers");
         int d = x.Length, s = b1.Length, k = b2.Length;
-        Runtime.MemoryBudget.RequireCheckable((double)d * s + s + ((double)s + d) * k + k + d, $"{source}: d = {d}, s = {s}, k = {k}");
+        RequireCheckable(d, s, k, $"{source}: d = {d}, s = {s}, k = {k}");
         double[] y = Vector("y", k, $"a one-hot list of k = {k} numbers (k = length of b2)");
         if (y.Count(v => v == 1) != 1 || y.Any(v => v != 0 && v != 1)) throw new UsageException($"{source}: key \"y\": expected one-hot: k = {k} values, one 1 and the rest 0");
         double[][] w1 = Matrix("W1", d, s, $"d = {d} rows of s = {s} numbers (d = length of x, s = length of b1)");

@@ -151,6 +151,8 @@ public static class OpsCatalogue
     public static IReadOnlyList<OpCheck> Run(long seed, IEnumerable<string>? only = null, IProgress<string>? progress = null)
     {
         var names = only?.ToHashSet();
+        if (names?.FirstOrDefault(n => !All.Any(o => o.Name == n)) is string unknown)
+            throw new Runtime.UsageException($"--op {unknown}: unknown operation; expected one of {string.Join(", ", All.Select(o => o.Name))}");
         var results = new List<OpCheck>();
         foreach (var (op, index) in All.Select((o, i) => (o, i)))
         {

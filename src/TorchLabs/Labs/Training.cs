@@ -6,12 +6,9 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 
-/// <summary>How the driver calls an optimizer: torch.optim's or a hand one, with its state saved beside the model's.</summary>
+/// <summary>How the driver calls an optimizer (the flat SGD or a hand one), with its state saved beside the model's.</summary>
 public sealed record OptimizerHooks(Action ZeroGrad, Action Step, Action<BinaryWriter> Save, Action<BinaryReader> Load, Action<double> SetLearningRate)
 {
-    public static OptimizerHooks For(TorchSharp.Modules.OptimizerHelper o) => new(o.zero_grad, () => o.step(), o.save_state_dict, r => o.load_state_dict(r),
-        lr => { foreach (var g in o.ParamGroups) g.LearningRate = lr; });
-
     public static OptimizerHooks For(Optimizers.FlatSgd o) => new(o.zero_grad, o.step, o.SaveState, o.LoadState, o.SetLearningRate);
 
     public static OptimizerHooks For(Optimizers.HandOptimizer o) => new(o.zero_grad, o.step, o.SaveState, o.LoadState, lr => o.LearningRate = lr);

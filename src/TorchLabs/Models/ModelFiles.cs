@@ -1,4 +1,3 @@
-using System.Text;
 using TorchLabs.Runtime;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -50,9 +49,7 @@ public static class ModelFiles
                 model.load(probe, strict: true);
                 return format;
             }
-            Dictionary<string, Tensor> state = format == ModelFormat.Pth
-                ? PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (Tensor)e.Value!)
-                : Safetensors.LoadStateDict(path);
+            var state = Read(path, format);
             Check(model, state, path, modelName);
             using var _ = no_grad();
             foreach (var (key, target) in model.state_dict()) target.copy_(state[key]);
@@ -82,42 +79,40 @@ public static class ModelFiles
     }
 
     /// <summary>Writes <paramref name="model"/>'s state dict as a PyTorch .pth file that <c>torch.load</c> reads (keys as PyTorch names them).</summary>
-    public static void SavePth(nn.Module model, string path) => AtomicFile.Write(path, tmp =>
-    {
-        using var scope = NewDisposeScope();
-        PyTorchPickler.PickleStateDict(tmp, OwnStorage(model));
-    });
+    public static void SavePth(nn.Module model, string path) => WritePth(model.state_dict(), path);
 
     /// <summary>Writes <paramref name="model"/>'s state dict as safetensors.</summary>
-    public static void SaveSafetensors(nn.Module model, string path) => AtomicFile.Write(path, tmp =>
-    {
-        using var scope = NewDisposeScope();
-        Safetensors.SaveStateDict(tmp, OwnStorage(model));
-    });
+    public static void SaveSafetensors(nn.Module model, string path) => WriteSafetensors(model.state_dict(), path);
 
-    /// <summary>Writes named tensors (a network kept as plain tensors, not a module) as .pth and .safetensors: PATH.pth and PATH.safetensors.</summary>
+    /// <summary>Writes named tensors (a network kept as plain tensors, not a module) as PATH.pth and PATH.safetensors.</summary>
     public static void SaveTensors(IReadOnlyDictionary<string, Tensor> tensors, string pathWithoutExtension)
     {
-        AtomicFile.Write(pathWithoutExtension + ".pth", tmp =>
-        {
-            using var scope = NewDisposeScope();
-            PyTorchPickler.PickleStateDict(tmp, tensors.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone()));
-        });
-        AtomicFile.Write(pathWithoutExtension + ".safetensors", tmp =>
-        {
-            using var scope = NewDisposeScope();
-            Safetensors.SaveStateDict(tmp, tensors.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone()));
-        });
+        WritePth(tensors, pathWithoutExtension + ".pth");
+        WriteSafetensors(tensors, pathWithoutExtension + ".safetensors");
     }
 
+    static void WritePth(IReadOnlyDictionary<string, Tensor> tensors, string path) => AtomicFile.Write(path, tmp =>
+    {
+        using var scope = NewDisposeScope();
+        PyTorchPickler.PickleStateDict(tmp, OwnStorage(tensors));
+    });
+
+    static void WriteSafetensors(IReadOnlyDictionary<string, Tensor> tensors, string path) => AtomicFile.Write(path, tmp =>
+    {
+        using var scope = NewDisposeScope();
+        Safetensors.SaveStateDict(tmp, OwnStorage(tensors));
+    });
+
     /// <summary>
-    /// The state dict with every tensor copied into storage of its own: parameters that are views of one flat buffer
-    /// (<see cref="Optimizers.FlatSgd"/>) would otherwise be written with their offset into a storage that is not saved whole.
+    /// Every tensor copied into storage of its own: parameters that are views of one flat buffer (<see cref="Optimizers.FlatSgd"/>)
+    /// would otherwise be written with their offset into a storage that is not saved whole.
     /// </summary>
-    static Dictionary<string, Tensor> OwnStorage(nn.Module model) => model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+    static Dictionary<string, Tensor> OwnStorage(IReadOnlyDictionary<string, Tensor> tensors) => tensors.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
 
     /// <summary>The state dict of a file as name → tensor (for round-trip checks and tools).</summary>
-    public static Dictionary<string, Tensor> Read(string path) => Detect(path) switch
+    public static Dictionary<string, Tensor> Read(string path) => Read(path, Detect(path));
+
+    static Dictionary<string, Tensor> Read(string path, ModelFormat format) => format switch
     {
         ModelFormat.Pth => PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (Tensor)e.Value!),
         ModelFormat.Safetensors => Safetensors.LoadStateDict(path),

@@ -31,7 +31,7 @@ public static class HandFunctions
             v => [nn.functional.cross_entropy(v[0], Labels)], g => [Leaf(g, 3, 4)]),
         .. Activations.All.Select(a => a.Name).Append("identity").Select(name => new HandFunctionCase($"MLP layer ({name})", "002 / Q1 delta recursion",
             v => [LinearActivationFunction.Apply(v[0], v[1], v[2], name)],
-            v => [name == "identity" ? nn.functional.linear(v[0], v[1], v[2]) : Activations.Find(name).Torch(nn.functional.linear(v[0], v[1], v[2]))],
+            v => [Activations.Find(name).Torch(nn.functional.linear(v[0], v[1], v[2]))],
             g => [Leaf(g, 3, 4), Leaf(g, 5, 4), Leaf(g, 5)])),
         new("MLP layer (one sample)", "002 / Q1 delta recursion", v => [LinearActivationFunction.Apply(v[0], v[1], v[2], "sigmoid")],
             v => [(matmul(v[1], v[0]) + v[2]).sigmoid()], g => [Leaf(g, 4), Leaf(g, 5, 4), Leaf(g, 5)]),

@@ -17,7 +17,7 @@ public sealed class LinearActivationFunction : SingleTensorFunction<LinearActiva
     /// <summary>σ(h Wᵀ + b) with the hand backward; <paramref name="activation"/> is a name of <see cref="Activations.All"/> or "identity".</summary>
     public static Tensor Apply(Tensor h, Tensor W, Tensor b, string activation)
     {
-        if (activation != "identity") Activations.Find(activation);
+        Activations.Find(activation);   // an unknown name is rejected before the graph is built
         return apply(h, W, b, activation);
     }
 
@@ -30,7 +30,7 @@ public sealed class LinearActivationFunction : SingleTensorFunction<LinearActiva
         ctx.save_for_backward([h, W, b]);
         ctx.save_data("activation", activation);
         var z = Z(h, W, b);
-        return activation == "identity" ? z : Activations.Find(activation).Torch(z);                 // a = σ(z)
+        return Activations.Find(activation).Torch(z);                 // a = σ(z)
     }
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor g)
@@ -39,7 +39,7 @@ public sealed class LinearActivationFunction : SingleTensorFunction<LinearActiva
         Tensor h = saved[0], W = saved[1], b = saved[2];
         string activation = (string)ctx.get_data("activation");
         var z = Z(h, W, b);
-        var delta = activation == "identity" ? g : g * Activations.Find(activation).TorchDerivative(z);   // δ = ∂L/∂a ⊙ σ′(z)
+        var delta = g * Activations.Find(activation).TorchDerivative(z);   // δ = ∂L/∂a ⊙ σ′(z)
         var dW = h.dim() == 1 ? outer(delta, h) : matmul(delta.t(), h);                                // ∂L/∂W = δ hᵀ
         var db = h.dim() == 1 ? delta : delta.sum([0]);                                                   // ∂L/∂b = Σₙ δₙ
         var dh = matmul(delta, W);                                                                      // ∂L/∂h = Wᵀδ (δ W in rows)
