@@ -42,6 +42,8 @@ public static class HandFunctions
             v => [SmallCnn.Conv(v[0], v[1], v[2], false)], g => [Leaf(g, 2, 6, 6), Leaf(g, 3, 2, 3, 3), Leaf(g, 3, 4, 4)]),
         new("small-CNN convolution, tied bias", "003 eqs. 48-51", v => [ConvBiasFunction.Apply(v[0], v[1], v[2])],
             v => [SmallCnn.Conv(v[0], v[1], v[2], true)], g => [Leaf(g, 2, 6, 6), Leaf(g, 3, 2, 3, 3), Leaf(g, 3)]),
+        new("max-pool 2x2 then ReLU (the tutorial Net's)", "003 eqs. 30-31, 44, 46", v => [ReluMaxPoolFunction.Apply(v[0])],
+            v => [ReluMaxPoolFunction.Reference(v[0])], g => [Leaf(g, 2, 3, 6, 7)]),
     ];
 
     /// <summary>Every case at inputs drawn from <paramref name="seed"/>: GradCheck, GradGradCheck, and hand against autograd.</summary>
