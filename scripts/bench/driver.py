@@ -30,16 +30,26 @@ def tl(*a):
     return run_json([args.torchlabs, "bench", *a, "--format", "json"])
 
 
-def py(script, *a, threads=None):
-    env = {"OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)} if threads else {}
-    return run_json(["/usr/bin/python3", os.path.join(here, script), *map(str, a)], env)
+def py(script, *a, threads=None, env=None):
+    e = {"OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)} if threads else {}
+    e.update(env or {})
+    return run_json(["/usr/bin/python3", os.path.join(here, script), *map(str, a)], e)
+
+
+# TorchLabs preloads tcmalloc for libtorch (src/TorchLabs/Runtime/NativeAllocator.cs); Python runs as users run it, on glibc's
+# allocator. For a like-for-like reading the batch-4 and end-to-end cases also time Python with the same tcmalloc preloaded,
+# and TorchLabs on glibc's allocator (TORCHLABS_ALLOCATOR=system).
+TCMALLOC = {"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"}
+SYSTEM = {"TORCHLABS_ALLOCATOR": "system"}
 
 
 cases = [
     {"name": "tutorial Net training, batch 4, 1 thread", "target": "TorchLabs ≥ 1.3× Python PyTorch (images/s)", "higher": True, "goal": 1.3,
      "limit": "≈ 20,500 images/s (3.9 MFLOP per image at ≈ 80 GFLOP/s per core)",
      "ours": lambda: tl("cifar-net-train", "--batch-size", "4", "--steps", "3000", "--threads", "1")["imagesPerSecond"],
-     "peer": lambda: py("peer_pytorch.py", "cifar-net-train", 4, 3000, 1)["imagesPerSecond"], "peer_name": "Python PyTorch", "unit": "images/s"},
+     "peer": lambda: py("peer_pytorch.py", "cifar-net-train", 4, 3000, 1)["imagesPerSecond"], "peer_name": "Python PyTorch", "unit": "images/s",
+     "extras": [("Python PyTorch with tcmalloc preloaded", lambda: py("peer_pytorch.py", "cifar-net-train", 4, 3000, 1, env=TCMALLOC)["imagesPerSecond"]),
+                ("TorchLabs on glibc's allocator", lambda: run_json([args.torchlabs, "bench", "cifar-net-train", "--batch-size", "4", "--steps", "3000", "--threads", "1", "--format", "json"], SYSTEM)["imagesPerSecond"])]},
     {"name": "tutorial Net training, batch 64, 2 threads", "target": "TorchLabs ≥ 1.1× Python PyTorch (images/s)", "higher": True, "goal": 1.1,
      "limit": "≈ 41,000 images/s (two cores)",
      "ours": lambda: tl("cifar-net-train", "--batch-size", "64", "--steps", "800", "--threads", "2")["imagesPerSecond"],
@@ -48,27 +58,29 @@ cases = [
      "ours": lambda: tl("optimizer-step", "--optimizer", "adam", "--impl", "hand", "--steps", "5000", "--threads", "1")["msPerStep"],
      "peer": lambda: tl("optimizer-step", "--optimizer", "adam", "--impl", "torch", "--steps", "5000", "--threads", "1")["msPerStep"],
      "peer_name": "TorchSharp optim.Adam", "unit": "ms/step",
-     "extra": lambda: py("peer_pytorch.py", "optimizer-step", "adam", 5000, 1)["msPerStep"], "extra_name": "Python torch.optim.Adam"},
+     "extras": [("Python torch.optim.Adam", lambda: py("peer_pytorch.py", "optimizer-step", "adam", 5000, 1)["msPerStep"])]},
     {"name": "hand SGD-momentum step on the Net's parameters, 1 thread", "target": "hand ≤ 1.2× TorchSharp's built-in step time", "higher": False, "goal": 1.2,
      "ours": lambda: tl("optimizer-step", "--optimizer", "sgd", "--impl", "hand", "--steps", "5000", "--threads", "1")["msPerStep"],
      "peer": lambda: tl("optimizer-step", "--optimizer", "sgd", "--impl", "torch", "--steps", "5000", "--threads", "1")["msPerStep"],
      "peer_name": "TorchSharp optim.SGD", "unit": "ms/step",
-     "extra": lambda: py("peer_pytorch.py", "optimizer-step", "sgd", 5000, 1)["msPerStep"], "extra_name": "Python torch.optim.SGD"},
+     "extras": [("Python torch.optim.SGD", lambda: py("peer_pytorch.py", "optimizer-step", "sgd", 5000, 1)["msPerStep"])]},
     {"name": "reference backprop, seed 004 network, 2000 iterations, 2 threads", "target": "reference ≤ 1.5× NumPy's time (aim 1.0×)", "higher": False, "goal": 1.5,
      "ours": lambda: tl("vector-backprop", "--impl", "reference", "--iterations", "2000", "--threads", "2")["seconds"],
      "peer": lambda: py("peer_numpy.py", 2000, threads=2)["seconds"], "peer_name": "NumPy (OpenBLAS, 2 threads)", "unit": "s",
-     "extra": lambda: tl("vector-backprop", "--impl", "torch", "--iterations", "2000", "--threads", "2")["seconds"], "extra_name": "TorchSharp autograd"},
+     "extras": [("TorchSharp autograd", lambda: tl("vector-backprop", "--impl", "torch", "--iterations", "2000", "--threads", "2")["seconds"])]},
 ]
 
 # The tutorial end to end: one epoch of 50,000 generated images in both formats (the same images), TorchLabs' cifar10 against
 # the Python tutorial run verbatim (torchvision dataset and transforms, DataLoader with 2 workers); seconds per epoch and peak RSS.
 e2e_dir = tempfile.mkdtemp(prefix="torchlabs-e2e-")
 subprocess.run(["/usr/bin/python3", os.path.join(here, "make_cifar.py"), e2e_dir, "50000", "10000"], check=True)
-e2e_rss = {"ours": [], "peer": []}
+e2e_rss = {"ours": [], "peer": [], "other": []}
 
 
-def timed_json(cmd, key):
-    res = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, check=True)
+def timed_json(cmd, key, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    res = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, check=True, env=e)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", res.stderr)
     e2e_rss[key].append(int(rss.group(1)) / 1024 if rss else float("nan"))
     return json.loads(res.stdout[res.stdout.index("{"):])
@@ -78,11 +90,13 @@ cases.append({"name": "the tutorial end to end: one epoch of 50,000 images (batc
               "higher": False, "goal": 0.25, "limit": "–",
               "ours": lambda: timed_json([args.torchlabs, "cifar10", "--data", e2e_dir, "--epochs", "1", "--limit-test", "1000", "--out", os.path.join(e2e_dir, "out"), "--format", "json"], "ours")["epochSeconds"][0],
               "peer": lambda: timed_json(["/usr/bin/python3", os.path.join(here, "peer_tutorial.py"), e2e_dir], "peer")["seconds"],
-              "peer_name": "the Python tutorial (torchvision, DataLoader 2 workers)", "unit": "s"})
+              "peer_name": "the Python tutorial (torchvision, DataLoader 2 workers)", "unit": "s",
+              "extras": [("the Python tutorial with tcmalloc preloaded", lambda: timed_json(["/usr/bin/python3", os.path.join(here, "peer_tutorial.py"), e2e_dir], "other", TCMALLOC)["seconds"]),
+                         ("TorchLabs on glibc's allocator", lambda: timed_json([args.torchlabs, "cifar10", "--data", e2e_dir, "--epochs", "1", "--limit-test", "1000", "--out", os.path.join(e2e_dir, "out"), "--format", "json"], "other", SYSTEM)["epochSeconds"][0])]})
 
 rows = []
 for c in cases:
-    ours, peer, extra = [], [], []
+    ours, peer, extra = [], [], {name: [] for name, _ in c.get("extras", [])}
     for r in range(args.reps):
         print(f"{c['name']}: repetition {r + 1}/{args.reps}", file=sys.stderr, flush=True)
         # alternate the order so that neither side always runs on a warm machine
@@ -90,12 +104,12 @@ for c in cases:
             ours.append(c["ours"]()); peer.append(c["peer"]())
         else:
             peer.append(c["peer"]()); ours.append(c["ours"]())
-        if "extra" in c:
-            extra.append(c["extra"]())
+        for name, fn in c.get("extras", []):
+            extra[name].append(fn())
     mo, mp = statistics.median(ours), statistics.median(peer)
     ratio = mo / mp if c["higher"] else mo / mp
     met = ratio >= c["goal"] if c["higher"] else ratio <= c["goal"]
-    rows.append((c, mo, mp, ratio, met, statistics.median(extra) if extra else None, ours, peer))
+    rows.append((c, mo, mp, ratio, met, {name: statistics.median(v) for name, v in extra.items()}, ours, peer))
 
 # torchlabs all, without CIFAR-10: wall time and peak memory.
 with tempfile.TemporaryDirectory() as d:
@@ -136,8 +150,8 @@ lines.append(f"| peak RSS of that epoch (whole process) | {rss_ours:.0f} MiB | t
 lines.append(f"| `torchlabs all` on 2 cores without CIFAR-10 | {all_seconds:.0f} s, peak RSS {all_rss_mib:.0f} MiB | – | – | – | under 5 minutes, memory flat across epochs | – | {'yes' if all_seconds < 300 else '**no**'} |")
 lines += ["", "Other measurements of the same runs:", ""]
 for c, mo, mp, ratio, met, ex, ours, peer in rows:
-    if ex is not None:
-        lines.append(f"- {c['name']}: {c['extra_name']} {fmt(ex, c['unit'])} (median).")
+    for name, v in ex.items():
+        lines.append(f"- {c['name']}: {name} {fmt(v, c['unit'])} (median; TorchLabs ÷ this: {mo / v:.2f}×).")
     lines.append(f"- {c['name']}: all repetitions, TorchLabs {', '.join(fmt(v, c['unit']) for v in ours)}; peer {', '.join(fmt(v, c['unit']) for v in peer)}.")
 threads_path = os.path.join(os.path.dirname(args.out), "performance-threads.md")   # written by threads.py
 if os.path.exists(threads_path):

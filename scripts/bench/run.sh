@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 reps=${1:-3}
 need=()
-for p in python3-torch python3-torchvision python3-numpy libopenblas0-pthread time; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+for p in python3-torch python3-torchvision python3-numpy libopenblas0-pthread libtcmalloc-minimal4 time; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if (( ${#need[@]} )); then
   if [[ $(id -u) -ne 0 ]]; then echo "bench: install ${need[*]} first (apt-get install ${need[*]})" >&2; exit 2; fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

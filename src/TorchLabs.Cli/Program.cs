@@ -1,3 +1,13 @@
 using TorchLabs.Cli;
+using TorchLabs.Runtime;
 
+try
+{
+    NativeAllocator.ReexecuteIfWanted(args);   // returns only when this process keeps its allocator
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"torchlabs: {e.Message}");
+    return Cli.BadInput;
+}
 return Cli.Run(args);

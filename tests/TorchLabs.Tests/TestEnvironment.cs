@@ -40,7 +40,11 @@ public static class TestEnvironment
     /// <summary>Runs the built `torchlabs` (torchlabs.dll beside the tests) as a separate process.</summary>
     public static ProcessResult RunCli(params string[] args) => Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), .. args]);
 
-    public static ProcessResult Run(string file, string[] args, string? workingDirectory = null, int timeoutMs = 300_000)
+    /// <summary>The same, with extra environment variables.</summary>
+    public static ProcessResult RunCliWith(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), .. args], environment: environment);
+
+    public static ProcessResult Run(string file, string[] args, string? workingDirectory = null, int timeoutMs = 300_000, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -50,6 +54,7 @@ public static class TestEnvironment
         };
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["TORCHLABS_DEBUG"] = "0";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -49,6 +49,7 @@ public sealed class InfoLab : IReportLab
         ("CUDA available", info.Cuda ? "yes" : "no"),
         ("threads", info.Threads.ToString()),
         ("thread rule", info.ThreadRule),
+        ("C allocator", info.Allocator == "system" ? "glibc's (system)" : info.Allocator),
     ];
 
     /// <summary>Median time of an n x n float32 matrix product at each size, and the implied GFLOP/s.</summary>

@@ -12,7 +12,7 @@ namespace TorchLabs.Runtime;
 /// <param name="Threads">libtorch's intra-op thread count (as set for this command).</param>
 /// <param name="Cores">The machine's cores.</param>
 /// <param name="ThreadRule">How commands choose their threads when --threads is not given.</param>
-public sealed record RuntimeInfo(string TorchSharp, string Libtorch, string Backend, bool Cuda, int Threads, int Cores, string ThreadRule);
+public sealed record RuntimeInfo(string TorchSharp, string Libtorch, string Backend, bool Cuda, int Threads, int Cores, string ThreadRule, string Allocator);
 
 /// <summary>Loading libtorch, choosing devices and thread counts, and describing the runtime.</summary>
 public static class TorchRuntime
@@ -49,7 +49,7 @@ public static class TorchRuntime
     }
 
     public static RuntimeInfo Describe() =>
-        new(TorchSharpVersion, LibtorchVersion, Backend, torch.cuda.is_available(), torch.get_num_threads(), Cores, ThreadRule);
+        new(TorchSharpVersion, LibtorchVersion, Backend, torch.cuda.is_available(), torch.get_num_threads(), Cores, ThreadRule, NativeAllocator.InUse);
 
     /// <summary>The thread rule in one sentence (info, the report).</summary>
     public static string ThreadRule =>

@@ -13,7 +13,7 @@ public class CliTests
         Assert.Equal(0, r.ExitCode);
         using var doc = JsonDocument.Parse(r.StdOut);
         var keys = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
-        Assert.Equal(["torchSharp", "libtorch", "backend", "cuda", "threads", "cores", "threadRule"], keys);
+        Assert.Equal(["torchSharp", "libtorch", "backend", "cuda", "threads", "cores", "threadRule", "allocator"], keys);
         Assert.Equal("2.10.0", doc.RootElement.GetProperty("libtorch").GetString());
         Assert.Equal("cpu", doc.RootElement.GetProperty("backend").GetString());
         Assert.Equal(1, doc.RootElement.GetProperty("threads").GetInt32());
