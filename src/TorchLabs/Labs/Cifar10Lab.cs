@@ -187,7 +187,8 @@ public static class Cifar10Lab
     {
         double running = 0;
         int count = labels.Length;   // the pixels stay bytes (150 MB for CIFAR-10); each batch is normalised on the fly
-        using var trainLabels = Cifar10.LabelsTensor(labels);
+        using var batcher = new Cifar10Batcher(trainPixels, labels);   // no libtorch call per batch; the same numbers as Normalize
+        bool onCpu = device.type == DeviceType.CPU;
         using var shuffleGen = new Generator((ulong)o.Seed + 1);
         net.to(device);
         // torch.optim.SGD's update over flat buffers: 3 ops a step instead of ~40 (same numbers; Optimizers/FlatSgd.cs).
@@ -197,7 +198,11 @@ public static class Cifar10Lab
             Kind = "cifar10", CheckpointPath = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, count), KeepsTimes = true,
             Epochs = o.Epochs, Count = count, BatchSize = o.BatchSize, LearningRate = o.LearningRate,
             Model = net, Optimizer = OptimizerHooks.For(optimizer), ShuffleGenerator = shuffleGen,
-            Loss = idx => nn.functional.cross_entropy(net.call(Cifar10.Normalize(trainPixels.index_select(0, idx)).to(device)), trainLabels.index_select(0, idx).to(device)),
+            Loss = batch =>
+            {
+                var (x, y) = batcher.Batch(batch.Indices);
+                return nn.functional.cross_entropy(net.call(onCpu ? x : x.to(device)), onCpu ? y : y.to(device));
+            },
             OnBatch = (b, rec) =>
             {
                 running += b.Loss;

@@ -122,8 +122,9 @@ public static class FashionMnistLab
             Kind = "fashion-mnist-" + name, CheckpointPath = o.OutDir is null ? null : Path.Combine(o.OutDir, $"checkpoint-{name}.dat"),
             Settings = Settings(o, n, batch), Epochs = epochs, Count = n, BatchSize = batch, Shuffle = name != "gd", LearningRate = lr,
             Model = net, Optimizer = OptimizerHooks.For(opt), ShuffleGenerator = shuffle,
-            Loss = idx =>
+            Loss = batch =>
             {
+                var idx = batch.IndexTensor();
                 var logits = net.call(x.index_select(0, idx));
                 return hand ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, y.index_select(0, idx)) : nn.functional.cross_entropy(logits, y.index_select(0, idx));
             },

@@ -86,6 +86,16 @@ public sealed class TrainingRecord
 /// <summary>One mini-batch as the driver saw it: 0-based epoch and batch index, the loss, the batch's size.</summary>
 public readonly record struct BatchDone(int Epoch, int Batch, int Batches, float Loss, long Size);
 
+/// <summary>The records of one mini-batch: <see cref="Count"/> indices from <see cref="Start"/> of the epoch's order.</summary>
+public readonly record struct TrainingBatch(long[] Order, int Start, int Count)
+{
+    /// <summary>The indices as a span: no libtorch call.</summary>
+    public ReadOnlySpan<long> Indices => Order.AsSpan(Start, Count);
+
+    /// <summary>The indices as an int64 tensor, for index_select.</summary>
+    public Tensor IndexTensor() => tensor(Order.AsSpan(Start, Count).ToArray());
+}
+
 /// <summary>
 /// The one training driver of cifar10 and fashion-mnist (the shape of pytorch/examples mnist/main.py's train()): for each epoch,
 /// shuffle (or not), then per mini-batch zero_grad, forward and loss, a divergence stop on a non-finite loss, backward, step;
@@ -110,8 +120,8 @@ public sealed class Trainer
     public required nn.Module Model { get; init; }
     public required OptimizerHooks Optimizer { get; init; }
     public required Generator ShuffleGenerator { get; init; }
-    /// <summary>Forward and loss for the examples at these indices.</summary>
-    public required Func<Tensor, Tensor> Loss { get; init; }
+    /// <summary>Forward and loss for the examples of this mini-batch.</summary>
+    public required Func<TrainingBatch, Tensor> Loss { get; init; }
     /// <summary>Called after every step (logging, progress); may add to the record's curve and log.</summary>
     public Action<BatchDone, TrainingRecord>? OnBatch { get; init; }
     /// <summary>The lab's evaluation after each epoch (added to <see cref="TrainingRecord.EpochMetric"/>); null: none.</summary>
@@ -141,24 +151,25 @@ public sealed class Trainer
         {
             var clock = Stopwatch.StartNew();
             Model.train();
-            using var perm = Shuffle ? randperm(Count, generator: ShuffleGenerator) : arange(Count);
+            long[] order;
+            using (var perm = Shuffle ? randperm(Count, generator: ShuffleGenerator) : arange(Count)) order = perm.data<long>().ToArray();
             double sum = 0;
             long seen = 0;
             for (int i = 0; i < batches; i++)
             {
                 using var scope = NewDisposeScope();
-                var idx = perm.narrow(0, (long)i * BatchSize, Math.Min(BatchSize, Count - i * BatchSize));
+                var batch = new TrainingBatch(order, i * BatchSize, Math.Min(BatchSize, Count - i * BatchSize));
                 Optimizer.ZeroGrad();
-                var loss = Loss(idx);
+                var loss = Loss(batch);
                 float value = loss.item<float>();
                 if (!float.IsFinite(value))
                     throw new LabFailedException($"{Kind}: training diverged: the loss is {value} at epoch {epoch + 1}, step {i + 1}; try a smaller learning rate (--lr {F(LearningRate)} now)" +
                         (CheckpointPath is not null && File.Exists(CheckpointPath) ? $"; the last good checkpoint, {CheckpointPath}, is kept" : ""));
                 loss.backward();
                 Optimizer.Step();
-                sum += value * idx.shape[0];
-                seen += idx.shape[0];
-                OnBatch?.Invoke(new BatchDone(epoch, i, batches, value, idx.shape[0]), rec);
+                sum += value * batch.Count;
+                seen += batch.Count;
+                OnBatch?.Invoke(new BatchDone(epoch, i, batches, value, batch.Count), rec);
             }
             rec.EpochSeconds.Add(clock.Elapsed.TotalSeconds);
             rec.EpochLoss.Add(sum / seen);
