@@ -30,6 +30,7 @@ public static class BenchCommand
             object result = p.GetValue(benchCase) switch
             {
                 "cifar-net-train" => new { @case = "cifar-net-train", batchSize = p.GetValue(batchSize), steps = p.GetValue(steps), threads = t, phase = p.GetValue(phase),
+                    mkldnn = p.GetValue(mkldnn), allocator = Runtime.NativeAllocator.InUse,
                     optimizer = p.GetValue(impl) == "hand" ? "flat" : p.GetValue(impl),
                     imagesPerSecond = Bench.CifarNetTrain(p.GetValue(batchSize), p.GetValue(steps), phase: p.GetValue(phase)!, optimizer: p.GetValue(impl) == "hand" ? "flat" : p.GetValue(impl)!) },
                 "optimizer-step" => new { @case = "optimizer-step", optimizer = p.GetValue(optimizer), impl = p.GetValue(impl), steps = p.GetValue(steps), threads = t,
