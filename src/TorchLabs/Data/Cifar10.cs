@@ -16,8 +16,6 @@ public sealed record Cifar10Set(byte[] Labels, byte[] Pixels)
         var raw = tensor(Pixels.AsSpan(start * Cifar10.RecordPixels, count * Cifar10.RecordPixels).ToArray(), [count, 3, 32, 32]);
         return Cifar10.Normalize(raw).MoveToOuterDisposeScope();
     }
-
-    public Tensor LabelsTensor() => Cifar10.LabelsTensor(Labels);
 }
 
 /// <summary>
@@ -50,9 +48,6 @@ public static class Cifar10
                 return d;
         return null;
     }
-
-    /// <summary>Class indices as the int64 tensor cross-entropy takes.</summary>
-    public static Tensor LabelsTensor(byte[] labels) => tensor(labels.Select(b => (long)b).ToArray());
 
     /// <summary>Reads the training set (data_batch_1.bin to data_batch_5.bin, in order) or the test set.</summary>
     /// <param name="limit">Read at most this many records (quick runs); null for all.</param>

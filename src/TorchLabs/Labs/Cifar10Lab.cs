@@ -191,7 +191,7 @@ public static class Cifar10Lab
         bool onCpu = device.type == DeviceType.CPU;
         using var shuffleGen = new Generator((ulong)o.Seed + 1);
         net.to(device);
-        // torch.optim.SGD's update over flat buffers: 3 ops a step instead of ~40 (same numbers; Optimizers/FlatSgd.cs).
+        // torch.optim.SGD's update over flat buffers: one pass a step instead of ~40 ops (same numbers; Optimizers/FlatSgd.cs).
         using var optimizer = new FlatSgd([.. net.parameters()], o.LearningRate, o.Momentum);
         var trainer = new Trainer
         {

@@ -10,7 +10,7 @@ namespace TorchLabs.Optimizers;
 /// <summary>
 /// torch.optim.SGD with momentum μ (dampening 0, no weight decay, no Nesterov) over flat buffers: every parameter is made a view
 /// of one tensor θ and its gradient a view of one tensor g, into which autograd accumulates. Then zero_grad is one op and the
-/// step three, whatever the number of parameters, instead of about forty small ones:
+/// step one pass over the buffers (three libtorch ops off the CPU), whatever the number of parameters, instead of about forty:
 /// b₁ = g₁, b_t = μ b_{t−1} + g_t (torch's buffer, starting as the first gradient); θ ← θ − η b_t.
 /// Element by element the same operations as torch.optim.SGD, so the same numbers (tested bit for bit on the tutorial's Net).
 /// </summary>

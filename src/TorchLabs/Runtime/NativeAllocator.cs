@@ -42,9 +42,10 @@ public static class NativeAllocator
         foreach (var k in Known)
             if (s == k.Name)
                 return Find(k.File) ?? throw new UsageException($"{Variable}={s}: {k.File} is not installed (apt-get install {k.Package}), or use auto or system");
+        string expected = $"expected auto, system, {string.Join(", ", Known.Select(k => k.Name))} or the path of a shared library";
         if (s.Contains('/'))
-            return fileExists(s) ? Path.GetFullPath(s) : throw new UsageException($"{Variable}={s}: no such file; expected auto, system, {string.Join(", ", Known.Select(k => k.Name))} or the path of a shared library");
-        throw new UsageException($"{Variable}={s}: unknown allocator; expected auto, system, {string.Join(", ", Known.Select(k => k.Name))} or the path of a shared library");
+            return fileExists(s) ? Path.GetFullPath(s) : throw new UsageException($"{Variable}={s}: no such file; {expected}");
+        throw new UsageException($"{Variable}={s}: unknown allocator; {expected}");
     }
 
     /// <summary>The allocator this process runs on: a known one whose library is mapped into it, a preloaded path, or "system".</summary>
