@@ -198,10 +198,12 @@ public static class Cifar10Lab
             Kind = "cifar10", CheckpointPath = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, count), KeepsTimes = true,
             Epochs = o.Epochs, Count = count, BatchSize = o.BatchSize, LearningRate = o.LearningRate,
             Model = net, Optimizer = OptimizerHooks.For(optimizer), ShuffleGenerator = shuffleGen,
-            Loss = batch =>
+            // The tutorial's loss and backward, with the head and pools by hand around libtorch's convolutions (CifarNet.LossBackward):
+            // the same mathematics, equal to float32 rounding.
+            LossBackward = batch =>
             {
                 var (x, y) = batcher.Batch(batch.Indices);
-                return nn.functional.cross_entropy(net.call(onCpu ? x : x.to(device)), onCpu ? y : y.to(device));
+                return net.LossBackward(onCpu ? x : x.to(device), onCpu ? y : y.to(device));
             },
             OnBatch = (b, rec) =>
             {

@@ -120,8 +120,13 @@ public sealed class Trainer
     public required nn.Module Model { get; init; }
     public required OptimizerHooks Optimizer { get; init; }
     public required Generator ShuffleGenerator { get; init; }
-    /// <summary>Forward and loss for the examples of this mini-batch.</summary>
-    public required Func<TrainingBatch, Tensor> Loss { get; init; }
+    /// <summary>Forward and loss for the examples of this mini-batch; the driver calls backward. Give this or <see cref="LossBackward"/>.</summary>
+    public Func<TrainingBatch, Tensor>? Loss { get; init; }
+    /// <summary>
+    /// Forward, loss and backward in one call (a model's own step, such as <see cref="Models.CifarNet.LossBackward"/>): returns the
+    /// loss with the gradients already added. The divergence stop then comes after the backward, still before the step.
+    /// </summary>
+    public Func<TrainingBatch, float>? LossBackward { get; init; }
     /// <summary>Called after every step (logging, progress); may add to the record's curve and log.</summary>
     public Action<BatchDone, TrainingRecord>? OnBatch { get; init; }
     /// <summary>The lab's evaluation after each epoch (added to <see cref="TrainingRecord.EpochMetric"/>); null: none.</summary>
@@ -134,6 +139,7 @@ public sealed class Trainer
     /// <summary>Trains from the start, or from the checkpoint when <paramref name="resume"/>; returns the record of the whole run.</summary>
     public TrainingRecord Run(bool resume)
     {
+        if ((Loss is null) == (LossBackward is null)) throw new InvalidOperationException("the trainer takes either Loss or LossBackward");
         var rec = new TrainingRecord { Settings = Settings, LearningRate = LearningRate, KeepsTimes = KeepsTimes };
         if (CheckpointPath is not null) AtomicFile.RemoveStaleTemporaries(Path.GetDirectoryName(Path.GetFullPath(CheckpointPath))!);
         if (resume)
@@ -160,12 +166,12 @@ public sealed class Trainer
                 using var scope = NewDisposeScope();
                 var batch = new TrainingBatch(order, i * BatchSize, Math.Min(BatchSize, Count - i * BatchSize));
                 Optimizer.ZeroGrad();
-                var loss = Loss(batch);
-                float value = loss.item<float>();
+                var loss = Loss?.Invoke(batch);
+                float value = loss is null ? LossBackward!(batch) : loss.item<float>();
                 if (!float.IsFinite(value))
                     throw new LabFailedException($"{Kind}: training diverged: the loss is {value} at epoch {epoch + 1}, step {i + 1}; try a smaller learning rate (--lr {F(LearningRate)} now)" +
                         (CheckpointPath is not null && File.Exists(CheckpointPath) ? $"; the last good checkpoint, {CheckpointPath}, is kept" : ""));
-                loss.backward();
+                loss?.backward();
                 Optimizer.Step();
                 sum += value * batch.Count;
                 seen += batch.Count;

@@ -63,7 +63,8 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
         return [du];
     }
 
-    static class Kernels
+    /// <summary>The float32/float64 loops, also used by <see cref="Models.CifarNet.LossBackward"/> without an autograd node.</summary>
+    internal static class Kernels
     {
         /// <summary>float32: eight windows per step along a row pair (AVX2), four (SSE) for narrow rows, the scalar loop otherwise.</summary>
         public static void Forward(Span<byte> uBytes, Span<byte> aBytes, int[] at, int planes, int H, int W)
