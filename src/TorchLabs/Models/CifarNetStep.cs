@@ -32,7 +32,7 @@ public sealed partial class CifarNet
         {
             var loss = Loss(x, y);
             loss.backward();
-            return loss.item<float>();
+            return (float)loss.ToDouble();                                                      // whatever the dtype
         }
         long N = x.shape[0];
         var u1 = functional.conv2d(x, conv1.weight!, conv1.bias);                                  // u₁ = conv1(x)
@@ -61,6 +61,7 @@ public sealed partial class CifarNet
 
     static (Tensor Pooled, int[] At) Pool(Tensor u)
     {
+        u = u.contiguous();
         long N = u.shape[0], C = u.shape[1], H = u.shape[2], W = u.shape[3];
         var a = empty([N, C, H / 2, W / 2]);
         var at = new int[a.numel()];

@@ -55,8 +55,8 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
         Tensor h = t[0], W1 = t[1], b1 = t[2], W2 = t[3], b2 = t[4], W3 = t[5], b3 = t[6], y = t[7];
         ctx.save_for_backward([.. t]);
         if (!Fast(h)) return Reference(h, W1, b1, W2, b2, W3, b3, y);
-        var state = Pass.Forward(F(h.contiguous()), F(W1.contiguous()), F(b1), F(W2.contiguous()), F(b2), F(W3.contiguous()), F(b3),
-                                 MemoryMarshal.Cast<byte, long>(y.bytes), (int)h.shape[0], (int)h.shape[1], (int)W1.shape[0], (int)W2.shape[0], (int)W3.shape[0]);
+        var state = Pass.Forward(F(h.contiguous()), F(W1.contiguous()), F(b1.contiguous()), F(W2.contiguous()), F(b2.contiguous()), F(W3.contiguous()), F(b3.contiguous()),
+                                 MemoryMarshal.Cast<byte, long>(y.contiguous().bytes), (int)h.shape[0], (int)h.shape[1], (int)W1.shape[0], (int)W2.shape[0], (int)W3.shape[0]);
         ctx.save_data("head", state);
         return tensor(state.Loss);
     }
@@ -105,6 +105,10 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
         public static Pass Forward(Span<float> h, Span<float> W1, Span<float> b1, Span<float> W2, Span<float> b2, Span<float> W3, Span<float> b3,
                                    Span<long> labels, int N, int I, int O1, int O2, int C)
         {
+            // The loops read raw memory: every size is checked against the others first (libtorch's linear would refuse the same).
+            if (h.Length != N * I || W1.Length != O1 * I || b1.Length != O1 || W2.Length != O2 * O1 || b2.Length != O2 || W3.Length != C * O2 || b3.Length != C || labels.Length != N)
+                throw new ArgumentException($"the head's sizes do not chain: features {h.Length / Math.Max(N, 1)} per example against fc1's {W1.Length / Math.Max(O1, 1)} inputs, " +
+                    $"W₁ {W1.Length}, b₁ {b1.Length}, W₂ {W2.Length}, b₂ {b2.Length}, W₃ {W3.Length}, b₃ {b3.Length}, {labels.Length} labels for {N} examples");
             foreach (long label in labels)
                 if (label < 0 || label >= C) throw new ArgumentException($"label {label} is outside the {C} classes [0, {C - 1}]");
             var p = new Pass { N = N, I = I, O1 = O1, O2 = O2, C = C, A1 = new float[N * O1], A2 = new float[N * O2], Delta3 = new float[N * C] };

@@ -44,6 +44,9 @@ public static class HandFunctions
             v => [SmallCnn.Conv(v[0], v[1], v[2], true)], g => [Leaf(g, 2, 6, 6), Leaf(g, 3, 2, 3, 3), Leaf(g, 3)]),
         new("max-pool 2x2 then ReLU (the tutorial Net's)", "003 eqs. 30-31, 44, 46", v => [ReluMaxPoolFunction.Apply(v[0])],
             v => [ReluMaxPoolFunction.Reference(v[0])], g => [Leaf(g, 2, 3, 6, 7)]),
+        new("fully connected head with its loss (the tutorial Net's)", "003 eqs. 15, 18-20", v => [ClassifierHeadFunction.Apply(v[0], v[1], v[2], v[3], v[4], v[5], v[6], Labels)],
+            v => [ClassifierHeadFunction.Reference(v[0], v[1], v[2], v[3], v[4], v[5], v[6], Labels)],
+            g => [Leaf(g, 3, 6), Leaf(g, 5, 6), Leaf(g, 5), Leaf(g, 4, 5), Leaf(g, 4), Leaf(g, 4, 4), Leaf(g, 4)]),
     ];
 
     /// <summary>Every case at inputs drawn from <paramref name="seed"/>: GradCheck, GradGradCheck, and hand against autograd.</summary>
