@@ -13,7 +13,7 @@ public static class BenchCommand
         var batchSize = new Option<int>("--batch-size") { Description = "cifar-net-train: images per step", DefaultValueFactory = _ => 4 };
         var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => 1000 };
         var optimizer = new Option<string>("--optimizer") { Description = "optimizer-step: sgd, adam, rmsprop or adagrad", DefaultValueFactory = _ => "adam" };
-        var impl = new Option<string>("--impl") { Description = "optimizer-step: hand or torch; vector-backprop: reference or torch; cifar-net-train: flat (default, as cifar10) or torch", DefaultValueFactory = _ => "hand" };
+        var impl = new Option<string>("--impl") { Description = "optimizer-step: hand or torch; vector-backprop: reference or torch; cifar-net-train: flat (default, as cifar10: the hand step), autograd (the FlatSgd with libtorch's backward) or torch (also torch.optim.SGD)", DefaultValueFactory = _ => "hand" };
         var phase = new Option<string>("--phase") { Description = "cifar-net-train: full, forward-backward or forward", DefaultValueFactory = _ => "full" };
         var iterations = new Option<int>("--iterations") { Description = "vector-backprop: iterations", DefaultValueFactory = _ => 2000 };
         var threads = CommonOptions.Threads();

@@ -24,6 +24,14 @@ public sealed record Cifar10Options
     public int? LimitTrain { get; init; }
     public int? LimitTest { get; init; }
     public Device? Device { get; init; }
+    /// <summary>
+    /// Each mini-batch split into this many lanes (1 or 2) whose gradients are added (<see cref="CifarNetLanes"/>); null: two
+    /// below batch 32 on the CPU, else one. Part of the numbers (to float32 rounding), so a resume must keep it.
+    /// </summary>
+    public int? Lanes { get; init; }
+
+    /// <summary>The lanes in effect: <see cref="Lanes"/>, or the default for the batch size and device.</summary>
+    public int LanesInEffect => Lanes ?? ((Device ?? CPU).type == DeviceType.CPU ? CifarNetLanes.DefaultLanes(BatchSize) : 1);
     /// <summary>Continue from OUT/checkpoint.dat (written at the end of every epoch); <see cref="Epochs"/> is the total.</summary>
     public bool Resume { get; init; }
     /// <summary>A model to evaluate instead of training (.pth, .safetensors or TorchSharp's format, told apart by content).</summary>
@@ -40,6 +48,7 @@ public sealed record Cifar10Options
         if (!double.IsFinite(Momentum) || Momentum < 0 || Momentum >= 1) throw new UsageException($"--momentum {Momentum}: expected a number in [0, 1)");
         if (LogEvery < 1) throw new UsageException($"--log-every {LogEvery}: expected a whole number of at least 1");
         if (LimitTrain is < 1) throw new UsageException($"--limit-train {LimitTrain}: expected a whole number of at least 1");
+        if (Lanes is not (null or 1 or 2)) throw new UsageException($"--lanes {Lanes}: expected 1 or 2");
         if (LimitTest is < 1) throw new UsageException($"--limit-test {LimitTest}: expected a whole number of at least 1");
         if (Load is not null && Resume) throw new UsageException("--load and --resume: give one (--load evaluates a saved model; --resume continues training)");
     }
@@ -92,6 +101,7 @@ public static class Cifar10Lab
     [
         new("--batch-size", o.BatchSize.ToString(CultureInfo.InvariantCulture)), new("training images", trainCount.ToString(CultureInfo.InvariantCulture)),
         new("--seed", o.Seed.ToString(CultureInfo.InvariantCulture)), new("--momentum", o.Momentum.ToString("R", CultureInfo.InvariantCulture)),
+        new("--lanes", o.LanesInEffect.ToString(CultureInfo.InvariantCulture)),
     ];
 
     public static Cifar10Result Run(Cifar10Options o, Action<string>? log = null, IProgress<string>? progress = null)
@@ -193,17 +203,19 @@ public static class Cifar10Lab
         net.to(device);
         // torch.optim.SGD's update over flat buffers: one pass a step instead of ~40 ops (same numbers; Optimizers/FlatSgd.cs).
         using var optimizer = new FlatSgd([.. net.parameters()], o.LearningRate, o.Momentum);
+        // Two lanes run at once where there are two cores; the numbers are the same either way (CifarNetLanes).
+        using var lanes = new CifarNetLanes(net, optimizer, o.LanesInEffect, concurrent: onCpu && TorchRuntime.Cores >= 2);
         var trainer = new Trainer
         {
             Kind = "cifar10", CheckpointPath = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, count), KeepsTimes = true,
             Epochs = o.Epochs, Count = count, BatchSize = o.BatchSize, LearningRate = o.LearningRate,
             Model = net, Optimizer = OptimizerHooks.For(optimizer), ShuffleGenerator = shuffleGen,
-            // The tutorial's loss and backward, with the head and pools by hand around libtorch's convolutions (CifarNet.LossBackward):
-            // the same mathematics, equal to float32 rounding.
+            // The tutorial's loss and backward, with the head and pools by hand around libtorch's convolutions (CifarNet.LossBackward),
+            // the batch in one or two lanes: the same mathematics, equal to float32 rounding.
             LossBackward = batch =>
             {
                 var (x, y) = batcher.Batch(batch.Indices);
-                return net.LossBackward(onCpu ? x : x.to(device), onCpu ? y : y.to(device));
+                return lanes.LossBackward(onCpu ? x : x.to(device), onCpu ? y : y.to(device));
             },
             OnBatch = (b, rec) =>
             {

@@ -25,13 +25,14 @@ public sealed partial class CifarNet
     /// float32 rounding (tested). Where the kernels do not apply (not float32 on the CPU, no AVX2/FMA) it is
     /// <c>Loss(x, y).backward()</c>.
     /// </summary>
-    public float LossBackward(Tensor x, Tensor y)
+    /// <param name="weight">Adds the gradients of weight · L instead (a lane's share nₖ/N of a batch, <see cref="CifarNetLanes"/>); L is returned unweighted.</param>
+    public float LossBackward(Tensor x, Tensor y, float weight = 1f)
     {
         if (x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || !Avx2.IsSupported || !Fma.IsSupported
             || x.dim() != 4 || y.dtype != ScalarType.Int64)
         {
             var loss = Loss(x, y);
-            loss.backward();
+            (weight == 1f ? loss : loss * weight).backward();
             return (float)loss.ToDouble();                                                      // whatever the dtype
         }
         long N = x.shape[0];
@@ -43,7 +44,7 @@ public sealed partial class CifarNet
         var head = ClassifierHeadFunction.Pass.Forward(F(p2), F(fc1.weight!), F(fc1.bias!), F(fc2.weight!), F(fc2.bias!), F(fc3.weight!), F(fc3.bias!),
             MemoryMarshal.Cast<byte, long>(y.contiguous().bytes), (int)N, (int)(p2.numel() / N), (int)fc1.weight!.shape[0], (int)fc2.weight!.shape[0], (int)fc3.weight!.shape[0]);
         var dp2 = empty_like(p2);
-        head.Backward(1f, F(p2), F(fc1.weight!), F(fc2.weight!), F(fc3.weight!),
+        head.Backward(weight, F(p2), F(fc1.weight!), F(fc2.weight!), F(fc3.weight!),
             Grad(fc1.weight!), Grad(fc1.bias!), Grad(fc2.weight!), Grad(fc2.bias!), Grad(fc3.weight!), Grad(fc3.bias!), F(dp2), accumulate: true);
         u2.backward([Scatter(dp2, at2, u2)]);                                                      // conv2's ∂L/∂W, ∂L/∂b and ∂L/∂p₁
         u1.backward([Scatter(p1.grad!.contiguous(), at1, u1)]);                                    // conv1's ∂L/∂W, ∂L/∂b

@@ -32,8 +32,10 @@ public class Cifar10LabTests
         SyntheticCifar.WriteFolder(data, trainPerFile: 200, test: 200, seed: 21);
         string outDir = TestEnvironment.NewTempDir();
 
-        // The tutorial's lr 0.001 needs thousands of steps to leave chance; 500 steps at 0.01 suffice here.
-        var r = Cifar10Lab.Run(Options(data, outDir) with { LearningRate = 0.01, LogEvery = 125 });
+        // The tutorial's lr 0.001 needs thousands of steps to leave chance; 500 steps at 0.003 suffice here. (At 0.01 this small
+        // set trains chaotically: float32 rounding alone, one lane or two, moved the end from 13 % to 63 % across seeds;
+        // at 0.003 every seed tried, 1 to 4, with one lane or two, ended at 100 %.)
+        var r = Cifar10Lab.Run(Options(data, outDir) with { LearningRate = 0.003, LogEvery = 125 });
 
         Assert.True(r.Accuracy > 60, $"accuracy {r.Accuracy} % (chance is 10 %)");
         // 1000 training images / batch 4 = 250 mini-batches per epoch; a line every 125.
