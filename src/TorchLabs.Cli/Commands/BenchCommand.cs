@@ -20,19 +20,22 @@ public static class BenchCommand
         var format = CommonOptions.Format();
         var mkldnn = new Option<string>("--mkldnn") { Description = "cifar-net-train: libtorch's oneDNN convolutions on or off", DefaultValueFactory = _ => "on" };
         mkldnn.AcceptOnlyFromAmong("on", "off");
+        var lanes = new Option<int>("--lanes") { Description = "cifar-net-train with --impl flat: 1 or 2 lanes per batch, as cifar10's --lanes", DefaultValueFactory = _ => 1 };
         var cmd = new Command("bench", "Time one benchmark case (cifar-net-train, optimizer-step, vector-backprop); see scripts/bench/run.sh")
-            { benchCase, batchSize, steps, optimizer, impl, iterations, threads, format, phase, mkldnn };
+            { benchCase, batchSize, steps, optimizer, impl, iterations, threads, format, phase, mkldnn, lanes };
         cmd.SetAction(p => Cli.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             if (p.GetValue(mkldnn) == "off") Runtime.TorchRuntime.SetMkldnn(false);
             int t = TorchSharp.torch.get_num_threads();
+            string trainImpl = p.GetValue(impl) == "hand" ? "flat" : p.GetValue(impl)!;
+            int trainLanes = p.GetValue(lanes);
             object result = p.GetValue(benchCase) switch
             {
                 "cifar-net-train" => new { @case = "cifar-net-train", batchSize = p.GetValue(batchSize), steps = p.GetValue(steps), threads = t, phase = p.GetValue(phase),
                     mkldnn = p.GetValue(mkldnn), allocator = Runtime.NativeAllocator.InUse,
-                    optimizer = p.GetValue(impl) == "hand" ? "flat" : p.GetValue(impl),
-                    imagesPerSecond = Bench.CifarNetTrain(p.GetValue(batchSize), p.GetValue(steps), phase: p.GetValue(phase)!, optimizer: p.GetValue(impl) == "hand" ? "flat" : p.GetValue(impl)!) },
+                    optimizer = trainImpl, lanes = trainLanes,
+                    imagesPerSecond = Bench.CifarNetTrain(p.GetValue(batchSize), p.GetValue(steps), phase: p.GetValue(phase)!, optimizer: trainImpl, lanes: trainLanes) },
                 "optimizer-step" => new { @case = "optimizer-step", optimizer = p.GetValue(optimizer), impl = p.GetValue(impl), steps = p.GetValue(steps), threads = t,
                     msPerStep = Bench.OptimizerStep(p.GetValue(optimizer)!, p.GetValue(impl)!, p.GetValue(steps)) },
                 "vector-backprop" => new { @case = "vector-backprop", impl = p.GetValue(impl) == "hand" ? "reference" : p.GetValue(impl), iterations = p.GetValue(iterations), threads = t,

@@ -13,8 +13,10 @@ public static class Bench
     /// <param name="phase">full (the training step), forward-backward (no optimizer step) or forward (no autograd): where the time goes.</param>
     /// <param name="optimizer">flat (what `cifar10` runs: <see cref="CifarNet.LossBackward"/> and the FlatSgd), autograd (the FlatSgd with
     /// cross_entropy(forward) and libtorch's backward: the step before the hand head) or torch (that with TorchSharp's optim.SGD).</param>
-    public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1, string phase = "full", string optimizer = "flat")
+    /// <param name="lanes">flat only: the batch in 1 or 2 lanes (<see cref="CifarNetLanes"/>; two run on two cores).</param>
+    public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1, string phase = "full", string optimizer = "flat", int lanes = 1)
     {
+        if (lanes != 1 && optimizer != "flat") throw new UsageException($"--lanes {lanes}: only --impl flat has lanes");
         if (optimizer is not ("flat" or "autograd" or "torch")) throw new UsageException($"--impl {optimizer}: expected flat, autograd or torch for cifar-net-train");
         if (phase is not ("full" or "forward-backward" or "forward")) throw new UsageException($"--phase {phase}: expected full, forward-backward or forward");
         if (batchSize < 1) throw new UsageException($"--batch-size {batchSize}: expected at least 1");
@@ -23,6 +25,7 @@ public static class Bench
         var net = new CifarNet(gen);
         using var flat = optimizer != "torch" ? new FlatSgd([.. net.parameters()], 0.001, 0.9) : null;
         var torchSgd = optimizer == "torch" ? optim.SGD(net.parameters(), 0.001, 0.9) : null;
+        using var laneStep = flat is not null ? new CifarNetLanes(net, flat, lanes, concurrent: TorchRuntime.Cores >= 2) : null;
         const int pool = 16;
         var xs = Enumerable.Range(0, pool).Select(_ => randn([batchSize, 3, 32, 32], generator: gen)).ToArray();
         var ys = Enumerable.Range(0, pool).Select(_ => randint(0, 10, [batchSize], generator: gen)).ToArray();
@@ -36,7 +39,7 @@ public static class Bench
                 return;
             }
             if (flat is not null) flat.zero_grad(); else torchSgd!.zero_grad();
-            if (optimizer == "flat") net.LossBackward(xs[i % pool], ys[i % pool]);
+            if (optimizer == "flat") laneStep!.LossBackward(xs[i % pool], ys[i % pool]);
             else nn.functional.cross_entropy(net.call(xs[i % pool]), ys[i % pool]).backward();
             if (phase == "full") { if (flat is not null) flat.step(); else torchSgd!.step(); }
         }

@@ -13,17 +13,27 @@ namespace TorchLabs.Models;
 /// sums two examples, then adds the other lane's two), so the numbers equal the one-lane step to float32 rounding (tested).
 /// The split is part of the numbers, not of the machine: with one core (or <c>concurrent: false</c>) the two lanes run one
 /// after the other on the calling thread and give the same numbers, bit for bit.
+/// Because the numbers do not depend on it, whether the lanes run at once is decided as training goes (<see cref="LaneSchedule"/>):
+/// on a quiet machine two cores are faster; with another process on one core, two spinning lanes were 4× slower than one
+/// (20,000 images: 6.4 s against 1.6 s), so the step measures both ways and keeps the faster. In turn, though, two half
+/// batches cost ≈ 1.5× one whole batch (each pays the per-call costs), so under load two lanes stay ≈ 1.5× slower than one
+/// lane (2.7 s against 1.7 s), and one lane is the default; two are for a machine whose second core is free
+/// (≈ 8–12 % faster there: 1.47–1.57 s against 1.62–1.67 s).
 /// </summary>
 public sealed class CifarNetLanes : IDisposable
 {
     readonly CifarNet net;
     readonly CifarNet? replica;
     readonly LaneWorker? worker;
+    readonly LaneSchedule schedule = new();
 
     /// <summary>The lanes a batch is split into: 1 or 2.</summary>
     public int Lanes { get; }
-    /// <summary>Whether the second lane runs on its own thread (two lanes and at least two cores).</summary>
+    /// <summary>Whether the second lane may run on its own thread (two lanes, and concurrency allowed).</summary>
     public bool Concurrent => worker is not null;
+    /// <summary>Steps whose two lanes ran at once, and one after the other.</summary>
+    public long StepsAtOnce => schedule.StepsAtOnce;
+    public long StepsInTurn => schedule.StepsInTurn;
 
     public CifarNetLanes(CifarNet net, FlatSgd optimizer, int lanes, bool concurrent)
     {
@@ -37,9 +47,6 @@ public sealed class CifarNetLanes : IDisposable
         if (concurrent) worker = new LaneWorker("torchlabs-lane-2");
     }
 
-    /// <summary>The lanes by default: two below <see cref="TorchRuntime.SmallBatch"/> examples (the ops are too small for libtorch's own threads), else one.</summary>
-    public static int DefaultLanes(int batchSize) => batchSize >= 2 && batchSize < TorchRuntime.SmallBatch ? 2 : 1;
-
     /// <summary>L of the batch; its gradients are added to the Net's and the replica's buffers (the optimizer's g and g₂).</summary>
     public float LossBackward(Tensor x, Tensor y)
     {
@@ -49,12 +56,52 @@ public sealed class CifarNetLanes : IDisposable
         float w1 = (float)n1 / N, w2 = (float)n2 / N;           // nₖ/N
         Tensor x2 = x.narrow(0, n1, n2), y2 = y.narrow(0, n1, n2);
         float l2 = 0;
-        if (worker is not null) worker.Post(() => l2 = replica.LossBackward(x2, y2, w2));
+        bool atOnce = worker is not null && schedule.AtOnce;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (atOnce) worker!.Post(() => l2 = replica.LossBackward(x2, y2, w2));
         float l1 = net.LossBackward(x.narrow(0, 0, n1), y.narrow(0, 0, n1), w1);
-        if (worker is not null) worker.Wait();
+        if (atOnce) worker!.Wait();
         else l2 = replica.LossBackward(x2, y2, w2);
+        if (worker is not null) schedule.Record(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        else schedule.StepsInTurn++;
         return w1 * l1 + w2 * l2;                                // L = (n₁ L₁ + n₂ L₂)/N
     }
 
     public void Dispose() => worker?.Dispose();
+}
+
+/// <summary>
+/// Chooses, window by window, whether two lanes run at once or in turn: windows of <see cref="Window"/> steps, timed without
+/// their first <see cref="Settle"/> steps (a sleeping thread's wake-up); after each mode has a time, the faster one runs for
+/// <see cref="Stay"/> windows, then the other is timed again for one window, so a change in the machine's load is seen within
+/// about a thousand steps. Starts at once; the numbers are the same either way.
+/// </summary>
+public sealed class LaneSchedule
+{
+    public const int Window = 16, Settle = 2, Stay = 64;
+
+    double atOnceMean = double.NaN, inTurnMean = double.NaN, sum;
+    int inWindow, windowsLeft = 1;
+    bool probing = true;                                         // the window under way times a mode for the comparison
+    public bool AtOnce { get; private set; } = true;
+    public long StepsAtOnce { get; private set; }
+    public long StepsInTurn { get; internal set; }
+    /// <summary>The last window's mean step time of each mode (µs; NaN before it has run).</summary>
+    public (double AtOnce, double InTurn) Means => (atOnceMean, inTurnMean);
+
+    /// <summary>The step just taken in the current mode took <paramref name="microseconds"/>.</summary>
+    public void Record(double microseconds)
+    {
+        if (AtOnce) StepsAtOnce++; else StepsInTurn++;
+        if (inWindow++ >= Settle) sum += microseconds;
+        if (inWindow < Window) return;
+        double mean = sum / (Window - Settle);
+        if (AtOnce) atOnceMean = mean; else inTurnMean = mean;
+        sum = 0;
+        inWindow = 0;
+        if (--windowsLeft > 0) return;
+        if (double.IsNaN(atOnceMean) || double.IsNaN(inTurnMean)) { AtOnce = !AtOnce; windowsLeft = 1; }   // time the other mode
+        else if (probing) { AtOnce = atOnceMean <= inTurnMean; probing = false; windowsLeft = Stay; }    // keep the faster
+        else { AtOnce = !AtOnce; probing = true; windowsLeft = 1; }                                       // then time the other again
+    }
 }

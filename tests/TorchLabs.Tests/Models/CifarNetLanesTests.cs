@@ -127,10 +127,24 @@ public class CifarNetLanesTests
         var y = tensor(new long[] { 7 });
         using var lanes = new CifarNetLanes(net, opt, 2, concurrent: true);
         Assert.Equal(net.LossBackward(x, y), lanes.LossBackward(x, y));
-        Assert.Equal(2, CifarNetLanes.DefaultLanes(4));
-        Assert.Equal(1, CifarNetLanes.DefaultLanes(1));
-        Assert.Equal(1, CifarNetLanes.DefaultLanes(64));
         Assert.Throws<UsageException>(() => new CifarNetLanes(net, opt, 3, true));
+    }
+
+    [Fact]
+    public void LaneSchedule_KeepsTheFasterMode_AndFollowsAChangeOfLoad()
+    {
+        var s = new LaneSchedule();
+        void Steps(int n, double atOnce, double inTurn) { for (int i = 0; i < n; i++) s.Record(s.AtOnce ? atOnce : inTurn); }
+        Steps(2000, atOnce: 250, inTurn: 480);                        // quiet machine: at once is faster
+        Assert.True(s.AtOnce);
+        Assert.True(s.StepsInTurn <= 3 * LaneSchedule.Window, $"{s.StepsInTurn} steps in turn");   // one timing window, and a probe or two
+        long before = s.StepsAtOnce;
+        Steps(3000, atOnce: 1300, inTurn: 480);                       // another process on one core: at once is 4× slower
+        Assert.False(s.AtOnce);
+        Assert.True(s.StepsAtOnce - before <= (LaneSchedule.Stay + 2) * LaneSchedule.Window, $"{s.StepsAtOnce - before} slow steps before the switch");
+        Steps(3000, atOnce: 250, inTurn: 480);                        // quiet again
+        Assert.True(s.AtOnce);
+        Assert.Equal(8000, s.StepsAtOnce + s.StepsInTurn);
     }
 
     [Fact]
@@ -151,15 +165,16 @@ public class CifarNetLanesTests
     }
 
     [Fact]
-    public void Cifar10_Lanes_DefaultTwo_InTheJson_AndAResumeMustKeepThem()
+    public void Cifar10_Lanes_DefaultOne_TwoOnRequest_AndAResumeMustKeepThem()
     {
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 20, test: 10, seed: 8);
         string outDir = TestEnvironment.NewTempDir();
         var o = new Cifar10Options { DataDir = data, OutDir = outDir, Epochs = 1, LogEvery = 10, Seed = 3, LimitTrain = 40, LimitTest = 10 };
-        Assert.Equal(2, o.LanesInEffect);
-        Cifar10Lab.Run(o);
-        var e = Assert.Throws<UsageException>(() => Cifar10Lab.Run(o with { Epochs = 2, Resume = true, Lanes = 1 }));
+        Assert.Equal(1, o.Lanes);
+        var r = Cifar10Lab.Run(o with { Lanes = 2 });
+        Assert.Equal(10, r.LaneSteps.AtOnce + r.LaneSteps.InTurn);     // 40 images, batch 4
+        var e = Assert.Throws<UsageException>(() => Cifar10Lab.Run(o with { Epochs = 2, Resume = true }));
         Assert.Contains("--lanes", e.Message);
         var bad = TestEnvironment.RunCli("cifar10", "--data", data, "--out", TestEnvironment.NewTempDir(), "--lanes", "3");
         Assert.Equal(2, bad.ExitCode);
