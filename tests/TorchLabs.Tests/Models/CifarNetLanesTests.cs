@@ -15,14 +15,8 @@ namespace TorchLabs.Tests.Models;
 /// </summary>
 public class CifarNetLanesTests
 {
-    const double Float32Rounding = 1e-5;   // as ClassifierHeadTests: float32's ε times the longest sum, relative to the largest entry
-
-    static void Close(Tensor exact, Tensor hand, string what)
-    {
-        double scale = exact.abs().max().item<double>();
-        double diff = (hand.to(ScalarType.Float64) - exact).abs().max().item<double>();
-        Assert.True(diff <= Float32Rounding * scale, $"{what}: max |lanes − exact| {diff:E3} against max |exact| {scale:E3}");
-    }
+    // The whole batch's loss and gradients against float64 autograd: ClassifierHeadTests.Close (float32 rounding of the longest sum).
+    static void Close(Tensor exact, Tensor hand, string what) => Gradients.ClassifierHeadTests.Close(exact, hand, what);
 
     /// <summary>L and the batch gradient g + g₂ (the step adds the replica's buffer to the parameters' .grad; a learning rate of 0 leaves θ).</summary>
     static (float Loss, Tensor[] Gradients) LanesStep(int seed, int N, bool concurrent)
