@@ -12,18 +12,19 @@ public sealed partial class CifarNet
 {
     /// <summary>
     /// One training step's forward and backward: returns L = cross_entropy(forward(x), y) and adds ∂L/∂θ to every parameter's
-    /// .grad, as <c>loss.backward()</c> would. Only the two convolutions go through libtorch and its autograd; the rest is the
-    /// hand backward of seed 003, run on raw buffers with no autograd node:
-    /// u₁ = conv1(x); p₁ = ReLU(MaxPool(u₁)) (eqs. 30–31); u₂ = conv2(p₁); p₂ = ReLU(MaxPool(u₂)); L = head(p₂) (the
-    /// <see cref="ClassifierHeadFunction"/>'s pass: fc1, ReLU, fc2, ReLU, fc3, cross-entropy; eqs. 15, 18–20); then
-    /// ∂L/∂u₂ by the pool's scatter (eqs. 44, 46), <c>u₂.backward(∂L/∂u₂)</c> for conv2's gradients and ∂L/∂p₁,
-    /// ∂L/∂u₁ by the scatter, <c>u₁.backward(∂L/∂u₁)</c> for conv1's.
+    /// .grad, as <c>loss.backward()</c> would. Only conv2 goes through libtorch and its autograd; the rest is the hand forward
+    /// and backward of seed 003 on raw buffers, with no autograd node:
+    /// u₁ = conv1(x) (<see cref="ConvKernels"/>, eq. 29); p₁ = ReLU(MaxPool(u₁)) (eqs. 30–31); u₂ = conv2(p₁) (libtorch);
+    /// p₂ = ReLU(MaxPool(u₂)); L = head(p₂) (the <see cref="ClassifierHeadFunction"/>'s pass: fc1, ReLU, fc2, ReLU, fc3,
+    /// cross-entropy; eqs. 15, 18–20); then ∂L/∂u₂ by the pool's scatter (eqs. 44, 46), <c>u₂.backward(∂L/∂u₂)</c> for
+    /// conv2's gradients and ∂L/∂p₁, ∂L/∂u₁ by the scatter, and conv1's ∂L/∂W, ∂L/∂b by <see cref="ConvKernels.WeightGradient"/>
+    /// (eqs. 48–51). (conv1 is libtorch's when its loops do not fit the input's size.)
     /// Why: every custom autograd Function costs TorchSharp a native node, two marshalled delegates and a tensor per output
-    /// (≈ 14 µs forward, ≈ 40 µs backward for the head, measured against ≈ 21 µs of arithmetic), and libtorch's own head is
-    /// ≈ 25 calls. The convolutions and pools are libtorch's and the Function's numbers bit for bit; the head adds its products
-    /// in another order than libtorch's matrix products, so L and the gradients equal the tutorial's forward and backward to
-    /// float32 rounding (tested). Where the kernels do not apply (not float32 on the CPU, no AVX2/FMA) it is
-    /// <c>Loss(x, y).backward()</c>.
+    /// (≈ 14 µs forward, ≈ 40 µs backward for the head, measured against ≈ 21 µs of arithmetic); libtorch's own head is ≈ 25
+    /// calls, and its conv1 an oneDNN set-up, an autograd node and a backward call each way. The pools are the Function's
+    /// numbers bit for bit; the head and conv1 add their products in another order than libtorch, so L and the gradients equal
+    /// the tutorial's forward and backward to float32 rounding (tested against float64 autograd). Where the loops do not apply
+    /// (not float32 on the CPU, no AVX2/FMA) it is <c>Loss(x, y).backward()</c>. One step at a time per Net (scratch buffers).
     /// </summary>
     /// <param name="weight">Adds the gradients of weight · L instead (a lane's share nₖ/N of a batch, <see cref="CifarNetLanes"/>); L is returned unweighted.</param>
     public float LossBackward(Tensor x, Tensor y, float weight = 1f)
@@ -36,18 +37,47 @@ public sealed partial class CifarNet
             return (float)loss.ToDouble();                                                      // whatever the dtype
         }
         long N = x.shape[0];
-        var u1 = functional.conv2d(x, conv1.weight!, conv1.bias);                                  // u₁ = conv1(x)
-        var (p1, at1) = Pool(u1);                                                                  // p₁ = ReLU(MaxPool(u₁))
+        if (!x.is_contiguous()) x = x.contiguous();
+        int H = (int)x.shape[2], Wd = (int)x.shape[3], C1 = (int)conv1.weight!.shape[0];
+        bool handConv1 = x.shape[1] == conv1.weight!.shape[1] && conv1.weight!.shape[2] == ConvKernels.K && ConvKernels.Fits(H, Wd);
+        Tensor p1; int[] at1; Tensor? u1 = null;
+        if (handConv1)
+        {
+            var u = Scratch(ref conv1Output, (int)N * C1 * (H - 4) * (Wd - 4));
+            ConvKernels.Forward(F(x), F(conv1.weight!), F(conv1.bias!), u, (int)N, (int)x.shape[1], H, Wd, C1);      // u₁ = conv1(x)
+            (p1, at1) = Pool(MemoryMarshal.AsBytes(u.AsSpan()), [N, C1, H - 4, Wd - 4]);                           // p₁ = ReLU(MaxPool(u₁))
+        }
+        else
+        {
+            u1 = functional.conv2d(x, conv1.weight!, conv1.bias);                                  // u₁ = conv1(x), libtorch's
+            (p1, at1) = Pool(u1.contiguous().bytes, u1.shape);
+        }
         p1.requires_grad_(true);                                                                   // a leaf: conv2's backward gives ∂L/∂p₁
         var u2 = functional.conv2d(p1, conv2.weight!, conv2.bias);                                 // u₂ = conv2(p₁)
-        var (p2, at2) = Pool(u2);                                                                  // p₂ = ReLU(MaxPool(u₂)), [N, 400] flattened
+        var (p2, at2) = Pool(u2.contiguous().bytes, u2.shape);                                     // p₂ = ReLU(MaxPool(u₂)), [N, 400] flattened
         var head = ClassifierHeadFunction.Pass.Forward(F(p2), F(fc1.weight!), F(fc1.bias!), F(fc2.weight!), F(fc2.bias!), F(fc3.weight!), F(fc3.bias!),
-            MemoryMarshal.Cast<byte, long>(y.contiguous().bytes), (int)N, (int)(p2.numel() / N), (int)fc1.weight!.shape[0], (int)fc2.weight!.shape[0], (int)fc3.weight!.shape[0]);
+            MemoryMarshal.Cast<byte, long>((y.is_contiguous() ? y : y.contiguous()).bytes), (int)N, (int)(p2.numel() / N), (int)fc1.weight!.shape[0], (int)fc2.weight!.shape[0], (int)fc3.weight!.shape[0]);
         var dp2 = empty_like(p2);
         head.Backward(weight, F(p2), F(fc1.weight!), F(fc2.weight!), F(fc3.weight!),
             Grad(fc1.weight!), Grad(fc1.bias!), Grad(fc2.weight!), Grad(fc2.bias!), Grad(fc3.weight!), Grad(fc3.bias!), F(dp2), accumulate: true);
-        u2.backward([Scatter(dp2, at2, u2)]);                                                      // conv2's ∂L/∂W, ∂L/∂b and ∂L/∂p₁
-        u1.backward([Scatter(p1.grad!.contiguous(), at1, u1)]);                                    // conv1's ∂L/∂W, ∂L/∂b
+        var du2 = zeros_like(u2);
+        ReluMaxPoolFunction.Kernels.Backward(dp2.bytes, du2.bytes, at2);                            // ∂L/∂u₂: the pool's scatter (eqs. 44, 46)
+        u2.backward([du2]);                                                                        // conv2's ∂L/∂W, ∂L/∂b and ∂L/∂p₁
+        var dp1 = p1.grad!;
+        if (!dp1.is_contiguous()) dp1 = dp1.contiguous();
+        if (handConv1)
+        {
+            var du1 = Scratch(ref conv1Delta, conv1Output!.Length);
+            Array.Clear(du1);
+            ReluMaxPoolFunction.Kernels.Backward(dp1.bytes, MemoryMarshal.AsBytes(du1.AsSpan()), at1);               // ∂L/∂u₁
+            ConvKernels.WeightGradient(du1, F(x), Grad(conv1.weight!), Grad(conv1.bias!), (int)N, (int)x.shape[1], H, Wd, C1);   // conv1's ∂L/∂W, ∂L/∂b
+        }
+        else
+        {
+            var du1 = zeros_like(u1!);
+            ReluMaxPoolFunction.Kernels.Backward(dp1.bytes, du1.bytes, at1);
+            u1!.backward([du1]);                                                                   // conv1's ∂L/∂W, ∂L/∂b, libtorch's
+        }
         return head.Loss;
     }
 
@@ -56,24 +86,23 @@ public sealed partial class CifarNet
     /// <summary>The parameter's gradient buffer, made (zeros) when it has none yet, as the first backward would.</summary>
     static Span<float> Grad(Parameter p)
     {
-        if (p.grad is null) p.grad = zeros_like(p).DetachFromDisposeScope();
-        return F(p.grad);
+        var g = p.grad;                                       // each .grad is a new handle: read it once
+        if (g is null) p.grad = g = zeros_like(p).DetachFromDisposeScope();
+        return F(g);
     }
 
-    static (Tensor Pooled, int[] At) Pool(Tensor u)
+    // conv1's output and its gradient, kept between steps (the same sizes each step): a Net takes one step at a time.
+    float[]? conv1Output, conv1Delta;
+
+    static float[] Scratch(ref float[]? buffer, int length) => buffer is not null && buffer.Length == length ? buffer : buffer = new float[length];
+
+    /// <summary>ReLU(MaxPool2d(2)(u)) for u [N, C, H, W] given as its bytes, and where each window's maximum sits.</summary>
+    static (Tensor Pooled, int[] At) Pool(Span<byte> u, long[] shape)
     {
-        u = u.contiguous();
-        long N = u.shape[0], C = u.shape[1], H = u.shape[2], W = u.shape[3];
+        long N = shape[0], C = shape[1], H = shape[2], W = shape[3];
         var a = empty([N, C, H / 2, W / 2]);
         var at = new int[a.numel()];
-        ReluMaxPoolFunction.Kernels.Forward(u.bytes, a.bytes, at, (int)(N * C), (int)H, (int)W);
+        ReluMaxPoolFunction.Kernels.Forward(u, a.bytes, at, (int)(N * C), (int)H, (int)W);
         return (a, at);
-    }
-
-    static Tensor Scatter(Tensor da, int[] at, Tensor u)
-    {
-        var du = zeros_like(u);
-        ReluMaxPoolFunction.Kernels.Backward(da.bytes, du.bytes, at);
-        return du;
     }
 }
