@@ -26,6 +26,7 @@ public sealed class CifarNetLanes : IDisposable
     readonly CifarNet? replica;
     readonly LaneWorker? worker;
     readonly LaneSchedule schedule = new();
+    readonly bool hand;   // the step's path, fixed for both lanes whichever thread runs them (CifarNet.LossBackward)
 
     /// <summary>The lanes a batch is split into: 1 or 2.</summary>
     public int Lanes { get; }
@@ -40,6 +41,7 @@ public sealed class CifarNetLanes : IDisposable
         if (lanes is not (1 or 2)) throw new UsageException($"--lanes {lanes}: expected 1 or 2");
         this.net = net;
         Lanes = lanes;
+        hand = get_num_threads() == 1;
         if (lanes == 1) return;
         using var gen = new Generator(0);                       // its own weights are replaced by θ at once
         replica = new CifarNet(gen);
@@ -51,17 +53,17 @@ public sealed class CifarNetLanes : IDisposable
     public float LossBackward(Tensor x, Tensor y)
     {
         long N = x.shape[0];
-        if (replica is null || N < 2) return net.LossBackward(x, y);
+        if (replica is null || N < 2) return net.LossBackward(x, y, hand: hand);
         long n1 = (N + 1) / 2, n2 = N - n1;
         float w1 = (float)n1 / N, w2 = (float)n2 / N;           // nₖ/N
         Tensor x2 = x.narrow(0, n1, n2), y2 = y.narrow(0, n1, n2);
         float l2 = 0;
         bool atOnce = worker is not null && schedule.AtOnce;
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (atOnce) worker!.Post(() => l2 = replica.LossBackward(x2, y2, w2));
-        float l1 = net.LossBackward(x.narrow(0, 0, n1), y.narrow(0, 0, n1), w1);
+        if (atOnce) worker!.Post(() => l2 = replica.LossBackward(x2, y2, w2, hand));
+        float l1 = net.LossBackward(x.narrow(0, 0, n1), y.narrow(0, 0, n1), w1, hand);
         if (atOnce) worker!.Wait();
-        else l2 = replica.LossBackward(x2, y2, w2);
+        else l2 = replica.LossBackward(x2, y2, w2, hand);
         if (worker is not null) schedule.Record(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds);
         else schedule.StepsInTurn++;
         return w1 * l1 + w2 * l2;                                // L = (n₁ L₁ + n₂ L₂)/N

@@ -24,15 +24,21 @@ public sealed partial class CifarNet
     /// calls, and its conv1 an oneDNN set-up, an autograd node and a backward call each way. The pools are the Function's
     /// numbers bit for bit; the head and conv1 add their products in another order than libtorch, so L and the gradients equal
     /// the tutorial's forward and backward to float32 rounding (tested against float64 autograd). Where the loops do not apply
-    /// (not float32 on the CPU, no AVX2/FMA) it is <c>Loss(x, y).backward()</c>. One step at a time per Net (scratch buffers).
+    /// (not float32 on the CPU, no AVX2/FMA, or <paramref name="hand"/> false) it is <c>cross_entropy(forward(x), y).backward()</c>.
+    /// One step at a time per Net (scratch buffers).
     /// </summary>
     /// <param name="weight">Adds the gradients of weight · L instead (a lane's share nₖ/N of a batch, <see cref="CifarNetLanes"/>); L is returned unweighted.</param>
-    public float LossBackward(Tensor x, Tensor y, float weight = 1f)
+    /// <param name="hand">
+    /// The hand loops (true) or libtorch's autograd through <see cref="forward"/> (false); null: the loops when libtorch runs on one
+    /// intra-op thread here. The loops use one core: with more threads libtorch's own ops are faster at large batches (batch 64
+    /// on 2 threads: 28,700 images/s against 23,800), and at the tutorial's batch 4 one thread is the rule anyway.
+    /// </param>
+    public float LossBackward(Tensor x, Tensor y, float weight = 1f, bool? hand = null)
     {
-        if (x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || !Avx2.IsSupported || !Fma.IsSupported
+        if (!(hand ?? get_num_threads() == 1) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || !Avx2.IsSupported || !Fma.IsSupported
             || x.dim() != 4 || y.dtype != ScalarType.Int64)
         {
-            var loss = Loss(x, y);
+            var loss = nn.functional.cross_entropy(forward(x), y);
             (weight == 1f ? loss : loss * weight).backward();
             return (float)loss.ToDouble();                                                      // whatever the dtype
         }
@@ -88,6 +94,7 @@ public sealed partial class CifarNet
     {
         var g = p.grad;                                       // each .grad is a new handle: read it once
         if (g is null) p.grad = g = zeros_like(p).DetachFromDisposeScope();
+        if (!g.is_contiguous()) throw new InvalidOperationException("a parameter's .grad is a strided view; LossBackward adds to contiguous gradients only");
         return F(g);
     }
 

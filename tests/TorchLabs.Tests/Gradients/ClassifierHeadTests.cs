@@ -105,7 +105,7 @@ public class ClassifierHeadTests
         var net = new CifarNet(gen);
         var x = randn([4, 3, 32, 32], generator: gen);
         var y = randint(0, 10, [4], generator: gen);
-        float hand = net.LossBackward(x, y);
+        float hand = net.LossBackward(x, y, hand: true);
         var handGrads = Gradients(net);
         net.zero_grad();
         var exactLoss = nn.functional.cross_entropy(net.to(ScalarType.Float64).ForwardAsTutorial(x.to(ScalarType.Float64)), y);
@@ -124,9 +124,9 @@ public class ClassifierHeadTests
         var net = new CifarNet(gen);
         var x = randn([3, 3, 32, 32], generator: gen);
         var y = randint(0, 10, [3], generator: gen);
-        float first = net.LossBackward(x, y);                     // no .grad yet: made, as the first backward makes them
+        float first = net.LossBackward(x, y, hand: true);                   // no .grad yet: made, as the first backward makes them
         var once = Gradients(net);
-        float second = net.LossBackward(x, y);
+        float second = net.LossBackward(x, y, hand: true);
         Assert.Equal(first, second);
         var twice = Gradients(net);
         for (int k = 0; k < once.Length; k++)                     // g + g = 2g exactly in floating point
@@ -142,7 +142,7 @@ public class ClassifierHeadTests
         net.to(ScalarType.Float64);
         var x = randn([2, 3, 32, 32], ScalarType.Float64, generator: gen);
         var y = randint(0, 10, [2], generator: gen);
-        double hand = net.LossBackward(x, y);
+        double hand = net.LossBackward(x, y, hand: true);    // float64: the loops do not apply
         var handGrads = Gradients(net);
         net.zero_grad();
         var loss = nn.functional.cross_entropy(net.ForwardAsTutorial(x), y);
@@ -150,6 +150,24 @@ public class ClassifierHeadTests
         Assert.Equal(loss.item<double>(), hand, 6);               // the step returns a float
         var exact = Gradients(net);
         for (int k = 0; k < exact.Length; k++) Assert.True((exact[k] - handGrads[k]).abs().max().item<double>() <= 1e-12, $"parameter {k}");
+    }
+
+    [Fact]
+    public void CifarNetLossBackward_NotHand_IsLibtorchsAutogradBitForBit()
+    {
+        using var scope = NewDisposeScope();
+        using var gen = new Generator(10);
+        var net = new CifarNet(gen);
+        var x = randn([4, 3, 32, 32], generator: gen);
+        var y = randint(0, 10, [4], generator: gen);
+        float viaStep = net.LossBackward(x, y, hand: false);         // what more than one intra-op thread gets by default
+        var stepGrads = Gradients(net);
+        net.zero_grad();
+        var loss = nn.functional.cross_entropy(net.ForwardAsTutorial(x), y);
+        loss.backward();
+        Assert.Equal(loss.item<float>(), viaStep);
+        var grads = Gradients(net);
+        for (int k = 0; k < grads.Length; k++) Assert.Equal(grads[k].data<float>().ToArray(), stepGrads[k].data<float>().ToArray());
     }
 
     [Fact]
@@ -172,7 +190,7 @@ public class ClassifierHeadTests
                 if (hand)
                 {
                     opt.zero_grad();
-                    losses[t] = net.LossBackward(x, y);
+                    losses[t] = net.LossBackward(x, y, hand: true);
                     opt.step();
                 }
                 else
