@@ -55,3 +55,40 @@ public class ReferenceBench
     [Benchmark] public double Forward() => net!.Forward(x, M).A[^1][0];
     [Benchmark] public double Step() => net!.Step(x, y, M, 0.0, 0.0);
 }
+
+/// <summary>
+/// The tutorial Net's forward and backward at the tutorial's batch of 4, one thread: the hand step (CifarNet.LossBackward: conv1,
+/// the pools and the head as loops, conv2 through libtorch) against libtorch's autograd through the module forward.
+/// </summary>
+[MemoryDiagnoser]
+public class TrainingStepBench
+{
+    CifarNet? net;
+    Tensor? x, y;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        set_num_threads(1);
+        var gen = new Generator(1);
+        net = new CifarNet(gen);
+        x = randn([4, 3, 32, 32], generator: gen).DetachFromDisposeScope();
+        y = randint(0, 10, [4], generator: gen).DetachFromDisposeScope();
+    }
+
+    [Benchmark(Baseline = true)]
+    public void Autograd()
+    {
+        using var scope = NewDisposeScope();
+        net!.zero_grad();
+        nn.functional.cross_entropy(net.call(x!), y!).backward();
+    }
+
+    [Benchmark]
+    public float HandStep()
+    {
+        using var scope = NewDisposeScope();
+        net!.zero_grad();
+        return net.LossBackward(x!, y!, hand: true);
+    }
+}

@@ -61,7 +61,13 @@ public sealed class CifarNetLanes : IDisposable
         bool atOnce = worker is not null && schedule.AtOnce;
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (atOnce) worker!.Post(() => l2 = replica.LossBackward(x2, y2, w2, hand));
-        float l1 = net.LossBackward(x.narrow(0, 0, n1), y.narrow(0, 0, n1), w1, hand);
+        float l1;
+        try { l1 = net.LossBackward(x.narrow(0, 0, n1), y.narrow(0, 0, n1), w1, hand); }
+        catch when (atOnce)
+        {
+            try { worker!.Wait(); } catch { }                       // lane 2 reads this batch: it must be done before the batch is freed
+            throw;                                                   // lane 1's error is the one reported
+        }
         if (atOnce) worker!.Wait();
         else l2 = replica.LossBackward(x2, y2, w2, hand);
         if (worker is not null) schedule.Record(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds);

@@ -106,6 +106,8 @@ public class CifarNetLanesTests
         var x = randn([4, 3, 32, 32], generator: gen);
         var e = Assert.Throws<ArgumentException>(() => lanes.LossBackward(x, tensor(new long[] { 1, 2, 3, 10 })));   // label 10 is in lane 2
         Assert.Equal("label 10 is outside the 10 classes [0, 9]", e.Message);
+        e = Assert.Throws<ArgumentException>(() => lanes.LossBackward(x, tensor(new long[] { -1, 2, 3, 11 })));     // both lanes fail: lane 1's is reported,
+        Assert.Equal("label -1 is outside the 10 classes [0, 9]", e.Message);                                       // after lane 2 has finished
         opt.zero_grad();
         Assert.True(float.IsFinite(lanes.LossBackward(x, tensor(new long[] { 1, 2, 3, 4 }))));
     }
