@@ -65,14 +65,15 @@ public static class NativeAllocator
 
     /// <summary>
     /// Re-executes this program with the chosen allocator preloaded and does not return, unless there is nothing to do: not
-    /// Linux, already re-executed, LD_PRELOAD already set by the caller, glibc's allocator chosen or none installed.
+    /// Linux, already re-executed, LD_PRELOAD already set by the caller (TORCHLABS_ALLOCATOR is still checked), glibc's
+    /// allocator chosen or none installed.
     /// A failing exec (it should not) leaves the program running on glibc's allocator.
     /// </summary>
     public static void ReexecuteIfWanted(string[] args)
     {
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(AppliedVariable) is not null
-            || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LD_PRELOAD"))) return;
-        string? library = Choose(Environment.GetEnvironmentVariable(Variable), File.Exists);
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(AppliedVariable) is not null) return;
+        string? library = Choose(Environment.GetEnvironmentVariable(Variable), File.Exists);   // a bad setting is exit 2, whatever follows
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LD_PRELOAD"))) return;     // the caller's own preload stays
         string? self = Environment.ProcessPath;
         if (library is null || self is null) return;
         // `dotnet torchlabs.dll ...` runs the host; the apphost `torchlabs ...` runs itself.

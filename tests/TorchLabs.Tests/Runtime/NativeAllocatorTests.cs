@@ -60,6 +60,18 @@ public class NativeAllocatorTests
     }
 
     [Fact]
+    public void Cli_BadAllocatorSetting_IsRefused_EvenUnderTheCallersOwnPreload()
+    {
+        string libm = new[] { "/lib/x86_64-linux-gnu/libm.so.6", "/usr/lib/x86_64-linux-gnu/libm.so.6", "/lib64/libm.so.6" }.First(File.Exists);
+        var r = TestEnvironment.RunCliWith(new Dictionary<string, string> { ["LD_PRELOAD"] = libm, ["TORCHLABS_ALLOCATOR"] = "tcmaloc" }, "info");
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("torchlabs: TORCHLABS_ALLOCATOR=tcmaloc: unknown allocator", r.StdErr.Trim());
+        var ok = TestEnvironment.RunCliWith(new Dictionary<string, string> { ["LD_PRELOAD"] = libm }, "info", "--format", "json");
+        Assert.Equal(0, ok.ExitCode);                             // the caller's preload is kept: no re-execution with ours
+        Assert.Equal("system", JsonDocument.Parse(ok.StdOut).RootElement.GetProperty("allocator").GetString());
+    }
+
+    [Fact]
     public void Cifar10_SameNumbers_WithEitherAllocator()
     {
         string data = TestEnvironment.NewTempDir();
