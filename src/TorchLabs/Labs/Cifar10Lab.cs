@@ -210,6 +210,7 @@ public static class Cifar10Lab
         var trainer = new Trainer
         {
             Kind = "cifar10", CheckpointPath = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, count), KeepsTimes = true,
+            SettingsBefore = new Dictionary<string, string> { ["--lanes"] = "1" },   // checkpoints from before --lanes: one lane
             Epochs = o.Epochs, Count = count, BatchSize = o.BatchSize, LearningRate = o.LearningRate,
             Model = net, Optimizer = OptimizerHooks.For(optimizer), ShuffleGenerator = shuffleGen,
             // The tutorial's loss and backward, with the head and pools by hand around libtorch's convolutions (CifarNet.LossBackward),

@@ -55,15 +55,20 @@ public sealed class TrainingRecord
         optimizer.Save(w);
     }
 
-    /// <summary>Reads what <see cref="Write"/> wrote; refuses a checkpoint whose settings differ from <paramref name="given"/>, listing both.</summary>
-    public static TrainingRecord Read(BinaryReader r, string path, IReadOnlyList<KeyValuePair<string, string>> given, bool keepsTimes, Generator shuffle, nn.Module model, OptimizerHooks optimizer)
+    /// <summary>
+    /// Reads what <see cref="Write"/> wrote; refuses a checkpoint whose settings differ from <paramref name="given"/>, listing both.
+    /// A setting added after the checkpoint was written counts as its value in <paramref name="before"/> (what runs did then).
+    /// </summary>
+    public static TrainingRecord Read(BinaryReader r, string path, IReadOnlyList<KeyValuePair<string, string>> given, bool keepsTimes, Generator shuffle, nn.Module model, OptimizerHooks optimizer,
+        IReadOnlyDictionary<string, string>? before = null)
     {
         int n = r.ReadInt32();
         if (n < 0 || n > 1000) throw new FormatException("bad settings count");
         var stored = new List<KeyValuePair<string, string>>();
         for (int i = 0; i < n; i++) stored.Add(new(r.ReadString(), r.ReadString()));
-        var differ = given.Where(g => stored.FirstOrDefault(s => s.Key == g.Key).Value != g.Value)
-            .Select(g => $"{g.Key} {stored.FirstOrDefault(s => s.Key == g.Key).Value ?? "(none)"} stored, {g.Value} given").ToList();
+        string? Stored(string key) => stored.FirstOrDefault(s => s.Key == key).Value ?? before?.GetValueOrDefault(key);
+        var differ = given.Where(g => Stored(g.Key) != g.Value)
+            .Select(g => $"{g.Key} {Stored(g.Key) ?? "(none)"} stored, {g.Value} given").ToList();
         if (differ.Count > 0)
             throw new UsageException($"--resume: {path} was made with other settings ({string.Join("; ", differ)}); run with the stored values or without --resume");
         var rec = new TrainingRecord { Settings = stored, LearningRate = r.ReadDouble(), EpochsDone = r.ReadInt32(), KeepsTimes = keepsTimes };
@@ -109,6 +114,8 @@ public sealed class Trainer
     /// <summary>Where the checkpoint goes after every epoch; null: none.</summary>
     public string? CheckpointPath { get; init; }
     public IReadOnlyList<KeyValuePair<string, string>> Settings { get; init; } = [];
+    /// <summary>Settings added to <see cref="Settings"/> later, with the value a checkpoint written before them stands for.</summary>
+    public IReadOnlyDictionary<string, string>? SettingsBefore { get; init; }
     /// <summary>Keep the seconds per epoch in the checkpoint, so that a resumed run reports every epoch's time (cifar10).</summary>
     public bool KeepsTimes { get; init; }
     public required int Epochs { get; init; }
@@ -145,7 +152,7 @@ public sealed class Trainer
         if (resume)
         {
             if (CheckpointPath is null) throw new UsageException("--resume needs --out, the folder of the checkpoint");
-            rec = Checkpoint.Load(CheckpointPath, Kind, r => TrainingRecord.Read(r, CheckpointPath, Settings, KeepsTimes, ShuffleGenerator, Model, Optimizer));
+            rec = Checkpoint.Load(CheckpointPath, Kind, r => TrainingRecord.Read(r, CheckpointPath, Settings, KeepsTimes, ShuffleGenerator, Model, Optimizer, SettingsBefore));
             if (rec.LearningRate != LearningRate)
                 Log?.Invoke($"resuming {Kind} after epoch {rec.EpochsDone} with --lr {F(LearningRate)} (the checkpoint's run used {F(rec.LearningRate)})");
             // The optimizer's saved state carries the saved rate; the given one applies from here on.

@@ -69,16 +69,18 @@ public class ClassifierHeadTests
     }
 
     [Fact]
-    public void UpstreamGradient_ScalesEveryGradient()
+    public void UpstreamGradient_ScalesEveryGradient_AndARetainedGraphGivesThemAgain()
     {
         using var scope = NewDisposeScope();
         using var gen = new Generator(4);
         var inputs = Inputs(gen, 4, 40, 12, 8, 10).Select(t => t.requires_grad_(true)).ToArray();
         var y = randint(0, 10, [4], generator: gen);
         var loss = ClassifierHeadFunction.Apply(inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], inputs[5], inputs[6], y);
-        (3 * loss).backward();
+        (3 * loss).backward(retain_graph: true);
         var (_, exact) = LossAndGradients(inputs, y, hand: false, ScalarType.Float64);
         for (int k = 0; k < exact.Length; k++) Close(3 * exact[k], inputs[k].grad!, $"input {k}");
+        loss.backward();                                          // the retained graph again: 3 + 1 times the gradients
+        for (int k = 0; k < exact.Length; k++) Close(4 * exact[k], inputs[k].grad!, $"input {k}, second backward");
     }
 
     [Fact]

@@ -161,6 +161,29 @@ public class CifarNetLanesTests
     }
 
     [Fact]
+    public void CheckpointFromBeforeLanes_ResumesWithOneLane_NotWithTwo()
+    {
+        using var scope = NewDisposeScope();
+        var net = new CifarNet(new Generator(1));
+        using var opt = new FlatSgd([.. net.parameters()], 0.01, 0.9);
+        var hooks = OptimizerHooks.For(opt);
+        using var shuffle = new Generator(2);
+        var old = new TrainingRecord { Settings = [new("--seed", "1")], LearningRate = 0.01, EpochsDone = 1 };   // no --lanes yet
+        var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) old.Write(w, shuffle, net, hooks);
+        var before = new Dictionary<string, string> { ["--lanes"] = "1" };
+        TrainingRecord Read(string lanes)
+        {
+            stream.Position = 0;
+            using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            return TrainingRecord.Read(r, "old.dat", [new("--seed", "1"), new("--lanes", lanes)], false, shuffle, net, hooks, before);
+        }
+        Assert.Equal(1, Read("1").EpochsDone);
+        var e = Assert.Throws<UsageException>(() => Read("2"));
+        Assert.Contains("--lanes 1 stored, 2 given", e.Message);
+    }
+
+    [Fact]
     public void Cifar10_Lanes_DefaultOne_TwoOnRequest_AndAResumeMustKeepThem()
     {
         string data = TestEnvironment.NewTempDir();

@@ -124,8 +124,7 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
         public void Backward(float g, Span<float> h, Span<float> W1, Span<float> W2, Span<float> W3,
                              Span<float> dW1, Span<float> db1, Span<float> dW2, Span<float> db2, Span<float> dW3, Span<float> db3, Span<float> dh, bool accumulate)
         {
-            var delta3 = Delta3;
-            if (g != 1f) for (int k = 0; k < delta3.Length; k++) delta3[k] *= g;      // δ₃ = ∂L/∂z₃ · g
+            var delta3 = g == 1f ? Delta3 : [.. Delta3.Select(d => d * g)];          // δ₃ = ∂L/∂z₃ · g (Delta3 kept: a retained graph's next backward)
             var delta2 = new float[N * O2];
             var delta1 = new float[N * O1];
             Kernels.OuterSum(delta3, A2, dW3, db3, N, C, O2, accumulate);              // ∂L/∂W₃ = δ₃ᵀ a₂, ∂L/∂b₃ = Σₙ δ₃ₙ (eqs. 18-19)
