@@ -26,12 +26,19 @@ internal static class ConvKernels
     /// <summary>Whether the loops apply: AVX2 with FMA, and output rows of at least sixteen.</summary>
     public static bool Fits(int H, int W) => Avx2.IsSupported && Fma.IsSupported && H >= K && W - K + 1 >= 16;
 
+    /// <summary>The output's size; the loops read raw memory, so every length is checked against the sizes first.</summary>
+    static (int Ho, int Wo) Check(int xLength, int weightLength, int biasLength, int outputLength, int N, int C, int H, int Wd, int O)
+    {
+        int Ho = H - K + 1, Wo = Wd - K + 1;
+        if (xLength != N * C * H * Wd || weightLength != O * C * K * K || biasLength != O || outputLength != N * O * Ho * Wo || !Fits(H, Wd))
+            throw new ArgumentException("convolution sizes do not match");
+        return (Ho, Wo);
+    }
+
     /// <summary>u = conv(x, W) + b for x [N, C, H, Wd], W [O, C, 5, 5], b [O] → u [N, O, H − 4, Wd − 4]; six output channels by sixteen columns a step.</summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> Wt, ReadOnlySpan<float> b, Span<float> u, int N, int C, int H, int Wd, int O)
     {
-        int Ho = H - K + 1, Wo = Wd - K + 1;
-        if (x.Length != N * C * H * Wd || Wt.Length != O * C * K * K || b.Length != O || u.Length != N * O * Ho * Wo || !Fits(H, Wd))
-            throw new ArgumentException("convolution sizes do not match");
+        var (Ho, Wo) = Check(x.Length, Wt.Length, b.Length, u.Length, N, C, H, Wd, O);
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float ur = ref MemoryMarshal.GetReference(u);
         Span<int> o = stackalloc int[6];
@@ -82,9 +89,7 @@ internal static class ConvKernels
     /// </summary>
     public static void WeightGradient(ReadOnlySpan<float> delta, ReadOnlySpan<float> x, Span<float> dW, Span<float> db, int N, int C, int H, int Wd, int O)
     {
-        int Ho = H - K + 1, Wo = Wd - K + 1;
-        if (x.Length != N * C * H * Wd || dW.Length != O * C * K * K || db.Length != O || delta.Length != N * O * Ho * Wo || !Fits(H, Wd))
-            throw new ArgumentException("convolution sizes do not match");
+        var (Ho, Wo) = Check(x.Length, dW.Length, db.Length, delta.Length, N, C, H, Wd, O);
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float dr = ref MemoryMarshal.GetReference(delta);
         for (int o = 0; o < O; o++)
