@@ -17,8 +17,9 @@ namespace TorchLabs.Models;
 /// on a quiet machine two cores are faster; with another process on one core, two spinning lanes were 4× slower than one
 /// (20,000 images: 6.4 s against 1.6 s), so the step measures both ways and keeps the faster. In turn, though, two half
 /// batches cost ≈ 1.5× one whole batch (each pays the per-call costs), so under load two lanes stay ≈ 1.5× slower than one
-/// lane (2.7 s against 1.7 s), and one lane is the default; two are for a machine whose second core is free
-/// (≈ 8–12 % faster there: 1.47–1.57 s against 1.62–1.67 s).
+/// lane (2.7 s against 1.7 s), and one lane is the default. Even with the second core free the gain depends on the hour:
+/// 8–16 % faster in some runs, 25–30 % slower in others, while two separate one-lane processes kept their speed side by side;
+/// the lanes share θ and g₂, which move between the cores' caches every step (docs/performance.md, round four).
 /// </summary>
 public sealed class CifarNetLanes : IDisposable
 {
@@ -79,14 +80,15 @@ public sealed class CifarNetLanes : IDisposable
 }
 
 /// <summary>
-/// Chooses, window by window, whether two lanes run at once or in turn: windows of <see cref="Window"/> steps, timed without
+/// Chooses, window by window, whether two lanes run at once or in turn: after <see cref="Warmup"/> untimed steps (compilation,
+/// caches: the first measurement picked the wrong mode without them), windows of <see cref="Window"/> steps, timed without
 /// their first <see cref="Settle"/> steps (a sleeping thread's wake-up); after each mode has a time, the faster one runs for
 /// <see cref="Stay"/> windows, then the other is timed again for one window, so a change in the machine's load is seen within
 /// about a thousand steps. Starts at once; the numbers are the same either way.
 /// </summary>
 public sealed class LaneSchedule
 {
-    public const int Window = 16, Settle = 2, Stay = 64;
+    public const int Window = 16, Settle = 2, Stay = 64, Warmup = 32;
 
     double atOnceMean = double.NaN, inTurnMean = double.NaN, sum;
     int inWindow, windowsLeft = 1;
@@ -101,6 +103,7 @@ public sealed class LaneSchedule
     public void Record(double microseconds)
     {
         if (AtOnce) StepsAtOnce++; else StepsInTurn++;
+        if (StepsAtOnce + StepsInTurn <= Warmup) return;           // the first steps compile code and fill caches: not timed
         if (inWindow++ >= Settle) sum += microseconds;
         if (inWindow < Window) return;
         double mean = sum / (Window - Settle);
