@@ -13,11 +13,11 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
     public int S => B1.Length;
     public int K => B2.Length;
 
-    /// <summary>A seeded random case: x, W, b ~ N(0, 1)-ish, a random class, a Bernoulli mask with drop probability p.</summary>
     /// <summary>The values the check takes central differences over (x, W₁, b₁, W₂, b₂), within <see cref="Runtime.MemoryBudget.MaxCheckedParameters"/>.</summary>
     static void RequireCheckable(int d, int s, int k, string what) =>
         Runtime.MemoryBudget.RequireCheckable((double)d * s + s + ((double)s + d) * k + k + d, what);
 
+    /// <summary>A seeded random case: x, W, b ~ N(0, 1)-ish, a random class, a Bernoulli mask with drop probability p.</summary>
     public static DropoutConcatCase Random(int d, int s, int k, long seed, double p = 0.25)
     {
         if (d < 1) throw new UsageException($"--d {d}: expected a whole number of at least 1");

@@ -50,18 +50,6 @@ public sealed partial class CifarNet : Module<Tensor, Tensor>
         return functional.linear(h, fc3.weight!, fc3.bias);
     }
 
-    /// <summary>
-    /// The training loss, cross_entropy(forward(x), y), with the fully connected head and the loss as one
-    /// <see cref="ClassifierHeadFunction"/>: the same mathematics as the forward and libtorch's cross-entropy, equal to float32
-    /// rounding (the head's products add in another order; tested), in one autograd node instead of about twenty-five calls.
-    /// </summary>
-    public Tensor Loss(Tensor x, Tensor y)
-    {
-        var h = ReluMaxPoolFunction.Apply(functional.conv2d(x, conv1.weight!, conv1.bias));
-        h = ReluMaxPoolFunction.Apply(functional.conv2d(h, conv2.weight!, conv2.bias));
-        return ClassifierHeadFunction.Apply(h.flatten(1), fc1.weight!, fc1.bias!, fc2.weight!, fc2.bias!, fc3.weight!, fc3.bias!, y);
-    }
-
     /// <summary>The tutorial's forward as written, with its modules: pool(relu(conv1(x))), pool(relu(conv2(x))), flatten, fc1–fc3.</summary>
     public Tensor ForwardAsTutorial(Tensor x)
     {

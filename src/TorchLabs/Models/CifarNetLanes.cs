@@ -29,19 +29,14 @@ public sealed class CifarNetLanes : IDisposable
     readonly LaneSchedule schedule = new();
     readonly bool hand;   // the step's path, fixed for both lanes whichever thread runs them (CifarNet.LossBackward)
 
-    /// <summary>The lanes a batch is split into: 1 or 2.</summary>
-    public int Lanes { get; }
-    /// <summary>Whether the second lane may run on its own thread (two lanes, and concurrency allowed).</summary>
-    public bool Concurrent => worker is not null;
     /// <summary>Steps whose two lanes ran at once, and one after the other.</summary>
-    public long StepsAtOnce => schedule.StepsAtOnce;
-    public long StepsInTurn => schedule.StepsInTurn;
+    public long StepsAtOnce { get; private set; }
+    public long StepsInTurn { get; private set; }
 
     public CifarNetLanes(CifarNet net, FlatSgd optimizer, int lanes, bool concurrent)
     {
         if (lanes is not (1 or 2)) throw new UsageException($"--lanes {lanes}: expected 1 or 2");
         this.net = net;
-        Lanes = lanes;
         hand = get_num_threads() == 1;
         if (lanes == 1) return;
         using var gen = new Generator(0);                       // its own weights are replaced by θ at once
@@ -71,8 +66,8 @@ public sealed class CifarNetLanes : IDisposable
         }
         if (atOnce) worker!.Wait();
         else l2 = replica.LossBackward(x2, y2, w2, hand);
+        if (atOnce) StepsAtOnce++; else StepsInTurn++;
         if (worker is not null) schedule.Record(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-        else schedule.StepsInTurn++;
         return w1 * l1 + w2 * l2;                                // L = (n₁ L₁ + n₂ L₂)/N
     }
 
@@ -95,9 +90,7 @@ public sealed class LaneSchedule
     bool probing = true;                                         // the window under way times a mode for the comparison
     public bool AtOnce { get; private set; } = true;
     public long StepsAtOnce { get; private set; }
-    public long StepsInTurn { get; internal set; }
-    /// <summary>The last window's mean step time of each mode (µs; NaN before it has run).</summary>
-    public (double AtOnce, double InTurn) Means => (atOnceMean, inTurnMean);
+    public long StepsInTurn { get; private set; }
 
     /// <summary>The step just taken in the current mode took <paramref name="microseconds"/>.</summary>
     public void Record(double microseconds)

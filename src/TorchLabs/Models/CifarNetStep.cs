@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 using TorchLabs.Gradients.Functions;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -18,13 +17,14 @@ public sealed partial class CifarNet
     /// p₂ = ReLU(MaxPool(u₂)); L = head(p₂) (the <see cref="ClassifierHeadFunction"/>'s pass: fc1, ReLU, fc2, ReLU, fc3,
     /// cross-entropy; eqs. 15, 18–20); then ∂L/∂u₂ by the pool's scatter (eqs. 44, 46), <c>u₂.backward(∂L/∂u₂)</c> for
     /// conv2's gradients and ∂L/∂p₁, ∂L/∂u₁ by the scatter, and conv1's ∂L/∂W, ∂L/∂b by <see cref="ConvKernels.WeightGradient"/>
-    /// (eqs. 48–51). (conv1 is libtorch's when its loops do not fit the input's size.)
+    /// (eqs. 48–51).
     /// Why: every custom autograd Function costs TorchSharp a native node, two marshalled delegates and a tensor per output
     /// (≈ 14 µs forward, ≈ 40 µs backward for the head, measured against ≈ 21 µs of arithmetic); libtorch's own head is ≈ 25
     /// calls, and its conv1 an oneDNN set-up, an autograd node and a backward call each way. The pools are the Function's
     /// numbers bit for bit; the head and conv1 add their products in another order than libtorch, so L and the gradients equal
     /// the tutorial's forward and backward to float32 rounding (tested against float64 autograd). Where the loops do not apply
-    /// (not float32 on the CPU, no AVX2/FMA, or <paramref name="hand"/> false) it is <c>cross_entropy(forward(x), y).backward()</c>.
+    /// (not float32 on the CPU, no AVX2/FMA, an input the conv1 loops do not take, or <paramref name="hand"/> false) it is
+    /// <c>cross_entropy(forward(x), y).backward()</c>.
     /// One step at a time per Net (scratch buffers).
     /// </summary>
     /// <param name="weight">Adds the gradients of weight · L instead (a lane's share nₖ/N of a batch, <see cref="CifarNetLanes"/>); L is returned unweighted.</param>
@@ -35,8 +35,8 @@ public sealed partial class CifarNet
     /// </param>
     public float LossBackward(Tensor x, Tensor y, float weight = 1f, bool? hand = null)
     {
-        if (!(hand ?? get_num_threads() == 1) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || !Avx2.IsSupported || !Fma.IsSupported
-            || x.dim() != 4 || y.dtype != ScalarType.Int64)
+        if (!(hand ?? get_num_threads() == 1) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 4 || y.dtype != ScalarType.Int64
+            || x.shape[1] != conv1.weight!.shape[1] || !ConvKernels.Fits((int)x.shape[2], (int)x.shape[3]))   // Fits: AVX2, FMA, and the size
         {
             var loss = nn.functional.cross_entropy(forward(x), y);
             (weight == 1f ? loss : loss * weight).backward();
@@ -44,20 +44,10 @@ public sealed partial class CifarNet
         }
         long N = x.shape[0];
         if (!x.is_contiguous()) x = x.contiguous();
-        int H = (int)x.shape[2], Wd = (int)x.shape[3], C1 = (int)conv1.weight!.shape[0];
-        bool handConv1 = x.shape[1] == conv1.weight!.shape[1] && conv1.weight!.shape[2] == ConvKernels.K && ConvKernels.Fits(H, Wd);
-        Tensor p1; int[] at1; Tensor? u1 = null;
-        if (handConv1)
-        {
-            var u = Scratch(ref conv1Output, (int)N * C1 * (H - 4) * (Wd - 4));
-            ConvKernels.Forward(F(x), F(conv1.weight!), F(conv1.bias!), u, (int)N, (int)x.shape[1], H, Wd, C1);      // u₁ = conv1(x)
-            (p1, at1) = Pool(MemoryMarshal.AsBytes(u.AsSpan()), [N, C1, H - 4, Wd - 4]);                           // p₁ = ReLU(MaxPool(u₁))
-        }
-        else
-        {
-            u1 = functional.conv2d(x, conv1.weight!, conv1.bias);                                  // u₁ = conv1(x), libtorch's
-            (p1, at1) = Pool(u1.contiguous().bytes, u1.shape);
-        }
+        int C = (int)x.shape[1], H = (int)x.shape[2], Wd = (int)x.shape[3], C1 = (int)conv1.weight!.shape[0];
+        var u1 = Scratch(ref conv1Output, (int)N * C1 * (H - 4) * (Wd - 4));
+        ConvKernels.Forward(F(x), F(conv1.weight!), F(conv1.bias!), u1, (int)N, C, H, Wd, C1);                // u₁ = conv1(x)
+        var (p1, at1) = Pool(MemoryMarshal.AsBytes(u1.AsSpan()), [N, C1, H - 4, Wd - 4]);                     // p₁ = ReLU(MaxPool(u₁))
         p1.requires_grad_(true);                                                                   // a leaf: conv2's backward gives ∂L/∂p₁
         var u2 = functional.conv2d(p1, conv2.weight!, conv2.bias);                                 // u₂ = conv2(p₁)
         var (p2, at2) = Pool(u2.contiguous().bytes, u2.shape);                                     // p₂ = ReLU(MaxPool(u₂)), [N, 400] flattened
@@ -71,19 +61,10 @@ public sealed partial class CifarNet
         u2.backward([du2]);                                                                        // conv2's ∂L/∂W, ∂L/∂b and ∂L/∂p₁
         var dp1 = p1.grad!;
         if (!dp1.is_contiguous()) dp1 = dp1.contiguous();
-        if (handConv1)
-        {
-            var du1 = Scratch(ref conv1Delta, conv1Output!.Length);
-            Array.Clear(du1);
-            ReluMaxPoolFunction.Kernels.Backward(dp1.bytes, MemoryMarshal.AsBytes(du1.AsSpan()), at1);               // ∂L/∂u₁
-            ConvKernels.WeightGradient(du1, F(x), Grad(conv1.weight!), Grad(conv1.bias!), (int)N, (int)x.shape[1], H, Wd, C1);   // conv1's ∂L/∂W, ∂L/∂b
-        }
-        else
-        {
-            var du1 = zeros_like(u1!);
-            ReluMaxPoolFunction.Kernels.Backward(dp1.bytes, du1.bytes, at1);
-            u1!.backward([du1]);                                                                   // conv1's ∂L/∂W, ∂L/∂b, libtorch's
-        }
+        var du1 = Scratch(ref conv1Delta, u1.Length);
+        Array.Clear(du1);
+        ReluMaxPoolFunction.Kernels.Backward(dp1.bytes, MemoryMarshal.AsBytes(du1.AsSpan()), at1);               // ∂L/∂u₁
+        ConvKernels.WeightGradient(du1, F(x), Grad(conv1.weight!), Grad(conv1.bias!), (int)N, C, H, Wd, C1);     // conv1's ∂L/∂W, ∂L/∂b
         return head.Loss;
     }
 
