@@ -25,12 +25,11 @@ from torch.autograd.functional import hvp, vhp
 
 gc = sys.modules["torch.autograd.gradcheck"]
 
-torch.set_default_dtype(torch.float64)
 gen = torch.Generator().manual_seed(25)
 
 
 def rnd(*shape):
-    return torch.randn(tuple(shape), generator=gen)
+    return torch.randn(tuple(shape), generator=gen, dtype=torch.float64)
 
 
 # ----- hand-written Functions, right and wrong (tests/TorchLabs.Tests/Gradients/SuiteFunctions.cs has the same) -----
@@ -69,7 +68,7 @@ def sin_modifies_input_backward(x, g):
 SinModifiesInput = unary("SinModifiesInput", torch.sin, sin_modifies_input_backward)
 
 noise = torch.Generator().manual_seed(7)
-SinNoisy = unary("SinNoisy", torch.sin, lambda x, g: g * torch.cos(x) + 1e-7 * torch.randn(x.shape, generator=noise))
+SinNoisy = unary("SinNoisy", torch.sin, lambda x, g: g * torch.cos(x) + 1e-7 * torch.randn(x.shape, generator=noise, dtype=x.dtype))
 
 
 class MatVecTransposed(Function):
@@ -187,6 +186,7 @@ def inp(*shape, grad=True, view=None, positive=False, at=None, dtype=torch.float
         base = base.abs() + 0.5
     if at is not None:
         base = torch.tensor(at, dtype=torch.float64).reshape(shape)
+    # PyTorch's default dtype stays float32, as a user's: fast mode draws u and v in float32, then converts them
     return {"base": base, "view": view, "grad": grad, "dtype": dtype}
 
 

@@ -25,7 +25,7 @@ public sealed record NetworkCheckResult(string Network, double Loss, IReadOnlyLi
     public bool Pass => Entries.All(e => e.Pass);
 }
 
-/// <summary>Comparisons shared by the derivations (float64 throughout); central differences come from <see cref="GradCheck.NumericalJacobian(Func{Tensor[], Tensor[]}, Tensor[], int, Func{double, double})"/>.</summary>
+/// <summary>Comparisons shared by the derivations (float64 throughout); central differences come from <see cref="GradCheck.NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, Func{double, double})"/>.</summary>
 public static class GradientCheck
 {
     /// <summary>Hand against autograd: exact re-computations agree to 1e-9 relative (DESIGN.md).</summary>
@@ -67,8 +67,8 @@ public static class GradientCheck
     {
         var x = v.detach().clone().to_type(ScalarType.Float64).contiguous();
         // The one checking engine: GradCheck's numerical Jacobian of the scalar loss, a single row.
-        var J = GradCheck.NumericalJacobian(xs => [loss(xs[0])], [x], 0, keep => relative && keep != 0 ? h * Math.Abs(keep) : h)[0];
-        return Enumerable.Range(0, J.GetLength(1)).Select(k => J[0, k]).ToArray();
+        var J = GradCheck.NumericalJacobians(xs => [loss(xs[0])], [x], 0, keep => relative && keep != 0 ? h * Math.Abs(keep) : h)[0];
+        return Enumerable.Range(0, J.GetLength(0)).Select(k => J[k, 0]).ToArray();
     }
 
     /// <summary>Builds an entry from the hand tensor, the autograd tensor, and (unless <paramref name="skipNumeric"/> names why not) central differences.</summary>

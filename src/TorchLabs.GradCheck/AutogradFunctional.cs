@@ -139,6 +139,76 @@ public static class AutogradFunctional
         return (y[0], g[0]);
     }
 
+    /// <summary>
+    /// The Hessian-vector product H v of a scalar function (torch.autograd.functional.hvp): returns f(x) and, per input,
+    /// Σⱼ ∂²f/∂inputᵢ∂inputⱼ vⱼ. As PyTorch: the gradient g(x) with create_graph, then the double-backward trick on g
+    /// (g's vector-Jacobian product is linear in a dummy u, so its gradient in u along v is H v).
+    /// </summary>
+    public static (Tensor Output, Tensor[] Hvp) Hvp(Func<Tensor[], Tensor> f, Tensor[] inputs, Tensor[] v, bool createGraph = false)
+    {
+        CheckShapes(inputs, v, "v", "inputs");
+        var xs = Prepare(inputs, createGraph);
+        Tensor y;
+        var hv = xs.Select(x => zeros_like(x)).ToArray();
+        using (enable_grad())
+        {
+            y = ScalarOutput(f, xs, "Hvp");
+            if (y.requires_grad)
+            {
+                var g = autograd.grad([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
+                var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
+                if (live.Length > 0)
+                {
+                    var u = live.Select(j => zeros_like(xs[j]).requires_grad_(true)).ToArray();
+                    var back = autograd.grad(live.Select(j => g[j]).ToList(), xs, u, retain_graph: true, create_graph: true, allow_unused: true);
+                    var used = Enumerable.Range(0, xs.Length).Where(j => !back[j].IsInvalid && back[j].requires_grad).ToArray();
+                    if (used.Length > 0)
+                    {
+                        var r = autograd.grad(used.Select(j => back[j]).ToList(), u, used.Select(j => v[j]).ToList(),
+                            retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
+                        for (int k = 0; k < live.Length; k++) if (!r[k].IsInvalid) hv[live[k]] = r[k];
+                    }
+                }
+            }
+        }
+        return (Finish(y, createGraph), hv.Select(t => Finish(t, createGraph)).ToArray());
+    }
+
+    /// <summary>
+    /// The vector-Hessian product vᵀH of a scalar function (torch.autograd.functional.vhp): returns f(x) and, per input,
+    /// Σᵢ vᵢᵀ ∂²f/∂inputᵢ∂inputⱼ: the vector-Jacobian product of the gradient taken with create_graph.
+    /// </summary>
+    public static (Tensor Output, Tensor[] Vhp) Vhp(Func<Tensor[], Tensor> f, Tensor[] inputs, Tensor[] v, bool createGraph = false)
+    {
+        CheckShapes(inputs, v, "v", "inputs");
+        var xs = Prepare(inputs, createGraph);
+        Tensor y;
+        var vh = xs.Select(x => zeros_like(x)).ToArray();
+        using (enable_grad())
+        {
+            y = ScalarOutput(f, xs, "Vhp");
+            if (y.requires_grad)
+            {
+                var g = autograd.grad([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
+                var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
+                if (live.Length > 0)
+                {
+                    var r = autograd.grad(live.Select(j => g[j]).ToList(), xs, live.Select(j => v[j]).ToList(),
+                        retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
+                    for (int j = 0; j < xs.Length; j++) if (!r[j].IsInvalid) vh[j] = r[j];
+                }
+            }
+        }
+        return (Finish(y, createGraph), vh.Select(t => Finish(t, createGraph)).ToArray());
+    }
+
+    static Tensor ScalarOutput(Func<Tensor[], Tensor> f, Tensor[] xs, string what)
+    {
+        var y = f(xs);
+        return y.numel() == 1 ? y : throw new ArgumentException(
+            $"the function given to {what} must return a single-element tensor, not one of shape [{string.Join(", ", y.shape)}]");
+    }
+
     static void CheckShapes(Tensor[] like, Tensor[] v, string name, string what)
     {
         if (like.Length != v.Length) throw new ArgumentException($"{name} has {v.Length} tensors; expected one per {what[..^1]} ({like.Length})", name);

@@ -1,0 +1,336 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Gradients;
+
+public static partial class GradCheck
+{
+    /// <summary>One check of one function at one point: the slow (whole Jacobians) and the fast (vᵀJu) modes of gradcheck.py.</summary>
+    sealed class Run(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions o, string[]? names)
+    {
+        /// <summary>Positions of the inputs that require grad; input k in messages is diffIn[k].</summary>
+        readonly int[] diffIn = Differentiable(inputs);
+        readonly List<string> failures = [];
+        double[][] before = [];
+
+        string InputLabel(int k) => names is null ? $"input {k}" : $"input {k} ({names[diffIn[k]]})";
+
+        /// <summary>fn's outputs with their graph, the positions of the floating-point ones and of those that require grad.</summary>
+        (Tensor[] All, int[] FloatPos, int[] DiffPos) Outputs()
+        {
+            Tensor[] all;
+            using (enable_grad()) all = fn(inputs);
+            return (all, Enumerable.Range(0, all.Length).Where(i => all[i].is_floating_point()).ToArray(),
+                Enumerable.Range(0, all.Length).Where(i => all[i].requires_grad).ToArray());
+        }
+
+        /// <summary>gradcheck.py's <c>_slow_gradcheck</c>, then <c>_test_backward_mul_by_grad_output</c>.</summary>
+        public GradCheckResult Slow(List<string> warnings)
+        {
+            // Central differences first: they perturb the inputs in place, which must not happen under a live graph.
+            var numerical = diffIn.Select(j => NumericalJacobians(fn, inputs, j, o.Eps)).ToArray();
+            before = inputs.Select(Values).ToArray();
+            var (all, floatPos, diffPos) = Outputs();
+            var blocks = new List<JacobianBlock>();
+            if (diffPos.Length == 0) return NoDifferentiableOutputs(all, floatPos, numerical, warnings);
+
+            bool backwardRan = true;
+            var pending = new List<(int Failure, int Block, int FloatIndex)>();
+            for (int i = 0; i < diffPos.Length && backwardRan; i++)
+            {
+                var y = all[diffPos[i]];
+                var first = AnalyticalRows(y, i, checkInputs: i == 0);
+                var second = first is null ? null : AnalyticalRows(y, i, checkInputs: false);
+                if (first is null || second is null) { backwardRan = false; break; }
+                double drift = diffIn.Select((_, k) => MaxAbs(Flat(first[k]), Flat(second[k]))).DefaultIfEmpty(0).Max();
+                if (!(drift <= o.NondetTol))
+                    failures.Add(NotReentrant(o.NondetTol) + $"{Environment.NewLine}(output {i}: the two runs differ by up to {G(drift)})");
+                int f = Array.IndexOf(floatPos, diffPos[i]);
+                for (int k = 0; k < diffIn.Length; k++)
+                {
+                    var block = Compare(i, k, diffPos[i], y.shape, numerical[k][f], first[k]);
+                    blocks.Add(block);
+                    if (!block.Pass) { pending.Add((failures.Count, blocks.Count - 1, f)); failures.Add(""); }
+                }
+            }
+            if (backwardRan) MulByGradOutput(all, diffPos);
+            Modified();
+            foreach (var t in all) t.Dispose();
+            // The kinks are probed by perturbing the inputs, which only now no graph holds; then the messages are written.
+            foreach (var (failure, b, f) in pending)
+            {
+                var block = blocks[b];
+                if (o.DiagnoseKinks)
+                {
+                    var kinks = Kinks(block.Input, f, Mismatching(block), block.Analytical);
+                    blocks[b] = block = block with { Kinks = kinks, SmoothMismatches = block.SmoothMismatches - kinks.Count };
+                }
+                failures[failure] = (names is null ? "" : names[diffIn[block.Input]] + ": ") + MismatchMessage(block, InputLabel(block.Input), o.MaxPrinted);
+            }
+            return new GradCheckResult(blocks, failures.ToList(), warnings);
+        }
+
+        /// <summary>gradcheck.py's <c>_check_no_differentiable_outputs</c>: with no output requiring grad, the numerical Jacobian must be zero.</summary>
+        GradCheckResult NoDifferentiableOutputs(Tensor[] all, int[] floatPos, double[][][,] numerical, List<string> warnings)
+        {
+            var blocks = new List<JacobianBlock>();
+            for (int f = 0; f < floatPos.Length; f++)
+                for (int k = 0; k < diffIn.Length; k++)
+                {
+                    var n = numerical[k][f];
+                    var block = Compare(f, k, floatPos[f], all[floatPos[f]].shape, n, new double[n.GetLength(0), n.GetLength(1)]);
+                    blocks.Add(block);
+                    if (n.Cast<double>().Any(v => v != 0))
+                        failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}no output requires grad (none has a graph " +
+                            $"back to the inputs), yet output {floatPos[f]} moves with {InputLabel(k)} by up to {G(block.MaxAbsError)} per unit. " +
+                            "A detach() or a computation outside autograd cuts the graph.");
+                }
+            return new GradCheckResult(blocks, failures.Take(1).ToList(), warnings);
+        }
+
+        /// <summary>
+        /// The analytical Jacobians of output <paramref name="i"/> [input k][input element, output element]: column r is the gradient
+        /// for grad_output eᵣ. Null (with a failure) when backward throws or returns a gradient of the wrong shape.
+        /// </summary>
+        double[][,]? AnalyticalRows(Tensor y, int i, bool checkInputs)
+        {
+            long cols = y.numel();
+            var xs = diffIn.Select(j => inputs[j]).ToList();
+            var jac = diffIn.Select(j => new double[inputs[j].numel(), cols]).ToArray();
+            for (long r = 0; r < cols; r++)
+            {
+                using var scope = NewDisposeScope();
+                var e = zeros(y.shape, y.dtype, y.device);
+                Element(e, r).fill_(1);
+                var grads = Grad([y], xs, [e], i);
+                if (grads is null) return null;
+                for (int k = 0; k < diffIn.Length; k++)
+                {
+                    if (grads[k] is not { IsInvalid: false } gk) continue;
+                    if (!gk.shape.SequenceEqual(inputs[diffIn[k]].shape))
+                    {
+                        failures.Add($"Analytical gradient has incorrect size{Environment.NewLine}for {InputLabel(k)} of shape " +
+                            $"[{string.Join(", ", inputs[diffIn[k]].shape)}] backward returned shape [{string.Join(", ", gk.shape)}].");
+                        return null;
+                    }
+                    double[] g = Values(gk);
+                    for (int c = 0; c < g.Length; c++) jac[k][c, r] = g[c];
+                }
+                if (checkInputs && r == 0 && Modified()) return null;
+            }
+            return jac;
+        }
+
+        Tensor?[]? Grad(IList<Tensor> ys, IList<Tensor> xs, IList<Tensor> gs, int? output)
+        {
+            try { return SafeGrad.Grad(ys, xs, gs, retainGraph: true); }
+            catch (Exception ex)
+            {
+                string which = output is null ? "the outputs" : $"output {output}";
+                failures.Add($"Backward of {which} failed: {ex.Message.Split('\n')[0].Trim()}");
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// gradcheck.py's <c>_test_backward_mul_by_grad_output</c>: backward with zero grad_outputs must give zero gradients of the
+        /// inputs' shapes (a backward that ignores grad_output passes the Jacobian test on a one-element output, not this one).
+        /// PyTorch's <c>_test_undefined_backward_mode</c> sends undefined grad_outputs, which a TorchSharp caller cannot make;
+        /// a custom Function receives them materialised as zeros, which is this test.
+        /// </summary>
+        void MulByGradOutput(Tensor[] all, int[] diffPos)
+        {
+            using var scope = NewDisposeScope();
+            var ys = diffPos.Select(p => all[p]).ToList();
+            var grads = Grad(ys, diffIn.Select(j => inputs[j]).ToList(), ys.Select(y => zeros_like(y)).ToList(), null);
+            if (grads is null) return;
+            for (int k = 0; k < diffIn.Length; k++)
+            {
+                var g = grads[k];
+                if (g is not { IsInvalid: false }) continue;
+                var x = inputs[diffIn[k]];
+                double[] values = Values(g);
+                if (values.Any(v => v != 0))
+                {
+                    failures.Add($"backward not multiplied by grad_output{Environment.NewLine}with zero grad_outputs the gradient of {InputLabel(k)} is not zero " +
+                        $"(up to {G(values.Max(Math.Abs))}); backward must scale by grad_output (g · ∂y/∂x), not return ∂y/∂x.");
+                    return;
+                }
+                if (g.dtype != x.dtype) { failures.Add($"grad is incorrect type: {g.dtype} for {InputLabel(k)} of type {x.dtype}"); return; }
+                if (!g.shape.SequenceEqual(x.shape)) { failures.Add($"grad is incorrect size for {InputLabel(k)}"); return; }
+            }
+        }
+
+        /// <summary>True (with a failure) if an input's values changed since the check began; the input is restored.</summary>
+        bool Modified()
+        {
+            bool any = false;
+            for (int j = 0; j < inputs.Length && j < before.Length; j++)
+            {
+                double[] now = Values(inputs[j]);
+                if (now.Length == before[j].Length && now.SequenceEqual(before[j])) continue;
+                any = true;
+                failures.Add($"Backward modified input {j} (by up to {G(MaxAbs(now, before[j]))}): backward must not change its inputs.");
+                using var _ = no_grad();
+                inputs[j].copy_(tensor(before[j], inputs[j].shape, ScalarType.Float64).to_type(inputs[j].dtype));
+            }
+            return any;
+        }
+
+        JacobianBlock Compare(int i, int k, int outPos, long[] outShape, double[,] n, double[,] a)
+        {
+            double maxAbs = 0, maxN = 0;
+            for (int r = 0; r < n.GetLength(0); r++)
+                for (int c = 0; c < n.GetLength(1); c++)
+                {
+                    double d = Math.Abs(a[r, c] - n[r, c]);
+                    maxAbs = Math.Max(maxAbs, double.IsNaN(d) ? double.PositiveInfinity : d);
+                    maxN = Math.Max(maxN, Math.Abs(n[r, c]));
+                }
+            var block = new JacobianBlock(i, k, outPos, diffIn[k], outShape, inputs[diffIn[k]].shape, n, a, maxAbs,
+                maxN == 0 ? maxAbs : maxAbs / maxN, true, [], 0);
+            int bad = Mismatching(block).Count;
+            return block with { Pass = bad == 0, SmoothMismatches = bad };
+        }
+
+        /// <summary>The (input element, output element) entries outside atol + rtol·|numerical| (NaN included).</summary>
+        List<(long Row, long Col)> Mismatching(JacobianBlock b)
+        {
+            var bad = new List<(long Row, long Col)>();
+            for (int r = 0; r < b.Numerical.GetLength(0); r++)
+                for (int c = 0; c < b.Numerical.GetLength(1); c++)
+                    if (!(Math.Abs(b.Analytical[r, c] - b.Numerical[r, c]) <= o.Atol + o.Rtol * Math.Abs(b.Numerical[r, c]))) bad.Add((r, c));
+            return bad;
+        }
+
+        /// <summary>
+        /// The mismatching entries where the function has a kink: the one-sided differences (f(x) − f(x − h))/h and
+        /// (f(x + h) − f(x))/h disagree beyond atol + rtol·max(|left|, |right|). At most 64 input elements are probed.
+        /// </summary>
+        List<Kink> Kinks(int k, int floatIndex, List<(long Row, long Col)> bad, double[,] a)
+        {
+            var kinks = new List<Kink>();
+            foreach (var row in bad.GroupBy(b => b.Row).Take(64))
+            {
+                var (minus, mid, plus, h) = AroundElement(fn, inputs, diffIn[k], row.Key, _ => o.Eps, centre: true);
+                foreach (var (r, c) in row)
+                {
+                    double left = (mid![floatIndex][c] - minus[floatIndex][c]) / h, right = (plus[floatIndex][c] - mid[floatIndex][c]) / h;
+                    if (Math.Abs(left - right) > o.Atol + o.Rtol * Math.Max(Math.Abs(left), Math.Abs(right)))
+                        kinks.Add(new Kink(r, c, left, right, a[r, c]));
+                }
+            }
+            return kinks;
+        }
+
+        /// <summary>PyTorch's sentence, word for word (its missing space included), the tolerance as Python prints a float.</summary>
+        static string NotReentrant(double tol) =>
+            "Backward is not reentrant, i.e., running backward with same input and grad_output multiple times gives different values, " +
+            $"although analytical gradient matches numerical gradient.The tolerance for nondeterminism was {PythonFloat(tol)}.";
+
+        static string PythonFloat(double v) => v == Math.Floor(v) && Math.Abs(v) < 1e16
+            ? v.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)
+            : v.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Replace("E", "e");
+
+        static double[] Flat(double[,] m) => m.Cast<double>().ToArray();
+
+        /// <summary>
+        /// gradcheck.py's <c>_fast_gradcheck</c>: random unit u per input and v per output (float32 draws from a generator seeded
+        /// as PyTorch's, converted), J u by central differences along u, vᵀJ by backward (twice: reentrancy), and
+        /// |vᵀJu (backward) − vᵀJu (differences)| ≤ atol·Σu·Σv + rtol·|vᵀJu (differences)|. A failing pair re-runs the slow check.
+        /// </summary>
+        public GradCheckResult Fast(List<string> warnings)
+        {
+            var (all, floatPos, diffPos) = Outputs();
+            using var gen = new Generator(o.FastModeSeed);
+            var u = diffIn.Select(j => UnitVector(inputs[j], gen)).ToArray();
+            var v = diffPos.Select(p => UnitVector(all[p], gen)).ToArray();
+            foreach (var t in all) t.Dispose();
+            // J u for every input and floating-point output, by central differences along u.
+            var Ju = diffIn.Select((j, k) => DirectionalDifference(j, u[k])).ToArray();
+            if (diffPos.Length == 0)
+            {
+                double worst = Ju.SelectMany(r => r).SelectMany(r => r).Select(Math.Abs).DefaultIfEmpty(0).Max();
+                if (worst > o.NondetTol)
+                    failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}no output requires grad, yet J u is up to {G(worst)}.");
+                return new GradCheckResult([], failures.ToList(), warnings);
+            }
+            before = inputs.Select(Values).ToArray();
+            (all, _, _) = Outputs();
+            var vJ = new double[diffPos.Length][][];
+            for (int i = 0; i < diffPos.Length; i++)
+            {
+                using var scope = NewDisposeScope();
+                var y = all[diffPos[i]];
+                var gy = tensor(v[i], y.shape, ScalarType.Float64).to_type(y.dtype);
+                var first = Grad([y], diffIn.Select(j => inputs[j]).ToList(), [gy], i);
+                var second = first is null ? null : Grad([y], diffIn.Select(j => inputs[j]).ToList(), [gy], i);
+                if (first is null || second is null) return new GradCheckResult([], failures.ToList(), warnings);
+                vJ[i] = diffIn.Select((j, k) => first[k] is { IsInvalid: false } g ? Values(g) : new double[inputs[j].numel()]).ToArray();
+                double drift = diffIn.Select((j, k) => second[k] is { IsInvalid: false } g ? MaxAbs(vJ[i][k], Values(g)) : 0).DefaultIfEmpty(0).Max();
+                if (!(drift <= o.NondetTol))
+                    failures.Add(NotReentrant(o.NondetTol) + $"{Environment.NewLine}(output {i}: the two runs differ by up to {G(drift)})");
+                if (i == 0 && Modified()) return new GradCheckResult([], failures.ToList(), warnings);
+            }
+            var fast = new List<FastBlock>();
+            var failing = new List<FastBlock>();
+            for (int k = 0; k < diffIn.Length; k++)
+                for (int i = 0; i < diffPos.Length; i++)
+                {
+                    double numerical = Dot(v[i], Ju[k][Array.IndexOf(floatPos, diffPos[i])]), analytical = Dot(vJ[i][k], u[k]);
+                    double atol = o.Atol * u[k].Sum() * v[i].Sum();
+                    bool pass = Math.Abs(analytical - numerical) <= atol + o.Rtol * Math.Abs(numerical);
+                    var block = new FastBlock(i, k, numerical, analytical, atol, pass, u[k], v[i]);
+                    fast.Add(block);
+                    if (!pass) failing.Add(block);
+                }
+            MulByGradOutput(all, diffPos);
+            Modified();
+            if (failing.Count == 0) return new GradCheckResult([], failures.ToList(), warnings) { FastBlocks = fast };
+            var slow = new Run(fn, inputs, o with { FastMode = false }, names).Slow([]);
+            var messages = failing.Select(b => FastMismatchMessage(b, slow.Blocks.FirstOrDefault(s => s.Output == b.Output && s.Input == b.Input)));
+            return new GradCheckResult(slow.Blocks, [.. messages, .. failures], warnings) { FastBlocks = fast };
+        }
+
+        string FastMismatchMessage(FastBlock b, JacobianBlock? slow) =>
+            $"Jacobian mismatch for output {b.Output} with respect to input {b.Input},{Environment.NewLine}" +
+            $"numerical:{G(b.Numerical)}{Environment.NewLine}analytical:{G(b.Analytical)}{Environment.NewLine}" +
+            $"(fast mode compares vᵀJu for random unit vectors u and v; allowed difference {G(b.Atol)} + rtol·|numerical|.) " +
+            "The Jacobians recomputed in slow mode:" + Environment.NewLine +
+            (slow is null ? "(not available)" : slow.Pass
+                ? "The slow check passes for this pair: fast mode failed though element-wise differences are small; check with FastMode = false."
+                : MismatchMessage(slow, InputLabel(b.Input), o.MaxPrinted));
+
+        /// <summary>A random unit vector with one entry per element of t: float32 draws (PyTorch's default dtype), in t's dtype.</summary>
+        static double[] UnitVector(Tensor t, Generator gen)
+        {
+            using var scope = NewDisposeScope();
+            var vec = rand([t.numel()], ScalarType.Float32, generator: gen).to_type(t.dtype);
+            vec /= vec.norm();
+            return Values(vec);
+        }
+
+        /// <summary>(fn(x + h u) − fn(x − h u)) / 2h for input j, per floating-point output (gradcheck.py's _compute_numerical_gradient).</summary>
+        double[][] DirectionalDifference(int j, double[] u)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var x = inputs[j];
+            var orig = x.clone();
+            var d = tensor(u, x.shape, ScalarType.Float64).to_type(x.dtype) * o.Eps;
+            x.copy_(orig - d);
+            var a = Evaluate(fn, inputs);
+            x.copy_(orig + d);
+            var b = Evaluate(fn, inputs);
+            x.copy_(orig);
+            return a.Select((ai, i) => ai.Select((av, r) => (b[i][r] - av) / (2 * o.Eps)).ToArray()).ToArray();
+        }
+
+        static double Dot(double[] a, double[] b)
+        {
+            double s = 0;
+            for (int i = 0; i < a.Length; i++) s += a[i] * b[i];
+            return s;
+        }
+    }
+}

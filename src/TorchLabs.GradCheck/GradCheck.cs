@@ -1,0 +1,249 @@
+using System.Globalization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Gradients;
+
+/// <summary>
+/// PyTorch's <c>torch.autograd.gradcheck</c> and <c>gradgradcheck</c> for TorchSharp (which has neither), check for check as
+/// torch/autograd/gradcheck.py (PyTorch 1.13) makes them: the inputs (one at least requires grad, no stride-0 or overlapping
+/// memory, float64 or a warning); the Jacobian of every output that requires grad with respect to every input that requires
+/// grad, by central differences and by backward with one-hot grad_outputs, compared element by element; backward run twice
+/// (reentrancy); backward multiplied by grad_output (zero grad_outputs give zero gradients); outputs without a graph left out,
+/// and when none has one, a zero numerical Jacobian demanded. Beyond PyTorch: inputs changed by backward are reported, and
+/// a mismatch where the left and right one-sided differences disagree is reported as a point of non-differentiability.
+/// </summary>
+public static partial class GradCheck
+{
+    /// <summary>Checks <paramref name="fn"/>'s backward against central differences; see the class summary.</summary>
+    /// <param name="fn">The function: its outputs are the tensors it returns (those that require grad are checked).</param>
+    /// <param name="inputs">The point; the Jacobians are taken for the inputs with requires_grad.</param>
+    /// <exception cref="ArgumentException">Inputs PyTorch refuses: none requires grad, stride 0, overlapping memory.</exception>
+    public static GradCheckResult Check(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions? options = null) =>
+        CheckNamed(fn, inputs, options ?? new GradCheckOptions(), names: null);
+
+    internal static GradCheckResult CheckNamed(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions o, string[]? names)
+    {
+        var warnings = CheckInputs(inputs);
+        using var scope = NewDisposeScope();
+        var run = new Run(fn, inputs, o, names);
+        return o.FastMode ? run.Fast(warnings) : run.Slow(warnings);
+    }
+
+    /// <summary><see cref="Check"/>, then throws <see cref="GradCheckException"/> if it failed; true when it passed, as PyTorch's gradcheck.</summary>
+    public static bool Assert(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions? options = null) => Raise(Check(fn, inputs, options));
+
+    internal static bool Raise(GradCheckResult r) => r.Pass ? true : throw new GradCheckException(r.Message, r);
+
+    /// <summary>
+    /// PyTorch's <c>_check_inputs</c>: at least one input requires grad; every such input is floating point, has no dimension of
+    /// stride 0 (an expanded tensor: perturbing one element would move a whole row) and no overlapping memory; not float64 is a
+    /// warning. Returns the warnings.
+    /// </summary>
+    static List<string> CheckInputs(Tensor[] inputs)
+    {
+        var warnings = new List<string>();
+        bool any = false;
+        for (int j = 0; j < inputs.Length; j++)
+        {
+            var x = inputs[j];
+            if (x is null || !x.requires_grad) continue;
+            if (!x.is_floating_point())
+                throw new ArgumentException($"input {j} requires grad but is {x.dtype}, not a floating-point tensor", nameof(inputs));
+            if (x.dtype != ScalarType.Float64)
+                warnings.Add($"Input #{j} requires gradient and is not a double precision floating point or complex. " +
+                    "This check will likely fail if all the inputs are not of double precision floating point or complex.");
+            long[] stride = x.stride(), shape = x.shape;
+            if (shape.Zip(stride).Any(p => p.Second == 0 && p.First > 1))
+                throw new ArgumentException($"The {j}th input has a dimension with stride 0. gradcheck only supports inputs that are " +
+                    "non-overlapping to be able to compute the numerical gradients correctly. You should call .contiguous on the " +
+                    "input before passing it to gradcheck.");
+            if (Overlaps(shape, stride))
+                throw new ArgumentException($"The {j}th input has overlapping memory (shape [{string.Join(", ", shape)}], strides " +
+                    $"[{string.Join(", ", stride)}]): perturbing one element would move others. You should call .contiguous on the " +
+                    "input before passing it to gradcheck.");
+            any = true;
+        }
+        if (!any)
+            throw new ArgumentException("gradcheck expects at least one input tensor to require gradient, but none of the them have " +
+                "requires_grad=True.");
+        return warnings;
+    }
+
+    /// <summary>
+    /// True when two indices may share memory: with the dimensions of size above 1 sorted by stride, each stride must exceed
+    /// the span of the ones before it, Σ (sizeₖ − 1)·strideₖ (a sufficient test for non-overlap, exact for every view made
+    /// by transpose, permute, slicing and narrowing).
+    /// </summary>
+    static bool Overlaps(long[] shape, long[] stride)
+    {
+        long span = 0;
+        foreach (var (size, st) in shape.Zip(stride).Where(p => p.First > 1).OrderBy(p => Math.Abs(p.Second)))
+        {
+            if (Math.Abs(st) <= span) return true;
+            span += (size - 1) * Math.Abs(st);
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// <c>torch.autograd.gradgradcheck</c>: checks the second derivatives of <paramref name="fn"/> by running <see cref="Check"/>
+    /// on g(x, v) = ∂(vᵀ fn(x))/∂x over the inputs that require grad (unused ones left out, as PyTorch), built with
+    /// create_graph, where the grad_outputs v (one per output that requires grad) are uniform in [−1, 1) seeded by
+    /// <see cref="GradCheckOptions.Seed"/> unless <paramref name="gradOutputs"/> gives them; v is checked as an input too.
+    /// </summary>
+    public static GradCheckResult GradGradCheck(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, Tensor[]? gradOutputs = null,
+        GradCheckOptions? options = null)
+    {
+        var o = options ?? new GradCheckOptions();
+        gradOutputs ??= RandomGradOutputs(fn, inputs, o.Seed);
+        return Check(FirstDerivatives(fn, inputs.Length, Differentiable(inputs), gradOutputs.Length), [.. inputs, .. gradOutputs], o);
+    }
+
+    /// <summary><see cref="GradGradCheck"/>, then throws <see cref="GradCheckException"/> if it failed.</summary>
+    public static bool AssertGradGrad(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, Tensor[]? gradOutputs = null, GradCheckOptions? options = null) =>
+        Raise(GradGradCheck(fn, inputs, gradOutputs, options));
+
+    /// <summary>
+    /// Derivatives of every order up to <paramref name="order"/> (as JAX's <c>check_grads(order=n)</c>): order 1 is
+    /// <see cref="Check"/> of fn, order k + 1 is <see cref="Check"/> of the vector-Jacobian product of order k's function,
+    /// g(x, v₁ … v_k) = ∂(v_kᵀ g_k)/∂x with fresh random v_k (uniform in [−1, 1), seeded), built with create_graph.
+    /// Returns one result per order; the first failing order ends the list.
+    /// </summary>
+    public static IReadOnlyList<GradCheckResult> CheckOrder(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int order, GradCheckOptions? options = null)
+    {
+        if (order < 1) throw new ArgumentOutOfRangeException(nameof(order), order, "the order of derivatives to check must be 1 or more");
+        var o = options ?? new GradCheckOptions();
+        var results = new List<GradCheckResult>();
+        var f = fn;
+        var xs = inputs;
+        for (int k = 1; k <= order; k++)
+        {
+            var r = Check(f, xs, o);
+            results.Add(r);
+            if (!r.Pass || k == order) break;
+            var v = RandomGradOutputs(f, xs, o.Seed + k);
+            f = FirstDerivatives(f, xs.Length, Differentiable(xs), v.Length);
+            xs = [.. xs, .. v];
+        }
+        return results;
+    }
+
+    static int[] Differentiable(Tensor[] xs) => Enumerable.Range(0, xs.Length).Where(j => xs[j].requires_grad).ToArray();
+
+    /// <summary>Uniform grad_outputs in [−1, 1) for every output of fn that requires grad (torch.testing.make_tensor's range).</summary>
+    static Tensor[] RandomGradOutputs(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, long seed)
+    {
+        using var gen = new Generator((ulong)seed);
+        using var scope = NewDisposeScope();
+        Tensor[] outputs;
+        using (enable_grad()) outputs = fn(inputs).Where(y => y.requires_grad).ToArray();
+        return outputs.Select(y => (rand(y.shape, y.dtype, generator: gen) * 2 - 1).detach().requires_grad_(true).MoveToOuterDisposeScope()).ToArray();
+    }
+
+    /// <summary>gradgradcheck's function: (x, v) ↦ the gradients of the inputs that require grad for grad_outputs v, unused ones dropped.</summary>
+    static Func<Tensor[], Tensor[]> FirstDerivatives(Func<Tensor[], Tensor[]> fn, int n, int[] diffInputs, int numOutputs) => all =>
+    {
+        if (diffInputs.Length == 0)
+            throw new ArgumentException("gradgradcheck expects at least one input tensor to require gradient, but none of the them " +
+                "have requires_grad=True.");
+        using var _ = enable_grad();
+        var xs = all[..n];
+        var ys = fn(xs).Where(y => y.requires_grad).ToArray();
+        if (ys.Length != numOutputs)
+            throw new ArgumentException($"gradgradcheck was given {numOutputs} grad_outputs, but the function has {ys.Length} outputs " +
+                "that require grad: one grad_output per such output is expected.");
+        if (ys.Length == 0) return [];
+        var grads = SafeGrad.Grad(ys, diffInputs.Select(j => xs[j]).ToList(), all[n..], retainGraph: true, createGraph: true);
+        return grads.Where(g => g is not null).Select(g => g!).ToArray();
+    };
+
+    /// <summary>
+    /// The numerical Jacobians of every floating-point output with respect to input <paramref name="j"/>, in PyTorch's orientation:
+    /// [output][input element, output element], column k of the transposed view being (fn(x + h eₖ) − fn(x − h eₖ)) / 2h, with
+    /// xⱼ perturbed in place (under no_grad) and restored.
+    /// </summary>
+    public static double[][,] NumericalJacobians(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int j, double eps = 1e-6) =>
+        NumericalJacobians(fn, inputs, j, _ => eps);
+
+    /// <summary>As <see cref="NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, double)"/>, with a step per element (given its value).</summary>
+    public static double[][,] NumericalJacobians(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int j, Func<double, double> step)
+    {
+        using var _ = no_grad();
+        var x = inputs[j];
+        long n = x.numel();
+        double[][,]? jac = null;
+        for (long k = 0; k < n; k++)
+        {
+            var (minus, _, plus, h) = AroundElement(fn, inputs, j, k, step, centre: false);
+            jac ??= plus.Select(y => new double[n, y.Length]).ToArray();
+            for (int i = 0; i < plus.Length; i++)
+            {
+                if (plus[i].Length != minus[i].Length || plus[i].Length != jac[i].GetLength(1))
+                    throw new ArgumentException($"Expected `func` to return outputs with the same shape when inputs are perturbed by {h}, " +
+                        $"but output {i} had {minus[i].Length} and {plus[i].Length} elements.");
+                for (int r = 0; r < plus[i].Length; r++) jac[i][k, r] = (plus[i][r] - minus[i][r]) / (2 * h);
+            }
+        }
+        return jac ?? Evaluate(fn, inputs).Select(y => new double[0, y.Length]).ToArray();
+    }
+
+    /// <summary>The numerical Jacobians with a row per output element (the orientation before PyTorch's); prefer <see cref="NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, double)"/>.</summary>
+    [Obsolete("Rows are output elements here; NumericalJacobians gives PyTorch's orientation (rows are input elements).")]
+    public static double[][,] NumericalJacobian(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int j, double eps = 1e-6) =>
+        NumericalJacobians(fn, inputs, j, eps).Select(Transpose).ToArray();
+
+    /// <summary>fn at xⱼ[k] − h, (optionally) at xⱼ[k], and at xⱼ[k] + h, the element restored after.</summary>
+    internal static (double[][] Minus, double[][]? Centre, double[][] Plus, double H) AroundElement(Func<Tensor[], Tensor[]> fn,
+        Tensor[] inputs, int j, long k, Func<double, double> step, bool centre)
+    {
+        using var _ = no_grad();
+        var element = Element(inputs[j], k);
+        double keep = element.to_type(ScalarType.Float64).item<double>();
+        double h = step(keep);
+        element.fill_(keep - h);
+        var minus = Evaluate(fn, inputs);
+        element.fill_(keep);
+        var mid = centre ? Evaluate(fn, inputs) : null;
+        element.fill_(keep + h);
+        var plus = Evaluate(fn, inputs);
+        element.fill_(keep);
+        return (minus, mid, plus, h);
+    }
+
+    /// <summary>A view of element k (row-major) of <paramref name="x"/>, whatever its strides.</summary>
+    internal static Tensor Element(Tensor x, long k)
+    {
+        var index = new long[x.dim()];
+        for (int d = index.Length - 1; d >= 0; d--) { index[d] = k % x.shape[d]; k /= x.shape[d]; }
+        var e = x;
+        foreach (long i in index) e = e.select(0, i);
+        return e;
+    }
+
+    /// <summary>The values of every floating-point output of fn, as float64 arrays.</summary>
+    internal static double[][] Evaluate(Func<Tensor[], Tensor[]> fn, Tensor[] inputs)
+    {
+        using var scope = NewDisposeScope();
+        return fn(inputs).Where(y => y.is_floating_point()).Select(Values).ToArray();
+    }
+
+    internal static double[] Values(Tensor t) => t.detach().cpu().to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
+
+    internal static double MaxAbs(double[] a, double[] b)
+    {
+        double m = 0;
+        for (int i = 0; i < a.Length; i++) m = Math.Max(m, Math.Abs(a[i] - b[i]));
+        return m;
+    }
+
+    internal static double[,] Transpose(double[,] m)
+    {
+        var t = new double[m.GetLength(1), m.GetLength(0)];
+        for (int r = 0; r < m.GetLength(0); r++)
+            for (int c = 0; c < m.GetLength(1); c++) t[c, r] = m[r, c];
+        return t;
+    }
+
+    internal static string G(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+}

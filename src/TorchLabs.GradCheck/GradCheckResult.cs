@@ -1,0 +1,110 @@
+namespace TorchLabs.Gradients;
+
+/// <summary>
+/// Settings of <see cref="GradCheck.Check"/>, with the defaults of PyTorch's <c>torch.autograd.gradcheck</c>: central
+/// differences with step <see cref="Eps"/>, and an element passes when
+/// |analytical − numerical| ≤ <see cref="Atol"/> + <see cref="Rtol"/>·|numerical| (<c>torch.allclose</c>).
+/// </summary>
+public sealed record GradCheckOptions
+{
+    /// <summary>PyTorch's default fast-mode generator seed (<c>torch.Generator()</c> starts from it), so u and v are PyTorch's.</summary>
+    public const ulong PyTorchDefaultSeed = 67280421310721;
+
+    /// <summary>The central-difference step h: (f(x + h eₖ) − f(x − h eₖ)) / 2h. PyTorch's default, 1e-6.</summary>
+    public double Eps { get; init; } = 1e-6;
+
+    /// <summary>Absolute tolerance, 1e-5 as PyTorch.</summary>
+    public double Atol { get; init; } = 1e-5;
+
+    /// <summary>Relative tolerance (against |numerical|), 1e-3 as PyTorch.</summary>
+    public double Rtol { get; init; } = 1e-3;
+
+    /// <summary>How far two runs of backward on the same input and grad_output may differ (0: bit-equal, PyTorch's default).</summary>
+    public double NondetTol { get; init; }
+
+    /// <summary>The seed of the random grad_outputs of <see cref="GradCheck.GradGradCheck"/> (uniform in [−1, 1), as PyTorch's).</summary>
+    public long Seed { get; init; }
+
+    /// <summary>
+    /// PyTorch's <c>fast_mode=True</c>: instead of whole Jacobians, the scalars vᵀJu for random unit vectors u (per input) and
+    /// v (per output), J u by central differences along u and vᵀJ by one backward per output. On a failure the slow check runs
+    /// and the full Jacobians are reported.
+    /// </summary>
+    public bool FastMode { get; init; }
+
+    /// <summary>The seed of fast mode's u and v: PyTorch's own by default, so that a run reproduces PyTorch's numbers.</summary>
+    public ulong FastModeSeed { get; init; } = PyTorchDefaultSeed;
+
+    /// <summary>Report mismatches where the one-sided differences disagree as points of non-differentiability (default on).</summary>
+    public bool DiagnoseKinks { get; init; } = true;
+
+    /// <summary>Rows and columns of a Jacobian printed in a message before it is cut (the whole matrix stays in the result).</summary>
+    public int MaxPrinted { get; init; } = 16;
+}
+
+/// <summary>
+/// A point where the function is not differentiable: the left and right one-sided differences of output element
+/// <see cref="OutputElement"/> along input element <see cref="InputElement"/> disagree, so no backward formula can match the
+/// central difference there (ReLU, abs, max with ties, hinge losses at their corners).
+/// </summary>
+public sealed record Kink(long InputElement, long OutputElement, double Left, double Right, double Analytical);
+
+/// <summary>
+/// One (output i, input j) block in PyTorch's orientation: a row per element of input j and a column per element of output i
+/// (both in row-major order), computed by central differences (<see cref="Numerical"/>) and by backward (<see cref="Analytical"/>).
+/// </summary>
+/// <param name="Output">The output's index among the outputs that require grad, as PyTorch counts it in messages.</param>
+/// <param name="Input">The input's index among the inputs that require grad, as PyTorch counts it.</param>
+/// <param name="OutputPosition">The output's position in the list the function returns.</param>
+/// <param name="InputPosition">The input's position in the list of inputs.</param>
+/// <param name="MaxAbsError">max |analytical − numerical| over the block.</param>
+/// <param name="MaxRelError">‖analytical − numerical‖∞ / ‖numerical‖∞ (the absolute error where the numerical block is zero).</param>
+/// <param name="Pass">Every element within atol + rtol·|numerical|.</param>
+/// <param name="Kinks">Mismatching elements at which the function is not differentiable.</param>
+/// <param name="SmoothMismatches">Mismatching elements where the function is differentiable: backward errors.</param>
+public sealed record JacobianBlock(int Output, int Input, int OutputPosition, int InputPosition, long[] OutputShape, long[] InputShape,
+    double[,] Numerical, double[,] Analytical, double MaxAbsError, double MaxRelError, bool Pass,
+    IReadOnlyList<Kink> Kinks, int SmoothMismatches)
+{
+    /// <summary>The block fails only at points where the function is not differentiable.</summary>
+    public bool OnlyKinks => !Pass && Kinks.Count > 0 && SmoothMismatches == 0;
+}
+
+/// <summary>Fast mode's scalars for one (output, input) pair: vᵀ(J u) by central differences and (vᵀJ) u by backward.</summary>
+/// <param name="Atol">The absolute tolerance scaled as PyTorch scales it: atol · Σu · Σv.</param>
+public sealed record FastBlock(int Output, int Input, double Numerical, double Analytical, double Atol, bool Pass, double[] U, double[] V);
+
+/// <summary>What <see cref="GradCheck.Check"/> found.</summary>
+/// <param name="Blocks">Every (output, input) block, passing or not (in fast mode: only when it failed and the slow check ran).</param>
+/// <param name="Failures">One message per failure, in the order PyTorch would meet them (PyTorch raises the first).</param>
+/// <param name="Warnings">What PyTorch warns about (float32 inputs: central differences in single precision are noisy).</param>
+public sealed record GradCheckResult(IReadOnlyList<JacobianBlock> Blocks, IReadOnlyList<string> Failures, IReadOnlyList<string> Warnings)
+{
+    /// <summary>Fast mode's vᵀJu comparisons (empty in slow mode).</summary>
+    public IReadOnlyList<FastBlock> FastBlocks { get; init; } = [];
+
+    /// <summary>No failure: the verdict PyTorch's gradcheck would return as True.</summary>
+    public bool Pass => Failures.Count == 0;
+
+    /// <summary>The blocks whose Jacobians differ.</summary>
+    public IEnumerable<JacobianBlock> Mismatches => Blocks.Where(b => !b.Pass);
+
+    /// <summary>It failed, and only by Jacobian mismatches at points where the function is not differentiable.</summary>
+    public bool OnlyKinks => !Pass && Mismatches.Any() && Mismatches.All(b => b.OnlyKinks) && Failures.Count == Mismatches.Count();
+
+    /// <summary>The largest |analytical − numerical| over every block.</summary>
+    public double MaxAbsError => Blocks.Select(b => b.MaxAbsError).DefaultIfEmpty(0).Max();
+
+    /// <summary>The largest relative error of any block (see <see cref="JacobianBlock.MaxRelError"/>).</summary>
+    public double MaxRelError => Blocks.Select(b => b.MaxRelError).DefaultIfEmpty(0).Max();
+
+    /// <summary>The failures, one after the other (empty when it passes).</summary>
+    public string Message => string.Join(Environment.NewLine, Failures);
+}
+
+/// <summary>Thrown by <see cref="GradCheck.Assert"/> and <see cref="GradCheck.AssertGradGrad"/>; the message reads like PyTorch's GradcheckError.</summary>
+public sealed class GradCheckException(string message, GradCheckResult result) : Exception(message)
+{
+    /// <summary>Everything the check found.</summary>
+    public GradCheckResult Result { get; } = result;
+}
