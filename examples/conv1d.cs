@@ -1,13 +1,13 @@
 // Check your own derivation: a 1-D convolution (cross-correlation, as nn.Conv1d) with a hand-written backward.
 // Run from the repository root: dotnet run examples/conv1d.cs
-#:project ../src/TorchLabs/TorchLabs.csproj
+#:project ../src/TorchLabs.GradCheck/TorchLabs.GradCheck.csproj
+#:property UsesTorchSharp=true
 #:property PublishAot=false
 using TorchLabs.Gradients;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-TorchLabs.Runtime.TorchRuntime.Initialize();
 using var gen = new Generator(3);
 var x = randn([2, 3, 8], ScalarType.Float64, generator: gen).requires_grad_(true);   // N × C_in × T
 var W = randn([4, 3, 3], ScalarType.Float64, generator: gen).requires_grad_(true);   // C_out × C_in × K

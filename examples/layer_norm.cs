@@ -1,13 +1,13 @@
 // Check your own derivation: layer normalisation (Ba, Kiros and Hinton 2016) with a hand-written backward.
 // Run from the repository root: dotnet run examples/layer_norm.cs
-#:project ../src/TorchLabs/TorchLabs.csproj
+#:project ../src/TorchLabs.GradCheck/TorchLabs.GradCheck.csproj
+#:property UsesTorchSharp=true
 #:property PublishAot=false
 using TorchLabs.Gradients;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-TorchLabs.Runtime.TorchRuntime.Initialize();
 using var gen = new Generator(7);
 var x = randn([3, 6], ScalarType.Float64, generator: gen).requires_grad_(true);
 var gamma = randn([6], ScalarType.Float64, generator: gen).requires_grad_(true);

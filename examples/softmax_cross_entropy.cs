@@ -1,13 +1,13 @@
 // Check your own derivation: softmax + cross-entropy with a hand-written backward.
 // Run from the repository root: dotnet run examples/softmax_cross_entropy.cs
-#:project ../src/TorchLabs/TorchLabs.csproj
+#:project ../src/TorchLabs.GradCheck/TorchLabs.GradCheck.csproj
+#:property UsesTorchSharp=true
 #:property PublishAot=false
 using TorchLabs.Gradients;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-TorchLabs.Runtime.TorchRuntime.Initialize();
 using var gen = new Generator(42);
 var z = randn([4, 5], ScalarType.Float64, generator: gen).requires_grad_(true);    // logits, 4 samples × 5 classes
 var labels = tensor(new long[] { 1, 0, 4, 2 });

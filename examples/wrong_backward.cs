@@ -1,14 +1,14 @@
 // What a wrong derivation looks like: the backward of x·sin(x) forgets the x·cos(x) term of the product rule.
 // GradCheck.Assert throws GradCheckException with the Jacobians side by side; this program prints it and exits 1.
 // Run from the repository root: dotnet run examples/wrong_backward.cs
-#:project ../src/TorchLabs/TorchLabs.csproj
+#:project ../src/TorchLabs.GradCheck/TorchLabs.GradCheck.csproj
+#:property UsesTorchSharp=true
 #:property PublishAot=false
 using TorchLabs.Gradients;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-TorchLabs.Runtime.TorchRuntime.Initialize();
 using var gen = new Generator(1);
 var x = randn([4], ScalarType.Float64, generator: gen).requires_grad_(true);
 try

@@ -40,6 +40,14 @@ public class GradCheckSuiteTests
         ["hand_sin_modifies_input"] = "Backward modified input 0",
     };
 
+    /// <summary>
+    /// Where GradCheck gives another verdict on purpose. PyTorch 1.13's fast mode zips the v of the outputs that require grad
+    /// with J u of every floating-point output (gradcheck.py, _get_numerical_vJu), so a floating-point output without a graph
+    /// ahead of one with a graph shifts the pairs and a correct function fails; its slow mode passes it, and so does
+    /// GradCheck's fast mode, which pairs them by position.
+    /// </summary>
+    static readonly HashSet<string> PyTorchFastModeMispairs = ["fast_output_without_graph_first"];
+
     static Tensor Decode(JsonElement e, ScalarType dtype = ScalarType.Float64) =>
         tensor(e.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray(),
             e.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()).ToArray(), ScalarType.Float64).to_type(dtype);
@@ -95,6 +103,12 @@ public class GradCheckSuiteTests
         var c = Case(name);
         string verdict = c.GetProperty("verdict").GetString()!, message = c.GetProperty("message").GetString()!;
         var (r, error) = Run(c);
+        if (PyTorchFastModeMispairs.Contains(name))
+        {
+            Assert.Equal(("fail", "pass"), (verdict, Case(name[5..]).GetProperty("verdict").GetString()));
+            Assert.True(r!.Pass, r.Message);
+            return;
+        }
         switch (verdict)
         {
             case "pass":

@@ -63,6 +63,7 @@ public static class SuiteFunctions
         ["hand_cube"] = v => [CubeCorrect.apply(v[0])],
         ["hand_cube_detached_backward"] = v => [CubeDetachedBackward.apply(v[0])],
         ["ones_and_wrong"] = v => [ones(3), SinScaled.apply(v[0])],
+        ["output_without_graph_first"] = v => [v[0].detach() * 3, v[0].sin()],
     };
 
     /// <summary>A one-input Function: y = Forward(x), ∂L/∂x = Backward(x, g), x saved for backward.</summary>

@@ -1,0 +1,111 @@
+using System.IO.Compression;
+using System.Xml.Linq;
+using TorchLabs.Build;
+
+namespace TorchLabs.Tests.Build;
+
+/// <summary>
+/// The TorchLabs.GradCheck package as a user gets it: `dotnet pack`, then a consumer project outside this repository (so no
+/// Directory.Build.targets applies) restores it from the local .nupkg, not a project reference, with TorchSharp-cpu, builds
+/// (the package's buildTransitive targets patch libLibTorchSharp.so where the system libstdc++ lacks GLIBCXX_3.4.32) and runs
+/// one passing and one failing check.
+/// </summary>
+[Trait("Speed", "Slow")]
+public class GradCheckPackageTests
+{
+    const string Consumer = """
+        using TorchLabs.Gradients;
+        using static TorchSharp.torch;
+        using static TorchSharp.torch.autograd;
+
+        var x = randn([4], ScalarType.Float64, generator: new Generator(1)).requires_grad_(true);
+        var good = GradCheck.Check(v => [v[0].sin()], [x]);
+        var bad = GradCheck.Check(v => [SinTwice.apply(v[0])], [x]);
+        Console.WriteLine($"good: {good.Pass}");
+        Console.WriteLine($"bad: {bad.Pass}");
+        Console.WriteLine(bad.Failures[0].Split('\n')[0]);
+        return good.Pass && !bad.Pass ? 0 : 1;
+
+        sealed class SinTwice : SingleTensorFunction<SinTwice>
+        {
+            public override string Name => nameof(SinTwice);
+            public override Tensor forward(AutogradContext ctx, params object[] vars)
+            {
+                var x = (Tensor)vars[0];
+                ctx.save_for_backward([x]);
+                return x.sin();
+            }
+            public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [2 * g * ctx.get_saved_variables()[0].cos()];
+        }
+        """;
+
+    [Fact]
+    public void Package_RestoresFromALocalNupkg_AndRunsChecks()
+    {
+        string root = TestEnvironment.NewTempDir("torchlabs-package");
+        string feed = Path.Combine(root, "feed"), app = Path.Combine(root, "consumer");
+        var pack = TestEnvironment.Run("dotnet", ["pack", Path.Combine(TestEnvironment.RepoRoot, "src", "TorchLabs.GradCheck"), "-c", "Release", "-o", feed,
+            // Its own obj and bin: other tests may build the same project at the same time.
+            $"-p:BaseIntermediateOutputPath={root}/obj/", $"-p:BaseOutputPath={root}/bin/"], timeoutMs: 600_000);
+        Assert.True(pack.ExitCode == 0, pack.StdOut + pack.StdErr);
+        string nupkg = Assert.Single(Directory.GetFiles(feed, "TorchLabs.GradCheck.*.nupkg"));
+
+        // What the package holds: the library, its XML docs, the README, the native step; and it depends on TorchSharp alone.
+        using (var zip = ZipFile.OpenRead(nupkg))
+        {
+            var entries = zip.Entries.Select(e => e.FullName).ToList();
+            Assert.Contains("lib/net10.0/TorchLabs.GradCheck.dll", entries);
+            Assert.Contains("lib/net10.0/TorchLabs.GradCheck.xml", entries);
+            Assert.Contains("README.md", entries);
+            Assert.Contains("buildTransitive/TorchLabs.GradCheck.targets", entries);
+            Assert.Contains("buildTransitive/LibTorchSharpPatcher.cs", entries);
+            using var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec")).Open();
+            var dependencies = XDocument.Load(nuspec).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).Distinct();
+            Assert.Equal(["TorchSharp"], dependencies);
+        }
+
+        Directory.CreateDirectory(app);
+        string version = Path.GetFileNameWithoutExtension(nupkg)["TorchLabs.GradCheck.".Length..];
+        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="TorchLabs.GradCheck" Version="{version}" />
+                <PackageReference Include="TorchSharp-cpu" Version="0.107.0" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), Consumer);
+        // The local feed beside the machine's own sources; packages into a folder of this test, the shared cache as a fallback
+        // (so libtorch is not fetched again, and the GradCheck package just packed is the one restored).
+        string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p ? p
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources><add key="local" value="{feed}" /></packageSources>
+              <fallbackPackageFolders><add key="shared" value="{cache}" /></fallbackPackageFolders>
+              <config><add key="globalPackagesFolder" value="{Path.Combine(root, "packages")}" /></config>
+            </configuration>
+            """);
+        var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(root, "packages"), ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" };
+        var run = TestEnvironment.Run("dotnet", ["run", "-c", "Release"], app, timeoutMs: 600_000, environment: env);
+        Assert.True(run.ExitCode == 0, run.StdOut + run.StdErr);
+        Assert.Contains("good: True", run.StdOut);
+        Assert.Contains("bad: False", run.StdOut);
+        Assert.Contains("Jacobian mismatch for output 0 with respect to input 0,", run.StdOut);
+        Assert.True(Directory.Exists(Path.Combine(root, "packages", "torchlabs.gradcheck")), "the package came from the local feed");
+
+        // The consumer's own copy of libLibTorchSharp.so: weakened by the package's targets where the system needs it.
+        string lib = Directory.GetFiles(Path.Combine(app, "bin"), "libLibTorchSharp.so", SearchOption.AllDirectories).First();
+        string? libstdcxx = ElfVersionWeakener.FindSystemLibStdCxx();
+        if (libstdcxx is not null && !ElfVersionWeakener.FileContainsString(libstdcxx, "GLIBCXX_3.4.32"))
+            Assert.Equal(ElfVersionWeakener.VerFlgWeak, ElfVersionWeakener.Inspect(lib, "GLIBCXX_3.4.32").Flags & ElfVersionWeakener.VerFlgWeak);
+        Directory.Delete(root, recursive: true);
+    }
+}
