@@ -44,9 +44,25 @@ public class GradCheckPackageTests
     {
         string root = TestEnvironment.NewTempDir("torchlabs-package");
         string feed = Path.Combine(root, "feed"), app = Path.Combine(root, "consumer");
-        var pack = TestEnvironment.Run("dotnet", ["pack", Path.Combine(TestEnvironment.RepoRoot, "src", "TorchLabs.GradCheck"), "-c", "Release", "-o", feed,
-            // Its own obj and bin: other tests may build the same project at the same time.
-            $"-p:BaseIntermediateOutputPath={root}/obj/", $"-p:BaseOutputPath={root}/bin/"], timeoutMs: 600_000);
+        // Packed from a copy of the project and the repository files its build reads: other tests may build the project itself
+        // at the same time, and its bin/ and obj/ must not end up in the package.
+        string copy = Path.Combine(root, "repo");
+        foreach (string file in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "global.json", "nuget.config",
+                     Path.Combine("build", "LibTorchSharpPatcher.cs") })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(copy, file))!);
+            File.Copy(Path.Combine(TestEnvironment.RepoRoot, file), Path.Combine(copy, file));
+        }
+        string project = Path.Combine(TestEnvironment.RepoRoot, "src", "TorchLabs.GradCheck");
+        foreach (string file in Directory.GetFiles(project, "*", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(project, file);
+            if (relative.StartsWith("bin") || relative.StartsWith("obj")) continue;
+            string target = Path.Combine(copy, "src", "TorchLabs.GradCheck", relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        var pack = TestEnvironment.Run("dotnet", ["pack", Path.Combine(copy, "src", "TorchLabs.GradCheck"), "-c", "Release", "-o", feed], timeoutMs: 600_000);
         Assert.True(pack.ExitCode == 0, pack.StdOut + pack.StdErr);
         string nupkg = Assert.Single(Directory.GetFiles(feed, "TorchLabs.GradCheck.*.nupkg"));
 
