@@ -188,8 +188,11 @@ public static partial class GradCheck
         return jac ?? Evaluate(fn, inputs).Select(y => new double[0, y.Length]).ToArray();
     }
 
-    /// <summary>The numerical Jacobians with a row per output element (the orientation before PyTorch's); prefer <see cref="NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, double)"/>.</summary>
-    [Obsolete("Rows are output elements here; NumericalJacobians gives PyTorch's orientation (rows are input elements).")]
+    /// <summary>
+    /// The numerical Jacobians with a row per output element, as this call gave them before TorchLabs.GradCheck followed
+    /// PyTorch's orientation (kept so that code written against it compiles and means the same); new code:
+    /// <see cref="NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, double)"/>, a row per input element.
+    /// </summary>
     public static double[][,] NumericalJacobian(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int j, double eps = 1e-6) =>
         NumericalJacobians(fn, inputs, j, eps).Select(Transpose).ToArray();
 
