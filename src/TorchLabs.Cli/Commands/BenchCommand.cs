@@ -13,29 +13,27 @@ public static class BenchCommand
         var batchSize = new Option<int>("--batch-size") { Description = "cifar-net-train: images per step", DefaultValueFactory = _ => 4 };
         var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => 1000 };
         var optimizer = new Option<string>("--optimizer") { Description = "optimizer-step: sgd, adam, rmsprop or adagrad", DefaultValueFactory = _ => "adam" };
-        var impl = new Option<string>("--impl") { Description = "optimizer-step: hand or torch; vector-backprop: reference or torch; cifar-net-train: flat (default, as cifar10: the hand step), autograd (the FlatSgd with libtorch's backward) or torch (also torch.optim.SGD)", DefaultValueFactory = _ => "hand" };
+        var impl = new Option<string>("--impl") { Description = "optimizer-step: hand or torch; vector-backprop: reference or torch; cifar-net-train: autograd (as cifar10's default: modules, autograd, the fused SGD), fast (as cifar10 --impl fast: the hand step) or torch (autograd with torch.optim.SGD)", DefaultValueFactory = _ => "hand" };
         var phase = new Option<string>("--phase") { Description = "cifar-net-train: full, forward-backward or forward", DefaultValueFactory = _ => "full" };
         var iterations = new Option<int>("--iterations") { Description = "vector-backprop: iterations", DefaultValueFactory = _ => 2000 };
         var threads = CommonOptions.Threads();
         var format = CommonOptions.Format();
         var mkldnn = new Option<string>("--mkldnn") { Description = "cifar-net-train: libtorch's oneDNN convolutions on or off", DefaultValueFactory = _ => "on" };
         mkldnn.AcceptOnlyFromAmong("on", "off");
-        var lanes = new Option<int>("--lanes") { Description = "cifar-net-train with --impl flat: 1 or 2 lanes per batch, as cifar10's --lanes", DefaultValueFactory = _ => 1 };
         var cmd = new Command("bench", "Time one benchmark case (cifar-net-train, optimizer-step, vector-backprop); see scripts/bench/run.sh")
-            { benchCase, batchSize, steps, optimizer, impl, iterations, threads, format, phase, mkldnn, lanes };
+            { benchCase, batchSize, steps, optimizer, impl, iterations, threads, format, phase, mkldnn };
         cmd.SetAction(p => Cli.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             if (p.GetValue(mkldnn) == "off") Runtime.TorchRuntime.SetMkldnn(false);
             int t = TorchSharp.torch.get_num_threads();
-            string trainImpl = p.GetValue(impl) == "hand" ? "flat" : p.GetValue(impl)!;
-            int trainLanes = p.GetValue(lanes);
+            string trainImpl = p.GetValue(impl) == "hand" ? "autograd" : p.GetValue(impl)!;
             object result = p.GetValue(benchCase) switch
             {
                 "cifar-net-train" => new { @case = "cifar-net-train", batchSize = p.GetValue(batchSize), steps = p.GetValue(steps), threads = t, phase = p.GetValue(phase),
                     mkldnn = p.GetValue(mkldnn), allocator = Runtime.NativeAllocator.InUse,
-                    optimizer = trainImpl, lanes = trainLanes,
-                    imagesPerSecond = Bench.CifarNetTrain(p.GetValue(batchSize), p.GetValue(steps), phase: p.GetValue(phase)!, optimizer: trainImpl, lanes: trainLanes) },
+                    impl = trainImpl,
+                    imagesPerSecond = Bench.CifarNetTrain(p.GetValue(batchSize), p.GetValue(steps), phase: p.GetValue(phase)!, impl: trainImpl) },
                 "optimizer-step" => new { @case = "optimizer-step", optimizer = p.GetValue(optimizer), impl = p.GetValue(impl), steps = p.GetValue(steps), threads = t,
                     msPerStep = Bench.OptimizerStep(p.GetValue(optimizer)!, p.GetValue(impl)!, p.GetValue(steps)) },
                 "vector-backprop" => new { @case = "vector-backprop", impl = p.GetValue(impl) == "hand" ? "reference" : p.GetValue(impl), iterations = p.GetValue(iterations), threads = t,

@@ -27,10 +27,16 @@ public static class Cifar10Command
         var limitTest = new Option<int?>("--limit-test") { Description = "Use only the first N test images (quick runs)" };
         var format = CommonOptions.Format();
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out (written after every epoch); --epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log says so)" };
-        var lanes = new Option<int>("--lanes") { Description = "Split each mini-batch into 1 or 2 lanes whose gradients add up; the second lane runs on the second core while that is faster, else the lanes take turns. The same numbers to float32 rounding as one lane, and bit for bit whichever way the lanes run. Experimental: from 15 % faster to 30 % slower than one lane here (README)", DefaultValueFactory = _ => 1 };
+        var impl = new Option<string>("--impl")
+        {
+            Description = "The training step: autograd (the tutorial's, TorchSharp's modules and autograd) or fast (the hand-written " +
+                "float32 step of src/TorchLabs/Fast, equal to float32 rounding)",
+            DefaultValueFactory = _ => "autograd",
+        };
+        impl.AcceptOnlyFromAmong("autograd", "fast");
         var load = new Option<string?>("--load") { Description = "Evaluate this model instead of training: a .pth from the Python tutorial, a .safetensors, or TorchSharp's format (told apart by content)" };
         var cmd = new Command("cifar10", "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net (or --load one), print its log and accuracy lines, save the model (cifar_net.pth, .safetensors, .dat) and figures")
-            { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format, resume, load, lanes };
+            { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format, resume, load, impl };
         cmd.SetAction(p => Cli.Guard(() =>
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!, TorchRuntime.ThreadsForBatch(p.GetValue(batchSize)));
@@ -40,7 +46,7 @@ public static class Cifar10Command
                 DataDir = p.GetValue(data)!, OutDir = p.GetValue(outDir)!, Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batchSize),
                 LearningRate = p.GetValue(lr), Momentum = p.GetValue(momentum), Seed = p.GetValue(seed), LogEvery = p.GetValue(logEvery),
                 LimitTrain = p.GetValue(limitTrain), LimitTest = p.GetValue(limitTest), Device = dev, Resume = p.GetValue(resume), Load = p.GetValue(load),
-                Lanes = p.GetValue(lanes),
+                Impl = p.GetValue(impl)!,
             };
             o.Validate();
             if (p.GetValue(download) && Cifar10.Locate(o.DataDir) is null) Download(o.DataDir);
@@ -65,9 +71,7 @@ public static class Cifar10Command
                     seconds = r.Seconds,
                     epochSeconds = r.EpochSeconds,
                     threads = TorchSharp.torch.get_num_threads(),
-                    lanes = o.Load is null ? o.Lanes : (int?)null,
-                    laneStepsAtOnce = o.Lanes == 2 ? r.LaneSteps.AtOnce : (long?)null,
-                    laneStepsInTurn = o.Lanes == 2 ? r.LaneSteps.InTurn : (long?)null,
+                    impl = o.Load is null ? o.Impl : null,
                     microAccuracy = r.Metrics.MicroAccuracy,
                     macroAccuracy = r.Metrics.MacroAccuracy,
                     logLoss = r.Metrics.LogLoss,
@@ -77,7 +81,7 @@ public static class Cifar10Command
             else
             {
                 Console.Error.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} ({(p.GetValue(threads) is null ? TorchRuntime.ThreadRule : "--threads")})" +
-                    (o.Load is null && o.Lanes == 2 ? $"; lanes: 2, at once in {r.LaneSteps.AtOnce:N0} of {r.LaneSteps.AtOnce + r.LaneSteps.InTurn:N0} steps" : ""));
+                    (o.Load is null ? $"; step: --impl {o.Impl}" : ""));
                 Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}" + (r.PthPath is null ? "" : $" and {Path.GetFullPath(r.PthPath)} (PyTorch)") + $"; figures: {string.Join(", ", figures)}");
             }
             return Cli.Ok;

@@ -11,21 +11,19 @@ public static class Bench
 {
     /// <summary>Training the tutorial Net (SGD lr 0.001, momentum 0.9, cross-entropy) on pre-drawn random batches; images per second.</summary>
     /// <param name="phase">full (the training step), forward-backward (no optimizer step) or forward (no autograd): where the time goes.</param>
-    /// <param name="optimizer">flat (what `cifar10` runs: <see cref="CifarNet.LossBackward"/> and the FlatSgd), autograd (the FlatSgd with
-    /// cross_entropy(forward) and libtorch's backward: the step before the hand head) or torch (that with TorchSharp's optim.SGD).</param>
-    /// <param name="lanes">flat only: the batch in 1 or 2 lanes (<see cref="CifarNetLanes"/>; two run on two cores).</param>
-    public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1, string phase = "full", string optimizer = "flat", int lanes = 1)
+    /// <param name="impl">autograd (cifar10's default: forward, cross_entropy, backward, the fused SGD), fast (cifar10 --impl fast:
+    /// the hand step of Fast/ and the fused SGD) or torch (autograd with TorchSharp's optim.SGD).</param>
+    public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1, string phase = "full", string impl = "autograd")
     {
-        if (lanes != 1 && optimizer != "flat") throw new UsageException($"--lanes {lanes}: only --impl flat has lanes");
-        if (optimizer is not ("flat" or "autograd" or "torch")) throw new UsageException($"--impl {optimizer}: expected flat, autograd or torch for cifar-net-train");
+        if (impl is not ("autograd" or "fast" or "torch")) throw new UsageException($"--impl {impl}: expected autograd, fast or torch for cifar-net-train");
         if (phase is not ("full" or "forward-backward" or "forward")) throw new UsageException($"--phase {phase}: expected full, forward-backward or forward");
         if (batchSize < 1) throw new UsageException($"--batch-size {batchSize}: expected at least 1");
         if (steps < 1) throw new UsageException($"--steps {steps}: expected at least 1");
         using var gen = new Generator((ulong)seed);
         var net = new CifarNet(gen);
-        using var flat = optimizer != "torch" ? new FlatSgd([.. net.parameters()], 0.001, 0.9) : null;
-        var torchSgd = optimizer == "torch" ? optim.SGD(net.parameters(), 0.001, 0.9) : null;
-        using var laneStep = flat is not null ? new CifarNetLanes(net, flat, lanes, concurrent: TorchRuntime.Cores >= 2) : null;
+        using var fused = impl != "torch" ? new FlatSgd([.. net.parameters()], 0.001, 0.9) : null;
+        var torchSgd = impl == "torch" ? optim.SGD(net.parameters(), 0.001, 0.9) : null;
+        var fast = impl == "fast" ? new Fast.CifarNetFastStep(net) : null;
         const int pool = 16;
         var xs = Enumerable.Range(0, pool).Select(_ => randn([batchSize, 3, 32, 32], generator: gen)).ToArray();
         var ys = Enumerable.Range(0, pool).Select(_ => randint(0, 10, [batchSize], generator: gen)).ToArray();
@@ -38,10 +36,10 @@ public static class Bench
                 nn.functional.cross_entropy(net.call(xs[i % pool]), ys[i % pool]);
                 return;
             }
-            if (flat is not null) flat.zero_grad(); else torchSgd!.zero_grad();
-            if (optimizer == "flat") laneStep!.LossBackward(xs[i % pool], ys[i % pool]);
+            if (fused is not null) fused.zero_grad(); else torchSgd!.zero_grad();
+            if (fast is not null) fast.LossBackward(xs[i % pool], ys[i % pool]);
             else nn.functional.cross_entropy(net.call(xs[i % pool]), ys[i % pool]).backward();
-            if (phase == "full") { if (flat is not null) flat.step(); else torchSgd!.step(); }
+            if (phase == "full") { if (fused is not null) fused.step(); else torchSgd!.step(); }
         }
         for (int i = 0; i < warmup; i++) Step(i);
         var sw = Stopwatch.StartNew();

@@ -25,10 +25,10 @@ public sealed record Cifar10Options
     public int? LimitTest { get; init; }
     public Device? Device { get; init; }
     /// <summary>
-    /// Each mini-batch split into this many lanes (1 or 2) whose gradients are added (<see cref="CifarNetLanes"/>; the second
-    /// lane on the second core while that is faster). Part of the numbers (to float32 rounding), so a resume must keep it.
+    /// The training step: "autograd" (the default: the tutorial's forward through TorchSharp's modules, loss.backward()) or
+    /// "fast" (the hand-written float32 step of Fast/, equal to it to float32 rounding). Stored in the checkpoint.
     /// </summary>
-    public int Lanes { get; init; } = 1;
+    public string Impl { get; init; } = "autograd";
     /// <summary>Continue from OUT/checkpoint.dat (written at the end of every epoch); <see cref="Epochs"/> is the total.</summary>
     public bool Resume { get; init; }
     /// <summary>A model to evaluate instead of training (.pth, .safetensors or TorchSharp's format, told apart by content).</summary>
@@ -45,7 +45,7 @@ public sealed record Cifar10Options
         if (!double.IsFinite(Momentum) || Momentum < 0 || Momentum >= 1) throw new UsageException($"--momentum {Momentum}: expected a number in [0, 1)");
         if (LogEvery < 1) throw new UsageException($"--log-every {LogEvery}: expected a whole number of at least 1");
         if (LimitTrain is < 1) throw new UsageException($"--limit-train {LimitTrain}: expected a whole number of at least 1");
-        if (Lanes is not (1 or 2)) throw new UsageException($"--lanes {Lanes}: expected 1 or 2");
+        if (Impl is not ("autograd" or "fast")) throw new UsageException($"--impl {Impl}: expected autograd (the default) or fast");
         if (LimitTest is < 1) throw new UsageException($"--limit-test {LimitTest}: expected a whole number of at least 1");
         if (Load is not null && Resume) throw new UsageException("--load and --resume: give one (--load evaluates a saved model; --resume continues training)");
     }
@@ -68,8 +68,6 @@ public sealed record Cifar10Result(
     public string Folder { get; init; } = "";
     /// <summary>OUT/cifar_net.pth, the model in PyTorch's format (null when the run loaded a model instead of training).</summary>
     public string? PthPath { get; init; }
-    /// <summary>With two lanes: the training steps whose lanes ran at once (two cores) and in turn (<see cref="CifarNetLanes"/>).</summary>
-    public (long AtOnce, long InTurn) LaneSteps { get; init; }
     /// <summary>The first four test images: ground truth and predicted class.</summary>
     public IReadOnlyList<(string GroundTruth, string Predicted)> FirstFour { get; init; } = [];
 }
@@ -100,7 +98,7 @@ public static class Cifar10Lab
     [
         new("--batch-size", o.BatchSize.ToString(CultureInfo.InvariantCulture)), new("training images", trainCount.ToString(CultureInfo.InvariantCulture)),
         new("--seed", o.Seed.ToString(CultureInfo.InvariantCulture)), new("--momentum", o.Momentum.ToString("R", CultureInfo.InvariantCulture)),
-        new("--lanes", o.Lanes.ToString(CultureInfo.InvariantCulture)),
+        new("--impl", o.Impl),
     ];
 
     public static Cifar10Result Run(Cifar10Options o, Action<string>? log = null, IProgress<string>? progress = null)
@@ -121,7 +119,6 @@ public static class Cifar10Lab
         var net = new CifarNet(initGen);
         IReadOnlyList<LossPoint> curve = [];
         IReadOnlyList<double> epochSeconds = [];
-        (long AtOnce, long InTurn) laneSteps = default;
         int trainCount = 0, batches = 0;
         string modelPath;
         if (o.Load is string load)
@@ -142,7 +139,7 @@ public static class Cifar10Lab
                 figures.Add(Plots.ImageGrid(Enumerable.Range(0, Math.Min(8, trainCount))
                     .Select(i => (first.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(), Cifar10.ClassNames[trainLabels[i]])).ToList(),
                     32, 32, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"));
-                var record = Train(o, net, trainPixels, trainLabels, device, log, progress, out laneSteps);
+                var record = Train(o, net, trainPixels, trainLabels, device, log, progress);
                 lines.AddRange(record.Log);
                 curve = record.Curve;
                 epochSeconds = record.EpochSeconds;
@@ -188,14 +185,13 @@ public static class Cifar10Lab
             total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures)
         {
             TrainImages = trainCount, Folder = folder, PthPath = o.Load is null ? Path.Combine(o.OutDir, PthName) : null,
-            LaneSteps = laneSteps,
             FirstFour = [.. Enumerable.Range(0, few).Select(i => (Cifar10.ClassNames[test.Labels[i]], Cifar10.ClassNames[predicted[i]]))],
         };
     }
 
     /// <summary>The tutorial's training loop through the one driver (<see cref="Trainer"/>): SGD, cross-entropy, its loss lines every LogEvery batches.</summary>
-    static TrainingRecord Train(Cifar10Options o, CifarNet net, Tensor trainPixels, byte[] labels, Device device, Action<string>? log, IProgress<string>? progress,
-        out (long AtOnce, long InTurn) laneSteps)
+    static TrainingRecord Train(Cifar10Options o, CifarNet net, Tensor trainPixels, byte[] labels, Device device, Action<string>? log,
+        IProgress<string>? progress)
     {
         double running = 0;
         int count = labels.Length;   // the pixels stay bytes (150 MB for CIFAR-10); each batch is normalised on the fly
@@ -203,22 +199,30 @@ public static class Cifar10Lab
         bool onCpu = device.type == DeviceType.CPU;
         using var shuffleGen = new Generator((ulong)o.Seed + 1);
         net.to(device);
-        // torch.optim.SGD's update over flat buffers: one pass a step instead of ~40 ops (same numbers; Optimizers/FlatSgd.cs).
+        // The tutorial's criterion = nn.CrossEntropyLoss() and optimizer = optim.SGD(net.parameters(), lr, momentum); the SGD in
+        // its fused form (one pass over one buffer; the same numbers as torch.optim.SGD, bit for bit: Optimizers/FlatSgd.cs).
+        var criterion = nn.CrossEntropyLoss();
         using var optimizer = new FlatSgd([.. net.parameters()], o.LearningRate, o.Momentum);
-        // Two lanes run at once where there are two cores and that is faster; the numbers are the same either way (CifarNetLanes).
-        using var lanes = new CifarNetLanes(net, optimizer, o.Lanes, concurrent: onCpu && TorchRuntime.Cores >= 2);
+        var fast = o.Impl == "fast" ? new Fast.CifarNetFastStep(net) : null;   // --impl fast only: the hand step (Fast/)
         var trainer = new Trainer
         {
             Kind = "cifar10", CheckpointPath = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, count), KeepsTimes = true,
-            SettingsBefore = new Dictionary<string, string> { ["--lanes"] = "1" },   // checkpoints from before --lanes: one lane
+            // Older checkpoints: made before --impl (either step resumes them: they agree to float32 rounding), and with --lanes,
+            // which is gone (one lane is this step; two lanes are refused).
+            SettingsBefore = new Dictionary<string, string> { ["--impl"] = o.Impl },
+            RetiredSettings = new Dictionary<string, string> { ["--lanes"] = "1" },
             Epochs = o.Epochs, Count = count, BatchSize = o.BatchSize, LearningRate = o.LearningRate,
             Model = net, Optimizer = OptimizerHooks.For(optimizer), ShuffleGenerator = shuffleGen,
-            // The tutorial's loss and backward, with the head and pools by hand around libtorch's convolutions (CifarNet.LossBackward),
-            // the batch in one or two lanes: the same mathematics, equal to float32 rounding.
+            // The tutorial's step; the Trainer calls optimizer.zero_grad() before and optimizer.step() after.
             LossBackward = batch =>
             {
-                var (x, y) = batcher.Batch(batch.Indices);
-                return lanes.LossBackward(onCpu ? x : x.to(device), onCpu ? y : y.to(device));
+                var (inputs, targets) = batcher.Batch(batch.Indices);
+                if (!onCpu) (inputs, targets) = (inputs.to(device), targets.to(device));
+                if (fast is not null) return fast.LossBackward(inputs, targets);
+                var outputs = net.call(inputs);
+                var loss = criterion.call(outputs, targets);
+                loss.backward();
+                return loss.item<float>();
             },
             OnBatch = (b, rec) =>
             {
@@ -239,9 +243,7 @@ public static class Cifar10Lab
             Log = line => log?.Invoke(line),
         };
         if (o.Resume) progress?.Report($"resuming from {trainer.CheckpointPath}");
-        var record = trainer.Run(o.Resume);
-        laneSteps = (lanes.StepsAtOnce, lanes.StepsInTurn);
-        return record;
+        return trainer.Run(o.Resume);
     }
 
     /// <summary>The tutorial's PyTorch state-dict file name.</summary>

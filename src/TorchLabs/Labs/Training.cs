@@ -60,13 +60,17 @@ public sealed class TrainingRecord
     /// A setting added after the checkpoint was written counts as its value in <paramref name="before"/> (what runs did then).
     /// </summary>
     public static TrainingRecord Read(BinaryReader r, string path, IReadOnlyList<KeyValuePair<string, string>> given, bool keepsTimes, Generator shuffle, nn.Module model, OptimizerHooks optimizer,
-        IReadOnlyDictionary<string, string>? before = null)
+        IReadOnlyDictionary<string, string>? before = null, IReadOnlyDictionary<string, string>? retired = null)
     {
         int n = r.ReadInt32();
         if (n < 0 || n > 1000) throw new FormatException("bad settings count");
         var stored = new List<KeyValuePair<string, string>>();
         for (int i = 0; i < n; i++) stored.Add(new(r.ReadString(), r.ReadString()));
         string? Stored(string key) => stored.FirstOrDefault(s => s.Key == key).Value ?? before?.GetValueOrDefault(key);
+        foreach (var (key, value) in stored)
+            if (retired?.GetValueOrDefault(key) is string resumable && value != resumable)
+                throw new UsageException($"--resume: {path} was made with {key} {value}, which TorchLabs no longer has (only {key} {resumable} " +
+                    "resumes); train again without --resume");
         var differ = given.Where(g => Stored(g.Key) != g.Value)
             .Select(g => $"{g.Key} {Stored(g.Key) ?? "(none)"} stored, {g.Value} given").ToList();
         if (differ.Count > 0)
@@ -116,6 +120,8 @@ public sealed class Trainer
     public IReadOnlyList<KeyValuePair<string, string>> Settings { get; init; } = [];
     /// <summary>Settings added to <see cref="Settings"/> later, with the value a checkpoint written before them stands for.</summary>
     public IReadOnlyDictionary<string, string>? SettingsBefore { get; init; }
+    /// <summary>Settings runs no longer take, with the one stored value that still resumes (any other is refused in one line).</summary>
+    public IReadOnlyDictionary<string, string>? RetiredSettings { get; init; }
     /// <summary>Keep the seconds per epoch in the checkpoint, so that a resumed run reports every epoch's time (cifar10).</summary>
     public bool KeepsTimes { get; init; }
     public required int Epochs { get; init; }
@@ -130,7 +136,7 @@ public sealed class Trainer
     /// <summary>Forward and loss for the examples of this mini-batch; the driver calls backward. Give this or <see cref="LossBackward"/>.</summary>
     public Func<TrainingBatch, Tensor>? Loss { get; init; }
     /// <summary>
-    /// Forward, loss and backward in one call (a model's own step, such as <see cref="Models.CifarNet.LossBackward"/>): returns the
+    /// Forward, loss and backward in one call (the lab's own step, as the tutorial writes it: forward, loss, loss.backward()): returns the
     /// loss with the gradients already added. The divergence stop then comes after the backward, still before the step.
     /// </summary>
     public Func<TrainingBatch, float>? LossBackward { get; init; }
@@ -152,7 +158,8 @@ public sealed class Trainer
         if (resume)
         {
             if (CheckpointPath is null) throw new UsageException("--resume needs --out, the folder of the checkpoint");
-            rec = Checkpoint.Load(CheckpointPath, Kind, r => TrainingRecord.Read(r, CheckpointPath, Settings, KeepsTimes, ShuffleGenerator, Model, Optimizer, SettingsBefore));
+            rec = Checkpoint.Load(CheckpointPath, Kind, r => TrainingRecord.Read(r, CheckpointPath, Settings, KeepsTimes, ShuffleGenerator, Model, Optimizer,
+                SettingsBefore, RetiredSettings));
             if (rec.LearningRate != LearningRate)
                 Log?.Invoke($"resuming {Kind} after epoch {rec.EpochsDone} with --lr {F(LearningRate)} (the checkpoint's run used {F(rec.LearningRate)})");
             // The optimizer's saved state carries the saved rate; the given one applies from here on.

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace TorchLabs.Optimizers;
 
 /// <summary>
-/// torch.optim.SGD with momentum μ (dampening 0, no weight decay, no Nesterov) over flat buffers: every parameter is made a view
+/// torch.optim.SGD's fused option (as tinygrad's <c>fused=</c>): torch.optim.SGD with momentum μ (dampening 0, no weight decay, no Nesterov) over flat buffers: every parameter is made a view
 /// of one tensor θ and its gradient a view of one tensor g, into which autograd accumulates. Then zero_grad is one op and the
 /// step one pass over the buffers (three libtorch ops off the CPU), whatever the number of parameters, instead of about forty:
 /// b₁ = g₁, b_t = μ b_{t−1} + g_t (torch's buffer, starting as the first gradient); θ ← θ − η b_t.
@@ -17,8 +17,7 @@ namespace TorchLabs.Optimizers;
 public sealed class FlatSgd : IDisposable
 {
     readonly Tensor theta, g;
-    readonly long[] offsets;
-    Tensor? b, g2;   // g₂: the gradient buffer of a replica (a second lane of the same batch), added to g by the step
+    Tensor? b;
     readonly Scalar mu;
     Scalar negLr;   // −η, made once: a Scalar per call costs an allocation and a native handle
     public double LearningRate { get; private set; }
@@ -37,11 +36,8 @@ public sealed class FlatSgd : IDisposable
         theta = cat(parameters.Select(p => p.detach().flatten()).ToList()).DetachFromDisposeScope();
         g = zeros_like(theta).DetachFromDisposeScope();
         long offset = 0;
-        offsets = new long[parameters.Count];
-        int k = 0;
         foreach (var p in parameters)
         {
-            offsets[k++] = offset;
             long n = p.numel();
             p.set_(theta.narrow(0, offset, n).view(p.shape));     // θ's slice is now the parameter's storage
             p.grad = g.narrow(0, offset, n).view(p.shape);          // autograd accumulates into g's slice
@@ -49,34 +45,8 @@ public sealed class FlatSgd : IDisposable
         }
     }
 
-    /// <summary>Zeroes every gradient at once (g ← 0, and the replica's g₂); the gradient tensors stay, as views of g.</summary>
-    public void zero_grad()
-    {
-        g.zero_();
-        g2?.zero_();
-    }
-
-    /// <summary>
-    /// Makes <paramref name="replica"/> (the same architecture, parameter for parameter) share the parameters' storage, θ, and
-    /// gives it a gradient buffer g₂ of its own: two lanes can then run backward on two parts of a batch at once, and the step
-    /// uses g + g₂ (b ← μ b + (g + g₂)). One replica at most.
-    /// </summary>
-    public void AttachReplica(IReadOnlyList<TorchSharp.Modules.Parameter> replica)
-    {
-        if (g2 is not null) throw new InvalidOperationException("the optimizer has a replica already");
-        if (replica.Count != offsets.Length) throw new ArgumentException($"the replica has {replica.Count} parameters; expected {offsets.Length}");
-        using var _ = no_grad();
-        g2 = zeros_like(g).DetachFromDisposeScope();
-        for (int k = 0; k < replica.Count; k++)
-        {
-            var q = replica[k];
-            long n = q.numel();
-            if (offsets[k] + n > theta.numel() || (k + 1 < offsets.Length && offsets[k] + n != offsets[k + 1]))
-                throw new ArgumentException($"replica parameter {k} has {n} elements; it does not match the optimizer's parameter {k}");
-            q.set_(theta.narrow(0, offsets[k], n).view(q.shape));   // the same θ: one set of weights, two graphs
-            q.grad = g2.narrow(0, offsets[k], n).view(q.shape);
-        }
-    }
+    /// <summary>Zeroes every gradient at once (g ← 0); the gradient tensors stay, as views of g.</summary>
+    public void zero_grad() => g.zero_();
 
     /// <summary>One update of every parameter: b ← μ b + g (b₁ = g₁), θ ← θ − η b.</summary>
     public void step()
@@ -86,7 +56,6 @@ public sealed class FlatSgd : IDisposable
             OnePass();
         else
         {
-            if (g2 is not null) g.add_(g2);                  // g_t = g + g₂ (the two lanes' parts of the batch)
             b = b is null ? g.clone().DetachFromDisposeScope() : b.mul_(mu).add_(g);   // b₁ = g₁; b_t = μ b_{t−1} + g_t
             theta.add_(b, negLr);                            // θ ← θ − η b_t
         }
@@ -103,14 +72,6 @@ public sealed class FlatSgd : IDisposable
         var th = MemoryMarshal.Cast<byte, float>(theta.bytes);
         var gr = MemoryMarshal.Cast<byte, float>(g.bytes);
         var bu = MemoryMarshal.Cast<byte, float>(b!.bytes);
-        if (g2 is not null)
-        {
-            var gr2 = MemoryMarshal.Cast<byte, float>(g2.bytes);
-            int j = 0;
-            for (; j <= gr.Length - Vector256<float>.Count; j += Vector256<float>.Count)   // g_t = g + g₂, as add_ rounds it
-                (Vector256.Create(gr.Slice(j, 8)) + Vector256.Create(gr2.Slice(j, 8))).CopyTo(gr.Slice(j, 8));
-            for (; j < gr.Length; j++) gr[j] += gr2[j];
-        }
         float m = (float)Momentum, a = (float)-LearningRate;
         var mv = Vector256.Create(m);
         var av = Vector256.Create(a);
@@ -154,7 +115,6 @@ public sealed class FlatSgd : IDisposable
     public void Dispose()
     {
         b?.Dispose();
-        g2?.Dispose();
         g.Dispose();
         mu.Dispose();
         negLr.Dispose();

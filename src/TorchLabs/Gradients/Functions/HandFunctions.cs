@@ -1,3 +1,4 @@
+using TorchLabs.Fast;
 using TorchLabs.Models;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
-using TorchLabs.Gradients.Functions;
+using TorchLabs.Fast;
 using static TorchSharp.torch;
 
-namespace TorchLabs.Tests.Gradients;
+namespace TorchLabs.Tests.Fast;
 
 /// <summary>
 /// The 5×5 convolution loops against libtorch's conv2d and its autograd in float64: the output, ∂L/∂W and ∂L/∂b within float32

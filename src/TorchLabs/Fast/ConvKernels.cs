@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace TorchLabs.Gradients.Functions;
+namespace TorchLabs.Fast;
 
 /// <summary>
 /// A 5×5 convolution, stride 1, no padding, in float32 AVX2 loops: the tutorial Net's conv1 (3 → 6 channels, 32×32 → 28×28),

@@ -1,10 +1,11 @@
+using TorchLabs.Fast;
 using TorchLabs.Gradients.Functions;
 using TorchSharp;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
 using static TorchSharp.torch;
 
-namespace TorchLabs.Tests.Gradients;
+namespace TorchLabs.Tests.Fast;
 
 /// <summary>
 /// The hand head (fc1, ReLU, fc2, ReLU, fc3, cross-entropy) and the Net's hand step against float64 autograd on libtorch's own
@@ -12,7 +13,7 @@ namespace TorchLabs.Tests.Gradients;
 /// and the tolerance is float32 rounding of the longest sum: |hand − exact| ≤ 1e-5 · max|exact| per tensor (float32's ε is
 /// 6e-8; a dot product of 400 terms can lose 400 ε of its terms' magnitude). libtorch's own float32 result meets the same
 /// bound (checked alongside, so the bound is not loose for one of them only). The float64 Function and its second derivatives
-/// are the hand-Function catalogue's case (<see cref="HandFunctionTests"/>).
+/// are the hand-Function catalogue's case (<see cref="Gradients.HandFunctionTests"/>).
 /// </summary>
 public class ClassifierHeadTests
 {
@@ -100,17 +101,17 @@ public class ClassifierHeadTests
     static Tensor[] Gradients(CifarNet net) => net.parameters().Select(p => p.grad!.detach().clone()).ToArray();
 
     [Fact]
-    public void CifarNetLossBackward_LossAndGradients_WithinFloat32RoundingOfFloat64Autograd()
+    public void FastStep_LossAndGradients_WithinFloat32RoundingOfFloat64Autograd()
     {
         using var scope = NewDisposeScope();
         using var gen = new Generator(7);
         var net = new CifarNet(gen);
         var x = randn([4, 3, 32, 32], generator: gen);
         var y = randint(0, 10, [4], generator: gen);
-        float hand = net.LossBackward(x, y, hand: true);
+        float hand = new CifarNetFastStep(net).LossBackward(x, y);
         var handGrads = Gradients(net);
         net.zero_grad();
-        var exactLoss = nn.functional.cross_entropy(net.to(ScalarType.Float64).ForwardAsTutorial(x.to(ScalarType.Float64)), y);
+        var exactLoss = nn.functional.cross_entropy(net.to(ScalarType.Float64).forward(x.to(ScalarType.Float64)), y);
         exactLoss.backward();
         var exact = Gradients(net);
         Close(exactLoss.detach(), tensor(hand), "L");
@@ -119,16 +120,16 @@ public class ClassifierHeadTests
     }
 
     [Fact]
-    public void CifarNetLossBackward_AddsToTheGradients_AsBackwardDoes()
+    public void FastStep_AddsToTheGradients_AsBackwardDoes()
     {
         using var scope = NewDisposeScope();
         using var gen = new Generator(8);
         var net = new CifarNet(gen);
         var x = randn([3, 3, 32, 32], generator: gen);
         var y = randint(0, 10, [3], generator: gen);
-        float first = net.LossBackward(x, y, hand: true);                   // no .grad yet: made, as the first backward makes them
+        float first = new CifarNetFastStep(net).LossBackward(x, y);                   // no .grad yet: made, as the first backward makes them
         var once = Gradients(net);
-        float second = net.LossBackward(x, y, hand: true);
+        float second = new CifarNetFastStep(net).LossBackward(x, y);
         Assert.Equal(first, second);
         var twice = Gradients(net);
         for (int k = 0; k < once.Length; k++)                     // g + g = 2g exactly in floating point
@@ -136,7 +137,7 @@ public class ClassifierHeadTests
     }
 
     [Fact]
-    public void CifarNetLossBackward_Float64_IsAutogradsBackward()
+    public void FastStep_Float64_IsAutogradsBackward()
     {
         using var scope = NewDisposeScope();
         using var gen = new Generator(9);
@@ -144,10 +145,10 @@ public class ClassifierHeadTests
         net.to(ScalarType.Float64);
         var x = randn([2, 3, 32, 32], ScalarType.Float64, generator: gen);
         var y = randint(0, 10, [2], generator: gen);
-        double hand = net.LossBackward(x, y, hand: true);    // float64: the loops do not apply
+        double hand = new CifarNetFastStep(net).LossBackward(x, y);    // float64: the loops do not apply
         var handGrads = Gradients(net);
         net.zero_grad();
-        var loss = nn.functional.cross_entropy(net.ForwardAsTutorial(x), y);
+        var loss = nn.functional.cross_entropy(net.forward(x), y);
         loss.backward();
         Assert.Equal(loss.item<double>(), hand, 6);               // the step returns a float
         var exact = Gradients(net);
@@ -155,25 +156,7 @@ public class ClassifierHeadTests
     }
 
     [Fact]
-    public void CifarNetLossBackward_NotHand_IsLibtorchsAutogradBitForBit()
-    {
-        using var scope = NewDisposeScope();
-        using var gen = new Generator(10);
-        var net = new CifarNet(gen);
-        var x = randn([4, 3, 32, 32], generator: gen);
-        var y = randint(0, 10, [4], generator: gen);
-        float viaStep = net.LossBackward(x, y, hand: false);         // what more than one intra-op thread gets by default
-        var stepGrads = Gradients(net);
-        net.zero_grad();
-        var loss = nn.functional.cross_entropy(net.ForwardAsTutorial(x), y);
-        loss.backward();
-        Assert.Equal(loss.item<float>(), viaStep);
-        var grads = Gradients(net);
-        for (int k = 0; k < grads.Length; k++) Assert.Equal(grads[k].data<float>().ToArray(), stepGrads[k].data<float>().ToArray());
-    }
-
-    [Fact]
-    public void CifarNetLossBackward_TrainsAsTheTutorialsAutogradStep()
+    public void FastStep_TrainsAsTheTutorialsAutogradStep()
     {
         using var scope = NewDisposeScope();
         (float[] Losses, Tensor[] Parameters) Train(bool hand)
@@ -183,6 +166,7 @@ public class ClassifierHeadTests
             var ps = net.parameters().ToList();
             using var opt = new FlatSgd(ps, 0.01, 0.9);
             var torchSgd = hand ? null : optim.SGD(ps, 0.01, 0.9);
+            var fast = hand ? new CifarNetFastStep(net) : null;
             var losses = new float[40];
             for (int t = 0; t < losses.Length; t++)
             {
@@ -192,13 +176,13 @@ public class ClassifierHeadTests
                 if (hand)
                 {
                     opt.zero_grad();
-                    losses[t] = net.LossBackward(x, y, hand: true);
+                    losses[t] = fast!.LossBackward(x, y);
                     opt.step();
                 }
                 else
                 {
                     torchSgd!.zero_grad();
-                    var loss = nn.functional.cross_entropy(net.ForwardAsTutorial(x), y);
+                    var loss = nn.functional.cross_entropy(net.forward(x), y);
                     losses[t] = loss.item<float>();
                     loss.backward();
                     torchSgd.step();

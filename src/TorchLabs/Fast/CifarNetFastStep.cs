@@ -1,13 +1,19 @@
 using System.Runtime.InteropServices;
-using TorchLabs.Gradients.Functions;
+using TorchLabs.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace TorchLabs.Models;
+// The opt-in speed path of TorchLabs, all of it in this folder: the CIFAR-10 tutorial Net's training step with the hand
+// derivations of seed 003 as float32 kernels (ConvKernels, ReluMaxPoolFunction, ClassifierHeadFunction), chosen only by
+// `cifar10 --impl fast` / `bench cifar-net-train --impl fast`. The default step is TorchSharp's modules and autograd
+// (cross_entropy(net.forward(x), y).backward()); this one equals it to float32 rounding, checked against float64 autograd
+// with the stated bound in tests/TorchLabs.Tests/Fast. Nothing here is chosen by a thread count or any other hidden setting.
+namespace TorchLabs.Fast;
 
-public sealed partial class CifarNet
+/// <summary>The hand-written training step of the tutorial Net (<see cref="LossBackward"/>); one instance per Net, one step at a time.</summary>
+public sealed class CifarNetFastStep(CifarNet net)
 {
     /// <summary>
     /// One training step's forward and backward: returns L = cross_entropy(forward(x), y) and adds ∂L/∂θ to every parameter's
@@ -18,28 +24,22 @@ public sealed partial class CifarNet
     /// cross-entropy; eqs. 15, 18–20); then ∂L/∂u₂ by the pool's scatter (eqs. 44, 46), <c>u₂.backward(∂L/∂u₂)</c> for
     /// conv2's gradients and ∂L/∂p₁, ∂L/∂u₁ by the scatter, and conv1's ∂L/∂W, ∂L/∂b by <see cref="ConvKernels.WeightGradient"/>
     /// (eqs. 48–51).
-    /// Why: every custom autograd Function costs TorchSharp a native node, two marshalled delegates and a tensor per output
-    /// (≈ 14 µs forward, ≈ 40 µs backward for the head, measured against ≈ 21 µs of arithmetic); libtorch's own head is ≈ 25
-    /// calls, and its conv1 an oneDNN set-up, an autograd node and a backward call each way. The pools are the Function's
+    /// Why: every custom autograd Function costs TorchSharp a native node, two marshalled delegates and a tensor per output, and
+    /// libtorch's own head is ≈ 25 calls (docs/performance.md has the measurements). The pools are the Function's
     /// numbers bit for bit; the head and conv1 add their products in another order than libtorch, so L and the gradients equal
     /// the tutorial's forward and backward to float32 rounding (tested against float64 autograd). Where the loops do not apply
-    /// (not float32 on the CPU, no AVX2/FMA, an input the conv1 loops do not take, or <paramref name="hand"/> false) it is
-    /// <c>cross_entropy(forward(x), y).backward()</c>.
+    /// (not float32 on the CPU, no AVX2/FMA, an input the conv1 loops do not take) it is <c>cross_entropy(forward(x), y).backward()</c>.
     /// One step at a time per Net (scratch buffers).
     /// </summary>
-    /// <param name="weight">Adds the gradients of weight · L instead (a lane's share nₖ/N of a batch, <see cref="CifarNetLanes"/>); L is returned unweighted.</param>
-    /// <param name="hand">
-    /// The hand loops (true) or libtorch's autograd through <see cref="forward"/> (false); null: the loops when libtorch runs on one
-    /// intra-op thread here. The loops use one core: with more threads libtorch's own ops are faster at large batches (batch 64
-    /// on 2 threads: 28,700 images/s against 23,800), and at the tutorial's batch 4 one thread is the rule anyway.
-    /// </param>
-    public float LossBackward(Tensor x, Tensor y, float weight = 1f, bool? hand = null)
+    public float LossBackward(Tensor x, Tensor y)
     {
-        if (!(hand ?? get_num_threads() == 1) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 4 || y.dtype != ScalarType.Int64
+        const float weight = 1f;
+        var (conv1, conv2, fc1, fc2, fc3) = net.Layers;
+        if (x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 4 || y.dtype != ScalarType.Int64
             || x.shape[1] != conv1.weight!.shape[1] || !ConvKernels.Fits((int)x.shape[2], (int)x.shape[3]))   // Fits: AVX2, FMA, and the size
         {
-            var loss = nn.functional.cross_entropy(forward(x), y);
-            (weight == 1f ? loss : loss * weight).backward();
+            var loss = nn.functional.cross_entropy(net.forward(x), y);
+            loss.backward();
             return (float)loss.ToDouble();                                                      // whatever the dtype
         }
         long N = x.shape[0];

@@ -1,15 +1,15 @@
-using TorchLabs.Gradients.Functions;
+using TorchLabs.Fast;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
 using static TorchSharp.torch;
 
-namespace TorchLabs.Tests.Gradients;
+namespace TorchLabs.Tests.Fast;
 
 /// <summary>
 /// The fused ReLU + 2×2 max-pool against libtorch's relu then max_pool2d (the tutorial's order): forward values and input
 /// gradients equal bit for bit in float32, on every path of the kernel (8-wide, 4-wide, scalar, overlapping last block, odd
 /// sizes), with ties, zeros and NaN; and the Net trained with it follows the tutorial's module forward bit for bit.
-/// (float64 gradcheck and gradgradcheck: the catalogue case in <see cref="HandFunctionTests"/>.)
+/// (float64 gradcheck and gradgradcheck: the catalogue case in <see cref="Gradients.HandFunctionTests"/>.)
 /// </summary>
 public class ReluMaxPoolTests
 {
@@ -72,7 +72,7 @@ public class ReluMaxPoolTests
                 var x = randn([4, 3, 32, 32], generator: gen);
                 var y = randint(0, 10, [4], generator: gen);
                 opt.zero_grad();
-                var loss = nn.functional.cross_entropy(fused ? net.call(x) : net.ForwardAsTutorial(x), y);
+                var loss = nn.functional.cross_entropy(fused ? FusedForward(net, x) : net.call(x), y);
                 losses.Add(loss.item<float>());
                 loss.backward();
                 opt.step();
@@ -82,5 +82,16 @@ public class ReluMaxPoolTests
         var tutorial = Train(fused: false);
         var fused = Train(fused: true);
         for (int i = 0; i < tutorial.Length; i++) Assert.Equal(tutorial[i], fused[i]);
+    }
+
+    /// <summary>The tutorial's forward with each convolution's ReLU and 2×2 max-pool as one <see cref="ReluMaxPoolFunction"/>.</summary>
+    static Tensor FusedForward(CifarNet net, Tensor x)
+    {
+        var (conv1, conv2, fc1, fc2, fc3) = net.Layers;
+        var h = ReluMaxPoolFunction.Apply(conv1.call(x));
+        h = ReluMaxPoolFunction.Apply(conv2.call(h)).flatten(1);
+        h = nn.functional.relu(fc1.call(h));
+        h = nn.functional.relu(fc2.call(h));
+        return fc3.call(h);
     }
 }

@@ -5,7 +5,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace TorchLabs.Gradients.Functions;
+namespace TorchLabs.Fast;
 
 /// <summary>
 /// Seed 003 eqs. 30–31 as one autograd Function: h = MaxPool2d(2)(u), a = ReLU(h), for u [N, C, H, W] → a [N, C, ⌊H/2⌋, ⌊W/2⌋]
@@ -63,7 +63,7 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
         return [du];
     }
 
-    /// <summary>The float32/float64 loops, also used by <see cref="Models.CifarNet.LossBackward"/> without an autograd node.</summary>
+    /// <summary>The float32/float64 loops, also used by <see cref="CifarNetFastStep.LossBackward"/> without an autograd node.</summary>
     internal static class Kernels
     {
         /// <summary>float32: eight windows per step along a row pair (AVX2), four (SSE) for narrow rows, the scalar loop otherwise.</summary>

@@ -6,7 +6,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace TorchLabs.Gradients.Functions;
+namespace TorchLabs.Fast;
 
 /// <summary>
 /// The tutorial Net's fully connected head and its loss as one autograd Function. For h [N, I] (the flattened pooled features),
@@ -94,7 +94,7 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
     /// <summary>
     /// One float32 pass through the head: <see cref="Forward"/> keeps what the backward needs (a₁ and a₂, whose signs are z's for
     /// ReLU's step, and δ₃), <see cref="Backward"/> writes or adds the gradients. Used by the Function and by
-    /// <see cref="Models.CifarNet.LossBackward"/>, which runs the head without an autograd node.
+    /// <see cref="CifarNetFastStep.LossBackward"/>, which runs the head without an autograd node.
     /// </summary>
     internal sealed class Pass
     {
