@@ -11,7 +11,7 @@ namespace TorchLabs.Cli;
 /// </summary>
 public static class Cli
 {
-    public const int Ok = 0, Failed = 1, BadInput = 2;
+    public const int Ok = Outcome.Ok, Failed = Outcome.Failed, BadInput = Outcome.BadInput;
 
     public static RootCommand BuildRoot()
     {
@@ -56,31 +56,5 @@ public static class Cli
         }
         TorchRuntime.Initialize();
         return parse.Invoke();
-    }
-
-    /// <summary>Runs a command body, turning exceptions into one-line messages and exit codes.</summary>
-    public static int Guard(Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (UsageException e)
-        {
-            Console.Error.WriteLine($"torchlabs: {e.Message}");
-            return BadInput;
-        }
-        catch (LabFailedException e)
-        {
-            Console.Error.WriteLine($"torchlabs: {e.Message}");
-            return Failed;
-        }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("TORCHLABS_DEBUG") != "1")
-        {
-            // libtorch's messages carry native stack frames after the first line: only the first line is shown.
-            string first = e.Message.Split('\n', 2)[0].Trim();
-            Console.Error.WriteLine($"torchlabs: internal error: {e.GetType().Name}: {first} (set TORCHLABS_DEBUG=1 for the stack trace)");
-            return Failed;
-        }
     }
 }

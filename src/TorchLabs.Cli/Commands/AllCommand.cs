@@ -23,7 +23,7 @@ public static class AllCommand
         var format = CommonOptions.Format();
         var cmd = new Command("all", "Run every lab that can run here and write the report: OUT/index.html and OUT/README.md with figures")
             { outDir, seed, threads, device, data, only, format };
-        cmd.SetAction(p => Cli.Guard(() =>
+        cmd.SetAction(p => Outcome.Guard(() =>
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!);
             var labs = LabRegistry.All;
@@ -71,7 +71,7 @@ public static class AllCommand
                         keyNumber = o.Section.KeyNumber, seconds = o.Section.Elapsed.TotalSeconds, threads = o.Section.Threads, error = o.Error,
                     }),
                 });
-            return outcomes.Any(o => o.Error is not null) ? Cli.Failed : Cli.Ok;
+            return outcomes.Any(o => o.Error is not null) ? Outcome.Failed : Outcome.Ok;
         }));
         return cmd;
     }

@@ -22,7 +22,7 @@ public static class BenchCommand
         mkldnn.AcceptOnlyFromAmong("on", "off");
         var cmd = new Command("bench", "Time one benchmark case (cifar-net-train, optimizer-step, vector-backprop); see scripts/bench/run.sh")
             { benchCase, batchSize, steps, optimizer, impl, iterations, threads, format, phase, mkldnn };
-        cmd.SetAction(p => Cli.Guard(() =>
+        cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             if (p.GetValue(mkldnn) == "off") Runtime.TorchRuntime.SetMkldnn(false);
@@ -31,7 +31,7 @@ public static class BenchCommand
             object result = p.GetValue(benchCase) switch
             {
                 "cifar-net-train" => new { @case = "cifar-net-train", batchSize = p.GetValue(batchSize), steps = p.GetValue(steps), threads = t, phase = p.GetValue(phase),
-                    mkldnn = p.GetValue(mkldnn), allocator = Runtime.NativeAllocator.InUse,
+                    mkldnn = p.GetValue(mkldnn), allocator = Runtime.Allocators.InUse,
                     impl = trainImpl,
                     imagesPerSecond = Bench.CifarNetTrain(p.GetValue(batchSize), p.GetValue(steps), phase: p.GetValue(phase)!, impl: trainImpl) },
                 "optimizer-step" => new { @case = "optimizer-step", optimizer = p.GetValue(optimizer), impl = p.GetValue(impl), steps = p.GetValue(steps), threads = t,
@@ -41,7 +41,7 @@ public static class BenchCommand
                 var other => throw new UsageException($"{other}: unknown benchmark case; expected cifar-net-train, optimizer-step or vector-backprop"),
             };
             Json.Print(result);
-            return Cli.Ok;
+            return Outcome.Ok;
         }));
         return cmd;
     }

@@ -37,7 +37,7 @@ public static class Cifar10Command
         var load = new Option<string?>("--load") { Description = "Evaluate this model instead of training: a .pth from the Python tutorial, a .safetensors, or TorchSharp's format (told apart by content)" };
         var cmd = new Command("cifar10", "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net (or --load one), print its log and accuracy lines, save the model (cifar_net.pth, .safetensors, .dat) and figures")
             { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format, resume, load, impl };
-        cmd.SetAction(p => Cli.Guard(() =>
+        cmd.SetAction(p => Outcome.Guard(() =>
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!, TorchRuntime.ThreadsForBatch(p.GetValue(batchSize)));
             bool json = p.GetValue(format) == "json";
@@ -84,7 +84,7 @@ public static class Cifar10Command
                     (o.Load is null ? $"; step: --impl {o.Impl}" : ""));
                 Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}" + (r.PthPath is null ? "" : $" and {Path.GetFullPath(r.PthPath)} (PyTorch)") + $"; figures: {string.Join(", ", figures)}");
             }
-            return Cli.Ok;
+            return Outcome.Ok;
         }));
         return cmd;
     }

@@ -32,7 +32,7 @@ public static class FashionMnistCommand
         var threads = CommonOptions.Threads();
         var cmd = new Command("fashion-mnist", "Seed 002's exercise: MLP [784, 28, 10] on Fashion-MNIST with GD, SGD and Adam, Microsoft.ML metrics and curves")
             { optimizer, activation, train, test, batchSize, epochs, lr, hidden, dataset, download, backward, data, seed, format, outDir, threads, resume };
-        cmd.SetAction(p => Cli.Guard(() =>
+        cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             var o = new FashionMnistOptions
@@ -61,11 +61,11 @@ public static class FashionMnistCommand
                         confusion = run.Metrics.Confusion, trainLoss = run.TrainLoss, testAccuracyCurve = run.TestAccuracy, seconds = run.Seconds,
                     }),
                 });
-                return Cli.Ok;
+                return Outcome.Ok;
             }
             string dir = p.GetValue(outDir)!;
             SectionCommand.PrintBlocks("Fashion-MNIST", FashionMnistLab.Blocks(r, o).ToList(), dir);
-            return Cli.Ok;
+            return Outcome.Ok;
         }));
         return cmd;
     }

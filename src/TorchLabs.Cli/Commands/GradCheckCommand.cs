@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
 using TorchLabs.Gradients;
-using TorchLabs.Gradients.Functions;
+using TorchLabs.Functions;
 using TorchLabs.Labs;
 using TorchLabs.Runtime;
 
@@ -32,7 +32,7 @@ public static class GradCheckCommand
         var threads = CommonOptions.Threads();
         var cmd = new Command("gradcheck", "Hand-derived gradients against libtorch autograd and central differences, in float64, tensor by tensor")
             { network, caseFile, d, s, k, sizes, activation, m, lambd, bias, op, seed, format, threads };
-        cmd.SetAction(p => Cli.Guard(() =>
+        cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             string name = p.GetValue(network)!;
@@ -63,9 +63,9 @@ public static class GradCheckCommand
                 }
                 Console.Out.WriteLine(GradCheckLab.Tolerances);
             }
-            if (results.All(r => r.Pass)) return Cli.Ok;
+            if (results.All(r => r.Pass)) return Outcome.Ok;
             Console.Error.WriteLine($"torchlabs: gradient check failed for {string.Join(", ", results.Where(r => !r.Pass).Select(r => r.Network))}");
-            return Cli.Failed;
+            return Outcome.Failed;
         }));
         return cmd;
     }
@@ -75,9 +75,9 @@ public static class GradCheckCommand
         var results = StatusLine.Around(status => OpsCatalogue.Run(seed, only is { Length: > 0 } ? only : null, status));
         if (json) Json.Print(OpsCatalogue.ToJson(results));
         else ConsoleTables.Write(GradCheckLab.OpsTable(results));
-        if (results.All(r => r.Pass)) return Cli.Ok;
+        if (results.All(r => r.Pass)) return Outcome.Ok;
         Console.Error.WriteLine($"torchlabs: gradcheck failed for {string.Join(", ", results.Where(r => !r.Pass).Select(r => r.Name))}");
-        return Cli.Failed;
+        return Outcome.Failed;
     }
 
     static int Functions(long seed, bool json)
@@ -93,6 +93,6 @@ public static class GradCheckCommand
                 }),
             });
         else ConsoleTables.Write(GradCheckLab.FunctionsTable(results));
-        return results.All(r => r.Pass) ? Cli.Ok : Cli.Failed;
+        return results.All(r => r.Pass) ? Outcome.Ok : Outcome.Failed;
     }
 }

@@ -19,7 +19,7 @@ public static class HistogramsCommand
         var threads = CommonOptions.Threads();
         var cmd = new Command("histograms", "Activation histograms of a 5-layer, 100-unit net fed N(0,1) inputs, per activation and weight initialisation (seed Q4)")
             { activation, init, seed, format, outDir, threads };
-        cmd.SetAction(p => Cli.Guard(() =>
+        cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             string[] acts = p.GetValue(activation) is string a ? [a] : HistogramsLab.ActivationNames;
@@ -36,11 +36,11 @@ public static class HistogramsCommand
                         layers = r.Layers.Select(l => new { mean = l.Mean, std = l.Std, saturated = l.Saturated, histogram = new { edges = l.Histogram.Edges, counts = l.Histogram.Counts } }),
                     }),
                 });
-                return Cli.Ok;
+                return Outcome.Ok;
             }
             string dir = p.GetValue(outDir)!;
             SectionCommand.PrintBlocks("Activation histograms", runs.SelectMany(r => (Block[])[HistogramsLab.StatsTable(r), HistogramsLab.Plot(r)]).ToList(), dir);
-            return Cli.Ok;
+            return Outcome.Ok;
         }));
         return cmd;
     }

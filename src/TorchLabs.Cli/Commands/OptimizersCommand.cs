@@ -36,7 +36,7 @@ public static class OptimizersCommand
         var threads = CommonOptions.Threads();
         var cmd = new Command("optimizers", "Six optimizers by hand on f = x0²/20 + x1² (seed Q3): one trajectory, or the race of all six with figures")
             { optimizer, impl, lr, momentum, dampening, alpha, beta1, beta2, eps, weightDecay, nesterovForm, start, steps, grad, seed, format, outDir, threads };
-        cmd.SetAction(p => Cli.Guard(() =>
+        cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             double[] x0 = p.GetValue(start) is string s ? ParseStart(s) : OptimizersLab.DrawStart(p.GetValue(seed));
@@ -60,11 +60,11 @@ public static class OptimizersCommand
                         }),
                         nesterovFormsMaxRelError = race.Nesterov.MaxRelError,
                     });
-                    return Cli.Ok;
+                    return Outcome.Ok;
                 }
                 string dir = p.GetValue(outDir)!;
                 SectionCommand.PrintBlocks("Optimizer race", OptimizersReportLab.RaceBlocks(race).ToList(), dir);
-                return Cli.Ok;
+                return Outcome.Ok;
             }
 
             var spec = OptimizerSpec.SeedDefaults(name);
@@ -88,14 +88,14 @@ public static class OptimizersCommand
             if (json)
             {
                 Json.Print(new { optimizer = path.Optimizer, impl = path.Impl, trajectory = path.Points, loss = path.Loss });
-                return Cli.Ok;
+                return Outcome.Ok;
             }
             Console.Out.WriteLine($"{spec.Describe()}, impl {path.Impl}, from ({x0[0]:G6}, {x0[1]:G6})");
             int every = Math.Max(1, n / 20);
             for (int t = 0; t <= n; t += every)
                 Console.Out.WriteLine($"t {t,7}  x = ({path.Points[t][0],14:G8}, {path.Points[t][1],14:G8})  f = {path.Loss[t]:G8}");
             if (n % every != 0) Console.Out.WriteLine($"t {n,7}  x = ({path.Points[n][0],14:G8}, {path.Points[n][1],14:G8})  f = {path.Loss[n]:G8}");
-            return Cli.Ok;
+            return Outcome.Ok;
         }));
         return cmd;
     }

@@ -15,7 +15,7 @@ public static class PredictCommand
         var format = CommonOptions.Format();
         var threads = CommonOptions.Threads();
         var cmd = new Command("predict", "Classify PNG or JPEG images with a CIFAR-10 model: each file's top classes with their probabilities") { images, model, top, format, threads };
-        cmd.SetAction(p => Cli.Guard(() =>
+        cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             var results = PredictLab.Run(p.GetValue(model)!, p.GetValue(images)!, p.GetValue(top));
@@ -30,11 +30,11 @@ public static class PredictCommand
                         top = r.Top.Select(t => new { @class = t.Class, probability = t.Probability }),
                     }),
                 });
-                return Cli.Ok;
+                return Outcome.Ok;
             }
             foreach (var r in results)
                 Console.Out.WriteLine($"{r.File}: " + string.Join(", ", r.Top.Select(t => $"{t.Class} {t.Probability.ToString("P1", CultureInfo.InvariantCulture)}")));
-            return Cli.Ok;
+            return Outcome.Ok;
         }));
         return cmd;
     }

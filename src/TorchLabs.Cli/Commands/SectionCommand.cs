@@ -18,7 +18,7 @@ public static class SectionCommand
         var data = CommonOptions.Data();
         var format = CommonOptions.Format();
         var cmd = new Command(lab.Id, lab.Summary) { seed, outDir, threads, data, format };
-        cmd.SetAction(p => Cli.Guard(() =>
+        cmd.SetAction(p => Outcome.Guard(() =>
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), "cpu");
             string dir = Path.GetFullPath(p.GetValue(outDir)!);   // checked when the command line was parsed (CommonOptions.Out)
@@ -29,7 +29,7 @@ public static class SectionCommand
             if (p.GetValue(format) == "json")
             {
                 Json.Print(json(context));
-                return Cli.Ok;
+                return Outcome.Ok;
             }
             // The time taken is left out of stdout, so that the same seed prints the same bytes; the report shows it.
             var section = lab.Run(context) with { Elapsed = TimeSpan.Zero };
@@ -37,7 +37,7 @@ public static class SectionCommand
             string markdown = ReportWriter.ToMarkdown(new Report(lab.Title, [], [section]));
             Runtime.AtomicFile.WriteAllText(Path.Combine(dir, lab.Id + ".md"), markdown);
             Console.Out.Write(markdown);
-            return Cli.Ok;
+            return Outcome.Ok;
         }));
         return cmd;
     }

@@ -20,7 +20,7 @@ public static class VanishingCommand
         var threads = CommonOptions.Threads();
         var cmd = new Command("vanishing", "Vanishing gradients: per-layer gradient norms and training of deep sigmoid, ReLU and residual stacks")
             { depth, width, steps, lr, trainDepths, seed, format, outDir, threads };
-        cmd.SetAction(p => Cli.Guard(() =>
+        cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             var o = new VanishingOptions
@@ -46,11 +46,11 @@ public static class VanishingCommand
                         runs = r.Training.Select(c => new { stack = c.Stack, depth = c.Depth, loss = c.Loss, finalAccuracy = c.FinalAccuracy, divergedAtStep = c.DivergedAt }),
                     },
                 });
-                return Cli.Ok;
+                return Outcome.Ok;
             }
             string dir = p.GetValue(outDir)!;
             SectionCommand.PrintBlocks("Vanishing gradients", VanishingLab.Blocks(r).ToList(), dir);
-            return Cli.Ok;
+            return Outcome.Ok;
         }));
         return cmd;
     }

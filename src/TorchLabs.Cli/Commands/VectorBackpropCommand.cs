@@ -29,7 +29,7 @@ public static class VectorBackpropCommand
         var threads = CommonOptions.Threads();
         var cmd = new Command("vector-backprop", "Seed 004's network by the seed's vector formulas and by autograd: the document's cost table, digit for digit")
             { rng, init, impl, iterations, lr, lambd, dims, m, printEvery, seed, weightSeed, format, outDir, threads };
-        cmd.SetAction(p => Cli.Guard(() =>
+        cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu", Runtime.TorchRuntime.Cores);   // large matrix products: every core (measured 24 s vs 31 s)
             var o = new VectorBackpropOptions
@@ -65,7 +65,7 @@ public static class VectorBackpropCommand
                 throw new LabFailedException($"{diverged.Impl}: the cost diverged: {first:F2} at iteration 0, NaN or infinite from iteration {diverged.DivergedAt}" +
                     (o.Init == "as-written" ? " (the document's randn·√2 initialisation; --init he reproduces its printed costs)" : "; try a smaller --lr"));
             }
-            return Cli.Ok;
+            return Outcome.Ok;
         }));
         return cmd;
     }

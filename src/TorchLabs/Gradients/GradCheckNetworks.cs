@@ -50,7 +50,7 @@ public static class GradCheckNetworks
             GraphExamples.AsResult("graph-examples: f = x²y + y + 2", GraphExamples.Polynomial(), v => v[0] * v[0] * v[1] + v[1] + 2),
             GraphExamples.AsResult("graph-examples: s = σ(wx + b)", GraphExamples.Neuron(), v => 1 / (1 + Math.Exp(-(v[1] * v[0] + v[2])))),
         ],
-        "activations" => [Activations.Run()],
+        "activations" => [ActivationsCheck.Run()],
         "vector-backprop" => [VectorBackprop.Run(o.Sizes ?? [12, 5, 4, 3, 1], o.M, o.Lambd, o.Seed)],
         _ => throw new UsageException($"{network}: unknown network; expected one of {string.Join(", ", Names)} (or all)"),
     };

@@ -1,3 +1,4 @@
+using TorchLabs.Functions;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Gradients;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TorchLabs.Data;
-using TorchLabs.Gradients.Functions;
+using TorchLabs.Functions;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
 using TorchLabs.Reporting;

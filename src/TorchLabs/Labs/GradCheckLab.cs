@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TorchLabs.Gradients;
-using TorchLabs.Gradients.Functions;
+using TorchLabs.Functions;
 using TorchLabs.Reporting;
 
 namespace TorchLabs.Labs;
@@ -69,7 +69,7 @@ public sealed class GradCheckLab : IReportLab
         }
         context.Report("hand-backward Functions");
         var functions = HandFunctions.Run(context.Seed);
-        blocks.Add(new Paragraph("The same derivations as custom autograd Functions (Gradients/Functions/, TorchSharp's SingleTensorFunction with " +
+        blocks.Add(new Paragraph("The same derivations as custom autograd Functions (Functions/, TorchSharp's SingleTensorFunction with " +
             "save_for_backward): the backward is the hand formula, one line per equation. Each is checked by GradCheck (PyTorch's algorithm and defaults: " +
             "central differences with eps 1e-6, |analytical − numerical| ≤ 1e-5 + 1e-3·|numerical|), by GradGradCheck (second derivatives through the " +
             $"hand backward), and against libtorch's own composition of the same forward (Jacobians equal to {HandFunctionCheck.AutogradTolerance:0E+0})."));

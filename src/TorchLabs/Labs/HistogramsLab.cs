@@ -38,7 +38,7 @@ public static class HistogramsLab
     };
 
     static Tensor Apply(string activation, Tensor h) => ActivationNames.Contains(activation)
-        ? Gradients.Activations.Find(activation).Torch(h)
+        ? Functions.Activations.Find(activation).Torch(h)
         : throw new UsageException($"--activation {activation}: expected one of {string.Join(", ", ActivationNames)}");
 
     /// <summary>Saturated: sigmoid within 0.01 of 0 or 1, tanh within 0.01 of ±1, ReLU exactly 0.</summary>

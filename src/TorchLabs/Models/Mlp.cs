@@ -1,7 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
-using TorchLabs.Gradients;
-using TorchLabs.Gradients.Functions;
+using TorchLabs.Functions;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -40,8 +39,8 @@ public sealed class Mlp : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>The activation layer of <paramref name="name"/>, from the one catalogue (<see cref="Gradients.Activations"/>); an unknown name is rejected.</summary>
-    public static Module<Tensor, Tensor> MakeActivation(string name) => new ActivationLayer(Gradients.Activations.Find(name));
+    /// <summary>The activation layer of <paramref name="name"/>, from the one catalogue (<see cref="Functions.Activations"/>); an unknown name is rejected.</summary>
+    public static Module<Tensor, Tensor> MakeActivation(string name) => new ActivationLayer(Functions.Activations.Find(name));
 
     /// <summary>A catalogue activation as a layer of nn.Sequential (no parameters).</summary>
     sealed class ActivationLayer : Module<Tensor, Tensor>

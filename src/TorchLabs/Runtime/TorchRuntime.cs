@@ -49,7 +49,7 @@ public static class TorchRuntime
     }
 
     public static RuntimeInfo Describe() =>
-        new(TorchSharpVersion, LibtorchVersion, Backend, torch.cuda.is_available(), torch.get_num_threads(), Cores, ThreadRule, NativeAllocator.InUse);
+        new(TorchSharpVersion, LibtorchVersion, Backend, torch.cuda.is_available(), torch.get_num_threads(), Cores, ThreadRule, Allocators.InUse);
 
     /// <summary>The thread rule in one sentence (info, the report).</summary>
     public static string ThreadRule =>

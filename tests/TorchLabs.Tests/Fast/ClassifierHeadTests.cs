@@ -1,5 +1,5 @@
 using TorchLabs.Fast;
-using TorchLabs.Gradients.Functions;
+using TorchLabs.Functions;
 using TorchSharp;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;

@@ -1,3 +1,4 @@
+using TorchLabs.Functions;
 using TorchLabs.Gradients;
 using TorchLabs.Labs;
 using TorchLabs.Models;

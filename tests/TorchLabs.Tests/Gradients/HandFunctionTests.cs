@@ -1,6 +1,6 @@
 using TorchLabs.Data;
 using TorchLabs.Gradients;
-using TorchLabs.Gradients.Functions;
+using TorchLabs.Functions;
 using TorchLabs.Labs;
 using TorchLabs.Models;
 using static TorchSharp.torch;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TorchLabs.Cli;
 using TorchLabs.Runtime;
 using TorchLabs.Tests.Data;
 

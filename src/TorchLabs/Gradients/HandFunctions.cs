@@ -1,8 +1,9 @@
+using TorchLabs.Functions;
 using TorchLabs.Fast;
 using TorchLabs.Models;
 using static TorchSharp.torch;
 
-namespace TorchLabs.Gradients.Functions;
+namespace TorchLabs.Gradients;
 
 /// <summary>One hand-backward Function at a point: the Function, libtorch's composition of the same forward, and how to draw inputs.</summary>
 public sealed record HandFunctionCase(string Name, string Source, Func<Tensor[], Tensor[]> Hand, Func<Tensor[], Tensor[]> Autograd, Func<Generator, Tensor[]> Inputs);

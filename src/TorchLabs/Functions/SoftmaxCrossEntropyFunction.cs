@@ -1,7 +1,7 @@
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace TorchLabs.Gradients.Functions;
+namespace TorchLabs.Functions;
 
 /// <summary>
 /// Softmax and cross-entropy as one autograd Function with a hand-written backward: for logits z [N, C] (or [C]) and target

@@ -1,7 +1,7 @@
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace TorchLabs.Gradients.Functions;
+namespace TorchLabs.Functions;
 
 /// <summary>
 /// The small CNN's convolution (seed 003 eq. 48), u₁ = W₁ ⋆ x + b₁ for one image x [C_in, H, W] and W₁ [C_out, C_in, k, k], with

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace TorchLabs.Gradients;
+namespace TorchLabs.Functions;
 
 /// <summary>An activation function, its derivative by hand, and libtorch's version for autograd.</summary>
 /// <param name="Kink">The point where the function is not differentiable, if any; libtorch takes <paramref name="KinkValue"/> there.</param>
@@ -43,34 +43,6 @@ public static class Activations
 
     /// <summary>The grid: −4 to 4 in steps of 0.1, which contains the kink 0 exactly.</summary>
     public static double[] Grid() => Enumerable.Range(-40, 81).Select(i => i / 10.0).ToArray();
-
-    public static NetworkCheckResult Run()
-    {
-        double[] grid = Grid();
-        var entries = new List<GradEntry>();
-        var notes = new List<string>();
-        foreach (var a in All)
-        {
-            using var scope = NewDisposeScope();
-            var x = tensor(grid, ScalarType.Float64).requires_grad_(true);
-            a.Torch(x).sum().backward();
-            double[] auto = GradientCheck.Values(x.grad!);
-            double[] hand = grid.Select(a.Derivative).ToArray();
-            // Central differences on the sum, except at a kink (where they give the mean of the one-sided slopes).
-            var smooth = Enumerable.Range(0, grid.Length).Where(i => a.Kink is null || Math.Abs(grid[i] - a.Kink.Value) > 1e-12).ToArray();
-            double h = GradientCheck.Step;
-            double[] numeric = smooth.Select(i => (a.F(grid[i] + h) - a.F(grid[i] - h)) / (2 * h)).ToArray();
-            entries.Add(new GradEntry($"{a.Name}'(x)", [smooth.Length], smooth.Select(i => hand[i]).ToArray(), smooth.Select(i => auto[i]).ToArray(), numeric));
-            if (a.Kink is double k)
-            {
-                int i0 = Array.IndexOf(grid, k);
-                entries.Add(new GradEntry($"{a.Name}'({k})", [], [hand[i0]], [auto[i0]], null,
-                    $"kink: libtorch takes {auto[i0]}, central differences would give {(a.F(k + h) - a.F(k - h)) / (2 * h):G6}"));
-                notes.Add($"{a.Name} at its kink x = {k}: libtorch's derivative is {auto[i0]} (hand {hand[i0]}).");
-            }
-        }
-        return new NetworkCheckResult("activations", double.NaN, entries, notes);
-    }
 
     /// <summary>The error function, by its series (|x| &lt; 2) or continued fraction: accurate to about 1e-15 (no Math.Erf in .NET).</summary>
     public static double Erf(double x)

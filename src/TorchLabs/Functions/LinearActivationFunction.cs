@@ -1,7 +1,7 @@
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace TorchLabs.Gradients.Functions;
+namespace TorchLabs.Functions;
 
 /// <summary>
 /// One MLP layer, a = σ(z), z = W h + b (batched: z = h Wᵀ + b for h [N, n_in]), as an autograd Function whose backward is the

@@ -1,6 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace TorchLabs.Runtime;
+using TorchLabs.Runtime;
+using static TorchLabs.Runtime.Allocators;
+
+namespace TorchLabs.Cli;
 
 /// <summary>
 /// The C allocator under libtorch. A training step at batch 4 allocates and frees a few dozen buffers and graph nodes through
@@ -13,18 +16,13 @@ namespace TorchLabs.Runtime;
 /// </summary>
 public static class NativeAllocator
 {
+    /// <summary>The known allocators (<see cref="Allocators.Known"/>).</summary>
+    public static (string Name, string Package, string File)[] Known => Allocators.Known;
+
+    /// <summary>The allocator this process runs on (<see cref="Allocators.InUse"/>).</summary>
+    public static string InUse => Allocators.InUse;
+
     public const string Variable = "TORCHLABS_ALLOCATOR";
-
-    /// <summary>Set in the re-executed process so that it never re-executes again.</summary>
-    public const string AppliedVariable = "TORCHLABS_ALLOCATOR_APPLIED";
-
-    /// <summary>The known allocators, fastest first on this project's batch-4 step, with their Debian package and library file.</summary>
-    public static readonly (string Name, string Package, string File)[] Known =
-    [
-        ("tcmalloc", "libtcmalloc-minimal4", "libtcmalloc_minimal.so.4"),
-        ("jemalloc", "libjemalloc2", "libjemalloc.so.2"),
-        ("mimalloc", "libmimalloc2.0", "libmimalloc.so.2"),
-    ];
 
     static readonly string[] LibraryFolders =
         ["/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/local/lib", "/usr/lib"];
@@ -46,21 +44,6 @@ public static class NativeAllocator
         if (s.Contains('/'))
             return fileExists(s) ? Path.GetFullPath(s) : throw new UsageException($"{Variable}={s}: no such file; {expected}");
         throw new UsageException($"{Variable}={s}: unknown allocator; {expected}");
-    }
-
-    /// <summary>The allocator this process runs on: a known one whose library is mapped into it, a preloaded path, or "system".</summary>
-    public static string InUse
-    {
-        get
-        {
-            if (!OperatingSystem.IsLinux()) return "system";
-            string maps;
-            try { maps = File.ReadAllText("/proc/self/maps"); } catch (IOException) { return "system"; }
-            foreach (var k in Known)
-                if (maps.Contains("/" + k.File, StringComparison.Ordinal)) return k.Name;
-            string? preload = Environment.GetEnvironmentVariable("LD_PRELOAD");
-            return !string.IsNullOrEmpty(preload) && Environment.GetEnvironmentVariable(AppliedVariable) is not null ? preload : "system";
-        }
     }
 
     /// <summary>

@@ -1,0 +1,62 @@
+using ArchUnitNET.Domain;
+using ArchUnitNET.Fluent;
+using ArchUnitNET.Loader;
+using ArchUnitNET.xUnit;
+using static ArchUnitNET.Fluent.ArchRuleDefinition;
+using static ArchUnitNET.Fluent.Slices.SliceRuleDefinition;
+
+namespace TorchLabs.Tests.Build;
+
+/// <summary>
+/// The folders' layers (docs/design.md), enforced on the compiled assemblies by ArchUnitNET: each namespace depends only on
+/// the layers below its own, never on a sibling of its layer or anything above; no cycles between the namespaces; the pure C#
+/// reference uses no TorchSharp; the library never uses the command; the GradCheck package uses nothing of TorchLabs.
+/// </summary>
+public class ArchitectureTests
+{
+    static readonly Architecture Architecture = new ArchLoader()
+        .LoadAssemblies(typeof(TorchLabs.Models.CifarNet).Assembly, typeof(TorchLabs.Gradients.GradCheck).Assembly, typeof(TorchLabs.Cli.NativeAllocator).Assembly)
+        .Build();
+
+    /// <summary>The layers, bottom first. A namespace may use the namespaces of the layers below its own, and nothing else.</summary>
+    public static readonly string[][] Layers =
+    [
+        ["Runtime"],
+        ["Data", "Reference", "Functions"],
+        ["Models"],
+        ["Fast", "Optimizers", "Reporting"],
+        ["Gradients"],
+        ["Labs"],
+        ["Cli"],
+    ];
+
+    static IObjectProvider<IType> Namespace(string name) =>
+        Types().That().ResideInNamespaceOrBelow("TorchLabs." + name).And().ResideInAssemblyMatching(name == "Cli" ? "^torchlabs," : "^TorchLabs.Core,")
+            .As($"TorchLabs.{name}");
+
+    public static TheoryData<string> LayeredNamespaces() => new(Layers.SelectMany(l => l));
+
+    [Theory]
+    [MemberData(nameof(LayeredNamespaces))]
+    public void Namespace_UsesOnlyTheLayersBelowIt(string name)
+    {
+        int level = Array.FindIndex(Layers, l => l.Contains(name));
+        var notBelow = Layers.Skip(level).SelectMany(l => l).Where(n => n != name).ToArray();
+        if (notBelow.Length == 0) return;   // the top layer: it may use everything below it
+        var rule = Types().That().Are(Namespace(name)).Should().NotDependOnAny(Namespace(notBelow[0]));
+        foreach (var other in notBelow.Skip(1)) rule = rule.AndShould().NotDependOnAny(Namespace(other));
+        rule.WithoutRequiringPositiveResults().Check(Architecture);
+    }
+
+    [Fact]
+    public void Namespaces_HaveNoCycles() => Slices().Matching("TorchLabs.(*)..").Should().BeFreeOfCycles().Check(Architecture);
+
+    [Fact]
+    public void Reference_UsesNoTorchSharp() =>
+        Types().That().Are(Namespace("Reference")).Should().NotDependOnAny(Types().That().ResideInNamespaceOrBelow("TorchSharp")).Check(Architecture);
+
+    [Fact]
+    public void GradCheckPackage_UsesNothingOfTorchLabs() =>
+        Types().That().ResideInAssemblyMatching("^TorchLabs.GradCheck,").Should()
+            .NotDependOnAny(Types().That().ResideInAssemblyMatching("^TorchLabs.Core,").Or().ResideInAssemblyMatching("^torchlabs,")).Check(Architecture);
+}
