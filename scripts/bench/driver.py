@@ -15,6 +15,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--reps", type=int, default=3)
 ap.add_argument("--torchlabs", required=True)
 ap.add_argument("--out", required=True)
+ap.add_argument("--threads-section", help="the Threads section written by threads.py, put into the file below the table")
 args = ap.parse_args()
 here = os.path.dirname(os.path.abspath(__file__))
 
@@ -158,12 +159,16 @@ for c, mo, mp, ratio, met, ex, ours, peer in rows:
     for name, v in ex.items():
         lines.append(f"- {c['name']}: {name} {fmt(v, c['unit'])} (median; TorchLabs ÷ this: {mo / v:.2f}×).")
     lines.append(f"- {c['name']}: all repetitions, TorchLabs {', '.join(fmt(v, c['unit']) for v in ours)}; peer {', '.join(fmt(v, c['unit']) for v in peer)}.")
-threads_path = os.path.join(os.path.dirname(args.out), "performance-threads.md")   # written by threads.py
-if os.path.exists(threads_path):
-    lines += ["", open(threads_path).read().strip()]
-notes_path = os.path.join(os.path.dirname(args.out), "performance-notes.md")
-if os.path.exists(notes_path):
-    lines += ["", open(notes_path).read().strip()]
+# Below the table: the Threads section (new from threads.py when given, else the file's own), then the notes, kept once,
+# in this file only: everything after NOTES in the existing docs/performance.md.
+NOTES = "<!-- Notes: everything below this line is kept as it is when scripts/bench/driver.py rewrites the table above. -->"
+old = open(args.out).read() if os.path.exists(args.out) else ""
+kept = old[old.index(NOTES) + len(NOTES):].strip() if NOTES in old else ""
+threads = open(args.threads_section).read().strip() if args.threads_section and os.path.exists(args.threads_section) else ""
+if threads and kept.startswith("## Threads"):
+    rest = kept.find("\n## ", 1)
+    kept = kept[rest + 1:] if rest >= 0 else ""
+lines += ["", NOTES, ""] + ([threads, ""] if threads else []) + [kept]
 tmp = args.out + ".tmp"
 with open(tmp, "w") as f:
     f.write("\n".join(lines) + "\n")

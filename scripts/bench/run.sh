@@ -12,5 +12,6 @@ if (( ${#need[@]} )); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 dotnet build src/TorchLabs.Cli -c Release -nologo -v q >/dev/null
-/usr/bin/python3 scripts/bench/threads.py --torchlabs src/TorchLabs.Cli/bin/Release/net10.0/torchlabs --out docs/performance-threads.md
-exec /usr/bin/python3 scripts/bench/driver.py --reps "$reps" --torchlabs src/TorchLabs.Cli/bin/Release/net10.0/torchlabs --out docs/performance.md
+/usr/bin/python3 scripts/bench/threads.py --torchlabs src/TorchLabs.Cli/bin/Release/net10.0/torchlabs --out "${TMPDIR:-/tmp}/torchlabs-threads.md"
+exec /usr/bin/python3 scripts/bench/driver.py --reps "$reps" --torchlabs src/TorchLabs.Cli/bin/Release/net10.0/torchlabs --out docs/performance.md \
+  --threads-section "${TMPDIR:-/tmp}/torchlabs-threads.md"

@@ -3,8 +3,8 @@
 
 Generates a 20,000-image CIFAR-format set (make_cifar.py), then runs `torchlabs cifar10 --epochs 1` REPS times for each of
 --threads default / 1 / 2, interleaved, first on a quiet machine and then with a busy process on one core (as on a shared
-machine), and writes docs/performance-threads.md: min, median, max and max/median of the epoch seconds.
-Usage: threads.py --torchlabs PATH [--reps 5] [--out docs/performance-threads.md]
+machine), and writes a Markdown section (run.sh hands it to driver.py, which puts it into docs/performance.md): min, median, max and max/median of the epoch seconds.
+Usage: threads.py --torchlabs PATH [--reps 5] [--out FILE]
 """
 import argparse
 import json
@@ -20,7 +20,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--torchlabs", required=True)
 ap.add_argument("--reps", type=int, default=5)
 ap.add_argument("--images", type=int, default=20000)
-ap.add_argument("--out", default="docs/performance-threads.md")
+ap.add_argument("--out", default="/tmp/torchlabs-threads.md")
 args = ap.parse_args()
 here = os.path.dirname(os.path.abspath(__file__))
 

@@ -19,9 +19,11 @@ public class BackendSwitchTests
             .Where(n => n.StartsWith("TorchSharp-", StringComparison.Ordinal)).ToArray();   // the backend package, not TorchSharp.PyBridge
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Default_ReferencesTorchSharpCpu() => Assert.Equal(["TorchSharp-cpu"], TorchPackages());
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void TorchBackendCuda_ReferencesCudaPackageForThisOs()
     {
@@ -29,6 +31,7 @@ public class BackendSwitchTests
         Assert.Equal([expected], TorchPackages("-p:TorchBackend=cuda"));
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void TorchBackendUnknown_FailsWithClearError()
     {

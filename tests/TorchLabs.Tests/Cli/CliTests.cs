@@ -6,6 +6,7 @@ namespace TorchLabs.Tests.Cli;
 /// <summary>The built `torchlabs` command, run as a separate process.</summary>
 public class CliTests
 {
+    [Trait("Speed", "Slow")]
     [Fact]
     public void InfoJson_PrintsExactlyItsKeys()
     {
@@ -19,6 +20,7 @@ public class CliTests
         Assert.Equal(1, doc.RootElement.GetProperty("threads").GetInt32());
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void UnknownCommand_ExitsTwoWithOneLine()
     {
@@ -30,6 +32,7 @@ public class CliTests
         Assert.Equal("", r.StdOut);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void UnknownOption_ExitsTwoWithOneLine()
     {
@@ -39,6 +42,7 @@ public class CliTests
         Assert.Contains("--no-such-option", r.StdErr);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void BadFormat_ExitsTwo()
     {
@@ -47,10 +51,11 @@ public class CliTests
         Assert.Contains("xml", r.StdErr);
     }
 
-    [Fact]
+    [Trait("Speed", "Slow")]
+    [SkippableFact]
     public void DeviceCudaOnCpuBuild_ExitsTwoSayingHowToGetCuda()
     {
-        if (TorchSharp.torch.cuda.is_available()) return;
+        Skip.If(TorchSharp.torch.cuda.is_available(), "a CUDA machine has CUDA: nothing to reject");
         var r = TestEnvironment.RunCli("info", "--device", "cuda");
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));
@@ -58,6 +63,7 @@ public class CliTests
         Assert.DoesNotContain("   at ", r.StdErr);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Help_ListsEveryLabWithOneLine()
     {
@@ -69,6 +75,7 @@ public class CliTests
         Assert.Matches(@"(?m)^\s+info\s+\S", r.StdOut);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void All_WritesHtmlAndMarkdownWithExistingFigures()
     {
@@ -86,6 +93,7 @@ public class CliTests
         Assert.Equal("", r.StdOut); // progress and logs go to stderr
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void All_UnknownOnlyLab_ExitsTwo()
     {
@@ -94,6 +102,7 @@ public class CliTests
         Assert.Contains("nosuchlab", r.StdErr);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Threads_DefaultFollowsTheRule_ZeroMeansEveryCore_TooManyIsBadInput()
     {
@@ -108,6 +117,7 @@ public class CliTests
         Assert.Equal($"torchlabs: --threads 100000: expected at most {4 * Environment.ProcessorCount} (4 × the {Environment.ProcessorCount} cores of this machine)", bad.StdErr.Trim());
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("4", 1)]
     [InlineData("64", -1)]

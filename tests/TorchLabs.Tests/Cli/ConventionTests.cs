@@ -71,6 +71,7 @@ public class ConventionTests
         }
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(AllCommands))]
     public void FormatJson_PrintsOneJsonObject(string command)
@@ -84,6 +85,7 @@ public class ConventionTests
         Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(CommandsWithOut))]
     public void OutIsAnExistingFile_ExitsTwoWithOneLine_BeforeAnyWork(string command)
@@ -99,6 +101,7 @@ public class ConventionTests
         Assert.Equal("not a folder", File.ReadAllText(file));
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Json_NonFiniteNumbers_AreNull_InEveryCommand()
     {

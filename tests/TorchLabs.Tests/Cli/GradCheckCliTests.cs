@@ -7,6 +7,7 @@ public class GradCheckCliTests
     static IEnumerable<double> Flatten(JsonElement e) =>
         e.ValueKind == JsonValueKind.Array ? e.EnumerateArray().SelectMany(Flatten) : [e.GetDouble()];
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void DropoutConcat_CaseFileFromPyTorch_JsonAgreesWithPyTorchAutograd()
     {
@@ -37,6 +38,7 @@ public class GradCheckCliTests
         Assert.True(root.GetProperty("maxRelError").GetDouble() <= 1e-9);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void DropoutConcat_MalformedCase_ExitsTwoNamingKeyAndShape()
     {
@@ -49,6 +51,7 @@ public class GradCheckCliTests
         Assert.Contains("d = 2 rows of s = 1", r.StdErr);
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("nosuchnet")]
     public void UnknownNetwork_ExitsTwo(string network)
@@ -58,6 +61,7 @@ public class GradCheckCliTests
         Assert.Contains("expected one of", r.StdErr);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void MissingCaseFile_ExitsTwo()
     {
@@ -66,6 +70,7 @@ public class GradCheckCliTests
         Assert.Contains("/nonexistent/case.json", r.StdErr);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void All_Text_EveryNetworkPasses_AndNoLibtorchWarnings()
     {
@@ -76,6 +81,7 @@ public class GradCheckCliTests
         foreach (string n in TorchLabs.Gradients.GradCheckNetworks.Names) Assert.Contains(n, r.StdOut);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Ops_Json_EveryOperationPasses()
     {
@@ -94,6 +100,7 @@ public class GradCheckCliTests
         Assert.Contains(ops, o => o.GetProperty("name").GetString() == "relu" && o.GetProperty("note").GetString()!.Contains("kinks at 0"));
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Ops_UnknownOp_IsBadInput()
     {
@@ -103,6 +110,7 @@ public class GradCheckCliTests
         Assert.Single(r.StdErr.Trim().Split('\n'));
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Functions_Json_EveryHandFunctionPasses()
     {

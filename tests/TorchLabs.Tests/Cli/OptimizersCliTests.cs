@@ -4,6 +4,7 @@ namespace TorchLabs.Tests.Cli;
 
 public class OptimizersCliTests
 {
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("hand")]
     [InlineData("torch")]
@@ -25,6 +26,7 @@ public class OptimizersCliTests
         Assert.Equal(3.5 * 3.5 / 20 + 4, root.GetProperty("loss")[0].GetDouble(), 15);
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("--start", "1")]
     [InlineData("--start", "a,b")]
@@ -47,6 +49,7 @@ public class OptimizersCliTests
         Assert.Equal("", r.StdOut);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Race_Json_ReportsAllSixAgreeingWithTorchOptim()
     {

@@ -19,6 +19,7 @@ public class ExamplesTests
         Assert.Equal(Examples().Select(row => (string)row[0]).Order(), files);
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(Examples))]
     public void Example_RunsWithItsExpectedExitCode(string file, int exitCode, string expected)

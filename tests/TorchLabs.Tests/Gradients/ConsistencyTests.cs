@@ -29,6 +29,7 @@ public class ConsistencyTests
 
     static string Text(IEnumerable<Block> blocks) => string.Join("\n", blocks.Select(b => b switch { Paragraph p => p.Text, Table t => t.Caption ?? "", _ => "" }));
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void ReportSentences_NameTheFormulaTheCodeUses()
     {

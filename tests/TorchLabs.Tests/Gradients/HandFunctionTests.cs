@@ -24,6 +24,7 @@ public class HandFunctionTests
         return d;
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Run_EveryFunctionPassesAllThreeChecks()
     {
@@ -73,6 +74,7 @@ public class HandFunctionTests
         for (int t = 0; t < a.Length; t++) Assert.True(Math.Abs(a[t] - h[t]) <= 1e-5 * Math.Abs(a[t]), $"step {t}: autograd {a[t]} hand {h[t]}");
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void FashionMnist_BackwardHand_GivesAutogradsLossCurve()
     {

@@ -25,6 +25,7 @@ public class Cifar10LabTests
         DataDir = data, OutDir = outDir, Epochs = epochs, LogEvery = 50, Seed = 4,
     };
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Run_GeneratedLearnableSet_EndsWellAboveChance_AndPrintsTheTutorialsLines()
     {
@@ -77,6 +78,7 @@ public class Cifar10LabTests
         Assert.Contains("torchlabs cifar10 --download", e.Message);
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("--epochs", "0")]
     [InlineData("--batch-size", "0")]
@@ -93,6 +95,7 @@ public class Cifar10LabTests
         Assert.Single(r.StdErr.Trim().Split('\n'));
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cli_Json_OnGeneratedData_PrintsOneObjectWithTheKeys()
     {
@@ -108,6 +111,7 @@ public class Cifar10LabTests
         Assert.Contains("Finished Training", r.StdErr); // log lines go to stderr when stdout carries JSON
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cli_Text_PrintsTheTutorialsLinesOnStdout()
     {

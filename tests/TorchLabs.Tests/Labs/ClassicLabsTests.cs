@@ -128,6 +128,7 @@ public class ClassicLabsTests
         Assert.Contains("MD5", e.Message);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void FashionMnist_RealDebianFiles_AdamReachesStatedAccuracy()
     {

@@ -84,6 +84,7 @@ public class DeepStacksTests
         }
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Training_ResidualLearns_DeepSigmoidStalls()
     {
@@ -97,6 +98,7 @@ public class DeepStacksTests
         Assert.True(sig.FinalAccuracy < 0.5, $"sigmoid accuracy {sig.FinalAccuracy}");
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cli_SameSeed_SameJson()
     {

@@ -25,6 +25,7 @@ public class VectorBackpropTests
     }
 
     /// <summary>Long (about 25 s on one thread): the TorchSharp implementation's full table against the document's twenty values.</summary>
+    [Trait("Speed", "Slow")]
     [Fact]
     public void FullRun_MatchesTheDocumentsTwentyCosts()
     {
@@ -46,6 +47,7 @@ public class VectorBackpropTests
         Assert.Equal("cost after iteration 600: 0.5739967", VectorBackpropLab.CostLine(600, 0.573996701));
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void InitAsWritten_Diverges_ExitOneWithTheDocumentedError()
     {

@@ -100,6 +100,7 @@ public class InteropTests
         public override Tensor forward(Tensor x) => fc3.call(fc2.call(fc1.call(conv2.call(conv1.call(x)).flatten(1))));
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cli_LoadPthThatDoesNotFit_ExitsTwoNamingTheFirstWrongKeyAndShape()
     {
@@ -121,6 +122,7 @@ public class InteropTests
         return r;
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void CSharpWrittenCifarNetPth_LoadsInPyTorch_WithEqualLogits()
     {
@@ -138,6 +140,7 @@ public class InteropTests
         Assert.True(err <= LogitTolerance, $"C# vs PyTorch on the C#-written .pth: {err:E2}");
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void PythonTutorialPth_EvaluatesWithTheAccuracyPythonReports()
     {
@@ -164,6 +167,7 @@ public class InteropTests
         return path;
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Predict_PngAndJpeg_TopClassesAsTheNetComputesThem_AndANonImageIsBadInput()
     {
@@ -231,6 +235,7 @@ public class InteropTests
         AssertBitIdentical(pth, mlp.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("vanishing --depth 3 --width 4 --train-depths 3 --steps 3", "residual-3")]
     [InlineData("vector-backprop --rng torch --dims 12,4,1 --m 8 --iterations 3 --impl torch", "network")]

@@ -45,6 +45,7 @@ public class CheckpointTests
         if (ranEpochs == "2") Assert.Equal(good, File.ReadAllBytes(checkpoint));   // diverged in the first resumed epoch: untouched
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cifar10_Cli_DivergingLearningRate_ExitsOne()
     {
@@ -79,6 +80,7 @@ public class CheckpointTests
         Assert.Contains("corrupt or truncated checkpoint", e.Message);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cifar10_LiveTensors_DoNotGrowAcrossEpochs()
     {
@@ -105,6 +107,7 @@ public class CheckpointTests
         Assert.True(rss[^1] < rss[1] + 64L * 1024 * 1024, "resident memory per epoch: " + string.Join(", ", rss));
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void FashionMnist_TwoEpochsStraight_EqualsOneEpochThenResume()
     {

@@ -40,6 +40,7 @@ public class DeterminismTests
         "info --format json",
     };
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(Labs))]
     public void SameSeed_SameOutput(string command)
@@ -57,6 +58,7 @@ public class DeterminismTests
         else Assert.Equal(a.StdOut, b.StdOut);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cifar10_SameSeed_SameJson()
     {

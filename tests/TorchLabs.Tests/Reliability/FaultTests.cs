@@ -70,6 +70,7 @@ public class FaultTests
         Assert.Contains("<section id=\"perceptron\" class=\"ran\">", html);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cli_All_SkipsLabsWithoutData_AndSaysHowToGetIt()
     {
@@ -81,6 +82,7 @@ public class FaultTests
         Assert.Contains("torchlabs cifar10 --download", md);
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("cifar10", "--data")]
     [InlineData("fashion-mnist", "--data")]
@@ -94,6 +96,7 @@ public class FaultTests
         Assert.Contains("nowhere", r.StdErr);
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("fashion-mnist", "--batch-size", "0")]
     [InlineData("fashion-mnist", "--lr", "NaN")]

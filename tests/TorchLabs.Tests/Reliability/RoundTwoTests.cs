@@ -19,10 +19,12 @@ public class RoundTwoTests
         Assert.DoesNotContain("frame #", r.StdErr);
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void D1_ThreadsWithoutBound_IsBadInput() =>
         OneLine(TestEnvironment.RunCli("info", "--threads", "100000", "--format", "json"), 2, "--threads 100000: expected at most");
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("vanishing --depth 2 --width 1000000", "--depth 2 --width 1000000: would need about")]
     [InlineData("gradcheck dropout-concat --d 100000", "900,023 values to check by central differences")]
@@ -33,6 +35,7 @@ public class RoundTwoTests
     public void D2_UnboundedSizes_AreRefusedUpFront_SayingHowMuch(string command, string expected) =>
         OneLine(TestEnvironment.RunCli([.. command.Split(' '), "--threads", "1"]), 2, expected);
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void D2_CaseFileTooLarge_IsRefusedBeforeParsingTheMatrices()
     {
@@ -42,6 +45,7 @@ public class RoundTwoTests
         OneLine(TestEnvironment.RunCli("gradcheck", "dropout-concat", "--case", path), 2, "d = 100000, s = 5, k = 3");
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void D3_MissingTrainingBatch_IsBadInputNamingTheFile_AndJsonCountsTheImages()
     {
@@ -65,6 +69,7 @@ public class RoundTwoTests
         return (root, outDir);
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("flip")]
     [InlineData("append")]
@@ -81,6 +86,7 @@ public class RoundTwoTests
         Assert.All(r.StdErr, c => Assert.True(c == '\n' || c >= ' ', $"control character {(int)c} in the message"));
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void D5_ChangedSettingsOnResume_AreRefusedListingBoth_ButANewLearningRateIsAllowedAndLogged()
     {
@@ -102,6 +108,7 @@ public class RoundTwoTests
         return dir;
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void D5_FashionMnistResume_WithOtherActivationOrHidden_IsRefused()
     {
@@ -112,6 +119,7 @@ public class RoundTwoTests
         OneLine(TestEnvironment.RunCli([.. run, "--epochs", "2", "--resume", "--hidden", "50"]), 2, "--hidden 28 stored, 50 given");
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData(20, 20, 28, 28)]
     [InlineData(14, 56, 14, 56)]
@@ -122,6 +130,7 @@ public class RoundTwoTests
             "--out", TestEnvironment.NewTempDir()), 2, $"images of {rows} × {cols} pixels; expected 28 × 28");
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void D8_StaleTemporariesOfDeadProcesses_AreRemoved_LiveOnesKept()
     {
@@ -135,6 +144,7 @@ public class RoundTwoTests
         Assert.True(File.Exists(live));
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void OptimizersHugeLearningRate_StopsWithTheStep_InsteadOfNaNTrajectories() =>
         OneLine(TestEnvironment.RunCli("optimizers", "--optimizer", "gd", "--lr", "1e300", "--steps", "20", "--format", "json"), 1, "diverged: x is not finite from step");

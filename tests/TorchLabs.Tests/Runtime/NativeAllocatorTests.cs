@@ -43,6 +43,7 @@ public class NativeAllocatorTests
 
     static bool TcmallocInstalled => NativeAllocator.Choose("auto", File.Exists) is { } p && p.EndsWith("libtcmalloc_minimal.so.4", StringComparison.Ordinal);
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cli_ReexecutesWithTheAllocator_UnlessToldSystem()
     {
@@ -51,6 +52,7 @@ public class NativeAllocatorTests
         Assert.Equal("system", Allocator(TestEnvironment.RunCliWith(new Dictionary<string, string> { ["TORCHLABS_ALLOCATOR"] = "system" }, "info", "--format", "json")));
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cli_BadAllocatorSetting_ExitTwo_OneLine()
     {
@@ -60,6 +62,7 @@ public class NativeAllocatorTests
         Assert.Equal("torchlabs: TORCHLABS_ALLOCATOR=fastest: unknown allocator; expected auto, system, tcmalloc, jemalloc, mimalloc or the path of a shared library", r.StdErr.Trim());
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cli_BadAllocatorSetting_IsRefused_EvenUnderTheCallersOwnPreload()
     {
@@ -72,6 +75,7 @@ public class NativeAllocatorTests
         Assert.Equal("system", JsonDocument.Parse(ok.StdOut).RootElement.GetProperty("allocator").GetString());
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void Cifar10_SameNumbers_WithEitherAllocator()
     {

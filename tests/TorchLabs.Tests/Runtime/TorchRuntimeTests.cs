@@ -22,12 +22,12 @@ public class TorchRuntimeTests
         Assert.Equal(TestEnvironment.Threads, info.Threads);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("cuda")]
     [InlineData("cuda:0")]
     public void ResolveDevice_CudaWithoutCuda_ExplainsHowToGetACudaBuild(string device)
     {
-        if (torch.cuda.is_available()) return; // a CUDA machine resolves it; nothing to reject
+        Skip.If(torch.cuda.is_available(), "a CUDA machine resolves the device: nothing to reject");
         var e = Assert.Throws<UsageException>(() => TorchRuntime.ResolveDevice(device));
         Assert.Contains("-p:TorchBackend=cuda", e.Message);
     }
