@@ -44,6 +44,19 @@ public static class TestEnvironment
     public static ProcessResult RunCliWith(IReadOnlyDictionary<string, string> environment, params string[] args) =>
         Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), .. args], environment: environment);
 
+    /// <summary>
+    /// The one JSON object a command printed on stdout; fails the test, with the command's stderr, when it did not exit 0.
+    /// The one way the tests read a command's JSON.
+    /// </summary>
+    public static System.Text.Json.JsonDocument Json(ProcessResult r)
+    {
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.StdErr}");
+        return System.Text.Json.JsonDocument.Parse(r.StdOut);
+    }
+
+    /// <summary>Runs `torchlabs ARGS` and returns its JSON (<see cref="Json"/>).</summary>
+    public static System.Text.Json.JsonDocument CliJson(params string[] args) => Json(RunCli(args));
+
     public static ProcessResult Run(string file, string[] args, string? workingDirectory = null, int timeoutMs = 300_000, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)

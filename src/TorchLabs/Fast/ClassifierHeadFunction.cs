@@ -17,7 +17,7 @@ namespace TorchLabs.Fast;
 /// ∂L/∂b₃ = Σₙ δ₃ₙ (eq. 19), ∂L/∂a₂ = δ₃ W₃ (eq. 20); through each ReLU δ = ∂L/∂a ⊙ [z &gt; 0] (the delta recursion of
 /// seed 002 / Q1), and so on down to ∂L/∂h = δ₁ W₁.
 /// Why it exists: at the tutorial's batch of 4 the head's arithmetic is ≈ 0.7 M multiply-adds, but libtorch runs it as about
-/// twenty-five calls, each with its dispatch and autograd node (≈ 95 µs of a 436 µs training step, measured); here it is one
+/// twenty-five calls, each with its dispatch and autograd node (docs/performance.md, round four); here it is one
 /// node whose float32 forward and backward are AVX2 loops over the raw buffers. Those loops add in another order than libtorch's
 /// matrix products, so the numbers agree with <see cref="Reference"/> to float32 rounding, not bit for bit (tolerances in the
 /// tests). float64, other devices, machines without AVX2/FMA, and a backward that builds a graph (create_graph) use libtorch's

@@ -14,7 +14,7 @@ namespace TorchLabs.Fast;
 /// Net's ReLU-then-pool bit for bit, forward and backward: max and ReLU are both monotone, so ReLU(max u) = max ReLU(u), and
 /// where the maximum is not positive both give a zero gradient (tested against <see cref="Reference"/>).
 /// Why it exists: libtorch's CPU max-pool decides every comparison with a branch, which the data make unpredictable
-/// (≈ 90 µs for the Net's first pool at batch 4, against ≈ 26 µs on repeated input); this forward compares eight windows at
+/// (docs/performance.md, round three); this forward compares eight windows at
 /// a time without branches and keeps where each maximum came from for the backward, a plain scatter.
 /// float32 uses the vector kernel (AVX2), float64 a scalar loop; other devices, types or sizes go to <see cref="Reference"/>.
 /// </summary>

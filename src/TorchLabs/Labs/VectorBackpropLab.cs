@@ -201,7 +201,7 @@ public sealed class VectorBackpropReportLab : IReportLab
     public string Title => "Seed 004: vector backprop, the document's cost table reproduced";
     public string Summary => "Seed 004's 12288-20-7-5-1 network by the seed's vector formulas and by autograd, reproducing the printed costs";
     public Availability Check(LabContext context) => Availability.Yes;
-    /// <summary>Products of 209 × 12288 matrices: every core (measured 24 s with 2 threads, 31 s with 1).</summary>
+    /// <summary>Products of 209 × 12288 matrices: every core (faster with both here; docs/performance.md).</summary>
     public int DefaultThreads(LabContext context) => Runtime.TorchRuntime.Cores;
     public ReportSection Run(LabContext context)
     {

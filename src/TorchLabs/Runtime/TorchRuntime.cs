@@ -66,9 +66,8 @@ public static class TorchRuntime
 
     /// <summary>
     /// The thread rule: intra-op threads chosen by the work, not by the core count. A batch below <see cref="SmallBatch"/>
-    /// makes every op tiny, so splitting it buys nothing and a second thread's wake-ups and barriers cost more than the work
-    /// (measured: batch 4, 20,000 images, 3.5 s with 1 thread, 4.4 s with 2 on a quiet machine and 11 s with another process
-    /// on the other core); larger batches use every core (batch 64: 1.8 s with 2 threads, 2.2 s with 1).
+    /// makes every op tiny, so splitting it buys nothing and a second thread's wake-ups and barriers cost more than the work;
+    /// larger batches use every core (docs/performance.md, "Threads", has the measurements).
     /// </summary>
     public static int ThreadsForBatch(long batchSize) => batchSize < SmallBatch ? 1 : Cores;
 

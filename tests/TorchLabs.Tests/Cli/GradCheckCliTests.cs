@@ -17,8 +17,8 @@ public class GradCheckCliTests
         File.WriteAllText(casePath, first.GetProperty("case").GetRawText());
 
         var r = TestEnvironment.RunCli("gradcheck", "dropout-concat", "--case", casePath, "--format", "json", "--threads", "1");
-        Assert.True(r.ExitCode == 0, r.StdErr);
-        using var doc = JsonDocument.Parse(r.StdOut);
+
+        using var doc = TestEnvironment.Json(r);
         var root = doc.RootElement;
         Assert.Equal("dropout-concat", root.GetProperty("network").GetString());
         Assert.Equal(first.GetProperty("loss").GetDouble(), root.GetProperty("loss").GetDouble(), 12);
@@ -86,8 +86,7 @@ public class GradCheckCliTests
     public void Ops_Json_EveryOperationPasses()
     {
         var r = TestEnvironment.RunCli("gradcheck", "ops", "--format", "json", "--threads", "1", "--seed", "3");
-        Assert.True(r.ExitCode == 0, r.StdErr);
-        using var doc = JsonDocument.Parse(r.StdOut);
+        using var doc = TestEnvironment.Json(r);
         var ops = doc.RootElement.GetProperty("ops").EnumerateArray().ToList();
         Assert.True(ops.Count >= 40, $"{ops.Count} ops");
         foreach (var op in ops)
@@ -115,8 +114,7 @@ public class GradCheckCliTests
     public void Functions_Json_EveryHandFunctionPasses()
     {
         var r = TestEnvironment.RunCli("gradcheck", "functions", "--format", "json", "--threads", "1");
-        Assert.True(r.ExitCode == 0, r.StdErr);
-        using var doc = JsonDocument.Parse(r.StdOut);
+        using var doc = TestEnvironment.Json(r);
         var fs = doc.RootElement.GetProperty("functions").EnumerateArray().ToList();
         Assert.True(fs.Count >= 5);
         Assert.All(fs, f => Assert.True(f.GetProperty("pass").GetBoolean() && f.GetProperty("gradgradcheck").GetBoolean()));

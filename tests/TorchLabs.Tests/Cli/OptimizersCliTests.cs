@@ -13,8 +13,7 @@ public class OptimizersCliTests
     {
         var r = TestEnvironment.RunCli("optimizers", "--optimizer", "rmsprop", "--impl", impl, "--lr", "0.05", "--alpha", "0.8",
             "--start", "3.5,-2", "--steps", "10", "--format", "json", "--threads", "1");
-        Assert.True(r.ExitCode == 0, r.StdErr);
-        using var doc = JsonDocument.Parse(r.StdOut);
+        using var doc = TestEnvironment.Json(r);
         var root = doc.RootElement;
         Assert.Equal(["optimizer", "impl", "trajectory", "loss"], root.EnumerateObject().Select(p => p.Name));
         Assert.Equal("rmsprop", root.GetProperty("optimizer").GetString());
@@ -54,8 +53,7 @@ public class OptimizersCliTests
     public void Race_Json_ReportsAllSixAgreeingWithTorchOptim()
     {
         var r = TestEnvironment.RunCli("optimizers", "--steps", "300", "--seed", "9", "--format", "json", "--threads", "1");
-        Assert.True(r.ExitCode == 0, r.StdErr);
-        using var doc = JsonDocument.Parse(r.StdOut);
+        using var doc = TestEnvironment.Json(r);
         var race = doc.RootElement.GetProperty("race");
         Assert.Equal(6, race.GetArrayLength());
         foreach (var row in race.EnumerateArray())

@@ -103,8 +103,7 @@ public class Cifar10LabTests
         SyntheticCifar.WriteFolder(data, trainPerFile: 20, test: 20, seed: 8);
         string outDir = TestEnvironment.NewTempDir();
         var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--log-every", "1", "--threads", "1", "--format", "json", "--limit-train", "20");
-        Assert.True(r.ExitCode == 0, r.StdErr);
-        using var doc = JsonDocument.Parse(r.StdOut);
+        using var doc = TestEnvironment.Json(r);
         foreach (string key in new[] { "accuracy", "perClass", "lossCurve", "modelPath", "seconds" })
             Assert.True(doc.RootElement.TryGetProperty(key, out _), key);
         Assert.Equal(5, doc.RootElement.GetProperty("lossCurve").GetArrayLength());
