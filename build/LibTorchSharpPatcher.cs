@@ -172,7 +172,11 @@ namespace TorchLabs.Build
                 int aux = vn + (int)U32(b, vn + 8);
                 for (int a = 0; a < U16(b, vn + 2); a++)
                 {
-                    if (CString(b, strOff + (int)U32(b, aux + 8)) == version) { flagsFound = U16(b, aux + 4); index = U16(b, aux + 6) & 0x7fff; }
+                    if (CString(b, strOff + (int)U32(b, aux + 8)) == version)
+                    {
+                        flagsFound = U16(b, aux + 4);
+                        index = U16(b, aux + 6) & 0x7fff;
+                    }
                     aux += (int)U32(b, aux + 12);
                 }
                 vn += (int)U32(b, vn + 12);
@@ -225,12 +229,14 @@ namespace TorchLabs.Build
             string libstdcxx = ElfVersionWeakener.FindSystemLibStdCxx();
             if (libstdcxx == null)
             {
-                Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, "TorchLabs: no system libstdc++.so.6 found; libLibTorchSharp.so left as is.");
+                Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal,
+                    "TorchLabs: no system libstdc++.so.6 found; libLibTorchSharp.so left as is.");
                 return true;
             }
             if (ElfVersionWeakener.FileContainsString(libstdcxx, Version))
             {
-                Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, "TorchLabs: " + libstdcxx + " provides " + Version + "; no patch needed.");
+                Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, "TorchLabs: " + libstdcxx + " provides " + Version
+                    + "; no patch needed.");
                 return true;
             }
             foreach (var item in Libraries)
@@ -238,7 +244,8 @@ namespace TorchLabs.Build
                 string path = item.GetMetadata("FullPath");
                 var r = ElfVersionWeakener.Weaken(path, Version);
                 Log.LogMessage(Microsoft.Build.Framework.MessageImportance.High,
-                    "TorchLabs: " + path + ": " + (r.Changed ? "weakened " + Version + " (" + r.SymbolsWeakened + " symbol(s))" : "already weak, unchanged"));
+                    "TorchLabs: " + path + ": " + (r.Changed ? "weakened " + Version + " (" + r.SymbolsWeakened
+                        + " symbol(s))" : "already weak, unchanged"));
             }
             return true;
         }

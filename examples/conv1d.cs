@@ -20,7 +20,8 @@ Console.WriteLine($"conv1d: gradcheck and gradgradcheck passed; max |hand − nn
 
 /// <summary>
 /// y[n,o,t] = Σ_c Σ_k W[o,c,k] x[n,c,t+k] + b[o]. With g = ∂L/∂y:
-/// ∂L/∂b[o] = Σ_{n,t} g[n,o,t];  ∂L/∂W[o,c,k] = Σ_{n,t} g[n,o,t] x[n,c,t+k];  ∂L/∂x[n,c,s] = Σ_o Σ_k g[n,o,s−k] W[o,c,k] (a full convolution).
+/// ∂L/∂b[o] = Σ_{n,t} g[n,o,t];  ∂L/∂W[o,c,k] = Σ_{n,t} g[n,o,t] x[n,c,t+k];  ∂L/∂x[n,c,s] = Σ_o Σ_k g[n,o,s−k] W[o,c,k] (a full
+/// convolution).
 /// </summary>
 sealed class Conv1d : SingleTensorFunction<Conv1d>
 {

@@ -14,7 +14,8 @@ var gamma = randn([6], ScalarType.Float64, generator: gen).requires_grad_(true);
 var beta = randn([6], ScalarType.Float64, generator: gen).requires_grad_(true);
 
 var result = GradCheck.Check(v => [LayerNorm.apply(v[0], v[1], v[2])], [x, gamma, beta]);
-Console.WriteLine($"layer norm: gradcheck {(result.Pass ? "passed" : "FAILED")}, {result.Blocks.Count} Jacobian blocks, max abs error {result.MaxAbsError:E1}");
+Console.WriteLine($"layer norm: gradcheck {(result.Pass ? "passed" : "FAILED")}, {result.Blocks.Count} Jacobian blocks, max abs error " +
+    $"{result.MaxAbsError:E1}");
 if (!result.Pass) { Console.Error.WriteLine(result.Message); return 1; }
 // The forward agrees with libtorch's own layer_norm too.
 double diff = (LayerNorm.apply(x, gamma, beta) - nn.functional.layer_norm(x, [6], gamma, beta)).abs().max().item<double>();

@@ -17,7 +17,8 @@ var net = new SmallCnn();
 var images = randn([2, 1, 6, 6], generator: gen);
 var labels = tensor(new long[] { 0, 2 });
 var module = GradCheck.Module(net, images, y => nn.functional.cross_entropy(y, labels));
-foreach (var p in module.Parameters) Console.WriteLine($"{p.Name,-13} {(p.Pass ? "ok" : "WRONG")}  max |analytical − numerical| = {p.MaxAbsError:E2}");
+foreach (var p in module.Parameters) Console.WriteLine($"{p.Name,-13} {(p.Pass ? "ok" : "WRONG")}  max |analytical − numerical| = " +
+    $"{p.MaxAbsError:E2}");
 Console.WriteLine(module.Message.Split('\n')[0]);
 
 // 2. relu at exactly 0: PyTorch's gradcheck fails it like a bug; here the report says it is a kink.

@@ -15,7 +15,8 @@ var labels = tensor(new long[] { 1, 0, 4, 2 });
 // GradCheck compares the Jacobian of your backward with central differences (PyTorch's algorithm and tolerances).
 GradCheck.Assert(v => [SoftmaxCrossEntropy.apply(v[0], labels)], [z]);
 GradCheck.AssertGradGrad(v => [SoftmaxCrossEntropy.apply(v[0], labels)], [z]);   // and its second derivatives
-Console.WriteLine($"softmax cross-entropy: loss {SoftmaxCrossEntropy.apply(z, labels).item<double>():F6}; gradcheck and gradgradcheck passed");
+Console.WriteLine($"softmax cross-entropy: loss {SoftmaxCrossEntropy.apply(z, labels).item<double>():F6}; gradcheck and gradgradcheck " +
+    $"passed");
 
 /// <summary>L = −(1/N) Σₙ log softmax(zₙ)[yₙ];  ∂L/∂z = (softmax(z) − onehot(y)) / N.</summary>
 sealed class SoftmaxCrossEntropy : SingleTensorFunction<SoftmaxCrossEntropy>

@@ -36,5 +36,6 @@ sealed class XSinX : SingleTensorFunction<XSinX>
         return x * x.sin();
     }
 
-    public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * ctx.get_saved_variables()[0].sin()];   // wrong: + x cos x is missing
+    // wrong: + x cos x is missing
+    public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * ctx.get_saved_variables()[0].sin()];
 }

@@ -15,7 +15,8 @@ public static class Cli
 
     public static RootCommand BuildRoot()
     {
-        var root = new RootCommand("TorchLabs: deep-learning labs on TorchSharp (libtorch), with hand-derived mathematics checked against autograd.");
+        var root = new RootCommand("TorchLabs: deep-learning labs on TorchSharp (libtorch), with hand-derived mathematics checked " +
+            "against autograd.");
         // One line per command; each lab's command lives in its own file under Commands/.
         root.Subcommands.Add(AllCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
@@ -47,9 +48,11 @@ public static class Cli
         {
             // "Unrecognized command or argument 'x'" says more than the "Required command was not provided" that comes with it.
             var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
-            string message = string.Join(' ', error.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            string message = string.Join(' ', error.Message.Split(['\n', '\r', '\t'],
+                StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             string? option = (error.SymbolResult as System.CommandLine.Parsing.OptionResult)?.Option.Name
-                ?? ((error.SymbolResult as System.CommandLine.Parsing.ArgumentResult)?.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name;
+                ?? ((error.SymbolResult as System.CommandLine.Parsing.ArgumentResult)?.Parent
+                    as System.CommandLine.Parsing.OptionResult)?.Option.Name;
             if (option is not null && !message.Contains(option, StringComparison.Ordinal)) message = $"{option}: {message}";
             Console.Error.WriteLine($"torchlabs: {message} (see `torchlabs --help`)");
             return BadInput;

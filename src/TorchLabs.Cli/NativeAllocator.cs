@@ -39,7 +39,9 @@ public static class NativeAllocator
         if (s == "auto") return Known.Select(k => Find(k.File)).FirstOrDefault(p => p is not null);
         foreach (var k in Known)
             if (s == k.Name)
-                return Find(k.File) ?? throw new UsageException($"{Variable}={s}: {k.File} is not installed (apt-get install {k.Package}), or use auto or system");
+                return Find(k.File)
+                    ?? throw new UsageException($"{Variable}={s}: {k.File} is not installed (apt-get install {k.Package}), or use auto " +
+                    $"or system");
         string expected = $"expected auto, system, {string.Join(", ", Known.Select(k => k.Name))} or the path of a shared library";
         if (s.Contains('/'))
             return fileExists(s) ? Path.GetFullPath(s) : throw new UsageException($"{Variable}={s}: no such file; {expected}");
@@ -61,11 +63,13 @@ public static class NativeAllocator
         if (library is null || self is null) return;
         // `dotnet torchlabs.dll ...` runs the host; the apphost `torchlabs ...` runs itself.
         var argv = new List<string?> { self };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet" && System.Reflection.Assembly.GetEntryAssembly()?.Location is { Length: > 0 } dll) argv.Add(dll);
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet"
+            && System.Reflection.Assembly.GetEntryAssembly()?.Location is { Length: > 0 } dll) argv.Add(dll);
         argv.AddRange(args);
         argv.Add(null);
         var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .Select(e => $"{e.Key}={e.Value}").Append($"LD_PRELOAD={library}").Append($"{AppliedVariable}=1").Cast<string?>().Append(null).ToArray();
+            .Select(e =>
+                $"{e.Key}={e.Value}").Append($"LD_PRELOAD={library}").Append($"{AppliedVariable}=1").Cast<string?>().Append(null).ToArray();
         Console.Out.Flush();
         Console.Error.Flush();
         execve(self, [.. argv], env);

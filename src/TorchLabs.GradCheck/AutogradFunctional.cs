@@ -12,14 +12,16 @@ namespace TorchLabs.Gradients;
 /// </summary>
 public static class AutogradFunctional
 {
-    /// <summary>Fresh leaves at the inputs' values (views that keep the graph when <paramref name="createGraph"/> and the input requires grad).</summary>
+    /// <summary>Fresh leaves at the inputs' values (views that keep the graph when <paramref name="createGraph"/> and the input requires
+    /// grad).</summary>
     static Tensor[] Prepare(Tensor[] inputs, bool createGraph) =>
         inputs.Select(x => createGraph && x.requires_grad ? x.view_as(x) : x.detach().requires_grad_(true)).ToArray();
 
     static Tensor Finish(Tensor t, bool createGraph) => createGraph ? t : t.detach();
 
     /// <summary>
-    /// J[i, j] = ∂ outputᵢ / ∂ inputⱼ with shape outputᵢ.shape ++ inputⱼ.shape (torch.autograd.functional.jacobian, strategy "reverse-mode").
+    /// J[i, j] = ∂ outputᵢ / ∂ inputⱼ with shape outputᵢ.shape ++ inputⱼ.shape (torch.autograd.functional.jacobian, strategy
+    /// "reverse-mode").
     /// </summary>
     public static Tensor[,] Jacobian(Func<Tensor[], Tensor[]> f, Tensor[] inputs, bool createGraph = false)
     {
@@ -62,7 +64,8 @@ public static class AutogradFunctional
         Tensor[] Gradient(Tensor[] xs)
         {
             var y = f(xs);
-            if (y.numel() != 1) throw new ArgumentException($"the function given to Hessian must return a single-element tensor, not one of shape [{string.Join(", ", y.shape)}]");
+            if (y.numel() != 1) throw new ArgumentException($"the function given to Hessian must return a single-element tensor, not one " +
+                $"of shape [{string.Join(", ", y.shape)}]");
             if (!y.requires_grad) return xs.Select(x => zeros_like(x)).ToArray();
             var g = autograd.grad([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
             return xs.Select((x, j) => g[j].IsInvalid ? zeros_like(x) : g[j]).ToArray();
@@ -71,24 +74,29 @@ public static class AutogradFunctional
     }
 
     /// <summary>The Hessian of a scalar function of one tensor: shape x.shape ++ x.shape.</summary>
-    public static Tensor Hessian(Func<Tensor, Tensor> f, Tensor input, bool createGraph = false) => Hessian(xs => f(xs[0]), [input], createGraph)[0, 0];
+    public static Tensor Hessian(Func<Tensor, Tensor> f, Tensor input, bool createGraph = false) =>
+        Hessian(xs => f(xs[0]), [input], createGraph)[0, 0];
 
     /// <summary>
     /// The vector-Jacobian product vᵀJ (torch.autograd.functional.vjp): returns the outputs and, per input, Σᵢ vᵢᵀ ∂outputᵢ/∂input.
     /// <paramref name="v"/> may be null only when every output has one element (then v = 1).
     /// </summary>
-    public static (Tensor[] Outputs, Tensor[] Vjp) Vjp(Func<Tensor[], Tensor[]> f, Tensor[] inputs, Tensor[]? v = null, bool createGraph = false)
+    public static (Tensor[] Outputs, Tensor[] Vjp) Vjp(Func<Tensor[], Tensor[]> f, Tensor[] inputs, Tensor[]? v = null,
+        bool createGraph = false)
     {
         var xs = Prepare(inputs, createGraph);
         Tensor[] ys;
         using (enable_grad()) ys = f(xs);
-        v ??= ys.Select(y => y.numel() == 1 ? ones_like(y) : throw new ArgumentException("v may be omitted only when every output has a single element", nameof(v))).ToArray();
+        v ??= ys.Select(y => y.numel() == 1
+            ? ones_like(y) : throw new ArgumentException("v may be omitted only when every output has a single element",
+            nameof(v))).ToArray();
         CheckShapes(ys, v, "v", "outputs");
         var used = Enumerable.Range(0, ys.Length).Where(i => ys[i].requires_grad).ToArray();
         var vjp = xs.Select(x => zeros_like(x)).ToArray();
         if (used.Length > 0)
         {
-            var g = autograd.grad(used.Select(i => ys[i]).ToList(), xs, used.Select(i => v[i]).ToList(), retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
+            var g = autograd.grad(used.Select(i => ys[i]).ToList(), xs, used.Select(i => v[i]).ToList(), retain_graph: createGraph,
+                create_graph: createGraph, allow_unused: true);
             for (int j = 0; j < xs.Length; j++) if (!g[j].IsInvalid) vjp[j] = g[j];
         }
         return (ys.Select(y => Finish(y, createGraph)).ToArray(), vjp.Select(t => Finish(t, createGraph)).ToArray());
@@ -105,9 +113,12 @@ public static class AutogradFunctional
     /// The Jacobian-vector product J v (torch.autograd.functional.jvp): returns the outputs and, per output, Σⱼ ∂output/∂inputⱼ vⱼ.
     /// By the double-backward trick: g(u) = Jᵀu is linear in a dummy u, so ∂(g(u)ᵀv)/∂u = J v.
     /// </summary>
-    public static (Tensor[] Outputs, Tensor[] Jvp) Jvp(Func<Tensor[], Tensor[]> f, Tensor[] inputs, Tensor[]? v = null, bool createGraph = false)
+    public static (Tensor[] Outputs, Tensor[] Jvp) Jvp(Func<Tensor[], Tensor[]> f, Tensor[] inputs, Tensor[]? v = null,
+        bool createGraph = false)
     {
-        v ??= inputs.Select(x => x.numel() == 1 ? ones_like(x) : throw new ArgumentException("v may be omitted only when every input has a single element", nameof(v))).ToArray();
+        v ??= inputs.Select(x => x.numel() == 1
+            ? ones_like(x) : throw new ArgumentException("v may be omitted only when every input has a single element",
+            nameof(v))).ToArray();
         CheckShapes(inputs, v, "v", "inputs");
         var xs = Prepare(inputs, createGraph);
         Tensor[] ys;
@@ -124,7 +135,8 @@ public static class AutogradFunctional
                 var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
                 if (live.Length > 0)
                 {
-                    var Jv = autograd.grad(live.Select(j => g[j]).ToList(), u, live.Select(j => v[j]).ToList(), retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
+                    var Jv = autograd.grad(live.Select(j => g[j]).ToList(), u, live.Select(j => v[j]).ToList(), retain_graph: createGraph,
+                        create_graph: createGraph, allow_unused: true);
                     for (int k = 0; k < used.Length; k++) if (!Jv[k].IsInvalid) jvp[used[k]] = Jv[k];
                 }
             }
@@ -160,7 +172,8 @@ public static class AutogradFunctional
                 if (live.Length > 0)
                 {
                     var u = live.Select(j => zeros_like(xs[j]).requires_grad_(true)).ToArray();
-                    var back = autograd.grad(live.Select(j => g[j]).ToList(), xs, u, retain_graph: true, create_graph: true, allow_unused: true);
+                    var back = autograd.grad(live.Select(j => g[j]).ToList(), xs, u, retain_graph: true, create_graph: true,
+                        allow_unused: true);
                     var used = Enumerable.Range(0, xs.Length).Where(j => !back[j].IsInvalid && back[j].requires_grad).ToArray();
                     if (used.Length > 0)
                     {
@@ -211,9 +224,11 @@ public static class AutogradFunctional
 
     static void CheckShapes(Tensor[] like, Tensor[] v, string name, string what)
     {
-        if (like.Length != v.Length) throw new ArgumentException($"{name} has {v.Length} tensors; expected one per {what[..^1]} ({like.Length})", name);
+        if (like.Length != v.Length) throw new ArgumentException($"{name} has {v.Length} tensors; expected one per {what[..^1]} " +
+            $"({like.Length})", name);
         for (int i = 0; i < v.Length; i++)
             if (!v[i].shape.SequenceEqual(like[i].shape))
-                throw new ArgumentException($"{name}[{i}] has shape [{string.Join(", ", v[i].shape)}]; expected [{string.Join(", ", like[i].shape)}], the shape of the {what}[{i}]", name);
+                throw new ArgumentException($"{name}[{i}] has shape [{string.Join(", ", v[i].shape)}]; expected " +
+                    $"[{string.Join(", ", like[i].shape)}], the shape of the {what}[{i}]", name);
     }
 }

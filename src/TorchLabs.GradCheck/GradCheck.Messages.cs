@@ -25,12 +25,15 @@ public static partial class GradCheck
         {
             sb.Append(nl).Append(b.OnlyKinks
                 ? "Every mismatch is at a point where the function is not differentiable, not a backward error:"
-                : $"{b.Kinks.Count} mismatches are at points where the function is not differentiable, and {b.SmoothMismatches} are backward errors:");
+                : $"{b.Kinks.Count} mismatches are at points where the function is not differentiable, and {b.SmoothMismatches} are " +
+                    $"backward errors:");
             foreach (var k in b.Kinks.Take(8))
-                sb.Append(nl).Append($"  input element {k.InputElement} → output element {k.OutputElement}: not differentiable at this point ")
+                sb.Append(nl).Append($"  input element {k.InputElement} → output element {k.OutputElement}: not differentiable at this " +
+                    $"point ")
                   .Append($"(left {G(k.Left)}, right {G(k.Right)}; backward gives {G(k.Analytical)})");
             if (b.Kinks.Count > 8) sb.Append(nl).Append($"  … and {b.Kinks.Count - 8} more");
-            sb.Append(nl).Append("Move the input away from the kink (for example, no exact zeros into relu or abs, no ties into max) and check again.");
+            sb.Append(nl).Append("Move the input away from the kink (for example, no exact zeros into relu or abs, no ties into max) and " +
+                "check again.");
         }
         return sb.ToString();
     }
@@ -46,7 +49,8 @@ public static partial class GradCheck
         int shownRows = Math.Min(rows, max), shownCols = Math.Min(cols, max);
         var values = m.Cast<double>().Where(double.IsFinite).Select(Math.Abs).Where(v => v > 0).ToArray();
         bool scientific = values.Length > 0 && (values.Max() >= 1e4 || values.Min() < 1e-4);
-        string Cell(double v) => (scientific ? v.ToString("0.0000e+00", CultureInfo.InvariantCulture) : v.ToString("0.0000", CultureInfo.InvariantCulture));
+        string Cell(double v) => (scientific ? v.ToString("0.0000e+00", CultureInfo.InvariantCulture) : v.ToString("0.0000",
+            CultureInfo.InvariantCulture));
         int width = Enumerable.Range(0, shownRows).SelectMany(r => Enumerable.Range(0, shownCols).Select(c => Cell(m[r, c]).Length)).Max();
         var sb = new StringBuilder();
         for (int r = 0; r < shownRows; r++)
@@ -54,7 +58,8 @@ public static partial class GradCheck
             sb.Append(r == 0 ? "[[" : " [");
             for (int c = 0; c < shownCols; c++) sb.Append(c == 0 ? "" : ", ").Append(Cell(m[r, c]).PadLeft(width));
             if (cols > shownCols) sb.Append(", …");
-            sb.Append(']').Append(r == shownRows - 1 ? (rows > shownRows ? "," + Environment.NewLine + " …]" : "]") : "," + Environment.NewLine);
+            sb.Append(']').Append(r == shownRows - 1 ? (rows > shownRows ? "," + Environment.NewLine + " …]" : "]") : ","
+                + Environment.NewLine);
         }
         if (rows > shownRows || cols > shownCols)
             sb.Append(Environment.NewLine).Append($"(cut: {shownRows} of {rows} rows and {shownCols} of {cols} columns shown; ")

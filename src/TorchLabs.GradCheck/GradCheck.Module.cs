@@ -7,7 +7,8 @@ namespace TorchLabs.Gradients;
 /// <param name="MaxAbsError">max |analytical − numerical| over the parameter's Jacobian.</param>
 public sealed record ParameterCheck(string Name, long[] Shape, bool Pass, double MaxAbsError, bool OnlyKinks);
 
-/// <summary>What <see cref="GradCheck.Module(nn.Module{Tensor, Tensor}, Tensor, Func{Tensor, Tensor}?, GradCheckOptions?)"/> found.</summary>
+/// <summary>What <see cref="GradCheck.Module(nn.Module{Tensor, Tensor}, Tensor, Func{Tensor, Tensor}?, GradCheckOptions?)"/>
+/// found.</summary>
 /// <param name="Parameters">Every checked tensor by name: the inputs that require grad ("input 0", …), then the parameters.</param>
 /// <param name="Result">The underlying check; its failure messages start with the parameter's name.</param>
 public sealed record ModuleCheckResult(IReadOnlyList<ParameterCheck> Parameters, GradCheckResult Result)
@@ -28,7 +29,8 @@ public static partial class GradCheck
     /// Checks the gradient of every parameter of <paramref name="module"/> (and of the input, if it requires grad) by central
     /// differences, naming a failing one by its parameter name (<c>fc2.weight: Jacobian mismatch …</c>). The module runs in
     /// eval mode (dropout off, batch-norm statistics fixed) and in float64; checked is <paramref name="loss"/>(module(input))
-    /// when given, else the module's output. See <see cref="Module(nn.Module, Func{Tensor[], Tensor}, Tensor[], Func{Tensor, Tensor}?, GradCheckOptions?)"/>.
+    /// when given, else the module's output. See <see cref="Module(nn.Module, Func{Tensor[], Tensor}, Tensor[], Func{Tensor, Tensor}?,
+    /// GradCheckOptions?)"/>.
     /// </summary>
     public static ModuleCheckResult Module(nn.Module<Tensor, Tensor> module, Tensor input, Func<Tensor, Tensor>? loss = null,
         GradCheckOptions? options = null) => Module(module, xs => module.forward(xs[0]), [input], loss, options);
@@ -40,7 +42,8 @@ public static partial class GradCheck
     /// TorchSharp's <c>to</c> makes new parameter tensors, so take references to the parameters (an optimizer's) after the check,
     /// or pass a module that is float64 already. Training mode is restored after the check.
     /// </summary>
-    public static ModuleCheckResult Module(nn.Module module, Func<Tensor[], Tensor> forward, Tensor[] inputs, Func<Tensor, Tensor>? loss = null,
+    public static ModuleCheckResult Module(nn.Module module, Func<Tensor[], Tensor> forward, Tensor[] inputs, Func<Tensor,
+        Tensor>? loss = null,
         GradCheckOptions? options = null)
     {
         var o = options ?? new GradCheckOptions();
@@ -53,7 +56,8 @@ public static partial class GradCheck
         {
             using var scope = NewDisposeScope();
             var named = module.named_parameters().Where(p => p.parameter.requires_grad).ToArray();
-            var xs = inputs.Select(x => x.is_floating_point() ? x.detach().to_type(ScalarType.Float64).clone().requires_grad_(x.requires_grad) : x).ToArray();
+            var xs = inputs.Select(x => x.is_floating_point()
+                ? x.detach().to_type(ScalarType.Float64).clone().requires_grad_(x.requires_grad) : x).ToArray();
             string[] names = [.. xs.Select((_, j) => $"input {j}"), .. named.Select(p => p.name)];
             Tensor[] all = [.. xs, .. named.Select(p => (Tensor)p.parameter)];
             int n = xs.Length;
@@ -67,7 +71,8 @@ public static partial class GradCheck
             var checks = Enumerable.Range(0, all.Length).Where(j => all[j].requires_grad).Select(j =>
             {
                 var blocks = byInput.GetValueOrDefault(j) ?? [];
-                return new ParameterCheck(names[j], all[j].shape, blocks.All(b => b.Pass), blocks.Select(b => b.MaxAbsError).DefaultIfEmpty(0).Max(),
+                return new ParameterCheck(names[j], all[j].shape, blocks.All(b => b.Pass),
+                    blocks.Select(b => b.MaxAbsError).DefaultIfEmpty(0).Max(),
                     blocks.Any(b => !b.Pass) && blocks.Where(b => !b.Pass).All(b => b.OnlyKinks));
             }).ToList();
             return new ModuleCheckResult(checks, result);

@@ -65,12 +65,14 @@ public static partial class GradCheck
                     var kinks = Kinks(block.Input, f, Mismatching(block), block.Analytical);
                     blocks[b] = block = block with { Kinks = kinks, SmoothMismatches = block.SmoothMismatches - kinks.Count };
                 }
-                failures[failure] = (names is null ? "" : names[diffIn[block.Input]] + ": ") + MismatchMessage(block, InputLabel(block.Input), o.MaxPrinted);
+                failures[failure] = (names is null ? "" : names[diffIn[block.Input]] + ": ")
+                    + MismatchMessage(block, InputLabel(block.Input), o.MaxPrinted);
             }
             return new GradCheckResult(blocks, failures.ToList(), warnings);
         }
 
-        /// <summary>gradcheck.py's <c>_check_no_differentiable_outputs</c>: with no output requiring grad, the numerical Jacobian must be zero.</summary>
+        /// <summary>gradcheck.py's <c>_check_no_differentiable_outputs</c>: with no output requiring grad, the numerical Jacobian must be
+        /// zero.</summary>
         GradCheckResult NoDifferentiableOutputs(Tensor[] all, int[] floatPos, double[][][,] numerical, List<string> warnings)
         {
             var blocks = new List<JacobianBlock>();
@@ -81,8 +83,10 @@ public static partial class GradCheck
                     var block = Compare(f, k, floatPos[f], all[floatPos[f]].shape, n, new double[n.GetLength(0), n.GetLength(1)]);
                     blocks.Add(block);
                     if (n.Cast<double>().Any(v => v != 0))
-                        failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}no output requires grad (none has a graph " +
-                            $"back to the inputs), yet output {floatPos[f]} moves with {InputLabel(k)} by up to {G(block.MaxAbsError)} per unit. " +
+                        failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}no output requires grad " +
+                            $"(none has a graph " +
+                            $"back to the inputs), yet output {floatPos[f]} moves with {InputLabel(k)} by up to {G(block.MaxAbsError)} " +
+                                $"per unit. " +
                             "A detach() or a computation outside autograd cuts the graph.");
                 }
             return new GradCheckResult(blocks, failures.Take(1).ToList(), warnings);
@@ -152,11 +156,16 @@ public static partial class GradCheck
                 double[] values = Values(g);
                 if (values.Any(v => v != 0))
                 {
-                    failures.Add($"backward not multiplied by grad_output{Environment.NewLine}with zero grad_outputs the gradient of {InputLabel(k)} is not zero " +
+                    failures.Add($"backward not multiplied by grad_output{Environment.NewLine}with zero grad_outputs the gradient of " +
+                        $"{InputLabel(k)} is not zero " +
                         $"(up to {G(values.Max(Math.Abs))}); backward must scale by grad_output (g · ∂y/∂x), not return ∂y/∂x.");
                     return;
                 }
-                if (g.dtype != x.dtype) { failures.Add($"grad is incorrect type: {g.dtype} for {InputLabel(k)} of type {x.dtype}"); return; }
+                if (g.dtype != x.dtype)
+                {
+                    failures.Add($"grad is incorrect type: {g.dtype} for {InputLabel(k)} of type " +
+                    $"{x.dtype}"); return;
+                }
                 if (!g.shape.SequenceEqual(x.shape)) { failures.Add($"grad is incorrect size for {InputLabel(k)}"); return; }
             }
         }
@@ -199,7 +208,8 @@ public static partial class GradCheck
             var bad = new List<(long Row, long Col)>();
             for (int r = 0; r < b.Numerical.GetLength(0); r++)
                 for (int c = 0; c < b.Numerical.GetLength(1); c++)
-                    if (!(Math.Abs(b.Analytical[r, c] - b.Numerical[r, c]) <= o.Atol + o.Rtol * Math.Abs(b.Numerical[r, c]))) bad.Add((r, c));
+                    if (!(Math.Abs(b.Analytical[r, c] - b.Numerical[r, c]) <= o.Atol + o.Rtol * Math.Abs(b.Numerical[r, c]))) bad.Add((r,
+                        c));
             return bad;
         }
 
@@ -252,7 +262,8 @@ public static partial class GradCheck
             {
                 double worst = Ju.SelectMany(r => r).SelectMany(r => r).Select(Math.Abs).DefaultIfEmpty(0).Max();
                 if (worst > o.NondetTol)
-                    failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}no output requires grad, yet J u is up to {G(worst)}.");
+                    failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}no output requires grad, yet " +
+                        $"J u is up to {G(worst)}.");
                 return new GradCheckResult([], failures.ToList(), warnings);
             }
             before = inputs.Select(Values).ToArray();
@@ -267,7 +278,8 @@ public static partial class GradCheck
                 var second = first is null ? null : Grad([y], diffIn.Select(j => inputs[j]).ToList(), [gy], i);
                 if (first is null || second is null) return new GradCheckResult([], failures.ToList(), warnings);
                 vJ[i] = diffIn.Select((j, k) => first[k] is { IsInvalid: false } g ? Values(g) : new double[inputs[j].numel()]).ToArray();
-                double drift = diffIn.Select((j, k) => second[k] is { IsInvalid: false } g ? MaxAbs(vJ[i][k], Values(g)) : 0).DefaultIfEmpty(0).Max();
+                double drift = diffIn.Select((j, k) => second[k] is { IsInvalid: false } g
+                    ? MaxAbs(vJ[i][k], Values(g)) : 0).DefaultIfEmpty(0).Max();
                 if (!(drift <= o.NondetTol))
                     failures.Add(NotReentrant(o.NondetTol) + $"{Environment.NewLine}(output {i}: the two runs differ by up to {G(drift)})");
                 if (i == 0 && Modified()) return new GradCheckResult([], failures.ToList(), warnings);
@@ -288,7 +300,8 @@ public static partial class GradCheck
             Modified();
             if (failing.Count == 0) return new GradCheckResult([], failures.ToList(), warnings) { FastBlocks = fast };
             var slow = new Run(fn, inputs, o with { FastMode = false }, names).Slow([]);
-            var messages = failing.Select(b => FastMismatchMessage(b, slow.Blocks.FirstOrDefault(s => s.Output == b.Output && s.Input == b.Input)));
+            var messages = failing.Select(b => FastMismatchMessage(b, slow.Blocks.FirstOrDefault(s => s.Output == b.Output
+                && s.Input == b.Input)));
             return new GradCheckResult(slow.Blocks, [.. messages, .. failures], warnings) { FastBlocks = fast };
         }
 
@@ -298,7 +311,8 @@ public static partial class GradCheck
             $"(fast mode compares vᵀJu for random unit vectors u and v; allowed difference {G(b.Atol)} + rtol·|numerical|.) " +
             "The Jacobians recomputed in slow mode:" + Environment.NewLine +
             (slow is null ? "(not available)" : slow.Pass
-                ? "The slow check passes for this pair: fast mode failed though element-wise differences are small; check with FastMode = false."
+                ? "The slow check passes for this pair: fast mode failed though element-wise differences are small; check with FastMode " +
+                    "= false."
                 : MismatchMessage(slow, InputLabel(b.Input), o.MaxPrinted));
 
         /// <summary>A random unit vector with one entry per element of t: float32 draws (PyTorch's default dtype), in t's dtype.</summary>
@@ -310,7 +324,8 @@ public static partial class GradCheck
             return Values(vec);
         }
 
-        /// <summary>(fn(x + h u) − fn(x − h u)) / 2h for input j, per floating-point output (gradcheck.py's _compute_numerical_gradient).</summary>
+        /// <summary>(fn(x + h u) − fn(x − h u)) / 2h for input j, per floating-point output (gradcheck.py's
+        /// _compute_numerical_gradient).</summary>
         double[][] DirectionalDifference(int j, double[] u)
         {
             using var scope = NewDisposeScope();

@@ -30,8 +30,10 @@ public static partial class GradCheck
         return o.FastMode ? run.Fast(warnings) : run.Slow(warnings);
     }
 
-    /// <summary><see cref="Check"/>, then throws <see cref="GradCheckException"/> if it failed; true when it passed, as PyTorch's gradcheck.</summary>
-    public static bool Assert(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions? options = null) => Raise(Check(fn, inputs, options));
+    /// <summary><see cref="Check"/>, then throws <see cref="GradCheckException"/> if it failed; true when it passed, as PyTorch's
+    /// gradcheck.</summary>
+    public static bool Assert(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions? options = null) =>
+        Raise(Check(fn, inputs, options));
 
     internal static bool Raise(GradCheckResult r) => r.Pass ? true : throw new GradCheckException(r.Message, r);
 
@@ -101,7 +103,8 @@ public static partial class GradCheck
     }
 
     /// <summary><see cref="GradGradCheck"/>, then throws <see cref="GradCheckException"/> if it failed.</summary>
-    public static bool AssertGradGrad(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, Tensor[]? gradOutputs = null, GradCheckOptions? options = null) =>
+    public static bool AssertGradGrad(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, Tensor[]? gradOutputs = null,
+        GradCheckOptions? options = null) =>
         Raise(GradGradCheck(fn, inputs, gradOutputs, options));
 
     /// <summary>
@@ -110,7 +113,8 @@ public static partial class GradCheck
     /// g(x, v₁ … v_k) = ∂(v_kᵀ g_k)/∂x with fresh random v_k (uniform in [−1, 1), seeded), built with create_graph.
     /// Returns one result per order; the first failing order ends the list.
     /// </summary>
-    public static IReadOnlyList<GradCheckResult> CheckOrder(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int order, GradCheckOptions? options = null)
+    public static IReadOnlyList<GradCheckResult> CheckOrder(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int order,
+        GradCheckOptions? options = null)
     {
         if (order < 1) throw new ArgumentOutOfRangeException(nameof(order), order, "the order of derivatives to check must be 1 or more");
         var o = options ?? new GradCheckOptions();
@@ -138,10 +142,12 @@ public static partial class GradCheck
         using var scope = NewDisposeScope();
         Tensor[] outputs;
         using (enable_grad()) outputs = fn(inputs).Where(y => y.requires_grad).ToArray();
-        return outputs.Select(y => (rand(y.shape, y.dtype, generator: gen) * 2 - 1).detach().requires_grad_(true).MoveToOuterDisposeScope()).ToArray();
+        return outputs.Select(y => (rand(y.shape, y.dtype,
+            generator: gen) * 2 - 1).detach().requires_grad_(true).MoveToOuterDisposeScope()).ToArray();
     }
 
-    /// <summary>gradgradcheck's function: (x, v) ↦ the gradients of the inputs that require grad for grad_outputs v, unused ones dropped.</summary>
+    /// <summary>gradgradcheck's function: (x, v) ↦ the gradients of the inputs that require grad for grad_outputs v, unused ones
+    /// dropped.</summary>
     static Func<Tensor[], Tensor[]> FirstDerivatives(Func<Tensor[], Tensor[]> fn, int n, int[] diffInputs, int numOutputs) => all =>
     {
         if (diffInputs.Length == 0)
@@ -166,7 +172,8 @@ public static partial class GradCheck
     public static double[][,] NumericalJacobians(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int j, double eps = 1e-6) =>
         NumericalJacobians(fn, inputs, j, _ => eps);
 
-    /// <summary>As <see cref="NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, double)"/>, with a step per element (given its value).</summary>
+    /// <summary>As <see cref="NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, double)"/>, with a step per element (given its
+    /// value).</summary>
     public static double[][,] NumericalJacobians(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int j, Func<double, double> step)
     {
         using var _ = no_grad();
@@ -180,7 +187,8 @@ public static partial class GradCheck
             for (int i = 0; i < plus.Length; i++)
             {
                 if (plus[i].Length != minus[i].Length || plus[i].Length != jac[i].GetLength(1))
-                    throw new ArgumentException($"Expected `func` to return outputs with the same shape when inputs are perturbed by {h}, " +
+                    throw new ArgumentException($"Expected `func` to return outputs with the same shape when inputs are perturbed by " +
+                        $"{h}, " +
                         $"but output {i} had {minus[i].Length} and {plus[i].Length} elements.");
                 for (int r = 0; r < plus[i].Length; r++) jac[i][k, r] = (plus[i][r] - minus[i][r]) / (2 * h);
             }

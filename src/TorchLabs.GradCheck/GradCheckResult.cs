@@ -102,7 +102,8 @@ public sealed record GradCheckResult(IReadOnlyList<JacobianBlock> Blocks, IReadO
     public string Message => string.Join(Environment.NewLine, Failures);
 }
 
-/// <summary>Thrown by <see cref="GradCheck.Assert"/> and <see cref="GradCheck.AssertGradGrad"/>; the message reads like PyTorch's GradcheckError.</summary>
+/// <summary>Thrown by <see cref="GradCheck.Assert"/> and <see cref="GradCheck.AssertGradGrad"/>; the message reads like PyTorch's
+/// GradcheckError.</summary>
 public sealed class GradCheckException(string message, GradCheckResult result) : Exception(message)
 {
     /// <summary>Everything the check found.</summary>

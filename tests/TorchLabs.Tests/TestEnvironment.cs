@@ -38,7 +38,8 @@ public static class TestEnvironment
     public sealed record ProcessResult(int ExitCode, string StdOut, string StdErr);
 
     /// <summary>Runs the built `torchlabs` (torchlabs.dll beside the tests) as a separate process.</summary>
-    public static ProcessResult RunCli(params string[] args) => Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), .. args]);
+    public static ProcessResult RunCli(params string[] args) => Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"),
+        .. args]);
 
     /// <summary>The same, with extra environment variables.</summary>
     public static ProcessResult RunCliWith(IReadOnlyDictionary<string, string> environment, params string[] args) =>
@@ -57,7 +58,8 @@ public static class TestEnvironment
     /// <summary>Runs `torchlabs ARGS` and returns its JSON (<see cref="Json"/>).</summary>
     public static System.Text.Json.JsonDocument CliJson(params string[] args) => Json(RunCli(args));
 
-    public static ProcessResult Run(string file, string[] args, string? workingDirectory = null, int timeoutMs = 300_000, IReadOnlyDictionary<string, string>? environment = null)
+    public static ProcessResult Run(string file, string[] args, string? workingDirectory = null, int timeoutMs = 300_000,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {

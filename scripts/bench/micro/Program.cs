@@ -116,5 +116,6 @@ public class GradCheckBench
     Tensor[] F(Tensor[] v) => [matmul(W, v[0]).tanh()];
 
     [Benchmark(Baseline = true)] public bool Slow() => TorchLabs.Gradients.GradCheck.Check(F, [x]).Pass;
-    [Benchmark] public bool Fast() => TorchLabs.Gradients.GradCheck.Check(F, [x], new TorchLabs.Gradients.GradCheckOptions { FastMode = true }).Pass;
+    [Benchmark] public bool Fast() => TorchLabs.Gradients.GradCheck.Check(F, [x],
+        new TorchLabs.Gradients.GradCheckOptions { FastMode = true }).Pass;
 }

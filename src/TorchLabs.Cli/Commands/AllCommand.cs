@@ -32,20 +32,24 @@ public static class AllCommand
             {
                 var unknown = chosen.Where(c => labs.All(l => l.Id != c)).ToList();
                 if (unknown.Count > 0)
-                    throw new Runtime.UsageException($"--only {string.Join(",", unknown)}: unknown lab; expected one of {string.Join(", ", labs.Select(l => l.Id))}");
+                    throw new Runtime.UsageException($"--only {string.Join(",", unknown)}: unknown lab; expected one of " +
+                        $"{string.Join(", ", labs.Select(l => l.Id))}");
                 labs = labs.Where(l => chosen.Contains(l.Id)).ToList();
             }
             string dir = Path.GetFullPath(p.GetValue(outDir)!);
             IReadOnlyList<ReportRunner.LabOutcome> outcomes = [];
             Consoles.Err.Progress()
                 .AutoClear(false)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn(),
+                    new SpinnerColumn())
                 .Start(ctx =>
                 {
                     var tasks = labs.ToDictionary(l => l.Id, l => ctx.AddTask(Markup.Escape(l.Id), autoStart: false, maxValue: 1));
                     ProgressTask? current = null;
-                    var progress = new SyncProgress<string>(m => { if (current is not null) current.Description = Markup.Escape($"{current.Description.Split(':')[0]}: {m}"); });
-                    var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, progress, p.GetValue(threads));
+                    var progress = new SyncProgress<string>(m =>
+                        { if (current is not null) current.Description = Markup.Escape($"{current.Description.Split(':')[0]}: {m}"); });
+                    var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, progress,
+                        p.GetValue(threads));
                     outcomes = ReportRunner.Run(context, labs,
                         onStart: (lab, _) => { current = tasks[lab.Id]; current.StartTask(); },
                         onDone: o =>
@@ -67,8 +71,14 @@ public static class AllCommand
                     report = Path.Combine(dir, "index.html"),
                     labs = outcomes.Select(o => new
                     {
-                        id = o.Lab.Id, title = o.Lab.Title, status = o.Section.Status switch { SectionStatus.Ran => "passed", SectionStatus.Failed => "failed", _ => "skipped" },
-                        keyNumber = o.Section.KeyNumber, seconds = o.Section.Elapsed.TotalSeconds, threads = o.Section.Threads, error = o.Error,
+                        id = o.Lab.Id, title = o.Lab.Title, status = o.Section.Status switch
+                        {
+                            SectionStatus.Ran => "passed",
+                            SectionStatus.Failed => "failed",
+                            _ => "skipped"
+                        },
+                        keyNumber = o.Section.KeyNumber, seconds = o.Section.Elapsed.TotalSeconds, threads = o.Section.Threads,
+                        error = o.Error,
                     }),
                 });
             return outcomes.Any(o => o.Error is not null) ? Outcome.Failed : Outcome.Ok;

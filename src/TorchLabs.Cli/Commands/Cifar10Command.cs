@@ -13,20 +13,32 @@ public static class Cifar10Command
     public static Command Create()
     {
         var data = CommonOptions.Data();
-        var download = new Option<bool>("--download") { Description = $"Download CIFAR-10 ({Cifar10.Url}, MD5-checked) into --data first, if it is not there" };
+        var download = new Option<bool>("--download")
+        {
+            Description = $"Download CIFAR-10 ({Cifar10.Url}, MD5-checked) into --data " +
+            $"first, if it is not there"
+        };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set", DefaultValueFactory = _ => 2 };
         var batchSize = new Option<int>("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => 4 };
         var lr = new Option<double>("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.001 };
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.9 };
         var seed = CommonOptions.Seed();
-        var logEvery = new Option<int>("--log-every") { Description = "Print the running loss every N mini-batches", DefaultValueFactory = _ => 2000 };
+        var logEvery = new Option<int>("--log-every")
+        {
+            Description = "Print the running loss every N mini-batches",
+            DefaultValueFactory = _ => 2000
+        };
         var threads = CommonOptions.Threads();
         var device = CommonOptions.Device();
         var outDir = CommonOptions.Out("out/cifar10");
         var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training images (quick runs)" };
         var limitTest = new Option<int?>("--limit-test") { Description = "Use only the first N test images (quick runs)" };
         var format = CommonOptions.Format();
-        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out (written after every epoch); --epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log says so)" };
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Continue from the checkpoint in --out (written after every epoch); " +
+            "--epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log says so)"
+        };
         var impl = new Option<string>("--impl")
         {
             Description = "The training step: autograd (the tutorial's, TorchSharp's modules and autograd) or fast (the hand-written " +
@@ -34,9 +46,16 @@ public static class Cifar10Command
             DefaultValueFactory = _ => "autograd",
         };
         impl.AcceptOnlyFromAmong("autograd", "fast");
-        var load = new Option<string?>("--load") { Description = "Evaluate this model instead of training: a .pth from the Python tutorial, a .safetensors, or TorchSharp's format (told apart by content)" };
-        var cmd = new Command("cifar10", "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net (or --load one), print its log and accuracy lines, save the model (cifar_net.pth, .safetensors, .dat) and figures")
-            { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format, resume, load, impl };
+        var load = new Option<string?>("--load")
+        {
+            Description = "Evaluate this model instead of training: a .pth from the Python " +
+            "tutorial, a .safetensors, or TorchSharp's format (told apart by content)"
+        };
+        var cmd = new Command("cifar10",
+            "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net (or --load one), print its log and accuracy lines, save the " +
+            "model (cifar_net.pth, .safetensors, .dat) and figures")
+            { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format,
+                resume, load, impl };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!, TorchRuntime.ThreadsForBatch(p.GetValue(batchSize)));
@@ -45,7 +64,8 @@ public static class Cifar10Command
             {
                 DataDir = p.GetValue(data)!, OutDir = p.GetValue(outDir)!, Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batchSize),
                 LearningRate = p.GetValue(lr), Momentum = p.GetValue(momentum), Seed = p.GetValue(seed), LogEvery = p.GetValue(logEvery),
-                LimitTrain = p.GetValue(limitTrain), LimitTest = p.GetValue(limitTest), Device = dev, Resume = p.GetValue(resume), Load = p.GetValue(load),
+                LimitTrain = p.GetValue(limitTrain), LimitTest = p.GetValue(limitTest), Device = dev, Resume = p.GetValue(resume),
+                Load = p.GetValue(load),
                 Impl = p.GetValue(impl)!,
             };
             o.Validate();
@@ -80,9 +100,11 @@ public static class Cifar10Command
             }
             else
             {
-                Console.Error.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} ({(p.GetValue(threads) is null ? TorchRuntime.ThreadRule : "--threads")})" +
+                Console.Error.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} " +
+                    $"({(p.GetValue(threads) is null ? TorchRuntime.ThreadRule : "--threads")})" +
                     (o.Load is null ? $"; step: --impl {o.Impl}" : ""));
-                Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}" + (r.PthPath is null ? "" : $" and {Path.GetFullPath(r.PthPath)} (PyTorch)") + $"; figures: {string.Join(", ", figures)}");
+                Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}" + (r.PthPath is null
+                    ? "" : $" and {Path.GetFullPath(r.PthPath)} (PyTorch)") + $"; figures: {string.Join(", ", figures)}");
             }
             return Outcome.Ok;
         }));
@@ -92,7 +114,8 @@ public static class Cifar10Command
     static void Download(string dataDir)
     {
         Consoles.Err.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(),
+                new TransferSpeedColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask("CIFAR-10", maxValue: 170_498_071);

@@ -49,7 +49,8 @@ public static class CommonOptions
 
     public static Option<int?> Threads() => new("--threads")
     {
-        Description = "libtorch intra-op threads (default: chosen by the work: 1 for small batches and small ops, all cores for large ones; 0: all cores)",
+        Description = "libtorch intra-op threads (default: chosen by the work: 1 for small batches and small ops, all cores for large " +
+            "ones; 0: all cores)",
     };
 
     public static Option<string> Data() => new("--data")
@@ -58,7 +59,8 @@ public static class CommonOptions
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TORCHLABS_DATA") is { Length: > 0 } d ? d : "data",
     };
 
-    /// <summary>Applies --threads (or the command's <paramref name="defaultThreads"/>) and resolves --device; both raise <see cref="UsageException"/> on bad values.</summary>
+    /// <summary>Applies --threads (or the command's <paramref name="defaultThreads"/>) and resolves --device; both raise <see
+    /// cref="UsageException"/> on bad values.</summary>
     public static TorchSharp.torch.Device Setup(int? threads, string device, int defaultThreads = 1)
     {
         TorchRuntime.SetThreads(threads, defaultThreads);
@@ -70,8 +72,10 @@ public static class CommonOptions
     {
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
         var sizes = new int[parts.Length];
-        if (parts.Length < minCount || parts.Select((v, i) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out sizes[i]) && sizes[i] > 0).Any(ok => !ok))
-            throw new UsageException($"{option} {text}: expected {(minCount > 1 ? $"at least {minCount}" : "one or more")} positive whole numbers separated by commas, e.g. 4,6,5,3");
+        if (parts.Length < minCount || parts.Select((v, i) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture,
+            out sizes[i]) && sizes[i] > 0).Any(ok => !ok))
+            throw new UsageException($"{option} {text}: expected {(minCount > 1 ? $"at least {minCount}" : "one or more")} positive " +
+                $"whole numbers separated by commas, e.g. 4,6,5,3");
         return sizes;
     }
 }

@@ -9,9 +9,17 @@ public static class FashionMnistCommand
 {
     public static Command Create()
     {
-        var optimizer = new Option<string?>("--optimizer") { Description = "gd (full batch), sgd (mini-batches) or adam; default all three" };
+        var optimizer = new Option<string?>("--optimizer")
+        {
+            Description = "gd (full batch), sgd (mini-batches) or adam; default all " +
+            "three"
+        };
         optimizer.AcceptOnlyFromAmong("gd", "sgd", "adam");
-        var activation = new Option<string>("--activation") { Description = "Hidden-unit activation: sigmoid, relu or tanh", DefaultValueFactory = _ => "sigmoid" };
+        var activation = new Option<string>("--activation")
+        {
+            Description = "Hidden-unit activation: sigmoid, relu or tanh",
+            DefaultValueFactory = _ => "sigmoid"
+        };
         activation.AcceptOnlyFromAmong("sigmoid", "relu", "tanh");
         var train = new Option<int>("--train") { Description = "Training images (the first N)", DefaultValueFactory = _ => 5000 };
         var test = new Option<int>("--test") { Description = "Test images (the first N)", DefaultValueFactory = _ => 1000 };
@@ -19,27 +27,48 @@ public static class FashionMnistCommand
         var epochs = new Option<int?>("--epochs") { Description = "Epochs (default: GD 300, SGD 20, Adam 20)" };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: GD 1.0, SGD 0.1, Adam 0.001)" };
         var hidden = new Option<int>("--hidden") { Description = "Hidden units", DefaultValueFactory = _ => 28 };
-        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist or mnist (MNIST's IDX files in --data)", DefaultValueFactory = _ => "fashion-mnist" };
+        var dataset = new Option<string>("--dataset")
+        {
+            Description = "fashion-mnist or mnist (MNIST's IDX files in --data)",
+            DefaultValueFactory = _ => "fashion-mnist"
+        };
         dataset.AcceptOnlyFromAmong("fashion-mnist", "mnist");
-        var download = new Option<bool>("--download") { Description = "Download Fashion-MNIST from the publisher's mirror (MD5-checked) when it is not found" };
-        var resume = new Option<bool>("--resume") { Description = "Continue each optimizer from its checkpoint in --out (written after every epoch); --epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log says so)" };
-        var backward = new Option<string>("--backward") { Description = "autograd (libtorch's) or hand (the delta recursion and softmax cross-entropy as custom autograd Functions)", DefaultValueFactory = _ => "autograd" };
+        var download = new Option<bool>("--download")
+        {
+            Description = "Download Fashion-MNIST from the publisher's mirror (MD5-checked) " +
+            "when it is not found"
+        };
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Continue each optimizer from its checkpoint in --out (written after " +
+            "every epoch); --epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log " +
+            "says so)"
+        };
+        var backward = new Option<string>("--backward")
+        {
+            Description = "autograd (libtorch's) or hand (the delta recursion and softmax " +
+            "cross-entropy as custom autograd Functions)", DefaultValueFactory = _ => "autograd"
+        };
         backward.AcceptOnlyFromAmong("autograd", "hand");
         var data = CommonOptions.Data();
         var seed = CommonOptions.Seed();
         var format = CommonOptions.Format();
         var outDir = CommonOptions.Out("out/fashion-mnist");
         var threads = CommonOptions.Threads();
-        var cmd = new Command("fashion-mnist", "Seed 002's exercise: MLP [784, 28, 10] on Fashion-MNIST with GD, SGD and Adam, Microsoft.ML metrics and curves")
-            { optimizer, activation, train, test, batchSize, epochs, lr, hidden, dataset, download, backward, data, seed, format, outDir, threads, resume };
+        var cmd = new Command("fashion-mnist",
+            "Seed 002's exercise: MLP [784, 28, 10] on Fashion-MNIST with GD, SGD and Adam, Microsoft.ML metrics and curves")
+            { optimizer, activation, train, test, batchSize, epochs, lr, hidden, dataset, download, backward, data, seed, format, outDir,
+                threads, resume };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
             var o = new FashionMnistOptions
             {
-                DataDir = p.GetValue(data)!, Dataset = p.GetValue(dataset)!, Optimizers = p.GetValue(optimizer) is string one ? [one] : ["gd", "sgd", "adam"],
+                DataDir = p.GetValue(data)!, Dataset = p.GetValue(dataset)!, Optimizers = p.GetValue(optimizer) is string one
+                    ? [one] : ["gd", "sgd", "adam"],
                 Activation = p.GetValue(activation)!, Train = p.GetValue(train), Test = p.GetValue(test), BatchSize = p.GetValue(batchSize),
-                Epochs = p.GetValue(epochs), LearningRate = p.GetValue(lr), Hidden = p.GetValue(hidden), Seed = p.GetValue(seed), Download = p.GetValue(download),
+                Epochs = p.GetValue(epochs), LearningRate = p.GetValue(lr), Hidden = p.GetValue(hidden), Seed = p.GetValue(seed),
+                Download = p.GetValue(download),
                 OutDir = p.GetValue(outDir), Resume = p.GetValue(resume), Backward = p.GetValue(backward)!,
             };
             o.Validate();
@@ -58,7 +87,8 @@ public static class FashionMnistCommand
                     {
                         optimizer = run.Optimizer, epochs = run.Epochs, lr = run.Lr, testAccuracy = run.Metrics.MicroAccuracy,
                         macroPrecision = run.Metrics.MacroPrecision, macroRecall = run.Metrics.MacroRecall, logLoss = run.Metrics.LogLoss,
-                        confusion = run.Metrics.Confusion, trainLoss = run.TrainLoss, testAccuracyCurve = run.TestAccuracy, seconds = run.Seconds,
+                        confusion = run.Metrics.Confusion, trainLoss = run.TrainLoss, testAccuracyCurve = run.TestAccuracy,
+                        seconds = run.Seconds,
                     }),
                 });
                 return Outcome.Ok;

@@ -17,7 +17,8 @@ public static class HistogramsCommand
         var format = CommonOptions.Format();
         var outDir = CommonOptions.Out("out/histograms");
         var threads = CommonOptions.Threads();
-        var cmd = new Command("histograms", "Activation histograms of a 5-layer, 100-unit net fed N(0,1) inputs, per activation and weight initialisation (seed Q4)")
+        var cmd = new Command("histograms",
+            "Activation histograms of a 5-layer, 100-unit net fed N(0,1) inputs, per activation and weight initialisation (seed Q4)")
             { activation, init, seed, format, outDir, threads };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
@@ -33,13 +34,18 @@ public static class HistogramsCommand
                     {
                         activation = r.Activation,
                         init = r.Init,
-                        layers = r.Layers.Select(l => new { mean = l.Mean, std = l.Std, saturated = l.Saturated, histogram = new { edges = l.Histogram.Edges, counts = l.Histogram.Counts } }),
+                        layers = r.Layers.Select(l => new
+                        {
+                            mean = l.Mean, std = l.Std, saturated = l.Saturated,
+                            histogram = new { edges = l.Histogram.Edges, counts = l.Histogram.Counts }
+                        }),
                     }),
                 });
                 return Outcome.Ok;
             }
             string dir = p.GetValue(outDir)!;
-            SectionCommand.PrintBlocks("Activation histograms", runs.SelectMany(r => (Block[])[HistogramsLab.StatsTable(r), HistogramsLab.Plot(r)]).ToList(), dir);
+            SectionCommand.PrintBlocks("Activation histograms", runs.SelectMany(r => (Block[])[HistogramsLab.StatsTable(r),
+                HistogramsLab.Plot(r)]).ToList(), dir);
             return Outcome.Ok;
         }));
         return cmd;

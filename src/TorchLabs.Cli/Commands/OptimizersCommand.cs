@@ -13,8 +13,16 @@ public static class OptimizersCommand
 {
     public static Command Create()
     {
-        var optimizer = new Option<string?>("--optimizer") { Description = "gd, momentum, nesterov, adagrad, rmsprop or adam; without it, the race of all six" };
-        var impl = new Option<string>("--impl") { Description = "hand (Optimizers/), torch (torch.optim) or reference (pure C#)", DefaultValueFactory = _ => "hand" };
+        var optimizer = new Option<string?>("--optimizer")
+        {
+            Description = "gd, momentum, nesterov, adagrad, rmsprop or adam; without " +
+            "it, the race of all six"
+        };
+        var impl = new Option<string>("--impl")
+        {
+            Description = "hand (Optimizers/), torch (torch.optim) or reference (pure C#)",
+            DefaultValueFactory = _ => "hand"
+        };
         impl.AcceptOnlyFromAmong("hand", "torch", "reference");
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the seed's for the optimizer)" };
         var momentum = new Option<double?>("--momentum") { Description = "Momentum μ (momentum, nesterov; seed 0.1)" };
@@ -23,19 +31,37 @@ public static class OptimizersCommand
         var beta1 = new Option<double?>("--beta1") { Description = "Adam β₁ (0.9)" };
         var beta2 = new Option<double?>("--beta2") { Description = "Adam β₂ (0.999)" };
         var eps = new Option<double?>("--eps") { Description = "ε (AdaGrad 1e-10, RMSProp and Adam 1e-8)" };
-        var weightDecay = new Option<double>("--weight-decay") { Description = "L2 penalty λ added to the gradient", DefaultValueFactory = _ => 0 };
-        var nesterovForm = new Option<string>("--nesterov-form") { Description = "torch (g + μb) or lookahead (the seed's form; hand and reference only)", DefaultValueFactory = _ => "torch" };
+        var weightDecay = new Option<double>("--weight-decay")
+        {
+            Description = "L2 penalty λ added to the gradient",
+            DefaultValueFactory = _ => 0
+        };
+        var nesterovForm = new Option<string>("--nesterov-form")
+        {
+            Description = "torch (g + μb) or lookahead (the seed's form; hand and " +
+            "reference only)", DefaultValueFactory = _ => "torch"
+        };
         nesterovForm.AcceptOnlyFromAmong("torch", "lookahead");
         var start = new Option<string?>("--start") { Description = "Start X0,X1 (default: drawn uniformly from [-100, 100]² with --seed)" };
-        var steps = new Option<int>("--steps") { Description = "Number of updates", DefaultValueFactory = _ => OptimizersReportLab.SeedSteps };
-        var grad = new Option<string>("--grad") { Description = "analytic (x0/10, 2 x1) or numerical (central differences, h = 1e-8 as the seed)", DefaultValueFactory = _ => "analytic" };
+        var steps = new Option<int>("--steps")
+        {
+            Description = "Number of updates", DefaultValueFactory = _ =>
+            OptimizersReportLab.SeedSteps
+        };
+        var grad = new Option<string>("--grad")
+        {
+            Description = "analytic (x0/10, 2 x1) or numerical (central differences, h = 1e-8 as " +
+            "the seed)", DefaultValueFactory = _ => "analytic"
+        };
         grad.AcceptOnlyFromAmong("analytic", "numerical");
         var seed = CommonOptions.Seed();
         var format = CommonOptions.Format();
         var outDir = CommonOptions.Out("out/optimizers");
         var threads = CommonOptions.Threads();
-        var cmd = new Command("optimizers", "Six optimizers by hand on f = x0²/20 + x1² (seed Q3): one trajectory, or the race of all six with figures")
-            { optimizer, impl, lr, momentum, dampening, alpha, beta1, beta2, eps, weightDecay, nesterovForm, start, steps, grad, seed, format, outDir, threads };
+        var cmd = new Command("optimizers",
+            "Six optimizers by hand on f = x0²/20 + x1² (seed Q3): one trajectory, or the race of all six with figures")
+            { optimizer, impl, lr, momentum, dampening, alpha, beta1, beta2, eps, weightDecay, nesterovForm, start, steps, grad, seed,
+                format, outDir, threads };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
@@ -56,7 +82,8 @@ public static class OptimizersCommand
                         race = race.Rows.Select(r => new
                         {
                             optimizer = r.Spec.Name, settings = r.Spec.Describe(), finalF = r.FinalF, stepsToTarget = r.StepsToTarget,
-                            handDisagreesAtStep = r.HandDisagrees, referenceDisagreesAtStep = r.ReferenceDisagrees, analyticVsNumerical = r.AnalyticVsNumerical,
+                            handDisagreesAtStep = r.HandDisagrees, referenceDisagreesAtStep = r.ReferenceDisagrees,
+                            analyticVsNumerical = r.AnalyticVsNumerical,
                         }),
                         nesterovFormsMaxRelError = race.Nesterov.MaxRelError,
                     });
@@ -81,10 +108,12 @@ public static class OptimizersCommand
                 NesterovForm = p.GetValue(nesterovForm) == "lookahead" ? NesterovForm.LookAhead : NesterovForm.Torch,
             };
             var implementation = Enum.Parse<OptimizerImpl>(p.GetValue(impl)!, ignoreCase: true);
-            var path = OptimizersLab.Run(spec, implementation, x0, n, p.GetValue(grad) == "numerical" ? GradMode.Numerical : GradMode.Analytic);
+            var path = OptimizersLab.Run(spec, implementation, x0, n, p.GetValue(grad) == "numerical"
+                ? GradMode.Numerical : GradMode.Analytic);
             int bad = Array.FindIndex(path.Points, x => x.Any(v => !double.IsFinite(v)));
             if (bad >= 0)
-                throw new LabFailedException($"{spec.Describe()}: diverged: x is not finite from step {bad} (f at step {bad - 1}: {path.Loss[bad - 1]:G6}); try a smaller --lr");
+                throw new LabFailedException($"{spec.Describe()}: diverged: x is not finite from step {bad} (f at step {bad - 1}: " +
+                    $"{path.Loss[bad - 1]:G6}); try a smaller --lr");
             if (json)
             {
                 Json.Print(new { optimizer = path.Optimizer, impl = path.Impl, trajectory = path.Points, loss = path.Loss });
@@ -94,7 +123,8 @@ public static class OptimizersCommand
             int every = Math.Max(1, n / 20);
             for (int t = 0; t <= n; t += every)
                 Console.Out.WriteLine($"t {t,7}  x = ({path.Points[t][0],14:G8}, {path.Points[t][1],14:G8})  f = {path.Loss[t]:G8}");
-            if (n % every != 0) Console.Out.WriteLine($"t {n,7}  x = ({path.Points[n][0],14:G8}, {path.Points[n][1],14:G8})  f = {path.Loss[n]:G8}");
+            if (n % every != 0) Console.Out.WriteLine($"t {n,7}  x = ({path.Points[n][0],14:G8}, {path.Points[n][1],14:G8})  f = " +
+                $"{path.Loss[n]:G8}");
             return Outcome.Ok;
         }));
         return cmd;
@@ -105,7 +135,8 @@ public static class OptimizersCommand
     {
         string[] parts = s.Split(',');
         var values = new double[parts.Length];
-        if (parts.Length != 2 || !parts.Select((v, i) => double.TryParse(v.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out values[i])).All(ok => ok)
+        if (parts.Length != 2 || !parts.Select((v, i) => double.TryParse(v.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture,
+            out values[i])).All(ok => ok)
             || values.Any(v => !double.IsFinite(v)))
             throw new UsageException($"--start {s}: expected two finite numbers X0,X1 (for example --start 3.5,-2)");
         return values;

@@ -9,12 +9,22 @@ public static class PredictCommand
 {
     public static Command Create()
     {
-        var images = new Argument<string[]>("IMAGE") { Description = "PNG or JPEG files (resized to 32 × 32 when another size)", Arity = ArgumentArity.OneOrMore };
-        var model = new Option<string>("--model") { Description = "A CIFAR-10 model: cifar_net.pth (PyTorch's tutorial or torchlabs cifar10), .safetensors or TorchSharp's format", Required = true };
+        var images = new Argument<string[]>("IMAGE")
+        {
+            Description = "PNG or JPEG files (resized to 32 × 32 when another size)",
+            Arity = ArgumentArity.OneOrMore
+        };
+        var model = new Option<string>("--model")
+        {
+            Description = "A CIFAR-10 model: cifar_net.pth (PyTorch's tutorial or torchlabs " +
+            "cifar10), .safetensors or TorchSharp's format", Required = true
+        };
         var top = new Option<int>("--top") { Description = "How many classes to print per image", DefaultValueFactory = _ => 3 };
         var format = CommonOptions.Format();
         var threads = CommonOptions.Threads();
-        var cmd = new Command("predict", "Classify PNG or JPEG images with a CIFAR-10 model: each file's top classes with their probabilities") { images, model, top, format, threads };
+        var cmd = new Command("predict",
+            "Classify PNG or JPEG images with a CIFAR-10 model: each file's top classes with their probabilities") { images, model, top,
+            format, threads };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
@@ -33,7 +43,8 @@ public static class PredictCommand
                 return Outcome.Ok;
             }
             foreach (var r in results)
-                Console.Out.WriteLine($"{r.File}: " + string.Join(", ", r.Top.Select(t => $"{t.Class} {t.Probability.ToString("P1", CultureInfo.InvariantCulture)}")));
+                Console.Out.WriteLine($"{r.File}: " + string.Join(", ", r.Top.Select(t =>
+                    $"{t.Class} {t.Probability.ToString("P1", CultureInfo.InvariantCulture)}")));
             return Outcome.Ok;
         }));
         return cmd;

@@ -22,7 +22,8 @@ public static class SectionCommand
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), "cpu");
             string dir = Path.GetFullPath(p.GetValue(outDir)!);   // checked when the command line was parsed (CommonOptions.Out)
-            var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, new StatusLine(Console.Error), p.GetValue(threads));
+            var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, new StatusLine(Console.Error),
+                p.GetValue(threads));
             Runtime.TorchRuntime.SetThreads(context.Threads, lab.DefaultThreads(context));
             var availability = lab.Check(context);
             if (!availability.CanRun) throw new Runtime.UsageException($"{lab.Id}: {availability.Reason}; {availability.Fix}");
@@ -42,12 +43,14 @@ public static class SectionCommand
         return cmd;
     }
 
-    /// <summary>The console renderer: writes the figures to OUT/figures, prints the tables and text as Markdown on stdout and the figures' paths on stderr.</summary>
+    /// <summary>The console renderer: writes the figures to OUT/figures, prints the tables and text as Markdown on stdout and the figures'
+    /// paths on stderr.</summary>
     public static void PrintBlocks(string title, IReadOnlyList<Block> blocks, string outDir)
     {
         var written = Figures.Write(blocks, outDir);
         var text = blocks.Where(b => b is not Figure).ToList();
-        Console.Out.Write(ReportWriter.ToMarkdown(new Report(title, [], [new ReportSection("results", "Results", SectionStatus.Ran, text, TimeSpan.Zero)])));
+        Console.Out.Write(ReportWriter.ToMarkdown(new Report(title, [], [new ReportSection("results", "Results", SectionStatus.Ran, text,
+            TimeSpan.Zero)])));
         if (written.Count > 0) Console.Error.WriteLine("figures: " + string.Join(", ", written));
     }
 }

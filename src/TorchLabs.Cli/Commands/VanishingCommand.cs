@@ -9,16 +9,25 @@ public static class VanishingCommand
 {
     public static Command Create()
     {
-        var depth = new Option<int>("--depth") { Description = "Layers in each stack for the gradient norms", DefaultValueFactory = _ => 100 };
+        var depth = new Option<int>("--depth")
+        {
+            Description = "Layers in each stack for the gradient norms", DefaultValueFactory = _ =>
+            100
+        };
         var width = new Option<int>("--width") { Description = "Units per layer", DefaultValueFactory = _ => 32 };
         var steps = new Option<int>("--steps") { Description = "SGD steps of each training run", DefaultValueFactory = _ => 300 };
         var lr = new Option<double>("--lr") { Description = "SGD learning rate of the training runs", DefaultValueFactory = _ => 0.1 };
-        var trainDepths = new Option<string>("--train-depths") { Description = "Depths of the training runs", DefaultValueFactory = _ => "10,50,100" };
+        var trainDepths = new Option<string>("--train-depths")
+        {
+            Description = "Depths of the training runs", DefaultValueFactory = _ =>
+            "10,50,100"
+        };
         var seed = CommonOptions.Seed();
         var format = CommonOptions.Format();
         var outDir = CommonOptions.Out("out/vanishing");
         var threads = CommonOptions.Threads();
-        var cmd = new Command("vanishing", "Vanishing gradients: per-layer gradient norms and training of deep sigmoid, ReLU and residual stacks")
+        var cmd = new Command("vanishing",
+            "Vanishing gradients: per-layer gradient norms and training of deep sigmoid, ReLU and residual stacks")
             { depth, width, steps, lr, trainDepths, seed, format, outDir, threads };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
@@ -43,7 +52,11 @@ public static class VanishingCommand
                     {
                         steps = r.Steps,
                         lr = r.LearningRate,
-                        runs = r.Training.Select(c => new { stack = c.Stack, depth = c.Depth, loss = c.Loss, finalAccuracy = c.FinalAccuracy, divergedAtStep = c.DivergedAt }),
+                        runs = r.Training.Select(c => new
+                        {
+                            stack = c.Stack, depth = c.Depth, loss = c.Loss,
+                            finalAccuracy = c.FinalAccuracy, divergedAtStep = c.DivergedAt
+                        }),
                     },
                 });
                 return Outcome.Ok;

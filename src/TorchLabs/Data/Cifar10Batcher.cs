@@ -19,7 +19,8 @@ public sealed class Cifar10Batcher : IDisposable
     /// <param name="pixels">uint8 [N, 3, 32, 32] on the CPU, contiguous (<see cref="Cifar10.LoadTensor"/>).</param>
     public Cifar10Batcher(Tensor pixels, byte[] labels)
     {
-        if (pixels.dtype != ScalarType.Byte || !pixels.is_contiguous() || pixels.shape[0] != labels.Length || pixels.numel() != (long)labels.Length * Cifar10.RecordPixels)
+        if (pixels.dtype != ScalarType.Byte || !pixels.is_contiguous() || pixels.shape[0] != labels.Length
+            || pixels.numel() != (long)labels.Length * Cifar10.RecordPixels)
             throw new ArgumentException("expected contiguous uint8 pixels [N, 3, 32, 32] and N labels");
         this.pixels = pixels;
         this.labels = labels;

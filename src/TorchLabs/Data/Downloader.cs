@@ -22,8 +22,10 @@ public static class Downloader
         return Convert.ToHexStringLower(MD5.HashData(fs));
     }
 
-    /// <summary>Downloads <paramref name="url"/> to <paramref name="destination"/> (written under a temporary name, then renamed).</summary>
-    public static async Task DownloadAsync(HttpClient http, string url, string destination, IProgress<DownloadProgress>? progress, CancellationToken ct = default)
+    /// <summary>Downloads <paramref name="url"/> to <paramref name="destination"/> (written under a temporary name, then
+    /// renamed).</summary>
+    public static async Task DownloadAsync(HttpClient http, string url, string destination, IProgress<DownloadProgress>? progress,
+        CancellationToken ct = default)
     {
         string tmp = AtomicFile.TemporaryNameFor(destination);
         try
@@ -63,7 +65,8 @@ public static class Downloader
         if (!string.Equals(actual, expectedMd5, StringComparison.OrdinalIgnoreCase))
         {
             File.Delete(archive);
-            throw new LabFailedException($"{archive}: checksum mismatch: MD5 {actual}, expected {expectedMd5}; the download was deleted, nothing was extracted");
+            throw new LabFailedException($"{archive}: checksum mismatch: MD5 {actual}, expected {expectedMd5}; the download was deleted, " +
+                $"nothing was extracted");
         }
         string staging = Path.Combine(dataDir, $".extract-{folderName}-{Environment.ProcessId}");
         if (Directory.Exists(staging)) Directory.Delete(staging, true);
@@ -92,7 +95,8 @@ public static class Downloader
     }
 
     /// <summary>Downloads, verifies and extracts CIFAR-10 into DATA/cifar-10-batches-bin; returns that folder.</summary>
-    public static string FetchCifar10(string dataDir, IProgress<DownloadProgress>? progress, string url = Cifar10.Url, string md5 = Cifar10.Md5)
+    public static string FetchCifar10(string dataDir, IProgress<DownloadProgress>? progress, string url = Cifar10.Url,
+        string md5 = Cifar10.Md5)
     {
         Directory.CreateDirectory(dataDir);
         string archive = Path.Combine(dataDir, "cifar-10-binary.tar.gz");
@@ -105,7 +109,8 @@ public static class Downloader
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
             {
-                throw new LabFailedException($"cannot download {url}: {e.Message}; on a machine with internet access fetch it and extract it into {dataDir}");
+                throw new LabFailedException($"cannot download {url}: {e.Message}; on a machine with internet access fetch it and " +
+                    $"extract it into {dataDir}");
             }
         }
         string folder = VerifyAndExtract(archive, md5, dataDir, Cifar10.FolderName);

@@ -26,12 +26,14 @@ public sealed record MnistLocation(string Folder, string Source, bool Verified);
 /// </summary>
 public static class FashionMnist
 {
-    public static readonly string[] ClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+    public static readonly string[] ClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+        "Bag", "Ankle boot"];
     public static readonly string[] DigitNames = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
     public const string DebianFolder = "/usr/share/datasets/fashion-mnist";
     public const string Mirror = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/";
 
-    public static readonly string[] Files = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+    public static readonly string[] Files = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte"];
 
     /// <summary>MD5 of the decompressed content (Debian re-compressed the files, so their .gz differ from the publisher's).</summary>
     public static readonly Dictionary<string, string> ContentMd5 = new()
@@ -80,7 +82,8 @@ public static class FashionMnist
             string path = FileIn(location.Folder, f)!;
             string md5 = Convert.ToHexStringLower(MD5.HashData(Idx.Decompressed(path)));
             if (md5 != ContentMd5[f])
-                throw new UsageException($"{path}: content MD5 {md5}, expected {ContentMd5[f]} for Fashion-MNIST's {f}; the file is corrupt or not Fashion-MNIST");
+                throw new UsageException($"{path}: content MD5 {md5}, expected {ContentMd5[f]} for Fashion-MNIST's {f}; the file is " +
+                    $"corrupt or not Fashion-MNIST");
         }
     }
 
@@ -93,13 +96,16 @@ public static class FashionMnist
         string prefix = train ? "train" : "t10k";
         var images = Idx.Read(FileIn(location.Folder, $"{prefix}-images-idx3-ubyte")!, Idx.ImagesMagic);
         var labels = Idx.Read(FileIn(location.Folder, $"{prefix}-labels-idx1-ubyte")!, Idx.LabelsMagic);
-        if (images.Dimensions.Length != 3) throw new UsageException($"{location.Folder}: {prefix} images have {images.Dimensions.Length} dimensions; expected N × rows × cols");
+        if (images.Dimensions.Length != 3) throw new UsageException($"{location.Folder}: {prefix} images have {images.Dimensions.Length} " +
+            $"dimensions; expected N × rows × cols");
         if (labels.Dimensions.Length != 1 || labels.Count != images.Count)
-            throw new UsageException($"{location.Folder}: {labels.Count} {prefix} labels for {images.Count} images; expected one label per image");
+            throw new UsageException($"{location.Folder}: {labels.Count} {prefix} labels for {images.Count} images; expected one label " +
+                $"per image");
         if (labels.Data.Any(l => l > 9)) throw new UsageException($"{location.Folder}: a {prefix} label is above 9; expected classes 0..9");
         // Rows and columns each, not only their product (14 × 56 has 784 pixels too): MNIST and Fashion-MNIST are 28 × 28.
         if (images.Dimensions[1] != Side || images.Dimensions[2] != Side)
-            throw new UsageException($"{FileIn(location.Folder, $"{prefix}-images-idx3-ubyte")}: images of {images.Dimensions[1]} × {images.Dimensions[2]} pixels; expected {Side} × {Side}");
+            throw new UsageException($"{FileIn(location.Folder, $"{prefix}-images-idx3-ubyte")}: images of {images.Dimensions[1]} × " +
+                $"{images.Dimensions[2]} pixels; expected {Side} × {Side}");
         return new ImageSet(images.Data, labels.Data, images.Dimensions[1], images.Dimensions[2]);
     }
 
@@ -121,13 +127,15 @@ public static class FashionMnist
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
             {
                 if (File.Exists(tmp)) File.Delete(tmp);
-                throw new LabFailedException($"cannot download {mirror}{f}.gz: {e.Message}; install Debian's dataset-fashion-mnist instead (apt-get install dataset-fashion-mnist)");
+                throw new LabFailedException($"cannot download {mirror}{f}.gz: {e.Message}; install Debian's dataset-fashion-mnist " +
+                    $"instead (apt-get install dataset-fashion-mnist)");
             }
             string md5 = Downloader.Md5Of(tmp);
             if (md5 != GzMd5[f])
             {
                 File.Delete(tmp);
-                throw new LabFailedException($"{mirror}{f}.gz: checksum mismatch: MD5 {md5}, expected {GzMd5[f]}; the download was deleted");
+                throw new LabFailedException($"{mirror}{f}.gz: checksum mismatch: MD5 {md5}, expected {GzMd5[f]}; the download was " +
+                    $"deleted");
             }
             File.Move(tmp, target, overwrite: true);
         }

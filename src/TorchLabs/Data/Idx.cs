@@ -44,7 +44,8 @@ public static class Idx
     /// <summary>Parses IDX bytes; <paramref name="source"/> names them in errors.</summary>
     public static IdxArray Parse(byte[] b, string source, int expectedMagic)
     {
-        string kind = expectedMagic == ImagesMagic ? "images (magic 0x00000803)" : expectedMagic == LabelsMagic ? "labels (magic 0x00000801)" : $"magic 0x{expectedMagic:X8}";
+        string kind = expectedMagic == ImagesMagic ? "images (magic 0x00000803)" : expectedMagic == LabelsMagic
+            ? "labels (magic 0x00000801)" : $"magic 0x{expectedMagic:X8}";
         if (b.Length < 4) throw new UsageException($"{source}: {b.Length} bytes is too short for an IDX header; expected IDX {kind}");
         int magic = BigEndian(b, 0);
         if (magic != expectedMagic)
@@ -61,8 +62,10 @@ public static class Idx
             if (total > int.MaxValue) throw new UsageException($"{source}: dimensions {string.Join("×", sizes.Take(i + 1))} are too large");
         }
         long expected = 4 + 4L * dims + total;
-        if (b.Length < expected) throw new UsageException($"{source}: truncated: {b.Length} bytes, expected {expected} for {string.Join("×", sizes)} values");
-        if (b.Length > expected) throw new UsageException($"{source}: {b.Length - expected} bytes of trailing data after {string.Join("×", sizes)} values");
+        if (b.Length < expected) throw new UsageException($"{source}: truncated: {b.Length} bytes, expected {expected} for " +
+            $"{string.Join("×", sizes)} values");
+        if (b.Length > expected) throw new UsageException($"{source}: {b.Length - expected} bytes of trailing data after " +
+            $"{string.Join("×", sizes)} values");
         return new IdxArray(sizes, b.AsSpan(4 + 4 * dims, (int)total).ToArray());
     }
 
@@ -70,7 +73,10 @@ public static class Idx
     public static void Write(string path, int magic, int[] dims, byte[] data)
     {
         using var ms = new MemoryStream();
-        void Int(int v) { ms.WriteByte((byte)(v >> 24)); ms.WriteByte((byte)(v >> 16)); ms.WriteByte((byte)(v >> 8)); ms.WriteByte((byte)v); }
+        void Int(int v)
+        {
+            ms.WriteByte((byte)(v >> 24)); ms.WriteByte((byte)(v >> 16)); ms.WriteByte((byte)(v >> 8)); ms.WriteByte((byte)v);
+        }
         Int(magic);
         foreach (int d in dims) Int(d);
         ms.Write(data);

@@ -12,7 +12,8 @@ using static TorchSharp.torch.nn;
 // with the stated bound in tests/TorchLabs.Tests/Fast. Nothing here is chosen by a thread count or any other hidden setting.
 namespace TorchLabs.Fast;
 
-/// <summary>The hand-written training step of the tutorial Net (<see cref="LossBackward"/>); one instance per Net, one step at a time.</summary>
+/// <summary>The hand-written training step of the tutorial Net (<see cref="LossBackward"/>); one instance per Net, one step at a
+/// time.</summary>
 public sealed class CifarNetFastStep(CifarNet net)
 {
     /// <summary>
@@ -36,7 +37,8 @@ public sealed class CifarNetFastStep(CifarNet net)
         const float weight = 1f;
         var (conv1, conv2, fc1, fc2, fc3) = net.Layers;
         if (x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 4 || y.dtype != ScalarType.Int64
-            || x.shape[1] != conv1.weight!.shape[1] || !ConvKernels.Fits((int)x.shape[2], (int)x.shape[3]))   // Fits: AVX2, FMA, and the size
+            // Fits: AVX2, FMA, and the size
+            || x.shape[1] != conv1.weight!.shape[1] || !ConvKernels.Fits((int)x.shape[2], (int)x.shape[3]))
         {
             var loss = nn.functional.cross_entropy(net.forward(x), y);
             loss.backward();
@@ -50,14 +52,19 @@ public sealed class CifarNetFastStep(CifarNet net)
         var (p1, at1) = Pool(MemoryMarshal.AsBytes(u1.AsSpan()), [N, C1, H - 4, Wd - 4]);                     // p₁ = ReLU(MaxPool(u₁))
         p1.requires_grad_(true);                                                                   // a leaf: conv2's backward gives ∂L/∂p₁
         var u2 = functional.conv2d(p1, conv2.weight!, conv2.bias);                                 // u₂ = conv2(p₁)
-        var (p2, at2) = Pool(u2.contiguous().bytes, u2.shape);                                     // p₂ = ReLU(MaxPool(u₂)), [N, 400] flattened
-        var head = ClassifierHeadFunction.Pass.Forward(F(p2), F(fc1.weight!), F(fc1.bias!), F(fc2.weight!), F(fc2.bias!), F(fc3.weight!), F(fc3.bias!),
-            MemoryMarshal.Cast<byte, long>((y.is_contiguous() ? y : y.contiguous()).bytes), (int)N, (int)(p2.numel() / N), (int)fc1.weight!.shape[0], (int)fc2.weight!.shape[0], (int)fc3.weight!.shape[0]);
+        // p₂ = ReLU(MaxPool(u₂)), [N, 400] flattened
+        var (p2, at2) = Pool(u2.contiguous().bytes, u2.shape);
+        var head = ClassifierHeadFunction.Pass.Forward(F(p2), F(fc1.weight!), F(fc1.bias!), F(fc2.weight!), F(fc2.bias!), F(fc3.weight!),
+            F(fc3.bias!),
+            MemoryMarshal.Cast<byte, long>((y.is_contiguous() ? y : y.contiguous()).bytes), (int)N, (int)(p2.numel() / N),
+                (int)fc1.weight!.shape[0], (int)fc2.weight!.shape[0], (int)fc3.weight!.shape[0]);
         var dp2 = empty_like(p2);
         head.Backward(weight, F(p2), F(fc1.weight!), F(fc2.weight!), F(fc3.weight!),
-            Grad(fc1.weight!), Grad(fc1.bias!), Grad(fc2.weight!), Grad(fc2.bias!), Grad(fc3.weight!), Grad(fc3.bias!), F(dp2), accumulate: true);
+            Grad(fc1.weight!), Grad(fc1.bias!), Grad(fc2.weight!), Grad(fc2.bias!), Grad(fc3.weight!), Grad(fc3.bias!), F(dp2),
+                accumulate: true);
         var du2 = zeros_like(u2);
-        ReluMaxPoolFunction.Kernels.Backward(dp2.bytes, du2.bytes, at2);                            // ∂L/∂u₂: the pool's scatter (eqs. 44, 46)
+        // ∂L/∂u₂: the pool's scatter (eqs. 44, 46)
+        ReluMaxPoolFunction.Kernels.Backward(dp2.bytes, du2.bytes, at2);
         u2.backward([du2]);                                                                        // conv2's ∂L/∂W, ∂L/∂b and ∂L/∂p₁
         var dp1 = p1.grad!;
         if (!dp1.is_contiguous()) dp1 = dp1.contiguous();
@@ -75,14 +82,16 @@ public sealed class CifarNetFastStep(CifarNet net)
     {
         var g = p.grad;                                       // each .grad is a new handle: read it once
         if (g is null) p.grad = g = zeros_like(p).DetachFromDisposeScope();
-        if (!g.is_contiguous()) throw new InvalidOperationException("a parameter's .grad is a strided view; LossBackward adds to contiguous gradients only");
+        if (!g.is_contiguous()) throw new InvalidOperationException("a parameter's .grad is a strided view; LossBackward adds to " +
+            "contiguous gradients only");
         return F(g);
     }
 
     // conv1's output and its gradient, kept between steps (the same sizes each step): a Net takes one step at a time.
     float[]? conv1Output, conv1Delta;
 
-    static float[] Scratch(ref float[]? buffer, int length) => buffer is not null && buffer.Length == length ? buffer : buffer = new float[length];
+    static float[] Scratch(ref float[]? buffer, int length) => buffer is not null && buffer.Length == length
+        ? buffer : buffer = new float[length];
 
     /// <summary>ReLU(MaxPool2d(2)(u)) for u [N, C, H, W] given as its bytes, and where each window's maximum sits.</summary>
     static (Tensor Pooled, int[] At) Pool(Span<byte> u, long[] shape)

@@ -27,11 +27,13 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
 {
     public override string Name => "ClassifierHead";
 
-    /// <summary>The mean cross-entropy of the three-layer ReLU head on <paramref name="h"/> for class indices <paramref name="y"/> (int64).</summary>
+    /// <summary>The mean cross-entropy of the three-layer ReLU head on <paramref name="h"/> for class indices <paramref name="y"/>
+    /// (int64).</summary>
     public static Tensor Apply(Tensor h, Tensor W1, Tensor b1, Tensor W2, Tensor b2, Tensor W3, Tensor b3, Tensor y)
     {
         if (h.dim() != 2 || y.dim() != 1 || y.shape[0] != h.shape[0] || y.dtype != ScalarType.Int64)
-            throw new ArgumentException($"the head takes features [N, {W1.shape[1]}] and int64 labels [N]; got [{string.Join(", ", h.shape)}] and {y.dtype} [{string.Join(", ", y.shape)}]");
+            throw new ArgumentException($"the head takes features [N, {W1.shape[1]}] and int64 labels [N]; got " +
+                $"[{string.Join(", ", h.shape)}] and {y.dtype} [{string.Join(", ", y.shape)}]");
         return apply(h, W1, b1, W2, b2, W3, b3, y);
     }
 
@@ -55,8 +57,10 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
         Tensor h = t[0], W1 = t[1], b1 = t[2], W2 = t[3], b2 = t[4], W3 = t[5], b3 = t[6], y = t[7];
         ctx.save_for_backward([.. t]);
         if (!Fast(h)) return Reference(h, W1, b1, W2, b2, W3, b3, y);
-        var state = Pass.Forward(F(h.contiguous()), F(W1.contiguous()), F(b1.contiguous()), F(W2.contiguous()), F(b2.contiguous()), F(W3.contiguous()), F(b3.contiguous()),
-                                 MemoryMarshal.Cast<byte, long>(y.contiguous().bytes), (int)h.shape[0], (int)h.shape[1], (int)W1.shape[0], (int)W2.shape[0], (int)W3.shape[0]);
+        var state = Pass.Forward(F(h.contiguous()), F(W1.contiguous()), F(b1.contiguous()), F(W2.contiguous()), F(b2.contiguous()),
+            F(W3.contiguous()), F(b3.contiguous()),
+                                 MemoryMarshal.Cast<byte, long>(y.contiguous().bytes), (int)h.shape[0], (int)h.shape[1], (int)W1.shape[0],
+                                     (int)W2.shape[0], (int)W3.shape[0]);
         ctx.save_data("head", state);
         return tensor(state.Loss);
     }
@@ -102,16 +106,24 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
         public float Loss;
         public float[] A1 = [], A2 = [], Delta3 = [];
 
-        public static Pass Forward(Span<float> h, Span<float> W1, Span<float> b1, Span<float> W2, Span<float> b2, Span<float> W3, Span<float> b3,
+        public static Pass Forward(Span<float> h, Span<float> W1, Span<float> b1, Span<float> W2, Span<float> b2, Span<float> W3,
+            Span<float> b3,
                                    Span<long> labels, int N, int I, int O1, int O2, int C)
         {
             // The loops read raw memory: every size is checked against the others first (libtorch's linear would refuse the same).
-            if (h.Length != N * I || W1.Length != O1 * I || b1.Length != O1 || W2.Length != O2 * O1 || b2.Length != O2 || W3.Length != C * O2 || b3.Length != C || labels.Length != N)
-                throw new ArgumentException($"the head's sizes do not chain: features {h.Length / Math.Max(N, 1)} per example against fc1's {W1.Length / Math.Max(O1, 1)} inputs, " +
-                    $"W₁ {W1.Length}, b₁ {b1.Length}, W₂ {W2.Length}, b₂ {b2.Length}, W₃ {W3.Length}, b₃ {b3.Length}, {labels.Length} labels for {N} examples");
+            if (h.Length != N * I || W1.Length != O1 * I || b1.Length != O1 || W2.Length != O2 * O1 || b2.Length != O2
+                || W3.Length != C * O2 || b3.Length != C || labels.Length != N)
+                throw new ArgumentException($"the head's sizes do not chain: features {h.Length / Math.Max(N, 1)} per example against " +
+                    $"fc1's {W1.Length / Math.Max(O1, 1)} inputs, " +
+                    $"W₁ {W1.Length}, b₁ {b1.Length}, W₂ {W2.Length}, b₂ {b2.Length}, W₃ {W3.Length}, b₃ {b3.Length}, {labels.Length} " +
+                        $"labels for {N} examples");
             foreach (long label in labels)
                 if (label < 0 || label >= C) throw new ArgumentException($"label {label} is outside the {C} classes [0, {C - 1}]");
-            var p = new Pass { N = N, I = I, O1 = O1, O2 = O2, C = C, A1 = new float[N * O1], A2 = new float[N * O2], Delta3 = new float[N * C] };
+            var p = new Pass
+            {
+                N = N, I = I, O1 = O1, O2 = O2, C = C, A1 = new float[N * O1], A2 = new float[N * O2],
+                Delta3 = new float[N * C]
+            };
             var z3 = new float[N * C];
             Kernels.Affine(h, W1, b1, p.A1, N, I, O1, relu: true);                 // a₁ = ReLU(h W₁ᵀ + b₁)
             Kernels.Affine(p.A1, W2, b2, p.A2, N, O1, O2, relu: true);             // a₂ = ReLU(a₁ W₂ᵀ + b₂)
@@ -120,11 +132,14 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
             return p;
         }
 
-        /// <summary>The gradients for an upstream ∂/∂L of <paramref name="g"/>; with <paramref name="accumulate"/> they are added to dW, db (dh is written).</summary>
+        /// <summary>The gradients for an upstream ∂/∂L of <paramref name="g"/>; with <paramref name="accumulate"/> they are added to dW, db
+        /// (dh is written).</summary>
         public void Backward(float g, Span<float> h, Span<float> W1, Span<float> W2, Span<float> W3,
-                             Span<float> dW1, Span<float> db1, Span<float> dW2, Span<float> db2, Span<float> dW3, Span<float> db3, Span<float> dh, bool accumulate)
+                             Span<float> dW1, Span<float> db1, Span<float> dW2, Span<float> db2, Span<float> dW3, Span<float> db3,
+                                 Span<float> dh, bool accumulate)
         {
-            var delta3 = g == 1f ? Delta3 : [.. Delta3.Select(d => d * g)];          // δ₃ = ∂L/∂z₃ · g (Delta3 kept: a retained graph's next backward)
+            // δ₃ = ∂L/∂z₃ · g (Delta3 kept: a retained graph's next backward)
+            var delta3 = g == 1f ? Delta3 : [.. Delta3.Select(d => d * g)];
             var delta2 = new float[N * O2];
             var delta1 = new float[N * O1];
             Kernels.OuterSum(delta3, A2, dW3, db3, N, C, O2, accumulate);              // ∂L/∂W₃ = δ₃ᵀ a₂, ∂L/∂b₃ = Σₙ δ₃ₙ (eqs. 18-19)
@@ -136,7 +151,8 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
         }
     }
 
-    /// <summary>The float32 loops, eight lanes of AVX2 fused multiply-adds; blocks at the edges overlap or repeat rows, never read past them.</summary>
+    /// <summary>The float32 loops, eight lanes of AVX2 fused multiply-adds; blocks at the edges overlap or repeat rows, never read past
+    /// them.</summary>
     internal static class Kernels
     {
         static ref float R(Span<float> s) => ref MemoryMarshal.GetReference(s);
@@ -151,11 +167,13 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
             ref float xr = ref R(x); ref float wr = ref R(W);
             for (int n0 = 0; n0 < N; n0 += 4)
             {
-                int n1 = Math.Min(n0 + 1, N - 1), n2 = Math.Min(n0 + 2, N - 1), n3 = Math.Min(n0 + 3, N - 1);   // short blocks repeat the last row
+                // short blocks repeat the last row
+                int n1 = Math.Min(n0 + 1, N - 1), n2 = Math.Min(n0 + 2, N - 1), n3 = Math.Min(n0 + 3, N - 1);
                 for (int o0 = 0; o0 < O; o0 += 2)
                 {
                     int o1 = Math.Min(o0 + 1, O - 1);
-                    Vector256<float> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
+                    Vector256<float> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default,
+                        s30 = default, s31 = default;
                     int i = 0;
                     for (; i <= I - 8; i += 8)
                     {
@@ -185,7 +203,8 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
         /// dW = δᵀ a and db = Σₙ δₙ for δ [N, O], a [N, I], two rows of dW by sixteen columns at a time; with
         /// <paramref name="accumulate"/>, dW += δᵀ a and db += Σₙ δₙ instead (the sum first, then the add, as AccumulateGrad adds).
         /// </summary>
-        public static void OuterSum(Span<float> delta, Span<float> a, Span<float> dW, Span<float> db, int N, int O, int I, bool accumulate = false)
+        public static void OuterSum(Span<float> delta, Span<float> a, Span<float> dW, Span<float> db, int N, int O, int I,
+            bool accumulate = false)
         {
             for (int o = 0; o < O; o++)
             {
@@ -203,7 +222,8 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
                     Vector256<float> s00 = default, s01 = default, s10 = default, s11 = default;
                     for (int n = 0; n < N; n++)
                     {
-                        Vector256<float> d0 = B(delta[n * O + o0]), d1 = B(o1 < 0 ? 0f : delta[n * O + o1]), v0 = L(ref ar, n * I + i), v1 = L(ref ar, n * I + i + 8);
+                        Vector256<float> d0 = B(delta[n * O + o0]), d1 = B(o1 < 0 ? 0f : delta[n * O + o1]), v0 = L(ref ar, n * I + i),
+                            v1 = L(ref ar, n * I + i + 8);
                         s00 = Fm(d0, v0, s00); s01 = Fm(d0, v1, s01); s10 = Fm(d1, v0, s10); s11 = Fm(d1, v1, s11);
                     }
                     Put(ref dr, o0 * I + i, s00, accumulate); Put(ref dr, o0 * I + i + 8, s01, accumulate);
@@ -246,7 +266,8 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
                 for (int i = 0; ; i += 16)
                 {
                     if (i > I - 16) i = I - 16;
-                    Vector256<float> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
+                    Vector256<float> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default,
+                        s30 = default, s31 = default;
                     for (int o = 0; o < O; o++)
                     {
                         Vector256<float> w0 = L(ref wr, o * I + i), w1 = L(ref wr, o * I + i + 8);
@@ -262,14 +283,17 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
             }
         }
 
-        /// <summary>Sixteen values of dx at <paramref name="at"/>, zero where the ReLU output below is not positive (threshold_backward's rule).</summary>
+        /// <summary>Sixteen values of dx at <paramref name="at"/>, zero where the ReLU output below is not positive (threshold_backward's
+        /// rule).</summary>
         static void Store(ref float xr, float[]? below, int at, Vector256<float> lo, Vector256<float> hi)
         {
             if (below is not null)
             {
                 ref float br = ref MemoryMarshal.GetArrayDataReference(below);
-                lo = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(L(ref br, at), Vector256<float>.Zero), Vector256<float>.Zero, lo);
-                hi = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(L(ref br, at + 8), Vector256<float>.Zero), Vector256<float>.Zero, hi);
+                lo = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(L(ref br, at), Vector256<float>.Zero), Vector256<float>.Zero,
+                    lo);
+                hi = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(L(ref br, at + 8), Vector256<float>.Zero),
+                    Vector256<float>.Zero, hi);
             }
             lo.StoreUnsafe(ref xr, (nuint)at);
             hi.StoreUnsafe(ref xr, (nuint)(at + 8));

@@ -30,13 +30,16 @@ internal static class ConvKernels
     static (int Ho, int Wo) Check(int xLength, int weightLength, int biasLength, int outputLength, int N, int C, int H, int Wd, int O)
     {
         int Ho = H - K + 1, Wo = Wd - K + 1;
-        if (xLength != N * C * H * Wd || weightLength != O * C * K * K || biasLength != O || outputLength != N * O * Ho * Wo || !Fits(H, Wd))
+        if (xLength != N * C * H * Wd || weightLength != O * C * K * K || biasLength != O || outputLength != N * O * Ho * Wo
+            || !Fits(H, Wd))
             throw new ArgumentException("convolution sizes do not match");
         return (Ho, Wo);
     }
 
-    /// <summary>u = conv(x, W) + b for x [N, C, H, Wd], W [O, C, 5, 5], b [O] → u [N, O, H − 4, Wd − 4]; six output channels by sixteen columns a step.</summary>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> Wt, ReadOnlySpan<float> b, Span<float> u, int N, int C, int H, int Wd, int O)
+    /// <summary>u = conv(x, W) + b for x [N, C, H, Wd], W [O, C, 5, 5], b [O] → u [N, O, H − 4, Wd − 4]; six output channels by sixteen
+    /// columns a step.</summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> Wt, ReadOnlySpan<float> b, Span<float> u, int N, int C, int H,
+        int Wd, int O)
     {
         var (Ho, Wo) = Check(x.Length, Wt.Length, b.Length, u.Length, N, C, H, Wd, O);
         ref float xr = ref MemoryMarshal.GetReference(x);
@@ -45,7 +48,8 @@ internal static class ConvKernels
         for (int n = 0; n < N; n++)
             for (int o0 = 0; o0 < O; o0 += 6)
             {
-                for (int k = 0; k < 6; k++) o[k] = Math.Min(o0 + k, O - 1);   // a short group repeats its last channel: the same stores again
+                // a short group repeats its last channel: the same stores again
+                for (int k = 0; k < 6; k++) o[k] = Math.Min(o0 + k, O - 1);
                 for (int i = 0; i < Ho; i++)
                     for (int j = 0; ; j += 16)
                     {
@@ -69,9 +73,12 @@ internal static class ConvKernels
                                     s = Vector256.Create(Wt[o[5] * step + w]); a5 = Fm(s, v, a5); c5 = Fm(s, v8, c5);
                                 }
                             }
-                        Store(ref ur, ((n * O + o[0]) * Ho + i) * Wo + j, a0, c0); Store(ref ur, ((n * O + o[1]) * Ho + i) * Wo + j, a1, c1);
-                        Store(ref ur, ((n * O + o[2]) * Ho + i) * Wo + j, a2, c2); Store(ref ur, ((n * O + o[3]) * Ho + i) * Wo + j, a3, c3);
-                        Store(ref ur, ((n * O + o[4]) * Ho + i) * Wo + j, a4, c4); Store(ref ur, ((n * O + o[5]) * Ho + i) * Wo + j, a5, c5);
+                        Store(ref ur, ((n * O + o[0]) * Ho + i) * Wo + j, a0, c0); Store(ref ur, ((n * O + o[1]) * Ho + i) * Wo + j, a1,
+                            c1);
+                        Store(ref ur, ((n * O + o[2]) * Ho + i) * Wo + j, a2, c2); Store(ref ur, ((n * O + o[3]) * Ho + i) * Wo + j, a3,
+                            c3);
+                        Store(ref ur, ((n * O + o[4]) * Ho + i) * Wo + j, a4, c4); Store(ref ur, ((n * O + o[5]) * Ho + i) * Wo + j, a5,
+                            c5);
                         if (j == Wo - 16) break;
                     }
             }
@@ -87,7 +94,8 @@ internal static class ConvKernels
     /// ∂L/∂W and ∂L/∂b from δ = ∂L/∂u [N, O, Ho, Wo] and x, added to <paramref name="dW"/> and <paramref name="db"/> (each
     /// sum made first, then added, as autograd accumulates): two output channels by five taps along a row at a time.
     /// </summary>
-    public static void WeightGradient(ReadOnlySpan<float> delta, ReadOnlySpan<float> x, Span<float> dW, Span<float> db, int N, int C, int H, int Wd, int O)
+    public static void WeightGradient(ReadOnlySpan<float> delta, ReadOnlySpan<float> x, Span<float> dW, Span<float> db, int N, int C,
+        int H, int Wd, int O)
     {
         var (Ho, Wo) = Check(x.Length, dW.Length, db.Length, delta.Length, N, C, H, Wd, O);
         ref float xr = ref MemoryMarshal.GetReference(x);
@@ -99,7 +107,8 @@ internal static class ConvKernels
                 foreach (float v in delta.Slice((n * O + o) * Ho * Wo, Ho * Wo)) s += v;
             db[o] += s;
         }
-        int tail = Wo % 8;                                              // the last tail columns: a block ending at Wo, its first lanes masked off
+        // the last tail columns: a block ending at Wo, its first lanes masked off
+        int tail = Wo % 8;
         var mask = Vector256.GreaterThanOrEqual(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(8 - tail)).AsSingle();
         Span<float> sums = stackalloc float[2 * K];
         for (int o0 = 0; o0 < O; o0 += 2)
@@ -113,7 +122,8 @@ internal static class ConvKernels
                     for (int n = 0; n < N; n++)
                         for (int i = 0; i < Ho; i++)
                         {
-                            int xrow = ((n * C + c) * H + i + p) * Wd, d0row = ((n * O + o0) * Ho + i) * Wo, d1row = ((n * O + o1) * Ho + i) * Wo;
+                            int xrow = ((n * C + c) * H + i + p) * Wd, d0row = ((n * O + o0) * Ho + i) * Wo,
+                                d1row = ((n * O + o1) * Ho + i) * Wo;
                             for (int j = 0; j <= Wo - 8 || (tail > 0 && j == Wo - tail); j += 8)
                             {
                                 int jj = j, at = j;
@@ -132,8 +142,10 @@ internal static class ConvKernels
                                 v = L(ref xr, xrow + jj + 4); e4 = Fm(d0, v, e4); f4 = Fm(d1, v, f4);
                             }
                         }
-                    sums[0] = Vector256.Sum(e0); sums[1] = Vector256.Sum(e1); sums[2] = Vector256.Sum(e2); sums[3] = Vector256.Sum(e3); sums[4] = Vector256.Sum(e4);
-                    sums[5] = Vector256.Sum(f0); sums[6] = Vector256.Sum(f1); sums[7] = Vector256.Sum(f2); sums[8] = Vector256.Sum(f3); sums[9] = Vector256.Sum(f4);
+                    sums[0] = Vector256.Sum(e0); sums[1] = Vector256.Sum(e1); sums[2] = Vector256.Sum(e2);
+                    sums[3] = Vector256.Sum(e3); sums[4] = Vector256.Sum(e4);
+                    sums[5] = Vector256.Sum(f0); sums[6] = Vector256.Sum(f1); sums[7] = Vector256.Sum(f2);
+                    sums[8] = Vector256.Sum(f3); sums[9] = Vector256.Sum(f4);
                     for (int q = 0; q < K; q++)
                     {
                         dW[((o0 * C + c) * K + p) * K + q] += sums[q];

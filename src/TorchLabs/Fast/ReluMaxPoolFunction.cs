@@ -66,7 +66,8 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
     /// <summary>The float32/float64 loops, also used by <see cref="CifarNetFastStep.LossBackward"/> without an autograd node.</summary>
     internal static class Kernels
     {
-        /// <summary>float32: eight windows per step along a row pair (AVX2), four (SSE) for narrow rows, the scalar loop otherwise.</summary>
+        /// <summary>float32: eight windows per step along a row pair (AVX2), four (SSE) for narrow rows, the scalar loop
+        /// otherwise.</summary>
         public static void Forward(Span<byte> uBytes, Span<byte> aBytes, int[] at, int planes, int H, int W)
         {
             int Ho = H / 2, Wo = W / 2;
@@ -82,7 +83,8 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
                 }
         }
 
-        /// <summary>One output row, eight windows at a time; the last block overlaps the one before when Wo is not a multiple of 8.</summary>
+        /// <summary>One output row, eight windows at a time; the last block overlaps the one before when Wo is not a multiple of
+        /// 8.</summary>
         static void Row8(Span<float> u, Span<float> a, int[] at, int row0, int W, int outRow, int Wo)
         {
             var lane = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
@@ -104,7 +106,8 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
             }
         }
 
-        /// <summary>The candidate v replaces the running maximum where it is larger or NaN: libtorch's rule, so the first maximum wins.</summary>
+        /// <summary>The candidate v replaces the running maximum where it is larger or NaN: libtorch's rule, so the first maximum
+        /// wins.</summary>
         static void Take(Vector256<float> v, ref Vector256<float> h, ref Vector256<int> k, Vector256<int> offset)
         {
             var c = Vector256.GreaterThan(v, h) | ~Vector256.Equals(v, v);
@@ -148,7 +151,8 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
             (Sse.Shuffle(lo, hi, 0b10_00_10_00), Sse.Shuffle(lo, hi, 0b11_01_11_01));
 
         /// <summary>The same rule one window at a time (float64, and float32 without AVX2 or with rows under four windows).</summary>
-        public static void ForwardScalar<T>(Span<byte> uBytes, Span<byte> aBytes, int[] at, int planes, int H, int W) where T : unmanaged, IFloatingPointIeee754<T>
+        public static void ForwardScalar<T>(Span<byte> uBytes, Span<byte> aBytes, int[] at, int planes, int H, int W) where T : unmanaged,
+            IFloatingPointIeee754<T>
         {
             var u = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(uBytes);
             var a = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(aBytes);
@@ -167,7 +171,8 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
                     }
         }
 
-        /// <summary>∂L/∂u = ∂L/∂a at each window's maximum where h &gt; 0, 0 elsewhere (eqs. 44, 46); without branches for float32.</summary>
+        /// <summary>∂L/∂u = ∂L/∂a at each window's maximum where h &gt; 0, 0 elsewhere (eqs. 44, 46); without branches for
+        /// float32.</summary>
         public static void Backward(Span<byte> gBytes, Span<byte> duBytes, int[] at)
         {
             var g = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(gBytes);    // float bits

@@ -30,9 +30,12 @@ public sealed class ConvBiasFunction : SingleTensorFunction<ConvBiasFunction>
     {
         var saved = ctx.get_saved_variables();
         Tensor x = saved[0], W1 = saved[1], b1 = saved[2];
-        var db1 = Tied(b1) ? dU1.sum([1, 2]) : dU1;                                                      // (50) ∂L/∂b₁ = ∂L/∂u₁ (Σ over positions when tied)
-        var dW1 = nn.functional.conv2d(x.unsqueeze(1), dU1.unsqueeze(1)).transpose(0, 1);               // (51) ∂L/∂W₁^(m,n) = x^(n) ⋆ ∂L/∂u₁^(m)
-        var dX = nn.functional.conv_transpose2d(dU1.unsqueeze(0), W1)[0];                                //      ∂L/∂x^(n) = Σₘ ∂L/∂u₁^(m) ∗ W₁^(m,n) (full)
+        // (50) ∂L/∂b₁ = ∂L/∂u₁ (Σ over positions when tied)
+        var db1 = Tied(b1) ? dU1.sum([1, 2]) : dU1;
+        // (51) ∂L/∂W₁^(m,n) = x^(n) ⋆ ∂L/∂u₁^(m)
+        var dW1 = nn.functional.conv2d(x.unsqueeze(1), dU1.unsqueeze(1)).transpose(0, 1);
+        // ∂L/∂x^(n) = Σₘ ∂L/∂u₁^(m) ∗ W₁^(m,n) (full)
+        var dX = nn.functional.conv_transpose2d(dU1.unsqueeze(0), W1)[0];
         return [dX, dW1, db1];
     }
 }

@@ -14,7 +14,8 @@ public sealed class LinearActivationFunction : SingleTensorFunction<LinearActiva
 {
     public override string Name => "LinearActivation";
 
-    /// <summary>σ(h Wᵀ + b) with the hand backward; <paramref name="activation"/> is a name of <see cref="Activations.All"/> or "identity".</summary>
+    /// <summary>σ(h Wᵀ + b) with the hand backward; <paramref name="activation"/> is a name of <see cref="Activations.All"/> or
+    /// "identity".</summary>
     public static Tensor Apply(Tensor h, Tensor W, Tensor b, string activation)
     {
         Activations.Find(activation);   // an unknown name is rejected before the graph is built

@@ -25,7 +25,8 @@ public sealed class SoftmaxCrossEntropyFunction : SingleTensorFunction<SoftmaxCr
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
         Tensor z = (Tensor)vars[0], T = (Tensor)vars[1];
-        if (!T.shape.SequenceEqual(z.shape)) throw new ArgumentException($"targets have shape [{string.Join(", ", T.shape)}]; expected the logits' shape [{string.Join(", ", z.shape)}]");
+        if (!T.shape.SequenceEqual(z.shape)) throw new ArgumentException($"targets have shape [{string.Join(", ", T.shape)}]; expected " +
+            $"the logits' shape [{string.Join(", ", z.shape)}]");
         ctx.save_for_backward([z, T]);
         return -(T * z.log_softmax(-1)).sum() / Batch(z);                     // L = −(1/N) Σₙ Tₙᵀ log softmax(zₙ)
     }

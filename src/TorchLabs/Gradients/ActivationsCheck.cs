@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Gradients;
 
-/// <summary>Every activation's derivative three ways (hand, libtorch autograd, central differences), kinks noted (`gradcheck activations`).</summary>
+/// <summary>Every activation's derivative three ways (hand, libtorch autograd, central differences), kinks noted (`gradcheck
+/// activations`).</summary>
 public static class ActivationsCheck
 {
     public static NetworkCheckResult Run()
@@ -22,7 +23,8 @@ public static class ActivationsCheck
             var smooth = Enumerable.Range(0, grid.Length).Where(i => a.Kink is null || Math.Abs(grid[i] - a.Kink.Value) > 1e-12).ToArray();
             double h = GradientCheck.Step;
             double[] numeric = smooth.Select(i => (a.F(grid[i] + h) - a.F(grid[i] - h)) / (2 * h)).ToArray();
-            entries.Add(new GradEntry($"{a.Name}'(x)", [smooth.Length], smooth.Select(i => hand[i]).ToArray(), smooth.Select(i => auto[i]).ToArray(), numeric));
+            entries.Add(new GradEntry($"{a.Name}'(x)", [smooth.Length], smooth.Select(i => hand[i]).ToArray(),
+                smooth.Select(i => auto[i]).ToArray(), numeric));
             if (a.Kink is double k)
             {
                 int i0 = Array.IndexOf(grid, k);

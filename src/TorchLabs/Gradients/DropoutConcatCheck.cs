@@ -13,7 +13,8 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
     public int S => B1.Length;
     public int K => B2.Length;
 
-    /// <summary>The values the check takes central differences over (x, W₁, b₁, W₂, b₂), within <see cref="Runtime.MemoryBudget.MaxCheckedParameters"/>.</summary>
+    /// <summary>The values the check takes central differences over (x, W₁, b₁, W₂, b₂), within <see
+    /// cref="Runtime.MemoryBudget.MaxCheckedParameters"/>.</summary>
     static void RequireCheckable(int d, int s, int k, string what) =>
         Runtime.MemoryBudget.RequireCheckable((double)d * s + s + ((double)s + d) * k + k + d, what);
 
@@ -41,8 +42,13 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
     {
         JsonElement root;
         try { root = JsonDocument.Parse(json).RootElement; }
-        catch (JsonException e) { throw new UsageException($"{source}: not valid JSON ({e.Message.Split('.')[0]}); expected one object with keys x, y, W1, b1, W2, b2, m"); }
-        if (root.ValueKind != JsonValueKind.Object) throw new UsageException($"{source}: expected one JSON object with keys x, y, W1, b1, W2, b2, m");
+        catch (JsonException e)
+        {
+            throw new UsageException($"{source}: not valid JSON ({e.Message.Split('.')[0]}); expected one object " +
+            $"with keys x, y, W1, b1, W2, b2, m");
+        }
+        if (root.ValueKind != JsonValueKind.Object) throw new UsageException($"{source}: expected one JSON object with keys x, y, W1, " +
+            $"b1, W2, b2, m");
 
         double[] Vector(string key, int? length, string what)
         {
@@ -50,7 +56,8 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
             if (e.ValueKind != JsonValueKind.Array || e.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Number))
                 throw new UsageException($"{source}: key \"{key}\": expected {what}");
             double[] v = e.EnumerateArray().Select(x => x.GetDouble()).ToArray();
-            if (length is int n && v.Length != n) throw new UsageException($"{source}: key \"{key}\": expected {what}, got {v.Length} values");
+            if (length is int n
+                && v.Length != n) throw new UsageException($"{source}: key \"{key}\": expected {what}, got {v.Length} values");
             if (v.Length == 0) throw new UsageException($"{source}: key \"{key}\": expected {what}, got an empty list");
             if (v.Any(x => !double.IsFinite(x))) throw new UsageException($"{source}: key \"{key}\": expected finite numbers");
             return v;
@@ -59,10 +66,12 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
         {
             if (!root.TryGetProperty(key, out var e)) throw new UsageException($"{source}: missing key \"{key}\"; expected {what}");
             if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() != rows)
-                throw new UsageException($"{source}: key \"{key}\": expected {what}" + (e.ValueKind == JsonValueKind.Array ? $", got {e.GetArrayLength()} rows" : ""));
+                throw new UsageException($"{source}: key \"{key}\": expected {what}" + (e.ValueKind == JsonValueKind.Array
+                    ? $", got {e.GetArrayLength()} rows" : ""));
             return e.EnumerateArray().Select((row, i) =>
             {
-                if (row.ValueKind != JsonValueKind.Array || row.GetArrayLength() != cols || row.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Number))
+                if (row.ValueKind != JsonValueKind.Array || row.GetArrayLength() != cols || row.EnumerateArray().Any(v =>
+                    v.ValueKind != JsonValueKind.Number))
                     throw new UsageException($"{source}: key \"{key}\": row {i}: expected {cols} numbers ({what})");
                 var r = row.EnumerateArray().Select(v => v.GetDouble()).ToArray();
                 if (r.Any(v => !double.IsFinite(v))) throw new UsageException($"{source}: key \"{key}\": row {i}: expected finite numbers");
@@ -76,7 +85,8 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
         int d = x.Length, s = b1.Length, k = b2.Length;
         RequireCheckable(d, s, k, $"{source}: d = {d}, s = {s}, k = {k}");
         double[] y = Vector("y", k, $"a one-hot list of k = {k} numbers (k = length of b2)");
-        if (y.Count(v => v == 1) != 1 || y.Any(v => v != 0 && v != 1)) throw new UsageException($"{source}: key \"y\": expected one-hot: k = {k} values, one 1 and the rest 0");
+        if (y.Count(v => v == 1) != 1 || y.Any(v => v != 0
+            && v != 1)) throw new UsageException($"{source}: key \"y\": expected one-hot: k = {k} values, one 1 and the rest 0");
         double[][] w1 = Matrix("W1", d, s, $"d = {d} rows of s = {s} numbers (d = length of x, s = length of b1)");
         double[][] w2 = Matrix("W2", s + d, k, $"s + d = {s + d} rows of k = {k} numbers");
         double[] m = Vector("m", s + d, $"s + d = {s + d} values of 0 or 1");
@@ -86,10 +96,15 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
 
     public static DropoutConcatCase Load(string path)
     {
-        if (!File.Exists(path)) throw new UsageException($"--case {path}: no such file; expected a JSON object with keys x, y, W1, b1, W2, b2, m");
+        if (!File.Exists(path)) throw new UsageException($"--case {path}: no such file; expected a JSON object with keys x, y, W1, b1, " +
+            $"W2, b2, m");
         string text;
         try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--case {path}: cannot read: {e.Message}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--case {path}: cannot " +
+            $"read: {e.Message}");
+        }
         return Parse(text, path);
     }
 }
@@ -146,7 +161,8 @@ public static class DropoutConcatCheck
             GradientCheck.Entry("dL/dx", g.dX, x.grad!, x, v => FromH1(H1(W1, b1, v), v), kinkNote),
         };
         var notes = new List<string> { $"d = {c.D}, s = {c.S}, k = {c.K}, mask keeps {c.M.Count(v => v == 1)} of {c.M.Length}." };
-        if (kinkNote is not null) notes.Add($"Central differences skipped for dL/dh1, dL/dW1, dL/db1, dL/dx: {kinkNote}; libtorch takes ReLU′(0) = 0, as the hand derivation does.");
+        if (kinkNote is not null) notes.Add($"Central differences skipped for dL/dh1, dL/dW1, dL/db1, dL/dx: {kinkNote}; libtorch takes " +
+            $"ReLU′(0) = 0, as the hand derivation does.");
         return new NetworkCheckResult("dropout-concat", loss.item<double>(), entries, notes);
     }
 

@@ -4,9 +4,11 @@ using static TorchSharp.torch;
 namespace TorchLabs.Gradients;
 
 /// <summary>The eleven derivatives of seed 003 eq. 9, in the order the seed lists them.</summary>
-public sealed record DropoutConcatGrads(Tensor dYHat, Tensor dH3, Tensor dW2, Tensor db2, Tensor dA2, Tensor dH2, Tensor dA1, Tensor dH1, Tensor dW1, Tensor db1, Tensor dX)
+public sealed record DropoutConcatGrads(Tensor dYHat, Tensor dH3, Tensor dW2, Tensor db2, Tensor dA2, Tensor dH2, Tensor dA1, Tensor dH1,
+    Tensor dW1, Tensor db1, Tensor dX)
 {
-    public static readonly string[] Names = ["dL/dyhat", "dL/dh3", "dL/dW2", "dL/db2", "dL/da2", "dL/dh2", "dL/da1", "dL/dh1", "dL/dW1", "dL/db1", "dL/dx"];
+    public static readonly string[] Names = ["dL/dyhat", "dL/dh3", "dL/dW2", "dL/db2", "dL/da2", "dL/dh2", "dL/da1", "dL/dh1", "dL/dW1",
+        "dL/db1", "dL/dx"];
     public Tensor[] All => [dYHat, dH3, dW2, db2, dA2, dH2, dA1, dH1, dW1, db1, dX];
 }
 

@@ -21,21 +21,24 @@ public sealed record NetworkCheckOptions
 /// <summary>The networks of `torchlabs gradcheck`, by name.</summary>
 public static class GradCheckNetworks
 {
-    public static readonly string[] Names = ["dropout-concat", "small-cnn", "mlp-l2", "chain-dydx", "graph-examples", "activations", "vector-backprop"];
+    public static readonly string[] Names = ["dropout-concat", "small-cnn", "mlp-l2", "chain-dydx", "graph-examples", "activations",
+        "vector-backprop"];
 
     public static IReadOnlyList<NetworkCheckResult> Run(string network, NetworkCheckOptions o)
     {
         if (o.Sizes is int[] sizes)
         {
             double parameters = sizes.Zip(sizes.Skip(1), (a, b) => (double)a * b + b).Sum();
-            MemoryBudget.RequireCheckable(network == "vector-backprop" ? parameters + (double)sizes[0] * o.M : parameters, $"--sizes {string.Join(",", sizes)}");
+            MemoryBudget.RequireCheckable(network == "vector-backprop" ? parameters + (double)sizes[0] * o.M : parameters,
+                $"--sizes {string.Join(",", sizes)}");
         }
         return RunChecked(network, o);
     }
 
     static IReadOnlyList<NetworkCheckResult> RunChecked(string network, NetworkCheckOptions o) => network switch
     {
-        "dropout-concat" => [DropoutConcatCheck.Run(o.CaseFile is not null ? DropoutConcatCase.Load(o.CaseFile) : DropoutConcatCase.Random(o.D, o.S, o.K, o.Seed))],
+        "dropout-concat" => [DropoutConcatCheck.Run(o.CaseFile is not null
+            ? DropoutConcatCase.Load(o.CaseFile) : DropoutConcatCase.Random(o.D, o.S, o.K, o.Seed))],
         "small-cnn" => o.Bias switch
         {
             null => [SmallCnnCheck.Run(new SmallCnnShape(), false, o.Seed), SmallCnnCheck.Run(new SmallCnnShape(), true, o.Seed)],
@@ -55,7 +58,8 @@ public static class GradCheckNetworks
         _ => throw new UsageException($"{network}: unknown network; expected one of {string.Join(", ", Names)} (or all)"),
     };
 
-    /// <summary>The JSON object of one result: network, loss, hand, autograd, numeric (each gradient nested in its variable's shape), maxRelError.</summary>
+    /// <summary>The JSON object of one result: network, loss, hand, autograd, numeric (each gradient nested in its variable's shape),
+    /// maxRelError.</summary>
     public static object ToJson(NetworkCheckResult r) => new Dictionary<string, object?>
     {
         ["network"] = r.Network,

@@ -14,7 +14,8 @@ public sealed record GradEntry(string Name, long[] Shape, double[] Hand, double[
     public double RelError => GradientCheck.RelError(Hand, Autograd);
     /// <summary>Relative error, hand against central differences; NaN when not taken.</summary>
     public double NumericRelError => Numeric is null ? double.NaN : GradientCheck.RelError(Hand, Numeric);
-    public bool Pass => RelError <= GradientCheck.AutogradTolerance && (Numeric is null || NumericRelError <= GradientCheck.NumericTolerance);
+    public bool Pass => RelError <= GradientCheck.AutogradTolerance && (Numeric is null
+        || NumericRelError <= GradientCheck.NumericTolerance);
 }
 
 /// <summary>A network's gradient check: its loss and every derivative.</summary>
@@ -25,7 +26,8 @@ public sealed record NetworkCheckResult(string Network, double Loss, IReadOnlyLi
     public bool Pass => Entries.All(e => e.Pass);
 }
 
-/// <summary>Comparisons shared by the derivations (float64 throughout); central differences come from <see cref="GradCheck.NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, Func{double, double})"/>.</summary>
+/// <summary>Comparisons shared by the derivations (float64 throughout); central differences come from <see
+/// cref="GradCheck.NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, Func{double, double})"/>.</summary>
 public static class GradientCheck
 {
     /// <summary>Hand against autograd: exact re-computations agree to 1e-9 relative (DESIGN.md).</summary>
@@ -71,8 +73,10 @@ public static class GradientCheck
         return Enumerable.Range(0, J.GetLength(0)).Select(k => J[k, 0]).ToArray();
     }
 
-    /// <summary>Builds an entry from the hand tensor, the autograd tensor, and (unless <paramref name="skipNumeric"/> names why not) central differences.</summary>
-    public static GradEntry Entry(string name, Tensor hand, Tensor autograd, Tensor value, Func<Tensor, Tensor> lossFrom, string? skipNumeric = null, bool relativeStep = false) =>
+    /// <summary>Builds an entry from the hand tensor, the autograd tensor, and (unless <paramref name="skipNumeric"/> names why not)
+    /// central differences.</summary>
+    public static GradEntry Entry(string name, Tensor hand, Tensor autograd, Tensor value, Func<Tensor, Tensor> lossFrom,
+        string? skipNumeric = null, bool relativeStep = false) =>
         new(name, value.shape, Values(hand), Values(autograd),
             skipNumeric is null ? CentralDifferences(value, lossFrom, Step, relativeStep) : null, skipNumeric);
 
@@ -85,6 +89,7 @@ public static class GradientCheck
         if (shape.Length == 0) return values[0];
         if (shape.Length == 1) return values;
         long inner = shape.Skip(1).Aggregate(1L, (a, b) => a * b);
-        return Enumerable.Range(0, (int)shape[0]).Select(i => Nest(values.Skip((int)(i * inner)).Take((int)inner).ToArray(), shape[1..])).ToArray();
+        return Enumerable.Range(0, (int)shape[0]).Select(i => Nest(values.Skip((int)(i * inner)).Take((int)inner).ToArray(),
+            shape[1..])).ToArray();
     }
 }

@@ -5,11 +5,14 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Gradients;
 
-/// <summary>One hand-backward Function at a point: the Function, libtorch's composition of the same forward, and how to draw inputs.</summary>
-public sealed record HandFunctionCase(string Name, string Source, Func<Tensor[], Tensor[]> Hand, Func<Tensor[], Tensor[]> Autograd, Func<Generator, Tensor[]> Inputs);
+/// <summary>One hand-backward Function at a point: the Function, libtorch's composition of the same forward, and how to draw
+/// inputs.</summary>
+public sealed record HandFunctionCase(string Name, string Source, Func<Tensor[], Tensor[]> Hand, Func<Tensor[], Tensor[]> Autograd,
+    Func<Generator, Tensor[]> Inputs);
 
 /// <summary>A hand Function's verdicts: gradcheck, gradgradcheck, and the largest difference from autograd's Jacobian.</summary>
-public sealed record HandFunctionCheck(string Name, string Source, double GradCheckMaxAbsError, bool GradCheckPass, double GradGradMaxAbsError, bool GradGradPass,
+public sealed record HandFunctionCheck(string Name, string Source, double GradCheckMaxAbsError, bool GradCheckPass,
+    double GradGradMaxAbsError, bool GradGradPass,
     double MaxAbsVsAutograd, string? Failure)
 {
     /// <summary>Hand against autograd's Jacobian: an exact re-computation, so 1e-12 absolute in float64.</summary>
@@ -17,7 +20,8 @@ public sealed record HandFunctionCheck(string Name, string Source, double GradCh
     public bool Pass => GradCheckPass && GradGradPass && MaxAbsVsAutograd <= AutogradTolerance;
 }
 
-/// <summary>The seeds' hand derivations as custom autograd Functions, each with its libtorch twin (`torchlabs gradcheck functions`).</summary>
+/// <summary>The seeds' hand derivations as custom autograd Functions, each with its libtorch twin (`torchlabs gradcheck
+/// functions`).</summary>
 public static class HandFunctions
 {
     static Tensor Leaf(Generator gen, params long[] shape) => randn(shape, ScalarType.Float64, generator: gen).requires_grad_(true);
@@ -31,7 +35,8 @@ public static class HandFunctions
             g => [Leaf(g, 3, 4), rand([3, 4], ScalarType.Float64, generator: g).softmax(-1).requires_grad_(true)]),
         new("softmax cross-entropy (labels)", "003 eq. 15", v => [SoftmaxCrossEntropyFunction.ApplyLabels(v[0], Labels)],
             v => [nn.functional.cross_entropy(v[0], Labels)], g => [Leaf(g, 3, 4)]),
-        .. Activations.All.Select(a => a.Name).Append("identity").Select(name => new HandFunctionCase($"MLP layer ({name})", "002 / Q1 delta recursion",
+        .. Activations.All.Select(a => a.Name).Append("identity").Select(name => new HandFunctionCase($"MLP layer ({name})",
+            "002 / Q1 delta recursion",
             v => [LinearActivationFunction.Apply(v[0], v[1], v[2], name)],
             v => [Activations.Find(name).Torch(nn.functional.linear(v[0], v[1], v[2]))],
             g => [Leaf(g, 3, 4), Leaf(g, 5, 4), Leaf(g, 5)])),
@@ -46,7 +51,8 @@ public static class HandFunctions
             v => [SmallCnn.Conv(v[0], v[1], v[2], true)], g => [Leaf(g, 2, 6, 6), Leaf(g, 3, 2, 3, 3), Leaf(g, 3)]),
         new("max-pool 2x2 then ReLU (the tutorial Net's)", "003 eqs. 30-31, 44, 46", v => [ReluMaxPoolFunction.Apply(v[0])],
             v => [ReluMaxPoolFunction.Reference(v[0])], g => [Leaf(g, 2, 3, 6, 7)]),
-        new("fully connected head with its loss (the tutorial Net's)", "003 eqs. 15, 18-20", v => [ClassifierHeadFunction.Apply(v[0], v[1], v[2], v[3], v[4], v[5], v[6], Labels)],
+        new("fully connected head with its loss (the tutorial Net's)", "003 eqs. 15, 18-20", v =>
+            [ClassifierHeadFunction.Apply(v[0], v[1], v[2], v[3], v[4], v[5], v[6], Labels)],
             v => [ClassifierHeadFunction.Reference(v[0], v[1], v[2], v[3], v[4], v[5], v[6], Labels)],
             g => [Leaf(g, 3, 6), Leaf(g, 5, 6), Leaf(g, 5), Leaf(g, 4, 5), Leaf(g, 4), Leaf(g, 4, 4), Leaf(g, 4)]),
     ];
@@ -66,7 +72,8 @@ public static class HandFunctions
         double vsAutograd = GradientCheck.MaxAbs(GradientCheck.Values(c.Hand(inputs)[0]), GradientCheck.Values(c.Autograd(inputs)[0]));
         for (int j = 0; j < inputs.Length; j++)
             vsAutograd = Math.Max(vsAutograd, GradientCheck.MaxAbs(GradientCheck.Values(hand[0, j]), GradientCheck.Values(auto[0, j])));
-        string? failure = first.Pass ? second.Pass ? null : "gradgradcheck: " + second.Failures[0].Split('\n')[0] : "gradcheck: " + first.Failures[0].Split('\n')[0];
+        string? failure = first.Pass ? second.Pass ? null : "gradgradcheck: " + second.Failures[0].Split('\n')[0] : "gradcheck: "
+            + first.Failures[0].Split('\n')[0];
         return new HandFunctionCheck(c.Name, c.Source, first.MaxAbsError, first.Pass, second.MaxAbsError, second.Pass, vsAutograd, failure);
     }
 }

@@ -63,13 +63,18 @@ public static class MlpL2Check
 {
     public static NetworkCheckResult Run(int[] sizes, string activation, long seed)
     {
-        if (sizes.Length < 2 || sizes.Any(s => s < 1)) throw new Runtime.UsageException($"--sizes {string.Join(",", sizes)}: expected at least two positive layer sizes, e.g. 4,6,5,3");
-        if (activation is not ("sigmoid" or "tanh")) throw new Runtime.UsageException($"--activation {activation}: expected sigmoid or tanh for mlp-l2");
+        if (sizes.Length < 2 || sizes.Any(s =>
+            s < 1)) throw new Runtime.UsageException($"--sizes {string.Join(",", sizes)}: expected at least two positive layer sizes, " +
+            $"e.g. 4,6,5,3");
+        if (activation is not ("sigmoid" or "tanh")) throw new Runtime.UsageException($"--activation {activation}: expected sigmoid or " +
+            $"tanh for mlp-l2");
         using var scope = NewDisposeScope();
         using var gen = new Generator((ulong)seed);
         int L = sizes.Length - 1;
-        var W = Enumerable.Range(0, L).Select(l => randn([sizes[l + 1], sizes[l]], ScalarType.Float64, generator: gen).requires_grad_(true)).ToArray();
-        var b = Enumerable.Range(0, L).Select(l => randn([sizes[l + 1]], ScalarType.Float64, generator: gen).requires_grad_(true)).ToArray();
+        var W = Enumerable.Range(0, L).Select(l => randn([sizes[l + 1], sizes[l]], ScalarType.Float64,
+            generator: gen).requires_grad_(true)).ToArray();
+        var b = Enumerable.Range(0, L).Select(l => randn([sizes[l + 1]], ScalarType.Float64,
+            generator: gen).requires_grad_(true)).ToArray();
         var x = randn([sizes[0]], ScalarType.Float64, generator: gen);
         var t = rand([sizes[^1]], ScalarType.Float64, generator: gen);
         var (Z, A) = MlpL2Gradients.Forward(x, W, b, activation);
@@ -93,10 +98,12 @@ public static class MlpL2Check
             int layer = l, li = l - 1;
             var aPrev = Ad[l - 1];
             entries.Add(GradientCheck.Entry($"delta({l + 1}) = dE/dz({l + 1})", delta[l], Z[l].grad!, Z[l], v => FromZ(layer, v)));
-            entries.Add(GradientCheck.Entry($"dE/dW({l + 1})", dW[li], W[li].grad!, W[li], v => FromZ(layer, matmul(v, aPrev) + b[li].detach())));
+            entries.Add(GradientCheck.Entry($"dE/dW({l + 1})", dW[li], W[li].grad!, W[li], v =>
+                FromZ(layer, matmul(v, aPrev) + b[li].detach())));
             entries.Add(GradientCheck.Entry($"dE/db({l + 1})", db[li], b[li].grad!, b[li], v => FromZ(layer, matmul(Wd[li], aPrev) + v)));
         }
         return new NetworkCheckResult("mlp-l2", loss.item<double>(), entries,
-            [$"layers {string.Join(" → ", sizes)} (seed numbering: layer 1 is the input), {activation} on every layer after the input, E = ½‖a⁽ᴸ⁾ − t‖²."]);
+            [$"layers {string.Join(" → ", sizes)} (seed numbering: layer 1 is the input), {activation} on every layer after the input, E " +
+                $"= ½‖a⁽ᴸ⁾ − t‖²."]);
     }
 }

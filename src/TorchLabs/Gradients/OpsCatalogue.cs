@@ -4,15 +4,18 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace TorchLabs.Gradients;
 
-/// <summary>One libtorch operation to check: how to draw its inputs, the function, and the kinks its differentiable inputs must avoid.</summary>
+/// <summary>One libtorch operation to check: how to draw its inputs, the function, and the kinks its differentiable inputs must
+/// avoid.</summary>
 /// <param name="Inputs">Draws the inputs from a generator; those that are differentiated have requires_grad.</param>
 /// <param name="Kinks">Points where the op is not differentiable in an input's value (0 for ReLU and |x|); values closer than
 /// <see cref="OpsCatalogue.KinkGap"/> are nudged to that distance.</param>
 /// <param name="Note">How the inputs keep away from non-differentiable points other than fixed kinks (ties, equal pairs).</param>
-public sealed record OpCase(string Name, string Category, Func<Generator, Tensor[]> Inputs, Func<Tensor[], Tensor> Fn, double[]? Kinks = null, string? Note = null);
+public sealed record OpCase(string Name, string Category, Func<Generator, Tensor[]> Inputs, Func<Tensor[], Tensor> Fn,
+    double[]? Kinks = null, string? Note = null);
 
 /// <summary>The verdict on one op: its input shapes and GradCheck's largest errors.</summary>
-public sealed record OpCheck(string Name, string Category, string Shapes, double MaxAbsError, double MaxRelError, bool Pass, int Nudged, string? Note, string? Failure);
+public sealed record OpCheck(string Name, string Category, string Shapes, double MaxAbsError, double MaxRelError, bool Pass, int Nudged,
+    string? Note, string? Failure);
 
 /// <summary>
 /// libtorch's own gradients, checked: <see cref="GradCheck.Check"/> (PyTorch's defaults) on TorchSharp operations in float64 with
@@ -25,7 +28,8 @@ public static class OpsCatalogue
 
     static Tensor R(Generator g, params long[] shape) => randn(shape, ScalarType.Float64, generator: g).requires_grad_(true);
     static Tensor Pos(Generator g, params long[] shape) => (rand(shape, ScalarType.Float64, generator: g) + 0.5).requires_grad_(true);
-    static Tensor Prob(Generator g, params long[] shape) => (rand(shape, ScalarType.Float64, generator: g) * 0.8 + 0.1).requires_grad_(true);
+    static Tensor Prob(Generator g, params long[] shape) => (rand(shape, ScalarType.Float64, generator: g) * 0.8
+        + 0.1).requires_grad_(true);
     static Tensor Const(Generator g, params long[] shape) => randn(shape, ScalarType.Float64, generator: g);
     static Tensor Labels(Generator g, long n, long classes) => randint(0, classes, [n], generator: g);
 
@@ -91,13 +95,15 @@ public static class OpsCatalogue
         new("linear", "linear algebra", g => [R(g, 3, 4), R(g, 5, 4), R(g, 5)], v => F.linear(v[0], v[1], v[2])),
         new("outer", "linear algebra", g => [R(g, 3), R(g, 4)], v => outer(v[0], v[1])),
         new("einsum ij,jk->ik", "linear algebra", g => [R(g, 3, 4), R(g, 4, 2)], v => einsum("ij,jk->ik", v[0], v[1])),
-        new("inverse", "linear algebra", g => [(R(g, 3, 3).detach() + 3 * eye(3, dtype: ScalarType.Float64)).requires_grad_(true)], v => linalg.inv(v[0])),
+        new("inverse", "linear algebra", g => [(R(g, 3, 3).detach() + 3 * eye(3, dtype: ScalarType.Float64)).requires_grad_(true)], v =>
+            linalg.inv(v[0])),
         new("det", "linear algebra", g => [R(g, 3, 3)], v => linalg.det(v[0])),
         // convolution and pooling
         new("conv1d", "convolution", g => [R(g, 1, 2, 7), R(g, 3, 2, 3), R(g, 3)], v => F.conv1d(v[0], v[1], v[2])),
         new("conv2d", "convolution", g => [R(g, 1, 2, 5, 5), R(g, 3, 2, 3, 3), R(g, 3)], v => F.conv2d(v[0], v[1], v[2], padding: [1, 1])),
         new("conv_transpose2d", "convolution", g => [R(g, 1, 2, 3, 3), R(g, 2, 3, 2, 2)], v => F.conv_transpose2d(v[0], v[1])),
-        new("max_pool2d", "pooling", g => [Distinct(g, 1, 2, 4, 4)], v => F.max_pool2d(v[0], [2, 2]), Note: "distinct values: no ties in a window"),
+        new("max_pool2d", "pooling", g => [Distinct(g, 1, 2, 4, 4)], v => F.max_pool2d(v[0], [2, 2]),
+            Note: "distinct values: no ties in a window"),
         new("max_pool1d", "pooling", g => [Distinct(g, 1, 2, 6)], v => F.max_pool1d(v[0], 2), Note: "distinct values: no ties in a window"),
         new("avg_pool2d", "pooling", g => [R(g, 1, 2, 4, 4)], v => F.avg_pool2d(v[0], [2, 2])),
         new("adaptive_avg_pool2d", "pooling", g => [R(g, 1, 2, 5, 5)], v => F.adaptive_avg_pool2d(v[0], [2, 2])),
@@ -106,16 +112,21 @@ public static class OpsCatalogue
         new("log_softmax", "softmax", g => [R(g, 3, 4)], v => F.log_softmax(v[0], 1)),
         // losses
         new("mse_loss", "loss", g => [R(g, 3, 4), R(g, 3, 4)], v => F.mse_loss(v[0], v[1])),
-        new("l1_loss", "loss", g => { var x = R(g, 3, 4); return [x, Apart(g, x)]; }, v => F.l1_loss(v[0], v[1]), Note: "target at least 0.1 from the input"),
-        new("smooth_l1_loss", "loss", g => { var x = R(g, 3, 4); return [x, Apart(g, x)]; }, v => F.smooth_l1_loss(v[0], v[1]), Note: "target at least 0.1 from the input"),
-        new("huber_loss", "loss", g => { var x = R(g, 3, 4); return [x, Apart(g, x)]; }, v => F.huber_loss(v[0], v[1], 0.5), Note: "target at least 0.1 from the input"),
+        new("l1_loss", "loss", g => { var x = R(g, 3, 4); return [x, Apart(g, x)]; }, v => F.l1_loss(v[0], v[1]),
+            Note: "target at least 0.1 from the input"),
+        new("smooth_l1_loss", "loss", g => { var x = R(g, 3, 4); return [x, Apart(g, x)]; }, v => F.smooth_l1_loss(v[0], v[1]),
+            Note: "target at least 0.1 from the input"),
+        new("huber_loss", "loss", g => { var x = R(g, 3, 4); return [x, Apart(g, x)]; }, v => F.huber_loss(v[0], v[1], 0.5),
+            Note: "target at least 0.1 from the input"),
         new("cross_entropy", "loss", g => [R(g, 3, 5), Labels(g, 3, 5)], v => F.cross_entropy(v[0], v[1])),
         new("nll_loss", "loss", g => [R(g, 3, 5), Labels(g, 3, 5)], v => F.nll_loss(v[0], v[1])),
         new("binary_cross_entropy", "loss", g => [Prob(g, 6), Prob(g, 6)], v => F.binary_cross_entropy(v[0], v[1])),
-        new("kl_div", "loss", g => [R(g, 3, 4), R(g, 3, 4)], v => F.kl_div(F.log_softmax(v[0], 1), F.log_softmax(v[1], 1), log_target: true, reduction: nn.Reduction.Sum)),
+        new("kl_div", "loss", g => [R(g, 3, 4), R(g, 3, 4)], v => F.kl_div(F.log_softmax(v[0], 1), F.log_softmax(v[1], 1),
+            log_target: true, reduction: nn.Reduction.Sum)),
         // normalisation
         new("layer_norm", "normalisation", g => [R(g, 2, 5), R(g, 5), R(g, 5)], v => F.layer_norm(v[0], [5], v[1], v[2])),
-        new("batch_norm (training)", "normalisation", g => [R(g, 4, 3), R(g, 3), R(g, 3)], v => F.batch_norm(v[0], null, null, v[1], v[2], training: true)),
+        new("batch_norm (training)", "normalisation", g => [R(g, 4, 3), R(g, 3), R(g, 3)], v =>
+            F.batch_norm(v[0], null, null, v[1], v[2], training: true)),
         new("group_norm", "normalisation", g => [R(g, 2, 4, 3), R(g, 4), R(g, 4)], v => F.group_norm(v[0], 2, v[1], v[2])),
         new("normalize", "normalisation", g => [R(g, 3, 4)], v => F.normalize(v[0], 2.0, 1)),
         new("cosine_similarity", "normalisation", g => [R(g, 3, 4), R(g, 3, 4)], v => F.cosine_similarity(v[0], v[1], 1)),
@@ -131,7 +142,8 @@ public static class OpsCatalogue
         new("pad (reflect)", "indexing", g => [R(g, 1, 2, 5)], v => F.pad(v[0], [2, 1], TorchSharp.PaddingModes.Reflect)),
     ];
 
-    /// <summary>Values of differentiable inputs within <see cref="KinkGap"/> of a kink moved to that distance; returns how many moved.</summary>
+    /// <summary>Values of differentiable inputs within <see cref="KinkGap"/> of a kink moved to that distance; returns how many
+    /// moved.</summary>
     static int Nudge(Tensor x, double[] kinks)
     {
         using var _ = no_grad();
@@ -147,12 +159,14 @@ public static class OpsCatalogue
         return moved;
     }
 
-    /// <summary>Runs <see cref="GradCheck.Check"/> on every op (or the named ones) with inputs drawn from <paramref name="seed"/>.</summary>
+    /// <summary>Runs <see cref="GradCheck.Check"/> on every op (or the named ones) with inputs drawn from <paramref
+    /// name="seed"/>.</summary>
     public static IReadOnlyList<OpCheck> Run(long seed, IEnumerable<string>? only = null, IProgress<string>? progress = null)
     {
         var names = only?.ToHashSet();
         if (names?.FirstOrDefault(n => !All.Any(o => o.Name == n)) is string unknown)
-            throw new Runtime.UsageException($"--op {unknown}: unknown operation; expected one of {string.Join(", ", All.Select(o => o.Name))}");
+            throw new Runtime.UsageException($"--op {unknown}: unknown operation; expected one of " +
+                $"{string.Join(", ", All.Select(o => o.Name))}");
         var results = new List<OpCheck>();
         foreach (var (op, index) in All.Select((o, i) => (o, i)))
         {
@@ -162,21 +176,26 @@ public static class OpsCatalogue
             using var gen = new Generator((ulong)(seed * 1000 + index));
             var inputs = op.Inputs(gen);
             int nudged = op.Kinks is null ? 0 : inputs.Where(x => x.requires_grad).Sum(x => Nudge(x, op.Kinks));
-            string shapes = string.Join(", ", inputs.Select(x => x.dim() == 0 ? "scalar" : string.Join("×", x.shape) + (x.requires_grad ? "" : " (const)")));
+            string shapes = string.Join(", ", inputs.Select(x => x.dim() == 0 ? "scalar" : string.Join("×", x.shape) + (x.requires_grad
+                ? "" : " (const)")));
             var r = GradCheck.Check(v => [op.Fn(v)], inputs);
             string? note = op.Kinks is null ? op.Note
-                : $"kinks at {string.Join(", ", op.Kinks.Select(k => k.ToString(CultureInfo.InvariantCulture)))}: {nudged} value(s) nudged to {KinkGap:0E+0} away";
-            results.Add(new OpCheck(op.Name, op.Category, shapes, r.MaxAbsError, r.MaxRelError, r.Pass, nudged, note, r.Pass ? null : r.Failures[0].Split('\n')[0]));
+                : $"kinks at {string.Join(", ", op.Kinks.Select(k => k.ToString(CultureInfo.InvariantCulture)))}: {nudged} value(s) " +
+                    $"nudged to {KinkGap:0E+0} away";
+            results.Add(new OpCheck(op.Name, op.Category, shapes, r.MaxAbsError, r.MaxRelError, r.Pass, nudged, note, r.Pass
+                ? null : r.Failures[0].Split('\n')[0]));
         }
         return results;
     }
 
-    /// <summary>The JSON of `torchlabs gradcheck ops --format json`: {"ops": [{name, shapes, maxAbsError, maxRelError, pass, …}]}.</summary>
+    /// <summary>The JSON of `torchlabs gradcheck ops --format json`: {"ops": [{name, shapes, maxAbsError, maxRelError, pass,
+    /// …}]}.</summary>
     public static object ToJson(IReadOnlyList<OpCheck> ops) => new Dictionary<string, object>
     {
         ["ops"] = ops.Select(o => new Dictionary<string, object?>
         {
-            ["name"] = o.Name, ["category"] = o.Category, ["shapes"] = o.Shapes, ["maxAbsError"] = o.MaxAbsError, ["maxRelError"] = o.MaxRelError,
+            ["name"] = o.Name, ["category"] = o.Category, ["shapes"] = o.Shapes, ["maxAbsError"] = o.MaxAbsError,
+            ["maxRelError"] = o.MaxRelError,
             ["pass"] = o.Pass, ["nudged"] = o.Nudged, ["note"] = o.Note, ["failure"] = o.Failure,
         }).ToList(),
         ["count"] = ops.Count,

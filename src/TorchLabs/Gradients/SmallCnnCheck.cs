@@ -45,15 +45,20 @@ public static class SmallCnnCheck
             GradientCheck.Entry("dL/du2", g.dU2, t.U2.grad!, t.U2, v => FromU2(v, W2, b2)),
             GradientCheck.Entry("dL/da1", g.dA1, t.A1.grad!, t.A1, v => FromU2(v.flatten(), W2, b2)),
             GradientCheck.Entry("dL/dh1", g.dH1, t.H1.grad!, t.H1, v => FromU2(nn.functional.relu(v).flatten(), W2, b2), note),
-            GradientCheck.Entry("dL/du1", g.dU1, t.U1.grad!, t.U1, v => FromU2(nn.functional.relu(nn.functional.max_pool2d(v.unsqueeze(0), pool)[0]).flatten(), W2, b2), note),
+            GradientCheck.Entry("dL/du1", g.dU1, t.U1.grad!, t.U1, v => FromU2(nn.functional.relu(nn.functional.max_pool2d(v.unsqueeze(0),
+                pool)[0]).flatten(), W2, b2), note),
             GradientCheck.Entry("dL/db1", g.db1, b1.grad!, b1, v => Full(W1, v, W2, b2), note),
             GradientCheck.Entry("dL/dW1", g.dW1, W1.grad!, W1, v => Full(v, b1, W2, b2), note),
         };
         var notes = new List<string>
         {
             $"x is {shape.Cin}×{shape.Height}×{shape.Width}, Conv2d({shape.Cin}, {shape.Cout}, {shape.Kernel}), MaxPool2d({shape.Pool}), " +
-            $"{shape.Classes} classes; b₁ {(tiedBias ? $"tied, one per channel ({shape.Cout})" : $"untied, one per output position ({string.Join("×", net.b1.shape)})")}; " +
-            $"flatten size d = {net.W2.shape[0]} (the product C_out·H_mp·W_mp; eq. 37's sum would give {shape.Cout + (shape.Height - shape.Kernel + 1) / shape.Pool + (shape.Width - shape.Kernel + 1) / shape.Pool}).",
+            $"{shape.Classes} classes; b₁ " +
+                (tiedBias ? $"tied, one per channel ({shape.Cout})"
+                          : $"untied, one per output position ({string.Join("×", net.b1.shape)})") +
+                "; " +
+            $"flatten size d = {net.W2.shape[0]} (the product C_out·H_mp·W_mp; eq. 37's sum would give " +
+                $"{shape.Cout + (shape.Height - shape.Kernel + 1) / shape.Pool + (shape.Width - shape.Kernel + 1) / shape.Pool}).",
         };
         if (note is not null) notes.Add($"Central differences skipped for dL/dh1, dL/du1, dL/db1, dL/dW1: {note}.");
         return new NetworkCheckResult(tiedBias ? "small-cnn (tied bias)" : "small-cnn (untied bias)", loss.item<double>(), entries, notes);

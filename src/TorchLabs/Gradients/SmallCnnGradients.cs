@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 namespace TorchLabs.Gradients;
 
 /// <summary>The derivatives of the small CNN's loss (seed 003 eqs. 38-51).</summary>
-public sealed record SmallCnnGrads(Tensor dH2, Tensor dW2, Tensor db2, Tensor dU2, Tensor dA1, Tensor dH1, Tensor dU1, Tensor db1, Tensor dW1)
+public sealed record SmallCnnGrads(Tensor dH2, Tensor dW2, Tensor db2, Tensor dU2, Tensor dA1, Tensor dH1, Tensor dU1, Tensor db1,
+    Tensor dW1)
 {
     public static readonly string[] Names = ["dL/dh2", "dL/dW2", "dL/db2", "dL/du2", "dL/da1", "dL/dh1", "dL/du1", "dL/db1", "dL/dW1"];
     public Tensor[] All => [dH2, dW2, db2, dU2, dA1, dH1, dU1, db1, dW1];
@@ -23,7 +24,8 @@ public static class SmallCnnGradients
         var dH1 = (t.H1 > 0).to_type(t.H1.dtype) * dA1;            // (45) ∂L/∂h₁ = ReLU′(h₁) ⊙ ∂L/∂a₁ (ReLU′(0) = 0, libtorch's)
         var dU1 = Unpool(t.U1, dH1, pool);                         // (46-47) each window's gradient goes to the position of its maximum
         var db1 = tiedBias ? dU1.sum([1, 2]) : dU1.clone();        // (50) ∂L/∂b₁ = ∂L/∂u₁ untied; summed over positions when tied
-        var dW1 = CrossCorrelateValid(t.X, dU1);                   // (51) ∂L/∂W₁^(m,n) = rot180(conv2(x^(n), rot180(∂L/∂u₁^(m)), 'valid')) = x^(n) ⋆ ∂L/∂u₁^(m)
+        // (51) ∂L/∂W₁^(m,n) = rot180(conv2(x^(n), rot180(∂L/∂u₁^(m)), 'valid')) = x^(n) ⋆ ∂L/∂u₁^(m)
+        var dW1 = CrossCorrelateValid(t.X, dU1);
         return new SmallCnnGrads(dH2, dW2, db2, dU2, dA1, dH1, dU1, db1, dW1);
     }
 

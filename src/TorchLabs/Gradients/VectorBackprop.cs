@@ -59,7 +59,9 @@ public static class VectorBackprop
 
     public static NetworkCheckResult Run(int[] sizes, int m, double lambd, long seed)
     {
-        if (sizes.Length < 2 || sizes.Any(s => s < 1) || sizes[^1] != 1) throw new Runtime.UsageException($"--sizes {string.Join(",", sizes)}: expected positive layer sizes ending in 1, e.g. 12,5,4,3,1");
+        if (sizes.Length < 2 || sizes.Any(s => s < 1)
+            || sizes[^1] != 1) throw new Runtime.UsageException($"--sizes {string.Join(",", sizes)}: expected positive layer sizes " +
+            $"ending in 1, e.g. 12,5,4,3,1");
         if (m < 1) throw new Runtime.UsageException($"--m {m}: expected at least one example");
         if (!double.IsFinite(lambd) || lambd < 0) throw new Runtime.UsageException($"--lambd {lambd}: expected a finite number >= 0");
         using var scope = NewDisposeScope();
@@ -67,8 +69,10 @@ public static class VectorBackprop
         int L = sizes.Length - 1;
         var X = rand([sizes[0], m], ScalarType.Float64, generator: gen);
         var Y = rand([1, m], ScalarType.Float64, generator: gen);   // uniform in [0, 1], as the seed's Y
-        var W = Enumerable.Range(0, L).Select(l => (randn([sizes[l + 1], sizes[l]], ScalarType.Float64, generator: gen) * Math.Sqrt(2.0 / sizes[l])).requires_grad_(true)).ToArray();
-        var b = Enumerable.Range(0, L).Select(l => (randn([sizes[l + 1], 1], ScalarType.Float64, generator: gen) * 0.1).requires_grad_(true)).ToArray();
+        var W = Enumerable.Range(0, L).Select(l => (randn([sizes[l + 1], sizes[l]], ScalarType.Float64,
+            generator: gen) * Math.Sqrt(2.0 / sizes[l])).requires_grad_(true)).ToArray();
+        var b = Enumerable.Range(0, L).Select(l => (randn([sizes[l + 1], 1], ScalarType.Float64,
+            generator: gen) * 0.1).requires_grad_(true)).ToArray();
         var f = Forward(X, W, b);
         for (int l = 1; l <= L; l++) f.Z[l].retain_grad();
         var J = Cost(f.A[L], Y, W, lambd);
@@ -87,7 +91,8 @@ public static class VectorBackprop
         Tensor CostFromZ(int l, Tensor z)
         {
             var a = l < L ? nn.functional.relu(z) : z.sigmoid();
-            for (int j = l + 1; j <= L; j++) a = j < L ? nn.functional.relu(matmul(Wd[j - 1], a) + bd[j - 1]) : (matmul(Wd[j - 1], a) + bd[j - 1]).sigmoid();
+            for (int j = l + 1; j <= L; j++) a = j < L ? nn.functional.relu(matmul(Wd[j - 1], a) + bd[j - 1]) : (matmul(Wd[j - 1], a)
+                + bd[j - 1]).sigmoid();
             return Cost(a, Y, Wd, lambd);
         }
         bool kink = Enumerable.Range(1, L - 1).Any(l => fd.Z[l].abs().min().item<double>() < 2 * GradientCheck.Step);
@@ -97,11 +102,13 @@ public static class VectorBackprop
         {
             int layer = l, li = l - 1;
             // The seed's dz_l is m · ∂J/∂Z_l; compare dz_l / m with autograd's ∂J/∂Z_l.
-            entries.Add(GradientCheck.Entry($"delta_{l} = dz_{l}/m = dJ/dZ_{l}", dz[l] / m, f.Z[l].grad!, f.Z[l], v => CostFromZ(layer, v), note));
+            entries.Add(GradientCheck.Entry($"delta_{l} = dz_{l}/m = dJ/dZ_{l}", dz[l] / m, f.Z[l].grad!, f.Z[l], v => CostFromZ(layer, v),
+                note));
             entries.Add(GradientCheck.Entry($"dW_{l}", dW[li], W[li].grad!, W[li], v => CostWith(li, v, null), note));
             entries.Add(GradientCheck.Entry($"db_{l}", db[li], b[li].grad!, b[li], v => CostWith(li, null, v), note));
         }
         return new NetworkCheckResult("vector-backprop", J.item<double>(), entries,
-            [$"layers {string.Join("-", sizes)} (the seed's 12288-20-7-5-1 shape, smaller), m = {m} examples, λ = {lambd}, X and Y uniform in [0, 1] as in the seed."]);
+            [$"layers {string.Join("-", sizes)} (the seed's 12288-20-7-5-1 shape, smaller), m = {m} examples, λ = {lambd}, X and Y " +
+                $"uniform in [0, 1] as in the seed."]);
     }
 }

@@ -9,14 +9,19 @@ namespace TorchLabs.Labs;
 /// <summary>The C# side of the benchmark cases that scripts/bench/run.sh times against Python peers.</summary>
 public static class Bench
 {
-    /// <summary>Training the tutorial Net (SGD lr 0.001, momentum 0.9, cross-entropy) on pre-drawn random batches; images per second.</summary>
-    /// <param name="phase">full (the training step), forward-backward (no optimizer step) or forward (no autograd): where the time goes.</param>
+    /// <summary>Training the tutorial Net (SGD lr 0.001, momentum 0.9, cross-entropy) on pre-drawn random batches; images per
+    /// second.</summary>
+    /// <param name="phase">full (the training step), forward-backward (no optimizer step) or forward (no autograd): where the time
+    /// goes.</param>
     /// <param name="impl">autograd (cifar10's default: forward, cross_entropy, backward, the fused SGD), fast (cifar10 --impl fast:
     /// the hand step of Fast/ and the fused SGD) or torch (autograd with TorchSharp's optim.SGD).</param>
-    public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1, string phase = "full", string impl = "autograd")
+    public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1, string phase = "full",
+        string impl = "autograd")
     {
-        if (impl is not ("autograd" or "fast" or "torch")) throw new UsageException($"--impl {impl}: expected autograd, fast or torch for cifar-net-train");
-        if (phase is not ("full" or "forward-backward" or "forward")) throw new UsageException($"--phase {phase}: expected full, forward-backward or forward");
+        if (impl is not ("autograd" or "fast" or "torch")) throw new UsageException($"--impl {impl}: expected autograd, fast or torch " +
+            $"for cifar-net-train");
+        if (phase is not ("full" or "forward-backward" or "forward")) throw new UsageException($"--phase {phase}: expected full, " +
+            $"forward-backward or forward");
         if (batchSize < 1) throw new UsageException($"--batch-size {batchSize}: expected at least 1");
         if (steps < 1) throw new UsageException($"--steps {steps}: expected at least 1");
         using var gen = new Generator((ulong)seed);

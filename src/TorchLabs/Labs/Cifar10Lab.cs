@@ -41,13 +41,17 @@ public sealed record Cifar10Options
     {
         if (Epochs < 1) throw new UsageException($"--epochs {Epochs}: expected a whole number of at least 1");
         if (BatchSize < 1) throw new UsageException($"--batch-size {BatchSize}: expected a whole number of at least 1");
-        if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw new UsageException($"--lr {LearningRate}: expected a finite number greater than 0");
-        if (!double.IsFinite(Momentum) || Momentum < 0 || Momentum >= 1) throw new UsageException($"--momentum {Momentum}: expected a number in [0, 1)");
+        if (!double.IsFinite(LearningRate)
+            || LearningRate <= 0) throw new UsageException($"--lr {LearningRate}: expected a finite number greater than 0");
+        if (!double.IsFinite(Momentum) || Momentum < 0
+            || Momentum >= 1) throw new UsageException($"--momentum {Momentum}: expected a number in [0, 1)");
         if (LogEvery < 1) throw new UsageException($"--log-every {LogEvery}: expected a whole number of at least 1");
         if (LimitTrain is < 1) throw new UsageException($"--limit-train {LimitTrain}: expected a whole number of at least 1");
         if (Impl is not ("autograd" or "fast")) throw new UsageException($"--impl {Impl}: expected autograd (the default) or fast");
         if (LimitTest is < 1) throw new UsageException($"--limit-test {LimitTest}: expected a whole number of at least 1");
-        if (Load is not null && Resume) throw new UsageException("--load and --resume: give one (--load evaluates a saved model; --resume continues training)");
+        if (Load is not null
+            && Resume) throw new UsageException("--load and --resume: give one (--load evaluates a saved model; --resume continues " +
+            "training)");
     }
 }
 
@@ -93,11 +97,14 @@ public static class Cifar10Lab
     public static string ClassLine(string name, double percent) =>
         $"Accuracy for class: {name,-5} is {(double.IsNaN(percent) ? "n/a" : percent.ToString("F1"))} %";
 
-    /// <summary>The settings that shape a run, stored in its checkpoint (the learning rate may change on resume; the log says so).</summary>
+    /// <summary>The settings that shape a run, stored in its checkpoint (the learning rate may change on resume; the log says
+    /// so).</summary>
     static KeyValuePair<string, string>[] Settings(Cifar10Options o, int trainCount) =>
     [
-        new("--batch-size", o.BatchSize.ToString(CultureInfo.InvariantCulture)), new("training images", trainCount.ToString(CultureInfo.InvariantCulture)),
-        new("--seed", o.Seed.ToString(CultureInfo.InvariantCulture)), new("--momentum", o.Momentum.ToString("R", CultureInfo.InvariantCulture)),
+        new("--batch-size", o.BatchSize.ToString(CultureInfo.InvariantCulture)), new("training images",
+            trainCount.ToString(CultureInfo.InvariantCulture)),
+        new("--seed", o.Seed.ToString(CultureInfo.InvariantCulture)), new("--momentum", o.Momentum.ToString("R",
+            CultureInfo.InvariantCulture)),
         new("--impl", o.Impl),
     ];
 
@@ -106,7 +113,8 @@ public static class Cifar10Lab
         o.Validate();
         var device = o.Device ?? CPU;
         string folder = Cifar10.Locate(o.DataDir)
-            ?? throw new UsageException($"{Path.GetFullPath(o.DataDir)}: no CIFAR-10 here (expected {Cifar10.FolderName}/ with {Cifar10.TrainFiles[0]} and {Cifar10.TestFile}); fetch it with `torchlabs cifar10 --download --data {o.DataDir}`");
+            ?? throw new UsageException($"{Path.GetFullPath(o.DataDir)}: no CIFAR-10 here (expected {Cifar10.FolderName}/ with " +
+                $"{Cifar10.TrainFiles[0]} and {Cifar10.TestFile}); fetch it with `torchlabs cifar10 --download --data {o.DataDir}`");
         var lines = new List<string>();
         void Log(string line) { lines.Add(line); log?.Invoke(line); }
 
@@ -137,7 +145,8 @@ public static class Cifar10Lab
                 trainCount = trainLabels.Length;
                 byte[] first = trainPixels.bytes[..(Math.Min(8, trainCount) * Cifar10.RecordPixels)].ToArray();
                 figures.Add(Plots.ImageGrid(Enumerable.Range(0, Math.Min(8, trainCount))
-                    .Select(i => (first.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(), Cifar10.ClassNames[trainLabels[i]])).ToList(),
+                    .Select(i => (first.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(),
+                        Cifar10.ClassNames[trainLabels[i]])).ToList(),
                     32, 32, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"));
                 var record = Train(o, net, trainPixels, trainLabels, device, log, progress);
                 lines.AddRange(record.Log);
@@ -160,8 +169,10 @@ public static class Cifar10Lab
         Log(GroundTruthLine(test.Labels.Take(few).Select(l => (int)l)));
         Log(PredictedLine(predicted.Take(few)));
         figures.Add(Plots.ImageGrid(Enumerable.Range(0, few)
-            .Select(i => (test.Pixels.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(), $"{Cifar10.ClassNames[test.Labels[i]]} / {Cifar10.ClassNames[predicted[i]]}")).ToList(),
-            32, 32, "cifar10-test-images", "The first four test images: ground truth / predicted (the tutorial's \"test the network on the test data\")", columns: 4));
+            .Select(i => (test.Pixels.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(),
+                $"{Cifar10.ClassNames[test.Labels[i]]} / {Cifar10.ClassNames[predicted[i]]}")).ToList(),
+            32, 32, "cifar10-test-images",
+                "The first four test images: ground truth / predicted (the tutorial's \"test the network on the test data\")", columns: 4));
         int correct = predicted.Where((p, i) => p == test.Labels[i]).Count();
         Log(AccuracyLine(correct, test.Count));
         var perClass = new Dictionary<string, double>();
@@ -178,8 +189,10 @@ public static class Cifar10Lab
         if (curve.Count > 0)
             figures.Add(Figures.Of(Plots.Curves("CIFAR-10 training loss", "mini-batches seen", "running cross-entropy loss",
                 [("train loss (mean over the last " + o.LogEvery + " mini-batches)",
-                  curve.Select(p => (double)((p.Epoch - 1) * batches + p.Batch)).ToArray(), curve.Select(p => p.Loss).ToArray())]), "cifar10-loss", "Training loss, averaged over each logging interval"));
-        figures.Add(Figures.Of(Plots.ConfusionMatrix(metrics.Confusion, Cifar10.ClassNames, "CIFAR-10 test confusion matrix"), "cifar10-confusion", "Confusion matrix on the test images (rows: true class, columns: predicted)", 760, 680));
+                  curve.Select(p => (double)((p.Epoch - 1) * batches + p.Batch)).ToArray(), curve.Select(p => p.Loss).ToArray())]),
+                      "cifar10-loss", "Training loss, averaged over each logging interval"));
+        figures.Add(Figures.Of(Plots.ConfusionMatrix(metrics.Confusion, Cifar10.ClassNames, "CIFAR-10 test confusion matrix"),
+            "cifar10-confusion", "Confusion matrix on the test images (rows: true class, columns: predicted)", 760, 680));
 
         return new Cifar10Result(100.0 * correct / test.Count, correct, test.Count, perClass, curve, modelPath,
             total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures)
@@ -189,7 +202,8 @@ public static class Cifar10Lab
         };
     }
 
-    /// <summary>The tutorial's training loop through the one driver (<see cref="Trainer"/>): SGD, cross-entropy, its loss lines every LogEvery batches.</summary>
+    /// <summary>The tutorial's training loop through the one driver (<see cref="Trainer"/>): SGD, cross-entropy, its loss lines every
+    /// LogEvery batches.</summary>
     static TrainingRecord Train(Cifar10Options o, CifarNet net, Tensor trainPixels, byte[] labels, Device device, Action<string>? log,
         IProgress<string>? progress)
     {
@@ -250,12 +264,15 @@ public static class Cifar10Lab
     public const string PthName = "cifar_net.pth";
 
     /// <summary>The tutorial's <c>print('GroundTruth: ', ' '.join(f'{classes[labels[j]]:5s}' for j in range(4)))</c>.</summary>
-    public static string GroundTruthLine(IEnumerable<int> labels) => "GroundTruth:  " + string.Join(" ", labels.Select(l => Cifar10.ClassNames[l].PadRight(5)));
+    public static string GroundTruthLine(IEnumerable<int> labels) => "GroundTruth:  " + string.Join(" ", labels.Select(l =>
+        Cifar10.ClassNames[l].PadRight(5)));
 
     /// <summary>The tutorial's <c>print('Predicted: ', ' '.join(f'{classes[predicted[j]]:5s}' for j in range(4)))</c>.</summary>
-    public static string PredictedLine(IEnumerable<int> predicted) => "Predicted:  " + string.Join(" ", predicted.Select(l => Cifar10.ClassNames[l].PadRight(5)));
+    public static string PredictedLine(IEnumerable<int> predicted) => "Predicted:  " + string.Join(" ", predicted.Select(l =>
+        Cifar10.ClassNames[l].PadRight(5)));
 
-    /// <summary>Predicted class and softmax probabilities of every test image, in batches of 1000 (<see cref="Trainer.Probabilities"/>).</summary>
+    /// <summary>Predicted class and softmax probabilities of every test image, in batches of 1000 (<see
+    /// cref="Trainer.Probabilities"/>).</summary>
     public static (int[] Predicted, float[][] Probabilities) Predict(nn.Module<Tensor, Tensor> net, Cifar10Set set, Device device)
     {
         var probabilities = Trainer.Probabilities(net, (start, n) => set.ImagesTensor(start, n).to(device), set.Count, 1000);
@@ -267,18 +284,23 @@ public static class Cifar10Lab
     {
         var blocks = new List<Block>
         {
-            new Paragraph($"The PyTorch tutorial \"Training a classifier\" in C#: the tutorial's Net ({CifarNet.ParameterCount:N0} parameters), " +
-                          $"cross-entropy, SGD (lr {o.LearningRate}, momentum {o.Momentum}), batch {o.BatchSize}, {o.Epochs} epoch(s), seed {o.Seed}, " +
+            new Paragraph($"The PyTorch tutorial \"Training a classifier\" in C#: the tutorial's Net ({CifarNet.ParameterCount:N0} " +
+                $"parameters), " +
+                          $"cross-entropy, SGD (lr {o.LearningRate}, momentum {o.Momentum}), batch {o.BatchSize}, {o.Epochs} epoch(s), " +
+                              $"seed {o.Seed}, " +
                           $"{r.TrainImages} training and {r.Total} test images. The tutorial's published result is 54 % overall."),
             new Preformatted(string.Join('\n', r.Log)),
             new Table(["class", "accuracy (%)", "precision (ML.NET)", "recall (ML.NET)"],
-                Cifar10.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, r.PerClass[c].ToString("F1"), r.Metrics.PerClassPrecision[i].ToString("F3"), r.Metrics.PerClassRecall[i].ToString("F3")]).ToList()),
-            new Paragraph($"Microsoft.ML's multiclass evaluation: micro accuracy {r.Metrics.MicroAccuracy:F4}, macro accuracy {r.Metrics.MacroAccuracy:F4}, " +
-                          $"log-loss {r.Metrics.LogLoss:F4}. Time per epoch: {string.Join(", ", r.EpochSeconds.Select(s => s.ToString("F1") + " s"))}."),
+                Cifar10.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, r.PerClass[c].ToString("F1"),
+                    r.Metrics.PerClassPrecision[i].ToString("F3"), r.Metrics.PerClassRecall[i].ToString("F3")]).ToList()),
+            new Paragraph($"Microsoft.ML's multiclass evaluation: micro accuracy {r.Metrics.MicroAccuracy:F4}, macro accuracy " +
+                $"{r.Metrics.MacroAccuracy:F4}, " +
+                          $"log-loss {r.Metrics.LogLoss:F4}. Time per epoch: " +
+                              $"{string.Join(", ", r.EpochSeconds.Select(s => s.ToString("F1") + " s"))}."),
         };
         blocks.AddRange(r.Figures);
         return new ReportSection(id, title, SectionStatus.Ran, blocks, TimeSpan.Zero)   // ReportRunner times the lab
-            { KeyNumber = $"test accuracy {100L * r.Correct / r.Total} % on {r.Total} images (the tutorial: 54 %)" };
+        { KeyNumber = $"test accuracy {100L * r.Correct / r.Total} % on {r.Total} images (the tutorial: 54 %)" };
     }
 }
 
@@ -295,7 +317,11 @@ public sealed class Cifar10ReportLab : IReportLab
             : Availability.No($"no CIFAR-10 in {context.DataDir}", $"torchlabs cifar10 --download --data {context.DataDir}");
 
     /// <summary>The tutorial's batch of 4: one thread (<see cref="TorchRuntime.ThreadsForBatch"/>).</summary>
-    public int DefaultThreads(LabContext context) => TorchRuntime.ThreadsForBatch(new Cifar10Options { DataDir = "", OutDir = "" }.BatchSize);
+    public int DefaultThreads(LabContext context) => TorchRuntime.ThreadsForBatch(new Cifar10Options
+    {
+        DataDir = "",
+        OutDir = ""
+    }.BatchSize);
 
     public ReportSection Run(LabContext context)
     {

@@ -7,7 +7,8 @@ using TorchLabs.Reporting;
 namespace TorchLabs.Labs;
 
 /// <summary>One slip of a seed document: where it is, what the document writes, the correction, and the numbers that show it.</summary>
-public sealed record Erratum(string Seed, string Place, string Title, string AsWritten, string Corrected, IReadOnlyDictionary<string, double> Numbers,
+public sealed record Erratum(string Seed, string Place, string Title, string AsWritten, string Corrected, IReadOnlyDictionary<string,
+    double> Numbers,
     IReadOnlyList<Block> Evidence);
 
 /// <summary>
@@ -27,15 +28,19 @@ public sealed class ErrataLab : IReportLab
         var errata = Collect(context.Seed);
         var blocks = new List<Block>
         {
-            new Paragraph($"{errata.Count} slips of the course documents (../shared/seeds/README.md lists them), each run as written beside the correct " +
-                          "formula. Seed 000/001 Q3's optimizer code runs on f(x) = x₀²/20 + x₁² from the optimizer race's start, with the analytic gradient."),
+            new Paragraph($"{errata.Count} slips of the course documents (../shared/seeds/README.md lists them), each run as written " +
+                $"beside the correct " +
+                          "formula. Seed 000/001 Q3's optimizer code runs on f(x) = x₀²/20 + x₁² from the optimizer race's start, with " +
+                              "the analytic gradient."),
         };
         foreach (var e in errata)
         {
             blocks.Add(new Paragraph($"**Seed {e.Seed} {e.Place}: {e.Title}.** The document: `{e.AsWritten}`. Correct: {e.Corrected}."));
             blocks.AddRange(e.Evidence);
         }
-        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero) { KeyNumber = $"{errata.Count} slips, each run beside its correction" };
+        return new ReportSection(Id, Title, SectionStatus.Ran, blocks,
+            TimeSpan.Zero)
+        { KeyNumber = $"{errata.Count} slips, each run beside its correction" };
     }
 
     /// <summary>Every slip, with the numbers that show it (seeded where randomness enters).</summary>
@@ -46,7 +51,8 @@ public sealed class ErrataLab : IReportLab
     {
         ["errata"] = errata.Select(e => new Dictionary<string, object>
         {
-            ["seed"] = e.Seed, ["place"] = e.Place, ["title"] = e.Title, ["asWritten"] = e.AsWritten, ["corrected"] = e.Corrected, ["numbers"] = e.Numbers,
+            ["seed"] = e.Seed, ["place"] = e.Place, ["title"] = e.Title, ["asWritten"] = e.AsWritten, ["corrected"] = e.Corrected,
+            ["numbers"] = e.Numbers,
         }).ToList(),
     };
 
@@ -74,11 +80,14 @@ public sealed class ErrataLab : IReportLab
                 "gt = 0.9 gt + 0.1 Σ g² (one number), x -= lr*grad/(sqrt(gt)+1e-9)", "per-coordinate E[g²] (torch.optim.RMSprop, α 0.9)",
                 RunSeed(new SeedForms.RmsPropScalar(0.01).Step), rmsCorrect),
             new OptimizerSlip("AdaGrad keeps one scalar accumulator",
-                "gt += Σ g² (one number), x -= lr*grad/sqrt(gt+1e-9)", "per-coordinate G += g², x -= lr g/(√G + 1e-10) (torch.optim.Adagrad)",
-                RunSeed(new SeedForms.AdaGradAsWritten(0.1).Step), OptimizersLab.Run(OptimizerSpec.SeedDefaults("adagrad"), OptimizerImpl.Reference, start, steps).Points),
+                "gt += Σ g² (one number), x -= lr*grad/sqrt(gt+1e-9)",
+                    "per-coordinate G += g², x -= lr g/(√G + 1e-10) (torch.optim.Adagrad)",
+                RunSeed(new SeedForms.AdaGradAsWritten(0.1).Step), OptimizersLab.Run(OptimizerSpec.SeedDefaults("adagrad"),
+                    OptimizerImpl.Reference, start, steps).Points),
             new OptimizerSlip("Adam corrects the second moment with ρ₁",
                 "r_hat = r/(1-rho1**(i+1))", "v̂ = v/(1 − β₂ᵗ) (torch.optim.Adam)",
-                RunSeed(new SeedForms.AdamAsWritten(0.1).Step), OptimizersLab.Run(OptimizerSpec.SeedDefaults("adam"), OptimizerImpl.Reference, start, steps).Points),
+                RunSeed(new SeedForms.AdamAsWritten(0.1).Step), OptimizersLab.Run(OptimizerSpec.SeedDefaults("adam"),
+                    OptimizerImpl.Reference, start, steps).Points),
         ];
     }
 
@@ -96,7 +105,8 @@ public sealed class ErrataLab : IReportLab
                 numbers[$"fAsWritten{t}"] = OptimizersLab.F(slip.WrittenPath[t]);
                 numbers[$"fCorrect{t}"] = OptimizersLab.F(slip.CorrectPath[t]);
             }
-            var rows = shown.Select(t => (IReadOnlyList<string>)[t.ToString("N0"), Pt(slip.WrittenPath[t]), G(OptimizersLab.F(slip.WrittenPath[t])),
+            var rows = shown.Select(t => (IReadOnlyList<string>)[t.ToString("N0"), Pt(slip.WrittenPath[t]),
+                G(OptimizersLab.F(slip.WrittenPath[t])),
                 Pt(slip.CorrectPath[t]), G(OptimizersLab.F(slip.CorrectPath[t]))]).ToList();
             yield return new Erratum("000/001", "Q3", slip.Title, slip.AsWritten, slip.Correct, numbers,
                 [new Table(["step t", "as written: x_t", "f(x_t)", "correct: x_t", "f(x_t)"], rows,
@@ -107,7 +117,11 @@ public sealed class ErrataLab : IReportLab
     /// <summary>Seed 004: the printed code's initialisation against the one that produced the printed costs, and predict's input.</summary>
     static IEnumerable<Erratum> Seed004Slips()
     {
-        var written = VectorBackpropLab.Run(new VectorBackpropOptions { Init = "as-written", Impl = "torch", Iterations = 3, PrintEvery = 1 });
+        var written = VectorBackpropLab.Run(new VectorBackpropOptions
+        {
+            Init = "as-written", Impl = "torch", Iterations = 3,
+            PrintEvery = 1
+        });
         var he = VectorBackpropLab.Run(new VectorBackpropOptions { Init = "he", Impl = "torch", Iterations = 1 });
         var w = written.Tables[0];
         yield return new Erratum("004", "section 4", "the initialisation", "param_w[l] = np.random.randn(...) * np.sqrt(2)",
@@ -117,9 +131,12 @@ public sealed class ErrataLab : IReportLab
                 ["costAtIteration0AsWritten"] = w.Costs[0].Cost, ["nonFiniteFromIteration"] = w.DivergedAt ?? double.NaN,
                 ["costAtIteration0He"] = he.Tables[0].Costs[0].Cost, ["costAtIteration0Printed"] = 0.69301356,
             },
-            [new Paragraph($"Run as written (NumPy's generator, seed(1) then seed(10)), the cost at iteration 0 is {VectorBackpropLab.Numpy8(w.Costs[0].Cost)} " +
-                $"and it is NaN or infinite from iteration {w.DivergedAt?.ToString() ?? "–"}. With He initialisation the cost at iteration 0 is " +
-                $"{VectorBackpropLab.Numpy8(he.Tables[0].Costs[0].Cost)}, the document's printed 0.69301356, and the whole printed table follows (see the vector-backprop section).")]);
+            [new Paragraph($"Run as written (NumPy's generator, seed(1) then seed(10)), the cost at iteration 0 is " +
+                $"{VectorBackpropLab.Numpy8(w.Costs[0].Cost)} " +
+                $"and it is NaN or infinite from iteration {w.DivergedAt?.ToString() ?? "–"}. With He initialisation the cost at " +
+                    $"iteration 0 is " +
+                $"{VectorBackpropLab.Numpy8(he.Tables[0].Costs[0].Cost)}, the document's printed 0.69301356, and the whole printed table " +
+                    $"follows (see the vector-backprop section).")]);
         yield return new Erratum("004", "predict", "predict's input has 1228 rows", "X_new = np.random.rand(1228, 200)",
             "12288 rows, the first layer's input size (np.dot(param_w[1], X_new) raises a shape error otherwise); TorchLabs draws 12288",
             new Dictionary<string, double> { ["rowsAsWritten"] = 1228, ["rowsNeeded"] = 12288 }, []);
@@ -134,7 +151,8 @@ public sealed class ErrataLab : IReportLab
         // Q1: δ⁽ᴸ⁾ with the stray Σ_k.
         using var gen = new TorchSharp.torch.Generator((ulong)seed);
         int[] sizes = [4, 6, 3];
-        var W = sizes.Skip(1).Select((n, l) => TorchSharp.torch.randn([n, sizes[l]], TorchSharp.torch.ScalarType.Float64, generator: gen)).ToArray();
+        var W = sizes.Skip(1).Select((n, l) => TorchSharp.torch.randn([n, sizes[l]], TorchSharp.torch.ScalarType.Float64,
+            generator: gen)).ToArray();
         var b = sizes.Skip(1).Select(n => TorchSharp.torch.randn([n], TorchSharp.torch.ScalarType.Float64, generator: gen)).ToArray();
         var x = TorchSharp.torch.randn([sizes[0]], TorchSharp.torch.ScalarType.Float64, generator: gen);
         var t = TorchSharp.torch.rand([sizes[^1]], TorchSharp.torch.ScalarType.Float64, generator: gen);
@@ -152,10 +170,12 @@ public sealed class ErrataLab : IReportLab
         yield return new Erratum("000/001", "Q1", "a stray Σ_k in δ⁽ᴸ⁾", "δ⁽ᴸ⁾ = Σ_k (a⁽ᴸ⁾ − y_k) σ′(z⁽ᴸ⁾)",
             "δ⁽ᴸ⁾ = (a⁽ᴸ⁾ − t) ⊙ σ′(z⁽ᴸ⁾); the sum makes every component carry the total error", q1,
             [new Table(["component", "as written", "correct (hand)", "autograd ∂E/∂z⁽ᴸ⁾"],
-                Enumerable.Range(0, sizes[^1]).Select(k => (IReadOnlyList<string>)[k.ToString(), G(q1[$"asWritten{k}"]), G(q1[$"correct{k}"]), G(q1[$"autograd{k}"])]).ToList(),
+                Enumerable.Range(0, sizes[^1]).Select(k => (IReadOnlyList<string>)[k.ToString(), G(q1[$"asWritten{k}"]),
+                    G(q1[$"correct{k}"]), G(q1[$"autograd{k}"])]).ToList(),
                 "a 4-6-3 sigmoid MLP")]);
         double maxDW = mlp.Entries.Where(e => e.Name.StartsWith("dE/dW")).Max(e => e.Autograd.Max(Math.Abs));
-        yield return new Erratum("000/001", "Q1", "the \"forward mode\" passage", "δ⁽¹⁾ = 0 (\"x is a constant, so ∂x/∂z = 0\"), recursed forward",
+        yield return new Erratum("000/001", "Q1", "the \"forward mode\" passage",
+            "δ⁽¹⁾ = 0 (\"x is a constant, so ∂x/∂z = 0\"), recursed forward",
             "δ is recursed backward from δ⁽ᴸ⁾; starting from δ⁽¹⁾ = 0 makes every gradient zero",
             new Dictionary<string, double> { ["autogradMaxAbsDEdW"] = maxDW },
             [new Paragraph($"Autograd's ∂E/∂W on the same network has largest entry {G(maxDW)}, not 0.")]);
@@ -167,28 +187,44 @@ public sealed class ErrataLab : IReportLab
         var r = Gradients.DropoutConcatCheck.Run(c);
         var dh1 = r.Entries.Single(e => e.Name == "dL/dh1");
         var da1 = r.Entries.Single(e => e.Name == "dL/da1");
-        yield return new Erratum("003", "eq. 23", "ReLU′(0)", "∂a₁/∂h₁ = diag((1 + sgn h₁)/2), which is 1/2 where h₁ = 0", "0 at h₁ = 0, libtorch's (and TorchLabs') choice",
-            new Dictionary<string, double> { ["dLda1"] = da1.Hand[0], ["dLdh1AsWritten"] = 0.5 * da1.Hand[0], ["dLdh1Autograd"] = dh1.Autograd[0], ["dLdh1Hand"] = dh1.Hand[0] },
-            [new Paragraph($"With h₁⁽¹⁾ = 0 exactly: ∂L/∂a₁⁽¹⁾ = {G(da1.Hand[0])}, so the document's formula gives ∂L/∂h₁⁽¹⁾ = {G(0.5 * da1.Hand[0])}, " +
+        yield return new Erratum("003", "eq. 23", "ReLU′(0)", "∂a₁/∂h₁ = diag((1 + sgn h₁)/2), which is 1/2 where h₁ = 0",
+            "0 at h₁ = 0, libtorch's (and TorchLabs') choice",
+            new Dictionary<string, double>
+            {
+                ["dLda1"] = da1.Hand[0], ["dLdh1AsWritten"] = 0.5 * da1.Hand[0],
+                ["dLdh1Autograd"] = dh1.Autograd[0], ["dLdh1Hand"] = dh1.Hand[0]
+            },
+            [new Paragraph($"With h₁⁽¹⁾ = 0 exactly: ∂L/∂a₁⁽¹⁾ = {G(da1.Hand[0])}, so the document's formula gives ∂L/∂h₁⁽¹⁾ = " +
+                $"{G(0.5 * da1.Hand[0])}, " +
                 $"while autograd gives {G(dh1.Autograd[0])} (hand {G(dh1.Hand[0])}).")]);
 
         // 003 eq. 37 and 38, and the untied bias.
         var untied = Gradients.SmallCnnCheck.Run(new Gradients.SmallCnnShape(), false, seed);
         var tied = Gradients.SmallCnnCheck.Run(new Gradients.SmallCnnShape(), true, seed);
-        yield return new Erratum("003", "eq. 37", "the flattened size is a product, not a sum", "d = C_out + H_mp + W_mp", "d = C_out · H_mp · W_mp",
-            new Dictionary<string, double> { ["tutorialAsWritten"] = 26, ["tutorialCorrect"] = 400, ["smallCnnAsWritten"] = 9, ["smallCnnCorrect"] = 27 },
-            [new Paragraph("For the CIFAR-10 tutorial's second stage (16 channels of 5×5) the document's sum gives 26 where Flatten gives 400 (fc1 is 400 → 120); " +
+        yield return new Erratum("003", "eq. 37", "the flattened size is a product, not a sum", "d = C_out + H_mp + W_mp",
+            "d = C_out · H_mp · W_mp",
+            new Dictionary<string, double>
+            {
+                ["tutorialAsWritten"] = 26, ["tutorialCorrect"] = 400, ["smallCnnAsWritten"] = 9,
+                ["smallCnnCorrect"] = 27
+            },
+            [new Paragraph("For the CIFAR-10 tutorial's second stage (16 channels of 5×5) the document's sum gives 26 where Flatten " +
+                "gives 400 (fc1 is 400 → 120); " +
                 "for the small CNN checked here (3 channels of 3×3 after pooling) 9 against 27.")]);
         double dW2 = untied.Entries.Single(e => e.Name == "dL/dW2").RelError;
         yield return new Erratum("003", "eq. 38", "a₂ where u₂ is meant", "∂L/∂W₂ = a₂(ŷ − y)ᵀ", "∂L/∂W₂ = u₂(ŷ − y)ᵀ",
             new Dictionary<string, double> { ["relErrorVsAutograd"] = dW2 },
             [new Paragraph($"Computed with u₂ it matches autograd to {E(dW2)} relative.")]);
-        yield return new Erratum("003", "eq. 49", "an untied convolution bias", "b₁ ∈ R^(C_out × H_out × W_out), one value per output position (3 × 6 × 6 = 108 values)",
-            "PyTorch's Conv2d ties one bias per channel (3 values), and then ∂L/∂b₁ is ∂L/∂u₁ summed over positions; both forms are checked",
+        yield return new Erratum("003", "eq. 49", "an untied convolution bias",
+            "b₁ ∈ R^(C_out × H_out × W_out), one value per output position (3 × 6 × 6 = 108 values)",
+            "PyTorch's Conv2d ties one bias per channel (3 values), and then ∂L/∂b₁ is ∂L/∂u₁ summed over positions; both forms are " +
+                "checked",
             new Dictionary<string, double> { ["untiedMaxRelError"] = untied.MaxRelError, ["tiedMaxRelError"] = tied.MaxRelError },
             [new Paragraph($"Untied max relative error {E(untied.MaxRelError)}, tied {E(tied.MaxRelError)}.")]);
-        yield return new Erratum("003", "eq. 4", "the mask's probability against the text", "m ~ Bernoulli(p), which keeps each element with probability p",
-            "the text's reading: elements are zeroed with probability p (PyTorch's p); TorchLabs follows it and, as eq. 5 says, does not rescale by 1/(1 − p)",
+        yield return new Erratum("003", "eq. 4", "the mask's probability against the text",
+            "m ~ Bernoulli(p), which keeps each element with probability p",
+            "the text's reading: elements are zeroed with probability p (PyTorch's p); TorchLabs follows it and, as eq. 5 says, does not " +
+                "rescale by 1/(1 − p)",
             new Dictionary<string, double>(), []);
     }
 

@@ -29,10 +29,12 @@ public sealed record FashionMnistOptions
     public string? OutDir { get; init; }
     /// <summary>Continue each optimizer from its checkpoint in <see cref="OutDir"/>; <see cref="Epochs"/> is the total.</summary>
     public bool Resume { get; init; }
-    /// <summary>"autograd" (libtorch's backward) or "hand": the MLP's layers and the loss as custom autograd Functions with the hand backward.</summary>
+    /// <summary>"autograd" (libtorch's backward) or "hand": the MLP's layers and the loss as custom autograd Functions with the hand
+    /// backward.</summary>
     public string Backward { get; init; } = "autograd";
 
-    /// <summary>Defaults per optimizer: GD full batch lr 1.0 for 300 epochs; SGD lr 0.1 and Adam lr 0.001 on mini-batches for 20 epochs.</summary>
+    /// <summary>Defaults per optimizer: GD full batch lr 1.0 for 300 epochs; SGD lr 0.1 and Adam lr 0.001 on mini-batches for 20
+    /// epochs.</summary>
     public (int Epochs, double Lr) For(string optimizer) => optimizer switch
     {
         "gd" => (Epochs ?? 300, LearningRate ?? 1.0),
@@ -44,7 +46,8 @@ public sealed record FashionMnistOptions
     public void Validate()
     {
         foreach (string o in Optimizers) For(o);
-        if (Activation is not ("sigmoid" or "relu" or "tanh")) throw new UsageException($"--activation {Activation}: expected sigmoid, relu or tanh");
+        if (Activation is not ("sigmoid" or "relu" or "tanh")) throw new UsageException($"--activation {Activation}: expected sigmoid, " +
+            $"relu or tanh");
         if (Train < 1) throw new UsageException($"--train {Train}: expected a whole number of at least 1");
         if (Test < 1) throw new UsageException($"--test {Test}: expected a whole number of at least 1");
         if (BatchSize < 1) throw new UsageException($"--batch-size {BatchSize}: expected a whole number of at least 1");
@@ -52,14 +55,16 @@ public sealed record FashionMnistOptions
         // float32 weights, gradients and Adam's two moments, and the hidden activations of every image (forward, backward, evaluation).
         MemoryBudget.Require(4.0 * (4 * (784.0 * Hidden + 11.0 * Hidden) + 3.0 * ((double)Train + Test) * Hidden), $"--hidden {Hidden}");
         if (Epochs is < 1) throw new UsageException($"--epochs {Epochs}: expected a whole number of at least 1");
-        if (LearningRate is double lr && (!double.IsFinite(lr) || lr <= 0)) throw new UsageException($"--lr {lr}: expected a finite number greater than 0");
+        if (LearningRate is double lr && (!double.IsFinite(lr)
+            || lr <= 0)) throw new UsageException($"--lr {lr}: expected a finite number greater than 0");
         if (Backward is not ("autograd" or "hand")) throw new UsageException($"--backward {Backward}: expected autograd or hand");
         if (Dataset is not ("fashion-mnist" or "mnist")) throw new UsageException($"--dataset {Dataset}: expected fashion-mnist or mnist");
     }
 }
 
 /// <summary>One optimizer's run: per-epoch training loss and test accuracy, and the final metrics.</summary>
-public sealed record OptimizerRun(string Optimizer, int Epochs, double Lr, double[] TrainLoss, double[] TestAccuracy, ClassificationMetrics Metrics, double Seconds);
+public sealed record OptimizerRun(string Optimizer, int Epochs, double Lr, double[] TrainLoss, double[] TestAccuracy,
+    ClassificationMetrics Metrics, double Seconds);
 
 public sealed record FashionMnistResult(MnistLocation Location, int Train, int Test, IReadOnlyList<OptimizerRun> Runs, string[] ClassNames);
 
@@ -81,7 +86,8 @@ public static class FashionMnistLab
         {
             string looked = string.Join(", ", FashionMnist.Candidates(o.DataDir, o.Dataset).Select(c => c.Folder));
             throw new UsageException(o.Dataset == "fashion-mnist"
-                ? $"no Fashion-MNIST IDX files in {looked}; install them with `apt-get install dataset-fashion-mnist` or run with --download"
+                ? $"no Fashion-MNIST IDX files in {looked}; install them with `apt-get install dataset-fashion-mnist` or run with " +
+                    $"--download"
                 : $"no MNIST IDX files (train-images-idx3-ubyte[.gz] and the other three) in {looked}");
         }
         if (o.Dataset == "fashion-mnist" && !location.Verified)
@@ -104,10 +110,12 @@ public static class FashionMnistLab
         var xTest = tensor(test.Pixels, [test.Count, test.PixelsPerImage]).to_type(ScalarType.Float32).div_(255);
         int[] yTest = test.Labels.Select(b => (int)b).ToArray();
         var runs = o.Optimizers.Select(opt => TrainOne(o, opt, xTrain, yTrain, xTest, yTest, progress)).ToList();
-        return new FashionMnistResult(location, train.Count, test.Count, runs, o.Dataset == "mnist" ? FashionMnist.DigitNames : FashionMnist.ClassNames);
+        return new FashionMnistResult(location, train.Count, test.Count, runs, o.Dataset == "mnist"
+            ? FashionMnist.DigitNames : FashionMnist.ClassNames);
     }
 
-    static OptimizerRun TrainOne(FashionMnistOptions o, string name, Tensor x, Tensor y, Tensor xTest, int[] yTest, IProgress<string>? progress)
+    static OptimizerRun TrainOne(FashionMnistOptions o, string name, Tensor x, Tensor y, Tensor xTest, int[] yTest,
+        IProgress<string>? progress)
     {
         var sw = Stopwatch.StartNew();
         var (epochs, lr) = o.For(name);
@@ -126,13 +134,16 @@ public static class FashionMnistLab
             {
                 var idx = batch.IndexTensor();
                 var logits = net.call(x.index_select(0, idx));
-                return hand ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, y.index_select(0, idx)) : nn.functional.cross_entropy(logits, y.index_select(0, idx));
+                return hand ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, y.index_select(0, idx)) : nn.functional.cross_entropy(logits,
+                    y.index_select(0, idx));
             },
             Evaluate = () => Accuracy(net, xTest, yTest),
             OnEpochEnd = (done, rec) =>
             {
                 int e = done - 1;
-                if (e % Math.Max(1, epochs / 20) == 0) progress?.Report($"{name}: epoch {done}/{epochs}, loss {rec.EpochLoss[e]:F4}, test accuracy {rec.EpochMetric[e]:P1}");
+                if (e % Math.Max(1,
+                    epochs / 20) == 0) progress?.Report($"{name}: epoch {done}/{epochs}, loss {rec.EpochLoss[e]:F4}, test accuracy " +
+                    $"{rec.EpochMetric[e]:P1}");
             },
             Log = line => progress?.Report(line),
         }.Run(o.Resume);
@@ -150,8 +161,10 @@ public static class FashionMnistLab
     /// <summary>The settings that shape one optimizer's run, stored in its checkpoint (the learning rate may change on resume).</summary>
     static KeyValuePair<string, string>[] Settings(FashionMnistOptions o, int train, int batch) =>
     [
-        new("--dataset", o.Dataset), new("training images", train.ToString(CultureInfo.InvariantCulture)), new("batch", batch.ToString(CultureInfo.InvariantCulture)),
-        new("--seed", o.Seed.ToString(CultureInfo.InvariantCulture)), new("--activation", o.Activation), new("--hidden", o.Hidden.ToString(CultureInfo.InvariantCulture)),
+        new("--dataset", o.Dataset), new("training images", train.ToString(CultureInfo.InvariantCulture)),
+            new("batch", batch.ToString(CultureInfo.InvariantCulture)),
+        new("--seed", o.Seed.ToString(CultureInfo.InvariantCulture)), new("--activation", o.Activation),
+            new("--hidden", o.Hidden.ToString(CultureInfo.InvariantCulture)),
     ];
 
     /// <summary>Softmax probabilities of the test images in one pass (<see cref="Trainer.Probabilities"/>).</summary>
@@ -168,25 +181,39 @@ public static class FashionMnistLab
 
     public static IEnumerable<Block> Blocks(FashionMnistResult r, FashionMnistOptions o)
     {
-        yield return new Paragraph($"Seed 002's exercise on {(o.Dataset == "mnist" ? "MNIST" : "Fashion-MNIST")} ({r.Location.Source}: `{r.Location.Folder}`" +
-            (r.Location.Verified ? ", content MD5s checked" : "") + $"): an MLP [784, {o.Hidden}, 10] with {o.Activation} hidden units and softmax cross-entropy, " +
-            $"the first {r.Train} training and {r.Test} test images, trained by the hand optimizers of Optimizers/: GD on the full batch, SGD on " +
-            $"mini-batches of {o.BatchSize}, Adam on the same mini-batches. Metrics from Microsoft.ML's multiclass evaluation on the test images.");
-        yield return new Table(["optimizer", "epochs", "lr", "test accuracy", "macro precision", "macro recall", "log-loss", "the document's reported precision", "seconds"],
-            r.Runs.Select(run => (IReadOnlyList<string>)[run.Optimizer.ToUpperInvariant(), run.Epochs.ToString(), run.Lr.ToString(CultureInfo.InvariantCulture),
+        yield return new Paragraph($"Seed 002's exercise on {(o.Dataset == "mnist" ? "MNIST" : "Fashion-MNIST")} ({r.Location.Source}: " +
+            $"`{r.Location.Folder}`" +
+            (r.Location.Verified ? ", content MD5s checked" : "")
+                + $"): an MLP [784, {o.Hidden}, 10] with {o.Activation} hidden units and softmax cross-entropy, " +
+            $"the first {r.Train} training and {r.Test} test images, trained by the hand optimizers of Optimizers/: GD on the full " +
+                $"batch, SGD on " +
+            $"mini-batches of {o.BatchSize}, Adam on the same mini-batches. Metrics from Microsoft.ML's multiclass evaluation on the " +
+                $"test images.");
+        yield return new Table(["optimizer", "epochs", "lr", "test accuracy", "macro precision", "macro recall", "log-loss",
+            "the document's reported precision", "seconds"],
+            r.Runs.Select(run => (IReadOnlyList<string>)[run.Optimizer.ToUpperInvariant(), run.Epochs.ToString(),
+                run.Lr.ToString(CultureInfo.InvariantCulture),
                 F(run.Metrics.MicroAccuracy), F(run.Metrics.MacroPrecision), F(run.Metrics.MacroRecall), F(run.Metrics.LogLoss),
-                FashionMnistLab.SeedReported.TryGetValue(run.Optimizer, out double s) ? s.ToString("F2") : "–", run.Seconds.ToString("F1")]).ToList());
+                FashionMnistLab.SeedReported.TryGetValue(run.Optimizer, out double s) ? s.ToString("F2") : "–",
+                    run.Seconds.ToString("F1")]).ToList());
         yield return Figures.Of(Plots.Curves("Training loss per epoch", "epoch", "cross-entropy (log scale)",
-            r.Runs.Select(run => (run.Optimizer.ToUpperInvariant(), Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(), run.TrainLoss)), logY: true), "fashion-mnist-loss", "Training loss of GD, SGD and Adam");
+            r.Runs.Select(run => (run.Optimizer.ToUpperInvariant(), Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(),
+                run.TrainLoss)), logY: true), "fashion-mnist-loss", "Training loss of GD, SGD and Adam");
         yield return Figures.Of(Plots.Curves("Test accuracy per epoch", "epoch", "test accuracy",
-            r.Runs.Select(run => (run.Optimizer.ToUpperInvariant(), Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(), run.TestAccuracy))), "fashion-mnist-accuracy", "Test accuracy of GD, SGD and Adam after each epoch");
+            r.Runs.Select(run => (run.Optimizer.ToUpperInvariant(), Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(),
+                run.TestAccuracy))), "fashion-mnist-accuracy", "Test accuracy of GD, SGD and Adam after each epoch");
         var best = r.Runs.OrderByDescending(run => run.Metrics.MicroAccuracy).First();
-        yield return Figures.Of(Plots.ConfusionMatrix(best.Metrics.Confusion, r.ClassNames, $"Confusion matrix ({best.Optimizer.ToUpperInvariant()})"), "fashion-mnist-confusion", $"Test confusion matrix of the best run ({best.Optimizer.ToUpperInvariant()})", 820, 720);
+        yield return Figures.Of(Plots.ConfusionMatrix(best.Metrics.Confusion, r.ClassNames,
+            $"Confusion matrix ({best.Optimizer.ToUpperInvariant()})"), "fashion-mnist-confusion",
+            $"Test confusion matrix of the best run ({best.Optimizer.ToUpperInvariant()})", 820, 720);
         yield return new Table(["class", "precision", "recall"],
-            r.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, F(best.Metrics.PerClassPrecision[i]), F(best.Metrics.PerClassRecall[i])]).ToList(),
+            r.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, F(best.Metrics.PerClassPrecision[i]),
+                F(best.Metrics.PerClassRecall[i])]).ToList(),
             $"Per class, {best.Optimizer.ToUpperInvariant()}");
-        yield return new Paragraph("The document reports \"precision\" as correct predictions over all test images (its log prints predict_true / total), " +
-            "so it compares with our test accuracy; its run used its own training length and initialisation, so the numbers differ in detail.");
+        yield return new Paragraph("The document reports \"precision\" as correct predictions over all test images (its log prints " +
+            "predict_true / total), " +
+            "so it compares with our test accuracy; its run used its own training length and initialisation, so the numbers differ in " +
+                "detail.");
     }
 }
 
@@ -207,7 +234,8 @@ public sealed class FashionMnistReportLab : IReportLab
         var r = FashionMnistLab.Run(o, context.Progress);
         return new ReportSection(Id, Title, SectionStatus.Ran, FashionMnistLab.Blocks(r, o).ToList(), TimeSpan.Zero)
         {
-            KeyNumber = "test accuracy " + string.Join(", ", r.Runs.Select(run => $"{run.Optimizer.ToUpperInvariant()} {run.Metrics.MicroAccuracy:F3}")),
+            KeyNumber = "test accuracy " + string.Join(", ", r.Runs.Select(run =>
+                $"{run.Optimizer.ToUpperInvariant()} {run.Metrics.MicroAccuracy:F3}")),
         };
     }
 }

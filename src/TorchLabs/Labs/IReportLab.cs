@@ -12,6 +12,7 @@ public interface IReportLab
     string Summary { get; }
     Availability Check(LabContext context);
     ReportSection Run(LabContext context);
-    /// <summary>Intra-op threads when --threads is not given (the rule of <see cref="Runtime.TorchRuntime.ThreadsForBatch"/>): 1 unless the lab's ops are large.</summary>
+    /// <summary>Intra-op threads when --threads is not given (the rule of <see cref="Runtime.TorchRuntime.ThreadsForBatch"/>): 1 unless the
+    /// lab's ops are large.</summary>
     int DefaultThreads(LabContext context) => 1;
 }

@@ -22,7 +22,8 @@ public sealed class InfoLab : IReportLab
         var blocks = new List<Block>
         {
             new Paragraph("What TorchLabs ran on. Every other section's numbers come from this libtorch, on this machine."),
-            new Table(["key", "value"], RuntimeRows(info).Concat(MachineInfo.Rows()).Select(r => (IReadOnlyList<string>)[r.Key, r.Value]).ToList()),
+            new Table(["key", "value"], RuntimeRows(info).Concat(MachineInfo.Rows()).Select(r => (IReadOnlyList<string>)[r.Key,
+                r.Value]).ToList()),
         };
         context.Report("timing matrix products");
         var points = MatmulThroughput(context.Device, [32, 64, 128, 256, 512]);
@@ -34,11 +35,15 @@ public sealed class InfoLab : IReportLab
         plot.Title($"libtorch matrix product throughput on {context.Device.type.ToString().ToLowerInvariant()}");
         plot.ShowLegend();
         blocks.Add(new Paragraph("A quick measure of the machine through libtorch: the floating-point rate of a square matrix product, " +
-                                 "the median of several runs at each size. Small sizes are dominated by call overhead, large ones by the BLAS kernel."));
+                                 "the median of several runs at each size. Small sizes are dominated by call overhead, large ones by the " +
+                                     "BLAS kernel."));
         blocks.Add(Figures.Of(plot, "info-matmul", "libtorch matmul throughput against matrix size"));
         blocks.Add(new Table(["n", "median time (ms)", "GFLOP/s"],
-            points.Select(p => (IReadOnlyList<string>)[p.N.ToString(), (p.Seconds * 1e3).ToString("0.000"), p.Gflops.ToString("0.00")]).ToList()));
-        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero) { KeyNumber = $"TorchSharp {info.TorchSharp}, libtorch {info.Libtorch}, {info.Backend}" };
+            points.Select(p => (IReadOnlyList<string>)[p.N.ToString(), (p.Seconds * 1e3).ToString("0.000"),
+                p.Gflops.ToString("0.00")]).ToList()));
+        return new ReportSection(Id, Title, SectionStatus.Ran, blocks,
+            TimeSpan.Zero)
+        { KeyNumber = $"TorchSharp {info.TorchSharp}, libtorch {info.Libtorch}, {info.Backend}" };
     }
 
     public static IEnumerable<(string Key, string Value)> RuntimeRows(RuntimeInfo info) =>

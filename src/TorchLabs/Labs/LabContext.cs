@@ -9,8 +9,10 @@ namespace TorchLabs.Labs;
 /// <param name="DataDir">Where datasets are looked for.</param>
 /// <param name="Device">The libtorch device to compute on.</param>
 /// <param name="Progress">Receives short progress messages (rendered on stderr), or null.</param>
-/// <param name="Threads">--threads when given (0: all cores); null lets each lab use its own default (<see cref="IReportLab.DefaultThreads"/>).</param>
-public sealed record LabContext(string OutDir, long Seed, string DataDir, torch.Device Device, IProgress<string>? Progress = null, int? Threads = null)
+/// <param name="Threads">--threads when given (0: all cores); null lets each lab use its own default (<see
+/// cref="IReportLab.DefaultThreads"/>).</param>
+public sealed record LabContext(string OutDir, long Seed, string DataDir, torch.Device Device, IProgress<string>? Progress = null,
+    int? Threads = null)
 {
     public void Report(string message) => Progress?.Report(message);
 }

@@ -96,7 +96,8 @@ public sealed record OptimizerSpec
     /// <summary>Torch's eps for the optimizer: AdaGrad 1e-10, RMSProp and Adam 1e-8.</summary>
     public double EffectiveEps => Eps ?? Row.DefaultEps;
 
-    /// <summary>Seed Q3: GD lr 1e-3, AdaGrad 0.1, RMSProp 0.01 with decay 0.9, Momentum 1e-3 with μ 0.1, Nesterov 1e-3 with μ 0.1, Adam 0.1.</summary>
+    /// <summary>Seed Q3: GD lr 1e-3, AdaGrad 0.1, RMSProp 0.01 with decay 0.9, Momentum 1e-3 with μ 0.1, Nesterov 1e-3 with μ 0.1, Adam
+    /// 0.1.</summary>
     public static OptimizerSpec SeedDefaults(string name) => OptimizerTable.Find(name).SeedDefaults(new OptimizerSpec { Name = name });
 
     /// <summary>Throws <see cref="UsageException"/> naming the first hyper-parameter out of its <see cref="Ranges"/>.</summary>
@@ -105,8 +106,10 @@ public sealed record OptimizerSpec
         var row = Row;
         foreach (var (option, value, range) in new (string, double, Range)[]
         {
-            ("--lr", Lr, Ranges.Lr), ("--momentum", Momentum, Ranges.Momentum), ("--alpha", Alpha, Ranges.Alpha), ("--beta1", Beta1, Ranges.Beta),
-            ("--beta2", Beta2, Ranges.Beta), ("--eps", Eps ?? row.DefaultEps, Ranges.Eps), ("--weight-decay", WeightDecay, Ranges.WeightDecay),
+            ("--lr", Lr, Ranges.Lr), ("--momentum", Momentum, Ranges.Momentum), ("--alpha", Alpha, Ranges.Alpha),
+                ("--beta1", Beta1, Ranges.Beta),
+            ("--beta2", Beta2, Ranges.Beta), ("--eps", Eps ?? row.DefaultEps, Ranges.Eps),
+                ("--weight-decay", WeightDecay, Ranges.WeightDecay),
             ("--dampening", Dampening, Ranges.Dampening),
         })
             if (!range.Contains(value)) throw new UsageException($"{option} {value}: expected {range}");

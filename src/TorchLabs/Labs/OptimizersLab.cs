@@ -61,7 +61,8 @@ public static class OptimizersLab
         spec.Validate();
         if (steps < 0) throw new UsageException($"--steps {steps}: expected a whole number >= 0");
         MemoryBudget.Require(64.0 * 3 * (steps + 1.0), $"--steps {steps}");
-        if (start.Length != 2 || start.Any(v => !double.IsFinite(v))) throw new UsageException("--start: expected two finite numbers X0,X1");
+        if (start.Length != 2 || start.Any(v =>
+            !double.IsFinite(v))) throw new UsageException("--start: expected two finite numbers X0,X1");
         var points = new double[steps + 1][];
         points[0] = (double[])start.Clone();
         using var stepper = Stepper.Create(spec, impl, start, x => Grad(x, mode));
@@ -114,7 +115,8 @@ public static class OptimizersLab
         }
     }
 
-    /// <summary>max_t of the relative error of step t, <see cref="GradientCheck.RelError"/> (‖a_t − b_t‖∞ / ‖b_t‖∞, b the reference path).</summary>
+    /// <summary>max_t of the relative error of step t, <see cref="GradientCheck.RelError"/> (‖a_t − b_t‖∞ / ‖b_t‖∞, b the reference
+    /// path).</summary>
     public static double MaxRelError(double[][] a, double[][] b)
     {
         double worst = 0;
@@ -186,7 +188,8 @@ public static class OptimizersLab
     }
 
     /// <summary>Reference backprop against autograd, then 50 steps of each optimizer: hand vs torch.optim vs reference.</summary>
-    public sealed record MlpCheck(double GradientRelError, IReadOnlyList<(string Optimizer, double HandVsTorch, double ReferenceVsTorch)> Steps);
+    public sealed record MlpCheck(double GradientRelError, IReadOnlyList<(string Optimizer, double HandVsTorch,
+        double ReferenceVsTorch)> Steps);
 
     /// <summary>
     /// The reference MLP [4, 8, 3] (sigmoid, softmax cross-entropy) on a fixed seeded dataset of 32 points: reference
@@ -198,12 +201,15 @@ public static class OptimizersLab
         sizes ??= [4, 8, 3];
         var rng = new Random(unchecked((int)seed));
         int n = 32;
-        double[][] x = Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, sizes[0]).Select(_ => rng.NextDouble() * 4 - 2).ToArray()).ToArray();
+        double[][] x = Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, sizes[0]).Select(_ =>
+            rng.NextDouble() * 4 - 2).ToArray()).ToArray();
         double[] y = Enumerable.Range(0, n).Select(_ => (double)rng.Next(sizes[^1])).ToArray();
         // The reference keeps its own activations (an independent oracle, plain doubles); unknown names are rejected, not defaulted.
         var act = activation switch
         {
-            "sigmoid" => RefActivation.Sigmoid, "relu" => RefActivation.Relu, "tanh" => RefActivation.Tanh,
+            "sigmoid" => RefActivation.Sigmoid,
+            "relu" => RefActivation.Relu,
+            "tanh" => RefActivation.Tanh,
             _ => throw new UsageException($"--activation {activation}: expected sigmoid, relu or tanh"),
         };
         var initial = new ReferenceMlp(sizes, act, RefLoss.SoftmaxCrossEntropy, rng);
@@ -235,7 +241,11 @@ public static class OptimizersLab
         var results = new List<(string, double, double)>();
         foreach (string name in OptimizerSpec.Names)
         {
-            var spec = new OptimizerSpec { Name = name, Lr = name is "gd" or "momentum" or "nesterov" ? 0.5 : 0.05, Momentum = name is "momentum" or "nesterov" ? 0.9 : 0, Alpha = 0.9 };
+            var spec = new OptimizerSpec
+            {
+                Name = name, Lr = name is "gd" or "momentum" or "nesterov" ? 0.5 : 0.05,
+                Momentum = name is "momentum" or "nesterov" ? 0.9 : 0, Alpha = 0.9
+            };
             var handNet = MakeNet();
             var torchNet = MakeNet();
             var refNet = new ReferenceMlp(sizes, act, RefLoss.SoftmaxCrossEntropy, new Random(0));

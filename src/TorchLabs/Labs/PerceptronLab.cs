@@ -53,7 +53,8 @@ public static class PerceptronLab
         return new PerceptronResult(name, x, y, updates, w, b, converged, epoch, R, MaxMargin(x, y));
     }
 
-    /// <summary>γ = max_{‖ŵ‖=1} min_n yₙ ŵᵀx̂ₙ over augmented vectors, by a grid over the sphere refined around the best point; null when ≤ 0 (not separable).</summary>
+    /// <summary>γ = max_{‖ŵ‖=1} min_n yₙ ŵᵀx̂ₙ over augmented vectors, by a grid over the sphere refined around the best point; null when ≤
+    /// 0 (not separable).</summary>
     public static double? MaxMargin(double[][] x, int[] y)
     {
         if (x[0].Length != 2) return null;
@@ -90,7 +91,8 @@ public static class PerceptronLab
 
     /// <summary>
     /// The JSON of `torchlabs perceptron --format json`: per run every update (epoch, sample, x, y, w and b after it), the final w and b,
-    /// the number of mistakes (updates), whether it converged, R, the margin γ and the bound (R/γ)² (null where the data are not separable).
+    /// the number of mistakes (updates), whether it converged, R, the margin γ and the bound (R/γ)² (null where the data are not
+    /// separable).
     /// </summary>
     public static object ToJson(IReadOnlyList<PerceptronResult> runs) => new
     {
@@ -98,35 +100,44 @@ public static class PerceptronLab
         {
             name = r.Name,
             updates = r.Updates.Select(u => new { epoch = u.Epoch, sample = u.Sample, x = u.X, y = u.Y, w = u.W, b = u.B }),
-            w = r.W, b = r.B, mistakes = r.Updates.Count, converged = r.Converged, epochs = r.Epochs, r = r.R, gamma = r.Gamma, bound = r.Bound,
+            w = r.W, b = r.B, mistakes = r.Updates.Count, converged = r.Converged, epochs = r.Epochs, r = r.R, gamma = r.Gamma,
+            bound = r.Bound,
         }),
         xorConverges = runs.Single(r => r.Name == "XOR").Converged,
     };
 
     public static IEnumerable<Block> Blocks(PerceptronResult r)
     {
-        IReadOnlyList<string> Row(PerceptronUpdate u) => [u.Epoch.ToString(), V(u.X), u.Y.ToString(), V(u.W), u.B.ToString("G6", CultureInfo.InvariantCulture)];
+        IReadOnlyList<string> Row(PerceptronUpdate u) => [u.Epoch.ToString(), V(u.X), u.Y.ToString(), V(u.W), u.B.ToString("G6",
+            CultureInfo.InvariantCulture)];
         var rows = r.Updates.Count <= 16
             ? r.Updates.Select(Row).ToList()
-            : [.. r.Updates.Take(12).Select(Row), ["…", $"{r.Updates.Count - 14} more updates", "", "", ""], .. r.Updates.Skip(r.Updates.Count - 2).Select(Row)];
+            : [.. r.Updates.Take(12).Select(Row), ["…", $"{r.Updates.Count - 14} more updates", "", "", ""],
+                .. r.Updates.Skip(r.Updates.Count - 2).Select(Row)];
         yield return new Table(["epoch", "misclassified sample", "y", "w after", "b after"], rows,
             $"{r.Name}: {(r.Updates.Count <= 16 ? "every update" : "the updates, first and last")}");
         yield return new Paragraph(r.Converged
-            ? $"{r.Name}: converged after {r.Epochs} epochs and {r.Updates.Count} updates: w = {V(r.W)}, b = {r.B}. The bound: R = {r.R:F4} (max ‖(x, 1)‖), " +
+            ? $"{r.Name}: converged after {r.Epochs} epochs and {r.Updates.Count} updates: w = {V(r.W)}, b = {r.B}. The bound: R = " +
+                $"{r.R:F4} (max ‖(x, 1)‖), " +
               $"γ = {r.Gamma:F4} (the best margin of a unit (w, b)), (R/γ)² = {r.Bound:F2} ≥ {r.Updates.Count} updates."
             : $"{r.Name}: **did not converge** within {r.Epochs} epochs ({r.Updates.Count} updates; the last w = {V(r.W)}, b = {r.B}). " +
-              "The points are not linearly separable (no unit (w, b) has a positive margin), so the perceptron cycles for ever and the mistake bound does not apply.");
-        yield return Figures.Of(Boundary(r), $"perceptron-{r.Name.ToLowerInvariant()}", $"{r.Name}: the points and the final decision boundary wᵀx + b = 0", 560, 460);
+              "The points are not linearly separable (no unit (w, b) has a positive margin), so the perceptron cycles for ever and the " +
+                  "mistake bound does not apply.");
+        yield return Figures.Of(Boundary(r), $"perceptron-{r.Name.ToLowerInvariant()}",
+            $"{r.Name}: the points and the final decision boundary wᵀx + b = 0", 560, 460);
     }
 
     static ScottPlot.Plot Boundary(PerceptronResult r)
     {
         var plot = new ScottPlot.Plot();
         double xmin = r.X.Min(v => v[0]) - 1, xmax = r.X.Max(v => v[0]) + 1, ymin = r.X.Min(v => v[1]) - 1, ymax = r.X.Max(v => v[1]) + 1;
-        var pos = plot.Add.ScatterPoints(r.X.Where((_, i) => r.Y[i] > 0).Select(v => v[0]).ToArray(), r.X.Where((_, i) => r.Y[i] > 0).Select(v => v[1]).ToArray());
+        var pos = plot.Add.ScatterPoints(r.X.Where((_, i) => r.Y[i] > 0).Select(v => v[0]).ToArray(),
+            r.X.Where((_, i) => r.Y[i] > 0).Select(v => v[1]).ToArray());
         pos.MarkerShape = ScottPlot.MarkerShape.Cross; pos.MarkerSize = 12; pos.LegendText = "y = +1"; pos.Color = ScottPlot.Colors.Blue;
-        var neg = plot.Add.ScatterPoints(r.X.Where((_, i) => r.Y[i] < 0).Select(v => v[0]).ToArray(), r.X.Where((_, i) => r.Y[i] < 0).Select(v => v[1]).ToArray());
-        neg.MarkerShape = ScottPlot.MarkerShape.FilledCircle; neg.MarkerSize = 10; neg.LegendText = "y = −1"; neg.Color = ScottPlot.Colors.Orange;
+        var neg = plot.Add.ScatterPoints(r.X.Where((_, i) => r.Y[i] < 0).Select(v => v[0]).ToArray(),
+            r.X.Where((_, i) => r.Y[i] < 0).Select(v => v[1]).ToArray());
+        neg.MarkerShape = ScottPlot.MarkerShape.FilledCircle; neg.MarkerSize = 10; neg.LegendText = "y = " +
+            "−1"; neg.Color = ScottPlot.Colors.Orange;
         if (Math.Abs(r.W[1]) > 1e-12)
         {
             double[] xs = [xmin, xmax];
@@ -157,13 +168,15 @@ public sealed class PerceptronReportLab : IReportLab
     public Availability Check(LabContext context) => Availability.Yes;
     public ReportSection Run(LabContext context)
     {
-        var blocks = new List<Block> { new Paragraph("Seed 002: w ← w + y x and b ← b + y on each misclassified sample, learning rate 1, from zero.") };
+        var blocks = new List<Block> { new Paragraph("Seed 002: w ← w + y x and b ← b + y on each misclassified sample, learning rate 1, " +
+            "from zero.") };
         var runs = PerceptronLab.RunBoth();
         foreach (var run in runs) blocks.AddRange(PerceptronLab.Blocks(run));
         var seedRun = runs[0];
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
         {
-            KeyNumber = $"{seedRun.Updates.Count} updates (bound (R/γ)² = {seedRun.Bound:F1}); XOR {(runs[1].Converged ? "converged (unexpected)" : "does not converge")}",
+            KeyNumber = $"{seedRun.Updates.Count} updates (bound (R/γ)² = {seedRun.Bound:F1}); XOR " +
+                $"{(runs[1].Converged ? "converged (unexpected)" : "does not converge")}",
         };
     }
 }

@@ -20,10 +20,12 @@ public static class PredictLab
     public static (byte[] Chw, int Width, int Height) Decode(string path)
     {
         if (!File.Exists(path)) throw new UsageException($"{path}: no such file; expected a PNG or JPEG image");
-        using var decoded = SKBitmap.Decode(path) ?? throw new UsageException($"{path}: not an image SkiaSharp can decode; expected a PNG or JPEG file");
+        using var decoded = SKBitmap.Decode(path)
+            ?? throw new UsageException($"{path}: not an image SkiaSharp can decode; expected a PNG or JPEG file");
         int w = decoded.Width, h = decoded.Height;
         using var rgba = decoded.Copy(SKColorType.Rgba8888);
-        using var sized = w == 32 && h == 32 ? rgba.Copy() : rgba.Resize(new SKImageInfo(32, 32, SKColorType.Rgba8888), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
+        using var sized = w == 32 && h == 32 ? rgba.Copy() : rgba.Resize(new SKImageInfo(32, 32, SKColorType.Rgba8888),
+            new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
         var chw = new byte[Cifar10.RecordPixels];
         for (int y = 0; y < 32; y++)
             for (int x = 0; x < 32; x++)
@@ -51,6 +53,7 @@ public static class PredictLab
         var batch = Cifar10.Normalize(tensor(images.SelectMany(i => i.Chw).ToArray(), [images.Count, 3, 32, 32]));
         float[] p = nn.functional.softmax(net.call(batch), 1).data<float>().ToArray();
         return files.Select((f, n) => new Prediction(f, images[n].Width, images[n].Height,
-            Enumerable.Range(0, 10).OrderByDescending(c => p[n * 10 + c]).Take(top).Select(c => (Cifar10.ClassNames[c], (double)p[n * 10 + c])).ToList())).ToList();
+            Enumerable.Range(0, 10).OrderByDescending(c => p[n * 10 + c]).Take(top).Select(c =>
+                (Cifar10.ClassNames[c], (double)p[n * 10 + c])).ToList())).ToList();
     }
 }

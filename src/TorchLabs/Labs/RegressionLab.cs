@@ -42,7 +42,8 @@ public static class RegressionLab
     public static readonly double[][] SeedTable12 =
     [
         [0.35, 0.35, 0.13], [232.37, 4.74, -0.05], [-5321.83, -0.77, -0.06], [48568.31, -31.97, -0.05], [-231639.30, -3.89, -0.03],
-        [640042.26, 55.28, -0.02], [-1061800.52, 41.32, -0.01], [1042400.18, -45.95, -0.00], [-557682.99, -91.53, 0.00], [125201.43, 72.68, 0.01],
+        [640042.26, 55.28, -0.02], [-1061800.52, 41.32, -0.01], [1042400.18, -45.95, -0.00], [-557682.99, -91.53, 0.00],
+            [125201.43, 72.68, 0.01],
     ];
 
     /// <summary>Φ with Φ[n, j] = xₙʲ, j = 0..M.</summary>
@@ -75,7 +76,8 @@ public static class RegressionLab
     public static double Predict(double[] w, double x) => w.Select((wj, j) => wj * Math.Pow(x, j)).Sum();
 
     /// <summary>E_RMS = √(2E/N) = √(mean (y − t)²).</summary>
-    public static double Rms(double[] w, double[] x, double[] t) => Math.Sqrt(x.Select((xi, i) => Math.Pow(Predict(w, xi) - t[i], 2)).Average());
+    public static double Rms(double[] w, double[] x, double[] t) => Math.Sqrt(x.Select((xi, i) => Math.Pow(Predict(w, xi) - t[i],
+        2)).Average());
 
     public static PolyFit Fit(int M, double lnLambda, double[] x, double[] t, double[] xTest, double[] tTest)
     {
@@ -108,7 +110,8 @@ public static class RegressionLab
         using (var scope = NewDisposeScope())
         {
             var P = T(phiL);
-            normal = linalg.solve(matmul(P.t(), P), matmul(P.t(), T(tl).unsqueeze(1)), true).squeeze(1).data<double>().ToArray(); // (ΦᵀΦ)w = Φᵀt
+            // (ΦᵀΦ)w = Φᵀt
+            normal = linalg.solve(matmul(P.t(), P), matmul(P.t(), T(tl).unsqueeze(1)), true).squeeze(1).data<double>().ToArray();
         }
         double[] plain = LeastSquares.Solve(phiL, tl);
         var line = new LineFit(lstsq, normal, plain, lstsq[1], lstsq[0]);
@@ -124,13 +127,17 @@ public static class RegressionLab
 
     public static IEnumerable<Block> Blocks(RegressionResult r)
     {
-        yield return new Paragraph($"Linear regression in closed form, on 20 points t = 2x + 1 + N(0, 0.3²): w* = (ΦᵀΦ)⁻¹Φᵀt. TorchSharp's linalg.lstsq gives " +
-            $"intercept {r.Line.Intercept:F6} and slope {r.Line.Slope:F6}; the normal equations (linalg.solve) and the plain C# QR solve agree to " +
+        yield return new Paragraph($"Linear regression in closed form, on 20 points t = 2x + 1 + N(0, 0.3²): w* = (ΦᵀΦ)⁻¹Φᵀt. " +
+            $"TorchSharp's linalg.lstsq gives " +
+            $"intercept {r.Line.Intercept:F6} and slope {r.Line.Slope:F6}; the normal equations (linalg.solve) and the plain C# QR solve " +
+                $"agree to " +
             $"{Bound(Math.Max(Diff(r.Line.LstsqW, r.Line.NormalW), Diff(r.Line.LstsqW, r.Line.PlainW)))} relative.");
-        yield return new Paragraph($"Bishop's curve fitting (seed 002): N = {N} points, x evenly spaced in [0, 1], t = sin(2πx) + N(0, {r.Noise}²) from the seed; " +
+        yield return new Paragraph($"Bishop's curve fitting (seed 002): N = {N} points, x evenly spaced in [0, 1], t = sin(2πx) + N(0, " +
+            $"{r.Noise}²) from the seed; " +
             $"a {TestN}-point test set with fresh noise. Ridge uses the seed's (and Bishop's eq. 1.4) Ẽ(w) = ½Σ(y − t)² + (λ/2)‖w‖².");
         yield return new Table(["", .. TableOrders.Select(m => $"M = {m}")],
-            Enumerable.Range(0, 10).Select(j => (IReadOnlyList<string>)[$"w{j}*", .. TableOrders.Select(m => j <= m ? C(r.ByOrder[m].W[j]) : "")]).ToList(),
+            Enumerable.Range(0, 10).Select(j => (IReadOnlyList<string>)[$"w{j}*", .. TableOrders.Select(m => j <= m
+                ? C(r.ByOrder[m].W[j]) : "")]).ToList(),
             "Table 1.1, ours (coefficients w* of the polynomial fits)");
         yield return new Table(["", "M = 0", "M = 1", "M = 3", "M = 9"],
             SeedTable11.Select((row, j) => (IReadOnlyList<string>)[$"w{j}*", .. row.Select(v => v is double d ? C(d) : "")]).ToList(),
@@ -139,11 +146,16 @@ public static class RegressionLab
             Enumerable.Range(0, 10).Select(j => (IReadOnlyList<string>)[$"w{j}*", .. r.Ridge.Select(f => C(f.W[j]))]).ToList(),
             "Table 1.2, ours (M = 9 with ridge)");
         yield return new Table(["", "ln λ = −∞", "ln λ = −18", "ln λ = 0"],
-            SeedTable12.Select((row, j) => (IReadOnlyList<string>)[$"w{j}*", .. row.Select(C)]).ToList(), "Table 1.2 as the seed prints it");
-        yield return new Paragraph("Why the tables differ: the coefficients of a fit depend on the particular noise draw, and the seed's (Bishop's) draw " +
-            "is not published; ours comes from a seeded generator. The shape agrees: M = 9 interpolates the ten points with coefficients of order 10⁵, and ridge " +
-            $"shrinks them (‖w‖∞ {r.Ridge[0].W.Max(Math.Abs):0.0E+0} at ln λ = −∞, {r.Ridge[1].W.Max(Math.Abs):0.0E+0} at −18, {r.Ridge[2].W.Max(Math.Abs):0.00} at 0). " +
-            $"TorchSharp's lstsq and the plain C# QR solve agree to {Bound(r.ByOrder.Concat(r.Ridge).Max(f => f.SolveAgreement))} relative over all fits " +
+            SeedTable12.Select((row, j) => (IReadOnlyList<string>)[$"w{j}*", .. row.Select(C)]).ToList(),
+                "Table 1.2 as the seed prints it");
+        yield return new Paragraph("Why the tables differ: the coefficients of a fit depend on the particular noise draw, and the seed's " +
+            "(Bishop's) draw " +
+            "is not published; ours comes from a seeded generator. The shape agrees: M = 9 interpolates the ten points with coefficients " +
+                "of order 10⁵, and ridge " +
+            $"shrinks them (‖w‖∞ {r.Ridge[0].W.Max(Math.Abs):0.0E+0} at ln λ = −∞, {r.Ridge[1].W.Max(Math.Abs):0.0E+0} at −18, " +
+                $"{r.Ridge[2].W.Max(Math.Abs):0.00} at 0). " +
+            $"TorchSharp's lstsq and the plain C# QR solve agree to {Bound(r.ByOrder.Concat(r.Ridge).Max(f => f.SolveAgreement))} " +
+                $"relative over all fits " +
             "(the M = 9 system is ill-conditioned, so this is the loosest).");
         double[] fine = Enumerable.Range(0, 201).Select(i => i / 200.0).ToArray();
         ScottPlot.Plot Panel(PolyFit f, string title)
@@ -165,10 +177,12 @@ public static class RegressionLab
             "M = 9 with ridge: ln λ = −∞, −18, 0", 380, 300);
         double[] orders = Enumerable.Range(0, 10).Select(i => (double)i).ToArray();
         yield return Figures.Of(Plots.Curves("E_RMS against the order M", "M", "E_RMS",
-            [("training", orders, r.ByOrder.Select(f => f.TrainRms).ToArray()), ("test", orders, r.ByOrder.Select(f => f.TestRms).ToArray())]), "regression-erms-order", "Training and test E_RMS against M (Bishop's Figure 1.5)", 700, 420);
+            [("training", orders, r.ByOrder.Select(f => f.TrainRms).ToArray()), ("test", orders, r.ByOrder.Select(f =>
+                f.TestRms).ToArray())]), "regression-erms-order", "Training and test E_RMS against M (Bishop's Figure 1.5)", 700, 420);
         double[] lns = r.RidgeSweep.Select(f => f.LnLambda).ToArray();
         yield return Figures.Of(Plots.Curves("E_RMS against ln λ (M = 9)", "ln λ", "E_RMS",
-            [("training", lns, r.RidgeSweep.Select(f => f.TrainRms).ToArray()), ("test", lns, r.RidgeSweep.Select(f => f.TestRms).ToArray())]), "regression-erms-lambda", "Training and test E_RMS against ln λ (Bishop's Figure 1.8)", 700, 420);
+            [("training", lns, r.RidgeSweep.Select(f => f.TrainRms).ToArray()), ("test", lns, r.RidgeSweep.Select(f =>
+                f.TestRms).ToArray())]), "regression-erms-lambda", "Training and test E_RMS against ln λ (Bishop's Figure 1.8)", 700, 420);
     }
 
     /// <summary>
@@ -189,7 +203,11 @@ public static class RegressionLab
         return new
         {
             n = r.X.Length, testN = r.XTest.Length, noise = r.Noise,
-            line = new { lstsq = r.Line.LstsqW, normalEquations = r.Line.NormalW, plainQr = r.Line.PlainW, slope = r.Line.Slope, intercept = r.Line.Intercept },
+            line = new
+            {
+                lstsq = r.Line.LstsqW, normalEquations = r.Line.NormalW, plainQr = r.Line.PlainW, slope = r.Line.Slope,
+                intercept = r.Line.Intercept
+            },
             byOrder = r.ByOrder.Select(Fit),
             ridge = r.Ridge.Select(Fit),
             ridgeSweep = r.RidgeSweep.Select(f => new { lnLambda = f.LnLambda, trainRms = f.TrainRms, testRms = f.TestRms }),
@@ -214,6 +232,6 @@ public sealed class RegressionReportLab : IReportLab
         var r = RegressionLab.Run(context.Seed);
         double agreement = r.ByOrder.Concat(r.Ridge).Concat(r.RidgeSweep).Max(f => f.SolveAgreement);
         return new ReportSection(Id, Title, SectionStatus.Ran, RegressionLab.Blocks(r).ToList(), TimeSpan.Zero)
-            { KeyNumber = $"lstsq and plain C# QR agree {RegressionLab.Bound(agreement)}; test E_RMS at M = 3: {r.ByOrder[3].TestRms:F3}" };
+        { KeyNumber = $"lstsq and plain C# QR agree {RegressionLab.Bound(agreement)}; test E_RMS at M = 3: {r.ByOrder[3].TestRms:F3}" };
     }
 }

@@ -28,7 +28,8 @@ public static class ReportRunner
             var availability = lab.Check(context);
             if (!availability.CanRun)
             {
-                outcome = new(lab, ReportSection.Skipped(lab.Id, lab.Title, availability.Reason ?? "not available here", availability.Fix ?? ""), null);
+                outcome = new(lab, ReportSection.Skipped(lab.Id, lab.Title, availability.Reason ?? "not available here", availability.Fix
+                    ?? ""), null);
             }
             else
             {
@@ -43,7 +44,9 @@ public static class ReportRunner
                 {
                     // One lab's failure does not stop the report: its section shows the error, the others are written.
                     string message = e is UsageException or LabFailedException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-                    var failed = new ReportSection(lab.Id, lab.Title, SectionStatus.Failed, [new Paragraph($"Failed: {message}")], clock.Elapsed) { KeyNumber = message };
+                    var failed = new ReportSection(lab.Id, lab.Title, SectionStatus.Failed, [new Paragraph($"Failed: {message}")],
+                        clock.Elapsed)
+                    { KeyNumber = message };
                     outcome = new(lab, failed, message);
                 }
             }
@@ -57,7 +60,10 @@ public static class ReportRunner
             ("generated", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'")),
             ("seed", context.Seed.ToString()),
             ("time taken", $"{total.Elapsed.TotalSeconds:0.0} s"),
-            ("labs", $"{outcomes.Count(o => o.Section.Status == SectionStatus.Ran)} ran, {outcomes.Count(o => o.Section.Status == SectionStatus.Skipped)} skipped, {outcomes.Count(o => o.Section.Status == SectionStatus.Failed)} failed"),
+            ("labs",
+                $"{outcomes.Count(o => o.Section.Status == SectionStatus.Ran)} ran, " +
+                $"{outcomes.Count(o => o.Section.Status == SectionStatus.Skipped)} skipped, " +
+                $"{outcomes.Count(o => o.Section.Status == SectionStatus.Failed)} failed"),
         };
         header.AddRange(InfoLab.RuntimeRows(info));
         header.Add(("device", context.Device.ToString()));

@@ -7,11 +7,13 @@ using static TorchSharp.torch;
 namespace TorchLabs.Labs;
 
 /// <summary>How the driver calls an optimizer (the flat SGD or a hand one), with its state saved beside the model's.</summary>
-public sealed record OptimizerHooks(Action ZeroGrad, Action Step, Action<BinaryWriter> Save, Action<BinaryReader> Load, Action<double> SetLearningRate)
+public sealed record OptimizerHooks(Action ZeroGrad, Action Step, Action<BinaryWriter> Save, Action<BinaryReader> Load,
+    Action<double> SetLearningRate)
 {
     public static OptimizerHooks For(Optimizers.FlatSgd o) => new(o.zero_grad, o.step, o.SaveState, o.LoadState, o.SetLearningRate);
 
-    public static OptimizerHooks For(Optimizers.HandOptimizer o) => new(o.zero_grad, o.step, o.SaveState, o.LoadState, lr => o.LearningRate = lr);
+    public static OptimizerHooks For(Optimizers.HandOptimizer o) => new(o.zero_grad, o.step, o.SaveState, o.LoadState, lr =>
+        o.LearningRate = lr);
 }
 
 /// <summary>
@@ -59,7 +61,8 @@ public sealed class TrainingRecord
     /// Reads what <see cref="Write"/> wrote; refuses a checkpoint whose settings differ from <paramref name="given"/>, listing both.
     /// A setting added after the checkpoint was written counts as its value in <paramref name="before"/> (what runs did then).
     /// </summary>
-    public static TrainingRecord Read(BinaryReader r, string path, IReadOnlyList<KeyValuePair<string, string>> given, bool keepsTimes, Generator shuffle, nn.Module model, OptimizerHooks optimizer,
+    public static TrainingRecord Read(BinaryReader r, string path, IReadOnlyList<KeyValuePair<string, string>> given, bool keepsTimes,
+        Generator shuffle, nn.Module model, OptimizerHooks optimizer,
         IReadOnlyDictionary<string, string>? before = null, IReadOnlyDictionary<string, string>? retired = null)
     {
         int n = r.ReadInt32();
@@ -69,13 +72,19 @@ public sealed class TrainingRecord
         string? Stored(string key) => stored.FirstOrDefault(s => s.Key == key).Value ?? before?.GetValueOrDefault(key);
         foreach (var (key, value) in stored)
             if (retired?.GetValueOrDefault(key) is string resumable && value != resumable)
-                throw new UsageException($"--resume: {path} was made with {key} {value}, which TorchLabs no longer has (only {key} {resumable} " +
+                throw new UsageException($"--resume: {path} was made with {key} {value}, which TorchLabs no longer has (only {key} " +
+                    $"{resumable} " +
                     "resumes); train again without --resume");
         var differ = given.Where(g => Stored(g.Key) != g.Value)
             .Select(g => $"{g.Key} {Stored(g.Key) ?? "(none)"} stored, {g.Value} given").ToList();
         if (differ.Count > 0)
-            throw new UsageException($"--resume: {path} was made with other settings ({string.Join("; ", differ)}); run with the stored values or without --resume");
-        var rec = new TrainingRecord { Settings = stored, LearningRate = r.ReadDouble(), EpochsDone = r.ReadInt32(), KeepsTimes = keepsTimes };
+            throw new UsageException($"--resume: {path} was made with other settings ({string.Join("; ", differ)}); run with the stored " +
+                $"values or without --resume");
+        var rec = new TrainingRecord
+        {
+            Settings = stored, LearningRate = r.ReadDouble(), EpochsDone = r.ReadInt32(),
+            KeepsTimes = keepsTimes
+        };
         rec.EpochLoss.AddRange(Checkpoint.ReadDoubles(r));
         rec.EpochMetric.AddRange(Checkpoint.ReadDoubles(r));
         if (keepsTimes) rec.EpochSeconds.AddRange(Checkpoint.ReadDoubles(r));
@@ -133,7 +142,8 @@ public sealed class Trainer
     public required nn.Module Model { get; init; }
     public required OptimizerHooks Optimizer { get; init; }
     public required Generator ShuffleGenerator { get; init; }
-    /// <summary>Forward and loss for the examples of this mini-batch; the driver calls backward. Give this or <see cref="LossBackward"/>.</summary>
+    /// <summary>Forward and loss for the examples of this mini-batch; the driver calls backward. Give this or <see
+    /// cref="LossBackward"/>.</summary>
     public Func<TrainingBatch, Tensor>? Loss { get; init; }
     /// <summary>
     /// Forward, loss and backward in one call (the lab's own step, as the tutorial writes it: forward, loss, loss.backward()): returns the
@@ -149,7 +159,8 @@ public sealed class Trainer
     /// <summary>Receives one line when a resume changes the learning rate.</summary>
     public Action<string>? Log { get; init; }
 
-    /// <summary>Trains from the start, or from the checkpoint when <paramref name="resume"/>; returns the record of the whole run.</summary>
+    /// <summary>Trains from the start, or from the checkpoint when <paramref name="resume"/>; returns the record of the whole
+    /// run.</summary>
     public TrainingRecord Run(bool resume)
     {
         if ((Loss is null) == (LossBackward is null)) throw new InvalidOperationException("the trainer takes either Loss or LossBackward");
@@ -158,10 +169,12 @@ public sealed class Trainer
         if (resume)
         {
             if (CheckpointPath is null) throw new UsageException("--resume needs --out, the folder of the checkpoint");
-            rec = Checkpoint.Load(CheckpointPath, Kind, r => TrainingRecord.Read(r, CheckpointPath, Settings, KeepsTimes, ShuffleGenerator, Model, Optimizer,
+            rec = Checkpoint.Load(CheckpointPath, Kind, r => TrainingRecord.Read(r, CheckpointPath, Settings, KeepsTimes, ShuffleGenerator,
+                Model, Optimizer,
                 SettingsBefore, RetiredSettings));
             if (rec.LearningRate != LearningRate)
-                Log?.Invoke($"resuming {Kind} after epoch {rec.EpochsDone} with --lr {F(LearningRate)} (the checkpoint's run used {F(rec.LearningRate)})");
+                Log?.Invoke($"resuming {Kind} after epoch {rec.EpochsDone} with --lr {F(LearningRate)} (the checkpoint's run used " +
+                    $"{F(rec.LearningRate)})");
             // The optimizer's saved state carries the saved rate; the given one applies from here on.
             Optimizer.SetLearningRate(LearningRate);
             rec.LearningRate = LearningRate;
@@ -183,8 +196,10 @@ public sealed class Trainer
                 var loss = Loss?.Invoke(batch);
                 float value = loss is null ? LossBackward!(batch) : loss.item<float>();
                 if (!float.IsFinite(value))
-                    throw new LabFailedException($"{Kind}: training diverged: the loss is {value} at epoch {epoch + 1}, step {i + 1}; try a smaller learning rate (--lr {F(LearningRate)} now)" +
-                        (CheckpointPath is not null && File.Exists(CheckpointPath) ? $"; the last good checkpoint, {CheckpointPath}, is kept" : ""));
+                    throw new LabFailedException($"{Kind}: training diverged: the loss is {value} at epoch {epoch + 1}, step {i + 1}; " +
+                        $"try a smaller learning rate (--lr {F(LearningRate)} now)" +
+                        (CheckpointPath is not null && File.Exists(CheckpointPath)
+                            ? $"; the last good checkpoint, {CheckpointPath}, is kept" : ""));
                 loss?.backward();
                 Optimizer.Step();
                 sum += value * batch.Count;
@@ -207,7 +222,8 @@ public sealed class Trainer
 
     static string F(double v) => v.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Softmax probabilities of <paramref name="count"/> examples in batches of <paramref name="batch"/>, without gradients (eval mode).</summary>
+    /// <summary>Softmax probabilities of <paramref name="count"/> examples in batches of <paramref name="batch"/>, without gradients (eval
+    /// mode).</summary>
     public static float[][] Probabilities(nn.Module<Tensor, Tensor> net, Func<int, int, Tensor> inputs, int count, int batch)
     {
         net.eval();

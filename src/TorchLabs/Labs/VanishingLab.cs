@@ -14,7 +14,8 @@ public sealed record VanishingOptions
     public int Width { get; init; } = 32;
     public long Seed { get; init; } = 1;
     public int[] TrainDepths { get; init; } = [10, 50, 100];
-    /// <summary>Where each trained stack is written as STACK-DEPTH.safetensors and .pth (the command's OUT/models); null: not written.</summary>
+    /// <summary>Where each trained stack is written as STACK-DEPTH.safetensors and .pth (the command's OUT/models); null: not
+    /// written.</summary>
     public string? ModelsDir { get; init; }
     public int Steps { get; init; } = 300;
     public double LearningRate { get; init; } = 0.1;
@@ -26,7 +27,8 @@ public sealed record VanishingOptions
         if (Depth < 1) throw new UsageException($"--depth {Depth}: expected a whole number of at least 1");
         if (Width < 1) throw new UsageException($"--width {Width}: expected a whole number of at least 1");
         if (Steps < 0) throw new UsageException($"--steps {Steps}: expected a whole number >= 0");
-        if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw new UsageException($"--lr {LearningRate}: expected a finite number greater than 0");
+        if (!double.IsFinite(LearningRate)
+            || LearningRate <= 0) throw new UsageException($"--lr {LearningRate}: expected a finite number greater than 0");
         if (TrainDepths.Any(d => d < 1)) throw new UsageException($"--train-depths: expected positive depths");
         // Three stacks of width² weights per layer in float64, with their gradients, activations and their gradients.
         double perStack = 8.0 * Math.Max(Depth, TrainDepths.DefaultIfEmpty(0).Max()) * ((double)Width * Width * 2 + 2.0 * Samples * Width);
@@ -51,13 +53,14 @@ public static class VanishingLab
 {
     public static readonly string[] Stacks = ["sigmoid", "relu", "residual"];
 
-    public static DeepStack Make(string stack, int depth, int width, int classes, Generator gen, ScalarType dtype = ScalarType.Float32) => stack switch
-    {
-        "sigmoid" => new SigmoidStack(depth, width, classes, gen, dtype),
-        "relu" => new ReluStack(depth, width, classes, gen, dtype),
-        "residual" => new ResidualStack(depth, width, classes, gen, dtype),
-        _ => throw new UsageException($"{stack}: unknown stack; expected sigmoid, relu or residual"),
-    };
+    public static DeepStack Make(string stack, int depth, int width, int classes, Generator gen, ScalarType dtype = ScalarType.Float32) =>
+        stack switch
+        {
+            "sigmoid" => new SigmoidStack(depth, width, classes, gen, dtype),
+            "relu" => new ReluStack(depth, width, classes, gen, dtype),
+            "residual" => new ResidualStack(depth, width, classes, gen, dtype),
+            _ => throw new UsageException($"{stack}: unknown stack; expected sigmoid, relu or residual"),
+        };
 
     /// <summary>A small seeded classification task: Gaussian clusters in R^width, one per class.</summary>
     public static (Tensor X, Tensor Y) Task(int samples, int width, int classes, long seed)
@@ -142,19 +145,25 @@ public static class VanishingLab
     public static IEnumerable<Block> Blocks(VanishingResult r)
     {
         double[] layer = Enumerable.Range(1, r.Depth).Select(i => (double)i).ToArray();
-        var gradPlot = Plots.Curves($"Gradient norms through depth {r.Depth}, width {r.Width}", "layer i (input side first)", "‖∂L/∂W_i‖ (log scale)",
-            r.GradNorms.Select(kv => (kv.Key, layer, kv.Value.Weight)).Append(("sigmoid bound 4^−(L−i)·‖∂L/∂a_L‖", layer, r.Bound)), logY: true);
-        yield return Figures.Of(gradPlot, "vanishing-weight-grads", "‖∂L/∂W_i‖ per layer; the straight line is the seed's bound, a factor 1/4 per layer");
+        var gradPlot = Plots.Curves($"Gradient norms through depth {r.Depth}, width {r.Width}", "layer i (input side first)",
+            "‖∂L/∂W_i‖ (log scale)",
+            r.GradNorms.Select(kv => (kv.Key, layer, kv.Value.Weight)).Append(("sigmoid bound 4^−(L−i)·‖∂L/∂a_L‖", layer, r.Bound)),
+                logY: true);
+        yield return Figures.Of(gradPlot, "vanishing-weight-grads",
+            "‖∂L/∂W_i‖ per layer; the straight line is the seed's bound, a factor 1/4 per layer");
         yield return Figures.Of(Plots.Curves($"‖∂L/∂a_i‖ through depth {r.Depth}", "layer i (input side first)", "‖∂L/∂a_i‖ (log scale)",
-            r.GradNorms.Select(kv => (kv.Key, layer, kv.Value.Activation)), logY: true), "vanishing-activation-grads", "‖∂L/∂a_i‖ per layer");
+            r.GradNorms.Select(kv => (kv.Key, layer, kv.Value.Activation)), logY: true), "vanishing-activation-grads",
+                "‖∂L/∂a_i‖ per layer");
         yield return new Table(["stack", "‖∂L/∂W_1‖ (input side)", $"‖∂L/∂W_{r.Depth}‖ (top)", "ratio first/top"],
-            r.GradNorms.Select(kv => (IReadOnlyList<string>)[kv.Key, G(kv.Value.Weight[0]), G(kv.Value.Weight[^1]), G(kv.Value.Weight[0] / kv.Value.Weight[^1])]).ToList());
+            r.GradNorms.Select(kv => (IReadOnlyList<string>)[kv.Key, G(kv.Value.Weight[0]), G(kv.Value.Weight[^1]),
+                G(kv.Value.Weight[0] / kv.Value.Weight[^1])]).ToList());
         foreach (int depth in r.Training.Select(c => c.Depth).Distinct())
         {
             var cs = r.Training.Where(c => c.Depth == depth).ToList();
             double[] steps = Enumerable.Range(1, r.Steps).Select(i => (double)i).ToArray();
             yield return Figures.Of(Plots.Curves($"Training at depth {depth} (SGD, lr {r.LearningRate})", "step", "cross-entropy loss",
-                cs.Select(c => (c.Stack + (c.DivergedAt is int d ? $" (diverged at step {d})" : ""), steps[..c.Loss.Length], c.Loss))), $"vanishing-training-{depth}", $"Loss curves of the three stacks at depth {depth}");
+                cs.Select(c => (c.Stack + (c.DivergedAt is int d ? $" (diverged at step {d})" : ""), steps[..c.Loss.Length], c.Loss))),
+                    $"vanishing-training-{depth}", $"Loss curves of the three stacks at depth {depth}");
         }
         yield return new Table(["depth", "stack", "first loss", "last loss", "training accuracy"],
             r.Training.Select(c => (IReadOnlyList<string>)[c.Depth.ToString(), c.Stack, c.Loss.Length > 0 ? c.Loss[0].ToString("F4") : "–",
@@ -168,7 +177,8 @@ public sealed class VanishingReportLab : IReportLab
 {
     public string Id => "vanishing";
     public string Title => "Vanishing gradients: sigmoid, ReLU and residual stacks";
-    public string Summary => "Per-layer gradient norms of deep sigmoid, ReLU and residual stacks, and their training curves (seed 003 eqs. 52-75)";
+    public string Summary =>
+        "Per-layer gradient norms of deep sigmoid, ReLU and residual stacks, and their training curves (seed 003 eqs. 52-75)";
 
     public Availability Check(LabContext context) => Availability.Yes;
 
@@ -177,18 +187,28 @@ public sealed class VanishingReportLab : IReportLab
         var r = VanishingLab.Run(new VanishingOptions { Seed = context.Seed }, context.Progress);
         var blocks = new List<Block>
         {
-            new Paragraph($"Seed 003 eqs. 52-75. Three stacks of {r.Depth} layers of width {r.Width} (weights zero-mean Gaussian, biases zero, a linear head " +
+            new Paragraph($"Seed 003 eqs. 52-75. Three stacks of {r.Depth} layers of width {r.Width} (weights zero-mean Gaussian, biases " +
+                $"zero, a linear head " +
                           "and cross-entropy), one batch of a seeded 4-class task, gradients by autograd."),
         };
         blocks.AddRange(VanishingLab.Blocks(r));
         var s = r.GradNorms["sigmoid"]; var res = r.GradNorms["residual"]; var relu = r.GradNorms["relu"];
-        blocks.Add(new Paragraph($"Reading: in the sigmoid stack the gradient reaching the first layer is {s.Weight[0] / s.Weight[^1]:0.0E+0} times the top layer's " +
-            "— each layer multiplies by diag(σ′)Wᵢ with σ′ ≤ 1/4, and the measured decay follows the seed's 4^−l bound in slope. The ReLU stack with He " +
-            $"weights keeps the ratio at {relu.Weight[0] / relu.Weight[^1]:0.0E+0} (ReLU′ is 0 or 1), and the residual stack at {res.Weight[0] / res.Weight[^1]:0.0E+0}: " +
-            "its identity path adds I to every layer's Jacobian, so the product cannot collapse. In training with plain SGD the deep sigmoid stack's loss " +
+        blocks.Add(new Paragraph($"Reading: in the sigmoid stack the gradient reaching the first layer is " +
+            $"{s.Weight[0] / s.Weight[^1]:0.0E+0} times the top layer's " +
+            "— each layer multiplies by diag(σ′)Wᵢ with σ′ ≤ 1/4, and the measured decay follows the seed's 4^−l bound in slope. The " +
+                "ReLU stack with He " +
+            $"weights keeps the ratio at {relu.Weight[0] / relu.Weight[^1]:0.0E+0} (ReLU′ is 0 or 1), and the residual stack at " +
+                $"{res.Weight[0] / res.Weight[^1]:0.0E+0}: " +
+            "its identity path adds I to every layer's Jacobian, so the product cannot collapse. In training with plain SGD the deep " +
+                "sigmoid stack's loss " +
             "barely moves while the residual stack learns; see the table for the measured losses and accuracies." +
-            (r.Training.Any(c => c.DivergedAt is not null) ? " Where a run diverged, the opposite problem showed: gradients exploded (the ReLU stack's activations and gradients are not bounded)." : "")));
+            (r.Training.Any(c => c.DivergedAt is not null)
+                ? " Where a run diverged, the opposite problem showed: gradients exploded (the ReLU stack's activations and gradients " +
+                "are not bounded)." : "")));
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
-            { KeyNumber = $"first/top layer gradient at depth {r.Depth}: sigmoid {s.Weight[0] / s.Weight[^1]:0.0E+0}, residual {res.Weight[0] / res.Weight[^1]:0.0E+0}" };
+        {
+            KeyNumber = $"first/top layer gradient at depth {r.Depth}: sigmoid {s.Weight[0] / s.Weight[^1]:0.0E+0}, residual " +
+                $"{res.Weight[0] / res.Weight[^1]:0.0E+0}"
+        };
     }
 }

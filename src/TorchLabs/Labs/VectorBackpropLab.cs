@@ -11,14 +11,16 @@ namespace TorchLabs.Labs;
 public sealed record VectorBackpropOptions
 {
     public int[] Dims { get; init; } = [12288, 20, 7, 5, 1];
-    /// <summary>Where the autograd run's trained network is written as network.pth and network.safetensors (keys W1, b1, … as the seed's param_w, param_b); null: not written.</summary>
+    /// <summary>Where the autograd run's trained network is written as network.pth and network.safetensors (keys W1, b1, … as the seed's
+    /// param_w, param_b); null: not written.</summary>
     public string? ModelsDir { get; init; }
     public int M { get; init; } = 200;
     public int Iterations { get; init; } = 2000;
     public double LearningRate { get; init; } = 0.01;
     public double Lambd { get; init; }
     public int PrintEvery { get; init; } = 100;
-    /// <summary>numpy: NumPy's legacy generator, seeded as the document (X, Y after seed(1), weights after seed(10)); torch: a TorchSharp generator.</summary>
+    /// <summary>numpy: NumPy's legacy generator, seeded as the document (X, Y after seed(1), weights after seed(10)); torch: a TorchSharp
+    /// generator.</summary>
     public string Rng { get; init; } = "numpy";
     /// <summary>he: randn·√(2/n_{l−1}) (what produced the document's output); as-written: randn·√2 (the document's code).</summary>
     public string Init { get; init; } = "he";
@@ -29,13 +31,15 @@ public sealed record VectorBackpropOptions
 
     public void Validate()
     {
-        if (Dims.Length < 2 || Dims.Any(d => d < 1) || Dims[^1] != 1) throw new UsageException($"--dims {string.Join(",", Dims)}: expected positive layer sizes ending in 1");
+        if (Dims.Length < 2 || Dims.Any(d => d < 1)
+            || Dims[^1] != 1) throw new UsageException($"--dims {string.Join(",", Dims)}: expected positive layer sizes ending in 1");
         if (M < 1) throw new UsageException($"--m {M}: expected at least one example");
         // X and the activations (m per unit), the weights and their gradients, in float64, for two implementations.
         double units = Dims.Sum(d => (double)d), weights = Dims.Zip(Dims.Skip(1), (a, b) => (double)a * b).Sum();
         MemoryBudget.Require(2 * 8.0 * (3 * units * M + 3 * weights), $"--dims {string.Join(",", Dims)} --m {M}");
         if (Iterations < 1) throw new UsageException($"--iterations {Iterations}: expected a whole number of at least 1");
-        if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw new UsageException($"--lr {LearningRate}: expected a finite number greater than 0");
+        if (!double.IsFinite(LearningRate)
+            || LearningRate <= 0) throw new UsageException($"--lr {LearningRate}: expected a finite number greater than 0");
         if (!double.IsFinite(Lambd) || Lambd < 0) throw new UsageException($"--lambd {Lambd}: expected a finite number >= 0");
         if (PrintEvery < 1) throw new UsageException($"--print-every {PrintEvery}: expected a whole number of at least 1");
         if (Rng is not ("numpy" or "torch")) throw new UsageException($"--rng {Rng}: expected numpy or torch");
@@ -47,7 +51,8 @@ public sealed record VectorBackpropOptions
 /// <summary>The printed costs of one implementation; <see cref="DivergedAt"/> names the first iteration with a non-finite cost.</summary>
 public sealed record CostTable(string Impl, IReadOnlyList<(int Iteration, double Cost)> Costs, int? DivergedAt, double Seconds);
 
-public sealed record VectorBackpropResult(VectorBackpropOptions Options, IReadOnlyList<CostTable> Tables, double? MaxRelDifference, int[] Predictions);
+public sealed record VectorBackpropResult(VectorBackpropOptions Options, IReadOnlyList<CostTable> Tables, double? MaxRelDifference,
+    int[] Predictions);
 
 /// <summary>
 /// Seed 004: the 12288-20-7-5-1 network (ReLU hidden, sigmoid output, cross-entropy + L2), lr 0.01, 2000 iterations,
@@ -83,12 +88,14 @@ public static class VectorBackpropLab
         double[] Uni(params long[] shape) => rand(shape, ScalarType.Float64, generator: gen).data<double>().ToArray();
         double[] xt = Uni(o.Dims[0], o.M), yt = Uni(1, o.M);
         for (int l = 1; l <= L; l++)
-            W[l - 1] = randn([o.Dims[l], o.Dims[l - 1]], ScalarType.Float64, generator: gen).data<double>().Select(v => v * Scale(l)).ToArray();
+            W[l - 1] = randn([o.Dims[l], o.Dims[l - 1]], ScalarType.Float64, generator: gen).data<double>().Select(v =>
+                v * Scale(l)).ToArray();
         return (xt, yt, W, B, n => Uni(o.Dims[0], n));
     }
 
     /// <summary>The reference run; also returns the trained network (for predict).</summary>
-    public static (CostTable Table, VectorNetwork Network) RunReference(VectorBackpropOptions o, double[] X, double[] Y, double[][] W, double[][] B, IProgress<string>? progress, Action<string>? log)
+    public static (CostTable Table, VectorNetwork Network) RunReference(VectorBackpropOptions o, double[] X, double[] Y, double[][] W,
+        double[][] B, IProgress<string>? progress, Action<string>? log)
     {
         var sw = Stopwatch.StartNew();
         var net = new VectorNetwork(o.Dims, W.Select(w => (double[])w.Clone()).ToArray(), B.Select(b => (double[])b.Clone()).ToArray());
@@ -97,20 +104,26 @@ public static class VectorBackpropLab
         {
             double cost = net.Step(X, Y, o.M, o.LearningRate, o.Lambd);
             if (!double.IsFinite(cost)) return (new CostTable("reference", costs, i, sw.Elapsed.TotalSeconds), net);
-            if (i % o.PrintEvery == 0) { costs.Add((i, cost)); log?.Invoke(CostLine(i, cost)); progress?.Report($"reference: iteration {i}"); }
+            if (i % o.PrintEvery == 0)
+            {
+                costs.Add((i, cost)); log?.Invoke(CostLine(i,
+                cost)); progress?.Report($"reference: iteration {i}");
+            }
         }
         return (new CostTable("reference", costs, null, sw.Elapsed.TotalSeconds), net);
     }
 
     /// <summary>The same network with TorchSharp autograd in float64: J.backward(), then W ← W − η ∂J/∂W under no_grad.</summary>
-    public static CostTable RunTorch(VectorBackpropOptions o, double[] X, double[] Y, double[][] W, double[][] B, IProgress<string>? progress, Action<string>? log)
+    public static CostTable RunTorch(VectorBackpropOptions o, double[] X, double[] Y, double[][] W, double[][] B,
+        IProgress<string>? progress, Action<string>? log)
     {
         var sw = Stopwatch.StartNew();
         int L = o.Dims.Length - 1;
         using var outer = NewDisposeScope();
         var x = tensor(X, [o.Dims[0], o.M], ScalarType.Float64);
         var y = tensor(Y, [1, o.M], ScalarType.Float64);
-        var w = Enumerable.Range(0, L).Select(l => tensor(W[l], [o.Dims[l + 1], o.Dims[l]], ScalarType.Float64).requires_grad_(true)).ToArray();
+        var w = Enumerable.Range(0, L).Select(l => tensor(W[l], [o.Dims[l + 1], o.Dims[l]],
+            ScalarType.Float64).requires_grad_(true)).ToArray();
         var b = Enumerable.Range(0, L).Select(l => tensor(B[l], [o.Dims[l + 1], 1], ScalarType.Float64).requires_grad_(true)).ToArray();
         var costs = new List<(int, double)>();
         for (int i = 0; i < o.Iterations; i++)
@@ -130,7 +143,8 @@ public static class VectorBackpropLab
             if (i % o.PrintEvery == 0) { costs.Add((i, cost)); log?.Invoke(CostLine(i, cost)); progress?.Report($"torch: iteration {i}"); }
         }
         if (o.ModelsDir is not null)
-            Models.ModelFiles.SaveTensors(Enumerable.Range(0, L).SelectMany(l => new[] { ($"W{l + 1}", w[l]), ($"b{l + 1}", b[l]) }).ToDictionary(e => e.Item1, e => e.Item2),
+            Models.ModelFiles.SaveTensors(Enumerable.Range(0, L).SelectMany(l => new[] { ($"W{l + 1}", w[l]), ($"b{l + 1}",
+                b[l]) }).ToDictionary(e => e.Item1, e => e.Item2),
                 Path.Combine(o.ModelsDir, "network"));
         return new CostTable("torch", costs, null, sw.Elapsed.TotalSeconds);
     }
@@ -163,34 +177,46 @@ public static class VectorBackpropLab
     public static IEnumerable<Block> Blocks(VectorBackpropResult r)
     {
         var o = r.Options;
-        yield return new Paragraph($"Seed 004: network {string.Join("-", o.Dims)}, ReLU hidden layers, sigmoid output, cross-entropy + (λ/2m)‖W‖² with λ = {o.Lambd}, " +
-            $"learning rate {o.LearningRate}, {o.Iterations} iterations on X ({o.Dims[0]} × {o.M}) and Y (1 × {o.M}) uniform in [0, 1], drawn with " +
-            (o.Rng == "numpy" ? "NumPy's legacy generator exactly as the document (seed(1), rand, rand, seed(10), randn per layer; Reference/NumpyRandom)" : "a TorchSharp generator") +
-            $", weights {(o.Init == "he" ? "randn·√(2/n_{l−1})" : "randn·√2 (the code as printed)")}, the last layer randn·0.01. Run twice: the seed's vector " +
+        yield return new Paragraph($"Seed 004: network {string.Join("-", o.Dims)}, ReLU hidden layers, sigmoid output, cross-entropy + " +
+            $"(λ/2m)‖W‖² with λ = {o.Lambd}, " +
+            $"learning rate {o.LearningRate}, {o.Iterations} iterations on X ({o.Dims[0]} × {o.M}) and Y (1 × {o.M}) uniform in [0, 1], " +
+                $"drawn with " +
+            (o.Rng == "numpy"
+                ? "NumPy's legacy generator exactly as the document (seed(1), rand, rand, seed(10), randn per layer; " +
+                "Reference/NumpyRandom)" : "a TorchSharp generator") +
+            $", weights {(o.Init == "he" ? "randn·√(2/n_{l−1})" : "randn·√2 (the code as printed)")}, the last layer randn·0.01. Run " +
+                $"twice: the seed's vector " +
             "formulas on plain arrays (Reference/), and TorchSharp autograd in float64.");
         var rows = new List<IReadOnlyList<string>>();
         int count = r.Tables.Max(t => t.Costs.Count);
         for (int i = 0; i < count; i++)
         {
             int it = r.Tables.First(t => t.Costs.Count > i).Costs[i].Iteration;
-            string doc = o.Rng == "numpy" && o.Init == "he" && o.PrintEvery == 100 && it / 100 < DocumentCosts.Length && o.Dims.SequenceEqual([12288, 20, 7, 5, 1]) && o.M == 200 && o.LearningRate == 0.01 && o.Lambd == 0
+            string doc = o.Rng == "numpy" && o.Init == "he" && o.PrintEvery == 100 && it / 100 < DocumentCosts.Length
+                && o.Dims.SequenceEqual([12288, 20, 7, 5, 1]) && o.M == 200 && o.LearningRate == 0.01 && o.Lambd == 0
                 ? Numpy8(DocumentCosts[it / 100]) : "–";
             rows.Add([it.ToString(), doc, .. r.Tables.Select(t => t.Costs.Count > i ? Numpy8(t.Costs[i].Cost) : "")]);
         }
-        yield return new Table(["iteration", "the document", .. r.Tables.Select(t => $"ours: {t.Impl}")], rows, "Cost every " + o.PrintEvery + " iterations");
+        yield return new Table(["iteration", "the document", .. r.Tables.Select(t => $"ours: {t.Impl}")], rows, "Cost every "
+            + o.PrintEvery + " iterations");
         foreach (var t in r.Tables.Where(t => t.DivergedAt is not null))
-            yield return new Paragraph($"**{t.Impl}: the cost became NaN or infinite at iteration {t.DivergedAt}**; the run stopped there.");
+            yield return new Paragraph($"**{t.Impl}: the cost became NaN or infinite at iteration {t.DivergedAt}**; the run stopped " +
+                $"there.");
         if (r.MaxRelDifference is double d)
             yield return new Paragraph($"The two implementations agree to {d:0.0E+0} relative at every printed iteration. Times: " +
                 string.Join(", ", r.Tables.Select(t => $"{t.Impl} {t.Seconds:F1} s")) + ".");
         if (r.Predictions.Length > 0)
-            yield return new Paragraph($"predict (threshold 0.5) on {r.Predictions.Length} new examples drawn from the same generator: {r.Predictions.Count(p => p == 1)} predicted 1. " +
-                "(The document draws X_new = rand(1228, 200), 1228 rows where the network needs 12288: np.dot would raise a shape error; we draw 12288.)");
+            yield return new Paragraph($"predict (threshold 0.5) on {r.Predictions.Length} new examples drawn from the same generator: " +
+                $"{r.Predictions.Count(p => p == 1)} predicted 1. " +
+                "(The document draws X_new = rand(1228, 200), 1228 rows where the network needs 12288: np.dot would raise a shape error; " +
+                    "we draw 12288.)");
         var withCosts = r.Tables.Where(t => t.Costs.Count > 0).ToList();
         if (withCosts.Count > 0)
             yield return Figures.Of(Plots.Curves("Seed 004: cost", "iteration", "cost J",
                 withCosts.Select(t => (t.Impl, t.Costs.Select(c => (double)c.Iteration).ToArray(), t.Costs.Select(c => c.Cost).ToArray()))
-                    .Append(("the document", Enumerable.Range(0, DocumentCosts.Length).Select(i => i * 100.0).ToArray(), DocumentCosts))), "vector-backprop-cost", "The cost every 100 iterations: ours (reference and TorchSharp) and the document's", 800, 460);
+                    .Append(("the document", Enumerable.Range(0, DocumentCosts.Length).Select(i => i * 100.0).ToArray(), DocumentCosts))),
+                        "vector-backprop-cost", "The cost every 100 iterations: ours (reference and TorchSharp) and the document's", 800,
+                        460);
     }
 }
 
@@ -199,15 +225,18 @@ public sealed class VectorBackpropReportLab : IReportLab
 {
     public string Id => "vector-backprop";
     public string Title => "Seed 004: vector backprop, the document's cost table reproduced";
-    public string Summary => "Seed 004's 12288-20-7-5-1 network by the seed's vector formulas and by autograd, reproducing the printed costs";
+    public string Summary =>
+        "Seed 004's 12288-20-7-5-1 network by the seed's vector formulas and by autograd, reproducing the printed costs";
     public Availability Check(LabContext context) => Availability.Yes;
     /// <summary>Products of 209 × 12288 matrices: every core (faster with both here; docs/performance.md).</summary>
     public int DefaultThreads(LabContext context) => Runtime.TorchRuntime.Cores;
     public ReportSection Run(LabContext context)
     {
         var r = VectorBackpropLab.Run(new VectorBackpropOptions(), context.Progress);
-        var costs = r.Tables[0].Costs.Where(c => c.Iteration % 100 == 0 && c.Iteration / 100 < VectorBackpropLab.DocumentCosts.Length).ToList();
-        int matched = costs.Count(c => VectorBackpropLab.Numpy8(c.Cost) == VectorBackpropLab.Numpy8(VectorBackpropLab.DocumentCosts[c.Iteration / 100]));
+        var costs = r.Tables[0].Costs.Where(c => c.Iteration % 100 == 0
+            && c.Iteration / 100 < VectorBackpropLab.DocumentCosts.Length).ToList();
+        int matched = costs.Count(c =>
+            VectorBackpropLab.Numpy8(c.Cost) == VectorBackpropLab.Numpy8(VectorBackpropLab.DocumentCosts[c.Iteration / 100]));
         return new ReportSection(Id, Title, SectionStatus.Ran, VectorBackpropLab.Blocks(r).ToList(), TimeSpan.Zero)
         {
             KeyNumber = $"{matched}/{VectorBackpropLab.DocumentCosts.Length} printed costs reproduced to 8 digits" +

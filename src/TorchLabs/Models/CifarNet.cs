@@ -28,7 +28,8 @@ public sealed class CifarNet : Module<Tensor, Tensor>
         fc2 = Linear(120, 84);
         fc3 = Linear(84, 10);
         RegisterComponents();
-        foreach (var (w, b) in new[] { (conv1.weight!, conv1.bias), (conv2.weight!, conv2.bias), (fc1.weight!, fc1.bias), (fc2.weight!, fc2.bias), (fc3.weight!, fc3.bias) })
+        foreach (var (w, b) in new[] { (conv1.weight!, conv1.bias), (conv2.weight!, conv2.bias), (fc1.weight!, fc1.bias),
+            (fc2.weight!, fc2.bias), (fc3.weight!, fc3.bias) })
             Init.PyTorchDefault(w, b, generator);
     }
 

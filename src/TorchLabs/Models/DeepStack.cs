@@ -17,7 +17,8 @@ public abstract class DeepStack : nn.Module<Tensor, Tensor>
     public int Depth { get; }
     public int Width { get; }
 
-    protected DeepStack(string name, int depth, int width, int classes, double weightStd, Generator generator, ScalarType dtype) : base(name)
+    protected DeepStack(string name, int depth, int width, int classes, double weightStd, Generator generator,
+        ScalarType dtype) : base(name)
     {
         if (depth < 1) throw new ArgumentOutOfRangeException(nameof(depth), depth, "expected depth >= 1");
         if (width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, "expected width >= 1");

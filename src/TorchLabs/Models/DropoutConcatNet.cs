@@ -23,7 +23,8 @@ public sealed class DropoutConcatNet : nn.Module<Tensor, Tensor>
     public double P { get; }
     readonly Generator generator;
 
-    public DropoutConcatNet(int d, int s, int k, double p, Generator generator, ScalarType dtype = ScalarType.Float64) : base(nameof(DropoutConcatNet))
+    public DropoutConcatNet(int d, int s, int k, double p, Generator generator,
+        ScalarType dtype = ScalarType.Float64) : base(nameof(DropoutConcatNet))
     {
         if (d < 1 || s < 1 || k < 2) throw new ArgumentException("expected d >= 1, s >= 1 and k >= 2");
         if (!(p >= 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "expected a drop probability in [0, 1)");

@@ -21,7 +21,8 @@ public sealed class Mlp : Module<Tensor, Tensor>
     /// <summary>Backward by the hand delta recursion (<see cref="LinearActivationFunction"/>) instead of autograd.</summary>
     public bool HandBackward { get; }
 
-    public Mlp(int[] sizes, string activation, Generator generator, ScalarType dtype = ScalarType.Float32, bool handBackward = false) : base(nameof(Mlp))
+    public Mlp(int[] sizes, string activation, Generator generator, ScalarType dtype = ScalarType.Float32,
+        bool handBackward = false) : base(nameof(Mlp))
     {
         if (sizes.Length < 2 || sizes.Any(s => s < 1)) throw new ArgumentException("expected at least two positive layer sizes");
         Sizes = sizes;
@@ -39,7 +40,8 @@ public sealed class Mlp : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>The activation layer of <paramref name="name"/>, from the one catalogue (<see cref="Functions.Activations"/>); an unknown name is rejected.</summary>
+    /// <summary>The activation layer of <paramref name="name"/>, from the one catalogue (<see cref="Functions.Activations"/>); an unknown
+    /// name is rejected.</summary>
     public static Module<Tensor, Tensor> MakeActivation(string name) => new ActivationLayer(Functions.Activations.Find(name));
 
     /// <summary>A catalogue activation as a layer of nn.Sequential (no parameters).</summary>

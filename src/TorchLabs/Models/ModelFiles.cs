@@ -23,19 +23,23 @@ public enum ModelFormat
 /// </summary>
 public static class ModelFiles
 {
-    /// <summary>The format of <paramref name="path"/>, from its first bytes: "PK\3\4" (zip: .pth), a little-endian length and '{' (safetensors), else TorchSharp's.</summary>
+    /// <summary>The format of <paramref name="path"/>, from its first bytes: "PK\3\4" (zip: .pth), a little-endian length and '{'
+    /// (safetensors), else TorchSharp's.</summary>
     public static ModelFormat Detect(string path)
     {
-        if (!File.Exists(path)) throw new UsageException($"--load {path}: no such file; expected a model (.pth, .safetensors or TorchSharp's format)");
+        if (!File.Exists(path)) throw new UsageException($"--load {path}: no such file; expected a model (.pth, .safetensors or " +
+            $"TorchSharp's format)");
         using var fs = File.OpenRead(path);
         var head = new byte[9];
         int n = fs.Read(head, 0, head.Length);
         if (n >= 4 && head[0] == 0x50 && head[1] == 0x4B && head[2] == 0x03 && head[3] == 0x04) return ModelFormat.Pth;
-        if (n == 9 && head[8] == (byte)'{' && BitConverter.ToUInt64(head, 0) is ulong len && len > 1 && len < (ulong)fs.Length) return ModelFormat.Safetensors;
+        if (n == 9 && head[8] == (byte)'{' && BitConverter.ToUInt64(head, 0) is ulong len && len > 1
+            && len < (ulong)fs.Length) return ModelFormat.Safetensors;
         return ModelFormat.TorchSharp;
     }
 
-    /// <summary>Reads the state dict of <paramref name="path"/> (any of the three formats) into <paramref name="model"/>, after checking every key and shape.</summary>
+    /// <summary>Reads the state dict of <paramref name="path"/> (any of the three formats) into <paramref name="model"/>, after checking
+    /// every key and shape.</summary>
     public static ModelFormat Load(nn.Module model, string path, string modelName)
     {
         var format = Detect(path);
@@ -71,14 +75,16 @@ public static class ModelFiles
             if (!state.TryGetValue(key, out var t))
                 throw new UsageException($"--load {path}: does not fit {modelName}: key {key} {Shape(target)} is missing");
             if (!t.shape.SequenceEqual(target.shape))
-                throw new UsageException($"--load {path}: does not fit {modelName}: key {key} has shape {Shape(t)}; expected {Shape(target)}");
+                throw new UsageException($"--load {path}: does not fit {modelName}: key {key} has shape {Shape(t)}; expected " +
+                    $"{Shape(target)}");
         }
         foreach (var (key, t) in state)
             if (!expected.ContainsKey(key))
                 throw new UsageException($"--load {path}: does not fit {modelName}: unexpected key {key} {Shape(t)}");
     }
 
-    /// <summary>Writes <paramref name="model"/>'s state dict as a PyTorch .pth file that <c>torch.load</c> reads (keys as PyTorch names them).</summary>
+    /// <summary>Writes <paramref name="model"/>'s state dict as a PyTorch .pth file that <c>torch.load</c> reads (keys as PyTorch names
+    /// them).</summary>
     public static void SavePth(nn.Module model, string path) => WritePth(model.state_dict(), path);
 
     /// <summary>Writes <paramref name="model"/>'s state dict as safetensors.</summary>
@@ -107,18 +113,26 @@ public static class ModelFiles
     /// Every tensor copied into storage of its own: parameters that are views of one flat buffer (<see cref="Optimizers.FlatSgd"/>)
     /// would otherwise be written with their offset into a storage that is not saved whole.
     /// </summary>
-    static Dictionary<string, Tensor> OwnStorage(IReadOnlyDictionary<string, Tensor> tensors) => tensors.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+    static Dictionary<string, Tensor> OwnStorage(IReadOnlyDictionary<string, Tensor> tensors) =>
+        tensors.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
 
     /// <summary>The state dict of a file as name → tensor (for round-trip checks and tools).</summary>
     public static Dictionary<string, Tensor> Read(string path) => Read(path, Detect(path));
 
     static Dictionary<string, Tensor> Read(string path, ModelFormat format) => format switch
     {
-        ModelFormat.Pth => PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (Tensor)e.Value!),
+        ModelFormat.Pth => PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>().ToDictionary(e =>
+            (string)e.Key, e => (Tensor)e.Value!),
         ModelFormat.Safetensors => Safetensors.LoadStateDict(path),
         _ => throw new UsageException($"{path}: TorchSharp's format has no stand-alone state dict; load it into its model"),
     };
 
     /// <summary>Short name of a format, for messages and JSON.</summary>
-    public static string Name(ModelFormat f) => f switch { ModelFormat.Pth => "pth", ModelFormat.Safetensors => "safetensors", _ => "torchsharp" };
+    public static string Name(ModelFormat f) => f switch
+    {
+        ModelFormat.Pth => "pth",
+        ModelFormat.Safetensors => "safetensors",
+        _ =>
+        "torchsharp"
+    };
 }

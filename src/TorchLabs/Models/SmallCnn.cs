@@ -22,7 +22,8 @@ public sealed class SmallCnn : nn.Module<Tensor, Tensor>
     public int PoolSize { get; }
     public bool TiedBias { get; }
 
-    public SmallCnn(int cin, int height, int width, int cout, int kernel, int pool, int classes, bool tiedBias, Generator generator, ScalarType dtype = ScalarType.Float64)
+    public SmallCnn(int cin, int height, int width, int cout, int kernel, int pool, int classes, bool tiedBias, Generator generator,
+        ScalarType dtype = ScalarType.Float64)
         : base(nameof(SmallCnn))
     {
         int hout = height - kernel + 1, wout = width - kernel + 1;                  // (35)

@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 namespace TorchLabs.Optimizers;
 
 /// <summary>
-/// torch.optim.SGD's fused option (as tinygrad's <c>fused=</c>): torch.optim.SGD with momentum μ (dampening 0, no weight decay, no Nesterov) over flat buffers: every parameter is made a view
+/// torch.optim.SGD's fused option (as tinygrad's <c>fused=</c>): torch.optim.SGD with momentum μ (dampening 0, no weight decay, no
+/// Nesterov) over flat buffers: every parameter is made a view
 /// of one tensor θ and its gradient a view of one tensor g, into which autograd accumulates. Then zero_grad is one op and the
 /// step one pass over the buffers (three libtorch ops off the CPU), whatever the number of parameters, instead of about forty:
 /// b₁ = g₁, b_t = μ b_{t−1} + g_t (torch's buffer, starting as the first gradient); θ ← θ − η b_t.

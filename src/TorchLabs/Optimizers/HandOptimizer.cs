@@ -71,10 +71,12 @@ public abstract class HandOptimizer : IDisposable
         }
     }
 
-    /// <summary>The update of one parameter <paramref name="p"/> with gradient <paramref name="g"/> at step <paramref name="t"/> (1-based).</summary>
+    /// <summary>The update of one parameter <paramref name="p"/> with gradient <paramref name="g"/> at step <paramref name="t"/>
+    /// (1-based).</summary>
     protected abstract void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t);
 
-    /// <summary>The state buffer <paramref name="name"/>, created by <paramref name="init"/> on first use (kept outside any dispose scope).</summary>
+    /// <summary>The state buffer <paramref name="name"/>, created by <paramref name="init"/> on first use (kept outside any dispose
+    /// scope).</summary>
     protected static Tensor Buffer(Dictionary<string, Tensor> s, string name, Func<Tensor> init)
     {
         if (!s.TryGetValue(name, out var b))

@@ -5,7 +5,8 @@ namespace TorchLabs.Optimizers;
 /// <summary>Which of Nesterov's two equivalent forms an optimizer uses.</summary>
 public enum NesterovForm
 {
-    /// <summary>torch.optim.SGD(nesterov=True): b_t = μ b_{t−1} + g_t, θ ← θ − η (g_t + μ b_t); the parameter is the look-ahead point.</summary>
+    /// <summary>torch.optim.SGD(nesterov=True): b_t = μ b_{t−1} + g_t, θ ← θ − η (g_t + μ b_t); the parameter is the look-ahead
+    /// point.</summary>
     Torch,
     /// <summary>
     /// The seed's (000/001 Q3) and Sutskever et al.'s form: v ← μ v − η ∇f(θ + μ v), θ ← θ + v. Call
@@ -30,7 +31,8 @@ public sealed class Nesterov : HandOptimizer
     {
         Ranges.Momentum.Require(momentum, nameof(momentum));
         if (momentum == 0) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "Nesterov needs momentum > 0");
-        if (form == NesterovForm.Torch && dampening != 0) throw new ArgumentOutOfRangeException(nameof(dampening), dampening, "Nesterov momentum requires zero dampening (as torch)");
+        if (form == NesterovForm.Torch && dampening != 0) throw new ArgumentOutOfRangeException(nameof(dampening), dampening,
+            "Nesterov momentum requires zero dampening (as torch)");
         Mu = momentum;
         Dampening = dampening;
         Form = form;

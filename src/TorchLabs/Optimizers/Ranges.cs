@@ -1,7 +1,8 @@
 
 namespace TorchLabs.Optimizers;
 
-/// <summary>A hyper-parameter's allowed values: one definition for the command line (<c>Labs.OptimizerSpec.Validate</c>) and the constructors.</summary>
+/// <summary>A hyper-parameter's allowed values: one definition for the command line (<c>Labs.OptimizerSpec.Validate</c>) and the
+/// constructors.</summary>
 public sealed record Range(double Min, bool MinIncluded, double Max, bool MaxIncluded)
 {
     public static readonly Range Positive = new(0, false, double.PositiveInfinity, false);

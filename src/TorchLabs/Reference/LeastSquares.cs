@@ -1,6 +1,7 @@
 namespace TorchLabs.Reference;
 
-/// <summary>Plain C# linear algebra (no TorchSharp): Householder QR least squares and Gaussian elimination, the oracle for the regression lab.</summary>
+/// <summary>Plain C# linear algebra (no TorchSharp): Householder QR least squares and Gaussian elimination, the oracle for the regression
+/// lab.</summary>
 public static class LeastSquares
 {
     /// <summary>

@@ -75,7 +75,8 @@ public sealed class RefMomentum(double lr, double momentum, double dampening = 0
 }
 
 /// <summary>G_t = G_{t−1} + g²; θ ← θ − η_t g / (√G_t + ε), η_t = η / (1 + (t − 1) lr_decay).</summary>
-public sealed class RefAdaGrad(double lr = 0.01, double lrDecay = 0, double weightDecay = 0, double initialAccumulatorValue = 0, double eps = 1e-10)
+public sealed class RefAdaGrad(double lr = 0.01, double lrDecay = 0, double weightDecay = 0, double initialAccumulatorValue = 0,
+    double eps = 1e-10)
     : ReferenceOptimizer(lr, weightDecay)
 {
     protected override void Update(int k, double[] p, double[] g)
@@ -91,7 +92,8 @@ public sealed class RefAdaGrad(double lr = 0.01, double lrDecay = 0, double weig
 }
 
 /// <summary>E[g²]_t = α E[g²]_{t−1} + (1 − α) g²; θ ← θ − η g / (√E[g²]_t + ε); optional momentum and centering.</summary>
-public sealed class RefRmsProp(double lr = 0.01, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0, bool centered = false)
+public sealed class RefRmsProp(double lr = 0.01, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0,
+    bool centered = false)
     : ReferenceOptimizer(lr, weightDecay)
 {
     protected override void Update(int k, double[] p, double[] g)
@@ -118,7 +120,8 @@ public sealed class RefRmsProp(double lr = 0.01, double alpha = 0.99, double eps
 }
 
 /// <summary>m_t, v_t, m̂_t = m_t/(1 − β₁ᵗ), v̂_t = v_t/(1 − β₂ᵗ); θ ← θ − η m̂_t / (√v̂_t + ε).</summary>
-public sealed class RefAdam(double lr = 0.001, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false)
+public sealed class RefAdam(double lr = 0.001, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0,
+    bool amsgrad = false)
     : ReferenceOptimizer(lr, weightDecay)
 {
     protected override void Update(int k, double[] p, double[] g)
@@ -131,7 +134,7 @@ public sealed class RefAdam(double lr = 0.001, double beta1 = 0.9, double beta2 
             v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
             double vUsed = v[i];
             if (amsgrad) vUsed = vMax[i] = Math.Max(vMax[i], v[i]);
-double mHat = m[i] / bc1, vHat = vUsed / bc2;
+            double mHat = m[i] / bc1, vHat = vUsed / bc2;
             p[i] -= LearningRate * mHat / (Math.Sqrt(vHat) + eps);
         }
     }

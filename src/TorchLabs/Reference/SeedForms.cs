@@ -17,7 +17,8 @@ public static class SeedForms
         }
     }
 
-    /// <summary>Seed Q3 RMSProp as written: scalar gt = β gt + (1 − β) Σ g², and <c>x = lr*g/(√gt + 1e-9)</c>: an assignment, not a step.</summary>
+    /// <summary>Seed Q3 RMSProp as written: scalar gt = β gt + (1 − β) Σ g², and <c>x = lr*g/(√gt + 1e-9)</c>: an assignment, not a
+    /// step.</summary>
     public sealed class RmsPropAsWritten(double lr, double beta = 0.9)
     {
         double gt;

@@ -56,12 +56,14 @@ public sealed class VectorNetwork
                     {
                         var zi = z.AsSpan(i * m, m);
                         for (int k = k0; k < k1; k++)
-                            TensorPrimitives.MultiplyAdd(aPrev.AsSpan(k * m, m), w[i * inner + k], zi, zi); // ... + Σ_k W_l[i,k] A_{l−1}[k,:]
+                            // ... + Σ_k W_l[i,k] A_{l−1}[k,:]
+                            TensorPrimitives.MultiplyAdd(aPrev.AsSpan(k * m, m), w[i * inner + k], zi, zi);
                     }
                 }
             });
             Z[l] = z;
-            A[l] = l < L ? z.Select(v => v > 0 ? v : 0).ToArray() : z.Select(v => 1 / (1 + Math.Exp(-v))).ToArray(); // ReLU, σ at the output
+            // ReLU, σ at the output
+            A[l] = l < L ? z.Select(v => v > 0 ? v : 0).ToArray() : z.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
         }
         return (Z, A);
     }
@@ -101,7 +103,8 @@ public sealed class VectorNetwork
                 {
                     var ak = aPrev.AsSpan(k * m, m);
                     for (int i = 0; i < rows; i++)
-                        dW[i * inner + k] = TensorPrimitives.Dot<double>(dz.AsSpan(i * m, m), ak) / m + w[i * inner + k] * lambd / m; // dW_l
+                        // dW_l
+                        dW[i * inner + k] = TensorPrimitives.Dot<double>(dz.AsSpan(i * m, m), ak) / m + w[i * inner + k] * lambd / m;
                 }
             });
             for (int i = 0; i < rows; i++) db[i] = TensorPrimitives.Sum<double>(dz.AsSpan(i * m, m)) / m;   // db_l = (1/m) Σ dz_l

@@ -18,7 +18,8 @@ public static class Figures
 
     /// <summary>figures/NAME.png, with NAME reduced to lower-case letters, digits, '.', '_' and '-' (spaces become '-').</summary>
     public static string RelativePath(string name) =>
-        "figures/" + new string(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray()) + ".png";
+        "figures/" + new string(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'
+            ? c : '-').ToArray()) + ".png";
 
     /// <summary><paramref name="panels"/> side by side in one PNG (the classic five-panel layout).</summary>
     public static Figure Row(IReadOnlyList<Plot> panels, string name, string caption, int panelWidth, int panelHeight) =>
@@ -41,7 +42,8 @@ public static class Figures
             },
         };
 
-    /// <summary>Writes every figure among <paramref name="blocks"/> to <paramref name="outDir"/> (atomically) and returns their full paths.</summary>
+    /// <summary>Writes every figure among <paramref name="blocks"/> to <paramref name="outDir"/> (atomically) and returns their full
+    /// paths.</summary>
     public static IReadOnlyList<string> Write(IEnumerable<Block> blocks, string outDir)
     {
         var written = new List<string>();

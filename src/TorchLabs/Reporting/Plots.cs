@@ -9,7 +9,8 @@ public static class Plots
 {
     /// <summary>One or more curves y(x) with a legend; <paramref name="logY"/> puts y on a log10 scale.</summary>
     /// <param name="floor">With <paramref name="logY"/>, values below it are drawn at it (say so in the caption).</param>
-    public static Plot Curves(string title, string xLabel, string yLabel, IEnumerable<(string Name, double[] X, double[] Y)> curves, bool logY = false, double floor = 1e-300)
+    public static Plot Curves(string title, string xLabel, string yLabel, IEnumerable<(string Name, double[] X, double[] Y)> curves,
+        bool logY = false, double floor = 1e-300)
     {
         var plot = new Plot();
         foreach (var (name, x, y) in curves)
@@ -70,7 +71,8 @@ public static class Plots
     /// Draws images (each [3, H, W] bytes, planes R, G, B) in a row-wrapped grid, scaled up, each with its caption
     /// below, as figures/NAME.png (the tutorial's imshow of a batch).
     /// </summary>
-    public static Figure ImageGrid(IReadOnlyList<(byte[] Chw, string Caption)> images, int height, int width, string name, string caption, int columns = 8, int scale = 4) =>
+    public static Figure ImageGrid(IReadOnlyList<(byte[] Chw, string Caption)> images, int height, int width, string name, string caption,
+        int columns = 8, int scale = 4) =>
         new(Figures.RelativePath(name), caption) { Render = () => DrawGrid(images, height, width, columns, scale) };
 
     static byte[] DrawGrid(IReadOnlyList<(byte[] Chw, string Caption)> images, int height, int width, int columns, int scale)

@@ -35,7 +35,9 @@ public sealed record ReportSection(string Id, string Title, SectionStatus Status
 
     public static ReportSection Skipped(string id, string title, string reason, string fix) =>
         new(id, title, SectionStatus.Skipped,
-            [new Paragraph($"Skipped: {reason}"), new Paragraph($"To run it: `{fix}`")], TimeSpan.Zero) { KeyNumber = $"{reason}; to run it: `{fix}`" };
+            [new Paragraph($"Skipped: {reason}"), new Paragraph($"To run it: `{fix}`")],
+                TimeSpan.Zero)
+        { KeyNumber = $"{reason}; to run it: `{fix}`" };
 }
 
 /// <summary>The whole report: a header and one section per lab.</summary>

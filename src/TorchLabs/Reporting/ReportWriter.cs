@@ -67,7 +67,8 @@ public static partial class ReportWriter
     public static string ToHtml(Report report)
     {
         var sb = new StringBuilder();
-        sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>").Append(Enc(report.Title)).Append("</title>\n");
+        sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta " +
+            "charset=\"utf-8\">\n<title>").Append(Enc(report.Title)).Append("</title>\n");
         sb.Append("<style>\n").Append(Css).Append("</style>\n</head>\n<body>\n<div class=\"layout\">\n");
         // A table of contents that stays in view (position: sticky), each lab marked with its status.
         sb.Append("<nav class=\"toc\">\n<a href=\"#verdicts\"><strong>Verdicts</strong></a>\n");
@@ -75,13 +76,16 @@ public static partial class ReportWriter
             sb.Append($"<a href=\"#{s.Id}\" class=\"{StatusClass(s)}\">{Enc(s.Title)}</a>\n");
         sb.Append("<a href=\"#machine\">Machine</a>\n</nav>\n<main>\n");
         sb.Append("<h1>").Append(Enc(report.Title)).Append("</h1>\n");
-        sb.Append("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table class=\"verdicts\">\n<thead><tr><th>lab</th><th>status</th><th>key number</th><th>time</th></tr></thead>\n<tbody>\n");
+        sb.Append("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table " +
+            "class=\"verdicts\">\n<thead><tr><th>lab</th><th>status</th><th>key number</th><th>time</th></tr></thead>\n<tbody>\n");
         foreach (var s in report.Sections)
-            sb.Append($"<tr class=\"{StatusClass(s)}\"><td><a href=\"#{s.Id}\">{Enc(s.Title)}</a></td><td class=\"status\">{Enc(StatusWord(s))}</td>" +
+            sb.Append($"<tr class=\"{StatusClass(s)}\"><td><a href=\"#{s.Id}\">{Enc(s.Title)}</a></td><td " +
+                $"class=\"status\">{Enc(StatusWord(s))}</td>" +
                       $"<td>{Inline(s.KeyNumber ?? "")}</td><td>{Enc(TimeCell(s))}</td></tr>\n");
         sb.Append("</tbody>\n</table>\n</section>\n");
         sb.Append("<section id=\"machine\">\n<h2>Machine and run</h2>\n<table class=\"header\">\n");
-        foreach (var (k, v) in report.Header) sb.Append("<tr><th>").Append(Enc(k)).Append("</th><td>").Append(Inline(v)).Append("</td></tr>\n");
+        foreach (var (k,
+            v) in report.Header) sb.Append("<tr><th>").Append(Enc(k)).Append("</th><td>").Append(Inline(v)).Append("</td></tr>\n");
         sb.Append("</table>\n</section>\n");
         foreach (var s in report.Sections)
         {
@@ -103,8 +107,10 @@ public static partial class ReportWriter
             case Table t:
                 sb.Append("<table>\n");
                 if (t.Caption is not null) sb.Append("<caption>").Append(Inline(t.Caption)).Append("</caption>\n");
-                sb.Append("<thead><tr>").Append(string.Concat(t.Header.Select(h => $"<th>{Inline(h)}</th>"))).Append("</tr></thead>\n<tbody>\n");
-                foreach (var row in t.Rows) sb.Append("<tr>").Append(string.Concat(row.Select(c => $"<td>{Inline(c)}</td>"))).Append("</tr>\n");
+                sb.Append("<thead><tr>").Append(string.Concat(t.Header.Select(h =>
+                    $"<th>{Inline(h)}</th>"))).Append("</tr></thead>\n<tbody>\n");
+                foreach (var row in t.Rows) sb.Append("<tr>").Append(string.Concat(row.Select(c =>
+                    $"<td>{Inline(c)}</td>"))).Append("</tr>\n");
                 sb.Append("</tbody>\n</table>\n");
                 break;
             case Figure f:
@@ -126,10 +132,20 @@ public static partial class ReportWriter
             : "",
     };
 
-    static string StatusClass(ReportSection s) => s.Status switch { SectionStatus.Skipped => "skipped", SectionStatus.Failed => "failed", _ => "ran" };
+    static string StatusClass(ReportSection s) => s.Status switch
+    {
+        SectionStatus.Skipped => "skipped",
+        SectionStatus.Failed => "failed",
+        _ => "ran"
+    };
 
     /// <summary>The verdict: passed (the lab ran and its checks held), failed, or skipped.</summary>
-    static string StatusWord(ReportSection s) => s.Status switch { SectionStatus.Skipped => "skipped", SectionStatus.Failed => "failed", _ => "passed" };
+    static string StatusWord(ReportSection s) => s.Status switch
+    {
+        SectionStatus.Skipped => "skipped",
+        SectionStatus.Failed => "failed",
+        _ => "passed"
+    };
 
     static string TimeCell(ReportSection s) => s.Status == SectionStatus.Skipped ? "–"
         : $"{s.Elapsed.TotalSeconds:0.0} s" + (s.Threads is int t ? $", {t} thread{(t == 1 ? "" : "s")}" : "");
@@ -184,11 +200,15 @@ public static partial class ReportWriter
         .layout { display: flex; align-items: flex-start; max-width: 1400px; margin: 0 auto; }
         nav.toc { position: sticky; top: 0; max-height: 100vh; overflow-y: auto; width: 250px; flex: none; padding: 1.5rem 0.8rem;
                   font-size: 0.88rem; box-sizing: border-box; }
-        nav.toc a { display: block; padding: 0.2rem 0.4rem; color: #1a4d8f; text-decoration: none; border-left: 3px solid #2e7d32; margin: 0.15rem 0; }
+        nav.toc a { display: block; padding: 0.2rem 0.4rem; color: #1a4d8f; text-decoration: none;
+                    border-left: 3px solid #2e7d32; margin: 0.15rem 0; }
         nav.toc a.failed { border-left-color: #b00020; } nav.toc a.skipped { border-left-color: #c9a100; }
         nav.toc a:first-child, nav.toc a:last-child { border-left-color: transparent; }
         main { flex: 1; min-width: 0; margin: 0; }
-        table.verdicts td.status { font-weight: 600; } tr.ran td.status { color: #2e7d32; } tr.failed td.status { color: #b00020; } tr.skipped td.status { color: #8a6d00; }
+        table.verdicts td.status { font-weight: 600; }
+        tr.ran td.status { color: #2e7d32; }
+        tr.failed td.status { color: #b00020; }
+        tr.skipped td.status { color: #8a6d00; }
 
         """;
 }

@@ -29,7 +29,8 @@ public static class MemoryBudget
         }
     }
 
-    /// <summary>Throws <see cref="UsageException"/> when <paramref name="bytes"/> exceed 80 % of <see cref="AvailableBytes"/>; <paramref name="what"/> names the inputs.</summary>
+    /// <summary>Throws <see cref="UsageException"/> when <paramref name="bytes"/> exceed 80 % of <see cref="AvailableBytes"/>; <paramref
+    /// name="what"/> names the inputs.</summary>
     public static void Require(double bytes, string what)
     {
         long available = AvailableBytes;
@@ -37,11 +38,13 @@ public static class MemoryBudget
             throw new UsageException($"{what}: would need about {Format(bytes)} of memory; this machine has {Format(available)} available");
     }
 
-    /// <summary>Throws <see cref="UsageException"/> when a gradient check would take central differences over more than <see cref="MaxCheckedParameters"/> values.</summary>
+    /// <summary>Throws <see cref="UsageException"/> when a gradient check would take central differences over more than <see
+    /// cref="MaxCheckedParameters"/> values.</summary>
     public static void RequireCheckable(double parameters, string what)
     {
         if (parameters > MaxCheckedParameters)
-            throw new UsageException($"{what}: {parameters:N0} values to check by central differences (two forward passes each); at most {MaxCheckedParameters:N0}");
+            throw new UsageException($"{what}: {parameters:N0} values to check by central differences (two forward passes each); at most " +
+                $"{MaxCheckedParameters:N0}");
     }
 
     public static string Format(double bytes) => bytes switch

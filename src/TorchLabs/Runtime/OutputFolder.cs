@@ -12,7 +12,8 @@ public static class OutputFolder
     /// <summary>The longest name of one path component, in bytes (ext4 and most Linux file systems).</summary>
     public const int MaxNameBytes = 255;
 
-    /// <summary>What is wrong with <paramref name="path"/> as an output folder, as one line starting with the option; null when it will do.</summary>
+    /// <summary>What is wrong with <paramref name="path"/> as an output folder, as one line starting with the option; null when it will
+    /// do.</summary>
     public static string? Problem(string path, string option = "--out")
     {
         string shown = $"{option} {path}";
@@ -20,16 +21,23 @@ public static class OutputFolder
         if (path.Contains('\uFFFD')) return $"{option}: the path contains a byte that is not UTF-8; give the folder's name in UTF-8";
         string full;
         try { full = Path.GetFullPath(path); }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { return $"{shown}: not a valid path ({FirstLine(e.Message)})"; }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return $"{shown}: not a " +
+            $"valid path ({FirstLine(e.Message)})";
+        }
         foreach (string part in full.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
             if (Encoding.UTF8.GetByteCount(part) > MaxNameBytes)
-                return $"{option}: a name in the path is {Encoding.UTF8.GetByteCount(part)} bytes long; the file system allows {MaxNameBytes}";
+                return $"{option}: a name in the path is {Encoding.UTF8.GetByteCount(part)} bytes long; the file system allows " +
+                    $"{MaxNameBytes}";
         // The folder itself or the nearest part of it that exists.
         string? existing = full;
         while (existing is not null && !Directory.Exists(existing))
         {
             if (File.Exists(existing))
-                return existing == full ? $"{shown}: is a file; expected a folder (created when missing)" : $"{shown}: {existing} is a file, so no folder can be made below it";
+                return existing == full
+                    ? $"{shown}: is a file; expected a folder (created when missing)" : $"{shown}: {existing} is a file, so no folder " +
+                    $"can be made below it";
             existing = Path.GetDirectoryName(existing);
         }
         if (existing is null) return $"{shown}: no part of the path exists";
@@ -45,7 +53,8 @@ public static class OutputFolder
         return null;
     }
 
-    /// <summary>Throws <see cref="UsageException"/> with <see cref="Problem"/>'s line; otherwise creates the folder and returns its full path.</summary>
+    /// <summary>Throws <see cref="UsageException"/> with <see cref="Problem"/>'s line; otherwise creates the folder and returns its full
+    /// path.</summary>
     public static string Prepare(string path, string option = "--out")
     {
         if (Problem(path, option) is string problem) throw new UsageException(problem);

@@ -12,7 +12,8 @@ namespace TorchLabs.Runtime;
 /// <param name="Threads">libtorch's intra-op thread count (as set for this command).</param>
 /// <param name="Cores">The machine's cores.</param>
 /// <param name="ThreadRule">How commands choose their threads when --threads is not given.</param>
-public sealed record RuntimeInfo(string TorchSharp, string Libtorch, string Backend, bool Cuda, int Threads, int Cores, string ThreadRule, string Allocator);
+public sealed record RuntimeInfo(string TorchSharp, string Libtorch, string Backend, bool Cuda, int Threads, int Cores, string ThreadRule,
+    string Allocator);
 
 /// <summary>Loading libtorch, choosing devices and thread counts, and describing the runtime.</summary>
 public static class TorchRuntime
@@ -49,11 +50,13 @@ public static class TorchRuntime
     }
 
     public static RuntimeInfo Describe() =>
-        new(TorchSharpVersion, LibtorchVersion, Backend, torch.cuda.is_available(), torch.get_num_threads(), Cores, ThreadRule, Allocators.InUse);
+        new(TorchSharpVersion, LibtorchVersion, Backend, torch.cuda.is_available(), torch.get_num_threads(), Cores, ThreadRule,
+            Allocators.InUse);
 
     /// <summary>The thread rule in one sentence (info, the report).</summary>
     public static string ThreadRule =>
-        $"without --threads: 1 intra-op thread for batches below {SmallBatch} and small ops, all {Cores} cores for larger batches and vector-backprop";
+        $"without --threads: 1 intra-op thread for batches below {SmallBatch} and small ops, all {Cores} cores for larger batches and " +
+            $"vector-backprop";
 
     /// <summary>Batches smaller than this run on one intra-op thread by default (docs/performance.md, "Threads").</summary>
     public const int SmallBatch = 32;
@@ -102,7 +105,8 @@ public static class TorchRuntime
             {
                 string why = Backend == "cuda"
                     ? "this is a CUDA build, but libtorch sees no CUDA device (check the NVIDIA driver and nvidia-smi)"
-                    : "this build uses the cpu backend; rebuild with `dotnet build -p:TorchBackend=cuda` on a machine with an NVIDIA GPU and driver";
+                    : "this build uses the cpu backend; rebuild with `dotnet build -p:TorchBackend=cuda` on a machine with an NVIDIA GPU " +
+                        "and driver";
                 throw new UsageException($"--device {name}: CUDA is not available: {why}");
             }
             if (index >= torch.cuda.device_count())

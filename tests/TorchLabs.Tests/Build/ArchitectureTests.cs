@@ -15,7 +15,8 @@ namespace TorchLabs.Tests.Build;
 public class ArchitectureTests
 {
     static readonly Architecture Architecture = new ArchLoader()
-        .LoadAssemblies(typeof(TorchLabs.Models.CifarNet).Assembly, typeof(TorchLabs.Gradients.GradCheck).Assembly, typeof(TorchLabs.Cli.NativeAllocator).Assembly)
+        .LoadAssemblies(typeof(TorchLabs.Models.CifarNet).Assembly, typeof(TorchLabs.Gradients.GradCheck).Assembly,
+            typeof(TorchLabs.Cli.NativeAllocator).Assembly)
         .Build();
 
     /// <summary>The layers, bottom first. A namespace may use the namespaces of the layers below its own, and nothing else.</summary>
@@ -31,7 +32,8 @@ public class ArchitectureTests
     ];
 
     static IObjectProvider<IType> Namespace(string name) =>
-        Types().That().ResideInNamespaceOrBelow("TorchLabs." + name).And().ResideInAssemblyMatching(name == "Cli" ? "^torchlabs," : "^TorchLabs.Core,")
+        Types().That().ResideInNamespaceOrBelow("TorchLabs." + name).And().ResideInAssemblyMatching(name == "Cli"
+            ? "^torchlabs," : "^TorchLabs.Core,")
             .As($"TorchLabs.{name}");
 
     public static TheoryData<string> LayeredNamespaces() => new(Layers.SelectMany(l => l));
@@ -53,10 +55,12 @@ public class ArchitectureTests
 
     [Fact]
     public void Reference_UsesNoTorchSharp() =>
-        Types().That().Are(Namespace("Reference")).Should().NotDependOnAny(Types().That().ResideInNamespaceOrBelow("TorchSharp")).Check(Architecture);
+        Types().That().Are(Namespace("Reference")).Should()
+            .NotDependOnAny(Types().That().ResideInNamespaceOrBelow("TorchSharp")).Check(Architecture);
 
     [Fact]
     public void GradCheckPackage_UsesNothingOfTorchLabs() =>
         Types().That().ResideInAssemblyMatching("^TorchLabs.GradCheck,").Should()
-            .NotDependOnAny(Types().That().ResideInAssemblyMatching("^TorchLabs.Core,").Or().ResideInAssemblyMatching("^torchlabs,")).Check(Architecture);
+            .NotDependOnAny(Types().That().ResideInAssemblyMatching("^TorchLabs.Core,").Or().ResideInAssemblyMatching("^torchlabs,"))
+            .Check(Architecture);
 }

@@ -36,7 +36,8 @@ public class BackendSwitchTests
     public void TorchBackendUnknown_FailsWithClearError()
     {
         string project = Path.Combine(TestEnvironment.RepoRoot, "src", "TorchLabs", "TorchLabs.csproj");
-        var r = TestEnvironment.Run("dotnet", ["msbuild", project, "-t:TorchLabsCheckBackend", "-p:TorchBackend=rocm", "-nologo"], TestEnvironment.RepoRoot);
+        var r = TestEnvironment.Run("dotnet", ["msbuild", project, "-t:TorchLabsCheckBackend", "-p:TorchBackend=rocm", "-nologo"],
+            TestEnvironment.RepoRoot);
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("expected cpu or cuda", r.StdOut);
     }

@@ -47,7 +47,8 @@ public class GradCheckPackageTests
         // Packed from a copy of the project and the repository files its build reads: other tests may build the project itself
         // at the same time, and its bin/ and obj/ must not end up in the package.
         string copy = Path.Combine(root, "repo");
-        foreach (string file in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "global.json", "nuget.config",
+        foreach (string file in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "global.json",
+            "nuget.config",
                      Path.Combine("build", "LibTorchSharpPatcher.cs") })
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(copy, file))!);
@@ -62,7 +63,8 @@ public class GradCheckPackageTests
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
-        var pack = TestEnvironment.Run("dotnet", ["pack", Path.Combine(copy, "src", "TorchLabs.GradCheck"), "-c", "Release", "-o", feed], timeoutMs: 600_000);
+        var pack = TestEnvironment.Run("dotnet", ["pack", Path.Combine(copy, "src", "TorchLabs.GradCheck"), "-c", "Release", "-o", feed],
+            timeoutMs: 600_000);
         Assert.True(pack.ExitCode == 0, pack.StdOut + pack.StdErr);
         string nupkg = Assert.Single(Directory.GetFiles(feed, "TorchLabs.GradCheck.*.nupkg"));
 
@@ -76,7 +78,8 @@ public class GradCheckPackageTests
             Assert.Contains("buildTransitive/TorchLabs.GradCheck.targets", entries);
             Assert.Contains("buildTransitive/LibTorchSharpPatcher.cs", entries);
             using var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec")).Open();
-            var dependencies = XDocument.Load(nuspec).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).Distinct();
+            var dependencies = XDocument.Load(nuspec).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e =>
+                e.Attribute("id")!.Value).Distinct();
             Assert.Equal(["TorchSharp"], dependencies);
         }
 
@@ -109,7 +112,11 @@ public class GradCheckPackageTests
               <config><add key="globalPackagesFolder" value="{Path.Combine(root, "packages")}" /></config>
             </configuration>
             """);
-        var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(root, "packages"), ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" };
+        var env = new Dictionary<string, string>
+        {
+            ["NUGET_PACKAGES"] = Path.Combine(root, "packages"),
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1"
+        };
         var run = TestEnvironment.Run("dotnet", ["run", "-c", "Release"], app, timeoutMs: 600_000, environment: env);
         Assert.True(run.ExitCode == 0, run.StdOut + run.StdErr);
         Assert.Contains("good: True", run.StdOut);
@@ -121,7 +128,8 @@ public class GradCheckPackageTests
         string lib = Directory.GetFiles(Path.Combine(app, "bin"), "libLibTorchSharp.so", SearchOption.AllDirectories).First();
         string? libstdcxx = ElfVersionWeakener.FindSystemLibStdCxx();
         if (libstdcxx is not null && !ElfVersionWeakener.FileContainsString(libstdcxx, "GLIBCXX_3.4.32"))
-            Assert.Equal(ElfVersionWeakener.VerFlgWeak, ElfVersionWeakener.Inspect(lib, "GLIBCXX_3.4.32").Flags & ElfVersionWeakener.VerFlgWeak);
+            Assert.Equal(ElfVersionWeakener.VerFlgWeak, ElfVersionWeakener.Inspect(lib,
+                "GLIBCXX_3.4.32").Flags & ElfVersionWeakener.VerFlgWeak);
         Directory.Delete(root, recursive: true);
     }
 }

@@ -113,7 +113,8 @@ public class CliTests
         var bad = TestEnvironment.RunCli("info", "--threads", "100000", "--format", "json");
         Assert.Equal(2, bad.ExitCode);
         Assert.Equal("", bad.StdOut);
-        Assert.Equal($"torchlabs: --threads 100000: expected at most {4 * Environment.ProcessorCount} (4 × the {Environment.ProcessorCount} cores of this machine)", bad.StdErr.Trim());
+        Assert.Equal($"torchlabs: --threads 100000: expected at most {4 * Environment.ProcessorCount} (4 × the " +
+            $"{Environment.ProcessorCount} cores of this machine)", bad.StdErr.Trim());
     }
 
     [Trait("Speed", "Slow")]
@@ -124,7 +125,8 @@ public class CliTests
     {
         string root = TestEnvironment.NewTempDir();
         Data.SyntheticCifar.WriteFolder(root, 40, 20, seed: 3);
-        var r = TestEnvironment.RunCli("cifar10", "--data", root, "--out", Path.Combine(root, "out"), "--epochs", "1", "--batch-size", batch, "--format", "json");
+        var r = TestEnvironment.RunCli("cifar10", "--data", root, "--out", Path.Combine(root, "out"), "--epochs", "1", "--batch-size",
+            batch, "--format", "json");
         using var doc = TestEnvironment.Json(r);
         Assert.Equal(expected == -1 ? Environment.ProcessorCount : expected, doc.RootElement.GetProperty("threads").GetInt32());
     }

@@ -31,7 +31,8 @@ public class GradCheckCliTests
             Assert.True(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max() / scale <= 1e-9, g.Name);
         }
         // dL/dW1 nested as d rows of s, dL/dW2 as s + d rows of k
-        int d = first.GetProperty("case").GetProperty("x").GetArrayLength(), s = first.GetProperty("case").GetProperty("b1").GetArrayLength();
+        int d = first.GetProperty("case").GetProperty("x").GetArrayLength(),
+            s = first.GetProperty("case").GetProperty("b1").GetArrayLength();
         Assert.Equal(d, hand.GetProperty("dL/dW1").GetArrayLength());
         Assert.Equal(s, hand.GetProperty("dL/dW1")[0].GetArrayLength());
         Assert.Equal(s + d, hand.GetProperty("dL/dW2").GetArrayLength());
@@ -43,7 +44,9 @@ public class GradCheckCliTests
     public void DropoutConcat_MalformedCase_ExitsTwoNamingKeyAndShape()
     {
         string casePath = Path.Combine(TestEnvironment.NewTempDir(), "bad.json");
-        File.WriteAllText(casePath, "{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2], [3]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": [1,1,1]}");
+        File.WriteAllText(casePath,
+            "{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2], [3]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": " +
+            "[1,1,1]}");
         var r = TestEnvironment.RunCli("gradcheck", "dropout-concat", "--case", casePath);
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));

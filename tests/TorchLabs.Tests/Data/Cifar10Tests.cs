@@ -149,7 +149,8 @@ public class Cifar10Tests
         Assert.Empty(Directory.GetFileSystemEntries(dataDir));
 
         var progress = new List<DownloadProgress>();
-        string folder = Downloader.FetchCifar10(dataDir, new SyncProgressForTests<DownloadProgress>(progress.Add), server.Url, Downloader.Md5Of(archive));
+        string folder = Downloader.FetchCifar10(dataDir, new SyncProgressForTests<DownloadProgress>(progress.Add), server.Url,
+            Downloader.Md5Of(archive));
         Assert.Equal(folder, Cifar10.Locate(dataDir));
         Assert.Equal(bytes.Length, progress[^1].Received);
         Assert.Equal(bytes.Length, progress[^1].Total);
@@ -161,7 +162,8 @@ public class Cifar10Tests
     {
         string dataDir = TestEnvironment.NewTempDir();
         // Port 9 on loopback: nothing listens, the connection is refused at once.
-        var e = Assert.Throws<LabFailedException>(() => Downloader.FetchCifar10(dataDir, null, "http://127.0.0.1:9/cifar-10-binary.tar.gz"));
+        var e = Assert.Throws<LabFailedException>(() => Downloader.FetchCifar10(dataDir, null,
+            "http://127.0.0.1:9/cifar-10-binary.tar.gz"));
         Assert.Contains("cannot download http://127.0.0.1:9/", e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(dataDir));
     }

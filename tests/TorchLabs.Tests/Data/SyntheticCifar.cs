@@ -48,7 +48,8 @@ public static class SyntheticCifar
         }
         var (tl, tp) = Make(test, seed + 100);
         Cifar10.WriteBatch(Path.Combine(dir, Cifar10.TestFile), tl, tp);
-        File.WriteAllLines(Path.Combine(dir, "batches.meta.txt"), ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]);
+        File.WriteAllLines(Path.Combine(dir, "batches.meta.txt"), ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+            "ship", "truck"]);
         return dir;
     }
 }

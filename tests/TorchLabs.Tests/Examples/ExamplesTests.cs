@@ -1,6 +1,7 @@
 namespace TorchLabs.Tests.Examples;
 
-/// <summary>Every program in examples/ runs with `dotnet run examples/NAME.cs` and exits as documented, so the examples cannot rot.</summary>
+/// <summary>Every program in examples/ runs with `dotnet run examples/NAME.cs` and exits as documented, so the examples cannot
+/// rot.</summary>
 public class ExamplesTests
 {
     public static TheoryData<string, int, string> Examples() => new()

@@ -41,7 +41,8 @@ public class ClassifierHeadTests
         return (loss.detach(), leaves.Select(l => l.grad!).ToArray());
     }
 
-    /// <summary>The Net's sizes, and sizes that reach every edge of the loops: short row blocks, odd output counts, sums not a multiple of 8, rows under 16.</summary>
+    /// <summary>The Net's sizes, and sizes that reach every edge of the loops: short row blocks, odd output counts, sums not a multiple of
+    /// 8, rows under 16.</summary>
     public static TheoryData<int, int, int, int, int> Sizes() => new()
     {
         { 4, 400, 120, 84, 10 }, { 1, 400, 120, 84, 10 }, { 7, 400, 120, 84, 10 }, { 3, 37, 9, 17, 5 }, { 5, 16, 16, 16, 2 },
@@ -90,11 +91,14 @@ public class ClassifierHeadTests
         using var scope = NewDisposeScope();
         using var gen = new Generator(5);
         var t = Inputs(gen, 2, 16, 8, 8, 3);
-        var e = Assert.Throws<ArgumentException>(() => ClassifierHeadFunction.Apply(t[0], t[1], t[2], t[3], t[4], t[5], t[6], tensor(new long[] { 1, 3 })));
+        var e = Assert.Throws<ArgumentException>(() => ClassifierHeadFunction.Apply(t[0], t[1], t[2], t[3], t[4], t[5], t[6],
+            tensor(new long[] { 1, 3 })));
         Assert.Equal("label 3 is outside the 3 classes [0, 2]", e.Message);
-        e = Assert.Throws<ArgumentException>(() => ClassifierHeadFunction.Apply(randn(2, 15), t[1], t[2], t[3], t[4], t[5], t[6], tensor(new long[] { 1, 2 })));
+        e = Assert.Throws<ArgumentException>(() => ClassifierHeadFunction.Apply(randn(2, 15), t[1], t[2], t[3], t[4], t[5], t[6],
+            tensor(new long[] { 1, 2 })));
         Assert.StartsWith("the head's sizes do not chain: features 15 per example against fc1's 16 inputs", e.Message);
-        e = Assert.Throws<ArgumentException>(() => ClassifierHeadFunction.Apply(t[0], t[1], t[2], t[3], t[4], t[5], t[6], tensor(new long[] { 1, 2, 0 })));
+        e = Assert.Throws<ArgumentException>(() => ClassifierHeadFunction.Apply(t[0], t[1], t[2], t[3], t[4], t[5], t[6],
+            tensor(new long[] { 1, 2, 0 })));
         Assert.Contains("int64 labels [N]", e.Message);
     }
 
@@ -115,7 +119,8 @@ public class ClassifierHeadTests
         exactLoss.backward();
         var exact = Gradients(net);
         Close(exactLoss.detach(), tensor(hand), "L");
-        string[] names = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"];
+        string[] names = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias",
+            "fc3.weight", "fc3.bias"];
         for (int k = 0; k < exact.Length; k++) Close(exact[k], handGrads[k], names[k]);
     }
 
@@ -127,7 +132,8 @@ public class ClassifierHeadTests
         var net = new CifarNet(gen);
         var x = randn([3, 3, 32, 32], generator: gen);
         var y = randint(0, 10, [3], generator: gen);
-        float first = new CifarNetFastStep(net).LossBackward(x, y);                   // no .grad yet: made, as the first backward makes them
+        // no .grad yet: made, as the first backward makes them
+        float first = new CifarNetFastStep(net).LossBackward(x, y);
         var once = Gradients(net);
         float second = new CifarNetFastStep(net).LossBackward(x, y);
         Assert.Equal(first, second);
@@ -193,7 +199,8 @@ public class ClassifierHeadTests
         var (lt, pt) = Train(hand: false);
         var (lh, ph) = Train(hand: true);
         // 40 steps of float32 rounding differences, carried along by the updates: the curves agree to 1e-5 relative.
-        for (int t = 0; t < lt.Length; t++) Assert.True(Math.Abs(lt[t] - lh[t]) <= 1e-5 * Math.Abs(lt[t]), $"step {t}: torch.optim + autograd {lt[t]}, hand step {lh[t]}");
+        for (int t = 0; t < lt.Length; t++) Assert.True(Math.Abs(lt[t] - lh[t]) <= 1e-5 * Math.Abs(lt[t]),
+            $"step {t}: torch.optim + autograd {lt[t]}, hand step {lh[t]}");
         for (int k = 0; k < pt.Length; k++) Close(pt[k].to(ScalarType.Float64), ph[k], $"parameter {k} after 40 steps");
     }
 }

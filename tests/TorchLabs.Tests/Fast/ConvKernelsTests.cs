@@ -50,7 +50,8 @@ public class ConvKernelsTests
     {
         Assert.False(ConvKernels.Fits(32, 19));                      // rows of 15 outputs: under the sixteen-wide block
         Assert.True(ConvKernels.Fits(32, 20));
-        var e = Assert.Throws<ArgumentException>(() => ConvKernels.Forward(new float[10], new float[150], new float[2], new float[5], 1, 3, 32, 32, 2));
+        var e = Assert.Throws<ArgumentException>(() => ConvKernels.Forward(new float[10], new float[150], new float[2], new float[5], 1, 3,
+            32, 32, 2));
         Assert.Equal("convolution sizes do not match", e.Message);
     }
 }

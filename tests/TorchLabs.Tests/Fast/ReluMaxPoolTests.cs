@@ -52,7 +52,8 @@ public class ReluMaxPoolTests
         using var gen = new Generator(12);
         var u = randn([2, 3, 10, 12], generator: gen).transpose(2, 3);    // a strided view
         using var _ = no_grad();
-        Assert.Equal(ReluMaxPoolFunction.Reference(u).contiguous().data<float>().ToArray(), ReluMaxPoolFunction.Apply(u).contiguous().data<float>().ToArray());
+        Assert.Equal(ReluMaxPoolFunction.Reference(u).contiguous().data<float>().ToArray(),
+            ReluMaxPoolFunction.Apply(u).contiguous().data<float>().ToArray());
     }
 
     [Fact]

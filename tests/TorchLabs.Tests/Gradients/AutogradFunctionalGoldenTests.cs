@@ -12,7 +12,8 @@ public class AutogradFunctionalGoldenTests
 {
     const double Tolerance = 1e-12;
 
-    static readonly JsonElement Golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "autograd_functional.json"))).RootElement;
+    static readonly JsonElement Golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden",
+        "autograd_functional.json"))).RootElement;
 
     static readonly Tensor Labels = tensor(new long[] { 0, 3, 1 });
 
@@ -69,7 +70,8 @@ public class AutogradFunctionalGoldenTests
     public static TheoryData<string> ProductNames() => Names("vjp");
     public static TheoryData<string> VerdictNames() => Names("gradcheck");
 
-    static JsonElement Case(string section, string name) => Golden.GetProperty(section).EnumerateArray().First(c => c.GetProperty("name").GetString() == name);
+    static JsonElement Case(string section, string name) => Golden.GetProperty(section).EnumerateArray().First(c =>
+        c.GetProperty("name").GetString() == name);
 
     [Fact]
     public void GoldenFile_HasAtLeastTenFunctions() => Assert.True(Golden.GetProperty("jacobians").GetArrayLength() >= 10);

@@ -27,7 +27,13 @@ public class ConsistencyTests
         Assert.Equal(1, OptimizersLab.FirstDisagreement(a, b));
     }
 
-    static string Text(IEnumerable<Block> blocks) => string.Join("\n", blocks.Select(b => b switch { Paragraph p => p.Text, Table t => t.Caption ?? "", _ => "" }));
+    static string Text(IEnumerable<Block> blocks) => string.Join("\n", blocks.Select(b => b switch
+    {
+        Paragraph p => p.Text,
+        Table t =>
+        t.Caption ?? "",
+        _ => ""
+    }));
 
     [Trait("Speed", "Slow")]
     [Fact]

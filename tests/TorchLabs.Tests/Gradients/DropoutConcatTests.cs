@@ -17,7 +17,8 @@ public class DropoutConcatTests
         foreach (var e in r.Entries)
         {
             Assert.True(e.RelError <= 1e-9, $"{e.Name}: hand vs autograd {e.RelError:E2}");
-            if (e.Numeric is not null) Assert.True(e.NumericRelError <= 1e-6, $"{e.Name}: hand vs central differences {e.NumericRelError:E2}");
+            if (e.Numeric is not null) Assert.True(e.NumericRelError <= 1e-6,
+                $"{e.Name}: hand vs central differences {e.NumericRelError:E2}");
         }
     }
 
@@ -61,11 +62,16 @@ public class DropoutConcatTests
     [Theory]
     [InlineData("{}", "missing key \"x\"")]
     [InlineData("[1,2]", "expected one JSON object")]
-    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2], [3]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": [1,1,1]}", "key \"W1\": expected d = 2 rows of s = 1 numbers")]
-    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2, 3]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": [1,1,1]}", "key \"W1\": row 1: expected 1 numbers")]
-    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 1], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": [1,1,1]}", "key \"y\": expected one-hot")]
-    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1]], \"m\": [1,1,1]}", "key \"W2\": expected s + d = 3 rows of k = 2 numbers")]
-    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": [1,0.5,1]}", "key \"m\": expected s + d = 3 values of 0 or 1")]
+    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2], [3]], \"W2\": [[1,1],[1,1],[1,1]], " +
+        "\"m\": [1,1,1]}", "key \"W1\": expected d = 2 rows of s = 1 numbers")]
+    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2, 3]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": " +
+        "[1,1,1]}", "key \"W1\": row 1: expected 1 numbers")]
+    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 1], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": " +
+        "[1,1,1]}", "key \"y\": expected one-hot")]
+    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1]], \"m\": [1,1,1]}",
+        "key \"W2\": expected s + d = 3 rows of k = 2 numbers")]
+    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": " +
+        "[1,0.5,1]}", "key \"m\": expected s + d = 3 values of 0 or 1")]
     [InlineData("{\"x\": \"abc\"}", "key \"x\": expected a list of d numbers")]
     [InlineData("not json", "not valid JSON")]
     public void Parse_Malformed_NamesKeyAndShape(string json, string expected)

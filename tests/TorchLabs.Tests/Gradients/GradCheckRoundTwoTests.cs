@@ -168,7 +168,8 @@ public class GradCheckRoundTwoTests
         Assert.False(r.Pass);                     // PyTorch's verdict
         Assert.True(r.OnlyKinks, r.Message);
         var kink = Assert.Single(Assert.Single(r.Mismatches).Kinks);
-        Assert.Equal((0L, 0L, 0.0, 1.0, 0.0), (kink.InputElement, kink.OutputElement, kink.Left, Math.Round(kink.Right, 6), kink.Analytical));
+        Assert.Equal((0L, 0L, 0.0, 1.0, 0.0), (kink.InputElement, kink.OutputElement, kink.Left, Math.Round(kink.Right, 6),
+            kink.Analytical));
         Assert.Contains("not differentiable at this point (left 0, right 1", r.Message);
     }
 

@@ -23,11 +23,14 @@ public class GradCheckSuiteTests
     /// </summary>
     const double NumericalTolerance = 5e-9;
 
-    static readonly JsonElement Golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "gradcheck_suite.json"))).RootElement;
+    static readonly JsonElement Golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden",
+        "gradcheck_suite.json"))).RootElement;
 
-    static JsonElement Case(string name) => Golden.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
+    static JsonElement Case(string name) => Golden.GetProperty("cases").EnumerateArray().Single(c =>
+        c.GetProperty("name").GetString() == name);
 
-    public static TheoryData<string> Cases() => new(Golden.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("name").GetString()!));
+    public static TheoryData<string> Cases() => new(Golden.GetProperty("cases").EnumerateArray().Select(c =>
+        c.GetProperty("name").GetString()!));
 
     /// <summary>
     /// Where PyTorch raises an error other than a GradcheckError, GradCheck reports the same fault in its own words: the engine's
@@ -87,7 +90,8 @@ public class GradCheckSuiteTests
         try
         {
             if (c.GetProperty("mode").GetString() != "gradgradcheck") return (GradCheck.Check(fn, inputs, o), null);
-            Tensor[]? v = c.TryGetProperty("gradOutputs", out var g) ? g.EnumerateArray().Select(e => Decode(e).requires_grad_(true)).ToArray() : null;
+            Tensor[]? v = c.TryGetProperty("gradOutputs", out var g) ? g.EnumerateArray().Select(e =>
+                Decode(e).requires_grad_(true)).ToArray() : null;
             return (GradCheck.GradGradCheck(fn, inputs, v, o), null);
         }
         catch (ArgumentException e) { return (null, e); }
@@ -165,16 +169,22 @@ public class GradCheckSuiteTests
 
     static void SameFastQuantities(JsonElement fast, GradCheckResult r)
     {
-        var u = fast.GetProperty("u").EnumerateArray().Select(e => e.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
-        var v = fast.GetProperty("v").EnumerateArray().Select(e => e.GetProperty("values").EnumerateArray().Select(x => x.GetDouble()).ToArray()).ToArray();
-        var numerical = fast.GetProperty("numerical").EnumerateArray().Select(row => row.EnumerateArray().Select(x => x.GetDouble()).ToArray()).ToArray();
-        var analytical = fast.GetProperty("analytical").EnumerateArray().Select(row => row.EnumerateArray().Select(x => x.GetDouble()).ToArray()).ToArray();
+        var u = fast.GetProperty("u").EnumerateArray().Select(e => e.GetProperty("values").EnumerateArray().Select(v =>
+            v.GetDouble()).ToArray()).ToArray();
+        var v = fast.GetProperty("v").EnumerateArray().Select(e => e.GetProperty("values").EnumerateArray().Select(x =>
+            x.GetDouble()).ToArray()).ToArray();
+        var numerical = fast.GetProperty("numerical").EnumerateArray().Select(row => row.EnumerateArray().Select(x =>
+            x.GetDouble()).ToArray()).ToArray();
+        var analytical = fast.GetProperty("analytical").EnumerateArray().Select(row => row.EnumerateArray().Select(x =>
+            x.GetDouble()).ToArray()).ToArray();
         foreach (var b in r.FastBlocks)
         {
             Assert.Equal(u[b.Input], b.U);
             Assert.Equal(v[b.Output], b.V);
-            Assert.True(Math.Abs(numerical[b.Input][b.Output] - b.Numerical) <= Tolerance, $"vᵀJu by differences: {b.Numerical:R} vs PyTorch {numerical[b.Input][b.Output]:R}");
-            Assert.True(Math.Abs(analytical[b.Output][b.Input] - b.Analytical) <= Tolerance, $"vᵀJu by backward: {b.Analytical:R} vs PyTorch {analytical[b.Output][b.Input]:R}");
+            Assert.True(Math.Abs(numerical[b.Input][b.Output] - b.Numerical) <= Tolerance,
+                $"vᵀJu by differences: {b.Numerical:R} vs PyTorch {numerical[b.Input][b.Output]:R}");
+            Assert.True(Math.Abs(analytical[b.Output][b.Input] - b.Analytical) <= Tolerance,
+                $"vᵀJu by backward: {b.Analytical:R} vs PyTorch {analytical[b.Output][b.Input]:R}");
         }
         Assert.Equal(numerical.Sum(row => row.Length), r.FastBlocks.Count);
     }
@@ -184,10 +194,13 @@ public class GradCheckSuiteTests
     {
         var names = Golden.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToHashSet();
         Assert.True(names.Count >= 40, $"{names.Count} cases");
-        foreach (var n in new[] { "unused_input", "constant_input", "one_output_without_graph", "no_output_with_graph", "non_contiguous", "expanded",
-                     "zero_dim", "tuple_outputs", "cholesky", "solve", "svdvals", "eigvalsh", "cumprod", "sort", "gather", "scatter_add", "where",
+        foreach (var n in new[] { "unused_input", "constant_input", "one_output_without_graph", "no_output_with_graph", "non_contiguous",
+            "expanded",
+                     "zero_dim", "tuple_outputs", "cholesky", "solve", "svdvals", "eigvalsh", "cumprod", "sort", "gather", "scatter_add",
+                         "where",
                      "logsumexp", "atan2", "pow_tensor_exponent", "hand_sin_scaled", "hand_x_sin_x_missing_term", "hand_matvec_transposed",
-                     "hand_mul_wrong_second", "hand_sin_ignores_grad_output_one_element", "hand_sin_noisy_nondet_tol", "hand_sin_modifies_input",
+                     "hand_mul_wrong_second", "hand_sin_ignores_grad_output_one_element", "hand_sin_noisy_nondet_tol",
+                         "hand_sin_modifies_input",
                      "hand_sin_cos_wrong_second_output" })
             Assert.Contains(n, names);
     }

@@ -29,7 +29,8 @@ public class GradCheckTests
         Assert.True(r.Pass, r.Message);
         Assert.Equal(4, r.Blocks.Count);                         // 2 outputs × 2 inputs
         var block = r.Blocks.Single(b => b.Output == 0 && b.Input == 0);
-        Assert.Equal((12, 3), (block.Analytical.GetLength(0), block.Analytical.GetLength(1)));   // PyTorch's orientation: a row per input element
+        // PyTorch's orientation: a row per input element
+        Assert.Equal((12, 3), (block.Analytical.GetLength(0), block.Analytical.GetLength(1)));
         Assert.True(r.MaxAbsError < 1e-8, $"{r.MaxAbsError:E2}");
         Assert.Empty(r.Warnings);
     }
@@ -155,7 +156,9 @@ public class GradCheckTests
     public sealed class SinDetachedBackward : SingleTensorFunction<SinDetachedBackward>
     {
         public override string Name => nameof(SinDetachedBackward);
-        public override Tensor forward(AutogradContext ctx, params object[] vars) { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
+        public override Tensor forward(AutogradContext ctx,
+            params object[] vars)
+        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
         public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * ctx.get_saved_variables()[0].detach().cos()];
     }
 

@@ -71,19 +71,26 @@ public class HandFunctionTests
         double[] a = Curve(false), h = Curve(true);
         Assert.True(a[^1] < a[0] * 0.9, "the autograd run should learn");
         // float32: the two backward passes round differently; the curves agree to float32 accumulation over 40 steps.
-        for (int t = 0; t < a.Length; t++) Assert.True(Math.Abs(a[t] - h[t]) <= 1e-5 * Math.Abs(a[t]), $"step {t}: autograd {a[t]} hand {h[t]}");
+        for (int t = 0; t < a.Length; t++) Assert.True(Math.Abs(a[t] - h[t]) <= 1e-5 * Math.Abs(a[t]),
+            $"step {t}: autograd {a[t]} hand {h[t]}");
     }
 
     [Trait("Speed", "Slow")]
     [Fact]
     public void FashionMnist_BackwardHand_GivesAutogradsLossCurve()
     {
-        Assert.True(FashionMnist.Locate(TestEnvironment.NewTempDir()) is not null, "install dataset-fashion-mnist (apt-get install dataset-fashion-mnist)");
-        var o = new FashionMnistOptions { DataDir = TestEnvironment.NewTempDir(), Optimizers = ["sgd"], Epochs = 3, Train = 1000, Test = 200, Seed = 1 };
+        Assert.True(FashionMnist.Locate(TestEnvironment.NewTempDir()) is not null,
+            "install dataset-fashion-mnist (apt-get install dataset-fashion-mnist)");
+        var o = new FashionMnistOptions
+        {
+            DataDir = TestEnvironment.NewTempDir(), Optimizers = ["sgd"], Epochs = 3, Train = 1000,
+            Test = 200, Seed = 1
+        };
         var auto = FashionMnistLab.Run(o).Runs[0];
         var hand = FashionMnistLab.Run(o with { Backward = "hand" }).Runs[0];
         for (int e = 0; e < auto.TrainLoss.Length; e++)
-            Assert.True(Math.Abs(auto.TrainLoss[e] - hand.TrainLoss[e]) <= 1e-5 * auto.TrainLoss[e], $"epoch {e + 1}: autograd {auto.TrainLoss[e]} hand {hand.TrainLoss[e]}");
+            Assert.True(Math.Abs(auto.TrainLoss[e] - hand.TrainLoss[e]) <= 1e-5 * auto.TrainLoss[e],
+                $"epoch {e + 1}: autograd {auto.TrainLoss[e]} hand {hand.TrainLoss[e]}");
         Assert.Equal(auto.TestAccuracy[^1], hand.TestAccuracy[^1], 2);
     }
 }

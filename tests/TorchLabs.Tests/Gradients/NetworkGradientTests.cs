@@ -13,7 +13,8 @@ public class NetworkGradientTests
         foreach (var e in r.Entries)
         {
             Assert.True(e.RelError <= GradientCheck.AutogradTolerance, $"{r.Network} {e.Name}: hand vs autograd {e.RelError:E2}");
-            if (e.Numeric is not null) Assert.True(e.NumericRelError <= GradientCheck.NumericTolerance, $"{r.Network} {e.Name}: hand vs central differences {e.NumericRelError:E2}");
+            if (e.Numeric is not null) Assert.True(e.NumericRelError <= GradientCheck.NumericTolerance,
+                $"{r.Network} {e.Name}: hand vs central differences {e.NumericRelError:E2}");
         }
         Assert.True(r.Pass);
     }
@@ -114,7 +115,8 @@ public class NetworkGradientTests
     [Fact]
     public void DropoutConcat_MatchesPyTorchGolden()
     {
-        var file = JsonSerializer.Deserialize<GoldenFile>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "dropout_concat.json")),
+        var file = JsonSerializer.Deserialize<GoldenFile>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden",
+            "dropout_concat.json")),
             new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
         Assert.NotEmpty(file.Cases);
         foreach (var g in file.Cases)
@@ -125,7 +127,8 @@ public class NetworkGradientTests
             foreach (var e in r.Entries)
             {
                 double[] torchValues = Flatten(g.Grads[e.Name]).ToArray();
-                Assert.True(GradientCheck.RelError(e.Hand, torchValues) <= 1e-9, $"{e.Name}: {GradientCheck.RelError(e.Hand, torchValues):E2}");
+                Assert.True(GradientCheck.RelError(e.Hand, torchValues) <= 1e-9,
+                    $"{e.Name}: {GradientCheck.RelError(e.Hand, torchValues):E2}");
             }
         }
     }

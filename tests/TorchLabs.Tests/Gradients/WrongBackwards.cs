@@ -3,7 +3,8 @@ using static TorchSharp.torch.autograd;
 
 namespace TorchLabs.Tests.Gradients;
 
-/// <summary>Hand-written backward formulas, right and wrong, as real TorchSharp autograd Functions (the golden script has the same in Python).</summary>
+/// <summary>Hand-written backward formulas, right and wrong, as real TorchSharp autograd Functions (the golden script has the same in
+/// Python).</summary>
 public static class WrongBackwards
 {
     public static readonly Dictionary<string, Func<Tensor[], Tensor[]>> ByName = new()
@@ -17,7 +18,9 @@ public static class WrongBackwards
     public sealed class SinCorrect : SingleTensorFunction<SinCorrect>
     {
         public override string Name => nameof(SinCorrect);
-        public override Tensor forward(AutogradContext ctx, params object[] vars) { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
+        public override Tensor forward(AutogradContext ctx,
+            params object[] vars)
+        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
         public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * ctx.get_saved_variables()[0].cos()];
     }
 
@@ -25,7 +28,9 @@ public static class WrongBackwards
     public sealed class SinTwice : SingleTensorFunction<SinTwice>
     {
         public override string Name => nameof(SinTwice);
-        public override Tensor forward(AutogradContext ctx, params object[] vars) { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
+        public override Tensor forward(AutogradContext ctx,
+            params object[] vars)
+        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
         public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [2 * g * ctx.get_saved_variables()[0].cos()];
     }
 
@@ -33,7 +38,9 @@ public static class WrongBackwards
     public sealed class XSinXMissingTerm : SingleTensorFunction<XSinXMissingTerm>
     {
         public override string Name => nameof(XSinXMissingTerm);
-        public override Tensor forward(AutogradContext ctx, params object[] vars) { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x * x.sin(); }
+        public override Tensor forward(AutogradContext ctx,
+            params object[] vars)
+        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x * x.sin(); }
         public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * ctx.get_saved_variables()[0].sin()];
     }
 
@@ -59,7 +66,9 @@ public static class WrongBackwards
     {
         public static Generator Noise { get; set; } = new(7);
         public override string Name => nameof(NoisySin);
-        public override Tensor forward(AutogradContext ctx, params object[] vars) { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
+        public override Tensor forward(AutogradContext ctx,
+            params object[] vars)
+        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
         public override List<Tensor> backward(AutogradContext ctx, Tensor g)
         {
             var x = ctx.get_saved_variables()[0];
@@ -71,7 +80,9 @@ public static class WrongBackwards
     public sealed class SinModifiesInput : SingleTensorFunction<SinModifiesInput>
     {
         public override string Name => nameof(SinModifiesInput);
-        public override Tensor forward(AutogradContext ctx, params object[] vars) { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
+        public override Tensor forward(AutogradContext ctx,
+            params object[] vars)
+        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
         public override List<Tensor> backward(AutogradContext ctx, Tensor g)
         {
             var x = ctx.get_saved_variables()[0];

@@ -102,7 +102,8 @@ public class Cifar10LabTests
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 20, test: 20, seed: 8);
         string outDir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--log-every", "1", "--threads", "1", "--format", "json", "--limit-train", "20");
+        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--log-every", "1", "--threads", "1",
+            "--format", "json", "--limit-train", "20");
         using var doc = TestEnvironment.Json(r);
         foreach (string key in new[] { "accuracy", "perClass", "lossCurve", "modelPath", "seconds" })
             Assert.True(doc.RootElement.TryGetProperty(key, out _), key);
@@ -117,7 +118,8 @@ public class Cifar10LabTests
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 16, test: 10, seed: 8);
         string outDir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "2", "--log-every", "2", "--threads", "1", "--limit-train", "16");
+        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "2", "--log-every", "2", "--threads", "1",
+            "--limit-train", "16");
         Assert.True(r.ExitCode == 0, r.StdErr);
         string[] lines = r.StdOut.TrimEnd().Split('\n');
         Assert.Equal("[1,     2] loss: ", lines[0][..17]);

@@ -65,7 +65,8 @@ public class Cifar10StepTests
                 $"step {i}: fast {fast.LossCurve[i].Loss}, autograd {autograd.LossCurve[i].Loss}");
         var e = Assert.Throws<UsageException>(() => Cifar10Lab.Run(Options(data, outDir) with { Epochs = 2, Resume = true }));
         Assert.Contains("--impl fast stored, autograd given", e.Message);
-        Assert.Equal(2, Cifar10Lab.Run(Options(data, outDir) with { Epochs = 2, Resume = true, Impl = "fast" }).LossCurve.Select(p => p.Epoch).Max());
+        Assert.Equal(2, Cifar10Lab.Run(Options(data, outDir) with { Epochs = 2, Resume = true, Impl = "fast" }).LossCurve.Select(p =>
+            p.Epoch).Max());
         Assert.Throws<UsageException>(() => new Cifar10Options { DataDir = "", OutDir = "", Impl = "lanes" }.Validate());
     }
 
@@ -83,7 +84,9 @@ public class Cifar10StepTests
         stream.Position = 0;
         using var r = new BinaryReader(stream);
         TrainingRecord.Read(r, "checkpoint.dat", [new("--batch-size", "4"), new("--impl", "autograd")], false, shuffle, model, hooks,
-            before: new Dictionary<string, string> { ["--impl"] = "autograd" }, retired: new Dictionary<string, string> { ["--lanes"] = "1" });
+            before: new Dictionary<string, string> { ["--impl"] = "autograd" }, retired: new Dictionary<string,
+                string>
+            { ["--lanes"] = "1" });
     }
 
     [Fact]

@@ -50,7 +50,8 @@ public class ClassicLabsTests
         Assert.NotNull(r.Bound);
         Assert.True(r.Updates.Count <= r.Bound, $"{r.Updates.Count} updates, bound {r.Bound}");
         for (int i = 0; i < 4; i++)
-            Assert.True(PerceptronLab.SeedLabels[i] * (r.W[0] * PerceptronLab.SeedSamples[i][0] + r.W[1] * PerceptronLab.SeedSamples[i][1] + r.B) > 0);
+            Assert.True(PerceptronLab.SeedLabels[i] * (r.W[0] * PerceptronLab.SeedSamples[i][0] + r.W[1] * PerceptronLab.SeedSamples[i][1]
+                + r.B) > 0);
     }
 
     [Fact]
@@ -133,8 +134,13 @@ public class ClassicLabsTests
     public void FashionMnist_RealDebianFiles_AdamReachesStatedAccuracy()
     {
         // .ci/run installs Debian's dataset-fashion-mnist; this test reads the real files.
-        Assert.True(FashionMnist.Locate(TestEnvironment.NewTempDir()) is not null, "install dataset-fashion-mnist (apt-get install dataset-fashion-mnist)");
-        var o = new FashionMnistOptions { DataDir = TestEnvironment.NewTempDir(), Optimizers = ["adam"], Epochs = 5, Train = 5000, Test = 1000, Seed = 1 };
+        Assert.True(FashionMnist.Locate(TestEnvironment.NewTempDir()) is not null,
+            "install dataset-fashion-mnist (apt-get install dataset-fashion-mnist)");
+        var o = new FashionMnistOptions
+        {
+            DataDir = TestEnvironment.NewTempDir(), Optimizers = ["adam"], Epochs = 5, Train = 5000,
+            Test = 1000, Seed = 1
+        };
         var r = FashionMnistLab.Run(o);
         Assert.True(r.Location.Verified);
         var run = r.Runs.Single();

@@ -79,7 +79,8 @@ public class DeepStacksTests
         var (dW, dA) = StackGradients.Compute(net, x, y);
         for (int i = 0; i < 3; i++)
         {
-            Assert.True(GradientCheck.RelError(GradientCheck.Values(dW[i]), GradientCheck.Values(net.Layers[i].weight!.grad!)) <= 1e-9, $"dW{i + 1}");
+            Assert.True(GradientCheck.RelError(GradientCheck.Values(dW[i]), GradientCheck.Values(net.Layers[i].weight!.grad!)) <= 1e-9,
+                $"dW{i + 1}");
             Assert.True(GradientCheck.RelError(GradientCheck.Values(dA[i]), GradientCheck.Values(a[i + 1].grad!)) <= 1e-9, $"da{i + 1}");
         }
     }
@@ -112,8 +113,10 @@ public class DeepStacksTests
         Assert.Equal("tanh", run.GetProperty("activation").GetString());
         Assert.Equal("xavier", run.GetProperty("init").GetString());
         Assert.Equal(5, run.GetProperty("layers").GetArrayLength());
-        var v1 = TestEnvironment.RunCli("vanishing", "--depth", "8", "--width", "8", "--train-depths", "4", "--steps", "5", "--format", "json", "--threads", "1");
-        var v2 = TestEnvironment.RunCli("vanishing", "--depth", "8", "--width", "8", "--train-depths", "4", "--steps", "5", "--format", "json", "--threads", "1");
+        var v1 = TestEnvironment.RunCli("vanishing", "--depth", "8", "--width", "8", "--train-depths", "4", "--steps", "5", "--format",
+            "json", "--threads", "1");
+        var v2 = TestEnvironment.RunCli("vanishing", "--depth", "8", "--width", "8", "--train-depths", "4", "--steps", "5", "--format",
+            "json", "--threads", "1");
         Assert.True(v1.ExitCode == 0, v1.StdErr);
         Assert.Equal(v1.StdOut, v2.StdOut);
         using var vd = JsonDocument.Parse(v1.StdOut);

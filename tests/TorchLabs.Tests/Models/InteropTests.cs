@@ -21,7 +21,8 @@ public class InteropTests
     static string Golden(string name) => Path.Combine(AppContext.BaseDirectory, "Golden", name);
 
     static Tensor Inputs() =>
-        tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Golden("cifar_net_inputs.bin"))).ToArray(), [4, 3, 32, 32]);
+        tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Golden("cifar_net_inputs.bin"))).ToArray(),
+            [4, 3, 32, 32]);
 
     static double[] Logits(CifarNet net, Tensor x)
     {
@@ -111,13 +112,16 @@ public class InteropTests
         SyntheticCifar.WriteFolder(data, 4, 8, seed: 1);
         var r = TestEnvironment.RunCli("cifar10", "--data", data, "--load", pth, "--out", Path.Combine(dir, "out"));
         Assert.Equal(2, r.ExitCode);
-        Assert.Equal($"torchlabs: --load {pth}: does not fit the tutorial's Net: key fc3.weight has shape [5, 84]; expected [10, 84]", r.StdErr.Trim());
+        Assert.Equal($"torchlabs: --load {pth}: does not fit the tutorial's Net: key fc3.weight has shape [5, 84]; expected [10, 84]",
+            r.StdErr.Trim());
     }
 
     static TestEnvironment.ProcessResult Python(params string[] args)
     {
-        Assert.True(File.Exists("/usr/bin/python3"), "these checks need Debian's python3-torch (apt-get install python3-torch); .ci/run installs it");
-        var r = TestEnvironment.Run("/usr/bin/python3", [Path.Combine(TestEnvironment.RepoRoot, "scripts", "golden", "check_pth.py"), .. args]);
+        Assert.True(File.Exists("/usr/bin/python3"),
+            "these checks need Debian's python3-torch (apt-get install python3-torch); .ci/run installs it");
+        var r = TestEnvironment.Run("/usr/bin/python3", [Path.Combine(TestEnvironment.RepoRoot, "scripts", "golden", "check_pth.py"),
+            .. args]);
         Assert.True(r.ExitCode == 0, "python3 with torch failed (apt-get install python3-torch): " + r.StdErr);
         return r;
     }
@@ -135,7 +139,8 @@ public class InteropTests
         var net = new CifarNet(new Generator(5));
         ModelFiles.Load(net, pth, "Net");
         var py = JsonDocument.Parse(Python(pth, Golden("cifar_net_inputs.bin")).StdOut).RootElement;
-        double[] pyLogits = py.GetProperty("logits").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetDouble())).ToArray();
+        double[] pyLogits = py.GetProperty("logits").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v =>
+            v.GetDouble())).ToArray();
         double err = GradientCheck.RelError(Logits(net, Inputs()), pyLogits);
         Assert.True(err <= LogitTolerance, $"C# vs PyTorch on the C#-written .pth: {err:E2}");
     }
@@ -146,12 +151,14 @@ public class InteropTests
     {
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, 4, 200, seed: 13);
-        var cs = TestEnvironment.RunCli("cifar10", "--data", data, "--load", Golden("cifar_net.pth"), "--out", TestEnvironment.NewTempDir(), "--format", "json", "--threads", "1");
+        var cs = TestEnvironment.RunCli("cifar10", "--data", data, "--load", Golden("cifar_net.pth"), "--out",
+            TestEnvironment.NewTempDir(), "--format", "json", "--threads", "1");
         Assert.True(cs.ExitCode == 0, cs.StdErr);
         using var doc = JsonDocument.Parse(cs.StdOut);
         var py = JsonDocument.Parse(Python(Golden("cifar_net.pth"), Golden("cifar_net_inputs.bin"), "--data", data).StdOut).RootElement;
         Assert.Equal(py.GetProperty("total").GetInt32(), doc.RootElement.GetProperty("testImages").GetInt32());
-        Assert.Equal(100.0 * py.GetProperty("correct").GetInt32() / py.GetProperty("total").GetInt32(), doc.RootElement.GetProperty("accuracy").GetDouble(), 10);
+        Assert.Equal(100.0 * py.GetProperty("correct").GetInt32() / py.GetProperty("total").GetInt32(),
+            doc.RootElement.GetProperty("accuracy").GetDouble(), 10);
         Assert.True(doc.RootElement.GetProperty("accuracy").GetDouble() > 50, "the golden net was trained on the same class patterns");
         Assert.Equal(4, doc.RootElement.GetProperty("firstFour").GetArrayLength());
     }
@@ -222,9 +229,14 @@ public class InteropTests
     [Fact]
     public void FashionMnist_WritesItsMlps_AsPthAndSafetensors_ThatLoadBack()
     {
-        Assert.True(FashionMnist.Locate(TestEnvironment.NewTempDir()) is not null, "install dataset-fashion-mnist (apt-get install dataset-fashion-mnist)");
+        Assert.True(FashionMnist.Locate(TestEnvironment.NewTempDir()) is not null,
+            "install dataset-fashion-mnist (apt-get install dataset-fashion-mnist)");
         string outDir = TestEnvironment.NewTempDir();
-        var o = new FashionMnistOptions { DataDir = TestEnvironment.NewTempDir(), Optimizers = ["sgd"], Epochs = 1, Train = 200, Test = 50, OutDir = outDir };
+        var o = new FashionMnistOptions
+        {
+            DataDir = TestEnvironment.NewTempDir(), Optimizers = ["sgd"], Epochs = 1, Train = 200, Test = 50,
+            OutDir = outDir
+        };
         FashionMnistLab.Run(o);
         var pth = ModelFiles.Read(Path.Combine(outDir, "mlp-sgd.pth"));
         AssertBitIdentical(pth, ModelFiles.Read(Path.Combine(outDir, "mlp-sgd.safetensors")));

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Optimizers;
 
-/// <summary>The fast training step (flat-buffer SGD, scope-free functional forward) against torch.optim.SGD: the same numbers, bit for bit.</summary>
+/// <summary>The fast training step (flat-buffer SGD, scope-free functional forward) against torch.optim.SGD: the same numbers, bit for
+/// bit.</summary>
 public class FlatSgdTests
 {
     static (float[] Losses, float[][] Parameters) Train(bool flat, int steps = 30, int batch = 4)
@@ -12,7 +13,8 @@ public class FlatSgdTests
         using var scope = NewDisposeScope();
         using var gen = new Generator(3);
         var net = new CifarNet(gen);
-        var data = Enumerable.Range(0, 8).Select(_ => (randn([batch, 3, 32, 32], generator: gen), randint(0, 10, [batch], generator: gen))).ToArray();
+        var data = Enumerable.Range(0, 8).Select(_ => (randn([batch, 3, 32, 32], generator: gen), randint(0, 10, [batch],
+            generator: gen))).ToArray();
         var ps = net.parameters().ToList();
         using var fast = flat ? new FlatSgd(ps, 0.01, 0.9) : null;
         var torchSgd = flat ? null : optim.SGD(ps, 0.01, 0.9);

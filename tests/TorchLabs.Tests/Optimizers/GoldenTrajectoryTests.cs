@@ -4,7 +4,8 @@ using TorchLabs.Labs;
 
 namespace TorchLabs.Tests.Optimizers;
 
-/// <summary>Trajectories made by real PyTorch 1.13 (scripts/golden/optimizers.py), with hyper-parameters these tests did not choose.</summary>
+/// <summary>Trajectories made by real PyTorch 1.13 (scripts/golden/optimizers.py), with hyper-parameters these tests did not
+/// choose.</summary>
 public class GoldenTrajectoryTests
 {
     public sealed record GoldenCase(string Optimizer, double Lr, double Momentum, double Dampening, double Alpha, double Beta1,

@@ -39,7 +39,8 @@ public class OptimizerCrossCheckTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void QuadraticF_HandAndReference_MatchTorchOptimEveryStep(string name, double lr, double mu, double alpha, double b1, double b2, double wd, long seed)
+    public void QuadraticF_HandAndReference_MatchTorchOptimEveryStep(string name, double lr, double mu, double alpha, double b1, double b2,
+        double wd, long seed)
     {
         var spec = Spec(name, lr, mu, alpha, b1, b2, wd);
         double[] start = OptimizersLab.DrawStart(seed);

@@ -6,7 +6,8 @@ namespace TorchLabs.Tests.Reference;
 /// <summary>Reference/NumpyRandom against real NumPy (scripts/golden/numpy_random.py), exact doubles.</summary>
 public class NumpyRandomTests
 {
-    static readonly JsonElement Golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "numpy_random.json"))).RootElement;
+    static readonly JsonElement Golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden",
+        "numpy_random.json"))).RootElement;
 
     static double[] D(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
 

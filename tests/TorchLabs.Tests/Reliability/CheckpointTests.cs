@@ -37,7 +37,12 @@ public class CheckpointTests
         Cifar10Lab.Run(Options(data, outDir, 1));
         string checkpoint = Path.Combine(outDir, Cifar10Lab.CheckpointName);
         byte[] good = File.ReadAllBytes(checkpoint);
-        var e = Assert.Throws<LabFailedException>(() => Cifar10Lab.Run(Options(data, outDir, 3) with { Resume = true, LearningRate = 1e30, Momentum = 0.9 }));
+        var e = Assert.Throws<LabFailedException>(() => Cifar10Lab.Run(Options(data, outDir, 3) with
+        {
+            Resume = true,
+            LearningRate = 1e30,
+            Momentum = 0.9
+        }));
         Assert.Matches(@"training diverged: the loss is \S+ at epoch \d+, step \d+; try a smaller learning rate", e.Message);
         Assert.Contains("last good checkpoint", e.Message);
         Assert.Equal(good.Length > 0, File.Exists(checkpoint));
@@ -51,7 +56,8 @@ public class CheckpointTests
     {
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 40, test: 10, seed: 6);
-        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", TestEnvironment.NewTempDir(), "--epochs", "3", "--lr", "10000", "--threads", "1");
+        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", TestEnvironment.NewTempDir(), "--epochs", "3", "--lr", "10000",
+            "--threads", "1");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("training diverged", r.StdErr);
         Assert.Contains("smaller learning rate", r.StdErr);
@@ -114,7 +120,8 @@ public class CheckpointTests
         string a = TestEnvironment.NewTempDir(), b = TestEnvironment.NewTempDir();
         FashionMnistOptions O(string dir, int epochs) => new()
         {
-            DataDir = TestEnvironment.NewTempDir(), Optimizers = ["adam", "sgd"], Epochs = epochs, Train = 600, Test = 100, OutDir = dir, Seed = 2,
+            DataDir = TestEnvironment.NewTempDir(), Optimizers = ["adam", "sgd"], Epochs = epochs, Train = 600, Test = 100, OutDir = dir,
+            Seed = 2,
         };
         var straight = FashionMnistLab.Run(O(a, 2));
         FashionMnistLab.Run(O(b, 1));
@@ -125,7 +132,8 @@ public class CheckpointTests
             var y = resumed.Runs.Single(r => r.Optimizer == opt);
             Assert.Equal(x.TrainLoss, y.TrainLoss);
             Assert.Equal(x.TestAccuracy, y.TestAccuracy);
-            Assert.Equal(File.ReadAllBytes(Path.Combine(a, $"checkpoint-{opt}.dat")), File.ReadAllBytes(Path.Combine(b, $"checkpoint-{opt}.dat")));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(a, $"checkpoint-{opt}.dat")), File.ReadAllBytes(Path.Combine(b,
+                $"checkpoint-{opt}.dat")));
         }
     }
 }

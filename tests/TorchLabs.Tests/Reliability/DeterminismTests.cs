@@ -46,8 +46,10 @@ public class DeterminismTests
     public void SameSeed_SameOutput(string command)
     {
         string[] args = [.. command.Split(' '), "--seed", "5", "--threads", "1"];
-        if (command.StartsWith("info", StringComparison.Ordinal) || command.StartsWith("vector-backprop", StringComparison.Ordinal)) args = [.. command.Split(' '), "--threads", "1"];
-        if (!command.StartsWith("info", StringComparison.Ordinal) && !command.StartsWith("gradcheck", StringComparison.Ordinal) && !command.StartsWith("optimizers", StringComparison.Ordinal)
+        if (command.StartsWith("info", StringComparison.Ordinal) || command.StartsWith("vector-backprop",
+            StringComparison.Ordinal)) args = [.. command.Split(' '), "--threads", "1"];
+        if (!command.StartsWith("info", StringComparison.Ordinal) && !command.StartsWith("gradcheck", StringComparison.Ordinal)
+            && !command.StartsWith("optimizers", StringComparison.Ordinal)
             && !command.StartsWith("histograms", StringComparison.Ordinal) && !command.StartsWith("vector", StringComparison.Ordinal))
             args = [.. args, "--out", TestEnvironment.NewTempDir()];
         var a = TestEnvironment.RunCli(args);
@@ -64,7 +66,8 @@ public class DeterminismTests
     {
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 24, test: 12, seed: 9);
-        string[] args = ["cifar10", "--data", data, "--epochs", "2", "--log-every", "3", "--seed", "5", "--threads", "1", "--format", "json"];
+        string[] args = ["cifar10", "--data", data, "--epochs", "2", "--log-every", "3", "--seed", "5", "--threads", "1", "--format",
+            "json"];
         var a = TestEnvironment.RunCli([.. args, "--out", TestEnvironment.NewTempDir()]);
         var b = TestEnvironment.RunCli([.. args, "--out", TestEnvironment.NewTempDir()]);
         Assert.True(a.ExitCode == 0, a.StdErr);

@@ -26,7 +26,8 @@ public class FaultTests
                     using var stream = client.GetStream();
                     var buffer = new byte[4096];
                     await stream.ReadAtLeastAsync(buffer, 1, throwOnEndOfStream: false);
-                    byte[] head = System.Text.Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\n");
+                    byte[] head = System.Text.Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nConnection: " +
+                        "close\r\n\r\n");
                     await stream.WriteAsync(head);
                     await stream.WriteAsync(new byte[5000]);
                 }
@@ -75,7 +76,8 @@ public class FaultTests
     public void Cli_All_SkipsLabsWithoutData_AndSaysHowToGetIt()
     {
         string dir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli("all", "--out", dir, "--only", "cifar10", "perceptron", "--data", TestEnvironment.NewTempDir(), "--threads", "1");
+        var r = TestEnvironment.RunCli("all", "--out", dir, "--only", "cifar10", "perceptron", "--data", TestEnvironment.NewTempDir(),
+            "--threads", "1");
         Assert.Equal(0, r.ExitCode);
         string md = File.ReadAllText(Path.Combine(dir, "README.md"));
         Assert.Contains("(skipped)", md);

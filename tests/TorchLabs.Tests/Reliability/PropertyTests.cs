@@ -51,7 +51,11 @@ public class PropertyTests
         int errors = 0;
         foreach (var bytes in Mutations(ValidIdx(), 1))
         {
-            try { var a = Idx.Parse(bytes, "fuzz.idx", Idx.ImagesMagic); Assert.Equal(a.Dimensions.Aggregate(1, (p, d) => p * d), a.Data.Length); }
+            try
+            {
+                var a = Idx.Parse(bytes, "fuzz.idx", Idx.ImagesMagic); Assert.Equal(a.Dimensions.Aggregate(1, (p, d) => p * d),
+                a.Data.Length);
+            }
             catch (UsageException e) { errors++; Assert.StartsWith("fuzz.idx", e.Message); }
         }
         Assert.True(errors > Cases / 2);
@@ -85,7 +89,11 @@ public class PropertyTests
         {
             string path = Path.Combine(dir, $"b{i++}.bin");
             File.WriteAllBytes(path, bytes);
-            try { var (l, p) = Cifar10.ReadBatch(path); Assert.Equal(l.Length * Cifar10.RecordPixels, p.Length); Assert.All(l, v => Assert.InRange(v, 0, 9)); }
+            try
+            {
+                var (l, p) = Cifar10.ReadBatch(path); Assert.Equal(l.Length * Cifar10.RecordPixels, p.Length); Assert.All(l, v =>
+                Assert.InRange(v, 0, 9));
+            }
             catch (UsageException e) { Assert.Contains(path, e.Message); }
         }
     }
@@ -93,7 +101,8 @@ public class PropertyTests
     [Fact]
     public void DropoutConcatCaseParse_ArbitraryText_OnlyUsageErrors()
     {
-        string valid = "{\"x\": [1, 2], \"b1\": [0.5], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": [1,0,1]}";
+        string valid = "{\"x\": [1, 2], \"b1\": [0.5], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], " +
+            "\"m\": [1,0,1]}";
         var ok = DropoutConcatCase.Parse(valid, "case.json");
         Assert.Equal(2, ok.D);
         byte[] bytes = Encoding.UTF8.GetBytes(valid);

@@ -51,12 +51,14 @@ public class RoundTwoTests
     {
         string root = TestEnvironment.NewTempDir();
         string folder = SyntheticCifar.WriteFolder(root, 8, 8, seed: 3);
-        var full = TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "1", "--out", Path.Combine(root, "out"), "--format", "json");
+        var full = TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "1", "--out", Path.Combine(root, "out"), "--format",
+            "json");
         Assert.True(full.ExitCode == 0, full.StdErr);
         using (var doc = JsonDocument.Parse(full.StdOut)) Assert.Equal(40, doc.RootElement.GetProperty("trainImages").GetInt32());
         Assert.Contains("data: 40 training and 8 test images", full.StdErr);
         File.Delete(Path.Combine(folder, "data_batch_5.bin"));
-        OneLine(TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "1", "--out", Path.Combine(root, "out2")), 2, "data_batch_5.bin: no such file");
+        OneLine(TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "1", "--out", Path.Combine(root, "out2")), 2,
+            "data_batch_5.bin: no such file");
     }
 
     static (string Root, string Out) TrainedCifar(int epochs = 1)
@@ -91,9 +93,11 @@ public class RoundTwoTests
     public void D5_ChangedSettingsOnResume_AreRefusedListingBoth_ButANewLearningRateIsAllowedAndLogged()
     {
         var (root, outDir) = TrainedCifar();
-        OneLine(TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--momentum", "0.5", "--threads", "1"),
+        OneLine(TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--momentum", "0.5",
+            "--threads", "1"),
             2, "--momentum 0.9 stored, 0.5 given");
-        var lr = TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--lr", "0.01", "--threads", "1");
+        var lr = TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--lr", "0.01",
+            "--threads", "1");
         Assert.True(lr.ExitCode == 0, lr.StdErr);
         Assert.Contains("with --lr 0.01 (the checkpoint's run used 0.001)", lr.StdOut);
     }
@@ -101,10 +105,14 @@ public class RoundTwoTests
     static string MnistFolder(int trainRows, int trainCols, int testRows = 28, int testCols = 28)
     {
         string dir = TestEnvironment.NewTempDir();
-        Idx.Write(Path.Combine(dir, "train-images-idx3-ubyte"), Idx.ImagesMagic, [64, trainRows, trainCols], new byte[64 * trainRows * trainCols]);
-        Idx.Write(Path.Combine(dir, "train-labels-idx1-ubyte"), Idx.LabelsMagic, [64], Enumerable.Range(0, 64).Select(i => (byte)(i % 10)).ToArray());
-        Idx.Write(Path.Combine(dir, "t10k-images-idx3-ubyte"), Idx.ImagesMagic, [16, testRows, testCols], new byte[16 * testRows * testCols]);
-        Idx.Write(Path.Combine(dir, "t10k-labels-idx1-ubyte"), Idx.LabelsMagic, [16], Enumerable.Range(0, 16).Select(i => (byte)(i % 10)).ToArray());
+        Idx.Write(Path.Combine(dir, "train-images-idx3-ubyte"), Idx.ImagesMagic, [64, trainRows, trainCols],
+            new byte[64 * trainRows * trainCols]);
+        Idx.Write(Path.Combine(dir, "train-labels-idx1-ubyte"), Idx.LabelsMagic, [64], Enumerable.Range(0, 64).Select(i =>
+            (byte)(i % 10)).ToArray());
+        Idx.Write(Path.Combine(dir, "t10k-images-idx3-ubyte"), Idx.ImagesMagic, [16, testRows, testCols],
+            new byte[16 * testRows * testCols]);
+        Idx.Write(Path.Combine(dir, "t10k-labels-idx1-ubyte"), Idx.LabelsMagic, [16], Enumerable.Range(0, 16).Select(i =>
+            (byte)(i % 10)).ToArray());
         return dir;
     }
 
@@ -113,9 +121,11 @@ public class RoundTwoTests
     public void D5_FashionMnistResume_WithOtherActivationOrHidden_IsRefused()
     {
         string data = MnistFolder(28, 28), outDir = TestEnvironment.NewTempDir();
-        string[] run = ["fashion-mnist", "--dataset", "mnist", "--data", data, "--optimizer", "sgd", "--train", "64", "--test", "16", "--out", outDir, "--threads", "1"];
+        string[] run = ["fashion-mnist", "--dataset", "mnist", "--data", data, "--optimizer", "sgd", "--train", "64", "--test", "16",
+            "--out", outDir, "--threads", "1"];
         Assert.Equal(0, TestEnvironment.RunCli([.. run, "--epochs", "1"]).ExitCode);
-        OneLine(TestEnvironment.RunCli([.. run, "--epochs", "2", "--resume", "--activation", "relu"]), 2, "--activation sigmoid stored, relu given");
+        OneLine(TestEnvironment.RunCli([.. run, "--epochs", "2", "--resume", "--activation", "relu"]), 2,
+            "--activation sigmoid stored, relu given");
         OneLine(TestEnvironment.RunCli([.. run, "--epochs", "2", "--resume", "--hidden", "50"]), 2, "--hidden 28 stored, 50 given");
     }
 
@@ -126,7 +136,8 @@ public class RoundTwoTests
     public void D6_D9_IdxImagesNot28By28_AreBadInputNamingTheFile(int rows, int cols, int testRows, int testCols)
     {
         string data = MnistFolder(rows, cols, testRows, testCols);
-        OneLine(TestEnvironment.RunCli("fashion-mnist", "--dataset", "mnist", "--data", data, "--optimizer", "sgd", "--epochs", "1", "--train", "64", "--test", "16",
+        OneLine(TestEnvironment.RunCli("fashion-mnist", "--dataset", "mnist", "--data", data, "--optimizer", "sgd", "--epochs", "1",
+            "--train", "64", "--test", "16",
             "--out", TestEnvironment.NewTempDir()), 2, $"images of {rows} × {cols} pixels; expected 28 × 28");
     }
 
@@ -139,7 +150,8 @@ public class RoundTwoTests
         string live = Path.Combine(outDir, $".checkpoint.dat.tmp-{Environment.ProcessId}");
         File.WriteAllText(dead, "left by a killed run");
         File.WriteAllText(live, "still being written");
-        Assert.Equal(0, TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--threads", "1").ExitCode);
+        Assert.Equal(0, TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--threads",
+            "1").ExitCode);
         Assert.False(File.Exists(dead));
         Assert.True(File.Exists(live));
     }
@@ -147,5 +159,6 @@ public class RoundTwoTests
     [Trait("Speed", "Slow")]
     [Fact]
     public void OptimizersHugeLearningRate_StopsWithTheStep_InsteadOfNaNTrajectories() =>
-        OneLine(TestEnvironment.RunCli("optimizers", "--optimizer", "gd", "--lr", "1e300", "--steps", "20", "--format", "json"), 1, "diverged: x is not finite from step");
+        OneLine(TestEnvironment.RunCli("optimizers", "--optimizer", "gd", "--lr", "1e300", "--steps", "20", "--format", "json"), 1,
+            "diverged: x is not finite from step");
 }

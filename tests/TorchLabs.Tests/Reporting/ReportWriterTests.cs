@@ -49,8 +49,10 @@ public class ReportWriterTests
 
     static Report WithVerdicts() => new("R", [("seed", "1")],
     [
-        new ReportSection("a", "Lab A", SectionStatus.Ran, [new Paragraph("a")], TimeSpan.FromSeconds(2)) { KeyNumber = "accuracy 54 %", Threads = 1 },
-        new ReportSection("c", "Lab C", SectionStatus.Failed, [new Paragraph("Failed: boom")], TimeSpan.FromSeconds(1)) { KeyNumber = "boom" },
+        new ReportSection("a", "Lab A", SectionStatus.Ran, [new Paragraph("a")], TimeSpan.FromSeconds(2)) { KeyNumber = "accuracy 54 %",
+            Threads = 1 },
+        new ReportSection("c", "Lab C", SectionStatus.Failed, [new Paragraph("Failed: boom")],
+            TimeSpan.FromSeconds(1)) { KeyNumber = "boom" },
         ReportSection.Skipped("b", "Lab B", "no data in /d", "torchlabs b --download"),
     ]);
 
@@ -60,7 +62,8 @@ public class ReportWriterTests
         string html = ReportWriter.ToHtml(WithVerdicts());
         int verdicts = html.IndexOf("<section id=\"verdicts\">", StringComparison.Ordinal);
         Assert.True(verdicts > 0 && verdicts < html.IndexOf("<section id=\"machine\">", StringComparison.Ordinal));
-        Assert.Contains("<tr class=\"ran\"><td><a href=\"#a\">Lab A</a></td><td class=\"status\">passed</td><td>accuracy 54 %</td><td>2.0 s, 1 thread</td></tr>", html);
+        Assert.Contains("<tr class=\"ran\"><td><a href=\"#a\">Lab A</a></td><td class=\"status\">passed</td><td>accuracy 54 " +
+            "%</td><td>2.0 s, 1 thread</td></tr>", html);
         Assert.Contains("<td class=\"status\">failed</td><td>boom</td>", html);
         Assert.Contains("<td class=\"status\">skipped</td><td>no data in /d; to run it: <code>torchlabs b --download</code></td>", html);
         Assert.Contains("<nav class=\"toc\">", html);

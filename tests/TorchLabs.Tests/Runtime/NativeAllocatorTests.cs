@@ -26,9 +26,14 @@ public class NativeAllocatorTests
     }
 
     [Theory]
-    [InlineData("jemalloc", "TORCHLABS_ALLOCATOR=jemalloc: libjemalloc.so.2 is not installed (apt-get install libjemalloc2), or use auto or system")]
-    [InlineData("glibc", "TORCHLABS_ALLOCATOR=glibc: unknown allocator; expected auto, system, tcmalloc, jemalloc, mimalloc or the path of a shared library")]
-    [InlineData("/opt/none.so", "TORCHLABS_ALLOCATOR=/opt/none.so: no such file; expected auto, system, tcmalloc, jemalloc, mimalloc or the path of a shared library")]
+    [InlineData("jemalloc",
+        "TORCHLABS_ALLOCATOR=jemalloc: libjemalloc.so.2 is not installed (apt-get install libjemalloc2), or use auto or system")]
+    [InlineData("glibc",
+        "TORCHLABS_ALLOCATOR=glibc: unknown allocator; expected auto, system, tcmalloc, jemalloc, mimalloc or the path of a shared " +
+        "library")]
+    [InlineData("/opt/none.so",
+        "TORCHLABS_ALLOCATOR=/opt/none.so: no such file; expected auto, system, tcmalloc, jemalloc, mimalloc or the path of a shared " +
+        "library")]
     public void Choose_BadSetting_OneLineNamingIt(string setting, string message)
     {
         var e = Assert.Throws<UsageException>(() => NativeAllocator.Choose(setting, Installed("libtcmalloc_minimal.so.4")));
@@ -41,7 +46,8 @@ public class NativeAllocatorTests
         return JsonDocument.Parse(r.StdOut).RootElement.GetProperty("allocator").GetString()!;
     }
 
-    static bool TcmallocInstalled => NativeAllocator.Choose("auto", File.Exists) is { } p && p.EndsWith("libtcmalloc_minimal.so.4", StringComparison.Ordinal);
+    static bool TcmallocInstalled => NativeAllocator.Choose("auto", File.Exists) is { } p && p.EndsWith("libtcmalloc_minimal.so.4",
+        StringComparison.Ordinal);
 
     [Trait("Speed", "Slow")]
     [Fact]
@@ -49,7 +55,8 @@ public class NativeAllocatorTests
     {
         Assert.True(TcmallocInstalled, "libtcmalloc-minimal4 is not installed (apt-get install libtcmalloc-minimal4; .ci/run does)");
         Assert.Equal("tcmalloc", Allocator(TestEnvironment.RunCli("info", "--format", "json")));
-        Assert.Equal("system", Allocator(TestEnvironment.RunCliWith(new Dictionary<string, string> { ["TORCHLABS_ALLOCATOR"] = "system" }, "info", "--format", "json")));
+        Assert.Equal("system", Allocator(TestEnvironment.RunCliWith(new Dictionary<string, string> { ["TORCHLABS_ALLOCATOR"] = "system" },
+            "info", "--format", "json")));
     }
 
     [Trait("Speed", "Slow")]
@@ -59,15 +66,18 @@ public class NativeAllocatorTests
         var r = TestEnvironment.RunCliWith(new Dictionary<string, string> { ["TORCHLABS_ALLOCATOR"] = "fastest" }, "info");
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("", r.StdOut);
-        Assert.Equal("torchlabs: TORCHLABS_ALLOCATOR=fastest: unknown allocator; expected auto, system, tcmalloc, jemalloc, mimalloc or the path of a shared library", r.StdErr.Trim());
+        Assert.Equal("torchlabs: TORCHLABS_ALLOCATOR=fastest: unknown allocator; expected auto, system, tcmalloc, jemalloc, mimalloc or " +
+            "the path of a shared library", r.StdErr.Trim());
     }
 
     [Trait("Speed", "Slow")]
     [Fact]
     public void Cli_BadAllocatorSetting_IsRefused_EvenUnderTheCallersOwnPreload()
     {
-        string libm = new[] { "/lib/x86_64-linux-gnu/libm.so.6", "/usr/lib/x86_64-linux-gnu/libm.so.6", "/lib64/libm.so.6" }.First(File.Exists);
-        var r = TestEnvironment.RunCliWith(new Dictionary<string, string> { ["LD_PRELOAD"] = libm, ["TORCHLABS_ALLOCATOR"] = "tcmaloc" }, "info");
+        string libm = new[] { "/lib/x86_64-linux-gnu/libm.so.6", "/usr/lib/x86_64-linux-gnu/libm.so.6",
+            "/lib64/libm.so.6" }.First(File.Exists);
+        var r = TestEnvironment.RunCliWith(new Dictionary<string, string> { ["LD_PRELOAD"] = libm, ["TORCHLABS_ALLOCATOR"] = "tcmaloc" },
+            "info");
         Assert.Equal(2, r.ExitCode);
         Assert.StartsWith("torchlabs: TORCHLABS_ALLOCATOR=tcmaloc: unknown allocator", r.StdErr.Trim());
         var ok = TestEnvironment.RunCliWith(new Dictionary<string, string> { ["LD_PRELOAD"] = libm }, "info", "--format", "json");
@@ -87,7 +97,8 @@ public class NativeAllocatorTests
                 "cifar10", "--data", data, "--epochs", "2", "--out", TestEnvironment.NewTempDir(), "--threads", "1", "--format", "json");
             Assert.True(r.ExitCode == 0, r.StdErr);
             var json = JsonDocument.Parse(r.StdOut).RootElement;
-            return json.GetProperty("lossCurve").GetRawText() + json.GetProperty("logLoss").GetRawText() + json.GetProperty("confusion").GetRawText();
+            return json.GetProperty("lossCurve").GetRawText() + json.GetProperty("logLoss").GetRawText()
+                + json.GetProperty("confusion").GetRawText();
         }
         Assert.Equal(Run("system"), Run("auto"));
     }

@@ -13,7 +13,8 @@ public class OutputFolderTests
         Assert.False(Directory.Exists(dir));                       // the check creates nothing
         Assert.Equal(dir, OutputFolder.Prepare(dir));
         Assert.True(Directory.Exists(dir));
-        Assert.DoesNotContain(Directory.GetFileSystemEntries(Path.GetDirectoryName(Path.GetDirectoryName(dir))!), f => f.Contains(".torchlabs-write-test"));
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(Path.GetDirectoryName(Path.GetDirectoryName(dir))!), f =>
+            f.Contains(".torchlabs-write-test"));
     }
 
     [Fact]
@@ -27,7 +28,8 @@ public class OutputFolderTests
 
     [Fact]
     public void Problem_NameLongerThanTheFileSystemAllows_IsBadInput() =>
-        Assert.Equal("--out: a name in the path is 300 bytes long; the file system allows 255", OutputFolder.Problem(Path.Combine(TestEnvironment.NewTempDir(), new string('a', 300))));
+        Assert.Equal("--out: a name in the path is 300 bytes long; the file system allows 255",
+            OutputFolder.Problem(Path.Combine(TestEnvironment.NewTempDir(), new string('a', 300))));
 
     [Fact]
     public void Problem_ByteThatWasNotUtf8_IsBadInput() =>
