@@ -11,8 +11,16 @@ namespace TorchLabs.Gradients;
 static class SafeGrad
 {
     /// <summary>∂(Σ gᵢᵀ yᵢ)/∂xⱼ for every xⱼ; null where xⱼ is unused. Throws (an ordinary exception) where backward fails.</summary>
+    /// <remarks>
+    /// With <paramref name="createGraph"/> (gradgradcheck's first derivatives) it is <c>autograd.grad</c> itself: backward with
+    /// create_graph makes libtorch warn of a reference cycle through .grad on every call, and <see cref="GradCheck.Check"/> has
+    /// already run the same backward safely by then.
+    /// </remarks>
     internal static Tensor?[] Grad(IList<Tensor> ys, IList<Tensor> xs, IList<Tensor> gs, bool retainGraph, bool createGraph = false)
     {
+        if (createGraph)
+            return autograd.grad(ys, xs, gs, retain_graph: retainGraph, create_graph: true, allow_unused: true)
+                .Select(g => g is null || g.IsInvalid ? null : g).ToArray();
         var saved = xs.Select(x => x.grad).ToArray();
         foreach (var x in xs) x.grad = null;
         try
