@@ -9,57 +9,12 @@ public static class WrongBackwards
 {
     public static readonly Dictionary<string, Func<Tensor[], Tensor[]>> ByName = new()
     {
-        ["sin_correct"] = x => [SinCorrect.apply(x[0])],
-        ["sin_twice"] = x => [SinTwice.apply(x[0])],
-        ["x_sin_x_missing_term"] = x => [XSinXMissingTerm.apply(x[0])],
-        ["matvec_transposed"] = x => [MatVecTransposed.apply(x[0], x[1])],
+        // The same Functions as the side-by-side suite's (SuiteFunctions), by the names of autograd_functional.py.
+        ["sin_correct"] = x => [SuiteFunctions.SinCorrect.apply(x[0])],
+        ["sin_twice"] = x => [SuiteFunctions.SinScaled.apply(x[0])],
+        ["x_sin_x_missing_term"] = x => [SuiteFunctions.XSinXMissingTerm.apply(x[0])],
+        ["matvec_transposed"] = x => [SuiteFunctions.MatVecTransposed.apply(x[0], x[1])],
     };
-
-    public sealed class SinCorrect : SingleTensorFunction<SinCorrect>
-    {
-        public override string Name => nameof(SinCorrect);
-        public override Tensor forward(AutogradContext ctx,
-            params object[] vars)
-        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
-        public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * ctx.get_saved_variables()[0].cos()];
-    }
-
-    /// <summary>Off by a factor of 2.</summary>
-    public sealed class SinTwice : SingleTensorFunction<SinTwice>
-    {
-        public override string Name => nameof(SinTwice);
-        public override Tensor forward(AutogradContext ctx,
-            params object[] vars)
-        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
-        public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [2 * g * ctx.get_saved_variables()[0].cos()];
-    }
-
-    /// <summary>(x sin x)′ without the x cos x term.</summary>
-    public sealed class XSinXMissingTerm : SingleTensorFunction<XSinXMissingTerm>
-    {
-        public override string Name => nameof(XSinXMissingTerm);
-        public override Tensor forward(AutogradContext ctx,
-            params object[] vars)
-        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x * x.sin(); }
-        public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * ctx.get_saved_variables()[0].sin()];
-    }
-
-    /// <summary>y = A x with ∂L/∂x = A g instead of Aᵀg: a transposed Jacobian.</summary>
-    public sealed class MatVecTransposed : SingleTensorFunction<MatVecTransposed>
-    {
-        public override string Name => nameof(MatVecTransposed);
-        public override Tensor forward(AutogradContext ctx, params object[] vars)
-        {
-            Tensor A = (Tensor)vars[0], x = (Tensor)vars[1];
-            ctx.save_for_backward([A, x]);
-            return matmul(A, x);
-        }
-        public override List<Tensor> backward(AutogradContext ctx, Tensor g)
-        {
-            var s = ctx.get_saved_variables();
-            return [outer(g, s[1]), matmul(s[0], g)];
-        }
-    }
 
     /// <summary>sin with a backward that adds noise from <see cref="Noise"/>: two runs of backward differ.</summary>
     public sealed class NoisySin : SingleTensorFunction<NoisySin>
