@@ -38,7 +38,8 @@ public static class Cli
     public static int Run(string[] args)
     {
         var root = BuildRoot();
-        ParseResult parse = root.Parse(args);
+        // No response files: an argument such as @notes.png (a user's file name) is a file name, never a list of options.
+        ParseResult parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (args.Length == 0)
         {
             root.Parse("--help").Invoke();

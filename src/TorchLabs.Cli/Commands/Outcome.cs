@@ -17,18 +17,18 @@ public static class Outcome
         }
         catch (UsageException e)
         {
-            Console.Error.WriteLine($"torchlabs: {e.Message}");
+            Console.Error.WriteLine($"torchlabs: {Printable.Escape(e.Message, 600)}");
             return BadInput;
         }
         catch (LabFailedException e)
         {
-            Console.Error.WriteLine($"torchlabs: {e.Message}");
+            Console.Error.WriteLine($"torchlabs: {Printable.Escape(e.Message, 600)}");
             return Failed;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("TORCHLABS_DEBUG") != "1")
         {
             // libtorch's messages carry native stack frames after the first line: only the first line is shown.
-            string first = e.Message.Split('\n', 2)[0].Trim();
+            string first = Printable.Escape(e.Message.Split('\n', 2)[0].Trim(), 300);
             Console.Error.WriteLine($"torchlabs: internal error: {e.GetType().Name}: {first} (set TORCHLABS_DEBUG=1 for the stack trace)");
             return Failed;
         }

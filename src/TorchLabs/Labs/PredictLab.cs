@@ -47,7 +47,7 @@ public static class PredictLab
         using var scope = NewDisposeScope();
         using var gen = new Generator(1);
         var net = new CifarNet(gen);
-        ModelFiles.Load(net, modelPath, "the tutorial's Net");
+        ModelFiles.Load(net, modelPath, "the tutorial's Net", "--model");
         net.eval();
         using var _ = no_grad();
         var batch = Cifar10.Normalize(tensor(images.SelectMany(i => i.Chw).ToArray(), [images.Count, 3, 32, 32]));

@@ -25,10 +25,10 @@ public static class ModelFiles
 {
     /// <summary>The format of <paramref name="path"/>, from its first bytes: "PK\3\4" (zip: .pth), a little-endian length and '{'
     /// (safetensors), else TorchSharp's.</summary>
-    public static ModelFormat Detect(string path)
+    public static ModelFormat Detect(string path, string option = "--load")
     {
-        if (!File.Exists(path)) throw new UsageException($"--load {path}: no such file; expected a model (.pth, .safetensors or " +
-            $"TorchSharp's format)");
+        if (!File.Exists(path)) throw new UsageException($"{option} {Printable.Escape(path)}: no such file; expected a model (.pth, " +
+            $".safetensors or TorchSharp's format)");
         using var fs = File.OpenRead(path);
         var head = new byte[9];
         int n = fs.Read(head, 0, head.Length);
@@ -40,9 +40,11 @@ public static class ModelFiles
 
     /// <summary>Reads the state dict of <paramref name="path"/> (any of the three formats) into <paramref name="model"/>, after checking
     /// every key and shape.</summary>
-    public static ModelFormat Load(nn.Module model, string path, string modelName)
+    /// <param name="option">The option that named the file, for messages (<c>--load</c>, <c>--model</c>).</param>
+    public static ModelFormat Load(nn.Module model, string path, string modelName, string option = "--load")
     {
-        var format = Detect(path);
+        var format = Detect(path, option);
+        string file = $"{option} {Printable.Escape(path)}";
         using var scope = NewDisposeScope();
         try
         {
@@ -51,36 +53,49 @@ public static class ModelFiles
                 // TorchSharp's format stores no shapes up front; a model that does not fit fails inside load.
                 using var probe = new BinaryReader(File.OpenRead(path));
                 model.load(probe, strict: true);
+                RequireFinite(model, file);
                 return format;
             }
             var state = Read(path, format);
-            Check(model, state, path, modelName);
+            Check(model, state, path, modelName, option);
             using var _ = no_grad();
             foreach (var (key, target) in model.state_dict()) target.copy_(state[key]);
+            RequireFinite(model, file);
             return format;
         }
         catch (Exception e) when (e is not UsageException)
         {
-            throw new UsageException($"--load {path}: not a readable {format} model file ({e.Message.Split('\n')[0].Trim()})");
+            throw new UsageException($"{file}: not a readable {format} model file ({Printable.Escape(e.Message.Split('\n')[0].Trim())})");
         }
     }
 
     /// <summary>Refuses a state dict whose keys or shapes differ from the model's, naming the first wrong key and its shape.</summary>
-    public static void Check(nn.Module model, IReadOnlyDictionary<string, Tensor> state, string path, string modelName)
+    public static void Check(nn.Module model, IReadOnlyDictionary<string, Tensor> state, string path, string modelName,
+        string option = "--load")
     {
+        string file = $"{option} {Printable.Escape(path)}";
         static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
         var expected = model.state_dict();
         foreach (var (key, target) in expected)
         {
             if (!state.TryGetValue(key, out var t))
-                throw new UsageException($"--load {path}: does not fit {modelName}: key {key} {Shape(target)} is missing");
+                throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} {Shape(target)} is missing");
             if (!t.shape.SequenceEqual(target.shape))
-                throw new UsageException($"--load {path}: does not fit {modelName}: key {key} has shape {Shape(t)}; expected " +
+                throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} has shape {Shape(t)}; expected " +
                     $"{Shape(target)}");
         }
         foreach (var (key, t) in state)
             if (!expected.ContainsKey(key))
-                throw new UsageException($"--load {path}: does not fit {modelName}: unexpected key {key} {Shape(t)}");
+                throw new UsageException($"{file}: does not fit {modelName}: unexpected key {Printable.Quote(key)} {Shape(t)}");
+    }
+
+    /// <summary>Refuses weights that are NaN or infinite, naming the first tensor that holds one (a model that predicts "NaN").</summary>
+    static void RequireFinite(nn.Module model, string file)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var (key, t) in model.state_dict())
+            if (t.is_floating_point() && !t.isfinite().all().item<bool>())
+                throw new UsageException($"{file}: tensor {Printable.Quote(key)} holds NaN or infinite values; expected finite weights");
     }
 
     /// <summary>Writes <paramref name="model"/>'s state dict as a PyTorch .pth file that <c>torch.load</c> reads (keys as PyTorch names

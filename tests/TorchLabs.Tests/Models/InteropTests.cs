@@ -112,7 +112,7 @@ public class InteropTests
         SyntheticCifar.WriteFolder(data, 4, 8, seed: 1);
         var r = TestEnvironment.RunCli("cifar10", "--data", data, "--load", pth, "--out", Path.Combine(dir, "out"));
         Assert.Equal(2, r.ExitCode);
-        Assert.Equal($"torchlabs: --load {pth}: does not fit the tutorial's Net: key fc3.weight has shape [5, 84]; expected [10, 84]",
+        Assert.Equal($"torchlabs: --load {pth}: does not fit the tutorial's Net: key \"fc3.weight\" has shape [5, 84]; expected [10, 84]",
             r.StdErr.Trim());
     }
 
