@@ -16,15 +16,44 @@ public sealed record Prediction(string File, int Width, int Height, IReadOnlyLis
 /// </summary>
 public static class PredictLab
 {
-    /// <summary>The image's pixels as CIFAR-10's planes [3, 32, 32] of bytes (R, G, B); a file that is not an image is bad input.</summary>
+    /// <summary>The most pixels an image may declare (16 megapixels: a 4,000 × 4,000 photograph, ≈ 200 MB at most while decoding);
+    /// larger ones are refused from their header, before any pixel is decoded.</summary>
+    public const long MaxPixels = 16_000_000;
+
+    /// <summary>Images classified per forward pass: memory stays flat in the number of files.</summary>
+    public const int Batch = 256;
+
+    /// <summary>
+    /// The image's pixels as CIFAR-10's planes [3, 32, 32] of bytes (R, G, B). Bad input, each named: a file that is not an
+    /// image, an image whose header declares more than <see cref="MaxPixels"/> (checked before decoding), a truncated image.
+    /// Alpha is dropped as PIL's <c>convert('RGB')</c> drops it: the stored colours, not colours multiplied by alpha.
+    /// </summary>
     public static (byte[] Chw, int Width, int Height) Decode(string path)
     {
-        if (!File.Exists(path)) throw new UsageException($"{path}: no such file; expected a PNG or JPEG image");
-        using var decoded = SKBitmap.Decode(path)
-            ?? throw new UsageException($"{path}: not an image SkiaSharp can decode; expected a PNG or JPEG file");
+        string name = Printable.Quote(path, 200);
+        if (!File.Exists(path)) throw new UsageException($"{name}: no such file; expected a PNG or JPEG image");
+        using var codec = SKCodec.Create(path)
+            ?? throw new UsageException($"{name}: not an image SkiaSharp can decode; expected a PNG or JPEG file");
+        long declared = (long)codec.Info.Width * codec.Info.Height;
+        if (codec.Info.Width <= 0 || codec.Info.Height <= 0 || declared > MaxPixels)
+            throw new UsageException($"{name}: the image declares {codec.Info.Width} × {codec.Info.Height} pixels; expected at most " +
+                $"{MaxPixels:N0} pixels (refused before decoding)");
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var decoded = new SKBitmap(info);
+        var result = codec.GetPixels(info, decoded.GetPixels());
+        if (result != SKCodecResult.Success)
+            throw new UsageException(result == SKCodecResult.IncompleteInput
+                ? $"{name}: the image is truncated (its data ends before its last row); expected a whole PNG or JPEG file"
+                : $"{name}: SkiaSharp could not decode the image ({result}); expected a PNG or JPEG file");
         int w = decoded.Width, h = decoded.Height;
-        using var rgba = decoded.Copy(SKColorType.Rgba8888);
-        using var sized = w == 32 && h == 32 ? rgba.Copy() : rgba.Resize(new SKImageInfo(32, 32, SKColorType.Rgba8888),
+        // Alpha dropped as PIL's convert('RGB') drops it: the stored colours become opaque, then the image is resized.
+        var bytes = new byte[info.BytesSize];
+        System.Runtime.InteropServices.Marshal.Copy(decoded.GetPixels(), bytes, 0, bytes.Length);
+        for (int i = 3; i < bytes.Length; i += 4) bytes[i] = 255;
+        using var rgb = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        System.Runtime.InteropServices.Marshal.Copy(bytes, 0, rgb.GetPixels(), bytes.Length);
+        using var sized = w == 32 && h == 32 ? rgb.Copy()
+            : rgb.Resize(new SKImageInfo(32, 32, SKColorType.Rgba8888, SKAlphaType.Opaque),
             new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
         var chw = new byte[Cifar10.RecordPixels];
         for (int y = 0; y < 32; y++)
@@ -50,8 +79,14 @@ public static class PredictLab
         ModelFiles.Load(net, modelPath, "the tutorial's Net", "--model");
         net.eval();
         using var _ = no_grad();
-        var batch = Cifar10.Normalize(tensor(images.SelectMany(i => i.Chw).ToArray(), [images.Count, 3, 32, 32]));
-        float[] p = nn.functional.softmax(net.call(batch), 1).data<float>().ToArray();
+        var p = new float[images.Count * 10];
+        for (int start = 0; start < images.Count; start += Batch)
+        {
+            using var step = NewDisposeScope();
+            var chunk = images.GetRange(start, Math.Min(Batch, images.Count - start));
+            var batch = Cifar10.Normalize(tensor(chunk.SelectMany(i => i.Chw).ToArray(), [chunk.Count, 3, 32, 32]));
+            nn.functional.softmax(net.call(batch), 1).data<float>().ToArray().CopyTo(p, start * 10);
+        }
         return files.Select((f, n) => new Prediction(f, images[n].Width, images[n].Height,
             Enumerable.Range(0, 10).OrderByDescending(c => p[n * 10 + c]).Take(top).Select(c =>
                 (Cifar10.ClassNames[c], (double)p[n * 10 + c])).ToList())).ToList();

@@ -209,7 +209,7 @@ public class InteropTests
         File.WriteAllText(notImage, "this is text");
         var bad = TestEnvironment.RunCli("predict", "--model", Golden("cifar_net.pth"), notImage);
         Assert.Equal(2, bad.ExitCode);
-        Assert.Equal($"torchlabs: {notImage}: not an image SkiaSharp can decode; expected a PNG or JPEG file", bad.StdErr.Trim());
+        Assert.Equal($"torchlabs: \"{notImage}\": not an image SkiaSharp can decode; expected a PNG or JPEG file", bad.StdErr.Trim());
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using SkiaSharp;
+using TorchLabs.Labs;
 using TorchLabs.Models;
 using TorchLabs.Runtime;
 using TorchSharp.PyBridge;
@@ -6,9 +8,10 @@ using static TorchSharp.torch;
 namespace TorchLabs.Tests.Reliability;
 
 /// <summary>
-/// Issue #27's defects, those fixed so far (docs/reliability.md, "Round three"): text from model files reaches the terminal
-/// escaped and cut (4), non-finite weights are refused (7), predict's messages name --model (12), and an argument that starts
-/// with @ is a file name, not a response file (14).
+/// Issue #27's defects, those fixed so far (docs/reliability.md, "Round three"): image bombs refused from the header (1),
+/// predict in fixed-size batches (3), text from model files reaches the terminal escaped and cut (4), truncated images refused
+/// (6), non-finite weights refused (7), predict's messages name --model (12), an argument that starts with @ is a file name,
+/// not a response file (14), and a transparent PNG keeps its colours (15).
 /// </summary>
 public class RoundThreeTests
 {
@@ -103,5 +106,121 @@ public class RoundThreeTests
         Assert.Equal(2, r.ExitCode);
         Assert.DoesNotContain("Response file", r.StdErr);
         Assert.Contains("@at.png", r.StdErr);
+    }
+
+    /// <summary>A PNG of <paramref name="w"/> × <paramref name="h"/> RGBA pixels whose header is honest but whose data is one
+    /// tiny zlib stream: 169 bytes that would decode to w·h·4 bytes.</summary>
+    static string BombPng(string dir, int w, int h)
+    {
+        static byte[] Chunk(string type, byte[] data)
+        {
+            var body = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+            var len = BitConverter.GetBytes(data.Length).Reverse().ToArray();
+            var crc = BitConverter.GetBytes(Crc32(body)).Reverse().ToArray();
+            return [.. len, .. body, .. crc];
+        }
+        byte[] Be(int v) => BitConverter.GetBytes(v).Reverse().ToArray();
+        byte[] ihdr = [.. Be(w), .. Be(h), 8, 6, 0, 0, 0];
+        byte[] idat = [0x78, 0x9C, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01];
+        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. Chunk("IHDR", ihdr), .. Chunk("IDAT", idat), .. Chunk("IEND", [])];
+        string path = Path.Combine(dir, $"bomb-{w}x{h}.png");
+        File.WriteAllBytes(path, png);
+        return path;
+    }
+
+    /// <summary>PNG's CRC-32 (ISO 3309, polynomial 0xEDB88320, reflected).</summary>
+    static uint Crc32(byte[] data)
+    {
+        uint c = 0xFFFFFFFF;
+        foreach (byte b in data)
+        {
+            c ^= b;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+        }
+        return ~c;
+    }
+
+    static string Png(string dir, string name, int w, int h, SKColor color)
+    {
+        using var bmp = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) bmp.SetPixel(x, y, new SKColor((byte)(color.Red + x % 7), color.Green, color.Blue, color.Alpha));
+        string path = Path.Combine(dir, name);
+        using var data = bmp.Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, data.ToArray());
+        return path;
+    }
+
+    [Fact]
+    public void D1_ImageDeclaringTooManyPixels_IsRefusedFromItsHeader()
+    {
+        string path = BombPng(TestEnvironment.NewTempDir(), 23000, 23000);
+        Assert.True(new FileInfo(path).Length < 200);
+        var e = Assert.Throws<UsageException>(() => PredictLab.Decode(path));   // 2.1 GB of pixels, refused from the header
+        Assert.EndsWith("the image declares 23000 × 23000 pixels; expected at most 16,000,000 pixels (refused before decoding)", e.Message);
+        Assert.StartsWith($"\"{path}\"", e.Message);
+    }
+
+    [Fact]
+    public void D6_TruncatedImage_IsRefusedNamingTheFile()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        string whole = Png(dir, "whole.png", 100, 60, new SKColor(120, 30, 200));
+        byte[] bytes = File.ReadAllBytes(whole);
+        string half = Path.Combine(dir, "half.png");
+        File.WriteAllBytes(half, bytes[..(bytes.Length / 2)]);
+        Assert.Equal(100, PredictLab.Decode(whole).Width);
+        var e = Assert.Throws<UsageException>(() => PredictLab.Decode(half));
+        Assert.Contains("half.png\": the image is truncated", e.Message);
+    }
+
+    /// <summary>A 32 × 32 RGBA PNG written byte by byte (stored deflate blocks), every pixel (r, g, b, a): no encoder in between
+    /// that could premultiply the colours away.</summary>
+    static string RawRgbaPng(string dir, byte r, byte g, byte b, byte a)
+    {
+        static byte[] Chunk(string type, byte[] data)
+        {
+            var body = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+            return [.. BitConverter.GetBytes(data.Length).Reverse(), .. body, .. BitConverter.GetBytes(Crc32(body)).Reverse()];
+        }
+        var raw = new List<byte>();
+        for (int y = 0; y < 32; y++)
+        {
+            raw.Add(0);                                                   // filter: none
+            for (int x = 0; x < 32; x++) raw.AddRange([r, g, b, a]);
+        }
+        uint s1 = 1, s2 = 0;
+        foreach (byte v in raw) { s1 = (s1 + v) % 65521; s2 = (s2 + s1) % 65521; }
+        ushort len = (ushort)raw.Count;
+        byte[] zlib = [0x78, 0x01, 0x01, (byte)len, (byte)(len >> 8), (byte)~len, (byte)(~len >> 8), .. raw,
+            .. BitConverter.GetBytes((s2 << 16) | s1).Reverse()];
+        byte[] ihdr = [0, 0, 0, 32, 0, 0, 0, 32, 8, 6, 0, 0, 0];
+        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. Chunk("IHDR", ihdr), .. Chunk("IDAT", zlib), .. Chunk("IEND", [])];
+        string path = Path.Combine(dir, "clear.png");
+        File.WriteAllBytes(path, png);
+        return path;
+    }
+
+    [Fact]
+    public void D15_FullyTransparentPng_KeepsItsColours_AsPilConvertRgbDoes()
+    {
+        string path = RawRgbaPng(TestEnvironment.NewTempDir(), 200, 40, 90, 0);
+        var (chw, _, _) = PredictLab.Decode(path);
+        Assert.Equal(200, chw[0]);            // red of pixel (0, 0), not 0 as premultiplied alpha would make it
+        Assert.Equal(40, chw[1024]);
+        Assert.Equal(90, chw[2048]);
+    }
+
+    [Fact]
+    public void D3_ManyImages_AreClassifiedInBatches_WithTheSameNumbersAsOneByOne()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        using (var gen = new Generator(4)) ModelFiles.SavePth(new CifarNet(gen), Path.Combine(dir, "net.pth"));
+        string a = Png(dir, "a.png", 32, 32, new SKColor(10, 200, 30)), b = Png(dir, "b.png", 40, 20, new SKColor(220, 20, 60));
+        var files = Enumerable.Range(0, PredictLab.Batch + 40).Select(i => i % 2 == 0 ? a : b).ToList();
+        var many = PredictLab.Run(Path.Combine(dir, "net.pth"), files);
+        var one = PredictLab.Run(Path.Combine(dir, "net.pth"), [a, b]);
+        Assert.Equal(files.Count, many.Count);
+        for (int i = 0; i < files.Count; i++) Assert.Equal(one[i % 2].Top, many[i].Top);
     }
 }
