@@ -85,11 +85,17 @@ public sealed class TrainingRecord
             Settings = stored, LearningRate = r.ReadDouble(), EpochsDone = r.ReadInt32(),
             KeepsTimes = keepsTimes
         };
+        // Every stored number in its range: a hand-edited checkpoint (checksum recomputed) must not train from epoch −5.
+        if (!double.IsFinite(rec.LearningRate) || rec.LearningRate <= 0)
+            throw new FormatException($"stored learning rate {rec.LearningRate} is not a finite number greater than 0");
+        if (rec.EpochsDone is < 1 or > 1_000_000) throw new FormatException($"stored epochs done {rec.EpochsDone} is not in [1, 1000000]");
         rec.EpochLoss.AddRange(Checkpoint.ReadDoubles(r));
         rec.EpochMetric.AddRange(Checkpoint.ReadDoubles(r));
         if (keepsTimes) rec.EpochSeconds.AddRange(Checkpoint.ReadDoubles(r));
+        if (rec.EpochLoss.Count != rec.EpochsDone || (keepsTimes && rec.EpochSeconds.Count != rec.EpochsDone))
+            throw new FormatException($"{rec.EpochLoss.Count} epoch losses stored for {rec.EpochsDone} epochs done");
         int points = r.ReadInt32();
-        if (points < 0) throw new FormatException("negative length");
+        if (points < 0 || points > 100_000_000) throw new FormatException($"bad count of loss points {points}");
         for (int i = 0; i < points; i++) rec.Curve.Add(new LossPoint(r.ReadInt32(), r.ReadInt32(), r.ReadDouble()));
         int lines = r.ReadInt32();
         if (lines < 0) throw new FormatException("negative length");
@@ -172,6 +178,9 @@ public sealed class Trainer
             rec = Checkpoint.Load(CheckpointPath, Kind, r => TrainingRecord.Read(r, CheckpointPath, Settings, KeepsTimes, ShuffleGenerator,
                 Model, Optimizer,
                 SettingsBefore, RetiredSettings));
+            if (rec.EpochsDone >= Epochs)
+                throw new UsageException($"--resume: nothing to do: the checkpoint {CheckpointPath} has {rec.EpochsDone} epochs done, " +
+                    $"--epochs is {Epochs} (the total); give a larger --epochs to train on");
             if (rec.LearningRate != LearningRate)
                 Log?.Invoke($"resuming {Kind} after epoch {rec.EpochsDone} with --lr {F(LearningRate)} (the checkpoint's run used " +
                     $"{F(rec.LearningRate)})");

@@ -56,6 +56,7 @@ public static class ModelFiles
                 RequireFinite(model, file);
                 return format;
             }
+            if (format == ModelFormat.Safetensors) CheckSafetensors(path, option, model, modelName);
             var state = Read(path, format);
             Check(model, state, path, modelName, option);
             using var _ = no_grad();
@@ -87,6 +88,92 @@ public static class ModelFiles
         foreach (var (key, t) in state)
             if (!expected.ContainsKey(key))
                 throw new UsageException($"{file}: does not fit {modelName}: unexpected key {Printable.Quote(key)} {Shape(t)}");
+    }
+
+    static readonly Dictionary<string, int> SafetensorsDtypeBytes = new()
+    {
+        ["F64"] = 8, ["F32"] = 4, ["F16"] = 2, ["BF16"] = 2, ["I64"] = 8, ["I32"] = 4, ["I16"] = 2, ["I8"] = 1, ["U8"] = 1, ["BOOL"] = 1,
+    };
+
+    /// <summary>
+    /// The safetensors rules, checked on the header before any tensor is read: a header length that fits the file, JSON, no
+    /// key twice, each tensor's dtype known, its shape non-negative, its data_offsets [begin, end] in range with end − begin =
+    /// numel × the dtype's size, the tensors in order and contiguous, covering the data exactly; and, given a model, every
+    /// key and shape as the model's (so a file declaring one huge tensor is refused before it is allocated).
+    /// </summary>
+    public static void CheckSafetensors(string path, string option = "--load", nn.Module? model = null, string modelName = "the model")
+    {
+        string file = $"{option} {Printable.Escape(path)}";
+        using var fs = File.OpenRead(path);
+        var lengthBytes = new byte[8];
+        if (fs.Read(lengthBytes, 0, 8) != 8) throw new UsageException($"{file}: shorter than a safetensors header");
+        ulong headerLength = BitConverter.ToUInt64(lengthBytes);
+        if (headerLength < 2 || headerLength > 100_000_000 || (long)headerLength > fs.Length - 8)
+            throw new UsageException($"{file}: safetensors header of {headerLength} bytes in a file of {fs.Length} bytes");
+        var header = new byte[headerLength];
+        fs.ReadExactly(header);
+        long dataLength = fs.Length - 8 - (long)headerLength;
+        System.Text.Json.JsonDocument doc;
+        try { doc = System.Text.Json.JsonDocument.Parse(header); }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new UsageException($"{file}: safetensors header is not JSON ({Printable.Escape(e.Message)})");
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
+                throw new UsageException($"{file}: safetensors header is not a JSON object");
+            var seen = new HashSet<string>();
+            var ranges = new List<(string Name, long Begin, long End)>();
+            foreach (var entry in doc.RootElement.EnumerateObject())
+            {
+                string name = Printable.Quote(entry.Name);
+                if (!seen.Add(entry.Name)) throw new UsageException($"{file}: tensor {name} appears twice in the safetensors header");
+                if (entry.Name == "__metadata__") continue;
+                var t = entry.Value;
+                if (t.ValueKind != System.Text.Json.JsonValueKind.Object || !t.TryGetProperty("dtype", out var dtype)
+                    || !t.TryGetProperty("shape", out var shape) || !t.TryGetProperty("data_offsets", out var offsets)
+                    || dtype.ValueKind != System.Text.Json.JsonValueKind.String || shape.ValueKind != System.Text.Json.JsonValueKind.Array
+                    || offsets.ValueKind != System.Text.Json.JsonValueKind.Array || offsets.GetArrayLength() != 2)
+                    throw new UsageException($"{file}: tensor {name}: expected dtype, shape and two data_offsets");
+                if (!SafetensorsDtypeBytes.TryGetValue(dtype.GetString()!, out int size))
+                    throw new UsageException($"{file}: tensor {name} has dtype {Printable.Quote(dtype.GetString())}; expected one of " +
+                        string.Join(", ", SafetensorsDtypeBytes.Keys));
+                long numel = 1;
+                foreach (var d in shape.EnumerateArray())
+                {
+                    if (!d.TryGetInt64(out long n) || n < 0) throw new UsageException($"{file}: tensor {name} has a bad shape");
+                    numel = n == 0 ? 0 : numel > long.MaxValue / n ? long.MaxValue : numel * n;
+                }
+                if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin
+                    || end > dataLength)
+                    throw new UsageException($"{file}: tensor {name} has data_offsets {offsets.GetRawText()}; expected 0 ≤ begin ≤ end ≤ " +
+                        $"{dataLength}, the data's length");
+                if (numel > long.MaxValue / size || end - begin != numel * size)
+                    throw new UsageException($"{file}: tensor {name} declares {numel} × {size} bytes but its offsets hold {end - begin}");
+                ranges.Add((entry.Name, begin, end));
+            }
+            long at = 0;
+            foreach (var (name, begin, end) in ranges.OrderBy(r => r.Begin))
+            {
+                if (begin != at)
+                    throw new UsageException($"{file}: tensor {Printable.Quote(name)} starts at byte {begin} of the data; expected {at} " +
+                        "(tensors in order, contiguous, not overlapping)");
+                at = end;
+            }
+            if (at != dataLength)
+                throw new UsageException($"{file}: the tensors cover {at} of the {dataLength} bytes of data; expected all of them");
+            if (model is null) return;
+            foreach (var (key, target) in model.state_dict())
+            {
+                if (!doc.RootElement.TryGetProperty(key, out var t)) continue;   // Check names what is missing, after reading
+                long[] declared = t.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+                if (!declared.SequenceEqual(target.shape))
+                    throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} has shape " +
+                        $"[{string.Join(", ", declared)}]; expected " +
+                        $"[{string.Join(", ", target.shape)}]");
+            }
+        }
     }
 
     /// <summary>Refuses weights that are NaN or infinite, naming the first tensor that holds one (a model that predicts "NaN").</summary>

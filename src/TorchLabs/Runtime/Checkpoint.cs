@@ -62,7 +62,8 @@ public static class Checkpoint
         catch (Exception e) when (e is EndOfStreamException or IOException or FormatException or ArgumentException
                                        or System.Runtime.InteropServices.ExternalException)
         {
-            throw new UsageException($"{path}: corrupt or truncated checkpoint ({e.GetType().Name})");
+            throw new UsageException($"{path}: corrupt or truncated checkpoint ({e.GetType().Name}" +
+                (e is FormatException ? $": {Printable.Escape(e.Message)})" : ")"));
         }
     }
 
@@ -76,6 +77,9 @@ public static class Checkpoint
     {
         int n = r.ReadInt32();
         if (n < 0) throw new FormatException("negative length");
+        // A count is checked against the bytes left before anything is allocated (a crafted 2³¹ − 1 would ask for 16 GiB).
+        if (r.BaseStream.CanSeek && (long)n * sizeof(double) > r.BaseStream.Length - r.BaseStream.Position)
+            throw new FormatException($"a list of {n} numbers is longer than the rest of the file");
         var a = new double[n];
         for (int i = 0; i < n; i++) a[i] = r.ReadDouble();
         return a;

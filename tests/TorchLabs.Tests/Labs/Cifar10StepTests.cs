@@ -80,7 +80,11 @@ public class Cifar10StepTests
         using var shuffle = new Generator(1);
         using var stream = new MemoryStream();
         using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-            new TrainingRecord { Settings = stored, LearningRate = 0.1, EpochsDone = 1 }.Write(w, shuffle, model, hooks);
+        {
+            var rec = new TrainingRecord { Settings = stored, LearningRate = 0.1, EpochsDone = 1 };
+            rec.EpochLoss.Add(2.3);
+            rec.Write(w, shuffle, model, hooks);
+        }
         stream.Position = 0;
         using var r = new BinaryReader(stream);
         TrainingRecord.Read(r, "checkpoint.dat", [new("--batch-size", "4"), new("--impl", "autograd")], false, shuffle, model, hooks,

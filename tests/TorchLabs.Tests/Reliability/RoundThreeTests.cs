@@ -223,4 +223,78 @@ public class RoundThreeTests
         Assert.Equal(files.Count, many.Count);
         for (int i = 0; i < files.Count; i++) Assert.Equal(one[i % 2].Top, many[i].Top);
     }
+
+    /// <summary>A safetensors file by hand: the header's JSON as given, then <paramref name="data"/> bytes of data.</summary>
+    static string SafetensorsFile(string json, int data)
+    {
+        byte[] header = System.Text.Encoding.UTF8.GetBytes(json);
+        string path = Path.Combine(TestEnvironment.NewTempDir("torchlabs-st"), "t.safetensors");
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)header.Length), .. header, .. new byte[data]]);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[-48,-8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}""",
+        "tensor \"a\" has data_offsets [-48,-8]")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,12]}}""",
+        "tensor \"b\" declares 2 × 4 bytes but its offsets hold 4")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""",
+        "tensor \"b\" starts at byte 4 of the data; expected 8")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}""",
+        "tensor \"a\" appears twice")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", "the tensors cover 8 of the 12 bytes of data")]
+    [InlineData("""{"a":{"dtype":"Q4","shape":[3],"data_offsets":[0,12]}}""", "tensor \"a\" has dtype \"Q4\"")]
+    public void D5_SafetensorsOffsets_FollowTheFormatsRules(string header, string expected)
+    {
+        // 3 float32 = 12 bytes of data in every case; the first valid layout would be a [0, 8], b [8, 12].
+        string path = SafetensorsFile(header, 12);
+        var e = Assert.Throws<UsageException>(() => ModelFiles.CheckSafetensors(path, "--model"));
+        Assert.Contains(expected, e.Message);
+        ModelFiles.CheckSafetensors(SafetensorsFile(
+            """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}""", 12));
+    }
+
+    [Fact]
+    public void D2_SafetensorsDeclaringAHugeTensor_IsRefusedBeforeReadingIt()
+    {
+        // fc3.bias declared with 268,435,456 elements but given no data: refused from the header, against the model's shape.
+        string path = WriteState("huge.safetensors", s => s);
+        using var gen = new Generator(1);
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(path).AsSpan(8,
+            (int)BitConverter.ToUInt64(File.ReadAllBytes(path), 0))))!;
+        doc["fc3.bias"]!["shape"] = new System.Text.Json.Nodes.JsonArray(268_435_456);
+        byte[] all = File.ReadAllBytes(path);
+        long headerLength = (long)BitConverter.ToUInt64(all, 0);
+        byte[] header = System.Text.Encoding.UTF8.GetBytes(doc.ToJsonString());
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)header.Length), .. header, .. all.AsSpan((int)(8 + headerLength))]);
+        var e = Assert.Throws<UsageException>(() => ModelFiles.Load(new CifarNet(gen), path, "the tutorial's Net"));
+        Assert.Contains("tensor \"fc3.bias\" declares 268435456 × 4 bytes", e.Message);
+    }
+
+    [Fact]
+    public void D13_CheckpointFieldsOutOfRange_AreRefused_AndNothingToDoIsSaid()
+    {
+        string data = TestEnvironment.NewTempDir();
+        Data.SyntheticCifar.WriteFolder(data, trainPerFile: 8, test: 8, seed: 9);
+        string outDir = TestEnvironment.NewTempDir();
+        var o = new Cifar10Options { DataDir = data, OutDir = outDir, Epochs = 1, LimitTrain = 16, LimitTest = 8, LogEvery = 2 };
+        Cifar10Lab.Run(o);
+        var e = Assert.Throws<UsageException>(() => Cifar10Lab.Run(o with { Resume = true }));
+        Assert.Contains("nothing to do: the checkpoint", e.Message);
+        Assert.Contains("has 1 epochs done, --epochs is 1", e.Message);
+
+        // The same checkpoint with epochs done −5 (checksum recomputed: written by the checkpoint writer itself).
+        string path = Path.Combine(TestEnvironment.NewTempDir(), "crafted.dat");
+        using (var scope = NewDisposeScope())
+        {
+            var model = nn.Linear(2, 1);
+            using var sgd = new TorchLabs.Optimizers.FlatSgd([.. model.parameters()], 0.1, 0.9);
+            using var shuffle = new Generator(1);
+            var rec = new TrainingRecord { Settings = [], LearningRate = 0.1, EpochsDone = -5 };
+            Checkpoint.Save(path, "crafted", w => rec.Write(w, shuffle, model, OptimizerHooks.For(sgd)));
+            var bad = Assert.Throws<UsageException>(() => Checkpoint.Load(path, "crafted",
+                r => TrainingRecord.Read(r, path, [], false, shuffle, model, OptimizerHooks.For(sgd))));
+            Assert.Contains("stored epochs done -5 is not in [1, 1000000]", bad.Message);
+        }
+    }
 }
