@@ -44,8 +44,44 @@ public static class NativeAllocator
                     $"or system");
         string expected = $"expected auto, system, {string.Join(", ", Known.Select(k => k.Name))} or the path of a shared library";
         if (s.Contains('/'))
-            return fileExists(s) ? Path.GetFullPath(s) : throw new UsageException($"{Variable}={s}: no such file; {expected}");
+        {
+            if (!fileExists(s)) throw new UsageException($"{Variable}={Printable.Escape(s)}: no such file; {expected}");
+            // ld.so splits LD_PRELOAD at spaces and colons, and takes any file it is given: only a readable shared library of
+            // this machine's architecture, named without either, is preloaded.
+            if (s.IndexOfAny([' ', ':']) >= 0)
+                throw new UsageException($"{Variable}={Printable.Escape(s)}: a path with a space or colon cannot be preloaded; {expected}");
+            string? why = ElfProblem(s);
+            if (why is not null) throw new UsageException($"{Variable}={Printable.Escape(s)}: {why}; {expected}");
+            return Path.GetFullPath(s);
+        }
         throw new UsageException($"{Variable}={s}: unknown allocator; {expected}");
+    }
+
+    /// <summary>
+    /// Null when <paramref name="path"/> is an ELF shared library for this process's architecture (64-bit, ET_DYN, the
+    /// machine's e_machine); else what it is instead. A file that cannot be read is such a problem too.
+    /// </summary>
+    public static string? ElfProblem(string path)
+    {
+        var head = new byte[20];
+        try
+        {
+            using var fs = File.OpenRead(path);
+            if (fs.Read(head, 0, head.Length) < head.Length) return "not an ELF shared library (too short)";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot be read ({Printable.Escape(e.Message)})";
+        }
+        if (head[0] != 0x7F || head[1] != (byte)'E' || head[2] != (byte)'L' || head[3] != (byte)'F') return "not an ELF file";
+        if (head[4] != 2 || head[5] != 1) return "not a 64-bit little-endian ELF file";
+        if (BitConverter.ToUInt16(head, 16) != 3) return "an ELF file but not a shared library";
+        ushort machine = BitConverter.ToUInt16(head, 18);
+        ushort expectedMachine = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => 62, Architecture.Arm64 => 183, _ => machine,
+        };
+        return machine == expectedMachine ? null : $"a shared library for another architecture (ELF machine {machine})";
     }
 
     /// <summary>

@@ -27,15 +27,26 @@ public static class ModelFiles
     /// (safetensors), else TorchSharp's.</summary>
     public static ModelFormat Detect(string path, string option = "--load")
     {
+        if (Directory.Exists(path)) throw new UsageException($"{option} {Printable.Escape(path)}: a directory; expected a model file");
         if (!File.Exists(path)) throw new UsageException($"{option} {Printable.Escape(path)}: no such file; expected a model (.pth, " +
             $".safetensors or TorchSharp's format)");
-        using var fs = File.OpenRead(path);
+        using var fs = OpenRead(path, option);
         var head = new byte[9];
         int n = fs.Read(head, 0, head.Length);
         if (n >= 4 && head[0] == 0x50 && head[1] == 0x4B && head[2] == 0x03 && head[3] == 0x04) return ModelFormat.Pth;
         if (n == 9 && head[8] == (byte)'{' && BitConverter.ToUInt64(head, 0) is ulong len && len > 1
             && len < (ulong)fs.Length) return ModelFormat.Safetensors;
         return ModelFormat.TorchSharp;
+    }
+
+    /// <summary>Opens a file for reading; a file that cannot be read is bad input naming it and the reason, not an internal error.</summary>
+    static FileStream OpenRead(string path, string option)
+    {
+        try { return File.OpenRead(path); }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new UsageException($"{option} {Printable.Escape(path)}: cannot read it ({Printable.Escape(e.Message)})");
+        }
     }
 
     /// <summary>Reads the state dict of <paramref name="path"/> (any of the three formats) into <paramref name="model"/>, after checking

@@ -297,4 +297,30 @@ public class RoundThreeTests
             Assert.Contains("stored epochs done -5 is not in [1, 1000000]", bad.Message);
         }
     }
+
+    [Fact]
+    public void D9_ADirectoryGivenAsAModelOrImage_IsBadInputSayingSo()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        var model = Assert.Throws<UsageException>(() => ModelFiles.Detect(dir, "--model"));
+        Assert.Equal($"--model {dir}: a directory; expected a model file", model.Message);
+        var image = Assert.Throws<UsageException>(() => PredictLab.Decode(dir));
+        Assert.Equal($"\"{dir}\": a directory; expected a PNG or JPEG image", image.Message);
+    }
+
+    [SkippableFact]
+    public void D11_AllocatorPath_MustBeASharedLibraryOfThisMachine_WithoutSpaceOrColon()
+    {
+        var notElf = Assert.Throws<UsageException>(() => TorchLabs.Cli.NativeAllocator.Choose("/etc/passwd", File.Exists));
+        Assert.StartsWith("TORCHLABS_ALLOCATOR=/etc/passwd: not an ELF file;", notElf.Message);
+        string dir = TestEnvironment.NewTempDir("torchlabs alloc");   // a space in the folder's name
+        string copy = Path.Combine(dir, "libc-copy.so");
+        File.Copy(typeof(object).Assembly.Location, copy);           // a file that exists; the space is refused first
+        var spaced = Assert.Throws<UsageException>(() => TorchLabs.Cli.NativeAllocator.Choose(copy, File.Exists));
+        Assert.Contains("a path with a space or colon cannot be preloaded", spaced.Message);
+        string? libc = new[] { "/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6" }.FirstOrDefault(File.Exists);
+        Skip.If(libc is null, "no libc.so.6 in the usual folders to stand for a real shared library");
+        Assert.Null(TorchLabs.Cli.NativeAllocator.ElfProblem(libc!));
+        Assert.Equal("not an ELF file", TorchLabs.Cli.NativeAllocator.ElfProblem("/etc/passwd"));
+    }
 }
