@@ -79,7 +79,9 @@ public static class NativeAllocator
         ushort machine = BitConverter.ToUInt16(head, 18);
         ushort expectedMachine = RuntimeInformation.ProcessArchitecture switch
         {
-            Architecture.X64 => 62, Architecture.Arm64 => 183, _ => machine,
+            Architecture.X64 => 62,
+            Architecture.Arm64 => 183,
+            _ => machine,
         };
         return machine == expectedMachine ? null : $"a shared library for another architecture (ELF machine {machine})";
     }

@@ -39,7 +39,8 @@ public static class ModelFiles
         return ModelFormat.TorchSharp;
     }
 
-    /// <summary>Opens a file for reading; a file that cannot be read is bad input naming it and the reason, not an internal error.</summary>
+    /// <summary>Opens a file for reading; a file that cannot be read is bad input naming it and the reason, not an internal
+    /// error.</summary>
     static FileStream OpenRead(string path, string option)
     {
         try { return File.OpenRead(path); }
