@@ -122,6 +122,7 @@ public static class Cifar10Lab
         progress?.Report("reading CIFAR-10");
         var test = Cifar10.Load(folder, train: false, o.LimitTest);
         Directory.CreateDirectory(o.OutDir);
+        using var folderLock = OutputFolder.Lock(o.OutDir);   // one run per output folder; stale temporaries of dead runs removed
         var figures = new List<Figure>();
         using var initGen = new Generator((ulong)o.Seed);
         var net = new CifarNet(initGen);

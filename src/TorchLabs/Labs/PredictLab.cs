@@ -33,6 +33,8 @@ public static class PredictLab
         string name = Printable.Quote(path, 200);
         if (Directory.Exists(path)) throw new UsageException($"{name}: a directory; expected a PNG or JPEG image");
         if (!File.Exists(path)) throw new UsageException($"{name}: no such file; expected a PNG or JPEG image");
+        if (!FileKind.IsRegularFile(path))
+            throw new UsageException($"{name}: not a regular file (a FIFO, device or socket); expected a PNG or JPEG image");
         FileStream file;
         try { file = File.OpenRead(path); }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)

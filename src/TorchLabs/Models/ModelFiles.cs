@@ -30,6 +30,9 @@ public static class ModelFiles
         if (Directory.Exists(path)) throw new UsageException($"{option} {Printable.Escape(path)}: a directory; expected a model file");
         if (!File.Exists(path)) throw new UsageException($"{option} {Printable.Escape(path)}: no such file; expected a model (.pth, " +
             $".safetensors or TorchSharp's format)");
+        if (!FileKind.IsRegularFile(path))
+            throw new UsageException($"{option} {Printable.Escape(path)}: not a regular file (a FIFO, device or socket); " +
+                "expected a model file");
         using var fs = OpenRead(path, option);
         var head = new byte[9];
         int n = fs.Read(head, 0, head.Length);

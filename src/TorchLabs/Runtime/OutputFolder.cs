@@ -64,4 +64,40 @@ public static class OutputFolder
     }
 
     static string FirstLine(string s) => s.Split('\n')[0].Trim();
+
+    /// <summary>The lock file of an output folder, and beside it the process id of the run that holds it.</summary>
+    public const string LockName = ".torchlabs.lock";
+
+    /// <summary>
+    /// Takes the output folder for this run: an exclusive lock on <c>DIR/.torchlabs.lock</c> (flock, released when the
+    /// process ends, however it ends), so that two runs never write the same files. A folder another run holds is bad input
+    /// naming that run's process id. Dispose to release it. Also removes temporaries that dead runs left.
+    /// </summary>
+    public static IDisposable Lock(string folder, string option = "--out")
+    {
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, LockName), pidPath = path + ".pid";
+        FileStream held;
+        try { held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException)
+        {
+            string holder = File.Exists(pidPath) ? File.ReadAllText(pidPath).Trim() : "unknown";
+            throw new UsageException($"{option} {Printable.Escape(folder)}: another torchlabs run " +
+                $"(process {Printable.Escape(holder, 20)}) " +
+                "is writing to this folder; wait for it, or give another --out");
+        }
+        File.WriteAllText(pidPath, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        AtomicFile.RemoveStaleTemporaries(folder);
+        return new FolderLock(held, path, pidPath);
+    }
+
+    /// <summary>The held lock; disposing removes the two files and releases it.</summary>
+    sealed class FolderLock(FileStream held, string path, string pidPath) : IDisposable
+    {
+        public void Dispose()
+        {
+            try { File.Delete(pidPath); File.Delete(path); } catch (IOException) { }
+            held.Dispose();
+        }
+    }
 }

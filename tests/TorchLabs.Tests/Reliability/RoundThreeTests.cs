@@ -323,4 +323,46 @@ public class RoundThreeTests
         Assert.Null(TorchLabs.Cli.NativeAllocator.ElfProblem(libc!));
         Assert.Equal("not an ELF file", TorchLabs.Cli.NativeAllocator.ElfProblem("/etc/passwd"));
     }
+
+    [SkippableFact]
+    public void D14_AFifoGivenAsAModelOrImage_IsRefusedWithoutBlocking()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs as made by mkfifo: Linux");
+        string fifo = Path.Combine(TestEnvironment.NewTempDir(), "model.pth");
+        var made = TestEnvironment.Run("mkfifo", [fifo]);
+        Assert.Equal(0, made.ExitCode);
+        Assert.False(FileKind.IsRegularFile(fifo));
+        Assert.True(FileKind.IsRegularFile("/etc/passwd"));
+        var model = Assert.Throws<UsageException>(() => ModelFiles.Detect(fifo, "--model"));
+        Assert.Equal($"--model {fifo}: not a regular file (a FIFO, device or socket); expected a model file", model.Message);
+        var image = Assert.Throws<UsageException>(() => PredictLab.Decode(fifo));
+        Assert.EndsWith("not a regular file (a FIFO, device or socket); expected a PNG or JPEG image", image.Message);
+    }
+
+    [Fact]
+    public void D15_TwoRunsWithOneOutputFolder_TheSecondIsRefusedNamingTheFirst()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        using (OutputFolder.Lock(dir))
+        {
+            var e = Assert.Throws<UsageException>(() => OutputFolder.Lock(dir));
+            Assert.Equal($"--out {dir}: another torchlabs run (process {Environment.ProcessId}) is writing to this folder; wait for it, " +
+                "or give another --out", e.Message);
+        }
+        using (OutputFolder.Lock(dir)) { }                          // released: the next run takes it
+        Assert.Empty(Directory.GetFiles(dir));                      // and leaves nothing behind
+    }
+
+    [Trait("Speed", "Slow")]
+    [Fact]
+    public void D15_Cifar10_IntoAFolderAnotherRunHolds_ExitsTwo()
+    {
+        string data = TestEnvironment.NewTempDir();
+        Data.SyntheticCifar.WriteFolder(data, 8, 8, seed: 3);
+        string outDir = TestEnvironment.NewTempDir();
+        using var held = OutputFolder.Lock(outDir);
+        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--threads", "1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"another torchlabs run (process {Environment.ProcessId})", r.StdErr);
+    }
 }
