@@ -1,3 +1,4 @@
+using TorchLabs.Models;
 using System.CommandLine;
 using Spectre.Console;
 using TorchLabs.Data;
@@ -70,6 +71,8 @@ public static class Cifar10Command
             };
             o.Validate();
             if (p.GetValue(download) && Cifar10.Locate(o.DataDir) is null) Download(o.DataDir);
+            // torchinfo's summary of the Net for one batch, printed as training starts (stderr: stdout keeps the tutorial's lines).
+            if (!json) o = o with { OnTrainingStart = s => Console.Error.WriteLine(s.ToText()) };
             var status = new StatusLine(json ? Console.Error : Console.Out);
             var r = Cifar10Lab.Run(o, status.Log, status);
             status.Clear();
@@ -79,6 +82,8 @@ public static class Cifar10Command
             {
                 Json.Print(new
                 {
+                    summary = ModelSummary.Of(new CifarNet(new TorchSharp.torch.Generator((ulong)o.Seed)), [o.BatchSize, 3, 32, 32])
+                        .ToJson(),
                     trainImages = r.TrainImages,
                     loaded = o.Load is null ? null : Path.GetFullPath(o.Load),
                     pthPath = r.PthPath is null ? null : Path.GetFullPath(r.PthPath),

@@ -33,6 +33,9 @@ public sealed record Cifar10Options
     public bool Resume { get; init; }
     /// <summary>A model to evaluate instead of training (.pth, .safetensors or TorchSharp's format, told apart by content).</summary>
     public string? Load { get; init; }
+    /// <summary>Called once, after the first training step (the data read, a checkpoint accepted), with the Net's summary for one
+    /// batch.</summary>
+    public Action<ModelSummary>? OnTrainingStart { get; init; }
     /// <summary>Called after each epoch's checkpoint is written (tests watch memory through it).</summary>
     public Action<int>? OnEpochEnd { get; init; }
 
@@ -209,6 +212,7 @@ public static class Cifar10Lab
         IProgress<string>? progress)
     {
         double running = 0;
+        bool started = false;
         int count = labels.Length;   // the pixels stay bytes (150 MB for CIFAR-10); each batch is normalised on the fly
         using var batcher = new Cifar10Batcher(trainPixels, labels);   // no libtorch call per batch; the same numbers as Normalize
         bool onCpu = device.type == DeviceType.CPU;
@@ -241,6 +245,11 @@ public static class Cifar10Lab
             },
             OnBatch = (b, rec) =>
             {
+                if (!started)
+                {
+                    started = true;   // after the first step: data read, checkpoint (if any) accepted; the summary's Net is a fresh one
+                    o.OnTrainingStart?.Invoke(ModelSummary.Of(new CifarNet(new Generator(0)), [o.BatchSize, 3, 32, 32]));
+                }
                 running += b.Loss;
                 if (b.Batch % o.LogEvery == o.LogEvery - 1)
                 {
@@ -290,6 +299,8 @@ public static class Cifar10Lab
                           $"cross-entropy, SGD (lr {o.LearningRate}, momentum {o.Momentum}), batch {o.BatchSize}, {o.Epochs} epoch(s), " +
                               $"seed {o.Seed}, " +
                           $"{r.TrainImages} training and {r.Total} test images. The tutorial's published result is 54 % overall."),
+            new Paragraph($"The Net, as torchinfo's summary(net, ({o.BatchSize}, 3, 32, 32)) shows it:"),
+            new Preformatted(ModelSummary.Of(new CifarNet(new Generator((ulong)o.Seed)), [o.BatchSize, 3, 32, 32]).ToText()),
             new Preformatted(string.Join('\n', r.Log)),
             new Table(["class", "accuracy (%)", "precision (ML.NET)", "recall (ML.NET)"],
                 Cifar10.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, r.PerClass[c].ToString("F1"),

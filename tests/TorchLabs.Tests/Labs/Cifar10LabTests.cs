@@ -109,6 +109,11 @@ public class Cifar10LabTests
             Assert.True(doc.RootElement.TryGetProperty(key, out _), key);
         Assert.Equal(5, doc.RootElement.GetProperty("lossCurve").GetArrayLength());
         Assert.Contains("Finished Training", r.StdErr); // log lines go to stderr when stdout carries JSON
+        var summary = doc.RootElement.GetProperty("summary");   // torchinfo's numbers for batch 4 (ModelSummaryTests has the oracle)
+        Assert.Equal(62_006, summary.GetProperty("totals").GetProperty("parameters").GetInt64());
+        Assert.Equal(4 * 651_720L, summary.GetProperty("totals").GetProperty("multiplyAdds").GetInt64());
+        Assert.Equal(7, summary.GetProperty("layers").GetArrayLength());
+        Assert.Equal("conv1", summary.GetProperty("layers")[0].GetProperty("name").GetString());
     }
 
     [Trait("Speed", "Slow")]
