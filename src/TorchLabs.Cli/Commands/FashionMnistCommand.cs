@@ -1,3 +1,4 @@
+using TorchLabs.Models;
 using System.CommandLine;
 using TorchLabs.Labs;
 using TorchLabs.Reporting;
@@ -74,10 +75,14 @@ public static class FashionMnistCommand
             o.Validate();
             if (o.Download) FashionMnistLab.Find(o);
             var r = StatusLine.Around(status => FashionMnistLab.Run(o, status));
+            // torchinfo's summary of the MLP for one batch (stderr in text mode: the lab's own output stays as it was).
+            var summary = ModelSummary.Of(new Mlp([784, o.Hidden, 10], o.Activation, new TorchSharp.torch.Generator(0)),
+                [o.BatchSize, 784]);
             if (p.GetValue(format) == "json")
             {
                 Json.Print(new
                 {
+                    summary = summary.ToJson(),
                     dataset = o.Dataset,
                     backward = o.Backward,
                     source = r.Location.Folder,
@@ -93,6 +98,7 @@ public static class FashionMnistCommand
                 });
                 return Outcome.Ok;
             }
+            Console.Error.WriteLine(summary.ToText());
             string dir = p.GetValue(outDir)!;
             SectionCommand.PrintBlocks("Fashion-MNIST", FashionMnistLab.Blocks(r, o).ToList(), dir);
             return Outcome.Ok;

@@ -1,3 +1,4 @@
+using TorchLabs.Models;
 using System.CommandLine;
 using TorchLabs.Labs;
 using TorchLabs.Reporting;
@@ -39,10 +40,14 @@ public static class VanishingCommand
                 ModelsDir = Path.Combine(p.GetValue(outDir)!, "models"),
             };
             var r = StatusLine.Around(status => VanishingLab.Run(o, status));
+            // torchinfo's summary of the deepest stack, one sample (stderr in text mode).
+            var summary = ModelSummary.Of(VanishingLab.Make("sigmoid", o.Depth, o.Width, o.Classes, new TorchSharp.torch.Generator(0)),
+                [1, o.Width]);
             if (p.GetValue(format) == "json")
             {
                 Json.Print(new
                 {
+                    summary = summary.ToJson(),
                     depth = r.Depth,
                     width = r.Width,
                     gradNorms = r.GradNorms.ToDictionary(kv => kv.Key, kv => kv.Value.Weight),
@@ -61,6 +66,7 @@ public static class VanishingCommand
                 });
                 return Outcome.Ok;
             }
+            Console.Error.WriteLine(summary.ToText());
             string dir = p.GetValue(outDir)!;
             SectionCommand.PrintBlocks("Vanishing gradients", VanishingLab.Blocks(r).ToList(), dir);
             return Outcome.Ok;

@@ -122,5 +122,9 @@ public class DeepStacksTests
         using var vd = JsonDocument.Parse(v1.StdOut);
         Assert.Equal(8, vd.RootElement.GetProperty("gradNorms").GetProperty("sigmoid").GetArrayLength());
         Assert.Equal(8, vd.RootElement.GetProperty("bound").GetArrayLength());
+        // The model summary of the deepest sigmoid stack: its parameters counted as parameters().Sum(numel) counts them.
+        using var gen = new TorchSharp.torch.Generator(0);
+        long expected = TorchLabs.Labs.VanishingLab.Make("sigmoid", 8, 8, 4, gen).parameters().Sum(p => p.numel());
+        Assert.Equal(expected, vd.RootElement.GetProperty("summary").GetProperty("totals").GetProperty("parameters").GetInt64());
     }
 }
