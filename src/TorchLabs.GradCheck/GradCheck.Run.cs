@@ -83,10 +83,9 @@ public static partial class GradCheck
                     var block = Compare(f, k, floatPos[f], all[floatPos[f]].shape, n, new double[n.GetLength(0), n.GetLength(1)]);
                     blocks.Add(block);
                     if (n.Cast<double>().Any(v => v != 0))
-                        failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}no output requires grad " +
-                            $"(none has a graph " +
-                            $"back to the inputs), yet output {floatPos[f]} moves with {InputLabel(k)} by up to {G(block.MaxAbsError)} " +
-                                $"per unit. " +
+                        failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}" +
+                            $"no output requires grad (none has a graph back to the inputs), yet output {floatPos[f]} moves with " +
+                            $"{InputLabel(k)} by up to {G(block.MaxAbsError)} per unit. " +
                             "A detach() or a computation outside autograd cuts the graph.");
                 }
             return new GradCheckResult(blocks, failures.Take(1).ToList(), warnings);
@@ -157,14 +156,14 @@ public static partial class GradCheck
                 if (values.Any(v => v != 0))
                 {
                     failures.Add($"backward not multiplied by grad_output{Environment.NewLine}with zero grad_outputs the gradient of " +
-                        $"{InputLabel(k)} is not zero " +
-                        $"(up to {G(values.Max(Math.Abs))}); backward must scale by grad_output (g · ∂y/∂x), not return ∂y/∂x.");
+                        $"{InputLabel(k)} is not zero (up to {G(values.Max(Math.Abs))}); backward must scale by grad_output " +
+                        "(g · ∂y/∂x), not return ∂y/∂x.");
                     return;
                 }
                 if (g.dtype != x.dtype)
                 {
-                    failures.Add($"grad is incorrect type: {g.dtype} for {InputLabel(k)} of type " +
-                    $"{x.dtype}"); return;
+                    failures.Add($"grad is incorrect type: {g.dtype} for {InputLabel(k)} of type {x.dtype}");
+                    return;
                 }
                 if (!g.shape.SequenceEqual(x.shape)) { failures.Add($"grad is incorrect size for {InputLabel(k)}"); return; }
             }

@@ -1,4 +1,3 @@
-using TorchLabs.Models;
 using System.CommandLine;
 using Spectre.Console;
 using TorchLabs.Data;
@@ -82,8 +81,7 @@ public static class Cifar10Command
             {
                 Json.Print(new
                 {
-                    summary = ModelSummary.Of(new CifarNet(new TorchSharp.torch.Generator((ulong)o.Seed)), [o.BatchSize, 3, 32, 32])
-                        .ToJson(),
+                    summary = Cifar10Lab.Summary(o.BatchSize).ToJson(),
                     trainImages = r.TrainImages,
                     loaded = o.Load is null ? null : Path.GetFullPath(o.Load),
                     pthPath = r.PthPath is null ? null : Path.GetFullPath(r.PthPath),

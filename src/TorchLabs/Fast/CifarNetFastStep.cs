@@ -34,7 +34,6 @@ public sealed class CifarNetFastStep(CifarNet net)
     /// </summary>
     public float LossBackward(Tensor x, Tensor y)
     {
-        const float weight = 1f;
         var (conv1, conv2, fc1, fc2, fc3) = net.Layers;
         if (x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() != 4 || y.dtype != ScalarType.Int64
             // Fits: AVX2, FMA, and the size
@@ -59,7 +58,7 @@ public sealed class CifarNetFastStep(CifarNet net)
             MemoryMarshal.Cast<byte, long>((y.is_contiguous() ? y : y.contiguous()).bytes), (int)N, (int)(p2.numel() / N),
                 (int)fc1.weight!.shape[0], (int)fc2.weight!.shape[0], (int)fc3.weight!.shape[0]);
         var dp2 = empty_like(p2);
-        head.Backward(weight, F(p2), F(fc1.weight!), F(fc2.weight!), F(fc3.weight!),
+        head.Backward(1f, F(p2), F(fc1.weight!), F(fc2.weight!), F(fc3.weight!),
             Grad(fc1.weight!), Grad(fc1.bias!), Grad(fc2.weight!), Grad(fc2.bias!), Grad(fc3.weight!), Grad(fc3.bias!), F(dp2),
                 accumulate: true);
         var du2 = zeros_like(u2);

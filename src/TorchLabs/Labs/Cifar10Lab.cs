@@ -248,7 +248,7 @@ public static class Cifar10Lab
                 if (!started)
                 {
                     started = true;   // after the first step: data read, checkpoint (if any) accepted; the summary's Net is a fresh one
-                    o.OnTrainingStart?.Invoke(ModelSummary.Of(new CifarNet(new Generator(0)), [o.BatchSize, 3, 32, 32]));
+                    o.OnTrainingStart?.Invoke(Summary(o.BatchSize));
                 }
                 running += b.Loss;
                 if (b.Batch % o.LogEvery == o.LogEvery - 1)
@@ -268,6 +268,13 @@ public static class Cifar10Lab
         };
         if (o.Resume) progress?.Report($"resuming from {trainer.CheckpointPath}");
         return trainer.Run(o.Resume);
+    }
+
+    /// <summary>torchinfo's summary of the tutorial Net for one batch (the same for any weights: a fresh Net is summarised).</summary>
+    public static ModelSummary Summary(int batchSize)
+    {
+        using var gen = new Generator(0);
+        return ModelSummary.Of(new CifarNet(gen), [batchSize, 3, 32, 32]);
     }
 
     /// <summary>The tutorial's PyTorch state-dict file name.</summary>
@@ -300,7 +307,7 @@ public static class Cifar10Lab
                               $"seed {o.Seed}, " +
                           $"{r.TrainImages} training and {r.Total} test images. The tutorial's published result is 54 % overall."),
             new Paragraph($"The Net, as torchinfo's summary(net, ({o.BatchSize}, 3, 32, 32)) shows it:"),
-            new Preformatted(ModelSummary.Of(new CifarNet(new Generator((ulong)o.Seed)), [o.BatchSize, 3, 32, 32]).ToText()),
+            new Preformatted(Summary(o.BatchSize).ToText()),
             new Preformatted(string.Join('\n', r.Log)),
             new Table(["class", "accuracy (%)", "precision (ML.NET)", "recall (ML.NET)"],
                 Cifar10.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, r.PerClass[c].ToString("F1"),

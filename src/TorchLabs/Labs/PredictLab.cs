@@ -31,17 +31,7 @@ public static class PredictLab
     public static (byte[] Chw, int Width, int Height) Decode(string path)
     {
         string name = Printable.Quote(path, 200);
-        if (Directory.Exists(path)) throw new UsageException($"{name}: a directory; expected a PNG or JPEG image");
-        if (!File.Exists(path)) throw new UsageException($"{name}: no such file; expected a PNG or JPEG image");
-        if (!FileKind.IsRegularFile(path))
-            throw new UsageException($"{name}: not a regular file (a FIFO, device or socket); expected a PNG or JPEG image");
-        FileStream file;
-        try { file = File.OpenRead(path); }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-        {
-            throw new UsageException($"{name}: cannot read it ({Printable.Escape(e.Message)})");
-        }
-        using var owned = file;
+        using var file = InputFile.OpenRead(path, name, "a PNG or JPEG image");
         using var codec = SKCodec.Create(file)
             ?? throw new UsageException($"{name}: not an image SkiaSharp can decode; expected a PNG or JPEG file");
         long declared = (long)codec.Info.Width * codec.Info.Height;

@@ -27,13 +27,8 @@ public static class ModelFiles
     /// (safetensors), else TorchSharp's.</summary>
     public static ModelFormat Detect(string path, string option = "--load")
     {
-        if (Directory.Exists(path)) throw new UsageException($"{option} {Printable.Escape(path)}: a directory; expected a model file");
-        if (!File.Exists(path)) throw new UsageException($"{option} {Printable.Escape(path)}: no such file; expected a model (.pth, " +
-            $".safetensors or TorchSharp's format)");
-        if (!FileKind.IsRegularFile(path))
-            throw new UsageException($"{option} {Printable.Escape(path)}: not a regular file (a FIFO, device or socket); " +
-                "expected a model file");
-        using var fs = OpenRead(path, option);
+        using var fs = InputFile.OpenRead(path, Label(option, path), "a model file",
+            "a model (.pth, .safetensors or TorchSharp's format)");
         var head = new byte[9];
         int n = fs.Read(head, 0, head.Length);
         if (n >= 4 && head[0] == 0x50 && head[1] == 0x4B && head[2] == 0x03 && head[3] == 0x04) return ModelFormat.Pth;
@@ -42,16 +37,8 @@ public static class ModelFiles
         return ModelFormat.TorchSharp;
     }
 
-    /// <summary>Opens a file for reading; a file that cannot be read is bad input naming it and the reason, not an internal
-    /// error.</summary>
-    static FileStream OpenRead(string path, string option)
-    {
-        try { return File.OpenRead(path); }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-        {
-            throw new UsageException($"{option} {Printable.Escape(path)}: cannot read it ({Printable.Escape(e.Message)})");
-        }
-    }
+    /// <summary>How messages name a model file: the option that gave it and the path, escaped.</summary>
+    static string Label(string option, string path) => $"{option} {Printable.Escape(path)}";
 
     /// <summary>Reads the state dict of <paramref name="path"/> (any of the three formats) into <paramref name="model"/>, after checking
     /// every key and shape.</summary>
@@ -59,7 +46,7 @@ public static class ModelFiles
     public static ModelFormat Load(nn.Module model, string path, string modelName, string option = "--load")
     {
         var format = Detect(path, option);
-        string file = $"{option} {Printable.Escape(path)}";
+        string file = Label(option, path);
         using var scope = NewDisposeScope();
         try
         {
@@ -89,7 +76,7 @@ public static class ModelFiles
     public static void Check(nn.Module model, IReadOnlyDictionary<string, Tensor> state, string path, string modelName,
         string option = "--load")
     {
-        string file = $"{option} {Printable.Escape(path)}";
+        string file = Label(option, path);
         static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
         var expected = model.state_dict();
         foreach (var (key, target) in expected)
@@ -118,7 +105,7 @@ public static class ModelFiles
     /// </summary>
     public static void CheckSafetensors(string path, string option = "--load", nn.Module? model = null, string modelName = "the model")
     {
-        string file = $"{option} {Printable.Escape(path)}";
+        string file = Label(option, path);
         using var fs = File.OpenRead(path);
         var lengthBytes = new byte[8];
         if (fs.Read(lengthBytes, 0, 8) != 8) throw new UsageException($"{file}: shorter than a safetensors header");

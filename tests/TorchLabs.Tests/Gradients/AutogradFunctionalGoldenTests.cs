@@ -45,10 +45,12 @@ public class AutogradFunctionalGoldenTests
         ["prod_sin"] = x => x[0].sin().prod(),
     };
 
-    static Tensor Decode(JsonElement e) => tensor(e.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray(),
-        e.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()).ToArray(), ScalarType.Float64);
+    /// <summary>A golden file's tensor ({"shape", "values"}) in float64, then in <paramref name="dtype"/> (the suite tests too).</summary>
+    internal static Tensor Decode(JsonElement e, ScalarType dtype = ScalarType.Float64) =>
+        tensor(e.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray(),
+            e.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()).ToArray(), ScalarType.Float64).to_type(dtype);
 
-    static Tensor[] DecodeAll(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(Decode).ToArray();
+    static Tensor[] DecodeAll(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(v => Decode(v)).ToArray();
 
     static void AssertClose(JsonElement expected, Tensor actual, string what)
     {

@@ -51,9 +51,7 @@ public class GradCheckSuiteTests
     /// </summary>
     static readonly HashSet<string> PyTorchFastModeMispairs = ["fast_output_without_graph_first"];
 
-    static Tensor Decode(JsonElement e, ScalarType dtype = ScalarType.Float64) =>
-        tensor(e.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray(),
-            e.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()).ToArray(), ScalarType.Float64).to_type(dtype);
+    static Tensor Decode(JsonElement e, ScalarType dtype = ScalarType.Float64) => AutogradFunctionalGoldenTests.Decode(e, dtype);
 
     /// <summary>The case's inputs as PyTorch made them: base values, then the view (t, expand:…), then requires_grad.</summary>
     static Tensor[] Inputs(JsonElement c) => c.GetProperty("inputs").EnumerateArray().Select(i =>

@@ -112,13 +112,6 @@ public class RoundThreeTests
     /// tiny zlib stream: 169 bytes that would decode to w·h·4 bytes.</summary>
     static string BombPng(string dir, int w, int h)
     {
-        static byte[] Chunk(string type, byte[] data)
-        {
-            var body = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
-            var len = BitConverter.GetBytes(data.Length).Reverse().ToArray();
-            var crc = BitConverter.GetBytes(Crc32(body)).Reverse().ToArray();
-            return [.. len, .. body, .. crc];
-        }
         byte[] Be(int v) => BitConverter.GetBytes(v).Reverse().ToArray();
         byte[] ihdr = [.. Be(w), .. Be(h), 8, 6, 0, 0, 0];
         byte[] idat = [0x78, 0x9C, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01];
@@ -126,6 +119,13 @@ public class RoundThreeTests
         string path = Path.Combine(dir, $"bomb-{w}x{h}.png");
         File.WriteAllBytes(path, png);
         return path;
+    }
+
+    /// <summary>One PNG chunk: its length, type and data, then the CRC-32 of type and data (big-endian numbers).</summary>
+    static byte[] Chunk(string type, byte[] data)
+    {
+        var body = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        return [.. BitConverter.GetBytes(data.Length).Reverse(), .. body, .. BitConverter.GetBytes(Crc32(body)).Reverse()];
     }
 
     /// <summary>PNG's CRC-32 (ISO 3309, polynomial 0xEDB88320, reflected).</summary>
@@ -178,11 +178,6 @@ public class RoundThreeTests
     /// that could premultiply the colours away.</summary>
     static string RawRgbaPng(string dir, byte r, byte g, byte b, byte a)
     {
-        static byte[] Chunk(string type, byte[] data)
-        {
-            var body = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
-            return [.. BitConverter.GetBytes(data.Length).Reverse(), .. body, .. BitConverter.GetBytes(Crc32(body)).Reverse()];
-        }
         var raw = new List<byte>();
         for (int y = 0; y < 32; y++)
         {

@@ -1,0 +1,25 @@
+namespace TorchLabs.Runtime;
+
+/// <summary>A file the user named (a model, an image), opened for reading or refused in one line as bad input.</summary>
+public static class InputFile
+{
+    /// <summary>
+    /// Opens <paramref name="path"/>, or throws <see cref="UsageException"/> starting with <paramref name="label"/>: a directory,
+    /// no such file, not a regular file (a FIFO would block the open forever, a device would be read without end), or a file that
+    /// cannot be read (with the reason).
+    /// </summary>
+    /// <param name="expected">What the file should be, for the messages ("a model file").</param>
+    /// <param name="expectedIfMissing">What to say when there is no such file, if that is said otherwise.</param>
+    public static FileStream OpenRead(string path, string label, string expected, string? expectedIfMissing = null)
+    {
+        if (Directory.Exists(path)) throw new UsageException($"{label}: a directory; expected {expected}");
+        if (!File.Exists(path)) throw new UsageException($"{label}: no such file; expected {expectedIfMissing ?? expected}");
+        if (!FileKind.IsRegularFile(path))
+            throw new UsageException($"{label}: not a regular file (a FIFO, device or socket); expected {expected}");
+        try { return File.OpenRead(path); }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new UsageException($"{label}: cannot read it ({Printable.Escape(e.Message)})");
+        }
+    }
+}
