@@ -34,6 +34,7 @@ public static class Cifar10Command
         var limitTrain = new Option<int?>("--limit-train") { Description = "Use only the first N training images (quick runs)" };
         var limitTest = new Option<int?>("--limit-test") { Description = "Use only the first N test images (quick runs)" };
         var format = CommonOptions.Format();
+        var tensorboard = CommonOptions.TensorBoard();
         var resume = new Option<bool>("--resume")
         {
             Description = "Continue from the checkpoint in --out (written after every epoch); " +
@@ -55,7 +56,7 @@ public static class Cifar10Command
             "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net (or --load one), print its log and accuracy lines, save the " +
             "model (cifar_net.pth, .safetensors, .dat) and figures")
             { data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format,
-                resume, load, impl };
+                resume, load, impl, tensorboard };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!, TorchRuntime.ThreadsForBatch(p.GetValue(batchSize)));
@@ -66,7 +67,7 @@ public static class Cifar10Command
                 LearningRate = p.GetValue(lr), Momentum = p.GetValue(momentum), Seed = p.GetValue(seed), LogEvery = p.GetValue(logEvery),
                 LimitTrain = p.GetValue(limitTrain), LimitTest = p.GetValue(limitTest), Device = dev, Resume = p.GetValue(resume),
                 Load = p.GetValue(load),
-                Impl = p.GetValue(impl)!,
+                Impl = p.GetValue(impl)!, TensorBoardDir = p.GetValue(tensorboard),
             };
             o.Validate();
             if (p.GetValue(download) && Cifar10.Locate(o.DataDir) is null) Download(o.DataDir);
@@ -99,6 +100,7 @@ public static class Cifar10Command
                     macroAccuracy = r.Metrics.MacroAccuracy,
                     logLoss = r.Metrics.LogLoss,
                     confusion = r.Metrics.Confusion,
+                    tensorboard = o.TensorBoardDir is null ? null : Path.GetFullPath(o.TensorBoardDir),
                 });
             }
             else
@@ -108,6 +110,8 @@ public static class Cifar10Command
                     (o.Load is null ? $"; step: --impl {o.Impl}" : ""));
                 Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}" + (r.PthPath is null
                     ? "" : $" and {Path.GetFullPath(r.PthPath)} (PyTorch)") + $"; figures: {string.Join(", ", figures)}");
+                if (o.TensorBoardDir is not null)
+                    Console.Error.WriteLine($"TensorBoard: tensorboard --logdir {Path.GetFullPath(o.TensorBoardDir)}");
             }
             return Outcome.Ok;
         }));

@@ -30,6 +30,22 @@ public static class CommonOptions
         return o;
     }
 
+    /// <summary>--tensorboard DIR: event files for TensorBoard (checked like --out when the command line is parsed).</summary>
+    public static Option<string?> TensorBoard()
+    {
+        var o = new Option<string?>("--tensorboard")
+        {
+            Description = "Also write TensorBoard event files into this folder (scalars, histograms, images, the model summary); view " +
+                "them with `tensorboard --logdir DIR`",
+        };
+        o.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is string dir && OutputFolder.Problem(dir, "--tensorboard") is string problem)
+                result.AddError(problem);
+        });
+        return o;
+    }
+
     public static Option<string> Format()
     {
         var o = new Option<string>("--format")

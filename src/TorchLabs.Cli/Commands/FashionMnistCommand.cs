@@ -56,10 +56,11 @@ public static class FashionMnistCommand
         var format = CommonOptions.Format();
         var outDir = CommonOptions.Out("out/fashion-mnist");
         var threads = CommonOptions.Threads();
+        var tensorboard = CommonOptions.TensorBoard();
         var cmd = new Command("fashion-mnist",
             "Seed 002's exercise: MLP [784, 28, 10] on Fashion-MNIST with GD, SGD and Adam, Microsoft.ML metrics and curves")
             { optimizer, activation, train, test, batchSize, epochs, lr, hidden, dataset, download, backward, data, seed, format, outDir,
-                threads, resume };
+                threads, resume, tensorboard };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
@@ -71,13 +72,14 @@ public static class FashionMnistCommand
                 Epochs = p.GetValue(epochs), LearningRate = p.GetValue(lr), Hidden = p.GetValue(hidden), Seed = p.GetValue(seed),
                 Download = p.GetValue(download),
                 OutDir = p.GetValue(outDir), Resume = p.GetValue(resume), Backward = p.GetValue(backward)!,
+                TensorBoardDir = p.GetValue(tensorboard),
             };
             o.Validate();
             if (o.Download) FashionMnistLab.Find(o);
+            // torchinfo's summary of the MLP for one batch, before training (stderr in text mode: stdout keeps the lab's output).
+            var summary = FashionMnistLab.Summary(o);
+            if (p.GetValue(format) != "json") Console.Error.WriteLine(summary.ToText());
             var r = StatusLine.Around(status => FashionMnistLab.Run(o, status));
-            // torchinfo's summary of the MLP for one batch (stderr in text mode: the lab's own output stays as it was).
-            var summary = ModelSummary.Of(new Mlp([784, o.Hidden, 10], o.Activation, new TorchSharp.torch.Generator(0)),
-                [o.BatchSize, 784]);
             if (p.GetValue(format) == "json")
             {
                 Json.Print(new
@@ -98,7 +100,6 @@ public static class FashionMnistCommand
                 });
                 return Outcome.Ok;
             }
-            Console.Error.WriteLine(summary.ToText());
             string dir = p.GetValue(outDir)!;
             SectionCommand.PrintBlocks("Fashion-MNIST", FashionMnistLab.Blocks(r, o).ToList(), dir);
             return Outcome.Ok;

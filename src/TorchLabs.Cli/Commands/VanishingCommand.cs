@@ -27,9 +27,10 @@ public static class VanishingCommand
         var format = CommonOptions.Format();
         var outDir = CommonOptions.Out("out/vanishing");
         var threads = CommonOptions.Threads();
+        var tensorboard = CommonOptions.TensorBoard();
         var cmd = new Command("vanishing",
             "Vanishing gradients: per-layer gradient norms and training of deep sigmoid, ReLU and residual stacks")
-            { depth, width, steps, lr, trainDepths, seed, format, outDir, threads };
+            { depth, width, steps, lr, trainDepths, seed, format, outDir, threads, tensorboard };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), "cpu");
@@ -37,12 +38,13 @@ public static class VanishingCommand
             {
                 Depth = p.GetValue(depth), Width = p.GetValue(width), Steps = p.GetValue(steps), LearningRate = p.GetValue(lr),
                 Seed = p.GetValue(seed), TrainDepths = CommonOptions.ParseSizes(p.GetValue(trainDepths)!, "--train-depths", 1),
-                ModelsDir = Path.Combine(p.GetValue(outDir)!, "models"),
+                ModelsDir = Path.Combine(p.GetValue(outDir)!, "models"), TensorBoardDir = p.GetValue(tensorboard),
             };
+            o.Validate();
+            // torchinfo's summary of the deepest stack, one sample, before training (stderr in text mode).
+            var summary = VanishingLab.Summary(o);
+            if (p.GetValue(format) != "json") Console.Error.WriteLine(summary.ToText());
             var r = StatusLine.Around(status => VanishingLab.Run(o, status));
-            // torchinfo's summary of the deepest stack, one sample (stderr in text mode).
-            var summary = ModelSummary.Of(VanishingLab.Make("sigmoid", o.Depth, o.Width, o.Classes, new TorchSharp.torch.Generator(0)),
-                [1, o.Width]);
             if (p.GetValue(format) == "json")
             {
                 Json.Print(new
@@ -66,7 +68,6 @@ public static class VanishingCommand
                 });
                 return Outcome.Ok;
             }
-            Console.Error.WriteLine(summary.ToText());
             string dir = p.GetValue(outDir)!;
             SectionCommand.PrintBlocks("Vanishing gradients", VanishingLab.Blocks(r).ToList(), dir);
             return Outcome.Ok;

@@ -38,6 +38,9 @@ public sealed record Cifar10Options
     public Action<ModelSummary>? OnTrainingStart { get; init; }
     /// <summary>Called after each epoch's checkpoint is written (tests watch memory through it).</summary>
     public Action<int>? OnEpochEnd { get; init; }
+    /// <summary>TensorBoard event files (<c>--tensorboard DIR</c>): the loss at every log line, the learning rate and the test accuracy
+    /// after every epoch, histograms of every parameter and gradient, the first test images with their predictions, the summary.</summary>
+    public string? TensorBoardDir { get; init; }
 
     /// <summary>Throws <see cref="UsageException"/> naming the first option out of range.</summary>
     public void Validate()
@@ -127,6 +130,8 @@ public static class Cifar10Lab
         Directory.CreateDirectory(o.OutDir);
         using var folderLock = OutputFolder.Lock(o.OutDir);   // one run per output folder; stale temporaries of dead runs removed
         var figures = new List<Figure>();
+        var board = o.TensorBoardDir is null ? null : new TensorBoardLog(o.TensorBoardDir);
+        board?.Text("model/summary", TensorBoardLog.Code(Summary(o.BatchSize).ToText()), 0);
         using var initGen = new Generator((ulong)o.Seed);
         var net = new CifarNet(initGen);
         IReadOnlyList<LossPoint> curve = [];
@@ -152,7 +157,7 @@ public static class Cifar10Lab
                     .Select(i => (first.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(),
                         Cifar10.ClassNames[trainLabels[i]])).ToList(),
                     32, 32, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"));
-                var record = Train(o, net, trainPixels, trainLabels, device, log, progress);
+                var record = Train(o, net, trainPixels, trainLabels, test, board, device, log, progress);
                 lines.AddRange(record.Log);
                 curve = record.Curve;
                 epochSeconds = record.EpochSeconds;
@@ -179,6 +184,12 @@ public static class Cifar10Lab
                 "The first four test images: ground truth / predicted (the tutorial's \"test the network on the test data\")", columns: 4));
         int correct = predicted.Where((p, i) => p == test.Labels[i]).Count();
         Log(AccuracyLine(correct, test.Count));
+        if (board is not null)
+        {
+            int step = o.Load is null ? o.Epochs : 0;
+            board.Image("test/predictions", figures[^1].Render!(), step);
+            if (o.Load is not null) board.Scalar("test/accuracy", 100.0 * correct / test.Count, step);
+        }
         var perClass = new Dictionary<string, double>();
         for (int c = 0; c < Cifar10.ClassNames.Length; c++)
         {
@@ -208,8 +219,8 @@ public static class Cifar10Lab
 
     /// <summary>The tutorial's training loop through the one driver (<see cref="Trainer"/>): SGD, cross-entropy, its loss lines every
     /// LogEvery batches.</summary>
-    static TrainingRecord Train(Cifar10Options o, CifarNet net, Tensor trainPixels, byte[] labels, Device device, Action<string>? log,
-        IProgress<string>? progress)
+    static TrainingRecord Train(Cifar10Options o, CifarNet net, Tensor trainPixels, byte[] labels, Cifar10Set test, TensorBoardLog? board,
+        Device device, Action<string>? log, IProgress<string>? progress)
     {
         double running = 0;
         bool started = false;
@@ -258,12 +269,24 @@ public static class Cifar10Lab
                     rec.Curve.Add(new LossPoint(b.Epoch + 1, b.Batch + 1, mean));
                     rec.Log.Add(line);
                     log?.Invoke(line);
+                    board?.Scalar("train/loss", mean, b.Epoch * b.Batches + b.Batch + 1);   // x: mini-batches seen
                     running = 0;
                 }
                 if (b.Batch == b.Batches - 1) running = 0;
                 if (b.Batch % 250 == 0) progress?.Report($"epoch {b.Epoch + 1}/{o.Epochs}, batch {b.Batch + 1}/{b.Batches}");
             },
-            OnEpochEnd = (done, _) => o.OnEpochEnd?.Invoke(done),
+            OnEpochEnd = (done, rec) =>
+            {
+                if (board is not null)
+                {
+                    progress?.Report($"epoch {done}: TensorBoard (test accuracy, histograms)");
+                    int[] predicted = Predict(net, test, device).Predicted;
+                    board.Scalar("test/accuracy", 100.0 * predicted.Where((p, i) => p == test.Labels[i]).Count() / test.Count, done);
+                    board.Scalar("train/learning_rate", o.LearningRate, done);
+                    board.Histograms(net, done);
+                }
+                o.OnEpochEnd?.Invoke(done);
+            },
             Log = line => log?.Invoke(line),
         };
         if (o.Resume) progress?.Report($"resuming from {trainer.CheckpointPath}");

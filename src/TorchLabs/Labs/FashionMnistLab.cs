@@ -32,6 +32,10 @@ public sealed record FashionMnistOptions
     /// <summary>"autograd" (libtorch's backward) or "hand": the MLP's layers and the loss as custom autograd Functions with the hand
     /// backward.</summary>
     public string Backward { get; init; } = "autograd";
+    /// <summary>TensorBoard event files (<c>--tensorboard DIR</c>), one run per optimizer (DIR/gd, DIR/sgd, DIR/adam): training loss,
+    /// test accuracy and learning rate per epoch, histograms of every parameter and gradient per epoch, the first test images with
+    /// their predictions, the model summary.</summary>
+    public string? TensorBoardDir { get; init; }
 
     /// <summary>Defaults per optimizer: GD full batch lr 1.0 for 300 epochs; SGD lr 0.1 and Adam lr 0.001 on mini-batches for 20
     /// epochs.</summary>
@@ -109,16 +113,18 @@ public static class FashionMnistLab
         var yTrain = tensor(train.Labels.Select(b => (long)b).ToArray());
         var xTest = tensor(test.Pixels, [test.Count, test.PixelsPerImage]).to_type(ScalarType.Float32).div_(255);
         int[] yTest = test.Labels.Select(b => (int)b).ToArray();
-        var runs = o.Optimizers.Select(opt => TrainOne(o, opt, xTrain, yTrain, xTest, yTest, progress)).ToList();
+        var runs = o.Optimizers.Select(opt => TrainOne(o, opt, xTrain, yTrain, xTest, yTest, progress, test)).ToList();
         return new FashionMnistResult(location, train.Count, test.Count, runs, o.Dataset == "mnist"
             ? FashionMnist.DigitNames : FashionMnist.ClassNames);
     }
 
     static OptimizerRun TrainOne(FashionMnistOptions o, string name, Tensor x, Tensor y, Tensor xTest, int[] yTest,
-        IProgress<string>? progress)
+        IProgress<string>? progress, ImageSet test)
     {
         var sw = Stopwatch.StartNew();
         var (epochs, lr) = o.For(name);
+        var board = o.TensorBoardDir is null ? null : new TensorBoardLog(Path.Combine(o.TensorBoardDir, name));
+        board?.Text("model/summary", TensorBoardLog.Code(Summary(o).ToText()), 0);
         using var gen = new Generator((ulong)o.Seed);
         using var shuffle = new Generator((ulong)o.Seed + 1);
         bool hand = o.Backward == "hand";
@@ -141,6 +147,13 @@ public static class FashionMnistLab
             OnEpochEnd = (done, rec) =>
             {
                 int e = done - 1;
+                if (board is not null)
+                {
+                    board.Scalar("train/loss", rec.EpochLoss[e], done);
+                    board.Scalar("test/accuracy", rec.EpochMetric[e], done);
+                    board.Scalar("train/learning_rate", lr, done);
+                    board.Histograms(net, done);
+                }
                 if (e % Math.Max(1,
                     epochs / 20) == 0) progress?.Report($"{name}: epoch {done}/{epochs}, loss {rec.EpochLoss[e]:F4}, test accuracy " +
                     $"{rec.EpochMetric[e]:P1}");
@@ -155,6 +168,7 @@ public static class FashionMnistLab
         }
         var probs = Probabilities(net, xTest);
         var metrics = Metrics.Evaluate(yTest, probs, 10);
+        board?.Image("test/predictions", FirstPredictions(test, probs, o).Render!(), epochs);
         return new OptimizerRun(name, epochs, lr, [.. record.EpochLoss], [.. record.EpochMetric], metrics, sw.Elapsed.TotalSeconds);
     }
 
@@ -175,6 +189,22 @@ public static class FashionMnistLab
     {
         var p = Probabilities(net, x);
         return p.Select((v, i) => Metrics.ArgMax(v) == y[i] ? 1.0 : 0.0).Average();
+    }
+
+    /// <summary>torchinfo's summary of the MLP for one mini-batch.</summary>
+    public static ModelSummary Summary(FashionMnistOptions o) =>
+        ModelSummary.Of(new Mlp([784, o.Hidden, 10], o.Activation, new Generator(0)), [o.BatchSize, 784]);
+
+    /// <summary>The first eight test images with ground truth / predicted class.</summary>
+    static Figure FirstPredictions(ImageSet test, float[][] probs, FashionMnistOptions o)
+    {
+        string[] names = o.Dataset == "mnist" ? FashionMnist.DigitNames : FashionMnist.ClassNames;
+        int n = Math.Min(8, test.Count), size = test.PixelsPerImage;
+        return Plots.ImageGrid(Enumerable.Range(0, n).Select(i =>
+        {
+            byte[] gray = test.Pixels.AsSpan(i * size, size).ToArray();
+            return (Chw: (byte[])[.. gray, .. gray, .. gray], Caption: $"{names[test.Labels[i]]} / {names[Metrics.ArgMax(probs[i])]}");
+        }).ToList(), test.Rows, test.Cols, "fashion-mnist-test-images", "The first test images: ground truth / predicted");
     }
 
     static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
@@ -232,7 +262,9 @@ public sealed class FashionMnistReportLab : IReportLab
     {
         var o = new FashionMnistOptions { DataDir = context.DataDir, Seed = context.Seed };
         var r = FashionMnistLab.Run(o, context.Progress);
-        return new ReportSection(Id, Title, SectionStatus.Ran, FashionMnistLab.Blocks(r, o).ToList(), TimeSpan.Zero)
+        List<Block> blocks = [.. FashionMnistLab.Blocks(r, o), new Paragraph($"The MLP as torchinfo's summary shows it, for one " +
+            $"mini-batch of {o.BatchSize}:"), new Preformatted(FashionMnistLab.Summary(o).ToText())];
+        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
         {
             KeyNumber = "test accuracy " + string.Join(", ", r.Runs.Select(run =>
                 $"{run.Optimizer.ToUpperInvariant()} {run.Metrics.MicroAccuracy:F3}")),

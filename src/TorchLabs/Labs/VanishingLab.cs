@@ -17,6 +17,10 @@ public sealed record VanishingOptions
     /// <summary>Where each trained stack is written as STACK-DEPTH.safetensors and .pth (the command's OUT/models); null: not
     /// written.</summary>
     public string? ModelsDir { get; init; }
+    /// <summary>TensorBoard event files (<c>--tensorboard DIR</c>): one run per trained stack (DIR/STACK-DEPTH: the loss at every
+    /// step, histograms of every parameter and gradient at every tenth of the steps and the last, the summary) and one per stack's
+    /// gradient norms (DIR/norms-STACK: ‖∂L/∂W_i‖ and ‖∂L/∂a_i‖ with the layer i as the step).</summary>
+    public string? TensorBoardDir { get; init; }
     public int Steps { get; init; } = 300;
     public double LearningRate { get; init; } = 0.1;
     public int Samples { get; init; } = 256;
@@ -96,6 +100,15 @@ public static class VanishingLab
             // float64: the sigmoid stack's first-layer gradient (~4^−depth) underflows float32.
             using var gen = new Generator((ulong)o.Seed);
             norms[s] = GradNorms(Make(s, o.Depth, o.Width, o.Classes, gen, ScalarType.Float64), x.to_type(ScalarType.Float64), y);
+            if (o.TensorBoardDir is not null)
+            {
+                var board = new TensorBoardLog(Path.Combine(o.TensorBoardDir, "norms-" + s));
+                for (int i = 0; i < o.Depth; i++)
+                {
+                    board.Scalar("gradient_norm/weight", norms[s].Weight[i], i + 1);
+                    board.Scalar("gradient_norm/activation", norms[s].Activation[i], i + 1);
+                }
+            }
         }
         // The seed's bound: σ′ ≤ 1/4, so the σ′ factors between layer i and the top multiply to at most 4^−(depth−i).
         double top = norms["sigmoid"].Activation[^1];
@@ -118,6 +131,9 @@ public static class VanishingLab
         var net = Make(stack, depth, o.Width, o.Classes, gen);
         var opt = optim.SGD(net.parameters(), o.LearningRate);
         var loss = new List<double>();
+        var board = o.TensorBoardDir is null ? null : new TensorBoardLog(Path.Combine(o.TensorBoardDir, $"{stack}-{depth}"));
+        board?.Text("model/summary", TensorBoardLog.Code(ModelSummary.Of(net, [x.shape[0], o.Width]).ToText()), 0);
+        int every = Math.Max(1, o.Steps / 10);
         int? diverged = null;
         for (int t = 0; t < o.Steps; t++)
         {
@@ -127,8 +143,10 @@ public static class VanishingLab
             double value = l.item<float>();
             if (!double.IsFinite(value)) { diverged = t + 1; break; }   // exploding gradients: stop, and say at which step
             loss.Add(value);
+            board?.Scalar("train/loss", value, t + 1);
             l.backward();
             opt.step();
+            if (board is not null && ((t + 1) % every == 0 || t + 1 == o.Steps)) board.Histograms(net, t + 1);
         }
         double acc;
         using (no_grad()) acc = net.call(x).argmax(1).eq(y).to_type(ScalarType.Float64).mean().item<double>();
@@ -139,6 +157,10 @@ public static class VanishingLab
         }
         return new TrainingCurve(stack, depth, [.. loss], acc, diverged);
     }
+
+    /// <summary>torchinfo's summary of the deepest stack (sigmoid; the others have the same shapes) for one sample.</summary>
+    public static ModelSummary Summary(VanishingOptions o) =>
+        ModelSummary.Of(Make("sigmoid", o.Depth, o.Width, o.Classes, new Generator(0)), [1, o.Width]);
 
     static string G(double v) => v.ToString("0.00E+0", CultureInfo.InvariantCulture);
 
@@ -192,6 +214,9 @@ public sealed class VanishingReportLab : IReportLab
                           "and cross-entropy), one batch of a seeded 4-class task, gradients by autograd."),
         };
         blocks.AddRange(VanishingLab.Blocks(r));
+        blocks.Add(new Paragraph("The sigmoid stack as torchinfo's summary shows it, for one sample (the ReLU and residual stacks have " +
+            "the same layers and counts):"));
+        blocks.Add(new Preformatted(VanishingLab.Summary(new VanishingOptions { Seed = context.Seed }).ToText()));
         var s = r.GradNorms["sigmoid"]; var res = r.GradNorms["residual"]; var relu = r.GradNorms["relu"];
         blocks.Add(new Paragraph($"Reading: in the sigmoid stack the gradient reaching the first layer is " +
             $"{s.Weight[0] / s.Weight[^1]:0.0E+0} times the top layer's " +

@@ -1,0 +1,73 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Reporting;
+
+/// <summary>
+/// TensorBoard event files for one training run, as a PyTorch user's <c>SummaryWriter(log_dir)</c> would write them: scalars,
+/// histograms of every parameter and its gradient, images and text. Everything goes through TorchSharp's own
+/// <c>torch.utils.tensorboard.SummaryWriter</c> (TFRecord framing with masked CRC-32C, <c>tensorboard.Event</c> protos); this class
+/// only names the tags the way PyTorch users do and keeps the libtorch temporaries of the histograms in a dispose scope.
+/// View with <c>tensorboard --logdir DIR</c>.
+/// </summary>
+public sealed class TensorBoardLog
+{
+    readonly TorchSharp.Modules.SummaryWriter writer;
+
+    /// <summary>Writes into <paramref name="directory"/> (created if missing); one events.out.tfevents.* file per log.</summary>
+    public TensorBoardLog(string directory)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        writer = utils.tensorboard.SummaryWriter(directory);
+        Directory = Path.GetFullPath(directory);
+    }
+
+    /// <summary>The run's folder.</summary>
+    public string Directory { get; }
+
+    /// <summary>One scalar (stored as float32, as every TensorBoard scalar is): <c>add_scalar(tag, value, step)</c>.</summary>
+    public void Scalar(string tag, double value, int step) => writer.add_scalar(tag, (float)value, step);
+
+    /// <summary>Histograms of every parameter (<c>parameters/NAME</c>) and of its gradient (<c>gradients/NAME</c>, when it has one),
+    /// with TensorFlow's default buckets, as <c>add_histogram</c>. Tensors with a non-finite element are left out (TensorBoard's
+    /// histogram refuses them); the count left out is returned.</summary>
+    public int Histograms(nn.Module module, int step)
+    {
+        int skipped = 0;
+        foreach (var (name, p) in module.named_parameters())
+        {
+            skipped += Histogram("parameters/" + name, p, step);
+            if (p.grad is Tensor g) skipped += Histogram("gradients/" + name, g, step);
+        }
+        return skipped;
+    }
+
+    int Histogram(string tag, Tensor values, int step)
+    {
+        using var scope = NewDisposeScope();
+        var v = values.detach().cpu();
+        if (v.numel() == 0 || !v.isfinite().all().item<bool>()) return 1;
+        writer.add_histogram(tag, v, step);
+        return 0;
+    }
+
+    /// <summary>An encoded image (PNG) as <c>add_image</c> gives it to TensorBoard. TorchSharp's writer takes images from a tensor or a
+    /// file: the PNG goes through a temporary file that is deleted afterwards.</summary>
+    public void Image(string tag, byte[] png, int step)
+    {
+        string tmp = Path.Combine(Directory, $".image-{Environment.ProcessId}.png");
+        try
+        {
+            File.WriteAllBytes(tmp, png);
+            writer.add_img(tag, tmp, step);
+        }
+        finally { File.Delete(tmp); }
+    }
+
+    /// <summary>Text (Markdown) as <c>add_text</c>; the tag gets TensorBoard's <c>/text_summary</c> suffix.</summary>
+    public void Text(string tag, string markdown, int step) => writer.add_text(tag, markdown, step);
+
+    /// <summary>A fixed-width block (a model summary) as Markdown: each line indented by four spaces, so TensorBoard shows it as
+    /// code.</summary>
+    public static string Code(string text) => string.Join("\n", text.Split('\n').Select(l => "    " + l.TrimEnd('\r')));
+}
