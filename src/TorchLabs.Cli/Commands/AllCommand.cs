@@ -38,28 +38,36 @@ public static class AllCommand
             }
             string dir = Path.GetFullPath(p.GetValue(outDir)!);
             IReadOnlyList<ReportRunner.LabOutcome> outcomes = [];
-            Consoles.Err.Progress()
-                .AutoClear(false)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn(),
-                    new SpinnerColumn())
-                .Start(ctx =>
-                {
-                    var tasks = labs.ToDictionary(l => l.Id, l => ctx.AddTask(Markup.Escape(l.Id), autoStart: false, maxValue: 1));
-                    ProgressTask? current = null;
-                    var progress = new SyncProgress<string>(m =>
-                        { if (current is not null) current.Description = Markup.Escape($"{current.Description.Split(':')[0]}: {m}"); });
-                    var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, progress,
-                        p.GetValue(threads));
-                    outcomes = ReportRunner.Run(context, labs,
-                        onStart: (lab, _) => { current = tasks[lab.Id]; current.StartTask(); },
-                        onDone: o =>
+            IReadOnlyList<ReportRunner.LabOutcome> RunAll(IProgress<string> progress, Action<IReportLab> onStart,
+                Action<ReportRunner.LabOutcome> onDone) =>
+                ReportRunner.Run(new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, progress,
+                    p.GetValue(threads)), labs, onStart: (lab, _) => onStart(lab), onDone: onDone);
+            if (Console.IsErrorRedirected)
+            {
+                // A log (CI, `| tee`, a file): one plain line per stage, no redrawn bars.
+                var log = new PlainProgress(Console.Error);
+                outcomes = RunAll(log, lab => log.Stage(lab.Id, "started"),
+                    o => log.Stage(o.Lab.Id, o.Section.Status.ToString().ToLowerInvariant() + $" in {o.Section.Elapsed.TotalSeconds:F1} s"));
+            }
+            else
+                Consoles.Err.Progress()
+                    .AutoClear(false)
+                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn(),
+                        new SpinnerColumn())
+                    .Start(ctx =>
+                    {
+                        var tasks = labs.ToDictionary(l => l.Id, l => ctx.AddTask(Markup.Escape(l.Id), autoStart: false, maxValue: 1));
+                        ProgressTask? current = null;
+                        var progress = new SyncProgress<string>(m =>
+                            { if (current is not null) current.Description = Markup.Escape($"{current.Description.Split(':')[0]}: {m}"); });
+                        outcomes = RunAll(progress, lab => { current = tasks[lab.Id]; current.StartTask(); }, o =>
                         {
                             var t = tasks[o.Lab.Id];
                             t.Description = Markup.Escape(o.Lab.Id + ": " + o.Section.Status.ToString().ToLowerInvariant());
                             t.Value = 1;
                             t.StopTask();
                         });
-                });
+                    });
             foreach (var o in outcomes.Where(o => o.Section.Status == SectionStatus.Skipped))
                 Console.Error.WriteLine($"skipped {o.Lab.Id}: {((Reporting.Paragraph)o.Section.Blocks[0]).Text}");
             foreach (var o in outcomes.Where(o => o.Error is not null))

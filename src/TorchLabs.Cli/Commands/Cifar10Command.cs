@@ -120,6 +120,15 @@ public static class Cifar10Command
 
     static void Download(string dataDir)
     {
+        if (Console.IsErrorRedirected)
+        {
+            var log = new PlainProgress(Console.Error);   // a log: a plain line every ten seconds, no redrawn bar
+            log.Stage("CIFAR-10", "downloading");
+            Downloader.FetchCifar10(dataDir, new SyncProgress<DownloadProgress>(d =>
+                log.Report($"{d.Received / 1e6:F1} MB" + (d.Total is long t ? $" of {t / 1e6:F1} MB" : ""))));
+            log.Stage("CIFAR-10", "downloaded");
+            return;
+        }
         Consoles.Err.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(),
                 new TransferSpeedColumn())
