@@ -47,7 +47,7 @@ public static class AllCommand
                 // A log (CI, `| tee`, a file): one plain line per stage, no redrawn bars.
                 var log = new PlainProgress(Console.Error);
                 outcomes = RunAll(log, lab => log.Stage(lab.Id, "started"),
-                    o => log.Stage(o.Lab.Id, o.Section.Status.ToString().ToLowerInvariant() + $" in {o.Section.Elapsed.TotalSeconds:F1} s"));
+                    o => log.Stage(o.Lab.Id, $"{o.Section.Status.ToString().ToLowerInvariant()} in {o.Section.Elapsed.TotalSeconds:F1} s"));
             }
             else
                 Consoles.Err.Progress()

@@ -76,9 +76,9 @@ public static class FashionMnistCommand
             };
             o.Validate();
             if (o.Download) FashionMnistLab.Find(o);
-            // torchinfo's summary of the MLP for one batch, before training (stderr in text mode: stdout keeps the lab's output).
+            // torchinfo's summary of the MLP for one batch, once the data is read (stderr in text mode: stdout keeps the lab's output).
+            if (p.GetValue(format) != "json") o = o with { OnTrainingStart = s => Console.Error.WriteLine(s.ToText()) };
             var summary = FashionMnistLab.Summary(o);
-            if (p.GetValue(format) != "json") Console.Error.WriteLine(summary.ToText());
             var r = StatusLine.Around(status => FashionMnistLab.Run(o, status));
             if (p.GetValue(format) == "json")
             {

@@ -36,6 +36,8 @@ public sealed record FashionMnistOptions
     /// test accuracy and learning rate per epoch, histograms of every parameter and gradient per epoch, the first test images with
     /// their predictions, the model summary.</summary>
     public string? TensorBoardDir { get; init; }
+    /// <summary>Called once, after the first training step, with the MLP's summary (the CLI prints it).</summary>
+    public Action<ModelSummary>? OnTrainingStart { get; init; }
 
     /// <summary>Defaults per optimizer: GD full batch lr 1.0 for 300 epochs; SGD lr 0.1 and Adam lr 0.001 on mini-batches for 20
     /// epochs.</summary>
@@ -113,13 +115,15 @@ public static class FashionMnistLab
         var yTrain = tensor(train.Labels.Select(b => (long)b).ToArray());
         var xTest = tensor(test.Pixels, [test.Count, test.PixelsPerImage]).to_type(ScalarType.Float32).div_(255);
         int[] yTest = test.Labels.Select(b => (int)b).ToArray();
-        var runs = o.Optimizers.Select(opt => TrainOne(o, opt, xTrain, yTrain, xTest, yTest, progress, test)).ToList();
+        bool started = false;   // the summary after the first step: data read, checkpoints (if any) accepted
+        void Started() { if (!started) { started = true; o.OnTrainingStart?.Invoke(Summary(o)); } }
+        var runs = o.Optimizers.Select(opt => TrainOne(o, opt, xTrain, yTrain, xTest, yTest, progress, test, Started)).ToList();
         return new FashionMnistResult(location, train.Count, test.Count, runs, o.Dataset == "mnist"
             ? FashionMnist.DigitNames : FashionMnist.ClassNames);
     }
 
     static OptimizerRun TrainOne(FashionMnistOptions o, string name, Tensor x, Tensor y, Tensor xTest, int[] yTest,
-        IProgress<string>? progress, ImageSet test)
+        IProgress<string>? progress, ImageSet test, Action started)
     {
         var sw = Stopwatch.StartNew();
         var (epochs, lr) = o.For(name);
@@ -144,6 +148,7 @@ public static class FashionMnistLab
                     y.index_select(0, idx));
             },
             Evaluate = () => Accuracy(net, xTest, yTest),
+            OnBatch = (_, _) => started(),
             OnEpochEnd = (done, rec) =>
             {
                 int e = done - 1;

@@ -23,8 +23,8 @@ public enum ModelFormat
 /// </summary>
 public static class ModelFiles
 {
-    /// <summary>The format of <paramref name="path"/>, from its first bytes: "PK\3\4" (zip: .pth), a little-endian length and '{'
-    /// (safetensors), else TorchSharp's.</summary>
+    /// <summary>The format of <paramref name="path"/>, from its first bytes: "PK\3\4" (zip: .pth) or the pickled magic number of the
+    /// legacy .pth, a little-endian length and '{' (safetensors), else TorchSharp's.</summary>
     public static ModelFormat Detect(string path, string option = "--load")
     {
         using var fs = InputFile.OpenRead(path, Label(option, path), "a model file",
@@ -32,6 +32,9 @@ public static class ModelFiles
         var head = new byte[9];
         int n = fs.Read(head, 0, head.Length);
         if (n >= 4 && head[0] == 0x50 && head[1] == 0x4B && head[2] == 0x03 && head[3] == 0x04) return ModelFormat.Pth;
+        // The legacy (pre-1.6) torch.save stream: PROTO 2, LONG1 of 10 bytes, the magic number 0x1950a86a20f9469cfc6c.
+        if (n == 9 && head[0] == 0x80 && head[2] == 0x8a && head[3] == 10 && head[4] == 0x6c && head[5] == 0xfc && head[6] == 0x9c
+            && head[7] == 0x46 && head[8] == 0xf9) return ModelFormat.Pth;
         if (n == 9 && head[8] == (byte)'{' && BitConverter.ToUInt64(head, 0) is ulong len && len > 1
             && len < (ulong)fs.Length) return ModelFormat.Safetensors;
         return ModelFormat.TorchSharp;
@@ -58,7 +61,13 @@ public static class ModelFiles
                 RequireFinite(model, file);
                 return format;
             }
-            if (format == ModelFormat.Safetensors) CheckSafetensors(path, option, model, modelName);
+            if (format == ModelFormat.Pth)
+            {
+                LoadPth(model, path, modelName, option);
+                RequireFinite(model, file);
+                return format;
+            }
+            CheckSafetensors(path, option, model, modelName);
             var state = Read(path, format);
             Check(model, state, path, modelName, option);
             using var _ = no_grad();
@@ -74,22 +83,74 @@ public static class ModelFiles
 
     /// <summary>Refuses a state dict whose keys or shapes differ from the model's, naming the first wrong key and its shape.</summary>
     public static void Check(nn.Module model, IReadOnlyDictionary<string, Tensor> state, string path, string modelName,
-        string option = "--load")
+        string option = "--load") =>
+        CheckShapes(model, state.ToDictionary(kv => kv.Key, kv => kv.Value.shape), Label(option, path), modelName);
+
+    static void CheckShapes(nn.Module model, IReadOnlyDictionary<string, long[]> state, string file, string modelName)
     {
-        string file = Label(option, path);
-        static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
+        static string Shape(long[] s) => "[" + string.Join(", ", s) + "]";
         var expected = model.state_dict();
         foreach (var (key, target) in expected)
         {
-            if (!state.TryGetValue(key, out var t))
-                throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} {Shape(target)} is missing");
-            if (!t.shape.SequenceEqual(target.shape))
-                throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} has shape {Shape(t)}; expected " +
-                    $"{Shape(target)}");
+            if (!state.TryGetValue(key, out var shape))
+                throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} {Shape(target.shape)} is missing");
+            if (!shape.SequenceEqual(target.shape))
+                throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} has shape {Shape(shape)}; " +
+                    $"expected {Shape(target.shape)}");
         }
-        foreach (var (key, t) in state)
+        foreach (var (key, shape) in state)
             if (!expected.ContainsKey(key))
-                throw new UsageException($"{file}: does not fit {modelName}: unexpected key {Printable.Quote(key)} {Shape(t)}");
+                throw new UsageException($"{file}: does not fit {modelName}: unexpected key {Printable.Quote(key)} {Shape(shape)}");
+    }
+
+    /// <summary>Where checkpoint dicts keep the model's state dict (<c>torch.save({'model_state_dict': …, 'epoch': 3})</c>), in the
+    /// order they are looked for.</summary>
+    public static readonly string[] StateDictKeys = ["state_dict", "model_state_dict", "model", "net", "model_state", "network"];
+
+    /// <summary>
+    /// A .pth into <paramref name="model"/> as <c>model.load_state_dict(torch.load(path))</c> would, with every check made on what
+    /// the pickle declares before any tensor data is read: the state dict found (itself or under <see cref="StateDictKeys"/> of a
+    /// checkpoint dict), its keys and shapes as the model's, each storage it uses no larger than the model could need (its
+    /// weights in float64, plus 1 MiB) and as large as the file's entry for it. Then each storage is read once and every tensor
+    /// taken as its strided view, as PyTorch does.
+    /// </summary>
+    static void LoadPth(nn.Module model, string path, string modelName, string option)
+    {
+        string file = Label(option, path);
+        using var fs = InputFile.OpenRead(path, file, "a model file");
+        using var pth = PthFile.Open(path, fs);
+        var state = StateDict(pth.Root, file);
+        CheckShapes(model, state.ToDictionary(kv => kv.Key, kv => kv.Value.Shape), file, modelName);
+        long limit = model.state_dict().Values.Sum(t => t.numel() * 8) + (1 << 20);
+        foreach (var s in state.Values.Select(t => t.Storage).Distinct())
+        {
+            long bytes = s.Count > long.MaxValue / s.ElementSize ? long.MaxValue : s.Count * s.ElementSize;
+            if (bytes > limit)
+                throw new UsageException($"{file}: storage {Printable.Quote(s.Key)} declares {s.Count:N0} elements ({bytes:N0} bytes); " +
+                    $"{modelName} needs at most {limit:N0} bytes; refused before reading it");
+            if (pth.DeclaredBytes(s) != bytes)
+                throw new UsageException($"{file}: storage {Printable.Quote(s.Key)} declares {s.Count:N0} elements ({bytes:N0} bytes) " +
+                    $"but the file holds {pth.DeclaredBytes(s):N0} bytes for it");
+        }
+        var tensors = pth.Materialize(state);
+        using var _ = no_grad();
+        foreach (var (key, target) in model.state_dict()) target.copy_(tensors[key]);
+    }
+
+    /// <summary>The state dict in a .pth's top-level object: the object itself when it maps names to tensors, else the first of
+    /// <see cref="StateDictKeys"/> that does; otherwise one line naming the keys the file has.</summary>
+    static Dictionary<string, PthTensor> StateDict(object? root, string file)
+    {
+        static Dictionary<string, PthTensor>? Tensors(object? o) =>
+            o is PthFile.Dict d && d.All(kv => kv.Key is string && kv.Value is PthTensor)
+                ? d.ToDictionary(kv => (string)kv.Key, kv => (PthTensor)kv.Value!) : null;
+        if (Tensors(root) is { } state) return state;
+        if (root is not PthFile.Dict dict) throw new UsageException($"{file}: holds no dict of tensors (a state dict was expected)");
+        foreach (string key in StateDictKeys)
+            if (dict.FirstOrDefault(kv => kv.Key as string == key).Value is { } inner && Tensors(inner) is { } found) return found;
+        string keys = string.Join(", ", dict.Take(12).Select(kv => Printable.Quote(kv.Key.ToString())));
+        throw new UsageException($"{file}: a dict with keys {keys}{(dict.Count > 12 ? ", …" : "")} and no state dict under " +
+            $"{string.Join(", ", StateDictKeys)}; expected torch.save(net.state_dict()) or a checkpoint dict holding one");
     }
 
     static readonly Dictionary<string, int> SafetensorsDtypeBytes = new()
@@ -225,11 +286,17 @@ public static class ModelFiles
 
     static Dictionary<string, Tensor> Read(string path, ModelFormat format) => format switch
     {
-        ModelFormat.Pth => PyTorchUnpickler.UnpickleStateDict(path).Cast<System.Collections.DictionaryEntry>().ToDictionary(e =>
-            (string)e.Key, e => (Tensor)e.Value!),
+        ModelFormat.Pth => ReadPth(path),
         ModelFormat.Safetensors => Safetensors.LoadStateDict(path),
         _ => throw new UsageException($"{path}: TorchSharp's format has no stand-alone state dict; load it into its model"),
     };
+
+    static Dictionary<string, Tensor> ReadPth(string path)
+    {
+        using var fs = File.OpenRead(path);
+        using var pth = PthFile.Open(path, fs);
+        return pth.Materialize(StateDict(pth.Root, path));
+    }
 
     /// <summary>Short name of a format, for messages and JSON.</summary>
     public static string Name(ModelFormat f) => f switch

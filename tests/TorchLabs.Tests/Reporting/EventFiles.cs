@@ -87,7 +87,9 @@ public static class EventFiles
                 case 2: simple = BitConverter.Int32BitsToSingle((int)f.Fixed); break;
                 case 4:   // Image: height = 1, width = 2, colorspace = 3, encoded_image_string = 4
                     foreach (var g in Fields(f.Bytes!))
-                        if (g.Number == 1) h = (int)g.Varint; else if (g.Number == 2) w = (int)g.Varint; else if (g.Number == 4) png = g.Bytes;
+                        if (g.Number == 1) h = (int)g.Varint;
+                        else if (g.Number == 2) w = (int)g.Varint;
+                        else if (g.Number == 4) png = g.Bytes;
                     break;
                 case 5: histo = Histogram(f.Bytes!); break;
                 case 8:   // TensorProto: string_val = 8
@@ -101,7 +103,8 @@ public static class EventFiles
         return new EventValue(tag, simple, histo, png, w, h, plugin, strings);
     }
 
-    /// <summary>HistogramProto: min 1, max 2, num 3, sum 4, sum_squares 5 (doubles), bucket_limit 6 and bucket 7 (packed doubles).</summary>
+    /// <summary>HistogramProto: min 1, max 2, num 3, sum 4, sum_squares 5 (doubles), bucket_limit 6 and bucket 7 (packed
+    /// doubles).</summary>
     static EventHistogram Histogram(byte[] m)
     {
         var d = new double[6]; double[] limits = [], counts = [];
