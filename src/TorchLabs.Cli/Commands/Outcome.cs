@@ -20,6 +20,11 @@ public static class Outcome
             Console.Error.WriteLine($"torchlabs: {Printable.Escape(e.Message, 600)}");
             return BadInput;
         }
+        catch (DiskFullException e)
+        {
+            Console.Error.WriteLine($"torchlabs: {e.Message}");
+            return Failed;
+        }
         catch (LabFailedException e)
         {
             Console.Error.WriteLine($"torchlabs: {Printable.Escape(e.Message, 600)}");

@@ -8,12 +8,20 @@ namespace TorchLabs.Reporting;
 /// <summary>Renders a <see cref="Report"/> as README.md and index.html (the same content), written atomically.</summary>
 public static partial class ReportWriter
 {
-    /// <summary>Writes the figures of every section, then README.md and index.html.</summary>
+    /// <summary>
+    /// Writes the figures of every section, README.md and index.html as one change: everything goes to temporary names first, and
+    /// only when all of it is written are the files renamed into place. A failure on the way (a full disk) removes every
+    /// temporary and leaves the previous report as it was, figures included; a full disk is then one line, "cannot write OUT: no
+    /// space left on device" (<see cref="DiskFullException"/>).
+    /// </summary>
     public static void Write(Report report, string outDir)
     {
-        foreach (var s in report.Sections) Figures.Write(s.Blocks, outDir);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "README.md"), ToMarkdown(report));
-        AtomicFile.WriteAllText(Path.Combine(outDir, "index.html"), ToHtml(report));
+        var files = new List<(string Path, Func<byte[]> Bytes)>();
+        foreach (var f in report.Sections.SelectMany(s => s.Blocks).OfType<Figure>())
+            if (f.Render is not null) files.Add((Path.Combine(outDir, f.RelativePath), f.Render));
+        files.Add((Path.Combine(outDir, "README.md"), () => Encoding.UTF8.GetBytes(ToMarkdown(report))));
+        files.Add((Path.Combine(outDir, "index.html"), () => Encoding.UTF8.GetBytes(ToHtml(report))));
+        AtomicFile.WriteAll(files, outDir);
     }
 
     public static string ToMarkdown(Report report)

@@ -27,9 +27,44 @@ public static class AtomicFile
             write(tmp);
             File.Move(tmp, full, overwrite: true);
         }
+        catch (IOException e) when (DiskFullException.IsDiskFull(e))
+        {
+            throw new DiskFullException(full, e);
+        }
         finally
         {
             if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
+    /// <summary>
+    /// Writes several files as one change: each to its temporary name, then, once all are written, each renamed into place. If
+    /// writing any of them fails, every temporary is removed and no file is replaced; a full disk becomes
+    /// <see cref="DiskFullException"/> naming <paramref name="what"/>.
+    /// </summary>
+    public static void WriteAll(IReadOnlyList<(string Path, Func<byte[]> Bytes)> files, string what)
+    {
+        var staged = new List<(string Tmp, string Full)>();
+        try
+        {
+            foreach (var (path, bytes) in files)
+            {
+                string full = Path.GetFullPath(path);
+                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+                string tmp = TemporaryNameFor(full);
+                staged.Add((tmp, full));
+                File.WriteAllBytes(tmp, bytes());
+            }
+            foreach (var (tmp, full) in staged) File.Move(tmp, full, overwrite: true);
+        }
+        catch (IOException e) when (DiskFullException.IsDiskFull(e))
+        {
+            throw new DiskFullException(what, e);
+        }
+        finally
+        {
+            foreach (var (tmp, _) in staged)
+                if (File.Exists(tmp)) File.Delete(tmp);
         }
     }
 
@@ -56,4 +91,16 @@ public static class AtomicFile
         catch (ArgumentException) { return false; }
         catch (InvalidOperationException) { return false; }
     }
+}
+
+/// <summary>A write failed because the disk (or the user's quota) is full: one line, "cannot write PATH: no space left on device",
+/// exit 1. What was half written has been removed.</summary>
+public sealed class DiskFullException(string path, Exception inner)
+    : IOException($"cannot write {Printable.Escape(path)}: no space left on device", inner)
+{
+    /// <summary>ENOSPC (28) or EDQUOT (122) on Linux, as .NET reports them in the exception's HResult or message.</summary>
+    public static bool IsDiskFull(IOException e) =>
+        e is not DiskFullException && ((e.HResult & 0xFFFF) is 28 or 122 || e.HResult == unchecked((int)0x80070070)
+            || e.Message.Contains("No space left on device", StringComparison.Ordinal)
+            || e.Message.Contains("Disk quota exceeded", StringComparison.Ordinal));
 }

@@ -12,6 +12,8 @@ public static class InputFile
     /// <param name="expectedIfMissing">What to say when there is no such file, if that is said otherwise.</param>
     public static FileStream OpenRead(string path, string label, string expected, string? expectedIfMissing = null)
     {
+        if (LoopingLink(path)) throw new UsageException($"{label}: a symbolic link that loops (or a chain too long to follow); expected " +
+            expected);
         if (Directory.Exists(path)) throw new UsageException($"{label}: a directory; expected {expected}");
         if (!File.Exists(path)) throw new UsageException($"{label}: no such file; expected {expectedIfMissing ?? expected}");
         if (!FileKind.IsRegularFile(path))
@@ -21,5 +23,18 @@ public static class InputFile
         {
             throw new UsageException($"{label}: cannot read it ({Printable.Escape(e.Message)})");
         }
+    }
+
+    /// <summary>Whether <paramref name="path"/> is a symbolic link whose chain cannot be followed to its end (ELOOP).</summary>
+    static bool LoopingLink(string path)
+    {
+        try
+        {
+            if (new FileInfo(path).LinkTarget is null) return false;
+            File.ResolveLinkTarget(path, returnFinalTarget: true);
+            return false;
+        }
+        catch (IOException) { return true; }
+        catch (UnauthorizedAccessException) { return false; }
     }
 }

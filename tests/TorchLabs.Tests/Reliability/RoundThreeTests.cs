@@ -110,7 +110,7 @@ public class RoundThreeTests
 
     /// <summary>A PNG of <paramref name="w"/> × <paramref name="h"/> RGBA pixels whose header is honest but whose data is one
     /// tiny zlib stream: 169 bytes that would decode to w·h·4 bytes.</summary>
-    static string BombPng(string dir, int w, int h)
+    internal static string BombPng(string dir, int w, int h)
     {
         byte[] Be(int v) => BitConverter.GetBytes(v).Reverse().ToArray();
         byte[] ihdr = [.. Be(w), .. Be(h), 8, 6, 0, 0, 0];
@@ -359,5 +359,83 @@ public class RoundThreeTests
         var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--threads", "1");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains($"another torchlabs run (process {Environment.ProcessId})", r.StdErr);
+    }
+}
+
+/// <summary>#27, the rest of defect 9 and defect 10: a symbolic link loop, a 25000 × 25000 image, and a disk that fills up.</summary>
+public class RoundThreeLateTests
+{
+    [Fact]
+    public void D9_ASymbolicLinkLoop_IsBadInputSayingSo()
+    {
+        string dir = TestEnvironment.NewTempDir(), a = Path.Combine(dir, "a.pth"), b = Path.Combine(dir, "b.pth");
+        File.CreateSymbolicLink(a, b);
+        File.CreateSymbolicLink(b, a);
+        var e = Assert.Throws<UsageException>(() => ModelFiles.Detect(a, "--model"));
+        Assert.Equal($"--model {a}: a symbolic link that loops (or a chain too long to follow); expected a model file", e.Message);
+        var r = TestEnvironment.RunCli("predict", "--model", a, a);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.StdErr.Trim().Split('\n'));
+        Assert.Contains("a symbolic link that loops", r.StdErr);
+    }
+
+    [Fact]
+    public void D9_A25000By25000Image_IsRefusedFromItsHeader_NotAnInternalError()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        string png = Path.Combine(dir, "huge.png");
+        File.Move(RoundThreeTests.BombPng(dir, 25000, 25000), png);
+        string model = Path.Combine(dir, "net.pth");
+        using (var gen = new Generator(9)) ModelFiles.SavePth(new CifarNet(gen), model);
+        var r = TestEnvironment.RunCli("predict", "--model", model, png);   // was "internal error: Unable to allocate pixels", exit 1
+        Assert.Equal(2, r.ExitCode);
+        Assert.EndsWith("the image declares 25000 × 25000 pixels; expected at most 16,000,000 pixels (refused before decoding)",
+            Assert.Single(r.StdErr.Trim().Split('\n')));
+    }
+
+    /// <summary>A tmpfs of <paramref name="kib"/> KiB at a fresh folder (root only; skipped elsewhere), unmounted by the caller.</summary>
+    static string SmallDisk(int kib)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && Environment.UserName == "root", "mounting a small tmpfs needs root on Linux");
+        string dir = TestEnvironment.NewTempDir();
+        var m = TestEnvironment.Run("mount", ["-t", "tmpfs", "-o", $"size={kib}k", "tmpfs", dir]);
+        Skip.If(m.ExitCode != 0, "mount -t tmpfs is not allowed here: " + m.StdErr.Trim());
+        return dir;
+    }
+
+    [Trait("Speed", "Slow")]
+    [SkippableFact]
+    public void D10_DiskFullDuringAll_IsOneLine_RemovesWhatItWrote_AndKeepsThePreviousReport()
+    {
+        string disk = SmallDisk(400);
+        try
+        {
+            string report = Path.Combine(disk, "report");
+            Assert.Equal(0, TestEnvironment.RunCli("all", "--only", "errata", "--out", report, "--threads", "1").ExitCode);
+            byte[] index = File.ReadAllBytes(Path.Combine(report, "index.html"));
+            var before = Directory.GetFiles(report, "*", SearchOption.AllDirectories).Order().ToList();
+            // The fifteen histogram figures (about 450 KB) do not fit in what is left.
+            var r = TestEnvironment.RunCli("all", "--only", "histograms", "errata", "--out", report, "--threads", "1");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Equal($"torchlabs: cannot write {report}: no space left on device", r.StdErr.Trim().Split('\n')[^1]);
+            Assert.DoesNotContain("internal error", r.StdErr);
+            Assert.Equal(index, File.ReadAllBytes(Path.Combine(report, "index.html")));   // the previous report, untouched
+            Assert.Equal(before, Directory.GetFiles(report, "*", SearchOption.AllDirectories).Order().ToList());   // nothing new stays
+        }
+        finally { TestEnvironment.Run("umount", [disk]); }
+    }
+
+    [SkippableFact]
+    public void D10_AtomicWriteOnAFullDisk_SaysSo_AndLeavesNoTemporary()
+    {
+        string disk = SmallDisk(64);
+        try
+        {
+            string path = Path.Combine(disk, "big.bin");
+            var e = Assert.Throws<DiskFullException>(() => AtomicFile.WriteAllBytes(path, new byte[256 << 10]));
+            Assert.Equal($"cannot write {path}: no space left on device", e.Message);
+            Assert.Empty(Directory.GetFiles(disk));
+        }
+        finally { TestEnvironment.Run("umount", [disk]); }
     }
 }
