@@ -133,7 +133,7 @@ public static class Cifar10Lab
         var board = o.TensorBoardDir is null ? null : new TensorBoardLog(o.TensorBoardDir);
         board?.Text("model/summary", TensorBoardLog.Code(Summary(o.BatchSize).ToText()), 0);
         using var initGen = new Generator((ulong)o.Seed);
-        var net = new CifarNet(initGen);
+        using var net = new CifarNet(initGen);
         IReadOnlyList<LossPoint> curve = [];
         IReadOnlyList<double> epochSeconds = [];
         int trainCount = 0, batches = 0;
@@ -297,7 +297,8 @@ public static class Cifar10Lab
     public static ModelSummary Summary(int batchSize)
     {
         using var gen = new Generator(0);
-        return ModelSummary.Of(new CifarNet(gen), [batchSize, 3, 32, 32]);
+        using var net = new CifarNet(gen);
+        return ModelSummary.Of(net, [batchSize, 3, 32, 32]);
     }
 
     /// <summary>The tutorial's PyTorch state-dict file name.</summary>

@@ -132,7 +132,7 @@ public static class FashionMnistLab
         using var gen = new Generator((ulong)o.Seed);
         using var shuffle = new Generator((ulong)o.Seed + 1);
         bool hand = o.Backward == "hand";
-        var net = new Mlp([(int)x.shape[1], o.Hidden, 10], o.Activation, gen, handBackward: hand);
+        using var net = new Mlp([(int)x.shape[1], o.Hidden, 10], o.Activation, gen, handBackward: hand);
         using HandOptimizer opt = name == "adam" ? new Adam(net.parameters(), lr) : new Gd(net.parameters(), lr);
         int n = (int)x.shape[0], batch = name == "gd" ? n : Math.Min(o.BatchSize, n);
         var record = new Trainer
@@ -197,8 +197,12 @@ public static class FashionMnistLab
     }
 
     /// <summary>torchinfo's summary of the MLP for one mini-batch.</summary>
-    public static ModelSummary Summary(FashionMnistOptions o) =>
-        ModelSummary.Of(new Mlp([784, o.Hidden, 10], o.Activation, new Generator(0)), [o.BatchSize, 784]);
+    public static ModelSummary Summary(FashionMnistOptions o)
+    {
+        using var gen = new Generator(0);
+        using var net = new Mlp([784, o.Hidden, 10], o.Activation, gen);
+        return ModelSummary.Of(net, [o.BatchSize, 784]);
+    }
 
     /// <summary>The first eight test images with ground truth / predicted class.</summary>
     static Figure FirstPredictions(ImageSet test, float[][] probs, FashionMnistOptions o)

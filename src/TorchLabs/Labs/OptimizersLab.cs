@@ -101,11 +101,11 @@ public static class OptimizersLab
                 Step = () =>
                 {
                     hand?.BeforeGradient();
-                    p.grad = tensor(grad(p.data<double>().ToArray()), ScalarType.Float64);
+                    using (var g = tensor(grad(p.data<double>().ToArray()), ScalarType.Float64)) p.grad = g;   // p keeps its own reference
                     if (hand is not null) hand.step(); else builtIn!.step();
                     return p.data<double>().ToArray();
                 },
-                Owned = new Disposables(hand, p),
+                Owned = new Disposables(hand, builtIn, p),
             };
         }
 
@@ -233,7 +233,7 @@ public static class OptimizersLab
         double RelErr(double[][] a, double[][] b) => MaxRelError([a.SelectMany(v => v).ToArray()], [b.SelectMany(v => v).ToArray()]);
 
         // Gradients: reference backprop vs autograd.
-        var net0 = MakeNet();
+        using var net0 = MakeNet();
         nn.functional.cross_entropy(net0.call(X), Y).backward();
         var (_, refGrads) = initial.LossAndGradients(x, y);
         double gradErr = RelErr(refGrads, FlatGrad(net0));
@@ -246,12 +246,12 @@ public static class OptimizersLab
                 Name = name, Lr = name is "gd" or "momentum" or "nesterov" ? 0.5 : 0.05,
                 Momentum = name is "momentum" or "nesterov" ? 0.9 : 0, Alpha = 0.9
             };
-            var handNet = MakeNet();
-            var torchNet = MakeNet();
+            using var handNet = MakeNet();
+            using var torchNet = MakeNet();
             var refNet = new ReferenceMlp(sizes, act, RefLoss.SoftmaxCrossEntropy, new Random(0));
             for (int l = 0; l < sizes.Length - 1; l++) { initial.W[l].CopyTo(refNet.W[l], 0); initial.B[l].CopyTo(refNet.B[l], 0); }
             using var hand = spec.CreateHand(handNet.parameters());
-            var builtIn = spec.CreateTorch(torchNet.parameters());
+            using var builtIn = spec.CreateTorch(torchNet.parameters());
             var refOpt = spec.CreateReference();
             double handErr = 0, refErr = 0;
             for (int t = 0; t < steps; t++)
@@ -286,10 +286,10 @@ public static class OptimizersLab
         using var g1 = new Generator((ulong)seed);
         using var g2 = new Generator((ulong)seed);
         using var data = new Generator((ulong)seed + 7);
-        var a = new CifarNet(g1);
-        var b = new CifarNet(g2);
+        using var a = new CifarNet(g1);
+        using var b = new CifarNet(g2);
         using var hand = new Optimizers.Adam(a.parameters(), 1e-3);
-        var builtIn = optim.Adam(b.parameters(), 1e-3);
+        using var builtIn = optim.Adam(b.parameters(), 1e-3);
         var handLoss = new double[steps];
         var torchLoss = new double[steps];
         for (int t = 0; t < steps; t++)

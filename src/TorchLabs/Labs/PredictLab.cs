@@ -75,7 +75,7 @@ public static class PredictLab
         var images = files.Select(Decode).ToList();   // every file is checked before the model is read
         using var scope = NewDisposeScope();
         using var gen = new Generator(1);
-        var net = new CifarNet(gen);
+        using var net = new CifarNet(gen);
         ModelFiles.Load(net, modelPath, "the tutorial's Net", "--model");
         net.eval();
         using var _ = no_grad();

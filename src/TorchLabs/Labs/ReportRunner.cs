@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Diagnostics;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
@@ -37,7 +38,10 @@ public static class ReportRunner
                 try
                 {
                     int threads = TorchRuntime.SetThreads(context.Threads, lab.DefaultThreads(context));
-                    var section = lab.Run(context);
+                    ReportSection section;
+                    // Every tensor the lab made (its models included) is disposed when it is done: its section holds numbers, not
+                    // tensors, so a report of many labs does not keep each lab's models for the garbage collector (#27).
+                    using (torch.NewDisposeScope()) section = lab.Run(context);
                     outcome = new(lab, section with { Threads = threads, Elapsed = clock.Elapsed }, null);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)

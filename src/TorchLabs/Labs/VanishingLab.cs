@@ -99,7 +99,9 @@ public static class VanishingLab
             progress?.Report($"gradient norms: {s}");
             // float64: the sigmoid stack's first-layer gradient (~4^−depth) underflows float32.
             using var gen = new Generator((ulong)o.Seed);
-            norms[s] = GradNorms(Make(s, o.Depth, o.Width, o.Classes, gen, ScalarType.Float64), x.to_type(ScalarType.Float64), y);
+            using (var net = Make(s, o.Depth, o.Width, o.Classes, gen, ScalarType.Float64))
+            using (var x64 = x.to_type(ScalarType.Float64))
+                norms[s] = GradNorms(net, x64, y);
             if (o.TensorBoardDir is not null)
             {
                 var board = new TensorBoardLog(Path.Combine(o.TensorBoardDir, "norms-" + s));
@@ -128,8 +130,8 @@ public static class VanishingLab
     public static TrainingCurve Train(string stack, int depth, VanishingOptions o, Tensor x, Tensor y)
     {
         using var gen = new Generator((ulong)o.Seed);
-        var net = Make(stack, depth, o.Width, o.Classes, gen);
-        var opt = optim.SGD(net.parameters(), o.LearningRate);
+        using var net = Make(stack, depth, o.Width, o.Classes, gen);
+        using var opt = optim.SGD(net.parameters(), o.LearningRate);
         var loss = new List<double>();
         var board = o.TensorBoardDir is null ? null : new TensorBoardLog(Path.Combine(o.TensorBoardDir, $"{stack}-{depth}"));
         board?.Text("model/summary", TensorBoardLog.Code(ModelSummary.Of(net, [x.shape[0], o.Width]).ToText()), 0);
@@ -159,8 +161,12 @@ public static class VanishingLab
     }
 
     /// <summary>torchinfo's summary of the deepest stack (sigmoid; the others have the same shapes) for one sample.</summary>
-    public static ModelSummary Summary(VanishingOptions o) =>
-        ModelSummary.Of(Make("sigmoid", o.Depth, o.Width, o.Classes, new Generator(0)), [1, o.Width]);
+    public static ModelSummary Summary(VanishingOptions o)
+    {
+        using var gen = new Generator(0);
+        using var net = Make("sigmoid", o.Depth, o.Width, o.Classes, gen);
+        return ModelSummary.Of(net, [1, o.Width]);
+    }
 
     static string G(double v) => v.ToString("0.00E+0", CultureInfo.InvariantCulture);
 

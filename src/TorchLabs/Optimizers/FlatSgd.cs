@@ -116,6 +116,7 @@ public sealed class FlatSgd : IDisposable
     public void Dispose()
     {
         b?.Dispose();
+        theta.Dispose();   // the parameters keep the storage alive: they are views of it
         g.Dispose();
         mu.Dispose();
         negLr.Dispose();
