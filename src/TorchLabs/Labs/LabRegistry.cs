@@ -19,5 +19,6 @@ public static class LabRegistry
         new FashionMnistReportLab(),
         new VectorBackpropReportLab(),
         new ErrataLab(),
+        new ConformanceReportLab(),
     ];
 }

@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Globalization;
+using TorchLabs.Labs;
+using TorchLabs.Reference;
+using TorchLabs.Runtime;
+
+namespace TorchLabs.Cli.Commands;
+
+/// <summary>`torchlabs conformance`: TorchSharp's own optimizers against hand references of PyTorch's algorithms (#28).</summary>
+public static class ConformanceCommand
+{
+    /// <summary>Keywords whose value is a pair (PyTorch tuples) and those that are true or false.</summary>
+    static readonly HashSet<string> Pairs = ["betas", "etas", "step_sizes"], Flags = ["nesterov", "maximize", "amsgrad", "centered"];
+
+    public static Command Create()
+    {
+        var format = CommonOptions.Format();
+        var threads = CommonOptions.Threads();
+        var cmd = new Command("conformance", "TorchSharp's optimizers (C# re-implementations) against hand references of PyTorch's " +
+            "algorithms: the grid as one table, or one optimizer with your settings (`conformance optimizer NAME --set KEY=VALUE`)")
+            { format, threads };
+        cmd.SetAction(p => Outcome.Guard(() =>
+        {
+            CommonOptions.Setup(p.GetValue(threads), "cpu");
+            var rows = StatusLine.Around(status => ConformanceGrid.Run(status));
+            if (p.GetValue(format) == "json")
+                Json.Print(new { optimizers = rows });
+            else
+                ConsoleTables.Write(ConformanceReportLab.ConformanceTable(rows));
+            return rows.All(r => r.Verdict == "agrees" || r.Verdict.StartsWith("differs: TorchSharp's", StringComparison.Ordinal))
+                ? Outcome.Ok : Outcome.Failed;
+        }));
+        cmd.Subcommands.Add(Optimizer());
+        return cmd;
+    }
+
+    static Command Optimizer()
+    {
+        var name = new Argument<string>("NAME") { Description = "PyTorch's class name, any case: " + string.Join(", ", TorchOptimReference.Names) };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "A setting in PyTorch's words, KEY=VALUE (lr=0.05, betas=0.8,0.95, amsgrad=true); repeat for more",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var start = new Option<string>("--start") { Description = "Start X0,X1 on f(x) = x0²/20 + x1²", DefaultValueFactory = _ => "3,-2" };
+        var steps = new Option<int>("--steps") { Description = "Number of steps", DefaultValueFactory = _ => 25 };
+        var format = CommonOptions.Format();
+        var cmd = new Command("optimizer", "One TorchSharp optimizer and its hand reference on seed 001's f, step by step")
+            { name, set, start, steps, format };
+        cmd.SetAction(p => Outcome.Guard(() =>
+        {
+            CommonOptions.Setup(1, "cpu");
+            string given = p.GetValue(name)!;
+            string optimizer = TorchOptimReference.Names.FirstOrDefault(n => string.Equals(n, given, StringComparison.OrdinalIgnoreCase))
+                ?? throw new UsageException($"conformance optimizer {Printable.Quote(given)}: unknown; expected one of " +
+                    string.Join(", ", TorchOptimReference.Names));
+            var settings = Parse(optimizer, p.GetValue(set) ?? []);
+            int n = p.GetValue(steps);
+            if (n is < 1 or > 100_000) throw new UsageException($"--steps {n}: expected 1 to 100000");
+            double[] x = OptimizersCommand.ParseStart(p.GetValue(start)!);
+            var problem = ConformanceProblem.F(x[0], x[1]);
+            var torchSharp = Conformance.RunTorchSharp(optimizer, settings, problem, n);
+            var reference = Conformance.RunReference(optimizer, settings, problem, n);
+            var (max, first) = Conformance.Compare(torchSharp, reference);
+            string? known = first is null ? null : Conformance.KnownDifference(optimizer, settings)?.Cause
+                ?? "not a known difference: please report it with this command line";
+            if (p.GetValue(format) == "json")
+            {
+                Json.Print(new
+                {
+                    optimizer, settings = settings.Given.ToDictionary(kv => kv.Key, kv => Flags.Contains(kv.Key) ? kv.Value[0] != 0
+                        : kv.Value.Length == 1 ? kv.Value[0] : (object)kv.Value), trajectory = torchSharp, reference, maxRelDifference = max,
+                    firstDifferentStep = first, knownDifference = known,
+                });
+                return Outcome.Ok;
+            }
+            var shown = Enumerable.Range(0, n + 1).Where(k => k < 6 || k == n || k == first).ToList();
+            ConsoleTables.Write(new Reporting.Table(["step", "TorchSharp x0", "TorchSharp x1", "reference x0", "reference x1"],
+                shown.Select(k => (IReadOnlyList<string>)[k.ToString(CultureInfo.InvariantCulture), G(torchSharp[k][0]),
+                    G(torchSharp[k][1]), G(reference[k][0]), G(reference[k][1])]).ToList(), $"{optimizer}({settings})"));
+            Console.WriteLine(first is null
+                ? $"agrees: TorchSharp's {optimizer} equals PyTorch's algorithm at every step (largest relative difference {max:E1})"
+                : $"differs from step {first} (largest relative difference {max:E1}): {known}");
+            return Outcome.Ok;
+        }));
+        return cmd;
+    }
+
+    static string G(double v) => v.ToString("G10", CultureInfo.InvariantCulture);
+
+    /// <summary>--set KEY=VALUE in PyTorch's words, checked against the optimizer's keywords; numbers, pairs and booleans.</summary>
+    static OptimSettings Parse(string optimizer, IEnumerable<string> items)
+    {
+        var keys = TorchOptimReference.Keywords[optimizer];
+        var values = new Dictionary<string, double[]>();
+        foreach (string item in items)
+        {
+            int eq = item.IndexOf('=');
+            string key = eq < 0 ? item : item[..eq], text = eq < 0 ? "" : item[(eq + 1)..];
+            if (!keys.Contains(key))
+                throw new UsageException($"--set {Printable.Quote(item)}: {optimizer} has no keyword {Printable.Quote(key)}; expected one of " +
+                    string.Join(", ", keys));
+            if (Conformance.Lacking.TryGetValue(optimizer, out var lacks) && lacks.Contains(key))
+                throw new UsageException($"--set {key}: TorchSharp 0.107's {optimizer} lacks {key} (PyTorch's has it); leave it out");
+            double[] v;
+            if (Flags.Contains(key))
+                v = text.ToLowerInvariant() switch
+                {
+                    "true" or "1" => [1],
+                    "false" or "0" => [0],
+                    _ => throw new UsageException($"--set {key}={Printable.Quote(text)}: expected true or false"),
+                };
+            else
+            {
+                var parts = text.Split(',');
+                v = new double[parts.Length];
+                int expect = Pairs.Contains(key) ? 2 : 1;
+                if (parts.Length != expect || parts.Select((t, i) => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture,
+                    out v[i]) && double.IsFinite(v[i])).Any(ok => !ok))
+                    throw new UsageException($"--set {key}={Printable.Quote(text)}: expected {(expect == 2 ? "two finite numbers A,B" : "a finite number")}");
+                if (v.Any(x => x < 0)) throw new UsageException($"--set {key}={text}: expected values of at least 0");
+                if (key == "betas" && v.Any(x => x >= 1)) throw new UsageException($"--set betas={text}: expected each in [0, 1)");
+                if (key is "rho" or "alpha" && optimizer != "ASGD" && v[0] > 1) throw new UsageException($"--set {key}={text}: expected [0, 1]");
+            }
+            values[key] = v;
+        }
+        if (optimizer == "SGD" && !values.ContainsKey("lr")) throw new UsageException("SGD: --set lr=VALUE is required (as in PyTorch)");
+        return new OptimSettings(values);
+    }
+}

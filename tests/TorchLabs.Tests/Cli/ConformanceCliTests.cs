@@ -1,0 +1,63 @@
+namespace TorchLabs.Tests.Cli;
+
+/// <summary>#28: `torchlabs conformance` and `conformance optimizer NAME --set KEY=VALUE`.</summary>
+public class ConformanceCliTests
+{
+    [Trait("Speed", "Slow")]
+    [Fact]
+    public void Optimizer_Json_HasTheKeys_AndFlagsRAdamsDifference()
+    {
+        using var doc = TestEnvironment.CliJson("conformance", "optimizer", "radam", "--set", "lr=0.05", "--set", "betas=0.85,0.99",
+            "--steps", "12", "--format", "json");
+        var r = doc.RootElement;
+        Assert.Equal("RAdam", r.GetProperty("optimizer").GetString());
+        Assert.Equal(0.05, r.GetProperty("settings").GetProperty("lr").GetDouble());
+        Assert.Equal(13, r.GetProperty("trajectory").GetArrayLength());
+        Assert.Equal(13, r.GetProperty("reference").GetArrayLength());
+        Assert.Equal([3.0, -2.0], r.GetProperty("reference")[0].EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal(6, r.GetProperty("firstDifferentStep").GetInt32());
+        Assert.Contains("RAdam.cs line 182", r.GetProperty("knownDifference").GetString());
+    }
+
+    [Trait("Speed", "Slow")]
+    [Fact]
+    public void Optimizer_Agreeing_HasNoDifference()
+    {
+        using var doc = TestEnvironment.CliJson("conformance", "optimizer", "ADAMW", "--set", "lr=0.05", "--set", "amsgrad=true",
+            "--set", "weight_decay=0.2", "--start", "1.5,0.5", "--steps", "30", "--format", "json");
+        var r = doc.RootElement;
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("firstDifferentStep").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("knownDifference").ValueKind);
+        Assert.True(r.GetProperty("maxRelDifference").GetDouble() < 1e-12);
+        Assert.True(r.GetProperty("settings").GetProperty("amsgrad").GetBoolean());
+    }
+
+    [Trait("Speed", "Slow")]
+    [Theory]
+    [InlineData("foo", "lr=1", "unknown; expected one of SGD, Adam")]
+    [InlineData("adam", "gamma=2", "Adam has no keyword \"gamma\"; expected one of lr, betas")]
+    [InlineData("adam", "betas=0.9", "expected two finite numbers A,B")]
+    [InlineData("adam", "betas=0.9,1.5", "expected each in [0, 1)")]
+    [InlineData("sgd", "momentum=0.9", "SGD: --set lr=VALUE is required")]
+    [InlineData("adagrad", "maximize=true", "TorchSharp 0.107's Adagrad lacks maximize")]
+    [InlineData("rmsprop", "centered=maybe", "expected true or false")]
+    public void BadSettings_AreOneLine_ExitTwo(string name, string set, string expected)
+    {
+        var r = TestEnvironment.RunCli("conformance", "optimizer", name, "--set", set);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(expected, Assert.Single(r.StdErr.Trim().Split('\n')));
+    }
+
+    [Trait("Speed", "Slow")]
+    [Fact]
+    public void Grid_Json_OneRowPerOptimizer_OnlyRAdamDiffers()
+    {
+        var r = TestEnvironment.RunCli("conformance", "--format", "json");
+        Assert.Equal(0, r.ExitCode);
+        using var doc = TestEnvironment.Json(r);
+        var rows = doc.RootElement.GetProperty("optimizers").EnumerateArray().ToList();
+        Assert.Equal(11, rows.Count);
+        Assert.Equal(["RAdam"], rows.Where(x => x.GetProperty("verdict").GetString() != "agrees")
+            .Select(x => x.GetProperty("component").GetString()));
+    }
+}
