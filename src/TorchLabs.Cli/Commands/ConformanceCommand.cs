@@ -36,7 +36,10 @@ public static class ConformanceCommand
 
     static Command Optimizer()
     {
-        var name = new Argument<string>("NAME") { Description = "PyTorch's class name, any case: " + string.Join(", ", TorchOptimReference.Names) };
+        var name = new Argument<string>("NAME")
+        {
+            Description = "PyTorch's class name, any case: " + string.Join(", ", TorchOptimReference.Names),
+        };
         var set = new Option<string[]>("--set")
         {
             Description = "A setting in PyTorch's words, KEY=VALUE (lr=0.05, betas=0.8,0.95, amsgrad=true); repeat for more",
@@ -69,7 +72,8 @@ public static class ConformanceCommand
                 Json.Print(new
                 {
                     optimizer, settings = settings.Given.ToDictionary(kv => kv.Key, kv => Flags.Contains(kv.Key) ? kv.Value[0] != 0
-                        : kv.Value.Length == 1 ? kv.Value[0] : (object)kv.Value), trajectory = torchSharp, reference, maxRelDifference = max,
+                        : kv.Value.Length == 1 ? kv.Value[0] : (object)kv.Value),
+                    trajectory = torchSharp, reference, maxRelDifference = max,
                     firstDifferentStep = first, knownDifference = known,
                 });
                 return Outcome.Ok;
@@ -98,7 +102,8 @@ public static class ConformanceCommand
             int eq = item.IndexOf('=');
             string key = eq < 0 ? item : item[..eq], text = eq < 0 ? "" : item[(eq + 1)..];
             if (!keys.Contains(key))
-                throw new UsageException($"--set {Printable.Quote(item)}: {optimizer} has no keyword {Printable.Quote(key)}; expected one of " +
+                throw new UsageException($"--set {Printable.Quote(item)}: {optimizer} has no keyword {Printable.Quote(key)}; " +
+                    "expected one of " +
                     string.Join(", ", keys));
             if (Conformance.Lacking.TryGetValue(optimizer, out var lacks) && lacks.Contains(key))
                 throw new UsageException($"--set {key}: TorchSharp 0.107's {optimizer} lacks {key} (PyTorch's has it); leave it out");
@@ -117,10 +122,12 @@ public static class ConformanceCommand
                 int expect = Pairs.Contains(key) ? 2 : 1;
                 if (parts.Length != expect || parts.Select((t, i) => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture,
                     out v[i]) && double.IsFinite(v[i])).Any(ok => !ok))
-                    throw new UsageException($"--set {key}={Printable.Quote(text)}: expected {(expect == 2 ? "two finite numbers A,B" : "a finite number")}");
+                    throw new UsageException($"--set {key}={Printable.Quote(text)}: expected " +
+                        (expect == 2 ? "two finite numbers A,B" : "a finite number"));
                 if (v.Any(x => x < 0)) throw new UsageException($"--set {key}={text}: expected values of at least 0");
                 if (key == "betas" && v.Any(x => x >= 1)) throw new UsageException($"--set betas={text}: expected each in [0, 1)");
-                if (key is "rho" or "alpha" && optimizer != "ASGD" && v[0] > 1) throw new UsageException($"--set {key}={text}: expected [0, 1]");
+                if (key is "rho" or "alpha" && optimizer != "ASGD" && v[0] > 1)
+                    throw new UsageException($"--set {key}={text}: expected [0, 1]");
             }
             values[key] = v;
         }

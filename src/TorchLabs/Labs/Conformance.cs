@@ -186,7 +186,11 @@ public static class Conformance
         for (int k = 0; k < Math.Min(a.Length, b.Length); k++)
         {
             double num = 0, den = 0;
-            for (int i = 0; i < a[k].Length; i++) { num = Math.Max(num, Math.Abs(a[k][i] - b[k][i])); den = Math.Max(den, Math.Abs(b[k][i])); }
+            for (int i = 0; i < a[k].Length; i++)
+            {
+                num = Math.Max(num, Math.Abs(a[k][i] - b[k][i]));
+                den = Math.Max(den, Math.Abs(b[k][i]));
+            }
             double rel = den == 0 ? num : num / den;
             if (double.IsNaN(rel)) rel = double.PositiveInfinity;
             max = Math.Max(max, rel);
@@ -213,15 +217,18 @@ public static class ConformanceGrid
         ("Adam", S(K("lr", 0.1), K("eps", 1e-3))), ("Adam", S(K("lr", 0.1), K("weight_decay", 0.1), K("amsgrad", 1))),
         ("AdamW", S(K("lr", 0.1))), ("AdamW", S(K("lr", 0.1), K("weight_decay", 0.1))),
         ("AdamW", S(K("lr", 0.1), K("amsgrad", 1), K("betas", 0.8, 0.95))), ("AdamW", S(K("lr", 0.1), K("maximize", 1))),
-        ("Adamax", S(K("lr", 0.1))), ("Adamax", S(K("lr", 0.1), K("betas", 0.8, 0.95))), ("Adamax", S(K("lr", 0.1), K("weight_decay", 0.1))),
+        ("Adamax", S(K("lr", 0.1))), ("Adamax", S(K("lr", 0.1), K("betas", 0.8, 0.95))),
+        ("Adamax", S(K("lr", 0.1), K("weight_decay", 0.1))),
         ("Adamax", S(K("lr", 0.1), K("eps", 1e-3))),
-        ("NAdam", S(K("lr", 0.1))), ("NAdam", S(K("lr", 0.1), K("momentum_decay", 0.01))), ("NAdam", S(K("lr", 0.1), K("weight_decay", 0.1))),
+        ("NAdam", S(K("lr", 0.1))), ("NAdam", S(K("lr", 0.1), K("momentum_decay", 0.01))),
+        ("NAdam", S(K("lr", 0.1), K("weight_decay", 0.1))),
         ("NAdam", S(K("lr", 0.1), K("betas", 0.8, 0.95))),
         ("RAdam", S(K("lr", 0.1))), ("RAdam", S(K("lr", 0.1), K("weight_decay", 0.1))), ("RAdam", S(K("lr", 0.1), K("betas", 0.8, 0.95))),
         ("RAdam", S(K("lr", 0.1), K("eps", 1e-3))),
         ("RMSprop", S(K("lr", 0.01))), ("RMSprop", S(K("lr", 0.01), K("alpha", 0.9))), ("RMSprop", S(K("lr", 0.01), K("centered", 1))),
         ("RMSprop", S(K("lr", 0.01), K("momentum", 0.5))), ("RMSprop", S(K("lr", 0.01), K("weight_decay", 0.1))),
-        ("RMSprop", S(K("lr", 0.01), K("maximize", 1))), ("RMSprop", S(K("lr", 0.01), K("centered", 1), K("momentum", 0.5), K("eps", 1e-3))),
+        ("RMSprop", S(K("lr", 0.01), K("maximize", 1))),
+        ("RMSprop", S(K("lr", 0.01), K("centered", 1), K("momentum", 0.5), K("eps", 1e-3))),
         ("Rprop", S(K("lr", 0.1))), ("Rprop", S(K("lr", 0.1), K("etas", 0.3, 1.5))), ("Rprop", S(K("lr", 0.1), K("step_sizes", 1e-3, 0.2))),
         ("Rprop", S(K("lr", 0.1), K("maximize", 1))),
         ("Adagrad", S(K("lr", 0.5))), ("Adagrad", S(K("lr", 0.5), K("lr_decay", 0.1))),
@@ -230,7 +237,8 @@ public static class ConformanceGrid
         ("Adadelta", S(K("lr", 1.0))), ("Adadelta", S(K("lr", 1.0), K("rho", 0.8))), ("Adadelta", S(K("lr", 1.0), K("eps", 1e-3))),
         ("Adadelta", S(K("lr", 1.0), K("weight_decay", 0.1))), ("Adadelta", S(K("lr", 1.0), K("maximize", 1))),
         ("ASGD", S(K("lr", 0.1))), ("ASGD", S(K("lr", 0.1), K("lambd", 1e-2))), ("ASGD", S(K("lr", 0.1), K("alpha", 0.5))),
-        ("ASGD", S(K("lr", 0.1), K("t0", 5))), ("ASGD", S(K("lr", 0.1), K("weight_decay", 0.1))), ("ASGD", S(K("lr", 0.1), K("maximize", 1))),
+        ("ASGD", S(K("lr", 0.1), K("t0", 5))), ("ASGD", S(K("lr", 0.1), K("weight_decay", 0.1))),
+        ("ASGD", S(K("lr", 0.1), K("maximize", 1))),
         ("ASGD", S(K("lr", 0.1), K("lambd", 1e-2), K("alpha", 0.5), K("t0", 5))),
     ];
 
@@ -255,7 +263,8 @@ public static class ConformanceGrid
                     max = Math.Max(max, m);
                     if (first is not null) causes.Add(Conformance.KnownDifference(name, s)?.Cause ?? $"unexplained, from step {first}");
                 }
-            rows.Add(new Row(group.Key, group.Count(), 25 + 15, max, causes.Count == 0 ? "agrees" : "differs: " + string.Join("; ", causes)));
+            string verdict = causes.Count == 0 ? "agrees" : "differs: " + string.Join("; ", causes);
+            rows.Add(new Row(group.Key, group.Count(), 25 + 15, max, verdict));
         }
         return rows;
     }

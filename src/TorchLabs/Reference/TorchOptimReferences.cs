@@ -137,7 +137,8 @@ public abstract class TorchOptimReference
         }
     }
 
-    /// <summary>torch.optim.Adamax: m_t = β₁m_{t−1} + (1 − β₁)g; u_t = max(β₂u_{t−1}, |g| + ε); θ ← θ − (γ / (1 − β₁ᵗ)) m_t / u_t.</summary>
+    /// <summary>torch.optim.Adamax: m_t = β₁m_{t−1} + (1 − β₁)g; u_t = max(β₂u_{t−1}, |g| + ε);
+    /// θ ← θ − (γ / (1 − β₁ᵗ)) m_t / u_t.</summary>
     sealed class AdamaxReference(OptimSettings s) : TorchOptimReference
     {
         readonly double γ = s.Get("lr", 2e-3), ε = s.Get("eps", 1e-8), λ = s.Get("weight_decay", 0);

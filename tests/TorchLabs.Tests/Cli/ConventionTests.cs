@@ -41,7 +41,7 @@ public class ConventionTests
         "fashion-mnist" => ["--optimizer", "sgd", "--epochs", "1", "--train", "64", "--test", "32"],
         "vector-backprop" => ["--rng", "torch", "--dims", "12,4,1", "--m", "8", "--iterations", "3", "--print-every", "1"],
         "bench" => ["optimizer-step", "--optimizer", "sgd", "--impl", "hand", "--steps", "3"],
-        "regression" or "perceptron" or "errata" => [],
+        "regression" or "perceptron" or "errata" or "conformance" => [],
         _ => throw new KeyNotFoundException($"{command}: a new sub-command needs a row in ConventionTests.SmallArgs"),
     };
 

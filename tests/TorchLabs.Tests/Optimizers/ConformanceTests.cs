@@ -120,3 +120,30 @@ public class ConformanceTests(ITestOutputHelper output)
         Assert.Null(Conformance.Compare(torchSharp, pyTorch2).First);
     }
 }
+
+/// <summary>#28, item 4: the reference as a drop-in optimizer gives PyTorch's RAdam numbers where TorchSharp's does not.</summary>
+public class ReferenceOptimTests
+{
+    [Fact]
+    public void RAdam_DropIn_TrainsWithPyTorchsNumbers()
+    {
+        var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "optim_conformance.json")))
+            .RootElement.GetProperty("cases").EnumerateArray()
+            .First(c => c.GetProperty("optimizer").GetString() == "RAdam" && c.GetProperty("problem").GetString() == "mlp"
+                && c.GetProperty("settings").EnumerateObject().Count() == 1);
+        var expected = golden.GetProperty("trajectory").EnumerateArray().Select(p => p.EnumerateArray().Select(v => v.GetDouble())
+            .ToArray()).ToArray();
+        var problem = ConformanceProblem.Mlp();
+        var parameters = problem.Split(problem.Start).Select(t => new TorchSharp.Modules.Parameter(t)).ToList();
+        using var opt = TorchLabs.Optimizers.ReferenceOptim.RAdam(parameters, lr: 0.1);
+        var path = new List<double[]> { problem.Start };
+        for (int t = 0; t < expected.Length - 1; t++)
+        {
+            opt.zero_grad();
+            problem.Loss(parameters).backward();
+            opt.step();
+            path.Add([.. parameters.SelectMany(p => p.data<double>().ToArray())]);
+        }
+        Assert.Null(Conformance.Compare([.. path], expected).First);
+    }
+}
