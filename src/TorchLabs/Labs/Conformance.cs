@@ -274,26 +274,30 @@ public static class ConformanceGrid
 public sealed class ConformanceReportLab : IReportLab
 {
     public string Id => "conformance";
-    public string Title => "Conformance: TorchSharp's optimizers against PyTorch's";
-    public string Summary => "TorchSharp 0.107's C# optimizers run beside hand references of PyTorch's algorithms on a grid of settings";
+    public string Title => "Conformance: TorchSharp's optimizers and schedulers against PyTorch's";
+    public string Summary => "TorchSharp 0.107's C# optimizers and learning-rate schedulers run beside hand references of PyTorch's " +
+        "algorithms on a grid of settings";
 
     public Availability Check(LabContext context) => Availability.Yes;
 
     public ReportSection Run(LabContext context)
     {
-        var rows = ConformanceGrid.Run(context.Progress);
+        var rows = ConformanceGrid.Run(context.Progress).Concat(SchedulerConformance.RunGrid(context.Progress)).ToList();
         int differs = rows.Count(r => r.Verdict != "agrees");
         return new ReportSection(Id, Title, SectionStatus.Ran,
         [
-            new Paragraph("TorchSharp's torch.optim is a C# re-implementation, not libtorch's. Each optimizer runs on seed 001's " +
+            new Paragraph("TorchSharp's torch.optim and its schedulers are C# re-implementations, not libtorch's. Each optimizer runs on " +
+                "seed 001's " +
                 "f(x) = x₀²/20 + x₁² (25 steps from (3, −2)) and on a small MLP with four parameter tensors (15 steps), under every " +
                 "setting of the grid, beside a hand reference of PyTorch's algorithm (Reference/TorchOptimReferences.cs; the " +
                 "references equal PyTorch 1.13's trajectories to 1e-12 in the tests). Largest difference: ‖a_t − b_t‖∞ / ‖b_t‖∞ over " +
-                "the steps, float64. Details and reproductions: docs/conformance.md."),
+                "the steps, float64. Each scheduler drives SGD (lr 0.1) over at least three of its periods, beside a hand reference " +
+                "(Reference/TorchSchedulerReferences.cs, equal to PyTorch 1.13's learning rates and momenta to 1e-12); its steps " +
+                "are the sum over its settings. Details and reproductions: docs/conformance.md."),
             ConformanceTable(rows),
         ], TimeSpan.Zero)
         {
-            KeyNumber = $"{rows.Count - differs} of {rows.Count} optimizers agree with PyTorch's algorithm; " +
+            KeyNumber = $"{rows.Count - differs} of {rows.Count} optimizers and schedulers agree with PyTorch's; " +
                 string.Join(", ", rows.Where(r => r.Verdict != "agrees").Select(r => r.Component)) + " differ" + (differs == 1 ? "s" : ""),
         };
     }

@@ -45,7 +45,8 @@ public static class SchedulerConformance
         "CyclicLR" => CyclicLR(opt, s.Num("base_lr", double.NaN), s.Num("max_lr", double.NaN), s.Int("step_size_up", 2000),
             s.Int("step_size_down", -1), s.Text("mode", "triangular") switch
             {
-                "triangular" => impl.CyclicLR.Mode.Triangular, "triangular2" => impl.CyclicLR.Mode.Triangular2,
+                "triangular" => impl.CyclicLR.Mode.Triangular,
+                "triangular2" => impl.CyclicLR.Mode.Triangular2,
                 _ => impl.CyclicLR.Mode.ExpRange,
             }, s.Num("gamma", 1.0), cycle_momentum: s.Flag("cycle_momentum", true), base_momentum: s.Num("base_momentum", 0.8),
             max_momentum: s.Num("max_momentum", 0.9)),
@@ -97,6 +98,185 @@ public static class SchedulerConformance
         return new Schedule([.. lrs], [.. moms]);
     }
 
+    /// <summary>The keywords of each scheduler, as PyTorch spells them, and their kinds: int, num, ints (a list), bool, lambda,
+    /// parts (SequentialLR, ChainedScheduler) or one of the words after "text:".</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Keywords =
+        new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            ["StepLR"] = K(("step_size", "int"), ("gamma", "num")),
+            ["MultiStepLR"] = K(("milestones", "ints"), ("gamma", "num")),
+            ["ConstantLR"] = K(("factor", "num"), ("total_iters", "int")),
+            ["LinearLR"] = K(("start_factor", "num"), ("end_factor", "num"), ("total_iters", "int")),
+            ["ExponentialLR"] = K(("gamma", "num")),
+            ["PolynomialLR"] = K(("total_iters", "int"), ("power", "num")),
+            ["CosineAnnealingLR"] = K(("T_max", "num"), ("eta_min", "num")),
+            ["LambdaLR"] = K(("lr_lambda", "lambda")),
+            ["MultiplicativeLR"] = K(("lr_lambda", "lambda")),
+            ["SequentialLR"] = K(("schedulers", "parts"), ("milestones", "ints")),
+            ["ChainedScheduler"] = K(("schedulers", "parts")),
+            ["ReduceLROnPlateau"] = K(("mode", "text:min,max"), ("factor", "num"), ("patience", "int"), ("threshold", "num"),
+                ("threshold_mode", "text:rel,abs"), ("cooldown", "int"), ("min_lr", "num"), ("eps", "num")),
+            ["CyclicLR"] = K(("base_lr", "num"), ("max_lr", "num"), ("step_size_up", "int"), ("step_size_down", "int"),
+                ("mode", "text:triangular,triangular2,exp_range"), ("gamma", "num"), ("cycle_momentum", "bool"), ("base_momentum", "num"),
+                ("max_momentum", "num")),
+            ["OneCycleLR"] = K(("max_lr", "num"), ("total_steps", "int"), ("epochs", "int"), ("steps_per_epoch", "int"),
+                ("pct_start", "num"), ("anneal_strategy", "text:cos,linear"), ("cycle_momentum", "bool"), ("base_momentum", "num"),
+                ("max_momentum", "num"), ("div_factor", "num"), ("final_div_factor", "num"), ("three_phase", "bool")),
+        };
+
+    static IReadOnlyDictionary<string, string> K(params (string Key, string Kind)[] kinds) => kinds.ToDictionary(k => k.Key, k => k.Kind);
+
+    /// <summary>The keywords a scheduler cannot do without.</summary>
+    static readonly Dictionary<string, string[]> Required = new()
+    {
+        ["StepLR"] = ["step_size"], ["MultiStepLR"] = ["milestones"], ["CosineAnnealingLR"] = ["T_max"], ["LambdaLR"] = ["lr_lambda"],
+        ["MultiplicativeLR"] = ["lr_lambda"], ["SequentialLR"] = ["schedulers", "milestones"], ["ChainedScheduler"] = ["schedulers"],
+        ["CyclicLR"] = ["base_lr", "max_lr"], ["OneCycleLR"] = ["max_lr"],
+    };
+
+    /// <summary>The scheduler's name as PyTorch spells it, from any case (ChainedLR, TorchSharp's name, too).</summary>
+    public static string Name(string given) => given.Equals("ChainedLR", StringComparison.OrdinalIgnoreCase) ? "ChainedScheduler"
+        : SchedulerReference.Names.FirstOrDefault(n => n.Equals(given, StringComparison.OrdinalIgnoreCase))
+        ?? throw new UsageException($"conformance scheduler {Printable.Quote(given)}: unknown; expected one of " +
+            string.Join(", ", SchedulerReference.Names));
+
+    /// <summary>
+    /// KEY=VALUE settings in PyTorch's words: numbers, whole numbers, lists (milestones=3,6,9), true/false, words (mode=exp_range),
+    /// lr_lambda=pow:G (G^epoch), inv (1/(1 + epoch)) or const:C, and parts as NAME(KEY=VALUE;…)+NAME(…) (SequentialLR,
+    /// ChainedScheduler). Unknown keys, ill-typed or out-of-range values: <see cref="UsageException"/> listing what is accepted.
+    /// </summary>
+    public static SchedSettings Parse(string name, IEnumerable<string> items)
+    {
+        var kinds = Keywords[name];
+        var values = new Dictionary<string, object>();
+        foreach (string item in items)
+        {
+            int eq = item.IndexOf('=');
+            string key = eq < 0 ? item : item[..eq], text = eq < 0 ? "" : item[(eq + 1)..];
+            if (!kinds.TryGetValue(key, out string? kind))
+                throw new UsageException($"--set {Printable.Quote(item)}: {name} has no keyword {Printable.Quote(key)}; expected one of " +
+                    string.Join(", ", kinds.Keys));
+            values[key] = Value(name, key, kind, text);
+        }
+        foreach (string key in Required.GetValueOrDefault(name) ?? [])
+            if (!values.ContainsKey(key)) throw new UsageException($"{name}: --set {key}=VALUE is required (as in PyTorch)");
+        if (name == "OneCycleLR" && !values.ContainsKey("total_steps") && !(values.ContainsKey("epochs") && values.ContainsKey("steps_per_epoch")))
+            throw new UsageException("OneCycleLR: expected --set total_steps=N, or epochs=E and steps_per_epoch=S");
+        if (name == "SequentialLR" && ((IReadOnlyList<(string, SchedSettings)>)values["schedulers"]).Count != ((int[])values["milestones"]).Length + 1)
+            throw new UsageException("SequentialLR: expected one more scheduler than milestones");
+        return new SchedSettings(values);
+    }
+
+    static object Value(string name, string key, string kind, string text)
+    {
+        string bad = $"--set {key}={Printable.Quote(text)}";
+        static bool Num(string t, out double v) =>
+            double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out v)
+            && double.IsFinite(v);
+        switch (kind)
+        {
+            case "int":
+                return int.TryParse(text, out int i) && i >= 0 ? i : throw new UsageException($"{bad}: expected a whole number ≥ 0");
+            case "num":
+                return Num(text, out double d) && d >= 0 ? d : throw new UsageException($"{bad}: expected a finite number ≥ 0");
+            case "ints":
+                var parts = text.Split(',');
+                var ints = new int[parts.Length];
+                return parts.Select((p, n) => int.TryParse(p, out ints[n]) && ints[n] >= 0).All(ok => ok) && text.Length > 0
+                    ? ints : throw new UsageException($"{bad}: expected whole numbers ≥ 0 separated by commas");
+            case "bool":
+                return text.ToLowerInvariant() switch
+                {
+                    "true" or "1" => true,
+                    "false" or "0" => false,
+                    _ => throw new UsageException($"{bad}: expected true or false"),
+                };
+            case "lambda":
+                if (Lambdas.TryGetValue(text, out var f)) return f;
+                if (text == "inv") return Lambdas["inv"];
+                if (text.StartsWith("pow:") && Num(text[4..], out double g)) return (Func<int, double>)(e => Math.Pow(g, e));
+                if (text.StartsWith("const:") && Num(text[6..], out double c)) return (Func<int, double>)(_ => c);
+                throw new UsageException($"{bad}: expected pow:G (G^epoch), inv (1/(1 + epoch)) or const:C");
+            case "parts":
+                var list = new List<(string, SchedSettings)>();
+                foreach (string part in text.Split('+'))
+                {
+                    int open = part.IndexOf('(');
+                    if (open < 0 || !part.EndsWith(')')) throw new UsageException($"{bad}: expected NAME(KEY=VALUE;…)+NAME(…)");
+                    string inner = Name(part[..open]);
+                    if (inner is "SequentialLR" or "ChainedScheduler" or "ReduceLROnPlateau")
+                        throw new UsageException($"{bad}: {inner} cannot be a part of {name}");
+                    list.Add((inner, Parse(inner, part[(open + 1)..^1].Split(';', StringSplitOptions.RemoveEmptyEntries))));
+                }
+                return (IReadOnlyList<(string, SchedSettings)>)list;
+            default:
+                string[] words = kind[5..].Split(',');
+                return words.Contains(text) ? text : throw new UsageException($"{bad}: expected one of {string.Join(", ", words)}");
+        }
+    }
+
+    /// <summary>The grid of `torchlabs conformance` for schedulers (the golden script's, in --set form): name, settings, steps,
+    /// SGD momentum.</summary>
+    public static readonly IReadOnlyList<(string Name, string[] Settings, int Steps, double Momentum)> Grid =
+    [
+        ("StepLR", ["step_size=3", "gamma=0.5"], 12, 0), ("StepLR", ["step_size=2"], 8, 0),
+        ("MultiStepLR", ["milestones=2,5,9", "gamma=0.5"], 12, 0), ("MultiStepLR", ["milestones=3,3,7", "gamma=0.5"], 12, 0),
+        ("ConstantLR", ["factor=0.5", "total_iters=4"], 12, 0), ("ConstantLR", [], 15, 0),
+        ("LinearLR", ["start_factor=0.25", "end_factor=1", "total_iters=5"], 15, 0),
+        ("LinearLR", ["start_factor=1", "end_factor=0.1", "total_iters=4"], 12, 0), ("LinearLR", [], 15, 0),
+        ("ExponentialLR", ["gamma=0.9"], 12, 0),
+        ("PolynomialLR", ["total_iters=6", "power=1"], 18, 0), ("PolynomialLR", ["total_iters=6", "power=2"], 18, 0),
+        ("CosineAnnealingLR", ["T_max=5", "eta_min=0.01"], 20, 0), ("CosineAnnealingLR", ["T_max=4"], 16, 0),
+        ("LambdaLR", ["lr_lambda=pow:0.95"], 12, 0), ("LambdaLR", ["lr_lambda=inv"], 12, 0),
+        ("MultiplicativeLR", ["lr_lambda=const:0.9"], 12, 0),
+        ("SequentialLR", ["schedulers=ConstantLR(factor=0.5;total_iters=2)+ExponentialLR(gamma=0.9)", "milestones=3"], 12, 0),
+        ("SequentialLR", ["schedulers=LinearLR(start_factor=0.25;total_iters=3)+CosineAnnealingLR(T_max=6)", "milestones=4"], 18, 0),
+        ("ChainedScheduler", ["schedulers=ConstantLR(factor=0.5;total_iters=3)+ExponentialLR(gamma=0.9)"], 12, 0),
+        ("ReduceLROnPlateau", ["patience=1", "factor=0.5"], 20, 0),
+        ("ReduceLROnPlateau", ["mode=max", "threshold_mode=abs", "threshold=0.01", "patience=0", "factor=0.5"], 20, 0),
+        ("ReduceLROnPlateau", ["patience=1", "cooldown=2", "min_lr=0.02", "factor=0.5"], 20, 0),
+        ("ReduceLROnPlateau", ["patience=0", "factor=0.5", "threshold=0.1", "eps=0.01"], 20, 0),
+        ("CyclicLR", ["base_lr=0.01", "max_lr=0.1", "step_size_up=3"], 18, 0.9),
+        ("CyclicLR", ["base_lr=0.01", "max_lr=0.1", "step_size_up=3", "step_size_down=5", "mode=triangular2"], 24, 0.9),
+        ("CyclicLR", ["base_lr=0.01", "max_lr=0.1", "step_size_up=2", "mode=exp_range", "gamma=0.9"], 16, 0.9),
+        ("CyclicLR", ["base_lr=0.01", "max_lr=0.1", "step_size_up=3", "cycle_momentum=false"], 18, 0.9),
+        ("CyclicLR", ["base_lr=0.01", "max_lr=0.1", "step_size_up=3", "base_momentum=0.7", "max_momentum=0.95"], 18, 0.9),
+        ("OneCycleLR", ["max_lr=0.1", "total_steps=20"], 19, 0.9),
+        ("OneCycleLR", ["max_lr=0.1", "total_steps=20", "anneal_strategy=linear"], 19, 0.9),
+        ("OneCycleLR", ["max_lr=0.1", "total_steps=20", "three_phase=true", "pct_start=0.25"], 19, 0.9),
+        ("OneCycleLR", ["max_lr=0.1", "epochs=4", "steps_per_epoch=5", "div_factor=10", "final_div_factor=100"], 19, 0.9),
+        ("OneCycleLR", ["max_lr=0.1", "total_steps=20", "cycle_momentum=false"], 19, 0.9),
+    ];
+
+    /// <summary>One table row per scheduler: the grid run through TorchSharp and the reference.</summary>
+    public static IReadOnlyList<ConformanceGrid.Row> RunGrid(IProgress<string>? progress = null)
+    {
+        var rows = new List<ConformanceGrid.Row>();
+        foreach (var group in Grid.GroupBy(g => g.Name))
+        {
+            progress?.Report($"conformance: {group.Key}");
+            double max = 0;
+            var causes = new List<string>();
+            foreach (var (name, set, steps, momentum) in group)
+            {
+                var s = Parse(name, set);
+                var (t, r) = (RunTorchSharp(name, s, 0.1, momentum, steps), RunReference(name, s, 0.1, momentum, steps));
+                var known = KnownDifferences(name, s);
+                foreach (var (quantity, a, b) in new[] { ("lr", t.Lr, r.Lr), ("momentum", t.Momentum, r.Momentum) })
+                {
+                    var (m, first) = Compare(a, b);
+                    max = Math.Max(max, m);
+                    if (first is null) continue;
+                    string cause = known.FirstOrDefault(k => k.Quantity == quantity)?.Cause ?? $"unexplained {quantity}, from step {first}";
+                    if (!causes.Contains(cause)) causes.Add(cause);
+                }
+            }
+            rows.Add(new(group.Key, group.Count(), group.Sum(g => g.Steps), max,
+                causes.Count == 0 ? "agrees" : "differs: " + string.Join("; ", causes)));
+        }
+        return rows;
+    }
+
     /// <summary>A difference of TorchSharp's from PyTorch's: which sequence (lr or momentum), from which step, and why.</summary>
     public sealed record Difference(string Quantity, int FirstStep, string Cause);
 
@@ -109,14 +289,14 @@ public static class SchedulerConformance
         var list = new List<Difference>();
         if (name == "MultiStepLR" && s.Ints("milestones").GroupBy(m => m).FirstOrDefault(g => g.Count() > 1) is { } repeated)
             list.Add(new("lr", repeated.Key, "MultiStepLR applies γ once at a milestone given several times (LRScheduler.cs, " +
-                "MultiStepLR.get_lr: `_milestones.IndexOf(_last_epoch)` then `LearningRate * _gamma`; PyTorch: " +
-                "`group['lr'] * self.gamma ** self.milestones[self.last_epoch]` over a Counter of the milestones)"));
+                "MultiStepLR.get_lr, line 288: `_milestones.IndexOf(_last_epoch)`, then `LearningRate * _gamma`; PyTorch keeps a Counter of " +
+                "the milestones and multiplies by gamma raised to the milestone's count)"));
         if (name == "CyclicLR" && s.Flag("cycle_momentum", true))
             list.Add(new("momentum", 1, "CyclicLR cycles the momentum the wrong way (LRScheduler.cs line 961-963: `_max_momentum[i] + " +
                 "base_height * _scale_func(…)`; PyTorch: `max_momentum - base_height * self.scale_fn(…)`): it rises above max_momentum " +
                 "while the learning rate rises, instead of falling to base_momentum"));
         if (name == "CyclicLR" && s.Text("mode", "triangular") == "exp_range")
-            list.Add(new("lr", 2, "CyclicLR's exp_range scales by γ^cycle instead of γ^iteration (LRScheduler.cs line 920: " +
+            list.Add(new("lr", 2, "CyclicLR's exp_range scales by γ^cycle instead of γ^iteration (LRScheduler.cs line 926: " +
                 "`_scale_mode = ScaleMode.Cycle` for Mode.ExpRange; PyTorch: `self.scale_mode = 'iterations'` for exp_range)"));
         return list;
     }

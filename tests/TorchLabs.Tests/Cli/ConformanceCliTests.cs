@@ -50,7 +50,7 @@ public class ConformanceCliTests
 
     [Trait("Speed", "Slow")]
     [Fact]
-    public void Grid_Json_OneRowPerOptimizer_OnlyRAdamDiffers()
+    public void Grid_Json_OneRowPerComponent_RAdamMultiStepLRAndCyclicLRDiffer()
     {
         var r = TestEnvironment.RunCli("conformance", "--format", "json");
         Assert.Equal(0, r.ExitCode);
@@ -59,5 +59,65 @@ public class ConformanceCliTests
         Assert.Equal(11, rows.Count);
         Assert.Equal(["RAdam"], rows.Where(x => x.GetProperty("verdict").GetString() != "agrees")
             .Select(x => x.GetProperty("component").GetString()));
+        var schedulers = doc.RootElement.GetProperty("schedulers").EnumerateArray().ToList();
+        Assert.Equal(14, schedulers.Count);
+        Assert.Equal(["MultiStepLR", "CyclicLR"], schedulers.Where(x => x.GetProperty("verdict").GetString() != "agrees")
+            .Select(x => x.GetProperty("component").GetString()));
+    }
+}
+
+/// <summary>#28: `torchlabs conformance scheduler NAME --set KEY=VALUE`.</summary>
+public class SchedulerConformanceCliTests
+{
+    [Trait("Speed", "Slow")]
+    [Fact]
+    public void Scheduler_Json_FlagsCyclicLRsMomentum_WithTheKeys()
+    {
+        using var doc = TestEnvironment.CliJson("conformance", "scheduler", "cycliclr", "--set", "base_lr=0.01", "--set", "max_lr=0.1",
+            "--set", "step_size_up=4", "--momentum", "0.9", "--steps", "9", "--format", "json");
+        var r = doc.RootElement;
+        Assert.Equal("CyclicLR", r.GetProperty("scheduler").GetString());
+        Assert.Equal("0.01", r.GetProperty("settings").GetProperty("base_lr").GetString());
+        Assert.Equal(10, r.GetProperty("lr").GetArrayLength());
+        Assert.Equal(0.8, r.GetProperty("referenceMomentum")[4].GetDouble(), 12);   // down to base_momentum at the peak of lr
+        Assert.Equal(1.0, r.GetProperty("momentum")[4].GetDouble(), 12);           // TorchSharp's: up to 2·max − base
+        Assert.Equal(1, r.GetProperty("firstDifferentStep").GetInt32());
+        Assert.Contains("line 961-963", r.GetProperty("knownDifference").GetString());
+    }
+
+    [Trait("Speed", "Slow")]
+    [Fact]
+    public void Scheduler_Agreeing_ReduceLROnPlateauOnGivenMetrics()
+    {
+        using var doc = TestEnvironment.CliJson("conformance", "scheduler", "ReduceLROnPlateau", "--set", "patience=0", "--set",
+            "factor=0.5", "--metrics", "3,2,2,2,1,1", "--steps", "6", "--format", "json");
+        var r = doc.RootElement;
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("firstDifferentStep").ValueKind);
+        Assert.Equal([0.1, 0.1, 0.1, 0.05, 0.025, 0.025, 0.0125], r.GetProperty("referenceLr").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("referenceMomentum").ValueKind);
+    }
+
+    [Trait("Speed", "Slow")]
+    [Theory]
+    [InlineData("nosuch", "unknown; expected one of StepLR")]
+    [InlineData("steplr", "StepLR: --set step_size=VALUE is required")]
+    [InlineData("multisteplr", "MultiStepLR: --set milestones=VALUE is required")]
+    public void BadSchedulerInput_IsOneLine_ExitTwo(string name, string expected)
+    {
+        var r = TestEnvironment.RunCli("conformance", "scheduler", name);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(expected, Assert.Single(r.StdErr.Trim().Split('\n')));
+    }
+
+    [Trait("Speed", "Slow")]
+    [Theory]
+    [InlineData("--set", "mode=median", "expected one of min, max")]
+    [InlineData("--set", "gamma=2", "ReduceLROnPlateau has no keyword \"gamma\"")]
+    [InlineData("--metrics", "1,x", "expected finite numbers separated by commas")]
+    public void BadPlateauSettings_AreOneLine_ExitTwo(string option, string value, string expected)
+    {
+        var r = TestEnvironment.RunCli("conformance", "scheduler", "reducelronplateau", option, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(expected, Assert.Single(r.StdErr.Trim().Split('\n')));
     }
 }
