@@ -65,17 +65,17 @@ public static class ConformanceCommand
             double l = p.GetValue(lr), m = p.GetValue(momentum);
             if (!double.IsFinite(l) || l <= 0) throw new UsageException($"--lr {l}: expected a finite number greater than 0");
             if (!double.IsFinite(m) || m < 0 || m >= 1) throw new UsageException($"--momentum {m}: expected a number in [0, 1)");
-            if (scheduler == "CyclicLR" && settings.Flag("cycle_momentum", true) && m == 0)
-                throw new UsageException("CyclicLR cycles the momentum (cycle_momentum=true): give --momentum M > 0 or set cycle_momentum=false");
-            if (scheduler == "OneCycleLR" && settings.Flag("cycle_momentum", true) && m == 0)
-                throw new UsageException("OneCycleLR cycles the momentum (cycle_momentum=true): give --momentum M > 0 or set cycle_momentum=false");
+            if (scheduler is "CyclicLR" or "OneCycleLR" && settings.Flag("cycle_momentum", true) && m == 0)
+                throw new UsageException($"{scheduler} cycles the momentum (cycle_momentum=true): give --momentum M > 0 or set " +
+                    "cycle_momentum=false");
             int n = p.GetValue(steps);
             if (n is < 1 or > 100_000) throw new UsageException($"--steps {n}: expected 1 to 100000");
             if (scheduler == "OneCycleLR")
             {
                 int total = settings.Given.ContainsKey("total_steps") ? settings.Int("total_steps", 0)
                     : settings.Int("epochs", 0) * settings.Int("steps_per_epoch", 0);
-                if (n >= total) throw new UsageException($"--steps {n}: OneCycleLR with {total} total steps takes at most {total - 1} steps");
+                if (n >= total)
+                    throw new UsageException($"--steps {n}: OneCycleLR with {total} total steps takes at most {total - 1} steps");
             }
             double[]? series = p.GetValue(metrics) is string text ? [.. text.Split(',').Select(v =>
                 double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && double.IsFinite(x) ? x
@@ -92,7 +92,9 @@ public static class ConformanceCommand
             {
                 Json.Print(new
                 {
-                    scheduler, settings = (p.GetValue(set) ?? []).ToDictionary(x => x.Split('=')[0], x => x.Contains('=') ? x[(x.IndexOf('=') + 1)..] : ""),
+                    scheduler,
+                    settings = (p.GetValue(set) ?? []).ToDictionary(x => x.Split('=')[0],
+                        x => x.Contains('=') ? x[(x.IndexOf('=') + 1)..] : ""),
                     lr = t.Lr, referenceLr = r.Lr,
                     momentum = m > 0 ? t.Momentum : null, referenceMomentum = m > 0 ? r.Momentum : null,
                     maxRelDifference = Math.Max(lrMax, mMax), firstDifferentStep = first, knownDifference = cause,
@@ -103,9 +105,11 @@ public static class ConformanceCommand
             if (m > 0) header.AddRange(["TorchSharp momentum", "reference momentum"]);
             ConsoleTables.Write(new Reporting.Table(header, Enumerable.Range(0, n + 1).Select(k => (IReadOnlyList<string>)(m > 0
                 ? [k.ToString(CultureInfo.InvariantCulture), G(t.Lr[k]), G(r.Lr[k]), G(t.Momentum[k]), G(r.Momentum[k])]
-                : [k.ToString(CultureInfo.InvariantCulture), G(t.Lr[k]), G(r.Lr[k])])).ToList(), $"{scheduler} on SGD(lr={l}, momentum={m})"));
+                : [k.ToString(CultureInfo.InvariantCulture), G(t.Lr[k]), G(r.Lr[k])])).ToList(),
+                $"{scheduler} on SGD(lr={l}, momentum={m})"));
             Console.WriteLine(first is null
-                ? $"agrees: TorchSharp's {scheduler} gives PyTorch's schedule at every step (largest relative difference {Math.Max(lrMax, mMax):E1})"
+                ? $"agrees: TorchSharp's {scheduler} gives PyTorch's schedule at every step (largest relative difference " +
+                    $"{Math.Max(lrMax, mMax):E1})"
                 : $"differs from step {first} (largest relative difference {Math.Max(lrMax, mMax):E1}): {cause}");
             return Outcome.Ok;
         }));

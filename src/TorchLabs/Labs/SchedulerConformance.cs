@@ -160,9 +160,11 @@ public static class SchedulerConformance
         }
         foreach (string key in Required.GetValueOrDefault(name) ?? [])
             if (!values.ContainsKey(key)) throw new UsageException($"{name}: --set {key}=VALUE is required (as in PyTorch)");
-        if (name == "OneCycleLR" && !values.ContainsKey("total_steps") && !(values.ContainsKey("epochs") && values.ContainsKey("steps_per_epoch")))
+        bool perEpoch = values.ContainsKey("epochs") && values.ContainsKey("steps_per_epoch");
+        if (name == "OneCycleLR" && !values.ContainsKey("total_steps") && !perEpoch)
             throw new UsageException("OneCycleLR: expected --set total_steps=N, or epochs=E and steps_per_epoch=S");
-        if (name == "SequentialLR" && ((IReadOnlyList<(string, SchedSettings)>)values["schedulers"]).Count != ((int[])values["milestones"]).Length + 1)
+        if (name == "SequentialLR"
+            && ((IReadOnlyList<(string, SchedSettings)>)values["schedulers"]).Count != ((int[])values["milestones"]).Length + 1)
             throw new UsageException("SequentialLR: expected one more scheduler than milestones");
         return new SchedSettings(values);
     }
@@ -289,7 +291,8 @@ public static class SchedulerConformance
         var list = new List<Difference>();
         if (name == "MultiStepLR" && s.Ints("milestones").GroupBy(m => m).FirstOrDefault(g => g.Count() > 1) is { } repeated)
             list.Add(new("lr", repeated.Key, "MultiStepLR applies γ once at a milestone given several times (LRScheduler.cs, " +
-                "MultiStepLR.get_lr, line 288: `_milestones.IndexOf(_last_epoch)`, then `LearningRate * _gamma`; PyTorch keeps a Counter of " +
+                "MultiStepLR.get_lr, line 288: `_milestones.IndexOf(_last_epoch)`, then `LearningRate * _gamma`; PyTorch keeps a " +
+                "Counter of " +
                 "the milestones and multiplies by gamma raised to the milestone's count)"));
         if (name == "CyclicLR" && s.Flag("cycle_momentum", true))
             list.Add(new("momentum", 1, "CyclicLR cycles the momentum the wrong way (LRScheduler.cs line 961-963: `_max_momentum[i] + " +

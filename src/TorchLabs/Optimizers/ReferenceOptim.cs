@@ -67,3 +67,39 @@ public sealed class ReferenceOptim : IDisposable
 
     public void Dispose() { }
 }
+
+/// <summary>
+/// The hand references of PyTorch's learning-rate schedulers (<see cref="SchedulerReference"/>) driving a TorchSharp optimizer:
+/// construction makes PyTorch's initial step, <c>step()</c> (or <c>step(metric)</c> for ReduceLROnPlateau) computes PyTorch's
+/// learning rate — and momentum, where the scheduler cycles it — and writes them into the optimizer's first parameter group. Use
+/// where TorchSharp 0.107's scheduler differs (docs/conformance.md: MultiStepLR, CyclicLR).
+/// </summary>
+public sealed class ReferenceLR
+{
+    readonly TorchSharp.torch.optim.Optimizer optimizer;
+    readonly LrGroup group;
+    readonly SchedulerReference reference;
+
+    /// <param name="optimizer">A TorchSharp optimizer with one parameter group (SGD for momentum cycling).</param>
+    /// <param name="name">PyTorch's class name (<see cref="SchedulerReference.Names"/>).</param>
+    /// <param name="settings">PyTorch's keywords.</param>
+    public ReferenceLR(TorchSharp.torch.optim.Optimizer optimizer, string name, SchedSettings settings)
+    {
+        this.optimizer = optimizer;
+        var pg = optimizer.ParamGroups.Single();
+        group = new LrGroup(pg.LearningRate, (pg as TorchSharp.torch.optim.IMomentum)?.Momentum ?? 0);
+        reference = SchedulerReference.Create(name, group, settings);
+        Write();
+    }
+
+    public void step() { reference.Step(); Write(); }
+
+    public void step(double metric) { reference.Step(metric); Write(); }
+
+    void Write()
+    {
+        var pg = optimizer.ParamGroups.Single();
+        pg.LearningRate = group.Lr;
+        if (pg is TorchSharp.torch.optim.IMomentum m) m.Momentum = group.Momentum;
+    }
+}

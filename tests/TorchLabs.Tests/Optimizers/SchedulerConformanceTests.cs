@@ -116,3 +116,24 @@ public class SchedulerConformanceTests(ITestOutputHelper output)
         return (lr, momentum);
     }
 }
+
+/// <summary>#28, item 4: the scheduler reference as a drop-in on a TorchSharp optimizer gives PyTorch's schedule.</summary>
+public class ReferenceLRTests
+{
+    [Fact]
+    public void CyclicLR_DropIn_GivesPyTorchsLearningRateAndMomentum()
+    {
+        using var p = new TorchSharp.Modules.Parameter(TorchSharp.torch.zeros(2));
+        using var opt = TorchSharp.torch.optim.SGD([p], 0.1, 0.9);
+        var settings = SchedulerConformance.Parse("CyclicLR", ["base_lr=0.01", "max_lr=0.1", "step_size_up=3"]);
+        var sched = new TorchLabs.Optimizers.ReferenceLR(opt, "CyclicLR", settings);
+        var expected = SchedulerConformance.RunReference("CyclicLR", settings, 0.1, 0.9, 12);   // equal to PyTorch's golden above
+        var group = opt.ParamGroups.First();
+        for (int t = 0; t <= 12; t++)
+        {
+            if (t > 0) { opt.step(); sched.step(); }
+            Assert.Equal(expected.Lr[t], group.LearningRate, 15);
+            Assert.Equal(expected.Momentum[t], ((TorchSharp.torch.optim.IMomentum)group).Momentum, 15);
+        }
+    }
+}
