@@ -214,6 +214,14 @@ public static class ConformanceCommand
             values[key] = v;
         }
         if (optimizer == "SGD" && !values.ContainsKey("lr")) throw new UsageException("SGD: --set lr=VALUE is required (as in PyTorch)");
-        return new OptimSettings(values);
+        var s = new OptimSettings(values);
+        // PyTorch's own checks (its messages), so that no setting PyTorch refuses gets numbers here.
+        if (optimizer == "SGD" && s.Flag("nesterov") && (s.Get("momentum", 0) <= 0 || s.Get("dampening", 0) != 0))
+            throw new UsageException("SGD: Nesterov momentum requires a momentum and zero dampening (PyTorch refuses it too)");
+        if (optimizer == "Rprop" && s.Pair("etas", 0.5, 1.2) is var (minus, plus) && !(0 < minus && minus < 1 && 1 < plus))
+            throw new UsageException($"Rprop: Invalid eta values: {minus}, {plus}; expected 0 < etaminus < 1 < etaplus (PyTorch " +
+                "refuses it too)");
+        if (optimizer is "Adadelta" && s.Get("rho", 0.9) > 1) throw new UsageException("Adadelta: Invalid rho value; expected [0, 1]");
+        return s;
     }
 }

@@ -166,7 +166,24 @@ public static class SchedulerConformance
         if (name == "SequentialLR"
             && ((IReadOnlyList<(string, SchedSettings)>)values["schedulers"]).Count != ((int[])values["milestones"]).Length + 1)
             throw new UsageException("SequentialLR: expected one more scheduler than milestones");
-        return new SchedSettings(values);
+        var s = new SchedSettings(values);
+        // PyTorch's own checks (its messages), so that no setting PyTorch refuses gets numbers here.
+        string? refused = name switch
+        {
+            "StepLR" when s.Int("step_size", 1) == 0 => "step_size must be at least 1 (a period of 0 epochs)",
+            "ConstantLR" when s.Num("factor", 1.0 / 3) > 1 => "Constant multiplicative factor expected to be between 0 and 1.",
+            "LinearLR" when s.Num("start_factor", 1.0 / 3) is <= 0 or > 1 =>
+                "Starting multiplicative factor expected to be greater than 0 and less or equal to 1.",
+            "LinearLR" when s.Num("end_factor", 1) > 1 => "Ending multiplicative factor expected to be between 0 and 1.",
+            "LinearLR" or "PolynomialLR" or "ConstantLR" when s.Int("total_iters", 5) == 0 => "total_iters must be at least 1",
+            "CosineAnnealingLR" when s.Num("T_max", 1) == 0 => "T_max must be greater than 0",
+            "ReduceLROnPlateau" when s.Num("factor", 0.1) >= 1 => "Factor should be < 1.0.",
+            "CyclicLR" when s.Int("step_size_up", 2000) == 0 => "step_size_up must be at least 1",
+            "OneCycleLR" when s.Num("pct_start", 0.3) > 1 => "Expected float between 0 and 1 pct_start",
+            "OneCycleLR" when s.Num("div_factor", 25) == 0 || s.Num("final_div_factor", 1e4) == 0 => "div factors must be greater than 0",
+            _ => null,
+        };
+        return refused is null ? s : throw new UsageException($"{name}: {refused} (PyTorch refuses it too)");
     }
 
     static object Value(string name, string key, string kind, string text)
