@@ -40,7 +40,10 @@ public abstract class HandOptimizer : IDisposable
     public long StepOf(int index) => steps[index];
 
     /// <summary>Clears the gradients (torch's zero_grad with set_to_none=True).</summary>
-    public void zero_grad()
+    public void zero_grad() => ClearGradients(parameters);
+
+    /// <summary>Sets every parameter's gradient to none, disposing the wrapper the getter made.</summary>
+    internal static void ClearGradients(IEnumerable<Tensor> parameters)
     {
         foreach (var p in parameters)
         {

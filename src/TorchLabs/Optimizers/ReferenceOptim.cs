@@ -36,16 +36,7 @@ public sealed class ReferenceOptim : IDisposable
         new(parameters, TorchOptimReference.Create(name, settings));
 
     /// <summary>Clears the gradients (set to none).</summary>
-    public void zero_grad()
-    {
-        foreach (var p in parameters)
-        {
-            var g = p.grad;
-            if (g is null) continue;
-            p.grad = null;
-            g.Dispose();
-        }
-    }
+    public void zero_grad() => HandOptimizer.ClearGradients(parameters);
 
     /// <summary>One update of all parameters (every parameter must have a gradient: the state is one vector).</summary>
     public void step()
