@@ -36,6 +36,43 @@ public static class Plots
         return plot;
     }
 
+    /// <summary>One bar per category at its mean with an error bar of ± <paramref name="std"/> (a sweep's settings).</summary>
+    public static Plot ErrorBars(string title, string xLabel, string yLabel, string[] categories, double[] mean, double[] std)
+    {
+        var plot = new Plot();
+        double[] x = [.. Enumerable.Range(0, categories.Length).Select(i => (double)i)];
+        var bars = plot.Add.Bars(x, mean);
+        foreach (var bar in bars.Bars) bar.FillColor = bar.FillColor.WithAlpha(0.6);
+        var errors = plot.Add.ErrorBar(x, mean, std);
+        errors.Color = Colors.Black;
+        plot.Axes.Bottom.SetTicks(x, categories);
+        plot.Title(title);
+        plot.Axes.Bottom.Label.Text = xLabel;
+        plot.Axes.Left.Label.Text = yLabel;
+        return plot;
+    }
+
+    /// <summary>Curves as their mean with a band of ± one standard deviation, one per series (a sweep's settings over seeds).</summary>
+    public static Plot Bands(string title, string xLabel, string yLabel, IEnumerable<(string Name, double[] Mean, double[] Std)> series)
+    {
+        var plot = new Plot();
+        foreach (var (name, mean, std) in series)
+        {
+            double[] x = [.. Enumerable.Range(0, mean.Length).Select(i => (double)i)];
+            var band = plot.Add.FillY(x, [.. mean.Zip(std, (m, s) => m - s)], [.. mean.Zip(std, (m, s) => m + s)]);
+            var line = plot.Add.Scatter(x, mean);
+            line.LegendText = name;
+            line.MarkerSize = 0;
+            band.FillColor = line.Color.WithAlpha(0.25);
+            band.LineWidth = 0;
+        }
+        plot.Title(title);
+        plot.Axes.Bottom.Label.Text = xLabel;
+        plot.Axes.Left.Label.Text = yLabel;
+        plot.ShowLegend();
+        return plot;
+    }
+
     /// <summary>A confusion matrix as a heat map with the count in each cell; rows are true classes.</summary>
     public static Plot ConfusionMatrix(long[][] counts, string[] classNames, string title)
     {

@@ -42,6 +42,7 @@ public class ConventionTests
         "vector-backprop" => ["--rng", "torch", "--dims", "12,4,1", "--m", "8", "--iterations", "3", "--print-every", "1"],
         "bench" => ["optimizer-step", "--optimizer", "sgd", "--impl", "hand", "--steps", "3"],
         "regression" or "perceptron" or "errata" or "conformance" => [],
+        "sweep" => ["optimizers", "--seeds", "1"],
         _ => throw new KeyNotFoundException($"{command}: a new sub-command needs a row in ConventionTests.SmallArgs"),
     };
 

@@ -1,0 +1,210 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TorchLabs.Reporting;
+using TorchLabs.Runtime;
+
+namespace TorchLabs.Labs;
+
+/// <summary>One trial of a sweep: its index and id, the grid setting it takes, its seed and the lab's command line.</summary>
+public sealed record SweepTrial(int Index, string Id, IReadOnlyDictionary<string, string> Settings, long Seed, string[] Args)
+{
+    /// <summary>The setting as one label (seed left out): "lr=0.1 momentum=0.9", or "(default)" for an empty grid.</summary>
+    public string Setting => Settings.Count == 0 ? "(default)" : string.Join(" ", Settings.Select(kv => $"{kv.Key}={kv.Value}"));
+}
+
+/// <summary>
+/// A sweep (#30): the grid of a lab's own options × seeds expanded into trials, each one process
+/// <c>torchlabs LAB … --seed S --format json --out DIR/trials/ID</c>; the plan in DIR/sweep.json, each trial's JSON in
+/// DIR/trials/ID/result.json (written only when the trial exits 0, so a complete result is never run again), its stderr in
+/// DIR/trials/ID/stderr.log and its exit code in DIR/trials/ID/exit.
+/// </summary>
+public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]> Grid, long[] Seeds, string[] Extra, SweepTrial[] Trials)
+{
+    public static readonly string[] Labs = ["optimizers", "cifar10", "fashion-mnist"];
+
+    /// <summary>grid × seeds, the grid's keys in the order given, the seeds innermost.</summary>
+    public static SweepPlan Expand(string lab, string outDir, IReadOnlyDictionary<string, string[]> grid, long[] seeds, string[] extra)
+    {
+        IEnumerable<Dictionary<string, string>> settings = [new()];
+        foreach (var (key, values) in grid)
+            settings = settings.SelectMany(s => values.Select(v => new Dictionary<string, string>(s) { [key] = v }));
+        var trials = new List<SweepTrial>();
+        foreach (var s in settings)
+            foreach (long seed in seeds)
+            {
+                int i = trials.Count;
+                string id = $"t{i:D4}";
+                string[] args = [lab, .. s.SelectMany(kv => new[] { "--" + kv.Key, kv.Value }), .. extra, "--seed",
+                    seed.ToString(CultureInfo.InvariantCulture), "--format", "json", "--out", Path.Combine(outDir, "trials", id)];
+                trials.Add(new SweepTrial(i, id, s, seed, args));
+            }
+        return new SweepPlan(lab, grid, seeds, extra, [.. trials]);
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static SweepPlan Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<SweepPlan>(File.ReadAllText(path), JsonOptions)
+                ?? throw new UsageException($"{path}: not a sweep plan");
+        }
+        catch (JsonException e) { throw new UsageException($"{path}: not a sweep plan ({Printable.Escape(e.Message)})"); }
+    }
+
+    /// <summary>Whether two plans would run the same trials (the same command lines).</summary>
+    public bool SameTrials(SweepPlan other) => Trials.Length == other.Trials.Length
+        && Trials.Zip(other.Trials).All(p => p.First.Args.SequenceEqual(p.Second.Args));
+
+    public static string TrialDir(string outDir, SweepTrial t) => Path.Combine(outDir, "trials", t.Id);
+
+    /// <summary>The trial's result, when it finished with exit 0 and its JSON is whole; null otherwise.</summary>
+    public static JsonNode? Result(string outDir, SweepTrial t)
+    {
+        string path = Path.Combine(TrialDir(outDir, t), "result.json");
+        if (!File.Exists(path)) return null;
+        try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject; }
+        catch (JsonException) { return null; }
+    }
+
+    /// <summary>The last line of the trial's stderr (for failed trials).</summary>
+    public static string LastError(string outDir, SweepTrial t)
+    {
+        string path = Path.Combine(TrialDir(outDir, t), "stderr.log");
+        string? last = File.Exists(path) ? File.ReadLines(path).LastOrDefault(l => l.Trim().Length > 0) : null;
+        string exit = Path.Combine(TrialDir(outDir, t), "exit");
+        return last ?? (File.Exists(exit) ? $"exit {File.ReadAllText(exit).Trim()}" : "did not run");
+    }
+}
+
+/// <summary>`torchlabs sweep collect`: each setting's key numbers over its seeds (mean, standard deviation, min, max, the count that
+/// finished), the failed trials with their last stderr line, and the report section with figures.</summary>
+public static class SweepCollect
+{
+    /// <summary>Key numbers and curves of one trial's JSON, by lab.</summary>
+    public static (Dictionary<string, double> Numbers, Dictionary<string, double[]> Curves) KeyNumbers(string lab, JsonNode r)
+    {
+        var numbers = new Dictionary<string, double>();
+        var curves = new Dictionary<string, double[]>();
+        static double[] Doubles(JsonNode? a) => a is JsonArray arr ? [.. arr.Select(v => v?.GetValue<double>() ?? double.NaN)] : [];
+        switch (lab)
+        {
+            case "optimizers" when r["race"] is JsonArray race:
+                foreach (var row in race)
+                    numbers[$"final f ({row!["optimizer"]})"] = row!["finalF"]!.GetValue<double>();
+                break;
+            case "optimizers":
+                double[] loss = Doubles(r["loss"]);
+                numbers["final f"] = loss[^1];
+                int reach = Array.FindIndex(loss, v => v < OptimizersLab.Target);
+                if (reach >= 0) numbers[$"steps to f < {OptimizersLab.Target}"] = reach;
+                curves["f"] = loss;
+                break;
+            case "cifar10":
+                numbers["test accuracy (%)"] = r["accuracy"]!.GetValue<double>();
+                double[] curve = r["lossCurve"] is JsonArray lc ? [.. lc.Select(p => p!["loss"]!.GetValue<double>())] : [];
+                if (curve.Length > 0) { numbers["final training loss"] = curve[^1]; curves["training loss"] = curve; }
+                break;
+            case "fashion-mnist":
+                foreach (var run in (JsonArray)r["runs"]!)
+                {
+                    string o = run!["optimizer"]!.GetValue<string>();
+                    numbers[$"test accuracy ({o})"] = run["testAccuracy"]!.GetValue<double>();
+                    double[] train = Doubles(run["trainLoss"]);
+                    numbers[$"final training loss ({o})"] = train[^1];
+                    curves[$"training loss ({o})"] = train;
+                }
+                break;
+        }
+        return (numbers, curves);
+    }
+
+    /// <summary>One setting's statistics for one key number.</summary>
+    public sealed record Stat(string Setting, string Number, int Finished, int Trials, double Mean, double Std, double Min, double Max);
+
+    public sealed record Collected(string Lab, IReadOnlyList<Stat> Stats, IReadOnlyList<(string Id, string Setting, long Seed, string Error)> Failed,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double[][]>> Curves);
+
+    public static Collected Collect(string outDir)
+    {
+        var plan = SweepPlan.Read(Path.Combine(outDir, "sweep.json"));
+        var stats = new List<Stat>();
+        var failed = new List<(string, string, long, string)>();
+        var curves = new Dictionary<string, IReadOnlyDictionary<string, double[][]>>();
+        foreach (var group in plan.Trials.GroupBy(t => t.Setting))
+        {
+            var results = new List<(Dictionary<string, double> Numbers, Dictionary<string, double[]> Curves)>();
+            foreach (var t in group)
+            {
+                var r = SweepPlan.Result(outDir, t);
+                if (r is null) failed.Add((t.Id, t.Setting, t.Seed, SweepPlan.LastError(outDir, t)));
+                else results.Add(KeyNumbers(plan.Lab, r));
+            }
+            foreach (string number in results.SelectMany(r => r.Numbers.Keys).Distinct())
+            {
+                double[] v = [.. results.Where(r => r.Numbers.ContainsKey(number)).Select(r => r.Numbers[number])];
+                double mean = v.Average();
+                double std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;   // sample standard deviation
+                stats.Add(new Stat(group.Key, number, v.Length, group.Count(), mean, std, v.Min(), v.Max()));
+            }
+            curves[group.Key] = results.SelectMany(r => r.Curves).GroupBy(kv => kv.Key)
+                .ToDictionary(g => g.Key, g => g.Select(kv => kv.Value).ToArray());
+        }
+        return new Collected(plan.Lab, stats, failed, curves);
+    }
+
+    static string G(double v) => v.ToString("G5", CultureInfo.InvariantCulture);
+
+    public static Table StatsTable(Collected c) => new(["setting", "key number", "finished", "mean", "std", "min", "max"],
+        c.Stats.Select(s => (IReadOnlyList<string>)[s.Setting, s.Number, $"{s.Finished} of {s.Trials}", G(s.Mean), G(s.Std), G(s.Min),
+            G(s.Max)]).ToList());
+
+    /// <summary>The report section: the table, a figure of each key number's mean ± standard deviation over the settings, the
+    /// curves as mean with a ± one standard deviation band, and the failed trials (left out of the statistics).</summary>
+    public static ReportSection Section(Collected c, string outDir)
+    {
+        var blocks = new List<Block>
+        {
+            new Paragraph($"A sweep of `{c.Lab}` over {c.Stats.Select(s => s.Setting).Distinct().Count()} settings: for every setting, " +
+                "each key number's mean, sample standard deviation, minimum and maximum over the seeds that finished."),
+            StatsTable(c),
+        };
+        foreach (var number in c.Stats.GroupBy(s => s.Number))
+        {
+            var rows = number.ToList();
+            blocks.Add(Figures.Of(Plots.ErrorBars($"{number.Key}: mean ± standard deviation over seeds", "setting", number.Key,
+                [.. rows.Select(r => r.Setting)], [.. rows.Select(r => r.Mean)], [.. rows.Select(r => r.Std)]),
+                "sweep-" + Slug(number.Key), $"{number.Key} per setting (mean ± one standard deviation over the seeds)"));
+        }
+        foreach (string curve in c.Curves.Values.SelectMany(d => d.Keys).Distinct())
+        {
+            var series = c.Curves.Where(kv => kv.Value.ContainsKey(curve)).Select(kv =>
+            {
+                var runs = kv.Value[curve];
+                int n = runs.Min(r => r.Length);
+                double[] mean = [.. Enumerable.Range(0, n).Select(i => runs.Average(r => r[i]))];
+                double[] std = [.. Enumerable.Range(0, n).Select(i => runs.Length > 1
+                    ? Math.Sqrt(runs.Sum(r => (r[i] - mean[i]) * (r[i] - mean[i])) / (runs.Length - 1)) : 0)];
+                return (kv.Key, mean, std);
+            }).ToList();
+            blocks.Add(Figures.Of(Plots.Bands($"{curve}: mean over seeds with a ± one standard deviation band", "step", curve, series),
+                "sweep-curve-" + Slug(curve), $"{curve}, mean over the seeds of each setting, the band ± one standard deviation"));
+        }
+        if (c.Failed.Count > 0)
+        {
+            blocks.Add(new Paragraph($"{c.Failed.Count} trial(s) failed and are left out of the statistics above:"));
+            blocks.Add(new Table(["trial", "setting", "seed", "last line of stderr"],
+                c.Failed.Select(f => (IReadOnlyList<string>)[f.Id, f.Setting, f.Seed.ToString(CultureInfo.InvariantCulture),
+                    Printable.Escape(f.Error)]).ToList()));
+        }
+        return new ReportSection("sweep", $"Sweep: {c.Lab}", c.Failed.Count == 0 ? SectionStatus.Ran : SectionStatus.Failed, blocks,
+            TimeSpan.Zero)
+        { KeyNumber = $"{c.Stats.Select(s => s.Setting).Distinct().Count()} settings, {c.Failed.Count} failed trial(s)" };
+    }
+
+    static string Slug(string s) => new([.. s.ToLowerInvariant().Select(ch => char.IsLetterOrDigit(ch) ? ch : '-')]);
+}

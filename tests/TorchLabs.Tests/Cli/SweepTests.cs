@@ -1,0 +1,122 @@
+using System.Text.Json;
+
+namespace TorchLabs.Tests.Cli;
+
+/// <summary>
+/// #30: `torchlabs sweep` through the local executor and through a real one-node Slurm (scripts/slurm/start-local-cluster.sh,
+/// which .ci/run starts; skipped where no Slurm answers), giving the numbers of single runs; resumable; failures listed.
+/// </summary>
+public class SweepTests
+{
+    static readonly string[] Grid = ["optimizers", "--grid", "lr=0.05,1e10", "--seeds", "1-3"];
+    static readonly string[] LabOptions = ["--", "--optimizer", "gd", "--steps", "40"];
+
+    static double[] Loss(JsonDocument d) => [.. d.RootElement.GetProperty("loss").EnumerateArray().Select(v => v.GetDouble())];
+
+    /// <summary>Each complete trial's loss equals a single run's with the same settings.</summary>
+    static void TrialsEqualSingleRuns(string dir)
+    {
+        foreach (long seed in new long[] { 1, 2, 3 })
+        {
+            string id = $"t{seed - 1:D4}";   // lr=0.05 comes first, its seeds innermost
+            using var trial = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "trials", id, "result.json")));
+            using var single = TestEnvironment.CliJson("optimizers", "--optimizer", "gd", "--steps", "40", "--lr", "0.05", "--seed",
+                seed.ToString(), "--threads", "1", "--format", "json", "--out", TestEnvironment.NewTempDir());
+            Assert.Equal(Loss(single), Loss(trial));
+        }
+    }
+
+    static void FailedTrialsListed(string dir, TestEnvironment.ProcessResult r)
+    {
+        Assert.Equal(1, r.ExitCode);   // lr = 1e10 diverges: three failed trials, left out of the statistics
+        using var collect = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "collect.json")));
+        var failed = collect.RootElement.GetProperty("failed").EnumerateArray().ToList();
+        Assert.Equal(3, failed.Count);
+        Assert.All(failed, f => Assert.Contains("diverged", f.GetProperty("error").GetString()));
+        var settings = collect.RootElement.GetProperty("settings").EnumerateArray().ToList();
+        var final = settings.Single(s => s.GetProperty("number").GetString() == "final f");
+        Assert.Equal("lr=0.05", final.GetProperty("setting").GetString());
+        Assert.Equal(3, final.GetProperty("finished").GetInt32());
+        Assert.True(File.Exists(Path.Combine(dir, "report", "index.html")));
+    }
+
+    [Trait("Speed", "Slow")]
+    [Fact]
+    public void Local_GivesSingleRunsNumbers_ListsFailures_AndResumesOnlyWhatIsMissing()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        string[] sweep = [.. Grid, "--out", dir, .. LabOptions];
+        var first = TestEnvironment.RunCli(["sweep", .. sweep]);
+        FailedTrialsListed(dir, first);
+        TrialsEqualSingleRuns(dir);
+        // An interruption lost one finished trial: the re-run runs it and the three failed ones, not the others.
+        File.Delete(Path.Combine(dir, "trials", "t0001", "result.json"));
+        var again = TestEnvironment.RunCli(["sweep", .. sweep]);
+        Assert.Contains("6 trials, 2 already complete, 4 to run", again.StdErr);
+        Assert.Contains("t0001 lr=0.05 seed 2: ok", again.StdErr);
+        TrialsEqualSingleRuns(dir);
+        // Another plan in the same folder is refused, unless --force.
+        var other = TestEnvironment.RunCli(["sweep", "optimizers", "--grid", "lr=0.2", "--out", dir, .. LabOptions]);
+        Assert.Equal(2, other.ExitCode);
+        Assert.Contains("holds another sweep", Assert.Single(other.StdErr.Trim().Split('\n')));
+    }
+
+    [Trait("Speed", "Slow")]
+    [Theory]
+    [InlineData("--grid", "learning=0.1", "optimizers has no option --learning")]
+    [InlineData("--grid", "seed=1,2", "the sweep sets --seed itself")]
+    [InlineData("--grid", "steps=ten", "sweep optimizers --steps ten:")]
+    [InlineData("--seeds", "3-1", "expected A-B or S1,S2")]
+    public void BadGridOrSeeds_IsOneLine_ExitTwo_BeforeAnythingRuns(string option, string value, string expected)
+    {
+        string dir = TestEnvironment.NewTempDir();
+        var r = TestEnvironment.RunCli("sweep", "optimizers", option, value, "--out", dir);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(expected, Assert.Single(r.StdErr.Trim().Split('\n')));
+        Assert.False(Directory.Exists(Path.Combine(dir, "trials")));
+    }
+
+    [Trait("Speed", "Slow")]
+    [Fact]
+    public void DryRun_Slurm_WritesTheScriptAndThePlan_SubmitsNothing()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        var r = TestEnvironment.RunCli(["sweep", .. Grid, "--executor", "slurm", "--parallel", "2", "--slurm-partition", "gpu",
+            "--slurm-gres", "gpu:1", "--dry-run", "--out", dir, .. LabOptions]);
+        Assert.Equal(0, r.ExitCode);
+        string script = File.ReadAllText(Path.Combine(dir, "sweep.sbatch"));
+        Assert.Contains("#SBATCH --array=0,1,2,3,4,5%2", script);
+        Assert.Contains("#SBATCH --partition=gpu", script);
+        Assert.Contains("#SBATCH --gres=gpu:1", script);
+        Assert.Contains("#SBATCH --cpus-per-task=1", script);
+        Assert.Contains("'sweep' 'trial'", script);
+        using var plan = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "sweep.json")));
+        Assert.Equal(6, plan.RootElement.GetProperty("trials").GetArrayLength());
+        Assert.False(File.Exists(Path.Combine(dir, "collect.json")));
+    }
+
+    /// <summary>Whether a Slurm cluster answers here with an idle node (scripts/slurm/start-local-cluster.sh makes one).</summary>
+    static bool SlurmUp()
+    {
+        try { return TestEnvironment.Run("sinfo", ["-h", "-o", "%T"], timeoutMs: 20_000).StdOut.Contains("idle"); }
+        catch (System.ComponentModel.Win32Exception) { return false; }
+    }
+
+    [Trait("Speed", "Slow")]
+    [SkippableFact]
+    public void Slurm_GivesTheLocalNumbers_ListsFailures_AndAReRunSubmitsOnlyWhatIsMissing()
+    {
+        Skip.IfNot(SlurmUp(), "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)");
+        string dir = TestEnvironment.NewTempDir();
+        string[] sweep = [.. Grid, "--executor", "slurm", "--out", dir, .. LabOptions];
+        var first = TestEnvironment.RunCli(["sweep", .. sweep]);
+        Assert.Contains("Slurm job", first.StdErr);
+        FailedTrialsListed(dir, first);
+        TrialsEqualSingleRuns(dir);
+        File.Delete(Path.Combine(dir, "trials", "t0002", "result.json"));
+        var again = TestEnvironment.RunCli(["sweep", .. sweep]);
+        Assert.Contains("4 array tasks (2 trials already complete)", again.StdErr);   // t0002 and the three failed ones
+        Assert.Contains("#SBATCH --array=2,3,4,5", File.ReadAllText(Path.Combine(dir, "sweep.sbatch")));
+        TrialsEqualSingleRuns(dir);
+    }
+}
