@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -157,13 +158,15 @@ public static class SweepCommand
             $"{todo.Count} to run, {parallel} at a time");
         var running = new List<Process>();
         bool stopped = false;
-        ConsoleCancelEventHandler cancel = (_, e) =>
+        // Ctrl-C (SIGINT) or SIGTERM: stop the running trials (their whole process trees), keep what finished, exit 130.
+        void Stop(PosixSignalContext context)
         {
-            e.Cancel = true;
+            context.Cancel = true;
             stopped = true;
             lock (running) foreach (var proc in running) try { proc.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-        };
-        Console.CancelKeyPress += cancel;
+        }
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         var clock = Stopwatch.StartNew();
         int done = 0, failed = 0;
         try
@@ -188,11 +191,12 @@ public static class SweepCommand
                     done++;
                     if (!ok) failed++;
                     Console.Error.WriteLine($"[{done}/{todo.Count}] {t.Id} {t.Setting} seed {t.Seed}: " + (ok
-                        ? $"ok in {trialClock.Elapsed.TotalSeconds:F1} s" : $"failed: {Printable.Escape(SweepPlan.LastError(dir, t))}"));
+                        ? $"ok in {trialClock.Elapsed.TotalSeconds:F1} s" : stopped ? "stopped"
+                        : $"failed: {Printable.Escape(SweepPlan.LastError(dir, t))}"));
                 }
             });
         }
-        finally { Console.CancelKeyPress -= cancel; }
+        catch (InvalidOperationException) when (stopped) { }
         if (stopped)
         {
             Console.Error.WriteLine($"stopped: {done - failed} trials finished; run the same command again to continue");

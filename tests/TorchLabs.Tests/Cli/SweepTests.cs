@@ -120,3 +120,34 @@ public class SweepTests
         TrialsEqualSingleRuns(dir);
     }
 }
+
+/// <summary>#30: stopping a local sweep (Ctrl-C is SIGINT; a scheduler or CI sends SIGTERM) stops its running trials and keeps
+/// nothing half-made; the same command continues.</summary>
+public class SweepStopTests
+{
+    [Trait("Speed", "Slow")]
+    [SkippableFact]
+    public void Sigterm_StopsTheRunningTrials_ExitsWith130_AndLeavesNoResultBehind()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "signals as Linux sends them");
+        string dir = TestEnvironment.NewTempDir();
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), "sweep", "optimizers", "--grid",
+            "lr=0.01,0.02", "--seeds", "1-2", "--out", dir, "--", "--optimizer", "adam", "--steps", "3000000"])
+            psi.ArgumentList.Add(a);
+        using var sweep = System.Diagnostics.Process.Start(psi)!;
+        var err = sweep.StandardError.ReadToEndAsync();
+        Thread.Sleep(5000);   // the first two trials are running (each takes far longer)
+        TestEnvironment.Run("kill", ["-TERM", sweep.Id.ToString()]);
+        Assert.True(sweep.WaitForExit(30_000), "the sweep did not stop");
+        Assert.Equal(130, sweep.ExitCode);
+        Assert.Contains("stopped: 0 trials finished; run the same command again to continue", err.Result);
+        Assert.Empty(Directory.GetFiles(Path.Combine(dir, "trials"), "result.json", SearchOption.AllDirectories));
+        // No trial process is left running.
+        Thread.Sleep(500);
+        var left = Directory.GetDirectories("/proc").Select(d => Path.Combine(d, "cmdline")).Where(File.Exists)
+            .Select(f => { try { return File.ReadAllText(f); } catch (IOException) { return ""; } })
+            .Count(cmd => cmd.Contains(dir, StringComparison.Ordinal) && cmd.Contains("--optimizer", StringComparison.Ordinal));
+        Assert.Equal(0, left);
+    }
+}
