@@ -30,7 +30,7 @@ public static class Cli
         root.Subcommands.Add(VectorBackpropCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ConformanceCommand.Create());
-        root.Subcommands.Add(SweepCommand.Create());
+        root.Subcommands.Add(SweepCommand.Create(BuildRoot));
         root.Subcommands.Add(SectionCommand.Create(new RegressionReportLab(), c => RegressionLab.ToJson(RegressionLab.Run(c.Seed))));
         root.Subcommands.Add(SectionCommand.Create(new PerceptronReportLab(), _ => PerceptronLab.ToJson(PerceptronLab.RunBoth())));
         root.Subcommands.Add(SectionCommand.Create(new ErrataLab(), c => ErrataLab.ToJson(ErrataLab.Collect(c.Seed))));

@@ -18,7 +18,9 @@ public static class SweepCommand
     /// <summary>Options a sweep sets itself for every trial.</summary>
     static readonly string[] Managed = ["seed", "format", "out"];
 
-    public static Command Create()
+    /// <param name="root">Builds the whole command line (the labs' commands check the grid's keys and values), given by the CLI
+    /// so that the commands do not depend on it.</param>
+    public static Command Create(Func<RootCommand> root)
     {
         var lab = new Argument<string>("LAB") { Description = "The lab: " + string.Join(", ", SweepPlan.Labs) };
         var passThrough = new Argument<string[]>("LAB-OPTIONS")
@@ -53,7 +55,7 @@ public static class SweepCommand
             if (!SweepPlan.Labs.Contains(labName))
                 throw new UsageException($"sweep {Printable.Quote(labName)}: expected one of {string.Join(", ", SweepPlan.Labs)}");
             string[] extra = p.GetValue(passThrough) ?? [];
-            var g = ParseGrid(labName, p.GetValue(grid) ?? [], extra);
+            var g = ParseGrid(root, labName, p.GetValue(grid) ?? [], extra);
             long[] s = ParseSeeds(p.GetValue(seeds)!);
             if (extra.Contains("--threads")) throw new UsageException("give --threads to the sweep (before --), not to the trials");
             int trialThreads = p.GetValue(threads) is int t and > 0 ? t : 1;
@@ -80,9 +82,9 @@ public static class SweepCommand
     }
 
     /// <summary>--grid KEY=V1,V2: the lab's own options (not those the sweep sets), each value parsed by the lab's command line.</summary>
-    static Dictionary<string, string[]> ParseGrid(string lab, string[] items, string[] extra)
+    static Dictionary<string, string[]> ParseGrid(Func<RootCommand> root, string lab, string[] items, string[] extra)
     {
-        var command = Cli.BuildRoot().Subcommands.First(c => c.Name == lab);
+        var command = root().Subcommands.First(c => c.Name == lab);
         var grid = new Dictionary<string, string[]>();
         foreach (string item in items)
         {
@@ -103,7 +105,7 @@ public static class SweepCommand
         foreach (var (key, values) in grid) lines = lines.SelectMany(l => values.Select(v => (string[])[.. l, "--" + key, v]));
         foreach (var line in lines)
         {
-            var parsed = Cli.BuildRoot().Parse([lab, .. line, .. extra]);
+            var parsed = root().Parse([lab, .. line, .. extra]);
             if (parsed.Errors.Count > 0)
                 throw new UsageException($"sweep {lab} {string.Join(" ", line)}: {Printable.Escape(parsed.Errors[0].Message)}");
         }
