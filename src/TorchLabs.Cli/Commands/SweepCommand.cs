@@ -27,8 +27,14 @@ public static class SweepCommand
         {
             Description = "After --: options given to every trial as they are", Arity = ArgumentArity.ZeroOrMore,
         };
-        var grid = new Option<string[]>("--grid") { Description = "KEY=V1,V2,…: one of the lab's own options and its values; repeat for more" };
-        var seeds = new Option<string>("--seeds") { Description = "A-B (a range) or S1,S2,… (default 1-3)", DefaultValueFactory = _ => "1-3" };
+        var grid = new Option<string[]>("--grid")
+        {
+            Description = "KEY=V1,V2,…: one of the lab's own options and its values; repeat for more",
+        };
+        var seeds = new Option<string>("--seeds")
+        {
+            Description = "A-B (a range) or S1,S2,… (default 1-3)", DefaultValueFactory = _ => "1-3",
+        };
         var executor = new Option<string>("--executor") { Description = "local or slurm", DefaultValueFactory = _ => "local" };
         executor.AcceptOnlyFromAmong("local", "slurm");
         var parallel = new Option<int?>("--parallel")
@@ -45,8 +51,9 @@ public static class SweepCommand
         var time = new Option<string>("--slurm-time") { Description = "#SBATCH --time per trial", DefaultValueFactory = _ => "01:00:00" };
         var mem = new Option<string>("--slurm-mem") { Description = "#SBATCH --mem per trial", DefaultValueFactory = _ => "4G" };
         var gres = new Option<string?>("--slurm-gres") { Description = "#SBATCH --gres (gpu:1 with `-- --device cuda` on a CUDA build)" };
-        var cmd = new Command("sweep", "Run a lab over a grid of its options × seeds, here or as a Slurm job array, then merge the trials " +
-            "into mean ± spread per setting") { lab, passThrough, grid, seeds, executor, parallel, outDir, dryRun, force, partition, time, mem, gres, threads, format };
+        var cmd = new Command("sweep", "Run a lab over a grid of its options × seeds, here or as a Slurm job array, then merge the " +
+            "trials into mean ± spread per setting")
+            { lab, passThrough, grid, seeds, executor, parallel, outDir, dryRun, force, partition, time, mem, gres, threads, format };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             string dir = Path.GetFullPath(p.GetValue(outDir)!);
@@ -117,10 +124,12 @@ public static class SweepCommand
         string bad = $"--seeds {Printable.Quote(text)}: expected A-B or S1,S2,… (whole numbers ≥ 0)";
         var range = text.Split('-');
         if (range.Length == 2 && long.TryParse(range[0], out long a) && long.TryParse(range[1], out long b) && a >= 0 && b >= a)
-            return b - a < 10_000 ? [.. Enumerable.Range(0, (int)(b - a + 1)).Select(i => a + i)] : throw new UsageException(bad + ", at most 10000");
+            return b - a < 10_000
+                ? [.. Enumerable.Range(0, (int)(b - a + 1)).Select(i => a + i)] : throw new UsageException(bad + ", at most 10000");
         var list = text.Split(',');
         var seeds = new long[list.Length];
-        return list.Select((v, i) => long.TryParse(v, out seeds[i]) && seeds[i] >= 0).All(ok => ok) && seeds.Distinct().Count() == seeds.Length
+        bool valid = list.Select((v, i) => long.TryParse(v, out seeds[i]) && seeds[i] >= 0).All(ok => ok);
+        return valid && seeds.Distinct().Count() == seeds.Length
             ? seeds : throw new UsageException(bad + ", each once");
     }
 
@@ -134,7 +143,8 @@ public static class SweepCommand
             if (!old.SameTrials(plan))
             {
                 if (!force)
-                    throw new UsageException($"--out {dir}: holds another sweep ({old.Lab}, {old.Trials.Length} trials); use another folder, " +
+                    throw new UsageException($"--out {dir}: holds another sweep ({old.Lab}, {old.Trials.Length} trials); use another " +
+                        "folder, " +
                         "or --force to replace it (its trials are deleted)");
                 if (Directory.Exists(Path.Combine(dir, "trials"))) Directory.Delete(Path.Combine(dir, "trials"), recursive: true);
             }
@@ -238,14 +248,16 @@ public static class SweepCommand
         }
         if (dryRun)
         {
-            Console.Error.WriteLine($"plan: {plan.Trials.Length} trials ({todo.Count} to run); script {script}; submit with: sbatch {script}");
+            Console.Error.WriteLine($"plan: {plan.Trials.Length} trials ({todo.Count} to run); script {script}; submit with: " +
+                $"sbatch {script}");
             if (json) Json.Print(new { plan = Path.Combine(dir, "sweep.json"), script, trials = plan.Trials.Length });
             return Outcome.Ok;
         }
         var submit = Run("sbatch", ["--parsable", script]);
         if (submit.Exit != 0) throw new LabFailedException($"sbatch {script}: {Printable.Escape(submit.Err.Trim())}");
         string job = submit.Out.Trim().Split(';')[0];
-        Console.Error.WriteLine($"sweep {plan.Lab}: Slurm job {job}, {todo.Count} array tasks ({plan.Trials.Length - todo.Count} trials already " +
+        Console.Error.WriteLine($"sweep {plan.Lab}: Slurm job {job}, {todo.Count} array tasks ({plan.Trials.Length - todo.Count} trials " +
+            "already " +
             "complete)");
         string last = "";
         var clock = Stopwatch.StartNew();
@@ -265,7 +277,8 @@ public static class SweepCommand
         {
             bool ok = SweepPlan.Result(dir, t) is not null;
             if (!ok) failed++;
-            Console.Error.WriteLine($"{t.Id} {t.Setting} seed {t.Seed}: {(ok ? "completed" : "failed: " + Printable.Escape(SweepPlan.LastError(dir, t)))}");
+            string state = ok ? "completed" : "failed: " + Printable.Escape(SweepPlan.LastError(dir, t));
+            Console.Error.WriteLine($"{t.Id} {t.Setting} seed {t.Seed}: {state}");
         }
         return Summarise(dir, failed, json);
     }
@@ -283,7 +296,8 @@ public static class SweepCommand
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new UsageException($"--executor slurm: no {file} on PATH (is this a Slurm login node? scripts/slurm/start-local-cluster.sh " +
+            throw new UsageException($"--executor slurm: no {file} on PATH (is this a Slurm login node? " +
+                "scripts/slurm/start-local-cluster.sh " +
                 "makes a one-node cluster here)");
         }
     }

@@ -126,7 +126,8 @@ public static class SweepCollect
     /// <summary>One setting's statistics for one key number.</summary>
     public sealed record Stat(string Setting, string Number, int Finished, int Trials, double Mean, double Std, double Min, double Max);
 
-    public sealed record Collected(string Lab, IReadOnlyList<Stat> Stats, IReadOnlyList<(string Id, string Setting, long Seed, string Error)> Failed,
+    public sealed record Collected(string Lab, IReadOnlyList<Stat> Stats,
+        IReadOnlyList<(string Id, string Setting, long Seed, string Error)> Failed,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, double[][]>> Curves);
 
     public static Collected Collect(string outDir)
@@ -148,7 +149,8 @@ public static class SweepCollect
             {
                 double[] v = [.. results.Where(r => r.Numbers.ContainsKey(number)).Select(r => r.Numbers[number])];
                 double mean = v.Average();
-                double std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;   // sample standard deviation
+                // The sample standard deviation (n − 1), 0 for one seed.
+                double std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
                 stats.Add(new Stat(group.Key, number, v.Length, group.Count(), mean, std, v.Min(), v.Max()));
             }
             curves[group.Key] = results.SelectMany(r => r.Curves).GroupBy(kv => kv.Key)
