@@ -121,6 +121,56 @@ public class SweepTests
     }
 }
 
+/// <summary>#30: a Slurm array task cancelled with scancel shows as failed, and the same command completes only it.</summary>
+public class SweepScancelTests
+{
+    [Trait("Speed", "Slow")]
+    [SkippableFact]
+    public void Scancel_OfOneArrayTask_ShowsAsFailed_AndAReRunCompletesOnlyIt()
+    {
+        bool up;
+        try { up = TestEnvironment.Run("sinfo", ["-h", "-o", "%T"], timeoutMs: 20_000).StdOut.Contains("idle"); }
+        catch (System.ComponentModel.Win32Exception) { up = false; }
+        Skip.IfNot(up, "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)");
+        string dir = TestEnvironment.NewTempDir();
+        string[] args = [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), "sweep", "optimizers", "--grid", "lr=0.01", "--seeds",
+            "1-3", "--executor", "slurm", "--out", dir, "--", "--optimizer", "adam", "--steps", "150000"];
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        using var sweep = System.Diagnostics.Process.Start(psi)!;
+        var stdout = sweep.StandardOutput.ReadToEndAsync();
+        string? job = null;
+        var err = new System.Text.StringBuilder();
+        while (sweep.StandardError.ReadLine() is string line)
+        {
+            err.AppendLine(line);
+            if (line.Contains("Slurm job ", StringComparison.Ordinal)) { job = line.Split("Slurm job ")[1].Split(',')[0]; break; }
+        }
+        Assert.NotNull(job);
+        var rest = sweep.StandardError.ReadToEndAsync();
+        // Cancel array task 1 once it runs (the node's two CPUs run tasks 0 and 1 first).
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!TestEnvironment.Run("squeue", ["-h", "-j", job, "-o", "%i %T"]).StdOut.Contains($"{job}_1 RUNNING"))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "task 1 never ran");
+            Thread.Sleep(200);
+        }
+        Assert.Equal(0, TestEnvironment.Run("scancel", [$"{job}_1"]).ExitCode);
+        Assert.True(sweep.WaitForExit(300_000), "the sweep did not end");
+        err.Append(rest.Result);
+        Assert.Equal(1, sweep.ExitCode);
+        Assert.Contains("t0001 lr=0.01 seed 2: failed", err.ToString());
+        Assert.Contains("t0000 lr=0.01 seed 1: completed", err.ToString());
+        Assert.False(File.Exists(Path.Combine(dir, "trials", "t0001", "result.json")));
+        var again = TestEnvironment.RunCli(["sweep", "optimizers", "--grid", "lr=0.01", "--seeds", "1-3", "--executor", "slurm", "--out", dir,
+            "--", "--optimizer", "adam", "--steps", "150000"]);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("1 array tasks (2 trials already complete)", again.StdErr);
+        Assert.Contains("#SBATCH --array=1", File.ReadAllText(Path.Combine(dir, "sweep.sbatch")));
+        Assert.True(File.Exists(Path.Combine(dir, "trials", "t0001", "result.json")));
+    }
+}
+
 /// <summary>#30: stopping a local sweep (Ctrl-C is SIGINT; a scheduler or CI sends SIGTERM) stops its running trials and keeps
 /// nothing half-made; the same command continues.</summary>
 public class SweepStopTests
