@@ -96,7 +96,7 @@ public class SweepTests
     }
 
     /// <summary>Whether a Slurm cluster answers here with an idle node (scripts/slurm/start-local-cluster.sh makes one).</summary>
-    static bool SlurmUp()
+    internal static bool SlurmUp()
     {
         try { return TestEnvironment.Run("sinfo", ["-h", "-o", "%T"], timeoutMs: 20_000).StdOut.Contains("idle"); }
         catch (System.ComponentModel.Win32Exception) { return false; }
@@ -128,10 +128,7 @@ public class SweepScancelTests
     [SkippableFact]
     public void Scancel_OfOneArrayTask_ShowsAsFailed_AndAReRunCompletesOnlyIt()
     {
-        bool up;
-        try { up = TestEnvironment.Run("sinfo", ["-h", "-o", "%T"], timeoutMs: 20_000).StdOut.Contains("idle"); }
-        catch (System.ComponentModel.Win32Exception) { up = false; }
-        Skip.IfNot(up, "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)");
+        Skip.IfNot(SweepTests.SlurmUp(), "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)");
         string dir = TestEnvironment.NewTempDir();
         string[] args = [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), "sweep", "optimizers", "--grid", "lr=0.01", "--seeds",
             "1-3", "--executor", "slurm", "--out", dir, "--", "--optimizer", "adam", "--steps", "150000"];
