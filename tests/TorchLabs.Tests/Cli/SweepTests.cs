@@ -159,8 +159,8 @@ public class SweepScancelTests
         Assert.Contains("t0001 lr=0.01 seed 2: failed", err.ToString());
         Assert.Contains("t0000 lr=0.01 seed 1: completed", err.ToString());
         Assert.False(File.Exists(Path.Combine(dir, "trials", "t0001", "result.json")));
-        var again = TestEnvironment.RunCli(["sweep", "optimizers", "--grid", "lr=0.01", "--seeds", "1-3", "--executor", "slurm", "--out", dir,
-            "--", "--optimizer", "adam", "--steps", "150000"]);
+        var again = TestEnvironment.RunCli(["sweep", "optimizers", "--grid", "lr=0.01", "--seeds", "1-3", "--executor", "slurm", "--out",
+            dir, "--", "--optimizer", "adam", "--steps", "150000"]);
         Assert.Equal(0, again.ExitCode);
         Assert.Contains("1 array tasks (2 trials already complete)", again.StdErr);
         Assert.Contains("#SBATCH --array=1", File.ReadAllText(Path.Combine(dir, "sweep.sbatch")));
