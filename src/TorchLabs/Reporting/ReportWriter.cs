@@ -16,11 +16,11 @@ public static partial class ReportWriter
     /// </summary>
     public static void Write(Report report, string outDir)
     {
-        var files = new List<(string Path, Func<byte[]> Bytes)>();
+        var files = new List<(string Path, Action<string> Write)>();
         foreach (var f in report.Sections.SelectMany(s => s.Blocks).OfType<Figure>())
-            if (f.Render is not null) files.Add((Path.Combine(outDir, f.RelativePath), f.Render));
-        files.Add((Path.Combine(outDir, "README.md"), () => Encoding.UTF8.GetBytes(ToMarkdown(report))));
-        files.Add((Path.Combine(outDir, "index.html"), () => Encoding.UTF8.GetBytes(ToHtml(report))));
+            if (f.Render is { } render) files.Add((Path.Combine(outDir, f.RelativePath), tmp => File.WriteAllBytes(tmp, render())));
+        files.Add((Path.Combine(outDir, "README.md"), tmp => File.WriteAllText(tmp, ToMarkdown(report))));
+        files.Add((Path.Combine(outDir, "index.html"), tmp => File.WriteAllText(tmp, ToHtml(report))));
         AtomicFile.WriteAll(files, outDir);
     }
 

@@ -17,43 +17,25 @@ public static class AtomicFile
         Write(path, tmp => File.WriteAllBytes(tmp, bytes));
 
     /// <summary>Runs <paramref name="write"/> on a temporary path, then renames it to <paramref name="path"/>.</summary>
-    public static void Write(string path, Action<string> write)
-    {
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string tmp = TemporaryNameFor(full);
-        try
-        {
-            write(tmp);
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch (IOException e) when (DiskFullException.IsDiskFull(e))
-        {
-            throw new DiskFullException(full, e);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
+    public static void Write(string path, Action<string> write) => WriteAll([(path, write)], Path.GetFullPath(path));
 
     /// <summary>
-    /// Writes several files as one change: each to its temporary name, then, once all are written, each renamed into place. If
-    /// writing any of them fails, every temporary is removed and no file is replaced; a full disk becomes
+    /// Writes several files as one change: each to its temporary name (by its <c>Write</c>), then, once all are written, each
+    /// renamed into place. If writing any of them fails, every temporary is removed and no file is replaced; a full disk becomes
     /// <see cref="DiskFullException"/> naming <paramref name="what"/>.
     /// </summary>
-    public static void WriteAll(IReadOnlyList<(string Path, Func<byte[]> Bytes)> files, string what)
+    public static void WriteAll(IReadOnlyList<(string Path, Action<string> Write)> files, string what)
     {
         var staged = new List<(string Tmp, string Full)>();
         try
         {
-            foreach (var (path, bytes) in files)
+            foreach (var (path, write) in files)
             {
                 string full = Path.GetFullPath(path);
                 Directory.CreateDirectory(Path.GetDirectoryName(full)!);
                 string tmp = TemporaryNameFor(full);
                 staged.Add((tmp, full));
-                File.WriteAllBytes(tmp, bytes());
+                write(tmp);
             }
             foreach (var (tmp, full) in staged) File.Move(tmp, full, overwrite: true);
         }
