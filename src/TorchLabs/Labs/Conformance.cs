@@ -177,21 +177,16 @@ public static class Conformance
         return points;
     }
 
-    /// <summary>The largest relative difference over the steps, ‖a_t − b_t‖∞ / ‖b_t‖∞, and the first step above
-    /// <paramref name="tolerance"/> (null: none).</summary>
+    /// <summary>The largest relative difference over the steps, TorchLabs' one relative error
+    /// (<see cref="Gradients.GradientCheck.RelError"/>: ‖a_t − b_t‖∞ / ‖b_t‖∞; a NaN counts as infinitely far), and the first step
+    /// above <paramref name="tolerance"/> (null: none).</summary>
     public static (double Max, int? First) Compare(double[][] a, double[][] b, double tolerance = 1e-12)
     {
         double max = 0;
         int? first = null;
         for (int k = 0; k < Math.Min(a.Length, b.Length); k++)
         {
-            double num = 0, den = 0;
-            for (int i = 0; i < a[k].Length; i++)
-            {
-                num = Math.Max(num, Math.Abs(a[k][i] - b[k][i]));
-                den = Math.Max(den, Math.Abs(b[k][i]));
-            }
-            double rel = den == 0 ? num : num / den;
+            double rel = Gradients.GradientCheck.RelError(a[k], b[k]);
             if (double.IsNaN(rel)) rel = double.PositiveInfinity;
             max = Math.Max(max, rel);
             if (rel > tolerance && first is null) first = k;

@@ -321,18 +321,8 @@ public static class SchedulerConformance
         return list;
     }
 
-    /// <summary>Largest relative difference of two sequences and the first index above <paramref name="tolerance"/>.</summary>
-    public static (double Max, int? First) Compare(double[] a, double[] b, double tolerance = 1e-12)
-    {
-        double max = 0;
-        int? first = null;
-        for (int k = 0; k < Math.Min(a.Length, b.Length); k++)
-        {
-            double d = Math.Abs(a[k] - b[k]), rel = b[k] == 0 ? d : d / Math.Abs(b[k]);
-            if (double.IsNaN(rel)) rel = double.PositiveInfinity;
-            max = Math.Max(max, rel);
-            if (rel > tolerance && first is null) first = k;
-        }
-        return (max, first);
-    }
+    /// <summary>Largest relative difference of two sequences and the first index above <paramref name="tolerance"/>:
+    /// <see cref="Conformance.Compare"/> with each value as a point of one coordinate.</summary>
+    public static (double Max, int? First) Compare(double[] a, double[] b, double tolerance = 1e-12) =>
+        Conformance.Compare([.. a.Select(x => (double[])[x])], [.. b.Select(x => (double[])[x])], tolerance);
 }
