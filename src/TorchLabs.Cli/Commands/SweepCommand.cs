@@ -62,16 +62,26 @@ public static class SweepCommand
             if (!SweepPlan.Labs.Contains(labName))
                 throw new UsageException($"sweep {Printable.Quote(labName)}: expected one of {string.Join(", ", SweepPlan.Labs)}");
             string[] extra = p.GetValue(passThrough) ?? [];
-            var g = ParseGrid(root, labName, p.GetValue(grid) ?? [], extra);
+            var g = ParseGrid(root, labName, p.GetValue(grid) ?? []);
             long[] s = ParseSeeds(p.GetValue(seeds)!);
             if (extra.Contains("--threads")) throw new UsageException("give --threads to the sweep (before --), not to the trials");
             int trialThreads = p.GetValue(threads) is int t and > 0 ? t : 1;
             extra = [.. extra, "--threads", trialThreads.ToString(CultureInfo.InvariantCulture)];
             bool json = p.GetValue(format) == "json";
-            var plan = SweepPlan.Expand(labName, dir, g, s, extra);
-            WritePlan(plan, dir, p.GetValue(force));
             int? n = p.GetValue(parallel);
             if (n is < 1) throw new UsageException($"--parallel {n}: expected a whole number of at least 1");
+            var plan = SweepPlan.Expand(labName, dir, g, s, extra);
+            // Every setting's command line must parse as the lab's (types, allowed values) before anything is written or run.
+            foreach (var trial in plan.Trials.DistinctBy(x => x.Setting))
+            {
+                var parsed = root().Parse(trial.Args);
+                if (parsed.Errors.Count > 0)
+                {
+                    string line = string.Join(" ", trial.Settings.Select(kv => $"--{kv.Key} {kv.Value}"));
+                    throw new UsageException($"sweep {labName} {line}: {Printable.Escape(parsed.Errors[0].Message)}");
+                }
+            }
+            WritePlan(plan, dir, p.GetValue(force));
             if (p.GetValue(executor) == "slurm")
                 return Slurm(plan, dir, trialThreads, n, p.GetValue(partition), p.GetValue(time)!, p.GetValue(mem)!, p.GetValue(gres),
                     p.GetValue(dryRun), json);
@@ -88,8 +98,8 @@ public static class SweepCommand
         return cmd;
     }
 
-    /// <summary>--grid KEY=V1,V2: the lab's own options (not those the sweep sets), each value parsed by the lab's command line.</summary>
-    static Dictionary<string, string[]> ParseGrid(Func<RootCommand> root, string lab, string[] items, string[] extra)
+    /// <summary>--grid KEY=V1,V2: the lab's own options (not those the sweep sets); the values are parsed with the plan's trials.</summary>
+    static Dictionary<string, string[]> ParseGrid(Func<RootCommand> root, string lab, string[] items)
     {
         var command = root().Subcommands.First(c => c.Name == lab);
         var grid = new Dictionary<string, string[]>();
@@ -106,15 +116,6 @@ public static class SweepCommand
             if (values.Length == 0 || values.Any(v => v.Length == 0))
                 throw new UsageException($"--grid {Printable.Quote(item)}: expected KEY=V1,V2,… with at least one value");
             if (!grid.TryAdd(key, values)) throw new UsageException($"--grid {key}: given twice");
-        }
-        // Every setting's command line must parse as the lab's (types, allowed values) before anything runs.
-        IEnumerable<string[]> lines = [[]];
-        foreach (var (key, values) in grid) lines = lines.SelectMany(l => values.Select(v => (string[])[.. l, "--" + key, v]));
-        foreach (var line in lines)
-        {
-            var parsed = root().Parse([lab, .. line, .. extra]);
-            if (parsed.Errors.Count > 0)
-                throw new UsageException($"sweep {lab} {string.Join(" ", line)}: {Printable.Escape(parsed.Errors[0].Message)}");
         }
         return grid;
     }

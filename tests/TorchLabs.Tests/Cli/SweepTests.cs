@@ -67,6 +67,7 @@ public class SweepTests
     [InlineData("--grid", "seed=1,2", "the sweep sets --seed itself")]
     [InlineData("--grid", "steps=ten", "sweep optimizers --steps ten:")]
     [InlineData("--seeds", "3-1", "expected A-B or S1,S2")]
+    [InlineData("--parallel", "0", "--parallel 0: expected a whole number of at least 1")]
     public void BadGridOrSeeds_IsOneLine_ExitTwo_BeforeAnythingRuns(string option, string value, string expected)
     {
         string dir = TestEnvironment.NewTempDir();
@@ -74,6 +75,7 @@ public class SweepTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(expected, Assert.Single(r.StdErr.Trim().Split('\n')));
         Assert.False(Directory.Exists(Path.Combine(dir, "trials")));
+        Assert.False(File.Exists(Path.Combine(dir, "sweep.json")));   // nothing written
     }
 
     [Trait("Speed", "Slow")]
