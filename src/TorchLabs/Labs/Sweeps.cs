@@ -148,15 +148,20 @@ public static class SweepCollect
             foreach (string number in results.SelectMany(r => r.Numbers.Keys).Distinct())
             {
                 double[] v = [.. results.Where(r => r.Numbers.ContainsKey(number)).Select(r => r.Numbers[number])];
-                double mean = v.Average();
-                // The sample standard deviation (n − 1), 0 for one seed.
-                double std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
+                var (mean, std) = MeanStd(v);
                 stats.Add(new Stat(group.Key, number, v.Length, group.Count(), mean, std, v.Min(), v.Max()));
             }
             curves[group.Key] = results.SelectMany(r => r.Curves).GroupBy(kv => kv.Key)
                 .ToDictionary(g => g.Key, g => g.Select(kv => kv.Value).ToArray());
         }
         return new Collected(plan.Lab, stats, failed, curves);
+    }
+
+    /// <summary>The mean and the sample standard deviation (n − 1; 0 for one value) of the seeds' values.</summary>
+    static (double Mean, double Std) MeanStd(double[] v)
+    {
+        double mean = v.Average();
+        return (mean, v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0);
     }
 
     static string G(double v) => v.ToString("G5", CultureInfo.InvariantCulture);
@@ -187,11 +192,8 @@ public static class SweepCollect
             var series = c.Curves.Where(kv => kv.Value.ContainsKey(curve)).Select(kv =>
             {
                 var runs = kv.Value[curve];
-                int n = runs.Min(r => r.Length);
-                double[] mean = [.. Enumerable.Range(0, n).Select(i => runs.Average(r => r[i]))];
-                double[] std = [.. Enumerable.Range(0, n).Select(i => runs.Length > 1
-                    ? Math.Sqrt(runs.Sum(r => (r[i] - mean[i]) * (r[i] - mean[i])) / (runs.Length - 1)) : 0)];
-                return (kv.Key, mean, std);
+                var steps = Enumerable.Range(0, runs.Min(r => r.Length)).Select(i => MeanStd([.. runs.Select(r => r[i])])).ToList();
+                return (kv.Key, steps.Select(m => m.Mean).ToArray(), steps.Select(m => m.Std).ToArray());
             }).ToList();
             blocks.Add(Figures.Of(Plots.Bands($"{curve}: mean over seeds with a ± one standard deviation band", "step", curve, series),
                 "sweep-curve-" + Slug(curve), $"{curve}, mean over the seeds of each setting, the band ± one standard deviation"));
