@@ -188,16 +188,8 @@ public static class SweepCommand
             Parallel.ForEach(todo, new ParallelOptions { MaxDegreeOfParallelism = parallel }, t =>
             {
                 if (stopped) return;
-                var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-                foreach (string a in (string[])[.. prefix, "sweep", "trial", dir, t.Index.ToString(CultureInfo.InvariantCulture)])
-                    psi.ArgumentList.Add(a);
                 var trialClock = Stopwatch.StartNew();
-                using var proc = Process.Start(psi)!;
-                lock (running) running.Add(proc);
-                proc.StandardOutput.ReadToEnd();
-                proc.StandardError.ReadToEnd();
-                proc.WaitForExit();
-                lock (running) running.Remove(proc);
+                RunToEnd(file, [.. prefix, "sweep", "trial", dir, t.Index.ToString(CultureInfo.InvariantCulture)], running);
                 bool ok = SweepPlan.Result(dir, t) is not null;
                 lock (running)
                 {
@@ -284,16 +276,35 @@ public static class SweepCommand
         return Summarise(dir, failed, json);
     }
 
-    static (int Exit, string Out, string Err) Run(string file, string[] args)
+    /// <summary>
+    /// Runs <paramref name="file"/> to its end and returns its exit code and output, both streams read at once (so neither pipe
+    /// can fill and stall the child). While it runs it is in <paramref name="running"/>, if given (under that list's lock).
+    /// </summary>
+    static (int Exit, string Out, string Err) RunToEnd(string file, IEnumerable<string> args, List<Process>? running = null)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        if (running is not null) lock (running) running.Add(p);
         try
         {
-            using var p = Process.Start(psi)!;
-            string o = p.StandardOutput.ReadToEnd(), e = p.StandardError.ReadToEnd();
+            var err = p.StandardError.ReadToEndAsync();
+            string o = p.StandardOutput.ReadToEnd();
             p.WaitForExit();
-            return (p.ExitCode, o, e);
+            return (p.ExitCode, o, err.Result);
+        }
+        finally
+        {
+            if (running is not null) lock (running) running.Remove(p);
+        }
+    }
+
+    /// <summary>A Slurm command (sbatch, squeue), or one line saying it is not here.</summary>
+    static (int Exit, string Out, string Err) Run(string file, string[] args)
+    {
+        try
+        {
+            return RunToEnd(file, args);
         }
         catch (System.ComponentModel.Win32Exception)
         {
@@ -373,16 +384,11 @@ public static class SweepCommand
             string trialDir = SweepPlan.TrialDir(d, t);
             Directory.CreateDirectory(trialDir);
             var (file, prefix) = Self();
-            var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string a in (string[])[.. prefix, .. t.Args]) psi.ArgumentList.Add(a);
-            using var proc = Process.Start(psi)!;
-            var err = proc.StandardError.ReadToEndAsync();
-            string stdout = proc.StandardOutput.ReadToEnd();
-            proc.WaitForExit();
-            File.WriteAllText(Path.Combine(trialDir, "stderr.log"), err.Result);
-            File.WriteAllText(Path.Combine(trialDir, "exit"), proc.ExitCode.ToString(CultureInfo.InvariantCulture));
-            if (proc.ExitCode == 0) AtomicFile.WriteAllText(Path.Combine(trialDir, "result.json"), stdout);
-            return proc.ExitCode;
+            var (exit, stdout, stderr) = RunToEnd(file, [.. prefix, .. t.Args]);
+            File.WriteAllText(Path.Combine(trialDir, "stderr.log"), stderr);
+            File.WriteAllText(Path.Combine(trialDir, "exit"), exit.ToString(CultureInfo.InvariantCulture));
+            if (exit == 0) AtomicFile.WriteAllText(Path.Combine(trialDir, "result.json"), stdout);
+            return exit;
         }));
         return cmd;
     }
