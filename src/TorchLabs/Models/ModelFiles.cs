@@ -118,7 +118,7 @@ public static class ModelFiles
     {
         string file = Label(option, path);
         using var fs = InputFile.OpenRead(path, file, "a model file");
-        using var pth = PthFile.Open(path, fs);
+        using var pth = PthFile.Open(fs);
         var state = StateDict(pth.Root, file);
         CheckShapes(model, state.ToDictionary(kv => kv.Key, kv => kv.Value.Shape), file, modelName);
         long limit = model.state_dict().Values.Sum(t => t.numel() * 8) + (1 << 20);
@@ -294,7 +294,7 @@ public static class ModelFiles
     static Dictionary<string, Tensor> ReadPth(string path)
     {
         using var fs = File.OpenRead(path);
-        using var pth = PthFile.Open(path, fs);
+        using var pth = PthFile.Open(fs);
         return pth.Materialize(StateDict(pth.Root, path));
     }
 

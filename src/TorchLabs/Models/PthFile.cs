@@ -39,7 +39,6 @@ public sealed class PthFile : IDisposable
     /// <summary>A dictionary as the pickle builds it: keys in order.</summary>
     public sealed class Dict : List<KeyValuePair<object, object?>>;
 
-    readonly string path;
     readonly FileStream stream;
     readonly ZipArchive? zip;
     readonly string prefix = "";
@@ -50,12 +49,8 @@ public sealed class PthFile : IDisposable
     /// dict holding one.</summary>
     public object? Root { get; }
 
-    /// <summary>Whether the file is the pre-1.6 stream format.</summary>
-    public bool Legacy => zip is null;
-
-    PthFile(string path, FileStream stream)
+    PthFile(FileStream stream)
     {
-        this.path = path;
         this.stream = stream;
         var head = new byte[4];
         int n = stream.Read(head);
@@ -108,8 +103,9 @@ public sealed class PthFile : IDisposable
     static readonly System.Numerics.BigInteger LegacyMagic = System.Numerics.BigInteger.Parse("0" + "1950a86a20f9469cfc6c",
         System.Globalization.NumberStyles.HexNumber);
 
-    /// <summary>Reads the pickle of <paramref name="path"/> (no tensor data); bad files throw <see cref="FormatException"/>.</summary>
-    public static PthFile Open(string path, FileStream stream) => new(path, stream);
+    /// <summary>Reads the pickle of the file open as <paramref name="stream"/> (no tensor data); bad files throw
+    /// <see cref="FormatException"/>.</summary>
+    public static PthFile Open(FileStream stream) => new(stream);
 
     /// <summary>The bytes a storage's data really takes in the file (zip: the entry's declared size; legacy: count × size).</summary>
     public long DeclaredBytes(PthStorage s)
