@@ -128,9 +128,9 @@ public static class ModelFiles
             if (bytes > limit)
                 throw new UsageException($"{file}: storage {Printable.Quote(s.Key)} declares {s.Count:N0} elements ({bytes:N0} bytes); " +
                     $"{modelName} needs at most {limit:N0} bytes; refused before reading it");
-            if (pth.DeclaredBytes(s) != bytes)
+            if (pth.DeclaredBytes(s) is long held && held != bytes)
                 throw new UsageException($"{file}: storage {Printable.Quote(s.Key)} declares {s.Count:N0} elements ({bytes:N0} bytes) " +
-                    $"but the file holds {pth.DeclaredBytes(s):N0} bytes for it");
+                    $"but the file holds {held:N0} bytes for it");
         }
         var tensors = pth.Materialize(state);
         using var _ = no_grad();
