@@ -182,7 +182,7 @@ public static class Cifar10Lab
                 $"{Cifar10.ClassNames[test.Labels[i]]} / {Cifar10.ClassNames[predicted[i]]}")).ToList(),
             32, 32, "cifar10-test-images",
                 "The first four test images: ground truth / predicted (the tutorial's \"test the network on the test data\")", columns: 4));
-        int correct = predicted.Where((p, i) => p == test.Labels[i]).Count();
+        int correct = Correct(predicted, test);
         Log(AccuracyLine(correct, test.Count));
         if (board is not null)
         {
@@ -280,8 +280,7 @@ public static class Cifar10Lab
                 if (board is not null)
                 {
                     progress?.Report($"epoch {done}: TensorBoard (test accuracy, histograms)");
-                    int[] predicted = Predict(net, test, device).Predicted;
-                    board.Scalar("test/accuracy", 100.0 * predicted.Where((p, i) => p == test.Labels[i]).Count() / test.Count, done);
+                    board.Scalar("test/accuracy", 100.0 * Correct(Predict(net, test, device).Predicted, test) / test.Count, done);
                     board.Scalar("train/learning_rate", o.LearningRate, done);
                     board.Histograms(net, done);
                 }
@@ -311,6 +310,9 @@ public static class Cifar10Lab
     /// <summary>The tutorial's <c>print('Predicted: ', ' '.join(f'{classes[predicted[j]]:5s}' for j in range(4)))</c>.</summary>
     public static string PredictedLine(IEnumerable<int> predicted) => "Predicted:  " + string.Join(" ", predicted.Select(l =>
         Cifar10.ClassNames[l].PadRight(5)));
+
+    /// <summary>How many of <paramref name="predicted"/> are the test images' labels.</summary>
+    static int Correct(int[] predicted, Cifar10Set test) => predicted.Where((p, i) => p == test.Labels[i]).Count();
 
     /// <summary>Predicted class and softmax probabilities of every test image, in batches of 1000 (<see
     /// cref="Trainer.Probabilities"/>).</summary>
