@@ -37,6 +37,17 @@ public static class TestEnvironment
 
     public sealed record ProcessResult(int ExitCode, string StdOut, string StdErr);
 
+    /// <summary>Bad input as the CLI must report it: exit <paramref name="exitCode"/>, one line on stderr holding
+    /// <paramref name="contains"/>, no stack trace (managed or native).</summary>
+    public static void OneLine(ProcessResult r, int exitCode, string contains)
+    {
+        Assert.True(r.ExitCode == exitCode, $"exit {r.ExitCode}: {r.StdErr}");
+        string line = Assert.Single(r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(contains, line);
+        Assert.DoesNotContain("   at ", r.StdErr);
+        Assert.DoesNotContain("frame #", r.StdErr);
+    }
+
     /// <summary>Runs the built `torchlabs` (torchlabs.dll beside the tests) as a separate process.</summary>
     public static ProcessResult RunCli(params string[] args) => Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"),
         .. args]);

@@ -44,8 +44,7 @@ public class ConformanceCliTests
     public void BadSettings_AreOneLine_ExitTwo(string name, string set, string expected)
     {
         var r = TestEnvironment.RunCli("conformance", "optimizer", name, "--set", set);
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains(expected, Assert.Single(r.StdErr.Trim().Split('\n')));
+        TestEnvironment.OneLine(r, 2, expected);
     }
 
     [Trait("Speed", "Slow")]
@@ -105,8 +104,7 @@ public class SchedulerConformanceCliTests
     public void BadSchedulerInput_IsOneLine_ExitTwo(string name, string expected)
     {
         var r = TestEnvironment.RunCli("conformance", "scheduler", name);
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains(expected, Assert.Single(r.StdErr.Trim().Split('\n')));
+        TestEnvironment.OneLine(r, 2, expected);
     }
 
     [Trait("Speed", "Slow")]
@@ -117,7 +115,6 @@ public class SchedulerConformanceCliTests
     public void BadPlateauSettings_AreOneLine_ExitTwo(string option, string value, string expected)
     {
         var r = TestEnvironment.RunCli("conformance", "scheduler", "reducelronplateau", option, value);
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains(expected, Assert.Single(r.StdErr.Trim().Split('\n')));
+        TestEnvironment.OneLine(r, 2, expected);
     }
 }

@@ -57,8 +57,7 @@ public class SweepTests
         TrialsEqualSingleRuns(dir);
         // Another plan in the same folder is refused, unless --force.
         var other = TestEnvironment.RunCli(["sweep", "optimizers", "--grid", "lr=0.2", "--out", dir, .. LabOptions]);
-        Assert.Equal(2, other.ExitCode);
-        Assert.Contains("holds another sweep", Assert.Single(other.StdErr.Trim().Split('\n')));
+        TestEnvironment.OneLine(other, 2, "holds another sweep");
     }
 
     [Trait("Speed", "Slow")]
@@ -72,8 +71,7 @@ public class SweepTests
     {
         string dir = TestEnvironment.NewTempDir();
         var r = TestEnvironment.RunCli("sweep", "optimizers", option, value, "--out", dir);
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains(expected, Assert.Single(r.StdErr.Trim().Split('\n')));
+        TestEnvironment.OneLine(r, 2, expected);
         Assert.False(Directory.Exists(Path.Combine(dir, "trials")));
         Assert.False(File.Exists(Path.Combine(dir, "sweep.json")));   // nothing written
     }

@@ -10,14 +10,7 @@ namespace TorchLabs.Tests.Reliability;
 /// </summary>
 public class RoundTwoTests
 {
-    static void OneLine(TestEnvironment.ProcessResult r, int exitCode, string contains)
-    {
-        Assert.True(r.ExitCode == exitCode, $"exit {r.ExitCode}: {r.StdErr}");
-        string line = Assert.Single(r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains(contains, line);
-        Assert.DoesNotContain("   at ", r.StdErr);
-        Assert.DoesNotContain("frame #", r.StdErr);
-    }
+    static void OneLine(TestEnvironment.ProcessResult r, int exitCode, string contains) => TestEnvironment.OneLine(r, exitCode, contains);
 
     [Trait("Speed", "Slow")]
     [Fact]
