@@ -294,7 +294,7 @@ public abstract class SchedulerReference
     /// </summary>
     sealed class OneCycleLR : SchedulerReference
     {
-        readonly (double End, Func<double> StartLr, Func<double> EndLr, double StartM, double EndM)[] phases;
+        readonly (double End, double StartLr, double EndLr, double StartM, double EndM)[] phases;
         readonly bool cos, cycleMomentum;
 
         public OneCycleLR(LrGroup g, SchedSettings s) : base(Prepare(g, s, out double initial, out double max, out double min),
@@ -306,9 +306,9 @@ public abstract class SchedulerReference
             cycleMomentum = s.Flag("cycle_momentum", true);
             if (cycleMomentum) g.Momentum = mMax;
             phases = s.Flag("three_phase", false)
-                ? [(pct * total - 1, () => initial, () => max, mMax, mBase), (2 * pct * total - 2, () => max, () => initial, mBase, mMax),
-                    (total - 1, () => initial, () => min, mMax, mMax)]
-                : [(pct * total - 1, () => initial, () => max, mMax, mBase), (total - 1, () => max, () => min, mBase, mMax)];
+                ? [(pct * total - 1, initial, max, mMax, mBase), (2 * pct * total - 2, max, initial, mBase, mMax),
+                    (total - 1, initial, min, mMax, mMax)]
+                : [(pct * total - 1, initial, max, mMax, mBase), (total - 1, max, min, mBase, mMax)];
             InitialStep();
         }
 
@@ -334,7 +334,7 @@ public abstract class SchedulerReference
                 {
                     double pct = (lastEpoch - start) / (p.End - start);
                     if (cycleMomentum) g.Momentum = Anneal(p.StartM, p.EndM, pct);
-                    return Anneal(p.StartLr(), p.EndLr(), pct);
+                    return Anneal(p.StartLr, p.EndLr, pct);
                 }
                 start = p.End;
             }
