@@ -55,4 +55,77 @@ public class FlatSgdTests
         Assert.All(ps, p => Assert.Equal(0, p.grad!.abs().sum().item<float>()));
         Assert.Equal(CifarNet.ParameterCount, ps.Sum(p => p.numel()));
     }
+
+    /// <summary>Floats of every kind the update meets: zeros of both signs, the smallest subnormals (μ times them rounds back
+    /// to themselves), larger subnormals, numbers either side of 2^−126, ordinary and large ones, infinities.</summary>
+    static float Draw(Random r)
+    {
+        float m = r.Next(9) switch
+        {
+            0 => 0f,
+            1 => BitConverter.UInt32BitsToSingle((uint)r.Next(1, 6)),
+            2 => BitConverter.UInt32BitsToSingle((uint)r.Next(1, 0x0080_0000)),
+            3 => BitConverter.UInt32BitsToSingle((uint)r.Next(0x0070_0000, 0x0110_0000)),
+            4 => (float)Math.ScaleB(r.NextDouble() + 0.5, r.Next(-125, -100)),
+            5 => (float)r.NextDouble() * 1e-3f,
+            6 => (float)r.NextDouble(),
+            7 => (float)Math.ScaleB(r.NextDouble() + 0.5, r.Next(0, 60)),
+            _ => r.Next(20) == 0 ? float.PositiveInfinity : (float)r.NextDouble() * 0.1f,
+        };
+        return r.Next(2) == 0 ? m : -m;
+    }
+
+    [Theory]
+    [InlineData(0.9f, -0.001f)]
+    [InlineData(0.99f, -0.1f)]
+    [InlineData(0.5f, -1f)]
+    [InlineData(0f, -0.01f)]
+    [InlineData(1.5f, -3f)]
+    [InlineData(0.9f, -1e-30f)]
+    public void Update_RoundsEveryKindOfFloat_AsLibtorchsMulAddAndAddAlpha(float μ, float a)
+    {
+        using var scope = NewDisposeScope();
+        var r = new Random(7);
+        const int n = 4099;   // not a multiple of 8: the scalar tail too
+        float[] θ = new float[n], g = new float[n], b = new float[n];
+        for (int i = 0; i < n; i++) (θ[i], g[i], b[i]) = (Draw(r), Draw(r), Draw(r));
+        for (int i = 0; i < n; i += 5) g[i] = -b[i] * μ;   // μ b + g cancelling to 0 or a subnormal
+        for (int i = 0; i + 8 <= n; i += 24)                  // a dead unit's eight: g ±0, b small, θ mostly ordinary
+            for (int j = i; j < i + 8; j++)
+                (g[j], b[j], θ[j]) = (r.Next(2) == 0 ? 0f : -0f, j % 3 == 0 ? Draw(r) : BitConverter.UInt32BitsToSingle(
+                    (uint)r.Next(0, 0x0120_0000) | (r.Next(2) == 0 ? 0 : 0x8000_0000u)), r.Next(16) == 0 ? Draw(r) : θ[j]);
+        var (θt, gt, bt) = (tensor(θ), tensor(g), tensor(b));
+        using (no_grad()) { bt.mul_(μ).add_(gt); θt.add_(bt, a); }   // torch.optim.SGD's three ops
+        FlatSgd.Update(θ, g, b, μ, a);
+        var bits = (float[] x) => x.Select(BitConverter.SingleToUInt32Bits).ToArray();
+        Assert.Equal(bits(bt.data<float>().ToArray()), bits(b));
+        Assert.Equal(bits(θt.data<float>().ToArray()), bits(θ));
+        Assert.Contains(b, float.IsSubnormal);
+    }
+
+    [Fact]
+    public void FlatSgd_EqualsTorchOptimSgd_BitForBit_WhenMomentumBuffersDecayToSubnormals()
+    {
+        using var scope = NewDisposeScope();
+        var gen = new Generator(5);
+        var flat = new TorchSharp.Modules.Parameter(randn(2000, generator: gen));
+        var reference = new TorchSharp.Modules.Parameter(flat.detach().clone());
+        using var fused = new FlatSgd([flat], 0.01, 0.9);
+        var sgd = optim.SGD([reference], 0.01, 0.9);
+        var live = rand(2000, generator: gen) < 0.3;   // the other units' gradient is 0 after the first step, as a dead ReLU's
+        for (int t = 0; t < 1000; t++)
+        {
+            using var step = NewDisposeScope();
+            var grad = randn(2000, generator: gen) * (t == 0 ? 1.0 : 1e-3);
+            if (t > 0) grad = grad * live;
+            fused.zero_grad();
+            flat.grad!.copy_(grad);
+            reference.grad = grad.clone();
+            fused.step();
+            sgd.step();
+        }
+        Assert.Equal(reference.data<float>().ToArray(), flat.data<float>().ToArray());
+        int subnormal = fused.Buffer!.data<float>().ToArray().Count(float.IsSubnormal);
+        Assert.True(subnormal > 500, $"the test should reach subnormal momentum buffers: {subnormal} of 2000");
+    }
 }
