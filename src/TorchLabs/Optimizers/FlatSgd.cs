@@ -78,7 +78,7 @@ public sealed class FlatSgd : IDisposable
     /// add_(other, alpha) round it. Momentum buffers of units whose gradient stays 0 decay into subnormal numbers and stay
     /// there (μ times the few smallest subnormals rounds back to themselves): in the tutorial Net's training thousands of
     /// them, each of which costs the processor a microcode assist per multiply. Vectors holding such a b take
-    /// <see cref="Lane"/>, which gives the same bits without subnormal arithmetic.
+    /// <see cref="DeadUnits"/> or, failing that, <see cref="Lane"/>: the same bits without subnormal arithmetic.
     /// </summary>
     internal static void Update(Span<float> θ, ReadOnlySpan<float> g, Span<float> b, float μ, float a)
     {
@@ -108,6 +108,9 @@ public sealed class FlatSgd : IDisposable
     static Vector256<uint> Magnitude(Vector256<float> x) => x.AsUInt32() & Vector256.Create(0x7FFF_FFFFu);
     static Vector256<uint> Tiny(Vector256<float> x) =>
         Vector256.LessThan(Magnitude(x) - Vector256<uint>.One, Vector256.Create(TinyBits - 1));
+    static bool IsTiny(float x) => (BitConverter.SingleToUInt32Bits(x) & 0x7FFF_FFFF) - 1 < TinyBits - 1;
+    static readonly double Ulp = Math.ScaleB(1.0, -149), InverseUlp = Math.ScaleB(1.0, 149), MinNormal = Math.ScaleB(1.0, -126),
+        QuarterUlp = Math.ScaleB(1.0, -26);   // 2^−26 |θ| is under a quarter of θ's ulp (half the ulp below a power of 2)
 
     /// <summary>
     /// The bits of the least |θ| (at least the smallest subnormal) from which θ + a b_t = θ for every tiny b_t:
@@ -155,9 +158,6 @@ public sealed class FlatSgd : IDisposable
         Vector256.ConditionalSelect(still.AsSingle(), θv, moved).CopyTo(θ);
         return true;
     }
-    static bool IsTiny(float x) => (BitConverter.SingleToUInt32Bits(x) & 0x7FFF_FFFF) - 1 < TinyBits - 1;
-    static readonly double Ulp = Math.ScaleB(1.0, -149), InverseUlp = Math.ScaleB(1.0, 149), MinNormal = Math.ScaleB(1.0, -126),
-        QuarterUlp = Math.ScaleB(1.0, -26);   // 2^−26 |θ| is under a quarter of θ's ulp (half the ulp below a power of 2)
 
     /// <summary>
     /// One element of <see cref="Update"/>. Where b or b_t is tiny, the float operations are done in double, where these
