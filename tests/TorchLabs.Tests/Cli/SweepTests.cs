@@ -6,6 +6,7 @@ namespace TorchLabs.Tests.Cli;
 /// #30: `torchlabs sweep` through the local executor and through a real one-node Slurm (scripts/slurm/start-local-cluster.sh,
 /// which .ci/run starts; skipped where no Slurm answers), giving the numbers of single runs; resumable; failures listed.
 /// </summary>
+[Collection("Slurm")]   // the two Slurm tests share the one-node cluster: one at a time
 public class SweepTests
 {
     static readonly string[] Grid = ["optimizers", "--grid", "lr=0.05,1e10", "--seeds", "1-3"];
@@ -95,10 +96,18 @@ public class SweepTests
         Assert.False(File.Exists(Path.Combine(dir, "collect.json")));
     }
 
-    /// <summary>Whether a Slurm cluster answers here with an idle node (scripts/slurm/start-local-cluster.sh makes one).</summary>
+    /// <summary>
+    /// Whether a Slurm cluster answers here with a node that takes jobs (scripts/slurm/start-local-cluster.sh makes one): idle,
+    /// or busy with other jobs (mixed, allocated, completing), not down or drained.
+    /// </summary>
     internal static bool SlurmUp()
     {
-        try { return TestEnvironment.Run("sinfo", ["-h", "-o", "%T"], timeoutMs: 20_000).StdOut.Contains("idle"); }
+        try
+        {
+            var states = TestEnvironment.Run("sinfo", ["-h", "-o", "%T"], timeoutMs: 20_000).StdOut
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return states.Any(s => s.TrimEnd('*') is "idle" or "mixed" or "allocated" or "completing");
+        }
         catch (System.ComponentModel.Win32Exception) { return false; }
     }
 
@@ -122,6 +131,7 @@ public class SweepTests
 }
 
 /// <summary>#30: a Slurm array task cancelled with scancel shows as failed, and the same command completes only it.</summary>
+[Collection("Slurm")]
 public class SweepScancelTests
 {
     [Trait("Speed", "Slow")]
