@@ -48,13 +48,19 @@ public static class TestEnvironment
         Assert.DoesNotContain("frame #", r.StdErr);
     }
 
-    /// <summary>Runs the built `torchlabs` (torchlabs.dll beside the tests) as a separate process.</summary>
-    public static ProcessResult RunCli(params string[] args) => Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"),
-        .. args]);
+    /// <summary>The built `torchlabs` (torchlabs.dll beside the tests), run by `dotnet`.</summary>
+    static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "torchlabs.dll");
+
+    /// <summary>Runs the built `torchlabs` as a separate process.</summary>
+    public static ProcessResult RunCli(params string[] args) => Run("dotnet", [CliDll, .. args]);
 
     /// <summary>The same, with extra environment variables.</summary>
     public static ProcessResult RunCliWith(IReadOnlyDictionary<string, string> environment, params string[] args) =>
-        Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), .. args], environment: environment);
+        Run("dotnet", [CliDll, .. args], environment: environment);
+
+    /// <summary>Starts the built `torchlabs` and returns at once, its stdout and stderr redirected, for tests that act on it
+    /// while it runs (signals, scancel).</summary>
+    public static Process StartCli(params string[] args) => Start("dotnet", [CliDll, .. args]);
 
     /// <summary>
     /// The one JSON object a command printed on stdout; fails the test, with the command's stderr, when it did not exit 0.
@@ -72,6 +78,20 @@ public static class TestEnvironment
     public static ProcessResult Run(string file, string[] args, string? workingDirectory = null, int timeoutMs = 300_000,
         IReadOnlyDictionary<string, string>? environment = null)
     {
+        using var p = Start(file, args, workingDirectory, environment);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeoutMs))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
+        }
+        return new ProcessResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    static Process Start(string file, string[] args, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
         var psi = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
@@ -81,14 +101,6 @@ public static class TestEnvironment
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["TORCHLABS_DEBUG"] = "0";
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeoutMs))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
-        }
-        return new ProcessResult(p.ExitCode, stdout.Result, stderr.Result);
+        return Process.Start(psi)!;
     }
 }

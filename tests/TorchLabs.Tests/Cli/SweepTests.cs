@@ -140,11 +140,8 @@ public class SweepScancelTests
     {
         Skip.IfNot(SweepTests.SlurmUp(), "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)");
         string dir = TestEnvironment.NewTempDir();
-        string[] args = [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), "sweep", "optimizers", "--grid", "lr=0.01", "--seeds",
-            "1-3", "--executor", "slurm", "--out", dir, "--", "--optimizer", "adam", "--steps", "150000"];
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using var sweep = System.Diagnostics.Process.Start(psi)!;
+        using var sweep = TestEnvironment.StartCli("sweep", "optimizers", "--grid", "lr=0.01", "--seeds", "1-3", "--executor", "slurm",
+            "--out", dir, "--", "--optimizer", "adam", "--steps", "150000");
         var stdout = sweep.StandardOutput.ReadToEndAsync();
         string? job = null;
         var err = new System.Text.StringBuilder();
@@ -188,11 +185,8 @@ public class SweepStopTests
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "signals as Linux sends them");
         string dir = TestEnvironment.NewTempDir();
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), "sweep", "optimizers", "--grid",
-            "lr=0.01,0.02", "--seeds", "1-2", "--out", dir, "--", "--optimizer", "adam", "--steps", "3000000"])
-            psi.ArgumentList.Add(a);
-        using var sweep = System.Diagnostics.Process.Start(psi)!;
+        using var sweep = TestEnvironment.StartCli("sweep", "optimizers", "--grid", "lr=0.01,0.02", "--seeds", "1-2", "--out", dir, "--",
+            "--optimizer", "adam", "--steps", "3000000");
         var err = sweep.StandardError.ReadToEndAsync();
         Thread.Sleep(5000);   // the first two trials are running (each takes far longer)
         TestEnvironment.Run("kill", ["-TERM", sweep.Id.ToString()]);
