@@ -109,6 +109,10 @@ cases.append({"name": E2E, "target": "TorchLabs' epoch ≤ 0.33× the Python tut
                          ("TorchLabs on glibc's allocator", lambda: timed_json([args.torchlabs, "cifar10", "--data", e2e_dir, "--epochs", "1", "--limit-test", "1000", "--out", os.path.join(e2e_dir, "out"), "--format", "json"], "other", SYSTEM)["epochSeconds"][0]),
                          ("TorchLabs' opt-in hand step (--impl fast; target ≤ 0.25×)", lambda: timed_json([args.torchlabs, "cifar10", "--data", e2e_dir, "--epochs", "1", "--limit-test", "1000", "--out", os.path.join(e2e_dir, "out"), "--format", "json", "--impl", "fast"], "other")["epochSeconds"][0])]})
 
+def fmt(v, unit):
+    return f"{v:,.0f} {unit}" if unit == "images/s" else f"{v:.3f} {unit}" if unit == "ms/step" else f"{v:.1f} {unit}"
+
+
 rows = []
 for c in filter(lambda c: wanted(c["name"]), cases):
     ours, peer, extra = [], [], {name: [] for name, _ in c.get("extras", [])}
@@ -128,8 +132,9 @@ for c in filter(lambda c: wanted(c["name"]), cases):
 
 if args.only:   # a partial run: its rows on stdout, the file untouched
     for c, mo, mp, ratio, met, ex, ours, peer in rows:
-        print(f"{c['name']}: TorchLabs {mo:,.3f} {c['unit']}, {c['peer_name']} {mp:,.3f}: {ratio:.2f}× ({'met' if met else 'not met'}: "
-              f"{c['target']}); TorchLabs {ours}, peer {peer}; " + "; ".join(f"{n} {v:,.3f}" for n, v in ex.items()))
+        print(f"{c['name']}: TorchLabs {fmt(mo, c['unit'])}, {c['peer_name']} {fmt(mp, c['unit'])}: {ratio:.2f}× "
+              f"({'met' if met else 'not met'}: {c['target']}); TorchLabs {', '.join(fmt(v, c['unit']) for v in ours)}, "
+              f"peer {', '.join(fmt(v, c['unit']) for v in peer)}; " + "; ".join(f"{n} {fmt(v, c['unit'])}" for n, v in ex.items()))
     sys.exit(0)
 
 # torchlabs all, without CIFAR-10: wall time and peak memory.
@@ -144,10 +149,6 @@ with tempfile.TemporaryDirectory() as d:
 info = run_json([args.torchlabs, "info", "--format", "json"])
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 torch_py = subprocess.run(["/usr/bin/python3", "-c", "import torch, numpy; print(torch.__version__, numpy.__version__)"], capture_output=True, text=True).stdout.split()
-
-
-def fmt(v, unit):
-    return f"{v:,.0f} {unit}" if unit == "images/s" else f"{v:.3f} {unit}" if unit == "ms/step" else f"{v:.1f} {unit}"
 
 
 lines = [
