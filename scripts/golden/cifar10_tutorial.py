@@ -7,7 +7,9 @@ the training images and 12 for the test images; each class a colour and stripe p
 and half the images showing a random class's pattern, so that the loss stays near CIFAR-10's). What it records, per seed:
 - the initial state dict of Net(): the SHA-256 of each parameter's float32 bytes (little-endian) and its first values;
 - the permutation RandomSampler draws on every iter(trainloader): the script's peek and each epoch (recorded by wrapping
-  torch.randperm, which draws nothing itself);
+  torch.randperm, which draws nothing itself; the sampler's second randperm at the end of a pass, from its own generator,
+  is left out);
+- the outputs of conv1, conv2 (SHA-256) and fc1 (values) in the first training step;
 - every step's loss.item(), the tutorial's logged running losses (every LOG_EVERY mini-batches) and its accuracy lines.
 It writes tests/TorchLabs.Tests/Golden/cifar10_tutorial.json.
 
@@ -74,9 +76,14 @@ permutations = []
 _randperm = torch.randperm
 
 
+generators = []   # RandomSampler's fresh generator of each iter(); it draws a second, empty-sliced randperm at the end of a pass
+
+
 def recorded_randperm(n, *args, **kwargs):
     p = _randperm(n, *args, **kwargs)
-    if n == TRAIN:
+    g = kwargs.get("generator")
+    if n == TRAIN and not any(g is seen for seen in generators):
+        generators.append(g)
         permutations.append(p.tolist())
     return p
 
@@ -84,12 +91,13 @@ def recorded_randperm(n, *args, **kwargs):
 torch.randperm = recorded_randperm
 
 
-def tutorial(seed, root):
+def tutorial(seed, root, first_step_only=False):
     """The tutorial's script from its first random draw to its accuracy lines; returns what it printed and measured."""
     import torch.nn as nn
     import torch.nn.functional as F
     import torch.optim as optim
     del permutations[:]
+    del generators[:]
     torch.manual_seed(seed)                                                     # the one added line
 
     transform = transforms.Compose(
@@ -131,6 +139,13 @@ def tutorial(seed, root):
     initial = {k: {"sha256": hashlib.sha256(v.detach().numpy().astype("<f4").tobytes()).hexdigest(),
                    "first": [float(f) for f in v.flatten()[:3]]} for k, v in net.state_dict().items()}
 
+    # first_step_only: the first step's layer outputs, kept by forward hooks, and nothing after that step. A separate pass,
+    # because keeping them moves later buffers in memory, and that alone changes PyTorch's own losses from the second step on.
+    first_step = {}
+    hooks = [getattr(net, name).register_forward_hook(
+        lambda m, i, o, name=name: first_step.setdefault(name, o.detach().clone())) for name in ("conv1", "conv2", "fc1")
+             ] if first_step_only else []
+
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
 
@@ -150,6 +165,10 @@ def tutorial(seed, root):
             # print statistics
             running_loss += loss.item()
             steps.append(loss.item())                                           # recorded
+            if first_step_only:
+                return {"loss": loss.item(), **{name + "Sha256": hashlib.sha256(first_step[name].numpy().astype("<f4").tobytes())
+                                                 .hexdigest() for name in ("conv1", "conv2")},
+                        "fc1": [float(v) for v in first_step["fc1"].flatten()]}
             if i % LOG_EVERY == LOG_EVERY - 1:    # print every LOG_EVERY mini-batches
                 log.append(f'[{epoch + 1}, {i + 1:5d}] loss: {running_loss / LOG_EVERY:.3f}')
                 logged.append({"epoch": epoch + 1, "batch": i + 1, "loss": running_loss / LOG_EVERY})
@@ -175,7 +194,7 @@ def tutorial(seed, root):
                     correct_pred[classes[label]] += 1
                 total_pred[classes[label]] += 1
     log.append(f'Accuracy of the network on the {total} test images: {100 * correct // total} %')
-    return {"seed": seed, "peek": peek, "initialState": initial, "permutations": list(permutations), "stepLosses": steps,
+    return {"seed": seed, "peek": peek,  "initialState": initial, "permutations": list(permutations), "stepLosses": steps,
             "logged": logged, "log": log, "correct": correct, "total": total,
             "perClass": {c: 100 * float(correct_pred[c]) / total_pred[c] for c in classes if total_pred[c] > 0}}
 
@@ -185,6 +204,9 @@ def main():
     with tempfile.TemporaryDirectory() as root:
         write_python_format(root)
         runs = [tutorial(seed, root) for seed in SEEDS]
+        for run in runs:
+            run["firstStep"] = tutorial(run["seed"], root, first_step_only=True)
+            assert run["firstStep"]["loss"] == run["stepLosses"][0]
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "TorchLabs.Tests", "Golden",
                        "cifar10_tutorial.json")
     with open(out, "w") as f:

@@ -22,7 +22,8 @@ public static class Cifar10Command
         var batchSize = new Option<int>("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => 4 };
         var lr = new Option<double>("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.001 };
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.9 };
-        var seed = CommonOptions.Seed();
+        var seed = CommonOptions.Seed(
+            "As torch.manual_seed(S) in the tutorial's script: its initial weights and batches, bit for bit (docs/cifar10.md)");
         var logEvery = new Option<int>("--log-every")
         {
             Description = "Print the running loss every N mini-batches",

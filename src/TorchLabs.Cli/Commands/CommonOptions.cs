@@ -9,9 +9,9 @@ public static class CommonOptions
 {
     public const long DefaultSeed = 1;
 
-    public static Option<long> Seed() => new("--seed")
+    public static Option<long> Seed(string? meaning = null) => new("--seed")
     {
-        Description = "Seed of every random draw; the same seed gives the same numbers",
+        Description = meaning ?? "Seed of every random draw; the same seed gives the same numbers",
         DefaultValueFactory = _ => DefaultSeed,
     };
 

@@ -28,6 +28,9 @@ public sealed class Cifar10Batcher : IDisposable
         table = Cifar10.Normalize(arange(256, ScalarType.Int32).to_type(ScalarType.Byte)).data<float>().ToArray();
     }
 
+    /// <summary>How many records the set holds.</summary>
+    public int Count => labels.Length;
+
     /// <summary>The images and labels of records <paramref name="indices"/>, as [n, 3, 32, 32] float32 and [n] int64.</summary>
     public (Tensor X, Tensor Y) Batch(ReadOnlySpan<long> indices)
     {

@@ -19,6 +19,8 @@ public sealed record Cifar10Options
     public int BatchSize { get; init; } = 4;
     public double LearningRate { get; init; } = 0.001;
     public double Momentum { get; init; } = 0.9;
+    /// <summary>What <c>torch.manual_seed(Seed)</c> at the top of the tutorial's script means: the same initial weights, batches and
+    /// numbers as that Python run (docs/cifar10.md). Default 1.</summary>
     public long Seed { get; init; } = 1;
     public int LogEvery { get; init; } = 2000;
     public int? LimitTrain { get; init; }
@@ -78,13 +80,15 @@ public sealed record Cifar10Result(
     public string Folder { get; init; } = "";
     /// <summary>OUT/cifar_net.pth, the model in PyTorch's format (null when the run loaded a model instead of training).</summary>
     public string? PthPath { get; init; }
+    /// <summary>Every step's <c>loss.item()</c> of this run (a resumed run: from the resumed epoch on).</summary>
+    public IReadOnlyList<float> StepLosses { get; init; } = [];
     /// <summary>The first four test images: ground truth and predicted class.</summary>
     public IReadOnlyList<(string GroundTruth, string Predicted)> FirstFour { get; init; } = [];
 }
 
 /// <summary>
 /// PyTorch's CIFAR-10 tutorial ("Training a classifier"), in C#: the tutorial's Net, CrossEntropyLoss, SGD with
-/// lr 0.001 and momentum 0.9, batch 4, 2 epochs, the training set shuffled each epoch by a seeded generator, and
+/// lr 0.001 and momentum 0.9, batch 4, 2 epochs, every random draw the script makes after torch.manual_seed(Seed), and
 /// the tutorial's printed lines in its format.
 /// </summary>
 public static class Cifar10Lab
@@ -111,7 +115,7 @@ public static class Cifar10Lab
             trainCount.ToString(CultureInfo.InvariantCulture)),
         new("--seed", o.Seed.ToString(CultureInfo.InvariantCulture)), new("--momentum", o.Momentum.ToString("R",
             CultureInfo.InvariantCulture)),
-        new("--impl", o.Impl),
+        new("--impl", o.Impl), new("random draws", "as torch.manual_seed"),
     ];
 
     public static Cifar10Result Run(Cifar10Options o, Action<string>? log = null, IProgress<string>? progress = null)
@@ -132,15 +136,18 @@ public static class Cifar10Lab
         var figures = new List<Figure>();
         var board = o.TensorBoardDir is null ? null : new TensorBoardLog(o.TensorBoardDir);
         board?.Text("model/summary", TensorBoardLog.Code(Summary(o.BatchSize).ToText()), 0);
-        using var initGen = new Generator((ulong)o.Seed);
-        using var net = new CifarNet(initGen);
+        // torch.manual_seed(S): one generator for every draw the tutorial's script makes, in its order (docs/cifar10.md).
+        using var torchGenerator = new Generator((ulong)o.Seed);
         IReadOnlyList<LossPoint> curve = [];
         IReadOnlyList<double> epochSeconds = [];
+        IReadOnlyList<float> stepLosses = [];
         int trainCount = 0, batches = 0;
         string modelPath;
+        CifarNet net;
         if (o.Load is string load)
         {
             // The tutorial's "load": net = Net(); net.load_state_dict(torch.load(PATH)); .pth, safetensors or TorchSharp's format.
+            net = new CifarNet(torchGenerator);
             var format = ModelFiles.Load(net, load, "the tutorial's Net");
             progress?.Report($"loaded {load} ({ModelFiles.Name(format)})");
             modelPath = Path.GetFullPath(load);
@@ -151,16 +158,11 @@ public static class Cifar10Lab
             var (trainPixels, trainLabels) = Cifar10.LoadTensor(folder, train: true, o.LimitTrain);
             using (trainPixels)
             {
+                var run = Train(o, trainPixels, trainLabels, torchGenerator, test, board, device, figures, log, progress);
+                net = run.Net;
+                lines.AddRange(run.Record.Log);
+                (curve, epochSeconds, stepLosses) = (run.Record.Curve, run.Record.EpochSeconds, run.StepLosses);
                 trainCount = trainLabels.Length;
-                byte[] first = trainPixels.bytes[..(Math.Min(8, trainCount) * Cifar10.RecordPixels)].ToArray();
-                figures.Add(Plots.ImageGrid(Enumerable.Range(0, Math.Min(8, trainCount))
-                    .Select(i => (first.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(),
-                        Cifar10.ClassNames[trainLabels[i]])).ToList(),
-                    32, 32, "cifar10-images", "The first training images with their labels (the tutorial's imshow)"));
-                var record = Train(o, net, trainPixels, trainLabels, test, board, device, log, progress);
-                lines.AddRange(record.Log);
-                curve = record.Curve;
-                epochSeconds = record.EpochSeconds;
                 batches = (trainCount + o.BatchSize - 1) / o.BatchSize;
             }
             Log("Finished Training");
@@ -170,6 +172,7 @@ public static class Cifar10Lab
             ModelFiles.SavePth(net, Path.Combine(o.OutDir, PthName));
             ModelFiles.SaveSafetensors(net, Path.Combine(o.OutDir, "cifar_net.safetensors"));
         }
+        using var _ = net;
 
         progress?.Report("testing");
         var (predicted, probabilities) = Predict(net, test, device);
@@ -212,84 +215,121 @@ public static class Cifar10Lab
         return new Cifar10Result(100.0 * correct / test.Count, correct, test.Count, perClass, curve, modelPath,
             total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures)
         {
-            TrainImages = trainCount, Folder = folder, PthPath = o.Load is null ? Path.Combine(o.OutDir, PthName) : null,
+            TrainImages = trainCount, Folder = folder, StepLosses = stepLosses,
+            PthPath = o.Load is null ? Path.Combine(o.OutDir, PthName) : null,
             FirstFour = [.. Enumerable.Range(0, few).Select(i => (Cifar10.ClassNames[test.Labels[i]], Cifar10.ClassNames[predicted[i]]))],
         };
     }
 
-    /// <summary>The tutorial's training loop through the one driver (<see cref="Trainer"/>): SGD, cross-entropy, its loss lines every
-    /// LogEvery batches.</summary>
-    static TrainingRecord Train(Cifar10Options o, CifarNet net, Tensor trainPixels, byte[] labels, Cifar10Set test, TensorBoardLog? board,
-        Device device, Action<string>? log, IProgress<string>? progress)
+    /// <summary>The trained Net, the run's record and the loss of every step this run made.</summary>
+    sealed record Training(CifarNet Net, TrainingRecord Record, IReadOnlyList<float> StepLosses);
+
+    /// <summary>
+    /// The tutorial's training, statement by statement from its peek at the data to "Finished Training" (docs/cifar10.md sets the
+    /// two side by side). Every random draw comes from <paramref name="torchGenerator"/> in the script's order, so that
+    /// <c>--seed S</c> gives the weights and batches of the Python tutorial run after <c>torch.manual_seed(S)</c>. What the tutorial
+    /// does not have joins the loop one line each: the checkpoint (and resume), progress, TensorBoard, the time per epoch.
+    /// </summary>
+    static Training Train(Cifar10Options o, Tensor trainPixels, byte[] trainLabels, Generator torchGenerator, Cifar10Set test,
+        TensorBoardLog? board, Device device, List<Figure> figures, Action<string>? log, IProgress<string>? progress)
     {
-        double running = 0;
-        bool started = false;
-        int count = labels.Length;   // the pixels stay bytes (150 MB for CIFAR-10); each batch is normalised on the fly
-        using var batcher = new Cifar10Batcher(trainPixels, labels);   // no libtorch call per batch; the same numbers as Normalize
-        bool onCpu = device.type == DeviceType.CPU;
-        using var shuffleGen = new Generator((ulong)o.Seed + 1);
+        // transform = Compose([ToTensor(), Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]); trainset; trainloader (shuffle=True)
+        using var trainset = new Cifar10Batcher(trainPixels, trainLabels);
+        var trainloader = new Cifar10Loader(trainset, o.BatchSize, shuffle: true, torchGenerator, device);
+        // dataiter = iter(trainloader); images, labels = next(dataiter); imshow(torchvision.utils.make_grid(images))
+        var (_, (images, labels)) = trainloader.First();
+        figures.Add(Peek(trainPixels, trainloader.Order[..(int)labels.shape[0]], trainLabels));
+        var net = new CifarNet(torchGenerator);                                           // net = Net()
         net.to(device);
-        // The tutorial's criterion = nn.CrossEntropyLoss() and optimizer = optim.SGD(net.parameters(), lr, momentum); the SGD in
-        // its fused form (one pass over one buffer; the same numbers as torch.optim.SGD, bit for bit: Optimizers/FlatSgd.cs).
-        var criterion = nn.CrossEntropyLoss();
+        var criterion = nn.CrossEntropyLoss();                                            // criterion = nn.CrossEntropyLoss()
+        // optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9), in its fused form (Optimizers/FlatSgd.cs: the same bits)
         using var optimizer = new FlatSgd([.. net.parameters()], o.LearningRate, o.Momentum);
-        var fast = o.Impl == "fast" ? new Fast.CifarNetFastStep(net) : null;   // --impl fast only: the hand step (Fast/)
-        var trainer = new Trainer
+        // --impl fast: the hand step of Fast/ in place of the tutorial's forward and backward (equal to float32 rounding)
+        Func<Tensor, Tensor, float>? fastStep = o.Impl == "fast" ? new Fast.CifarNetFastStep(net).LossBackward : null;
+        var checkpoint = new TrainingCheckpoint
         {
-            Kind = "cifar10", CheckpointPath = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, count), KeepsTimes = true,
-            // Older checkpoints: made before --impl (either step resumes them: they agree to float32 rounding), and with --lanes,
-            // which is gone (one lane is this step; two lanes are refused).
-            SettingsBefore = new Dictionary<string, string> { ["--impl"] = o.Impl },
-            RetiredSettings = new Dictionary<string, string> { ["--lanes"] = "1" },
-            Epochs = o.Epochs, Count = count, BatchSize = o.BatchSize, LearningRate = o.LearningRate,
-            Model = net, Optimizer = OptimizerHooks.For(optimizer), ShuffleGenerator = shuffleGen,
-            // The tutorial's step; the Trainer calls optimizer.zero_grad() before and optimizer.step() after.
-            LossBackward = batch =>
-            {
-                var (inputs, targets) = batcher.Batch(batch.Indices);
-                if (!onCpu) (inputs, targets) = (inputs.to(device), targets.to(device));
-                if (fast is not null) return fast.LossBackward(inputs, targets);
-                var outputs = net.call(inputs);
-                var loss = criterion.call(outputs, targets);
-                loss.backward();
-                return loss.item<float>();
-            },
-            OnBatch = (b, rec) =>
-            {
-                if (!started)
-                {
-                    started = true;   // after the first step: data read, checkpoint (if any) accepted; the summary's Net is a fresh one
-                    o.OnTrainingStart?.Invoke(Summary(o.BatchSize));
-                }
-                running += b.Loss;
-                if (b.Batch % o.LogEvery == o.LogEvery - 1)
-                {
-                    double mean = running / o.LogEvery;
-                    string line = LossLine(b.Epoch + 1, b.Batch + 1, mean);
-                    rec.Curve.Add(new LossPoint(b.Epoch + 1, b.Batch + 1, mean));
-                    rec.Log.Add(line);
-                    log?.Invoke(line);
-                    board?.Scalar("train/loss", mean, b.Epoch * b.Batches + b.Batch + 1);   // x: mini-batches seen
-                    running = 0;
-                }
-                if (b.Batch == b.Batches - 1) running = 0;
-                if (b.Batch % 250 == 0) progress?.Report($"epoch {b.Epoch + 1}/{o.Epochs}, batch {b.Batch + 1}/{b.Batches}");
-            },
-            OnEpochEnd = (done, rec) =>
-            {
-                if (board is not null)
-                {
-                    progress?.Report($"epoch {done}: TensorBoard (test accuracy, histograms)");
-                    board.Scalar("test/accuracy", 100.0 * Correct(Predict(net, test, device).Predicted, test) / test.Count, done);
-                    board.Scalar("train/learning_rate", o.LearningRate, done);
-                    board.Histograms(net, done);
-                }
-                o.OnEpochEnd?.Invoke(done);
-            },
-            Log = line => log?.Invoke(line),
+            Kind = "cifar10", Path = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, trainset.Count), KeepsTimes = true,
+            SettingsBefore = SettingsBefore, RetiredSettings = RetiredSettings,
+            LearningRate = o.LearningRate, Model = net, Optimizer = OptimizerHooks.For(optimizer), Generator = torchGenerator,
         };
-        if (o.Resume) progress?.Report($"resuming from {trainer.CheckpointPath}");
-        return trainer.Run(o.Resume);
+        if (o.Resume) progress?.Report($"resuming from {checkpoint.Path}");
+        var record = checkpoint.Start(o.Resume, o.Epochs, log);
+        o.OnTrainingStart?.Invoke(Summary(o.BatchSize));
+        var stepLosses = new List<float>();
+
+        for (int epoch = record.EpochsDone; epoch < o.Epochs; epoch++)   // loop over the dataset multiple times
+        {
+            var clock = Stopwatch.StartNew();
+            net.train();
+            double running_loss = 0.0, sum = 0.0;
+            foreach (var (i, (inputs, targets)) in trainloader)
+            {
+                using var scope = NewDisposeScope();                      // frees this step's tensors
+                float loss;
+                if (fastStep is null)
+                {
+                    optimizer.zero_grad();                                // zero the parameter gradients
+                    var outputs = net.call(inputs);                       // forward + backward + optimize
+                    var l = criterion.call(outputs, targets);
+                    l.backward();
+                    optimizer.step();
+                    loss = l.item<float>();
+                }
+                else { optimizer.zero_grad(); loss = fastStep(inputs, targets); optimizer.step(); }
+                checkpoint.StopIfDiverged(loss, epoch, i);
+                running_loss += loss;                                     // print statistics
+                sum += loss * inputs.shape[0];
+                stepLosses.Add(loss);
+                if (i % o.LogEvery == o.LogEvery - 1)                     // print every LogEvery mini-batches
+                {
+                    record.Curve.Add(new LossPoint(epoch + 1, i + 1, running_loss / o.LogEvery));
+                    record.Log.Add(LossLine(epoch + 1, i + 1, running_loss / o.LogEvery));
+                    log?.Invoke(record.Log[^1]);
+                    board?.Scalar("train/loss", running_loss / o.LogEvery, epoch * trainloader.Batches + i + 1);   // x: mini-batches seen
+                    running_loss = 0.0;
+                }
+                if (i % 250 == 0) progress?.Report($"epoch {epoch + 1}/{o.Epochs}, batch {i + 1}/{trainloader.Batches}");
+            }
+            record.EndEpoch(sum / trainset.Count, clock.Elapsed.TotalSeconds);
+            checkpoint.Save(record);                                      // OUT/checkpoint.dat: --resume goes on from here
+            if (board is not null) EpochToTensorBoard(board, net, test, device, o.LearningRate, record.EpochsDone, progress);
+            o.OnEpochEnd?.Invoke(record.EpochsDone);
+        }
+        return new Training(net, record, stepLosses);
+    }
+
+    /// <summary>The checkpoint's settings before TorchLabs drew as <c>torch.manual_seed</c>: such a checkpoint is refused.</summary>
+    static readonly Dictionary<string, string> SettingsBefore = new()
+    {
+        // Made before --impl: either step resumes it (they agree to float32 rounding).
+        ["--impl"] = "autograd",
+        ["random draws"] = "two generators (--seed, --seed + 1)",
+    };
+
+    /// <summary>--lanes is gone: one lane is this step; two lanes are refused.</summary>
+    static readonly Dictionary<string, string> RetiredSettings = new() { ["--lanes"] = "1" };
+
+    /// <summary>The tutorial's imshow of the peeked batch: its images with their labels.</summary>
+    static Figure Peek(Tensor trainPixels, long[] indices, byte[] labels)
+    {
+        var images = new List<(byte[], string)>();
+        foreach (long k in indices)
+        {
+            byte[] image = trainPixels.bytes.Slice((int)k * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray();
+            images.Add((image, Cifar10.ClassNames[labels[k]]));
+        }
+        return Plots.ImageGrid(images, 32, 32, "cifar10-images",
+            "The first mini-batch of the shuffled training set, with its labels (the tutorial's imshow)");
+    }
+
+    /// <summary>After an epoch: the test accuracy, the learning rate and histograms of every parameter and gradient.</summary>
+    static void EpochToTensorBoard(TensorBoardLog board, CifarNet net, Cifar10Set test, Device device, double lr, int done,
+        IProgress<string>? progress)
+    {
+        progress?.Report($"epoch {done}: TensorBoard (test accuracy, histograms)");
+        board.Scalar("test/accuracy", 100.0 * Correct(Predict(net, test, device).Predicted, test) / test.Count, done);
+        board.Scalar("train/learning_rate", lr, done);
+        board.Histograms(net, done);
     }
 
     /// <summary>torchinfo's summary of the tutorial Net for one batch (the same for any weights: a fresh Net is summarised).</summary>
@@ -315,10 +355,10 @@ public static class Cifar10Lab
     static int Correct(int[] predicted, Cifar10Set test) => predicted.Where((p, i) => p == test.Labels[i]).Count();
 
     /// <summary>Predicted class and softmax probabilities of every test image, in batches of 1000 (<see
-    /// cref="Trainer.Probabilities"/>).</summary>
+    /// cref="Inference.Probabilities"/>).</summary>
     public static (int[] Predicted, float[][] Probabilities) Predict(nn.Module<Tensor, Tensor> net, Cifar10Set set, Device device)
     {
-        var probabilities = Trainer.Probabilities(net, (start, n) => set.ImagesTensor(start, n).to(device), set.Count, 1000);
+        var probabilities = Inference.Probabilities(net, (start, n) => set.ImagesTensor(start, n).to(device), set.Count, 1000);
         return (probabilities.Select(Metrics.ArgMax).ToArray(), probabilities);
     }
 

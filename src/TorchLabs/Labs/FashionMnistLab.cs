@@ -135,36 +135,50 @@ public static class FashionMnistLab
         using var net = new Mlp([(int)x.shape[1], o.Hidden, 10], o.Activation, gen, handBackward: hand);
         using HandOptimizer opt = name == "adam" ? new Adam(net.parameters(), lr) : new Gd(net.parameters(), lr);
         int n = (int)x.shape[0], batch = name == "gd" ? n : Math.Min(o.BatchSize, n);
-        var record = new Trainer
+        var checkpoint = new TrainingCheckpoint
         {
-            Kind = "fashion-mnist-" + name, CheckpointPath = o.OutDir is null ? null : Path.Combine(o.OutDir, $"checkpoint-{name}.dat"),
-            Settings = Settings(o, n, batch), Epochs = epochs, Count = n, BatchSize = batch, Shuffle = name != "gd", LearningRate = lr,
-            Model = net, Optimizer = OptimizerHooks.For(opt), ShuffleGenerator = shuffle,
-            Loss = batch =>
+            Kind = "fashion-mnist-" + name, Path = o.OutDir is null ? null : Path.Combine(o.OutDir, $"checkpoint-{name}.dat"),
+            Settings = Settings(o, n, batch), LearningRate = lr, Model = net, Optimizer = OptimizerHooks.For(opt), Generator = shuffle,
+        };
+        var record = checkpoint.Start(o.Resume, epochs, line => progress?.Report(line));
+        started();
+        for (int epoch = record.EpochsDone; epoch < epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            net.train();
+            // Seed 002's exercise: gd takes the whole set in order; sgd and adam a fresh shuffle each epoch, in mini-batches.
+            long[] order;
+            using (var perm = name == "gd" ? arange(n) : randperm(n, generator: shuffle)) order = perm.data<long>().ToArray();
+            double sum = 0;
+            for (int i = 0, start = 0; start < n; i++, start += batch)
             {
-                var idx = batch.IndexTensor();
+                using var step = NewDisposeScope();                         // frees this step's tensors
+                var idx = tensor(order[start..Math.Min(start + batch, n)]);
+                opt.zero_grad();
                 var logits = net.call(x.index_select(0, idx));
-                return hand ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, y.index_select(0, idx)) : nn.functional.cross_entropy(logits,
-                    y.index_select(0, idx));
-            },
-            Evaluate = () => Accuracy(net, xTest, yTest),
-            OnBatch = (_, _) => started(),
-            OnEpochEnd = (done, rec) =>
+                var loss = hand ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, y.index_select(0, idx))
+                    : nn.functional.cross_entropy(logits, y.index_select(0, idx));
+                float value = loss.item<float>();
+                checkpoint.StopIfDiverged(value, epoch, i);
+                loss.backward();
+                opt.step();
+                sum += value * idx.shape[0];
+            }
+            record.EndEpoch(sum / n, clock.Elapsed.TotalSeconds, Accuracy(net, xTest, yTest));
+            checkpoint.Save(record);
+            if (board is not null)
             {
-                int e = done - 1;
-                if (board is not null)
-                {
-                    board.Scalar("train/loss", rec.EpochLoss[e], done);
-                    board.Scalar("test/accuracy", rec.EpochMetric[e], done);
-                    board.Scalar("train/learning_rate", lr, done);
-                    board.Histograms(net, done);
-                }
-                if (e % Math.Max(1,
-                    epochs / 20) == 0) progress?.Report($"{name}: epoch {done}/{epochs}, loss {rec.EpochLoss[e]:F4}, test accuracy " +
-                    $"{rec.EpochMetric[e]:P1}");
-            },
-            Log = line => progress?.Report(line),
-        }.Run(o.Resume);
+                board.Scalar("train/loss", record.EpochLoss[epoch], epoch + 1);
+                board.Scalar("test/accuracy", record.EpochMetric[epoch], epoch + 1);
+                board.Scalar("train/learning_rate", lr, epoch + 1);
+                board.Histograms(net, epoch + 1);
+            }
+            if (epoch % Math.Max(1, epochs / 20) == 0)
+            {
+                var (loss, accuracy) = (record.EpochLoss[epoch], record.EpochMetric[epoch]);
+                progress?.Report($"{name}: epoch {epoch + 1}/{epochs}, loss {loss:F4}, test accuracy {accuracy:P1}");
+            }
+        }
         if (o.OutDir is not null)
         {
             // The trained MLP in PyTorch's format (keys layers.fc1.weight … layers.fc2.bias) and as safetensors.
@@ -186,9 +200,9 @@ public static class FashionMnistLab
             new("--hidden", o.Hidden.ToString(CultureInfo.InvariantCulture)),
     ];
 
-    /// <summary>Softmax probabilities of the test images in one pass (<see cref="Trainer.Probabilities"/>).</summary>
+    /// <summary>Softmax probabilities of the test images in one pass (<see cref="Inference.Probabilities"/>).</summary>
     static float[][] Probabilities(nn.Module<Tensor, Tensor> net, Tensor x) =>
-        Trainer.Probabilities(net, (start, count) => x.narrow(0, start, count), (int)x.shape[0], (int)x.shape[0]);
+        Inference.Probabilities(net, (start, count) => x.narrow(0, start, count), (int)x.shape[0], (int)x.shape[0]);
 
     static double Accuracy(nn.Module<Tensor, Tensor> net, Tensor x, int[] y)
     {

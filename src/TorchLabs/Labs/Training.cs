@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using TorchLabs.Runtime;
 using TorchSharp;
@@ -35,6 +34,15 @@ public sealed class TrainingRecord
     /// <summary>Running-loss points logged during training.</summary>
     public List<LossPoint> Curve { get; } = [];
     public List<string> Log { get; } = [];
+
+    /// <summary>Closes an epoch: its mean loss, its time, the lab's evaluation if any, one more epoch done.</summary>
+    public void EndEpoch(double meanLoss, double seconds, double? metric = null)
+    {
+        EpochLoss.Add(meanLoss);
+        EpochSeconds.Add(seconds);
+        if (metric is double m) EpochMetric.Add(m);
+        EpochsDone++;
+    }
 
     /// <summary>Whether the wall-clock seconds per epoch are kept in the checkpoint (then two runs' checkpoints differ in them).</summary>
     public bool KeepsTimes { get; init; }
@@ -107,31 +115,17 @@ public sealed class TrainingRecord
     }
 }
 
-/// <summary>One mini-batch as the driver saw it: 0-based epoch and batch index, the loss, the batch's size.</summary>
-public readonly record struct BatchDone(int Epoch, int Batch, int Batches, float Loss, long Size);
-
-/// <summary>The records of one mini-batch: <see cref="Count"/> indices from <see cref="Start"/> of the epoch's order.</summary>
-public readonly record struct TrainingBatch(long[] Order, int Start, int Count)
-{
-    /// <summary>The indices as a span: no libtorch call.</summary>
-    public ReadOnlySpan<long> Indices => Order.AsSpan(Start, Count);
-
-    /// <summary>The indices as an int64 tensor, for index_select.</summary>
-    public Tensor IndexTensor() => tensor(Order.AsSpan(Start, Count).ToArray());
-}
-
 /// <summary>
-/// The one training driver of cifar10 and fashion-mnist (the shape of pytorch/examples mnist/main.py's train()): for each epoch,
-/// shuffle (or not), then per mini-batch zero_grad, forward and loss, a divergence stop on a non-finite loss, backward, step;
-/// after each epoch the mean loss, the lab's evaluation, and a checkpoint. Resume reads the checkpoint and continues, with the
-/// same numbers, bit for bit, as an uninterrupted run.
+/// What a lab's training loop asks of its checkpoint, one visible line each: <see cref="Start"/> before the loop (a fresh record,
+/// or the checkpoint's: settings checked, the generator, model and optimizer restored), <see cref="StopIfDiverged"/> after a
+/// step, <see cref="Save"/> at the end of an epoch. Resuming gives, bit for bit, the numbers of an uninterrupted run.
 /// </summary>
-public sealed class Trainer
+public sealed class TrainingCheckpoint
 {
     /// <summary>The checkpoint's kind ("cifar10", "fashion-mnist-sgd", …).</summary>
     public required string Kind { get; init; }
     /// <summary>Where the checkpoint goes after every epoch; null: none.</summary>
-    public string? CheckpointPath { get; init; }
+    public string? Path { get; init; }
     public IReadOnlyList<KeyValuePair<string, string>> Settings { get; init; } = [];
     /// <summary>Settings added to <see cref="Settings"/> later, with the value a checkpoint written before them stands for.</summary>
     public IReadOnlyDictionary<string, string>? SettingsBefore { get; init; }
@@ -139,98 +133,63 @@ public sealed class Trainer
     public IReadOnlyDictionary<string, string>? RetiredSettings { get; init; }
     /// <summary>Keep the seconds per epoch in the checkpoint, so that a resumed run reports every epoch's time (cifar10).</summary>
     public bool KeepsTimes { get; init; }
-    public required int Epochs { get; init; }
-    public required int Count { get; init; }
-    public required int BatchSize { get; init; }
-    /// <summary>False: the examples in order every epoch (full-batch gradient descent).</summary>
-    public bool Shuffle { get; init; } = true;
     public required double LearningRate { get; init; }
     public required nn.Module Model { get; init; }
     public required OptimizerHooks Optimizer { get; init; }
-    public required Generator ShuffleGenerator { get; init; }
-    /// <summary>Forward and loss for the examples of this mini-batch; the driver calls backward. Give this or <see
-    /// cref="LossBackward"/>.</summary>
-    public Func<TrainingBatch, Tensor>? Loss { get; init; }
-    /// <summary>
-    /// Forward, loss and backward in one call (the lab's own step, as the tutorial writes it: forward, loss, loss.backward()): returns the
-    /// loss with the gradients already added. The divergence stop then comes after the backward, still before the step.
-    /// </summary>
-    public Func<TrainingBatch, float>? LossBackward { get; init; }
-    /// <summary>Called after every step (logging, progress); may add to the record's curve and log.</summary>
-    public Action<BatchDone, TrainingRecord>? OnBatch { get; init; }
-    /// <summary>The lab's evaluation after each epoch (added to <see cref="TrainingRecord.EpochMetric"/>); null: none.</summary>
-    public Func<double>? Evaluate { get; init; }
-    /// <summary>Called after each epoch's checkpoint is written, with the epochs done.</summary>
-    public Action<int, TrainingRecord>? OnEpochEnd { get; init; }
-    /// <summary>Receives one line when a resume changes the learning rate.</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>The generator the loop draws from (the shuffle); its state is saved, so a resumed run draws what a straight one
+    /// would.</summary>
+    public required Generator Generator { get; init; }
 
-    /// <summary>Trains from the start, or from the checkpoint when <paramref name="resume"/>; returns the record of the whole
-    /// run.</summary>
-    public TrainingRecord Run(bool resume)
+    /// <summary>The record to go on from: a fresh one, or with <paramref name="resume"/> the checkpoint's, after which the model,
+    /// the optimizer and <see cref="Generator"/> hold the state of the end of its last epoch.</summary>
+    public TrainingRecord Start(bool resume, int epochs, Action<string>? log = null)
     {
-        if ((Loss is null) == (LossBackward is null)) throw new InvalidOperationException("the trainer takes either Loss or LossBackward");
         var rec = new TrainingRecord { Settings = Settings, LearningRate = LearningRate, KeepsTimes = KeepsTimes };
-        if (CheckpointPath is not null) AtomicFile.RemoveStaleTemporaries(Path.GetDirectoryName(Path.GetFullPath(CheckpointPath))!);
-        if (resume)
+        if (Path is not null) AtomicFile.RemoveStaleTemporaries(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
+        if (!resume) return rec;
+        if (Path is null) throw new UsageException("--resume needs --out, the folder of the checkpoint");
+        rec = Checkpoint.Load(Path, Kind, r => TrainingRecord.Read(r, Path, Settings, KeepsTimes, Generator, Model, Optimizer,
+            SettingsBefore, RetiredSettings));
+        if (rec.EpochsDone >= epochs)
         {
-            if (CheckpointPath is null) throw new UsageException("--resume needs --out, the folder of the checkpoint");
-            rec = Checkpoint.Load(CheckpointPath, Kind, r => TrainingRecord.Read(r, CheckpointPath, Settings, KeepsTimes, ShuffleGenerator,
-                Model, Optimizer,
-                SettingsBefore, RetiredSettings));
-            if (rec.EpochsDone >= Epochs)
-                throw new UsageException($"--resume: nothing to do: the checkpoint {CheckpointPath} has {rec.EpochsDone} epochs done, " +
-                    $"--epochs is {Epochs} (the total); give a larger --epochs to train on");
-            if (rec.LearningRate != LearningRate)
-                Log?.Invoke($"resuming {Kind} after epoch {rec.EpochsDone} with --lr {F(LearningRate)} (the checkpoint's run used " +
-                    $"{F(rec.LearningRate)})");
-            // The optimizer's saved state carries the saved rate; the given one applies from here on.
-            Optimizer.SetLearningRate(LearningRate);
-            rec.LearningRate = LearningRate;
+            string done = $"the checkpoint {Path} has {rec.EpochsDone} epochs done, --epochs is {epochs} (the total)";
+            throw new UsageException($"--resume: nothing to do: {done}; give a larger --epochs to train on");
         }
-        int batches = (Count + BatchSize - 1) / BatchSize;
-        for (int epoch = rec.EpochsDone; epoch < Epochs; epoch++)
+        if (rec.LearningRate != LearningRate)
         {
-            var clock = Stopwatch.StartNew();
-            Model.train();
-            long[] order;
-            using (var perm = Shuffle ? randperm(Count, generator: ShuffleGenerator) : arange(Count)) order = perm.data<long>().ToArray();
-            double sum = 0;
-            long seen = 0;
-            for (int i = 0; i < batches; i++)
-            {
-                using var scope = NewDisposeScope();
-                var batch = new TrainingBatch(order, i * BatchSize, Math.Min(BatchSize, Count - i * BatchSize));
-                Optimizer.ZeroGrad();
-                var loss = Loss?.Invoke(batch);
-                float value = loss is null ? LossBackward!(batch) : loss.item<float>();
-                if (!float.IsFinite(value))
-                    throw new LabFailedException($"{Kind}: training diverged: the loss is {value} at epoch {epoch + 1}, step {i + 1}; " +
-                        $"try a smaller learning rate (--lr {F(LearningRate)} now)" +
-                        (CheckpointPath is not null && File.Exists(CheckpointPath)
-                            ? $"; the last good checkpoint, {CheckpointPath}, is kept" : ""));
-                loss?.backward();
-                Optimizer.Step();
-                sum += value * batch.Count;
-                seen += batch.Count;
-                OnBatch?.Invoke(new BatchDone(epoch, i, batches, value, batch.Count), rec);
-            }
-            rec.EpochSeconds.Add(clock.Elapsed.TotalSeconds);
-            rec.EpochLoss.Add(sum / seen);
-            if (Evaluate is not null) rec.EpochMetric.Add(Evaluate());
-            rec.EpochsDone = epoch + 1;
-            if (CheckpointPath is not null)
-            {
-                using var saveScope = NewDisposeScope();   // the state-dict copies made while saving are freed right after
-                Checkpoint.Save(CheckpointPath, Kind, w => rec.Write(w, ShuffleGenerator, Model, Optimizer));
-            }
-            OnEpochEnd?.Invoke(rec.EpochsDone, rec);
+            string used = $"(the checkpoint's run used {F(rec.LearningRate)})";
+            log?.Invoke($"resuming {Kind} after epoch {rec.EpochsDone} with --lr {F(LearningRate)} {used}");
         }
+        // The optimizer's saved state carries the saved rate; the given one applies from here on.
+        Optimizer.SetLearningRate(LearningRate);
+        rec.LearningRate = LearningRate;
         return rec;
     }
 
-    static string F(double v) => v.ToString(CultureInfo.InvariantCulture);
+    /// <summary>Ends the run with <see cref="LabFailedException"/> when <paramref name="loss"/> is not finite (0-based epoch and
+    /// step); the last good checkpoint stays on disk.</summary>
+    public void StopIfDiverged(double loss, int epoch, int step)
+    {
+        if (double.IsFinite(loss)) return;
+        string where = $"the loss is {loss} at epoch {epoch + 1}, step {step + 1}";
+        throw new LabFailedException($"{Kind}: training diverged: {where}; try a smaller learning rate (--lr {F(LearningRate)} now)" +
+            (Path is not null && File.Exists(Path) ? $"; the last good checkpoint, {Path}, is kept" : ""));
+    }
 
+    /// <summary>Writes the checkpoint of <paramref name="rec"/> (nothing when <see cref="Path"/> is null).</summary>
+    public void Save(TrainingRecord rec)
+    {
+        if (Path is null) return;
+        using var saveScope = NewDisposeScope();   // the state-dict copies made while saving are freed right after
+        Checkpoint.Save(Path, Kind, w => rec.Write(w, Generator, Model, Optimizer));
+    }
+
+    static string F(double v) => v.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Evaluation of a trained classifier.</summary>
+public static class Inference
+{
     /// <summary>Softmax probabilities of <paramref name="count"/> examples in batches of <paramref name="batch"/>, without gradients (eval
     /// mode).</summary>
     public static float[][] Probabilities(nn.Module<Tensor, Tensor> net, Func<int, int, Tensor> inputs, int count, int batch)

@@ -1,4 +1,6 @@
 using TorchLabs.Data;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Data;
 
@@ -51,5 +53,49 @@ public static class SyntheticCifar
         File.WriteAllLines(Path.Combine(dir, "batches.meta.txt"), ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
             "ship", "truck"]);
         return dir;
+    }
+
+    /// <summary>
+    /// The set of scripts/golden/cifar10_tutorial.py, bit for bit: labels, the shown class (half the images show a random
+    /// class's pattern) and noise from <c>torch.randint</c> on a generator seeded with <paramref name="seed"/>, in the script's
+    /// order; each pixel the shown class's colour and stripes plus noise, clamped to [0, 255].
+    /// </summary>
+    public static (byte[] Labels, byte[] Pixels) FromTorch(int n, ulong seed)
+    {
+        using var g = new Generator(seed);
+        using var scope = NewDisposeScope();
+        long[] labels = randint(0, 10, [n], ScalarType.Int64, generator: g).data<long>().ToArray();
+        long[] other = randint(0, 10, [n], ScalarType.Int64, generator: g).data<long>().ToArray();
+        long[] coin = randint(0, 2, [n], ScalarType.Int64, generator: g).data<long>().ToArray();
+        long[] noise = randint(-60, 61, [n, 3, 32, 32], ScalarType.Int64, generator: g).data<long>().ToArray();
+        var pixels = new byte[n * Cifar10.RecordPixels];
+        for (int k = 0; k < n; k++)
+        {
+            long c = coin[k] == 0 ? labels[k] : other[k];
+            for (int ch = 0; ch < 3; ch++)
+                for (int y = 0; y < 32; y++)
+                    for (int x = 0; x < 32; x++)
+                    {
+                        int j = k * Cifar10.RecordPixels + ch * 1024 + y * 32 + x;
+                        long stripe = ((c % 2 == 0 ? x : y) / (2 + c % 3)) % 2 == 0 ? 40 : 0;
+                        pixels[j] = (byte)Math.Clamp(Palette[c, ch] + stripe + noise[j], 0, 255);
+                    }
+        }
+        return ([.. labels.Select(l => (byte)l)], pixels);
+    }
+
+    /// <summary>The golden script's folder: <paramref name="train"/> images from seed 11 in five files, <paramref name="test"/> from
+    /// seed 12.</summary>
+    public static void WriteTorchFolder(string root, int train, int test)
+    {
+        string dir = Path.Combine(root, Cifar10.FolderName);
+        Directory.CreateDirectory(dir);
+        var (labels, pixels) = FromTorch(train, 11);
+        int per = train / 5;
+        for (int f = 0; f < 5; f++)
+            Cifar10.WriteBatch(Path.Combine(dir, Cifar10.TrainFiles[f]), labels[(f * per)..((f + 1) * per)],
+                pixels[(f * per * Cifar10.RecordPixels)..((f + 1) * per * Cifar10.RecordPixels)]);
+        var (tl, tp) = FromTorch(test, 12);
+        Cifar10.WriteBatch(Path.Combine(dir, Cifar10.TestFile), tl, tp);
     }
 }

@@ -28,15 +28,16 @@ public class Cifar10StepTests
         var o = Options(data, TestEnvironment.NewTempDir());
         var lab = Cifar10Lab.Run(o);
 
-        // The tutorial's loop, written out with TorchSharp's own optim.SGD: same init, same shuffle, same batches.
+        // The tutorial's loop, written out with TorchSharp's own optim.SGD: the script's draws (peek, Net(), the epoch's order), the
+        // same batches.
         using var scope = NewDisposeScope();
-        using var init = new Generator((ulong)o.Seed);
-        var net = new CifarNet(init);
-        var optimizer = optim.SGD(net.parameters(), o.LearningRate, o.Momentum);
+        using var torchGenerator = new Generator((ulong)o.Seed);
         var (pixels, labels) = Cifar10.LoadTensor(Cifar10.Locate(data)!, train: true, o.LimitTrain);
+        _ = Cifar10Loader.DrawOrder(labels.Length, shuffle: true, torchGenerator);
+        var net = new CifarNet(torchGenerator);
+        var optimizer = optim.SGD(net.parameters(), o.LearningRate, o.Momentum);
         using var batcher = new Cifar10Batcher(pixels, labels);
-        using var shuffle = new Generator((ulong)o.Seed + 1);
-        long[] order = randperm(labels.Length, generator: shuffle).data<long>().ToArray();
+        long[] order = Cifar10Loader.DrawOrder(labels.Length, shuffle: true, torchGenerator);
         var losses = new List<double>();
         for (int start = 0; start < order.Length; start += o.BatchSize)
         {
