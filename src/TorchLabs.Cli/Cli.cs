@@ -57,7 +57,8 @@ public static class Cli
                 ?? ((error.SymbolResult as System.CommandLine.Parsing.ArgumentResult)?.Parent
                     as System.CommandLine.Parsing.OptionResult)?.Option.Name;
             if (option is not null && !message.Contains(option, StringComparison.Ordinal)) message = $"{option}: {message}";
-            Console.Error.WriteLine($"torchlabs: {message} (see `torchlabs --help`)");
+            // The message quotes the argument as given: escaped like every line the CLI writes (no ESC, BEL or U+202E reaches a terminal).
+            Console.Error.WriteLine($"torchlabs: {Printable.Escape(message, 600)} (see `torchlabs --help`)");
             return BadInput;
         }
         TorchRuntime.Initialize();

@@ -22,7 +22,7 @@ public static class Outcome
         }
         catch (DiskFullException e)
         {
-            Console.Error.WriteLine($"torchlabs: {e.Message}");
+            Console.Error.WriteLine($"torchlabs: {Printable.Escape(e.Message, 600)}");
             return Failed;
         }
         catch (LabFailedException e)

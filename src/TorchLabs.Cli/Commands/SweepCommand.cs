@@ -69,7 +69,8 @@ public static class SweepCommand
             extra = [.. extra, "--threads", trialThreads.ToString(CultureInfo.InvariantCulture)];
             bool json = p.GetValue(format) == "json";
             int? n = p.GetValue(parallel);
-            if (n is < 1) throw new UsageException($"--parallel {n}: expected a whole number of at least 1");
+            if (n is < 1 or > SweepPlan.MaxParallel)
+                throw new UsageException($"--parallel {n}: expected a whole number from 1 to {SweepPlan.MaxParallel}");
             var plan = SweepPlan.Expand(labName, dir, g, s, extra);
             // Every setting's command line must parse as the lab's (types, allowed values) before anything is written or run.
             foreach (var trial in plan.Trials.DistinctBy(x => x.Setting))
@@ -81,6 +82,8 @@ public static class SweepCommand
                     throw new UsageException($"sweep {labName} {line}: {Printable.Escape(parsed.Errors[0].Message)}");
                 }
             }
+            if (p.GetValue(executor) == "slurm")   // before anything is written: nothing unchecked goes into the script
+                SlurmScript.Check(p.GetValue(time)!, p.GetValue(mem)!, p.GetValue(partition), p.GetValue(gres), Path.GetFullPath(dir));
             WritePlan(plan, dir, p.GetValue(force));
             if (p.GetValue(executor) == "slurm")
                 return Slurm(plan, dir, trialThreads, n, p.GetValue(partition), p.GetValue(time)!, p.GetValue(mem)!, p.GetValue(gres),
@@ -160,7 +163,7 @@ public static class SweepCommand
         return Path.GetFileNameWithoutExtension(process) == "dotnet" ? (process, [typeof(SweepCommand).Assembly.Location]) : (process, []);
     }
 
-    static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+    static string Quote(string s) => SlurmScript.ShellQuote(s);
 
     /// <summary>The local executor: N trials at a time, each `torchlabs sweep trial DIR I`; complete trials are skipped; Ctrl-C stops
     /// the running ones (a re-run continues).</summary>
@@ -226,7 +229,7 @@ public static class SweepCommand
             $"#SBATCH --cpus-per-task={threads}",
             $"#SBATCH --time={time}",
             $"#SBATCH --mem={mem}",
-            $"#SBATCH --output={Path.Combine(dir, "trials", "slurm-%A_%a.out")}",
+            $"#SBATCH --output={SlurmScript.FilenameOption(Path.Combine(Path.GetFullPath(dir), "trials"), "slurm-%A_%a.out")}",
         };
         if (partition is not null) lines.Add($"#SBATCH --partition={partition}");
         if (gres is not null) lines.Add($"#SBATCH --gres={gres}");
@@ -241,8 +244,8 @@ public static class SweepCommand
         }
         if (dryRun)
         {
-            Console.Error.WriteLine($"plan: {plan.Trials.Length} trials ({todo.Count} to run); script {script}; submit with: " +
-                $"sbatch {script}");
+            Console.Error.WriteLine(Printable.Escape($"plan: {plan.Trials.Length} trials ({todo.Count} to run); script {script}; submit with: " +
+                $"sbatch {SlurmScript.ShellQuote(script)}", int.MaxValue));
             if (json) Json.Print(new { plan = Path.Combine(dir, "sweep.json"), script, trials = plan.Trials.Length });
             return Outcome.Ok;
         }
@@ -339,7 +342,12 @@ public static class SweepCommand
             failed = c.Failed.Select(f => new { id = f.Id, setting = f.Setting, seed = f.Seed, error = f.Error }),
             report = Path.Combine(reportDir, "index.html"),
         };
-        string text = JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true });
+        // A statistic can overflow (lr=1e50 gives an infinite standard deviation): JSON has no infinity, so ±∞ and NaN are written
+        // as the strings "Infinity", "-Infinity" and "NaN".
+        string text = JsonSerializer.Serialize(doc, new JsonSerializerOptions
+        {
+            WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        });
         AtomicFile.WriteAllText(Path.Combine(dir, "collect.json"), text);
         if (json) Console.WriteLine(text);
         else
@@ -382,6 +390,10 @@ public static class SweepCommand
             if (i < 0 || i >= plan.Trials.Length) throw new UsageException($"INDEX {i}: the plan has trials 0 to {plan.Trials.Length - 1}");
             var t = plan.Trials[i];
             string trialDir = SweepPlan.TrialDir(d, t);
+            // The command line comes from sweep.json: it must be the plan's lab writing into this trial's own folder.
+            if (t.Args.Length < 2 || t.Args[0] != plan.Lab || t.Args[^2] != "--out" || t.Args.Count(a => a == "--out") != 1
+                || Path.GetFullPath(t.Args[^1]) != trialDir)
+                throw new UsageException($"{Path.Combine(d, "sweep.json")}: trial {i}'s command line is not {plan.Lab} … --out {trialDir}");
             Directory.CreateDirectory(trialDir);
             var (file, prefix) = Self();
             var (exit, stdout, stderr) = RunToEnd(file, [.. prefix, .. t.Args]);

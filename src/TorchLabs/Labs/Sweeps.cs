@@ -9,8 +9,10 @@ namespace TorchLabs.Labs;
 /// <summary>One trial of a sweep: its index and id, the grid setting it takes, its seed and the lab's command line.</summary>
 public sealed record SweepTrial(int Index, string Id, IReadOnlyDictionary<string, string> Settings, long Seed, string[] Args)
 {
-    /// <summary>The setting as one label (seed left out): "lr=0.1 momentum=0.9", or "(default)" for an empty grid.</summary>
-    public string Setting => Settings.Count == 0 ? "(default)" : string.Join(" ", Settings.Select(kv => $"{kv.Key}={kv.Value}"));
+    /// <summary>The setting as one label (seed left out): "lr=0.1 momentum=0.9", or "(default)" for an empty grid; escaped
+    /// (<see cref="Printable.Escape"/>), as grid values are typed by users and end up on terminals and in reports.</summary>
+    public string Setting => Settings.Count == 0 ? "(default)"
+        : Printable.Escape(string.Join(" ", Settings.Select(kv => $"{kv.Key}={kv.Value}")), int.MaxValue);
 }
 
 /// <summary>
@@ -23,9 +25,20 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
 {
     public static readonly string[] Labs = ["optimizers", "cifar10", "fashion-mnist"];
 
+    /// <summary>The most trials one sweep plans: 10,000 (a sweep folder of that many trials collects in seconds; far more is a typo
+    /// or a job for several sweeps).</summary>
+    public const int MaxTrials = 10_000;
+
+    /// <summary>The most trials run at a time (--parallel): far above any machine's cores or a Slurm array's useful limit.</summary>
+    public const int MaxParallel = 1_024;
+
     /// <summary>grid × seeds, the grid's keys in the order given, the seeds innermost.</summary>
     public static SweepPlan Expand(string lab, string outDir, IReadOnlyDictionary<string, string[]> grid, long[] seeds, string[] extra)
     {
+        // The count before the trials are made: 3 keys × 10 values × 1,000 seeds would otherwise build a million trials first.
+        long count = grid.Values.Aggregate((long)seeds.Length, (n, values) => Math.Min(n * values.Length, long.MaxValue / 1024));
+        if (count > MaxTrials)
+            throw new UsageException($"sweep {lab}: the grid × seeds make {count.ToString("N0", CultureInfo.InvariantCulture)} trials; at most {MaxTrials.ToString("N0", CultureInfo.InvariantCulture)} in one sweep");
         IEnumerable<Dictionary<string, string>> settings = [new()];
         foreach (var (key, values) in grid)
             settings = settings.SelectMany(s => values.Select(v => new Dictionary<string, string>(s) { [key] = v }));
@@ -46,15 +59,47 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
 
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
+    /// <summary>The largest sweep.json read: 64 MiB (a plan of <see cref="MaxTrials"/> trials is about 5 MiB).</summary>
+    public const long MaxPlanBytes = 64L << 20;
+    /// <summary>The largest result.json read: 64 MiB (the longest result here, a 20,000-step curve, is under 1 MiB).</summary>
+    public const long MaxResultBytes = 64L << 20;
+    /// <summary>How much of the end of a trial's stderr.log is read for its last line: 64 KiB.</summary>
+    public const int StderrTailBytes = 64 << 10;
+
+    /// <summary>
+    /// Reads DIR/sweep.json as untrusted input: a regular file of at most <see cref="MaxPlanBytes"/>, every field present, the
+    /// lab one of <see cref="Labs"/>, trials numbered 0, 1, … with ids of the one form t0000 (so no trial's folder is outside
+    /// DIR/trials). Anything else is a <see cref="UsageException"/> naming the file.
+    /// </summary>
     public static SweepPlan Read(string path)
     {
-        try
-        {
-            return JsonSerializer.Deserialize<SweepPlan>(File.ReadAllText(path), JsonOptions)
-                ?? throw new UsageException($"{path}: not a sweep plan");
-        }
+        string text = InputFile.ReadAllText(path, path, "a sweep plan (sweep.json)", MaxPlanBytes);
+        SweepPlan? plan;
+        try { plan = JsonSerializer.Deserialize<SweepPlan>(text, JsonOptions); }
         catch (JsonException e) { throw new UsageException($"{path}: not a sweep plan ({Printable.Escape(e.Message)})"); }
+        string? problem = plan is null ? "empty" : plan.Problem();
+        if (problem is not null) throw new UsageException($"{path}: not a sweep plan ({problem})");
+        return plan!;
     }
+
+    /// <summary>What makes a read plan unusable, or null.</summary>
+    string? Problem()
+    {
+        if (Lab is null || !Labs.Contains(Lab)) return $"lab {Printable.Quote(Lab)} is not one of {string.Join(", ", Labs)}";
+        if (Grid is null || Seeds is null || Extra is null || Trials is null) return "grid, seeds, extra or trials missing";
+        if (Trials.Length > MaxTrials) return $"{Trials.Length} trials, more than {MaxTrials}";
+        for (int i = 0; i < Trials.Length; i++)
+        {
+            var t = Trials[i];
+            if (t is null || t.Args is null || t.Settings is null || t.Id is null || t.Args.Any(a => a is null)) return $"trial {i} is incomplete";
+            if (t.Index != i || !IsTrialId(t.Id)) return $"trial {i} has index {t.Index} and id {Printable.Quote(t.Id)}; expected {i} and t{i:D4}";
+            if (t.Settings.Any(kv => kv.Key is null || kv.Value is null)) return $"trial {i} has an empty setting";
+        }
+        return null;
+    }
+
+    /// <summary>A trial id as <see cref="Expand"/> writes it: 't' and four or more digits, a name that cannot leave a folder.</summary>
+    static bool IsTrialId(string id) => id.Length >= 5 && id.Length <= 12 && id[0] == 't' && id.Skip(1).All(char.IsAsciiDigit);
 
     /// <summary>Whether two plans would run the same trials (the same command lines).</summary>
     public bool SameTrials(SweepPlan other) => Trials.Length == other.Trials.Length
@@ -62,22 +107,44 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
 
     public static string TrialDir(string outDir, SweepTrial t) => Path.Combine(outDir, "trials", t.Id);
 
-    /// <summary>The trial's result, when it finished with exit 0 and its JSON is whole; null otherwise.</summary>
+    /// <summary>The trial's result, when it finished with exit 0 and its JSON is whole; null otherwise (also when result.json is
+    /// not a regular file or is larger than <see cref="MaxResultBytes"/>: <see cref="LastError"/> says so).</summary>
     public static JsonNode? Result(string outDir, SweepTrial t)
     {
         string path = Path.Combine(TrialDir(outDir, t), "result.json");
-        if (!File.Exists(path)) return null;
+        if (ResultProblem(path) is not null) return null;
         try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject; }
-        catch (JsonException) { return null; }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException) { return null; }
     }
 
-    /// <summary>The last line of the trial's stderr (for failed trials).</summary>
+    /// <summary>Why result.json cannot be read as a result (missing, not a regular file, too large), or null.</summary>
+    static string? ResultProblem(string path) =>
+        !File.Exists(path) ? "no result.json"
+        : !FileKind.IsRegularFile(path) ? "result.json is not a regular file"
+        : new FileInfo(path).Length > MaxResultBytes ? $"result.json is larger than {MaxResultBytes >> 20} MiB" : null;
+
+    /// <summary>The last line of the trial's stderr (read from its last <see cref="StderrTailBytes"/>), for failed trials.</summary>
     public static string LastError(string outDir, SweepTrial t)
     {
+        string result = Path.Combine(TrialDir(outDir, t), "result.json");
+        if (File.Exists(result) && ResultProblem(result) is string problem) return problem;
         string path = Path.Combine(TrialDir(outDir, t), "stderr.log");
-        string? last = File.Exists(path) ? File.ReadLines(path).LastOrDefault(l => l.Trim().Length > 0) : null;
+        string? last = null;
+        if (File.Exists(path) && FileKind.IsRegularFile(path))
+        {
+            try
+            {
+                using var f = File.OpenRead(path);
+                f.Seek(Math.Max(0, f.Length - StderrTailBytes), SeekOrigin.Begin);
+                using var reader = new StreamReader(f);
+                last = reader.ReadToEnd().Split('\n').LastOrDefault(l => l.Trim().Length > 0);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { last = $"stderr.log unreadable ({e.GetType().Name})"; }
+        }
         string exit = Path.Combine(TrialDir(outDir, t), "exit");
-        return last ?? (File.Exists(exit) ? $"exit {File.ReadAllText(exit).Trim()}" : "did not run");
+        if (last is null && File.Exists(exit) && FileKind.IsRegularFile(exit) && new FileInfo(exit).Length < 64)
+            last = $"exit {File.ReadAllText(exit).Trim()}";
+        return last ?? "did not run";
     }
 }
 
@@ -142,8 +209,13 @@ public static class SweepCollect
             foreach (var t in group)
             {
                 var r = SweepPlan.Result(outDir, t);
-                if (r is null) failed.Add((t.Id, t.Setting, t.Seed, SweepPlan.LastError(outDir, t)));
-                else results.Add(KeyNumbers(plan.Lab, r));
+                if (r is null) { failed.Add((t.Id, t.Setting, t.Seed, SweepPlan.LastError(outDir, t))); continue; }
+                try { results.Add(KeyNumbers(plan.Lab, r)); }
+                catch (Exception e) when (e is InvalidOperationException or IndexOutOfRangeException or NullReferenceException
+                                               or FormatException or InvalidCastException or KeyNotFoundException or ArgumentException)
+                {
+                    failed.Add((t.Id, t.Setting, t.Seed, $"unreadable result.json: not the {plan.Lab} lab's JSON ({e.GetType().Name})"));
+                }
             }
             foreach (string number in results.SelectMany(r => r.Numbers.Keys).Distinct())
             {
@@ -182,7 +254,12 @@ public static class SweepCollect
         };
         foreach (var number in c.Stats.GroupBy(s => s.Number))
         {
-            var rows = number.ToList();
+            // Settings whose mean or spread overflowed (±∞, NaN) stay in the table, not in the figure.
+            var rows = number.Where(r => double.IsFinite(r.Mean) && double.IsFinite(r.Std)).ToList();
+            if (rows.Count < number.Count())
+                blocks.Add(new Paragraph($"{number.Key}: {number.Count() - rows.Count} setting(s) with a mean or standard deviation that " +
+                    "is not a finite number (an overflow) are in the table only."));
+            if (rows.Count == 0) continue;
             blocks.Add(Figures.Of(Plots.ErrorBars($"{number.Key}: mean ± standard deviation over seeds", "setting", number.Key,
                 [.. rows.Select(r => r.Setting)], [.. rows.Select(r => r.Mean)], [.. rows.Select(r => r.Std)]),
                 "sweep-" + Slug(number.Key), $"{number.Key} per setting (mean ± one standard deviation over the seeds)"));

@@ -69,7 +69,9 @@ public sealed class PthFile : IDisposable
             }
             if (pkl.Length > 100_000_000) throw new FormatException($"data.pkl declares {pkl.Length} bytes");
             using var s = pkl.Open();
-            Root = new Unpickler(s, this).Load();
+            var u = new Unpickler(s, this);
+            Root = u.Load();
+            PickleOperations = u.Operations;
         }
         else
         {
@@ -96,8 +98,20 @@ public sealed class PthFile : IDisposable
                     throw new FormatException($"storage {Printable.Quote(key)} runs past the end of the file");
                 stream.Position += st.Count * st.ElementSize;
             }
+            PickleOperations = u.Operations;
         }
     }
+
+    /// <summary>
+    /// The most pickle operations one file may run, over all its pickles (the legacy format has five): 200,000. Each builds at
+    /// most one object or one container slot, so what a file can make the reader build stays under about 50 MB, and a file
+    /// refused is refused in well under a second. A state dict needs a few per tensor: the tutorial Net's about 300
+    /// (tests/…/Models/PthFileBudgetTests measure it), a budget of over 600 times that.
+    /// </summary>
+    public const long MaxPickleOperations = 200_000;
+
+    /// <summary>How many pickle operations reading this file ran.</summary>
+    public long PickleOperations { get; }
 
     /// <summary>The first pickle of the legacy format (torch/serialization.py, MAGIC_NUMBER).</summary>
     static readonly System.Numerics.BigInteger LegacyMagic = System.Numerics.BigInteger.Parse("0" + "1950a86a20f9469cfc6c",
@@ -178,6 +192,9 @@ public sealed class PthFile : IDisposable
     {
         readonly BinaryReader r = new(s, Encoding.UTF8, leaveOpen: true);
         readonly Dictionary<long, object?> memo = [];
+        long operations;
+
+        public long Operations => operations;
 
         public object? Load()
         {
@@ -193,7 +210,8 @@ public sealed class PthFile : IDisposable
             }
             while (true)
             {
-                if (stack.Count > 1_000_000 || memo.Count > 10_000_000) throw new FormatException("pickle too large");
+                if (++operations > MaxPickleOperations)
+                    throw new FormatException($"the pickle runs more than {MaxPickleOperations} operations, far more than a state dict needs");
                 byte op = r.ReadByte();
                 switch (op)
                 {
@@ -268,7 +286,9 @@ public sealed class PthFile : IDisposable
             var b = r.ReadBytes(n);
             if (b.Length != n) throw new EndOfStreamException();
             var v = new System.Numerics.BigInteger(b, isUnsigned: false, isBigEndian: false);
-            return v >= long.MinValue && v <= long.MaxValue ? (long)v : v;
+            // Two returns, not a conditional: `c ? (long)v : v` has the type BigInteger, which boxed every long as a BigInteger.
+            if (v >= long.MinValue && v <= long.MaxValue) return (long)v;
+            return v;
         }
 
         string Text(ulong n) => Encoding.UTF8.GetString(Bytes(n));

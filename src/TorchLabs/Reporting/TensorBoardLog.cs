@@ -42,12 +42,17 @@ public sealed class TensorBoardLog
         return skipped;
     }
 
+    /// <summary>A value inside the outermost of TensorFlow's default histogram buckets, whose limits are ±1e-12·1.1ᵏ below 1e20.</summary>
+    public const double OutermostBucket = 9e19;
+
     int Histogram(string tag, Tensor values, int step)
     {
         using var scope = NewDisposeScope();
         var v = values.detach().cpu();
         if (v.numel() == 0 || !v.isfinite().all().item<bool>()) return 1;
-        writer.add_histogram(tag, v, step);
+        // TensorFlow's default buckets (±1e-12·1.1ᵏ up to 1e20) drop what lies beyond them, and a histogram of nothing is refused:
+        // finite values past ±9e19 are counted in the outermost buckets instead (docs/commands.md, TensorBoard).
+        writer.add_histogram(tag, v.clamp(-OutermostBucket, OutermostBucket), step);
         return 0;
     }
 

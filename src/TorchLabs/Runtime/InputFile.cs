@@ -25,6 +25,18 @@ public static class InputFile
         }
     }
 
+    /// <summary>
+    /// The text of <paramref name="path"/> (UTF-8), opened as <see cref="OpenRead"/> opens it, or <see cref="UsageException"/> when
+    /// it is longer than <paramref name="maxBytes"/> (checked before anything is read).
+    /// </summary>
+    public static string ReadAllText(string path, string label, string expected, long maxBytes)
+    {
+        using var f = OpenRead(path, label, expected);
+        if (f.Length > maxBytes) throw new UsageException($"{label}: {f.Length:N0} bytes, more than the {maxBytes:N0} {expected} may have");
+        using var reader = new StreamReader(f);
+        return reader.ReadToEnd();
+    }
+
     /// <summary>Whether <paramref name="path"/> is a symbolic link whose chain cannot be followed to its end (ELOOP).</summary>
     static bool LoopingLink(string path)
     {

@@ -67,7 +67,8 @@ public class SweepTests
     [InlineData("--grid", "seed=1,2", "the sweep sets --seed itself")]
     [InlineData("--grid", "steps=ten", "sweep optimizers --steps ten:")]
     [InlineData("--seeds", "3-1", "expected A-B or S1,S2")]
-    [InlineData("--parallel", "0", "--parallel 0: expected a whole number of at least 1")]
+    [InlineData("--parallel", "0", "--parallel 0: expected a whole number from 1 to 1024")]
+    [InlineData("--parallel", "2147483647", "--parallel 2147483647: expected a whole number from 1 to 1024")]
     public void BadGridOrSeeds_IsOneLine_ExitTwo_BeforeAnythingRuns(string option, string value, string expected)
     {
         string dir = TestEnvironment.NewTempDir();
@@ -94,6 +95,37 @@ public class SweepTests
         using var plan = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "sweep.json")));
         Assert.Equal(6, plan.RootElement.GetProperty("trials").GetArrayLength());
         Assert.False(File.Exists(Path.Combine(dir, "collect.json")));
+    }
+
+    [Trait("Speed", "Slow")]
+    [Theory]
+    [InlineData("--slurm-time", "01:00:00\ntouch PWNED")]
+    [InlineData("--slurm-mem", "4G\rtouch PWNED")]
+    [InlineData("--slurm-partition", "gpu\ntouch PWNED")]
+    [InlineData("--slurm-gres", "gpu:1\ntouch PWNED")]
+    [InlineData("--slurm-time", "banana")]
+    public void Slurm_ValueThatWouldAddALineToTheScript_IsOneLine_ExitTwo_NothingWritten(string option, string value)
+    {
+        string dir = TestEnvironment.NewTempDir();
+        var r = TestEnvironment.RunCli(["sweep", .. Grid, "--executor", "slurm", option, value, "--dry-run", "--out", dir, .. LabOptions]);
+        TestEnvironment.OneLine(r, 2, option);
+        Assert.False(File.Exists(Path.Combine(dir, "sweep.sbatch")));
+        Assert.False(File.Exists(Path.Combine(dir, "sweep.json")));
+    }
+
+    [Trait("Speed", "Slow")]
+    [SkippableFact]
+    public void Slurm_ScriptForAFolderWithASpaceAndPercent_IsAcceptedBySbatch_AndNamesItLiterally()
+    {
+        string dir = Path.Combine(TestEnvironment.NewTempDir(), "a sweep 50%");
+        var r = TestEnvironment.RunCli(["sweep", .. Grid, "--executor", "slurm", "--dry-run", "--out", dir, .. LabOptions]);
+        Assert.Equal(0, r.ExitCode);
+        string script = Path.Combine(dir, "sweep.sbatch");
+        Assert.Contains($"#SBATCH --output=\"{dir.Replace("%", "%%")}/trials/slurm-%A_%a.out\"", File.ReadAllText(script));
+        Assert.Contains($"sbatch '{script}'", r.StdErr);   // the hint, quoted for the shell
+        Skip.IfNot(SlurmUp(), "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)");
+        var test = TestEnvironment.Run("sbatch", ["--test-only", script], timeoutMs: 30_000);
+        Assert.True(test.ExitCode == 0, test.StdErr);
     }
 
     /// <summary>

@@ -70,6 +70,18 @@ public class TensorBoardTests
         Assert.Equal(["parameters/bias"], EventFiles.ReadFolder(dir).SelectMany(e => e.Values).Select(v => v.Tag));
     }
 
+    [Fact]
+    public void Histograms_OfFiniteValuesBeyondTheBuckets_CountThemInTheOutermostBuckets()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        var net = nn.Linear(2, 2);
+        using (no_grad()) { net.weight!.fill_(1e30); net.bias!.fill_(-3e38); }   // vanishing --lr 1e30 reaches such weights
+        Assert.Equal(0, new TensorBoardLog(dir).Histograms(net, 1));             // before: "The histogram is empty"
+        var histograms = EventFiles.ReadFolder(dir).SelectMany(e => e.Values).ToDictionary(v => v.Tag, v => v.Histogram!);
+        Assert.Equal(4, histograms["parameters/weight"].Counts.Sum());
+        Assert.Equal(2, histograms["parameters/bias"].Counts.Sum());
+    }
+
     static Dictionary<string, List<(long Step, EventValue Value)>> ByTag(string dir) =>
         EventFiles.ReadFolder(dir).SelectMany(e => e.Values.Select(v => (e.Step, v))).GroupBy(x => x.v.Tag)
             .ToDictionary(g => g.Key, g => g.ToList());
