@@ -201,13 +201,25 @@ public static partial class GradCheck
             return block with { Pass = bad == 0, SmoothMismatches = bad };
         }
 
+        /// <summary>
+        /// torch.isclose(analytical, numerical, rtol, atol) with equal_nan=False, as PyTorch's gradcheck compares: NaN is never close;
+        /// an infinity is close only to the same infinity; otherwise |a − n| ≤ atol + rtol·|n|. (Without the first two rules a
+        /// numerical ∞ passes any finite analytical value, since ∞ ≤ ∞.)
+        /// </summary>
+        internal static bool IsClose(double analytical, double numerical, double atol, double rtol)
+        {
+            if (double.IsNaN(analytical) || double.IsNaN(numerical)) return false;
+            if (double.IsInfinity(analytical) || double.IsInfinity(numerical)) return analytical == numerical;
+            return Math.Abs(analytical - numerical) <= atol + rtol * Math.Abs(numerical);
+        }
+
         /// <summary>The (input element, output element) entries outside atol + rtol·|numerical| (NaN included).</summary>
         List<(long Row, long Col)> Mismatching(JacobianBlock b)
         {
             var bad = new List<(long Row, long Col)>();
             for (int r = 0; r < b.Numerical.GetLength(0); r++)
                 for (int c = 0; c < b.Numerical.GetLength(1); c++)
-                    if (!(Math.Abs(b.Analytical[r, c] - b.Numerical[r, c]) <= o.Atol + o.Rtol * Math.Abs(b.Numerical[r, c]))) bad.Add((r,
+                    if (!IsClose(b.Analytical[r, c], b.Numerical[r, c], o.Atol, o.Rtol)) bad.Add((r,
                         c));
             return bad;
         }
@@ -290,7 +302,7 @@ public static partial class GradCheck
                 {
                     double numerical = Dot(v[i], Ju[k][Array.IndexOf(floatPos, diffPos[i])]), analytical = Dot(vJ[i][k], u[k]);
                     double atol = o.Atol * u[k].Sum() * v[i].Sum();
-                    bool pass = Math.Abs(analytical - numerical) <= atol + o.Rtol * Math.Abs(numerical);
+                    bool pass = IsClose(analytical, numerical, atol, o.Rtol);
                     var block = new FastBlock(i, k, numerical, analytical, atol, pass, u[k], v[i]);
                     fast.Add(block);
                     if (!pass) failing.Add(block);

@@ -244,8 +244,8 @@ public static class SweepCommand
         }
         if (dryRun)
         {
-            Console.Error.WriteLine(Printable.Escape($"plan: {plan.Trials.Length} trials ({todo.Count} to run); script {script}; submit with: " +
-                $"sbatch {SlurmScript.ShellQuote(script)}", int.MaxValue));
+            string planLine = $"plan: {plan.Trials.Length} trials ({todo.Count} to run); script {script}";
+            Console.Error.WriteLine(Printable.Escape($"{planLine}; submit with: sbatch {SlurmScript.ShellQuote(script)}", int.MaxValue));
             if (json) Json.Print(new { plan = Path.Combine(dir, "sweep.json"), script, trials = plan.Trials.Length });
             return Outcome.Ok;
         }

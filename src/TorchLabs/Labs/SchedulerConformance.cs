@@ -147,7 +147,8 @@ public static class SchedulerConformance
     /// </summary>
     public static SchedSettings Parse(string name, IEnumerable<string> items)
     {
-        var kinds = Keywords[name];
+        var kinds = Keywords.GetValueOrDefault(Name(name))!;   // Name refuses an unknown name in one line
+        name = Name(name);
         var values = new Dictionary<string, object>();
         foreach (string item in items)
         {

@@ -29,7 +29,8 @@ public static partial class SlurmScript
     [GeneratedRegex("^" + Name + "(?::" + Name + "){0,2}(?:," + Name + "(?::" + Name + "){0,2}){0,15}$", RegexOptions.CultureInvariant)]
     private static partial Regex GresFormat();
 
-    static UsageException Bad(string option, string value, string expected) => new($"{option} {Printable.Quote(value)}: expected {expected}");
+    static UsageException Bad(string option, string value, string expected) =>
+        new($"{option} {Printable.Quote(value)}: expected {expected}");
 
     /// <summary>
     /// Throws <see cref="UsageException"/> naming the first value that is not in Slurm's format (the value escaped): the time

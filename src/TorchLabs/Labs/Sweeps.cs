@@ -38,7 +38,11 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
         // The count before the trials are made: 3 keys × 10 values × 1,000 seeds would otherwise build a million trials first.
         long count = grid.Values.Aggregate((long)seeds.Length, (n, values) => Math.Min(n * values.Length, long.MaxValue / 1024));
         if (count > MaxTrials)
-            throw new UsageException($"sweep {lab}: the grid × seeds make {count.ToString("N0", CultureInfo.InvariantCulture)} trials; at most {MaxTrials.ToString("N0", CultureInfo.InvariantCulture)} in one sweep");
+        {
+            var inv = CultureInfo.InvariantCulture;
+            var (asked, most) = (count.ToString("N0", inv), MaxTrials.ToString("N0", inv));
+            throw new UsageException($"sweep {lab}: the grid × seeds make {asked} trials; at most {most} in one sweep");
+        }
         IEnumerable<Dictionary<string, string>> settings = [new()];
         foreach (var (key, values) in grid)
             settings = settings.SelectMany(s => values.Select(v => new Dictionary<string, string>(s) { [key] = v }));
@@ -91,8 +95,10 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
         for (int i = 0; i < Trials.Length; i++)
         {
             var t = Trials[i];
-            if (t is null || t.Args is null || t.Settings is null || t.Id is null || t.Args.Any(a => a is null)) return $"trial {i} is incomplete";
-            if (t.Index != i || !IsTrialId(t.Id)) return $"trial {i} has index {t.Index} and id {Printable.Quote(t.Id)}; expected {i} and t{i:D4}";
+            if (t is null || t.Args is null || t.Settings is null || t.Id is null || t.Args.Any(a => a is null))
+                return $"trial {i} is incomplete";
+            if (t.Index != i || !IsTrialId(t.Id))
+                return $"trial {i} has index {t.Index} and id {Printable.Quote(t.Id)}; expected {i} and t{i:D4}";
             if (t.Settings.Any(kv => kv.Key is null || kv.Value is null)) return $"trial {i} has an empty setting";
         }
         return null;
@@ -139,7 +145,10 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
                 using var reader = new StreamReader(f);
                 last = reader.ReadToEnd().Split('\n').LastOrDefault(l => l.Trim().Length > 0);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { last = $"stderr.log unreadable ({e.GetType().Name})"; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                last = $"stderr.log unreadable ({e.GetType().Name})";
+            }
         }
         string exit = Path.Combine(TrialDir(outDir, t), "exit");
         if (last is null && File.Exists(exit) && FileKind.IsRegularFile(exit) && new FileInfo(exit).Length < 64)

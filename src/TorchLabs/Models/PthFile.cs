@@ -211,7 +211,7 @@ public sealed class PthFile : IDisposable
             while (true)
             {
                 if (++operations > MaxPickleOperations)
-                    throw new FormatException($"the pickle runs more than {MaxPickleOperations} operations, far more than a state dict needs");
+                    throw new FormatException($"the pickle runs more than {MaxPickleOperations} operations, more than a state dict needs");
                 byte op = r.ReadByte();
                 switch (op)
                 {

@@ -189,4 +189,16 @@ public class GradCheckTests
         var b = GradCheck.GradGradCheck(v => [v[0].tanh()], [Leaf(1, 3)], options: new GradCheckOptions { Seed = 5 });
         Assert.Equal(a.MaxAbsError, b.MaxAbsError);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InfiniteNumericalEntry_AgainstAFiniteBackward_Fails_AsTorchIscloseDoes(bool fast)
+    {
+        // x = c − 1e-6: the step of 1e-6 lands on the pole, so the central difference is +∞ and the backward says 0. Before, ∞ ≤ ∞
+        // passed it.
+        using var x = tensor(new[] { 1 - 1e-6 }, ScalarType.Float64).requires_grad_(true);
+        var r = GradCheck.Check(v => [PoleWithZeroBackward.apply(v[0])], [x], new GradCheckOptions { FastMode = fast });
+        Assert.False(r.Pass);
+    }
 }

@@ -47,3 +47,12 @@ public static class WrongBackwards
         }
     }
 }
+
+/// <summary>f(x) = 1/(x − c) with c = 1 and a backward that returns 0: near the pole a central difference is ±∞, which must never
+/// count as close to the finite 0 (PyTorch's gradcheck fails it).</summary>
+public sealed class PoleWithZeroBackward : SingleTensorFunction<PoleWithZeroBackward>
+{
+    public override string Name => nameof(PoleWithZeroBackward);
+    public override Tensor forward(AutogradContext ctx, params object[] vars) => ((Tensor)vars[0] - 1).reciprocal();
+    public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [zeros_like(g)];
+}

@@ -81,8 +81,8 @@ public class SweepFilesTests
     [Fact]
     public void Collect_ListsABadResultAsUnreadable_AndCollectsTheOthers()
     {
-        var (dir, _) = Folder("{\"loss\":[1.0,0.5]}", "{}", "{\"loss\":[]}", "{\"loss\":[\"a\",\"b\"]}", "{\"race\":[{\"optimizer\":\"gd\"}]}",
-            "{\"loss\":[2.0,0.25]}");
+        var (dir, _) = Folder("{\"loss\":[1.0,0.5]}", "{}", "{\"loss\":[]}", "{\"loss\":[\"a\",\"b\"]}",
+            "{\"race\":[{\"optimizer\":\"gd\"}]}", "{\"loss\":[2.0,0.25]}");
         var c = SweepCollect.Collect(dir);
         var final = Assert.Single(c.Stats, s => s.Number == "final f");
         Assert.Equal(2, final.Finished);
@@ -173,5 +173,6 @@ public class SlurmScriptTests
 
     [Fact]
     public void FilenameOption_IsQuoted_WithPercentDoubled_AndThePatternKept() =>
-        Assert.Equal("\"/tmp/a sweep/50%%/trials/slurm-%A_%a.out\"", SlurmScript.FilenameOption("/tmp/a sweep/50%/trials", "slurm-%A_%a.out"));
+        Assert.Equal("\"/tmp/a sweep/50%%/trials/slurm-%A_%a.out\"",
+            SlurmScript.FilenameOption("/tmp/a sweep/50%/trials", "slurm-%A_%a.out"));
 }

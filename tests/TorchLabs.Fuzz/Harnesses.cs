@@ -1,0 +1,116 @@
+using System.Text;
+using TorchLabs.Data;
+using TorchLabs.Labs;
+using TorchLabs.Models;
+using TorchLabs.Optimizers;
+using TorchLabs.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Fuzz;
+
+/// <summary>
+/// One harness per parser of untrusted input. Each takes the fuzzer's bytes as the file (or text) a user could hand TorchLabs
+/// and calls the entry point the CLI calls. The invariant (docs/reliability.md, "Fuzzing"): every input ends in success or in
+/// the project's bad-input error (<see cref="UsageException"/>: exit 2 and one line), within a second and within the managed heap
+/// limit the fuzzing script sets; any other exception, a crash or a hang is a finding.
+/// </summary>
+public static class Harnesses
+{
+    /// <summary>The harnesses by name; the corpus of each is tests/TorchLabs.Fuzz/corpus/NAME/.</summary>
+    public static readonly IReadOnlyDictionary<string, Action<byte[]>> All = new Dictionary<string, Action<byte[]>>
+    {
+        ["model"] = Model,
+        ["checkpoint"] = CheckpointFile,
+        ["cifar"] = CifarBatch,
+        ["idx"] = IdxFile,
+        ["image"] = Image,
+        ["sweep"] = SweepPlanFile,
+        ["result"] = SweepResult,
+        ["set"] = SchedulerSettings,
+    };
+
+    /// <summary>Runs <paramref name="harness"/> on <paramref name="data"/>; the bad-input error counts as a handled input.</summary>
+    public static void Run(string harness, byte[] data)
+    {
+        using var scope = NewDisposeScope();
+        try { All[harness](data); }
+        catch (UsageException) { }
+    }
+
+    static readonly string Scratch = Directory.CreateTempSubdirectory("torchlabs-fuzz-").FullName;
+
+    /// <summary>The bytes as a file named <paramref name="name"/> in this process's scratch folder.</summary>
+    static string AsFile(byte[] data, string name)
+    {
+        string path = Path.Combine(Scratch, name);
+        File.WriteAllBytes(path, data);
+        return path;
+    }
+
+    /// <summary>A model file (.pth zip or legacy pickle, safetensors, TorchSharp's .dat) loaded into the tutorial's Net, as
+    /// <c>predict --model</c> and <c>cifar10 --load</c> do.</summary>
+    static void Model(byte[] data)
+    {
+        using var net = new CifarNet(new Generator(0));
+        ModelFiles.Load(net, AsFile(data, "model"), "the tutorial's Net");
+    }
+
+    /// <summary>A training checkpoint whose body is the input (the header, length and SHA-256 made right, so the fuzzer reaches the
+    /// body's reader: settings, curves, log, generator state, model and optimizer).</summary>
+    static void CheckpointFile(byte[] data)
+    {
+        string path = Path.Combine(Scratch, "checkpoint.dat");
+        Checkpoint.Save(path, "fuzz", w => w.Write(data));
+        using var model = nn.Linear(2, 1);
+        using var sgd = new FlatSgd([.. model.parameters()], 0.1, 0.9);
+        using var generator = new Generator(1);
+        Checkpoint.Load(path, "fuzz", r => TrainingRecord.Read(r, path, [new("--seed", "1")], keepsTimes: true, generator, model,
+            OptimizerHooks.For(sgd)));
+    }
+
+    /// <summary>A CIFAR-10 binary batch file.</summary>
+    static void CifarBatch(byte[] data) => Cifar10.ReadBatch(AsFile(data, "data_batch_1.bin"));
+
+    /// <summary>An IDX file (Fashion-MNIST), gzipped or not, as images and as labels.</summary>
+    static void IdxFile(byte[] data)
+    {
+        string path = AsFile(data, "train-images-idx3-ubyte.gz");
+        try { Idx.Read(path, 2051); }
+        finally { Idx.Read(path, 2049); }
+    }
+
+    /// <summary>An image for <c>predict</c>: the PNG/JPEG header check, the size limit and the decoding.</summary>
+    static void Image(byte[] data) => PredictLab.Decode(AsFile(data, "image.png"));
+
+    /// <summary>A sweep folder's plan (sweep.json), then its collect.</summary>
+    static void SweepPlanFile(byte[] data)
+    {
+        string dir = Path.Combine(Scratch, "sweep-plan");
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, "sweep.json"), data);
+        SweepCollect.Collect(dir);
+    }
+
+    /// <summary>A trial's result.json in a sweep of each lab, collected.</summary>
+    static void SweepResult(byte[] data)
+    {
+        foreach (string lab in SweepPlan.Labs)
+        {
+            string dir = Path.Combine(Scratch, "sweep-" + lab);
+            var plan = SweepPlan.Expand(lab, dir, new Dictionary<string, string[]>(), [1], []);
+            Directory.CreateDirectory(SweepPlan.TrialDir(dir, plan.Trials[0]));
+            File.WriteAllText(Path.Combine(dir, "sweep.json"), plan.ToJson());
+            File.WriteAllBytes(Path.Combine(SweepPlan.TrialDir(dir, plan.Trials[0]), "result.json"), data);
+            SweepCollect.Collect(dir);
+        }
+    }
+
+    /// <summary><c>conformance scheduler NAME --set KEY=VALUE …</c>: the first line names the scheduler, each further line is one
+    /// --set item.</summary>
+    static void SchedulerSettings(byte[] data)
+    {
+        string[] lines = Encoding.UTF8.GetString(data).Split('\n');
+        SchedulerConformance.Parse(SchedulerConformance.Name(lines[0]), lines.Skip(1));
+    }
+}
