@@ -187,6 +187,7 @@ public static class ConformanceCommand
                 throw new UsageException($"--set {Printable.Quote(item)}: {optimizer} has no keyword {Printable.Quote(key)}; " +
                     "expected one of " +
                     string.Join(", ", keys));
+            if (values.ContainsKey(key)) throw new UsageException($"--set {key}: given twice; give each keyword once");
             if (Conformance.Lacking.TryGetValue(optimizer, out var lacks) && lacks.Contains(key))
                 throw new UsageException($"--set {key}: TorchSharp 0.107's {optimizer} lacks {key} (PyTorch's has it); leave it out");
             double[] v;

@@ -110,7 +110,7 @@ public static class SweepCommand
         {
             int eq = item.IndexOf('=');
             string key = eq < 0 ? item : item[..eq];
-            string[] values = eq < 0 ? [] : item[(eq + 1)..].Split(',', StringSplitOptions.TrimEntries);
+            string[] values = eq < 0 ? [] : SweepPlan.SplitGridValues(item[(eq + 1)..]);
             if (Managed.Contains(key))
                 throw new UsageException($"--grid {Printable.Quote(item)}: the sweep sets --{key} itself (use --seeds for seeds)");
             if (command.Options.All(o => o.Name != "--" + key))
@@ -150,7 +150,11 @@ public static class SweepCommand
                     throw new UsageException($"--out {dir}: holds another sweep ({old.Lab}, {old.Trials.Length} trials); use another " +
                         "folder, " +
                         "or --force to replace it (its trials are deleted)");
+                // Everything of the old sweep goes: its trials, its collect and report, its script.
                 if (Directory.Exists(Path.Combine(dir, "trials"))) Directory.Delete(Path.Combine(dir, "trials"), recursive: true);
+                if (Directory.Exists(Path.Combine(dir, "report"))) Directory.Delete(Path.Combine(dir, "report"), recursive: true);
+                File.Delete(Path.Combine(dir, "collect.json"));
+                File.Delete(Path.Combine(dir, "sweep.sbatch"));
             }
         }
         AtomicFile.WriteAllText(path, plan.ToJson());

@@ -157,11 +157,14 @@ public static class SchedulerConformance
             if (!kinds.TryGetValue(key, out string? kind))
                 throw new UsageException($"--set {Printable.Quote(item)}: {name} has no keyword {Printable.Quote(key)}; expected one of " +
                     string.Join(", ", kinds.Keys));
+            if (values.ContainsKey(key)) throw new UsageException($"--set {key}: given twice; give each keyword once");
             values[key] = Value(name, key, kind, text);
         }
         foreach (string key in Required.GetValueOrDefault(name) ?? [])
             if (!values.ContainsKey(key)) throw new UsageException($"{name}: --set {key}=VALUE is required (as in PyTorch)");
         bool perEpoch = values.ContainsKey("epochs") && values.ContainsKey("steps_per_epoch");
+        if (name == "OneCycleLR" && perEpoch && (long)(int)values["epochs"] * (int)values["steps_per_epoch"] > int.MaxValue)
+            throw new UsageException($"OneCycleLR: epochs × steps_per_epoch is more than {int.MaxValue} steps");
         if (name == "OneCycleLR" && !values.ContainsKey("total_steps") && !perEpoch)
             throw new UsageException("OneCycleLR: expected --set total_steps=N, or epochs=E and steps_per_epoch=S");
         if (name == "SequentialLR"
@@ -177,6 +180,8 @@ public static class SchedulerConformance
                 "Starting multiplicative factor expected to be greater than 0 and less or equal to 1.",
             "LinearLR" when s.Num("end_factor", 1) > 1 => "Ending multiplicative factor expected to be between 0 and 1.",
             "LinearLR" or "PolynomialLR" or "ConstantLR" when s.Int("total_iters", 5) == 0 => "total_iters must be at least 1",
+            // PyTorch 1.13 takes factor=0, then divides by it at total_iters: ZeroDivisionError.
+            "ConstantLR" when s.Num("factor", 1.0 / 3) == 0 => "factor=0 is divided by at total_iters (ZeroDivisionError)",
             "CosineAnnealingLR" when s.Num("T_max", 1) == 0 => "T_max must be greater than 0",
             "ReduceLROnPlateau" when s.Num("factor", 0.1) >= 1 => "Factor should be < 1.0.",
             "CyclicLR" when s.Int("step_size_up", 2000) == 0 => "step_size_up must be at least 1",

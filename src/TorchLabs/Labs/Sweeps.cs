@@ -32,6 +32,24 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
     /// <summary>The most trials run at a time (--parallel): far above any machine's cores or a Slurm array's useful limit.</summary>
     public const int MaxParallel = 1_024;
 
+    /// <summary>
+    /// The values of one <c>--grid KEY=V1,V2,…</c>: split at each comma, with <c>\,</c> a comma inside a value and <c>\\</c> a
+    /// backslash (so <c>--grid 'start=1\,2,-3\,4'</c> sweeps <c>--start 1,2</c> and <c>--start -3,4</c>); each value trimmed.
+    /// </summary>
+    public static string[] SplitGridValues(string text)
+    {
+        var values = new List<string>();
+        var current = new System.Text.StringBuilder();
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\\' && i + 1 < text.Length && text[i + 1] is ',' or '\\') current.Append(text[++i]);
+            else if (text[i] == ',') { values.Add(current.ToString().Trim()); current.Clear(); }
+            else current.Append(text[i]);
+        }
+        values.Add(current.ToString().Trim());
+        return [.. values];
+    }
+
     /// <summary>grid × seeds, the grid's keys in the order given, the seeds innermost.</summary>
     public static SweepPlan Expand(string lab, string outDir, IReadOnlyDictionary<string, string[]> grid, long[] seeds, string[] extra)
     {

@@ -33,6 +33,14 @@ public class ConformanceCliTests
     }
 
     [Trait("Speed", "Slow")]
+    [Fact]
+    public void DuplicateSetKey_IsOneLine_ExitTwo_InJsonToo()
+    {
+        var r = TestEnvironment.RunCli("conformance", "optimizer", "sgd", "--set", "lr=0.1", "--set", "lr=0.2", "--format", "json");
+        TestEnvironment.OneLine(r, 2, "--set lr: given twice");
+    }
+
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("foo", "lr=1", "unknown; expected one of SGD, Adam")]
     [InlineData("adam", "gamma=2", "Adam has no keyword \"gamma\"; expected one of lr, betas")]

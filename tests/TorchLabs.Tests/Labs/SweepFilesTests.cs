@@ -176,3 +176,16 @@ public class SlurmScriptTests
         Assert.Equal("\"/tmp/a sweep/50%%/trials/slurm-%A_%a.out\"",
             SlurmScript.FilenameOption("/tmp/a sweep/50%/trials", "slurm-%A_%a.out"));
 }
+
+/// <summary>Grid values with commas inside (--start X0,X1), written with the escape.</summary>
+public class GridValuesTests
+{
+    [Theory]
+    [InlineData("0.1,0.2", new[] { "0.1", "0.2" })]
+    [InlineData(@"1\,2,-3\,4", new[] { "1,2", "-3,4" })]
+    [InlineData(@"a\\,b", new[] { @"a\", "b" })]
+    [InlineData(@"x\y", new[] { @"x\y" })]
+    [InlineData(" 1 , 2 ", new[] { "1", "2" })]
+    public void SplitGridValues_SplitsAtUnescapedCommas(string text, string[] expected) =>
+        Assert.Equal(expected, SweepPlan.SplitGridValues(text));
+}

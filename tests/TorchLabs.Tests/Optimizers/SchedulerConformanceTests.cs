@@ -1,6 +1,7 @@
 using System.Text.Json;
 using TorchLabs.Labs;
 using TorchLabs.Reference;
+using TorchLabs.Runtime;
 using Xunit.Abstractions;
 
 namespace TorchLabs.Tests.Optimizers;
@@ -135,5 +136,20 @@ public class ReferenceLRTests
             Assert.Equal(expected.Lr[t], group.LearningRate, 15);
             Assert.Equal(expected.Momentum[t], ((TorchSharp.torch.optim.IMomentum)group).Momentum, 15);
         }
+    }
+
+    [Theory]
+    [InlineData("StepLR", new[] { "step_size=2", "step_size=3" }, "--set step_size: given twice")]
+    [InlineData("ConstantLR", new[] { "factor=0" }, "ConstantLR: factor=0 is divided by at total_iters")]
+    [InlineData("OneCycleLR", new[] { "max_lr=0.1", "epochs=100000", "steps_per_epoch=100000" }, "more than 2147483647 steps")]
+    public void Parse_RefusesWhatPyTorchRefusesOrCannotRun(string name, string[] items, string expected) =>
+        Assert.Contains(expected, Assert.Throws<UsageException>(() => SchedulerConformance.Parse(name, items)).Message);
+
+    [Fact]
+    public void Compare_BothSidesOverflowingAlike_Agree_AndAOneSidedOverflowDiffers()
+    {
+        double[][] inf = [[1.0, double.PositiveInfinity], [double.NaN, 2.0]];
+        Assert.Equal((0.0, (int?)null), Conformance.Compare(inf, [[1.0, double.PositiveInfinity], [double.NaN, 2.0]]));
+        Assert.Equal(1, Conformance.Compare(inf, [[1.0, double.PositiveInfinity], [3.0, 2.0]]).First);
     }
 }
