@@ -275,11 +275,12 @@ public static class ModelFiles
     });
 
     /// <summary>
-    /// Every tensor copied into storage of its own: parameters that are views of one flat buffer (<see cref="Optimizers.FlatSgd"/>)
-    /// would otherwise be written with their offset into a storage that is not saved whole.
+    /// Every tensor copied into contiguous storage of its own: parameters that are views of one flat buffer
+    /// (<see cref="Optimizers.FlatSgd"/>) would otherwise be written with their offset into a storage that is not saved whole, and
+    /// a transposed view (which <c>clone</c> keeps transposed) cannot be written by the pickler at all.
     /// </summary>
     static Dictionary<string, Tensor> OwnStorage(IReadOnlyDictionary<string, Tensor> tensors) =>
-        tensors.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        tensors.ToDictionary(kv => kv.Key, kv => kv.Value.detach().contiguous().clone());
 
     /// <summary>The state dict of a file as name → tensor (for round-trip checks and tools).</summary>
     public static Dictionary<string, Tensor> Read(string path) => Read(path, Detect(path));
