@@ -225,8 +225,12 @@ public static partial class GradCheck
         }
 
         /// <summary>
-        /// The mismatching entries where the function has a kink: the one-sided differences (f(x) − f(x − h))/h and
-        /// (f(x + h) − f(x))/h disagree beyond atol + rtol·max(|left|, |right|). At most 64 input elements are probed.
+        /// The mismatching entries that a kink explains. An entry is at a kink when its one-sided differences
+        /// left = (f(x) − f(x − h))/h and right = (f(x + h) − f(x))/h disagree beyond atol + rtol·max(|left|, |right|), and that gap
+        /// is not curvature: for a smooth f, right − left = h·f″(x) + O(h²) doubles when h doubles, while a jump in the slope stays
+        /// the same; so the gap at 2h must be less than 1.5 times the gap at h (a second-difference test). A kink explains the
+        /// mismatch only when the backward's value there is a subgradient: within [min(left, right), max(left, right)], widened by
+        /// the tolerance; a value outside it is a backward error. At most 64 input elements are probed.
         /// </summary>
         List<Kink> Kinks(int k, int floatIndex, List<(long Row, long Col)> bad, double[,] a)
         {
@@ -234,11 +238,17 @@ public static partial class GradCheck
             foreach (var row in bad.GroupBy(b => b.Row).Take(64))
             {
                 var (minus, mid, plus, h) = AroundElement(fn, inputs, diffIn[k], row.Key, _ => o.Eps, centre: true);
+                var (minus2, mid2, plus2, h2) = AroundElement(fn, inputs, diffIn[k], row.Key, _ => 2 * o.Eps, centre: true);
                 foreach (var (r, c) in row)
                 {
                     double left = (mid![floatIndex][c] - minus[floatIndex][c]) / h, right = (plus[floatIndex][c] - mid[floatIndex][c]) / h;
-                    if (Math.Abs(left - right) > o.Atol + o.Rtol * Math.Max(Math.Abs(left), Math.Abs(right)))
-                        kinks.Add(new Kink(r, c, left, right, a[r, c]));
+                    double left2 = (mid2![floatIndex][c] - minus2[floatIndex][c]) / h2;
+                    double right2 = (plus2[floatIndex][c] - mid2[floatIndex][c]) / h2;
+                    double gap2 = Math.Abs(right2 - left2);
+                    double tol = o.Atol + o.Rtol * Math.Max(Math.Abs(left), Math.Abs(right)), gap = Math.Abs(left - right);
+                    bool kink = gap > tol && gap2 < 1.5 * gap;
+                    bool subgradient = a[r, c] >= Math.Min(left, right) - tol && a[r, c] <= Math.Max(left, right) + tol;
+                    if (kink && subgradient) kinks.Add(new Kink(r, c, left, right, a[r, c]));
                 }
             }
             return kinks;

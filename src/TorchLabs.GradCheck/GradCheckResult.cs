@@ -60,7 +60,8 @@ public sealed record Kink(long InputElement, long OutputElement, double Left, do
 /// <param name="MaxAbsError">max |analytical − numerical| over the block.</param>
 /// <param name="MaxRelError">‖analytical − numerical‖∞ / ‖numerical‖∞ (the absolute error where the numerical block is zero).</param>
 /// <param name="Pass">Every element within atol + rtol·|numerical|.</param>
-/// <param name="Kinks">Mismatching elements at which the function is not differentiable.</param>
+/// <param name="Kinks">Mismatching elements at which the function is not differentiable (the one-sided slopes differ by more than
+/// curvature explains) and the backward gives a subgradient there.</param>
 /// <param name="SmoothMismatches">Mismatching elements where the function is differentiable: backward errors.</param>
 public sealed record JacobianBlock(int Output, int Input, int OutputPosition, int InputPosition, long[] OutputShape, long[] InputShape,
     double[,] Numerical, double[,] Analytical, double MaxAbsError, double MaxRelError, bool Pass,
@@ -89,7 +90,8 @@ public sealed record GradCheckResult(IReadOnlyList<JacobianBlock> Blocks, IReadO
     /// <summary>The blocks whose Jacobians differ.</summary>
     public IEnumerable<JacobianBlock> Mismatches => Blocks.Where(b => !b.Pass);
 
-    /// <summary>It failed, and only by Jacobian mismatches at points where the function is not differentiable.</summary>
+    /// <summary>It failed, and only by Jacobian mismatches at points where the function is not differentiable and where the backward
+    /// gives a subgradient (a value between the one-sided slopes).</summary>
     public bool OnlyKinks => !Pass && Mismatches.Any() && Mismatches.All(b => b.OnlyKinks) && Failures.Count == Mismatches.Count();
 
     /// <summary>The largest |analytical − numerical| over every block.</summary>

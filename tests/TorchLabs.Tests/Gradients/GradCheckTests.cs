@@ -201,4 +201,25 @@ public class GradCheckTests
         var r = GradCheck.Check(v => [PoleWithZeroBackward.apply(v[0])], [x], new GradCheckOptions { FastMode = fast });
         Assert.False(r.Pass);
     }
+
+    [Fact]
+    public void BackwardOutsideTheOneSidedSlopes_AtAKink_IsABackwardError_NotOnlyKinks()
+    {
+        using var x = tensor(new[] { 0.0, 0.7 }, ScalarType.Float64).requires_grad_(true);
+        var r = GradCheck.Check(v => [ReluFiveAtZero.apply(v[0])], [x]);
+        Assert.False(r.Pass);
+        Assert.False(r.OnlyKinks);   // before: "not a backward error"
+        using var y = tensor(new[] { 0.0, 0.7 }, ScalarType.Float64).requires_grad_(true);
+        Assert.True(GradCheck.Check(v => [v[0].relu()], [y]).OnlyKinks);   // libtorch's 0 at the kink is a subgradient
+    }
+
+    [Fact]
+    public void SmoothStationaryPoint_IsNotAKink_SoAWrongBackwardThereIsReported()
+    {
+        using var x = tensor(new[] { 0.0 }, ScalarType.Float64).requires_grad_(true);
+        var r = GradCheck.Check(v => [QuadraticOffBy.apply(v[0])], [x]);
+        Assert.False(r.Pass);
+        Assert.False(r.OnlyKinks);   // before: 10x² at 0 counted as a kink (left −1e-5, right 1e-5)
+        Assert.Empty(r.Mismatches.SelectMany(b => b.Kinks));
+    }
 }

@@ -56,3 +56,26 @@ public sealed class PoleWithZeroBackward : SingleTensorFunction<PoleWithZeroBack
     public override Tensor forward(AutogradContext ctx, params object[] vars) => ((Tensor)vars[0] - 1).reciprocal();
     public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [zeros_like(g)];
 }
+
+/// <summary>relu with a backward of 5 at exactly 0, outside the one-sided slopes [0, 1]: a backward error even at the kink.</summary>
+public sealed class ReluFiveAtZero : SingleTensorFunction<ReluFiveAtZero>
+{
+    public override string Name => nameof(ReluFiveAtZero);
+    public override Tensor forward(AutogradContext ctx, params object[] vars)
+    { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.relu(); }
+    public override List<Tensor> backward(AutogradContext ctx, Tensor g)
+    {
+        var x = ctx.get_saved_variables()[0];
+        return [g * where(x.eq(0), full_like(x, 5), (x > 0).to_type(x.dtype))];
+    }
+}
+
+/// <summary>f(x) = 10x² with a backward 20x + 1.5e-5: smooth, a stationary point at 0, and a backward off by 1.5e-5 there (more
+/// than atol, less than the one-sided differences' spread ±1e-5 ± tolerance, so only the curvature test tells it from a kink).</summary>
+public sealed class QuadraticOffBy : SingleTensorFunction<QuadraticOffBy>
+{
+    public override string Name => nameof(QuadraticOffBy);
+    public override Tensor forward(AutogradContext ctx, params object[] vars)
+    { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return 10 * x * x; }
+    public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * (20 * ctx.get_saved_variables()[0] + 1.5e-5)];
+}
