@@ -11,6 +11,7 @@ public class ExamplesTests
         { "conv1d.cs", 0, "gradcheck and gradgradcheck passed" },
         { "wrong_backward.cs", 1, "Jacobian mismatch for output 0 with respect to input 0" },
         { "module_check.cs", 0, "fc2.weight: Jacobian mismatch for output 0 with respect to input 4," },
+        { "search_region.cs", 0, "input 0 = [0, 0, -2]" },
     };
 
     [Fact]

@@ -79,3 +79,16 @@ public sealed class QuadraticOffBy : SingleTensorFunction<QuadraticOffBy>
     { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return 10 * x * x; }
     public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * (20 * ctx.get_saved_variables()[0] + 1.5e-5)];
 }
+
+/// <summary>sin with a backward that is right for x ≥ −1 and off by 0.5 below: wrong on part of the domain only.</summary>
+public sealed class SinWrongBelowMinusOne : SingleTensorFunction<SinWrongBelowMinusOne>
+{
+    public override string Name => nameof(SinWrongBelowMinusOne);
+    public override Tensor forward(AutogradContext ctx, params object[] vars)
+    { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
+    public override List<Tensor> backward(AutogradContext ctx, Tensor g)
+    {
+        var x = ctx.get_saved_variables()[0];
+        return [g * (x.cos() + 0.5 * (x < -1).to_type(x.dtype))];
+    }
+}
