@@ -39,7 +39,7 @@ public static class AutogradFunctional
                 if (!y.requires_grad) { for (int j = 0; j < xs.Length; j++) perInput[j].Add(zeros_like(xs[j])); continue; }
                 var e = zeros(y.numel(), y.dtype, y.device);
                 e[r] = 1.0;
-                var grads = autograd.grad([y], xs, [e.view(y.shape)], retain_graph: true, create_graph: createGraph, allow_unused: true);
+                var grads = SafeGrad.Checked([y], xs, [e.view(y.shape)], retain_graph: true, create_graph: createGraph, allow_unused: true);
                 for (int j = 0; j < xs.Length; j++) perInput[j].Add(grads[j].IsInvalid ? zeros_like(xs[j]) : grads[j]);
             }
             for (int j = 0; j < xs.Length; j++)
@@ -67,7 +67,7 @@ public static class AutogradFunctional
             if (y.numel() != 1) throw new ArgumentException($"the function given to Hessian must return a single-element tensor, not one " +
                 $"of shape [{string.Join(", ", y.shape)}]");
             if (!y.requires_grad) return xs.Select(x => zeros_like(x)).ToArray();
-            var g = autograd.grad([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
+            var g = SafeGrad.Checked([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
             return xs.Select((x, j) => g[j].IsInvalid ? zeros_like(x) : g[j]).ToArray();
         }
         return Jacobian(Gradient, inputs, createGraph);
@@ -95,7 +95,7 @@ public static class AutogradFunctional
         var vjp = xs.Select(x => zeros_like(x)).ToArray();
         if (used.Length > 0)
         {
-            var g = autograd.grad(used.Select(i => ys[i]).ToList(), xs, used.Select(i => v[i]).ToList(), retain_graph: createGraph,
+            var g = SafeGrad.Checked(used.Select(i => ys[i]).ToList(), xs, used.Select(i => v[i]).ToList(), retain_graph: createGraph,
                 create_graph: createGraph, allow_unused: true);
             for (int j = 0; j < xs.Length; j++) if (!g[j].IsInvalid) vjp[j] = g[j];
         }
@@ -131,11 +131,13 @@ public static class AutogradFunctional
             if (used.Length > 0)
             {
                 var u = used.Select(i => zeros_like(ys[i]).requires_grad_(true)).ToArray();
-                var g = autograd.grad(used.Select(i => ys[i]).ToList(), xs, u, retain_graph: true, create_graph: true, allow_unused: true);
+                var g = SafeGrad.Checked(used.Select(i => ys[i]).ToList(), xs, u, retain_graph: true, create_graph: true,
+                    allow_unused: true);
                 var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
                 if (live.Length > 0)
                 {
-                    var Jv = autograd.grad(live.Select(j => g[j]).ToList(), u, live.Select(j => v[j]).ToList(), retain_graph: createGraph,
+                    var Jv = SafeGrad.Checked(live.Select(j => g[j]).ToList(), u, live.Select(j => v[j]).ToList(),
+                        retain_graph: createGraph,
                         create_graph: createGraph, allow_unused: true);
                     for (int k = 0; k < used.Length; k++) if (!Jv[k].IsInvalid) jvp[used[k]] = Jv[k];
                 }
@@ -167,17 +169,17 @@ public static class AutogradFunctional
             y = ScalarOutput(f, xs, "Hvp");
             if (y.requires_grad)
             {
-                var g = autograd.grad([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
+                var g = SafeGrad.Checked([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
                 var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
                 if (live.Length > 0)
                 {
                     var u = live.Select(j => zeros_like(xs[j]).requires_grad_(true)).ToArray();
-                    var back = autograd.grad(live.Select(j => g[j]).ToList(), xs, u, retain_graph: true, create_graph: true,
+                    var back = SafeGrad.Checked(live.Select(j => g[j]).ToList(), xs, u, retain_graph: true, create_graph: true,
                         allow_unused: true);
                     var used = Enumerable.Range(0, xs.Length).Where(j => !back[j].IsInvalid && back[j].requires_grad).ToArray();
                     if (used.Length > 0)
                     {
-                        var r = autograd.grad(used.Select(j => back[j]).ToList(), u, used.Select(j => v[j]).ToList(),
+                        var r = SafeGrad.Checked(used.Select(j => back[j]).ToList(), u, used.Select(j => v[j]).ToList(),
                             retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
                         for (int k = 0; k < live.Length; k++) if (!r[k].IsInvalid) hv[live[k]] = r[k];
                     }
@@ -202,11 +204,11 @@ public static class AutogradFunctional
             y = ScalarOutput(f, xs, "Vhp");
             if (y.requires_grad)
             {
-                var g = autograd.grad([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
+                var g = SafeGrad.Checked([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
                 var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
                 if (live.Length > 0)
                 {
-                    var r = autograd.grad(live.Select(j => g[j]).ToList(), xs, live.Select(j => v[j]).ToList(),
+                    var r = SafeGrad.Checked(live.Select(j => g[j]).ToList(), xs, live.Select(j => v[j]).ToList(),
                         retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
                     for (int j = 0; j < xs.Length; j++) if (!r[j].IsInvalid) vh[j] = r[j];
                 }

@@ -55,7 +55,7 @@ public static partial class GradCheck
             }
             if (backwardRan) MulByGradOutput(all, diffPos);
             Modified();
-            foreach (var t in all) t.Dispose();
+            DisposeOutputs(all);
             // The kinks are probed by perturbing the inputs, which only now no graph holds; then the messages are written.
             foreach (var (failure, b, f) in pending)
             {
@@ -201,6 +201,14 @@ public static partial class GradCheck
             return block with { Pass = bad == 0, SmoothMismatches = bad };
         }
 
+        /// <summary>Disposes the function's outputs, but never one that is an input itself (a function may return its input
+        /// unchanged: that tensor is the caller's).</summary>
+        void DisposeOutputs(IEnumerable<Tensor> outputs)
+        {
+            foreach (var t in outputs)
+                if (!inputs.Any(x => ReferenceEquals(x, t) || x.Handle == t.Handle)) t.Dispose();
+        }
+
         /// <summary>
         /// torch.isclose(analytical, numerical, rtol, atol) with equal_nan=False, as PyTorch's gradcheck compares: NaN is never close;
         /// an infinity is close only to the same infinity; otherwise |a − n| ≤ atol + rtol·|n|. (Without the first two rules a
@@ -276,7 +284,7 @@ public static partial class GradCheck
             using var gen = new Generator(o.FastModeSeed);
             var u = diffIn.Select(j => UnitVector(inputs[j], gen)).ToArray();
             var v = diffPos.Select(p => UnitVector(all[p], gen)).ToArray();
-            foreach (var t in all) t.Dispose();
+            DisposeOutputs(all);
             // J u for every input and floating-point output, by central differences along u.
             var Ju = diffIn.Select((j, k) => DirectionalDifference(j, u[k])).ToArray();
             if (diffPos.Length == 0)

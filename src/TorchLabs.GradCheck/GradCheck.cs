@@ -99,7 +99,19 @@ public static partial class GradCheck
     {
         var o = options ?? new GradCheckOptions();
         gradOutputs ??= RandomGradOutputs(fn, inputs, o.Seed);
-        return Check(FirstDerivatives(fn, inputs.Length, Differentiable(inputs), gradOutputs.Length), [.. inputs, .. gradOutputs], o);
+        // PyTorch 1.13 raises here too (its new_func then calls the function with no inputs: a TypeError).
+        if (gradOutputs.Length == 0 && inputs.Any(x => x.requires_grad))   // no input at all: Check says so in PyTorch's words
+            throw new ArgumentException("gradgradcheck: no output of the function requires grad, so it has no first derivatives to check");
+        try
+        {
+            return Check(FirstDerivatives(fn, inputs.Length, Differentiable(inputs), gradOutputs.Length), [.. inputs, .. gradOutputs], o);
+        }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            // The function's own backward failed while its first derivatives were built: a failure, as Check reports one.
+            string first = e.Message.Split('\n', 2)[0].Trim();
+            return new GradCheckResult([], [$"Backward of the function failed while building its first derivatives: {first}"], []);
+        }
     }
 
     /// <summary><see cref="GradGradCheck"/>, then throws <see cref="GradCheckException"/> if it failed.</summary>

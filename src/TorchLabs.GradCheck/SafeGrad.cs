@@ -19,7 +19,7 @@ static class SafeGrad
     internal static Tensor?[] Grad(IList<Tensor> ys, IList<Tensor> xs, IList<Tensor> gs, bool retainGraph, bool createGraph = false)
     {
         if (createGraph)
-            return autograd.grad(ys, xs, gs, retain_graph: retainGraph, create_graph: true, allow_unused: true)
+            return Checked(ys, xs, gs, retain_graph: retainGraph, create_graph: true, allow_unused: true)
                 .Select(g => g is null || g.IsInvalid ? null : g).ToArray();
         var saved = xs.Select(x => x.grad).ToArray();
         foreach (var x in xs) x.grad = null;
@@ -32,5 +32,18 @@ static class SafeGrad
         {
             for (int j = 0; j < xs.Count; j++) xs[j].grad = saved[j];
         }
+    }
+
+    /// <summary>
+    /// <c>autograd.grad</c> for the graphs it must build (create_graph, which <see cref="Grad"/> cannot make safely), after the same
+    /// backward was run once through <see cref="Grad"/>: a user's backward that fails throws an ordinary exception there instead of
+    /// ending the process in <c>THSAutograd_grad</c>. Grad outputs default to ones, as <c>autograd.grad</c>'s do for scalars.
+    /// </summary>
+    internal static IList<Tensor> Checked(IList<Tensor> outputs, IList<Tensor> inputs, IList<Tensor>? grad_outputs = null,
+        bool retain_graph = false, bool create_graph = false, bool allow_unused = false)
+    {
+        Grad(outputs, inputs, grad_outputs ?? [.. outputs.Select(y => ones_like(y))], retainGraph: true);
+        return autograd.grad(outputs, inputs, grad_outputs, retain_graph: retain_graph, create_graph: create_graph,
+            allow_unused: allow_unused);
     }
 }

@@ -222,4 +222,31 @@ public class GradCheckTests
         Assert.False(r.OnlyKinks);   // before: 10x² at 0 counted as a kink (left −1e-5, right 1e-5)
         Assert.Empty(r.Mismatches.SelectMany(b => b.Kinks));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FunctionReturningItsInput_LeavesTheCallersTensorAlive(bool fast)
+    {
+        using var x = tensor(new[] { 0.5, -1.0 }, ScalarType.Float64).requires_grad_(true);
+        var r = GradCheck.Check(v => [v[0]], [x], new GradCheckOptions { FastMode = fast });
+        Assert.True(r.Pass);
+        Assert.Equal(-0.5, x.sum().item<double>());   // before: the check disposed x ("Tensor invalid -- empty handle")
+    }
+
+    [Fact]
+    public void BackwardThatFails_InTheFunctionalApiAndGradGradCheck_IsAnException_NotTheEndOfTheProcess()
+    {
+        // A backward returning a gradient of the wrong shape: TorchSharp's autograd.grad lets libtorch's error end the process.
+        using var x = tensor(new[] { 0.5, -1.0 }, ScalarType.Float64).requires_grad_(true);
+        Assert.ThrowsAny<Exception>(() => AutogradFunctional.Jacobian(v => [SuiteFunctions.SinWrongShape.apply(v[0])], [x]));
+        Assert.False(GradCheck.GradGradCheck(v => [SuiteFunctions.SinWrongShape.apply(v[0])], [x]).Pass);
+    }
+
+    [Fact]
+    public void GradGradCheck_WithNoOutputThatRequiresGrad_Raises_AsPyTorchDoes()
+    {
+        using var x = tensor(new[] { 0.5, -1.0 }, ScalarType.Float64).requires_grad_(true);
+        Assert.Throws<ArgumentException>(() => GradCheck.GradGradCheck(v => [v[0].detach() * 2], [x]));   // before: passed
+    }
 }
