@@ -18,12 +18,18 @@ out=${FUZZ_OUT:-$(mktemp -d /tmp/torchlabs-fuzz.XXXXXX)}
 mkdir -p "$out"
 bin=tests/TorchLabs.Fuzz/bin/Fuzz
 dotnet build tests/TorchLabs.Fuzz -c Release -o "$bin" -nologo -v q >/dev/null
+rm -rf tests/TorchLabs.Fuzz/bin/Replay && cp -r "$bin" tests/TorchLabs.Fuzz/bin/Replay   # before instrumentation
 # Instrument the library that holds the parsers (not TorchSharp, not the harness): AFL then sees its branches.
 dotnet sharpfuzz "$bin/TorchLabs.Core.dll" >/dev/null
 if (( ${#names[@]} == 0 )); then names=(model checkpoint cifar idx image sweep result set); fi
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1
 export DOTNET_GCHeapHardLimit=0x20000000 DOTNET_TieredPGO=0
 status=0
+# The corpora (seeds and fixed findings) replayed first under the same heap bound, uninstrumented.
+for name in "${names[@]}"; do
+  dotnet tests/TorchLabs.Fuzz/bin/Replay/torchlabs-fuzz.dll replay "$name" tests/TorchLabs.Fuzz/corpus/"$name"/* >"$out/$name.replay" 2>&1 \
+    || { echo "fuzz: $name: a corpus input fails under the bounds (see $out/$name.replay)" >&2; grep FINDING "$out/$name.replay" >&2; status=1; }
+done
 for name in "${names[@]}"; do
   echo "fuzz: $name for ${seconds} s" >&2
   afl-fuzz -i "tests/TorchLabs.Fuzz/corpus/$name" -o "$out/$name" -t 1000 -m none -V "$seconds" \

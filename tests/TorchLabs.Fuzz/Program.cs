@@ -30,6 +30,7 @@ if (args.Length >= 3 && args[0] == "replay" && Harnesses.All.ContainsKey(args[1]
         {
             findings++;
             Console.WriteLine($"{file}: FINDING {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            Console.WriteLine(string.Join('\n', (e.StackTrace ?? "").Split('\n').Take(6)));
         }
     }
     return findings == 0 ? 0 : 1;

@@ -35,6 +35,21 @@ public sealed class TrainingRecord
     public List<LossPoint> Curve { get; } = [];
     public List<string> Log { get; } = [];
 
+    /// <summary>
+    /// What libtorch's <c>CPUGeneratorImpl::set_state</c> would refuse by ending the process, or null. The state is
+    /// CPUGeneratorImplState (ATen/CPUGeneratorImpl.cpp): the_initial_seed (8 bytes), left (int32), seeded (int32), next (uint64),
+    /// then the 624 words of mt19937 and the normal-sampling cache; mt19937 takes it only when seeded, 1 ≤ left ≤ 624 and
+    /// next ≤ 624.
+    /// </summary>
+    static string? GeneratorStateProblem(ReadOnlySpan<byte> state)
+    {
+        if (state.Length < 24) return "a generator state too short";
+        int left = BitConverter.ToInt32(state[8..12]), seeded = BitConverter.ToInt32(state[12..16]);
+        ulong next = BitConverter.ToUInt64(state[16..24]);
+        return seeded != 0 && left is >= 1 and <= 624 && next <= 624 ? null
+            : $"an invalid mt19937 generator state (left {left}, seeded {seeded}, next {next})";
+    }
+
     /// <summary>Closes an epoch: its mean loss, its time, the lab's evaluation if any, one more epoch done.</summary>
     public void EndEpoch(double meanLoss, double seconds, double? metric = null)
     {
@@ -76,7 +91,7 @@ public sealed class TrainingRecord
         int n = r.ReadInt32();
         if (n < 0 || n > 1000) throw new FormatException("bad settings count");
         var stored = new List<KeyValuePair<string, string>>();
-        for (int i = 0; i < n; i++) stored.Add(new(r.ReadString(), r.ReadString()));
+        for (int i = 0; i < n; i++) stored.Add(new(Checkpoint.ReadString(r), Checkpoint.ReadString(r)));
         string? Stored(string key) => stored.FirstOrDefault(s => s.Key == key).Value ?? before?.GetValueOrDefault(key);
         foreach (var (key, value) in stored)
             if (retired?.GetValueOrDefault(key) is string resumable && value != resumable)
@@ -107,8 +122,16 @@ public sealed class TrainingRecord
         for (int i = 0; i < points; i++) rec.Curve.Add(new LossPoint(r.ReadInt32(), r.ReadInt32(), r.ReadDouble()));
         int lines = r.ReadInt32();
         if (lines < 0) throw new FormatException("negative length");
-        for (int i = 0; i < lines; i++) rec.Log.Add(r.ReadString());
-        using (var state = Checkpoint.ReadTensor(r)) shuffle.set_state(state);
+        for (int i = 0; i < lines; i++) rec.Log.Add(Checkpoint.ReadString(r));
+        using (var state = Checkpoint.ReadTensor(r))
+        using (var own = shuffle.get_state())
+        {
+            // libtorch aborts the process on a state it refuses (fuzzing found it): the same checks are made here first.
+            if (state.dtype != own.dtype || !state.shape.SequenceEqual(own.shape))
+                throw new FormatException($"a generator state of {state.numel()} elements; expected {own.numel()}");
+            if (GeneratorStateProblem(state.bytes) is string problem) throw new FormatException(problem);
+            shuffle.set_state(state);
+        }
         model.load(r);
         optimizer.Load(r);
         return rec;

@@ -105,11 +105,39 @@ public static class Checkpoint
         var shape = new long[rank];
         for (int i = 0; i < rank; i++) shape[i] = r.ReadInt64();
         int n = r.ReadInt32();
+        if (n < 0) throw new FormatException("a negative tensor size");
+        if (r.BaseStream.CanSeek && n > r.BaseStream.Length - r.BaseStream.Position)
+            throw new FormatException($"a tensor of {n} bytes is longer than the rest of the file");
         byte[] bytes = r.ReadBytes(n);
         if (bytes.Length != n) throw new EndOfStreamException();
+        // The shape's size checked against the bytes before anything is allocated (a crafted shape asked for gigabytes).
+        if (!Enum.IsDefined(dtype) || shape.Any(d => d < 0) || shape.Aggregate(1.0, (a, d) => a * d) * ElementSize(dtype) != n)
+            throw new FormatException("a tensor whose shape and type do not match its size");
         var t = empty(shape, dtype);
         if (t.bytes.Length != n) throw new FormatException("tensor size does not match its shape");
         t.bytes = bytes;
         return t;
     }
+
+    /// <summary><see cref="BinaryReader.ReadString"/> with its declared length checked against the bytes left first
+    /// (BinaryReader reserves the declared length, up to 2³¹ characters, before reading).</summary>
+    public static string ReadString(BinaryReader r)
+    {
+        int bytes = r.Read7BitEncodedInt();
+        if (bytes < 0 || (r.BaseStream.CanSeek && bytes > r.BaseStream.Length - r.BaseStream.Position))
+            throw new FormatException($"a text of {bytes} bytes is longer than the rest of the file");
+        byte[] utf8 = r.ReadBytes(bytes);
+        if (utf8.Length != bytes) throw new EndOfStreamException();
+        return System.Text.Encoding.UTF8.GetString(utf8);
+    }
+
+    /// <summary>Bytes per element of the dtypes a checkpoint holds (the generator's state is bytes); 0 for any other.</summary>
+    static int ElementSize(ScalarType t) => t switch
+    {
+        ScalarType.Byte or ScalarType.Int8 or ScalarType.Bool => 1,
+        ScalarType.Int16 or ScalarType.Float16 or ScalarType.BFloat16 => 2,
+        ScalarType.Int32 or ScalarType.Float32 => 4,
+        ScalarType.Int64 or ScalarType.Float64 => 8,
+        _ => 0,
+    };
 }
