@@ -16,7 +16,7 @@ fi
 dotnet tool restore >/dev/null
 out=${FUZZ_OUT:-$(mktemp -d /tmp/torchlabs-fuzz.XXXXXX)}
 mkdir -p "$out"
-bin=tests/TorchLabs.Fuzz/bin/Fuzz
+bin=${FUZZ_BIN:-tests/TorchLabs.Fuzz/bin/Fuzz}
 dotnet build tests/TorchLabs.Fuzz -c Release -o "$bin" -nologo -v q >/dev/null
 rm -rf tests/TorchLabs.Fuzz/bin/Replay && cp -r "$bin" tests/TorchLabs.Fuzz/bin/Replay   # before instrumentation
 # Instrument the library that holds the parsers (not TorchSharp, not the harness): AFL then sees its branches.

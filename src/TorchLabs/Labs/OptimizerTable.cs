@@ -17,7 +17,7 @@ public sealed record OptimizerRow(
     string Name, string Description, Func<OptimizerSpec, OptimizerSpec> SeedDefaults, double DefaultEps,
     Func<OptimizerSpec, IEnumerable<Tensor>, HandOptimizer> Hand,
     Func<OptimizerSpec, IEnumerable<TorchSharp.Modules.Parameter>, optim.Optimizer> Torch,
-    Func<OptimizerSpec, ReferenceOptimizer> Reference,
+    Func<OptimizerSpec, TorchOptimReference> Reference,
     Func<OptimizerSpec, string> Describe,
     Func<OptimizerSpec, ISeedForm?>? SeedForm = null,
     Func<OptimizerSpec, string?>? Check = null);
@@ -30,12 +30,12 @@ public static class OptimizerTable
         new("gd", "gradient descent, θ ← θ − η g", s => s with { Lr = 1e-3 }, 1e-8,
             (s, ps) => new Gd(ps, s.Lr, s.WeightDecay),
             (s, ps) => optim.SGD(ps, s.Lr, 0, 0, s.WeightDecay),
-            s => new RefGd(s.Lr, s.WeightDecay),
+            s => Ref("SGD", ("lr", s.Lr), ("weight_decay", s.WeightDecay)),
             s => $"GD lr {s.Lr}"),
         new("momentum", "heavy-ball momentum (torch.optim.SGD with momentum)", s => s with { Lr = 1e-3, Momentum = 0.1 }, 1e-8,
             (s, ps) => new Momentum(ps, s.Lr, s.Momentum, s.Dampening, s.WeightDecay),
             (s, ps) => optim.SGD(ps, s.Lr, s.Momentum, s.Dampening, s.WeightDecay),
-            s => new RefMomentum(s.Lr, s.Momentum, s.Dampening, s.WeightDecay),
+            s => Ref("SGD", ("lr", s.Lr), ("momentum", s.Momentum), ("dampening", s.Dampening), ("weight_decay", s.WeightDecay)),
             s => $"Momentum lr {s.Lr}, μ {s.Momentum}",
             Check: s => s.Momentum == 0 ? "--momentum 0: momentum needs a momentum greater than 0" : null),
         new("nesterov", "Nesterov momentum (torch's form, or the seed's look-ahead form)", s => s with { Lr = 1e-3, Momentum = 0.1 }, 1e-8,
@@ -43,7 +43,7 @@ public static class OptimizerTable
             (s, ps) => s.NesterovForm == NesterovForm.LookAhead
                 ? throw new UsageException("--nesterov-form lookahead: torch.optim has only the torch form; use --impl hand or reference")
                 : optim.SGD(ps, s.Lr, s.Momentum, 0, s.WeightDecay, nesterov: true),
-            s => new RefMomentum(s.Lr, s.Momentum, 0, s.WeightDecay, nesterov: true),
+            s => Ref("SGD", ("lr", s.Lr), ("momentum", s.Momentum), ("weight_decay", s.WeightDecay), ("nesterov", 1)),
             s => $"Nesterov lr {s.Lr}, μ {s.Momentum} ({(s.NesterovForm == NesterovForm.Torch ? "torch" : "look-ahead")} form)",
             SeedForm: s => s.NesterovForm == NesterovForm.LookAhead ? new SeedForms.NesterovSeed(s.Lr, s.Momentum) : null,
             Check: s => s.Momentum == 0 ? "--momentum 0: nesterov needs a momentum greater than 0"
@@ -51,21 +51,30 @@ public static class OptimizerTable
         new("adagrad", "AdaGrad, per-coordinate G += g²", s => s with { Lr = 0.1 }, 1e-10,
             (s, ps) => new AdaGrad(ps, s.Lr, 0, s.WeightDecay, 0, s.EffectiveEps),
             (s, ps) => optim.Adagrad(ps, s.Lr, 0, s.WeightDecay, 0, s.EffectiveEps),
-            s => new RefAdaGrad(s.Lr, 0, s.WeightDecay, 0, s.EffectiveEps),
+            s => Ref("Adagrad", ("lr", s.Lr), ("weight_decay", s.WeightDecay), ("eps", s.EffectiveEps)),
             s => $"AdaGrad lr {s.Lr}, ε {s.EffectiveEps}"),
         new("rmsprop", "RMSProp, E[g²] ← α E[g²] + (1 − α) g²", s => s with { Lr = 0.01, Alpha = 0.9 }, 1e-8,
             (s, ps) => new RmsProp(ps, s.Lr, s.Alpha, s.EffectiveEps, s.WeightDecay),
             (s, ps) => optim.RMSProp(ps, s.Lr, s.Alpha, s.EffectiveEps, s.WeightDecay),
-            s => new RefRmsProp(s.Lr, s.Alpha, s.EffectiveEps, s.WeightDecay),
+            s => Ref("RMSprop", ("lr", s.Lr), ("alpha", s.Alpha), ("eps", s.EffectiveEps), ("weight_decay", s.WeightDecay)),
             s => $"RMSProp lr {s.Lr}, α {s.Alpha}, ε {s.EffectiveEps}"),
         new("adam", "Adam with bias correction", s => s with { Lr = 0.1 }, 1e-8,
             (s, ps) => new Adam(ps, s.Lr, s.Beta1, s.Beta2, s.EffectiveEps, s.WeightDecay),
             (s, ps) => optim.Adam(ps, s.Lr, s.Beta1, s.Beta2, s.EffectiveEps, s.WeightDecay),
-            s => new RefAdam(s.Lr, s.Beta1, s.Beta2, s.EffectiveEps, s.WeightDecay),
+            s => TorchOptimReference.Create("Adam", Settings(("lr", [s.Lr]), ("betas", [s.Beta1, s.Beta2]), ("eps", [s.EffectiveEps]),
+                ("weight_decay", [s.WeightDecay]))),
             s => $"Adam lr {s.Lr}, β ({s.Beta1}, {s.Beta2}), ε {s.EffectiveEps}"),
     ];
 
     public static IEnumerable<string> Names => Rows.Select(r => r.Name);
+
+    /// <summary>The pure C# reference of torch.optim's <paramref name="name"/> (Reference/TorchOptimReferences.cs, the one
+    /// reference per algorithm, which conformance uses too) with single-number settings in PyTorch's keyword names.</summary>
+    static TorchOptimReference Ref(string name, params (string Key, double Value)[] settings) =>
+        TorchOptimReference.Create(name, Settings([.. settings.Select(kv => (kv.Key, new[] { kv.Value }))]));
+
+    static OptimSettings Settings(params (string Key, double[] Value)[] settings) =>
+        new(settings.ToDictionary(kv => kv.Key, kv => kv.Value));
 
     /// <summary>The row of <paramref name="name"/>; an unknown name is a <see cref="UsageException"/> listing the known ones.</summary>
     public static OptimizerRow Find(string name) => Rows.FirstOrDefault(r => r.Name == name)
@@ -123,7 +132,7 @@ public sealed record OptimizerSpec
     public optim.Optimizer CreateTorch(IEnumerable<TorchSharp.Modules.Parameter> parameters) => Row.Torch(this, parameters);
 
     /// <summary>The pure C# reference (Reference/).</summary>
-    public ReferenceOptimizer CreateReference() => Row.Reference(this);
+    public TorchOptimReference CreateReference() => Row.Reference(this);
 
     /// <summary>The seed's own form of the update, where it differs from the reference's (Nesterov's look-ahead); null otherwise.</summary>
     public ISeedForm? CreateSeedForm() => Row.SeedForm?.Invoke(this);

@@ -26,7 +26,7 @@ public sealed class OptimSettings
 
 /// <summary>
 /// One torch.optim optimizer written out by hand on a flat vector θ of all parameters (every one of these updates acts element by
-/// element, so one vector stands for any number of parameter tensors). <see cref="Step"/> is one <c>optimizer.step()</c> given
+/// element, so one vector stands for any number of parameter tensors). <see cref="Step(double[], double[])"/> is one <c>optimizer.step()</c> given
 /// the gradient g = ∂f/∂θ. The equations are those of PyTorch's documentation (torch.optim, "Algorithm" of each class), in the
 /// order of PyTorch's single-tensor implementation, so the numbers agree to rounding.
 /// </summary>
@@ -72,6 +72,15 @@ public abstract class TorchOptimReference
 
     /// <summary>One <c>optimizer.step()</c>: θ updated in place from the gradient <paramref name="g"/> (not changed).</summary>
     public abstract void Step(double[] θ, double[] g);
+
+    /// <summary>One <c>optimizer.step()</c> over several parameter blocks (a network's W and b), updated in place: the blocks are
+    /// one vector end to end, as every update here acts element by element.</summary>
+    public void Step(IReadOnlyList<double[]> θ, IReadOnlyList<double[]> g)
+    {
+        double[] flat = [.. θ.SelectMany(b => b)], grad = [.. g.SelectMany(b => b)];
+        Step(flat, grad);
+        for (int k = 0, at = 0; k < θ.Count; at += θ[k].Length, k++) Array.Copy(flat, at, θ[k], 0, θ[k].Length);
+    }
 
     /// <summary>t, the number of steps taken (PyTorch's <c>state['step']</c>).</summary>
     protected int t;
