@@ -26,7 +26,8 @@ public sealed class OptimSettings
 
 /// <summary>
 /// One torch.optim optimizer written out by hand on a flat vector θ of all parameters (every one of these updates acts element by
-/// element, so one vector stands for any number of parameter tensors). <see cref="Step(double[], double[])"/> is one <c>optimizer.step()</c> given
+/// element, so one vector stands for any number of parameter tensors).
+/// <see cref="Step(double[], double[])"/> is one <c>optimizer.step()</c> given
 /// the gradient g = ∂f/∂θ. The equations are those of PyTorch's documentation (torch.optim, "Algorithm" of each class), in the
 /// order of PyTorch's single-tensor implementation, so the numbers agree to rounding.
 /// </summary>
