@@ -8,13 +8,13 @@ namespace TorchLabs.Tests.Reliability;
 /// The defects a new user's 150 bad inputs found (issue "Reliability, round two"), each reproduced through the command as the user
 /// ran it: the documented exit code, one line on stderr, no stack trace.
 /// </summary>
-public class RoundTwoTests
+public class BadInputTests
 {
     static void OneLine(TestEnvironment.ProcessResult r, int exitCode, string contains) => TestEnvironment.OneLine(r, exitCode, contains);
 
     [Trait("Speed", "Slow")]
     [Fact]
-    public void D1_ThreadsWithoutBound_IsBadInput() =>
+    public void ThreadsWithoutBound_IsBadInput() =>
         OneLine(TestEnvironment.RunCli("info", "--threads", "100000", "--format", "json"), 2, "--threads 100000: expected at most");
 
     [Trait("Speed", "Slow")]
@@ -25,12 +25,12 @@ public class RoundTwoTests
     [InlineData("fashion-mnist --hidden 100000000", "--hidden 100000000: would need about")]
     [InlineData("vector-backprop --dims 12288,100000,1 --m 200000", "would need about")]
     [InlineData("optimizers --optimizer gd --steps 2000000000", "--steps 2000000000: would need about")]
-    public void D2_UnboundedSizes_AreRefusedUpFront_SayingHowMuch(string command, string expected) =>
+    public void UnboundedSizes_AreRefusedUpFront_SayingHowMuch(string command, string expected) =>
         OneLine(TestEnvironment.RunCli([.. command.Split(' '), "--threads", "1"]), 2, expected);
 
     [Trait("Speed", "Slow")]
     [Fact]
-    public void D2_CaseFileTooLarge_IsRefusedBeforeParsingTheMatrices()
+    public void CaseFileTooLarge_IsRefusedBeforeParsingTheMatrices()
     {
         int d = 100_000;
         string path = Path.Combine(TestEnvironment.NewTempDir(), "big.json");
@@ -40,7 +40,7 @@ public class RoundTwoTests
 
     [Trait("Speed", "Slow")]
     [Fact]
-    public void D3_MissingTrainingBatch_IsBadInputNamingTheFile_AndJsonCountsTheImages()
+    public void MissingTrainingBatch_IsBadInputNamingTheFile_AndJsonCountsTheImages()
     {
         string root = TestEnvironment.NewTempDir();
         string folder = SyntheticCifar.WriteFolder(root, 8, 8, seed: 3);
@@ -68,7 +68,7 @@ public class RoundTwoTests
     [Theory]
     [InlineData("flip")]
     [InlineData("append")]
-    public void D4_CorruptCheckpoint_IsRefused_WithoutEchoingItsBytes(string damage)
+    public void CorruptCheckpoint_IsRefused_WithoutEchoingItsBytes(string damage)
     {
         var (root, outDir) = TrainedCifar();
         string checkpoint = Path.Combine(outDir, "checkpoint.dat");
@@ -83,7 +83,7 @@ public class RoundTwoTests
 
     [Trait("Speed", "Slow")]
     [Fact]
-    public void D5_ChangedSettingsOnResume_AreRefusedListingBoth_ButANewLearningRateIsAllowedAndLogged()
+    public void ChangedSettingsOnResume_AreRefusedListingBoth_ButANewLearningRateIsAllowedAndLogged()
     {
         var (root, outDir) = TrainedCifar();
         OneLine(TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--momentum", "0.5",
@@ -111,7 +111,7 @@ public class RoundTwoTests
 
     [Trait("Speed", "Slow")]
     [Fact]
-    public void D5_FashionMnistResume_WithOtherActivationOrHidden_IsRefused()
+    public void FashionMnistResume_WithOtherActivationOrHidden_IsRefused()
     {
         string data = MnistFolder(28, 28), outDir = TestEnvironment.NewTempDir();
         string[] run = ["fashion-mnist", "--dataset", "mnist", "--data", data, "--optimizer", "sgd", "--train", "64", "--test", "16",
@@ -126,7 +126,7 @@ public class RoundTwoTests
     [Theory]
     [InlineData(20, 20, 28, 28)]
     [InlineData(14, 56, 14, 56)]
-    public void D6_D9_IdxImagesNot28By28_AreBadInputNamingTheFile(int rows, int cols, int testRows, int testCols)
+    public void IdxImagesNot28By28_AreBadInputNamingTheFile(int rows, int cols, int testRows, int testCols)
     {
         string data = MnistFolder(rows, cols, testRows, testCols);
         OneLine(TestEnvironment.RunCli("fashion-mnist", "--dataset", "mnist", "--data", data, "--optimizer", "sgd", "--epochs", "1",
@@ -136,7 +136,7 @@ public class RoundTwoTests
 
     [Trait("Speed", "Slow")]
     [Fact]
-    public void D8_StaleTemporariesOfDeadProcesses_AreRemoved_LiveOnesKept()
+    public void StaleTemporariesOfDeadProcesses_AreRemoved_LiveOnesKept()
     {
         var (root, outDir) = TrainedCifar();
         string dead = Path.Combine(outDir, ".checkpoint.dat.tmp-999999999");

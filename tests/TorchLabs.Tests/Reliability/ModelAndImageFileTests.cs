@@ -13,12 +13,12 @@ namespace TorchLabs.Tests.Reliability;
 /// (6), non-finite weights refused (7), predict's messages name --model (12), an argument that starts with @ is a file name,
 /// not a response file (14), and a transparent PNG keeps its colours (15).
 /// </summary>
-public class RoundThreeTests
+public class ModelAndImageFileTests
 {
     const string Hostile = "\u001b]0;pwned\u0007\u001b[2J\u001b[1;32m All checks passed\u202e";
 
     [Fact]
-    public void D4_Printable_EscapesEveryNonPrintingCharacter_AndCutsLongText()
+    public void Printable_EscapesEveryNonPrintingCharacter_AndCutsLongText()
     {
         string shown = Printable.Escape(Hostile);
         Assert.Equal("\\x1B]0;pwned\\x07\\x1B[2J\\x1B[1;32m All checks passed\\u202E", shown);
@@ -41,7 +41,7 @@ public class RoundThreeTests
     }
 
     [Fact]
-    public void D4_KeyWithTerminalEscapes_IsNamedEscaped()
+    public void KeyWithTerminalEscapes_IsNamedEscaped()
     {
         string path = WriteState("escape.safetensors", s =>
         {
@@ -57,7 +57,7 @@ public class RoundThreeTests
 
     [Trait("Speed", "Slow")]
     [Fact]
-    public void D4_KeyWithTerminalEscapes_NoByteOfItReachesTheTerminal()
+    public void KeyWithTerminalEscapes_NoByteOfItReachesTheTerminal()
     {
         string path = WriteState("escape.safetensors", s =>
         {
@@ -74,7 +74,7 @@ public class RoundThreeTests
     }
 
     [Fact]
-    public void D7_NonFiniteWeights_AreRefusedNamingTheFirstTensor()
+    public void NonFiniteWeights_AreRefusedNamingTheFirstTensor()
     {
         foreach (double bad in new[] { double.NaN, double.PositiveInfinity })
         {
@@ -90,7 +90,7 @@ public class RoundThreeTests
     }
 
     [Fact]
-    public void D12_PredictsMessages_NameTheModelOption()
+    public void PredictsMessages_NameTheModelOption()
     {
         var e = Assert.Throws<UsageException>(() => ModelFiles.Detect("/nonexistent/cifar_net.pth", "--model"));
         Assert.StartsWith("--model /nonexistent/cifar_net.pth: no such file", e.Message);
@@ -98,7 +98,7 @@ public class RoundThreeTests
 
     [Trait("Speed", "Slow")]
     [Fact]
-    public void D14_AnArgumentStartingWithAt_IsAFileName_NotAResponseFile()
+    public void AnArgumentStartingWithAt_IsAFileName_NotAResponseFile()
     {
         string dir = TestEnvironment.NewTempDir();
         var r = TestEnvironment.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "torchlabs.dll"), "predict", "--model", "none.pth",
@@ -152,7 +152,7 @@ public class RoundThreeTests
     }
 
     [Fact]
-    public void D1_ImageDeclaringTooManyPixels_IsRefusedFromItsHeader()
+    public void ImageDeclaringTooManyPixels_IsRefusedFromItsHeader()
     {
         string path = BombPng(TestEnvironment.NewTempDir(), 23000, 23000);
         Assert.True(new FileInfo(path).Length < 200);
@@ -162,7 +162,7 @@ public class RoundThreeTests
     }
 
     [Fact]
-    public void D6_TruncatedImage_IsRefusedNamingTheFile()
+    public void TruncatedImage_IsRefusedNamingTheFile()
     {
         string dir = TestEnvironment.NewTempDir();
         string whole = Png(dir, "whole.png", 100, 60, new SKColor(120, 30, 200));
@@ -197,7 +197,7 @@ public class RoundThreeTests
     }
 
     [Fact]
-    public void D15_FullyTransparentPng_KeepsItsColours_AsPilConvertRgbDoes()
+    public void FullyTransparentPng_KeepsItsColours_AsPilConvertRgbDoes()
     {
         string path = RawRgbaPng(TestEnvironment.NewTempDir(), 200, 40, 90, 0);
         var (chw, _, _) = PredictLab.Decode(path);
@@ -207,7 +207,7 @@ public class RoundThreeTests
     }
 
     [Fact]
-    public void D3_ManyImages_AreClassifiedInBatches_WithTheSameNumbersAsOneByOne()
+    public void ManyImages_AreClassifiedInBatches_WithTheSameNumbersAsOneByOne()
     {
         string dir = TestEnvironment.NewTempDir();
         using (var gen = new Generator(4)) ModelFiles.SavePth(new CifarNet(gen), Path.Combine(dir, "net.pth"));
@@ -248,7 +248,7 @@ public class RoundThreeTests
         "tensor \"a\" appears twice")]
     [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", "the tensors cover 8 of the 12 bytes of data")]
     [InlineData("""{"a":{"dtype":"Q4","shape":[3],"data_offsets":[0,12]}}""", "tensor \"a\" has dtype \"Q4\"")]
-    public void D5_SafetensorsOffsets_FollowTheFormatsRules(string header, string expected)
+    public void SafetensorsOffsets_FollowTheFormatsRules(string header, string expected)
     {
         // 3 float32 = 12 bytes of data in every case; the first valid layout would be a [0, 8], b [8, 12].
         string path = SafetensorsFile(header, 12);
@@ -259,7 +259,7 @@ public class RoundThreeTests
     }
 
     [Fact]
-    public void D2_SafetensorsDeclaringAHugeTensor_IsRefusedBeforeReadingIt()
+    public void SafetensorsDeclaringAHugeTensor_IsRefusedBeforeReadingIt()
     {
         // fc3.bias declared with 268,435,456 elements but given no data: refused from the header, against the model's shape.
         string path = WriteState("huge.safetensors", s => s);
@@ -276,7 +276,7 @@ public class RoundThreeTests
     }
 
     [Fact]
-    public void D13_CheckpointFieldsOutOfRange_AreRefused_AndNothingToDoIsSaid()
+    public void CheckpointFieldsOutOfRange_AreRefused_AndNothingToDoIsSaid()
     {
         string data = TestEnvironment.NewTempDir();
         Data.SyntheticCifar.WriteFolder(data, trainPerFile: 8, test: 8, seed: 9);
@@ -303,7 +303,7 @@ public class RoundThreeTests
     }
 
     [Fact]
-    public void D9_ADirectoryGivenAsAModelOrImage_IsBadInputSayingSo()
+    public void ADirectoryGivenAsAModelOrImage_IsBadInputSayingSo()
     {
         string dir = TestEnvironment.NewTempDir();
         var model = Assert.Throws<UsageException>(() => ModelFiles.Detect(dir, "--model"));
@@ -313,7 +313,7 @@ public class RoundThreeTests
     }
 
     [SkippableFact]
-    public void D11_AllocatorPath_MustBeASharedLibraryOfThisMachine_WithoutSpaceOrColon()
+    public void AllocatorPath_MustBeASharedLibraryOfThisMachine_WithoutSpaceOrColon()
     {
         var notElf = Assert.Throws<UsageException>(() => TorchLabs.Cli.NativeAllocator.Choose("/etc/passwd", File.Exists));
         Assert.StartsWith("TORCHLABS_ALLOCATOR=/etc/passwd: not an ELF file;", notElf.Message);
@@ -329,7 +329,7 @@ public class RoundThreeTests
     }
 
     [SkippableFact]
-    public void D14_AFifoGivenAsAModelOrImage_IsRefusedWithoutBlocking()
+    public void AFifoGivenAsAModelOrImage_IsRefusedWithoutBlocking()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs as made by mkfifo: Linux");
         string fifo = Path.Combine(TestEnvironment.NewTempDir(), "model.pth");
@@ -344,7 +344,7 @@ public class RoundThreeTests
     }
 
     [Fact]
-    public void D15_TwoRunsWithOneOutputFolder_TheSecondIsRefusedNamingTheFirst()
+    public void TwoRunsWithOneOutputFolder_TheSecondIsRefusedNamingTheFirst()
     {
         string dir = TestEnvironment.NewTempDir();
         using (OutputFolder.Lock(dir))
@@ -359,7 +359,7 @@ public class RoundThreeTests
 
     [Trait("Speed", "Slow")]
     [Fact]
-    public void D15_Cifar10_IntoAFolderAnotherRunHolds_ExitsTwo()
+    public void Cifar10_IntoAFolderAnotherRunHolds_ExitsTwo()
     {
         string data = TestEnvironment.NewTempDir();
         Data.SyntheticCifar.WriteFolder(data, 8, 8, seed: 3);
@@ -372,10 +372,10 @@ public class RoundThreeTests
 }
 
 /// <summary>#27, the rest of defect 9 and defect 10: a symbolic link loop, a 25000 × 25000 image, and a disk that fills up.</summary>
-public class RoundThreeLateTests
+public class FileSystemFaultTests
 {
     [Fact]
-    public void D9_ASymbolicLinkLoop_IsBadInputSayingSo()
+    public void ASymbolicLinkLoop_IsBadInputSayingSo()
     {
         string dir = TestEnvironment.NewTempDir(), a = Path.Combine(dir, "a.pth"), b = Path.Combine(dir, "b.pth");
         File.CreateSymbolicLink(a, b);
@@ -389,11 +389,11 @@ public class RoundThreeLateTests
     }
 
     [Fact]
-    public void D9_A25000By25000Image_IsRefusedFromItsHeader_NotAnInternalError()
+    public void A25000By25000Image_IsRefusedFromItsHeader_NotAnInternalError()
     {
         string dir = TestEnvironment.NewTempDir();
         string png = Path.Combine(dir, "huge.png");
-        File.Move(RoundThreeTests.BombPng(dir, 25000, 25000), png);
+        File.Move(ModelAndImageFileTests.BombPng(dir, 25000, 25000), png);
         string model = Path.Combine(dir, "net.pth");
         using (var gen = new Generator(9)) ModelFiles.SavePth(new CifarNet(gen), model);
         var r = TestEnvironment.RunCli("predict", "--model", model, png);   // was "internal error: Unable to allocate pixels", exit 1
@@ -414,7 +414,7 @@ public class RoundThreeLateTests
 
     [Trait("Speed", "Slow")]
     [SkippableFact]
-    public void D10_DiskFullDuringAll_IsOneLine_RemovesWhatItWrote_AndKeepsThePreviousReport()
+    public void DiskFullDuringAll_IsOneLine_RemovesWhatItWrote_AndKeepsThePreviousReport()
     {
         string disk = SmallDisk(400);
         try
@@ -435,7 +435,7 @@ public class RoundThreeLateTests
     }
 
     [SkippableFact]
-    public void D10_AtomicWriteOnAFullDisk_SaysSo_AndLeavesNoTemporary()
+    public void AtomicWriteOnAFullDisk_SaysSo_AndLeavesNoTemporary()
     {
         string disk = SmallDisk(64);
         try

@@ -11,7 +11,7 @@ namespace TorchLabs.Tests.Gradients;
 /// PyTorch's counting and orientation in messages, fast mode, kinks told apart from backward errors, modules checked by
 /// parameter name, and derivatives of any order.
 /// </summary>
-public class GradCheckRoundTwoTests
+public class GradCheckPyTorchParityTests
 {
     static Tensor Leaf(ulong seed, params long[] shape)
     {
