@@ -30,12 +30,19 @@ public static partial class GradCheck
         return o.FastMode ? run.Fast(warnings) : run.Slow(warnings);
     }
 
-    /// <summary><see cref="Check"/>, then throws <see cref="GradCheckException"/> if it failed; true when it passed, as PyTorch's
-    /// gradcheck.</summary>
-    public static bool Assert(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions? options = null) =>
-        Raise(Check(fn, inputs, options));
+    /// <summary><see cref="Check"/>, then throws <see cref="GradCheckException"/> if it failed. Warnings (float32 inputs) go to
+    /// <paramref name="onWarning"/>, or fail the check too with <see cref="GradCheckOptions.WarningsAsErrors"/>. (Before 0.3.0
+    /// it returned a bool that was always true.)</summary>
+    public static void Assert(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions? options = null,
+        Action<string>? onWarning = null) =>
+        Raise(Check(fn, inputs, options), options ?? new GradCheckOptions(), onWarning);
 
-    internal static bool Raise(GradCheckResult r) => r.Pass ? true : throw new GradCheckException(r.Message, r);
+    internal static void Raise(GradCheckResult r, GradCheckOptions o, Action<string>? onWarning)
+    {
+        if (!r.Pass) throw new GradCheckException(r.Message, r);
+        foreach (string w in r.Warnings) onWarning?.Invoke(w);
+        if (o.WarningsAsErrors && r.Warnings.Count > 0) throw new GradCheckException(string.Join("\n", r.Warnings), r);
+    }
 
     /// <summary>
     /// PyTorch's <c>_check_inputs</c>: at least one input requires grad; every such input is floating point, has no dimension of
@@ -115,9 +122,9 @@ public static partial class GradCheck
     }
 
     /// <summary><see cref="GradGradCheck"/>, then throws <see cref="GradCheckException"/> if it failed.</summary>
-    public static bool AssertGradGrad(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, Tensor[]? gradOutputs = null,
-        GradCheckOptions? options = null) =>
-        Raise(GradGradCheck(fn, inputs, gradOutputs, options));
+    public static void AssertGradGrad(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, Tensor[]? gradOutputs = null,
+        GradCheckOptions? options = null, Action<string>? onWarning = null) =>
+        Raise(GradGradCheck(fn, inputs, gradOutputs, options), options ?? new GradCheckOptions(), onWarning);
 
     /// <summary>
     /// Derivatives of every order up to <paramref name="order"/> (as JAX's <c>check_grads(order=n)</c>): order 1 is

@@ -7,6 +7,9 @@ namespace TorchLabs.Gradients;
 /// </summary>
 public sealed record GradCheckOptions
 {
+    /// <summary><see cref="GradCheck.Assert"/> throws on a warning too (float32 inputs, whose central differences are noisy).</summary>
+    public bool WarningsAsErrors { get; init; }
+
     /// <summary>PyTorch's default fast-mode generator seed (<c>torch.Generator()</c> starts from it), so u and v are PyTorch's.</summary>
     public const ulong PyTorchDefaultSeed = 67280421310721;
 

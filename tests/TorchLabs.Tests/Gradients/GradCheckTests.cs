@@ -149,7 +149,7 @@ public class GradCheckTests
         Assert.StartsWith("Jacobian mismatch for output 0 with respect to input 0,", e.Message);
         Assert.Contains("numerical:", e.Message);
         Assert.Contains("analytical:", e.Message);
-        Assert.True(GradCheck.Assert(WrongBackwards.ByName["sin_correct"], [Leaf(3, 4)]));
+        GradCheck.Assert(WrongBackwards.ByName["sin_correct"], [Leaf(3, 4)]);   // no exception
     }
 
     /// <summary>sin whose backward is computed from detached values: right first derivative, no second.</summary>
@@ -166,8 +166,8 @@ public class GradCheckTests
     public void GradGradCheck_SmoothFunctions_Pass()
     {
         using var scope = NewDisposeScope();
-        Assert.True(GradCheck.AssertGradGrad(v => [matmul(v[0], v[1]).softmax(0), v[1].pow(3).sum()], [Leaf(9, 3, 4), Leaf(10, 4)]));
-        Assert.True(GradCheck.AssertGradGrad(WrongBackwards.ByName["sin_correct"], [Leaf(3, 4)]));
+        GradCheck.AssertGradGrad(v => [matmul(v[0], v[1]).softmax(0), v[1].pow(3).sum()], [Leaf(9, 3, 4), Leaf(10, 4)]);
+        GradCheck.AssertGradGrad(WrongBackwards.ByName["sin_correct"], [Leaf(3, 4)]);
     }
 
     [Fact]
@@ -248,5 +248,16 @@ public class GradCheckTests
     {
         using var x = tensor(new[] { 0.5, -1.0 }, ScalarType.Float64).requires_grad_(true);
         Assert.Throws<ArgumentException>(() => GradCheck.GradGradCheck(v => [v[0].detach() * 2], [x]));   // before: passed
+    }
+
+    [Fact]
+    public void Assert_SurfacesWarnings_AndFailsOnThemWhenAsked()
+    {
+        using var x = tensor(new[] { 0.5f, -1.0f }).requires_grad_(true);   // float32: PyTorch's warning
+        var seen = new List<string>();
+        GradCheck.Assert(v => [v[0] * 2], [x], new GradCheckOptions { Eps = 1e-2, Atol = 1e-2, Rtol = 1e-2 }, seen.Add);
+        Assert.Single(seen);
+        Assert.Throws<GradCheckException>(() =>
+            GradCheck.Assert(v => [v[0] * 2], [x], new GradCheckOptions { Eps = 1e-2, Atol = 1e-2, Rtol = 1e-2, WarningsAsErrors = true }));
     }
 }
