@@ -71,6 +71,7 @@ public static class Cifar10Command
                 Impl = p.GetValue(impl)!, TensorBoardDir = p.GetValue(tensorboard),
             };
             o.Validate();
+            if (CommonOptions.ValidateOnly.Value) return Outcome.Ok;
             if (p.GetValue(download) && Cifar10.Locate(o.DataDir) is null) Download(o.DataDir);
             // torchinfo's summary of the Net for one batch, printed as training starts (stderr: stdout keeps the tutorial's lines).
             if (!json) o = o with { OnTrainingStart = s => Console.Error.WriteLine(s.ToText()) };

@@ -7,6 +7,12 @@ namespace TorchLabs.Cli.Commands;
 /// <summary>The options every lab spells the same way (DESIGN.md, "The command line").</summary>
 public static class CommonOptions
 {
+    /// <summary>
+    /// Set while `sweep` checks its plan: a lab command builds and validates its options as for a run, then returns before any
+    /// work, so a grid value the lab refuses (optimizer=lbfgs, epochs=0) is exit 2 before the plan is written.
+    /// </summary>
+    public static readonly AsyncLocal<bool> ValidateOnly = new();
+
     public const long DefaultSeed = 1;
 
     public static Option<long> Seed(string? meaning = null) => new("--seed")

@@ -75,6 +75,7 @@ public static class FashionMnistCommand
                 TensorBoardDir = p.GetValue(tensorboard),
             };
             o.Validate();
+            if (CommonOptions.ValidateOnly.Value) return Outcome.Ok;
             if (o.Download) FashionMnistLab.Find(o);
             // torchinfo's summary of the MLP for one batch, once the data is read (stderr in text mode: stdout keeps the lab's output).
             if (p.GetValue(format) != "json") o = o with { OnTrainingStart = s => Console.Error.WriteLine(s.ToText()) };

@@ -72,6 +72,7 @@ public static class OptimizersCommand
             string? name = p.GetValue(optimizer);
             if (name is null)
             {
+                if (CommonOptions.ValidateOnly.Value) return Outcome.Ok;
                 var race = StatusLine.Around(status => OptimizersLab.Race(x0, n, status));
                 if (json)
                 {
@@ -108,6 +109,8 @@ public static class OptimizersCommand
                 NesterovForm = p.GetValue(nesterovForm) == "lookahead" ? NesterovForm.LookAhead : NesterovForm.Torch,
             };
             var implementation = Enum.Parse<OptimizerImpl>(p.GetValue(impl)!, ignoreCase: true);
+            spec.Validate();
+            if (CommonOptions.ValidateOnly.Value) return Outcome.Ok;
             var path = OptimizersLab.Run(spec, implementation, x0, n, p.GetValue(grad) == "numerical"
                 ? GradMode.Numerical : GradMode.Analytic);
             int bad = Array.FindIndex(path.Points, x => x.Any(v => !double.IsFinite(v)));

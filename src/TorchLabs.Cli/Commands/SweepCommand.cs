@@ -76,11 +76,13 @@ public static class SweepCommand
             foreach (var trial in plan.Trials.DistinctBy(x => x.Setting))
             {
                 var parsed = root().Parse(trial.Args);
+                string line = string.Join(" ", trial.Settings.Select(kv => $"--{kv.Key} {kv.Value}"));
                 if (parsed.Errors.Count > 0)
-                {
-                    string line = string.Join(" ", trial.Settings.Select(kv => $"--{kv.Key} {kv.Value}"));
                     throw new UsageException($"sweep {labName} {line}: {Printable.Escape(parsed.Errors[0].Message)}");
-                }
+                // The lab's own validation too (values its parser takes but the lab refuses), with nothing run; the lab's one error
+                // line becomes the sweep's.
+                if (ValidateAsTheLab(parsed) is string refused)
+                    throw new UsageException($"sweep {labName} {line}: {refused.Replace("torchlabs: ", "", StringComparison.Ordinal)}");
             }
             if (p.GetValue(executor) == "slurm")   // before anything is written: nothing unchecked goes into the script
                 SlurmScript.Check(p.GetValue(time)!, p.GetValue(mem)!, p.GetValue(partition), p.GetValue(gres), Path.GetFullPath(dir));
@@ -99,6 +101,22 @@ public static class SweepCommand
         cmd.Subcommands.Add(Collect());
         cmd.Subcommands.Add(Trial());
         return cmd;
+    }
+
+    /// <summary>Runs a trial's parsed command line in <see cref="CommonOptions.ValidateOnly"/> mode; the lab's error line, or
+    /// null when the lab takes the settings.</summary>
+    static string? ValidateAsTheLab(System.CommandLine.ParseResult parsed)
+    {
+        var stderr = Console.Error;
+        using var captured = new StringWriter();
+        CommonOptions.ValidateOnly.Value = true;
+        Console.SetError(captured);
+        try { return parsed.Invoke() == Outcome.Ok ? null : captured.ToString().Trim(); }
+        finally
+        {
+            Console.SetError(stderr);
+            CommonOptions.ValidateOnly.Value = false;
+        }
     }
 
     /// <summary>--grid KEY=V1,V2: the lab's own options (not those the sweep sets); the values are parsed with the plan's trials.</summary>

@@ -67,6 +67,7 @@ public class SweepTests
     [InlineData("--grid", "seed=1,2", "the sweep sets --seed itself")]
     [InlineData("--grid", "steps=ten", "sweep optimizers --steps ten:")]
     [InlineData("--seeds", "3-1", "expected A-B or S1,S2")]
+    [InlineData("--grid", "optimizer=gd,lbfgs", "sweep optimizers --optimizer lbfgs: --optimizer lbfgs: unknown optimizer")]
     [InlineData("--parallel", "0", "--parallel 0: expected a whole number from 1 to 1024")]
     [InlineData("--parallel", "2147483647", "--parallel 2147483647: expected a whole number from 1 to 1024")]
     public void BadGridOrSeeds_IsOneLine_ExitTwo_BeforeAnythingRuns(string option, string value, string expected)
