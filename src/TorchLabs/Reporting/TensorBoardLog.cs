@@ -26,7 +26,30 @@ public sealed class TensorBoardLog
     public string Directory { get; }
 
     /// <summary>One scalar (stored as float32, as every TensorBoard scalar is): <c>add_scalar(tag, value, step)</c>.</summary>
-    public void Scalar(string tag, double value, int step) => writer.add_scalar(tag, (float)value, step);
+    public void Scalar(string tag, double value, int step) => Record(() => writer.add_scalar(tag, (float)value, step));
+
+    /// <summary>
+    /// One record, written whole or not at all: on a full disk the event file is cut back to its length before the record (so no
+    /// torn record is left for TensorBoard to stop at) and the run ends with <see cref="Runtime.DiskFullException"/>, which the CLI
+    /// reports in one line.
+    /// </summary>
+    void Record(Action write)
+    {
+        string? file = EventFile();
+        long before = file is null ? 0 : new FileInfo(file).Length;
+        try { write(); }
+        catch (IOException e) when (Runtime.DiskFullException.IsDiskFull(e))
+        {
+            file ??= EventFile();
+            if (file is not null)
+                using (var f = new FileStream(file, FileMode.Open, FileAccess.Write)) f.SetLength(before);
+            throw new Runtime.DiskFullException(file ?? Directory, e);
+        }
+    }
+
+    /// <summary>This log's event file (the newest events.out.tfevents.* of the folder), once written.</summary>
+    string? EventFile() => new DirectoryInfo(Directory).GetFiles("events.out.tfevents.*").OrderBy(f => f.LastWriteTimeUtc)
+        .LastOrDefault()?.FullName;
 
     /// <summary>Histograms of every parameter (<c>parameters/NAME</c>) and of its gradient (<c>gradients/NAME</c>, when it has one),
     /// with TensorFlow's default buckets, as <c>add_histogram</c>. Tensors with a non-finite element are left out (TensorBoard's
@@ -52,7 +75,7 @@ public sealed class TensorBoardLog
         if (v.numel() == 0 || !v.isfinite().all().item<bool>()) return 1;
         // TensorFlow's default buckets (±1e-12·1.1ᵏ up to 1e20) drop what lies beyond them, and a histogram of nothing is refused:
         // finite values past ±9e19 are counted in the outermost buckets instead (docs/commands.md, TensorBoard).
-        writer.add_histogram(tag, v.clamp(-OutermostBucket, OutermostBucket), step);
+        Record(() => writer.add_histogram(tag, v.clamp(-OutermostBucket, OutermostBucket), step));
         return 0;
     }
 
@@ -63,14 +86,17 @@ public sealed class TensorBoardLog
         string tmp = Path.Combine(Directory, $".image-{Environment.ProcessId}.png");
         try
         {
-            File.WriteAllBytes(tmp, png);
-            writer.add_img(tag, tmp, step);
+            Record(() =>
+            {
+                File.WriteAllBytes(tmp, png);
+                writer.add_img(tag, tmp, step);
+            });
         }
         finally { File.Delete(tmp); }
     }
 
     /// <summary>Text (Markdown) as <c>add_text</c>; the tag gets TensorBoard's <c>/text_summary</c> suffix.</summary>
-    public void Text(string tag, string markdown, int step) => writer.add_text(tag, markdown, step);
+    public void Text(string tag, string markdown, int step) => Record(() => writer.add_text(tag, markdown, step));
 
     /// <summary>A fixed-width block (a model summary) as Markdown: each line indented by four spaces, so TensorBoard shows it as
     /// code.</summary>

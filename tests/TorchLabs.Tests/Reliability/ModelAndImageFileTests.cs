@@ -412,6 +412,25 @@ public class FileSystemFaultTests
         return dir;
     }
 
+    [SkippableFact]
+    public void TensorBoard_OnAFullDisk_SaysSo_AndLeavesNoTornRecord()
+    {
+        string dir = SmallDisk(64);
+        try
+        {
+            var log = new TorchLabs.Reporting.TensorBoardLog(dir);
+            var e = Assert.Throws<DiskFullException>(() =>
+            {
+                for (int step = 0; step < 1_000_000; step++) log.Text("notes", new string('x', 900), step);
+            });
+            Assert.Contains("no space left on device", e.Message);
+            // Every record left parses whole, CRCs included (before: a torn last record and "internal error: IOException").
+            var records = TorchLabs.Tests.Reporting.EventFiles.ReadFolder(dir).SelectMany(ev => ev.Values).ToList();
+            Assert.NotEmpty(records);
+        }
+        finally { TestEnvironment.Run("umount", [dir]); }
+    }
+
     [Trait("Speed", "Slow")]
     [SkippableFact]
     public void DiskFullDuringAll_IsOneLine_RemovesWhatItWrote_AndKeepsThePreviousReport()
