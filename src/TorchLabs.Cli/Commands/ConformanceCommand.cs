@@ -65,9 +65,8 @@ public static class ConformanceCommand
             double l = p.GetValue(lr), m = p.GetValue(momentum);
             if (!double.IsFinite(l) || l <= 0) throw new UsageException($"--lr {l}: expected a finite number greater than 0");
             if (!double.IsFinite(m) || m < 0 || m >= 1) throw new UsageException($"--momentum {m}: expected a number in [0, 1)");
-            if (scheduler is "CyclicLR" or "OneCycleLR" && settings.Flag("cycle_momentum", true) && m == 0)
-                throw new UsageException($"{scheduler} cycles the momentum (cycle_momentum=true): give --momentum M > 0 or set " +
-                    "cycle_momentum=false");
+            // CyclicLR and OneCycleLR with momentum 0: PyTorch 1.13 takes it (SGD has a momentum entry) and cycles the momentum
+            // from base_momentum and max_momentum, which overwrite the 0.
             int n = p.GetValue(steps);
             if (n is < 1 or > 100_000) throw new UsageException($"--steps {n}: expected 1 to 100000");
             if (scheduler == "OneCycleLR")
@@ -83,7 +82,9 @@ public static class ConformanceCommand
             var t = SchedulerConformance.RunTorchSharp(scheduler, settings, l, m, n, series);
             var r = SchedulerConformance.RunReference(scheduler, settings, l, m, n, series);
             var (lrMax, lrFirst) = SchedulerConformance.Compare(t.Lr, r.Lr);
-            var (mMax, mFirst) = m > 0 ? SchedulerConformance.Compare(t.Momentum, r.Momentum) : (0, null);
+            // The momentum is compared where SGD has one, or where the scheduler cycles it (from base/max_momentum, even over 0).
+            bool withMomentum = m > 0 || scheduler is "CyclicLR" or "OneCycleLR" && settings.Flag("cycle_momentum", true);
+            var (mMax, mFirst) = withMomentum ? SchedulerConformance.Compare(t.Momentum, r.Momentum) : (0, null);
             int? first = lrFirst is null ? mFirst : mFirst is null ? lrFirst : Math.Min(lrFirst.Value, mFirst.Value);
             var known = SchedulerConformance.KnownDifferences(scheduler, settings);
             string? cause = first is null ? null : known.Count > 0 ? string.Join("; ", known.Select(k => k.Cause))
@@ -96,14 +97,14 @@ public static class ConformanceCommand
                     settings = (p.GetValue(set) ?? []).ToDictionary(x => x.Split('=')[0],
                         x => x.Contains('=') ? x[(x.IndexOf('=') + 1)..] : ""),
                     lr = t.Lr, referenceLr = r.Lr,
-                    momentum = m > 0 ? t.Momentum : null, referenceMomentum = m > 0 ? r.Momentum : null,
+                    momentum = withMomentum ? t.Momentum : null, referenceMomentum = withMomentum ? r.Momentum : null,
                     maxRelDifference = Math.Max(lrMax, mMax), firstDifferentStep = first, knownDifference = cause,
                 });
                 return Outcome.Ok;
             }
             var header = new List<string> { "step", "TorchSharp lr", "reference lr" };
-            if (m > 0) header.AddRange(["TorchSharp momentum", "reference momentum"]);
-            ConsoleTables.Write(new Reporting.Table(header, Enumerable.Range(0, n + 1).Select(k => (IReadOnlyList<string>)(m > 0
+            if (withMomentum) header.AddRange(["TorchSharp momentum", "reference momentum"]);
+            ConsoleTables.Write(new Reporting.Table(header, Enumerable.Range(0, n + 1).Select(k => (IReadOnlyList<string>)(withMomentum
                 ? [k.ToString(CultureInfo.InvariantCulture), G(t.Lr[k]), G(r.Lr[k]), G(t.Momentum[k]), G(r.Momentum[k])]
                 : [k.ToString(CultureInfo.InvariantCulture), G(t.Lr[k]), G(r.Lr[k])])).ToList(),
                 $"{scheduler} on SGD(lr={l}, momentum={m})"));

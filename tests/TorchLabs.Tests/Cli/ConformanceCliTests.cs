@@ -104,6 +104,23 @@ public class SchedulerConformanceCliTests
         Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("referenceMomentum").ValueKind);
     }
 
+    /// <summary>OneCycleLR on SGD with momentum 0: PyTorch 1.13 takes it and cycles the momentum from 0.95 (base_momentum 0.85 and
+    /// max_momentum 0.95 overwrite the 0). The numbers are PyTorch's: SGD([p], lr=0.1, momentum=0),
+    /// OneCycleLR(max_lr=0.1, total_steps=10), the first five param_groups[0] lr and momentum.</summary>
+    [Trait("Speed", "Slow")]
+    [Fact]
+    public void OneCycleLR_OnSgdWithoutMomentum_CyclesTheMomentumAsPyTorchDoes()
+    {
+        using var doc = TestEnvironment.CliJson("conformance", "scheduler", "OneCycleLR", "--set", "max_lr=0.1", "--set", "total_steps=10",
+            "--momentum", "0", "--steps", "4", "--format", "json");
+        var r = doc.RootElement;
+        double[] pyTorchLr = [0.0040000000000000036, 0.052000000000000005, 0.1, 0.09504846320134738, 0.0811745653949763];
+        double[] pyTorchMomentum = [0.95, 0.8999999999999999, 0.85, 0.854951556604879, 0.8688255099070633];
+        Assert.Equal(pyTorchLr, r.GetProperty("lr").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal(pyTorchMomentum, r.GetProperty("momentum").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("firstDifferentStep").ValueKind);
+    }
+
     [Trait("Speed", "Slow")]
     [Theory]
     [InlineData("nosuch", "unknown; expected one of StepLR")]
