@@ -26,7 +26,6 @@ public static class Cifar10
 {
     public const int RecordPixels = 3 * 32 * 32;
     public const int RecordSize = 1 + RecordPixels;
-    public const int RecordsPerFile = 10_000;
     public const string FolderName = "cifar-10-batches-bin";
     public const string Url = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
     public const string Md5 = "c32a1d4ab5d03f1284b67883e8d87530";

@@ -61,17 +61,6 @@ public static class SeedForms
         }
     }
 
-    /// <summary>Seed Q3 momentum: v ← μ v − η g, x ← x + v, v₀ = 0.</summary>
-    public sealed class MomentumSeed(double lr, double mu)
-    {
-        double[]? v;
-        public void Step(double[] x, double[] g)
-        {
-            v ??= new double[x.Length];
-            for (int i = 0; i < x.Length; i++) { v[i] = mu * v[i] - lr * g[i]; x[i] += v[i]; }
-        }
-    }
-
     /// <summary>
     /// Seed Q3 Nesterov, look-ahead form: v ← μ v − η ∇f(x + μ v), x ← x + v. <see cref="LookAheadPoint"/> is where the
     /// next gradient is taken; torch's form tracks exactly this point.
