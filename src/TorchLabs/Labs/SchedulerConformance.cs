@@ -147,8 +147,8 @@ public static class SchedulerConformance
     /// </summary>
     public static SchedSettings Parse(string name, IEnumerable<string> items)
     {
-        var kinds = Keywords.GetValueOrDefault(Name(name))!;   // Name refuses an unknown name in one line
-        name = Name(name);
+        name = Name(name);   // PyTorch's spelling; an unknown name is refused in one line
+        var kinds = Keywords[name];
         var values = new Dictionary<string, object>();
         foreach (string item in items)
         {

@@ -37,7 +37,11 @@ public sealed class TensorBoardLog
     {
         string? file = EventFile();
         long before = file is null ? 0 : new FileInfo(file).Length;
-        try { write(); }
+        try
+        {
+            write();
+            eventFile ??= EventFile();
+        }
         catch (IOException e) when (Runtime.DiskFullException.IsDiskFull(e))
         {
             file ??= EventFile();
@@ -47,9 +51,12 @@ public sealed class TensorBoardLog
         }
     }
 
-    /// <summary>This log's event file (the newest events.out.tfevents.* of the folder), once written.</summary>
-    string? EventFile() => new DirectoryInfo(Directory).GetFiles("events.out.tfevents.*").OrderBy(f => f.LastWriteTimeUtc)
-        .LastOrDefault()?.FullName;
+    /// <summary>This log's event file: the newest events.out.tfevents.* of the folder, kept once a record has been written to it
+    /// (so the folder is not listed for every record).</summary>
+    string? EventFile() => eventFile ?? new DirectoryInfo(Directory).GetFiles("events.out.tfevents.*")
+        .OrderBy(f => f.LastWriteTimeUtc).LastOrDefault()?.FullName;
+
+    string? eventFile;
 
     /// <summary>Histograms of every parameter (<c>parameters/NAME</c>) and of its gradient (<c>gradients/NAME</c>, when it has one),
     /// with TensorFlow's default buckets, as <c>add_histogram</c>. Tensors with a non-finite element are left out (TensorBoard's

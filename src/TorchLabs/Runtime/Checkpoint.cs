@@ -78,7 +78,7 @@ public static class Checkpoint
         int n = r.ReadInt32();
         if (n < 0) throw new FormatException("negative length");
         // A count is checked against the bytes left before anything is allocated (a crafted 2³¹ − 1 would ask for 16 GiB).
-        if (r.BaseStream.CanSeek && (long)n * sizeof(double) > r.BaseStream.Length - r.BaseStream.Position)
+        if (!FitsInRest(r, (long)n * sizeof(double)))
             throw new FormatException($"a list of {n} numbers is longer than the rest of the file");
         var a = new double[n];
         for (int i = 0; i < n; i++) a[i] = r.ReadDouble();
@@ -106,7 +106,7 @@ public static class Checkpoint
         for (int i = 0; i < rank; i++) shape[i] = r.ReadInt64();
         int n = r.ReadInt32();
         if (n < 0) throw new FormatException("a negative tensor size");
-        if (r.BaseStream.CanSeek && n > r.BaseStream.Length - r.BaseStream.Position)
+        if (!FitsInRest(r, n))
             throw new FormatException($"a tensor of {n} bytes is longer than the rest of the file");
         byte[] bytes = r.ReadBytes(n);
         if (bytes.Length != n) throw new EndOfStreamException();
@@ -119,12 +119,16 @@ public static class Checkpoint
         return t;
     }
 
+    /// <summary>Whether <paramref name="bytes"/> declared by the file are still there to read (checked before anything is
+    /// allocated for them; a stream that cannot tell is read and fails at its end).</summary>
+    static bool FitsInRest(BinaryReader r, long bytes) => !r.BaseStream.CanSeek || bytes <= r.BaseStream.Length - r.BaseStream.Position;
+
     /// <summary><see cref="BinaryReader.ReadString"/> with its declared length checked against the bytes left first
     /// (BinaryReader reserves the declared length, up to 2³¹ characters, before reading).</summary>
     public static string ReadString(BinaryReader r)
     {
         int bytes = r.Read7BitEncodedInt();
-        if (bytes < 0 || (r.BaseStream.CanSeek && bytes > r.BaseStream.Length - r.BaseStream.Position))
+        if (bytes < 0 || !FitsInRest(r, bytes))
             throw new FormatException($"a text of {bytes} bytes is longer than the rest of the file");
         byte[] utf8 = r.ReadBytes(bytes);
         if (utf8.Length != bytes) throw new EndOfStreamException();
