@@ -35,9 +35,14 @@ GRID = {
 }
 
 
-def f_problem():
-    x = torch.tensor([3.0, -2.0], requires_grad=True)
-    return [x], lambda: x[0] ** 2 / 20 + x[1] ** 2, 25
+def f_problem(start=(3.0, -2.0), steps=25):
+    x = torch.tensor(start, requires_grad=True)
+    return [x], lambda: x[0] ** 2 / 20 + x[1] ** 2, steps
+
+
+# #36: runs that overflow or divide 0 by 0 on both sides alike: SGD with lr=1e308 on f, Adam with eps=0 on f from the origin
+# (problem "origin": f from (0, 0), 5 steps). Non-finite numbers are written as the strings "NaN", "Infinity", "-Infinity".
+EXTRA = [("SGD", dict(lr=1e308), "f"), ("Adam", dict(lr=0.1, eps=0.0), "origin")]
 
 
 def mlp_problem():
@@ -70,6 +75,19 @@ for name, grid in GRID.items():
             cases.append({"optimizer": name, "problem": problem,
                           "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
                           "trajectory": run(name, settings, make)})
+for name, settings, problem in EXTRA:
+    make = f_problem if problem == "f" else (lambda: f_problem((0.0, 0.0), 5))
+    cases.append({"optimizer": name, "problem": problem, "settings": settings, "trajectory": run(name, settings, make)})
+
+
+def finite(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    return [finite(x) for x in v] if isinstance(v, list) else v
+
+
+for c in cases:
+    c["trajectory"] = finite(c["trajectory"])
 out = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "TorchLabs.Tests", "Golden", "optim_conformance.json")
 with open(out, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f)

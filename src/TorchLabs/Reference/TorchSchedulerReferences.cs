@@ -179,12 +179,26 @@ public abstract class SchedulerReference
         public override void Step()
         {
             lastEpoch++;
-            int idx = milestones.Count(m => m <= lastEpoch);   // bisect_right
+            int idx = BisectRight(milestones, lastEpoch);
             if (idx > 0 && milestones[idx - 1] == lastEpoch) parts[idx].Step(0);
             else parts[idx].Step();
         }
 
         protected override double GetLr() => g.Lr;
+
+        /// <summary>Python's bisect.bisect_right, binary search as written: on milestones out of order (PyTorch does not sort them)
+        /// it gives PyTorch's index, which counting the milestones ≤ x does not.</summary>
+        static int BisectRight(int[] a, int x)
+        {
+            int lo = 0, hi = a.Length;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) / 2;
+                if (x < a[mid]) hi = mid;
+                else lo = mid + 1;
+            }
+            return lo;
+        }
     }
 
     /// <summary>ChainedScheduler: every part steps, each on the lr the one before left.</summary>

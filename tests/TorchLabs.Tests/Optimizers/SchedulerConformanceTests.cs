@@ -8,7 +8,7 @@ namespace TorchLabs.Tests.Optimizers;
 
 /// <summary>
 /// #28, schedulers: the hand references of torch.optim.lr_scheduler against PyTorch 1.13's learning rates and momenta
-/// (scripts/golden/sched_conformance.py: 34 schedules over at least three periods), and TorchSharp 0.107's schedulers against the
+/// (scripts/golden/sched_conformance.py: 38 schedules over at least three periods), and TorchSharp 0.107's schedulers against the
 /// references. Tolerance 1e-12 relative at every step.
 /// </summary>
 public class SchedulerConformanceTests(ITestOutputHelper output)
@@ -40,9 +40,28 @@ public class SchedulerConformanceTests(ITestOutputHelper output)
             c.GetProperty("scheduler").GetString()!, Settings(c.GetProperty("settings")), c.GetProperty("settings").GetRawText()
                 .Replace("\n", "").Replace("  ", ""),
             c.GetProperty("steps").GetInt32(), c.GetProperty("momentum").GetDouble(),
-            c.GetProperty("lr").EnumerateArray().Select(v => v.GetDouble()).ToArray(),
-            c.GetProperty("momentums").EnumerateArray().Select(v => v.GetDouble()).ToArray()))];
+            c.GetProperty("lr").EnumerateArray().Select(Number).ToArray(),
+            c.GetProperty("momentums").EnumerateArray().Select(Number).ToArray()))];
     });
+
+    /// <summary>A number of the golden file; the script writes NaN and ±∞ as the strings "NaN", "Infinity" and "-Infinity".</summary>
+    static double Number(JsonElement v) =>
+        v.ValueKind == JsonValueKind.String ? double.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetDouble();
+
+    /// <summary>What PyTorch accepts at construction and then raises on (the golden file's "refused"): refused before any step.</summary>
+    [Fact]
+    public void Parse_RefusesWhatPyTorchRaisesOnLater()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "sched_conformance.json")));
+        var refused = doc.RootElement.GetProperty("refused").EnumerateArray().ToList();
+        Assert.NotEmpty(refused);
+        foreach (var r in refused)
+        {
+            string[] items = [.. r.GetProperty("settings").EnumerateObject().Select(p => $"{p.Name}={p.Value.GetRawText()}")];
+            var e = Assert.Throws<UsageException>(() => SchedulerConformance.Parse(r.GetProperty("scheduler").GetString()!, items));
+            output.WriteLine($"{r.GetProperty("error").GetString()} at step {r.GetProperty("step")}; here: {e.Message}");
+        }
+    }
 
     public static TheoryData<int> Cases()
     {
