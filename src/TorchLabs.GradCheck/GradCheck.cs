@@ -26,8 +26,33 @@ public static partial class GradCheck
     {
         var warnings = CheckInputs(inputs);
         using var scope = NewDisposeScope();
-        var run = new Run(fn, inputs, o, names);
-        return o.FastMode ? run.Fast(warnings) : run.Slow(warnings);
+        int[] complexOutputs = ComplexOutputs(fn, inputs);
+        GradCheckResult Once(Func<Tensor[], Tensor[]> f, string? part)
+        {
+            var run = new Run(f, inputs, o, names, part, complexOutputs);
+            return o.FastMode ? run.Fast(warnings) : run.Slow(warnings);
+        }
+        if (complexOutputs.Length == 0) return Once(fn, null);
+        // gradcheck.py's _gradcheck_real_imag: a function with complex outputs is checked twice, on the imaginary parts of its complex
+        // outputs, then on their real parts (each a real function of the inputs); the first failure is the verdict.
+        var imaginary = Once(PartOf(fn, y => y.imag), "imaginary");
+        if (!imaginary.Pass) return imaginary;
+        var real = Once(PartOf(fn, y => y.real), "real");
+        return real with { Blocks = [.. imaginary.Blocks, .. real.Blocks] } with { FastBlocks = [.. imaginary.FastBlocks, .. real.FastBlocks] };
+    }
+
+    /// <summary>fn with <paramref name="part"/> (torch.real or torch.imag) applied to every complex output (_real_and_imag_output).</summary>
+    static Func<Tensor[], Tensor[]> PartOf(Func<Tensor[], Tensor[]> fn, Func<Tensor, Tensor> part) =>
+        xs => [.. fn(xs).Select(y => y.is_complex() ? part(y) : y)];
+
+    /// <summary>The indices, among the outputs that require grad, of the complex ones (PyTorch's complex_indices).</summary>
+    static int[] ComplexOutputs(Func<Tensor[], Tensor[]> fn, Tensor[] inputs)
+    {
+        using var scope = NewDisposeScope();
+        Tensor[] all;
+        using (enable_grad()) all = fn(inputs);
+        // What fn made goes with the scope; an input it returns as it is was made outside and stays.
+        return [.. all.Where(y => y.requires_grad).Select((y, i) => (y, i)).Where(p => p.y.is_complex()).Select(p => p.i)];
     }
 
     /// <summary><see cref="Check"/>, then throws <see cref="GradCheckException"/> if it failed. Warnings (float32 inputs) go to
@@ -57,9 +82,10 @@ public static partial class GradCheck
         {
             var x = inputs[j];
             if (x is null || !x.requires_grad) continue;
-            if (!x.is_floating_point())
-                throw new ArgumentException($"input {j} requires grad but is {x.dtype}, not a floating-point tensor", nameof(inputs));
-            if (x.dtype != ScalarType.Float64)
+            if (!x.is_floating_point() && !x.is_complex())
+                throw new ArgumentException($"input {j} requires grad but is {x.dtype}, not a floating-point or complex tensor",
+                    nameof(inputs));
+            if (x.dtype is not (ScalarType.Float64 or ScalarType.ComplexFloat64))
                 warnings.Add($"Input #{j} requires gradient and is not a double precision floating point or complex. " +
                     "This check will likely fail if all the inputs are not of double precision floating point or complex.");
             long[] stride = x.stride(), shape = x.shape;
@@ -105,7 +131,7 @@ public static partial class GradCheck
         GradCheckOptions? options = null)
     {
         var o = options ?? new GradCheckOptions();
-        gradOutputs ??= RandomGradOutputs(fn, inputs, o.Seed);
+        gradOutputs ??= RandomGradOutputs(fn, inputs, o.Seed, o.GenNonContigGradOutputs);
         // PyTorch 1.13 raises here too (its new_func then calls the function with no inputs: a TypeError).
         if (gradOutputs.Length == 0 && inputs.Any(x => x.requires_grad))   // no input at all: Check says so in PyTorch's words
             throw new ArgumentException("gradgradcheck: no output of the function requires grad, so it has no first derivatives to check");
@@ -155,14 +181,27 @@ public static partial class GradCheck
     static int[] Differentiable(Tensor[] xs) => Enumerable.Range(0, xs.Length).Where(j => xs[j].requires_grad).ToArray();
 
     /// <summary>Uniform grad_outputs in [−1, 1) for every output of fn that requires grad (torch.testing.make_tensor's range).</summary>
-    static Tensor[] RandomGradOutputs(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, long seed)
+    static Tensor[] RandomGradOutputs(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, long seed, bool nonContiguous = false)
     {
         using var gen = new Generator((ulong)seed);
         using var scope = NewDisposeScope();
         Tensor[] outputs;
         using (enable_grad()) outputs = fn(inputs).Where(y => y.requires_grad).ToArray();
-        return outputs.Select(y => (rand(y.shape, y.dtype,
-            generator: gen) * 2 - 1).detach().requires_grad_(true).MoveToOuterDisposeScope()).ToArray();
+        return outputs.Select(y =>
+        {
+            var v = (rand(y.shape, y.dtype, generator: gen) * 2 - 1).detach();
+            if (nonContiguous) v = NonContiguous(v);
+            return v.requires_grad_(true).MoveToOuterDisposeScope();
+        }).ToArray();
+    }
+
+    /// <summary>torch.testing's noncontiguous_like: the same values as every second element of a buffer of twice the size, the
+    /// others NaN.</summary>
+    static Tensor NonContiguous(Tensor t)
+    {
+        var buffer = full([.. t.shape, 2], double.NaN, t.dtype, t.device);
+        buffer.select(-1, 1).copy_(t);
+        return buffer.select(-1, 1);
     }
 
     /// <summary>gradgradcheck's function: (x, v) ↦ the gradients of the inputs that require grad for grad_outputs v, unused ones
@@ -193,7 +232,13 @@ public static partial class GradCheck
 
     /// <summary>As <see cref="NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, double)"/>, with a step per element (given its
     /// value).</summary>
-    public static double[][,] NumericalJacobians(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int j, Func<double, double> step)
+    public static double[][,] NumericalJacobians(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int j, Func<double, double> step) =>
+        NumericalJacobians(fn, inputs, j, step, imaginary: false);
+
+    /// <summary>For a complex input, the differences along the real parts of its elements, or with <paramref name="imaginary"/>
+    /// along the imaginary parts (PyTorch's ds/dx and ds/dy, combined as ds/dx + i·ds/dy).</summary>
+    internal static double[][,] NumericalJacobians(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int j, Func<double, double> step,
+        bool imaginary)
     {
         using var _ = no_grad();
         var x = inputs[j];
@@ -201,14 +246,12 @@ public static partial class GradCheck
         double[][,]? jac = null;
         for (long k = 0; k < n; k++)
         {
-            var (minus, _, plus, h) = AroundElement(fn, inputs, j, k, step, centre: false);
+            var (minus, _, plus, h) = AroundElement(fn, inputs, j, k, step, centre: false, imaginary);
             jac ??= plus.Select(y => new double[n, y.Length]).ToArray();
             for (int i = 0; i < plus.Length; i++)
             {
-                if (plus[i].Length != minus[i].Length || plus[i].Length != jac[i].GetLength(1))
-                    throw new ArgumentException($"Expected `func` to return outputs with the same shape when inputs are perturbed by " +
-                        $"{h}, " +
-                        $"but output {i} had {minus[i].Length} and {plus[i].Length} elements.");
+                if (plus[i].Length != jac[i].GetLength(1))
+                    throw new ArgumentException($"Expected `func` to return outputs with the same shape when inputs are perturbed by {h}, but output {i} had {jac[i].GetLength(1)} elements at one element and {plus[i].Length} at another.");
                 for (int r = 0; r < plus[i].Length; r++) jac[i][k, r] = (plus[i][r] - minus[i][r]) / (2 * h);
             }
         }
@@ -225,20 +268,52 @@ public static partial class GradCheck
 
     /// <summary>fn at xⱼ[k] − h, (optionally) at xⱼ[k], and at xⱼ[k] + h, the element restored after.</summary>
     internal static (double[][] Minus, double[][]? Centre, double[][] Plus, double H) AroundElement(Func<Tensor[], Tensor[]> fn,
-        Tensor[] inputs, int j, long k, Func<double, double> step, bool centre)
+        Tensor[] inputs, int j, long k, Func<double, double> step, bool centre, bool imaginary = false)
     {
         using var _ = no_grad();
-        var element = Element(inputs[j], k);
+        var element = Coordinate(inputs[j], k, imaginary);
         double keep = element.to_type(ScalarType.Float64).item<double>();
         double h = step(keep);
         element.fill_(keep - h);
-        var minus = Evaluate(fn, inputs);
+        var minus = Measure(fn, inputs);
         element.fill_(keep);
         var mid = centre ? Evaluate(fn, inputs) : null;
         element.fill_(keep + h);
-        var plus = Evaluate(fn, inputs);
+        var plus = Measure(fn, inputs);
         element.fill_(keep);
-        return (minus, mid, plus, h);
+        SameShapeAndDtype(minus.Outputs, plus.Outputs, h, k);
+        return (minus.Values, mid, plus.Values, h);
+    }
+
+    /// <summary>
+    /// gradcheck.py's <c>_check_outputs_same_dtype_and_shape</c>: the outputs at x − h and x + h have the same shapes and dtypes,
+    /// else the differences mean nothing. PyTorch's message, its "on index {idx}" included (an f-string prefix missing in 1.13).
+    /// </summary>
+    internal static void SameShapeAndDtype((long[] Shape, ScalarType Dtype)[] a, (long[] Shape, ScalarType Dtype)[] b, double h,
+        long? index)
+    {
+        string on = index is null ? "" : "on index {idx} ";
+        for (int i = 0; i < Math.Min(a.Length, b.Length); i++)
+        {
+            if (!a[i].Shape.SequenceEqual(b[i].Shape))
+                throw new ArgumentException($"Expected `func` to return outputs with the same shape when inputs are perturbed {on}by {PythonFloat(h)}, but got: shapes {Size(a[i].Shape)} and {Size(b[i].Shape)}.");
+            if (a[i].Dtype != b[i].Dtype)
+                throw new ArgumentException($"Expected `func` to return outputs with the same dtype when inputs are perturbed {on}by {PythonFloat(h)}, but got: dtypes {a[i].Dtype} and {b[i].Dtype}.");
+        }
+        if (a.Length != b.Length)
+            throw new ArgumentException($"Expected `func` to return the same number of outputs when inputs are perturbed {on}by {PythonFloat(h)}, but got {a.Length} and {b.Length}.");
+    }
+
+    static string Size(long[] shape) => $"torch.Size([{string.Join(", ", shape)}])";
+
+    /// <summary>A float as Python's repr prints it (1e-06, 0.001, 1.0).</summary>
+    internal static string PythonFloat(double v)
+    {
+        if (v == Math.Floor(v) && Math.Abs(v) < 1e16) return v.ToString("0.0", CultureInfo.InvariantCulture);
+        string r = v.ToString("R", CultureInfo.InvariantCulture);
+        if (!r.Contains('E')) return r;
+        var (mantissa, exponent) = (r[..r.IndexOf('E')], int.Parse(r[(r.IndexOf('E') + 1)..], CultureInfo.InvariantCulture));
+        return $"{mantissa}e{(exponent < 0 ? "-" : "+")}{Math.Abs(exponent):00}";
     }
 
     /// <summary>A view of element k (row-major) of <paramref name="x"/>, whatever its strides.</summary>
@@ -252,13 +327,46 @@ public static partial class GradCheck
     }
 
     /// <summary>The values of every floating-point output of fn, as float64 arrays.</summary>
-    internal static double[][] Evaluate(Func<Tensor[], Tensor[]> fn, Tensor[] inputs)
+    internal static double[][] Evaluate(Func<Tensor[], Tensor[]> fn, Tensor[] inputs) => Measure(fn, inputs).Values;
+
+    /// <summary>The values of every floating-point output of fn, and the shape and dtype of every output.</summary>
+    internal static (double[][] Values, (long[] Shape, ScalarType Dtype)[] Outputs) Measure(Func<Tensor[], Tensor[]> fn, Tensor[] inputs)
     {
         using var scope = NewDisposeScope();
-        return fn(inputs).Where(y => y.is_floating_point()).Select(Values).ToArray();
+        var all = fn(inputs);
+        return ([.. all.Where(y => y.is_floating_point()).Select(Values)], [.. all.Select(y => (y.shape, y.dtype))]);
     }
 
-    internal static double[] Values(Tensor t) => t.detach().cpu().to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
+    /// <summary>The elements as float64, row-major; a complex tensor's as (real, imaginary) pairs, its conjugate bit resolved.</summary>
+    internal static double[] Values(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        var d = t.detach().cpu();
+        if (d.is_complex()) d = d.resolve_conj().view_as_real();
+        return d.to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
+    }
+
+    /// <summary>Writes <paramref name="values"/> (as <see cref="Values"/> gives them) back into <paramref name="x"/>.</summary>
+    internal static void Restore(Tensor x, double[] values)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var target = x.is_complex() ? x.view_as_real() : x;
+        target.copy_(tensor(values, target.shape, ScalarType.Float64).to_type(target.dtype));
+    }
+
+    /// <summary>The real scalar view that a perturbation of element k moves: the element itself, or for a complex tensor its real
+    /// or imaginary part (PyTorch perturbs a complex element by h and by h·i).</summary>
+    internal static Tensor Coordinate(Tensor x, long k, bool imaginary) =>
+        x.is_complex() ? Element(x.view_as_real(), 2 * k + (imaginary ? 1 : 0)) : Element(x, k);
+
+    /// <summary>The real dtype of a complex one (complex128 → float64), or the dtype itself.</summary>
+    internal static ScalarType RealDtype(ScalarType t) => t switch
+    {
+        ScalarType.ComplexFloat64 => ScalarType.Float64,
+        ScalarType.ComplexFloat32 => ScalarType.Float32,
+        _ => t,
+    };
 
     internal static double MaxAbs(double[] a, double[] b)
     {

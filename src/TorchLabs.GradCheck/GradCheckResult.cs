@@ -43,6 +43,20 @@ public sealed record GradCheckOptions
 
     /// <summary>Rows and columns of a Jacobian printed in a message before it is cut (the whole matrix stays in the result).</summary>
     public int MaxPrinted { get; init; } = 16;
+
+    /// <summary>PyTorch's <c>gen_non_contig_grad_outputs</c> (gradgradcheck): the random grad_outputs it draws are laid out
+    /// non-contiguously (every other element of a buffer whose other elements are NaN), so a double backward that assumes
+    /// contiguous memory shows it.</summary>
+    public bool GenNonContigGradOutputs { get; init; }
+
+    /// <summary>PyTorch's <c>check_grad_dtypes</c> (off by default, as there): every gradient backward returns has its input's dtype,
+    /// else "Gradient has dtype mismatch".</summary>
+    public bool CheckGradDtypes { get; init; }
+
+    /// <summary>PyTorch's <c>check_undefined_grad</c> (on by default): with several outputs, backward is run with each output's
+    /// gradient left undefined in turn (the output left out of the call) and zero gradients for the others; it must not fail and
+    /// must give zero or undefined input gradients.</summary>
+    public bool CheckUndefinedGrad { get; init; } = true;
 }
 
 /// <summary>
@@ -72,11 +86,36 @@ public sealed record JacobianBlock(int Output, int Input, int OutputPosition, in
 {
     /// <summary>The block fails only at points where the function is not differentiable.</summary>
     public bool OnlyKinks => !Pass && Kinks.Count > 0 && SmoothMismatches == 0;
+
+    /// <summary>For a complex input: the imaginary parts of the numerical entries, ∂s/∂x + i·∂s/∂y as PyTorch forms them (s the
+    /// output element, z = x + i·y the input element); <see cref="Numerical"/> holds the real parts. Null for a real input.</summary>
+    public double[,]? NumericalImaginary { get; init; }
+
+    /// <summary>For a complex input: the imaginary parts of the gradients backward returned (PyTorch's convention: the conjugate
+    /// Wirtinger derivative times 2, ∂s/∂x + i·∂s/∂y for a real s). Null for a real input.</summary>
+    public double[,]? AnalyticalImaginary { get; init; }
+
+    /// <summary>For a function with complex outputs, which part of them this block is about: "real" or "imaginary" (PyTorch checks
+    /// each as a real function); null otherwise.</summary>
+    public string? Part { get; init; }
 }
 
 /// <summary>Fast mode's scalars for one (output, input) pair: vᵀ(J u) by central differences and (vᵀJ) u by backward.</summary>
 /// <param name="Atol">The absolute tolerance scaled as PyTorch scales it: atol · Σu · Σv.</param>
-public sealed record FastBlock(int Output, int Input, double Numerical, double Analytical, double Atol, bool Pass, double[] U, double[] V);
+public sealed record FastBlock(int Output, int Input, double Numerical, double Analytical, double Atol, bool Pass, double[] U, double[] V)
+{
+    /// <summary>For a complex input: the imaginary part of vᵀJu by differences (v·(∂s/∂y) u_im); null for a real input.</summary>
+    public double? NumericalImaginary { get; init; }
+
+    /// <summary>For a complex input: the imaginary part of vᵀJu by backward (Im(vᵀJ)·u_im); null for a real input.</summary>
+    public double? AnalyticalImaginary { get; init; }
+
+    /// <summary>For a complex input: the second unit vector, along the imaginary parts.</summary>
+    public double[]? UImaginary { get; init; }
+
+    /// <summary>"real" or "imaginary" for a function with complex outputs (see <see cref="JacobianBlock.Part"/>).</summary>
+    public string? Part { get; init; }
+}
 
 /// <summary>What <see cref="GradCheck.Check"/> found.</summary>
 /// <param name="Blocks">Every (output, input) block, passing or not (in fast mode: only when it failed and the slow check ran).</param>

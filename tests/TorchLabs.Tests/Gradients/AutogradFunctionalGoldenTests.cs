@@ -47,7 +47,7 @@ public class AutogradFunctionalGoldenTests
 
     /// <summary>A golden file's tensor ({"shape", "values"}) in float64, then in <paramref name="dtype"/> (the suite tests too).</summary>
     internal static Tensor Decode(JsonElement e, ScalarType dtype = ScalarType.Float64) =>
-        tensor(e.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray(),
+        tensor(e.GetProperty("values").EnumerateArray().Select(GoldenNumbers.Number).ToArray(),
             e.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()).ToArray(), ScalarType.Float64).to_type(dtype);
 
     static Tensor[] DecodeAll(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(v => Decode(v)).ToArray();

@@ -9,7 +9,9 @@ namespace TorchLabs.Tests.Gradients;
 /// scripts/golden/gradcheck_suite.py: the same functions (<see cref="SuiteFunctions"/>) at bit-identical inputs, laid out as
 /// PyTorch's were (contiguous, transposed, expanded). Every case: the same verdict; where PyTorch fails with a GradcheckError, the
 /// same first line; where it raises, GradCheck raises or fails too; the numerical and analytical Jacobians (slow mode) and
-/// fast mode's u, v and vᵀJu to 1e-10 (absolute, scaled by the block's largest entry when that is above 1).
+/// fast mode's u and v exactly, its vᵀJu by backward to 1e-10 and by differences to 5e-9 (absolute, scaled by the block's largest
+/// entry when that is above 1). Complex inputs and outputs as PyTorch checks them: the imaginary, then the real part of complex
+/// outputs, each block's entries complex (∂s/∂x + i·∂s/∂y) where its input is complex.
 /// </summary>
 public class GradCheckSuiteTests
 {
@@ -51,13 +53,28 @@ public class GradCheckSuiteTests
     /// </summary>
     static readonly HashSet<string> PyTorchFastModeMispairs = ["fast_output_without_graph_first"];
 
-    static Tensor Decode(JsonElement e, ScalarType dtype = ScalarType.Float64) => AutogradFunctionalGoldenTests.Decode(e, dtype);
+    /// <summary>A golden tensor; a complex one is stored as (real, imaginary) pairs.</summary>
+    static Tensor Decode(JsonElement e, ScalarType? dtype = null)
+    {
+        if (!e.TryGetProperty("complex", out _)) return AutogradFunctionalGoldenTests.Decode(e, dtype ?? ScalarType.Float64);
+        long[] shape = [.. e.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()), 2];
+        var pairs = tensor(e.GetProperty("values").EnumerateArray().Select(GoldenNumbers.Number).ToArray(), shape, ScalarType.Float64);
+        return complex(pairs.select(-1, 0), pairs.select(-1, 1)).to_type(dtype ?? ScalarType.ComplexFloat64);
+    }
+
+    static ScalarType Dtype(string name) => name switch
+    {
+        "float32" => ScalarType.Float32,
+        "float64" => ScalarType.Float64,
+        "complex64" => ScalarType.ComplexFloat32,
+        "complex128" => ScalarType.ComplexFloat64,
+        _ => throw new InvalidOperationException($"dtype {name} not handled"),
+    };
 
     /// <summary>The case's inputs as PyTorch made them: base values, then the view (t, expand:…), then requires_grad.</summary>
     static Tensor[] Inputs(JsonElement c) => c.GetProperty("inputs").EnumerateArray().Select(i =>
     {
-        var dtype = i.GetProperty("dtype").GetString() == "float32" ? ScalarType.Float32 : ScalarType.Float64;
-        var t = Decode(i.GetProperty("base"), dtype);
+        var t = Decode(i.GetProperty("base"), Dtype(i.GetProperty("dtype").GetString()!));
         string? view = i.GetProperty("view").ValueKind == JsonValueKind.Null ? null : i.GetProperty("view").GetString();
         if (view == "t") t = t.t();
         else if (view is not null && view.StartsWith("expand:")) t = t.expand(view[7..].Split(',').Select(long.Parse).ToArray());
@@ -74,6 +91,8 @@ public class GradCheckSuiteTests
                 "atol" => o with { Atol = p.Value.GetDouble() },
                 "rtol" => o with { Rtol = p.Value.GetDouble() },
                 "eps" => o with { Eps = p.Value.GetDouble() },
+                "check_grad_dtypes" => o with { CheckGradDtypes = p.Value.GetBoolean() },
+                "gen_non_contig_grad_outputs" => o with { GenNonContigGradOutputs = p.Value.GetBoolean() },
                 _ => throw new InvalidOperationException($"option {p.Name} not handled"),
             };
         return o;
@@ -133,58 +152,85 @@ public class GradCheckSuiteTests
         }
         var warnings = c.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
         if (r is not null) Assert.Equal(warnings, r.Warnings.ToList());
-        if (r is not null && c.TryGetProperty("jacobians", out var jac) && !r.FastBlocks.Any()) SameJacobians(jac, r);
-        if (r is not null && c.TryGetProperty("fast", out var fast)) SameFastQuantities(fast, r);
+        if (r is not null && c.TryGetProperty("jacobians", out var jac) && !r.FastBlocks.Any()) ByPart(jac, r, SameJacobians);
+        if (r is not null && c.TryGetProperty("fast", out var fast)) ByPart(fast, r, SameFastQuantities);
     }
 
-    static void SameJacobians(JsonElement jac, GradCheckResult r)
+    /// <summary>A function with complex outputs has its quantities per part ("imaginary", then "real"), as PyTorch checks it; a
+    /// failing imaginary part ends the check, so the real part's blocks may be absent.</summary>
+    static void ByPart(JsonElement golden, GradCheckResult r, Action<JsonElement, GradCheckResult, string?> same)
+    {
+        if (golden.ValueKind != JsonValueKind.Object || golden.TryGetProperty("u", out _)) { same(golden, r, null); return; }
+        foreach (string part in new[] { "imaginary", "real" })
+            if (r.Blocks.Any(b => b.Part == part) || r.FastBlocks.Any(b => b.Part == part)) same(golden.GetProperty(part), r, part);
+    }
+
+    static void SameJacobians(JsonElement jac, GradCheckResult r, string? part)
     {
         var outputs = jac.EnumerateArray().ToArray();
         if (outputs.Length == 0) return;   // no output requires grad: PyTorch has no analytical Jacobian, the verdict says it all
-        Assert.Equal(outputs.Sum(o => o.GetArrayLength()), r.Blocks.Count);
+        var blocks = r.Blocks.Where(b => b.Part == part).ToList();
+        Assert.Equal(outputs.Sum(o => o.GetArrayLength()), blocks.Count);
         for (int i = 0; i < outputs.Length; i++)
         {
             var perInput = outputs[i].EnumerateArray().ToArray();
             for (int k = 0; k < perInput.Length; k++)
             {
-                var block = r.Blocks.Single(b => b.Output == i && b.Input == k);
-                Close(perInput[k].GetProperty("numerical"), block.Numerical, $"numerical ({i}, {k})", NumericalTolerance);
-                Close(perInput[k].GetProperty("analytical"), block.Analytical, $"analytical ({i}, {k})", Tolerance);
+                var block = blocks.Single(b => b.Output == i && b.Input == k);
+                Close(perInput[k].GetProperty("numerical"), block.Numerical, block.NumericalImaginary, $"numerical ({i}, {k})",
+                    NumericalTolerance);
+                Close(perInput[k].GetProperty("analytical"), block.Analytical, block.AnalyticalImaginary, $"analytical ({i}, {k})",
+                    Tolerance);
             }
         }
     }
 
-    static void Close(JsonElement expected, double[,] actual, string what, double tolerance)
+    /// <summary>A golden matrix against a block's; a complex one (stored as pairs) against its real and imaginary parts.</summary>
+    static void Close(JsonElement expected, double[,] actual, double[,]? imaginary, string what, double tolerance)
     {
         var shape = expected.GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()).ToArray();
-        var values = expected.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var values = expected.GetProperty("values").EnumerateArray().Select(GoldenNumbers.Number).ToArray();
         Assert.Equal((shape[0], shape[1]), (actual.GetLength(0), actual.GetLength(1)));
-        double scale = Math.Max(1, values.Select(Math.Abs).DefaultIfEmpty(0).Max());
-        var flat = actual.Cast<double>().ToArray();
+        bool complex = expected.TryGetProperty("complex", out _);
+        Assert.Equal(complex, imaginary is not null);
+        double scale = Math.Max(1, values.Where(double.IsFinite).Select(Math.Abs).DefaultIfEmpty(0).Max());
+        var flat = complex
+            ? actual.Cast<double>().Zip(imaginary!.Cast<double>()).SelectMany(p => new[] { p.First, p.Second }).ToArray()
+            : actual.Cast<double>().ToArray();
         for (int e = 0; e < values.Length; e++)
-            Assert.True(Math.Abs(flat[e] - values[e]) <= tolerance * scale, $"{what} element {e}: {flat[e]:R} vs PyTorch {values[e]:R}");
+            Assert.True(flat[e].Equals(values[e]) || Math.Abs(flat[e] - values[e]) <= tolerance * scale,
+                $"{what} element {e}: {flat[e]:R} vs PyTorch {values[e]:R}");
     }
 
-    static void SameFastQuantities(JsonElement fast, GradCheckResult r)
+    /// <summary>A golden scalar: a number, or [real, imaginary].</summary>
+    static (double Re, double Im) Scalar(JsonElement x) =>
+        x.ValueKind == JsonValueKind.Array ? (x[0].GetDouble(), x[1].GetDouble()) : (x.GetDouble(), 0);
+
+    static void SameFastQuantities(JsonElement fast, GradCheckResult r, string? part)
     {
         var u = fast.GetProperty("u").EnumerateArray().Select(e => e.GetProperty("values").EnumerateArray().Select(v =>
             v.GetDouble()).ToArray()).ToArray();
+        var uIm = fast.GetProperty("uImaginary").EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Null ? null
+            : e.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
         var v = fast.GetProperty("v").EnumerateArray().Select(e => e.GetProperty("values").EnumerateArray().Select(x =>
             x.GetDouble()).ToArray()).ToArray();
-        var numerical = fast.GetProperty("numerical").EnumerateArray().Select(row => row.EnumerateArray().Select(x =>
-            x.GetDouble()).ToArray()).ToArray();
-        var analytical = fast.GetProperty("analytical").EnumerateArray().Select(row => row.EnumerateArray().Select(x =>
-            x.GetDouble()).ToArray()).ToArray();
-        foreach (var b in r.FastBlocks)
+        var numerical = fast.GetProperty("numerical").EnumerateArray().Select(row => row.EnumerateArray().Select(Scalar).ToArray()).ToArray();
+        var analytical = fast.GetProperty("analytical").EnumerateArray().Select(row => row.EnumerateArray().Select(Scalar).ToArray())
+            .ToArray();
+        var blocks = r.FastBlocks.Where(b => b.Part == part).ToList();
+        foreach (var b in blocks)
         {
             Assert.Equal(u[b.Input], b.U);
+            Assert.Equal(uIm[b.Input], b.UImaginary);
             Assert.Equal(v[b.Output], b.V);
-            Assert.True(Math.Abs(numerical[b.Input][b.Output] - b.Numerical) <= Tolerance,
-                $"vᵀJu by differences: {b.Numerical:R} vs PyTorch {numerical[b.Input][b.Output]:R}");
-            Assert.True(Math.Abs(analytical[b.Output][b.Input] - b.Analytical) <= Tolerance,
-                $"vᵀJu by backward: {b.Analytical:R} vs PyTorch {analytical[b.Output][b.Input]:R}");
+            var (n, a) = (numerical[b.Input][b.Output], analytical[b.Output][b.Input]);
+            // By central differences: the same bound as the slow mode's numerical Jacobians.
+            Assert.True(Math.Abs(n.Re - b.Numerical) <= NumericalTolerance && Math.Abs(n.Im - (b.NumericalImaginary ?? 0)) <= NumericalTolerance,
+                $"vᵀJu by differences: {b.Numerical:R}, {b.NumericalImaginary:R} vs PyTorch {n}");
+            Assert.True(Math.Abs(a.Re - b.Analytical) <= Tolerance && Math.Abs(a.Im - (b.AnalyticalImaginary ?? 0)) <= Tolerance,
+                $"vᵀJu by backward: {b.Analytical:R}, {b.AnalyticalImaginary:R} vs PyTorch {a}");
         }
-        Assert.Equal(numerical.Sum(row => row.Length), r.FastBlocks.Count);
+        Assert.Equal(numerical.Sum(row => row.Length), blocks.Count);
     }
 
     [Fact]

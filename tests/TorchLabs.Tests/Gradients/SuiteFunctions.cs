@@ -64,7 +64,94 @@ public static class SuiteFunctions
         ["hand_cube_detached_backward"] = v => [CubeDetachedBackward.apply(v[0])],
         ["ones_and_wrong"] = v => [ones(3), SinScaled.apply(v[0])],
         ["output_without_graph_first"] = v => [v[0].detach() * 3, v[0].sin()],
+        ["hand_sin_float32_grad"] = v => [SinFloat32Grad.apply(v[0])],
+        ["hand_relu_five_at_kink"] = v => [ReluFiveAtKink.apply(v[0])],
+        ["hand_pole_zero_backward"] = v => [PoleZeroBackward.apply(v[0])],
+        ["positive_part"] = v => [v[0][v[0] > 0] * 2],
+        ["c_square"] = v => [v[0] * v[0]],
+        ["c_exp"] = v => [v[0].exp()],
+        ["c_log"] = v => [v[0].log()],
+        ["c_div"] = v => [v[0] / v[1]],
+        ["c_abs"] = v => [v[0].abs()],
+        ["c_conj"] = v => [v[0].conj() * 1],
+        ["c_real"] = v => [v[0].real * 1],
+        ["c_imag"] = v => [v[0].imag * 1],
+        ["c_angle"] = v => [v[0].angle()],
+        ["r_to_c_polar"] = v => [polar(v[0].abs() + 0.5, v[1])],
+        ["r_to_c_complex"] = v => [complex(v[0], v[0] * v[0])],
+        ["c_to_r_abs_square"] = v => [(v[0] * v[0].conj()).real],
+        ["c_matvec"] = v => [matmul(v[0], v[1])],
+        ["c_mixed"] = v => [v[0] * v[1]],
+        ["c_tuple"] = v => [v[0] * v[0], v[0].abs()],
+        ["hand_c_square"] = v => [CSquare.apply(v[0])],
+        ["hand_c_square_missing_conj"] = v => [CSquareMissingConj.apply(v[0])],
+        ["hand_c_square_wrong_imag"] = v => [CSquareWrongImag.apply(v[0])],
+        ["hand_c_mul_missing_conj"] = v => [CMulMissingConj.apply(v[0], v[1])],
     };
+
+    /// <summary>sin with a backward that returns a float32 gradient for a float64 input.</summary>
+    public sealed class SinFloat32Grad : Unary<SinFloat32Grad>
+    {
+        protected override Tensor Forward(Tensor x) => x.sin();
+        protected override Tensor Backward(Tensor x, Tensor g) => (g * x.cos()).to_type(ScalarType.Float32);
+    }
+
+    /// <summary>relu with 5 at 0: outside the one-sided slopes [0, 1], a backward error and not a kink.</summary>
+    public sealed class ReluFiveAtKink : Unary<ReluFiveAtKink>
+    {
+        protected override Tensor Forward(Tensor x) => x.relu();
+        protected override Tensor Backward(Tensor x, Tensor g) => g * where(x == 0, full_like(x, 5.0), (x > 0).to_type(x.dtype));
+    }
+
+    /// <summary>1 / (x − 0.5) with a backward of 0: near the pole the numerical derivative is huge (or infinite), never 0.</summary>
+    public sealed class PoleZeroBackward : Unary<PoleZeroBackward>
+    {
+        protected override Tensor Forward(Tensor x) => 1 / (x - 0.5);
+        protected override Tensor Backward(Tensor x, Tensor g) => zeros_like(g);
+    }
+
+    // ----- complex, in PyTorch's convention: the gradient is g · conj(f′(z)) for a holomorphic f -----
+
+    public sealed class CSquare : Unary<CSquare>
+    {
+        protected override Tensor Forward(Tensor z) => z * z;
+        protected override Tensor Backward(Tensor z, Tensor g) => g * (2 * z).conj();
+    }
+
+    /// <summary>g · f′(z): the conjugate missing.</summary>
+    public sealed class CSquareMissingConj : Unary<CSquareMissingConj>
+    {
+        protected override Tensor Forward(Tensor z) => z * z;
+        protected override Tensor Backward(Tensor z, Tensor g) => g * 2 * z;
+    }
+
+    /// <summary>Right real part, the imaginary part doubled.</summary>
+    public sealed class CSquareWrongImag : Unary<CSquareWrongImag>
+    {
+        protected override Tensor Forward(Tensor z) => z * z;
+        protected override Tensor Backward(Tensor z, Tensor g)
+        {
+            var right = g * (2 * z).conj();
+            return complex(right.real, 2 * right.imag);
+        }
+    }
+
+    /// <summary>z ⊙ w, right for z, the conjugate missing for w.</summary>
+    public sealed class CMulMissingConj : SingleTensorFunction<CMulMissingConj>
+    {
+        public override string Name => nameof(CMulMissingConj);
+        public override Tensor forward(AutogradContext ctx, params object[] vars)
+        {
+            Tensor z = (Tensor)vars[0], w = (Tensor)vars[1];
+            ctx.save_for_backward([z, w]);
+            return z * w;
+        }
+        public override List<Tensor> backward(AutogradContext ctx, Tensor g)
+        {
+            var s = ctx.get_saved_variables();
+            return [g * s[1].conj(), g * s[0]];
+        }
+    }
 
     /// <summary>A one-input Function: y = Forward(x), ∂L/∂x = Backward(x, g), x saved for backward.</summary>
     public abstract class Unary<T> : SingleTensorFunction<T> where T : Unary<T>, new()

@@ -30,12 +30,8 @@ public class ConformanceTests(ITestOutputHelper output)
                 JsonValueKind.False => [0.0],
                 _ => [p.Value.GetDouble()],
             }),
-            c.GetProperty("trajectory").EnumerateArray().Select(p => p.EnumerateArray().Select(Number).ToArray()).ToArray()))];
+            c.GetProperty("trajectory").EnumerateArray().Select(p => p.EnumerateArray().Select(GoldenNumbers.Number).ToArray()).ToArray()))];
     });
-
-    /// <summary>A number of the golden file; the script writes NaN and ±∞ as the strings "NaN", "Infinity" and "-Infinity".</summary>
-    static double Number(JsonElement v) =>
-        v.ValueKind == JsonValueKind.String ? double.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetDouble();
 
     public static TheoryData<int> Cases()
     {

@@ -40,13 +40,9 @@ public class SchedulerConformanceTests(ITestOutputHelper output)
             c.GetProperty("scheduler").GetString()!, Settings(c.GetProperty("settings")), c.GetProperty("settings").GetRawText()
                 .Replace("\n", "").Replace("  ", ""),
             c.GetProperty("steps").GetInt32(), c.GetProperty("momentum").GetDouble(),
-            c.GetProperty("lr").EnumerateArray().Select(Number).ToArray(),
-            c.GetProperty("momentums").EnumerateArray().Select(Number).ToArray()))];
+            c.GetProperty("lr").EnumerateArray().Select(GoldenNumbers.Number).ToArray(),
+            c.GetProperty("momentums").EnumerateArray().Select(GoldenNumbers.Number).ToArray()))];
     });
-
-    /// <summary>A number of the golden file; the script writes NaN and ±∞ as the strings "NaN", "Infinity" and "-Infinity".</summary>
-    static double Number(JsonElement v) =>
-        v.ValueKind == JsonValueKind.String ? double.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetDouble();
 
     /// <summary>What PyTorch accepts at construction and then raises on (the golden file's "refused"): refused before any step.</summary>
     [Fact]
