@@ -44,6 +44,8 @@ FUNCTIONS = {
     "cross_entropy": (lambda z: (F.cross_entropy(z, LABELS),), [(3, 4)]),
     "unused_input": (lambda x, y: (x * 2,), [(2,), (3,)]),
 }
+# Functions only the strict cases use (a detached output has no Jacobian worth comparing).
+STRICT_ONLY = {"detached": (lambda x: (x.detach() * 2,), [(3,)])}
 
 SCALARS = {
     "cubic": (lambda x: (x ** 3).sum(), [(4,)]),
@@ -155,9 +157,34 @@ def verdicts():
     return cases
 
 
+# (API, function): torch.autograd.functional's strict=True; the first line of the RuntimeError it raises, or "" when it passes.
+STRICT = [("jacobian", "unused_input"), ("vjp", "unused_input"), ("jvp", "unused_input"), ("jacobian", "detached"),
+          ("vjp", "detached"), ("jvp", "detached"), ("jacobian", "sin"), ("vjp", "matvec"), ("jvp", "matvec")]
+
+
+def strict_cases():
+    out = []
+    for api, name in STRICT:
+        f, shapes = FUNCTIONS[name] if name in FUNCTIONS else STRICT_ONLY[name]
+        inputs = tuple(rnd(*s) for s in shapes)
+        try:
+            if api == "jacobian":
+                jacobian(lambda *xs: f(*xs), inputs, strict=True)
+            elif api == "vjp":
+                vjp(lambda *xs: f(*xs), inputs, tuple(torch.ones_like(y) for y in f(*inputs)), strict=True)
+            else:
+                jvp(lambda *xs: f(*xs), inputs, tuple(torch.ones_like(x) for x in inputs), strict=True)
+            message = ""
+        except RuntimeError as e:
+            message = str(e).strip().split("\n")[0]
+        out.append({"api": api, "name": name, "inputs": [enc(x) for x in inputs], "message": message})
+    return out
+
+
 def main():
     vjps, jvps = products()
-    data = {"torch": torch.__version__, "jacobians": jacobians(), "hessians": hessians(), "vjp": vjps, "jvp": jvps, "gradcheck": verdicts()}
+    data = {"torch": torch.__version__, "jacobians": jacobians(), "hessians": hessians(), "vjp": vjps, "jvp": jvps, "gradcheck": verdicts(),
+            "strict": strict_cases()}
     path = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "TorchLabs.Tests", "Golden", "autograd_functional.json")
     with open(path + ".tmp", "w") as f:
         json.dump(data, f, indent=1)

@@ -3,9 +3,11 @@ using static TorchSharp.torch;
 namespace TorchLabs.Gradients;
 
 /// <summary>
-/// <c>torch.autograd.functional</c> for TorchSharp: <see cref="Jacobian(Func{Tensor[], Tensor[]}, Tensor[], bool)"/>,
-/// <see cref="Hessian(Func{Tensor[], Tensor}, Tensor[], bool)"/>, <see cref="Vjp(Func{Tensor[], Tensor[]}, Tensor[], Tensor[], bool)"/> and
-/// <see cref="Jvp(Func{Tensor[], Tensor[]}, Tensor[], Tensor[], bool)"/>, with PyTorch's semantics: the function is evaluated at
+/// <c>torch.autograd.functional</c> for TorchSharp:
+/// <see cref="Jacobian(Func{Tensor[], Tensor[]}, Tensor[], bool, bool)"/>, <see cref="Hessian(Func{Tensor[], Tensor}, Tensor[], bool)"/>,
+/// <see cref="Vjp(Func{Tensor[], Tensor[]}, Tensor[], Tensor[], bool, bool)"/> and
+/// <see cref="Jvp(Func{Tensor[], Tensor[]}, Tensor[], Tensor[], bool, bool)"/>, with PyTorch's semantics (its <c>strict</c> too): the
+/// function is evaluated at
 /// detached copies of the inputs that require grad, results are detached unless createGraph, and an output that does not
 /// depend on an input gives zeros. Reverse mode only: the Jacobian is built row by row (one backward per output element), and
 /// the Jacobian-vector product uses the double-backward trick: g(u) = Jᵀu is linear in a dummy u, so ∇ᵤ(g(u)ᵀv) = Jv.
@@ -23,11 +25,14 @@ public static class AutogradFunctional
     /// J[i, j] = ∂ outputᵢ / ∂ inputⱼ with shape outputᵢ.shape ++ inputⱼ.shape (torch.autograd.functional.jacobian, strategy
     /// "reverse-mode").
     /// </summary>
-    public static Tensor[,] Jacobian(Func<Tensor[], Tensor[]> f, Tensor[] inputs, bool createGraph = false)
+    /// <param name="strict">PyTorch's <c>strict</c>: an output that does not require grad, or that does not depend on an input,
+    /// is an error (<see cref="ArgumentException"/>, PyTorch's words) instead of a block of zeros.</param>
+    public static Tensor[,] Jacobian(Func<Tensor[], Tensor[]> f, Tensor[] inputs, bool createGraph = false, bool strict = false)
     {
         var xs = Prepare(inputs, createGraph);
         Tensor[] ys;
         using (enable_grad()) ys = f(xs);
+        if (strict) RequireGrad(ys);
         var J = new Tensor[ys.Length, xs.Length];
         for (int i = 0; i < ys.Length; i++)
         {
@@ -40,12 +45,17 @@ public static class AutogradFunctional
                 var e = zeros(y.numel(), y.dtype, y.device);
                 e[r] = 1.0;
                 var grads = SafeGrad.Checked([y], xs, [e.view(y.shape)], retain_graph: true, create_graph: createGraph, allow_unused: true);
-                for (int j = 0; j < xs.Length; j++) perInput[j].Add(grads[j].IsInvalid ? zeros_like(xs[j]) : grads[j]);
+                for (int j = 0; j < xs.Length; j++)
+                {
+                    if (strict && grads[j].IsInvalid)
+                        throw new ArgumentException($"Output {i} of the user-provided function is independent of input {j}. This is not allowed in strict mode.");
+                    perInput[j].Add(grads[j].IsInvalid ? zeros_like(xs[j]) : grads[j]);
+                }
             }
             for (int j = 0; j < xs.Length; j++)
             {
                 long[] shape = [.. y.shape, .. xs[j].shape];
-                J[i, j] = Finish(rows == 0 ? zeros(shape, xs[j].dtype) : stack(perInput[j]).reshape(shape), createGraph);
+                J[i, j] = Finish(rows == 0 ? zeros(shape, xs[j].dtype, xs[j].device) : stack(perInput[j]).reshape(shape), createGraph);
             }
         }
         return J;
@@ -81,12 +91,15 @@ public static class AutogradFunctional
     /// The vector-Jacobian product vᵀJ (torch.autograd.functional.vjp): returns the outputs and, per input, Σᵢ vᵢᵀ ∂outputᵢ/∂input.
     /// <paramref name="v"/> may be null only when every output has one element (then v = 1).
     /// </summary>
+    /// <param name="strict">PyTorch's <c>strict</c>: an output that does not require grad, or an input it does not depend on, is
+    /// an error instead of zeros.</param>
     public static (Tensor[] Outputs, Tensor[] Vjp) Vjp(Func<Tensor[], Tensor[]> f, Tensor[] inputs, Tensor[]? v = null,
-        bool createGraph = false)
+        bool createGraph = false, bool strict = false)
     {
         var xs = Prepare(inputs, createGraph);
         Tensor[] ys;
         using (enable_grad()) ys = f(xs);
+        if (strict) RequireGrad(ys);
         v ??= ys.Select(y => y.numel() == 1
             ? ones_like(y) : throw new ArgumentException("v may be omitted only when every output has a single element",
             nameof(v))).ToArray();
@@ -97,7 +110,11 @@ public static class AutogradFunctional
         {
             var g = SafeGrad.Checked(used.Select(i => ys[i]).ToList(), xs, used.Select(i => v[i]).ToList(), retain_graph: createGraph,
                 create_graph: createGraph, allow_unused: true);
-            for (int j = 0; j < xs.Length; j++) if (!g[j].IsInvalid) vjp[j] = g[j];
+            for (int j = 0; j < xs.Length; j++)
+            {
+                if (!g[j].IsInvalid) vjp[j] = g[j];
+                else if (strict) throw Independent(j);   // _fill_in_zeros, stage "back"
+            }
         }
         return (ys.Select(y => Finish(y, createGraph)).ToArray(), vjp.Select(t => Finish(t, createGraph)).ToArray());
     }
@@ -113,8 +130,10 @@ public static class AutogradFunctional
     /// The Jacobian-vector product J v (torch.autograd.functional.jvp): returns the outputs and, per output, Σⱼ ∂output/∂inputⱼ vⱼ.
     /// By the double-backward trick: g(u) = Jᵀu is linear in a dummy u, so ∂(g(u)ᵀv)/∂u = J v.
     /// </summary>
+    /// <param name="strict">PyTorch's <c>strict</c>: an output that does not require grad, an input no output depends on, or an
+    /// output whose gradient does not depend on the dummy of the double-backward trick is an error instead of zeros.</param>
     public static (Tensor[] Outputs, Tensor[] Jvp) Jvp(Func<Tensor[], Tensor[]> f, Tensor[] inputs, Tensor[]? v = null,
-        bool createGraph = false)
+        bool createGraph = false, bool strict = false)
     {
         v ??= inputs.Select(x => x.numel() == 1
             ? ones_like(x) : throw new ArgumentException("v may be omitted only when every input has a single element",
@@ -126,6 +145,7 @@ public static class AutogradFunctional
         using (enable_grad())
         {
             ys = f(xs);
+            if (strict) RequireGrad(ys);
             jvp = ys.Select(y => zeros_like(y)).ToArray();
             var used = Enumerable.Range(0, ys.Length).Where(i => ys[i].requires_grad).ToArray();
             if (used.Length > 0)
@@ -133,13 +153,24 @@ public static class AutogradFunctional
                 var u = used.Select(i => zeros_like(ys[i]).requires_grad_(true)).ToArray();
                 var g = SafeGrad.Checked(used.Select(i => ys[i]).ToList(), xs, u, retain_graph: true, create_graph: true,
                     allow_unused: true);
+                for (int j = 0; strict && j < xs.Length; j++)   // _check_requires_grad(grad_res, "grad_inputs")
+                {
+                    if (g[j].IsInvalid) throw Independent(j);
+                    if (!g[j].requires_grad)
+                        throw new ArgumentException($"The gradient with respect to input {j} is independent of the inputs of the user-provided function. This is not allowed in strict mode.");
+                }
                 var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
                 if (live.Length > 0)
                 {
                     var Jv = SafeGrad.Checked(live.Select(j => g[j]).ToList(), u, live.Select(j => v[j]).ToList(),
                         retain_graph: createGraph,
                         create_graph: createGraph, allow_unused: true);
-                    for (int k = 0; k < used.Length; k++) if (!Jv[k].IsInvalid) jvp[used[k]] = Jv[k];
+                    for (int k = 0; k < used.Length; k++)
+                    {
+                        if (!Jv[k].IsInvalid) jvp[used[k]] = Jv[k];
+                        else if (strict)   // _fill_in_zeros, stage "back_trick"
+                            throw new ArgumentException($"The gradient with respect to the input is independent of entry {used[k]} in the grad_outputs when using the double backward trick to compute forward mode gradients. This is not allowed in strict mode.");
+                    }
                 }
             }
         }
@@ -216,6 +247,17 @@ public static class AutogradFunctional
         }
         return (Finish(y, createGraph), vh.Select(t => Finish(t, createGraph)).ToArray());
     }
+
+    /// <summary>PyTorch's _check_requires_grad(outputs, "outputs", strict=True).</summary>
+    static void RequireGrad(Tensor[] ys)
+    {
+        for (int i = 0; i < ys.Length; i++)
+            if (!ys[i].requires_grad)
+                throw new ArgumentException($"Output {i} of the user-provided function does not require gradients. The outputs must be computed in a differentiable manner from the input when running in strict mode.");
+    }
+
+    static ArgumentException Independent(int input) =>
+        new($"The output of the user-provided function is independent of input {input}. This is not allowed in strict mode.");
 
     static Tensor ScalarOutput(Func<Tensor[], Tensor> f, Tensor[] xs, string what)
     {

@@ -382,7 +382,7 @@ public static partial class GradCheck
             {
                 using var scope = NewDisposeScope();
                 var y = all[diffPos[i]];
-                var gy = tensor(v[i], y.shape, ScalarType.Float64).to_type(y.dtype);
+                var gy = Like(y, v[i]);
                 var first = Grad([y], diffIn.Select(j => inputs[j]).ToList(), [gy], i);
                 var second = first is null ? null : Grad([y], diffIn.Select(j => inputs[j]).ToList(), [gy], i);
                 if (first is null || second is null) return new GradCheckResult([], failures.ToList(), warnings);
@@ -471,7 +471,7 @@ public static partial class GradCheck
             // A complex input moves along the real parts of its elements, or along their imaginary parts (PyTorch's u·h·i).
             var target = x.is_complex() ? x.view_as_real().select(-1, imaginary ? 1 : 0) : x;
             var orig = target.clone();
-            var d = tensor(u, target.shape, ScalarType.Float64).to_type(target.dtype) * o.Eps;
+            var d = Like(target, u) * o.Eps;
             target.copy_(orig - d);
             var a = Measure(fn, inputs);
             target.copy_(orig + d);

@@ -38,7 +38,7 @@ public static partial class GradCheck
         var imaginary = Once(PartOf(fn, y => y.imag), "imaginary");
         if (!imaginary.Pass) return imaginary;
         var real = Once(PartOf(fn, y => y.real), "real");
-        return real with { Blocks = [.. imaginary.Blocks, .. real.Blocks] } with { FastBlocks = [.. imaginary.FastBlocks, .. real.FastBlocks] };
+        return real with { Blocks = [.. imaginary.Blocks, .. real.Blocks], FastBlocks = [.. imaginary.FastBlocks, .. real.FastBlocks] };
     }
 
     /// <summary>fn with <paramref name="part"/> (torch.real or torch.imag) applied to every complex output (_real_and_imag_output).</summary>
@@ -189,7 +189,7 @@ public static partial class GradCheck
         using (enable_grad()) outputs = fn(inputs).Where(y => y.requires_grad).ToArray();
         return outputs.Select(y =>
         {
-            var v = (rand(y.shape, y.dtype, generator: gen) * 2 - 1).detach();
+            var v = (Uniform(y, gen) * 2 - 1).detach();
             if (nonContiguous) v = NonContiguous(v);
             return v.requires_grad_(true).MoveToOuterDisposeScope();
         }).ToArray();
@@ -352,8 +352,20 @@ public static partial class GradCheck
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var target = x.is_complex() ? x.view_as_real() : x;
-        target.copy_(tensor(values, target.shape, ScalarType.Float64).to_type(target.dtype));
+        target.copy_(Like(target, values));
     }
+
+    /// <summary>
+    /// Every tensor the checker makes from numbers goes through here: <paramref name="values"/> (float64, row-major) in the dtype
+    /// and on the device of <paramref name="like"/>, shaped as it. (The other tensors it makes are <c>zeros</c>, <c>full</c> and
+    /// <c>zeros_like</c> given the same dtype and device, and <see cref="Uniform"/>.)
+    /// </summary>
+    internal static Tensor Like(Tensor like, double[] values) =>
+        tensor(values, like.shape, ScalarType.Float64).to(like.dtype, like.device);
+
+    /// <summary>Uniform draws in [0, 1) shaped as <paramref name="like"/>, in its dtype and on its device: drawn on the CPU from
+    /// <paramref name="gen"/> (a CPU generator, as PyTorch's), then moved.</summary>
+    internal static Tensor Uniform(Tensor like, Generator gen) => rand(like.shape, like.dtype, generator: gen).to(like.device);
 
     /// <summary>The real scalar view that a perturbation of element k moves: the element itself, or for a complex tensor its real
     /// or imaginary part (PyTorch perturbs a complex element by h and by h·i).</summary>

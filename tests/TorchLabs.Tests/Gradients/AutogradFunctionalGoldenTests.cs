@@ -129,6 +129,30 @@ public class AutogradFunctionalGoldenTests
         for (int i = 0; i < wantJ.Length; i++) AssertClose(wantJ[i], jvp[i], $"{name} jvp[{i}]");
     }
 
+    /// <summary>PyTorch's strict=True in jacobian, vjp and jvp: the same refusals, word for word, and the same passes.</summary>
+    [Fact]
+    public void Strict_RefusesWhatPyTorchRefuses_InItsWords()
+    {
+        using var scope = NewDisposeScope();
+        var cases = Golden.GetProperty("strict").EnumerateArray().ToList();
+        Assert.Contains(cases, c => c.GetProperty("message").GetString() == "");
+        foreach (var c in cases)
+        {
+            string api = c.GetProperty("api").GetString()!, name = c.GetProperty("name").GetString()!;
+            var f = name == "detached" ? (x => [x[0].detach() * 2]) : Functions[name];
+            var inputs = DecodeAll(c, "inputs");
+            Action call = api switch
+            {
+                "jacobian" => () => AutogradFunctional.Jacobian(f, inputs, strict: true),
+                "vjp" => () => AutogradFunctional.Vjp(f, inputs, [.. f(inputs).Select(y => ones_like(y))], strict: true),
+                _ => () => AutogradFunctional.Jvp(f, inputs, [.. inputs.Select(x => ones_like(x))], strict: true),
+            };
+            string expected = c.GetProperty("message").GetString()!;
+            if (expected == "") call();
+            else Assert.Equal(expected, Assert.Throws<ArgumentException>(call).Message);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(VerdictNames))]
     public void GradCheck_GivesPyTorchsVerdict_OnHandWrittenBackward(string name)

@@ -225,7 +225,8 @@ public class GradCheckSuiteTests
             Assert.Equal(v[b.Output], b.V);
             var (n, a) = (numerical[b.Input][b.Output], analytical[b.Output][b.Input]);
             // By central differences: the same bound as the slow mode's numerical Jacobians.
-            Assert.True(Math.Abs(n.Re - b.Numerical) <= NumericalTolerance && Math.Abs(n.Im - (b.NumericalImaginary ?? 0)) <= NumericalTolerance,
+            Assert.True(Math.Abs(n.Re - b.Numerical) <= NumericalTolerance
+                && Math.Abs(n.Im - (b.NumericalImaginary ?? 0)) <= NumericalTolerance,
                 $"vᵀJu by differences: {b.Numerical:R}, {b.NumericalImaginary:R} vs PyTorch {n}");
             Assert.True(Math.Abs(a.Re - b.Analytical) <= Tolerance && Math.Abs(a.Im - (b.AnalyticalImaginary ?? 0)) <= Tolerance,
                 $"vᵀJu by backward: {b.Analytical:R}, {b.AnalyticalImaginary:R} vs PyTorch {a}");
