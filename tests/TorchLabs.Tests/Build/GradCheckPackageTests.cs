@@ -63,10 +63,26 @@ public class GradCheckPackageTests
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
+        // A git repository with a GitHub remote, as a clone of the project is: SourceLink maps the sources to that commit.
+        const string remote = "https://github.com/torchlabs/torchlabs";
+        foreach (string[] git in new string[][] { ["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+                     ["remote", "add", "origin", remote] })
+            Assert.Equal(0, TestEnvironment.Run("git", git, copy).ExitCode);
+        string commit = TestEnvironment.Run("git", ["rev-parse", "HEAD"], copy).StdOut.Trim();
         var pack = TestEnvironment.Run("dotnet", ["pack", Path.Combine(copy, "src", "TorchLabs.GradCheck"), "-c", "Release", "-o", feed],
             timeoutMs: 600_000);
         Assert.True(pack.ExitCode == 0, pack.StdOut + pack.StdErr);
-        string nupkg = Assert.Single(Directory.GetFiles(feed, "TorchLabs.GradCheck.*.nupkg"));
+        string nupkg = Assert.Single(Directory.GetFiles(feed, "TorchLabs.GradCheck.*.nupkg"));   // the .snupkg does not match
+
+        // The symbols package: the portable PDB, whose source link maps the sources to the commit on GitHub.
+        using (var symbols = ZipFile.OpenRead(Path.ChangeExtension(nupkg, ".snupkg")))
+        {
+            var pdb = symbols.Entries.Single(e => e.FullName == "lib/net10.0/TorchLabs.GradCheck.pdb");
+            using var stream = new MemoryStream();
+            using (var s = pdb.Open()) s.CopyTo(stream);
+            string text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
+            Assert.Contains($"https://raw.githubusercontent.com/torchlabs/torchlabs/{commit}/", text);
+        }
 
         // What the package holds: the library, its XML docs, the README, the native step; and it depends on TorchSharp alone.
         using (var zip = ZipFile.OpenRead(nupkg))
@@ -78,9 +94,12 @@ public class GradCheckPackageTests
             Assert.Contains("buildTransitive/TorchLabs.GradCheck.targets", entries);
             Assert.Contains("buildTransitive/LibTorchSharpPatcher.cs", entries);
             using var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec")).Open();
-            var dependencies = XDocument.Load(nuspec).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e =>
+            var document = XDocument.Load(nuspec);
+            var dependencies = document.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e =>
                 e.Attribute("id")!.Value).Distinct();
-            Assert.Equal(["TorchSharp"], dependencies);
+            Assert.Equal(["TorchSharp"], dependencies);   // SourceLink is a build-time tool, not a dependency
+            var repository = document.Descendants().Single(e => e.Name.LocalName == "repository");
+            Assert.Equal((remote, commit), (repository.Attribute("url")!.Value, repository.Attribute("commit")!.Value));
         }
 
         Directory.CreateDirectory(app);

@@ -234,6 +234,23 @@ public class GradCheckSuiteTests
         Assert.Equal(numerical.Sum(row => row.Length), blocks.Count);
     }
 
+    /// <summary>The package README states the suite's size and make-up: kept true here.</summary>
+    [Fact]
+    public void PackageReadme_StatesTheSuitesSize()
+    {
+        var cases = Golden.GetProperty("cases").EnumerateArray().ToList();
+        string Mode(JsonElement c) => c.GetProperty("mode").GetString()!;
+        bool Complex(JsonElement c) => c.GetProperty("inputs").EnumerateArray().Any(i => i.GetProperty("dtype").GetString()!
+            .StartsWith("complex")) || c.GetProperty("function").GetString()!.StartsWith("r_to_c");
+        string readme = File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "src", "TorchLabs.GradCheck", "README.md"))
+            .Replace("\n", " ");
+        Assert.True(cases.Count >= 100 && cases.Count(Complex) >= 15, $"{cases.Count} cases, {cases.Count(Complex)} complex");
+        Assert.Contains($"has {cases.Count} cases: {cases.Count(c => Mode(c) == "gradcheck")} slow, {cases.Count(c => Mode(c) == "fast")} " +
+            $"fast mode, {cases.Count(c => Mode(c) == "gradgradcheck")} gradgradcheck; {cases.Count(Complex)} with complex", readme);
+        string Verdicts(string v) => cases.Count(c => c.GetProperty("verdict").GetString() == v).ToString();
+        Assert.Contains($"pass on {Verdicts("pass")}, fail on {Verdicts("fail")}, and raises on {Verdicts("error")}", readme);
+    }
+
     [Fact]
     public void Suite_HasTheCasesTheIssueNames()
     {
