@@ -173,8 +173,11 @@ public class SweepScancelTests
     {
         Skip.IfNot(SweepTests.SlurmUp(), "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)");
         string dir = TestEnvironment.NewTempDir();
-        using var sweep = TestEnvironment.StartCli("sweep", "optimizers", "--grid", "lr=0.01", "--seeds", "1-3", "--executor", "slurm",
-            "--out", dir, "--", "--optimizer", "adam", "--steps", "150000");
+        // A trial must run long enough to be cancelled while it runs, on any machine: 500,000 Adam steps take about 10 s here (150,000
+        // took 3 s, and an idle machine finished task 1 before squeue showed it running). Two trials: the node's two CPUs run both.
+        string[] args = ["sweep", "optimizers", "--grid", "lr=0.01", "--seeds", "1-2", "--executor", "slurm", "--out", dir, "--",
+            "--optimizer", "adam", "--steps", "500000"];
+        using var sweep = TestEnvironment.StartCli(args);
         var stdout = sweep.StandardOutput.ReadToEndAsync();
         string? job = null;
         var err = new System.Text.StringBuilder();
@@ -185,7 +188,7 @@ public class SweepScancelTests
         }
         Assert.NotNull(job);
         var rest = sweep.StandardError.ReadToEndAsync();
-        // Cancel array task 1 once it runs (the node's two CPUs run tasks 0 and 1 first).
+        // Cancel array task 1 once it runs.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (!TestEnvironment.Run("squeue", ["-h", "-j", job, "-o", "%i %T"]).StdOut.Contains($"{job}_1 RUNNING"))
         {
@@ -199,10 +202,9 @@ public class SweepScancelTests
         Assert.Contains("t0001 lr=0.01 seed 2: failed", err.ToString());
         Assert.Contains("t0000 lr=0.01 seed 1: completed", err.ToString());
         Assert.False(File.Exists(Path.Combine(dir, "trials", "t0001", "result.json")));
-        var again = TestEnvironment.RunCli(["sweep", "optimizers", "--grid", "lr=0.01", "--seeds", "1-3", "--executor", "slurm", "--out",
-            dir, "--", "--optimizer", "adam", "--steps", "150000"]);
+        var again = TestEnvironment.RunCli(args);
         Assert.Equal(0, again.ExitCode);
-        Assert.Contains("1 array tasks (2 trials already complete)", again.StdErr);
+        Assert.Contains("1 array tasks (1 trials already complete)", again.StdErr);
         Assert.Contains("#SBATCH --array=1", File.ReadAllText(Path.Combine(dir, "sweep.sbatch")));
         Assert.True(File.Exists(Path.Combine(dir, "trials", "t0001", "result.json")));
     }
