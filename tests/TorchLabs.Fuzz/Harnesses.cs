@@ -28,6 +28,7 @@ public static class Harnesses
         ["sweep"] = SweepPlanFile,
         ["result"] = SweepResult,
         ["set"] = SchedulerSettings,
+        ["grid"] = GridValues,
     };
 
     /// <summary>Runs <paramref name="harness"/> on <paramref name="data"/>; the bad-input error counts as a handled input.</summary>
@@ -108,6 +109,19 @@ public static class Harnesses
 
     /// <summary><c>conformance scheduler NAME --set KEY=VALUE …</c>: the first line names the scheduler, each further line is one
     /// --set item.</summary>
+    /// <summary>
+    /// A <c>--grid KEY=V1,V2,…</c> value list (<see cref="SweepPlan.SplitGridValues"/>) and the plan made from it. Also a property:
+    /// the values, written back with <c>\,</c> and <c>\\</c> escaped and joined by commas, split into the same values.
+    /// </summary>
+    static void GridValues(byte[] data)
+    {
+        string[] values = SweepPlan.SplitGridValues(Encoding.UTF8.GetString(data));
+        string joined = string.Join(",", values.Select(v => v.Replace("\\", "\\\\").Replace(",", "\\,")));
+        if (!SweepPlan.SplitGridValues(joined).SequenceEqual(values))
+            throw new InvalidOperationException($"grid values do not round-trip: {string.Join(" | ", values)}");
+        SweepPlan.Expand("optimizers", Path.GetTempPath(), new Dictionary<string, string[]> { ["lr"] = values }, [1], []);
+    }
+
     static void SchedulerSettings(byte[] data)
     {
         string[] lines = Encoding.UTF8.GetString(data).Split('\n');

@@ -89,6 +89,17 @@ public static class CommonOptions
         return TorchRuntime.ResolveDevice(device);
     }
 
+    /// <summary>Adds a binder's options and arguments (its <c>Symbols</c>) to <paramref name="command"/>.</summary>
+    public static Command With(this Command command, IEnumerable<Symbol> symbols)
+    {
+        foreach (var symbol in symbols)
+        {
+            if (symbol is Option option) command.Options.Add(option);
+            else command.Arguments.Add((Argument)symbol);
+        }
+        return command;
+    }
+
     /// <summary>Parses a comma-separated list of at least <paramref name="minCount"/> positive whole numbers.</summary>
     public static int[] ParseSizes(string text, string option = "--sizes", int minCount = 2)
     {

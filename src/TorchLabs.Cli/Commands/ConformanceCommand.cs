@@ -38,80 +38,36 @@ public static class ConformanceCommand
 
     static Command Scheduler()
     {
-        var name = new Argument<string>("NAME")
-        {
-            Description = "PyTorch's class name, any case: " + string.Join(", ", SchedulerReference.Names) + " (or ChainedLR)",
-        };
-        var set = new Option<string[]>("--set")
-        {
-            Description = "A setting in PyTorch's words, KEY=VALUE (step_size=3, milestones=2,5, mode=exp_range, lr_lambda=pow:0.95, " +
-                "schedulers=ConstantLR(factor=0.5;total_iters=2)+ExponentialLR(gamma=0.9)); repeat for more",
-        };
-        var lr = new Option<double>("--lr") { Description = "SGD's learning rate", DefaultValueFactory = _ => 0.1 };
-        var momentum = new Option<double>("--momentum") { Description = "SGD's momentum", DefaultValueFactory = _ => 0 };
-        var steps = new Option<int>("--steps") { Description = "scheduler.step() calls", DefaultValueFactory = _ => 20 };
-        var metrics = new Option<string?>("--metrics")
-        {
-            Description = "ReduceLROnPlateau's metric at each step, M1,M2,… (the last repeats; default: a fixed sequence with plateaus)",
-        };
-        var format = CommonOptions.Format();
+        var options = new SchedulerConformanceOptions();
         var cmd = new Command("scheduler", "One TorchSharp scheduler and its hand reference on SGD: the learning rate (and momentum) " +
-            "before the first step and after every step") { name, set, lr, momentum, steps, metrics, format };
+            "before the first step and after every step").With(options.Symbols);
         cmd.SetAction(p => Outcome.Guard(() =>
         {
-            CommonOptions.Setup(1, "cpu");
-            string scheduler = SchedulerConformance.Name(p.GetValue(name)!);
-            var settings = SchedulerConformance.Parse(scheduler, p.GetValue(set) ?? []);
-            double l = p.GetValue(lr), m = p.GetValue(momentum);
-            if (!double.IsFinite(l) || l <= 0) throw new UsageException($"--lr {l}: expected a finite number greater than 0");
-            if (!double.IsFinite(m) || m < 0 || m >= 1) throw new UsageException($"--momentum {m}: expected a number in [0, 1)");
-            // CyclicLR and OneCycleLR with momentum 0: PyTorch 1.13 takes it (SGD has a momentum entry) and cycles the momentum
-            // from base_momentum and max_momentum, which overwrite the 0.
-            int n = p.GetValue(steps);
-            if (n is < 1 or > 100_000) throw new UsageException($"--steps {n}: expected 1 to 100000");
-            if (scheduler == "OneCycleLR")
-            {
-                int total = settings.Given.ContainsKey("total_steps") ? settings.Int("total_steps", 0)
-                    : settings.Int("epochs", 0) * settings.Int("steps_per_epoch", 0);
-                if (n >= total)
-                    throw new UsageException($"--steps {n}: OneCycleLR with {total} total steps takes at most {total - 1} steps");
-            }
-            double[]? series = p.GetValue(metrics) is string text ? [.. text.Split(',').Select(v =>
-                double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && double.IsFinite(x) ? x
-                    : throw new UsageException($"--metrics {Printable.Quote(text)}: expected finite numbers separated by commas"))] : null;
-            var t = SchedulerConformance.RunTorchSharp(scheduler, settings, l, m, n, series);
-            var r = SchedulerConformance.RunReference(scheduler, settings, l, m, n, series);
-            var (lrMax, lrFirst) = SchedulerConformance.Compare(t.Lr, r.Lr);
-            // The momentum is compared where SGD has one, or where the scheduler cycles it (from base/max_momentum, even over 0).
-            bool withMomentum = m > 0 || scheduler is "CyclicLR" or "OneCycleLR" && settings.Flag("cycle_momentum", true);
-            var (mMax, mFirst) = withMomentum ? SchedulerConformance.Compare(t.Momentum, r.Momentum) : (0, null);
-            int? first = lrFirst is null ? mFirst : mFirst is null ? lrFirst : Math.Min(lrFirst.Value, mFirst.Value);
-            var known = SchedulerConformance.KnownDifferences(scheduler, settings);
-            string? cause = first is null ? null : known.Count > 0 ? string.Join("; ", known.Select(k => k.Cause))
-                : "not a known difference: please report it with this command line";
-            if (p.GetValue(format) == "json")
+            var (request, json) = options.Bind(p);
+            var c = SchedulerConformance.CompareOne(request.Scheduler, request.Settings, request.Lr, request.Momentum, request.Steps,
+                request.Metrics);
+            if (json)
             {
                 Json.Print(new
                 {
-                    scheduler,
-                    settings = (p.GetValue(set) ?? []).ToDictionary(x => x.Split('=')[0],
-                        x => x.Contains('=') ? x[(x.IndexOf('=') + 1)..] : ""),
-                    lr = t.Lr, referenceLr = r.Lr,
-                    momentum = withMomentum ? t.Momentum : null, referenceMomentum = withMomentum ? r.Momentum : null,
-                    maxRelDifference = Math.Max(lrMax, mMax), firstDifferentStep = first, knownDifference = cause,
+                    scheduler = c.Scheduler, settings = request.Given, lr = c.TorchSharp.Lr, referenceLr = c.Reference.Lr,
+                    momentum = c.WithMomentum ? c.TorchSharp.Momentum : null,
+                    referenceMomentum = c.WithMomentum ? c.Reference.Momentum : null,
+                    maxRelDifference = c.MaxRelDifference, firstDifferentStep = c.FirstDifferentStep, knownDifference = c.Cause,
                 });
                 return Outcome.Ok;
             }
             var header = new List<string> { "step", "TorchSharp lr", "reference lr" };
-            if (withMomentum) header.AddRange(["TorchSharp momentum", "reference momentum"]);
-            ConsoleTables.Write(new Reporting.Table(header, Enumerable.Range(0, n + 1).Select(k => (IReadOnlyList<string>)(withMomentum
+            if (c.WithMomentum) header.AddRange(["TorchSharp momentum", "reference momentum"]);
+            var (t, r) = (c.TorchSharp, c.Reference);
+            var rows = Enumerable.Range(0, request.Steps + 1).Select(k => (IReadOnlyList<string>)(c.WithMomentum
                 ? [k.ToString(CultureInfo.InvariantCulture), G(t.Lr[k]), G(r.Lr[k]), G(t.Momentum[k]), G(r.Momentum[k])]
-                : [k.ToString(CultureInfo.InvariantCulture), G(t.Lr[k]), G(r.Lr[k])])).ToList(),
-                $"{scheduler} on SGD(lr={l}, momentum={m})"));
-            Console.WriteLine(first is null
-                ? $"agrees: TorchSharp's {scheduler} gives PyTorch's schedule at every step (largest relative difference " +
-                    $"{Math.Max(lrMax, mMax):E1})"
-                : $"differs from step {first} (largest relative difference {Math.Max(lrMax, mMax):E1}): {cause}");
+                : [k.ToString(CultureInfo.InvariantCulture), G(t.Lr[k]), G(r.Lr[k])])).ToList();
+            ConsoleTables.Write(new Reporting.Table(header, rows,
+                $"{c.Scheduler} on SGD(lr={request.Lr}, momentum={request.Momentum})"));
+            Console.WriteLine(c.FirstDifferentStep is null
+                ? $"agrees: TorchSharp's {c.Scheduler} gives PyTorch's schedule at every step (largest relative difference {c.MaxRelDifference:E1})"
+                : $"differs from step {c.FirstDifferentStep} (largest relative difference {c.MaxRelDifference:E1}): {c.Cause}");
             return Outcome.Ok;
         }));
         return cmd;
@@ -138,39 +94,37 @@ public static class ConformanceCommand
             CommonOptions.Setup(1, "cpu");
             string given = p.GetValue(name)!;
             string optimizer = TorchOptimReference.Names.FirstOrDefault(n => string.Equals(n, given, StringComparison.OrdinalIgnoreCase))
-                ?? throw new UsageException($"conformance optimizer {Printable.Quote(given)}: unknown; expected one of " +
-                    string.Join(", ", TorchOptimReference.Names));
+                ?? throw new UsageException($"conformance optimizer {Printable.Quote(given)}: unknown; expected one of {string.Join(", ", TorchOptimReference.Names)}");
             var settings = Parse(optimizer, p.GetValue(set) ?? []);
             int n = p.GetValue(steps);
             if (n is < 1 or > 100_000) throw new UsageException($"--steps {n}: expected 1 to 100000");
             double[] x = OptimizersCommand.ParseStart(p.GetValue(start)!);
-            var problem = ConformanceProblem.F(x[0], x[1]);
-            var torchSharp = Conformance.RunTorchSharp(optimizer, settings, problem, n);
-            var reference = Conformance.RunReference(optimizer, settings, problem, n);
-            var (max, first) = Conformance.Compare(torchSharp, reference);
-            string? known = first is null ? null : Conformance.KnownDifference(optimizer, settings)?.Cause
-                ?? "not a known difference: please report it with this command line";
-            if (p.GetValue(format) == "json")
-            {
-                Json.Print(new
-                {
-                    optimizer, settings = settings.Given.ToDictionary(kv => kv.Key, kv => Flags.Contains(kv.Key) ? kv.Value[0] != 0
-                        : kv.Value.Length == 1 ? kv.Value[0] : (object)kv.Value),
-                    trajectory = torchSharp, reference, maxRelDifference = max,
-                    firstDifferentStep = first, knownDifference = known,
-                });
-                return Outcome.Ok;
-            }
-            var shown = Enumerable.Range(0, n + 1).Where(k => k < 6 || k == n || k == first).ToList();
-            ConsoleTables.Write(new Reporting.Table(["step", "TorchSharp x0", "TorchSharp x1", "reference x0", "reference x1"],
-                shown.Select(k => (IReadOnlyList<string>)[k.ToString(CultureInfo.InvariantCulture), G(torchSharp[k][0]),
-                    G(torchSharp[k][1]), G(reference[k][0]), G(reference[k][1])]).ToList(), $"{optimizer}({settings})"));
-            Console.WriteLine(first is null
-                ? $"agrees: TorchSharp's {optimizer} equals PyTorch's algorithm at every step (largest relative difference {max:E1})"
-                : $"differs from step {first} (largest relative difference {max:E1}): {known}");
+            var c = Conformance.CompareOne(optimizer, settings, ConformanceProblem.F(x[0], x[1]), n);
+            if (p.GetValue(format) == "json") Json.Print(ToJson(c));
+            else Print(c, n);
             return Outcome.Ok;
         }));
         return cmd;
+    }
+
+    static object ToJson(Conformance.Comparison c) => new
+    {
+        optimizer = c.Optimizer,
+        settings = c.Settings.Given.ToDictionary(kv => kv.Key, kv => Flags.Contains(kv.Key) ? kv.Value[0] != 0
+            : kv.Value.Length == 1 ? kv.Value[0] : (object)kv.Value),
+        trajectory = c.TorchSharp, reference = c.Reference, maxRelDifference = c.MaxRelDifference,
+        firstDifferentStep = c.FirstDifferentStep, knownDifference = c.Cause,
+    };
+
+    static void Print(Conformance.Comparison c, int n)
+    {
+        var shown = Enumerable.Range(0, n + 1).Where(k => k < 6 || k == n || k == c.FirstDifferentStep).ToList();
+        ConsoleTables.Write(new Reporting.Table(["step", "TorchSharp x0", "TorchSharp x1", "reference x0", "reference x1"],
+            shown.Select(k => (IReadOnlyList<string>)[k.ToString(CultureInfo.InvariantCulture), G(c.TorchSharp[k][0]),
+                G(c.TorchSharp[k][1]), G(c.Reference[k][0]), G(c.Reference[k][1])]).ToList(), $"{c.Optimizer}({c.Settings})"));
+        Console.WriteLine(c.FirstDifferentStep is null
+            ? $"agrees: TorchSharp's {c.Optimizer} equals PyTorch's algorithm at every step (largest relative difference {c.MaxRelDifference:E1})"
+            : $"differs from step {c.FirstDifferentStep} (largest relative difference {c.MaxRelDifference:E1}): {c.Cause}");
     }
 
     static string G(double v) => v.ToString("G10", CultureInfo.InvariantCulture);

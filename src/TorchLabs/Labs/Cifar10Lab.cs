@@ -343,6 +343,30 @@ public static class Cifar10Lab
     /// <summary>The tutorial's PyTorch state-dict file name.</summary>
     public const string PthName = "cifar_net.pth";
 
+    /// <summary>The run as `--format json` prints it: one object made from the settings and the result record.</summary>
+    public static object ToJson(Cifar10Options o, Cifar10Result r) => new
+    {
+        summary = Summary(o.BatchSize).ToJson(),
+        trainImages = r.TrainImages,
+        loaded = o.Load is null ? null : Path.GetFullPath(o.Load),
+        pthPath = r.PthPath is null ? null : Path.GetFullPath(r.PthPath),
+        firstFour = r.FirstFour.Select(f => new { groundTruth = f.GroundTruth, predicted = f.Predicted }),
+        testImages = r.Total,
+        accuracy = r.Accuracy,
+        perClass = r.PerClass,
+        lossCurve = r.LossCurve,
+        modelPath = Path.GetFullPath(r.ModelPath),
+        seconds = r.Seconds,
+        epochSeconds = r.EpochSeconds,
+        threads = get_num_threads(),
+        impl = o.Load is null ? o.Impl : null,
+        microAccuracy = r.Metrics.MicroAccuracy,
+        macroAccuracy = r.Metrics.MacroAccuracy,
+        logLoss = r.Metrics.LogLoss,
+        confusion = r.Metrics.Confusion,
+        tensorboard = o.TensorBoardDir is null ? null : Path.GetFullPath(o.TensorBoardDir),
+    };
+
     /// <summary>The tutorial's <c>print('GroundTruth: ', ' '.join(f'{classes[labels[j]]:5s}' for j in range(4)))</c>.</summary>
     public static string GroundTruthLine(IEnumerable<int> labels) => "GroundTruth:  " + string.Join(" ", labels.Select(l =>
         Cifar10.ClassNames[l].PadRight(5)));

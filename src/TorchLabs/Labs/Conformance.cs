@@ -139,6 +139,21 @@ public static class Conformance
         return optim.Rprop(p, lr, minus, plus, min, max, s.Flag("maximize"));
     }
 
+    /// <summary>One optimizer run by TorchSharp and by the reference on a problem, side by side (`torchlabs conformance
+    /// optimizer`).</summary>
+    /// <param name="Cause">The known cause of a difference, or a request to report it; null when they agree.</param>
+    public sealed record Comparison(string Optimizer, OptimSettings Settings, double[][] TorchSharp, double[][] Reference,
+        double MaxRelDifference, int? FirstDifferentStep, string? Cause);
+
+    public static Comparison CompareOne(string name, OptimSettings s, ConformanceProblem problem, int steps)
+    {
+        var torchSharp = RunTorchSharp(name, s, problem, steps);
+        var reference = RunReference(name, s, problem, steps);
+        var (max, first) = Compare(torchSharp, reference);
+        string? cause = first is null ? null : KnownDifference(name, s)?.Cause ?? "not a known difference: please report it with this command line";
+        return new Comparison(name, s, torchSharp, reference, max, first, cause);
+    }
+
     /// <summary>TorchSharp's optimizer for <paramref name="steps"/> steps on <paramref name="problem"/>: the flat point after each
     /// step, the start first.</summary>
     public static double[][] RunTorchSharp(string name, OptimSettings s, ConformanceProblem problem, int steps)

@@ -210,6 +210,23 @@ public static class FashionMnistLab
         return p.Select((v, i) => Metrics.ArgMax(v) == y[i] ? 1.0 : 0.0).Average();
     }
 
+    /// <summary>The run as `--format json` prints it: one object from the settings, the model's summary and the result record.</summary>
+    public static object ToJson(FashionMnistOptions o, ModelSummary summary, FashionMnistResult r) => new
+    {
+        summary = summary.ToJson(),
+        dataset = o.Dataset,
+        backward = o.Backward,
+        source = r.Location.Folder,
+        train = r.Train,
+        test = r.Test,
+        runs = r.Runs.Select(run => new
+        {
+            optimizer = run.Optimizer, epochs = run.Epochs, lr = run.Lr, testAccuracy = run.Metrics.MicroAccuracy,
+            macroPrecision = run.Metrics.MacroPrecision, macroRecall = run.Metrics.MacroRecall, logLoss = run.Metrics.LogLoss,
+            confusion = run.Metrics.Confusion, trainLoss = run.TrainLoss, testAccuracyCurve = run.TestAccuracy, seconds = run.Seconds,
+        }),
+    };
+
     /// <summary>torchinfo's summary of the MLP for one mini-batch.</summary>
     public static ModelSummary Summary(FashionMnistOptions o)
     {
@@ -284,12 +301,13 @@ public sealed class FashionMnistReportLab : IReportLab
     public ReportSection Run(LabContext context)
     {
         var o = new FashionMnistOptions { DataDir = context.DataDir, Seed = context.Seed };
+        if (context.Quick) o = o with { Train = 300, Test = 100, Epochs = 2 };
         var r = FashionMnistLab.Run(o, context.Progress);
         List<Block> blocks = [.. FashionMnistLab.Blocks(r, o), new Paragraph($"The MLP as torchinfo's summary shows it, for one " +
             $"mini-batch of {o.BatchSize}:"), new Preformatted(FashionMnistLab.Summary(o).ToText())];
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
         {
-            KeyNumber = "test accuracy " + string.Join(", ", r.Runs.Select(run =>
+            KeyNumber = (context.Quick ? "quick run (300 images, 2 epochs): " : "") + "test accuracy " + string.Join(", ", r.Runs.Select(run =>
                 $"{run.Optimizer.ToUpperInvariant()} {run.Metrics.MicroAccuracy:F3}")),
         };
     }

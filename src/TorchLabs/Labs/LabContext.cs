@@ -11,8 +11,10 @@ namespace TorchLabs.Labs;
 /// <param name="Progress">Receives short progress messages (rendered on stderr), or null.</param>
 /// <param name="Threads">--threads when given (0: all cores); null lets each lab use its own default (<see
 /// cref="IReportLab.DefaultThreads"/>).</param>
+/// <param name="Quick">Every lab at its smallest settings (`torchlabs all --quick`): a smoke run of the whole report in about a
+/// minute, whose numbers are not the documents' (the labs whose settings shrink say so in their key number).</param>
 public sealed record LabContext(string OutDir, long Seed, string DataDir, torch.Device Device, IProgress<string>? Progress = null,
-    int? Threads = null)
+    int? Threads = null, bool Quick = false)
 {
     public void Report(string message) => Progress?.Report(message);
 }

@@ -17,7 +17,11 @@ public enum OptimizerImpl { Hand, Torch, Reference }
 public enum GradMode { Analytic, Numerical }
 
 /// <summary>A path x_0 .. x_N and f(x_t) along it.</summary>
-public sealed record Trajectory(string Optimizer, string Impl, double[][] Points, double[] Loss);
+public sealed record Trajectory(string Optimizer, string Impl, double[][] Points, double[] Loss)
+{
+    /// <summary>The trajectory as `--format json` prints it.</summary>
+    public object ToJson() => new { optimizer = Optimizer, impl = Impl, trajectory = Points, loss = Loss };
+}
 
 /// <summary>
 /// Seed 000/001 Q3: the six optimizers on f(x) = x₀²/20 + x₁², started from a point drawn uniformly in [−100, 100]².
@@ -142,7 +146,22 @@ public static class OptimizersLab
         int? HandDisagrees, int? ReferenceDisagrees, double AnalyticVsNumerical);
 
     /// <summary>The race: all six from one start with the seed's settings.</summary>
-    public sealed record RaceResult(double[] Start, int Steps, IReadOnlyList<RaceRow> Rows, NesterovEquivalence Nesterov);
+    public sealed record RaceResult(double[] Start, int Steps, IReadOnlyList<RaceRow> Rows, NesterovEquivalence Nesterov)
+    {
+        /// <summary>The race as `--format json` prints it.</summary>
+        public object ToJson() => new
+        {
+            start = Start,
+            steps = Steps,
+            race = Rows.Select(r => new
+            {
+                optimizer = r.Spec.Name, settings = r.Spec.Describe(), finalF = r.FinalF, stepsToTarget = r.StepsToTarget,
+                handDisagreesAtStep = r.HandDisagrees, referenceDisagreesAtStep = r.ReferenceDisagrees,
+                analyticVsNumerical = r.AnalyticVsNumerical,
+            }),
+            nesterovFormsMaxRelError = Nesterov.MaxRelError,
+        };
+    }
 
     /// <summary>The seed's look-ahead Nesterov and torch's form, one path after the change of variables y = x + μ v.</summary>
     public sealed record NesterovEquivalence(double MaxRelError, double[][] LookAheadPoints, double[][] TorchPoints, double[][] SeedPoints);

@@ -11,6 +11,22 @@ public static class ReportRunner
     /// <summary>What happened to one lab, for the progress display and the exit code.</summary>
     public sealed record LabOutcome(IReportLab Lab, ReportSection Section, string? Error);
 
+    /// <summary>A report run as `torchlabs all --format json` prints it.</summary>
+    public static object ToJson(string reportDir, IEnumerable<LabOutcome> outcomes) => new
+    {
+        report = Path.Combine(reportDir, "index.html"),
+        labs = outcomes.Select(o => new
+        {
+            id = o.Lab.Id, title = o.Lab.Title, status = o.Section.Status switch
+            {
+                SectionStatus.Ran => "passed",
+                SectionStatus.Failed => "failed",
+                _ => "skipped"
+            },
+            keyNumber = o.Section.KeyNumber, seconds = o.Section.Elapsed.TotalSeconds, threads = o.Section.Threads, error = o.Error,
+        }),
+    };
+
     /// <summary>
     /// Runs each lab that can run here (others become skipped sections with the reason and the fixing command),
     /// writes OUT/README.md and OUT/index.html, and returns the outcomes.

@@ -305,6 +305,27 @@ public static class SchedulerConformance
     /// <summary>A difference of TorchSharp's from PyTorch's: which sequence (lr or momentum), from which step, and why.</summary>
     public sealed record Difference(string Quantity, int FirstStep, string Cause);
 
+    /// <summary>One scheduler run by TorchSharp and by the reference, side by side (`torchlabs conformance scheduler`).</summary>
+    /// <param name="WithMomentum">Whether the momentum is compared: where SGD has one, or where the scheduler cycles it (from
+    /// base_momentum and max_momentum, even over a momentum of 0, as PyTorch 1.13 does).</param>
+    /// <param name="Cause">The known cause of a difference, or a request to report it; null when they agree.</param>
+    public sealed record Comparison(string Scheduler, Schedule TorchSharp, Schedule Reference, bool WithMomentum, double MaxRelDifference,
+        int? FirstDifferentStep, string? Cause);
+
+    public static Comparison CompareOne(string name, SchedSettings s, double lr, double momentum, int steps, double[]? metrics)
+    {
+        var t = RunTorchSharp(name, s, lr, momentum, steps, metrics);
+        var r = RunReference(name, s, lr, momentum, steps, metrics);
+        var (lrMax, lrFirst) = Compare(t.Lr, r.Lr);
+        bool withMomentum = momentum > 0 || name is "CyclicLR" or "OneCycleLR" && s.Flag("cycle_momentum", true);
+        var (mMax, mFirst) = withMomentum ? Compare(t.Momentum, r.Momentum) : (0, null);
+        int? first = lrFirst is null ? mFirst : mFirst is null ? lrFirst : Math.Min(lrFirst.Value, mFirst.Value);
+        var known = KnownDifferences(name, s);
+        string? cause = first is null ? null : known.Count > 0 ? string.Join("; ", known.Select(k => k.Cause))
+            : "not a known difference: please report it with this command line";
+        return new Comparison(name, t, r, withMomentum, Math.Max(lrMax, mMax), first, cause);
+    }
+
     /// <summary>
     /// The known upstream differences of TorchSharp 0.107's schedulers for these settings (empty: none known), each with the line
     /// of TorchSharp's src/TorchSharp/Optimizers/LRScheduler.cs and PyTorch's (torch/optim/lr_scheduler.py).

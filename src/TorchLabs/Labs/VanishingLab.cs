@@ -55,6 +55,26 @@ public sealed record VanishingResult(int Depth, int Width, IReadOnlyDictionary<s
 /// </summary>
 public static class VanishingLab
 {
+    /// <summary>A run as `--format json` prints it: the deepest stack's summary and the result record.</summary>
+    public static object ToJson(ModelSummary summary, VanishingResult r) => new
+    {
+        summary = summary.ToJson(),
+        depth = r.Depth,
+        width = r.Width,
+        gradNorms = r.GradNorms.ToDictionary(kv => kv.Key, kv => kv.Value.Weight),
+        activationGradNorms = r.GradNorms.ToDictionary(kv => kv.Key, kv => kv.Value.Activation),
+        bound = r.Bound,
+        training = new
+        {
+            steps = r.Steps,
+            lr = r.LearningRate,
+            runs = r.Training.Select(c => new
+            {
+                stack = c.Stack, depth = c.Depth, loss = c.Loss, finalAccuracy = c.FinalAccuracy, divergedAtStep = c.DivergedAt,
+            }),
+        },
+    };
+
     public static readonly string[] Stacks = ["sigmoid", "relu", "residual"];
 
     public static DeepStack Make(string stack, int depth, int width, int classes, Generator gen, ScalarType dtype = ScalarType.Float32) =>
@@ -212,7 +232,10 @@ public sealed class VanishingReportLab : IReportLab
 
     public ReportSection Run(LabContext context)
     {
-        var r = VanishingLab.Run(new VanishingOptions { Seed = context.Seed }, context.Progress);
+        var options = context.Quick
+            ? new VanishingOptions { Seed = context.Seed, Depth = 12, Width = 8, TrainDepths = [6, 12], Steps = 20 }
+            : new VanishingOptions { Seed = context.Seed };
+        var r = VanishingLab.Run(options, context.Progress);
         var blocks = new List<Block>
         {
             new Paragraph($"Seed 003 eqs. 52-75. Three stacks of {r.Depth} layers of width {r.Width} (weights zero-mean Gaussian, biases " +
@@ -222,7 +245,7 @@ public sealed class VanishingReportLab : IReportLab
         blocks.AddRange(VanishingLab.Blocks(r));
         blocks.Add(new Paragraph("The sigmoid stack as torchinfo's summary shows it, for one sample (the ReLU and residual stacks have " +
             "the same layers and counts):"));
-        blocks.Add(new Preformatted(VanishingLab.Summary(new VanishingOptions { Seed = context.Seed }).ToText()));
+        blocks.Add(new Preformatted(VanishingLab.Summary(options).ToText()));
         var s = r.GradNorms["sigmoid"]; var res = r.GradNorms["residual"]; var relu = r.GradNorms["relu"];
         blocks.Add(new Paragraph($"Reading: in the sigmoid stack the gradient reaching the first layer is " +
             $"{s.Weight[0] / s.Weight[^1]:0.0E+0} times the top layer's " +

@@ -34,7 +34,8 @@ public class GradCheckModuleTests
         last.to(ScalarType.Float16);   // a float16 layer in a float32 model
         var r = GradCheck.Module(net, Input(2), y => y.to_type(ScalarType.Float64).pow(2).sum());
         Assert.True(r.Pass, r.Message);
-        Assert.Equal([ScalarType.Float32, ScalarType.Float32, ScalarType.Float16, ScalarType.Float16], net.parameters().Select(p => p.dtype));
+        Assert.Equal([ScalarType.Float32, ScalarType.Float32, ScalarType.Float16, ScalarType.Float16],
+            net.parameters().Select(p => p.dtype));
     }
 
     [Fact]

@@ -133,7 +133,8 @@ public class ReportLeakTests(ITestOutputHelper output)
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 4, test: 8, seed: 3);   // cifar10 runs too (on small generated files)
-        var context = new LabContext(TestEnvironment.NewTempDir(), 1, data, CPU, Threads: 2);
+        // Every lab at its smallest settings (--quick): the same code paths, a fraction of the time.
+        var context = new LabContext(TestEnvironment.NewTempDir(), 1, data, CPU, Threads: 2, Quick: true);
         var outcomes = new List<ReportRunner.LabOutcome>();
         foreach (var lab in LabRegistry.All)
         {
