@@ -15,8 +15,7 @@ public static class Cli
 
     public static RootCommand BuildRoot()
     {
-        var root = new RootCommand("TorchLabs: deep-learning labs on TorchSharp (libtorch), with hand-derived mathematics checked " +
-            "against autograd.");
+        var root = new RootCommand("TorchLabs: deep-learning labs on TorchSharp (libtorch), with hand-derived mathematics checked against autograd.");
         // One line per command; each lab's command lives in its own file under Commands/.
         root.Subcommands.Add(AllCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());

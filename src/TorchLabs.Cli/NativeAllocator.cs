@@ -7,10 +7,10 @@ namespace TorchLabs.Cli;
 
 /// <summary>
 /// The C allocator under libtorch. A training step at batch 4 allocates and frees a few dozen buffers and graph nodes through
-/// malloc; with glibc's allocator that was ≈ 18 % of the step (perf, docs/performance.md). A thread-caching allocator — tcmalloc,
-/// jemalloc or mimalloc, as PyTorch's CPU performance guide recommends — makes the same step ≈ 20 % faster without touching a
-/// number. An allocator has to be in place before the first malloc, so the `torchlabs` program re-executes itself once, at
-/// start, with LD_PRELOAD naming the library (Linux only; the process keeps its id, arguments and streams).
+/// malloc, and with glibc's allocator that is a sizeable part of the step; a thread-caching allocator — tcmalloc, jemalloc or
+/// mimalloc, as PyTorch's CPU performance guide recommends — makes the same step faster without touching a number (the
+/// measurements: docs/performance.md). An allocator has to be in place before the first malloc, so the `torchlabs` program
+/// re-executes itself once, at start, with LD_PRELOAD naming the library (Linux only; the process keeps its id, arguments and streams).
 /// TORCHLABS_ALLOCATOR chooses: auto (the default: the first of tcmalloc, jemalloc, mimalloc installed, else glibc's), system
 /// (glibc's, no re-execution), tcmalloc, jemalloc, mimalloc, or the path of a shared library.
 /// </summary>
@@ -40,8 +40,7 @@ public static class NativeAllocator
         foreach (var k in Known)
             if (s == k.Name)
                 return Find(k.File)
-                    ?? throw new UsageException($"{Variable}={s}: {k.File} is not installed (apt-get install {k.Package}), or use auto " +
-                    $"or system");
+                    ?? throw new UsageException($"{Variable}={s}: {k.File} is not installed (apt-get install {k.Package}), or use auto or system");
         string expected = $"expected auto, system, {string.Join(", ", Known.Select(k => k.Name))} or the path of a shared library";
         if (s.Contains('/'))
         {

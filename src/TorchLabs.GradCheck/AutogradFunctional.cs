@@ -74,8 +74,7 @@ public static class AutogradFunctional
         Tensor[] Gradient(Tensor[] xs)
         {
             var y = f(xs);
-            if (y.numel() != 1) throw new ArgumentException($"the function given to Hessian must return a single-element tensor, not one " +
-                $"of shape [{string.Join(", ", y.shape)}]");
+            if (y.numel() != 1) throw new ArgumentException($"the function given to Hessian must return a single-element tensor, not one of shape [{string.Join(", ", y.shape)}]");
             if (!y.requires_grad) return xs.Select(x => zeros_like(x)).ToArray();
             var g = SafeGrad.Checked([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
             return xs.Select((x, j) => g[j].IsInvalid ? zeros_like(x) : g[j]).ToArray();
@@ -268,8 +267,7 @@ public static class AutogradFunctional
 
     static void CheckShapes(Tensor[] like, Tensor[] v, string name, string what)
     {
-        if (like.Length != v.Length) throw new ArgumentException($"{name} has {v.Length} tensors; expected one per {what[..^1]} " +
-            $"({like.Length})", name);
+        if (like.Length != v.Length) throw new ArgumentException($"{name} has {v.Length} tensors; expected one per {what[..^1]} ({like.Length})", name);
         for (int i = 0; i < v.Length; i++)
             if (!v[i].shape.SequenceEqual(like[i].shape))
                 throw new ArgumentException($"{name}[{i}] has shape [{string.Join(", ", v[i].shape)}]; expected " +

@@ -25,15 +25,12 @@ public static partial class GradCheck
         {
             sb.Append(nl).Append(b.OnlyKinks
                 ? "Every mismatch is at a point where the function is not differentiable, not a backward error:"
-                : $"{b.Kinks.Count} mismatches are at points where the function is not differentiable, and {b.SmoothMismatches} are " +
-                    $"backward errors:");
+                : $"{b.Kinks.Count} mismatches are at points where the function is not differentiable, and {b.SmoothMismatches} are backward errors:");
             foreach (var k in b.Kinks.Take(8))
-                sb.Append(nl).Append($"  input element {k.InputElement} → output element {k.OutputElement}: not differentiable at this " +
-                    $"point ")
+                sb.Append(nl).Append($"  input element {k.InputElement} → output element {k.OutputElement}: not differentiable at this point ")
                   .Append($"(left {G(k.Left)}, right {G(k.Right)}; backward gives {G(k.Analytical)})");
             if (b.Kinks.Count > 8) sb.Append(nl).Append($"  … and {b.Kinks.Count - 8} more");
-            sb.Append(nl).Append("Move the input away from the kink (for example, no exact zeros into relu or abs, no ties into max) and " +
-                "check again.");
+            sb.Append(nl).Append("Move the input away from the kink (for example, no exact zeros into relu or abs, no ties into max) and check again.");
         }
         return sb.ToString();
     }

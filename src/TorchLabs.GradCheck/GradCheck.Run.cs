@@ -103,10 +103,7 @@ public static partial class GradCheck
                     var block = Compare(f, k, floatPos[f], all[floatPos[f]].shape, n, zero, nIm, nIm is null ? null : zero);
                     blocks.Add(block);
                     if (n.Cast<double>().Concat(nIm?.Cast<double>() ?? []).Any(v => v != 0))
-                        failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}" +
-                            $"no output requires grad (none has a graph back to the inputs), yet output {floatPos[f]} moves with " +
-                            $"{InputLabel(k)} by up to {G(block.MaxAbsError)} per unit. " +
-                            "A detach() or a computation outside autograd cuts the graph.");
+                        failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}no output requires grad (none has a graph back to the inputs), yet output {floatPos[f]} moves with {InputLabel(k)} by up to {G(block.MaxAbsError)} per unit. A detach() or a computation outside autograd cuts the graph.");
                 }
             return new GradCheckResult(blocks, failures.Take(1).ToList(), warnings);
         }
@@ -133,14 +130,12 @@ public static partial class GradCheck
                     if (grads[k] is not { IsInvalid: false } gk) continue;
                     if (!gk.shape.SequenceEqual(inputs[diffIn[k]].shape))
                     {
-                        failures.Add($"Analytical gradient has incorrect size{Environment.NewLine}for {InputLabel(k)} of shape " +
-                            $"[{string.Join(", ", inputs[diffIn[k]].shape)}] backward returned shape [{string.Join(", ", gk.shape)}].");
+                        failures.Add($"Analytical gradient has incorrect size{Environment.NewLine}for {InputLabel(k)} of shape [{string.Join(", ", inputs[diffIn[k]].shape)}] backward returned shape [{string.Join(", ", gk.shape)}].");
                         return null;
                     }
                     if (o.CheckGradDtypes && gk.dtype != inputs[diffIn[k]].dtype)
                     {
-                        failures.Add($"Gradient has dtype mismatch{Environment.NewLine}for {InputLabel(k)} of dtype " +
-                            $"{inputs[diffIn[k]].dtype} backward returned {gk.dtype}.");
+                        failures.Add($"Gradient has dtype mismatch{Environment.NewLine}for {InputLabel(k)} of dtype {inputs[diffIn[k]].dtype} backward returned {gk.dtype}.");
                         return null;
                     }
                     double[] g = Values(gk);
@@ -185,9 +180,7 @@ public static partial class GradCheck
                 double[] values = Values(g);
                 if (values.Any(v => v != 0))
                 {
-                    failures.Add($"backward not multiplied by grad_output{Environment.NewLine}with zero grad_outputs the gradient of " +
-                        $"{InputLabel(k)} is not zero (up to {G(values.Max(Math.Abs))}); backward must scale by grad_output " +
-                        "(g · ∂y/∂x), not return ∂y/∂x.");
+                    failures.Add($"backward not multiplied by grad_output{Environment.NewLine}with zero grad_outputs the gradient of {InputLabel(k)} is not zero (up to {G(values.Max(Math.Abs))}); backward must scale by grad_output (g · ∂y/∂x), not return ∂y/∂x.");
                     return;
                 }
                 if (g.dtype != x.dtype)
@@ -218,14 +211,12 @@ public static partial class GradCheck
                 try { grads = SafeGrad.Grad(ys, xs, [.. ys.Select(y => zeros_like(y))], retainGraph: true); }
                 catch (Exception ex)
                 {
-                    failures.Add("Expected backward function to handle undefined output grads. Please look at \"Notes about undefined output gradients\" in \"tools/autograd/derivatives.yaml\"" +
-                        $"{Environment.NewLine}(output {left} left undefined: {ex.Message.Split('\n')[0].Trim()})");
+                    failures.Add($"Expected backward function to handle undefined output grads. Please look at \"Notes about undefined output gradients\" in \"tools/autograd/derivatives.yaml\"{Environment.NewLine}(output {left} left undefined: {ex.Message.Split('\n')[0].Trim()})");
                     return;
                 }
                 if (grads.Any(g => g is { IsInvalid: false } && Values(g).Any(v => v != 0)))
                 {
-                    failures.Add("Expected all input grads to be undefined or zero when all output grads are undefined or zero. Please look at \"Notes about undefined output gradients\" in \"tools/autograd/derivatives.yaml\"" +
-                        $"{Environment.NewLine}(output {left} left undefined, the others given zeros)");
+                    failures.Add($"Expected all input grads to be undefined or zero when all output grads are undefined or zero. Please look at \"Notes about undefined output gradients\" in \"tools/autograd/derivatives.yaml\"{Environment.NewLine}(output {left} left undefined, the others given zeros)");
                     return;
                 }
             }
@@ -338,8 +329,7 @@ public static partial class GradCheck
 
         /// <summary>PyTorch's sentence, word for word (its missing space included), the tolerance as Python prints a float.</summary>
         static string NotReentrant(double tol) =>
-            "Backward is not reentrant, i.e., running backward with same input and grad_output multiple times gives different values, " +
-            $"although analytical gradient matches numerical gradient.The tolerance for nondeterminism was {PythonFloat(tol)}.";
+            $"Backward is not reentrant, i.e., running backward with same input and grad_output multiple times gives different values, although analytical gradient matches numerical gradient.The tolerance for nondeterminism was {PythonFloat(tol)}.";
 
         static double[] Flat(double[,] m) => m.Cast<double>().ToArray();
 
@@ -371,8 +361,7 @@ public static partial class GradCheck
                 double worst = Ju.Concat(JuIm.OfType<double[][]>()).SelectMany(r => r).SelectMany(r => r).Select(Math.Abs)
                     .DefaultIfEmpty(0).Max();
                 if (worst > o.NondetTol)
-                    failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}no output requires grad, yet " +
-                        $"J u is up to {G(worst)}.");
+                    failures.Add($"Numerical gradient for function expected to be zero{Environment.NewLine}no output requires grad, yet J u is up to {G(worst)}.");
                 return new GradCheckResult([], failures.ToList(), warnings);
             }
             before = inputs.Select(Values).ToArray();
@@ -442,14 +431,9 @@ public static partial class GradCheck
         }
 
         string FastMismatchMessage(FastBlock b, JacobianBlock? slow) =>
-            PartPrefix(b.Output) + $"Jacobian mismatch for output {b.Output} with respect to input {b.Input},{Environment.NewLine}" +
-            $"numerical:{Number(b.Numerical, b.NumericalImaginary)}{Environment.NewLine}" +
-            $"analytical:{Number(b.Analytical, b.AnalyticalImaginary)}{Environment.NewLine}" +
-            $"(fast mode compares vᵀJu for random unit vectors u and v; allowed difference {G(b.Atol)} + rtol·|numerical|.) " +
-            "The Jacobians recomputed in slow mode:" + Environment.NewLine +
+            PartPrefix(b.Output) + $"Jacobian mismatch for output {b.Output} with respect to input {b.Input},{Environment.NewLine}numerical:{Number(b.Numerical, b.NumericalImaginary)}{Environment.NewLine}analytical:{Number(b.Analytical, b.AnalyticalImaginary)}{Environment.NewLine}(fast mode compares vᵀJu for random unit vectors u and v; allowed difference {G(b.Atol)} + rtol·|numerical|.) The Jacobians recomputed in slow mode:" + Environment.NewLine +
             (slow is null ? "(not available)" : slow.Pass
-                ? "The slow check passes for this pair: fast mode failed though element-wise differences are small; check with FastMode " +
-                    "= false."
+                ? "The slow check passes for this pair: fast mode failed though element-wise differences are small; check with FastMode = false."
                 : MismatchMessage(slow, InputLabel(b.Input), o.MaxPrinted));
 
         /// <summary>A random unit vector with one entry per element of t: float32 draws (PyTorch's default dtype), in t's dtype.</summary>

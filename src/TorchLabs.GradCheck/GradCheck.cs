@@ -86,22 +86,17 @@ public static partial class GradCheck
                 throw new ArgumentException($"input {j} requires grad but is {x.dtype}, not a floating-point or complex tensor",
                     nameof(inputs));
             if (x.dtype is not (ScalarType.Float64 or ScalarType.ComplexFloat64))
-                warnings.Add($"Input #{j} requires gradient and is not a double precision floating point or complex. " +
-                    "This check will likely fail if all the inputs are not of double precision floating point or complex.");
+                warnings.Add($"Input #{j} requires gradient and is not a double precision floating point or complex. This check will likely fail if all the inputs are not of double precision floating point or complex.");
             long[] stride = x.stride(), shape = x.shape;
             if (shape.Zip(stride).Any(p => p.Second == 0 && p.First > 1))
-                throw new ArgumentException($"The {j}th input has a dimension with stride 0. gradcheck only supports inputs that are " +
-                    "non-overlapping to be able to compute the numerical gradients correctly. You should call .contiguous on the " +
-                    "input before passing it to gradcheck.");
+                throw new ArgumentException($"The {j}th input has a dimension with stride 0. gradcheck only supports inputs that are non-overlapping to be able to compute the numerical gradients correctly. You should call .contiguous on the input before passing it to gradcheck.");
             if (Overlaps(shape, stride))
                 throw new ArgumentException($"The {j}th input has overlapping memory (shape [{string.Join(", ", shape)}], strides " +
-                    $"[{string.Join(", ", stride)}]): perturbing one element would move others. You should call .contiguous on the " +
-                    "input before passing it to gradcheck.");
+                    $"[{string.Join(", ", stride)}]): perturbing one element would move others. You should call .contiguous on the input before passing it to gradcheck.");
             any = true;
         }
         if (!any)
-            throw new ArgumentException("gradcheck expects at least one input tensor to require gradient, but none of the them have " +
-                "requires_grad=True.");
+            throw new ArgumentException("gradcheck expects at least one input tensor to require gradient, but none of the them have requires_grad=True.");
         return warnings;
     }
 
@@ -209,14 +204,12 @@ public static partial class GradCheck
     static Func<Tensor[], Tensor[]> FirstDerivatives(Func<Tensor[], Tensor[]> fn, int n, int[] diffInputs, int numOutputs) => all =>
     {
         if (diffInputs.Length == 0)
-            throw new ArgumentException("gradgradcheck expects at least one input tensor to require gradient, but none of the them " +
-                "have requires_grad=True.");
+            throw new ArgumentException("gradgradcheck expects at least one input tensor to require gradient, but none of the them have requires_grad=True.");
         using var _ = enable_grad();
         var xs = all[..n];
         var ys = fn(xs).Where(y => y.requires_grad).ToArray();
         if (ys.Length != numOutputs)
-            throw new ArgumentException($"gradgradcheck was given {numOutputs} grad_outputs, but the function has {ys.Length} outputs " +
-                "that require grad: one grad_output per such output is expected.");
+            throw new ArgumentException($"gradgradcheck was given {numOutputs} grad_outputs, but the function has {ys.Length} outputs that require grad: one grad_output per such output is expected.");
         if (ys.Length == 0) return [];
         var grads = SafeGrad.Grad(ys, diffInputs.Select(j => xs[j]).ToList(), all[n..], retainGraph: true, createGraph: true);
         return grads.Where(g => g is not null).Select(g => g!).ToArray();

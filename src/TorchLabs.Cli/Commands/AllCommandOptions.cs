@@ -19,8 +19,7 @@ sealed class AllCommandOptions
     };
     readonly Option<bool> quick = new("--quick")
     {
-        Description = "Every lab at its smallest settings: a smoke run of the whole report in about a minute (Fashion-MNIST on 300 " +
-            "images for 2 epochs, a small vector-backprop network, shallow vanishing stacks; their numbers are not the documents')",
+        Description = "Every lab at its smallest settings: a smoke run of the whole report in about a minute (Fashion-MNIST on 300 images for 2 epochs, a small vector-backprop network, shallow vanishing stacks; their numbers are not the documents')",
     };
     readonly Option<string> format = CommonOptions.Format();
 

@@ -14,8 +14,7 @@ public static class Cifar10Command
     {
         var options = new Cifar10CommandOptions();
         var cmd = new Command("cifar10",
-            "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net (or --load one), print its log and accuracy lines, save the " +
-            "model (cifar_net.pth, .safetensors, .dat) and figures");
+            "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net (or --load one), print its log and accuracy lines, save the model (cifar_net.pth, .safetensors, .dat) and figures");
         cmd.With(options.Symbols);
         cmd.SetAction(p => Outcome.Guard(() =>
         {

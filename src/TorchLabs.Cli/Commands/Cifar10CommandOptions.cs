@@ -32,19 +32,16 @@ sealed class Cifar10CommandOptions
     readonly Option<string?> tensorboard = CommonOptions.TensorBoard();
     readonly Option<bool> resume = new("--resume")
     {
-        Description = "Continue from the checkpoint in --out (written after every epoch); --epochs is the total. The other settings " +
-            "must match the checkpoint's, except --lr, which may change (the log says so)",
+        Description = "Continue from the checkpoint in --out (written after every epoch); --epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log says so)",
     };
     readonly Option<string> impl = new("--impl")
     {
-        Description = "The training step: autograd (the tutorial's, TorchSharp's modules and autograd) or fast (the hand-written " +
-            "float32 step of src/TorchLabs/Fast, equal to float32 rounding)",
+        Description = "The training step: autograd (the tutorial's, TorchSharp's modules and autograd) or fast (the hand-written float32 step of src/TorchLabs/Fast, equal to float32 rounding)",
         DefaultValueFactory = _ => "autograd",
     };
     readonly Option<string?> load = new("--load")
     {
-        Description = "Evaluate this model instead of training: a .pth from the Python tutorial, a .safetensors, or TorchSharp's " +
-            "format (told apart by content)",
+        Description = "Evaluate this model instead of training: a .pth from the Python tutorial, a .safetensors, or TorchSharp's format (told apart by content)",
     };
 
     public Cifar10CommandOptions() => impl.AcceptOnlyFromAmong("autograd", "fast");

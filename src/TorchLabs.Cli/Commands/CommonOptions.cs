@@ -4,7 +4,7 @@ using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 
-/// <summary>The options every lab spells the same way (DESIGN.md, "The command line").</summary>
+/// <summary>The options every lab spells the same way (docs/design.md).</summary>
 public static class CommonOptions
 {
     /// <summary>
@@ -41,8 +41,7 @@ public static class CommonOptions
     {
         var o = new Option<string?>("--tensorboard")
         {
-            Description = "Also write TensorBoard event files into this folder (scalars, histograms, images, the model summary); view " +
-                "them with `tensorboard --logdir DIR`",
+            Description = "Also write TensorBoard event files into this folder (scalars, histograms, images, the model summary); view them with `tensorboard --logdir DIR`",
         };
         o.Validators.Add(result =>
         {
@@ -71,8 +70,7 @@ public static class CommonOptions
 
     public static Option<int?> Threads() => new("--threads")
     {
-        Description = "libtorch intra-op threads (default: chosen by the work: 1 for small batches and small ops, all cores for large " +
-            "ones; 0: all cores)",
+        Description = "libtorch intra-op threads (default: chosen by the work: 1 for small batches and small ops, all cores for large ones; 0: all cores)",
     };
 
     public static Option<string> Data() => new("--data")

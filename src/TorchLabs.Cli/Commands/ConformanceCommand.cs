@@ -16,8 +16,7 @@ public static class ConformanceCommand
     {
         var format = CommonOptions.Format();
         var threads = CommonOptions.Threads();
-        var cmd = new Command("conformance", "TorchSharp's optimizers (C# re-implementations) against hand references of PyTorch's " +
-            "algorithms: the grid as one table, or one optimizer with your settings (`conformance optimizer NAME --set KEY=VALUE`)")
+        var cmd = new Command("conformance", "TorchSharp's optimizers (C# re-implementations) against hand references of PyTorch's algorithms: the grid as one table, or one optimizer with your settings (`conformance optimizer NAME --set KEY=VALUE`)")
             { format, threads };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
@@ -39,8 +38,7 @@ public static class ConformanceCommand
     static Command Scheduler()
     {
         var options = new SchedulerConformanceOptions();
-        var cmd = new Command("scheduler", "One TorchSharp scheduler and its hand reference on SGD: the learning rate (and momentum) " +
-            "before the first step and after every step").With(options.Symbols);
+        var cmd = new Command("scheduler", "One TorchSharp scheduler and its hand reference on SGD: the learning rate (and momentum) before the first step and after every step").With(options.Symbols);
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             var (request, json) = options.Bind(p);
@@ -139,8 +137,7 @@ public static class ConformanceCommand
             int eq = item.IndexOf('=');
             string key = eq < 0 ? item : item[..eq], text = eq < 0 ? "" : item[(eq + 1)..];
             if (!keys.Contains(key))
-                throw new UsageException($"--set {Printable.Quote(item)}: {optimizer} has no keyword {Printable.Quote(key)}; " +
-                    "expected one of " +
+                throw new UsageException($"--set {Printable.Quote(item)}: {optimizer} has no keyword {Printable.Quote(key)}; expected one of " +
                     string.Join(", ", keys));
             if (values.ContainsKey(key)) throw new UsageException($"--set {key}: given twice; give each keyword once");
             if (Conformance.Lacking.TryGetValue(optimizer, out var lacks) && lacks.Contains(key))
@@ -175,8 +172,7 @@ public static class ConformanceCommand
         if (optimizer == "SGD" && s.Flag("nesterov") && (s.Get("momentum", 0) <= 0 || s.Get("dampening", 0) != 0))
             throw new UsageException("SGD: Nesterov momentum requires a momentum and zero dampening (PyTorch refuses it too)");
         if (optimizer == "Rprop" && s.Pair("etas", 0.5, 1.2) is var (minus, plus) && !(0 < minus && minus < 1 && 1 < plus))
-            throw new UsageException($"Rprop: Invalid eta values: {minus}, {plus}; expected 0 < etaminus < 1 < etaplus (PyTorch " +
-                "refuses it too)");
+            throw new UsageException($"Rprop: Invalid eta values: {minus}, {plus}; expected 0 < etaminus < 1 < etaplus (PyTorch refuses it too)");
         if (optimizer is "Adadelta" && s.Get("rho", 0.9) > 1) throw new UsageException("Adadelta: Invalid rho value; expected [0, 1]");
         return s;
     }

@@ -30,8 +30,7 @@ sealed class FashionMnistCommandOptions
     };
     readonly Option<bool> resume = new("--resume")
     {
-        Description = "Continue each optimizer from its checkpoint in --out (written after every epoch); --epochs is the total. The " +
-            "other settings must match the checkpoint's, except --lr, which may change (the log says so)",
+        Description = "Continue each optimizer from its checkpoint in --out (written after every epoch); --epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log says so)",
     };
     readonly Option<string> backward = new("--backward")
     {

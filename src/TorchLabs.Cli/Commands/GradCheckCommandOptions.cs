@@ -12,8 +12,7 @@ sealed class GradCheckCommandOptions
 {
     readonly Argument<string> network = new("NETWORK")
     {
-        Description = string.Join(", ", GradCheckNetworks.Names) + ", or all; ops (libtorch's own gradients, GradCheck over " +
-            $"{OpsCatalogue.All.Length} operations); functions (the hand-backward autograd Functions: gradcheck, gradgradcheck, vs autograd)",
+        Description = string.Join(", ", GradCheckNetworks.Names) + $", or all; ops (libtorch's own gradients, GradCheck over {OpsCatalogue.All.Length} operations); functions (the hand-backward autograd Functions: gradcheck, gradgradcheck, vs autograd)",
     };
     readonly Option<string[]> op = new("--op")
     {

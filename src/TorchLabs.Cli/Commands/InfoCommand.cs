@@ -14,8 +14,7 @@ public static class InfoCommand
         var threads = CommonOptions.Threads();
         var device = CommonOptions.Device();
         var cmd = new Command("info",
-            "TorchSharp and libtorch versions, backend, whether CUDA is available, thread count, and the C allocator under libtorch " +
-            "(TORCHLABS_ALLOCATOR: auto, system, tcmalloc, jemalloc, mimalloc or a path)") { format, threads, device };
+            "TorchSharp and libtorch versions, backend, whether CUDA is available, thread count, and the C allocator under libtorch (TORCHLABS_ALLOCATOR: auto, system, tcmalloc, jemalloc, mimalloc or a path)") { format, threads, device };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!);

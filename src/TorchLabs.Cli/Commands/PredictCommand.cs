@@ -16,8 +16,7 @@ public static class PredictCommand
         };
         var model = new Option<string>("--model")
         {
-            Description = "A CIFAR-10 model: cifar_net.pth (PyTorch's tutorial or torchlabs " +
-            "cifar10), .safetensors or TorchSharp's format", Required = true
+            Description = "A CIFAR-10 model: cifar_net.pth (PyTorch's tutorial or torchlabs cifar10), .safetensors or TorchSharp's format", Required = true
         };
         var top = new Option<int>("--top") { Description = "How many classes to print per image", DefaultValueFactory = _ => 3 };
         var format = CommonOptions.Format();

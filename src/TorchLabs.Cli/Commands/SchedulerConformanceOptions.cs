@@ -20,8 +20,7 @@ sealed class SchedulerConformanceOptions
     };
     readonly Option<string[]> set = new("--set")
     {
-        Description = "A setting in PyTorch's words, KEY=VALUE (step_size=3, milestones=2,5, mode=exp_range, lr_lambda=pow:0.95, " +
-            "schedulers=ConstantLR(factor=0.5;total_iters=2)+ExponentialLR(gamma=0.9)); repeat for more",
+        Description = "A setting in PyTorch's words, KEY=VALUE (step_size=3, milestones=2,5, mode=exp_range, lr_lambda=pow:0.95, schedulers=ConstantLR(factor=0.5;total_iters=2)+ExponentialLR(gamma=0.9)); repeat for more",
     };
     readonly Option<double> lr = new("--lr") { Description = "SGD's learning rate", DefaultValueFactory = _ => 0.1 };
     readonly Option<double> momentum = new("--momentum") { Description = "SGD's momentum", DefaultValueFactory = _ => 0 };

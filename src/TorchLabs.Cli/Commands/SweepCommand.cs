@@ -17,8 +17,7 @@ public static class SweepCommand
     public static Command Create(Func<RootCommand> root)
     {
         var options = new SweepOptions();
-        var cmd = new Command("sweep", "Run a lab over a grid of its options × seeds, here or as a Slurm job array, then merge the " +
-            "trials into mean ± spread per setting");
+        var cmd = new Command("sweep", "Run a lab over a grid of its options × seeds, here or as a Slurm job array, then merge the trials into mean ± spread per setting");
         cmd.With(options.Symbols);
         cmd.SetAction(p => Outcome.Guard(() => Run(options.Bind(p, root))));
         cmd.Subcommands.Add(Collect());
@@ -119,8 +118,7 @@ public static class SweepCommand
     {
         var dir = new Argument<string>("DIR") { Description = "The sweep's folder (--out of `torchlabs sweep`)" };
         var format = CommonOptions.Format();
-        var cmd = new Command("collect", "Merge a sweep's trials: mean, standard deviation, min and max over seeds per setting; the " +
-            "failed trials; DIR/collect.json and DIR/report/index.html") { dir, format };
+        var cmd = new Command("collect", "Merge a sweep's trials: mean, standard deviation, min and max over seeds per setting; the failed trials; DIR/collect.json and DIR/report/index.html") { dir, format };
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             string d = Path.GetFullPath(p.GetValue(dir)!);

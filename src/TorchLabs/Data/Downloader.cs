@@ -65,8 +65,7 @@ public static class Downloader
         if (!string.Equals(actual, expectedMd5, StringComparison.OrdinalIgnoreCase))
         {
             File.Delete(archive);
-            throw new LabFailedException($"{archive}: checksum mismatch: MD5 {actual}, expected {expectedMd5}; the download was deleted, " +
-                $"nothing was extracted");
+            throw new LabFailedException($"{archive}: checksum mismatch: MD5 {actual}, expected {expectedMd5}; the download was deleted, nothing was extracted");
         }
         string staging = Path.Combine(dataDir, $".extract-{folderName}-{Environment.ProcessId}");
         if (Directory.Exists(staging)) Directory.Delete(staging, true);
@@ -109,8 +108,7 @@ public static class Downloader
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
             {
-                throw new LabFailedException($"cannot download {url}: {e.Message}; on a machine with internet access fetch it and " +
-                    $"extract it into {dataDir}");
+                throw new LabFailedException($"cannot download {url}: {e.Message}; on a machine with internet access fetch it and extract it into {dataDir}");
             }
         }
         string folder = VerifyAndExtract(archive, md5, dataDir, Cifar10.FolderName);

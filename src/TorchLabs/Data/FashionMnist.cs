@@ -82,8 +82,7 @@ public static class FashionMnist
             string path = FileIn(location.Folder, f)!;
             string md5 = Convert.ToHexStringLower(MD5.HashData(Idx.Decompressed(path)));
             if (md5 != ContentMd5[f])
-                throw new UsageException($"{path}: content MD5 {md5}, expected {ContentMd5[f]} for Fashion-MNIST's {f}; the file is " +
-                    $"corrupt or not Fashion-MNIST");
+                throw new UsageException($"{path}: content MD5 {md5}, expected {ContentMd5[f]} for Fashion-MNIST's {f}; the file is corrupt or not Fashion-MNIST");
         }
     }
 
@@ -96,11 +95,9 @@ public static class FashionMnist
         string prefix = train ? "train" : "t10k";
         var images = Idx.Read(FileIn(location.Folder, $"{prefix}-images-idx3-ubyte")!, Idx.ImagesMagic);
         var labels = Idx.Read(FileIn(location.Folder, $"{prefix}-labels-idx1-ubyte")!, Idx.LabelsMagic);
-        if (images.Dimensions.Length != 3) throw new UsageException($"{location.Folder}: {prefix} images have {images.Dimensions.Length} " +
-            $"dimensions; expected N × rows × cols");
+        if (images.Dimensions.Length != 3) throw new UsageException($"{location.Folder}: {prefix} images have {images.Dimensions.Length} dimensions; expected N × rows × cols");
         if (labels.Dimensions.Length != 1 || labels.Count != images.Count)
-            throw new UsageException($"{location.Folder}: {labels.Count} {prefix} labels for {images.Count} images; expected one label " +
-                $"per image");
+            throw new UsageException($"{location.Folder}: {labels.Count} {prefix} labels for {images.Count} images; expected one label per image");
         if (labels.Data.Any(l => l > 9)) throw new UsageException($"{location.Folder}: a {prefix} label is above 9; expected classes 0..9");
         // Rows and columns each, not only their product (14 × 56 has 784 pixels too): MNIST and Fashion-MNIST are 28 × 28.
         if (images.Dimensions[1] != Side || images.Dimensions[2] != Side)
@@ -127,15 +124,13 @@ public static class FashionMnist
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
             {
                 if (File.Exists(tmp)) File.Delete(tmp);
-                throw new LabFailedException($"cannot download {mirror}{f}.gz: {e.Message}; install Debian's dataset-fashion-mnist " +
-                    $"instead (apt-get install dataset-fashion-mnist)");
+                throw new LabFailedException($"cannot download {mirror}{f}.gz: {e.Message}; install Debian's dataset-fashion-mnist instead (apt-get install dataset-fashion-mnist)");
             }
             string md5 = Downloader.Md5Of(tmp);
             if (md5 != GzMd5[f])
             {
                 File.Delete(tmp);
-                throw new LabFailedException($"{mirror}{f}.gz: checksum mismatch: MD5 {md5}, expected {GzMd5[f]}; the download was " +
-                    $"deleted");
+                throw new LabFailedException($"{mirror}{f}.gz: checksum mismatch: MD5 {md5}, expected {GzMd5[f]}; the download was deleted");
             }
             File.Move(tmp, target, overwrite: true);
         }

@@ -62,10 +62,8 @@ public static class Idx
             if (total > int.MaxValue) throw new UsageException($"{source}: dimensions {string.Join("×", sizes.Take(i + 1))} are too large");
         }
         long expected = 4 + 4L * dims + total;
-        if (b.Length < expected) throw new UsageException($"{source}: truncated: {b.Length} bytes, expected {expected} for " +
-            $"{string.Join("×", sizes)} values");
-        if (b.Length > expected) throw new UsageException($"{source}: {b.Length - expected} bytes of trailing data after " +
-            $"{string.Join("×", sizes)} values");
+        if (b.Length < expected) throw new UsageException($"{source}: truncated: {b.Length} bytes, expected {expected} for {string.Join("×", sizes)} values");
+        if (b.Length > expected) throw new UsageException($"{source}: {b.Length - expected} bytes of trailing data after {string.Join("×", sizes)} values");
         return new IdxArray(sizes, b.AsSpan(4 + 4 * dims, (int)total).ToArray());
     }
 

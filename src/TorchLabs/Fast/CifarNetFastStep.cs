@@ -81,8 +81,7 @@ public sealed class CifarNetFastStep(CifarNet net)
     {
         var g = p.grad;                                       // each .grad is a new handle: read it once
         if (g is null) p.grad = g = zeros_like(p).DetachFromDisposeScope();
-        if (!g.is_contiguous()) throw new InvalidOperationException("a parameter's .grad is a strided view; LossBackward adds to " +
-            "contiguous gradients only");
+        if (!g.is_contiguous()) throw new InvalidOperationException("a parameter's .grad is a strided view; LossBackward adds to contiguous gradients only");
         return F(g);
     }
 

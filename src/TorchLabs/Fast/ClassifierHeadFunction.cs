@@ -32,8 +32,7 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
     public static Tensor Apply(Tensor h, Tensor W1, Tensor b1, Tensor W2, Tensor b2, Tensor W3, Tensor b3, Tensor y)
     {
         if (h.dim() != 2 || y.dim() != 1 || y.shape[0] != h.shape[0] || y.dtype != ScalarType.Int64)
-            throw new ArgumentException($"the head takes features [N, {W1.shape[1]}] and int64 labels [N]; got " +
-                $"[{string.Join(", ", h.shape)}] and {y.dtype} [{string.Join(", ", y.shape)}]");
+            throw new ArgumentException($"the head takes features [N, {W1.shape[1]}] and int64 labels [N]; got [{string.Join(", ", h.shape)}] and {y.dtype} [{string.Join(", ", y.shape)}]");
         return apply(h, W1, b1, W2, b2, W3, b3, y);
     }
 
@@ -113,10 +112,7 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
             // The loops read raw memory: every size is checked against the others first (libtorch's linear would refuse the same).
             if (h.Length != N * I || W1.Length != O1 * I || b1.Length != O1 || W2.Length != O2 * O1 || b2.Length != O2
                 || W3.Length != C * O2 || b3.Length != C || labels.Length != N)
-                throw new ArgumentException($"the head's sizes do not chain: features {h.Length / Math.Max(N, 1)} per example against " +
-                    $"fc1's {W1.Length / Math.Max(O1, 1)} inputs, " +
-                    $"W₁ {W1.Length}, b₁ {b1.Length}, W₂ {W2.Length}, b₂ {b2.Length}, W₃ {W3.Length}, b₃ {b3.Length}, {labels.Length} " +
-                        $"labels for {N} examples");
+                throw new ArgumentException($"the head's sizes do not chain: features {h.Length / Math.Max(N, 1)} per example against fc1's {W1.Length / Math.Max(O1, 1)} inputs, W₁ {W1.Length}, b₁ {b1.Length}, W₂ {W2.Length}, b₂ {b2.Length}, W₃ {W3.Length}, b₃ {b3.Length}, {labels.Length} labels for {N} examples");
             foreach (long label in labels)
                 if (label < 0 || label >= C) throw new ArgumentException($"label {label} is outside the {C} classes [0, {C - 1}]");
             var p = new Pass

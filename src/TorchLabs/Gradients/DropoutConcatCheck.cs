@@ -44,11 +44,9 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
         try { root = JsonDocument.Parse(json).RootElement; }
         catch (JsonException e)
         {
-            throw new UsageException($"{source}: not valid JSON ({e.Message.Split('.')[0]}); expected one object " +
-            $"with keys x, y, W1, b1, W2, b2, m");
+            throw new UsageException($"{source}: not valid JSON ({e.Message.Split('.')[0]}); expected one object with keys x, y, W1, b1, W2, b2, m");
         }
-        if (root.ValueKind != JsonValueKind.Object) throw new UsageException($"{source}: expected one JSON object with keys x, y, W1, " +
-            $"b1, W2, b2, m");
+        if (root.ValueKind != JsonValueKind.Object) throw new UsageException($"{source}: expected one JSON object with keys x, y, W1, b1, W2, b2, m");
 
         double[] Vector(string key, int? length, string what)
         {
@@ -96,14 +94,12 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
 
     public static DropoutConcatCase Load(string path)
     {
-        if (!File.Exists(path)) throw new UsageException($"--case {path}: no such file; expected a JSON object with keys x, y, W1, b1, " +
-            $"W2, b2, m");
+        if (!File.Exists(path)) throw new UsageException($"--case {path}: no such file; expected a JSON object with keys x, y, W1, b1, W2, b2, m");
         string text;
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"--case {path}: cannot " +
-            $"read: {e.Message}");
+            throw new UsageException($"--case {path}: cannot read: {e.Message}");
         }
         return Parse(text, path);
     }
@@ -161,8 +157,7 @@ public static class DropoutConcatCheck
             GradientCheck.Entry("dL/dx", g.dX, x.grad!, x, v => FromH1(H1(W1, b1, v), v), kinkNote),
         };
         var notes = new List<string> { $"d = {c.D}, s = {c.S}, k = {c.K}, mask keeps {c.M.Count(v => v == 1)} of {c.M.Length}." };
-        if (kinkNote is not null) notes.Add($"Central differences skipped for dL/dh1, dL/dW1, dL/db1, dL/dx: {kinkNote}; libtorch takes " +
-            $"ReLU′(0) = 0, as the hand derivation does.");
+        if (kinkNote is not null) notes.Add($"Central differences skipped for dL/dh1, dL/dW1, dL/db1, dL/dx: {kinkNote}; libtorch takes ReLU′(0) = 0, as the hand derivation does.");
         return new NetworkCheckResult("dropout-concat", loss.item<double>(), entries, notes);
     }
 

@@ -30,9 +30,9 @@ public sealed record NetworkCheckResult(string Network, double Loss, IReadOnlyLi
 /// cref="GradCheck.NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, Func{double, double})"/>.</summary>
 public static class GradientCheck
 {
-    /// <summary>Hand against autograd: exact re-computations agree to 1e-9 relative (DESIGN.md).</summary>
+    /// <summary>Hand against autograd: exact re-computations agree to 1e-9 relative (docs/design.md, "Conventions").</summary>
     public const double AutogradTolerance = 1e-9;
-    /// <summary>Hand against central differences: 1e-6 relative (DESIGN.md).</summary>
+    /// <summary>Hand against central differences: 1e-6 relative (docs/design.md, "Conventions").</summary>
     public const double NumericTolerance = 1e-6;
     /// <summary>The central-difference step.</summary>
     public const double Step = 1e-6;

@@ -52,13 +52,10 @@ public static class SmallCnnCheck
         };
         var notes = new List<string>
         {
-            $"x is {shape.Cin}×{shape.Height}×{shape.Width}, Conv2d({shape.Cin}, {shape.Cout}, {shape.Kernel}), MaxPool2d({shape.Pool}), " +
-            $"{shape.Classes} classes; b₁ " +
+            $"x is {shape.Cin}×{shape.Height}×{shape.Width}, Conv2d({shape.Cin}, {shape.Cout}, {shape.Kernel}), MaxPool2d({shape.Pool}), {shape.Classes} classes; b₁ " +
                 (tiedBias ? $"tied, one per channel ({shape.Cout})"
                           : $"untied, one per output position ({string.Join("×", net.b1.shape)})") +
-                "; " +
-            $"flatten size d = {net.W2.shape[0]} (the product C_out·H_mp·W_mp; eq. 37's sum would give " +
-                $"{shape.Cout + (shape.Height - shape.Kernel + 1) / shape.Pool + (shape.Width - shape.Kernel + 1) / shape.Pool}).",
+                $"; flatten size d = {net.W2.shape[0]} (the product C_out·H_mp·W_mp; eq. 37's sum would give {shape.Cout + (shape.Height - shape.Kernel + 1) / shape.Pool + (shape.Width - shape.Kernel + 1) / shape.Pool}).",
         };
         if (note is not null) notes.Add($"Central differences skipped for dL/dh1, dL/du1, dL/db1, dL/dW1: {note}.");
         return new NetworkCheckResult(tiedBias ? "small-cnn (tied bias)" : "small-cnn (untied bias)", loss.item<double>(), entries, notes);

@@ -18,10 +18,8 @@ public static class Bench
     public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1, string phase = "full",
         string impl = "autograd")
     {
-        if (impl is not ("autograd" or "fast" or "torch")) throw new UsageException($"--impl {impl}: expected autograd, fast or torch " +
-            $"for cifar-net-train");
-        if (phase is not ("full" or "forward-backward" or "forward")) throw new UsageException($"--phase {phase}: expected full, " +
-            $"forward-backward or forward");
+        if (impl is not ("autograd" or "fast" or "torch")) throw new UsageException($"--impl {impl}: expected autograd, fast or torch for cifar-net-train");
+        if (phase is not ("full" or "forward-backward" or "forward")) throw new UsageException($"--phase {phase}: expected full, forward-backward or forward");
         if (batchSize < 1) throw new UsageException($"--batch-size {batchSize}: expected at least 1");
         if (steps < 1) throw new UsageException($"--steps {steps}: expected at least 1");
         using var gen = new Generator((ulong)seed);

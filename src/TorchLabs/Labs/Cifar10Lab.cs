@@ -58,8 +58,7 @@ public sealed record Cifar10Options
         if (Impl is not ("autograd" or "fast")) throw new UsageException($"--impl {Impl}: expected autograd (the default) or fast");
         if (LimitTest is < 1) throw new UsageException($"--limit-test {LimitTest}: expected a whole number of at least 1");
         if (Load is not null
-            && Resume) throw new UsageException("--load and --resume: give one (--load evaluates a saved model; --resume continues " +
-            "training)");
+            && Resume) throw new UsageException("--load and --resume: give one (--load evaluates a saved model; --resume continues training)");
     }
 }
 
@@ -123,8 +122,7 @@ public static class Cifar10Lab
         o.Validate();
         var device = o.Device ?? CPU;
         string folder = Cifar10.Locate(o.DataDir)
-            ?? throw new UsageException($"{Path.GetFullPath(o.DataDir)}: no CIFAR-10 here (expected {Cifar10.FolderName}/ with " +
-                $"{Cifar10.TrainFiles[0]} and {Cifar10.TestFile}); fetch it with `torchlabs cifar10 --download --data {o.DataDir}`");
+            ?? throw new UsageException($"{Path.GetFullPath(o.DataDir)}: no CIFAR-10 here (expected {Cifar10.FolderName}/ with {Cifar10.TrainFiles[0]} and {Cifar10.TestFile}); fetch it with `torchlabs cifar10 --download --data {o.DataDir}`");
         var lines = new List<string>();
         void Log(string line) { lines.Add(line); log?.Invoke(line); }
 
@@ -391,21 +389,14 @@ public static class Cifar10Lab
     {
         var blocks = new List<Block>
         {
-            new Paragraph($"The PyTorch tutorial \"Training a classifier\" in C#: the tutorial's Net ({CifarNet.ParameterCount:N0} " +
-                $"parameters), " +
-                          $"cross-entropy, SGD (lr {o.LearningRate}, momentum {o.Momentum}), batch {o.BatchSize}, {o.Epochs} epoch(s), " +
-                              $"seed {o.Seed}, " +
-                          $"{r.TrainImages} training and {r.Total} test images. The tutorial's published result is 54 % overall."),
+            new Paragraph($"The PyTorch tutorial \"Training a classifier\" in C#: the tutorial's Net ({CifarNet.ParameterCount:N0} parameters), cross-entropy, SGD (lr {o.LearningRate}, momentum {o.Momentum}), batch {o.BatchSize}, {o.Epochs} epoch(s), seed {o.Seed}, {r.TrainImages} training and {r.Total} test images. The tutorial's published result is 54 % overall."),
             new Paragraph($"The Net, as torchinfo's summary(net, ({o.BatchSize}, 3, 32, 32)) shows it:"),
             new Preformatted(Summary(o.BatchSize).ToText()),
             new Preformatted(string.Join('\n', r.Log)),
             new Table(["class", "accuracy (%)", "precision (ML.NET)", "recall (ML.NET)"],
                 Cifar10.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, r.PerClass[c].ToString("F1"),
                     r.Metrics.PerClassPrecision[i].ToString("F3"), r.Metrics.PerClassRecall[i].ToString("F3")]).ToList()),
-            new Paragraph($"Microsoft.ML's multiclass evaluation: micro accuracy {r.Metrics.MicroAccuracy:F4}, macro accuracy " +
-                $"{r.Metrics.MacroAccuracy:F4}, " +
-                          $"log-loss {r.Metrics.LogLoss:F4}. Time per epoch: " +
-                              $"{string.Join(", ", r.EpochSeconds.Select(s => s.ToString("F1") + " s"))}."),
+            new Paragraph($"Microsoft.ML's multiclass evaluation: micro accuracy {r.Metrics.MicroAccuracy:F4}, macro accuracy {r.Metrics.MacroAccuracy:F4}, log-loss {r.Metrics.LogLoss:F4}. Time per epoch: {string.Join(", ", r.EpochSeconds.Select(s => s.ToString("F1") + " s"))}."),
         };
         blocks.AddRange(r.Figures);
         return new ReportSection(id, title, SectionStatus.Ran, blocks, TimeSpan.Zero)   // ReportRunner times the lab

@@ -98,8 +98,7 @@ public static class Conformance
         double β2 = s.Pair("betas", 0.9, 0.999).Item2, ρInf = 2 / (1 - β2) - 1;
         int t = 1;
         while (ρInf - 2 * t * Math.Pow(β2, t) / (1 - Math.Pow(β2, t)) <= 5) t++;
-        return new Difference(t, "TorchSharp's RAdam multiplies the rectified step (ρ_t > 5) by lr twice: RAdam.cs line 182, " +
-            "`t6 * lr * adaptive_lr * rect` with `t6 = bias_corrected_exp_avg * lr` (docs/conformance.md, RAdam)");
+        return new Difference(t, "TorchSharp's RAdam multiplies the rectified step (ρ_t > 5) by lr twice: RAdam.cs line 182, `t6 * lr * adaptive_lr * rect` with `t6 = bias_corrected_exp_avg * lr` (docs/conformance.md, RAdam)");
     }
 
     /// <summary>TorchSharp's optimizer <paramref name="name"/> over <paramref name="parameters"/>, with <paramref name="s"/>.</summary>
@@ -286,8 +285,7 @@ public sealed class ConformanceReportLab : IReportLab
 {
     public string Id => "conformance";
     public string Title => "Conformance: TorchSharp's optimizers and schedulers against PyTorch's";
-    public string Summary => "TorchSharp 0.107's C# optimizers and learning-rate schedulers run beside hand references of PyTorch's " +
-        "algorithms on a grid of settings";
+    public string Summary => "TorchSharp 0.107's C# optimizers and learning-rate schedulers run beside hand references of PyTorch's algorithms on a grid of settings";
 
     public Availability Check(LabContext context) => Availability.Yes;
 
@@ -297,14 +295,7 @@ public sealed class ConformanceReportLab : IReportLab
         int differs = rows.Count(r => r.Verdict != "agrees");
         return new ReportSection(Id, Title, SectionStatus.Ran,
         [
-            new Paragraph("TorchSharp's torch.optim and its schedulers are C# re-implementations, not libtorch's. Each optimizer runs on " +
-                "seed 001's " +
-                "f(x) = x₀²/20 + x₁² (25 steps from (3, −2)) and on a small MLP with four parameter tensors (15 steps), under every " +
-                "setting of the grid, beside a hand reference of PyTorch's algorithm (Reference/TorchOptimReferences.cs; the " +
-                "references equal PyTorch 1.13's trajectories to 1e-12 in the tests). Largest difference: ‖a_t − b_t‖∞ / ‖b_t‖∞ over " +
-                "the steps, float64. Each scheduler drives SGD (lr 0.1) over at least three of its periods, beside a hand reference " +
-                "(Reference/TorchSchedulerReferences.cs, equal to PyTorch 1.13's learning rates and momenta to 1e-12); its steps " +
-                "are the sum over its settings. Details and reproductions: docs/conformance.md."),
+            new Paragraph("TorchSharp's torch.optim and its schedulers are C# re-implementations, not libtorch's. Each optimizer runs on seed 001's f(x) = x₀²/20 + x₁² (25 steps from (3, −2)) and on a small MLP with four parameter tensors (15 steps), under every setting of the grid, beside a hand reference of PyTorch's algorithm (Reference/TorchOptimReferences.cs; the references equal PyTorch 1.13's trajectories to 1e-12 in the tests). Largest difference: ‖a_t − b_t‖∞ / ‖b_t‖∞ over the steps, float64. Each scheduler drives SGD (lr 0.1) over at least three of its periods, beside a hand reference (Reference/TorchSchedulerReferences.cs, equal to PyTorch 1.13's learning rates and momenta to 1e-12); its steps are the sum over its settings. Details and reproductions: docs/conformance.md."),
             ConformanceTable(rows),
         ], TimeSpan.Zero)
         {

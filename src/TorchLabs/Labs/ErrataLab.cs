@@ -28,10 +28,7 @@ public sealed class ErrataLab : IReportLab
         var errata = Collect(context.Seed);
         var blocks = new List<Block>
         {
-            new Paragraph($"{errata.Count} slips of the course documents (../shared/seeds/README.md lists them), each run as written " +
-                $"beside the correct " +
-                          "formula. Seed 000/001 Q3's optimizer code runs on f(x) = x₀²/20 + x₁² from the optimizer race's start, with " +
-                              "the analytic gradient."),
+            new Paragraph($"{errata.Count} slips of the course documents (../shared/seeds/README.md lists them), each run as written beside the correct formula. Seed 000/001 Q3's optimizer code runs on f(x) = x₀²/20 + x₁² from the optimizer race's start, with the analytic gradient."),
         };
         foreach (var e in errata)
         {
@@ -131,12 +128,9 @@ public sealed class ErrataLab : IReportLab
                 ["costAtIteration0AsWritten"] = w.Costs[0].Cost, ["nonFiniteFromIteration"] = w.DivergedAt ?? double.NaN,
                 ["costAtIteration0He"] = he.Tables[0].Costs[0].Cost, ["costAtIteration0Printed"] = 0.69301356,
             },
-            [new Paragraph($"Run as written (NumPy's generator, seed(1) then seed(10)), the cost at iteration 0 is " +
-                $"{VectorBackpropLab.Numpy8(w.Costs[0].Cost)} " +
-                $"and it is NaN or infinite from iteration {w.DivergedAt?.ToString() ?? "–"}. With He initialisation the cost at " +
+            [new Paragraph($"Run as written (NumPy's generator, seed(1) then seed(10)), the cost at iteration 0 is {VectorBackpropLab.Numpy8(w.Costs[0].Cost)} and it is NaN or infinite from iteration {w.DivergedAt?.ToString() ?? "–"}. With He initialisation the cost at " +
                     $"iteration 0 is " +
-                $"{VectorBackpropLab.Numpy8(he.Tables[0].Costs[0].Cost)}, the document's printed 0.69301356, and the whole printed table " +
-                    $"follows (see the vector-backprop section).")]);
+                $"{VectorBackpropLab.Numpy8(he.Tables[0].Costs[0].Cost)}, the document's printed 0.69301356, and the whole printed table follows (see the vector-backprop section).")]);
         yield return new Erratum("004", "predict", "predict's input has 1228 rows", "X_new = np.random.rand(1228, 200)",
             "12288 rows, the first layer's input size (np.dot(param_w[1], X_new) raises a shape error otherwise); TorchLabs draws 12288",
             new Dictionary<string, double> { ["rowsAsWritten"] = 1228, ["rowsNeeded"] = 12288 }, []);
@@ -194,9 +188,7 @@ public sealed class ErrataLab : IReportLab
                 ["dLda1"] = da1.Hand[0], ["dLdh1AsWritten"] = 0.5 * da1.Hand[0],
                 ["dLdh1Autograd"] = dh1.Autograd[0], ["dLdh1Hand"] = dh1.Hand[0]
             },
-            [new Paragraph($"With h₁⁽¹⁾ = 0 exactly: ∂L/∂a₁⁽¹⁾ = {G(da1.Hand[0])}, so the document's formula gives ∂L/∂h₁⁽¹⁾ = " +
-                $"{G(0.5 * da1.Hand[0])}, " +
-                $"while autograd gives {G(dh1.Autograd[0])} (hand {G(dh1.Hand[0])}).")]);
+            [new Paragraph($"With h₁⁽¹⁾ = 0 exactly: ∂L/∂a₁⁽¹⁾ = {G(da1.Hand[0])}, so the document's formula gives ∂L/∂h₁⁽¹⁾ = {G(0.5 * da1.Hand[0])}, while autograd gives {G(dh1.Autograd[0])} (hand {G(dh1.Hand[0])}).")]);
 
         // 003 eq. 37 and 38, and the untied bias.
         var untied = Gradients.SmallCnnCheck.Run(new Gradients.SmallCnnShape(), false, seed);
@@ -208,23 +200,19 @@ public sealed class ErrataLab : IReportLab
                 ["tutorialAsWritten"] = 26, ["tutorialCorrect"] = 400, ["smallCnnAsWritten"] = 9,
                 ["smallCnnCorrect"] = 27
             },
-            [new Paragraph("For the CIFAR-10 tutorial's second stage (16 channels of 5×5) the document's sum gives 26 where Flatten " +
-                "gives 400 (fc1 is 400 → 120); " +
-                "for the small CNN checked here (3 channels of 3×3 after pooling) 9 against 27.")]);
+            [new Paragraph("For the CIFAR-10 tutorial's second stage (16 channels of 5×5) the document's sum gives 26 where Flatten gives 400 (fc1 is 400 → 120); for the small CNN checked here (3 channels of 3×3 after pooling) 9 against 27.")]);
         double dW2 = untied.Entries.Single(e => e.Name == "dL/dW2").RelError;
         yield return new Erratum("003", "eq. 38", "a₂ where u₂ is meant", "∂L/∂W₂ = a₂(ŷ − y)ᵀ", "∂L/∂W₂ = u₂(ŷ − y)ᵀ",
             new Dictionary<string, double> { ["relErrorVsAutograd"] = dW2 },
             [new Paragraph($"Computed with u₂ it matches autograd to {E(dW2)} relative.")]);
         yield return new Erratum("003", "eq. 49", "an untied convolution bias",
             "b₁ ∈ R^(C_out × H_out × W_out), one value per output position (3 × 6 × 6 = 108 values)",
-            "PyTorch's Conv2d ties one bias per channel (3 values), and then ∂L/∂b₁ is ∂L/∂u₁ summed over positions; both forms are " +
-                "checked",
+            "PyTorch's Conv2d ties one bias per channel (3 values), and then ∂L/∂b₁ is ∂L/∂u₁ summed over positions; both forms are checked",
             new Dictionary<string, double> { ["untiedMaxRelError"] = untied.MaxRelError, ["tiedMaxRelError"] = tied.MaxRelError },
             [new Paragraph($"Untied max relative error {E(untied.MaxRelError)}, tied {E(tied.MaxRelError)}.")]);
         yield return new Erratum("003", "eq. 4", "the mask's probability against the text",
             "m ~ Bernoulli(p), which keeps each element with probability p",
-            "the text's reading: elements are zeroed with probability p (PyTorch's p); TorchLabs follows it and, as eq. 5 says, does not " +
-                "rescale by 1/(1 − p)",
+            "the text's reading: elements are zeroed with probability p (PyTorch's p); TorchLabs follows it and, as eq. 5 says, does not rescale by 1/(1 − p)",
             new Dictionary<string, double>(), []);
     }
 

@@ -52,8 +52,7 @@ public sealed record FashionMnistOptions
     public void Validate()
     {
         foreach (string o in Optimizers) For(o);
-        if (Activation is not ("sigmoid" or "relu" or "tanh")) throw new UsageException($"--activation {Activation}: expected sigmoid, " +
-            $"relu or tanh");
+        if (Activation is not ("sigmoid" or "relu" or "tanh")) throw new UsageException($"--activation {Activation}: expected sigmoid, relu or tanh");
         if (Train < 1) throw new UsageException($"--train {Train}: expected a whole number of at least 1");
         if (Test < 1) throw new UsageException($"--test {Test}: expected a whole number of at least 1");
         if (BatchSize < 1) throw new UsageException($"--batch-size {BatchSize}: expected a whole number of at least 1");
@@ -92,8 +91,7 @@ public static class FashionMnistLab
         {
             string looked = string.Join(", ", FashionMnist.Candidates(o.DataDir, o.Dataset).Select(c => c.Folder));
             throw new UsageException(o.Dataset == "fashion-mnist"
-                ? $"no Fashion-MNIST IDX files in {looked}; install them with `apt-get install dataset-fashion-mnist` or run with " +
-                    $"--download"
+                ? $"no Fashion-MNIST IDX files in {looked}; install them with `apt-get install dataset-fashion-mnist` or run with --download"
                 : $"no MNIST IDX files (train-images-idx3-ubyte[.gz] and the other three) in {looked}");
         }
         if (o.Dataset == "fashion-mnist" && !location.Verified)
@@ -254,11 +252,7 @@ public static class FashionMnistLab
         yield return new Paragraph($"Seed 002's exercise on {(o.Dataset == "mnist" ? "MNIST" : "Fashion-MNIST")} ({r.Location.Source}: " +
             $"`{r.Location.Folder}`" +
             (r.Location.Verified ? ", content MD5s checked" : "")
-                + $"): an MLP [784, {o.Hidden}, 10] with {o.Activation} hidden units and softmax cross-entropy, " +
-            $"the first {r.Train} training and {r.Test} test images, trained by the hand optimizers of Optimizers/: GD on the full " +
-                $"batch, SGD on " +
-            $"mini-batches of {o.BatchSize}, Adam on the same mini-batches. Metrics from Microsoft.ML's multiclass evaluation on the " +
-                $"test images.");
+                + $"): an MLP [784, {o.Hidden}, 10] with {o.Activation} hidden units and softmax cross-entropy, the first {r.Train} training and {r.Test} test images, trained by the hand optimizers of Optimizers/: GD on the full batch, SGD on mini-batches of {o.BatchSize}, Adam on the same mini-batches. Metrics from Microsoft.ML's multiclass evaluation on the test images.");
         yield return new Table(["optimizer", "epochs", "lr", "test accuracy", "macro precision", "macro recall", "log-loss",
             "the document's reported precision", "seconds"],
             r.Runs.Select(run => (IReadOnlyList<string>)[run.Optimizer.ToUpperInvariant(), run.Epochs.ToString(),
@@ -280,10 +274,7 @@ public static class FashionMnistLab
             r.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, F(best.Metrics.PerClassPrecision[i]),
                 F(best.Metrics.PerClassRecall[i])]).ToList(),
             $"Per class, {best.Optimizer.ToUpperInvariant()}");
-        yield return new Paragraph("The document reports \"precision\" as correct predictions over all test images (its log prints " +
-            "predict_true / total), " +
-            "so it compares with our test accuracy; its run used its own training length and initialisation, so the numbers differ in " +
-                "detail.");
+        yield return new Paragraph("The document reports \"precision\" as correct predictions over all test images (its log prints predict_true / total), so it compares with our test accuracy; its run used its own training length and initialisation, so the numbers differ in detail.");
     }
 }
 
@@ -303,8 +294,7 @@ public sealed class FashionMnistReportLab : IReportLab
         var o = new FashionMnistOptions { DataDir = context.DataDir, Seed = context.Seed };
         if (context.Quick) o = o with { Train = 300, Test = 100, Epochs = 2 };
         var r = FashionMnistLab.Run(o, context.Progress);
-        List<Block> blocks = [.. FashionMnistLab.Blocks(r, o), new Paragraph($"The MLP as torchinfo's summary shows it, for one " +
-            $"mini-batch of {o.BatchSize}:"), new Preformatted(FashionMnistLab.Summary(o).ToText())];
+        List<Block> blocks = [.. FashionMnistLab.Blocks(r, o), new Paragraph($"The MLP as torchinfo's summary shows it, for one mini-batch of {o.BatchSize}:"), new Preformatted(FashionMnistLab.Summary(o).ToText())];
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
         {
             KeyNumber = (context.Quick ? "quick run (300 images, 2 epochs): " : "") + "test accuracy " + string.Join(", ", r.Runs.Select(run =>

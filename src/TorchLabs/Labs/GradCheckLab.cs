@@ -41,20 +41,13 @@ public sealed class GradCheckLab : IReportLab
 
     /// <summary>How the network tables are judged, one sentence (report and `gradcheck NETWORK`).</summary>
     public static string Tolerances =>
-        $"Tolerances: autograd {GradientCheck.AutogradTolerance:0E+0}, central differences {GradientCheck.NumericTolerance:0E+0} " +
-        $"(h = {GradientCheck.Step:0E+0}); relative error is {GradientCheck.RelErrorFormula}.";
+        $"Tolerances: autograd {GradientCheck.AutogradTolerance:0E+0}, central differences {GradientCheck.NumericTolerance:0E+0} (h = {GradientCheck.Step:0E+0}); relative error is {GradientCheck.RelErrorFormula}.";
 
     public ReportSection Run(LabContext context)
     {
         var blocks = new List<Block>
         {
-            new Paragraph("Each derivative of the seed documents, written as a matrix formula (Gradients/, one line per equation), " +
-                "computed three ways in " +
-                $"float64: by hand, by libtorch autograd, and by central differences (h = {GradientCheck.Step:0E+0}). Relative error is " +
-                    $"{GradientCheck.RelErrorFormula}. " +
-                $"Pass: at most {GradientCheck.AutogradTolerance:0E+0} against autograd and {GradientCheck.NumericTolerance:0E+0} " +
-                    $"against central differences. " +
-                "Central differences are skipped where a ReLU input or a max-pool tie lies within 2h, since there they straddle a kink."),
+            new Paragraph($"Each derivative of the seed documents, written as a matrix formula (Gradients/, one line per equation), computed three ways in float64: by hand, by libtorch autograd, and by central differences (h = {GradientCheck.Step:0E+0}). Relative error is {GradientCheck.RelErrorFormula}. Pass: at most {GradientCheck.AutogradTolerance:0E+0} against autograd and {GradientCheck.NumericTolerance:0E+0} against central differences. Central differences are skipped where a ReLU input or a max-pool tie lies within 2h, since there they straddle a kink."),
         };
         var results = new List<NetworkCheckResult>();
         var o = new NetworkCheckOptions { Seed = context.Seed };
@@ -78,31 +71,17 @@ public sealed class GradCheckLab : IReportLab
         }
         context.Report("hand-backward Functions");
         var functions = HandFunctions.Run(context.Seed);
-        blocks.Add(new Paragraph("The same derivations as custom autograd Functions (Functions/, TorchSharp's SingleTensorFunction with " +
-            "save_for_backward): the backward is the hand formula, one line per equation. Each is checked by GradCheck (PyTorch's " +
-                "algorithm and defaults: " +
-            "central differences with eps 1e-6, |analytical − numerical| ≤ 1e-5 + 1e-3·|numerical|), by GradGradCheck (second " +
-                "derivatives through the " +
-            $"hand backward), and against libtorch's own composition of the same forward (Jacobians equal to " +
-                $"{HandFunctionCheck.AutogradTolerance:0E+0})."));
+        blocks.Add(new Paragraph($"The same derivations as custom autograd Functions (Functions/, TorchSharp's SingleTensorFunction with save_for_backward): the backward is the hand formula, one line per equation. Each is checked by GradCheck (PyTorch's algorithm and defaults: central differences with eps 1e-6, |analytical − numerical| ≤ 1e-5 + 1e-3·|numerical|), by GradGradCheck (second derivatives through the hand backward), and against libtorch's own composition of the same forward (Jacobians equal to {HandFunctionCheck.AutogradTolerance:0E+0})."));
         blocks.Add(FunctionsTable(functions));
         context.Report("libtorch operations");
         var ops = OpsCatalogue.Run(context.Seed);
-        blocks.Add(new Paragraph($"libtorch's own gradients: GradCheck on {ops.Count} TorchSharp operations in float64 with random " +
-            $"inputs (seed {context.Seed}). " +
-            $"{ops.Count(o => o.Pass)} of {ops.Count} pass; the largest absolute error is {E(ops.Max(o => o.MaxAbsError))}. Inputs of " +
-                $"ops with kinks are " +
-            $"nudged {OpsCatalogue.KinkGap:0E+0} away from them, and ops with ties (max, pooling) or equal pairs (L1-type losses) get " +
-                $"inputs that avoid them; the note says which. " +
-            $"Max relative error is {GradientCheck.RelErrorFormula} per Jacobian block (a analytical, b numerical)."));
+        blocks.Add(new Paragraph($"libtorch's own gradients: GradCheck on {ops.Count} TorchSharp operations in float64 with random inputs (seed {context.Seed}). {ops.Count(o => o.Pass)} of {ops.Count} pass; the largest absolute error is {E(ops.Max(o => o.MaxAbsError))}. Inputs of ops with kinks are nudged {OpsCatalogue.KinkGap:0E+0} away from them, and ops with ties (max, pooling) or equal pairs (L1-type losses) get inputs that avoid them; the note says which. Max relative error is {GradientCheck.RelErrorFormula} per Jacobian block (a analytical, b numerical)."));
         blocks.Add(OpsTable(ops));
         blocks.AddRange(ActivationFigures());
         bool pass = results.All(r => r.Pass) && functions.All(f => f.Pass) && ops.All(o => o.Pass);
         return new ReportSection(Id, Title, pass ? SectionStatus.Ran : SectionStatus.Failed, blocks, TimeSpan.Zero)
         {
-            KeyNumber = $"hand vs autograd ≤ {E(results.Max(r => r.MaxRelError))} relative; " +
-                $"{functions.Count(f => f.Pass)}/{functions.Count} hand Functions and " +
-                        $"{ops.Count(o => o.Pass)}/{ops.Count} libtorch ops pass gradcheck",
+            KeyNumber = $"hand vs autograd ≤ {E(results.Max(r => r.MaxRelError))} relative; {functions.Count(f => f.Pass)}/{functions.Count} hand Functions and {ops.Count(o => o.Pass)}/{ops.Count} libtorch ops pass gradcheck",
         };
     }
 

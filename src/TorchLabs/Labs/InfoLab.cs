@@ -34,9 +34,7 @@ public sealed class InfoLab : IReportLab
         plot.Axes.Left.Label.Text = "GFLOP/s (2 n^3 / time)";
         plot.Title($"libtorch matrix product throughput on {context.Device.type.ToString().ToLowerInvariant()}");
         plot.ShowLegend();
-        blocks.Add(new Paragraph("A quick measure of the machine through libtorch: the floating-point rate of a square matrix product, " +
-                                 "the median of several runs at each size. Small sizes are dominated by call overhead, large ones by the " +
-                                     "BLAS kernel."));
+        blocks.Add(new Paragraph("A quick measure of the machine through libtorch: the floating-point rate of a square matrix product, the median of several runs at each size. Small sizes are dominated by call overhead, large ones by the BLAS kernel."));
         blocks.Add(Figures.Of(plot, "info-matmul", "libtorch matmul throughput against matrix size"));
         blocks.Add(new Table(["n", "median time (ms)", "GFLOP/s"],
             points.Select(p => (IReadOnlyList<string>)[p.N.ToString(), (p.Seconds * 1e3).ToString("0.000"),

@@ -32,8 +32,7 @@ public sealed class OptimizersReportLab : IReportLab
         int agreeing = race.Rows.Count(row => row.HandDisagrees is null);
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
         {
-            KeyNumber = $"hand = torch.optim to 1e-9 at every step for {agreeing}/{race.Rows.Count} optimizers; MLP cross-check ≤ " +
-                $"{E(mlp.Steps.Max(s => Math.Max(s.HandVsTorch, s.ReferenceVsTorch)))}",
+            KeyNumber = $"hand = torch.optim to 1e-9 at every step for {agreeing}/{race.Rows.Count} optimizers; MLP cross-check ≤ {E(mlp.Steps.Max(s => Math.Max(s.HandVsTorch, s.ReferenceVsTorch)))}",
         };
     }
 
@@ -42,15 +41,7 @@ public sealed class OptimizersReportLab : IReportLab
 
     public static IEnumerable<Block> RaceBlocks(OptimizersLab.RaceResult race)
     {
-        yield return new Paragraph($"Seed 000/001 Q3: minimise f(x) = x₀²/20 + x₁² from x₀ = ({G(race.Start[0])}, {G(race.Start[1])}), " +
-            $"drawn uniformly " +
-            $"in [−100, 100]² from the seed, {race.Steps:N0} steps (the seed's epoch count) with the seed's hyper-parameters. " +
-            "Each optimizer runs three times: by hand on TorchSharp tensors (Optimizers/), with TorchSharp's torch.optim, and in the " +
-                "pure C# " +
-            "reference (Reference/). The cross-check columns say through which step the path agrees with torch.optim's to 1e-9 relative " +
-            $"({GradientCheck.RelErrorFormula} at every step t, b the torch.optim path), in float64. Where an optimizer drives x to " +
-                $"within rounding of 0 (subnormal numbers), the iterates " +
-            "are rounding noise and later steps can amplify it; the column then names the step and f there.");
+        yield return new Paragraph($"Seed 000/001 Q3: minimise f(x) = x₀²/20 + x₁² from x₀ = ({G(race.Start[0])}, {G(race.Start[1])}), drawn uniformly in [−100, 100]² from the seed, {race.Steps:N0} steps (the seed's epoch count) with the seed's hyper-parameters. Each optimizer runs three times: by hand on TorchSharp tensors (Optimizers/), with TorchSharp's torch.optim, and in the pure C# reference (Reference/). The cross-check columns say through which step the path agrees with torch.optim's to 1e-9 relative ({GradientCheck.RelErrorFormula} at every step t, b the torch.optim path), in float64. Where an optimizer drives x to within rounding of 0 (subnormal numbers), the iterates are rounding noise and later steps can amplify it; the column then names the step and f there.");
         yield return new Table(
             ["optimizer", "final f", $"steps to f < {OptimizersLab.Target:0E+0}", "hand = torch.optim (1e-9)",
                 "reference = torch.optim (1e-9)", "analytic vs numerical ∇f (max abs)"],
@@ -66,9 +57,7 @@ public sealed class OptimizersReportLab : IReportLab
         yield return Figures.Of(Plots.Curves("Convergence on f = x₀²/20 + x₁²", "step t", "f(x_t) (log scale)", curves, logY: true,
             floor: 1e-40), "optimizers-convergence", "f(x_t) against the step, log scale (values below 1e-40 drawn at 1e-40)");
         var eq = race.Nesterov;
-        yield return new Paragraph("Nesterov's two forms are one method. The seed writes v ← μv − η∇f(x + μv), x ← x + v; torch writes " +
-            "b ← μb + g, θ ← θ − η(g + μb). With v = −ηb, torch's θ_t is the seed's look-ahead point x_t + μv_t. Measured over " +
-            $"{race.Steps:N0} steps: the largest relative difference between θ_t and x_t + μv_t is {E(eq.MaxRelError)}.");
+        yield return new Paragraph($"Nesterov's two forms are one method. The seed writes v ← μv − η∇f(x + μv), x ← x + v; torch writes b ← μb + g, θ ← θ − η(g + μb). With v = −ηb, torch's θ_t is the seed's look-ahead point x_t + μv_t. Measured over {race.Steps:N0} steps: the largest relative difference between θ_t and x_t + μv_t is {E(eq.MaxRelError)}.");
         yield return new Table(["t", "seed x_t", "seed x_t + μ v_t", "torch θ_t"],
             Enumerable.Range(0, 5).Select(t => (IReadOnlyList<string>)[t.ToString(), Pt(eq.SeedPoints[t]), Pt(eq.LookAheadPoints[t]),
                 Pt(eq.TorchPoints[t])]).ToList());
@@ -124,18 +113,11 @@ public sealed class OptimizersReportLab : IReportLab
 
     public static IEnumerable<Block> CrossCheckBlocks(OptimizersLab.MlpCheck mlp, OptimizersLab.NetProof proof)
     {
-        yield return new Paragraph("The same check on a network: the reference MLP [4, 8, 3] (sigmoid, softmax cross-entropy) on a fixed " +
-            "seeded " +
-            $"dataset of 32 points. Reference backprop against TorchSharp autograd: largest relative error {E(mlp.GradientRelError)}. " +
-            "Then 50 steps of each optimizer from the same weights; the largest relative difference of all parameters over all steps:");
+        yield return new Paragraph($"The same check on a network: the reference MLP [4, 8, 3] (sigmoid, softmax cross-entropy) on a fixed seeded dataset of 32 points. Reference backprop against TorchSharp autograd: largest relative error {E(mlp.GradientRelError)}. Then 50 steps of each optimizer from the same weights; the largest relative difference of all parameters over all steps:");
         yield return new Table(["optimizer", "hand vs torch.optim", "reference vs torch.optim", "within 1e-9"],
             mlp.Steps.Select(s => (IReadOnlyList<string>)[s.Optimizer, E(s.HandVsTorch), E(s.ReferenceVsTorch),
                 s.HandVsTorch <= 1e-9 && s.ReferenceVsTorch <= 1e-9 ? "pass" : "FAIL"]).ToList());
-        yield return new Paragraph("Proof that the hand optimizers are real: the CIFAR-10 tutorial's Net trained with the hand Adam and " +
-            "with " +
-            $"torch.optim Adam (lr 1e-3) from the same seed on the same random batches, in float32. Largest relative difference of the " +
-                $"loss: " +
-            $"{E(proof.MaxRelDifference)}; of the final weights: {E(proof.MaxParamRelDifference)}.");
+        yield return new Paragraph($"Proof that the hand optimizers are real: the CIFAR-10 tutorial's Net trained with the hand Adam and with torch.optim Adam (lr 1e-3) from the same seed on the same random batches, in float32. Largest relative difference of the loss: {E(proof.MaxRelDifference)}; of the final weights: {E(proof.MaxParamRelDifference)}.");
         var steps = Enumerable.Range(1, proof.HandLoss.Length).Select(i => (double)i).ToArray();
         yield return Figures.Of(Plots.Curves("CifarNet: hand Adam vs torch.optim Adam", "step", "cross-entropy loss",
             [("hand Adam", steps, proof.HandLoss), ("torch.optim Adam", steps, proof.TorchLoss)]), "optimizers-cifarnet-adam",

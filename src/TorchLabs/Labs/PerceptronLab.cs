@@ -117,12 +117,8 @@ public static class PerceptronLab
         yield return new Table(["epoch", "misclassified sample", "y", "w after", "b after"], rows,
             $"{r.Name}: {(r.Updates.Count <= 16 ? "every update" : "the updates, first and last")}");
         yield return new Paragraph(r.Converged
-            ? $"{r.Name}: converged after {r.Epochs} epochs and {r.Updates.Count} updates: w = {V(r.W)}, b = {r.B}. The bound: R = " +
-                $"{r.R:F4} (max ‖(x, 1)‖), " +
-              $"γ = {r.Gamma:F4} (the best margin of a unit (w, b)), (R/γ)² = {r.Bound:F2} ≥ {r.Updates.Count} updates."
-            : $"{r.Name}: **did not converge** within {r.Epochs} epochs ({r.Updates.Count} updates; the last w = {V(r.W)}, b = {r.B}). " +
-              "The points are not linearly separable (no unit (w, b) has a positive margin), so the perceptron cycles for ever and the " +
-                  "mistake bound does not apply.");
+            ? $"{r.Name}: converged after {r.Epochs} epochs and {r.Updates.Count} updates: w = {V(r.W)}, b = {r.B}. The bound: R = {r.R:F4} (max ‖(x, 1)‖), γ = {r.Gamma:F4} (the best margin of a unit (w, b)), (R/γ)² = {r.Bound:F2} ≥ {r.Updates.Count} updates."
+            : $"{r.Name}: **did not converge** within {r.Epochs} epochs ({r.Updates.Count} updates; the last w = {V(r.W)}, b = {r.B}). The points are not linearly separable (no unit (w, b) has a positive margin), so the perceptron cycles for ever and the mistake bound does not apply.");
         yield return Figures.Of(Boundary(r), $"perceptron-{r.Name.ToLowerInvariant()}",
             $"{r.Name}: the points and the final decision boundary wᵀx + b = 0", 560, 460);
     }
@@ -136,8 +132,7 @@ public static class PerceptronLab
         pos.MarkerShape = ScottPlot.MarkerShape.Cross; pos.MarkerSize = 12; pos.LegendText = "y = +1"; pos.Color = ScottPlot.Colors.Blue;
         var neg = plot.Add.ScatterPoints(r.X.Where((_, i) => r.Y[i] < 0).Select(v => v[0]).ToArray(),
             r.X.Where((_, i) => r.Y[i] < 0).Select(v => v[1]).ToArray());
-        neg.MarkerShape = ScottPlot.MarkerShape.FilledCircle; neg.MarkerSize = 10; neg.LegendText = "y = " +
-            "−1"; neg.Color = ScottPlot.Colors.Orange;
+        neg.MarkerShape = ScottPlot.MarkerShape.FilledCircle; neg.MarkerSize = 10; neg.LegendText = "y = −1"; neg.Color = ScottPlot.Colors.Orange;
         if (Math.Abs(r.W[1]) > 1e-12)
         {
             double[] xs = [xmin, xmax];
@@ -168,15 +163,13 @@ public sealed class PerceptronReportLab : IReportLab
     public Availability Check(LabContext context) => Availability.Yes;
     public ReportSection Run(LabContext context)
     {
-        var blocks = new List<Block> { new Paragraph("Seed 002: w ← w + y x and b ← b + y on each misclassified sample, learning rate 1, " +
-            "from zero.") };
+        var blocks = new List<Block> { new Paragraph("Seed 002: w ← w + y x and b ← b + y on each misclassified sample, learning rate 1, from zero.") };
         var runs = PerceptronLab.RunBoth();
         foreach (var run in runs) blocks.AddRange(PerceptronLab.Blocks(run));
         var seedRun = runs[0];
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
         {
-            KeyNumber = $"{seedRun.Updates.Count} updates (bound (R/γ)² = {seedRun.Bound:F1}); XOR " +
-                $"{(runs[1].Converged ? "converged (unexpected)" : "does not converge")}",
+            KeyNumber = $"{seedRun.Updates.Count} updates (bound (R/γ)² = {seedRun.Bound:F1}); XOR {(runs[1].Converged ? "converged (unexpected)" : "does not converge")}",
         };
     }
 }

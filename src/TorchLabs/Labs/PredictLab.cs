@@ -36,8 +36,7 @@ public static class PredictLab
             ?? throw new UsageException($"{name}: not an image SkiaSharp can decode; expected a PNG or JPEG file");
         long declared = (long)codec.Info.Width * codec.Info.Height;
         if (codec.Info.Width <= 0 || codec.Info.Height <= 0 || declared > MaxPixels)
-            throw new UsageException($"{name}: the image declares {codec.Info.Width} × {codec.Info.Height} pixels; expected at most " +
-                $"{MaxPixels:N0} pixels (refused before decoding)");
+            throw new UsageException($"{name}: the image declares {codec.Info.Width} × {codec.Info.Height} pixels; expected at most {MaxPixels:N0} pixels (refused before decoding)");
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var decoded = new SKBitmap(info);
         var result = codec.GetPixels(info, decoded.GetPixels());

@@ -127,14 +127,8 @@ public static class RegressionLab
 
     public static IEnumerable<Block> Blocks(RegressionResult r)
     {
-        yield return new Paragraph($"Linear regression in closed form, on 20 points t = 2x + 1 + N(0, 0.3²): w* = (ΦᵀΦ)⁻¹Φᵀt. " +
-            $"TorchSharp's linalg.lstsq gives " +
-            $"intercept {r.Line.Intercept:F6} and slope {r.Line.Slope:F6}; the normal equations (linalg.solve) and the plain C# QR solve " +
-                $"agree to " +
-            $"{Bound(Math.Max(Diff(r.Line.LstsqW, r.Line.NormalW), Diff(r.Line.LstsqW, r.Line.PlainW)))} relative.");
-        yield return new Paragraph($"Bishop's curve fitting (seed 002): N = {N} points, x evenly spaced in [0, 1], t = sin(2πx) + N(0, " +
-            $"{r.Noise}²) from the seed; " +
-            $"a {TestN}-point test set with fresh noise. Ridge uses the seed's (and Bishop's eq. 1.4) Ẽ(w) = ½Σ(y − t)² + (λ/2)‖w‖².");
+        yield return new Paragraph($"Linear regression in closed form, on 20 points t = 2x + 1 + N(0, 0.3²): w* = (ΦᵀΦ)⁻¹Φᵀt. TorchSharp's linalg.lstsq gives intercept {r.Line.Intercept:F6} and slope {r.Line.Slope:F6}; the normal equations (linalg.solve) and the plain C# QR solve agree to {Bound(Math.Max(Diff(r.Line.LstsqW, r.Line.NormalW), Diff(r.Line.LstsqW, r.Line.PlainW)))} relative.");
+        yield return new Paragraph($"Bishop's curve fitting (seed 002): N = {N} points, x evenly spaced in [0, 1], t = sin(2πx) + N(0, {r.Noise}²) from the seed; a {TestN}-point test set with fresh noise. Ridge uses the seed's (and Bishop's eq. 1.4) Ẽ(w) = ½Σ(y − t)² + (λ/2)‖w‖².");
         yield return new Table(["", .. TableOrders.Select(m => $"M = {m}")],
             Enumerable.Range(0, 10).Select(j => (IReadOnlyList<string>)[$"w{j}*", .. TableOrders.Select(m => j <= m
                 ? C(r.ByOrder[m].W[j]) : "")]).ToList(),
@@ -148,15 +142,7 @@ public static class RegressionLab
         yield return new Table(["", "ln λ = −∞", "ln λ = −18", "ln λ = 0"],
             SeedTable12.Select((row, j) => (IReadOnlyList<string>)[$"w{j}*", .. row.Select(C)]).ToList(),
                 "Table 1.2 as the seed prints it");
-        yield return new Paragraph("Why the tables differ: the coefficients of a fit depend on the particular noise draw, and the seed's " +
-            "(Bishop's) draw " +
-            "is not published; ours comes from a seeded generator. The shape agrees: M = 9 interpolates the ten points with coefficients " +
-                "of order 10⁵, and ridge " +
-            $"shrinks them (‖w‖∞ {r.Ridge[0].W.Max(Math.Abs):0.0E+0} at ln λ = −∞, {r.Ridge[1].W.Max(Math.Abs):0.0E+0} at −18, " +
-                $"{r.Ridge[2].W.Max(Math.Abs):0.00} at 0). " +
-            $"TorchSharp's lstsq and the plain C# QR solve agree to {Bound(r.ByOrder.Concat(r.Ridge).Max(f => f.SolveAgreement))} " +
-                $"relative over all fits " +
-            "(the M = 9 system is ill-conditioned, so this is the loosest).");
+        yield return new Paragraph($"Why the tables differ: the coefficients of a fit depend on the particular noise draw, and the seed's (Bishop's) draw is not published; ours comes from a seeded generator. The shape agrees: M = 9 interpolates the ten points with coefficients of order 10⁵, and ridge shrinks them (‖w‖∞ {r.Ridge[0].W.Max(Math.Abs):0.0E+0} at ln λ = −∞, {r.Ridge[1].W.Max(Math.Abs):0.0E+0} at −18, {r.Ridge[2].W.Max(Math.Abs):0.00} at 0). TorchSharp's lstsq and the plain C# QR solve agree to {Bound(r.ByOrder.Concat(r.Ridge).Max(f => f.SolveAgreement))} relative over all fits (the M = 9 system is ill-conditioned, so this is the loosest).");
         double[] fine = Enumerable.Range(0, 201).Select(i => i / 200.0).ToArray();
         ScottPlot.Plot Panel(PolyFit f, string title)
         {

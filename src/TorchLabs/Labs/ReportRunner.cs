@@ -81,9 +81,7 @@ public static class ReportRunner
             ("seed", context.Seed.ToString()),
             ("time taken", $"{total.Elapsed.TotalSeconds:0.0} s"),
             ("labs",
-                $"{outcomes.Count(o => o.Section.Status == SectionStatus.Ran)} ran, " +
-                $"{outcomes.Count(o => o.Section.Status == SectionStatus.Skipped)} skipped, " +
-                $"{outcomes.Count(o => o.Section.Status == SectionStatus.Failed)} failed"),
+                $"{outcomes.Count(o => o.Section.Status == SectionStatus.Ran)} ran, {outcomes.Count(o => o.Section.Status == SectionStatus.Skipped)} skipped, {outcomes.Count(o => o.Section.Status == SectionStatus.Failed)} failed"),
         };
         header.AddRange(InfoLab.RuntimeRows(info));
         header.Add(("device", context.Device.ToString()));

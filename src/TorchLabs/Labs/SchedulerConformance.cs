@@ -334,17 +334,11 @@ public static class SchedulerConformance
     {
         var list = new List<Difference>();
         if (name == "MultiStepLR" && s.Ints("milestones").GroupBy(m => m).FirstOrDefault(g => g.Count() > 1) is { } repeated)
-            list.Add(new("lr", repeated.Key, "MultiStepLR applies γ once at a milestone given several times (LRScheduler.cs, " +
-                "MultiStepLR.get_lr, line 288: `_milestones.IndexOf(_last_epoch)`, then `LearningRate * _gamma`; PyTorch keeps a " +
-                "Counter of " +
-                "the milestones and multiplies by gamma raised to the milestone's count)"));
+            list.Add(new("lr", repeated.Key, "MultiStepLR applies γ once at a milestone given several times (LRScheduler.cs, MultiStepLR.get_lr, line 288: `_milestones.IndexOf(_last_epoch)`, then `LearningRate * _gamma`; PyTorch keeps a Counter of the milestones and multiplies by gamma raised to the milestone's count)"));
         if (name == "CyclicLR" && s.Flag("cycle_momentum", true))
-            list.Add(new("momentum", 1, "CyclicLR cycles the momentum the wrong way (LRScheduler.cs line 961-963: `_max_momentum[i] + " +
-                "base_height * _scale_func(…)`; PyTorch: `max_momentum - base_height * self.scale_fn(…)`): it rises above max_momentum " +
-                "while the learning rate rises, instead of falling to base_momentum"));
+            list.Add(new("momentum", 1, "CyclicLR cycles the momentum the wrong way (LRScheduler.cs line 961-963: `_max_momentum[i] + base_height * _scale_func(…)`; PyTorch: `max_momentum - base_height * self.scale_fn(…)`): it rises above max_momentum while the learning rate rises, instead of falling to base_momentum"));
         if (name == "CyclicLR" && s.Text("mode", "triangular") == "exp_range")
-            list.Add(new("lr", 2, "CyclicLR's exp_range scales by γ^cycle instead of γ^iteration (LRScheduler.cs line 926: " +
-                "`_scale_mode = ScaleMode.Cycle` for Mode.ExpRange; PyTorch: `self.scale_mode = 'iterations'` for exp_range)"));
+            list.Add(new("lr", 2, "CyclicLR's exp_range scales by γ^cycle instead of γ^iteration (LRScheduler.cs line 926: `_scale_mode = ScaleMode.Cycle` for Mode.ExpRange; PyTorch: `self.scale_mode = 'iterations'` for exp_range)"));
         return list;
     }
 

@@ -275,8 +275,7 @@ public static class SweepCollect
     {
         var blocks = new List<Block>
         {
-            new Paragraph($"A sweep of `{c.Lab}` over {c.Stats.Select(s => s.Setting).Distinct().Count()} settings: for every setting, " +
-                "each key number's mean, sample standard deviation, minimum and maximum over the seeds that finished."),
+            new Paragraph($"A sweep of `{c.Lab}` over {c.Stats.Select(s => s.Setting).Distinct().Count()} settings: for every setting, each key number's mean, sample standard deviation, minimum and maximum over the seeds that finished."),
             StatsTable(c),
         };
         foreach (var number in c.Stats.GroupBy(s => s.Number))
@@ -284,8 +283,7 @@ public static class SweepCollect
             // Settings whose mean or spread overflowed (±∞, NaN) stay in the table, not in the figure.
             var rows = number.Where(r => double.IsFinite(r.Mean) && double.IsFinite(r.Std)).ToList();
             if (rows.Count < number.Count())
-                blocks.Add(new Paragraph($"{number.Key}: {number.Count() - rows.Count} setting(s) with a mean or standard deviation that " +
-                    "is not a finite number (an overflow) are in the table only."));
+                blocks.Add(new Paragraph($"{number.Key}: {number.Count() - rows.Count} setting(s) with a mean or standard deviation that is not a finite number (an overflow) are in the table only."));
             if (rows.Count == 0) continue;
             blocks.Add(Figures.Of(Plots.ErrorBars($"{number.Key}: mean ± standard deviation over seeds", "setting", number.Key,
                 [.. rows.Select(r => r.Setting)], [.. rows.Select(r => r.Mean)], [.. rows.Select(r => r.Std)]),

@@ -95,9 +95,7 @@ public sealed class TrainingRecord
         string? Stored(string key) => stored.FirstOrDefault(s => s.Key == key).Value ?? before?.GetValueOrDefault(key);
         foreach (var (key, value) in stored)
             if (retired?.GetValueOrDefault(key) is string resumable && value != resumable)
-                throw new UsageException($"--resume: {path} was made with {key} {value}, which TorchLabs no longer has (only {key} " +
-                    $"{resumable} " +
-                    "resumes); train again without --resume");
+                throw new UsageException($"--resume: {path} was made with {key} {value}, which TorchLabs no longer has (only {key} {resumable} resumes); train again without --resume");
         var differ = given.Where(g => Stored(g.Key) != g.Value)
             .Select(g => $"{g.Key} {Stored(g.Key) ?? "(none)"} stored, {g.Value} given").ToList();
         if (differ.Count > 0)

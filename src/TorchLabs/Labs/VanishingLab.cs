@@ -238,31 +238,18 @@ public sealed class VanishingReportLab : IReportLab
         var r = VanishingLab.Run(options, context.Progress);
         var blocks = new List<Block>
         {
-            new Paragraph($"Seed 003 eqs. 52-75. Three stacks of {r.Depth} layers of width {r.Width} (weights zero-mean Gaussian, biases " +
-                $"zero, a linear head " +
-                          "and cross-entropy), one batch of a seeded 4-class task, gradients by autograd."),
+            new Paragraph($"Seed 003 eqs. 52-75. Three stacks of {r.Depth} layers of width {r.Width} (weights zero-mean Gaussian, biases zero, a linear head and cross-entropy), one batch of a seeded 4-class task, gradients by autograd."),
         };
         blocks.AddRange(VanishingLab.Blocks(r));
-        blocks.Add(new Paragraph("The sigmoid stack as torchinfo's summary shows it, for one sample (the ReLU and residual stacks have " +
-            "the same layers and counts):"));
+        blocks.Add(new Paragraph("The sigmoid stack as torchinfo's summary shows it, for one sample (the ReLU and residual stacks have the same layers and counts):"));
         blocks.Add(new Preformatted(VanishingLab.Summary(options).ToText()));
         var s = r.GradNorms["sigmoid"]; var res = r.GradNorms["residual"]; var relu = r.GradNorms["relu"];
-        blocks.Add(new Paragraph($"Reading: in the sigmoid stack the gradient reaching the first layer is " +
-            $"{s.Weight[0] / s.Weight[^1]:0.0E+0} times the top layer's " +
-            "— each layer multiplies by diag(σ′)Wᵢ with σ′ ≤ 1/4, and the measured decay follows the seed's 4^−l bound in slope. The " +
-                "ReLU stack with He " +
-            $"weights keeps the ratio at {relu.Weight[0] / relu.Weight[^1]:0.0E+0} (ReLU′ is 0 or 1), and the residual stack at " +
-                $"{res.Weight[0] / res.Weight[^1]:0.0E+0}: " +
-            "its identity path adds I to every layer's Jacobian, so the product cannot collapse. In training with plain SGD the deep " +
-                "sigmoid stack's loss " +
-            "barely moves while the residual stack learns; see the table for the measured losses and accuracies." +
+        blocks.Add(new Paragraph($"Reading: in the sigmoid stack the gradient reaching the first layer is {s.Weight[0] / s.Weight[^1]:0.0E+0} times the top layer's — each layer multiplies by diag(σ′)Wᵢ with σ′ ≤ 1/4, and the measured decay follows the seed's 4^−l bound in slope. The ReLU stack with He weights keeps the ratio at {relu.Weight[0] / relu.Weight[^1]:0.0E+0} (ReLU′ is 0 or 1), and the residual stack at {res.Weight[0] / res.Weight[^1]:0.0E+0}: its identity path adds I to every layer's Jacobian, so the product cannot collapse. In training with plain SGD the deep sigmoid stack's loss barely moves while the residual stack learns; see the table for the measured losses and accuracies." +
             (r.Training.Any(c => c.DivergedAt is not null)
-                ? " Where a run diverged, the opposite problem showed: gradients exploded (the ReLU stack's activations and gradients " +
-                "are not bounded)." : "")));
+                ? " Where a run diverged, the opposite problem showed: gradients exploded (the ReLU stack's activations and gradients are not bounded)." : "")));
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
         {
-            KeyNumber = $"first/top layer gradient at depth {r.Depth}: sigmoid {s.Weight[0] / s.Weight[^1]:0.0E+0}, residual " +
-                $"{res.Weight[0] / res.Weight[^1]:0.0E+0}"
+            KeyNumber = $"first/top layer gradient at depth {r.Depth}: sigmoid {s.Weight[0] / s.Weight[^1]:0.0E+0}, residual {res.Weight[0] / res.Weight[^1]:0.0E+0}"
         };
     }
 }

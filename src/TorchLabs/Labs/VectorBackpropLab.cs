@@ -193,11 +193,9 @@ public static class VectorBackpropLab
         var o = r.Options;
         yield return new Paragraph($"Seed 004: network {string.Join("-", o.Dims)}, ReLU hidden layers, sigmoid output, cross-entropy + " +
             $"(λ/2m)‖W‖² with λ = {o.Lambd}, " +
-            $"learning rate {o.LearningRate}, {o.Iterations} iterations on X ({o.Dims[0]} × {o.M}) and Y (1 × {o.M}) uniform in [0, 1], " +
-                $"drawn with " +
+            $"learning rate {o.LearningRate}, {o.Iterations} iterations on X ({o.Dims[0]} × {o.M}) and Y (1 × {o.M}) uniform in [0, 1], drawn with " +
             (o.Rng == "numpy"
-                ? "NumPy's legacy generator exactly as the document (seed(1), rand, rand, seed(10), randn per layer; " +
-                "Reference/NumpyRandom)" : "a TorchSharp generator") +
+                ? "NumPy's legacy generator exactly as the document (seed(1), rand, rand, seed(10), randn per layer; Reference/NumpyRandom)" : "a TorchSharp generator") +
             $", weights {(o.Init == "he" ? "randn·√(2/n_{l−1})" : "randn·√2 (the code as printed)")}, the last layer randn·0.01. Run " +
                 $"twice: the seed's vector " +
             "formulas on plain arrays (Reference/), and TorchSharp autograd in float64.");
@@ -214,16 +212,12 @@ public static class VectorBackpropLab
         yield return new Table(["iteration", "the document", .. r.Tables.Select(t => $"ours: {t.Impl}")], rows, "Cost every "
             + o.PrintEvery + " iterations");
         foreach (var t in r.Tables.Where(t => t.DivergedAt is not null))
-            yield return new Paragraph($"**{t.Impl}: the cost became NaN or infinite at iteration {t.DivergedAt}**; the run stopped " +
-                $"there.");
+            yield return new Paragraph($"**{t.Impl}: the cost became NaN or infinite at iteration {t.DivergedAt}**; the run stopped there.");
         if (r.MaxRelDifference is double d)
             yield return new Paragraph($"The two implementations agree to {d:0.0E+0} relative at every printed iteration. Times: " +
                 string.Join(", ", r.Tables.Select(t => $"{t.Impl} {t.Seconds:F1} s")) + ".");
         if (r.Predictions.Length > 0)
-            yield return new Paragraph($"predict (threshold 0.5) on {r.Predictions.Length} new examples drawn from the same generator: " +
-                $"{r.Predictions.Count(p => p == 1)} predicted 1. " +
-                "(The document draws X_new = rand(1228, 200), 1228 rows where the network needs 12288: np.dot would raise a shape error; " +
-                    "we draw 12288.)");
+            yield return new Paragraph($"predict (threshold 0.5) on {r.Predictions.Length} new examples drawn from the same generator: {r.Predictions.Count(p => p == 1)} predicted 1. (The document draws X_new = rand(1228, 200), 1228 rows where the network needs 12288: np.dot would raise a shape error; we draw 12288.)");
         var withCosts = r.Tables.Where(t => t.Costs.Count > 0).ToList();
         if (withCosts.Count > 0)
             yield return Figures.Of(Plots.Curves("Seed 004: cost", "iteration", "cost J",

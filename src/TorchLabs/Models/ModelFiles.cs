@@ -95,8 +95,7 @@ public static class ModelFiles
             if (!state.TryGetValue(key, out var shape))
                 throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} {Shape(target.shape)} is missing");
             if (!shape.SequenceEqual(target.shape))
-                throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} has shape {Shape(shape)}; " +
-                    $"expected {Shape(target.shape)}");
+                throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} has shape {Shape(shape)}; expected {Shape(target.shape)}");
         }
         foreach (var (key, shape) in state)
             if (!expected.ContainsKey(key))
@@ -126,11 +125,9 @@ public static class ModelFiles
         {
             long bytes = s.Count > long.MaxValue / s.ElementSize ? long.MaxValue : s.Count * s.ElementSize;
             if (bytes > limit)
-                throw new UsageException($"{file}: storage {Printable.Quote(s.Key)} declares {s.Count:N0} elements ({bytes:N0} bytes); " +
-                    $"{modelName} needs at most {limit:N0} bytes; refused before reading it");
+                throw new UsageException($"{file}: storage {Printable.Quote(s.Key)} declares {s.Count:N0} elements ({bytes:N0} bytes); {modelName} needs at most {limit:N0} bytes; refused before reading it");
             if (pth.DeclaredBytes(s) is long held && held != bytes)
-                throw new UsageException($"{file}: storage {Printable.Quote(s.Key)} declares {s.Count:N0} elements ({bytes:N0} bytes) " +
-                    $"but the file holds {held:N0} bytes for it");
+                throw new UsageException($"{file}: storage {Printable.Quote(s.Key)} declares {s.Count:N0} elements ({bytes:N0} bytes) but the file holds {held:N0} bytes for it");
         }
         var tensors = pth.Materialize(state);
         using var _ = no_grad();
@@ -210,8 +207,7 @@ public static class ModelFiles
                 }
                 if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin
                     || end > dataLength)
-                    throw new UsageException($"{file}: tensor {name} has data_offsets {offsets.GetRawText()}; expected 0 ≤ begin ≤ end ≤ " +
-                        $"{dataLength}, the data's length");
+                    throw new UsageException($"{file}: tensor {name} has data_offsets {offsets.GetRawText()}; expected 0 ≤ begin ≤ end ≤ {dataLength}, the data's length");
                 if (numel > long.MaxValue / size || end - begin != numel * size)
                     throw new UsageException($"{file}: tensor {name} declares {numel} × {size} bytes but its offsets hold {end - begin}");
                 ranges.Add((entry.Name, begin, end));
@@ -220,8 +216,7 @@ public static class ModelFiles
             foreach (var (name, begin, end) in ranges.OrderBy(r => r.Begin))
             {
                 if (begin != at)
-                    throw new UsageException($"{file}: tensor {Printable.Quote(name)} starts at byte {begin} of the data; expected {at} " +
-                        "(tensors in order, contiguous, not overlapping)");
+                    throw new UsageException($"{file}: tensor {Printable.Quote(name)} starts at byte {begin} of the data; expected {at} (tensors in order, contiguous, not overlapping)");
                 at = end;
             }
             if (at != dataLength)
@@ -232,8 +227,7 @@ public static class ModelFiles
                 if (!doc.RootElement.TryGetProperty(key, out var t)) continue;   // Check names what is missing, after reading
                 long[] declared = t.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
                 if (!declared.SequenceEqual(target.shape))
-                    throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} has shape " +
-                        $"[{string.Join(", ", declared)}]; expected " +
+                    throw new UsageException($"{file}: does not fit {modelName}: key {Printable.Quote(key)} has shape [{string.Join(", ", declared)}]; expected " +
                         $"[{string.Join(", ", target.shape)}]");
             }
         }

@@ -90,8 +90,7 @@ public sealed class PthFile : IDisposable
                 var count = new byte[8];
                 stream.ReadExactly(count);
                 if (BitConverter.ToInt64(count) != st.Count)
-                    throw new FormatException($"storage {Printable.Quote(key)} holds {BitConverter.ToInt64(count)} elements; the pickle " +
-                        "says " +
+                    throw new FormatException($"storage {Printable.Quote(key)} holds {BitConverter.ToInt64(count)} elements; the pickle says " +
                         st.Count);
                 legacyOffsets[key] = stream.Position;
                 if (stream.Length - stream.Position < st.Count * st.ElementSize)
@@ -152,8 +151,7 @@ public sealed class PthFile : IDisposable
         {
             var entry = zip.GetEntry(prefix + "data/" + s.Key)!;
             if (entry.Length != bytes)
-                throw new FormatException($"storage {Printable.Quote(s.Key)} has {entry.Length} bytes; its {s.Count} elements take " +
-                    $"{bytes}");
+                throw new FormatException($"storage {Printable.Quote(s.Key)} has {entry.Length} bytes; its {s.Count} elements take {bytes}");
             using var es = entry.Open();
             flat.ReadBytesFromStream(es, 1 << 16);
         }
@@ -261,8 +259,7 @@ public sealed class PthFile : IDisposable
                     case (byte)'1': PopMark(); break;                                      // POP_MARK
                     case (byte)'2': stack.Add(stack[^1]); break;                           // DUP
                     default:
-                        throw new FormatException($"pickle opcode 0x{op:x2} is not one torch.save writes for a state dict; refused " +
-                            "(nothing was run)");
+                        throw new FormatException($"pickle opcode 0x{op:x2} is not one torch.save writes for a state dict; refused (nothing was run)");
                 }
             }
         }
@@ -313,8 +310,7 @@ public sealed class PthFile : IDisposable
             var g = new Global(module, name);
             bool ok = (module, name) is ("collections", "OrderedDict") or ("torch._utils", "_rebuild_tensor_v2")
                 or ("torch._utils", "_rebuild_parameter") || module == "torch" && StorageTypes.ContainsKey(name);
-            return ok ? g : throw new FormatException($"the pickle names {Printable.Quote(g.ToString())}, which a state dict does not " +
-                "need; refused (nothing was run)");
+            return ok ? g : throw new FormatException($"the pickle names {Printable.Quote(g.ToString())}, which a state dict does not need; refused (nothing was run)");
         }
 
         /// <summary>persistent_load: ('storage', type, key, location, numel[, view_metadata]).</summary>
@@ -349,8 +345,7 @@ public sealed class PthFile : IDisposable
                         if (shape.Any(n => n > int.MaxValue)) throw new FormatException("a tensor with a dimension beyond 2³¹");
                         var t = new PthTensor(s, offset, shape, step);
                         if (t.Extent > s.Count)
-                            throw new FormatException($"a tensor reaches element {t.Extent} of storage {Printable.Quote(s.Key)}, " +
-                                $"which has {s.Count}");
+                            throw new FormatException($"a tensor reaches element {t.Extent} of storage {Printable.Quote(s.Key)}, which has {s.Count}");
                         return t;
                     }
                 default: throw new FormatException($"a call of {Printable.Quote(f?.ToString())} with these arguments; refused");

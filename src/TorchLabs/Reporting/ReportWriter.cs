@@ -75,8 +75,7 @@ public static partial class ReportWriter
     public static string ToHtml(Report report)
     {
         var sb = new StringBuilder();
-        sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta " +
-            "charset=\"utf-8\">\n<title>").Append(Enc(report.Title)).Append("</title>\n");
+        sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>").Append(Enc(report.Title)).Append("</title>\n");
         sb.Append("<style>\n").Append(Css).Append("</style>\n</head>\n<body>\n<div class=\"layout\">\n");
         // A table of contents that stays in view (position: sticky), each lab marked with its status.
         sb.Append("<nav class=\"toc\">\n<a href=\"#verdicts\"><strong>Verdicts</strong></a>\n");
@@ -84,12 +83,9 @@ public static partial class ReportWriter
             sb.Append($"<a href=\"#{s.Id}\" class=\"{StatusClass(s)}\">{Enc(s.Title)}</a>\n");
         sb.Append("<a href=\"#machine\">Machine</a>\n</nav>\n<main>\n");
         sb.Append("<h1>").Append(Enc(report.Title)).Append("</h1>\n");
-        sb.Append("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table " +
-            "class=\"verdicts\">\n<thead><tr><th>lab</th><th>status</th><th>key number</th><th>time</th></tr></thead>\n<tbody>\n");
+        sb.Append("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table class=\"verdicts\">\n<thead><tr><th>lab</th><th>status</th><th>key number</th><th>time</th></tr></thead>\n<tbody>\n");
         foreach (var s in report.Sections)
-            sb.Append($"<tr class=\"{StatusClass(s)}\"><td><a href=\"#{s.Id}\">{Enc(s.Title)}</a></td><td " +
-                $"class=\"status\">{Enc(StatusWord(s))}</td>" +
-                      $"<td>{Inline(s.KeyNumber ?? "")}</td><td>{Enc(TimeCell(s))}</td></tr>\n");
+            sb.Append($"<tr class=\"{StatusClass(s)}\"><td><a href=\"#{s.Id}\">{Enc(s.Title)}</a></td><td class=\"status\">{Enc(StatusWord(s))}</td><td>{Inline(s.KeyNumber ?? "")}</td><td>{Enc(TimeCell(s))}</td></tr>\n");
         sb.Append("</tbody>\n</table>\n</section>\n");
         sb.Append("<section id=\"machine\">\n<h2>Machine and run</h2>\n<table class=\"header\">\n");
         foreach (var (k,

@@ -43,20 +43,17 @@ public static class Checkpoint
             using var head = new BinaryReader(new MemoryStream(all));
             if (head.ReadString() != Magic) throw new UsageException($"{path}: not a TorchLabs checkpoint");
             int version = head.ReadInt32();
-            if (version != Version) throw new UsageException($"{path}: checkpoint version {version}; this build reads version {Version} " +
-                $"(start again without --resume)");
+            if (version != Version) throw new UsageException($"{path}: checkpoint version {version}; this build reads version {Version} (start again without --resume)");
             long length = head.ReadInt64();
             long start = head.BaseStream.Position;
             if (length < 0 || start + length + HashBytes != all.Length)
-                throw new UsageException($"{path}: corrupt or truncated checkpoint: {all.Length} bytes on disk where the header says " +
-                    $"{start + Math.Max(length, 0) + HashBytes}");
+                throw new UsageException($"{path}: corrupt or truncated checkpoint: {all.Length} bytes on disk where the header says {start + Math.Max(length, 0) + HashBytes}");
             var body = all.AsSpan((int)start, (int)length);
             if (!System.Security.Cryptography.SHA256.HashData(body).AsSpan().SequenceEqual(all.AsSpan((int)(start + length), HashBytes)))
                 throw new UsageException($"{path}: corrupt or truncated checkpoint: its SHA-256 checksum does not match its contents");
             using var r = new BinaryReader(new MemoryStream(all, (int)start, (int)length));
             string k = r.ReadString();
-            if (k != kind) throw new UsageException($"{path}: a checkpoint of another run " +
-                $"({(k.All(c => c >= ' ' && c < 127) ? k : "unreadable kind")}); expected {kind}");
+            if (k != kind) throw new UsageException($"{path}: a checkpoint of another run ({(k.All(c => c >= ' ' && c < 127) ? k : "unreadable kind")}); expected {kind}");
             return read(r);
         }
         catch (Exception e) when (e is EndOfStreamException or IOException or FormatException or ArgumentException

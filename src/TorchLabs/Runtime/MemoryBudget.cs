@@ -43,8 +43,7 @@ public static class MemoryBudget
     public static void RequireCheckable(double parameters, string what)
     {
         if (parameters > MaxCheckedParameters)
-            throw new UsageException($"{what}: {parameters:N0} values to check by central differences (two forward passes each); at most " +
-                $"{MaxCheckedParameters:N0}");
+            throw new UsageException($"{what}: {parameters:N0} values to check by central differences (two forward passes each); at most {MaxCheckedParameters:N0}");
     }
 
     public static string Format(double bytes) => bytes switch

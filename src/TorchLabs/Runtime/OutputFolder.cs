@@ -23,21 +23,18 @@ public static class OutputFolder
         try { full = Path.GetFullPath(path); }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            return $"{shown}: not a " +
-            $"valid path ({FirstLine(e.Message)})";
+            return $"{shown}: not a valid path ({FirstLine(e.Message)})";
         }
         foreach (string part in full.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
             if (Encoding.UTF8.GetByteCount(part) > MaxNameBytes)
-                return $"{option}: a name in the path is {Encoding.UTF8.GetByteCount(part)} bytes long; the file system allows " +
-                    $"{MaxNameBytes}";
+                return $"{option}: a name in the path is {Encoding.UTF8.GetByteCount(part)} bytes long; the file system allows {MaxNameBytes}";
         // The folder itself or the nearest part of it that exists.
         string? existing = full;
         while (existing is not null && !Directory.Exists(existing))
         {
             if (File.Exists(existing))
                 return existing == full
-                    ? $"{shown}: is a file; expected a folder (created when missing)" : $"{shown}: {existing} is a file, so no folder " +
-                    $"can be made below it";
+                    ? $"{shown}: is a file; expected a folder (created when missing)" : $"{shown}: {existing} is a file, so no folder can be made below it";
             existing = Path.GetDirectoryName(existing);
         }
         if (existing is null) return $"{shown}: no part of the path exists";
@@ -82,9 +79,7 @@ public static class OutputFolder
         catch (IOException)
         {
             string holder = File.Exists(pidPath) ? File.ReadAllText(pidPath).Trim() : "unknown";
-            throw new UsageException($"{option} {Printable.Escape(folder)}: another torchlabs run " +
-                $"(process {Printable.Escape(holder, 20)}) " +
-                "is writing to this folder; wait for it, or give another --out");
+            throw new UsageException($"{option} {Printable.Escape(folder)}: another torchlabs run (process {Printable.Escape(holder, 20)}) is writing to this folder; wait for it, or give another --out");
         }
         File.WriteAllText(pidPath, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         AtomicFile.RemoveStaleTemporaries(folder);

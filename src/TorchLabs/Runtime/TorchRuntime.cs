@@ -55,8 +55,7 @@ public static class TorchRuntime
 
     /// <summary>The thread rule in one sentence (info, the report).</summary>
     public static string ThreadRule =>
-        $"without --threads: 1 intra-op thread for batches below {SmallBatch} and small ops, all {Cores} cores for larger batches and " +
-            $"vector-backprop";
+        $"without --threads: 1 intra-op thread for batches below {SmallBatch} and small ops, all {Cores} cores for larger batches and vector-backprop";
 
     /// <summary>Batches smaller than this run on one intra-op thread by default (docs/performance.md, "Threads").</summary>
     public const int SmallBatch = 32;
@@ -105,8 +104,7 @@ public static class TorchRuntime
             {
                 string why = Backend == "cuda"
                     ? "this is a CUDA build, but libtorch sees no CUDA device (check the NVIDIA driver and nvidia-smi)"
-                    : "this build uses the cpu backend; rebuild with `dotnet build -p:TorchBackend=cuda` on a machine with an NVIDIA GPU " +
-                        "and driver";
+                    : "this build uses the cpu backend; rebuild with `dotnet build -p:TorchBackend=cuda` on a machine with an NVIDIA GPU and driver";
                 throw new UsageException($"--device {name}: CUDA is not available: {why}");
             }
             if (index >= torch.cuda.device_count())
