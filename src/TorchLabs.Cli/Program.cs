@@ -7,7 +7,7 @@ try
 }
 catch (UsageException e)
 {
-    Console.Error.WriteLine($"torchlabs: {e.Message}");
+    Console.Error.WriteLine($"torchlabs: {TorchLabs.Cli.Commands.Outcome.Flags(e.Template)}");
     return Cli.BadInput;
 }
 return Cli.Run(args);

@@ -1,3 +1,4 @@
+using TorchLabs.Runtime;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
@@ -26,6 +27,14 @@ public static class TestEnvironment
             return dir?.FullName ?? throw new InvalidOperationException("TorchLabs.sln not found above " + AppContext.BaseDirectory);
         }
     }
+
+    /// <summary>A library error as the command line shows it: its settings (‹name›) as the program's flags (--name).</summary>
+    public static string AsShown(Exception e) => e switch
+    {
+        UsageException u => TorchLabs.Cli.Commands.Outcome.Flags(u.Template),
+        LabFailedException l => TorchLabs.Cli.Commands.Outcome.Flags(l.Template),
+        _ => e.Message,
+    };
 
     /// <summary>A fresh empty folder under the system temp folder.</summary>
     public static string NewTempDir(string prefix = "torchlabs-test")

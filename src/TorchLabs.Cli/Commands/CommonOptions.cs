@@ -31,7 +31,7 @@ public static class CommonOptions
         };
         o.Validators.Add(result =>
         {
-            if (OutputFolder.Problem(result.GetValueOrDefault<string>() ?? "") is string problem) result.AddError(problem);
+            if (OutputFolder.Problem(result.GetValueOrDefault<string>() ?? "") is string problem) result.AddError(Outcome.Flags(problem));
         });
         return o;
     }
@@ -45,8 +45,8 @@ public static class CommonOptions
         };
         o.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<string?>() is string dir && OutputFolder.Problem(dir, "--tensorboard") is string problem)
-                result.AddError(problem);
+            if (result.GetValueOrDefault<string?>() is string dir && OutputFolder.Problem(dir, Setting.Of("tensorboard")) is string problem)
+                result.AddError(Outcome.Flags(problem));
         });
         return o;
     }

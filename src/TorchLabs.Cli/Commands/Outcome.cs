@@ -8,6 +8,10 @@ public static class Outcome
     /// <summary>0 success, 1 a failure of the lab or the program, 2 bad input.</summary>
     public const int Ok = 0, Failed = 1, BadInput = 2;
 
+    /// <summary>The one mapping of the library's settings to this program's flags: a setting ‹name› (<see cref="Setting"/>) is the
+    /// option --name.</summary>
+    public static string Flags(string text) => Setting.Render(text, name => "--" + name);
+
     /// <summary>Runs a command body, turning exceptions into one-line messages and exit codes.</summary>
     public static int Guard(Func<int> body)
     {
@@ -17,7 +21,7 @@ public static class Outcome
         }
         catch (UsageException e)
         {
-            Console.Error.WriteLine($"torchlabs: {Printable.Escape(e.Message, 600)}");
+            Console.Error.WriteLine($"torchlabs: {Printable.Escape(Flags(e.Template), 600)}");
             return BadInput;
         }
         catch (DiskFullException e)
@@ -27,7 +31,7 @@ public static class Outcome
         }
         catch (LabFailedException e)
         {
-            Console.Error.WriteLine($"torchlabs: {Printable.Escape(e.Message, 600)}");
+            Console.Error.WriteLine($"torchlabs: {Printable.Escape(Flags(e.Template), 600)}");
             return Failed;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("TORCHLABS_DEBUG") != "1")

@@ -31,7 +31,7 @@ public static class SweepCommand
     {
         if (r.Slurm is { } s) SlurmScript.Check(s.Time, s.Memory, s.Partition, s.Gres, r.Dir);
         try { SweepFolder.WritePlan(r.Plan, r.Dir, r.Force); }
-        catch (UsageException e) { throw new UsageException($"--out {e.Message} with --force"); }
+        catch (UsageException e) { throw new UsageException($"{Setting.Of("out")} {e.Template} with {Setting.Of("force")}"); }
         if (r.Slurm is not null) return Slurm(r.Plan, r.Dir, r.Slurm, r.DryRun, r.Json);
         if (r.DryRun)
         {

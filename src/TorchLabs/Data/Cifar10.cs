@@ -78,7 +78,7 @@ public static class Cifar10
     {
         string[] files = train ? TrainFiles : [TestFile];
         if (!File.Exists(Path.Combine(folder, files[0])))
-            throw new UsageException($"{Path.Combine(folder, files[0])}: no such file; expected the CIFAR-10 binary batches (torchlabs cifar10 --download)");
+            throw new UsageException($"{Path.Combine(folder, files[0])}: no such file; expected the CIFAR-10 binary batches (torchlabs cifar10 ‹download›)");
         var plan = new List<(string, int)>();
         int count = 0;
         foreach (string f in files)
@@ -86,7 +86,7 @@ public static class Cifar10
             if (limit is not null && count >= limit) break;
             string path = Path.Combine(folder, f);
             if (!File.Exists(path))
-                throw new UsageException($"{path}: no such file; CIFAR-10 has five training batches ({TrainFiles[0]} to {TrainFiles[^1]}); fetch them again with `torchlabs cifar10 --download`, or train on the {count} images before it with --limit-train {count}");
+                throw new UsageException($"{path}: no such file; CIFAR-10 has five training batches ({TrainFiles[0]} to {TrainFiles[^1]}); fetch them again with `torchlabs cifar10 ‹download›`, or train on the {count} images before it with ‹limit-train› {count}");
             int n = (int)Math.Min(Records(path), limit is null ? int.MaxValue : limit.Value - count);
             plan.Add((path, n));
             count += n;

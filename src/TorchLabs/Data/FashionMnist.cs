@@ -62,8 +62,8 @@ public static class FashionMnist
     /// <summary>The folders searched, in order, for a dataset (fashion-mnist or mnist).</summary>
     public static IEnumerable<(string Folder, string Source)> Candidates(string dataDir, string dataset)
     {
-        yield return (dataDir, "--data");
-        yield return (Path.Combine(dataDir, dataset), $"--data/{dataset}");
+        yield return (dataDir, "‹data›");
+        yield return (Path.Combine(dataDir, dataset), $"‹data›/{dataset}");
         if (dataset == "fashion-mnist") yield return (DebianFolder, "Debian package dataset-fashion-mnist");
     }
 

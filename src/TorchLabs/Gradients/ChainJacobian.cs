@@ -32,7 +32,7 @@ public static class ChainJacobian
     public static NetworkCheckResult Run(int[] sizes, string activation, long seed)
     {
         if (sizes.Length < 2 || sizes.Any(s =>
-            s < 1)) throw new Runtime.UsageException($"--sizes {string.Join(",", sizes)}: expected at least two positive layer sizes");
+            s < 1)) throw new Runtime.UsageException($"‹sizes› {string.Join(",", sizes)}: expected at least two positive layer sizes");
         using var scope = NewDisposeScope();
         using var gen = new Generator((ulong)seed);
         int L = sizes.Length - 1;

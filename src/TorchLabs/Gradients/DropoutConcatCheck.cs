@@ -21,10 +21,10 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
     /// <summary>A seeded random case: x, W, b ~ N(0, 1)-ish, a random class, a Bernoulli mask with drop probability p.</summary>
     public static DropoutConcatCase Random(int d, int s, int k, long seed, double p = 0.25)
     {
-        if (d < 1) throw new UsageException($"--d {d}: expected a whole number of at least 1");
-        if (s < 1) throw new UsageException($"--s {s}: expected a whole number of at least 1");
-        if (k < 2) throw new UsageException($"--k {k}: expected a whole number of at least 2");
-        RequireCheckable(d, s, k, $"--d {d} --s {s} --k {k}");
+        if (d < 1) throw new UsageException($"‹d› {d}: expected a whole number of at least 1");
+        if (s < 1) throw new UsageException($"‹s› {s}: expected a whole number of at least 1");
+        if (k < 2) throw new UsageException($"‹k› {k}: expected a whole number of at least 2");
+        RequireCheckable(d, s, k, $"‹d› {d} ‹s› {s} ‹k› {k}");
         var rng = new System.Random(unchecked((int)seed));
         double N() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
         double[] V(int n) => Enumerable.Range(0, n).Select(_ => N()).ToArray();
@@ -94,12 +94,12 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
 
     public static DropoutConcatCase Load(string path)
     {
-        if (!File.Exists(path)) throw new UsageException($"--case {path}: no such file; expected a JSON object with keys x, y, W1, b1, W2, b2, m");
+        if (!File.Exists(path)) throw new UsageException($"‹case› {path}: no such file; expected a JSON object with keys x, y, W1, b1, W2, b2, m");
         string text;
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"--case {path}: cannot read: {e.Message}");
+            throw new UsageException($"‹case› {path}: cannot read: {e.Message}");
         }
         return Parse(text, path);
     }

@@ -30,7 +30,7 @@ public static class GradCheckNetworks
         {
             double parameters = sizes.Zip(sizes.Skip(1), (a, b) => (double)a * b + b).Sum();
             MemoryBudget.RequireCheckable(network == "vector-backprop" ? parameters + (double)sizes[0] * o.M : parameters,
-                $"--sizes {string.Join(",", sizes)}");
+                $"‹sizes› {string.Join(",", sizes)}");
         }
         return RunChecked(network, o);
     }
@@ -44,7 +44,7 @@ public static class GradCheckNetworks
             null => [SmallCnnCheck.Run(new SmallCnnShape(), false, o.Seed), SmallCnnCheck.Run(new SmallCnnShape(), true, o.Seed)],
             "untied" => [SmallCnnCheck.Run(new SmallCnnShape(), false, o.Seed)],
             "tied" => [SmallCnnCheck.Run(new SmallCnnShape(), true, o.Seed)],
-            _ => throw new UsageException($"--bias {o.Bias}: expected tied or untied"),
+            _ => throw new UsageException($"‹bias› {o.Bias}: expected tied or untied"),
         },
         "mlp-l2" => [MlpL2Check.Run(o.Sizes ?? [4, 6, 5, 3], o.Activation, o.Seed)],
         "chain-dydx" => [ChainJacobian.Run(o.Sizes ?? [4, 6, 5, 3], o.Activation, o.Seed)],

@@ -64,9 +64,9 @@ public static class MlpL2Check
     public static NetworkCheckResult Run(int[] sizes, string activation, long seed)
     {
         if (sizes.Length < 2 || sizes.Any(s =>
-            s < 1)) throw new Runtime.UsageException($"--sizes {string.Join(",", sizes)}: expected at least two positive layer sizes, " +
+            s < 1)) throw new Runtime.UsageException($"‹sizes› {string.Join(",", sizes)}: expected at least two positive layer sizes, " +
             $"e.g. 4,6,5,3");
-        if (activation is not ("sigmoid" or "tanh")) throw new Runtime.UsageException($"--activation {activation}: expected sigmoid or tanh for mlp-l2");
+        if (activation is not ("sigmoid" or "tanh")) throw new Runtime.UsageException($"‹activation› {activation}: expected sigmoid or tanh for mlp-l2");
         using var scope = NewDisposeScope();
         using var gen = new Generator((ulong)seed);
         int L = sizes.Length - 1;

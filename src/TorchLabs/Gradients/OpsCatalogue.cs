@@ -165,7 +165,7 @@ public static class OpsCatalogue
     {
         var names = only?.ToHashSet();
         if (names?.FirstOrDefault(n => !All.Any(o => o.Name == n)) is string unknown)
-            throw new Runtime.UsageException($"--op {unknown}: unknown operation; expected one of {string.Join(", ", All.Select(o => o.Name))}");
+            throw new Runtime.UsageException($"‹op› {unknown}: unknown operation; expected one of {string.Join(", ", All.Select(o => o.Name))}");
         var results = new List<OpCheck>();
         foreach (var (op, index) in All.Select((o, i) => (o, i)))
         {

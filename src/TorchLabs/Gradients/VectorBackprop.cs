@@ -60,10 +60,10 @@ public static class VectorBackprop
     public static NetworkCheckResult Run(int[] sizes, int m, double lambd, long seed)
     {
         if (sizes.Length < 2 || sizes.Any(s => s < 1)
-            || sizes[^1] != 1) throw new Runtime.UsageException($"--sizes {string.Join(",", sizes)}: expected positive layer sizes " +
+            || sizes[^1] != 1) throw new Runtime.UsageException($"‹sizes› {string.Join(",", sizes)}: expected positive layer sizes " +
             $"ending in 1, e.g. 12,5,4,3,1");
-        if (m < 1) throw new Runtime.UsageException($"--m {m}: expected at least one example");
-        if (!double.IsFinite(lambd) || lambd < 0) throw new Runtime.UsageException($"--lambd {lambd}: expected a finite number >= 0");
+        if (m < 1) throw new Runtime.UsageException($"‹m› {m}: expected at least one example");
+        if (!double.IsFinite(lambd) || lambd < 0) throw new Runtime.UsageException($"‹lambd› {lambd}: expected a finite number >= 0");
         using var scope = NewDisposeScope();
         using var gen = new Generator((ulong)seed);
         int L = sizes.Length - 1;

@@ -18,10 +18,10 @@ public static class Bench
     public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1, string phase = "full",
         string impl = "autograd")
     {
-        if (impl is not ("autograd" or "fast" or "torch")) throw new UsageException($"--impl {impl}: expected autograd, fast or torch for cifar-net-train");
-        if (phase is not ("full" or "forward-backward" or "forward")) throw new UsageException($"--phase {phase}: expected full, forward-backward or forward");
-        if (batchSize < 1) throw new UsageException($"--batch-size {batchSize}: expected at least 1");
-        if (steps < 1) throw new UsageException($"--steps {steps}: expected at least 1");
+        if (impl is not ("autograd" or "fast" or "torch")) throw new UsageException($"‹impl› {impl}: expected autograd, fast or torch for cifar-net-train");
+        if (phase is not ("full" or "forward-backward" or "forward")) throw new UsageException($"‹phase› {phase}: expected full, forward-backward or forward");
+        if (batchSize < 1) throw new UsageException($"‹batch-size› {batchSize}: expected at least 1");
+        if (steps < 1) throw new UsageException($"‹steps› {steps}: expected at least 1");
         using var gen = new Generator((ulong)seed);
         var net = new CifarNet(gen);
         using var fused = impl != "torch" ? new FlatSgd([.. net.parameters()], 0.001, 0.9) : null;
@@ -53,7 +53,7 @@ public static class Bench
     /// <summary>One optimizer step on the tutorial Net's parameters with fixed gradients; milliseconds per step.</summary>
     public static double OptimizerStep(string optimizer, string impl, int steps, int warmup = 50)
     {
-        if (steps < 1) throw new UsageException($"--steps {steps}: expected at least 1");
+        if (steps < 1) throw new UsageException($"‹steps› {steps}: expected at least 1");
         using var gen = new Generator(1);
         var net = new CifarNet(gen);
         var ps = net.parameters().ToList();
@@ -64,12 +64,12 @@ public static class Bench
             "adam" => new OptimizerSpec { Name = "adam", Lr = 0.001 },
             "rmsprop" => new OptimizerSpec { Name = "rmsprop", Lr = 0.001 },
             "adagrad" => new OptimizerSpec { Name = "adagrad", Lr = 0.01 },
-            _ => throw new UsageException($"--optimizer {optimizer}: expected sgd, adam, rmsprop or adagrad"),
+            _ => throw new UsageException($"‹optimizer› {optimizer}: expected sgd, adam, rmsprop or adagrad"),
         };
         Action step;
         if (impl == "hand") { var hand = spec.CreateHand(ps); step = hand.step; }
         else if (impl == "torch") { var builtIn = spec.CreateTorch(ps); step = () => builtIn.step(); }
-        else throw new UsageException($"--impl {impl}: expected hand or torch");
+        else throw new UsageException($"‹impl› {impl}: expected hand or torch");
         for (int i = 0; i < warmup; i++) step();
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++) step();
@@ -79,7 +79,7 @@ public static class Bench
     /// <summary>Seed 004's run (NumPy generator, He init) with one implementation; seconds for the iterations.</summary>
     public static double VectorBackpropSeconds(string impl, int iterations)
     {
-        if (impl is not ("reference" or "torch")) throw new UsageException($"--impl {impl}: expected reference or torch");
+        if (impl is not ("reference" or "torch")) throw new UsageException($"‹impl› {impl}: expected reference or torch");
         var r = VectorBackpropLab.Run(new VectorBackpropOptions { Impl = impl, Iterations = iterations });
         return r.Tables.Single().Seconds;
     }

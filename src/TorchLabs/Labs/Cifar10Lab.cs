@@ -47,18 +47,18 @@ public sealed record Cifar10Options
     /// <summary>Throws <see cref="UsageException"/> naming the first option out of range.</summary>
     public void Validate()
     {
-        if (Epochs < 1) throw new UsageException($"--epochs {Epochs}: expected a whole number of at least 1");
-        if (BatchSize < 1) throw new UsageException($"--batch-size {BatchSize}: expected a whole number of at least 1");
+        if (Epochs < 1) throw new UsageException($"‹epochs› {Epochs}: expected a whole number of at least 1");
+        if (BatchSize < 1) throw new UsageException($"‹batch-size› {BatchSize}: expected a whole number of at least 1");
         if (!double.IsFinite(LearningRate)
-            || LearningRate <= 0) throw new UsageException($"--lr {LearningRate}: expected a finite number greater than 0");
+            || LearningRate <= 0) throw new UsageException($"‹lr› {LearningRate}: expected a finite number greater than 0");
         if (!double.IsFinite(Momentum) || Momentum < 0
-            || Momentum >= 1) throw new UsageException($"--momentum {Momentum}: expected a number in [0, 1)");
-        if (LogEvery < 1) throw new UsageException($"--log-every {LogEvery}: expected a whole number of at least 1");
-        if (LimitTrain is < 1) throw new UsageException($"--limit-train {LimitTrain}: expected a whole number of at least 1");
-        if (Impl is not ("autograd" or "fast")) throw new UsageException($"--impl {Impl}: expected autograd (the default) or fast");
-        if (LimitTest is < 1) throw new UsageException($"--limit-test {LimitTest}: expected a whole number of at least 1");
+            || Momentum >= 1) throw new UsageException($"‹momentum› {Momentum}: expected a number in [0, 1)");
+        if (LogEvery < 1) throw new UsageException($"‹log-every› {LogEvery}: expected a whole number of at least 1");
+        if (LimitTrain is < 1) throw new UsageException($"‹limit-train› {LimitTrain}: expected a whole number of at least 1");
+        if (Impl is not ("autograd" or "fast")) throw new UsageException($"‹impl› {Impl}: expected autograd (the default) or fast");
+        if (LimitTest is < 1) throw new UsageException($"‹limit-test› {LimitTest}: expected a whole number of at least 1");
         if (Load is not null
-            && Resume) throw new UsageException("--load and --resume: give one (--load evaluates a saved model; --resume continues training)");
+            && Resume) throw new UsageException("‹load› and ‹resume›: give one (‹load› evaluates a saved model; ‹resume› continues training)");
     }
 }
 
@@ -122,7 +122,7 @@ public static class Cifar10Lab
         o.Validate();
         var device = o.Device ?? CPU;
         string folder = Cifar10.Locate(o.DataDir)
-            ?? throw new UsageException($"{Path.GetFullPath(o.DataDir)}: no CIFAR-10 here (expected {Cifar10.FolderName}/ with {Cifar10.TrainFiles[0]} and {Cifar10.TestFile}); fetch it with `torchlabs cifar10 --download --data {o.DataDir}`");
+            ?? throw new UsageException($"{Path.GetFullPath(o.DataDir)}: no CIFAR-10 here (expected {Cifar10.FolderName}/ with {Cifar10.TrainFiles[0]} and {Cifar10.TestFile}); fetch it with `torchlabs cifar10 ‹download› ‹data› {o.DataDir}`");
         var lines = new List<string>();
         void Log(string line) { lines.Add(line); log?.Invoke(line); }
 

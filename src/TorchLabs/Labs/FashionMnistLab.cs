@@ -46,24 +46,24 @@ public sealed record FashionMnistOptions
         "gd" => (Epochs ?? 300, LearningRate ?? 1.0),
         "sgd" => (Epochs ?? 20, LearningRate ?? 0.1),
         "adam" => (Epochs ?? 20, LearningRate ?? 0.001),
-        _ => throw new UsageException($"--optimizer {optimizer}: expected gd, sgd or adam"),
+        _ => throw new UsageException($"‹optimizer› {optimizer}: expected gd, sgd or adam"),
     };
 
     public void Validate()
     {
         foreach (string o in Optimizers) For(o);
-        if (Activation is not ("sigmoid" or "relu" or "tanh")) throw new UsageException($"--activation {Activation}: expected sigmoid, relu or tanh");
-        if (Train < 1) throw new UsageException($"--train {Train}: expected a whole number of at least 1");
-        if (Test < 1) throw new UsageException($"--test {Test}: expected a whole number of at least 1");
-        if (BatchSize < 1) throw new UsageException($"--batch-size {BatchSize}: expected a whole number of at least 1");
-        if (Hidden < 1) throw new UsageException($"--hidden {Hidden}: expected a whole number of at least 1");
+        if (Activation is not ("sigmoid" or "relu" or "tanh")) throw new UsageException($"‹activation› {Activation}: expected sigmoid, relu or tanh");
+        if (Train < 1) throw new UsageException($"‹train› {Train}: expected a whole number of at least 1");
+        if (Test < 1) throw new UsageException($"‹test› {Test}: expected a whole number of at least 1");
+        if (BatchSize < 1) throw new UsageException($"‹batch-size› {BatchSize}: expected a whole number of at least 1");
+        if (Hidden < 1) throw new UsageException($"‹hidden› {Hidden}: expected a whole number of at least 1");
         // float32 weights, gradients and Adam's two moments, and the hidden activations of every image (forward, backward, evaluation).
-        MemoryBudget.Require(4.0 * (4 * (784.0 * Hidden + 11.0 * Hidden) + 3.0 * ((double)Train + Test) * Hidden), $"--hidden {Hidden}");
-        if (Epochs is < 1) throw new UsageException($"--epochs {Epochs}: expected a whole number of at least 1");
+        MemoryBudget.Require(4.0 * (4 * (784.0 * Hidden + 11.0 * Hidden) + 3.0 * ((double)Train + Test) * Hidden), $"‹hidden› {Hidden}");
+        if (Epochs is < 1) throw new UsageException($"‹epochs› {Epochs}: expected a whole number of at least 1");
         if (LearningRate is double lr && (!double.IsFinite(lr)
-            || lr <= 0)) throw new UsageException($"--lr {lr}: expected a finite number greater than 0");
-        if (Backward is not ("autograd" or "hand")) throw new UsageException($"--backward {Backward}: expected autograd or hand");
-        if (Dataset is not ("fashion-mnist" or "mnist")) throw new UsageException($"--dataset {Dataset}: expected fashion-mnist or mnist");
+            || lr <= 0)) throw new UsageException($"‹lr› {lr}: expected a finite number greater than 0");
+        if (Backward is not ("autograd" or "hand")) throw new UsageException($"‹backward› {Backward}: expected autograd or hand");
+        if (Dataset is not ("fashion-mnist" or "mnist")) throw new UsageException($"‹dataset› {Dataset}: expected fashion-mnist or mnist");
     }
 }
 
@@ -91,7 +91,7 @@ public static class FashionMnistLab
         {
             string looked = string.Join(", ", FashionMnist.Candidates(o.DataDir, o.Dataset).Select(c => c.Folder));
             throw new UsageException(o.Dataset == "fashion-mnist"
-                ? $"no Fashion-MNIST IDX files in {looked}; install them with `apt-get install dataset-fashion-mnist` or run with --download"
+                ? $"no Fashion-MNIST IDX files in {looked}; install them with `apt-get install dataset-fashion-mnist` or run with ‹download›"
                 : $"no MNIST IDX files (train-images-idx3-ubyte[.gz] and the other three) in {looked}");
         }
         if (o.Dataset == "fashion-mnist" && !location.Verified)

@@ -34,12 +34,12 @@ public static class HistogramsLab
         "normal-0.01" => 0.01,
         "xavier" => 1 / Math.Sqrt(n),
         "he" => Math.Sqrt(2.0 / n),
-        _ => throw new UsageException($"--init {init}: expected one of {string.Join(", ", InitNames)}"),
+        _ => throw new UsageException($"‹init› {init}: expected one of {string.Join(", ", InitNames)}"),
     };
 
     static Tensor Apply(string activation, Tensor h) => ActivationNames.Contains(activation)
         ? Functions.Activations.Find(activation).Torch(h)
-        : throw new UsageException($"--activation {activation}: expected one of {string.Join(", ", ActivationNames)}");
+        : throw new UsageException($"‹activation› {activation}: expected one of {string.Join(", ", ActivationNames)}");
 
     /// <summary>Saturated: sigmoid within 0.01 of 0 or 1, tanh within 0.01 of ±1, ReLU exactly 0.</summary>
     public static Tensor SaturatedMask(string activation, Tensor a) => activation switch
@@ -47,7 +47,7 @@ public static class HistogramsLab
         "sigmoid" => (a < 0.01).logical_or(a > 0.99),
         "tanh" => a.abs() > 0.99,
         "relu" => a == 0,
-        _ => throw new UsageException($"--activation {activation}: expected one of {string.Join(", ", ActivationNames)}"),
+        _ => throw new UsageException($"‹activation› {activation}: expected one of {string.Join(", ", ActivationNames)}"),
     };
 
     public static HistogramRun Run(string activation, string init, long seed)

@@ -37,17 +37,17 @@ public static class OptimizerTable
             (s, ps) => optim.SGD(ps, s.Lr, s.Momentum, s.Dampening, s.WeightDecay),
             s => Ref("SGD", ("lr", s.Lr), ("momentum", s.Momentum), ("dampening", s.Dampening), ("weight_decay", s.WeightDecay)),
             s => $"Momentum lr {s.Lr}, μ {s.Momentum}",
-            Check: s => s.Momentum == 0 ? "--momentum 0: momentum needs a momentum greater than 0" : null),
+            Check: s => s.Momentum == 0 ? "‹momentum› 0: momentum needs a momentum greater than 0" : null),
         new("nesterov", "Nesterov momentum (torch's form, or the seed's look-ahead form)", s => s with { Lr = 1e-3, Momentum = 0.1 }, 1e-8,
             (s, ps) => new Nesterov(ps, s.Lr, s.Momentum, s.Dampening, s.WeightDecay, s.NesterovForm),
             (s, ps) => s.NesterovForm == NesterovForm.LookAhead
-                ? throw new UsageException("--nesterov-form lookahead: torch.optim has only the torch form; use --impl hand or reference")
+                ? throw new UsageException("‹nesterov-form› lookahead: torch.optim has only the torch form; use ‹impl› hand or reference")
                 : optim.SGD(ps, s.Lr, s.Momentum, 0, s.WeightDecay, nesterov: true),
             s => Ref("SGD", ("lr", s.Lr), ("momentum", s.Momentum), ("weight_decay", s.WeightDecay), ("nesterov", 1)),
             s => $"Nesterov lr {s.Lr}, μ {s.Momentum} ({(s.NesterovForm == NesterovForm.Torch ? "torch" : "look-ahead")} form)",
             SeedForm: s => s.NesterovForm == NesterovForm.LookAhead ? new SeedForms.NesterovSeed(s.Lr, s.Momentum) : null,
-            Check: s => s.Momentum == 0 ? "--momentum 0: nesterov needs a momentum greater than 0"
-                : s.Dampening != 0 ? $"--dampening {s.Dampening}: Nesterov momentum requires zero dampening" : null),
+            Check: s => s.Momentum == 0 ? "‹momentum› 0: nesterov needs a momentum greater than 0"
+                : s.Dampening != 0 ? $"‹dampening› {s.Dampening}: Nesterov momentum requires zero dampening" : null),
         new("adagrad", "AdaGrad, per-coordinate G += g²", s => s with { Lr = 0.1 }, 1e-10,
             (s, ps) => new AdaGrad(ps, s.Lr, 0, s.WeightDecay, 0, s.EffectiveEps),
             (s, ps) => optim.Adagrad(ps, s.Lr, 0, s.WeightDecay, 0, s.EffectiveEps),
@@ -78,7 +78,7 @@ public static class OptimizerTable
 
     /// <summary>The row of <paramref name="name"/>; an unknown name is a <see cref="UsageException"/> listing the known ones.</summary>
     public static OptimizerRow Find(string name) => Rows.FirstOrDefault(r => r.Name == name)
-        ?? throw new UsageException($"--optimizer {name}: unknown optimizer; expected one of {string.Join(", ", Names)}");
+        ?? throw new UsageException($"‹optimizer› {name}: unknown optimizer; expected one of {string.Join(", ", Names)}");
 }
 
 /// <summary>
@@ -115,11 +115,11 @@ public sealed record OptimizerSpec
         var row = Row;
         foreach (var (option, value, range) in new (string, double, Range)[]
         {
-            ("--lr", Lr, Ranges.Lr), ("--momentum", Momentum, Ranges.Momentum), ("--alpha", Alpha, Ranges.Alpha),
-                ("--beta1", Beta1, Ranges.Beta),
-            ("--beta2", Beta2, Ranges.Beta), ("--eps", Eps ?? row.DefaultEps, Ranges.Eps),
-                ("--weight-decay", WeightDecay, Ranges.WeightDecay),
-            ("--dampening", Dampening, Ranges.Dampening),
+            ("‹lr›", Lr, Ranges.Lr), ("‹momentum›", Momentum, Ranges.Momentum), ("‹alpha›", Alpha, Ranges.Alpha),
+                ("‹beta1›", Beta1, Ranges.Beta),
+            ("‹beta2›", Beta2, Ranges.Beta), ("‹eps›", Eps ?? row.DefaultEps, Ranges.Eps),
+                ("‹weight-decay›", WeightDecay, Ranges.WeightDecay),
+            ("‹dampening›", Dampening, Ranges.Dampening),
         })
             if (!range.Contains(value)) throw new UsageException($"{option} {value}: expected {range}");
         if (row.Check?.Invoke(this) is string problem) throw new UsageException(problem);

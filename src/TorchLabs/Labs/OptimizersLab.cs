@@ -63,10 +63,10 @@ public static class OptimizersLab
     public static Trajectory Run(OptimizerSpec spec, OptimizerImpl impl, double[] start, int steps, GradMode mode = GradMode.Analytic)
     {
         spec.Validate();
-        if (steps < 0) throw new UsageException($"--steps {steps}: expected a whole number >= 0");
-        MemoryBudget.Require(64.0 * 3 * (steps + 1.0), $"--steps {steps}");
+        if (steps < 0) throw new UsageException($"‹steps› {steps}: expected a whole number >= 0");
+        MemoryBudget.Require(64.0 * 3 * (steps + 1.0), $"‹steps› {steps}");
         if (start.Length != 2 || start.Any(v =>
-            !double.IsFinite(v))) throw new UsageException("--start: expected two finite numbers X0,X1");
+            !double.IsFinite(v))) throw new UsageException("‹start›: expected two finite numbers X0,X1");
         var points = new double[steps + 1][];
         points[0] = (double[])start.Clone();
         using var stepper = Stepper.Create(spec, impl, start, x => Grad(x, mode));
@@ -229,7 +229,7 @@ public static class OptimizersLab
             "sigmoid" => RefActivation.Sigmoid,
             "relu" => RefActivation.Relu,
             "tanh" => RefActivation.Tanh,
-            _ => throw new UsageException($"--activation {activation}: expected sigmoid, relu or tanh"),
+            _ => throw new UsageException($"‹activation› {activation}: expected sigmoid, relu or tanh"),
         };
         var initial = new ReferenceMlp(sizes, act, RefLoss.SoftmaxCrossEntropy, rng);
         using var X = tensor(x.SelectMany(r => r).ToArray(), [n, sizes[0]], ScalarType.Float64);

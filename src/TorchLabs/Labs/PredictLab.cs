@@ -70,12 +70,12 @@ public static class PredictLab
     public static IReadOnlyList<Prediction> Run(string modelPath, IReadOnlyList<string> files, int top = 3)
     {
         if (files.Count == 0) throw new UsageException("predict: expected at least one IMAGE file");
-        if (top is < 1 or > 10) throw new UsageException($"--top {top}: expected 1 to 10");
+        if (top is < 1 or > 10) throw new UsageException($"‹top› {top}: expected 1 to 10");
         var images = files.Select(Decode).ToList();   // every file is checked before the model is read
         using var scope = NewDisposeScope();
         using var gen = new Generator(1);
         using var net = new CifarNet(gen);
-        ModelFiles.Load(net, modelPath, "the tutorial's Net", "--model");
+        ModelFiles.Load(net, modelPath, "the tutorial's Net", "‹model›");
         net.eval();
         using var _ = no_grad();
         var p = new float[images.Count * 10];

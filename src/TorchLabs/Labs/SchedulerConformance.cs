@@ -155,18 +155,18 @@ public static class SchedulerConformance
             int eq = item.IndexOf('=');
             string key = eq < 0 ? item : item[..eq], text = eq < 0 ? "" : item[(eq + 1)..];
             if (!kinds.TryGetValue(key, out string? kind))
-                throw new UsageException($"--set {Printable.Quote(item)}: {name} has no keyword {Printable.Quote(key)}; expected one of " +
+                throw new UsageException($"‹set› {Printable.Quote(item)}: {name} has no keyword {Printable.Quote(key)}; expected one of " +
                     string.Join(", ", kinds.Keys));
-            if (values.ContainsKey(key)) throw new UsageException($"--set {key}: given twice; give each keyword once");
+            if (values.ContainsKey(key)) throw new UsageException($"‹set› {key}: given twice; give each keyword once");
             values[key] = Value(name, key, kind, text);
         }
         foreach (string key in Required.GetValueOrDefault(name) ?? [])
-            if (!values.ContainsKey(key)) throw new UsageException($"{name}: --set {key}=VALUE is required (as in PyTorch)");
+            if (!values.ContainsKey(key)) throw new UsageException($"{name}: ‹set› {key}=VALUE is required (as in PyTorch)");
         bool perEpoch = values.ContainsKey("epochs") && values.ContainsKey("steps_per_epoch");
         if (name == "OneCycleLR" && perEpoch && (long)(int)values["epochs"] * (int)values["steps_per_epoch"] > int.MaxValue)
             throw new UsageException($"OneCycleLR: epochs × steps_per_epoch is more than {int.MaxValue} steps");
         if (name == "OneCycleLR" && !values.ContainsKey("total_steps") && !perEpoch)
-            throw new UsageException("OneCycleLR: expected --set total_steps=N, or epochs=E and steps_per_epoch=S");
+            throw new UsageException("OneCycleLR: expected ‹set› total_steps=N, or epochs=E and steps_per_epoch=S");
         if (name == "SequentialLR"
             && ((IReadOnlyList<(string, SchedSettings)>)values["schedulers"]).Count != ((int[])values["milestones"]).Length + 1)
             throw new UsageException("SequentialLR: expected one more scheduler than milestones");
@@ -194,7 +194,7 @@ public static class SchedulerConformance
 
     static object Value(string name, string key, string kind, string text)
     {
-        string bad = $"--set {key}={Printable.Quote(text)}";
+        string bad = $"‹set› {key}={Printable.Quote(text)}";
         static bool Num(string t, out double v) =>
             double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out v)
             && double.IsFinite(v);

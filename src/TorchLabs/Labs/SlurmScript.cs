@@ -39,15 +39,15 @@ public static partial class SlurmScript
     public static void Check(string time, string memory, string? partition, string? gres, string folder)
     {
         if (!TimeFormat().IsMatch(time))
-            throw Bad("--slurm-time", time, "minutes[:seconds], hours:minutes:seconds, days-hours[:minutes[:seconds]] or UNLIMITED");
+            throw Bad("‹slurm-time›", time, "minutes[:seconds], hours:minutes:seconds, days-hours[:minutes[:seconds]] or UNLIMITED");
         if (!MemoryFormat().IsMatch(memory))
-            throw Bad("--slurm-mem", memory, "a whole number with an optional unit K, M, G or T (4G, 500M)");
+            throw Bad("‹slurm-mem›", memory, "a whole number with an optional unit K, M, G or T (4G, 500M)");
         if (partition is not null && !PartitionFormat().IsMatch(partition))
-            throw Bad("--slurm-partition", partition, "a partition name or a comma list of them (letters, digits, _ - .)");
+            throw Bad("‹slurm-partition›", partition, "a partition name or a comma list of them (letters, digits, _ - .)");
         if (gres is not null && !GresFormat().IsMatch(gres))
-            throw Bad("--slurm-gres", gres, "name[:type][:count], comma-separated (gpu:1, gpu:a100:2)");
+            throw Bad("‹slurm-gres›", gres, "name[:type][:count], comma-separated (gpu:1, gpu:a100:2)");
         if (folder.Any(c => c is '"' or '\\' || char.IsControl(c)))
-            throw Bad("--out", folder, "a sweep folder without '\"', '\\' or control characters (the script names it in #SBATCH --output)");
+            throw Bad("‹out›", folder, "a sweep folder without '\"', '\\' or control characters (the script names it in #SBATCH ‹output›)");
     }
 
     /// <summary>

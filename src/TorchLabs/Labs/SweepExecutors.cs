@@ -78,7 +78,7 @@ public static class SweepFolder
         string trialDir = SweepPlan.TrialDir(dir, t);
         if (t.Args.Length < 2 || t.Args[0] != plan.Lab || t.Args[^2] != "--out" || t.Args.Count(a => a == "--out") != 1
             || Path.GetFullPath(t.Args[^1]) != trialDir)
-            throw new UsageException($"{Path.Combine(dir, "sweep.json")}: trial {index}'s command line is not {plan.Lab} … --out {trialDir}");
+            throw new UsageException($"{Path.Combine(dir, "sweep.json")}: trial {index}'s command line is not {plan.Lab} … ‹out› {trialDir}");
         Directory.CreateDirectory(trialDir);
         var run = ChildOutcome.Run(self.File, self.With(t.Args));
         File.WriteAllText(Path.Combine(trialDir, "stderr.log"), run.Err);

@@ -95,12 +95,12 @@ public sealed class TrainingRecord
         string? Stored(string key) => stored.FirstOrDefault(s => s.Key == key).Value ?? before?.GetValueOrDefault(key);
         foreach (var (key, value) in stored)
             if (retired?.GetValueOrDefault(key) is string resumable && value != resumable)
-                throw new UsageException($"--resume: {path} was made with {key} {value}, which TorchLabs no longer has (only {key} {resumable} resumes); train again without --resume");
+                throw new UsageException($"‹resume›: {path} was made with {key} {value}, which TorchLabs no longer has (only {key} {resumable} resumes); train again without ‹resume›");
         var differ = given.Where(g => Stored(g.Key) != g.Value)
             .Select(g => $"{g.Key} {Stored(g.Key) ?? "(none)"} stored, {g.Value} given").ToList();
         if (differ.Count > 0)
-            throw new UsageException($"--resume: {path} was made with other settings ({string.Join("; ", differ)}); run with the stored " +
-                $"values or without --resume");
+            throw new UsageException($"‹resume›: {path} was made with other settings ({string.Join("; ", differ)}); run with the stored " +
+                $"values or without ‹resume›");
         var rec = new TrainingRecord
         {
             Settings = stored, LearningRate = r.ReadDouble(), EpochsDone = r.ReadInt32(),
@@ -168,13 +168,13 @@ public sealed class TrainingCheckpoint
         var rec = new TrainingRecord { Settings = Settings, LearningRate = LearningRate, KeepsTimes = KeepsTimes };
         if (Path is not null) AtomicFile.RemoveStaleTemporaries(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
         if (!resume) return rec;
-        if (Path is null) throw new UsageException("--resume needs --out, the folder of the checkpoint");
+        if (Path is null) throw new UsageException("‹resume› needs ‹out›, the folder of the checkpoint");
         rec = Checkpoint.Load(Path, Kind, r => TrainingRecord.Read(r, Path, Settings, KeepsTimes, Generator, Model, Optimizer,
             SettingsBefore, RetiredSettings));
         if (rec.EpochsDone >= epochs)
         {
-            string done = $"the checkpoint {Path} has {rec.EpochsDone} epochs done, --epochs is {epochs} (the total)";
-            throw new UsageException($"--resume: nothing to do: {done}; give a larger --epochs to train on");
+            string done = $"the checkpoint {Path} has {rec.EpochsDone} epochs done, ‹epochs› is {epochs} (the total)";
+            throw new UsageException($"‹resume›: nothing to do: {done}; give a larger ‹epochs› to train on");
         }
         if (rec.LearningRate != LearningRate)
         {
@@ -193,7 +193,7 @@ public sealed class TrainingCheckpoint
     {
         if (double.IsFinite(loss)) return;
         string where = $"the loss is {loss} at epoch {epoch + 1}, step {step + 1}";
-        throw new LabFailedException($"{Kind}: training diverged: {where}; try a smaller learning rate (--lr {F(LearningRate)} now)" +
+        throw new LabFailedException($"{Kind}: training diverged: {where}; try a smaller learning rate (‹lr› {F(LearningRate)} now)" +
             (Path is not null && File.Exists(Path) ? $"; the last good checkpoint, {Path}, is kept" : ""));
     }
 

@@ -28,15 +28,15 @@ public sealed record VanishingOptions
 
     public void Validate()
     {
-        if (Depth < 1) throw new UsageException($"--depth {Depth}: expected a whole number of at least 1");
-        if (Width < 1) throw new UsageException($"--width {Width}: expected a whole number of at least 1");
-        if (Steps < 0) throw new UsageException($"--steps {Steps}: expected a whole number >= 0");
+        if (Depth < 1) throw new UsageException($"‹depth› {Depth}: expected a whole number of at least 1");
+        if (Width < 1) throw new UsageException($"‹width› {Width}: expected a whole number of at least 1");
+        if (Steps < 0) throw new UsageException($"‹steps› {Steps}: expected a whole number >= 0");
         if (!double.IsFinite(LearningRate)
-            || LearningRate <= 0) throw new UsageException($"--lr {LearningRate}: expected a finite number greater than 0");
-        if (TrainDepths.Any(d => d < 1)) throw new UsageException($"--train-depths: expected positive depths");
+            || LearningRate <= 0) throw new UsageException($"‹lr› {LearningRate}: expected a finite number greater than 0");
+        if (TrainDepths.Any(d => d < 1)) throw new UsageException($"‹train-depths›: expected positive depths");
         // Three stacks of width² weights per layer in float64, with their gradients, activations and their gradients.
         double perStack = 8.0 * Math.Max(Depth, TrainDepths.DefaultIfEmpty(0).Max()) * ((double)Width * Width * 2 + 2.0 * Samples * Width);
-        MemoryBudget.Require(3 * perStack, $"--depth {Depth} --width {Width}");
+        MemoryBudget.Require(3 * perStack, $"‹depth› {Depth} ‹width› {Width}");
     }
 }
 

@@ -32,19 +32,19 @@ public sealed record VectorBackpropOptions
     public void Validate()
     {
         if (Dims.Length < 2 || Dims.Any(d => d < 1)
-            || Dims[^1] != 1) throw new UsageException($"--dims {string.Join(",", Dims)}: expected positive layer sizes ending in 1");
-        if (M < 1) throw new UsageException($"--m {M}: expected at least one example");
+            || Dims[^1] != 1) throw new UsageException($"‹dims› {string.Join(",", Dims)}: expected positive layer sizes ending in 1");
+        if (M < 1) throw new UsageException($"‹m› {M}: expected at least one example");
         // X and the activations (m per unit), the weights and their gradients, in float64, for two implementations.
         double units = Dims.Sum(d => (double)d), weights = Dims.Zip(Dims.Skip(1), (a, b) => (double)a * b).Sum();
-        MemoryBudget.Require(2 * 8.0 * (3 * units * M + 3 * weights), $"--dims {string.Join(",", Dims)} --m {M}");
-        if (Iterations < 1) throw new UsageException($"--iterations {Iterations}: expected a whole number of at least 1");
+        MemoryBudget.Require(2 * 8.0 * (3 * units * M + 3 * weights), $"‹dims› {string.Join(",", Dims)} ‹m› {M}");
+        if (Iterations < 1) throw new UsageException($"‹iterations› {Iterations}: expected a whole number of at least 1");
         if (!double.IsFinite(LearningRate)
-            || LearningRate <= 0) throw new UsageException($"--lr {LearningRate}: expected a finite number greater than 0");
-        if (!double.IsFinite(Lambd) || Lambd < 0) throw new UsageException($"--lambd {Lambd}: expected a finite number >= 0");
-        if (PrintEvery < 1) throw new UsageException($"--print-every {PrintEvery}: expected a whole number of at least 1");
-        if (Rng is not ("numpy" or "torch")) throw new UsageException($"--rng {Rng}: expected numpy or torch");
-        if (Init is not ("he" or "as-written")) throw new UsageException($"--init {Init}: expected he or as-written");
-        if (Impl is not ("both" or "reference" or "torch")) throw new UsageException($"--impl {Impl}: expected both, reference or torch");
+            || LearningRate <= 0) throw new UsageException($"‹lr› {LearningRate}: expected a finite number greater than 0");
+        if (!double.IsFinite(Lambd) || Lambd < 0) throw new UsageException($"‹lambd› {Lambd}: expected a finite number >= 0");
+        if (PrintEvery < 1) throw new UsageException($"‹print-every› {PrintEvery}: expected a whole number of at least 1");
+        if (Rng is not ("numpy" or "torch")) throw new UsageException($"‹rng› {Rng}: expected numpy or torch");
+        if (Init is not ("he" or "as-written")) throw new UsageException($"‹init› {Init}: expected he or as-written");
+        if (Impl is not ("both" or "reference" or "torch")) throw new UsageException($"‹impl› {Impl}: expected both, reference or torch");
     }
 }
 

@@ -25,7 +25,7 @@ public static class ModelFiles
 {
     /// <summary>The format of <paramref name="path"/>, from its first bytes: "PK\3\4" (zip: .pth) or the pickled magic number of the
     /// legacy .pth, a little-endian length and '{' (safetensors), else TorchSharp's.</summary>
-    public static ModelFormat Detect(string path, string option = "--load")
+    public static ModelFormat Detect(string path, string option = "‹load›")
     {
         using var fs = InputFile.OpenRead(path, Label(option, path), "a model file",
             "a model (.pth, .safetensors or TorchSharp's format)");
@@ -46,7 +46,7 @@ public static class ModelFiles
     /// <summary>Reads the state dict of <paramref name="path"/> (any of the three formats) into <paramref name="model"/>, after checking
     /// every key and shape.</summary>
     /// <param name="option">The option that named the file, for messages (<c>--load</c>, <c>--model</c>).</param>
-    public static ModelFormat Load(nn.Module model, string path, string modelName, string option = "--load")
+    public static ModelFormat Load(nn.Module model, string path, string modelName, string option = "‹load›")
     {
         var format = Detect(path, option);
         string file = Label(option, path);
@@ -83,7 +83,7 @@ public static class ModelFiles
 
     /// <summary>Refuses a state dict whose keys or shapes differ from the model's, naming the first wrong key and its shape.</summary>
     public static void Check(nn.Module model, IReadOnlyDictionary<string, Tensor> state, string path, string modelName,
-        string option = "--load") =>
+        string option = "‹load›") =>
         CheckShapes(model, state.ToDictionary(kv => kv.Key, kv => kv.Value.shape), Label(option, path), modelName);
 
     static void CheckShapes(nn.Module model, IReadOnlyDictionary<string, long[]> state, string file, string modelName)
@@ -161,7 +161,7 @@ public static class ModelFiles
     /// numel × the dtype's size, the tensors in order and contiguous, covering the data exactly; and, given a model, every
     /// key and shape as the model's (so a file declaring one huge tensor is refused before it is allocated).
     /// </summary>
-    public static void CheckSafetensors(string path, string option = "--load", nn.Module? model = null, string modelName = "the model")
+    public static void CheckSafetensors(string path, string option = "‹load›", nn.Module? model = null, string modelName = "the model")
     {
         string file = Label(option, path);
         using var fs = File.OpenRead(path);

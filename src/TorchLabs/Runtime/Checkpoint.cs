@@ -36,14 +36,14 @@ public static class Checkpoint
     /// </summary>
     public static T Load<T>(string path, string kind, Func<BinaryReader, T> read)
     {
-        if (!File.Exists(path)) throw new UsageException($"--resume: no checkpoint at {path}; run without --resume first");
+        if (!File.Exists(path)) throw new UsageException($"‹resume›: no checkpoint at {path}; run without ‹resume› first");
         try
         {
             byte[] all = File.ReadAllBytes(path);
             using var head = new BinaryReader(new MemoryStream(all));
             if (head.ReadString() != Magic) throw new UsageException($"{path}: not a TorchLabs checkpoint");
             int version = head.ReadInt32();
-            if (version != Version) throw new UsageException($"{path}: checkpoint version {version}; this build reads version {Version} (start again without --resume)");
+            if (version != Version) throw new UsageException($"{path}: checkpoint version {version}; this build reads version {Version} (start again without ‹resume›)");
             long length = head.ReadInt64();
             long start = head.BaseStream.Position;
             if (length < 0 || start + length + HashBytes != all.Length)

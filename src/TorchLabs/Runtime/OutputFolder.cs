@@ -14,7 +14,7 @@ public static class OutputFolder
 
     /// <summary>What is wrong with <paramref name="path"/> as an output folder, as one line starting with the option; null when it will
     /// do.</summary>
-    public static string? Problem(string path, string option = "--out")
+    public static string? Problem(string path, string option = "‹out›")
     {
         string shown = $"{option} {path}";
         if (path.Length == 0) return $"{option}: expected a folder, got an empty path";
@@ -52,7 +52,7 @@ public static class OutputFolder
 
     /// <summary>Throws <see cref="UsageException"/> with <see cref="Problem"/>'s line; otherwise creates the folder and returns its full
     /// path.</summary>
-    public static string Prepare(string path, string option = "--out")
+    public static string Prepare(string path, string option = "‹out›")
     {
         if (Problem(path, option) is string problem) throw new UsageException(problem);
         string full = Path.GetFullPath(path);
@@ -70,7 +70,7 @@ public static class OutputFolder
     /// process ends, however it ends), so that two runs never write the same files. A folder another run holds is bad input
     /// naming that run's process id. Dispose to release it. Also removes temporaries that dead runs left.
     /// </summary>
-    public static IDisposable Lock(string folder, string option = "--out")
+    public static IDisposable Lock(string folder, string option = "‹out›")
     {
         Directory.CreateDirectory(folder);
         string path = Path.Combine(folder, LockName), pidPath = path + ".pid";
@@ -79,7 +79,7 @@ public static class OutputFolder
         catch (IOException)
         {
             string holder = File.Exists(pidPath) ? File.ReadAllText(pidPath).Trim() : "unknown";
-            throw new UsageException($"{option} {Printable.Escape(folder)}: another torchlabs run (process {Printable.Escape(holder, 20)}) is writing to this folder; wait for it, or give another --out");
+            throw new UsageException($"{option} {Printable.Escape(folder)}: another torchlabs run (process {Printable.Escape(holder, 20)}) is writing to this folder; wait for it, or give another ‹out›");
         }
         File.WriteAllText(pidPath, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         AtomicFile.RemoveStaleTemporaries(folder);

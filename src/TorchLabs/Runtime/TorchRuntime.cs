@@ -55,7 +55,7 @@ public static class TorchRuntime
 
     /// <summary>The thread rule in one sentence (info, the report).</summary>
     public static string ThreadRule =>
-        $"without --threads: 1 intra-op thread for batches below {SmallBatch} and small ops, all {Cores} cores for larger batches and vector-backprop";
+        $"unless given: 1 intra-op thread for batches below {SmallBatch} and small ops, all {Cores} cores for larger batches and vector-backprop";
 
     /// <summary>Batches smaller than this run on one intra-op thread by default (docs/performance.md, "Threads").</summary>
     public const int SmallBatch = 32;
@@ -79,9 +79,9 @@ public static class TorchRuntime
     /// </summary>
     public static int SetThreads(int? requested, int defaultThreads = 1)
     {
-        if (requested < 0) throw new UsageException($"--threads {requested}: expected a positive number of threads (or 0 for all cores)");
+        if (requested < 0) throw new UsageException($"‹threads› {requested}: expected a positive number of threads (or 0 for all cores)");
         if (requested > MaxThreads)
-            throw new UsageException($"--threads {requested}: expected at most {MaxThreads} (4 × the {Cores} cores of this machine)");
+            throw new UsageException($"‹threads› {requested}: expected at most {MaxThreads} (4 × the {Cores} cores of this machine)");
         int n = requested switch { null => defaultThreads, 0 => Cores, _ => requested.Value };
         if (torch.get_num_threads() != n) torch.set_num_threads(n);
         return n;
@@ -99,19 +99,19 @@ public static class TorchRuntime
         {
             int index = 0;
             if (d.Length > 5 && !int.TryParse(d.AsSpan(5), out index))
-                throw new UsageException($"--device {name}: expected cpu, cuda or cuda:N");
+                throw new UsageException($"‹device› {name}: expected cpu, cuda or cuda:N");
             if (!torch.cuda.is_available())
             {
                 string why = Backend == "cuda"
                     ? "this is a CUDA build, but libtorch sees no CUDA device (check the NVIDIA driver and nvidia-smi)"
                     : "this build uses the cpu backend; rebuild with `dotnet build -p:TorchBackend=cuda` on a machine with an NVIDIA GPU and driver";
-                throw new UsageException($"--device {name}: CUDA is not available: {why}");
+                throw new UsageException($"‹device› {name}: CUDA is not available: {why}");
             }
             if (index >= torch.cuda.device_count())
-                throw new UsageException($"--device {name}: only {torch.cuda.device_count()} CUDA device(s) present");
+                throw new UsageException($"‹device› {name}: only {torch.cuda.device_count()} CUDA device(s) present");
             return new torch.Device(DeviceType.CUDA, index);
         }
-        throw new UsageException($"--device {name}: expected cpu, cuda or cuda:N");
+        throw new UsageException($"‹device› {name}: expected cpu, cuda or cuda:N");
     }
 
     /// <summary>

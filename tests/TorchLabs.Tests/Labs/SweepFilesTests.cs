@@ -148,7 +148,7 @@ public class SlurmScriptTests
         string option)
     {
         var e = Assert.Throws<UsageException>(() => SlurmScript.Check(time, mem, partition, gres, "/tmp/sweep"));
-        Assert.StartsWith(option + " ", e.Message);
+        Assert.StartsWith(option + " ", TestEnvironment.AsShown(e));
         Assert.DoesNotContain('\n', e.Message);
         Assert.DoesNotContain('\r', e.Message);
     }
@@ -168,7 +168,7 @@ public class SlurmScriptTests
     public void Check_RefusesAFolderWithANewline()
     {
         var e = Assert.Throws<UsageException>(() => SlurmScript.Check("10", "4G", null, null, "/tmp/a\nb"));
-        Assert.StartsWith("--out ", e.Message);
+        Assert.StartsWith("--out ", TestEnvironment.AsShown(e));
     }
 
     [Fact]

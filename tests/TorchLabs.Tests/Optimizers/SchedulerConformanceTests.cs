@@ -158,7 +158,7 @@ public class ReferenceLRTests
     [InlineData("ConstantLR", new[] { "factor=0" }, "ConstantLR: factor=0 is divided by at total_iters")]
     [InlineData("OneCycleLR", new[] { "max_lr=0.1", "epochs=100000", "steps_per_epoch=100000" }, "more than 2147483647 steps")]
     public void Parse_RefusesWhatPyTorchRefusesOrCannotRun(string name, string[] items, string expected) =>
-        Assert.Contains(expected, Assert.Throws<UsageException>(() => SchedulerConformance.Parse(name, items)).Message);
+        Assert.Contains(expected, TestEnvironment.AsShown(Assert.Throws<UsageException>(() => SchedulerConformance.Parse(name, items))));
 
     [Fact]
     public void Compare_BothSidesOverflowingAlike_Agree_AndAOneSidedOverflowDiffers()

@@ -52,7 +52,7 @@ public class ModelAndImageFileTests
         var e = Assert.Throws<UsageException>(() => ModelFiles.Load(new CifarNet(gen), path, "the tutorial's Net", "--model"));
         Assert.Contains("\\x1B]0;pwned\\x07", e.Message);
         Assert.DoesNotContain(e.Message, c => char.IsControl(c));
-        Assert.StartsWith("--model ", e.Message);
+        Assert.StartsWith("--model ", TestEnvironment.AsShown(e));
     }
 
     [Trait("Speed", "Slow")]
@@ -85,7 +85,7 @@ public class ModelAndImageFileTests
             });
             using var gen = new Generator(1);
             var e = Assert.Throws<UsageException>(() => ModelFiles.Load(new CifarNet(gen), path, "the tutorial's Net"));
-            Assert.Equal($"--load {path}: tensor \"fc2.weight\" holds NaN or infinite values; expected finite weights", e.Message);
+            Assert.Equal($"--load {path}: tensor \"fc2.weight\" holds NaN or infinite values; expected finite weights", TestEnvironment.AsShown(e));
         }
     }
 
@@ -93,7 +93,7 @@ public class ModelAndImageFileTests
     public void PredictsMessages_NameTheModelOption()
     {
         var e = Assert.Throws<UsageException>(() => ModelFiles.Detect("/nonexistent/cifar_net.pth", "--model"));
-        Assert.StartsWith("--model /nonexistent/cifar_net.pth: no such file", e.Message);
+        Assert.StartsWith("--model /nonexistent/cifar_net.pth: no such file", TestEnvironment.AsShown(e));
     }
 
     [Trait("Speed", "Slow")]
@@ -285,7 +285,7 @@ public class ModelAndImageFileTests
         Cifar10Lab.Run(o);
         var e = Assert.Throws<UsageException>(() => Cifar10Lab.Run(o with { Resume = true }));
         Assert.Contains("nothing to do: the checkpoint", e.Message);
-        Assert.Contains("has 1 epochs done, --epochs is 1", e.Message);
+        Assert.Contains("has 1 epochs done, --epochs is 1", TestEnvironment.AsShown(e));
 
         // The same checkpoint with epochs done −5 (checksum recomputed: written by the checkpoint writer itself).
         string path = Path.Combine(TestEnvironment.NewTempDir(), "crafted.dat");
@@ -307,7 +307,7 @@ public class ModelAndImageFileTests
     {
         string dir = TestEnvironment.NewTempDir();
         var model = Assert.Throws<UsageException>(() => ModelFiles.Detect(dir, "--model"));
-        Assert.Equal($"--model {dir}: a directory; expected a model file", model.Message);
+        Assert.Equal($"--model {dir}: a directory; expected a model file", TestEnvironment.AsShown(model));
         var image = Assert.Throws<UsageException>(() => PredictLab.Decode(dir));
         Assert.Equal($"\"{dir}\": a directory; expected a PNG or JPEG image", image.Message);
     }
@@ -338,7 +338,7 @@ public class ModelAndImageFileTests
         Assert.False(FileKind.IsRegularFile(fifo));
         Assert.True(FileKind.IsRegularFile("/etc/passwd"));
         var model = Assert.Throws<UsageException>(() => ModelFiles.Detect(fifo, "--model"));
-        Assert.Equal($"--model {fifo}: not a regular file (a FIFO, device or socket); expected a model file", model.Message);
+        Assert.Equal($"--model {fifo}: not a regular file (a FIFO, device or socket); expected a model file", TestEnvironment.AsShown(model));
         var image = Assert.Throws<UsageException>(() => PredictLab.Decode(fifo));
         Assert.EndsWith("not a regular file (a FIFO, device or socket); expected a PNG or JPEG image", image.Message);
     }
@@ -351,7 +351,7 @@ public class ModelAndImageFileTests
         {
             var e = Assert.Throws<UsageException>(() => OutputFolder.Lock(dir));
             Assert.Equal($"--out {dir}: another torchlabs run (process {Environment.ProcessId}) is writing to this folder; wait for it, " +
-                "or give another --out", e.Message);
+                "or give another --out", TestEnvironment.AsShown(e));
         }
         using (OutputFolder.Lock(dir)) { }                          // released: the next run takes it
         Assert.Empty(Directory.GetFiles(dir));                      // and leaves nothing behind
@@ -381,7 +381,7 @@ public class FileSystemFaultTests
         File.CreateSymbolicLink(a, b);
         File.CreateSymbolicLink(b, a);
         var e = Assert.Throws<UsageException>(() => ModelFiles.Detect(a, "--model"));
-        Assert.Equal($"--model {a}: a symbolic link that loops (or a chain too long to follow); expected a model file", e.Message);
+        Assert.Equal($"--model {a}: a symbolic link that loops (or a chain too long to follow); expected a model file", TestEnvironment.AsShown(e));
         var r = TestEnvironment.RunCli("predict", "--model", a, a);
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));
