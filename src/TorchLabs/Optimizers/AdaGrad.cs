@@ -26,8 +26,8 @@ public sealed class AdaGrad : HandOptimizer
     {
         var G = Buffer(s, "sum", () => full_like(p, InitialAccumulatorValue));
         double eta = LearningRate / (1 + (t - 1) * LrDecay);  // η_t = η / (1 + (t − 1) lr_decay)
-        G.addcmul_(g, g, 1);                                   // G_t = G_{t−1} + g ⊙ g
-        var denom = G.sqrt().add_(Eps);                        // √G_t + ε
-        p.addcdiv_(g, denom, -eta);                            // θ ← θ − η_t g / (√G_t + ε)
+        G.Addcmul_(g, g, 1);                                 // G_t = G_{t−1} + g ⊙ g
+        var denom = G.sqrt().Add_(Eps);                      // √G_t + ε
+        p.Addcdiv_(g, denom, -eta);                          // θ ← θ − η_t g / (√G_t + ε)
     }
 }

@@ -69,7 +69,7 @@ public abstract class HandOptimizer : IDisposable
             if (grad is null) continue;
             steps[i]++;
             using var scope = NewDisposeScope();
-            var g = WeightDecay != 0 ? grad.add(p, alpha: WeightDecay) : grad;
+            var g = WeightDecay != 0 ? grad.Add(p, WeightDecay) : grad;
             Update(p, g, state[i], steps[i]);
         }
     }

@@ -24,8 +24,8 @@ public sealed class Momentum : HandOptimizer
     protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
     {
         var b = s.TryGetValue("momentum_buffer", out var previous)
-            ? previous.mul_(Mu).add_(g, alpha: 1 - Dampening)   // b_t = μ b_{t−1} + (1 − τ) g_t
+            ? previous.Mul_(Mu).Add_(g, 1 - Dampening)        // b_t = μ b_{t−1} + (1 − τ) g_t
             : Buffer(s, "momentum_buffer", () => g.clone());    // b₁ = g₁ (the buffer starts as the first gradient)
-        p.add_(b, alpha: -LearningRate);                      // θ ← θ − η b_t
+        p.Add_(b, -LearningRate);                           // θ ← θ − η b_t
     }
 }

@@ -45,7 +45,7 @@ public sealed class Nesterov : HandOptimizer
         using var _ = no_grad();
         for (int i = 0; i < Parameters.Count; i++)
             if (StateOf(i).TryGetValue("velocity", out var v))
-                Parameters[i].add_(v, alpha: Mu);                 // θ + μ v
+                Parameters[i].Add_(v, Mu);                      // θ + μ v
     }
 
     protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
@@ -53,16 +53,16 @@ public sealed class Nesterov : HandOptimizer
         if (Form == NesterovForm.Torch)
         {
             var b = s.TryGetValue("momentum_buffer", out var previous)
-                ? previous.mul_(Mu).add_(g, alpha: 1 - Dampening)                 // b_t = μ b_{t−1} + g_t
+                ? previous.Mul_(Mu).Add_(g, 1 - Dampening)                      // b_t = μ b_{t−1} + g_t
                 : Buffer(s, "momentum_buffer", () => g.clone());                  // b₁ = g₁
-            var d = g.add(b, alpha: Mu);                                          // d_t = g_t + μ b_t
-            p.add_(d, alpha: -LearningRate);                                      // θ ← θ − η d_t
+            var d = g.Add(b, Mu);                                               // d_t = g_t + μ b_t
+            p.Add_(d, -LearningRate);                                           // θ ← θ − η d_t
         }
         else
         {
             var v = Buffer(s, "velocity", () => zeros_like(p));
-            p.add_(v, alpha: -Mu);                                                // back from θ + μ v to θ
-            v.mul_(Mu).add_(g, alpha: -LearningRate);                             // v ← μ v − η ∇f(θ + μ v)
+            p.Add_(v, -Mu);                                                     // back from θ + μ v to θ
+            v.Mul_(Mu).Add_(g, -LearningRate);                                  // v ← μ v − η ∇f(θ + μ v)
             p.add_(v);                                                            // θ ← θ + v
         }
     }

@@ -1,0 +1,70 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Optimizers;
+
+/// <summary>
+/// The hand optimizers' in-place updates with a number as factor, each holding that number's <see cref="Scalar"/> until libtorch
+/// returns. TorchSharp turns a double argument into a Scalar at the call site and passes its native handle without keeping the
+/// Scalar reachable (its methods read <c>value.Handle</c> and call libtorch, with no <c>GC.KeepAlive</c>), so a collection during
+/// the call can finalize the Scalar while libtorch still reads it: c10's "Expected false to be true" from <c>Scalar::toDouble</c>,
+/// seen now and then when the tests ran in parallel. The same operations, so the same numbers.
+/// </summary>
+static class KeptScalars
+{
+    /// <summary>t ← t + α·other.</summary>
+    public static Tensor Add_(this Tensor t, Tensor other, double alpha)
+    {
+        using Scalar a = alpha.ToScalar();
+        return t.add_(other, a);
+    }
+
+    /// <summary>t + α·other.</summary>
+    public static Tensor Add(this Tensor t, Tensor other, double alpha)
+    {
+        using Scalar a = alpha.ToScalar();
+        return t.add(other, a);
+    }
+
+    /// <summary>t ← t + c.</summary>
+    public static Tensor Add_(this Tensor t, double c)
+    {
+        using Scalar s = c.ToScalar();
+        return t.add_(s);
+    }
+
+    /// <summary>t ← c·t.</summary>
+    public static Tensor Mul_(this Tensor t, double c)
+    {
+        using Scalar s = c.ToScalar();
+        return t.mul_(s);
+    }
+
+    /// <summary>t ← t / c.</summary>
+    public static Tensor Div_(this Tensor t, double c)
+    {
+        using Scalar s = c.ToScalar();
+        return t.div_(s);
+    }
+
+    /// <summary>t ← t + c·a ⊙ b.</summary>
+    public static Tensor Addcmul_(this Tensor t, Tensor a, Tensor b, double c)
+    {
+        using Scalar s = c.ToScalar();
+        return t.addcmul_(a, b, s);
+    }
+
+    /// <summary>t + c·a ⊙ b.</summary>
+    public static Tensor Addcmul(this Tensor t, Tensor a, Tensor b, double c)
+    {
+        using Scalar s = c.ToScalar();
+        return t.addcmul(a, b, s);
+    }
+
+    /// <summary>t ← t + c·a / b.</summary>
+    public static Tensor Addcdiv_(this Tensor t, Tensor a, Tensor b, double c)
+    {
+        using Scalar s = c.ToScalar();
+        return t.addcdiv_(a, b, s);
+    }
+}
