@@ -61,7 +61,7 @@ public class FaultTests
     public void ReportRunner_OneLabThrows_OthersWritten_FailureShown()
     {
         string dir = TestEnvironment.NewTempDir();
-        var context = new LabContext(dir, 1, TestEnvironment.NewTempDir(), TorchSharp.torch.CPU);
+        var context = new LabContext(dir, 1, TestEnvironment.NewTempDir(), TorchSharp.torch.CPU, Threads: TestEnvironment.Threads);
         var outcomes = ReportRunner.Run(context, [new BrokenLab(), new PerceptronReportLab()]);
         Assert.Equal(SectionStatus.Failed, outcomes[0].Section.Status);
         Assert.Contains("injected fault", outcomes[0].Error);
