@@ -138,11 +138,9 @@ public static partial class GradCheck
                         failures.Add($"Gradient has dtype mismatch{Environment.NewLine}for {InputLabel(k)} of dtype {inputs[diffIn[k]].dtype} backward returned {gk.dtype}.");
                         return null;
                     }
-                    double[] g = Values(gk);
-                    if (jacIm[k] is { } im && gk.is_complex())   // (real, imaginary) pairs
-                        for (int c = 0; c < g.Length / 2; c++) (jac[k][c, r], im[c, r]) = (g[2 * c], g[2 * c + 1]);
-                    else
-                        for (int c = 0; c < g.Length; c++) jac[k][c, r] = g[c];
+                    var (re, im) = Parts(gk, inputs[diffIn[k]]);
+                    for (int c = 0; c < re.Length; c++) jac[k][c, r] = re[c];
+                    if (jacIm[k] is { } jm) for (int c = 0; c < re.Length; c++) jm[c, r] = im![c];
                 }
                 if (checkInputs && r == 0 && Modified()) return null;
             }
@@ -417,7 +415,8 @@ public static partial class GradCheck
         }
 
         /// <summary>A gradient of input x as real and imaginary parts (Im null for a real input; zeros where the gradient is
-        /// undefined).</summary>
+        /// undefined, or where a complex input got a real gradient). Slow mode's rows and fast mode's vᵀJ both read gradients
+        /// through it.</summary>
         static (double[] Re, double[]? Im) Parts(Tensor? g, Tensor x)
         {
             long n = x.numel();

@@ -124,7 +124,7 @@ sealed class SweepOptions
         return grid;
     }
 
-    internal static long[] ParseSeeds(string text)
+    static long[] ParseSeeds(string text)
     {
         string bad = $"--seeds {Printable.Quote(text)}: expected A-B or S1,S2,… (whole numbers ≥ 0)";
         var range = text.Split('-');
