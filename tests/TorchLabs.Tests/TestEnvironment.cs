@@ -15,6 +15,9 @@ public static class TestEnvironment
     {
         TorchLabs.Runtime.TorchRuntime.Initialize();
         TorchSharp.torch.set_num_threads(Threads);
+        // Console output goes through writers that an in-process run of the CLI can take over for its own flow of execution.
+        Console.SetOut(new RoutedWriter(Console.Out, () => Captured.Value?.Out));
+        Console.SetError(new RoutedWriter(Console.Error, () => Captured.Value?.Err));
     }
 
     /// <summary>The repository root (the folder holding TorchLabs.sln).</summary>
@@ -55,6 +58,52 @@ public static class TestEnvironment
         Assert.Contains(contains, line);
         Assert.DoesNotContain("   at ", r.StdErr);
         Assert.DoesNotContain("frame #", r.StdErr);
+    }
+
+    /// <summary>The streams of the in-process run on this flow of execution, if any.</summary>
+    static readonly AsyncLocal<(StringWriter Out, StringWriter Err)?> Captured = new();
+    static readonly Lock InProcess = new();
+
+    /// <summary>
+    /// Runs `torchlabs ARGS` inside this process (<see cref="TorchLabs.Cli.Cli.Run"/>, what the program's Main runs once its
+    /// allocator is chosen), its stdout and stderr captured: for commands whose behaviour needs no process of its own (parsing,
+    /// bad input, JSON, the labs at the tests' thread count), a process start and libtorch's load saved each time. One at a
+    /// time. What needs a process stays with <see cref="RunCli"/>: the allocator, signals, the default thread rule, sweeps
+    /// (their trials run this program), native crashes. A command that leaves libtorch on another thread count than the tests'
+    /// fails the test (the count is process-wide: other tests' sums would change).
+    /// </summary>
+    public static ProcessResult RunInProcess(params string[] args)
+    {
+        lock (InProcess)
+        {
+            var streams = (Out: new StringWriter(), Err: new StringWriter());
+            int exit;
+            Captured.Value = streams;
+            try { exit = TorchLabs.Cli.Cli.Run(args); }
+            finally { Captured.Value = null; }
+            int threads = TorchSharp.torch.get_num_threads();
+            if (threads != Threads)
+            {
+                TorchSharp.torch.set_num_threads(Threads);
+                Assert.Fail($"torchlabs {string.Join(' ', args)} left libtorch on {threads} threads: run it with RunCli");
+            }
+            return new ProcessResult(exit, streams.Out.ToString(), streams.Err.ToString());
+        }
+    }
+
+    /// <summary><see cref="RunInProcess"/>'s JSON (<see cref="Json"/>).</summary>
+    public static System.Text.Json.JsonDocument InProcessJson(params string[] args) => Json(RunInProcess(args));
+
+    /// <summary>A writer that writes to the in-process run's capture when the current flow has one, else to the console.</summary>
+    sealed class RoutedWriter(TextWriter console, Func<TextWriter?> capture) : TextWriter
+    {
+        TextWriter Target => capture() ?? console;
+        public override System.Text.Encoding Encoding => console.Encoding;
+        public override void Write(char value) => Target.Write(value);
+        public override void Write(string? value) => Target.Write(value);
+        public override void Write(char[] buffer, int index, int count) => Target.Write(buffer, index, count);
+        public override void WriteLine(string? value) => Target.WriteLine(value);
+        public override void Flush() => Target.Flush();
     }
 
     /// <summary>The built `torchlabs` (torchlabs.dll beside the tests), run by `dotnet`.</summary>

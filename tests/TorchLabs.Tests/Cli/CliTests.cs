@@ -10,7 +10,7 @@ public class CliTests
     [Fact]
     public void InfoJson_PrintsExactlyItsKeys()
     {
-        var r = TestEnvironment.RunCli("info", "--format", "json", "--threads", "1");
+        var r = TestEnvironment.RunInProcess("info", "--format", "json", "--threads", "1");
         using var doc = TestEnvironment.Json(r);
         var keys = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
         Assert.Equal(["torchSharp", "libtorch", "backend", "cuda", "threads", "cores", "threadRule", "allocator"], keys);
@@ -23,7 +23,7 @@ public class CliTests
     [Fact]
     public void UnknownCommand_ExitsTwoWithOneLine()
     {
-        var r = TestEnvironment.RunCli("nosuchlab");
+        var r = TestEnvironment.RunInProcess("nosuchlab");
         Assert.Equal(2, r.ExitCode);
         string[] lines = r.StdErr.Trim().Split('\n');
         Assert.Single(lines);
@@ -35,7 +35,7 @@ public class CliTests
     [Fact]
     public void UnknownOption_ExitsTwoWithOneLine()
     {
-        var r = TestEnvironment.RunCli("info", "--no-such-option");
+        var r = TestEnvironment.RunInProcess("info", "--no-such-option");
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));
         Assert.Contains("--no-such-option", r.StdErr);
@@ -45,7 +45,7 @@ public class CliTests
     [Fact]
     public void BadFormat_ExitsTwo()
     {
-        var r = TestEnvironment.RunCli("info", "--format", "xml");
+        var r = TestEnvironment.RunInProcess("info", "--format", "xml");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("xml", r.StdErr);
     }
@@ -55,7 +55,7 @@ public class CliTests
     public void DeviceCudaOnCpuBuild_ExitsTwoSayingHowToGetCuda()
     {
         Skip.If(TorchSharp.torch.cuda.is_available(), "a CUDA machine has CUDA: nothing to reject");
-        var r = TestEnvironment.RunCli("info", "--device", "cuda");
+        var r = TestEnvironment.RunInProcess("info", "--device", "cuda");
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));
         Assert.Contains("-p:TorchBackend=cuda", r.StdErr);
@@ -66,7 +66,7 @@ public class CliTests
     [Fact]
     public void Help_ListsEveryLabWithOneLine()
     {
-        var r = TestEnvironment.RunCli("--help");
+        var r = TestEnvironment.RunInProcess("--help");
         Assert.Equal(0, r.ExitCode);
         foreach (var lab in LabRegistry.All.Where(l => l.Id != "info"))
             Assert.Matches($@"(?m)^\s+{lab.Id}\s+\S", r.StdOut);
@@ -79,7 +79,7 @@ public class CliTests
     public void All_WritesHtmlAndMarkdownWithExistingFigures()
     {
         string dir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli("all", "--out", dir, "--threads", "1", "--only", "info");
+        var r = TestEnvironment.RunInProcess("all", "--out", dir, "--threads", "1", "--only", "info");
         Assert.True(r.ExitCode == 0, r.StdErr);
         string html = File.ReadAllText(Path.Combine(dir, "index.html"));
         string md = File.ReadAllText(Path.Combine(dir, "README.md"));
@@ -96,7 +96,7 @@ public class CliTests
     [Fact]
     public void All_UnknownOnlyLab_ExitsTwo()
     {
-        var r = TestEnvironment.RunCli("all", "--out", TestEnvironment.NewTempDir(), "--only", "nosuchlab");
+        var r = TestEnvironment.RunInProcess("all", "--out", TestEnvironment.NewTempDir(), "--only", "nosuchlab");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("nosuchlab", r.StdErr);
     }

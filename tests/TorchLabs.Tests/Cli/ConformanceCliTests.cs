@@ -7,7 +7,7 @@ public class ConformanceCliTests
     [Fact]
     public void Optimizer_Json_HasTheKeys_AndFlagsRAdamsDifference()
     {
-        using var doc = TestEnvironment.CliJson("conformance", "optimizer", "radam", "--set", "lr=0.05", "--set", "betas=0.85,0.99",
+        using var doc = TestEnvironment.InProcessJson("conformance", "optimizer", "radam", "--set", "lr=0.05", "--set", "betas=0.85,0.99",
             "--steps", "12", "--format", "json");
         var r = doc.RootElement;
         Assert.Equal("RAdam", r.GetProperty("optimizer").GetString());
@@ -23,7 +23,7 @@ public class ConformanceCliTests
     [Fact]
     public void Optimizer_Agreeing_HasNoDifference()
     {
-        using var doc = TestEnvironment.CliJson("conformance", "optimizer", "ADAMW", "--set", "lr=0.05", "--set", "amsgrad=true",
+        using var doc = TestEnvironment.InProcessJson("conformance", "optimizer", "ADAMW", "--set", "lr=0.05", "--set", "amsgrad=true",
             "--set", "weight_decay=0.2", "--start", "1.5,0.5", "--steps", "30", "--format", "json");
         var r = doc.RootElement;
         Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("firstDifferentStep").ValueKind);
@@ -36,7 +36,7 @@ public class ConformanceCliTests
     [Fact]
     public void DuplicateSetKey_IsOneLine_ExitTwo_InJsonToo()
     {
-        var r = TestEnvironment.RunCli("conformance", "optimizer", "sgd", "--set", "lr=0.1", "--set", "lr=0.2", "--format", "json");
+        var r = TestEnvironment.RunInProcess("conformance", "optimizer", "sgd", "--set", "lr=0.1", "--set", "lr=0.2", "--format", "json");
         TestEnvironment.OneLine(r, 2, "--set lr: given twice");
     }
 
@@ -51,7 +51,7 @@ public class ConformanceCliTests
     [InlineData("rmsprop", "centered=maybe", "expected true or false")]
     public void BadSettings_AreOneLine_ExitTwo(string name, string set, string expected)
     {
-        var r = TestEnvironment.RunCli("conformance", "optimizer", name, "--set", set);
+        var r = TestEnvironment.RunInProcess("conformance", "optimizer", name, "--set", set);
         TestEnvironment.OneLine(r, 2, expected);
     }
 
@@ -59,7 +59,7 @@ public class ConformanceCliTests
     [Fact]
     public void Grid_Json_OneRowPerComponent_RAdamMultiStepLRAndCyclicLRDiffer()
     {
-        var r = TestEnvironment.RunCli("conformance", "--format", "json");
+        var r = TestEnvironment.RunInProcess("conformance", "--format", "json");
         Assert.Equal(0, r.ExitCode);
         using var doc = TestEnvironment.Json(r);
         var rows = doc.RootElement.GetProperty("optimizers").EnumerateArray().ToList();
@@ -80,7 +80,7 @@ public class SchedulerConformanceCliTests
     [Fact]
     public void Scheduler_Json_FlagsCyclicLRsMomentum_WithTheKeys()
     {
-        using var doc = TestEnvironment.CliJson("conformance", "scheduler", "cycliclr", "--set", "base_lr=0.01", "--set", "max_lr=0.1",
+        using var doc = TestEnvironment.InProcessJson("conformance", "scheduler", "cycliclr", "--set", "base_lr=0.01", "--set", "max_lr=0.1",
             "--set", "step_size_up=4", "--momentum", "0.9", "--steps", "9", "--format", "json");
         var r = doc.RootElement;
         Assert.Equal("CyclicLR", r.GetProperty("scheduler").GetString());
@@ -96,7 +96,7 @@ public class SchedulerConformanceCliTests
     [Fact]
     public void Scheduler_Agreeing_ReduceLROnPlateauOnGivenMetrics()
     {
-        using var doc = TestEnvironment.CliJson("conformance", "scheduler", "ReduceLROnPlateau", "--set", "patience=0", "--set",
+        using var doc = TestEnvironment.InProcessJson("conformance", "scheduler", "ReduceLROnPlateau", "--set", "patience=0", "--set",
             "factor=0.5", "--metrics", "3,2,2,2,1,1", "--steps", "6", "--format", "json");
         var r = doc.RootElement;
         Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("firstDifferentStep").ValueKind);
@@ -111,7 +111,7 @@ public class SchedulerConformanceCliTests
     [Fact]
     public void OneCycleLR_OnSgdWithoutMomentum_CyclesTheMomentumAsPyTorchDoes()
     {
-        using var doc = TestEnvironment.CliJson("conformance", "scheduler", "OneCycleLR", "--set", "max_lr=0.1", "--set", "total_steps=10",
+        using var doc = TestEnvironment.InProcessJson("conformance", "scheduler", "OneCycleLR", "--set", "max_lr=0.1", "--set", "total_steps=10",
             "--momentum", "0", "--steps", "4", "--format", "json");
         var r = doc.RootElement;
         double[] pyTorchLr = [0.0040000000000000036, 0.052000000000000005, 0.1, 0.09504846320134738, 0.0811745653949763];
@@ -128,7 +128,7 @@ public class SchedulerConformanceCliTests
     [InlineData("multisteplr", "MultiStepLR: --set milestones=VALUE is required")]
     public void BadSchedulerInput_IsOneLine_ExitTwo(string name, string expected)
     {
-        var r = TestEnvironment.RunCli("conformance", "scheduler", name);
+        var r = TestEnvironment.RunInProcess("conformance", "scheduler", name);
         TestEnvironment.OneLine(r, 2, expected);
     }
 
@@ -139,7 +139,7 @@ public class SchedulerConformanceCliTests
     [InlineData("--metrics", "1,x", "expected finite numbers separated by commas")]
     public void BadPlateauSettings_AreOneLine_ExitTwo(string option, string value, string expected)
     {
-        var r = TestEnvironment.RunCli("conformance", "scheduler", "reducelronplateau", option, value);
+        var r = TestEnvironment.RunInProcess("conformance", "scheduler", "reducelronplateau", option, value);
         TestEnvironment.OneLine(r, 2, expected);
     }
 }

@@ -42,7 +42,7 @@ public class ConventionTests
         "vector-backprop" => ["--rng", "torch", "--dims", "12,4,1", "--m", "8", "--iterations", "3", "--print-every", "1"],
         "bench" => ["optimizer-step", "--optimizer", "sgd", "--impl", "hand", "--steps", "3"],
         "regression" or "perceptron" or "errata" or "conformance" => [],
-        "sweep" => ["optimizers", "--seeds", "1"],
+        "sweep" => ["optimizers", "--seeds", "1", "--grid", "steps=10"],
         _ => throw new KeyNotFoundException($"{command}: a new sub-command needs a row in ConventionTests.SmallArgs"),
     };
 
@@ -80,7 +80,9 @@ public class ConventionTests
         string outDir = TestEnvironment.NewTempDir("torchlabs-walk-out");
         var c = Commands().Single(x => x.Name == command);
         string[] outArgs = c.Options.Any(o => o.Name == "--out") ? ["--out", outDir] : [];
-        var r = TestEnvironment.RunCli([command, .. SmallArgs(command), .. outArgs, "--format", "json", "--threads", "1"]);
+        string[] args = [command, .. SmallArgs(command), .. outArgs, "--format", "json", "--threads", "1"];
+        // A sweep's trials run this program: the test host is not it.
+        var r = command == "sweep" ? TestEnvironment.RunCli(args) : TestEnvironment.RunInProcess(args);
         Assert.True(r.ExitCode == 0, $"{command}: exit {r.ExitCode}: {r.StdErr}");
         using var doc = JsonDocument.Parse(r.StdOut);   // throws on anything but one JSON value
         Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
@@ -93,7 +95,8 @@ public class ConventionTests
     {
         string file = Path.Combine(TestEnvironment.NewTempDir(), "afile");
         File.WriteAllText(file, "not a folder");
-        var r = TestEnvironment.RunCli([command, .. SmallArgs(command), "--out", file, "--threads", "1"]);
+        string[] args = [command, .. SmallArgs(command), "--out", file, "--threads", "1"];
+        var r = command == "sweep" ? TestEnvironment.RunCli(args) : TestEnvironment.RunInProcess(args);
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("", r.StdOut);
         string line = Assert.Single(r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -107,7 +110,7 @@ public class ConventionTests
     public void Json_NonFiniteNumbers_AreNull_InEveryCommand()
     {
         // Regression's unregularised fits have ln λ = −∞: written null, the one rule for NaN and ±∞.
-        var r = TestEnvironment.RunCli("regression", "--format", "json", "--out", TestEnvironment.NewTempDir());
+        var r = TestEnvironment.RunInProcess("regression", "--format", "json", "--out", TestEnvironment.NewTempDir());
         using var doc = TestEnvironment.Json(r);
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("byOrder")[0].GetProperty("lnLambda").ValueKind);
         Assert.DoesNotContain("Infinity", r.StdOut);

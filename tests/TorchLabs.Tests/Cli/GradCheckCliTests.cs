@@ -16,7 +16,7 @@ public class GradCheckCliTests
         string casePath = Path.Combine(TestEnvironment.NewTempDir(), "case.json");
         File.WriteAllText(casePath, first.GetProperty("case").GetRawText());
 
-        var r = TestEnvironment.RunCli("gradcheck", "dropout-concat", "--case", casePath, "--format", "json", "--threads", "1");
+        var r = TestEnvironment.RunInProcess("gradcheck", "dropout-concat", "--case", casePath, "--format", "json", "--threads", "1");
 
         using var doc = TestEnvironment.Json(r);
         var root = doc.RootElement;
@@ -47,7 +47,7 @@ public class GradCheckCliTests
         File.WriteAllText(casePath,
             "{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2], [3]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": " +
             "[1,1,1]}");
-        var r = TestEnvironment.RunCli("gradcheck", "dropout-concat", "--case", casePath);
+        var r = TestEnvironment.RunInProcess("gradcheck", "dropout-concat", "--case", casePath);
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));
         Assert.Contains("\"W1\"", r.StdErr);
@@ -59,7 +59,7 @@ public class GradCheckCliTests
     [InlineData("nosuchnet")]
     public void UnknownNetwork_ExitsTwo(string network)
     {
-        var r = TestEnvironment.RunCli("gradcheck", network);
+        var r = TestEnvironment.RunInProcess("gradcheck", network);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("expected one of", r.StdErr);
     }
@@ -68,7 +68,7 @@ public class GradCheckCliTests
     [Fact]
     public void MissingCaseFile_ExitsTwo()
     {
-        var r = TestEnvironment.RunCli("gradcheck", "dropout-concat", "--case", "/nonexistent/case.json");
+        var r = TestEnvironment.RunInProcess("gradcheck", "dropout-concat", "--case", "/nonexistent/case.json");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("/nonexistent/case.json", r.StdErr);
     }
@@ -88,7 +88,7 @@ public class GradCheckCliTests
     [Fact]
     public void Ops_Json_EveryOperationPasses()
     {
-        var r = TestEnvironment.RunCli("gradcheck", "ops", "--format", "json", "--threads", "1", "--seed", "3");
+        var r = TestEnvironment.RunInProcess("gradcheck", "ops", "--format", "json", "--threads", "1", "--seed", "3");
         using var doc = TestEnvironment.Json(r);
         var ops = doc.RootElement.GetProperty("ops").EnumerateArray().ToList();
         Assert.True(ops.Count >= 40, $"{ops.Count} ops");
@@ -106,7 +106,7 @@ public class GradCheckCliTests
     [Fact]
     public void Ops_UnknownOp_IsBadInput()
     {
-        var r = TestEnvironment.RunCli("gradcheck", "ops", "--op", "frobnicate");
+        var r = TestEnvironment.RunInProcess("gradcheck", "ops", "--op", "frobnicate");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--op frobnicate: unknown operation", r.StdErr);
         Assert.Single(r.StdErr.Trim().Split('\n'));
@@ -116,7 +116,7 @@ public class GradCheckCliTests
     [Fact]
     public void Functions_Json_EveryHandFunctionPasses()
     {
-        var r = TestEnvironment.RunCli("gradcheck", "functions", "--format", "json", "--threads", "1");
+        var r = TestEnvironment.RunInProcess("gradcheck", "functions", "--format", "json", "--threads", "1");
         using var doc = TestEnvironment.Json(r);
         var fs = doc.RootElement.GetProperty("functions").EnumerateArray().ToList();
         Assert.True(fs.Count >= 5);

@@ -11,7 +11,7 @@ public class OptimizersCliTests
     [InlineData("reference")]
     public void Json_OneTrajectory_HasStartFirstAndNPlusOnePoints(string impl)
     {
-        var r = TestEnvironment.RunCli("optimizers", "--optimizer", "rmsprop", "--impl", impl, "--lr", "0.05", "--alpha", "0.8",
+        var r = TestEnvironment.RunInProcess("optimizers", "--optimizer", "rmsprop", "--impl", impl, "--lr", "0.05", "--alpha", "0.8",
             "--start", "3.5,-2", "--steps", "10", "--format", "json", "--threads", "1");
         using var doc = TestEnvironment.Json(r);
         var root = doc.RootElement;
@@ -41,7 +41,7 @@ public class OptimizersCliTests
         string[] args = option == "--optimizer"
             ? ["optimizers", option, value, "--steps", "2"]
             : ["optimizers", "--optimizer", "adam", "--steps", "2", option, value];
-        var r = TestEnvironment.RunCli(args);
+        var r = TestEnvironment.RunInProcess(args);
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));
         Assert.Contains(option == "--impl" ? "numpy" : option, r.StdErr);
@@ -52,7 +52,7 @@ public class OptimizersCliTests
     [Fact]
     public void Race_Json_ReportsAllSixAgreeingWithTorchOptim()
     {
-        var r = TestEnvironment.RunCli("optimizers", "--steps", "300", "--seed", "9", "--format", "json", "--threads", "1");
+        var r = TestEnvironment.RunInProcess("optimizers", "--steps", "300", "--seed", "9", "--format", "json", "--threads", "1");
         using var doc = TestEnvironment.Json(r);
         var race = doc.RootElement.GetProperty("race");
         Assert.Equal(6, race.GetArrayLength());

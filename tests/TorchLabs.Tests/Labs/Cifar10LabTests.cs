@@ -89,7 +89,7 @@ public class Cifar10LabTests
     [InlineData("--log-every", "0")]
     public void Cli_BadNumber_ExitsTwoNamingTheOption(string option, string value)
     {
-        var r = TestEnvironment.RunCli("cifar10", "--data", TestEnvironment.NewTempDir(), option, value);
+        var r = TestEnvironment.RunInProcess("cifar10", "--data", TestEnvironment.NewTempDir(), option, value);
         Assert.Equal(2, r.ExitCode);
         Assert.StartsWith($"torchlabs: {option}", r.StdErr.Trim());
         Assert.Single(r.StdErr.Trim().Split('\n'));
@@ -102,7 +102,7 @@ public class Cifar10LabTests
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 20, test: 20, seed: 8);
         string outDir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--log-every", "1", "--threads", "1",
+        var r = TestEnvironment.RunInProcess("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--log-every", "1", "--threads", "1",
             "--format", "json", "--limit-train", "20");
         using var doc = TestEnvironment.Json(r);
         foreach (string key in new[] { "accuracy", "perClass", "lossCurve", "modelPath", "seconds" })
@@ -123,7 +123,7 @@ public class Cifar10LabTests
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 16, test: 10, seed: 8);
         string outDir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "2", "--log-every", "2", "--threads", "1",
+        var r = TestEnvironment.RunInProcess("cifar10", "--data", data, "--out", outDir, "--epochs", "2", "--log-every", "2", "--threads", "1",
             "--limit-train", "16");
         Assert.True(r.ExitCode == 0, r.StdErr);
         string[] lines = r.StdOut.TrimEnd().Split('\n');

@@ -104,7 +104,7 @@ public class DeepStacksTests
     public void Cli_SameSeed_SameJson()
     {
         string[] args = ["histograms", "--activation", "tanh", "--init", "xavier", "--seed", "4", "--format", "json", "--threads", "1"];
-        var a = TestEnvironment.RunCli(args);
+        var a = TestEnvironment.RunInProcess(args);
         var b = TestEnvironment.RunCli(args);
         Assert.Equal(0, a.ExitCode);
         Assert.Equal(a.StdOut, b.StdOut);
@@ -113,7 +113,7 @@ public class DeepStacksTests
         Assert.Equal("tanh", run.GetProperty("activation").GetString());
         Assert.Equal("xavier", run.GetProperty("init").GetString());
         Assert.Equal(5, run.GetProperty("layers").GetArrayLength());
-        var v1 = TestEnvironment.RunCli("vanishing", "--depth", "8", "--width", "8", "--train-depths", "4", "--steps", "5", "--format",
+        var v1 = TestEnvironment.RunInProcess("vanishing", "--depth", "8", "--width", "8", "--train-depths", "4", "--steps", "5", "--format",
             "json", "--threads", "1");
         var v2 = TestEnvironment.RunCli("vanishing", "--depth", "8", "--width", "8", "--train-depths", "4", "--steps", "5", "--format",
             "json", "--threads", "1");

@@ -56,7 +56,7 @@ public class VectorBackpropTests
     [Fact]
     public void InitAsWritten_Diverges_ExitOneWithTheDocumentedError()
     {
-        var res = TestEnvironment.RunCli("vector-backprop", "--init", "as-written", "--impl", "torch", "--iterations", "50", "--threads",
+        var res = TestEnvironment.RunInProcess("vector-backprop", "--init", "as-written", "--impl", "torch", "--iterations", "50", "--threads",
             "1", "--out", TestEnvironment.NewTempDir());
         Assert.Equal(1, res.ExitCode);
         Assert.StartsWith("cost after iteration 0: 10.40", res.StdOut);

@@ -110,7 +110,7 @@ public class InteropTests
         ModelFiles.SavePth(new FiveClassNet(), pth);
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, 4, 8, seed: 1);
-        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--load", pth, "--out", Path.Combine(dir, "out"));
+        var r = TestEnvironment.RunInProcess("cifar10", "--data", data, "--load", pth, "--out", Path.Combine(dir, "out"));
         Assert.Equal(2, r.ExitCode);
         Assert.Equal($"torchlabs: --load {pth}: does not fit the tutorial's Net: key \"fc3.weight\" has shape [5, 84]; expected [10, 84]",
             r.StdErr.Trim());
@@ -132,7 +132,7 @@ public class InteropTests
     {
         string data = TestEnvironment.NewTempDir(), outDir = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, 40, 20, seed: 12);
-        var run = TestEnvironment.RunCli("cifar10", "--data", data, "--epochs", "1", "--out", outDir, "--threads", "1", "--format", "json");
+        var run = TestEnvironment.RunInProcess("cifar10", "--data", data, "--epochs", "1", "--out", outDir, "--threads", "1", "--format", "json");
         Assert.True(run.ExitCode == 0, run.StdErr);
         string pth = Path.Combine(outDir, "cifar_net.pth");
         using var scope = NewDisposeScope();
@@ -151,7 +151,7 @@ public class InteropTests
     {
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, 4, 200, seed: 13);
-        var cs = TestEnvironment.RunCli("cifar10", "--data", data, "--load", Golden("cifar_net.pth"), "--out",
+        var cs = TestEnvironment.RunInProcess("cifar10", "--data", data, "--load", Golden("cifar_net.pth"), "--out",
             TestEnvironment.NewTempDir(), "--format", "json", "--threads", "1");
         Assert.True(cs.ExitCode == 0, cs.StdErr);
         using var doc = JsonDocument.Parse(cs.StdOut);
@@ -183,7 +183,7 @@ public class InteropTests
         var chw = Enumerable.Range(0, 3).Select(i => pixels.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray()).ToArray();
         string[] pngs = [.. Enumerable.Range(0, 3).Select(i => WriteImage(dir, $"img{i}.png", chw[i], SKEncodedImageFormat.Png))];
         string jpeg = WriteImage(dir, "img0.jpg", chw[0], SKEncodedImageFormat.Jpeg);
-        var r = TestEnvironment.RunCli(["predict", "--model", Golden("cifar_net.pth"), .. pngs, jpeg, "--format", "json"]);
+        var r = TestEnvironment.RunInProcess(["predict", "--model", Golden("cifar_net.pth"), .. pngs, jpeg, "--format", "json"]);
         Assert.True(r.ExitCode == 0, r.StdErr);
         var preds = JsonDocument.Parse(r.StdOut).RootElement.GetProperty("predictions").EnumerateArray().ToList();
         Assert.Equal(4, preds.Count);
@@ -207,7 +207,7 @@ public class InteropTests
 
         string notImage = Path.Combine(dir, "notes.png");
         File.WriteAllText(notImage, "this is text");
-        var bad = TestEnvironment.RunCli("predict", "--model", Golden("cifar_net.pth"), notImage);
+        var bad = TestEnvironment.RunInProcess("predict", "--model", Golden("cifar_net.pth"), notImage);
         Assert.Equal(2, bad.ExitCode);
         Assert.Equal($"torchlabs: \"{notImage}\": not an image SkiaSharp can decode; expected a PNG or JPEG file", bad.StdErr.Trim());
     }
@@ -254,7 +254,7 @@ public class InteropTests
     public void EveryLabThatTrains_WritesItsModels_AsPthAndSafetensors(string command, string model)
     {
         string outDir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli([.. command.Split(' '), "--out", outDir, "--threads", "1", "--format", "json"]);
+        var r = TestEnvironment.RunInProcess([.. command.Split(' '), "--out", outDir, "--threads", "1", "--format", "json"]);
         Assert.True(r.ExitCode == 0, r.StdErr);
         string stem = Path.Combine(outDir, "models", model);
         AssertBitIdentical(ModelFiles.Read(stem + ".pth"), ModelFiles.Read(stem + ".safetensors"));

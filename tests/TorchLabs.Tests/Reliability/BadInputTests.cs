@@ -15,7 +15,7 @@ public class BadInputTests
     [Trait("Speed", "Slow")]
     [Fact]
     public void ThreadsWithoutBound_IsBadInput() =>
-        OneLine(TestEnvironment.RunCli("info", "--threads", "100000", "--format", "json"), 2, "--threads 100000: expected at most");
+        OneLine(TestEnvironment.RunInProcess("info", "--threads", "100000", "--format", "json"), 2, "--threads 100000: expected at most");
 
     [Trait("Speed", "Slow")]
     [Theory]
@@ -26,7 +26,7 @@ public class BadInputTests
     [InlineData("vector-backprop --dims 12288,100000,1 --m 200000", "would need about")]
     [InlineData("optimizers --optimizer gd --steps 2000000000", "--steps 2000000000: would need about")]
     public void UnboundedSizes_AreRefusedUpFront_SayingHowMuch(string command, string expected) =>
-        OneLine(TestEnvironment.RunCli([.. command.Split(' '), "--threads", "1"]), 2, expected);
+        OneLine(TestEnvironment.RunInProcess([.. command.Split(' '), "--threads", "1"]), 2, expected);
 
     [Trait("Speed", "Slow")]
     [Fact]
@@ -35,7 +35,7 @@ public class BadInputTests
         int d = 100_000;
         string path = Path.Combine(TestEnvironment.NewTempDir(), "big.json");
         File.WriteAllText(path, $"{{\"x\": [{string.Join(",", Enumerable.Repeat("1", d))}], \"b1\": [1,2,3,4,5], \"b2\": [1,2,3]}}");
-        OneLine(TestEnvironment.RunCli("gradcheck", "dropout-concat", "--case", path), 2, "d = 100000, s = 5, k = 3");
+        OneLine(TestEnvironment.RunInProcess("gradcheck", "dropout-concat", "--case", path), 2, "d = 100000, s = 5, k = 3");
     }
 
     [Trait("Speed", "Slow")]
@@ -44,13 +44,13 @@ public class BadInputTests
     {
         string root = TestEnvironment.NewTempDir();
         string folder = SyntheticCifar.WriteFolder(root, 8, 8, seed: 3);
-        var full = TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "1", "--out", Path.Combine(root, "out"), "--format",
+        var full = TestEnvironment.RunInProcess("cifar10", "--data", root, "--epochs", "1", "--out", Path.Combine(root, "out"), "--format",
             "json");
         Assert.True(full.ExitCode == 0, full.StdErr);
         using (var doc = JsonDocument.Parse(full.StdOut)) Assert.Equal(40, doc.RootElement.GetProperty("trainImages").GetInt32());
         Assert.Contains("data: 40 training and 8 test images", full.StdErr);
         File.Delete(Path.Combine(folder, "data_batch_5.bin"));
-        OneLine(TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "1", "--out", Path.Combine(root, "out2")), 2,
+        OneLine(TestEnvironment.RunInProcess("cifar10", "--data", root, "--epochs", "1", "--out", Path.Combine(root, "out2")), 2,
             "data_batch_5.bin: no such file");
     }
 
@@ -59,7 +59,7 @@ public class BadInputTests
         string root = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(root, 8, 8, seed: 4);
         string outDir = Path.Combine(root, "out");
-        var r = TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", epochs.ToString(), "--out", outDir, "--threads", "1");
+        var r = TestEnvironment.RunInProcess("cifar10", "--data", root, "--epochs", epochs.ToString(), "--out", outDir, "--threads", "1");
         Assert.True(r.ExitCode == 0, r.StdErr);
         return (root, outDir);
     }
@@ -75,7 +75,7 @@ public class BadInputTests
         byte[] bytes = File.ReadAllBytes(checkpoint);
         if (damage == "flip") bytes[bytes.Length / 2] ^= 0x01; else bytes = [.. bytes, 1, 2, 3, 4, 5];
         File.WriteAllBytes(checkpoint, bytes);
-        var r = TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--threads", "1");
+        var r = TestEnvironment.RunInProcess("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--threads", "1");
         OneLine(r, 2, "corrupt or truncated checkpoint");
         Assert.DoesNotContain('\uFFFD', r.StdErr);
         Assert.All(r.StdErr, c => Assert.True(c == '\n' || c >= ' ', $"control character {(int)c} in the message"));
@@ -86,10 +86,10 @@ public class BadInputTests
     public void ChangedSettingsOnResume_AreRefusedListingBoth_ButANewLearningRateIsAllowedAndLogged()
     {
         var (root, outDir) = TrainedCifar();
-        OneLine(TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--momentum", "0.5",
+        OneLine(TestEnvironment.RunInProcess("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--momentum", "0.5",
             "--threads", "1"),
             2, "--momentum 0.9 stored, 0.5 given");
-        var lr = TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--lr", "0.01",
+        var lr = TestEnvironment.RunInProcess("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--lr", "0.01",
             "--threads", "1");
         Assert.True(lr.ExitCode == 0, lr.StdErr);
         Assert.Contains("with --lr 0.01 (the checkpoint's run used 0.001)", lr.StdOut);
@@ -116,10 +116,10 @@ public class BadInputTests
         string data = MnistFolder(28, 28), outDir = TestEnvironment.NewTempDir();
         string[] run = ["fashion-mnist", "--dataset", "mnist", "--data", data, "--optimizer", "sgd", "--train", "64", "--test", "16",
             "--out", outDir, "--threads", "1"];
-        Assert.Equal(0, TestEnvironment.RunCli([.. run, "--epochs", "1"]).ExitCode);
-        OneLine(TestEnvironment.RunCli([.. run, "--epochs", "2", "--resume", "--activation", "relu"]), 2,
+        Assert.Equal(0, TestEnvironment.RunInProcess([.. run, "--epochs", "1"]).ExitCode);
+        OneLine(TestEnvironment.RunInProcess([.. run, "--epochs", "2", "--resume", "--activation", "relu"]), 2,
             "--activation sigmoid stored, relu given");
-        OneLine(TestEnvironment.RunCli([.. run, "--epochs", "2", "--resume", "--hidden", "50"]), 2, "--hidden 28 stored, 50 given");
+        OneLine(TestEnvironment.RunInProcess([.. run, "--epochs", "2", "--resume", "--hidden", "50"]), 2, "--hidden 28 stored, 50 given");
     }
 
     [Trait("Speed", "Slow")]
@@ -129,7 +129,7 @@ public class BadInputTests
     public void IdxImagesNot28By28_AreBadInputNamingTheFile(int rows, int cols, int testRows, int testCols)
     {
         string data = MnistFolder(rows, cols, testRows, testCols);
-        OneLine(TestEnvironment.RunCli("fashion-mnist", "--dataset", "mnist", "--data", data, "--optimizer", "sgd", "--epochs", "1",
+        OneLine(TestEnvironment.RunInProcess("fashion-mnist", "--dataset", "mnist", "--data", data, "--optimizer", "sgd", "--epochs", "1",
             "--train", "64", "--test", "16",
             "--out", TestEnvironment.NewTempDir()), 2, $"images of {rows} × {cols} pixels; expected 28 × 28");
     }
@@ -143,6 +143,7 @@ public class BadInputTests
         string live = Path.Combine(outDir, $".checkpoint.dat.tmp-{Environment.ProcessId}");
         File.WriteAllText(dead, "left by a killed run");
         File.WriteAllText(live, "still being written");
+        // A process of its own: the test host's id is the live writer's.
         Assert.Equal(0, TestEnvironment.RunCli("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--threads",
             "1").ExitCode);
         Assert.False(File.Exists(dead));
@@ -152,6 +153,6 @@ public class BadInputTests
     [Trait("Speed", "Slow")]
     [Fact]
     public void OptimizersHugeLearningRate_StopsWithTheStep_InsteadOfNaNTrajectories() =>
-        OneLine(TestEnvironment.RunCli("optimizers", "--optimizer", "gd", "--lr", "1e300", "--steps", "20", "--format", "json"), 1,
+        OneLine(TestEnvironment.RunInProcess("optimizers", "--optimizer", "gd", "--lr", "1e300", "--steps", "20", "--format", "json"), 1,
             "diverged: x is not finite from step");
 }

@@ -56,7 +56,7 @@ public class CheckpointTests
     {
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 40, test: 10, seed: 6);
-        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", TestEnvironment.NewTempDir(), "--epochs", "3", "--lr", "10000",
+        var r = TestEnvironment.RunInProcess("cifar10", "--data", data, "--out", TestEnvironment.NewTempDir(), "--epochs", "3", "--lr", "10000",
             "--threads", "1");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("training diverged", r.StdErr);

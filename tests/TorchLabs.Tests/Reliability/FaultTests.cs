@@ -76,7 +76,7 @@ public class FaultTests
     public void Cli_All_SkipsLabsWithoutData_AndSaysHowToGetIt()
     {
         string dir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli("all", "--out", dir, "--only", "cifar10", "perceptron", "--data", TestEnvironment.NewTempDir(),
+        var r = TestEnvironment.RunInProcess("all", "--out", dir, "--only", "cifar10", "perceptron", "--data", TestEnvironment.NewTempDir(),
             "--threads", "1");
         Assert.Equal(0, r.ExitCode);
         string md = File.ReadAllText(Path.Combine(dir, "README.md"));
@@ -91,8 +91,8 @@ public class FaultTests
     public void Cli_MissingDataFolder_ExitsTwoNamingTheFolder(string lab, string option)
     {
         string missing = Path.Combine(TestEnvironment.NewTempDir(), "nowhere");
-        var r = TestEnvironment.RunCli(lab, option, missing, "--dataset", "mnist");
-        if (lab == "cifar10") r = TestEnvironment.RunCli(lab, option, missing);
+        var r = TestEnvironment.RunInProcess(lab, option, missing, "--dataset", "mnist");
+        if (lab == "cifar10") r = TestEnvironment.RunInProcess(lab, option, missing);
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));
         Assert.Contains("nowhere", r.StdErr);
@@ -114,7 +114,8 @@ public class FaultTests
     public void Cli_BadNumbers_ExitTwoWithOneLine(string lab, string option, string value)
     {
         string[] args = lab == "gradcheck" ? [lab, "mlp-l2", option, value] : [lab, option, value];
-        var r = TestEnvironment.RunCli(args);
+        // In process, at the tests' one thread (vector-backprop would set its default, every core, before it reads --lr).
+        var r = TestEnvironment.RunInProcess(option == "--threads" ? args : [.. args, "--threads", "1"]);
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));
         Assert.Contains(option, r.StdErr);

@@ -66,7 +66,7 @@ public class ModelAndImageFileTests
         });
         string data = TestEnvironment.NewTempDir();
         Data.SyntheticCifar.WriteFolder(data, 8, 8, seed: 3);
-        var r = TestEnvironment.RunCli("cifar10", "--load", path, "--data", data, "--out", TestEnvironment.NewTempDir(), "--threads", "1");
+        var r = TestEnvironment.RunInProcess("cifar10", "--load", path, "--data", data, "--out", TestEnvironment.NewTempDir(), "--threads", "1");
         Assert.Equal(2, r.ExitCode);
         Assert.DoesNotContain(r.StdErr + r.StdOut, c => c is '\u001b' or '\u0007' or '\u202e');
         Assert.Contains("\\x1B", r.StdErr);
@@ -365,7 +365,7 @@ public class ModelAndImageFileTests
         Data.SyntheticCifar.WriteFolder(data, 8, 8, seed: 3);
         string outDir = TestEnvironment.NewTempDir();
         using var held = OutputFolder.Lock(outDir);
-        var r = TestEnvironment.RunCli("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--threads", "1");
+        var r = TestEnvironment.RunInProcess("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--threads", "1");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains($"another torchlabs run (process {Environment.ProcessId})", r.StdErr);
     }
@@ -439,11 +439,11 @@ public class FileSystemFaultTests
         try
         {
             string report = Path.Combine(disk, "report");
-            Assert.Equal(0, TestEnvironment.RunCli("all", "--only", "errata", "--out", report, "--threads", "1").ExitCode);
+            Assert.Equal(0, TestEnvironment.RunInProcess("all", "--only", "errata", "--out", report, "--threads", "1").ExitCode);
             byte[] index = File.ReadAllBytes(Path.Combine(report, "index.html"));
             var before = Directory.GetFiles(report, "*", SearchOption.AllDirectories).Order().ToList();
             // The fifteen histogram figures (about 450 KB) do not fit in what is left.
-            var r = TestEnvironment.RunCli("all", "--only", "histograms", "errata", "--out", report, "--threads", "1");
+            var r = TestEnvironment.RunInProcess("all", "--only", "histograms", "errata", "--out", report, "--threads", "1");
             Assert.Equal(1, r.ExitCode);
             Assert.Equal($"torchlabs: cannot write {report}: no space left on device", r.StdErr.Trim().Split('\n')[^1]);
             Assert.DoesNotContain("internal error", r.StdErr);

@@ -92,7 +92,7 @@ public class TensorBoardTests
     {
         string data = TestEnvironment.NewTempDir(), outDir = TestEnvironment.NewTempDir(), board = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 8, test: 12, seed: 5);
-        using var doc = TestEnvironment.CliJson("cifar10", "--data", data, "--out", outDir, "--epochs", "2", "--log-every", "2",
+        using var doc = TestEnvironment.InProcessJson("cifar10", "--data", data, "--out", outDir, "--epochs", "2", "--log-every", "2",
             "--threads", "1", "--format", "json", "--limit-train", "16", "--tensorboard", board);
         var root = doc.RootElement;
         Assert.Equal(Path.GetFullPath(board), root.GetProperty("tensorboard").GetString());
@@ -125,7 +125,7 @@ public class TensorBoardTests
     {
         string board = TestEnvironment.NewTempDir(), outDir = TestEnvironment.NewTempDir();
         // Real Fashion-MNIST (Debian's dataset-fashion-mnist, found when --data has none).
-        using var doc = TestEnvironment.CliJson("fashion-mnist", "--data", TestEnvironment.NewTempDir(), "--optimizer", "sgd", "--train",
+        using var doc = TestEnvironment.InProcessJson("fashion-mnist", "--data", TestEnvironment.NewTempDir(), "--optimizer", "sgd", "--train",
             "64", "--test", "16", "--epochs", "3", "--out", outDir, "--threads", "1", "--format", "json", "--tensorboard", board);
         var run = doc.RootElement.GetProperty("runs")[0];
         var tags = ByTag(Path.Combine(board, "sgd"));
@@ -144,7 +144,7 @@ public class TensorBoardTests
     public void Vanishing_TensorBoard_LossAtEveryStep_AndTheNormsPerLayer()
     {
         string board = TestEnvironment.NewTempDir(), outDir = TestEnvironment.NewTempDir();
-        using var doc = TestEnvironment.CliJson("vanishing", "--depth", "6", "--train-depths", "3", "--steps", "20", "--out", outDir,
+        using var doc = TestEnvironment.InProcessJson("vanishing", "--depth", "6", "--train-depths", "3", "--steps", "20", "--out", outDir,
             "--threads", "1", "--format", "json", "--tensorboard", board);
         var root = doc.RootElement;
         foreach (var run in root.GetProperty("training").GetProperty("runs").EnumerateArray())
@@ -166,7 +166,7 @@ public class TensorBoardTests
     {
         string file = Path.Combine(TestEnvironment.NewTempDir(), "f");
         File.WriteAllText(file, "");
-        var r = TestEnvironment.RunCli("vanishing", "--tensorboard", file);
+        var r = TestEnvironment.RunInProcess("vanishing", "--tensorboard", file);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--tensorboard", r.StdErr);
         Assert.Single(r.StdErr.Trim().Split('\n'));
