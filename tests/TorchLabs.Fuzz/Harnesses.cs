@@ -66,7 +66,7 @@ public static class Harnesses
         using var model = nn.Linear(2, 1);
         using var sgd = new FlatSgd([.. model.parameters()], 0.1, 0.9);
         using var generator = new Generator(1);
-        Checkpoint.Load(path, "fuzz", r => TrainingRecord.Read(r, path, [new("--seed", "1")], keepsTimes: true, generator, model,
+        Checkpoint.Load(path, "fuzz", r => TrainingRecord.Read(r, path, [new(Setting.Of("seed"), "1")], keepsTimes: true, generator, model,
             OptimizerHooks.For(sgd)));
     }
 
@@ -99,7 +99,7 @@ public static class Harnesses
         foreach (string lab in SweepPlan.Labs)
         {
             string dir = Path.Combine(Scratch, "sweep-" + lab);
-            var plan = SweepPlan.Expand(lab, dir, new Dictionary<string, string[]>(), [1], []);
+            var plan = SweepPlan.Expand(lab, new Dictionary<string, string[]>(), [1], []);
             Directory.CreateDirectory(SweepPlan.TrialDir(dir, plan.Trials[0]));
             File.WriteAllText(Path.Combine(dir, "sweep.json"), plan.ToJson());
             File.WriteAllBytes(Path.Combine(SweepPlan.TrialDir(dir, plan.Trials[0]), "result.json"), data);
@@ -119,7 +119,7 @@ public static class Harnesses
         string joined = string.Join(",", values.Select(v => v.Replace("\\", "\\\\").Replace(",", "\\,")));
         if (!SweepPlan.SplitGridValues(joined).SequenceEqual(values))
             throw new InvalidOperationException($"grid values do not round-trip: {string.Join(" | ", values)}");
-        SweepPlan.Expand("optimizers", Path.GetTempPath(), new Dictionary<string, string[]> { ["lr"] = values }, [1], []);
+        SweepPlan.Expand("optimizers", new Dictionary<string, string[]> { ["lr"] = values }, [1], []);
     }
 
     static void SchedulerSettings(byte[] data)

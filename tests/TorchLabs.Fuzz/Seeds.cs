@@ -2,6 +2,7 @@ using TorchLabs.Data;
 using TorchLabs.Labs;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
+using TorchLabs.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,7 +25,7 @@ public static class Seeds
         using (var f = File.Create(Path.Combine(D("checkpoint"), "linear.body")))
         using (var w = new BinaryWriter(f))
         {
-            var record = new TrainingRecord { Settings = [new("--seed", "1")], LearningRate = 0.1, KeepsTimes = true };
+            var record = new TrainingRecord { Settings = [new(Setting.Of("seed"), "1")], LearningRate = 0.1, KeepsTimes = true };
             record.EndEpoch(0.5, 1.0);
             record.Curve.Add(new LossPoint(1, 1, 0.5));
             record.Log.Add("[1,     1] loss: 0.500");
@@ -42,7 +43,7 @@ public static class Seeds
             using var jpeg = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 90);
             File.WriteAllBytes(Path.Combine(D("image"), "small.jpg"), jpeg.ToArray());
         }
-        var plan = SweepPlan.Expand("optimizers", "/tmp/sweep", new Dictionary<string, string[]> { ["lr"] = ["0.1", "0.2"] }, [1, 2],
+        var plan = SweepPlan.Expand("optimizers", new Dictionary<string, string[]> { ["lr"] = ["0.1", "0.2"] }, [1, 2],
             ["--steps", "2"]);
         File.WriteAllText(Path.Combine(D("sweep"), "sweep.json"), plan.ToJson());
         File.WriteAllText(Path.Combine(D("result"), "optimizers.json"), "{\"loss\":[1.0,0.5,0.25],\"optimizer\":\"gd\"}");

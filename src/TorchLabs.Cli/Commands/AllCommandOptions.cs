@@ -37,7 +37,7 @@ sealed class AllCommandOptions
             labs = [.. labs.Where(l => chosen.Contains(l.Id))];
         }
         var context = new LabContext(Path.GetFullPath(p.GetValue(outDir)!), p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev,
-            Threads: p.GetValue(threads), Quick: p.GetValue(quick));
+            Threads: p.GetValue(threads), Quick: p.GetValue(quick), ShowSettings: Outcome.Flags);
         return (labs, context, p.GetValue(format) == "json");
     }
 }

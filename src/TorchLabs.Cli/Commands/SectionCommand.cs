@@ -23,7 +23,7 @@ public static class SectionCommand
             var dev = CommonOptions.Setup(p.GetValue(threads), "cpu");
             string dir = Path.GetFullPath(p.GetValue(outDir)!);   // checked when the command line was parsed (CommonOptions.Out)
             var context = new LabContext(dir, p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev, new StatusLine(Console.Error),
-                p.GetValue(threads));
+                p.GetValue(threads), ShowSettings: Outcome.Flags);
             Runtime.TorchRuntime.SetThreads(context.Threads, lab.DefaultThreads(context));
             var availability = lab.Check(context);
             if (!availability.CanRun) throw new Runtime.UsageException($"{lab.Id}: {availability.Reason}; {availability.Fix}");

@@ -137,7 +137,8 @@ public static class SweepCommand
         var format = CommonOptions.Format();
         var cmd = new Command("trial", "Run one trial of a sweep (what each local process and each Slurm array task runs)")
             { dir, index, format };
-        cmd.SetAction(p => Outcome.Guard(() => SweepFolder.RunTrial(Path.GetFullPath(p.GetValue(dir)!), p.GetValue(index), Self())));
+        cmd.SetAction(p => Outcome.Guard(() => SweepFolder.RunTrial(Path.GetFullPath(p.GetValue(dir)!), p.GetValue(index), Self(),
+            SweepOptions.TrialArgs)));
         return cmd;
     }
 }

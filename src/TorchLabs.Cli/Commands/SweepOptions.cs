@@ -64,11 +64,27 @@ sealed class SweepOptions
         int? n = p.GetValue(parallel);
         if (n is < 1 or > SweepPlan.MaxParallel)
             throw new UsageException($"--parallel {n}: expected a whole number from 1 to {SweepPlan.MaxParallel}");
-        var plan = SweepPlan.Expand(labName, dir, g, s, extra);
+        var plan = SweepPlan.Expand(labName, g, s, extra);
         ValidateSettings(plan, root);
         var slurm = p.GetValue(executor) == "slurm"
             ? new SlurmSweep.Settings(trialThreads, n, p.GetValue(partition), p.GetValue(time)!, p.GetValue(mem)!, p.GetValue(gres)) : null;
         return new SweepRequest(dir, plan, slurm, trialThreads, n, p.GetValue(dryRun), p.GetValue(force), p.GetValue(format) == "json");
+    }
+
+    /// <summary>The options a sweep sets for each of its trials; the arguments after -- may not set them.</summary>
+    static readonly string[] SetBySweep = ["--seed", "--format", "--out"];
+
+    /// <summary>
+    /// A trial's command line (<see cref="SweepFolder.TrialCommandLine"/>): <c>LAB --KEY VALUE … EXTRA… --seed S --format json --out
+    /// FOLDER</c>. Extra arguments that set what the sweep sets for each trial are refused (also those of a plan edited by hand: its
+    /// trials then run nowhere but in their own folders).
+    /// </summary>
+    public static string[] TrialArgs(SweepPlan plan, SweepTrial trial, string folder)
+    {
+        if (plan.Extra.FirstOrDefault(a => SetBySweep.Contains(a)) is string taken)
+            throw new UsageException($"sweep {plan.Lab}: {taken} is set by the sweep for each trial; leave it out of the arguments after --");
+        return [plan.Lab, .. trial.Settings.SelectMany(kv => new[] { "--" + kv.Key, kv.Value }), .. plan.Extra, "--seed",
+            trial.Seed.ToString(CultureInfo.InvariantCulture), "--format", "json", "--out", folder];
     }
 
     /// <summary>Every setting's command line parses as the lab's (types, allowed values) and passes the lab's own validation (values
@@ -77,7 +93,7 @@ sealed class SweepOptions
     {
         foreach (var trial in plan.Trials.DistinctBy(x => x.Setting))
         {
-            var parsed = root().Parse(trial.Args);
+            var parsed = root().Parse(TrialArgs(plan, trial, SweepPlan.TrialDir(Path.GetTempPath(), trial)));
             string line = string.Join(" ", trial.Settings.Select(kv => $"--{kv.Key} {kv.Value}"));
             if (parsed.Errors.Count > 0)
                 throw new UsageException($"sweep {plan.Lab} {line}: {Printable.Escape(parsed.Errors[0].Message)}");

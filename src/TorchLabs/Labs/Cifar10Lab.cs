@@ -110,11 +110,11 @@ public static class Cifar10Lab
     /// so).</summary>
     static KeyValuePair<string, string>[] Settings(Cifar10Options o, int trainCount) =>
     [
-        new("--batch-size", o.BatchSize.ToString(CultureInfo.InvariantCulture)), new("training images",
+        new(Setting.Of("batch-size"), o.BatchSize.ToString(CultureInfo.InvariantCulture)), new("training images",
             trainCount.ToString(CultureInfo.InvariantCulture)),
-        new("--seed", o.Seed.ToString(CultureInfo.InvariantCulture)), new("--momentum", o.Momentum.ToString("R",
+        new(Setting.Of("seed"), o.Seed.ToString(CultureInfo.InvariantCulture)), new(Setting.Of("momentum"), o.Momentum.ToString("R",
             CultureInfo.InvariantCulture)),
-        new("--impl", o.Impl), new("random draws", "as torch.manual_seed"),
+        new(Setting.Of("impl"), o.Impl), new("random draws", "as torch.manual_seed"),
     ];
 
     public static Cifar10Result Run(Cifar10Options o, Action<string>? log = null, IProgress<string>? progress = null)
@@ -299,13 +299,13 @@ public static class Cifar10Lab
     /// <summary>The checkpoint's settings before TorchLabs drew as <c>torch.manual_seed</c>: such a checkpoint is refused.</summary>
     static readonly Dictionary<string, string> SettingsBefore = new()
     {
-        // Made before --impl: either step resumes it (they agree to float32 rounding).
-        ["--impl"] = "autograd",
-        ["random draws"] = "two generators (--seed, --seed + 1)",
+        // Made before ‹impl›: either step resumes it (they agree to float32 rounding).
+        [Setting.Of("impl")] = "autograd",
+        ["random draws"] = $"two generators ({Setting.Of("seed")}, {Setting.Of("seed")} + 1)",
     };
 
-    /// <summary>--lanes is gone: one lane is this step; two lanes are refused.</summary>
-    static readonly Dictionary<string, string> RetiredSettings = new() { ["--lanes"] = "1" };
+    /// <summary>‹lanes› is gone: one lane is this step; two lanes are refused.</summary>
+    static readonly Dictionary<string, string> RetiredSettings = new() { [Setting.Of("lanes")] = "1" };
 
     /// <summary>The tutorial's imshow of the peeked batch: its images with their labels.</summary>
     static Figure Peek(Tensor trainPixels, long[] indices, byte[] labels)
@@ -414,7 +414,7 @@ public sealed class Cifar10ReportLab : IReportLab
     public Availability Check(LabContext context) =>
         Cifar10.Locate(context.DataDir) is not null
             ? Availability.Yes
-            : Availability.No($"no CIFAR-10 in {context.DataDir}", $"torchlabs cifar10 --download --data {context.DataDir}");
+            : Availability.No($"no CIFAR-10 in {context.DataDir}", $"torchlabs cifar10 {Setting.Of("download")} {Setting.Of("data")} {context.DataDir}");
 
     /// <summary>The tutorial's batch of 4: one thread (<see cref="TorchRuntime.ThreadsForBatch"/>).</summary>
     public int DefaultThreads(LabContext context) => TorchRuntime.ThreadsForBatch(new Cifar10Options

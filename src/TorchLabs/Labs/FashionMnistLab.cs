@@ -192,10 +192,10 @@ public static class FashionMnistLab
     /// <summary>The settings that shape one optimizer's run, stored in its checkpoint (the learning rate may change on resume).</summary>
     static KeyValuePair<string, string>[] Settings(FashionMnistOptions o, int train, int batch) =>
     [
-        new("--dataset", o.Dataset), new("training images", train.ToString(CultureInfo.InvariantCulture)),
+        new(Setting.Of("dataset"), o.Dataset), new("training images", train.ToString(CultureInfo.InvariantCulture)),
             new("batch", batch.ToString(CultureInfo.InvariantCulture)),
-        new("--seed", o.Seed.ToString(CultureInfo.InvariantCulture)), new("--activation", o.Activation),
-            new("--hidden", o.Hidden.ToString(CultureInfo.InvariantCulture)),
+        new(Setting.Of("seed"), o.Seed.ToString(CultureInfo.InvariantCulture)), new(Setting.Of("activation"), o.Activation),
+            new(Setting.Of("hidden"), o.Hidden.ToString(CultureInfo.InvariantCulture)),
     ];
 
     /// <summary>Softmax probabilities of the test images in one pass (<see cref="Inference.Probabilities"/>).</summary>

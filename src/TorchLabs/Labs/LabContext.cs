@@ -1,4 +1,5 @@
 using TorchLabs.Reporting;
+using TorchLabs.Runtime;
 using TorchSharp;
 
 namespace TorchLabs.Labs;
@@ -13,10 +14,15 @@ namespace TorchLabs.Labs;
 /// cref="IReportLab.DefaultThreads"/>).</param>
 /// <param name="Quick">Every lab at its smallest settings (`torchlabs all --quick`): a smoke run of the whole report in about a
 /// minute, whose numbers are not the documents' (the labs whose settings shrink say so in their key number).</param>
+/// <param name="ShowSettings">How the front end shows the settings (‹name›, <see cref="Setting.Of"/>) in the text the report
+/// carries, such as a skipped lab's fix (the command line: its flags); null shows their plain names.</param>
 public sealed record LabContext(string OutDir, long Seed, string DataDir, torch.Device Device, IProgress<string>? Progress = null,
-    int? Threads = null, bool Quick = false)
+    int? Threads = null, bool Quick = false, Func<string, string>? ShowSettings = null)
 {
     public void Report(string message) => Progress?.Report(message);
+
+    /// <summary><paramref name="text"/> with its settings as the front end shows them (<see cref="ShowSettings"/>).</summary>
+    public string Shown(string text) => ShowSettings?.Invoke(text) ?? Setting.Plain(text);
 }
 
 /// <summary>Whether a lab can run on this machine; when not, why, and the command that fixes it.</summary>

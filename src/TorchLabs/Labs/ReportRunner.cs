@@ -45,8 +45,8 @@ public static class ReportRunner
             var availability = lab.Check(context);
             if (!availability.CanRun)
             {
-                outcome = new(lab, ReportSection.Skipped(lab.Id, lab.Title, availability.Reason ?? "not available here", availability.Fix
-                    ?? ""), null);
+                outcome = new(lab, ReportSection.Skipped(lab.Id, lab.Title, availability.Reason ?? "not available here",
+                    context.Shown(availability.Fix ?? "")), null);
             }
             else
             {

@@ -64,23 +64,26 @@ public static class SweepFolder
         AtomicFile.WriteAllText(path, plan.ToJson());
     }
 
+    /// <summary>How the front end runs one trial of a plan: the lab's command line with the trial's settings, the plan's extra
+    /// arguments and the seed, writing JSON into <c>folder</c>, the trial's own (a plan whose extra arguments would write elsewhere is
+    /// refused there, as bad input).</summary>
+    public delegate string[] TrialCommandLine(SweepPlan plan, SweepTrial trial, string folder);
+
     /// <summary>
     /// Trial <paramref name="index"/> of DIR's plan as its own process (what each local process and each Slurm array task runs):
-    /// the lab's command line from sweep.json, checked to be the plan's lab writing into the trial's own folder; its stderr and
-    /// exit code kept, its JSON only when it exits 0. Returns the lab's exit code.
+    /// the lab's command line that <paramref name="commandLine"/> writes for it, into the trial's own folder; its stderr and exit
+    /// code kept, its JSON only when it exits 0. Returns the lab's exit code.
     /// </summary>
-    public static int RunTrial(string dir, int index, SelfCommand self)
+    public static int RunTrial(string dir, int index, SelfCommand self, TrialCommandLine commandLine)
     {
         var plan = SweepPlan.Read(Path.Combine(dir, "sweep.json"));
         if (index < 0 || index >= plan.Trials.Length)
             throw new UsageException($"INDEX {index}: the plan has trials 0 to {plan.Trials.Length - 1}");
         var t = plan.Trials[index];
         string trialDir = SweepPlan.TrialDir(dir, t);
-        if (t.Args.Length < 2 || t.Args[0] != plan.Lab || t.Args[^2] != "--out" || t.Args.Count(a => a == "--out") != 1
-            || Path.GetFullPath(t.Args[^1]) != trialDir)
-            throw new UsageException($"{Path.Combine(dir, "sweep.json")}: trial {index}'s command line is not {plan.Lab} … ‹out› {trialDir}");
+        string[] args = commandLine(plan, t, trialDir);
         Directory.CreateDirectory(trialDir);
-        var run = ChildOutcome.Run(self.File, self.With(t.Args));
+        var run = ChildOutcome.Run(self.File, self.With(args));
         File.WriteAllText(Path.Combine(trialDir, "stderr.log"), run.Err);
         File.WriteAllText(Path.Combine(trialDir, "exit"), run.Exit.ToString(CultureInfo.InvariantCulture));
         if (run.Exit == 0) AtomicFile.WriteAllText(Path.Combine(trialDir, "result.json"), run.Out);

@@ -6,8 +6,10 @@ using TorchLabs.Runtime;
 
 namespace TorchLabs.Labs;
 
-/// <summary>One trial of a sweep: its index and id, the grid setting it takes, its seed and the lab's command line.</summary>
-public sealed record SweepTrial(int Index, string Id, IReadOnlyDictionary<string, string> Settings, long Seed, string[] Args)
+/// <summary>One trial of a sweep: its index and id, the grid setting it takes and its seed. The command line it runs is the front
+/// end's to write (<see cref="SweepFolder.RunTrial"/>): the lab with these settings, the plan's extra arguments, the seed, JSON
+/// output and the trial's own folder.</summary>
+public sealed record SweepTrial(int Index, string Id, IReadOnlyDictionary<string, string> Settings, long Seed)
 {
     /// <summary>The setting as one label (seed left out): "lr=0.1 momentum=0.9", or "(default)" for an empty grid; escaped
     /// (<see cref="Printable.Escape"/>), as grid values are typed by users and end up on terminals and in reports.</summary>
@@ -16,8 +18,8 @@ public sealed record SweepTrial(int Index, string Id, IReadOnlyDictionary<string
 }
 
 /// <summary>
-/// A sweep (#30): the grid of a lab's own options × seeds expanded into trials, each one process
-/// <c>torchlabs LAB … --seed S --format json --out DIR/trials/ID</c>; the plan in DIR/sweep.json, each trial's JSON in
+/// A sweep (#30): the grid of a lab's own settings × seeds expanded into trials, each one process of the lab with the trial's
+/// settings and seed writing JSON into DIR/trials/ID; the plan in DIR/sweep.json, each trial's JSON in
 /// DIR/trials/ID/result.json (written only when the trial exits 0, so a complete result is never run again), its stderr in
 /// DIR/trials/ID/stderr.log and its exit code in DIR/trials/ID/exit.
 /// </summary>
@@ -51,7 +53,7 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
     }
 
     /// <summary>grid × seeds, the grid's keys in the order given, the seeds innermost.</summary>
-    public static SweepPlan Expand(string lab, string outDir, IReadOnlyDictionary<string, string[]> grid, long[] seeds, string[] extra)
+    public static SweepPlan Expand(string lab, IReadOnlyDictionary<string, string[]> grid, long[] seeds, string[] extra)
     {
         // The count before the trials are made: 3 keys × 10 values × 1,000 seeds would otherwise build a million trials first.
         long count = grid.Values.Aggregate((long)seeds.Length, (n, values) => Math.Min(n * values.Length, long.MaxValue / 1024));
@@ -69,10 +71,7 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
             foreach (long seed in seeds)
             {
                 int i = trials.Count;
-                string id = $"t{i:D4}";
-                string[] args = [lab, .. s.SelectMany(kv => new[] { "--" + kv.Key, kv.Value }), .. extra, "--seed",
-                    seed.ToString(CultureInfo.InvariantCulture), "--format", "json", "--out", Path.Combine(outDir, "trials", id)];
-                trials.Add(new SweepTrial(i, id, s, seed, args));
+                trials.Add(new SweepTrial(i, $"t{i:D4}", s, seed));
             }
         return new SweepPlan(lab, grid, seeds, extra, [.. trials]);
     }
@@ -109,11 +108,12 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
     {
         if (Lab is null || !Labs.Contains(Lab)) return $"lab {Printable.Quote(Lab)} is not one of {string.Join(", ", Labs)}";
         if (Grid is null || Seeds is null || Extra is null || Trials is null) return "grid, seeds, extra or trials missing";
+        if (Extra.Any(a => a is null)) return "extra holds an empty argument";
         if (Trials.Length > MaxTrials) return $"{Trials.Length} trials, more than {MaxTrials}";
         for (int i = 0; i < Trials.Length; i++)
         {
             var t = Trials[i];
-            if (t is null || t.Args is null || t.Settings is null || t.Id is null || t.Args.Any(a => a is null))
+            if (t is null || t.Settings is null || t.Id is null)
                 return $"trial {i} is incomplete";
             if (t.Index != i || !IsTrialId(t.Id))
                 return $"trial {i} has index {t.Index} and id {Printable.Quote(t.Id)}; expected {i} and t{i:D4}";
@@ -125,9 +125,11 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
     /// <summary>A trial id as <see cref="Expand"/> writes it: 't' and four or more digits, a name that cannot leave a folder.</summary>
     static bool IsTrialId(string id) => id.Length >= 5 && id.Length <= 12 && id[0] == 't' && id.Skip(1).All(char.IsAsciiDigit);
 
-    /// <summary>Whether two plans would run the same trials (the same command lines).</summary>
-    public bool SameTrials(SweepPlan other) => Trials.Length == other.Trials.Length
-        && Trials.Zip(other.Trials).All(p => p.First.Args.SequenceEqual(p.Second.Args));
+    /// <summary>Whether two plans would run the same trials (the same lab, extra arguments, settings and seeds).</summary>
+    public bool SameTrials(SweepPlan other) => Lab == other.Lab && Extra.SequenceEqual(other.Extra)
+        && Trials.Length == other.Trials.Length && Trials.Zip(other.Trials).All(p => p.First.Seed == p.Second.Seed
+            && p.First.Settings.Count == p.Second.Settings.Count
+            && p.First.Settings.All(kv => p.Second.Settings.TryGetValue(kv.Key, out string? v) && v == kv.Value));
 
     public static string TrialDir(string outDir, SweepTrial t) => Path.Combine(outDir, "trials", t.Id);
 

@@ -91,7 +91,8 @@ public sealed class TrainingRecord
         int n = r.ReadInt32();
         if (n < 0 || n > 1000) throw new FormatException("bad settings count");
         var stored = new List<KeyValuePair<string, string>>();
-        for (int i = 0; i < n; i++) stored.Add(new(Checkpoint.ReadString(r), Checkpoint.ReadString(r)));
+        // Checkpoints written before settings were marked name them as flags (--seed): read as ‹seed›.
+        for (int i = 0; i < n; i++) stored.Add(new(Setting.FromFlags(Checkpoint.ReadString(r)), Setting.FromFlags(Checkpoint.ReadString(r))));
         string? Stored(string key) => stored.FirstOrDefault(s => s.Key == key).Value ?? before?.GetValueOrDefault(key);
         foreach (var (key, value) in stored)
             if (retired?.GetValueOrDefault(key) is string resumable && value != resumable)
@@ -179,7 +180,7 @@ public sealed class TrainingCheckpoint
         if (rec.LearningRate != LearningRate)
         {
             string used = $"(the checkpoint's run used {F(rec.LearningRate)})";
-            log?.Invoke($"resuming {Kind} after epoch {rec.EpochsDone} with --lr {F(LearningRate)} {used}");
+            log?.Invoke($"resuming {Kind} after epoch {rec.EpochsDone} with the learning rate {F(LearningRate)} {used}");
         }
         // The optimizer's saved state carries the saved rate; the given one applies from here on.
         Optimizer.SetLearningRate(LearningRate);

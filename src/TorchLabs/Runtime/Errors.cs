@@ -40,6 +40,13 @@ public static partial class Setting
     /// <summary>The text with every ‹name› as the plain name.</summary>
     public static string Plain(string text) => Render(text, name => name);
 
+    /// <summary>The text with every command-line flag (--name) as ‹name›: how text written before settings were marked (the
+    /// settings stored in older checkpoints) is read.</summary>
+    public static string FromFlags(string text) => Flagged().Replace(text, m => Of(m.Groups[1].Value));
+
     [GeneratedRegex("‹([a-z][a-z0-9_-]*)›")]
     private static partial Regex Marked();
+
+    [GeneratedRegex(@"(?<![\w-])--([a-z][a-z0-9-]*)")]
+    private static partial Regex Flagged();
 }

@@ -56,6 +56,37 @@ public class ArchitectureTests
         rule.WithoutRequiringPositiveResults().Check(Architecture);
     }
 
+    /// <summary>The command line's option names (--name), of every command and sub-command.</summary>
+    static IEnumerable<string> Flags(System.CommandLine.Command c) =>
+        c.Options.Select(o => o.Name).Concat(c.Subcommands.SelectMany(Flags));
+
+    /// <summary>
+    /// The library names settings (‹name›, <c>Setting.Of</c>) and never the command line's flags: no string literal in
+    /// src/TorchLabs holds a `torchlabs` option (comments may; another program's flags, sbatch's, are not ours).
+    /// </summary>
+    [Fact]
+    public void Library_HoldsNoCommandLineFlag()
+    {
+        var flags = Flags(TorchLabs.Cli.Cli.BuildRoot()).Where(f => f.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
+        Assert.Contains("--threads", flags);
+        var literal = new System.Text.RegularExpressions.Regex("\"(?:[^\"\\\\]|\\\\.)*\"");
+        var flag = new System.Text.RegularExpressions.Regex("(?<![\\w-])--[a-z][a-z0-9-]*");
+        var found = new List<string>();
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(TestEnvironment.RepoRoot, "src", "TorchLabs"), "*.cs",
+            SearchOption.AllDirectories).Where(f => !f.Contains("/obj/", StringComparison.Ordinal)))
+        {
+            string[] lines = File.ReadAllLines(file);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (lines[i].TrimStart().StartsWith("//", StringComparison.Ordinal)) continue;
+                foreach (System.Text.RegularExpressions.Match s in literal.Matches(lines[i]))
+                    foreach (System.Text.RegularExpressions.Match f in flag.Matches(s.Value))
+                        if (flags.Contains(f.Value)) found.Add($"{Path.GetRelativePath(TestEnvironment.RepoRoot, file)}:{i + 1}: {f.Value}");
+            }
+        }
+        Assert.True(found.Count == 0, string.Join("\n", found));
+    }
+
     [Fact]
     public void Namespaces_HaveNoCycles() => Slices().Matching("TorchLabs.(*)..").Should().BeFreeOfCycles().Check(Architecture);
 

@@ -244,3 +244,22 @@ public class SweepStopTests
         Assert.Equal(0, left);
     }
 }
+
+/// <summary>A trial runs only in its own folder: a plan edited to pass --out (or --seed, --format) to its trials is refused.</summary>
+public class SweepTrialCommandLineTests
+{
+    [Theory]
+    [InlineData("--out")]
+    [InlineData("--seed")]
+    public void PlanWhoseExtraArgumentsSetWhatTheSweepSets_IsOneLine_ExitTwo_NothingRun(string option)
+    {
+        string dir = TestEnvironment.NewTempDir();
+        string elsewhere = TestEnvironment.NewTempDir();
+        var plan = TorchLabs.Labs.SweepPlan.Expand("optimizers", new Dictionary<string, string[]>(), [1], [option, elsewhere]);
+        File.WriteAllText(Path.Combine(dir, "sweep.json"), plan.ToJson());
+        var r = TestEnvironment.RunInProcess("sweep", "trial", dir, "0");
+        TestEnvironment.OneLine(r, 2, $"{option} is set by the sweep for each trial");
+        Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+        Assert.False(Directory.Exists(Path.Combine(dir, "trials")));
+    }
+}

@@ -71,7 +71,8 @@ public class Cifar10StepTests
         Assert.Throws<UsageException>(() => new Cifar10Options { DataDir = "", OutDir = "", Impl = "lanes" }.Validate());
     }
 
-    /// <summary>Writes a checkpoint record with the given settings, then reads it back as cifar10 now reads its checkpoints.</summary>
+    /// <summary>Writes a checkpoint record with the given settings, then reads it back as cifar10 now reads its checkpoints (the
+    /// settings of the lanes days were stored as flags, --lanes: read as ‹lanes›).</summary>
     static void WriteThenRead(KeyValuePair<string, string>[] stored)
     {
         using var scope = NewDisposeScope();
@@ -88,10 +89,9 @@ public class Cifar10StepTests
         }
         stream.Position = 0;
         using var r = new BinaryReader(stream);
-        TrainingRecord.Read(r, "checkpoint.dat", [new("--batch-size", "4"), new("--impl", "autograd")], false, shuffle, model, hooks,
-            before: new Dictionary<string, string> { ["--impl"] = "autograd" }, retired: new Dictionary<string,
-                string>
-            { ["--lanes"] = "1" });
+        TrainingRecord.Read(r, "checkpoint.dat", [new(Setting.Of("batch-size"), "4"), new(Setting.Of("impl"), "autograd")], false,
+            shuffle, model, hooks, before: new Dictionary<string, string> { [Setting.Of("impl")] = "autograd" },
+            retired: new Dictionary<string, string> { [Setting.Of("lanes")] = "1" });
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using CsCheck;
 using TorchLabs.Labs;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
+using TorchLabs.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -110,7 +111,7 @@ public class RoundTripPropertyTests
             using var sgd = new FlatSgd([.. model.parameters()], 0.1, 0.9);
             using var generator = new Generator(seed);
             _ = randperm(10, generator: generator);
-            var record = new TrainingRecord { Settings = [new("--seed", "1")], LearningRate = 0.1, KeepsTimes = true };
+            var record = new TrainingRecord { Settings = [new(Setting.Of("seed"), "1")], LearningRate = 0.1, KeepsTimes = true };
             foreach (double l in losses) record.EndEpoch(l, l / 2);
             record.Log.AddRange(log);
             if (losses.Length == 0) record.EndEpoch(1, 1);
@@ -119,8 +120,8 @@ public class RoundTripPropertyTests
             var model2 = nn.Linear(3, 2);
             using var sgd2 = new FlatSgd([.. model2.parameters()], 0.1, 0.9);
             using var generator2 = new Generator(seed + 1);
-            var back = TorchLabs.Runtime.Checkpoint.Load(path, "test", r => TrainingRecord.Read(r, path, [new("--seed", "1")], true,
-                generator2, model2, OptimizerHooks.For(sgd2)));
+            var back = Checkpoint.Load(path, "test", r => TrainingRecord.Read(r, path, [new(Setting.Of("seed"), "1")], true, generator2,
+                model2, OptimizerHooks.For(sgd2)));
             Assert.Equal(record.EpochLoss, back.EpochLoss);
             Assert.Equal(record.EpochSeconds, back.EpochSeconds);
             Assert.Equal(record.Log, back.Log);

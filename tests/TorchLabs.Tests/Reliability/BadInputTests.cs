@@ -92,7 +92,7 @@ public class BadInputTests
         var lr = TestEnvironment.RunInProcess("cifar10", "--data", root, "--epochs", "2", "--out", outDir, "--resume", "--lr", "0.01",
             "--threads", "1");
         Assert.True(lr.ExitCode == 0, lr.StdErr);
-        Assert.Contains("with --lr 0.01 (the checkpoint's run used 0.001)", lr.StdOut);
+        Assert.Contains("with the learning rate 0.01 (the checkpoint's run used 0.001)", lr.StdOut);
     }
 
     static string MnistFolder(int trainRows, int trainCols, int testRows = 28, int testCols = 28)
