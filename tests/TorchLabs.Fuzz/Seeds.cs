@@ -32,7 +32,8 @@ public static class Seeds
             record.Write(w, generator, model, OptimizerHooks.For(sgd));
         }
         byte[] pixels = [.. Enumerable.Range(0, 2 * Cifar10.RecordPixels).Select(i => (byte)(i * 7))];
-        Cifar10.WriteBatch(Path.Combine(D("cifar"), "two.bin"), [3, 9], pixels);
+        // Two CIFAR-10 records, each a label byte and then its 3,072 pixels.
+        File.WriteAllBytes(Path.Combine(D("cifar"), "two.bin"), [3, .. pixels[..Cifar10.RecordPixels], 9, .. pixels[Cifar10.RecordPixels..]]);
         Idx.Write(Path.Combine(D("idx"), "images-idx3-ubyte"), 2051, [2, 28, 28], [.. Enumerable.Range(0, 2 * 784).Select(i => (byte)i)]);
         Idx.Write(Path.Combine(D("idx"), "labels-idx1-ubyte"), 2049, [2], [1, 7]);
         using (var bitmap = new SkiaSharp.SKBitmap(4, 3))

@@ -150,19 +150,4 @@ public static class Cifar10
 
     /// <summary>ToTensor then Normalize(mean 0.5, std 0.5) per channel: x = (p/255 - 0.5)/0.5, in [-1, 1].</summary>
     public static Tensor Normalize(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(255.0).sub_(0.5).div_(0.5);
-
-    /// <summary>Writes records in the CIFAR-10 binary format (tests and tools make small CIFAR-format files with it).</summary>
-    public static void WriteBatch(string path, byte[] labels, byte[] pixels)
-    {
-        if (pixels.Length != labels.Length * RecordPixels) throw new ArgumentException("pixels must hold 3072 bytes per label");
-        AtomicFile.Write(path, tmp =>
-        {
-            using var fs = File.Create(tmp);
-            for (int i = 0; i < labels.Length; i++)
-            {
-                fs.WriteByte(labels[i]);
-                fs.Write(pixels, i * RecordPixels, RecordPixels);
-            }
-        });
-    }
 }

@@ -38,8 +38,6 @@ public sealed record Cifar10Options
     /// <summary>Called once, after the first training step (the data read, a checkpoint accepted), with the Net's summary for one
     /// batch.</summary>
     public Action<ModelSummary>? OnTrainingStart { get; init; }
-    /// <summary>Called after each epoch's checkpoint is written (tests watch memory through it).</summary>
-    public Action<int>? OnEpochEnd { get; init; }
     /// <summary>TensorBoard event files (<c>--tensorboard DIR</c>): the loss at every log line, the learning rate and the test accuracy
     /// after every epoch, histograms of every parameter and gradient, the first test images with their predictions, the summary.</summary>
     public string? TensorBoardDir { get; init; }
@@ -291,7 +289,6 @@ public static class Cifar10Lab
             record.EndEpoch(sum / trainset.Count, clock.Elapsed.TotalSeconds);
             checkpoint.Save(record);                                      // OUT/checkpoint.dat: --resume goes on from here
             if (board is not null) EpochToTensorBoard(board, net, test, device, o.LearningRate, record.EpochsDone, progress);
-            o.OnEpochEnd?.Invoke(record.EpochsDone);
         }
         return new Training(net, record, stepLosses);
     }

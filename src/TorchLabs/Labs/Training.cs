@@ -92,7 +92,11 @@ public sealed class TrainingRecord
         if (n < 0 || n > 1000) throw new FormatException("bad settings count");
         var stored = new List<KeyValuePair<string, string>>();
         // Checkpoints written before settings were marked name them as flags (--seed): read as ‹seed›.
-        for (int i = 0; i < n; i++) stored.Add(new(Setting.FromFlags(Checkpoint.ReadString(r)), Setting.FromFlags(Checkpoint.ReadString(r))));
+        for (int i = 0; i < n; i++)
+        {
+            string key = Setting.FromFlags(Checkpoint.ReadString(r));
+            stored.Add(new(key, Setting.FromFlags(Checkpoint.ReadString(r))));
+        }
         string? Stored(string key) => stored.FirstOrDefault(s => s.Key == key).Value ?? before?.GetValueOrDefault(key);
         foreach (var (key, value) in stored)
             if (retired?.GetValueOrDefault(key) is string resumable && value != resumable)

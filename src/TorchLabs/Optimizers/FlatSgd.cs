@@ -24,8 +24,6 @@ public sealed class FlatSgd : IDisposable
     public double LearningRate { get; private set; }
     public double Momentum { get; }
     public long Steps { get; private set; }
-    /// <summary>The momentum buffer b (null before the first step), for tests.</summary>
-    internal Tensor? Buffer => b;
 
     public FlatSgd(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, double lr, double momentum)
     {

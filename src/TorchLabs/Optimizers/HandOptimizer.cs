@@ -36,9 +36,6 @@ public abstract class HandOptimizer : IDisposable
     /// <summary>The state of parameter <paramref name="index"/> (buffers such as momentum_buffer, exp_avg, sum).</summary>
     public IReadOnlyDictionary<string, Tensor> StateOf(int index) => state[index];
 
-    /// <summary>How many updates parameter <paramref name="index"/> has had (torch's state['step']).</summary>
-    public long StepOf(int index) => steps[index];
-
     /// <summary>Clears the gradients (torch's zero_grad with set_to_none=True).</summary>
     public void zero_grad() => ClearGradients(parameters);
 

@@ -16,7 +16,7 @@ public class Cifar10Tests
         var pixels = new byte[2 * Cifar10.RecordPixels];
         for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(i * 7 % 251);
         string path = Path.Combine(dir, "data_batch_1.bin");
-        Cifar10.WriteBatch(path, labels, pixels);
+        SyntheticCifar.WriteBatch(path, labels, pixels);
 
         Assert.Equal(2 * Cifar10.RecordSize, new FileInfo(path).Length);
         byte[] raw = File.ReadAllBytes(path);

@@ -16,6 +16,18 @@ public static class SyntheticCifar
         { 40, 200, 200 }, { 120, 120, 120 }, { 200, 120, 40 }, { 40, 120, 200 }, { 120, 40, 120 },
     };
 
+    /// <summary>Writes records in the CIFAR-10 binary format: each a label byte, then its 3,072 pixels (red, green, blue planes).</summary>
+    public static void WriteBatch(string path, byte[] labels, byte[] pixels)
+    {
+        Assert.Equal(labels.Length * Cifar10.RecordPixels, pixels.Length);
+        using var fs = File.Create(path);
+        for (int i = 0; i < labels.Length; i++)
+        {
+            fs.WriteByte(labels[i]);
+            fs.Write(pixels, i * Cifar10.RecordPixels, Cifar10.RecordPixels);
+        }
+    }
+
     public static (byte[] Labels, byte[] Pixels) Make(int count, int seed)
     {
         var rng = new Random(seed);
@@ -46,10 +58,10 @@ public static class SyntheticCifar
         for (int f = 0; f < trainFiles; f++)
         {
             var (l, p) = Make(trainPerFile, seed + f);
-            Cifar10.WriteBatch(Path.Combine(dir, Cifar10.TrainFiles[f]), l, p);
+            WriteBatch(Path.Combine(dir, Cifar10.TrainFiles[f]), l, p);
         }
         var (tl, tp) = Make(test, seed + 100);
-        Cifar10.WriteBatch(Path.Combine(dir, Cifar10.TestFile), tl, tp);
+        WriteBatch(Path.Combine(dir, Cifar10.TestFile), tl, tp);
         File.WriteAllLines(Path.Combine(dir, "batches.meta.txt"), ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
             "ship", "truck"]);
         return dir;
@@ -93,9 +105,9 @@ public static class SyntheticCifar
         var (labels, pixels) = FromTorch(train, 11);
         int per = train / 5;
         for (int f = 0; f < 5; f++)
-            Cifar10.WriteBatch(Path.Combine(dir, Cifar10.TrainFiles[f]), labels[(f * per)..((f + 1) * per)],
+            WriteBatch(Path.Combine(dir, Cifar10.TrainFiles[f]), labels[(f * per)..((f + 1) * per)],
                 pixels[(f * per * Cifar10.RecordPixels)..((f + 1) * per * Cifar10.RecordPixels)]);
         var (tl, tp) = FromTorch(test, 12);
-        Cifar10.WriteBatch(Path.Combine(dir, Cifar10.TestFile), tl, tp);
+        WriteBatch(Path.Combine(dir, Cifar10.TestFile), tl, tp);
     }
 }

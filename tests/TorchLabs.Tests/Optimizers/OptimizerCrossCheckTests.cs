@@ -114,7 +114,8 @@ public class OptimizerCrossCheckTests
         using var opt = new Adam([p], 0.1);
         p.grad = tensor(new double[] { 0.5, -1 });
         opt.step();
-        Assert.Equal(1, opt.StepOf(0));
+        // Step 1: bias correction makes m̂ = g and v̂ = g², so each element moves by lr·g/(|g| + ε), lr against the gradient's sign.
+        Assert.Equal([0.9, 2.1], p.data<double>().ToArray(), (a, b) => Math.Abs(a - b) <= 1e-8);
         Assert.Equal(["exp_avg", "exp_avg_sq"], opt.StateOf(0).Keys.Order());
         Assert.Equal(0.05, opt.StateOf(0)["exp_avg"][0].item<double>(), 15);   // (1 − β₁) g
         opt.zero_grad();
