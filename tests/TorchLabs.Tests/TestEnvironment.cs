@@ -39,11 +39,32 @@ public static class TestEnvironment
         _ => e.Message,
     };
 
-    /// <summary>A fresh empty folder under the system temp folder.</summary>
+    /// <summary>The folders <see cref="NewTempDir"/> made, removed when the test process exits (a sweep's trials of 500,000 steps
+    /// alone write about 100 MB; runs of the suite would otherwise fill the temp folder). The test host may be ended before it has
+    /// removed them all, so such folders of earlier runs untouched for a day are removed at start too.</summary>
+    static readonly System.Collections.Concurrent.ConcurrentBag<string> TempDirs = CleanedAtExit();
+
+    static System.Collections.Concurrent.ConcurrentBag<string> CleanedAtExit()
+    {
+        foreach (string old in Directory.EnumerateDirectories(Path.GetTempPath(), "torchlabs-test-*"))
+            try { if (Directory.GetLastWriteTimeUtc(old) < DateTime.UtcNow.AddDays(-1)) Directory.Delete(old, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        var dirs = new System.Collections.Concurrent.ConcurrentBag<string>();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (string d in dirs)
+                try { Directory.Delete(d, recursive: true); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        };
+        return dirs;
+    }
+
+    /// <summary>A fresh empty folder under the system temp folder, removed when the test process exits.</summary>
     public static string NewTempDir(string prefix = "torchlabs-test")
     {
         string d = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(d);
+        TempDirs.Add(d);
         return d;
     }
 
