@@ -1,5 +1,6 @@
 using TorchLabs.Gradients;
 using TorchSharp;
+using static TorchLabs.Tests.Gradients.Leaves;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Gradients;
@@ -11,12 +12,6 @@ namespace TorchLabs.Tests.Gradients;
 /// </summary>
 public class GradCheckComplexTests
 {
-    static Tensor Z(ulong seed, params long[] shape)
-    {
-        using var gen = new Generator(seed);
-        return randn(shape, ScalarType.ComplexFloat64, generator: gen).requires_grad_(true);
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -24,8 +19,8 @@ public class GradCheckComplexTests
     {
         using var scope = NewDisposeScope();
         var o = new GradCheckOptions { FastMode = fast };
-        Assert.True(GradCheck.Check(v => [SuiteFunctions.CSquare.apply(v[0])], [Z(1, 3)], o).Pass);
-        var r = GradCheck.Check(v => [SuiteFunctions.CSquareMissingConj.apply(v[0])], [Z(1, 3)], o);
+        Assert.True(GradCheck.Check(v => [SuiteFunctions.CSquare.apply(v[0])], [ComplexLeaf(1, 3)], o).Pass);
+        var r = GradCheck.Check(v => [SuiteFunctions.CSquareMissingConj.apply(v[0])], [ComplexLeaf(1, 3)], o);
         Assert.False(r.Pass);
         Assert.StartsWith("While considering the imaginary part of complex outputs only, Jacobian mismatch for output 0 with respect " +
             "to input 0,", r.Message);
@@ -36,7 +31,7 @@ public class GradCheckComplexTests
     public void ComplexEntries_AreDsDxPlusIDsDy_AndPrintedAsComplexNumbers()
     {
         using var scope = NewDisposeScope();
-        var z = Z(2, 2);
+        var z = ComplexLeaf(2, 2);
         // s = |z|² = x² + y²: ∂s/∂x + i·∂s/∂y = 2x + 2iy = 2z.
         var r = GradCheck.Check(v => [(v[0] * v[0].conj()).real], [z]);
         Assert.True(r.Pass, r.Message);
@@ -56,7 +51,7 @@ public class GradCheckComplexTests
     public void FastMode_DrawsASecondVector_ForTheImaginaryParts()
     {
         using var scope = NewDisposeScope();
-        var r = GradCheck.Check(v => [v[0] * v[1]], [Z(3, 3), randn(3, ScalarType.Float64).requires_grad_(true)],
+        var r = GradCheck.Check(v => [v[0] * v[1]], [ComplexLeaf(3, 3), Leaf(30, 3)],
             new GradCheckOptions { FastMode = true });
         Assert.True(r.Pass, r.Message);
         Assert.All(r.FastBlocks.Where(b => b.Input == 0), b => Assert.Equal(3, b.UImaginary!.Length));
@@ -68,7 +63,7 @@ public class GradCheckComplexTests
     public void ComplexInputs_AreRestored_AndAnAliasedOutputStaysUsable()
     {
         using var scope = NewDisposeScope();
-        var z = Z(4, 3);
+        var z = ComplexLeaf(4, 3);
         double[] before = GradCheck.Values(z);
         Assert.True(GradCheck.Check(v => [v[0]], [z]).Pass);
         Assert.True(GradCheck.Check(v => [v[0]], [z], new GradCheckOptions { FastMode = true }).Pass);
@@ -79,7 +74,7 @@ public class GradCheckComplexTests
     public void Complex64_GivesPyTorchsWarning()
     {
         using var scope = NewDisposeScope();
-        var z = Z(5, 3).detach().to_type(ScalarType.ComplexFloat32).requires_grad_(true);
+        var z = ComplexLeaf(5, 3).detach().to_type(ScalarType.ComplexFloat32).requires_grad_(true);
         var r = GradCheck.Check(v => [v[0].exp()], [z], new GradCheckOptions { Atol = 1e-2, Rtol = 1e-2, Eps = 1e-3 });
         Assert.StartsWith("Input #0 requires gradient and is not a double precision floating point or complex.", Assert.Single(r.Warnings));
     }

@@ -1,6 +1,7 @@
 using TorchLabs.Gradients;
 using TorchSharp;
 using TorchSharp.Modules;
+using static TorchLabs.Tests.Gradients.Leaves;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
@@ -13,12 +14,6 @@ namespace TorchLabs.Tests.Gradients;
 /// </summary>
 public class GradCheckPyTorchParityTests
 {
-    static Tensor Leaf(ulong seed, params long[] shape)
-    {
-        using var gen = new Generator(seed);
-        return randn(shape, ScalarType.Float64, generator: gen).requires_grad_(true);
-    }
-
     // ----- the four disagreements -----
 
     [Fact]

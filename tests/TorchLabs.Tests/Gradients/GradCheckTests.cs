@@ -1,4 +1,5 @@
 using TorchLabs.Gradients;
+using static TorchLabs.Tests.Gradients.Leaves;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
@@ -7,12 +8,6 @@ namespace TorchLabs.Tests.Gradients;
 /// <summary>GradCheck's contract: PyTorch's defaults, and every known kind of wrong backward fails.</summary>
 public class GradCheckTests
 {
-    static Tensor Leaf(long seed, params long[] shape)
-    {
-        using var gen = new Generator((ulong)seed);
-        return randn(shape, ScalarType.Float64, generator: gen).requires_grad_(true);
-    }
-
     [Fact]
     public void Options_DefaultToPyTorchs()
     {
@@ -135,7 +130,7 @@ public class GradCheckTests
         using var scope = NewDisposeScope();
         var x = Leaf(8, 4);
         double[] before = GradientCheck.Values(x);
-        var r = GradCheck.Check(v => [WrongBackwards.SinModifiesInput.apply(v[0])], [x]);
+        var r = GradCheck.Check(v => [SuiteFunctions.SinModifiesInput.apply(v[0])], [x]);
         Assert.False(r.Pass);
         Assert.Contains("Backward modified input 0", r.Message);
         Assert.Equal(before, GradientCheck.Values(x));                                              // restored
@@ -195,10 +190,10 @@ public class GradCheckTests
     [InlineData(true)]
     public void InfiniteNumericalEntry_AgainstAFiniteBackward_Fails_AsTorchIscloseDoes(bool fast)
     {
-        // x = c − 1e-6: the step of 1e-6 lands on the pole, so the central difference is +∞ and the backward says 0. Before, ∞ ≤ ∞
+        // x = 0.5 − 1e-6: the step of 1e-6 lands on the pole, so the central difference is +∞ and the backward says 0. Before, ∞ ≤ ∞
         // passed it.
-        using var x = tensor(new[] { 1 - 1e-6 }, ScalarType.Float64).requires_grad_(true);
-        var r = GradCheck.Check(v => [PoleWithZeroBackward.apply(v[0])], [x], new GradCheckOptions { FastMode = fast });
+        using var x = tensor(new[] { 0.5 - 1e-6 }, ScalarType.Float64).requires_grad_(true);
+        var r = GradCheck.Check(v => [SuiteFunctions.PoleZeroBackward.apply(v[0])], [x], new GradCheckOptions { FastMode = fast });
         Assert.False(r.Pass);
     }
 
@@ -206,7 +201,7 @@ public class GradCheckTests
     public void BackwardOutsideTheOneSidedSlopes_AtAKink_IsABackwardError_NotOnlyKinks()
     {
         using var x = tensor(new[] { 0.0, 0.7 }, ScalarType.Float64).requires_grad_(true);
-        var r = GradCheck.Check(v => [ReluFiveAtZero.apply(v[0])], [x]);
+        var r = GradCheck.Check(v => [SuiteFunctions.ReluFiveAtKink.apply(v[0])], [x]);
         Assert.False(r.Pass);
         Assert.False(r.OnlyKinks);   // before: "not a backward error"
         using var y = tensor(new[] { 0.0, 0.7 }, ScalarType.Float64).requires_grad_(true);

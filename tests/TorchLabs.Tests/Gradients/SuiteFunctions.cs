@@ -137,20 +137,10 @@ public static class SuiteFunctions
     }
 
     /// <summary>z ⊙ w, right for z, the conjugate missing for w.</summary>
-    public sealed class CMulMissingConj : SingleTensorFunction<CMulMissingConj>
+    public sealed class CMulMissingConj : Binary<CMulMissingConj>
     {
-        public override string Name => nameof(CMulMissingConj);
-        public override Tensor forward(AutogradContext ctx, params object[] vars)
-        {
-            Tensor z = (Tensor)vars[0], w = (Tensor)vars[1];
-            ctx.save_for_backward([z, w]);
-            return z * w;
-        }
-        public override List<Tensor> backward(AutogradContext ctx, Tensor g)
-        {
-            var s = ctx.get_saved_variables();
-            return [g * s[1].conj(), g * s[0]];
-        }
+        protected override Tensor Forward(Tensor z, Tensor w) => z * w;
+        protected override List<Tensor> Backward(Tensor z, Tensor w, Tensor g) => [g * w.conj(), g * z];
     }
 
     /// <summary>A one-input Function: y = Forward(x), ∂L/∂x = Backward(x, g), x saved for backward.</summary>
@@ -168,6 +158,27 @@ public static class SuiteFunctions
         }
 
         public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [Backward(ctx.get_saved_variables()[0], g)];
+    }
+
+    /// <summary>A two-input Function: y = Forward(x, y), [∂L/∂x, ∂L/∂y] = Backward(x, y, g), both inputs saved for backward.</summary>
+    public abstract class Binary<T> : SingleTensorFunction<T> where T : Binary<T>, new()
+    {
+        public override string Name => typeof(T).Name;
+        protected abstract Tensor Forward(Tensor x, Tensor y);
+        protected abstract List<Tensor> Backward(Tensor x, Tensor y, Tensor g);
+
+        public override Tensor forward(AutogradContext ctx, params object[] vars)
+        {
+            Tensor x = (Tensor)vars[0], y = (Tensor)vars[1];
+            ctx.save_for_backward([x, y]);
+            return Forward(x, y);
+        }
+
+        public override List<Tensor> backward(AutogradContext ctx, Tensor g)
+        {
+            var saved = ctx.get_saved_variables();
+            return Backward(saved[0], saved[1], g);
+        }
     }
 
     public sealed class SinCorrect : Unary<SinCorrect>
@@ -246,33 +257,17 @@ public static class SuiteFunctions
     }
 
     /// <summary>y = A x with ∂L/∂x = A g instead of Aᵀg; A square.</summary>
-    public sealed class MatVecTransposed : SingleTensorFunction<MatVecTransposed>
+    public sealed class MatVecTransposed : Binary<MatVecTransposed>
     {
-        public override string Name => nameof(MatVecTransposed);
-        public override Tensor forward(AutogradContext ctx, params object[] vars)
-        {
-            Tensor A = (Tensor)vars[0], x = (Tensor)vars[1];
-            ctx.save_for_backward([A, x]);
-            return matmul(A, x);
-        }
-        public override List<Tensor> backward(AutogradContext ctx, Tensor g)
-        {
-            var s = ctx.get_saved_variables();
-            return [outer(g, s[1]), matmul(s[0], g)];
-        }
+        protected override Tensor Forward(Tensor A, Tensor x) => matmul(A, x);
+        protected override List<Tensor> Backward(Tensor A, Tensor x, Tensor g) => [outer(g, x), matmul(A, g)];
     }
 
     /// <summary>x ⊙ y, right for x, wrong for y (g instead of g ⊙ x).</summary>
-    public sealed class MulWrongSecond : SingleTensorFunction<MulWrongSecond>
+    public sealed class MulWrongSecond : Binary<MulWrongSecond>
     {
-        public override string Name => nameof(MulWrongSecond);
-        public override Tensor forward(AutogradContext ctx, params object[] vars)
-        {
-            Tensor x = (Tensor)vars[0], y = (Tensor)vars[1];
-            ctx.save_for_backward([x, y]);
-            return x * y;
-        }
-        public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * ctx.get_saved_variables()[1], g];
+        protected override Tensor Forward(Tensor x, Tensor y) => x * y;
+        protected override List<Tensor> Backward(Tensor x, Tensor y, Tensor g) => [g * y, g];
     }
 
     /// <summary>(sin x, cos x), the cos term with the wrong sign.</summary>

@@ -31,43 +31,6 @@ public static class WrongBackwards
         }
     }
 
-    /// <summary>sin whose backward scales its saved input in place: the input is modified by backward.</summary>
-    public sealed class SinModifiesInput : SingleTensorFunction<SinModifiesInput>
-    {
-        public override string Name => nameof(SinModifiesInput);
-        public override Tensor forward(AutogradContext ctx,
-            params object[] vars)
-        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
-        public override List<Tensor> backward(AutogradContext ctx, Tensor g)
-        {
-            var x = ctx.get_saved_variables()[0];
-            var grad = g * x.cos();
-            x.mul_(1.5);
-            return [grad];
-        }
-    }
-}
-
-/// <summary>f(x) = 1/(x − c) with c = 1 and a backward that returns 0: near the pole a central difference is ±∞, which must never
-/// count as close to the finite 0 (PyTorch's gradcheck fails it).</summary>
-public sealed class PoleWithZeroBackward : SingleTensorFunction<PoleWithZeroBackward>
-{
-    public override string Name => nameof(PoleWithZeroBackward);
-    public override Tensor forward(AutogradContext ctx, params object[] vars) => ((Tensor)vars[0] - 1).reciprocal();
-    public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [zeros_like(g)];
-}
-
-/// <summary>relu with a backward of 5 at exactly 0, outside the one-sided slopes [0, 1]: a backward error even at the kink.</summary>
-public sealed class ReluFiveAtZero : SingleTensorFunction<ReluFiveAtZero>
-{
-    public override string Name => nameof(ReluFiveAtZero);
-    public override Tensor forward(AutogradContext ctx, params object[] vars)
-    { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.relu(); }
-    public override List<Tensor> backward(AutogradContext ctx, Tensor g)
-    {
-        var x = ctx.get_saved_variables()[0];
-        return [g * where(x.eq(0), full_like(x, 5), (x > 0).to_type(x.dtype))];
-    }
 }
 
 /// <summary>f(x) = 10x² with a backward 20x + 1.5e-5: smooth, a stationary point at 0, and a backward off by 1.5e-5 there (more
