@@ -49,6 +49,21 @@ def unary(name, forward, backward):
     return Fn
 
 
+def binary(name, forward, backward):
+    class Fn(Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return forward(x, y)
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.saved_tensors
+            return backward(x, y, g)
+    Fn.__name__ = name
+    return Fn
+
+
 SinCorrect = unary("SinCorrect", torch.sin, lambda x, g: g * torch.cos(x))
 SinScaled = unary("SinScaled", torch.sin, lambda x, g: 2 * g * torch.cos(x))
 XSinXMissingTerm = unary("XSinXMissingTerm", lambda x: x * torch.sin(x), lambda x, g: g * torch.sin(x))
@@ -72,30 +87,10 @@ noise = torch.Generator().manual_seed(7)
 SinNoisy = unary("SinNoisy", torch.sin, lambda x, g: g * torch.cos(x) + 1e-7 * torch.randn(x.shape, generator=noise, dtype=x.dtype))
 
 
-class MatVecTransposed(Function):
-    """y = A x with dL/dx = A g instead of A^T g; A square."""
-    @staticmethod
-    def forward(ctx, A, x):
-        ctx.save_for_backward(A, x)
-        return A @ x
-
-    @staticmethod
-    def backward(ctx, g):
-        A, x = ctx.saved_tensors
-        return torch.outer(g, x), A @ g
-
-
-class MulWrongSecond(Function):
-    """x * y, right for x, wrong for y (g instead of g * x)."""
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return x * y
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        return g * y, g
+# y = A x with dL/dx = A g instead of A^T g; A square.
+MatVecTransposed = binary("MatVecTransposed", lambda A, x: A @ x, lambda A, x, g: (torch.outer(g, x), A @ g))
+# x * y, right for x, wrong for y (g instead of g * x).
+MulWrongSecond = binary("MulWrongSecond", lambda x, y: x * y, lambda x, y, g: (g * y, g))
 
 
 class SinCosWrongSecondOutput(Function):
@@ -123,30 +118,10 @@ class SinCosCorrect(Function):
         return g1 * torch.cos(x) - g2 * torch.sin(x)
 
 
-class SinFloat32Grad(Function):
-    """sin with a backward that returns a float32 gradient for a float64 input."""
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return torch.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return (g * torch.cos(x)).float()
-
-
-class ReluFiveAtKink(Function):
-    """relu with a backward that gives 5 at 0: outside the one-sided slopes [0, 1], a backward error, not a kink."""
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return torch.relu(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * torch.where(x == 0, torch.full_like(x, 5.0), (x > 0).to(x.dtype))
+# sin with a backward that returns a float32 gradient for a float64 input.
+SinFloat32Grad = unary("SinFloat32Grad", torch.sin, lambda x, g: (g * torch.cos(x)).float())
+# relu with a backward that gives 5 at 0: outside the one-sided slopes [0, 1], a backward error, not a kink.
+ReluFiveAtKink = unary("ReluFiveAtKink", torch.relu, lambda x, g: g * torch.where(x == 0, torch.full_like(x, 5.0), (x > 0).to(x.dtype)))
 
 
 class PoleZeroBackward(Function):
@@ -173,17 +148,8 @@ def c_square_wrong_imag_backward(z, g):
 CSquareWrongImag = unary("CSquareWrongImag", lambda z: z * z, c_square_wrong_imag_backward)
 
 
-class CMulMissingConj(Function):
-    """z * w, right for z, the conjugate missing for w."""
-    @staticmethod
-    def forward(ctx, z, w):
-        ctx.save_for_backward(z, w)
-        return z * w
-
-    @staticmethod
-    def backward(ctx, g):
-        z, w = ctx.saved_tensors
-        return g * w.conj(), g * z
+# z * w, right for z, the conjugate missing for w.
+CMulMissingConj = binary("CMulMissingConj", lambda z, w: z * w, lambda z, w, g: (g * w.conj(), g * z))
 
 
 def spd(M):
