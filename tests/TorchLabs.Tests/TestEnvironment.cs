@@ -46,16 +46,15 @@ public static class TestEnvironment
 
     static System.Collections.Concurrent.ConcurrentBag<string> CleanedAtExit()
     {
-        foreach (string old in Directory.EnumerateDirectories(Path.GetTempPath(), "torchlabs-test-*"))
-            try { if (Directory.GetLastWriteTimeUtc(old) < DateTime.UtcNow.AddDays(-1)) Directory.Delete(old, recursive: true); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        var dirs = new System.Collections.Concurrent.ConcurrentBag<string>();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        static void Remove(string dir)
         {
-            foreach (string d in dirs)
-                try { Directory.Delete(d, recursive: true); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        };
+            try { Directory.Delete(dir, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        foreach (string old in Directory.EnumerateDirectories(Path.GetTempPath(), "torchlabs-test-*"))
+            if (Directory.GetLastWriteTimeUtc(old) < DateTime.UtcNow.AddDays(-1)) Remove(old);
+        var dirs = new System.Collections.Concurrent.ConcurrentBag<string>();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { foreach (string d in dirs) Remove(d); };
         return dirs;
     }
 

@@ -46,6 +46,10 @@ public class ConventionTests
         _ => throw new KeyNotFoundException($"{command}: a new sub-command needs a row in ConventionTests.SmallArgs"),
     };
 
+    /// <summary>The command run in this process, except a sweep: its trials run this program, and the test host is not it.</summary>
+    static TestEnvironment.ProcessResult Run(string[] args) =>
+        args[0] == "sweep" ? TestEnvironment.RunCli(args) : TestEnvironment.RunInProcess(args);
+
     static IEnumerable<System.CommandLine.Command> Commands() => TorchLabs.Cli.Cli.BuildRoot().Subcommands;
 
     public static TheoryData<string> AllCommands()
@@ -80,9 +84,7 @@ public class ConventionTests
         string outDir = TestEnvironment.NewTempDir("torchlabs-walk-out");
         var c = Commands().Single(x => x.Name == command);
         string[] outArgs = c.Options.Any(o => o.Name == "--out") ? ["--out", outDir] : [];
-        string[] args = [command, .. SmallArgs(command), .. outArgs, "--format", "json", "--threads", "1"];
-        // A sweep's trials run this program: the test host is not it.
-        var r = command == "sweep" ? TestEnvironment.RunCli(args) : TestEnvironment.RunInProcess(args);
+        var r = Run([command, .. SmallArgs(command), .. outArgs, "--format", "json", "--threads", "1"]);
         Assert.True(r.ExitCode == 0, $"{command}: exit {r.ExitCode}: {r.StdErr}");
         using var doc = JsonDocument.Parse(r.StdOut);   // throws on anything but one JSON value
         Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
@@ -95,8 +97,7 @@ public class ConventionTests
     {
         string file = Path.Combine(TestEnvironment.NewTempDir(), "afile");
         File.WriteAllText(file, "not a folder");
-        string[] args = [command, .. SmallArgs(command), "--out", file, "--threads", "1"];
-        var r = command == "sweep" ? TestEnvironment.RunCli(args) : TestEnvironment.RunInProcess(args);
+        var r = Run([command, .. SmallArgs(command), "--out", file, "--threads", "1"]);
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("", r.StdOut);
         string line = Assert.Single(r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
