@@ -57,7 +57,7 @@ public static partial class GradCheck
                 if (first is null || second is null) { backwardRan = false; break; }
                 double drift = diffIn.Select((_, k) => Math.Max(MaxAbs(Flat(first.Value.Re[k]), Flat(second.Value.Re[k])),
                     first.Value.Im[k] is { } im ? MaxAbs(Flat(im), Flat(second.Value.Im[k]!)) : 0)).DefaultIfEmpty(0).Max();
-                if (!(drift <= o.NondetTol))
+                if (Drifted(drift))
                     failures.Add(NotReentrant(o.NondetTol) + $"{Environment.NewLine}(output {i}: the two runs differ by up to {G(drift)})");
                 int f = Array.IndexOf(floatPos, diffPos[i]);
                 for (int k = 0; k < diffIn.Length; k++)
@@ -69,7 +69,7 @@ public static partial class GradCheck
                 }
             }
             if (backwardRan) MulByGradOutput(all, diffPos);
-            if (backwardRan) UndefinedGradPerOutput(all, diffPos);
+            if (backwardRan) UndefinedGrad(all, diffPos);
             Modified();
             DisposeOutputs(all);
             // The kinks are probed by perturbing the inputs, which only now no graph holds; then the messages are written.
@@ -191,30 +191,31 @@ public static partial class GradCheck
         }
 
         /// <summary>
-        /// gradcheck.py's <c>_test_undefined_backward_mode</c>, output by output (with <see cref="GradCheckOptions.CheckUndefinedGrad"/>
-        /// and two outputs or more): backward from every output but one, with zero grad_outputs, so that the one left out has an
-        /// undefined gradient; it must not fail, and every input gradient must be undefined or zero. (All outputs undefined at once,
-        /// PyTorch's first case, cannot be asked for from TorchSharp; zero grad_outputs for all, <see cref="MulByGradOutput"/>, stand
-        /// for it.)
+        /// gradcheck.py's <c>_test_undefined_backward_mode</c> (with <see cref="GradCheckOptions.CheckUndefinedGrad"/>): backward
+        /// with every output's gradient undefined (each output passed through <see cref="UndefinedGradFunction"/>, whose backward
+        /// returns an undefined gradient, as PyTorch's UndefinedGrad), then, with two outputs or more, with one output's gradient
+        /// undefined at a time and zeros for the others. Backward must not fail, and every input gradient must be undefined or zero.
         /// </summary>
-        void UndefinedGradPerOutput(Tensor[] all, int[] diffPos)
+        void UndefinedGrad(Tensor[] all, int[] diffPos)
         {
-            if (!o.CheckUndefinedGrad || diffPos.Length < 2) return;
+            if (!o.CheckUndefinedGrad || diffPos.Length == 0) return;
             var xs = diffIn.Select(j => inputs[j]).ToList();
-            for (int left = 0; left < diffPos.Length; left++)
+            var undefined = new List<Func<int, bool>> { _ => true };
+            if (diffPos.Length > 1) undefined.AddRange(Enumerable.Range(0, diffPos.Length).Select(left => (Func<int, bool>)(i => i == left)));
+            foreach (var isUndefined in undefined)
             {
                 using var scope = NewDisposeScope();
-                var ys = diffPos.Where((_, i) => i != left).Select(p => all[p]).ToList();
+                var ys = diffPos.Select((p, i) => isUndefined(i) ? UndefinedGradFunction.apply(all[p]) : all[p]).ToList();
                 Tensor?[] grads;
                 try { grads = SafeGrad.Grad(ys, xs, [.. ys.Select(y => zeros_like(y))], retainGraph: true); }
                 catch (Exception ex)
                 {
-                    failures.Add($"Expected backward function to handle undefined output grads. Please look at \"Notes about undefined output gradients\" in \"tools/autograd/derivatives.yaml\"{Environment.NewLine}(output {left} left undefined: {ex.Message.Split('\n')[0].Trim()})");
+                    failures.Add($"Expected backward function to handle undefined output grads. Please look at \"Notes about undefined output gradients\" in \"tools/autograd/derivatives.yaml\"{Environment.NewLine}({ex.Message.Split('\n')[0].Trim()})");
                     return;
                 }
                 if (grads.Any(g => g is { IsInvalid: false } && Values(g).Any(v => v != 0)))
                 {
-                    failures.Add($"Expected all input grads to be undefined or zero when all output grads are undefined or zero. Please look at \"Notes about undefined output gradients\" in \"tools/autograd/derivatives.yaml\"{Environment.NewLine}(output {left} left undefined, the others given zeros)");
+                    failures.Add($"Expected all input grads to be undefined or zero when all output grads are undefined or zero. Please look at \"Notes about undefined output gradients\" in \"tools/autograd/derivatives.yaml\"");
                     return;
                 }
             }
@@ -259,8 +260,8 @@ public static partial class GradCheck
         /// unchanged: that tensor is the caller's).</summary>
         void DisposeOutputs(IEnumerable<Tensor> outputs)
         {
-            foreach (var t in outputs)
-                if (!inputs.Any(x => ReferenceEquals(x, t) || x.Handle == t.Handle)) t.Dispose();
+            foreach (var t in outputs.Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>())
+                if (!t.IsInvalid && !inputs.Any(x => ReferenceEquals(x, t) || x.Handle == t.Handle)) t.Dispose();
         }
 
         /// <summary>
@@ -325,6 +326,10 @@ public static partial class GradCheck
             return kinks;
         }
 
+        /// <summary>gradcheck.py's <c>_check_jacobians_equal</c>: (j1 − j2).abs().max() &gt; nondet_tol. A NaN or infinite entry
+        /// makes the difference NaN, which is not greater: it is left to the Jacobian comparison, as PyTorch leaves it.</summary>
+        bool Drifted(double drift) => drift > o.NondetTol;
+
         /// <summary>PyTorch's sentence, word for word (its missing space included), the tolerance as Python prints a float.</summary>
         static string NotReentrant(double tol) =>
             $"Backward is not reentrant, i.e., running backward with same input and grad_output multiple times gives different values, although analytical gradient matches numerical gradient.The tolerance for nondeterminism was {PythonFloat(tol)}.";
@@ -379,7 +384,7 @@ public static partial class GradCheck
                     var again = Parts(second[k], inputs[j]);
                     return Math.Max(MaxAbs(vJ[i][k].Re, again.Re), again.Im is null ? 0 : MaxAbs(vJ[i][k].Im!, again.Im));
                 }).DefaultIfEmpty(0).Max();
-                if (!(drift <= o.NondetTol))
+                if (Drifted(drift))
                     failures.Add(NotReentrant(o.NondetTol) + $"{Environment.NewLine}(output {i}: the two runs differ by up to {G(drift)})");
                 if (i == 0 && Modified()) return new GradCheckResult([], failures.ToList(), warnings);
             }
@@ -404,14 +409,16 @@ public static partial class GradCheck
                     fast.Add(block);
                     if (!pass) failing.Add(block);
                 }
+            // gradcheck.py raises reentrancy failures while computing vᵀJ, before comparing; the tests below come after.
+            int early = failures.Count;
             MulByGradOutput(all, diffPos);
-            UndefinedGradPerOutput(all, diffPos);
+            UndefinedGrad(all, diffPos);
             Modified();
             if (failing.Count == 0) return new GradCheckResult([], failures.ToList(), warnings) { FastBlocks = fast };
             var slow = new Run(fn, inputs, o with { FastMode = false }, names, part, complexOutputs).Slow([]);
             var messages = failing.Select(b => FastMismatchMessage(b, slow.Blocks.FirstOrDefault(s => s.Output == b.Output
                 && s.Input == b.Input)));
-            return new GradCheckResult(slow.Blocks, [.. messages, .. failures], warnings) { FastBlocks = fast };
+            return new GradCheckResult(slow.Blocks, [.. failures.Take(early), .. messages, .. failures.Skip(early)], warnings) { FastBlocks = fast };
         }
 
         /// <summary>A gradient of input x as real and imaginary parts (Im null for a real input; zeros where the gradient is

@@ -20,21 +20,25 @@ public static partial class GradCheck
     /// <param name="inputs">The point; the Jacobians are taken for the inputs with requires_grad.</param>
     /// <exception cref="ArgumentException">Inputs PyTorch refuses: none requires grad, stride 0, overlapping memory.</exception>
     public static GradCheckResult Check(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions? options = null) =>
-        CheckNamed(fn, inputs, options ?? new GradCheckOptions(), names: null);
+        OnAlignedInputs(inputs, (xs, notes) => CheckNamed(fn, xs, options ?? new GradCheckOptions(), names: null, notes));
 
-    internal static GradCheckResult CheckNamed(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions o, string[]? names)
+    internal static GradCheckResult CheckNamed(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions o, string[]? names,
+        List<string>? notes = null)
     {
-        var warnings = CheckInputs(inputs);
+        o.Validate();
+        var warnings = CheckInputs(inputs, o);
+        if (notes is not null) warnings.InsertRange(0, notes);
         using var scope = NewDisposeScope();
-        int[] complexOutputs = ComplexOutputs(fn, inputs);
+        var (complexOutputs, anyComplex) = ComplexOutputs(fn, inputs);
         GradCheckResult Once(Func<Tensor[], Tensor[]> f, string? part)
         {
             var run = new Run(f, inputs, o, names, part, complexOutputs);
             return o.FastMode ? run.Fast(warnings) : run.Slow(warnings);
         }
-        if (complexOutputs.Length == 0) return Once(fn, null);
-        // gradcheck.py's _gradcheck_real_imag: a function with complex outputs is checked twice, on the imaginary parts of its complex
-        // outputs, then on their real parts (each a real function of the inputs); the first failure is the verdict.
+        if (!anyComplex) return Once(fn, null);
+        // gradcheck.py's _gradcheck_real_imag: a function with a complex output (with a graph or not) is checked twice, on the
+        // imaginary parts of its complex outputs, then on their real parts (each a real function of the inputs); the first
+        // failure is the verdict.
         var imaginary = Once(PartOf(fn, y => y.imag), "imaginary");
         if (!imaginary.Pass) return imaginary;
         var real = Once(PartOf(fn, y => y.real), "real");
@@ -45,14 +49,16 @@ public static partial class GradCheck
     static Func<Tensor[], Tensor[]> PartOf(Func<Tensor[], Tensor[]> fn, Func<Tensor, Tensor> part) =>
         xs => [.. fn(xs).Select(y => y.is_complex() ? part(y) : y)];
 
-    /// <summary>The indices, among the outputs that require grad, of the complex ones (PyTorch's complex_indices).</summary>
-    static int[] ComplexOutputs(Func<Tensor[], Tensor[]> fn, Tensor[] inputs)
+    /// <summary>The indices, among the outputs that require grad, of the complex ones (PyTorch's complex_indices), and whether
+    /// any output at all is complex (PyTorch's has_any_complex_output: a complex output without a graph counts too).</summary>
+    static (int[] Indices, bool Any) ComplexOutputs(Func<Tensor[], Tensor[]> fn, Tensor[] inputs)
     {
         using var scope = NewDisposeScope();
         Tensor[] all;
         using (enable_grad()) all = fn(inputs);
         // What fn made goes with the scope; an input it returns as it is was made outside and stays.
-        return [.. all.Where(y => y.requires_grad).Select((y, i) => (y, i)).Where(p => p.y.is_complex()).Select(p => p.i)];
+        return ([.. all.Where(y => y.requires_grad).Select((y, i) => (y, i)).Where(p => p.y.is_complex()).Select(p => p.i)],
+            all.Any(y => y.is_complex()));
     }
 
     /// <summary><see cref="Check"/>, then throws <see cref="GradCheckException"/> if it failed. Warnings (float32 inputs) go to
@@ -70,11 +76,12 @@ public static partial class GradCheck
     }
 
     /// <summary>
-    /// PyTorch's <c>_check_inputs</c>: at least one input requires grad; every such input is floating point, has no dimension of
-    /// stride 0 (an expanded tensor: perturbing one element would move a whole row) and no overlapping memory; not float64 is a
-    /// warning. Returns the warnings.
+    /// PyTorch's <c>_check_inputs</c>: at least one input requires grad; every such input is floating point and has no dimension
+    /// of stride 0 (an expanded tensor: perturbing one element would move a whole row); not float64 is a warning. Beyond
+    /// PyTorch 1.13 (whose overlap check is a TODO): an input whose elements overlap in memory in another way is refused too.
+    /// Returns the warnings.
     /// </summary>
-    static List<string> CheckInputs(Tensor[] inputs)
+    static List<string> CheckInputs(Tensor[] inputs, GradCheckOptions o)
     {
         var warnings = new List<string>();
         bool any = false;
@@ -91,14 +98,18 @@ public static partial class GradCheck
             if (shape.Zip(stride).Any(p => p.Second == 0 && p.First > 1))
                 throw new ArgumentException($"The {j}th input has a dimension with stride 0. gradcheck only supports inputs that are non-overlapping to be able to compute the numerical gradients correctly. You should call .contiguous on the input before passing it to gradcheck.");
             if (Overlaps(shape, stride))
-                throw new ArgumentException($"The {j}th input has overlapping memory (shape [{string.Join(", ", shape)}], strides " +
-                    $"[{string.Join(", ", stride)}]): perturbing one element would move others. You should call .contiguous on the input before passing it to gradcheck.");
+                throw new ArgumentException($"input {j} has elements that share memory (shape [{string.Join(", ", shape)}], strides [{string.Join(", ", stride)}]): moving one element would move others, so its central differences would be wrong. GradCheck refuses it (PyTorch 1.13 checks it anyway); call .contiguous() on it first.");
             any = true;
         }
         if (!any)
             throw new ArgumentException("gradcheck expects at least one input tensor to require gradient, but none of the them have requires_grad=True.");
+        if (o.CheckBatchedGrad)
+            warnings.Add(BatchedGradNote);
         return warnings;
     }
+
+    /// <summary>What <see cref="GradCheckOptions.CheckBatchedGrad"/> does here.</summary>
+    internal const string BatchedGradNote = "check_batched_grad: TorchSharp has no vmap, so there is no batched gradient to compare with the looped one; nothing beyond the other checks was done.";
 
     /// <summary>
     /// True when two indices may share memory: with the dimensions of size above 1 sorted by stride, each stride must exceed
@@ -123,9 +134,17 @@ public static partial class GradCheck
     /// <see cref="GradCheckOptions.Seed"/> unless <paramref name="gradOutputs"/> gives them; v is checked as an input too.
     /// </summary>
     public static GradCheckResult GradGradCheck(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, Tensor[]? gradOutputs = null,
-        GradCheckOptions? options = null)
+        GradCheckOptions? options = null) =>
+        OnAlignedInputs(inputs, (xs, notes) => WithWarnings(GradGradCheckAligned(fn, xs, gradOutputs, options), notes));
+
+    static GradCheckResult WithWarnings(GradCheckResult r, List<string> notes) =>
+        notes.Count == 0 ? r : r with { Warnings = [.. notes, .. r.Warnings] };
+
+    static GradCheckResult GradGradCheckAligned(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, Tensor[]? gradOutputs,
+        GradCheckOptions? options)
     {
         var o = options ?? new GradCheckOptions();
+        o.Validate();
         gradOutputs ??= RandomGradOutputs(fn, inputs, o.Seed, o.GenNonContigGradOutputs);
         // PyTorch 1.13 raises here too (its new_func then calls the function with no inputs: a TypeError).
         if (gradOutputs.Length == 0 && inputs.Any(x => x.requires_grad))   // no input at all: Check says so in PyTorch's words
@@ -154,7 +173,11 @@ public static partial class GradCheck
     /// Returns one result per order; the first failing order ends the list.
     /// </summary>
     public static IReadOnlyList<GradCheckResult> CheckOrder(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int order,
-        GradCheckOptions? options = null)
+        GradCheckOptions? options = null) =>
+        OnAlignedInputs(inputs, (xs, notes) => CheckOrderAligned(fn, xs, order, options).Select(r => WithWarnings(r, notes)).ToList());
+
+    static IReadOnlyList<GradCheckResult> CheckOrderAligned(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, int order,
+        GradCheckOptions? options)
     {
         if (order < 1) throw new ArgumentOutOfRangeException(nameof(order), order, "the order of derivatives to check must be 1 or more");
         var o = options ?? new GradCheckOptions();

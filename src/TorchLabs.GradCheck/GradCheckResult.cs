@@ -57,6 +57,28 @@ public sealed record GradCheckOptions
     /// gradient left undefined in turn (the output left out of the call) and zero gradients for the others; it must not fail and
     /// must give zero or undefined input gradients.</summary>
     public bool CheckUndefinedGrad { get; init; } = true;
+
+    /// <summary>PyTorch's <c>check_batched_grad</c> (off by default, as there). PyTorch compares gradients for a batch of
+    /// grad_outputs computed with vmap against a loop of single backwards; TorchSharp has no vmap, so here the batched gradient
+    /// would be the loop itself. The option is accepted so that ported code compiles, checks nothing more, and adds a warning
+    /// saying so.</summary>
+    public bool CheckBatchedGrad { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of its range: a finite step above 0,
+    /// finite tolerances of at least 0, at least one row and column printed.</summary>
+    public void Validate()
+    {
+        Require(double.IsFinite(Eps) && Eps > 0, nameof(Eps), Eps, "a finite step above 0");
+        Require(double.IsFinite(Atol) && Atol >= 0, nameof(Atol), Atol, "a finite tolerance of at least 0");
+        Require(double.IsFinite(Rtol) && Rtol >= 0, nameof(Rtol), Rtol, "a finite tolerance of at least 0");
+        Require(NondetTol >= 0, nameof(NondetTol), NondetTol, "a tolerance of at least 0");
+        Require(MaxPrinted >= 1, nameof(MaxPrinted), MaxPrinted, "at least 1 row and column");
+    }
+
+    static void Require(bool ok, string name, object value, string expected)
+    {
+        if (!ok) throw new ArgumentOutOfRangeException(name, value, $"GradCheckOptions.{name} is {value}; expected {expected}");
+    }
 }
 
 /// <summary>
