@@ -32,6 +32,8 @@ public static partial class GradCheck
             if (b.Kinks.Count > 8) sb.Append(nl).Append($"  … and {b.Kinks.Count - 8} more");
             sb.Append(nl).Append("Move the input away from the kink (for example, no exact zeros into relu or abs, no ties into max) and check again.");
         }
+        foreach (string note in b.Notes.Take(8)) sb.Append(nl).Append("  ").Append(note);
+        if (b.Notes.Count > 8) sb.Append(nl).Append($"  … and {b.Notes.Count - 8} more");
         return sb.ToString();
     }
 

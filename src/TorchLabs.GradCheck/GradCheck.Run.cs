@@ -8,7 +8,7 @@ public static partial class GradCheck
     /// <summary>One check of one function at one point: the slow (whole Jacobians) and the fast (vᵀJu) modes of gradcheck.py.</summary>
     /// <param name="part">For a function with complex outputs: which part of them fn gives ("real" or "imaginary"), else null.</param>
     /// <param name="complexOutputs">The indices, among the outputs that require grad, of the complex ones.</param>
-    sealed class Run(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions o, string[]? names, string? part = null,
+    sealed partial class Run(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions o, string[]? names, string? part = null,
         int[]? complexOutputs = null)
     {
         /// <summary>Positions of the inputs that require grad; input k in messages is diffIn[k].</summary>
@@ -78,8 +78,11 @@ public static partial class GradCheck
                 var block = blocks[b];
                 if (o.DiagnoseKinks && !IsComplex(block.Input))
                 {
-                    var kinks = Kinks(block.Input, f, Mismatching(block), block.Analytical);
-                    blocks[b] = block = block with { Kinks = kinks, SmoothMismatches = block.SmoothMismatches - kinks.Count };
+                    var (kinks, notes) = Judge(block.Input, f, Mismatching(block), block.Analytical);
+                    blocks[b] = block = block with
+                    {
+                        Kinks = kinks, SmoothMismatches = block.SmoothMismatches - kinks.Count, Notes = notes,
+                    };
                 }
                 failures[failure] = (names is null ? "" : names[diffIn[block.Input]] + ": ") + PartPrefix(block.Output)
                     + MismatchMessage(block, InputLabel(block.Input), o.MaxPrinted);
@@ -294,36 +297,6 @@ public static partial class GradCheck
                     if (!IsClose(b.Analytical[r, c], b.AnalyticalImaginary?[r, c] ?? 0, b.Numerical[r, c], b.NumericalImaginary?[r, c] ?? 0,
                         o.Atol, o.Rtol)) bad.Add((r, c));
             return bad;
-        }
-
-        /// <summary>
-        /// The mismatching entries that a kink explains. An entry is at a kink when its one-sided differences
-        /// left = (f(x) − f(x − h))/h and right = (f(x + h) − f(x))/h disagree beyond atol + rtol·max(|left|, |right|), and that gap
-        /// is not curvature: for a smooth f, right − left = h·f″(x) + O(h²) doubles when h doubles, while a jump in the slope stays
-        /// the same; so the gap at 2h must be less than 1.5 times the gap at h (a second-difference test). A kink explains the
-        /// mismatch only when the backward's value there is a subgradient: within [min(left, right), max(left, right)], widened by
-        /// the tolerance; a value outside it is a backward error. At most 64 input elements are probed.
-        /// </summary>
-        List<Kink> Kinks(int k, int floatIndex, List<(long Row, long Col)> bad, double[,] a)
-        {
-            var kinks = new List<Kink>();
-            foreach (var row in bad.GroupBy(b => b.Row).Take(64))
-            {
-                var (minus, mid, plus, h) = AroundElement(fn, inputs, diffIn[k], row.Key, _ => o.Eps, centre: true);
-                var (minus2, mid2, plus2, h2) = AroundElement(fn, inputs, diffIn[k], row.Key, _ => 2 * o.Eps, centre: true);
-                foreach (var (r, c) in row)
-                {
-                    double left = (mid![floatIndex][c] - minus[floatIndex][c]) / h, right = (plus[floatIndex][c] - mid[floatIndex][c]) / h;
-                    double left2 = (mid2![floatIndex][c] - minus2[floatIndex][c]) / h2;
-                    double right2 = (plus2[floatIndex][c] - mid2[floatIndex][c]) / h2;
-                    double gap2 = Math.Abs(right2 - left2);
-                    double tol = o.Atol + o.Rtol * Math.Max(Math.Abs(left), Math.Abs(right)), gap = Math.Abs(left - right);
-                    bool kink = gap > tol && gap2 < 1.5 * gap;
-                    bool subgradient = a[r, c] >= Math.Min(left, right) - tol && a[r, c] <= Math.Max(left, right) + tol;
-                    if (kink && subgradient) kinks.Add(new Kink(r, c, left, right, a[r, c]));
-                }
-            }
-            return kinks;
         }
 
         /// <summary>gradcheck.py's <c>_check_jacobians_equal</c>: (j1 − j2).abs().max() &gt; nondet_tol. A NaN or infinite entry

@@ -42,9 +42,9 @@ public static partial class GradCheck
 {
     /// <summary>
     /// Checks <paramref name="fn"/> at many points of a box instead of one: first structured points (all zeros, all +1, all −1,
-    /// alternating signs, both corners of the box), then seeded random ones. The first point where the check fails (not only at
-    /// kinks) is shrunk toward the simplest failing input: each element tried at 0, then rounded to a whole number, to a half,
-    /// then halved, keeping each change under which the check still fails. A backward wrong on part of the domain only (x &lt; −1,
+    /// alternating signs, both corners of the box, then halves), then seeded random ones. The first point where the check fails
+    /// (not only at kinks) is shrunk toward the simplest failing input: each element tried at 0, whole numbers, halves, then
+    /// short decimals, keeping each change under which the check still fails. A backward wrong on part of the domain only (x &lt; −1,
     /// large |x|, one sign) passes PyTorch's single point and is found here.
     /// </summary>
     /// <param name="shapes">The shape of each input; every input requires grad.</param>
@@ -53,6 +53,14 @@ public static partial class GradCheck
         var o = options ?? new SearchOptions();
         if (!(o.Low < o.High) || !double.IsFinite(o.Low) || !double.IsFinite(o.High))
             throw new ArgumentException($"the box [{o.Low}, {o.High}] is not a finite interval");
+        if (o.Trials < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), o.Trials, $"SearchOptions.Trials is {o.Trials}; expected at least 1 point");
+        if (o.ShrinkBudget < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), o.ShrinkBudget, $"SearchOptions.ShrinkBudget is {o.ShrinkBudget}; expected at least 0 checks");
+        for (int i = 0; i < shapes.Length; i++)
+            if (shapes[i] is null || shapes[i].Any(d => d < 1))
+                throw new ArgumentException($"the shape of input {i} is [{string.Join(", ", shapes[i] ?? [])}]; expected every dimension at least 1", nameof(shapes));
+        o.Check.Validate();
         long[] sizes = [.. shapes.Select(s => s.Aggregate(1L, (a, b) => a * b))];
         using var generator = new Generator(o.Seed);
         for (int trial = 0; trial < o.Trials; trial++)
@@ -71,24 +79,24 @@ public static partial class GradCheck
         SearchOptions? options = null) =>
         Search(v => [loss is null ? module.call(v[0]) : loss(module.call(v[0]))], [inputShape], options);
 
+    /// <summary>The structured points, before the random ones: all 0, +1, −1, alternating ±1, the box's upper and lower corners,
+    /// then halves (+0.5, −0.5, alternating ±0.5, +1.5, −1.5): each value clamped into the box.</summary>
+    static readonly Func<long, double>[] Structured =
+    [
+        _ => 0, _ => 1, _ => -1, i => i % 2 == 0 ? 1 : -1, _ => double.PositiveInfinity, _ => double.NegativeInfinity,
+        _ => 0.5, _ => -0.5, i => i % 2 == 0 ? 0.5 : -0.5, _ => 1.5, _ => -1.5,
+    ];
+
     /// <summary>The trial's point: the structured ones first, then uniform draws from the box.</summary>
     static double[][] Point(int trial, long[] sizes, SearchOptions o, Generator generator)
     {
-        double[] Fill(Func<long, double> value, long n) => [.. Enumerable.Range(0, (int)n).Select(i => value(i))];
-        return trial switch
+        if (trial < Structured.Length)
+            return [.. sizes.Select(n => Enumerable.Range(0, (int)n).Select(i => Math.Clamp(Structured[trial](i), o.Low, o.High)).ToArray())];
+        return [.. sizes.Select(n =>
         {
-            0 => [.. sizes.Select(n => Fill(_ => 0, n))],
-            1 => [.. sizes.Select(n => Fill(_ => Math.Clamp(1, o.Low, o.High), n))],
-            2 => [.. sizes.Select(n => Fill(_ => Math.Clamp(-1, o.Low, o.High), n))],
-            3 => [.. sizes.Select(n => Fill(i => Math.Clamp(i % 2 == 0 ? 1 : -1, o.Low, o.High), n))],
-            4 => [.. sizes.Select(n => Fill(_ => o.High, n))],
-            5 => [.. sizes.Select(n => Fill(_ => o.Low, n))],
-            _ => [.. sizes.Select(n =>
-            {
-                using var u = rand([n], ScalarType.Float64, generator: generator);
-                return u.data<double>().ToArray().Select(v => o.Low + (o.High - o.Low) * v).ToArray();
-            })],
-        };
+            using var u = rand([n], ScalarType.Float64, generator: generator);
+            return u.data<double>().ToArray().Select(v => o.Low + (o.High - o.Low) * v).ToArray();
+        })];
     }
 
     /// <summary>The check at <paramref name="point"/> when it fails by more than kinks; null when it passes.</summary>
@@ -103,7 +111,11 @@ public static partial class GradCheck
         finally { foreach (var t in inputs) t.Dispose(); }
     }
 
-    /// <summary>Simpler versions of <paramref name="point"/> that still fail: elements to 0, to whole numbers, halves, half size.</summary>
+    /// <summary>
+    /// Simpler versions of <paramref name="point"/> that still fail, element by element, until no simpler value fails or the
+    /// budget is spent. Simpler means, in this order: 0, whole numbers (smaller first), halves, one decimal, two decimals; a
+    /// value is only ever replaced by a simpler one, so shrinking never heads for tiny magnitudes.
+    /// </summary>
     static (double[][] Point, GradCheckResult Failure) Shrink(Func<Tensor[], Tensor[]> fn, long[][] shapes, double[][] point,
         GradCheckResult failure, SearchOptions o)
     {
@@ -116,9 +128,9 @@ public static partial class GradCheck
                 for (int i = 0; i < x[k].Length && budget > 0; i++)
                 {
                     double v = x[k][i];
-                    foreach (double candidate in new[] { 0, Math.Truncate(v), Math.Round(v * 2) / 2, v / 2 }.Distinct())
+                    foreach (double candidate in Simpler(v))
                     {
-                        if (candidate == v || Math.Abs(candidate) > Math.Abs(v) || budget-- <= 0) continue;
+                        if (budget-- <= 0) break;
                         x[k][i] = candidate;
                         if (Fails(fn, shapes, x, o) is GradCheckResult r) { failure = r; changed = true; break; }
                         x[k][i] = v;
@@ -126,5 +138,19 @@ public static partial class GradCheck
                 }
         }
         return (x, failure);
+    }
+
+    /// <summary>The values simpler than <paramref name="v"/> (see <see cref="Simplicity"/>), simplest first.</summary>
+    static IEnumerable<double> Simpler(double v) =>
+        new[] { 0, Math.CopySign(1, v), Math.Truncate(v), Math.Round(v), Math.Round(v * 2) / 2, Math.Round(v, 1), Math.Round(v, 2) }
+            .Distinct().Where(c => Simplicity(c).CompareTo(Simplicity(v)) < 0).OrderBy(Simplicity);
+
+    /// <summary>How simple a value is, compared as a pair: its kind (0; whole; half; one decimal; two decimals; other), then its
+    /// magnitude.</summary>
+    static (int Kind, double Magnitude) Simplicity(double v)
+    {
+        int kind = v == 0 ? 0 : v == Math.Round(v) ? 1 : v * 2 == Math.Round(v * 2) ? 2 : v == Math.Round(v, 1) ? 3
+            : v == Math.Round(v, 2) ? 4 : 5;
+        return (kind, Math.Abs(v));
     }
 }

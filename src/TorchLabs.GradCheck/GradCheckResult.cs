@@ -120,6 +120,10 @@ public sealed record JacobianBlock(int Output, int Input, int OutputPosition, in
     /// <summary>For a function with complex outputs, which part of them this block is about: "real" or "imaginary" (PyTorch checks
     /// each as a real function); null otherwise.</summary>
     public string? Part { get; init; }
+
+    /// <summary>What the kink diagnosis found at mismatches that are not kinks: a point where the function is not continuous, or
+    /// central differences within the float's rounding noise. One line each.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
 
 /// <summary>Fast mode's scalars for one (output, input) pair: vᵀ(J u) by central differences and (vᵀJ) u by backward.</summary>
