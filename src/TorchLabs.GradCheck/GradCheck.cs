@@ -29,7 +29,9 @@ public static partial class GradCheck
         var warnings = CheckInputs(inputs, o);
         if (notes is not null) warnings.InsertRange(0, notes);
         using var scope = NewDisposeScope();
+        var before = inputs.Select(x => x is null ? [] : Values(x)).ToArray();
         var (complexOutputs, anyComplex) = ComplexOutputs(fn, inputs);
+        if (ChangedByForward(inputs, before) is string changed) return new GradCheckResult([], [changed], warnings);
         GradCheckResult Once(Func<Tensor[], Tensor[]> f, string? part)
         {
             var run = new Run(f, inputs, o, names, part, complexOutputs);
@@ -43,6 +45,21 @@ public static partial class GradCheck
         if (!imaginary.Pass) return imaginary;
         var real = Once(PartOf(fn, y => y.real), "real");
         return real with { Blocks = [.. imaginary.Blocks, .. real.Blocks], FastBlocks = [.. imaginary.FastBlocks, .. real.FastBlocks] };
+    }
+
+    /// <summary>The failure when the function itself (not its backward) changed an input in place, which makes every central
+    /// difference meaningless; the input is put back. Null when none changed.</summary>
+    static string? ChangedByForward(Tensor[] inputs, double[][] before)
+    {
+        for (int j = 0; j < inputs.Length; j++)
+        {
+            if (inputs[j] is null) continue;
+            double[] now = Values(inputs[j]);
+            if (now.SequenceEqual(before[j])) continue;
+            Restore(inputs[j], before[j]);
+            return $"The function modified input {j} in place (by up to {G(MaxAbs(now, before[j]))}): gradcheck needs a function that leaves its inputs as they are.";
+        }
+        return null;
     }
 
     /// <summary>fn with <paramref name="part"/> (torch.real or torch.imag) applied to every complex output (_real_and_imag_output).</summary>
