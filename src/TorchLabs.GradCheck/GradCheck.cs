@@ -370,12 +370,14 @@ public static partial class GradCheck
         return ([.. all.Where(y => y.is_floating_point()).Select(Values)], [.. all.Select(y => (y.shape, y.dtype))]);
     }
 
-    /// <summary>The elements as float64, row-major; a complex tensor's as (real, imaginary) pairs, its conjugate bit resolved.</summary>
+    /// <summary>The elements as float64, row-major; a complex tensor's as (real, imaginary) pairs. The conjugate and negative bits
+    /// are resolved first: <c>conj(w).imag</c> is a view of w's memory with the negative bit set, and reading its memory as it
+    /// lies would give −Im(conj w).</summary>
     internal static double[] Values(Tensor t)
     {
         using var scope = NewDisposeScope();
-        var d = t.detach().cpu();
-        if (d.is_complex()) d = d.resolve_conj().view_as_real();
+        var d = t.detach().cpu().resolve_conj().resolve_neg();
+        if (d.is_complex()) d = d.view_as_real();
         return d.to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
     }
 

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace TorchLabs.Tests.Gradients.Generated;
+
+/// <summary>
+/// Differential testing of GradCheck against PyTorch 1.13's gradcheck on generated cases (scripts/golden/gradcheck_generated.py):
+/// the checked-in corpus, or a fresh batch named by TORCHLABS_GRADCHECK_CORPUS (.ci/run makes one with a new seed on every
+/// run). Every case gives PyTorch's verdict, and where PyTorch raises a GradcheckError, its first line, except where a listed
+/// deliberate difference explains it.
+/// </summary>
+public class GeneratedCorpusTests(ITestOutputHelper output)
+{
+    /// <summary>A difference from PyTorch kept on purpose, with its reason.</summary>
+    public sealed record Deliberate(string Name, string Reason, Func<GeneratedCase, Answer, Answer, bool> Explains);
+
+    public static readonly Deliberate[] DeliberateDifferences =
+    [
+        new("a gradient of the wrong shape is a failure, not an error",
+            "TorchSharp 0.107's autograd.grad ends the process when libtorch raises inside backward; GradCheck asks through " +
+            "autograd.backward(…, inputs), which raises, and reports the engine's error as a failed check",
+            (_, py, ours) => py.Verdict == "error" && py.Message.Contains("returned an invalid gradient")
+                && ours.Verdict == "fail" && ours.Message.StartsWith("Backward of output")),
+        new("an integer output before a floating-point one",
+            "PyTorch 1.13's slow mode indexes its numerical Jacobians by the wrong list and raises IndexError (a bug of " +
+            "PyTorch's); GradCheck skips the integer output and checks the others",
+            (c, py, ours) => py.Message.StartsWith("IndexError") && ours.Verdict != "error" && c.OutputKinds().TrimEnd('i').Contains('i')),
+        new("fast mode pairs outputs by position",
+            "PyTorch 1.13's fast mode pairs the v of the outputs with a graph with J·u of every floating-point output, so a " +
+            "floating-point output without a graph before one with a graph shifts the pairs and fails a correct function; " +
+            "GradCheck pairs them by position",
+            (c, py, ours) => c.FastMode && py.Verdict != ours.Verdict && c.OutputKinds().TrimStart('i').StartsWith('f')
+                && c.OutputKinds().Contains('g')),
+        new("fast mode with float32 and float64 inputs",
+            "PyTorch 1.13's fast mode multiplies a float32 u by a float64 vᵀJ without promoting one of them and raises " +
+            "\"Float did not match Double\"; GradCheck computes vᵀJu in float64 and gives a verdict",
+            (c, py, ours) => c.FastMode && py.Verdict == "error" && ours.Verdict != "error"
+                && (py.Message.Contains("Float did not match Double") || py.Message.Contains("Double did not match Float"))),
+    ];
+
+    static string CorpusPath => Environment.GetEnvironmentVariable("TORCHLABS_GRADCHECK_CORPUS") is { Length: > 0 } fresh
+        ? fresh : Path.Combine(AppContext.BaseDirectory, "Golden", "gradcheck_generated.json");
+
+    static readonly JsonElement Corpus = JsonDocument.Parse(File.ReadAllText(CorpusPath)).RootElement;
+
+    public static IReadOnlyList<GeneratedCase> Cases() => [.. Corpus.GetProperty("cases").EnumerateArray().Select(c => new GeneratedCase(c))];
+
+    /// <summary>Same verdict, and the same first line where PyTorch raised a GradcheckError (with raise_exception=False it
+    /// returns False and says nothing, so only the verdict is compared).</summary>
+    public static bool Agree(GeneratedCase c, Answer py, Answer ours) =>
+        py.Verdict == ours.Verdict && (py.Verdict != "fail" || py.Message.Length == 0 || py.Message == ours.Message);
+
+    /// <summary>Runs every case; the cases that differ with no deliberate difference to explain them, and the count each
+    /// deliberate difference explained.</summary>
+    public static (List<(GeneratedCase Case, Answer Ours)> Unexplained, Dictionary<string, int> Explained) Compare()
+    {
+        var unexplained = new List<(GeneratedCase, Answer)>();
+        var explained = DeliberateDifferences.ToDictionary(d => d.Name, _ => 0);
+        foreach (var c in Cases())
+        {
+            var ours = c.GradCheck();
+            if (Agree(c, c.PyTorch, ours)) continue;
+            if (DeliberateDifferences.FirstOrDefault(d => d.Explains(c, c.PyTorch, ours)) is { } d) explained[d.Name]++;
+            else unexplained.Add((c, ours));
+        }
+        return (unexplained, explained);
+    }
+
+    [Fact]
+    public void Corpus_EveryCaseGivesPyTorchsAnswer_OrADeliberateDifference()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (unexplained, explained) = Compare();
+        int n = Cases().Count;
+        output.WriteLine($"{CorpusPath} (seed {Corpus.GetProperty("seed").GetInt32()}): {n} cases, {n - unexplained.Count - explained.Values.Sum()} agree, " +
+            $"{explained.Values.Sum()} deliberate, {unexplained.Count} unexplained, {clock.ElapsedMilliseconds} ms");
+        foreach (var (name, count) in explained) output.WriteLine($"  deliberate: {name}: {count}");
+        foreach (var (c, ours) in unexplained.Take(20))
+            output.WriteLine($"{c.Id}: PyTorch {c.PyTorch.Verdict} \"{c.PyTorch.Message}\", GradCheck {ours.Verdict} \"{ours.Message}\"\n  {c.Json}");
+        Assert.True(unexplained.Count == 0, $"{unexplained.Count} of {n} cases differ from PyTorch; the first: " +
+            string.Join("\n", unexplained.Take(5).Select(u => $"{u.Case.Id}: PyTorch {u.Case.PyTorch.Verdict} \"{u.Case.PyTorch.Message}\", " +
+                $"GradCheck {u.Ours.Verdict} \"{u.Ours.Message}\"\n{u.Case.Json}")));
+    }
+
+    [Fact]
+    public void CheckedInCorpus_HasAtLeast500Cases_OfEveryVerdict()
+    {
+        var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "gradcheck_generated.json")));
+        var verdicts = doc.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("verdict").GetString()).ToList();
+        Assert.True(verdicts.Count >= 500, $"{verdicts.Count} cases");
+        Assert.All(new[] { "pass", "fail", "error" }, v => Assert.Contains(v, verdicts));
+    }
+}
