@@ -8,8 +8,10 @@ public static partial class GradCheck
     /// <summary>One check of one function at one point: the slow (whole Jacobians) and the fast (vᵀJu) modes of gradcheck.py.</summary>
     /// <param name="part">For a function with complex outputs: which part of them fn gives ("real" or "imaginary"), else null.</param>
     /// <param name="complexOutputs">The indices, among the outputs that require grad, of the complex ones.</param>
+    /// <param name="gradOutputTests">Run the tests of grad_outputs (zero, undefined) after the Jacobians; off for the real and
+    /// imaginary parts of a complex function, which PyTorch tests once, after both, on the function itself.</param>
     sealed partial class Run(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, GradCheckOptions o, string[]? names, string? part = null,
-        int[]? complexOutputs = null)
+        int[]? complexOutputs = null, bool gradOutputTests = true)
     {
         /// <summary>Positions of the inputs that require grad; input k in messages is diffIn[k].</summary>
         readonly int[] diffIn = Differentiable(inputs);
@@ -68,8 +70,8 @@ public static partial class GradCheck
                     if (!block.Pass) { pending.Add((failures.Count, blocks.Count - 1, f)); failures.Add(""); }
                 }
             }
-            if (backwardRan) MulByGradOutput(all, diffPos);
-            if (backwardRan) UndefinedGrad(all, diffPos);
+            if (backwardRan && gradOutputTests) MulByGradOutput(all, diffPos);
+            if (backwardRan && gradOutputTests) UndefinedGrad(all, diffPos);
             Modified();
             DisposeOutputs(all);
             // The kinks are probed by perturbing the inputs, which only now no graph holds; then the messages are written.
@@ -88,6 +90,20 @@ public static partial class GradCheck
                     + MismatchMessage(block, InputLabel(block.Input), o.MaxPrinted);
             }
             return new GradCheckResult(blocks, failures.ToList(), warnings);
+        }
+
+        /// <summary>Only the tests of grad_outputs (gradcheck.py's <c>_test_backward_mul_by_grad_output</c> and
+        /// <c>_test_undefined_backward_mode</c>), on fn's own outputs: what PyTorch runs after checking both parts of a complex
+        /// function.</summary>
+        public GradCheckResult GradOutputTests(List<string> warnings)
+        {
+            before = inputs.Select(Values).ToArray();
+            var (all, _, diffPos) = Outputs();
+            MulByGradOutput(all, diffPos);
+            UndefinedGrad(all, diffPos);
+            Modified();
+            DisposeOutputs(all);
+            return new GradCheckResult([], failures.ToList(), warnings);
         }
 
         /// <summary>gradcheck.py's <c>_check_no_differentiable_outputs</c>: with no output requiring grad, the numerical Jacobian must be
@@ -384,8 +400,8 @@ public static partial class GradCheck
                 }
             // gradcheck.py raises reentrancy failures while computing vᵀJ, before comparing; the tests below come after.
             int early = failures.Count;
-            MulByGradOutput(all, diffPos);
-            UndefinedGrad(all, diffPos);
+            if (gradOutputTests) MulByGradOutput(all, diffPos);
+            if (gradOutputTests) UndefinedGrad(all, diffPos);
             Modified();
             if (failing.Count == 0) return new GradCheckResult([], failures.ToList(), warnings) { FastBlocks = fast };
             var slow = new Run(fn, inputs, o with { FastMode = false }, names, part, complexOutputs).Slow([]);

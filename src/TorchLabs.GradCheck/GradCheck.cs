@@ -34,17 +34,19 @@ public static partial class GradCheck
         if (ChangedByForward(inputs, before) is string changed) return new GradCheckResult([], [changed], warnings);
         GradCheckResult Once(Func<Tensor[], Tensor[]> f, string? part)
         {
-            var run = new Run(f, inputs, o, names, part, complexOutputs);
+            var run = new Run(f, inputs, o, names, part, complexOutputs, gradOutputTests: part is null);
             return o.FastMode ? run.Fast(warnings) : run.Slow(warnings);
         }
         if (!anyComplex) return Once(fn, null);
         // gradcheck.py's _gradcheck_real_imag: a function with a complex output (with a graph or not) is checked twice, on the
         // imaginary parts of its complex outputs, then on their real parts (each a real function of the inputs); the first
-        // failure is the verdict.
+        // failure is the verdict. The tests of grad_outputs come after both, on the function itself.
         var imaginary = Once(PartOf(fn, y => y.imag), "imaginary");
         if (!imaginary.Pass) return imaginary;
         var real = Once(PartOf(fn, y => y.real), "real");
-        return real with { Blocks = [.. imaginary.Blocks, .. real.Blocks], FastBlocks = [.. imaginary.FastBlocks, .. real.FastBlocks] };
+        if (!real.Pass) return real with { Blocks = [.. imaginary.Blocks, .. real.Blocks], FastBlocks = [.. imaginary.FastBlocks, .. real.FastBlocks] };
+        var gradOutputs = new Run(fn, inputs, o, names, null, complexOutputs).GradOutputTests(warnings);
+        return gradOutputs with { Blocks = [.. imaginary.Blocks, .. real.Blocks], FastBlocks = [.. imaginary.FastBlocks, .. real.FastBlocks] };
     }
 
     /// <summary>The failure when the function itself (not its backward) changed an input in place, which makes every central
