@@ -134,7 +134,8 @@ public static partial class GradCheck
             yield return down;
             yield return [.. up.Select(v => -v)];
             yield return [.. down.Select(v => -v)];
-            foreach (int rank in Enumerable.Range(0, Math.Min(n, RanksTried)).Select(p => p * (n - 1) / Math.Max(1, Math.Min(n, RanksTried) - 1)).Distinct())
+            int ranks = Math.Min(n, RanksTried);
+            foreach (int rank in Enumerable.Range(0, ranks).Select(p => p * (n - 1) / Math.Max(1, ranks - 1)).Distinct())
                 yield return AtRank(n, focus, rank);
             var random = new Random(20260);
             for (int t = 0; t < RandomDirections; t++) yield return [.. Enumerable.Range(0, n).Select(_ => 2 * random.NextDouble() - 1)];

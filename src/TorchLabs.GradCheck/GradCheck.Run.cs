@@ -83,7 +83,9 @@ public static partial class GradCheck
                     var (kinks, notes) = Judge(block.Input, f, Mismatching(block), block.Analytical);
                     blocks[b] = block = block with
                     {
-                        Kinks = kinks, SmoothMismatches = block.SmoothMismatches - kinks.Count, Notes = notes,
+                        Kinks = kinks,
+                        SmoothMismatches = block.SmoothMismatches - kinks.Count,
+                        Notes = notes,
                     };
                 }
                 failures[failure] = (names is null ? "" : names[diffIn[block.Input]] + ": ") + PartPrefix(block.Output)
@@ -220,7 +222,8 @@ public static partial class GradCheck
             if (!o.CheckUndefinedGrad || diffPos.Length == 0) return;
             var xs = diffIn.Select(j => inputs[j]).ToList();
             var undefined = new List<Func<int, bool>> { _ => true };
-            if (diffPos.Length > 1) undefined.AddRange(Enumerable.Range(0, diffPos.Length).Select(left => (Func<int, bool>)(i => i == left)));
+            if (diffPos.Length > 1)
+                undefined.AddRange(Enumerable.Range(0, diffPos.Length).Select(left => (Func<int, bool>)(i => i == left)));
             foreach (var isUndefined in undefined)
             {
                 using var scope = NewDisposeScope();
@@ -407,7 +410,10 @@ public static partial class GradCheck
             var slow = new Run(fn, inputs, o with { FastMode = false }, names, part, complexOutputs).Slow([]);
             var messages = failing.Select(b => FastMismatchMessage(b, slow.Blocks.FirstOrDefault(s => s.Output == b.Output
                 && s.Input == b.Input)));
-            return new GradCheckResult(slow.Blocks, [.. failures.Take(early), .. messages, .. failures.Skip(early)], warnings) { FastBlocks = fast };
+            return new GradCheckResult(slow.Blocks, [.. failures.Take(early), .. messages, .. failures.Skip(early)], warnings)
+            {
+                FastBlocks = fast,
+            };
         }
 
         /// <summary>A gradient of input x as real and imaginary parts (Im null for a real input; zeros where the gradient is

@@ -91,7 +91,8 @@ public static partial class GradCheck
     static double[][] Point(int trial, long[] sizes, SearchOptions o, Generator generator)
     {
         if (trial < Structured.Length)
-            return [.. sizes.Select(n => Enumerable.Range(0, (int)n).Select(i => Math.Clamp(Structured[trial](i), o.Low, o.High)).ToArray())];
+            return [.. sizes.Select(n => Enumerable.Range(0, (int)n)
+                .Select(i => Math.Clamp(Structured[trial](i), o.Low, o.High)).ToArray())];
         return [.. sizes.Select(n =>
         {
             using var u = rand([n], ScalarType.Float64, generator: generator);
@@ -141,9 +142,15 @@ public static partial class GradCheck
     }
 
     /// <summary>The values simpler than <paramref name="v"/> (see <see cref="Simplicity"/>), simplest first.</summary>
-    static IEnumerable<double> Simpler(double v) =>
-        new[] { 0, Math.CopySign(1, v), Math.Truncate(v), Math.Round(v), Math.Round(v * 2) / 2, Math.Round(v, 1), Math.Round(v, 2) }
-            .Distinct().Where(c => Simplicity(c).CompareTo(Simplicity(v)) < 0).OrderBy(Simplicity);
+    static IEnumerable<double> Simpler(double v)
+    {
+        double[] candidates =
+        [
+            0, Math.CopySign(1, v), Math.Truncate(v / 2), Math.Truncate(v), Math.Round(v), Math.Round(v * 2) / 2, Math.Round(v, 1),
+            Math.Round(v, 2),
+        ];
+        return candidates.Distinct().Where(c => Simplicity(c).CompareTo(Simplicity(v)) < 0).OrderBy(Simplicity);
+    }
 
     /// <summary>How simple a value is, compared as a pair: its kind (0; whole; half; one decimal; two decimals; other), then its
     /// magnitude.</summary>

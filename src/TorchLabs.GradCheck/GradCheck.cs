@@ -44,9 +44,12 @@ public static partial class GradCheck
         var imaginary = Once(PartOf(fn, y => y.imag), "imaginary");
         if (!imaginary.Pass) return imaginary;
         var real = Once(PartOf(fn, y => y.real), "real");
-        if (!real.Pass) return real with { Blocks = [.. imaginary.Blocks, .. real.Blocks], FastBlocks = [.. imaginary.FastBlocks, .. real.FastBlocks] };
-        var gradOutputs = new Run(fn, inputs, o, names, null, complexOutputs).GradOutputTests(warnings);
-        return gradOutputs with { Blocks = [.. imaginary.Blocks, .. real.Blocks], FastBlocks = [.. imaginary.FastBlocks, .. real.FastBlocks] };
+        var verdict = real.Pass ? new Run(fn, inputs, o, names, null, complexOutputs).GradOutputTests(warnings) : real;
+        return verdict with
+        {
+            Blocks = [.. imaginary.Blocks, .. real.Blocks],
+            FastBlocks = [.. imaginary.FastBlocks, .. real.FastBlocks],
+        };
     }
 
     /// <summary>The failure when the function itself (not its backward) changed an input in place, which makes every central
@@ -117,7 +120,10 @@ public static partial class GradCheck
             if (shape.Zip(stride).Any(p => p.Second == 0 && p.First > 1))
                 throw new ArgumentException($"The {j}th input has a dimension with stride 0. gradcheck only supports inputs that are non-overlapping to be able to compute the numerical gradients correctly. You should call .contiguous on the input before passing it to gradcheck.");
             if (Overlaps(shape, stride))
-                throw new ArgumentException($"input {j} has elements that share memory (shape [{string.Join(", ", shape)}], strides [{string.Join(", ", stride)}]): moving one element would move others, so its central differences would be wrong. GradCheck refuses it (PyTorch 1.13 checks it anyway); call .contiguous() on it first.");
+            {
+                string layout = $"shape [{string.Join(", ", shape)}], strides [{string.Join(", ", stride)}]";
+                throw new ArgumentException($"input {j} has elements that share memory ({layout}): moving one element would move others, so its central differences would be wrong. GradCheck refuses it (PyTorch 1.13 checks it anyway); call .contiguous() on it first.");
+            }
             any = true;
         }
         if (!any)
