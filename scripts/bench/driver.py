@@ -57,7 +57,6 @@ cases = [
      "peer": lambda: py("peer_pytorch.py", "cifar-net-train", 4, 3000, 1)["imagesPerSecond"], "peer_name": "Python PyTorch", "unit": "images/s",
      "extras": [("Python PyTorch with tcmalloc preloaded", lambda: py("peer_pytorch.py", "cifar-net-train", 4, 3000, 1, env=TCMALLOC)["imagesPerSecond"]),
                 ("TorchLabs on glibc's allocator", lambda: run_json([args.torchlabs, "bench", "cifar-net-train", "--batch-size", "4", "--steps", "3000", "--threads", "1", "--impl", "autograd", "--format", "json"], SYSTEM)["imagesPerSecond"]),
-                ("TorchLabs with torch.optim.SGD instead of the fused SGD (--impl torch)", lambda: tl("cifar-net-train", "--batch-size", "4", "--steps", "3000", "--threads", "1", "--impl", "torch")["imagesPerSecond"]),
                 ("TorchLabs' opt-in hand step (--impl fast; target ≥ 1.8× Python)", lambda: tl("cifar-net-train", "--batch-size", "4", "--steps", "3000", "--threads", "1", "--impl", "fast")["imagesPerSecond"])]},
     {"name": "tutorial Net training, batch 64, 2 threads", "target": "TorchLabs ≥ 1.1× Python PyTorch (images/s)", "higher": True, "goal": 1.1,
      "limit": "≈ 41,000 images/s (two cores)",

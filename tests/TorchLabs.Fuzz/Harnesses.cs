@@ -1,3 +1,4 @@
+using TorchLabs.Fast;
 using System.Text;
 using TorchLabs.Data;
 using TorchLabs.Labs;

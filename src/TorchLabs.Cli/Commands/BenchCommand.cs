@@ -21,7 +21,7 @@ public static class BenchCommand
         };
         var impl = new Option<string>("--impl")
         {
-            Description = "optimizer-step: hand or torch; vector-backprop: reference or torch; cifar-net-train: autograd (as cifar10's default: modules, autograd, the fused SGD), fast (as cifar10 --impl fast: the hand step) or torch (autograd with torch.optim.SGD)", DefaultValueFactory = _ => "hand",
+            Description = "optimizer-step: hand or torch; vector-backprop: reference or torch; cifar-net-train: autograd (as cifar10's default: modules, autograd, TorchSharp's optim.SGD) or fast (as cifar10 --impl fast: the hand step and the fused SGD)", DefaultValueFactory = _ => "hand",
         };
         var phase = new Option<string>("--phase") { Description = "cifar-net-train: full, forward-backward or forward", DefaultValueFactory = _ => "full" };
         var iterations = new Option<int>("--iterations") { Description = "vector-backprop: iterations", DefaultValueFactory = _ => 2000 };

@@ -1,3 +1,4 @@
+using TorchLabs.Fast;
 using TorchLabs.Optimizers;
 using System.Diagnostics;
 using TorchLabs.Models;
@@ -13,19 +14,19 @@ public static class Bench
     /// second.</summary>
     /// <param name="phase">full (the training step), forward-backward (no optimizer step) or forward (no autograd): where the time
     /// goes.</param>
-    /// <param name="impl">autograd (cifar10's default: forward, cross_entropy, backward, the fused SGD), fast (cifar10 --impl fast:
-    /// the hand step of Fast/ and the fused SGD) or torch (autograd with TorchSharp's optim.SGD).</param>
+    /// <param name="impl">autograd (cifar10's default: forward, cross_entropy, backward, TorchSharp's optim.SGD) or fast (cifar10's
+    /// ‹impl› fast: the hand step of Fast/ and the fused SGD).</param>
     public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1, string phase = "full",
         string impl = "autograd")
     {
-        if (impl is not ("autograd" or "fast" or "torch")) throw new UsageException($"‹impl› {impl}: expected autograd, fast or torch for cifar-net-train");
+        if (impl is not ("autograd" or "fast")) throw new UsageException($"‹impl› {impl}: expected autograd or fast for cifar-net-train");
         if (phase is not ("full" or "forward-backward" or "forward")) throw new UsageException($"‹phase› {phase}: expected full, forward-backward or forward");
         if (batchSize < 1) throw new UsageException($"‹batch-size› {batchSize}: expected at least 1");
         if (steps < 1) throw new UsageException($"‹steps› {steps}: expected at least 1");
         using var gen = new Generator((ulong)seed);
         var net = new CifarNet(gen);
-        using var fused = impl != "torch" ? new FlatSgd([.. net.parameters()], 0.001, 0.9) : null;
-        var torchSgd = impl == "torch" ? optim.SGD(net.parameters(), 0.001, 0.9) : null;
+        using var fused = impl == "fast" ? new FlatSgd([.. net.parameters()], 0.001, 0.9) : null;
+        using var torchSgd = impl == "fast" ? null : optim.SGD(net.parameters(), 0.001, 0.9);
         var fast = impl == "fast" ? new Fast.CifarNetFastStep(net) : null;
         const int pool = 16;
         var xs = Enumerable.Range(0, pool).Select(_ => randn([batchSize, 3, 32, 32], generator: gen)).ToArray();

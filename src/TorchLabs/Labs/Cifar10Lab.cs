@@ -77,8 +77,6 @@ public sealed record Cifar10Result(
     public string Folder { get; init; } = "";
     /// <summary>OUT/cifar_net.pth, the model in PyTorch's format (null when the run loaded a model instead of training).</summary>
     public string? PthPath { get; init; }
-    /// <summary>Every step's <c>loss.item()</c> of this run (a resumed run: from the resumed epoch on).</summary>
-    public IReadOnlyList<float> StepLosses { get; init; } = [];
     /// <summary>The first four test images: ground truth and predicted class.</summary>
     public IReadOnlyList<(string GroundTruth, string Predicted)> FirstFour { get; init; } = [];
 }
@@ -113,7 +111,11 @@ public static class Cifar10Lab
         new(Setting.Of("seed"), o.Seed.ToString(CultureInfo.InvariantCulture)), new(Setting.Of("momentum"), o.Momentum.ToString("R",
             CultureInfo.InvariantCulture)),
         new(Setting.Of("impl"), o.Impl), new("random draws", "as torch.manual_seed"),
+        new("optimizer", o.Impl == "fast" ? FusedSgd : "torch.optim.SGD"),
     ];
+
+    /// <summary>The optimizer of ‹impl› fast, and of every run before TorchSharp's own SGD was the default.</summary>
+    const string FusedSgd = "fused SGD (Fast/FlatSgd.cs)";
 
     public static Cifar10Result Run(Cifar10Options o, Action<string>? log = null, IProgress<string>? progress = null)
     {
@@ -136,7 +138,6 @@ public static class Cifar10Lab
         using var torchGenerator = new Generator((ulong)o.Seed);
         IReadOnlyList<LossPoint> curve = [];
         IReadOnlyList<double> epochSeconds = [];
-        IReadOnlyList<float> stepLosses = [];
         int trainCount = 0, batches = 0;
         string modelPath;
         CifarNet net;
@@ -157,7 +158,7 @@ public static class Cifar10Lab
                 var run = Train(o, trainPixels, trainLabels, torchGenerator, test, board, device, figures, log, progress);
                 net = run.Net;
                 lines.AddRange(run.Record.Log);
-                (curve, epochSeconds, stepLosses) = (run.Record.Curve, run.Record.EpochSeconds, run.StepLosses);
+                (curve, epochSeconds) = (run.Record.Curve, run.Record.EpochSeconds);
                 trainCount = trainLabels.Length;
                 batches = (trainCount + o.BatchSize - 1) / o.BatchSize;
             }
@@ -211,20 +212,20 @@ public static class Cifar10Lab
         return new Cifar10Result(100.0 * correct / test.Count, correct, test.Count, perClass, curve, modelPath,
             total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures)
         {
-            TrainImages = trainCount, Folder = folder, StepLosses = stepLosses,
+            TrainImages = trainCount, Folder = folder,
             PthPath = o.Load is null ? Path.Combine(o.OutDir, PthName) : null,
             FirstFour = [.. Enumerable.Range(0, few).Select(i => (Cifar10.ClassNames[test.Labels[i]], Cifar10.ClassNames[predicted[i]]))],
         };
     }
 
-    /// <summary>The trained Net, the run's record and the loss of every step this run made.</summary>
-    sealed record Training(CifarNet Net, TrainingRecord Record, IReadOnlyList<float> StepLosses);
+    /// <summary>The trained Net and the run's record.</summary>
+    sealed record Training(CifarNet Net, TrainingRecord Record);
 
     /// <summary>
     /// The tutorial's training, statement by statement from its peek at the data to "Finished Training" (docs/cifar10.md sets the
     /// two side by side). Every random draw comes from <paramref name="torchGenerator"/> in the script's order, so that
-    /// <c>--seed S</c> gives the weights and batches of the Python tutorial run after <c>torch.manual_seed(S)</c>. What the tutorial
-    /// does not have joins the loop one line each: the checkpoint (and resume), progress, TensorBoard, the time per epoch.
+    /// <c>‹seed› S</c> gives the weights and batches of the Python tutorial run after <c>torch.manual_seed(S)</c>. What the
+    /// tutorial does not have is two calls on the run's record, one per step and one per epoch (<see cref="Cifar10Record"/>).
     /// </summary>
     static Training Train(Cifar10Options o, Tensor trainPixels, byte[] trainLabels, Generator torchGenerator, Cifar10Set test,
         TensorBoardLog? board, Device device, List<Figure> figures, Action<string>? log, IProgress<string>? progress)
@@ -233,65 +234,56 @@ public static class Cifar10Lab
         using var trainset = new Cifar10Batcher(trainPixels, trainLabels);
         var trainloader = new Cifar10Loader(trainset, o.BatchSize, shuffle: true, torchGenerator, device);
         // dataiter = iter(trainloader); images, labels = next(dataiter); imshow(torchvision.utils.make_grid(images))
-        var (_, (images, labels)) = trainloader.First();
-        figures.Add(Peek(trainPixels, trainloader.Order[..(int)labels.shape[0]], trainLabels));
+        var (_, (images, _)) = trainloader.First();
+        figures.Add(Peek(trainPixels, trainloader.Order[..(int)images.shape[0]], trainLabels));
         var net = new CifarNet(torchGenerator);                                           // net = Net()
         net.to(device);
         var criterion = nn.CrossEntropyLoss();                                            // criterion = nn.CrossEntropyLoss()
-        // optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9), in its fused form (Optimizers/FlatSgd.cs: the same bits)
-        using var optimizer = new FlatSgd([.. net.parameters()], o.LearningRate, o.Momentum);
-        // --impl fast: the hand step of Fast/ in place of the tutorial's forward and backward (equal to float32 rounding)
-        Func<Tensor, Tensor, float>? fastStep = o.Impl == "fast" ? new Fast.CifarNetFastStep(net).LossBackward : null;
-        var checkpoint = new TrainingCheckpoint
+        // optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9); ‹impl› fast: Fast/'s fused SGD and hand-written step
+        using var fast = o.Impl == "fast" ? new Fast.CifarNetFastTraining(net, o.LearningRate, o.Momentum) : null;
+        using var sgd = fast is null ? optim.SGD(net.parameters(), o.LearningRate, o.Momentum) : null;
+        var optimizer = fast is null ? OptimizerHooks.For(sgd!) : OptimizerHooks.For(fast.Sgd);
+        Tensor ForwardBackward(Tensor inputs, Tensor labels)                              // forward + backward
         {
-            Kind = "cifar10", Path = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, trainset.Count), KeepsTimes = true,
-            SettingsBefore = SettingsBefore, RetiredSettings = RetiredSettings,
-            LearningRate = o.LearningRate, Model = net, Optimizer = OptimizerHooks.For(optimizer), Generator = torchGenerator,
-        };
-        if (o.Resume) progress?.Report($"resuming from {checkpoint.Path}");
-        var record = checkpoint.Start(o.Resume, o.Epochs, log);
-        o.OnTrainingStart?.Invoke(Summary(o.BatchSize));
-        var stepLosses = new List<float>();
+            var outputs = net.call(inputs);
+            var loss = criterion.call(outputs, labels);
+            loss.backward();
+            return loss;
+        }
+        Func<Tensor, Tensor, Tensor> forwardBackward = fast is null ? ForwardBackward : fast.LossBackward;
+        var run = Cifar10Record.Start(o, net, optimizer, torchGenerator, trainset.Count, trainloader.Batches, test, board, log,
+            progress);
 
-        for (int epoch = record.EpochsDone; epoch < o.Epochs; epoch++)   // loop over the dataset multiple times
+        for (int epoch = run.EpochsDone; epoch < o.Epochs; epoch++)                      // loop over the dataset multiple times
         {
-            var clock = Stopwatch.StartNew();
-            net.train();
-            double running_loss = 0.0, sum = 0.0;
-            foreach (var (i, (inputs, targets)) in trainloader)
+            double running_loss = 0.0;
+            foreach (var (i, (inputs, labels)) in trainloader)
             {
-                using var scope = NewDisposeScope();                      // frees this step's tensors
-                float loss;
-                if (fastStep is null)
+                using var scope = NewDisposeScope();                                      // frees this step's tensors
+                optimizer.zero_grad();                                                    // zero the parameter gradients
+                var loss = forwardBackward(inputs, labels);                               // forward + backward + optimize
+                optimizer.step();
+                running_loss += loss.item<float>();                                       // print statistics
+                if (i % o.LogEvery == o.LogEvery - 1)                                     // print every LogEvery mini-batches
                 {
-                    optimizer.zero_grad();                                // zero the parameter gradients
-                    var outputs = net.call(inputs);                       // forward + backward + optimize
-                    var l = criterion.call(outputs, targets);
-                    l.backward();
-                    optimizer.step();
-                    loss = l.item<float>();
-                }
-                else { optimizer.zero_grad(); loss = fastStep(inputs, targets); optimizer.step(); }
-                checkpoint.StopIfDiverged(loss, epoch, i);
-                running_loss += loss;                                     // print statistics
-                sum += loss * inputs.shape[0];
-                stepLosses.Add(loss);
-                if (i % o.LogEvery == o.LogEvery - 1)                     // print every LogEvery mini-batches
-                {
-                    record.Curve.Add(new LossPoint(epoch + 1, i + 1, running_loss / o.LogEvery));
-                    record.Log.Add(LossLine(epoch + 1, i + 1, running_loss / o.LogEvery));
-                    log?.Invoke(record.Log[^1]);
-                    board?.Scalar("train/loss", running_loss / o.LogEvery, epoch * trainloader.Batches + i + 1);   // x: mini-batches seen
+                    run.Print(epoch, i, running_loss / o.LogEvery);
                     running_loss = 0.0;
                 }
-                if (i % 250 == 0) progress?.Report($"epoch {epoch + 1}/{o.Epochs}, batch {i + 1}/{trainloader.Batches}");
+                run.AfterStep(epoch, i, loss);
             }
-            record.EndEpoch(sum / trainset.Count, clock.Elapsed.TotalSeconds);
-            checkpoint.Save(record);                                      // OUT/checkpoint.dat: --resume goes on from here
-            if (board is not null) EpochToTensorBoard(board, net, test, device, o.LearningRate, record.EpochsDone, progress);
+            run.AfterEpoch(epoch);
         }
-        return new Training(net, record, stepLosses);
+        return new Training(net, run.Record);
     }
+
+    /// <summary>The run's checkpoint: OUT/checkpoint.dat, with the settings that shape the run and the state to resume.</summary>
+    internal static TrainingCheckpoint Checkpoint(Cifar10Options o, CifarNet net, OptimizerHooks optimizer, Generator generator,
+        int trainCount) => new()
+        {
+            Kind = "cifar10", Path = Path.Combine(o.OutDir, CheckpointName), Settings = Settings(o, trainCount), KeepsTimes = true,
+            SettingsBefore = SettingsBefore, RetiredSettings = RetiredSettings,
+            LearningRate = o.LearningRate, Model = net, Optimizer = optimizer, Generator = generator,
+        };
 
     /// <summary>The checkpoint's settings before TorchLabs drew as <c>torch.manual_seed</c>: such a checkpoint is refused.</summary>
     static readonly Dictionary<string, string> SettingsBefore = new()
@@ -299,6 +291,9 @@ public static class Cifar10Lab
         // Made before ‹impl›: either step resumes it (they agree to float32 rounding).
         [Setting.Of("impl")] = "autograd",
         ["random draws"] = $"two generators ({Setting.Of("seed")}, {Setting.Of("seed")} + 1)",
+        // Made before TorchSharp's optim.SGD was the default: their optimizer state is the fused SGD's, which only ‹impl› fast
+        // resumes.
+        ["optimizer"] = FusedSgd,
     };
 
     /// <summary>‹lanes› is gone: one lane is this step; two lanes are refused.</summary>
@@ -318,7 +313,7 @@ public static class Cifar10Lab
     }
 
     /// <summary>After an epoch: the test accuracy, the learning rate and histograms of every parameter and gradient.</summary>
-    static void EpochToTensorBoard(TensorBoardLog board, CifarNet net, Cifar10Set test, Device device, double lr, int done,
+    internal static void EpochToTensorBoard(TensorBoardLog board, CifarNet net, Cifar10Set test, Device device, double lr, int done,
         IProgress<string>? progress)
     {
         progress?.Report($"epoch {done}: TensorBoard (test accuracy, histograms)");

@@ -1,15 +1,21 @@
 using System.Globalization;
+using TorchLabs.Fast;
 using TorchLabs.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 
-/// <summary>How the driver calls an optimizer (the flat SGD or a hand one), with its state saved beside the model's.</summary>
-public sealed record OptimizerHooks(Action ZeroGrad, Action Step, Action<BinaryWriter> Save, Action<BinaryReader> Load,
+/// <summary>How a training loop calls its optimizer (TorchSharp's, the fast path's fused SGD, or a hand one), in TorchSharp's
+/// words, with its state saved beside the model's.</summary>
+public sealed record OptimizerHooks(Action zero_grad, Action step, Action<BinaryWriter> Save, Action<BinaryReader> Load,
     Action<double> SetLearningRate)
 {
-    public static OptimizerHooks For(Optimizers.FlatSgd o) => new(o.zero_grad, o.step, o.SaveState, o.LoadState, o.SetLearningRate);
+    public static OptimizerHooks For(FlatSgd o) => new(o.zero_grad, o.step, o.SaveState, o.LoadState, o.SetLearningRate);
+
+    /// <summary>A TorchSharp optimizer: its state in TorchSharp's own format, the learning rate set in every parameter group.</summary>
+    public static OptimizerHooks For(TorchSharp.Modules.OptimizerHelper o) => new(o.zero_grad, () => o.step(), o.save_state_dict, o.load_state_dict,
+        lr => { foreach (var group in o.ParamGroups) group.LearningRate = lr; });
 
     public static OptimizerHooks For(Optimizers.HandOptimizer o) => new(o.zero_grad, o.step, o.SaveState, o.LoadState, lr =>
         o.LearningRate = lr);

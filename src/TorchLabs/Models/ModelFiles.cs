@@ -1,3 +1,4 @@
+using TorchLabs.Fast;
 using TorchLabs.Runtime;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -270,7 +271,7 @@ public static class ModelFiles
 
     /// <summary>
     /// Every tensor copied into contiguous storage of its own: parameters that are views of one flat buffer
-    /// (<see cref="Optimizers.FlatSgd"/>) would otherwise be written with their offset into a storage that is not saved whole, and
+    /// (<see cref="Fast.FlatSgd"/>) would otherwise be written with their offset into a storage that is not saved whole, and
     /// a transposed view (which <c>clone</c> keeps transposed) cannot be written by the pickler at all.
     /// </summary>
     static Dictionary<string, Tensor> OwnStorage(IReadOnlyDictionary<string, Tensor> tensors) =>

@@ -1,3 +1,4 @@
+using TorchLabs.Fast;
 using TorchLabs.Data;
 using TorchLabs.Labs;
 using TorchLabs.Models;

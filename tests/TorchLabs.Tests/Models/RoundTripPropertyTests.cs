@@ -1,3 +1,4 @@
+using TorchLabs.Fast;
 using CsCheck;
 using TorchLabs.Labs;
 using TorchLabs.Models;

@@ -1,3 +1,4 @@
+using TorchLabs.Fast;
 using SkiaSharp;
 using TorchLabs.Labs;
 using TorchLabs.Models;
@@ -292,7 +293,7 @@ public class ModelAndImageFileTests
         using (var scope = NewDisposeScope())
         {
             var model = nn.Linear(2, 1);
-            using var sgd = new TorchLabs.Optimizers.FlatSgd([.. model.parameters()], 0.1, 0.9);
+            using var sgd = new TorchLabs.Fast.FlatSgd([.. model.parameters()], 0.1, 0.9);
             using var shuffle = new Generator(1);
             var rec = new TrainingRecord { Settings = [], LearningRate = 0.1, EpochsDone = -5 };
             Checkpoint.Save(path, "crafted", w => rec.Write(w, shuffle, model, OptimizerHooks.For(sgd)));

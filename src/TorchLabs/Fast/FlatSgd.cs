@@ -1,11 +1,12 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using TorchLabs.Optimizers;
 using TorchLabs.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchLabs.Optimizers;
+namespace TorchLabs.Fast;
 
 /// <summary>
 /// torch.optim.SGD's fused option (as tinygrad's <c>fused=</c>): torch.optim.SGD with momentum μ (dampening 0, no weight decay, no

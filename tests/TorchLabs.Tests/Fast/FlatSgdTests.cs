@@ -1,8 +1,9 @@
+using TorchLabs.Fast;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
 using static TorchSharp.torch;
 
-namespace TorchLabs.Tests.Optimizers;
+namespace TorchLabs.Tests.Fast;
 
 /// <summary>The fast training step (flat-buffer SGD, scope-free functional forward) against torch.optim.SGD: the same numbers, bit for
 /// bit.</summary>
