@@ -381,7 +381,7 @@ public static partial class GradCheck
     /// <summary>The elements as float64, row-major; a complex tensor's as (real, imaginary) pairs. The conjugate and negative bits
     /// are resolved first: <c>conj(w).imag</c> is a view of w's memory with the negative bit set, and reading its memory as it
     /// lies would give −Im(conj w).</summary>
-    internal static double[] Values(Tensor t)
+    public static double[] Values(Tensor t)
     {
         using var scope = NewDisposeScope();
         var d = t.detach().cpu().resolve_conj().resolve_neg();
@@ -423,7 +423,8 @@ public static partial class GradCheck
         _ => t,
     };
 
-    internal static double MaxAbs(double[] a, double[] b)
+    /// <summary>max |aᵢ − bᵢ| over the elements (NaN when one is NaN): the largest elementwise difference.</summary>
+    public static double MaxAbs(double[] a, double[] b)
     {
         double m = 0;
         for (int i = 0; i < a.Length; i++) m = Math.Max(m, Math.Abs(a[i] - b[i]));

@@ -16,10 +16,10 @@ public static class Cifar10Command
         var cmd = new Command("cifar10",
             "PyTorch's CIFAR-10 tutorial in C#: train the tutorial's Net (or --load one), print its log and accuracy lines, save the model (cifar_net.pth, .safetensors, .dat) and figures");
         cmd.With(options.Symbols);
+        CommonOptions.RegisterBinder(cmd, p => options.Bind(p));
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             var (o, download, json, threadsGiven) = options.Bind(p);
-            if (CommonOptions.ValidateOnly.Value) return Outcome.Ok;
             if (download && Cifar10.Locate(o.DataDir) is null) Download(o.DataDir);
             // torchinfo's summary of the Net for one batch, printed as training starts (stderr: stdout keeps the tutorial's lines).
             if (!json) o = o with { OnTrainingStart = s => Console.Error.WriteLine(s.ToText()) };

@@ -7,13 +7,28 @@ namespace TorchLabs.Cli.Commands;
 /// <summary>The options every lab spells the same way (docs/design.md).</summary>
 public static class CommonOptions
 {
-    /// <summary>
-    /// Set while `sweep` checks its plan: a lab command builds and validates its options as for a run, then returns before any
-    /// work, so a grid value the lab refuses (optimizer=lbfgs, epochs=0) is exit 2 before the plan is written.
-    /// </summary>
-    public static readonly AsyncLocal<bool> ValidateOnly = new();
+    /// <summary>Each lab command's binder (its options built and validated as for a run, no work done), by command, so that
+    /// `sweep` checks a trial's settings as the lab does: a grid value the lab refuses (optimizer=lbfgs, epochs=0) is exit 2
+    /// before the plan is written.</summary>
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Command, Action<ParseResult>> Binders = new();
 
-    public const long DefaultSeed = 1;
+    /// <summary>Makes <paramref name="bind"/> the way <see cref="Validate"/> checks a command line of <paramref name="command"/>.</summary>
+    public static void RegisterBinder(Command command, Action<ParseResult> bind) => Binders.AddOrUpdate(command, bind);
+
+    /// <summary>The lab's one-line refusal of a parsed command line (as the command would print it), or null when the lab
+    /// takes it (or the command has no binder).</summary>
+    public static string? Validate(ParseResult parsed)
+    {
+        if (!Binders.TryGetValue(parsed.CommandResult.Command, out var bind)) return null;
+        try
+        {
+            bind(parsed);
+            return null;
+        }
+        catch (UsageException e) { return Printable.Escape(Outcome.Flags(e.Template), 600); }
+    }
+
+    public const long DefaultSeed = Seeds.Default;
 
     public static Option<long> Seed(string? meaning = null) => new("--seed")
     {

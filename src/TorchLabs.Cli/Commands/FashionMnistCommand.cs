@@ -13,10 +13,10 @@ public static class FashionMnistCommand
         var cmd = new Command("fashion-mnist",
             "Seed 002's exercise: MLP [784, 28, 10] on Fashion-MNIST with GD, SGD and Adam, Microsoft.ML metrics and curves");
         cmd.With(options.Symbols);
+        CommonOptions.RegisterBinder(cmd, p => options.Bind(p));
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             var (o, json) = options.Bind(p);
-            if (CommonOptions.ValidateOnly.Value) return Outcome.Ok;
             if (o.Download) FashionMnistLab.Find(o);
             // torchinfo's summary of the MLP for one batch, once the data is read (stderr in text mode: stdout keeps the lab's output).
             if (!json) o = o with { OnTrainingStart = s => Console.Error.WriteLine(s.ToText()) };

@@ -16,10 +16,10 @@ public static class OptimizersCommand
         var cmd = new Command("optimizers",
             "Six optimizers by hand on f = x0²/20 + x1² (seed Q3): one trajectory, or the race of all six with figures");
         cmd.With(options.Symbols);
+        CommonOptions.RegisterBinder(cmd, p => options.Bind(p));
         cmd.SetAction(p => Outcome.Guard(() =>
         {
             var r = options.Bind(p);
-            if (CommonOptions.ValidateOnly.Value) return Outcome.Ok;
             if (r.Spec is null) Race(r);
             else One(r, r.Spec);
             return Outcome.Ok;

@@ -40,7 +40,7 @@ sealed class SchedulerConformanceOptions
         string[] items = p.GetValue(set) ?? [];
         var settings = SchedulerConformance.Parse(scheduler, items);
         double l = p.GetValue(lr), m = p.GetValue(momentum);
-        if (!double.IsFinite(l) || l <= 0) throw new UsageException($"--lr {l}: expected a finite number greater than 0");
+        Require.LearningRate(l);
         // CyclicLR and OneCycleLR with momentum 0: PyTorch 1.13 takes it (SGD has a momentum entry) and cycles the momentum from
         // base_momentum and max_momentum, which overwrite the 0.
         if (!double.IsFinite(m) || m < 0 || m >= 1) throw new UsageException($"--momentum {m}: expected a number in [0, 1)");

@@ -102,21 +102,9 @@ sealed class SweepOptions
         }
     }
 
-    /// <summary>Runs a trial's parsed command line in <see cref="CommonOptions.ValidateOnly"/> mode; the lab's error line, or
-    /// null when the lab takes the settings.</summary>
-    static string? ValidateAsTheLab(System.CommandLine.ParseResult parsed)
-    {
-        var stderr = Console.Error;
-        using var captured = new StringWriter();
-        CommonOptions.ValidateOnly.Value = true;
-        Console.SetError(captured);
-        try { return parsed.Invoke() == Outcome.Ok ? null : captured.ToString().Trim(); }
-        finally
-        {
-            Console.SetError(stderr);
-            CommonOptions.ValidateOnly.Value = false;
-        }
-    }
+    /// <summary>A trial's parsed command line through the lab's own binder (<see cref="CommonOptions.Validate"/>); the lab's
+    /// error line, or null when the lab takes the settings.</summary>
+    static string? ValidateAsTheLab(System.CommandLine.ParseResult parsed) => CommonOptions.Validate(parsed);
 
     /// <summary>--grid KEY=V1,V2: the lab's own options (not those the sweep sets); the values are parsed with the plan's trials.</summary>
     static Dictionary<string, string[]> ParseGrid(Func<RootCommand> root, string lab, string[] items)

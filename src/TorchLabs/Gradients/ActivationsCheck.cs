@@ -17,11 +17,11 @@ public static class ActivationsCheck
             using var scope = NewDisposeScope();
             var x = tensor(grid, ScalarType.Float64).requires_grad_(true);
             a.Torch(x).sum().backward();
-            double[] auto = GradientCheck.Values(x.grad!);
+            double[] auto = GradCheck.Values(x.grad!);
             double[] hand = grid.Select(a.Derivative).ToArray();
             // Central differences on the sum, except at a kink (where they give the mean of the one-sided slopes).
             var smooth = Enumerable.Range(0, grid.Length).Where(i => a.Kink is null || Math.Abs(grid[i] - a.Kink.Value) > 1e-12).ToArray();
-            double h = GradientCheck.Step;
+            double h = HandVsAutograd.Step;
             double[] numeric = smooth.Select(i => (a.F(grid[i] + h) - a.F(grid[i] - h)) / (2 * h)).ToArray();
             entries.Add(new GradEntry($"{a.Name}'(x)", [smooth.Length], smooth.Select(i => hand[i]).ToArray(),
                 smooth.Select(i => auto[i]).ToArray(), numeric));

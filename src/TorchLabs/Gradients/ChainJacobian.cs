@@ -48,21 +48,21 @@ public static class ChainJacobian
         for (int i = 0; i < sizes[^1]; i++)
         {
             var gi = autograd.grad([y[i]], [xl], retain_graph: true)[0];
-            rows.Add(GradientCheck.Values(gi));
+            rows.Add(GradCheck.Values(gi));
         }
         double[] auto = rows.SelectMany(r => r).ToArray();
 
         // Central differences, column by column.
-        double h = GradientCheck.Step;
+        double h = HandVsAutograd.Step;
         var numeric = new double[sizes[^1] * sizes[0]];
         for (int j = 0; j < sizes[0]; j++)
         {
             var e = zeros(sizes[0], ScalarType.Float64);
             e[j] = h;
-            var col = GradientCheck.Values((Forward(x + e, W, b, activation) - Forward(x - e, W, b, activation)) / (2 * h));
+            var col = GradCheck.Values((Forward(x + e, W, b, activation) - Forward(x - e, W, b, activation)) / (2 * h));
             for (int i = 0; i < col.Length; i++) numeric[i * sizes[0] + j] = col[i];
         }
-        var entry = new GradEntry("dy/dx", [sizes[^1], sizes[0]], GradientCheck.Values(hand), auto, numeric);
+        var entry = new GradEntry("dy/dx", [sizes[^1], sizes[0]], GradCheck.Values(hand), auto, numeric);
         return new NetworkCheckResult("chain-dydx", double.NaN, [entry],
             [$"layers {string.Join(" → ", sizes)}, {activation}; ∂y/∂x is {sizes[^1]}×{sizes[0]}, the product of {L} layer Jacobians."]);
     }

@@ -21,9 +21,9 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
     /// <summary>A seeded random case: x, W, b ~ N(0, 1)-ish, a random class, a Bernoulli mask with drop probability p.</summary>
     public static DropoutConcatCase Random(int d, int s, int k, long seed, double p = 0.25)
     {
-        if (d < 1) throw new UsageException($"‹d› {d}: expected a whole number of at least 1");
-        if (s < 1) throw new UsageException($"‹s› {s}: expected a whole number of at least 1");
-        if (k < 2) throw new UsageException($"‹k› {k}: expected a whole number of at least 2");
+        Require.WholeNumber(d, "d");
+        Require.WholeNumber(s, "s");
+        Require.WholeNumber(k, "k", 2);
         RequireCheckable(d, s, k, $"‹d› {d} ‹s› {s} ‹k› {k}");
         var rng = new System.Random(unchecked((int)seed));
         double N() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
@@ -140,21 +140,21 @@ public static class DropoutConcatCheck
         loss.backward();
 
         var g = DropoutConcatGradients.Compute(trace.DetachAll(), W1.detach(), W2.detach(), y);
-        bool kink = trace.H1.detach().abs().min().item<double>() < 2 * GradientCheck.Step;
+        bool kink = trace.H1.detach().abs().min().item<double>() < 2 * HandVsAutograd.Step;
         string? kinkNote = kink ? "a ReLU input lies within 2h of 0, where central differences straddle the kink" : null;
         var entries = new List<GradEntry>
         {
-            GradientCheck.Entry("dL/dyhat", g.dYHat, yhat.grad!, yhat, FromYHat, relativeStep: true),
-            GradientCheck.Entry("dL/dh3", g.dH3, h3.grad!, h3, FromH3),
-            GradientCheck.Entry("dL/dW2", g.dW2, W2.grad!, W2, v => FromA2(a2.detach(), v, b2)),
-            GradientCheck.Entry("dL/db2", g.db2, b2.grad!, b2, v => FromA2(a2.detach(), W2, v)),
-            GradientCheck.Entry("dL/da2", g.dA2, a2.grad!, a2, v => FromA2(v, W2, b2)),
-            GradientCheck.Entry("dL/dh2", g.dH2, h2.grad!, h2, FromH2),
-            GradientCheck.Entry("dL/da1", g.dA1, a1.grad!, a1, v => FromA1(v, x.detach())),
-            GradientCheck.Entry("dL/dh1", g.dH1, trace.H1.grad!, trace.H1, v => FromH1(v, x.detach()), kinkNote),
-            GradientCheck.Entry("dL/dW1", g.dW1, W1.grad!, W1, v => FromH1(H1(v, b1, x.detach()), x.detach()), kinkNote),
-            GradientCheck.Entry("dL/db1", g.db1, b1.grad!, b1, v => FromH1(H1(W1, v, x.detach()), x.detach()), kinkNote),
-            GradientCheck.Entry("dL/dx", g.dX, x.grad!, x, v => FromH1(H1(W1, b1, v), v), kinkNote),
+            HandVsAutograd.Entry("dL/dyhat", g.dYHat, yhat.grad!, yhat, FromYHat, relativeStep: true),
+            HandVsAutograd.Entry("dL/dh3", g.dH3, h3.grad!, h3, FromH3),
+            HandVsAutograd.Entry("dL/dW2", g.dW2, W2.grad!, W2, v => FromA2(a2.detach(), v, b2)),
+            HandVsAutograd.Entry("dL/db2", g.db2, b2.grad!, b2, v => FromA2(a2.detach(), W2, v)),
+            HandVsAutograd.Entry("dL/da2", g.dA2, a2.grad!, a2, v => FromA2(v, W2, b2)),
+            HandVsAutograd.Entry("dL/dh2", g.dH2, h2.grad!, h2, FromH2),
+            HandVsAutograd.Entry("dL/da1", g.dA1, a1.grad!, a1, v => FromA1(v, x.detach())),
+            HandVsAutograd.Entry("dL/dh1", g.dH1, trace.H1.grad!, trace.H1, v => FromH1(v, x.detach()), kinkNote),
+            HandVsAutograd.Entry("dL/dW1", g.dW1, W1.grad!, W1, v => FromH1(H1(v, b1, x.detach()), x.detach()), kinkNote),
+            HandVsAutograd.Entry("dL/db1", g.db1, b1.grad!, b1, v => FromH1(H1(W1, v, x.detach()), x.detach()), kinkNote),
+            HandVsAutograd.Entry("dL/dx", g.dX, x.grad!, x, v => FromH1(H1(W1, b1, v), v), kinkNote),
         };
         var notes = new List<string> { $"d = {c.D}, s = {c.S}, k = {c.K}, mask keeps {c.M.Count(v => v == 1)} of {c.M.Length}." };
         if (kinkNote is not null) notes.Add($"Central differences skipped for dL/dh1, dL/dW1, dL/db1, dL/dx: {kinkNote}; libtorch takes ReLU′(0) = 0, as the hand derivation does.");

@@ -5,7 +5,7 @@ namespace TorchLabs.Gradients;
 /// <summary>Options of `torchlabs gradcheck`; each network reads the ones it needs.</summary>
 public sealed record NetworkCheckOptions
 {
-    public long Seed { get; init; } = 1;
+    public long Seed { get; init; } = Seeds.Default;
     public string? CaseFile { get; init; }
     public int D { get; init; } = 4;
     public int S { get; init; } = 5;
@@ -64,9 +64,9 @@ public static class GradCheckNetworks
     {
         ["network"] = r.Network,
         ["loss"] = double.IsNaN(r.Loss) ? null : r.Loss,
-        ["hand"] = r.Entries.ToDictionary(e => e.Name, e => GradientCheck.Nest(e.Hand, e.Shape)),
-        ["autograd"] = r.Entries.ToDictionary(e => e.Name, e => GradientCheck.Nest(e.Autograd, e.Shape)),
-        ["numeric"] = r.Entries.ToDictionary(e => e.Name, e => e.Numeric is null ? null : GradientCheck.Nest(e.Numeric, e.Shape)),
+        ["hand"] = r.Entries.ToDictionary(e => e.Name, e => HandVsAutograd.Nest(e.Hand, e.Shape)),
+        ["autograd"] = r.Entries.ToDictionary(e => e.Name, e => HandVsAutograd.Nest(e.Autograd, e.Shape)),
+        ["numeric"] = r.Entries.ToDictionary(e => e.Name, e => e.Numeric is null ? null : HandVsAutograd.Nest(e.Numeric, e.Shape)),
         ["maxRelError"] = r.MaxRelError,
         ["maxNumericRelError"] = r.MaxNumericRelError,
         ["pass"] = r.Pass,

@@ -71,7 +71,7 @@ public static class GraphExamples
             int i = inputs.IndexOf(n);
             if (i >= 0)
             {
-                double h = GradientCheck.Step;
+                double h = HandVsAutograd.Step;
                 var plus = (double[])at.Clone(); plus[i] += h;
                 var minus = (double[])at.Clone(); minus[i] -= h;
                 numeric = [(f(plus) - f(minus)) / (2 * h)];

@@ -69,9 +69,9 @@ public static class HandFunctions
         var second = GradCheck.GradGradCheck(c.Hand, inputs, options: new GradCheckOptions { Seed = (long)seed });
         var hand = AutogradFunctional.Jacobian(c.Hand, inputs);
         var auto = AutogradFunctional.Jacobian(c.Autograd, inputs);
-        double vsAutograd = GradientCheck.MaxAbs(GradientCheck.Values(c.Hand(inputs)[0]), GradientCheck.Values(c.Autograd(inputs)[0]));
+        double vsAutograd = GradCheck.MaxAbs(GradCheck.Values(c.Hand(inputs)[0]), GradCheck.Values(c.Autograd(inputs)[0]));
         for (int j = 0; j < inputs.Length; j++)
-            vsAutograd = Math.Max(vsAutograd, GradientCheck.MaxAbs(GradientCheck.Values(hand[0, j]), GradientCheck.Values(auto[0, j])));
+            vsAutograd = Math.Max(vsAutograd, GradCheck.MaxAbs(GradCheck.Values(hand[0, j]), GradCheck.Values(auto[0, j])));
         string? failure = first.Pass ? second.Pass ? null : "gradgradcheck: " + second.Failures[0].Split('\n')[0] : "gradcheck: "
             + first.Failures[0].Split('\n')[0];
         return new HandFunctionCheck(c.Name, c.Source, first.MaxAbsError, first.Pass, second.MaxAbsError, second.Pass, vsAutograd, failure);

@@ -96,10 +96,10 @@ public static class MlpL2Check
         {
             int layer = l, li = l - 1;
             var aPrev = Ad[l - 1];
-            entries.Add(GradientCheck.Entry($"delta({l + 1}) = dE/dz({l + 1})", delta[l], Z[l].grad!, Z[l], v => FromZ(layer, v)));
-            entries.Add(GradientCheck.Entry($"dE/dW({l + 1})", dW[li], W[li].grad!, W[li], v =>
+            entries.Add(HandVsAutograd.Entry($"delta({l + 1}) = dE/dz({l + 1})", delta[l], Z[l].grad!, Z[l], v => FromZ(layer, v)));
+            entries.Add(HandVsAutograd.Entry($"dE/dW({l + 1})", dW[li], W[li].grad!, W[li], v =>
                 FromZ(layer, matmul(v, aPrev) + b[li].detach())));
-            entries.Add(GradientCheck.Entry($"dE/db({l + 1})", db[li], b[li].grad!, b[li], v => FromZ(layer, matmul(Wd[li], aPrev) + v)));
+            entries.Add(HandVsAutograd.Entry($"dE/db({l + 1})", db[li], b[li].grad!, b[li], v => FromZ(layer, matmul(Wd[li], aPrev) + v)));
         }
         return new NetworkCheckResult("mlp-l2", loss.item<double>(), entries,
             [$"layers {string.Join(" → ", sizes)} (seed numbering: layer 1 is the input), {activation} on every layer after the input, E " +

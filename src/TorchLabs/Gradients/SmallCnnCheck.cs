@@ -17,8 +17,8 @@ public static class SmallCnnCheck
         var x = randn([shape.Cin, shape.Height, shape.Width], ScalarType.Float64, generator: gen);
         var y = zeros(shape.Classes, ScalarType.Float64);
         y[(int)(seed % shape.Classes)] = 1.0;
-        var W1 = GradientCheck.Leaf(net.W1); var b1 = GradientCheck.Leaf(net.b1);
-        var W2 = GradientCheck.Leaf(net.W2); var b2 = GradientCheck.Leaf(net.b2);
+        var W1 = HandVsAutograd.Leaf(net.W1); var b1 = HandVsAutograd.Leaf(net.b1);
+        var W2 = HandVsAutograd.Leaf(net.W2); var b2 = HandVsAutograd.Leaf(net.b2);
         int pool = shape.Pool;
 
         Tensor LossOf(SmallCnnTrace t) => DropoutConcatNet.Loss(t.YHat, y);
@@ -34,21 +34,21 @@ public static class SmallCnnCheck
         var g = SmallCnnGradients.Compute(d, W2.detach(), y, pool, tiedBias);
 
         // Central differences are not taken through a ReLU input or a max-pool tie within 2h.
-        bool kink = d.H1.abs().min().item<double>() < 2 * GradientCheck.Step || PoolGap(d.U1, pool) < 2 * GradientCheck.Step;
+        bool kink = d.H1.abs().min().item<double>() < 2 * HandVsAutograd.Step || PoolGap(d.U1, pool) < 2 * HandVsAutograd.Step;
         string? note = kink ? "a ReLU input or a max-pool tie lies within 2h, where central differences straddle the kink" : null;
         var u2 = d.U2;
         var entries = new List<GradEntry>
         {
-            GradientCheck.Entry("dL/dh2", g.dH2, t.H2.grad!, t.H2, FromH2),
-            GradientCheck.Entry("dL/dW2", g.dW2, W2.grad!, W2, v => FromU2(u2, v, b2)),
-            GradientCheck.Entry("dL/db2", g.db2, b2.grad!, b2, v => FromU2(u2, W2, v)),
-            GradientCheck.Entry("dL/du2", g.dU2, t.U2.grad!, t.U2, v => FromU2(v, W2, b2)),
-            GradientCheck.Entry("dL/da1", g.dA1, t.A1.grad!, t.A1, v => FromU2(v.flatten(), W2, b2)),
-            GradientCheck.Entry("dL/dh1", g.dH1, t.H1.grad!, t.H1, v => FromU2(nn.functional.relu(v).flatten(), W2, b2), note),
-            GradientCheck.Entry("dL/du1", g.dU1, t.U1.grad!, t.U1, v => FromU2(nn.functional.relu(nn.functional.max_pool2d(v.unsqueeze(0),
+            HandVsAutograd.Entry("dL/dh2", g.dH2, t.H2.grad!, t.H2, FromH2),
+            HandVsAutograd.Entry("dL/dW2", g.dW2, W2.grad!, W2, v => FromU2(u2, v, b2)),
+            HandVsAutograd.Entry("dL/db2", g.db2, b2.grad!, b2, v => FromU2(u2, W2, v)),
+            HandVsAutograd.Entry("dL/du2", g.dU2, t.U2.grad!, t.U2, v => FromU2(v, W2, b2)),
+            HandVsAutograd.Entry("dL/da1", g.dA1, t.A1.grad!, t.A1, v => FromU2(v.flatten(), W2, b2)),
+            HandVsAutograd.Entry("dL/dh1", g.dH1, t.H1.grad!, t.H1, v => FromU2(nn.functional.relu(v).flatten(), W2, b2), note),
+            HandVsAutograd.Entry("dL/du1", g.dU1, t.U1.grad!, t.U1, v => FromU2(nn.functional.relu(nn.functional.max_pool2d(v.unsqueeze(0),
                 pool)[0]).flatten(), W2, b2), note),
-            GradientCheck.Entry("dL/db1", g.db1, b1.grad!, b1, v => Full(W1, v, W2, b2), note),
-            GradientCheck.Entry("dL/dW1", g.dW1, W1.grad!, W1, v => Full(v, b1, W2, b2), note),
+            HandVsAutograd.Entry("dL/db1", g.db1, b1.grad!, b1, v => Full(W1, v, W2, b2), note),
+            HandVsAutograd.Entry("dL/dW1", g.dW1, W1.grad!, W1, v => Full(v, b1, W2, b2), note),
         };
         var notes = new List<string>
         {

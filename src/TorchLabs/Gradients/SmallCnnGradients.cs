@@ -33,7 +33,7 @@ public static class SmallCnnGradients
     public static Tensor Unpool(Tensor u1, Tensor dH1, int n)
     {
         long c = u1.shape[0], h = u1.shape[1], w = u1.shape[2], hmp = dH1.shape[1], wmp = dH1.shape[2];
-        double[] u = GradientCheck.Values(u1), g = GradientCheck.Values(dH1);
+        double[] u = GradCheck.Values(u1), g = GradCheck.Values(dH1);
         var du = new double[u.Length];
         for (long ch = 0; ch < c; ch++)
             for (long r = 0; r < hmp; r++)
@@ -56,7 +56,7 @@ public static class SmallCnnGradients
     {
         long cin = x.shape[0], h = x.shape[1], w = x.shape[2], cout = G.shape[0], hout = G.shape[1], wout = G.shape[2];
         long k = h - hout + 1;
-        double[] xv = GradientCheck.Values(x), gv = GradientCheck.Values(G);
+        double[] xv = GradCheck.Values(x), gv = GradCheck.Values(G);
         var dw = new double[cout * cin * k * k];
         for (long m = 0; m < cout; m++)
             for (long n = 0; n < cin; n++)

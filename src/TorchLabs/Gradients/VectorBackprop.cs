@@ -95,17 +95,17 @@ public static class VectorBackprop
                 + bd[j - 1]).sigmoid();
             return Cost(a, Y, Wd, lambd);
         }
-        bool kink = Enumerable.Range(1, L - 1).Any(l => fd.Z[l].abs().min().item<double>() < 2 * GradientCheck.Step);
+        bool kink = Enumerable.Range(1, L - 1).Any(l => fd.Z[l].abs().min().item<double>() < 2 * HandVsAutograd.Step);
         string? note = kink ? "a ReLU input lies within 2h of 0" : null;
         var entries = new List<GradEntry>();
         for (int l = L; l >= 1; l--)
         {
             int layer = l, li = l - 1;
             // The seed's dz_l is m · ∂J/∂Z_l; compare dz_l / m with autograd's ∂J/∂Z_l.
-            entries.Add(GradientCheck.Entry($"delta_{l} = dz_{l}/m = dJ/dZ_{l}", dz[l] / m, f.Z[l].grad!, f.Z[l], v => CostFromZ(layer, v),
+            entries.Add(HandVsAutograd.Entry($"delta_{l} = dz_{l}/m = dJ/dZ_{l}", dz[l] / m, f.Z[l].grad!, f.Z[l], v => CostFromZ(layer, v),
                 note));
-            entries.Add(GradientCheck.Entry($"dW_{l}", dW[li], W[li].grad!, W[li], v => CostWith(li, v, null), note));
-            entries.Add(GradientCheck.Entry($"db_{l}", db[li], b[li].grad!, b[li], v => CostWith(li, null, v), note));
+            entries.Add(HandVsAutograd.Entry($"dW_{l}", dW[li], W[li].grad!, W[li], v => CostWith(li, v, null), note));
+            entries.Add(HandVsAutograd.Entry($"db_{l}", db[li], b[li].grad!, b[li], v => CostWith(li, null, v), note));
         }
         return new NetworkCheckResult("vector-backprop", J.item<double>(), entries,
             [$"layers {string.Join("-", sizes)} (the seed's 12288-20-7-5-1 shape, smaller), m = {m} examples, λ = {lambd}, X and Y " +

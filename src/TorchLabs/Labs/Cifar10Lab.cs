@@ -21,7 +21,7 @@ public sealed record Cifar10Options
     public double Momentum { get; init; } = 0.9;
     /// <summary>What <c>torch.manual_seed(Seed)</c> at the top of the tutorial's script means: the same initial weights, batches and
     /// numbers as that Python run (docs/cifar10.md). Default 1.</summary>
-    public long Seed { get; init; } = 1;
+    public long Seed { get; init; } = Seeds.Default;
     public int LogEvery { get; init; } = 2000;
     public int? LimitTrain { get; init; }
     public int? LimitTest { get; init; }
@@ -42,19 +42,21 @@ public sealed record Cifar10Options
     /// after every epoch, histograms of every parameter and gradient, the first test images with their predictions, the summary.</summary>
     public string? TensorBoardDir { get; init; }
 
+    /// <summary>The largest batch: CIFAR-10's 50,000 training images (a larger one would only allocate more).</summary>
+    public const int MaxBatchSize = 50_000;
+
     /// <summary>Throws <see cref="UsageException"/> naming the first option out of range.</summary>
     public void Validate()
     {
-        if (Epochs < 1) throw new UsageException($"‹epochs› {Epochs}: expected a whole number of at least 1");
-        if (BatchSize < 1) throw new UsageException($"‹batch-size› {BatchSize}: expected a whole number of at least 1");
-        if (!double.IsFinite(LearningRate)
-            || LearningRate <= 0) throw new UsageException($"‹lr› {LearningRate}: expected a finite number greater than 0");
+        Require.WholeNumber(Epochs, "epochs");
+        Require.WholeNumber(BatchSize, "batch-size", max: MaxBatchSize);
+        Require.LearningRate(LearningRate);
         if (!double.IsFinite(Momentum) || Momentum < 0
             || Momentum >= 1) throw new UsageException($"‹momentum› {Momentum}: expected a number in [0, 1)");
-        if (LogEvery < 1) throw new UsageException($"‹log-every› {LogEvery}: expected a whole number of at least 1");
-        if (LimitTrain is < 1) throw new UsageException($"‹limit-train› {LimitTrain}: expected a whole number of at least 1");
+        Require.WholeNumber(LogEvery, "log-every");
+        Require.WholeNumber(LimitTrain, "limit-train");
         if (Impl is not ("autograd" or "fast")) throw new UsageException($"‹impl› {Impl}: expected autograd (the default) or fast");
-        if (LimitTest is < 1) throw new UsageException($"‹limit-test› {LimitTest}: expected a whole number of at least 1");
+        Require.WholeNumber(LimitTest, "limit-test");
         if (Load is not null
             && Resume) throw new UsageException("‹load› and ‹resume›: give one (‹load› evaluates a saved model; ‹resume› continues training)");
     }

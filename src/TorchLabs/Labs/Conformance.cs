@@ -192,7 +192,7 @@ public static class Conformance
     }
 
     /// <summary>The largest relative difference over the steps, TorchLabs' one relative error
-    /// (<see cref="Gradients.GradientCheck.RelError"/>: ‖a_t − b_t‖∞ / ‖b_t‖∞; a NaN counts as infinitely far), and the first step
+    /// (<see cref="Gradients.HandVsAutograd.RelError"/>: ‖a_t − b_t‖∞ / ‖b_t‖∞; a NaN counts as infinitely far), and the first step
     /// above <paramref name="tolerance"/> (null: none).</summary>
     public static (double Max, int? First) Compare(double[][] a, double[][] b, double tolerance = 1e-12)
     {
@@ -201,7 +201,7 @@ public static class Conformance
         for (int k = 0; k < Math.Min(a.Length, b.Length); k++)
         {
             // Both sides with the same numbers (an identical overflow to ±∞ or NaN included) agree; otherwise a NaN difference is ∞.
-            double rel = a[k].SequenceEqual(b[k]) ? 0 : Gradients.GradientCheck.RelError(a[k], b[k]);
+            double rel = a[k].SequenceEqual(b[k]) ? 0 : Gradients.HandVsAutograd.RelError(a[k], b[k]);
             if (double.IsNaN(rel)) rel = double.PositiveInfinity;
             max = Math.Max(max, rel);
             if (rel > tolerance && first is null) first = k;

@@ -23,7 +23,7 @@ public sealed record FashionMnistOptions
     public int BatchSize { get; init; } = 32;
     public int? Epochs { get; init; }
     public double? LearningRate { get; init; }
-    public long Seed { get; init; } = 1;
+    public long Seed { get; init; } = Seeds.Default;
     public bool Download { get; init; }
     /// <summary>Where each optimizer's checkpoint (checkpoint-OPTIMIZER.dat) is written after every epoch; null: no checkpoints.</summary>
     public string? OutDir { get; init; }
@@ -53,15 +53,14 @@ public sealed record FashionMnistOptions
     {
         foreach (string o in Optimizers) For(o);
         if (Activation is not ("sigmoid" or "relu" or "tanh")) throw new UsageException($"‹activation› {Activation}: expected sigmoid, relu or tanh");
-        if (Train < 1) throw new UsageException($"‹train› {Train}: expected a whole number of at least 1");
-        if (Test < 1) throw new UsageException($"‹test› {Test}: expected a whole number of at least 1");
-        if (BatchSize < 1) throw new UsageException($"‹batch-size› {BatchSize}: expected a whole number of at least 1");
-        if (Hidden < 1) throw new UsageException($"‹hidden› {Hidden}: expected a whole number of at least 1");
+        Require.WholeNumber(Train, "train");
+        Require.WholeNumber(Test, "test");
+        Require.WholeNumber(BatchSize, "batch-size", max: 60_000);   // the training set's size
+        Require.WholeNumber(Hidden, "hidden");
         // float32 weights, gradients and Adam's two moments, and the hidden activations of every image (forward, backward, evaluation).
         MemoryBudget.Require(4.0 * (4 * (784.0 * Hidden + 11.0 * Hidden) + 3.0 * ((double)Train + Test) * Hidden), $"‹hidden› {Hidden}");
-        if (Epochs is < 1) throw new UsageException($"‹epochs› {Epochs}: expected a whole number of at least 1");
-        if (LearningRate is double lr && (!double.IsFinite(lr)
-            || lr <= 0)) throw new UsageException($"‹lr› {lr}: expected a finite number greater than 0");
+        Require.WholeNumber(Epochs, "epochs");
+        if (LearningRate is double lr) Require.LearningRate(lr);
         if (Backward is not ("autograd" or "hand")) throw new UsageException($"‹backward› {Backward}: expected autograd or hand");
         if (Dataset is not ("fashion-mnist" or "mnist")) throw new UsageException($"‹dataset› {Dataset}: expected fashion-mnist or mnist");
     }

@@ -41,13 +41,13 @@ public sealed class GradCheckLab : IReportLab
 
     /// <summary>How the network tables are judged, one sentence (report and `gradcheck NETWORK`).</summary>
     public static string Tolerances =>
-        $"Tolerances: autograd {GradientCheck.AutogradTolerance:0E+0}, central differences {GradientCheck.NumericTolerance:0E+0} (h = {GradientCheck.Step:0E+0}); relative error is {GradientCheck.RelErrorFormula}.";
+        $"Tolerances: autograd {HandVsAutograd.AutogradTolerance:0E+0}, central differences {HandVsAutograd.NumericTolerance:0E+0} (h = {HandVsAutograd.Step:0E+0}); relative error is {HandVsAutograd.RelErrorFormula}.";
 
     public ReportSection Run(LabContext context)
     {
         var blocks = new List<Block>
         {
-            new Paragraph($"Each derivative of the seed documents, written as a matrix formula (Gradients/, one line per equation), computed three ways in float64: by hand, by libtorch autograd, and by central differences (h = {GradientCheck.Step:0E+0}). Relative error is {GradientCheck.RelErrorFormula}. Pass: at most {GradientCheck.AutogradTolerance:0E+0} against autograd and {GradientCheck.NumericTolerance:0E+0} against central differences. Central differences are skipped where a ReLU input or a max-pool tie lies within 2h, since there they straddle a kink."),
+            new Paragraph($"Each derivative of the seed documents, written as a matrix formula (Gradients/, one line per equation), computed three ways in float64: by hand, by libtorch autograd, and by central differences (h = {HandVsAutograd.Step:0E+0}). Relative error is {HandVsAutograd.RelErrorFormula}. Pass: at most {HandVsAutograd.AutogradTolerance:0E+0} against autograd and {HandVsAutograd.NumericTolerance:0E+0} against central differences. Central differences are skipped where a ReLU input or a max-pool tie lies within 2h, since there they straddle a kink."),
         };
         var results = new List<NetworkCheckResult>();
         var o = new NetworkCheckOptions { Seed = context.Seed };
@@ -75,7 +75,7 @@ public sealed class GradCheckLab : IReportLab
         blocks.Add(FunctionsTable(functions));
         context.Report("libtorch operations");
         var ops = OpsCatalogue.Run(context.Seed);
-        blocks.Add(new Paragraph($"libtorch's own gradients: GradCheck on {ops.Count} TorchSharp operations in float64 with random inputs (seed {context.Seed}). {ops.Count(o => o.Pass)} of {ops.Count} pass; the largest absolute error is {E(ops.Max(o => o.MaxAbsError))}. Inputs of ops with kinks are nudged {OpsCatalogue.KinkGap:0E+0} away from them, and ops with ties (max, pooling) or equal pairs (L1-type losses) get inputs that avoid them; the note says which. Max relative error is {GradientCheck.RelErrorFormula} per Jacobian block (a analytical, b numerical)."));
+        blocks.Add(new Paragraph($"libtorch's own gradients: GradCheck on {ops.Count} TorchSharp operations in float64 with random inputs (seed {context.Seed}). {ops.Count(o => o.Pass)} of {ops.Count} pass; the largest absolute error is {E(ops.Max(o => o.MaxAbsError))}. Inputs of ops with kinks are nudged {OpsCatalogue.KinkGap:0E+0} away from them, and ops with ties (max, pooling) or equal pairs (L1-type losses) get inputs that avoid them; the note says which. Max relative error is {HandVsAutograd.RelErrorFormula} per Jacobian block (a analytical, b numerical)."));
         blocks.Add(OpsTable(ops));
         blocks.AddRange(ActivationFigures());
         bool pass = results.All(r => r.Pass) && functions.All(f => f.Pass) && ops.All(o => o.Pass);

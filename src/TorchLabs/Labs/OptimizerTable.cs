@@ -1,5 +1,4 @@
 using TorchLabs.Optimizers;
-using Range = TorchLabs.Optimizers.Range;
 using TorchLabs.Reference;
 using TorchLabs.Runtime;
 using static TorchSharp.torch;
@@ -113,7 +112,7 @@ public sealed record OptimizerSpec
     public void Validate()
     {
         var row = Row;
-        foreach (var (option, value, range) in new (string, double, Range)[]
+        foreach (var (option, value, range) in new (string, double, ValueRange)[]
         {
             ("‹lr›", Lr, Ranges.Lr), ("‹momentum›", Momentum, Ranges.Momentum), ("‹alpha›", Alpha, Ranges.Alpha),
                 ("‹beta1›", Beta1, Ranges.Beta),

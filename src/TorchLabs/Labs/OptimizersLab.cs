@@ -119,18 +119,18 @@ public static class OptimizersLab
         }
     }
 
-    /// <summary>max_t of the relative error of step t, <see cref="GradientCheck.RelError"/> (‖a_t − b_t‖∞ / ‖b_t‖∞, b the reference
+    /// <summary>max_t of the relative error of step t, <see cref="HandVsAutograd.RelError"/> (‖a_t − b_t‖∞ / ‖b_t‖∞, b the reference
     /// path).</summary>
     public static double MaxRelError(double[][] a, double[][] b)
     {
         double worst = 0;
-        for (int t = 0; t < a.Length; t++) worst = Math.Max(worst, GradientCheck.RelError(a[t], b[t]));
+        for (int t = 0; t < a.Length; t++) worst = Math.Max(worst, HandVsAutograd.RelError(a[t], b[t]));
         return worst;
     }
 
     /// <summary>
     /// The first step t at which the two paths differ by more than <paramref name="tolerance"/> relative
-    /// (<see cref="GradientCheck.RelError"/>: ‖a_t − b_t‖∞ / ‖b_t‖∞); null when they agree at every step.
+    /// (<see cref="HandVsAutograd.RelError"/>: ‖a_t − b_t‖∞ / ‖b_t‖∞); null when they agree at every step.
     /// </summary>
     public static int? FirstDisagreement(double[][] a, double[][] b, double tolerance = 1e-9)
     {
@@ -327,7 +327,7 @@ public static class OptimizersLab
             handLoss[t] = la.item<float>();
             torchLoss[t] = lb.item<float>();
         }
-        double lossDiff = handLoss.Zip(torchLoss, (u, v) => GradientCheck.RelError([u], [v])).Max();
+        double lossDiff = handLoss.Zip(torchLoss, (u, v) => HandVsAutograd.RelError([u], [v])).Max();
         double paramDiff = a.parameters().Zip(b.parameters(), (p, q) =>
         {
             using var d = (p - q).abs().max();

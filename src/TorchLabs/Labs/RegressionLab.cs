@@ -10,7 +10,7 @@ namespace TorchLabs.Labs;
 public sealed record PolyFit(int M, double LnLambda, double[] W, double[] WPlain, double TrainRms, double TestRms)
 {
     /// <summary>Relative difference between TorchSharp's and the plain C# coefficients (‖Δ‖∞/‖w‖∞).</summary>
-    public double SolveAgreement => Gradients.GradientCheck.RelError(WPlain, W);
+    public double SolveAgreement => Gradients.HandVsAutograd.RelError(WPlain, W);
 }
 
 public sealed record LineFit(double[] LstsqW, double[] NormalW, double[] PlainW, double Slope, double Intercept);
@@ -203,7 +203,7 @@ public static class RegressionLab
 
     public static string Bound(double v) => v == 0 ? "exactly" : $"within 1e{Math.Ceiling(Math.Log10(v)):0}";
 
-    static double Diff(double[] a, double[] b) => Gradients.GradientCheck.RelError(b, a);
+    static double Diff(double[] a, double[] b) => Gradients.HandVsAutograd.RelError(b, a);
 }
 
 /// <summary>The regression section of the report.</summary>

@@ -12,7 +12,7 @@ public sealed record VanishingOptions
 {
     public int Depth { get; init; } = 100;
     public int Width { get; init; } = 32;
-    public long Seed { get; init; } = 1;
+    public long Seed { get; init; } = Seeds.Default;
     public int[] TrainDepths { get; init; } = [10, 50, 100];
     /// <summary>Where each trained stack is written as STACK-DEPTH.safetensors and .pth (the command's OUT/models); null: not
     /// written.</summary>
@@ -28,11 +28,10 @@ public sealed record VanishingOptions
 
     public void Validate()
     {
-        if (Depth < 1) throw new UsageException($"‹depth› {Depth}: expected a whole number of at least 1");
-        if (Width < 1) throw new UsageException($"‹width› {Width}: expected a whole number of at least 1");
+        Require.WholeNumber(Depth, "depth");
+        Require.WholeNumber(Width, "width");
         if (Steps < 0) throw new UsageException($"‹steps› {Steps}: expected a whole number >= 0");
-        if (!double.IsFinite(LearningRate)
-            || LearningRate <= 0) throw new UsageException($"‹lr› {LearningRate}: expected a finite number greater than 0");
+        Require.LearningRate(LearningRate);
         if (TrainDepths.Any(d => d < 1)) throw new UsageException($"‹train-depths›: expected positive depths");
         // Three stacks of width² weights per layer in float64, with their gradients, activations and their gradients.
         double perStack = 8.0 * Math.Max(Depth, TrainDepths.DefaultIfEmpty(0).Max()) * ((double)Width * Width * 2 + 2.0 * Samples * Width);

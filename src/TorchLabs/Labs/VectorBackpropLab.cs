@@ -26,7 +26,7 @@ public sealed record VectorBackpropOptions
     public string Init { get; init; } = "he";
     /// <summary>both, reference or torch.</summary>
     public string Impl { get; init; } = "both";
-    public long Seed { get; init; } = 1;
+    public long Seed { get; init; } = Seeds.Default;
     public long WeightSeed { get; init; } = 10;
 
     public void Validate()
@@ -37,11 +37,10 @@ public sealed record VectorBackpropOptions
         // X and the activations (m per unit), the weights and their gradients, in float64, for two implementations.
         double units = Dims.Sum(d => (double)d), weights = Dims.Zip(Dims.Skip(1), (a, b) => (double)a * b).Sum();
         MemoryBudget.Require(2 * 8.0 * (3 * units * M + 3 * weights), $"‹dims› {string.Join(",", Dims)} ‹m› {M}");
-        if (Iterations < 1) throw new UsageException($"‹iterations› {Iterations}: expected a whole number of at least 1");
-        if (!double.IsFinite(LearningRate)
-            || LearningRate <= 0) throw new UsageException($"‹lr› {LearningRate}: expected a finite number greater than 0");
+        Require.WholeNumber(Iterations, "iterations");
+        Require.LearningRate(LearningRate);
         if (!double.IsFinite(Lambd) || Lambd < 0) throw new UsageException($"‹lambd› {Lambd}: expected a finite number >= 0");
-        if (PrintEvery < 1) throw new UsageException($"‹print-every› {PrintEvery}: expected a whole number of at least 1");
+        Require.WholeNumber(PrintEvery, "print-every");
         if (Rng is not ("numpy" or "torch")) throw new UsageException($"‹rng› {Rng}: expected numpy or torch");
         if (Init is not ("he" or "as-written")) throw new UsageException($"‹init› {Init}: expected he or as-written");
         if (Impl is not ("both" or "reference" or "torch")) throw new UsageException($"‹impl› {Impl}: expected both, reference or torch");
@@ -183,7 +182,7 @@ public static class VectorBackpropLab
         if (o.Impl is "both" or "torch")
             tables.Add(RunTorch(o, X, Y, W, B, progress, o.Impl == "both" ? line => log?.Invoke("torch:     " + line) : log));
         double? diff = tables.Count == 2 && tables.All(t => t.DivergedAt is null)
-            ? tables[0].Costs.Zip(tables[1].Costs, (a, c) => Gradients.GradientCheck.RelError([a.Cost], [c.Cost])).Max()
+            ? tables[0].Costs.Zip(tables[1].Costs, (a, c) => Gradients.HandVsAutograd.RelError([a.Cost], [c.Cost])).Max()
             : null;
         return new VectorBackpropResult(o, tables, diff, predictions);
     }

@@ -1,3 +1,4 @@
+using TorchLabs.Runtime;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Optimizers;

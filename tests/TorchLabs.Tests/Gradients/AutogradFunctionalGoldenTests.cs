@@ -56,7 +56,7 @@ public class AutogradFunctionalGoldenTests
     {
         var want = Decode(expected);
         Assert.Equal(want.shape, actual.shape);
-        double err = GradientCheck.MaxAbs(GradientCheck.Values(want), GradientCheck.Values(actual));
+        double err = GradCheck.MaxAbs(GradCheck.Values(want), GradCheck.Values(actual));
         Assert.True(err <= Tolerance, $"{what}: max abs error {err:E2} > {Tolerance:E0}");
     }
 

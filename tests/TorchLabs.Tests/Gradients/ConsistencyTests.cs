@@ -14,16 +14,16 @@ public class ConsistencyTests
     [Fact]
     public void RelError_IsTheInfinityNormOfTheDifferenceOverTheReference()
     {
-        Assert.Equal(0.25, GradientCheck.RelError([1.5, 2], [1, 2]));          // ‖(0.5, 0)‖∞ / ‖(1, 2)‖∞
-        Assert.Equal(0.5, GradientCheck.RelError([0.5, 0], [0, 0]));           // reference all zeros: absolute
-        Assert.Equal("‖a − b‖∞ / ‖b‖∞", GradientCheck.RelErrorFormula);
+        Assert.Equal(0.25, HandVsAutograd.RelError([1.5, 2], [1, 2]));          // ‖(0.5, 0)‖∞ / ‖(1, 2)‖∞
+        Assert.Equal(0.5, HandVsAutograd.RelError([0.5, 0], [0, 0]));           // reference all zeros: absolute
+        Assert.Equal("‖a − b‖∞ / ‖b‖∞", HandVsAutograd.RelErrorFormula);
     }
 
     [Fact]
     public void OptimizerPaths_UseTheSameRelativeError()
     {
         double[][] a = [[1, 1], [1.5, 2]], b = [[1, 1], [1, 2]];
-        Assert.Equal(GradientCheck.RelError(a[1], b[1]), OptimizersLab.MaxRelError(a, b));
+        Assert.Equal(HandVsAutograd.RelError(a[1], b[1]), OptimizersLab.MaxRelError(a, b));
         Assert.Equal(1, OptimizersLab.FirstDisagreement(a, b));
     }
 
@@ -40,10 +40,10 @@ public class ConsistencyTests
     public void ReportSentences_NameTheFormulaTheCodeUses()
     {
         var race = OptimizersLab.Race(OptimizersLab.DrawStart(1), 20);
-        Assert.Contains(GradientCheck.RelErrorFormula, Text(OptimizersReportLab.RaceBlocks(race)));
+        Assert.Contains(HandVsAutograd.RelErrorFormula, Text(OptimizersReportLab.RaceBlocks(race)));
         var section = new GradCheckLab().Run(new LabContext(TestEnvironment.NewTempDir(), 1, TestEnvironment.NewTempDir(), CPU));
-        Assert.Contains($"Relative error is {GradientCheck.RelErrorFormula}", Text(section.Blocks));
-        Assert.Contains(GradientCheck.RelErrorFormula, GradCheckLab.Tolerances);
+        Assert.Contains($"Relative error is {HandVsAutograd.RelErrorFormula}", Text(section.Blocks));
+        Assert.Contains(HandVsAutograd.RelErrorFormula, GradCheckLab.Tolerances);
     }
 
     [Fact]

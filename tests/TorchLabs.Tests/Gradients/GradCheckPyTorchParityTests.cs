@@ -106,7 +106,7 @@ public class GradCheckPyTorchParityTests
         var r = GradCheck.Check(v => [SuiteFunctions.MatVecTransposed.apply(v[0], v[1])], [Leaf(7, 3, 3), Leaf(8, 3)]);
         var block = r.Mismatches.Single(b => b.Input == 1);
         Assert.Equal((3, 3), (block.Numerical.GetLength(0), block.Numerical.GetLength(1)));
-        var A = GradientCheck.Values(Leaf(7, 3, 3));
+        var A = GradCheck.Values(Leaf(7, 3, 3));
         // ∂y_c/∂x_r = A[c, r]: row r (input element), column c (output element).
         for (int row = 0; row < 3; row++)
             for (int c = 0; c < 3; c++) Assert.Equal(A[c * 3 + row], block.Numerical[row, c], 8);

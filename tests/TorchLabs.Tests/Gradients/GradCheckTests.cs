@@ -129,11 +129,11 @@ public class GradCheckTests
     {
         using var scope = NewDisposeScope();
         var x = Leaf(8, 4);
-        double[] before = GradientCheck.Values(x);
+        double[] before = GradCheck.Values(x);
         var r = GradCheck.Check(v => [SuiteFunctions.SinModifiesInput.apply(v[0])], [x]);
         Assert.False(r.Pass);
         Assert.Contains("Backward modified input 0", r.Message);
-        Assert.Equal(before, GradientCheck.Values(x));                                              // restored
+        Assert.Equal(before, GradCheck.Values(x));                                              // restored
     }
 
     [Fact]

@@ -12,8 +12,8 @@ public class NetworkGradientTests
         Assert.NotEmpty(r.Entries);
         foreach (var e in r.Entries)
         {
-            Assert.True(e.RelError <= GradientCheck.AutogradTolerance, $"{r.Network} {e.Name}: hand vs autograd {e.RelError:E2}");
-            if (e.Numeric is not null) Assert.True(e.NumericRelError <= GradientCheck.NumericTolerance,
+            Assert.True(e.RelError <= HandVsAutograd.AutogradTolerance, $"{r.Network} {e.Name}: hand vs autograd {e.RelError:E2}");
+            if (e.Numeric is not null) Assert.True(e.NumericRelError <= HandVsAutograd.NumericTolerance,
                 $"{r.Network} {e.Name}: hand vs central differences {e.NumericRelError:E2}");
         }
         Assert.True(r.Pass);
@@ -127,8 +127,8 @@ public class NetworkGradientTests
             foreach (var e in r.Entries)
             {
                 double[] torchValues = Flatten(g.Grads[e.Name]).ToArray();
-                Assert.True(GradientCheck.RelError(e.Hand, torchValues) <= 1e-9,
-                    $"{e.Name}: {GradientCheck.RelError(e.Hand, torchValues):E2}");
+                Assert.True(HandVsAutograd.RelError(e.Hand, torchValues) <= 1e-9,
+                    $"{e.Name}: {HandVsAutograd.RelError(e.Hand, torchValues):E2}");
             }
         }
     }

@@ -28,7 +28,7 @@ public class InteropTests
     {
         net.eval();
         using var _ = no_grad();
-        return GradientCheck.Values(net.call(x));
+        return GradCheck.Values(net.call(x));
     }
 
     static double[] PythonLogits() => JsonDocument.Parse(File.ReadAllText(Golden("cifar_net.json"))).RootElement.GetProperty("logits")
@@ -40,7 +40,7 @@ public class InteropTests
         using var scope = NewDisposeScope();
         var net = new CifarNet(new Generator(1));
         Assert.Equal(ModelFormat.Pth, ModelFiles.Load(net, Golden("cifar_net.pth"), "the tutorial's Net"));
-        double err = GradientCheck.RelError(Logits(net, Inputs()), PythonLogits());
+        double err = HandVsAutograd.RelError(Logits(net, Inputs()), PythonLogits());
         Assert.True(err <= LogitTolerance, $"C# vs PyTorch logits: {err:E2}");
     }
 
@@ -141,7 +141,7 @@ public class InteropTests
         var py = JsonDocument.Parse(Python(pth, Golden("cifar_net_inputs.bin")).StdOut).RootElement;
         double[] pyLogits = py.GetProperty("logits").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v =>
             v.GetDouble())).ToArray();
-        double err = GradientCheck.RelError(Logits(net, Inputs()), pyLogits);
+        double err = HandVsAutograd.RelError(Logits(net, Inputs()), pyLogits);
         Assert.True(err <= LogitTolerance, $"C# vs PyTorch on the C#-written .pth: {err:E2}");
     }
 

@@ -9,13 +9,13 @@ namespace TorchLabs.Gradients;
 public sealed record GradEntry(string Name, long[] Shape, double[] Hand, double[] Autograd, double[]? Numeric, string? NumericNote = null)
 {
     /// <summary>Largest absolute difference, hand against autograd.</summary>
-    public double MaxAbsError => GradientCheck.MaxAbs(Hand, Autograd);
+    public double MaxAbsError => GradCheck.MaxAbs(Hand, Autograd);
     /// <summary>Relative error, hand against autograd (‖hand − autograd‖∞ / ‖autograd‖∞).</summary>
-    public double RelError => GradientCheck.RelError(Hand, Autograd);
+    public double RelError => HandVsAutograd.RelError(Hand, Autograd);
     /// <summary>Relative error, hand against central differences; NaN when not taken.</summary>
-    public double NumericRelError => Numeric is null ? double.NaN : GradientCheck.RelError(Hand, Numeric);
-    public bool Pass => RelError <= GradientCheck.AutogradTolerance && (Numeric is null
-        || NumericRelError <= GradientCheck.NumericTolerance);
+    public double NumericRelError => Numeric is null ? double.NaN : HandVsAutograd.RelError(Hand, Numeric);
+    public bool Pass => RelError <= HandVsAutograd.AutogradTolerance && (Numeric is null
+        || NumericRelError <= HandVsAutograd.NumericTolerance);
 }
 
 /// <summary>A network's gradient check: its loss and every derivative.</summary>
@@ -28,7 +28,7 @@ public sealed record NetworkCheckResult(string Network, double Loss, IReadOnlyLi
 
 /// <summary>Comparisons shared by the derivations (float64 throughout); central differences come from <see
 /// cref="GradCheck.NumericalJacobians(Func{Tensor[], Tensor[]}, Tensor[], int, Func{double, double})"/>.</summary>
-public static class GradientCheck
+public static class HandVsAutograd
 {
     /// <summary>Hand against autograd: exact re-computations agree to 1e-9 relative (docs/design.md, "Conventions").</summary>
     public const double AutogradTolerance = 1e-9;
@@ -36,13 +36,6 @@ public static class GradientCheck
     public const double NumericTolerance = 1e-6;
     /// <summary>The central-difference step.</summary>
     public const double Step = 1e-6;
-
-    public static double MaxAbs(double[] a, double[] b)
-    {
-        double m = 0;
-        for (int i = 0; i < a.Length; i++) m = Math.Max(m, Math.Abs(a[i] - b[i]));
-        return m;
-    }
 
     /// <summary>How every report sentence writes <see cref="RelError"/>.</summary>
     public const string RelErrorFormula = "‖a − b‖∞ / ‖b‖∞";
@@ -54,11 +47,10 @@ public static class GradientCheck
     public static double RelError(double[] a, double[] b)
     {
         if (a.Length != b.Length) return double.PositiveInfinity;
-        double diff = MaxAbs(a, b), scale = b.Length == 0 ? 0 : b.Max(Math.Abs);
+        double diff = GradCheck.MaxAbs(a, b), scale = b.Length == 0 ? 0 : b.Max(Math.Abs);
         return scale == 0 ? diff : diff / scale;
     }
 
-    public static double[] Values(Tensor t) => t.detach().cpu().to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
 
     /// <summary>
     /// ∂loss/∂v by central differences, (loss(v + h eᵢ) − loss(v − h eᵢ)) / 2h for every element of <paramref name="v"/>,
@@ -77,7 +69,7 @@ public static class GradientCheck
     /// central differences.</summary>
     public static GradEntry Entry(string name, Tensor hand, Tensor autograd, Tensor value, Func<Tensor, Tensor> lossFrom,
         string? skipNumeric = null, bool relativeStep = false) =>
-        new(name, value.shape, Values(hand), Values(autograd),
+        new(name, value.shape, GradCheck.Values(hand), GradCheck.Values(autograd),
             skipNumeric is null ? CentralDifferences(value, lossFrom, Step, relativeStep) : null, skipNumeric);
 
     /// <summary>A leaf copy of <paramref name="t"/> in float64 that records gradients.</summary>
