@@ -1,3 +1,4 @@
+
 namespace TorchLabs.Gradients;
 
 /// <summary>

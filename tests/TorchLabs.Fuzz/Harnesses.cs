@@ -1,3 +1,4 @@
+using TorchLabs.Sweeps;
 using TorchLabs.Fast;
 using System.Text;
 using TorchLabs.Data;

@@ -1,3 +1,4 @@
+using TorchLabs.Sweeps;
 using TorchLabs.Fast;
 using TorchLabs.Data;
 using TorchLabs.Labs;

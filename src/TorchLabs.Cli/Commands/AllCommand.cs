@@ -1,3 +1,4 @@
+using TorchLabs.AllLabs;
 using System.CommandLine;
 using Spectre.Console;
 using TorchLabs.Labs;

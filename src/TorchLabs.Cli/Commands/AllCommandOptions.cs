@@ -1,3 +1,5 @@
+using TorchLabs.AllLabs;
+using TorchLabs.Reporting;
 using System.CommandLine;
 using TorchLabs.Labs;
 using TorchLabs.Runtime;

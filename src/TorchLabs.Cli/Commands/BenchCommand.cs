@@ -1,3 +1,4 @@
+using TorchLabs.Benchmarks;
 using System.CommandLine;
 using TorchLabs.Labs;
 using TorchLabs.Runtime;

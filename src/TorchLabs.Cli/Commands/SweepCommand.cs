@@ -1,3 +1,4 @@
+using TorchLabs.Sweeps;
 using System.Runtime.InteropServices;
 using System.CommandLine;
 using TorchLabs.Labs;

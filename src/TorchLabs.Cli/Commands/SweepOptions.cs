@@ -1,3 +1,4 @@
+using TorchLabs.Sweeps;
 using System.CommandLine;
 using System.Globalization;
 using TorchLabs.Labs;

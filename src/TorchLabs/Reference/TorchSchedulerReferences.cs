@@ -1,3 +1,4 @@
+
 namespace TorchLabs.Reference;
 
 /// <summary>What a scheduler reads and writes of an optimizer's parameter group: lr, initial_lr and momentum.</summary>

@@ -28,6 +28,7 @@ public class ArchitectureTests
         ["Fast", "Optimizers", "Reporting"],
         ["Gradients"],
         ["Labs"],
+        ["Sweeps", "AllLabs", "Benchmarks"],
         ["Cli"],
     ];
 

@@ -1,3 +1,4 @@
+using TorchLabs.AllLabs;
 using System.Text.Json;
 using TorchLabs.Labs;
 

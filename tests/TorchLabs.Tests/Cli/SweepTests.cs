@@ -1,3 +1,4 @@
+using TorchLabs.Sweeps;
 using System.Text.Json;
 
 namespace TorchLabs.Tests.Cli;
@@ -255,7 +256,7 @@ public class SweepTrialCommandLineTests
     {
         string dir = TestEnvironment.NewTempDir();
         string elsewhere = TestEnvironment.NewTempDir();
-        var plan = TorchLabs.Labs.SweepPlan.Expand("optimizers", new Dictionary<string, string[]>(), [1], [option, elsewhere]);
+        var plan = TorchLabs.Sweeps.SweepPlan.Expand("optimizers", new Dictionary<string, string[]>(), [1], [option, elsewhere]);
         File.WriteAllText(Path.Combine(dir, "sweep.json"), plan.ToJson());
         var r = TestEnvironment.RunInProcess("sweep", "trial", dir, "0");
         TestEnvironment.OneLine(r, 2, $"{option} is set by the sweep for each trial");

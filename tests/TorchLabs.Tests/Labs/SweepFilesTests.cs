@@ -1,3 +1,4 @@
+using TorchLabs.Sweeps;
 using System.Text.Json;
 using TorchLabs.Labs;
 using TorchLabs.Runtime;

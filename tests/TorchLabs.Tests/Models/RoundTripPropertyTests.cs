@@ -1,3 +1,4 @@
+using TorchLabs.Sweeps;
 using TorchLabs.Fast;
 using CsCheck;
 using TorchLabs.Labs;

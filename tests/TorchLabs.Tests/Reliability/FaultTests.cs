@@ -1,3 +1,4 @@
+using TorchLabs.AllLabs;
 using System.Net;
 using System.Net.Sockets;
 using TorchLabs.Data;

@@ -1,3 +1,5 @@
+using TorchLabs.AllLabs;
+using TorchLabs.Reporting;
 using TorchLabs.Gradients;
 using TorchLabs.Labs;
 using TorchLabs.Optimizers;

@@ -1,7 +1,9 @@
 using System.Text.RegularExpressions;
 using TorchLabs.Runtime;
 
-namespace TorchLabs.Labs;
+using TorchLabs.Labs;
+
+namespace TorchLabs.Sweeps;
 
 /// <summary>
 /// The values a sweep writes into its sbatch script, checked against Slurm's own formats before a line is written, and the

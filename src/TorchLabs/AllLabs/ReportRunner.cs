@@ -3,7 +3,9 @@ using System.Diagnostics;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 
-namespace TorchLabs.Labs;
+using TorchLabs.Labs;
+
+namespace TorchLabs.AllLabs;
 
 /// <summary>Runs the registered labs and assembles the report of `torchlabs all`.</summary>
 public static class ReportRunner

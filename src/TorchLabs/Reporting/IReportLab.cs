@@ -1,6 +1,4 @@
-using TorchLabs.Reporting;
-
-namespace TorchLabs.Labs;
+namespace TorchLabs.Reporting;
 
 /// <summary>A lab that contributes a section to the report of `torchlabs all`.</summary>
 public interface IReportLab

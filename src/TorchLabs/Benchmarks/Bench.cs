@@ -5,7 +5,9 @@ using TorchLabs.Models;
 using TorchLabs.Runtime;
 using static TorchSharp.torch;
 
-namespace TorchLabs.Labs;
+using TorchLabs.Labs;
+
+namespace TorchLabs.Benchmarks;
 
 /// <summary>The C# side of the benchmark cases that scripts/bench/run.sh times against Python peers.</summary>
 public static class Bench

@@ -4,7 +4,9 @@ using System.Text.Json;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 
-namespace TorchLabs.Labs;
+using TorchLabs.Labs;
+
+namespace TorchLabs.Sweeps;
 
 /// <summary>This program as a command line for its child processes: the apphost, or dotnet and the CLI's dll (given by the CLI,
 /// which knows which it is).</summary>

@@ -4,7 +4,9 @@ using System.Text.Json.Nodes;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 
-namespace TorchLabs.Labs;
+using TorchLabs.Labs;
+
+namespace TorchLabs.Sweeps;
 
 /// <summary>One trial of a sweep: its index and id, the grid setting it takes and its seed. The command line it runs is the front
 /// end's to write (<see cref="SweepFolder.RunTrial"/>): the lab with these settings, the plan's extra arguments, the seed, JSON

@@ -1,8 +1,7 @@
-using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 using TorchSharp;
 
-namespace TorchLabs.Labs;
+namespace TorchLabs.Reporting;
 
 /// <summary>What every lab is given by `torchlabs all` (and by its own command).</summary>
 /// <param name="OutDir">The report folder; figures go to OUT/figures.</param>

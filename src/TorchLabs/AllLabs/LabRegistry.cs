@@ -1,4 +1,7 @@
-namespace TorchLabs.Labs;
+using TorchLabs.Labs;
+using TorchLabs.Reporting;
+
+namespace TorchLabs.AllLabs;
 
 /// <summary>
 /// The one registration point of the report: every lab that `torchlabs all` runs, in report order.
