@@ -127,7 +127,7 @@ public static class TestEnvironment
     }
 
     /// <summary>The built `torchlabs` (torchlabs.dll beside the tests), run by `dotnet`.</summary>
-    static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "torchlabs.dll");
+    public static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "torchlabs.dll");
 
     /// <summary>Runs the built `torchlabs` as a separate process.</summary>
     public static ProcessResult RunCli(params string[] args) => Run("dotnet", [CliDll, .. args]);

@@ -31,6 +31,8 @@ public static class SweepCommand
     static int Run(SweepRequest r)
     {
         if (r.Slurm is { } s) SlurmScript.Check(s.Time, s.Memory, s.Partition, s.Gres, r.Dir);
+        // One sweep owns the folder at a time, --force or not: a second is refused while the first runs (or follows its array).
+        using var owner = OutputFolder.Lock(r.Dir);
         try { SweepFolder.WritePlan(r.Plan, r.Dir, r.Force); }
         catch (UsageException e) { throw new UsageException($"{Setting.Of("out")} {e.Template} with {Setting.Of("force")}"); }
         if (r.Slurm is not null) return Slurm(r.Plan, r.Dir, r.Slurm, r.DryRun, r.Json);

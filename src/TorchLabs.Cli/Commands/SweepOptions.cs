@@ -8,6 +8,7 @@ namespace TorchLabs.Cli.Commands;
 
 /// <summary>What `torchlabs sweep` was asked to do, bound and checked: the plan, where it goes, and how it runs.</summary>
 /// <param name="Slurm">The Slurm settings with --executor slurm; null for the local executor.</param>
+/// <summary>A parsed `sweep` command line.</summary>
 sealed record SweepRequest(string Dir, SweepPlan Plan, SlurmSweep.Settings? Slurm, int Threads, int? Parallel, bool DryRun, bool Force,
     bool Json);
 
@@ -15,6 +16,9 @@ sealed record SweepRequest(string Dir, SweepPlan Plan, SlurmSweep.Settings? Slur
 /// options, and every setting's command line is parsed and validated as the lab's before anything is written.</summary>
 sealed class SweepOptions
 {
+    /// <summary>The most CPUs a Slurm array task is asked for (--cpus-per-task).</summary>
+    const int MaxSlurmThreads = 1024;
+
     /// <summary>Options a sweep sets itself for every trial.</summary>
     static readonly string[] Managed = ["seed", "format", "out"];
 
@@ -60,14 +64,17 @@ sealed class SweepOptions
         var g = ParseGrid(root, labName, p.GetValue(grid) ?? []);
         long[] s = ParseSeeds(p.GetValue(seeds)!);
         if (extra.Contains("--threads")) throw new UsageException("give --threads to the sweep (before --), not to the trials");
-        int trialThreads = p.GetValue(threads) is int t and > 0 ? t : 1;
+        bool onSlurm = p.GetValue(executor) == "slurm";
+        // Each trial's libtorch threads: at least 1; on Slurm the compute node's CPUs (--cpus-per-task), not this machine's.
+        int trialThreads = p.GetValue(threads) is int t ? Require.WholeNumber(t, "threads", 1, onSlurm ? MaxSlurmThreads : null) : 1;
         extra = [.. extra, "--threads", trialThreads.ToString(CultureInfo.InvariantCulture)];
         int? n = p.GetValue(parallel);
         if (n is < 1 or > SweepPlan.MaxParallel)
             throw new UsageException($"--parallel {n}: expected a whole number from 1 to {SweepPlan.MaxParallel}");
         var plan = SweepPlan.Expand(labName, g, s, extra);
-        ValidateSettings(plan, root);
-        var slurm = p.GetValue(executor) == "slurm"
+        // The lab checks every trial's settings as here; a Slurm trial's thread count is the node's, so it is checked with 1.
+        ValidateSettings(onSlurm ? SweepPlan.Expand(labName, g, s, [.. extra[..^2], "--threads", "1"]) : plan, root);
+        var slurm = onSlurm
             ? new SlurmSweep.Settings(trialThreads, n, p.GetValue(partition), p.GetValue(time)!, p.GetValue(mem)!, p.GetValue(gres)) : null;
         return new SweepRequest(dir, plan, slurm, trialThreads, n, p.GetValue(dryRun), p.GetValue(force), p.GetValue(format) == "json");
     }

@@ -66,6 +66,9 @@ public static class SweepFolder
         AtomicFile.WriteAllText(path, plan.ToJson());
     }
 
+    /// <summary>The exit code of a trial whose plan changed while it ran (its result not kept).</summary>
+    public const int Stale = 3;
+
     /// <summary>How the front end runs one trial of a plan: the lab's command line with the trial's settings, the plan's extra
     /// arguments and the seed, writing JSON into <c>folder</c>, the trial's own (a plan whose extra arguments would write elsewhere is
     /// refused there, as bad input).</summary>
@@ -79,6 +82,7 @@ public static class SweepFolder
     public static int RunTrial(string dir, int index, SelfCommand self, TrialCommandLine commandLine)
     {
         var plan = SweepPlan.Read(Path.Combine(dir, "sweep.json"));
+        string hash = SweepPlan.Hash(dir);
         if (index < 0 || index >= plan.Trials.Length)
             throw new UsageException($"INDEX {index}: the plan has trials 0 to {plan.Trials.Length - 1}");
         var t = plan.Trials[index];
@@ -88,8 +92,27 @@ public static class SweepFolder
         var run = ChildOutcome.Run(self.File, self.With(args));
         File.WriteAllText(Path.Combine(trialDir, "stderr.log"), run.Err);
         File.WriteAllText(Path.Combine(trialDir, "exit"), run.Exit.ToString(CultureInfo.InvariantCulture));
-        if (run.Exit == 0) AtomicFile.WriteAllText(Path.Combine(trialDir, "result.json"), run.Out);
-        return run.Exit;
+        if (run.Exit != 0) return run.Exit;
+        // The folder may have been given to another plan while the lab ran (a Slurm task of an older array): then this result
+        // is not that plan's, and is not written.
+        if (SweepPlan.Hash(dir) != hash)
+        {
+            File.AppendAllText(Path.Combine(trialDir, "stderr.log"), "sweep: the plan in this folder changed while the trial ran; its result was not kept\n");
+            return Stale;
+        }
+        try
+        {
+            SweepPlan.WriteEntry(dir, plan, t, hash);
+            AtomicFile.WriteAllText(Path.Combine(trialDir, "result.json"), run.Out);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The lab exited 0 but its result could not be kept (a full disk): say why where the sweep looks for it.
+            try { File.AppendAllText(Path.Combine(trialDir, "stderr.log"), $"sweep: result.json could not be written: {e.Message}\n"); }
+            catch (IOException) { }
+            return 1;
+        }
+        return 0;
     }
 
     /// <summary>What <see cref="WriteCollect"/> wrote: the statistics, collect.json's text and the report's folder.</summary>
@@ -138,7 +161,8 @@ public static class LocalSweep
     public static Outcome Run(SweepPlan plan, string dir, int parallel, SelfCommand self, Action<string> progress,
         CancellationToken stop)
     {
-        var todo = plan.Trials.Where(t => SweepPlan.Result(dir, t) is null).ToList();
+        string hash = SweepPlan.Hash(dir);
+        var todo = plan.Trials.Where(t => !SweepPlan.Complete(dir, t, plan.Lab, hash)).ToList();
         progress($"sweep {plan.Lab}: {plan.Trials.Length} trials, {plan.Trials.Length - todo.Count} already complete, {todo.Count} to run, {parallel} at a time");
         var running = new List<Process>();
         using var onStop = stop.Register(() =>
@@ -154,7 +178,7 @@ public static class LocalSweep
                 if (stop.IsCancellationRequested) return;
                 var trialClock = Stopwatch.StartNew();
                 ChildOutcome.Run(self.File, self.With("sweep", "trial", dir, t.Index.ToString(CultureInfo.InvariantCulture)), running);
-                bool ok = SweepPlan.Result(dir, t) is not null;
+                bool ok = SweepPlan.Complete(dir, t, plan.Lab, hash);
                 lock (running)
                 {
                     done++;
@@ -180,7 +204,8 @@ public static class SlurmSweep
     /// <summary>Writes DIR/sweep.sbatch for the trials without a result; returns its path and those trials.</summary>
     public static (string Script, List<SweepTrial> Todo) WriteScript(SweepPlan plan, string dir, Settings s, SelfCommand self)
     {
-        var todo = plan.Trials.Where(t => SweepPlan.Result(dir, t) is null).ToList();
+        string hash = SweepPlan.Hash(dir);
+        var todo = plan.Trials.Where(t => !SweepPlan.Complete(dir, t, plan.Lab, hash)).ToList();
         string script = Path.Combine(dir, "sweep.sbatch");
         var lines = new List<string>
         {
@@ -214,6 +239,7 @@ public static class SlurmSweep
     /// <paramref name="progress"/> whenever the counts change); then a line per trial, and the number that failed.</summary>
     public static int Follow(string job, IReadOnlyList<SweepTrial> todo, string dir, Action<string> progress)
     {
+        string lab = SweepPlan.Read(Path.Combine(dir, "sweep.json")).Lab, hash = SweepPlan.Hash(dir);
         string last = "";
         var clock = Stopwatch.StartNew();
         while (true)
@@ -221,7 +247,7 @@ public static class SlurmSweep
             var q = Slurm("squeue", ["-h", "-j", job, "-o", "%T"]);
             var states = q.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).GroupBy(x => x.Trim())
                 .Select(gr => $"{gr.Count()} {gr.Key.ToLowerInvariant()}").ToList();
-            int complete = todo.Count(t => SweepPlan.Result(dir, t) is not null);
+            int complete = todo.Count(t => SweepPlan.Complete(dir, t, lab, hash));
             string line = $"job {job}: {(states.Count == 0 ? "none queued" : string.Join(", ", states))}; {complete} of {todo.Count} done";
             if (line != last) { progress($"[{clock.Elapsed:hh\\:mm\\:ss}] {line}"); last = line; }
             if (q.Exit == 0 && states.Count == 0 || q.Exit != 0 && q.Err.Contains("Invalid job id", StringComparison.Ordinal)) break;
@@ -230,7 +256,7 @@ public static class SlurmSweep
         int failed = 0;
         foreach (var t in todo)
         {
-            bool ok = SweepPlan.Result(dir, t) is not null;
+            bool ok = SweepPlan.Complete(dir, t, lab, hash);
             if (!ok) failed++;
             progress($"{t.Id} {t.Setting} seed {t.Seed}: {(ok ? "completed" : "failed: " + Printable.Escape(SweepPlan.LastError(dir, t)))}");
         }

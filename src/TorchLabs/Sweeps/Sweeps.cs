@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 
@@ -54,6 +53,11 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
         return [.. values];
     }
 
+    /// <summary>A grid value as the setting it makes: a number by its value (0.1 and 1e-1 are one), anything else as written.</summary>
+    static string Canonical(string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v.ToString("R", CultureInfo.InvariantCulture)
+            : value;
+
     /// <summary>grid × seeds, the grid's keys in the order given, the seeds innermost.</summary>
     public static SweepPlan Expand(string lab, IReadOnlyDictionary<string, string[]> grid, long[] seeds, string[] extra)
     {
@@ -65,6 +69,9 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
             var (asked, most) = (count.ToString("N0", inv), MaxTrials.ToString("N0", inv));
             throw new UsageException($"sweep {lab}: the grid × seeds make {asked} trials; at most {most} in one sweep");
         }
+        foreach (var (key, values) in grid)
+            if (values.GroupBy(Canonical).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new UsageException($"sweep {lab} ‹grid› {Printable.Escape(key)}: {string.Join(" and ", twice.Select(v => Printable.Quote(v)))} are the same setting; each value once (a setting twice would count its runs twice)");
         IEnumerable<Dictionary<string, string>> settings = [new()];
         foreach (var (key, values) in grid)
             settings = settings.SelectMany(s => values.Select(v => new Dictionary<string, string>(s) { [key] = v }));
@@ -135,27 +142,104 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
 
     public static string TrialDir(string outDir, SweepTrial t) => Path.Combine(outDir, "trials", t.Id);
 
-    /// <summary>The trial's result, when it finished with exit 0 and its JSON is whole; null otherwise (also when result.json is
-    /// not a regular file or is larger than <see cref="MaxResultBytes"/>: <see cref="LastError"/> says so).</summary>
-    public static JsonNode? Result(string outDir, SweepTrial t)
+    /// <summary>The SHA-256 of DIR/sweep.json as it is now (hex): what every trial's entry.json names, so that a result made under
+    /// another plan is never counted.</summary>
+    public static string Hash(string outDir)
     {
-        string path = Path.Combine(TrialDir(outDir, t), "result.json");
-        if (ResultProblem(path) is not null) return null;
-        try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject; }
+        using var f = InputFile.OpenRead(Path.Combine(outDir, "sweep.json"), Path.Combine(outDir, "sweep.json"), "a sweep plan");
+        if (f.Length > MaxPlanBytes) throw new UsageException($"{Path.Combine(outDir, "sweep.json")}: larger than {MaxPlanBytes >> 20} MiB");
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(f));
+    }
+
+    /// <summary>What a trial records beside its result: the plan entry it ran (lab, settings, seed) and the plan's hash.</summary>
+    public sealed record Entry(string Lab, IReadOnlyDictionary<string, string> Settings, long Seed, string Plan)
+    {
+        public bool Matches(string lab, SweepTrial t, string plan) => Lab == lab && Seed == t.Seed && Plan == plan
+            && Settings is not null && Settings.Count == t.Settings.Count
+            && t.Settings.All(kv => Settings.TryGetValue(kv.Key, out string? v) && v == kv.Value);
+    }
+
+    /// <summary>The trial's result, when it finished with exit 0, its JSON is whole and its entry.json names this plan's entry;
+    /// null otherwise (<see cref="LastError"/> says why: missing, not a regular file, larger than <see cref="MaxResultBytes"/>
+    /// (the size of what a link points to), or stale: made by another plan). Parsed from the stream as a JsonDocument: its memory
+    /// is the file's bytes and a compact index of them.</summary>
+    public static JsonDocument? Result(string outDir, SweepTrial t, string? lab = null, string? planHash = null)
+    {
+        if (ResultProblem(outDir, t, lab, planHash) is not null) return null;
+        try
+        {
+            using var f = File.OpenRead(Path.Combine(TrialDir(outDir, t), "result.json"));
+            var doc = JsonDocument.Parse(f);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object) return doc;
+            doc.Dispose();
+            return null;
+        }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException) { return null; }
     }
 
-    /// <summary>Why result.json cannot be read as a result (missing, not a regular file, too large), or null.</summary>
-    static string? ResultProblem(string path) =>
-        !File.Exists(path) ? "no result.json"
-        : !FileKind.IsRegularFile(path) ? "result.json is not a regular file"
-        : new FileInfo(path).Length > MaxResultBytes ? $"result.json is larger than {MaxResultBytes >> 20} MiB" : null;
+    /// <summary>Whether the trial has a result <see cref="Result"/> would count (without parsing it).</summary>
+    public static bool Complete(string outDir, SweepTrial t, string lab, string planHash) =>
+        ResultProblem(outDir, t, lab, planHash) is null;
+
+    /// <summary>Why result.json cannot be counted as this trial's result, or null. The size is the target's (a link is
+    /// followed); a result without an entry.json naming this plan and this trial is stale.</summary>
+    static string? ResultProblem(string outDir, SweepTrial t, string? lab, string? planHash)
+    {
+        string path = Path.Combine(TrialDir(outDir, t), "result.json");
+        if (!File.Exists(path)) return "no result.json";
+        if (!FileKind.IsRegularFile(path)) return "result.json is not a regular file";
+        long size;
+        try { using var f = File.OpenRead(path); size = f.Length; }
+        catch (Exception x) when (x is IOException or UnauthorizedAccessException) { return $"result.json unreadable ({x.GetType().Name})"; }
+        if (size > MaxResultBytes) return $"result.json is larger than {MaxResultBytes >> 20} MiB";
+        if (MoreValuesThan(path, MaxResultValues)) return $"result.json holds more than {MaxResultValues:N0} values";
+        if (lab is null || planHash is null)
+        {
+            var plan = Read(Path.Combine(outDir, "sweep.json"));
+            (lab, planHash) = (plan.Lab, Hash(outDir));
+        }
+        return ReadEntry(outDir, t) is { } e && e.Matches(lab, t, planHash) ? null
+            : $"stale: {Printable.Escape(path)} was not made by this plan's trial {t.Id} (another sweep's, or an older TorchLabs'); it is run again";
+    }
+
+    /// <summary>The most values (commas, counted before parsing) a result may hold: a lab's result has far fewer, and a parse's
+    /// memory grows with them (a 60 MB list of zeros is 30 million values).</summary>
+    public const int MaxResultValues = 2_000_000;
+
+    /// <summary>Whether the file has more than <paramref name="max"/> commas: read in 1 MiB blocks, nothing kept.</summary>
+    static bool MoreValuesThan(string path, int max)
+    {
+        using var f = File.OpenRead(path);
+        var block = new byte[1 << 20];
+        long commas = 0;
+        for (int n; (n = f.Read(block)) > 0;)
+            if ((commas += block.AsSpan(0, n).Count((byte)',')) > max) return true;
+        return false;
+    }
+
+    /// <summary>DIR/trials/tNNNN/entry.json, or null when missing or unreadable.</summary>
+    static Entry? ReadEntry(string outDir, SweepTrial t)
+    {
+        string path = Path.Combine(TrialDir(outDir, t), "entry.json");
+        if (!File.Exists(path) || !FileKind.IsRegularFile(path)) return null;
+        try
+        {
+            using var f = File.OpenRead(path);
+            return f.Length > 1 << 20 ? null : JsonSerializer.Deserialize<Entry>(f, JsonOptions);
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException) { return null; }
+    }
+
+    /// <summary>Writes the trial's entry.json (atomically): the plan entry it ran and the plan's hash.</summary>
+    public static void WriteEntry(string outDir, SweepPlan plan, SweepTrial t, string planHash) =>
+        AtomicFile.WriteAllText(Path.Combine(TrialDir(outDir, t), "entry.json"),
+            JsonSerializer.Serialize(new Entry(plan.Lab, t.Settings, t.Seed, planHash), JsonOptions));
 
     /// <summary>The last line of the trial's stderr (read from its last <see cref="StderrTailBytes"/>), for failed trials.</summary>
     public static string LastError(string outDir, SweepTrial t)
     {
         string result = Path.Combine(TrialDir(outDir, t), "result.json");
-        if (File.Exists(result) && ResultProblem(result) is string problem) return problem;
+        if (File.Exists(result) && ResultProblem(outDir, t, null, null) is string problem) return problem;
         string path = Path.Combine(TrialDir(outDir, t), "stderr.log");
         string? last = null;
         if (File.Exists(path) && FileKind.IsRegularFile(path))
@@ -183,42 +267,73 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
 /// finished), the failed trials with their last stderr line, and the report section with figures.</summary>
 public static class SweepCollect
 {
-    /// <summary>Key numbers and curves of one trial's JSON, by lab.</summary>
-    public static (Dictionary<string, double> Numbers, Dictionary<string, double[]> Curves) KeyNumbers(string lab, JsonNode r)
+    /// <summary>The most points a curve keeps for the report's figures (a longer one is thinned evenly, its last point kept).</summary>
+    public const int MaxCurvePoints = 10_000;
+
+    /// <summary>Key numbers and curves of one trial's JSON, by lab. Curves are read in one pass and kept thinned (a result's
+    /// 30 million points cost no 30-million-element array).</summary>
+    public static (Dictionary<string, double> Numbers, Dictionary<string, double[]> Curves) KeyNumbers(string lab, JsonElement r)
     {
         var numbers = new Dictionary<string, double>();
         var curves = new Dictionary<string, double[]>();
-        static double[] Doubles(JsonNode? a) => a is JsonArray arr ? [.. arr.Select(v => v?.GetValue<double>() ?? double.NaN)] : [];
+        static double Number(JsonElement v) => v.ValueKind == JsonValueKind.Null ? double.NaN : v.GetDouble();
         switch (lab)
         {
-            case "optimizers" when r["race"] is JsonArray race:
-                foreach (var row in race)
-                    numbers[$"final f ({row!["optimizer"]})"] = row!["finalF"]!.GetValue<double>();
+            case "optimizers" when r.TryGetProperty("race", out var race) && race.ValueKind == JsonValueKind.Array:
+                foreach (var row in race.EnumerateArray())
+                    numbers[$"final f ({row.GetProperty("optimizer").GetString()})"] = row.GetProperty("finalF").GetDouble();
                 break;
             case "optimizers":
-                double[] loss = Doubles(r["loss"]);
-                numbers["final f"] = loss[^1];
-                int reach = Array.FindIndex(loss, v => v < OptimizersLab.Target);
-                if (reach >= 0) numbers[$"steps to f < {OptimizersLab.Target}"] = reach;
-                curves["f"] = loss;
+                var f = Series.Read(r.GetProperty("loss"), Number, OptimizersLab.Target);
+                numbers["final f"] = f.Last;
+                if (f.FirstBelow >= 0) numbers[$"steps to f < {OptimizersLab.Target}"] = f.FirstBelow;
+                curves["f"] = f.Thinned;
                 break;
             case "cifar10":
-                numbers["test accuracy (%)"] = r["accuracy"]!.GetValue<double>();
-                double[] curve = r["lossCurve"] is JsonArray lc ? [.. lc.Select(p => p!["loss"]!.GetValue<double>())] : [];
-                if (curve.Length > 0) { numbers["final training loss"] = curve[^1]; curves["training loss"] = curve; }
+                numbers["test accuracy (%)"] = r.GetProperty("accuracy").GetDouble();
+                if (r.TryGetProperty("lossCurve", out var lc) && lc.ValueKind == JsonValueKind.Array && lc.GetArrayLength() > 0)
+                {
+                    var curve = Series.Read(lc, p => p.GetProperty("loss").GetDouble());
+                    numbers["final training loss"] = curve.Last;
+                    curves["training loss"] = curve.Thinned;
+                }
                 break;
             case "fashion-mnist":
-                foreach (var run in (JsonArray)r["runs"]!)
+                foreach (var run in r.GetProperty("runs").EnumerateArray())
                 {
-                    string o = run!["optimizer"]!.GetValue<string>();
-                    numbers[$"test accuracy ({o})"] = run["testAccuracy"]!.GetValue<double>();
-                    double[] train = Doubles(run["trainLoss"]);
-                    numbers[$"final training loss ({o})"] = train[^1];
-                    curves[$"training loss ({o})"] = train;
+                    string o = run.GetProperty("optimizer").GetString()!;
+                    numbers[$"test accuracy ({o})"] = run.GetProperty("testAccuracy").GetDouble();
+                    var train = Series.Read(run.GetProperty("trainLoss"), Number);
+                    numbers[$"final training loss ({o})"] = train.Last;
+                    curves[$"training loss ({o})"] = train.Thinned;
                 }
                 break;
         }
         return (numbers, curves);
+    }
+
+    /// <summary>A curve read in one pass: its last value, the first index below a target (−1: none), and at most
+    /// <see cref="MaxCurvePoints"/> of its points, evenly spaced, the last one kept.</summary>
+    sealed record Series(double Last, int FirstBelow, double[] Thinned)
+    {
+        public static Series Read(JsonElement array, Func<JsonElement, double> value, double target = double.NegativeInfinity)
+        {
+            int n = array.GetArrayLength();   // throws for a non-array, as a result of another lab's shape should
+            if (n == 0) throw new IndexOutOfRangeException("an empty curve");
+            int kept = Math.Min(n, MaxCurvePoints), next = 0, firstBelow = -1, i = 0;
+            var thinned = new double[kept];
+            double last = double.NaN;
+            foreach (var e in array.EnumerateArray())
+            {
+                last = value(e);
+                if (firstBelow < 0 && last < target) firstBelow = i;
+                if (next < kept && i == Index(next, n, kept)) thinned[next++] = last;
+                i++;
+            }
+            return new Series(last, firstBelow, thinned);
+        }
+
+        static long Index(int k, int n, int kept) => kept == n ? k : (long)k * (n - 1) / (kept - 1);
     }
 
     /// <summary>One setting's statistics for one key number.</summary>
@@ -231,6 +346,7 @@ public static class SweepCollect
     public static Collected Collect(string outDir)
     {
         var plan = SweepPlan.Read(Path.Combine(outDir, "sweep.json"));
+        string hash = SweepPlan.Hash(outDir);
         var stats = new List<Stat>();
         var failed = new List<(string, string, long, string)>();
         var curves = new Dictionary<string, IReadOnlyDictionary<string, double[][]>>();
@@ -239,9 +355,9 @@ public static class SweepCollect
             var results = new List<(Dictionary<string, double> Numbers, Dictionary<string, double[]> Curves)>();
             foreach (var t in group)
             {
-                var r = SweepPlan.Result(outDir, t);
+                using var r = SweepPlan.Result(outDir, t, plan.Lab, hash);
                 if (r is null) { failed.Add((t.Id, t.Setting, t.Seed, SweepPlan.LastError(outDir, t))); continue; }
-                try { results.Add(KeyNumbers(plan.Lab, r)); }
+                try { results.Add(KeyNumbers(plan.Lab, r.RootElement)); }
                 catch (Exception e) when (e is InvalidOperationException or IndexOutOfRangeException or NullReferenceException
                                                or FormatException or InvalidCastException or KeyNotFoundException or ArgumentException)
                 {

@@ -26,6 +26,7 @@ public class SweepFilesTests
             string trial = SweepPlan.TrialDir(dir, plan.Trials[i]);
             Directory.CreateDirectory(trial);
             if (results[i] is string r) File.WriteAllText(Path.Combine(trial, "result.json"), r);
+            if (results[i] is not null) SweepPlan.WriteEntry(dir, plan, plan.Trials[i], SweepPlan.Hash(dir));   // as a trial writes it
             File.WriteAllText(Path.Combine(trial, "exit"), results[i] is null ? "1" : "0");
         }
         return (dir, plan);
