@@ -7,7 +7,7 @@ try
 }
 catch (UsageException e)
 {
-    Console.Error.WriteLine($"torchlabs: {TorchLabs.Cli.Commands.Outcome.Flags(e.Template)}");
+    Console.Error.WriteLine($"torchlabs: {Printable.Escape(TorchLabs.Cli.Commands.Outcome.Flags(e.Template), 600)}");
     return Cli.BadInput;
 }
 return Cli.Run(args);

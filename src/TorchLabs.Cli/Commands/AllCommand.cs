@@ -1,3 +1,4 @@
+using TorchLabs.Runtime;
 using TorchLabs.AllLabs;
 using System.CommandLine;
 using Spectre.Console;
@@ -20,8 +21,9 @@ public static class AllCommand
             var outcomes = Console.IsErrorRedirected ? RunLogged(labs, context) : RunWithBars(labs, context);
             foreach (var o in outcomes.Where(o => o.Section.Status == SectionStatus.Skipped))
                 Console.Error.WriteLine($"skipped {o.Lab.Id}: {((Reporting.Paragraph)o.Section.Blocks[0]).Text}");
-            foreach (var o in outcomes.Where(o => o.Error is not null)) Console.Error.WriteLine($"failed {o.Lab.Id}: {o.Error}");
-            Console.Error.WriteLine($"report written: {Path.Combine(context.OutDir, "index.html")} and {Path.Combine(context.OutDir, "README.md")}");
+            foreach (var o in outcomes.Where(o => o.Error is not null))
+                Console.Error.WriteLine($"failed {o.Lab.Id}: {Printable.Escape(o.Error, 600)}");
+            Console.Error.WriteLine($"report written: {Printable.Path(Path.Combine(context.OutDir, "index.html"))} and {Printable.Path(Path.Combine(context.OutDir, "README.md"))}");
             if (json) Json.Print(ReportRunner.ToJson(context.OutDir, outcomes));
             return outcomes.Any(o => o.Error is not null) ? Outcome.Failed : Outcome.Ok;
         }));

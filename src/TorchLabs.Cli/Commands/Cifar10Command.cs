@@ -34,7 +34,7 @@ public static class Cifar10Command
 
     static void Print(Cifar10Options o, Cifar10Result r, IEnumerable<string> figures, bool json, bool threadsGiven)
     {
-        Console.Error.WriteLine($"data: {r.TrainImages} training and {r.Total} test images from {r.Folder}");
+        Console.Error.WriteLine($"data: {r.TrainImages} training and {r.Total} test images from {Printable.Path(r.Folder)}");
         if (json)
         {
             Json.Print(Cifar10Lab.ToJson(o, r));
@@ -42,9 +42,10 @@ public static class Cifar10Command
         }
         Console.Error.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} ({(threadsGiven ? "--threads" : TorchRuntime.ThreadRule)})" +
             (o.Load is null ? $"; step: --impl {o.Impl}" : ""));
-        Console.Error.WriteLine($"model: {Path.GetFullPath(r.ModelPath)}" + (r.PthPath is null
-            ? "" : $" and {Path.GetFullPath(r.PthPath)} (PyTorch)") + $"; figures: {string.Join(", ", figures)}");
-        if (o.TensorBoardDir is not null) Console.Error.WriteLine($"TensorBoard: tensorboard --logdir {Path.GetFullPath(o.TensorBoardDir)}");
+        Console.Error.WriteLine($"model: {Printable.Path(Path.GetFullPath(r.ModelPath))}" + (r.PthPath is null
+            ? "" : $" and {Printable.Path(Path.GetFullPath(r.PthPath))} (PyTorch)") + $"; figures: {string.Join(", ", figures.Select(Printable.Path))}");
+        if (o.TensorBoardDir is not null)
+            Console.Error.WriteLine($"TensorBoard: tensorboard --logdir {Printable.Path(Path.GetFullPath(o.TensorBoardDir))}");
     }
 
     static void Download(string dataDir)

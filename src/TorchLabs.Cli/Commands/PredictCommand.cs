@@ -1,3 +1,4 @@
+using TorchLabs.Runtime;
 using System.CommandLine;
 using System.Globalization;
 using TorchLabs.Labs;
@@ -42,7 +43,7 @@ public static class PredictCommand
                 return Outcome.Ok;
             }
             foreach (var r in results)
-                Console.Out.WriteLine($"{r.File}: " + string.Join(", ", r.Top.Select(t =>
+                Console.Out.WriteLine($"{Printable.Path(r.File)}: " + string.Join(", ", r.Top.Select(t =>
                     $"{t.Class} {t.Probability.ToString("P1", CultureInfo.InvariantCulture)}")));
             return Outcome.Ok;
         }));

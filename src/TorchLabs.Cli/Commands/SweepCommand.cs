@@ -38,7 +38,7 @@ public static class SweepCommand
         if (r.Slurm is not null) return Slurm(r.Plan, r.Dir, r.Slurm, r.DryRun, r.Json);
         if (r.DryRun)
         {
-            Console.Error.WriteLine($"plan: {r.Plan.Trials.Length} trials in {Path.Combine(r.Dir, "sweep.json")}; nothing run (--dry-run)");
+            Console.Error.WriteLine($"plan: {r.Plan.Trials.Length} trials in {Printable.Path(Path.Combine(r.Dir, "sweep.json"))}; nothing run (--dry-run)");
             if (r.Json) Json.Print(new { plan = Path.Combine(r.Dir, "sweep.json"), trials = r.Plan.Trials.Length });
             return Outcome.Ok;
         }
@@ -113,7 +113,7 @@ public static class SweepCommand
         {
             ConsoleTables.Write(SweepCollect.StatsTable(w.Collected));
             foreach (var f in w.Collected.Failed) Console.WriteLine($"failed {f.Id} ({f.Setting}, seed {f.Seed}): {Printable.Escape(f.Error)}");
-            Console.Error.WriteLine($"collected: {Path.Combine(dir, "collect.json")} and {Path.Combine(w.ReportDir, "index.html")}");
+            Console.Error.WriteLine($"collected: {Printable.Path(Path.Combine(dir, "collect.json"))} and {Printable.Path(Path.Combine(w.ReportDir, "index.html"))}");
         }
     }
 

@@ -35,6 +35,10 @@ public static class Printable
         return sb.ToString();
     }
 
+    /// <summary>A path or a file name (from the user, a file or a folder listing) as every line shows it: <see cref="Escape"/>d,
+    /// cut only past 4,096 characters (PATH_MAX).</summary>
+    public static string Path(string? path) => Escape(path, 4096);
+
     /// <summary><see cref="Escape"/> in double quotes: a name from a file, as messages show it.</summary>
     public static string Quote(string? text, int max = 80) => "\"" + Escape(text, max) + "\"";
 }

@@ -174,6 +174,23 @@ public class InteropTests
         return path;
     }
 
+    /// <summary>Round five: a file name that holds a newline and a terminal escape is printed escaped, so it cannot fake a
+    /// prediction line or hide the real one.</summary>
+    [SkippableFact]
+    public void Predict_AHostileFileName_IsPrintedEscaped()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "a newline in a file name");
+        string dir = TestEnvironment.NewTempDir();
+        var (_, pixels) = SyntheticCifar.Make(1, seed: 32);
+        string name = "b.png\nevil.png: plane 99.9 %\u001b[8m";
+        string png = WriteImage(dir, name, pixels.AsSpan(0, Cifar10.RecordPixels).ToArray(), SKEncodedImageFormat.Png);
+        var r = TestEnvironment.RunInProcess("predict", "--model", Golden("cifar_net.pth"), png);
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        string line = Assert.Single(r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));   // before: two lines, one fake
+        Assert.Contains("b.png\\x0Aevil.png: plane 99.9 %\\x1B[8m: ", line);
+        Assert.DoesNotContain('\u001b', r.StdOut);
+    }
+
     [Trait("Speed", "Slow")]
     [Fact]
     public void Predict_PngAndJpeg_TopClassesAsTheNetComputesThem_AndANonImageIsBadInput()
