@@ -107,7 +107,8 @@ public static class Cifar10
     /// <summary>The number of records of a batch file, checking that its size is a whole number of records.</summary>
     static long Records(string path)
     {
-        long length = new FileInfo(path).Length;
+        long length;
+        using (var f = OpenForReading(path)) length = f.Length;   // the size of what a link points to
         if (length == 0 || length % RecordSize != 0)
             throw new UsageException($"{path}: {length} bytes is not a whole number of CIFAR-10 records of {RecordSize} bytes (1 label + 3072 pixels); the file is truncated or not CIFAR-10 binary");
         return length / RecordSize;
@@ -139,14 +140,10 @@ public static class Cifar10
         return (labels, pixels);
     }
 
-    static FileStream OpenForReading(string path)
-    {
-        try { return File.OpenRead(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"{path}: cannot read: {e.Message}");
-        }
-    }
+    /// <summary>A batch file, opened through <see cref="InputFile"/>: a regular file, links followed (shared datasets are often
+    /// links), a FIFO or device refused.</summary>
+    static FileStream OpenForReading(string path) =>
+        InputFile.OpenRead(path, Printable.Path(path), "a CIFAR-10 binary batch");
 
     /// <summary>ToTensor then Normalize(mean 0.5, std 0.5) per channel: x = (p/255 - 0.5)/0.5, in [-1, 1].</summary>
     public static Tensor Normalize(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(255.0).sub_(0.5).div_(0.5);

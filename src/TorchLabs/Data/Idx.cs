@@ -30,10 +30,19 @@ public static class Idx
         return Parse(bytes, path, expectedMagic);
     }
 
+    /// <summary>The most bytes an IDX file may have on disk (MNIST's largest, the training images, is 47 MB unzipped).</summary>
+    public const long MaxFileBytes = 1L << 30;
+
     /// <summary>The file's content, gunzipped when it is gzip (magic 1f 8b).</summary>
     public static byte[] Decompressed(string path)
     {
-        byte[] raw = File.ReadAllBytes(path);
+        byte[] raw;
+        using (var f = InputFile.OpenRead(path, Printable.Path(path), "an IDX file (gzip or raw)"))
+        {
+            if (f.Length > MaxFileBytes) throw new UsageException($"{Printable.Path(path)}: {f.Length:N0} bytes, more than an IDX file here may have");
+            raw = new byte[f.Length];
+            f.ReadExactly(raw);
+        }
         if (raw.Length < 2 || raw[0] != 0x1f || raw[1] != 0x8b) return raw;
         using var gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
         using var ms = new MemoryStream();

@@ -31,15 +31,33 @@ public static class Checkpoint
     });
 
     /// <summary>
+    /// The most bytes a checkpoint may have (the labs' are megabytes; a link to /dev/zero or a 3 GB file is refused unread).
+    /// </summary>
+    public const long MaxBytes = 1L << 30;
+
+    /// <summary>The checkpoint's bytes, opened through <see cref="InputFile"/> (a regular file, links followed: a FIFO would block
+    /// forever, a device would be read without end) and refused unread when its target is larger than <see cref="MaxBytes"/>.</summary>
+    static byte[] ReadWhole(string path)
+    {
+        using var f = InputFile.OpenRead(path, $"‹resume› {Printable.Path(path)}", "a TorchLabs checkpoint");
+        if (f.Length > MaxBytes)
+            throw new UsageException($"‹resume› {Printable.Path(path)}: {f.Length:N0} bytes, more than a checkpoint may have ({MaxBytes:N0})");
+        var all = new byte[f.Length];
+        f.ReadExactly(all);
+        return all;
+    }
+
+    /// <summary>
     /// Reads a checkpoint of <paramref name="kind"/>: the length and checksum are verified before anything is used; any mismatch,
     /// another kind or version is a <see cref="UsageException"/> naming the file (and never echoing the file's bytes).
     /// </summary>
     public static T Load<T>(string path, string kind, Func<BinaryReader, T> read)
     {
-        if (!File.Exists(path)) throw new UsageException($"‹resume›: no checkpoint at {path}; run without ‹resume› first");
+        if (!File.Exists(path) && !Directory.Exists(path))
+            throw new UsageException($"‹resume›: no checkpoint at {Printable.Path(path)}; run without ‹resume› first");
         try
         {
-            byte[] all = File.ReadAllBytes(path);
+            byte[] all = ReadWhole(path);
             using var head = new BinaryReader(new MemoryStream(all));
             if (head.ReadString() != Magic) throw new UsageException($"{path}: not a TorchLabs checkpoint");
             int version = head.ReadInt32();
