@@ -88,11 +88,23 @@ public static class CommonOptions
         Description = "libtorch intra-op threads (default: chosen by the work: 1 for small batches and small ops, all cores for large ones; 0: all cores)",
     };
 
-    public static Option<string> Data() => new("--data")
+    /// <summary>--data: a folder name, checked when the command line is parsed (an empty one is bad input, not an internal
+    /// error).</summary>
+    public static Option<string> Data()
     {
-        Description = "Folder where datasets are found or downloaded (default: $TORCHLABS_DATA or ./data)",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TORCHLABS_DATA") is { Length: > 0 } d ? d : "data",
-    };
+        var o = new Option<string>("--data")
+        {
+            Description = "Folder where datasets are found or downloaded (default: $TORCHLABS_DATA or ./data)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TORCHLABS_DATA") is { Length: > 0 } d ? d : "data",
+        };
+        o.Validators.Add(result =>
+        {
+            string value = result.GetValueOrDefault<string>() ?? "";
+            if (value.Trim().Length == 0 || value.Contains('\0'))
+                result.AddError($"--data {Printable.Quote(value)}: expected a folder name");
+        });
+        return o;
+    }
 
     /// <summary>Applies --threads (or the command's <paramref name="defaultThreads"/>) and resolves --device; both raise <see
     /// cref="UsageException"/> on bad values.</summary>

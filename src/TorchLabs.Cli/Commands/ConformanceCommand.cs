@@ -53,7 +53,7 @@ public static class ConformanceCommand
                     referenceMomentum = c.WithMomentum ? c.Reference.Momentum : null,
                     maxRelDifference = c.MaxRelDifference, firstDifferentStep = c.FirstDifferentStep, knownDifference = c.Cause,
                 });
-                return Outcome.Ok;
+                return c.Unexplained ? Outcome.Failed : Outcome.Ok;
             }
             var header = new List<string> { "step", "TorchSharp lr", "reference lr" };
             if (c.WithMomentum) header.AddRange(["TorchSharp momentum", "reference momentum"]);
@@ -66,7 +66,7 @@ public static class ConformanceCommand
             Console.WriteLine(c.FirstDifferentStep is null
                 ? $"agrees: TorchSharp's {c.Scheduler} gives PyTorch's schedule at every step (largest relative difference {c.MaxRelDifference:E1})"
                 : $"differs from step {c.FirstDifferentStep} (largest relative difference {c.MaxRelDifference:E1}): {c.Cause}");
-            return Outcome.Ok;
+            return c.Unexplained ? Outcome.Failed : Outcome.Ok;
         }));
         return cmd;
     }
@@ -100,7 +100,7 @@ public static class ConformanceCommand
             var c = Conformance.CompareOne(optimizer, settings, ConformanceProblem.F(x[0], x[1]), n);
             if (p.GetValue(format) == "json") Json.Print(ToJson(c));
             else Print(c, n);
-            return Outcome.Ok;
+            return c.Unexplained ? Outcome.Failed : Outcome.Ok;   // as the grid: an unexplained difference is a finding
         }));
         return cmd;
     }

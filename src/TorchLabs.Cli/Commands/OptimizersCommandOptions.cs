@@ -61,7 +61,9 @@ sealed class OptimizersCommandOptions
     public OptimizersRequest Bind(ParseResult p)
     {
         CommonOptions.Setup(p.GetValue(threads), "cpu");
-        double[] x0 = p.GetValue(start) is string s ? OptimizersCommand.ParseStart(s) : OptimizersLab.DrawStart(p.GetValue(seed));
+        // The start is drawn by System.Random, whose seed is 32 bits (and |seed|): every seed means one start, or is refused.
+        long seedValue = Require.WholeNumber(p.GetValue(seed), "seed", 0, int.MaxValue);
+        double[] x0 = p.GetValue(start) is string s ? OptimizersCommand.ParseStart(s) : OptimizersLab.DrawStart(seedValue);
         int n = p.GetValue(steps);
         if (n < 0) throw new UsageException($"--steps {n}: expected a whole number >= 0");
         OptimizerSpec? spec = null;

@@ -62,8 +62,9 @@ public static class FashionMnist
     /// <summary>The folders searched, in order, for a dataset (fashion-mnist or mnist).</summary>
     public static IEnumerable<(string Folder, string Source)> Candidates(string dataDir, string dataset)
     {
-        yield return (dataDir, "‹data›");
-        yield return (Path.Combine(dataDir, dataset), $"‹data›/{dataset}");
+        // Named by the folder itself: the text goes into the lab's output as it is, where a setting's marker would show raw.
+        yield return (dataDir, Runtime.Printable.Path(dataDir));
+        yield return (Path.Combine(dataDir, dataset), Runtime.Printable.Path(Path.Combine(dataDir, dataset)));
         if (dataset == "fashion-mnist") yield return (DebianFolder, "Debian package dataset-fashion-mnist");
     }
 

@@ -142,14 +142,21 @@ public static class Conformance
     /// optimizer`).</summary>
     /// <param name="Cause">The known cause of a difference, or a request to report it; null when they agree.</param>
     public sealed record Comparison(string Optimizer, OptimSettings Settings, double[][] TorchSharp, double[][] Reference,
-        double MaxRelDifference, int? FirstDifferentStep, string? Cause);
+        double MaxRelDifference, int? FirstDifferentStep, string? Cause)
+    {
+        /// <summary>They differ, and no known difference explains it (a command exits 1: a finding to report).</summary>
+        public bool Unexplained => FirstDifferentStep is not null && Cause == UnknownCause;
+    }
+
+    /// <summary>The cause of a difference no known one explains.</summary>
+    public const string UnknownCause = "not a known difference: please report it with this command line";
 
     public static Comparison CompareOne(string name, OptimSettings s, ConformanceProblem problem, int steps)
     {
         var torchSharp = RunTorchSharp(name, s, problem, steps);
         var reference = RunReference(name, s, problem, steps);
         var (max, first) = Compare(torchSharp, reference);
-        string? cause = first is null ? null : KnownDifference(name, s)?.Cause ?? "not a known difference: please report it with this command line";
+        string? cause = first is null ? null : KnownDifference(name, s)?.Cause ?? UnknownCause;
         return new Comparison(name, s, torchSharp, reference, max, first, cause);
     }
 

@@ -59,8 +59,8 @@ public sealed class OptimizersReportLab : IReportLab
         var eq = race.Nesterov;
         yield return new Paragraph($"Nesterov's two forms are one method. The seed writes v ← μv − η∇f(x + μv), x ← x + v; torch writes b ← μb + g, θ ← θ − η(g + μb). With v = −ηb, torch's θ_t is the seed's look-ahead point x_t + μv_t. Measured over {race.Steps:N0} steps: the largest relative difference between θ_t and x_t + μv_t is {E(eq.MaxRelError)}.");
         yield return new Table(["t", "seed x_t", "seed x_t + μ v_t", "torch θ_t"],
-            Enumerable.Range(0, 5).Select(t => (IReadOnlyList<string>)[t.ToString(), Pt(eq.SeedPoints[t]), Pt(eq.LookAheadPoints[t]),
-                Pt(eq.TorchPoints[t])]).ToList());
+            Enumerable.Range(0, Math.Min(5, eq.SeedPoints.Length)).Select(t => (IReadOnlyList<string>)[t.ToString(),
+                Pt(eq.SeedPoints[t]), Pt(eq.LookAheadPoints[t]), Pt(eq.TorchPoints[t])]).ToList());
     }
 
     /// <summary>"all 20,000 steps", or the last agreeing step and how small f was there.</summary>

@@ -135,6 +135,9 @@ public static class SchedulerConformance
     };
 
     /// <summary>The scheduler's name as PyTorch spells it, from any case (ChainedLR, TorchSharp's name, too).</summary>
+    /// <summary>The most parts of a SequentialLR or ChainedScheduler (5,000 parts × 100,000 steps ran 87 s).</summary>
+    public const int MaxParts = 32;
+
     public static string Name(string given) => given.Equals("ChainedLR", StringComparison.OrdinalIgnoreCase) ? "ChainedScheduler"
         : SchedulerReference.Names.FirstOrDefault(n => n.Equals(given, StringComparison.OrdinalIgnoreCase))
         ?? throw new UsageException($"conformance scheduler {Printable.Quote(given)}: unknown; expected one of " +
@@ -224,7 +227,9 @@ public static class SchedulerConformance
                 throw new UsageException($"{bad}: expected pow:G (G^epoch), inv (1/(1 + epoch)) or const:C");
             case "parts":
                 var list = new List<(string, SchedSettings)>();
-                foreach (string part in text.Split('+'))
+                string[] given = text.Split('+');
+                if (given.Length > MaxParts) throw new UsageException($"{bad}: {given.Length} parts; at most {MaxParts}");
+                foreach (string part in given)
                 {
                     int open = part.IndexOf('(');
                     if (open < 0 || !part.EndsWith(')')) throw new UsageException($"{bad}: expected NAME(KEY=VALUE;…)+NAME(…)");
@@ -310,7 +315,11 @@ public static class SchedulerConformance
     /// base_momentum and max_momentum, even over a momentum of 0, as PyTorch 1.13 does).</param>
     /// <param name="Cause">The known cause of a difference, or a request to report it; null when they agree.</param>
     public sealed record Comparison(string Scheduler, Schedule TorchSharp, Schedule Reference, bool WithMomentum, double MaxRelDifference,
-        int? FirstDifferentStep, string? Cause);
+        int? FirstDifferentStep, string? Cause)
+    {
+        /// <summary>They differ, and no known difference explains it (a command exits 1: a finding to report).</summary>
+        public bool Unexplained => FirstDifferentStep is not null && Cause == Conformance.UnknownCause;
+    }
 
     public static Comparison CompareOne(string name, SchedSettings s, double lr, double momentum, int steps, double[]? metrics)
     {
@@ -322,7 +331,7 @@ public static class SchedulerConformance
         int? first = lrFirst is null ? mFirst : mFirst is null ? lrFirst : Math.Min(lrFirst.Value, mFirst.Value);
         var known = KnownDifferences(name, s);
         string? cause = first is null ? null : known.Count > 0 ? string.Join("; ", known.Select(k => k.Cause))
-            : "not a known difference: please report it with this command line";
+            : Conformance.UnknownCause;
         return new Comparison(name, t, r, withMomentum, Math.Max(lrMax, mMax), first, cause);
     }
 

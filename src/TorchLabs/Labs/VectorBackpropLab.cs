@@ -42,6 +42,12 @@ public sealed record VectorBackpropOptions
         if (!double.IsFinite(Lambd) || Lambd < 0) throw new UsageException($"‹lambd› {Lambd}: expected a finite number >= 0");
         Require.WholeNumber(PrintEvery, "print-every");
         if (Rng is not ("numpy" or "torch")) throw new UsageException($"‹rng› {Rng}: expected numpy or torch");
+        if (Rng == "numpy")
+        {
+            // NumPy's legacy generator takes a 32-bit seed: a larger one would wrap onto another's numbers.
+            Require.WholeNumber(Seed, "seed", 0, uint.MaxValue);
+            Require.WholeNumber(WeightSeed, "weight-seed", 0, uint.MaxValue);
+        }
         if (Init is not ("he" or "as-written")) throw new UsageException($"‹init› {Init}: expected he or as-written");
         if (Impl is not ("both" or "reference" or "torch")) throw new UsageException($"‹impl› {Impl}: expected both, reference or torch");
     }

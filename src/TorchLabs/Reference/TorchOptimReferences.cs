@@ -290,7 +290,7 @@ public abstract class TorchOptimReference
                 double gi = maximize ? -g[i] : g[i];
                 double sign = Math.Sign(gi * prev[i]);
                 double factor = sign > 0 ? η.plus : sign < 0 ? η.minus : 1;
-                size[i] = Math.Clamp(size[i] * factor, Γ.min, Γ.max);
+                size[i] = Math.Min(Math.Max(size[i] * factor, Γ.min), Γ.max);   // torch.clamp: with min > max, every value is max
                 if (sign < 0) gi = 0;
                 θ[i] += -(Math.Sign(gi) * size[i]);
                 prev[i] = gi;

@@ -16,19 +16,19 @@ public static partial class SlurmScript
 
     /// <summary>sbatch --time: minutes, minutes:seconds, hours:minutes:seconds, days-hours, days-hours:minutes,
     /// days-hours:minutes:seconds, or UNLIMITED / INFINITE (sbatch(1), "-t, --time").</summary>
-    [GeneratedRegex(@"^(?:\d{1,9}(?::\d{1,2}){0,2}|\d{1,6}-\d{1,2}(?::\d{1,2}){0,2}|UNLIMITED|INFINITE)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:[0-9]{1,9}(?::[0-9]{1,2}){0,2}|[0-9]{1,6}-[0-9]{1,2}(?::[0-9]{1,2}){0,2}|UNLIMITED|INFINITE)\z", RegexOptions.CultureInvariant)]
     private static partial Regex TimeFormat();
 
     /// <summary>sbatch --mem: a whole number with an optional unit K, M, G or T (megabytes without one).</summary>
-    [GeneratedRegex(@"^\d{1,12}[KMGT]?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[0-9]{1,12}[KMGT]?\z", RegexOptions.CultureInvariant)]
     private static partial Regex MemoryFormat();
 
     /// <summary>sbatch --partition: one name or a comma list of names (letters, digits, '_', '-', '.').</summary>
-    [GeneratedRegex("^" + Name + "(?:," + Name + "){0,31}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^" + Name + "(?:," + Name + "){0,31}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex PartitionFormat();
 
     /// <summary>sbatch --gres: a comma list of name[:type][:count] (gpu:1, gpu:a100:2).</summary>
-    [GeneratedRegex("^" + Name + "(?::" + Name + "){0,2}(?:," + Name + "(?::" + Name + "){0,2}){0,15}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^" + Name + "(?::" + Name + "){0,2}(?:," + Name + "(?::" + Name + "){0,2}){0,15}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex GresFormat();
 
     static UsageException Bad(string option, string value, string expected) =>

@@ -227,7 +227,10 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
             using var f = File.OpenRead(path);
             return f.Length > 1 << 20 ? null : JsonSerializer.Deserialize<Entry>(f, JsonOptions);
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException) { return null; }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Writes the trial's entry.json (atomically): the plan entry it ran and the plan's hash.</summary>
