@@ -31,6 +31,8 @@ public static class Harnesses
         ["result"] = SweepResult,
         ["set"] = SchedulerSettings,
         ["grid"] = GridValues,
+        ["gradcheck"] = GradCheckOptionsAndShapes,
+        ["checkpoint-link"] = CheckpointBehindALink,
     };
 
     /// <summary>Runs <paramref name="harness"/> on <paramref name="data"/>; the bad-input error counts as a handled input.</summary>
@@ -105,9 +107,66 @@ public static class Harnesses
             Directory.CreateDirectory(SweepPlan.TrialDir(dir, plan.Trials[0]));
             File.WriteAllText(Path.Combine(dir, "sweep.json"), plan.ToJson());
             File.WriteAllBytes(Path.Combine(SweepPlan.TrialDir(dir, plan.Trials[0]), "result.json"), data);
+            SweepPlan.WriteEntry(dir, plan, plan.Trials[0], SweepPlan.Hash(dir));   // this plan's result: the parser is reached
             SweepCollect.Collect(dir);
         }
     }
+
+    /// <summary>
+    /// GradCheck's options and a Search's shapes from bytes: the first eight doubles are Eps, Atol, Rtol and NondetTol, Low and
+    /// High, two dimensions; then flags and counts (fast mode, undefined-grad test, grad dtypes, MaxPrinted, Trials). A check of
+    /// sin and a short search run with them; an option out of range is an ArgumentException naming it, which counts as handled.
+    /// </summary>
+    static void GradCheckOptionsAndShapes(byte[] data)
+    {
+        var bytes = new byte[80];
+        data.AsSpan(0, Math.Min(data.Length, bytes.Length)).CopyTo(bytes);
+        double D(int i) => BitConverter.ToDouble(bytes, 8 * i);
+        var o = new TorchLabs.Gradients.GradCheckOptions
+        {
+            Eps = D(0), Atol = D(1), Rtol = D(2), NondetTol = D(3), FastMode = (bytes[64] & 1) != 0,
+            CheckUndefinedGrad = (bytes[64] & 2) != 0, CheckGradDtypes = (bytes[64] & 4) != 0, MaxPrinted = (sbyte)bytes[65],
+        };
+        long[] shape = [(long)(sbyte)bytes[66] % 4, (long)(sbyte)bytes[67] % 4];
+        try
+        {
+            using var x = randn([2], ScalarType.Float64, generator: new Generator(1)).requires_grad_(true);
+            TorchLabs.Gradients.GradCheck.Check(v => [v[0].sin()], [x], o);
+            TorchLabs.Gradients.GradCheck.Search(v => [v[0].sin()], [shape], new TorchLabs.Gradients.SearchOptions
+            {
+                Trials = (sbyte)bytes[68] % 4, Low = D(4), High = D(5), Check = o, ShrinkBudget = 4,
+            });
+        }
+        catch (ArgumentException) { }
+    }
+
+    /// <summary>A checkpoint.dat that is a link, to the bytes as a file or, by the first byte, to a FIFO, a directory, /dev/zero,
+    /// itself, or nothing: the checkpoint opener follows links and refuses what is not a regular file, without blocking.</summary>
+    static void CheckpointBehindALink(byte[] data)
+    {
+        string dir = Path.Combine(Scratch, "checkpoint-link");
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+        string link = Path.Combine(dir, "checkpoint.dat"), target = Path.Combine(dir, "target");
+        switch (data.Length == 0 ? 0 : data[0] % 6)
+        {
+            case 0: File.WriteAllBytes(target, data); break;
+            case 1: mkfifo(target, 0x180); break;
+            case 2: Directory.CreateDirectory(target); break;
+            case 3: target = "/dev/zero"; break;
+            case 4: target = link; break;
+            default: target = Path.Combine(dir, "missing"); break;
+        }
+        File.CreateSymbolicLink(link, target);
+        using var model = nn.Linear(2, 1);
+        using var sgd = new FlatSgd([.. model.parameters()], 0.1, 0.9);
+        using var generator = new Generator(1);
+        Checkpoint.Load(link, "fuzz", r => TrainingRecord.Read(r, link, [new(Setting.Of("seed"), "1")], keepsTimes: true, generator, model,
+            OptimizerHooks.For(sgd)));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    static extern int mkfifo(string path, uint mode);
 
     /// <summary><c>conformance scheduler NAME --set KEY=VALUE …</c>: the first line names the scheduler, each further line is one
     /// --set item.</summary>
