@@ -19,8 +19,9 @@ mkdir -p "$out"
 bin=${FUZZ_BIN:-tests/TorchLabs.Fuzz/bin/Fuzz}
 dotnet build tests/TorchLabs.Fuzz -c Release -o "$bin" -nologo -v q >/dev/null
 rm -rf tests/TorchLabs.Fuzz/bin/Replay && cp -r "$bin" tests/TorchLabs.Fuzz/bin/Replay   # before instrumentation
-# Instrument the library that holds the parsers (not TorchSharp, not the harness): AFL then sees its branches.
+# Instrument the libraries that hold the parsers and the checker (not TorchSharp, not the harness): AFL then sees their branches.
 dotnet sharpfuzz "$bin/TorchLabs.Core.dll" >/dev/null
+dotnet sharpfuzz "$bin/TorchLabs.GradCheck.dll" >/dev/null   # the gradcheck harness: GradCheck's own branches
 if (( ${#names[@]} == 0 )); then names=(model checkpoint checkpoint-link cifar idx image sweep result set grid gradcheck); fi
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1
 export DOTNET_GCHeapHardLimit=0x20000000 DOTNET_TieredPGO=0
