@@ -2,7 +2,7 @@ using TorchLabs.Fuzz;
 
 // torchlabs-fuzz fuzz NAME            the harness under AFL++ (SharpFuzz's out-of-process mode; scripts/fuzz/run.sh starts it)
 // torchlabs-fuzz replay NAME FILE...  each file through the harness once, printing what became of it (for triage)
-// torchlabs-fuzz seeds DIR            writes the generated part of the seed corpora (how corpus/ was made)
+// torchlabs-fuzz seeds DIR            writes the generated part of the notes corpora (how corpus/ was made)
 if (args.Length >= 2 && args[0] == "fuzz" && Harnesses.All.ContainsKey(args[1]))
 {
     // libtorch loaded before the fork server starts (TorchSharp is not instrumented; the harness's own code cannot run before

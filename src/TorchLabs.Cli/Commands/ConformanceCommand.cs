@@ -85,7 +85,7 @@ public static class ConformanceCommand
         var start = new Option<string>("--start") { Description = "Start X0,X1 on f(x) = x0²/20 + x1²", DefaultValueFactory = _ => "3,-2" };
         var steps = new Option<int>("--steps") { Description = "Number of steps", DefaultValueFactory = _ => 25 };
         var format = CommonOptions.Format();
-        var cmd = new Command("optimizer", "One TorchSharp optimizer and its hand reference on seed 001's f, step by step")
+        var cmd = new Command("optimizer", "One TorchSharp optimizer and its hand reference on notes 001's f, step by step")
             { name, set, start, steps, format };
         cmd.SetAction(p => Outcome.Guard(() =>
         {

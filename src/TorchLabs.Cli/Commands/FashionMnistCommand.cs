@@ -4,14 +4,14 @@ using TorchLabs.Reporting;
 
 namespace TorchLabs.Cli.Commands;
 
-/// <summary>`torchlabs fashion-mnist`: seed 002's exercise with GD, SGD and Adam.</summary>
+/// <summary>`torchlabs fashion-mnist`: notes 002's exercise with GD, SGD and Adam.</summary>
 public static class FashionMnistCommand
 {
     public static Command Create()
     {
         var options = new FashionMnistCommandOptions();
         var cmd = new Command("fashion-mnist",
-            "Seed 002's exercise: MLP [784, 28, 10] on Fashion-MNIST with GD, SGD and Adam, Microsoft.ML metrics and curves");
+            "Notes 002's exercise: MLP [784, 28, 10] on Fashion-MNIST with GD, SGD and Adam, Microsoft.ML metrics and curves");
         cmd.With(options.Symbols);
         CommonOptions.RegisterBinder(cmd, p => options.Bind(p));
         cmd.SetAction(p => Outcome.Guard(() =>

@@ -29,7 +29,7 @@ sealed class GradCheckCommandOptions
     readonly Option<string> activation = new("--activation") { Description = "mlp-l2, chain-dydx: sigmoid or tanh", DefaultValueFactory = _ => "sigmoid" };
     readonly Option<int> m = new("--m") { Description = "vector-backprop: number of examples", DefaultValueFactory = _ => 10 };
     readonly Option<double> lambd = new("--lambd") { Description = "vector-backprop: L2 strength λ", DefaultValueFactory = _ => 0.7 };
-    readonly Option<string?> bias = new("--bias") { Description = "small-cnn: untied (the seed's) or tied (PyTorch's); default both" };
+    readonly Option<string?> bias = new("--bias") { Description = "small-cnn: untied (the notes') or tied (PyTorch's); default both" };
     readonly Option<long> seed = CommonOptions.Seed();
     readonly Option<string> format = CommonOptions.Format();
     readonly Option<int?> threads = CommonOptions.Threads();

@@ -4,7 +4,7 @@ using TorchLabs.Reporting;
 
 namespace TorchLabs.Cli.Commands;
 
-/// <summary>`torchlabs histograms`: seed Q4's per-layer activation histograms.</summary>
+/// <summary>`torchlabs histograms`: notes Q4's per-layer activation histograms.</summary>
 public static class HistogramsCommand
 {
     public static Command Create()
@@ -18,7 +18,7 @@ public static class HistogramsCommand
         var outDir = CommonOptions.Out("out/histograms");
         var threads = CommonOptions.Threads();
         var cmd = new Command("histograms",
-            "Activation histograms of a 5-layer, 100-unit net fed N(0,1) inputs, per activation and weight initialisation (seed Q4)")
+            "Activation histograms of a 5-layer, 100-unit net fed N(0,1) inputs, per activation and weight initialisation (notes Q4)")
             { activation, init, seed, format, outDir, threads };
         cmd.SetAction(p => Outcome.Guard(() =>
         {

@@ -7,14 +7,14 @@ using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 
-/// <summary>`torchlabs optimizers`: one optimizer's trajectory on seed Q3's f, or the race of all six.</summary>
+/// <summary>`torchlabs optimizers`: one optimizer's trajectory on notes Q3's f, or the race of all six.</summary>
 public static class OptimizersCommand
 {
     public static Command Create()
     {
         var options = new OptimizersCommandOptions();
         var cmd = new Command("optimizers",
-            "Six optimizers by hand on f = x0²/20 + x1² (seed Q3): one trajectory, or the race of all six with figures");
+            "Six optimizers by hand on f = x0²/20 + x1² (notes Q3): one trajectory, or the race of all six with figures");
         cmd.With(options.Symbols);
         CommonOptions.RegisterBinder(cmd, p => options.Bind(p));
         cmd.SetAction(p => Outcome.Guard(() =>

@@ -20,7 +20,7 @@ sealed class OptimizersCommandOptions
     {
         Description = "hand (Optimizers/), torch (torch.optim) or reference (pure C#)", DefaultValueFactory = _ => "hand",
     };
-    readonly Option<double?> lr = new("--lr") { Description = "Learning rate (default: the seed's for the optimizer)" };
+    readonly Option<double?> lr = new("--lr") { Description = "Learning rate (default: the notes' for the optimizer)" };
     readonly Option<double?> momentum = new("--momentum") { Description = "Momentum μ (momentum, nesterov; seed 0.1)" };
     readonly Option<double> dampening = new("--dampening") { Description = "Momentum dampening τ (torch's)", DefaultValueFactory = _ => 0 };
     readonly Option<double?> alpha = new("--alpha") { Description = "RMSProp decay α (seed 0.9, torch 0.99)" };
@@ -33,13 +33,13 @@ sealed class OptimizersCommandOptions
     };
     readonly Option<string> nesterovForm = new("--nesterov-form")
     {
-        Description = "torch (g + μb) or lookahead (the seed's form; hand and reference only)", DefaultValueFactory = _ => "torch",
+        Description = "torch (g + μb) or lookahead (the notes' form; hand and reference only)", DefaultValueFactory = _ => "torch",
     };
     readonly Option<string?> start = new("--start") { Description = "Start X0,X1 (default: drawn uniformly from [-100, 100]² with --seed)" };
-    readonly Option<int> steps = new("--steps") { Description = "Number of updates", DefaultValueFactory = _ => OptimizersReportLab.SeedSteps };
+    readonly Option<int> steps = new("--steps") { Description = "Number of updates", DefaultValueFactory = _ => OptimizersReportLab.NotesSteps };
     readonly Option<string> grad = new("--grad")
     {
-        Description = "analytic (x0/10, 2 x1) or numerical (central differences, h = 1e-8 as the seed)",
+        Description = "analytic (x0/10, 2 x1) or numerical (central differences, h = 1e-8 as the notes)",
         DefaultValueFactory = _ => "analytic",
     };
     readonly Option<long> seed = CommonOptions.Seed();
@@ -69,7 +69,7 @@ sealed class OptimizersCommandOptions
         OptimizerSpec? spec = null;
         if (p.GetValue(optimizer) is string name)
         {
-            var defaults = OptimizerSpec.SeedDefaults(name);
+            var defaults = OptimizerSpec.NotesDefaults(name);
             spec = defaults with
             {
                 Lr = p.GetValue(lr) ?? defaults.Lr,

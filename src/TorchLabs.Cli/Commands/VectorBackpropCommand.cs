@@ -5,14 +5,14 @@ using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 
-/// <summary>`torchlabs vector-backprop`: seed 004's run, printing the document's cost lines.</summary>
+/// <summary>`torchlabs vector-backprop`: notes 004's run, printing the document's cost lines.</summary>
 public static class VectorBackpropCommand
 {
     public static Command Create()
     {
         var options = new VectorBackpropCommandOptions();
         var cmd = new Command("vector-backprop",
-            "Seed 004's network by the seed's vector formulas and by autograd: the document's cost table, digit for digit");
+            "Notes 004's network by the notes' vector formulas and by autograd: the document's cost table, digit for digit");
         cmd.With(options.Symbols);
         cmd.SetAction(p => Outcome.Guard(() =>
         {

@@ -17,7 +17,7 @@ sealed class VectorBackpropCommandOptions
     };
     readonly Option<string> impl = new("--impl")
     {
-        Description = "both, reference (the seed's formulas on plain arrays) or torch (autograd)", DefaultValueFactory = _ => "both",
+        Description = "both, reference (the notes' formulas on plain arrays) or torch (autograd)", DefaultValueFactory = _ => "both",
     };
     readonly Option<int> iterations = new("--iterations") { Description = "Gradient-descent iterations", DefaultValueFactory = _ => 2000 };
     readonly Option<double> lr = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 0.01 };

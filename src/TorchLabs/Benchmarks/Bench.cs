@@ -79,7 +79,7 @@ public static class Bench
         return sw.Elapsed.TotalMilliseconds / steps;
     }
 
-    /// <summary>Seed 004's run (NumPy generator, He init) with one implementation; seconds for the iterations.</summary>
+    /// <summary>Notes 004's run (NumPy generator, He init) with one implementation; seconds for the iterations.</summary>
     public static double VectorBackpropSeconds(string impl, int iterations)
     {
         if (impl is not ("reference" or "torch")) throw new UsageException($"‹impl› {impl}: expected reference or torch");

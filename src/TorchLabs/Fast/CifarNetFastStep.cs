@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 // The opt-in speed path of TorchLabs, all of it in this folder: the CIFAR-10 tutorial Net's training step with the hand
-// derivations of seed 003 as float32 kernels (ConvKernels, ReluMaxPoolFunction, ClassifierHeadFunction), chosen only by
+// derivations of notes 003 as float32 kernels (ConvKernels, ReluMaxPoolFunction, ClassifierHeadFunction), chosen only by
 // `cifar10 --impl fast` / `bench cifar-net-train --impl fast`. The default step is TorchSharp's modules and autograd
 // (cross_entropy(net.forward(x), y).backward()); this one equals it to float32 rounding, checked against float64 autograd
 // with the stated bound in tests/TorchLabs.Tests/Fast. Nothing here is chosen by a thread count or any other hidden setting.
@@ -19,7 +19,7 @@ public sealed class CifarNetFastStep(CifarNet net)
     /// <summary>
     /// One training step's forward and backward: returns L = cross_entropy(forward(x), y) and adds ∂L/∂θ to every parameter's
     /// .grad, as <c>loss.backward()</c> would. Only conv2 goes through libtorch and its autograd; the rest is the hand forward
-    /// and backward of seed 003 on raw buffers, with no autograd node:
+    /// and backward of notes 003 on raw buffers, with no autograd node:
     /// u₁ = conv1(x) (<see cref="ConvKernels"/>, eq. 29); p₁ = ReLU(MaxPool(u₁)) (eqs. 30–31); u₂ = conv2(p₁) (libtorch);
     /// p₂ = ReLU(MaxPool(u₂)); L = head(p₂) (the <see cref="ClassifierHeadFunction"/>'s pass: fc1, ReLU, fc2, ReLU, fc3,
     /// cross-entropy; eqs. 15, 18–20); then ∂L/∂u₂ by the pool's scatter (eqs. 44, 46), <c>u₂.backward(∂L/∂u₂)</c> for

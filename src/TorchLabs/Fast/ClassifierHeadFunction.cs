@@ -12,10 +12,10 @@ namespace TorchLabs.Fast;
 /// The tutorial Net's fully connected head and its loss as one autograd Function. For h [N, I] (the flattened pooled features),
 /// labels y [N] and three layers:
 /// z₁ = h W₁ᵀ + b₁, a₁ = ReLU(z₁); z₂ = a₁ W₂ᵀ + b₂, a₂ = ReLU(z₂); z₃ = a₂ W₃ᵀ + b₃;
-/// L = (1/N) Σₙ −log softmax(z₃ₙ)[yₙ] (seed 003 eq. 8 with one-hot targets, averaged over the batch).
-/// The backward is seed 003's chain, batched: δ₃ = (softmax(z₃) − Y)/N (eq. 15, ŷ − y), ∂L/∂W₃ = δ₃ᵀ a₂ (eq. 18),
+/// L = (1/N) Σₙ −log softmax(z₃ₙ)[yₙ] (notes 003 eq. 8 with one-hot targets, averaged over the batch).
+/// The backward is notes 003's chain, batched: δ₃ = (softmax(z₃) − Y)/N (eq. 15, ŷ − y), ∂L/∂W₃ = δ₃ᵀ a₂ (eq. 18),
 /// ∂L/∂b₃ = Σₙ δ₃ₙ (eq. 19), ∂L/∂a₂ = δ₃ W₃ (eq. 20); through each ReLU δ = ∂L/∂a ⊙ [z &gt; 0] (the delta recursion of
-/// seed 002 / Q1), and so on down to ∂L/∂h = δ₁ W₁.
+/// notes 002 / Q1), and so on down to ∂L/∂h = δ₁ W₁.
 /// Why it exists: at the tutorial's batch of 4 the head's arithmetic is ≈ 0.7 M multiply-adds, but libtorch runs it as about
 /// twenty-five calls, each with its dispatch and autograd node (docs/performance.md, round four); here it is one
 /// node whose float32 forward and backward are AVX2 loops over the raw buffers. Those loops add in another order than libtorch's

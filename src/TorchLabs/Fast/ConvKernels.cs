@@ -7,7 +7,7 @@ namespace TorchLabs.Fast;
 
 /// <summary>
 /// A 5×5 convolution, stride 1, no padding, in float32 AVX2 loops: the tutorial Net's conv1 (3 → 6 channels, 32×32 → 28×28),
-/// whose input needs no gradient. Forward (seed 003 eq. 29 with PyTorch's tied bias): u[n,o,i,j] = b[o] + Σ_c Σ_p Σ_q
+/// whose input needs no gradient. Forward (notes 003 eq. 29 with PyTorch's tied bias): u[n,o,i,j] = b[o] + Σ_c Σ_p Σ_q
 /// W[o,c,p,q] x[n,c,i+p,j+q]. Gradients (eqs. 48–51, tied bias): ∂L/∂W[o,c,p,q] = Σ_n Σ_i Σ_j δ[n,o,i,j] x[n,c,i+p,j+q],
 /// ∂L/∂b[o] = Σ_n Σ_i Σ_j δ[n,o,i,j], for δ = ∂L/∂u.
 /// Why: at batch 4, libtorch's conv1 costs its oneDNN set-up, an autograd node and a second backward call on top of ≈ 2.8

@@ -8,7 +8,7 @@ using static TorchSharp.torch.autograd;
 namespace TorchLabs.Fast;
 
 /// <summary>
-/// Seed 003 eqs. 30–31 as one autograd Function: h = MaxPool2d(2)(u), a = ReLU(h), for u [N, C, H, W] → a [N, C, ⌊H/2⌋, ⌊W/2⌋]
+/// Notes 003 eqs. 30–31 as one autograd Function: h = MaxPool2d(2)(u), a = ReLU(h), for u [N, C, H, W] → a [N, C, ⌊H/2⌋, ⌊W/2⌋]
 /// (eq. 36). Its backward is eqs. 44 and 46: ∂L/∂u is ∂L/∂a · (1 + sgn h)/2 at the window's maximum and 0 at the other three
 /// places. With the maximum taken as libtorch takes it (the first one in row-major order, or the last NaN), this is the tutorial
 /// Net's ReLU-then-pool bit for bit, forward and backward: max and ReLU are both monotone, so ReLU(max u) = max ReLU(u), and

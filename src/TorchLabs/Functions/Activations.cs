@@ -11,7 +11,7 @@ public sealed record Activation(string Name, Func<double, double> F, Func<double
     Func<Tensor, Tensor> TorchDerivative,
     double? Kink = null, double? KinkValue = null);
 
-/// <summary>Seed 002's activations and their derivatives (the kinks take libtorch's one-sided values).</summary>
+/// <summary>Notes 002's activations and their derivatives (the kinks take libtorch's one-sided values).</summary>
 public static class Activations
 {
     static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));

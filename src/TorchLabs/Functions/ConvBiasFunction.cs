@@ -4,11 +4,11 @@ using static TorchSharp.torch.autograd;
 namespace TorchLabs.Functions;
 
 /// <summary>
-/// The small CNN's convolution (seed 003 eq. 48), u₁ = W₁ ⋆ x + b₁ for one image x [C_in, H, W] and W₁ [C_out, C_in, k, k], with
-/// the seed's untied bias b₁ [C_out, H_out, W_out] (eq. 49) or PyTorch's tied b₁ [C_out], as an autograd Function whose backward
-/// is the seed's: ∂L/∂b₁ = ∂L/∂u₁, summed over positions when tied (eq. 50); ∂L/∂W₁^(m,n) = x^(n) ⋆ ∂L/∂u₁^(m), the valid
+/// The small CNN's convolution (notes 003 eq. 48), u₁ = W₁ ⋆ x + b₁ for one image x [C_in, H, W] and W₁ [C_out, C_in, k, k], with
+/// the notes' untied bias b₁ [C_out, H_out, W_out] (eq. 49) or PyTorch's tied b₁ [C_out], as an autograd Function whose backward
+/// is the notes': ∂L/∂b₁ = ∂L/∂u₁, summed over positions when tied (eq. 50); ∂L/∂W₁^(m,n) = x^(n) ⋆ ∂L/∂u₁^(m), the valid
 /// cross-correlation of each input channel with each output channel's gradient (eq. 51); and ∂L/∂x^(n) = Σₘ ∂L/∂u₁^(m) ∗ W₁^(m,n),
-/// the full convolution (the transposed convolution; the seed stops at W₁). Written in differentiable ops, so it has a second derivative.
+/// the full convolution (the transposed convolution; the notes stop at W₁). Written in differentiable ops, so it has a second derivative.
 /// </summary>
 public sealed class ConvBiasFunction : SingleTensorFunction<ConvBiasFunction>
 {

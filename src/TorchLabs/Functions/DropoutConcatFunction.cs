@@ -4,8 +4,8 @@ using static TorchSharp.torch.autograd;
 namespace TorchLabs.Functions;
 
 /// <summary>
-/// The dropout/concat layer of seed 003 as an autograd Function: h₁ = W₁ᵀx + b₁ (1), a₁ = ReLU(h₁) (2), h₂ = Concat(a₁, x) (3),
-/// a₂ = h₂ ⊙ m (5), for x [d], W₁ [d, s], b₁ [s] and a mask m [s + d]. Its backward is the seed's derivation, eqs. 21–28
+/// The dropout/concat layer of notes 003 as an autograd Function: h₁ = W₁ᵀx + b₁ (1), a₁ = ReLU(h₁) (2), h₂ = Concat(a₁, x) (3),
+/// a₂ = h₂ ⊙ m (5), for x [d], W₁ [d, s], b₁ [s] and a mask m [s + d]. Its backward is the notes' derivation, eqs. 21–28
 /// (with ReLU′(0) = 0, libtorch's choice; see <c>Gradients.DropoutConcatGradients</c>), plus ∂L/∂m = h₂ ⊙ ∂L/∂a₂.
 /// </summary>
 public sealed class DropoutConcatFunction : SingleTensorFunction<DropoutConcatFunction>

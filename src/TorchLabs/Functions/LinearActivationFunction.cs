@@ -5,7 +5,7 @@ namespace TorchLabs.Functions;
 
 /// <summary>
 /// One MLP layer, a = σ(z), z = W h + b (batched: z = h Wᵀ + b for h [N, n_in]), as an autograd Function whose backward is the
-/// delta recursion of seed 000/001 Q1 and seed 002: δ = ∂L/∂a ⊙ σ′(z), ∂L/∂W = δᵀh (δ hᵀ for one sample), ∂L/∂b = Σₙ δₙ,
+/// delta recursion of notes 000/001 Q1 and notes 002: δ = ∂L/∂a ⊙ σ′(z), ∂L/∂W = δᵀh (δ hᵀ for one sample), ∂L/∂b = Σₙ δₙ,
 /// and ∂L/∂h = δ W — which the layer below multiplies by its own σ′, giving δ⁽ˡ⁾ = σ′(z⁽ˡ⁾) ⊙ (W⁽ˡ⁺¹⁾)ᵀδ⁽ˡ⁺¹⁾.
 /// σ comes from <see cref="Activations"/> by name ("identity" for none). Written in differentiable ops on the saved inputs,
 /// so the backward has a second derivative.

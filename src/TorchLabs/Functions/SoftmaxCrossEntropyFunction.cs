@@ -5,8 +5,8 @@ namespace TorchLabs.Functions;
 
 /// <summary>
 /// Softmax and cross-entropy as one autograd Function with a hand-written backward: for logits z [N, C] (or [C]) and target
-/// distributions T of the same shape, L = −(1/N) Σₙ Tₙᵀ log softmax(zₙ) (seed 003 eq. 8 averaged over the batch), and
-/// ∂L/∂z = (softmax(z) − T)/N (seed 003 eq. 15, ∂L/∂h₃ = ŷ − y), ∂L/∂T = −log softmax(z)/N.
+/// distributions T of the same shape, L = −(1/N) Σₙ Tₙᵀ log softmax(zₙ) (notes 003 eq. 8 averaged over the batch), and
+/// ∂L/∂z = (softmax(z) − T)/N (notes 003 eq. 15, ∂L/∂h₃ = ŷ − y), ∂L/∂T = −log softmax(z)/N.
 /// The backward is written in differentiable ops on the saved z, so it has a second derivative (gradgradcheck).
 /// </summary>
 public sealed class SoftmaxCrossEntropyFunction : SingleTensorFunction<SoftmaxCrossEntropyFunction>

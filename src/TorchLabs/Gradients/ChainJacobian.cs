@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace TorchLabs.Gradients;
 
 /// <summary>
-/// Seed 000/001 Q2: y = σ(W⁽ⁿ⁾σ(⋯σ(W⁽¹⁾x + b⁽¹⁾)⋯) + b⁽ⁿ⁾), and ∂y/∂x as the product of the layers' Jacobians,
+/// Notes 000/001 Q2: y = σ(W⁽ⁿ⁾σ(⋯σ(W⁽¹⁾x + b⁽¹⁾)⋯) + b⁽ⁿ⁾), and ∂y/∂x as the product of the layers' Jacobians,
 /// ∂y/∂x = diag(σ′(z⁽ⁿ⁾)) W⁽ⁿ⁾ ⋯ diag(σ′(z⁽¹⁾)) W⁽¹⁾, against central differences (y(x + h eⱼ) − y(x − h eⱼ))/2h and autograd.
 /// </summary>
 public static class ChainJacobian

@@ -105,7 +105,7 @@ public sealed record DropoutConcatCase(double[] X, double[] Y, double[][] W1, do
     }
 }
 
-/// <summary>Seed 003 eqs. 1-28 checked: hand derivation vs libtorch autograd vs central differences.</summary>
+/// <summary>Notes 003 eqs. 1-28 checked: hand derivation vs libtorch autograd vs central differences.</summary>
 public static class DropoutConcatCheck
 {
     static Tensor T(double[] v) => tensor(v, ScalarType.Float64);

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Gradients;
 
-/// <summary>The eleven derivatives of seed 003 eq. 9, in the order the seed lists them.</summary>
+/// <summary>The eleven derivatives of notes 003 eq. 9, in the order the notes list them.</summary>
 public sealed record DropoutConcatGrads(Tensor dYHat, Tensor dH3, Tensor dW2, Tensor db2, Tensor dA2, Tensor dH2, Tensor dA1, Tensor dH1,
     Tensor dW1, Tensor db1, Tensor dX)
 {
@@ -12,12 +12,12 @@ public sealed record DropoutConcatGrads(Tensor dYHat, Tensor dH3, Tensor dW2, Te
     public Tensor[] All => [dYHat, dH3, dW2, db2, dA2, dH2, dA1, dH1, dW1, db1, dX];
 }
 
-/// <summary>Seed 003 eqs. 10-28: the hand derivation of the dropout/concat network, as matrix formulas.</summary>
+/// <summary>Notes 003 eqs. 10-28: the hand derivation of the dropout/concat network, as matrix formulas.</summary>
 public static class DropoutConcatGradients
 {
     /// <summary>
     /// Every derivative of L = −yᵀ log ŷ, one line per equation. ReLU′ is 1 where h₁ &gt; 0 and 0 elsewhere, libtorch's choice
-    /// at the kink; the seed's diag((1 + sgn h₁)/2) (eq. 23) would give 1/2 at h₁ = 0.
+    /// at the kink; the notes' diag((1 + sgn h₁)/2) (eq. 23) would give 1/2 at h₁ = 0.
     /// </summary>
     public static DropoutConcatGrads Compute(DropoutConcatTrace t, Tensor W1, Tensor W2, Tensor y)
     {

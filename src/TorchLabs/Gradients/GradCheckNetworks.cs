@@ -14,7 +14,7 @@ public sealed record NetworkCheckOptions
     public string Activation { get; init; } = "sigmoid";
     public int M { get; init; } = 10;
     public double Lambd { get; init; } = 0.7;
-    /// <summary>small-cnn: "untied" (the seed's), "tied" (PyTorch's), or null for both.</summary>
+    /// <summary>small-cnn: "untied" (the notes'), "tied" (PyTorch's), or null for both.</summary>
     public string? Bias { get; init; }
 }
 

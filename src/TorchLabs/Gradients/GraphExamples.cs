@@ -6,7 +6,7 @@ namespace TorchLabs.Gradients;
 public sealed record GraphNode(string Name, string Definition, double Forward, double HandBackward, double AutogradBackward);
 
 /// <summary>
-/// Seed 002's computational-graph examples, every node's forward and backward value:
+/// Notes 002's computational-graph examples, every node's forward and backward value:
 /// f = x²y + y + 2 (at x = 3, y = 4, the classic example) and s = σ(w x + b) at x = 1, w = 0, b = 0, where ∂s/∂w = 0.25.
 /// </summary>
 public static class GraphExamples

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace TorchLabs.Gradients;
 
 /// <summary>One derivative, computed three ways: by hand, by libtorch autograd, and by central differences.</summary>
-/// <param name="Name">The derivative, as the seed writes it (dL/dW1).</param>
+/// <param name="Name">The derivative, as the notes write it (dL/dW1).</param>
 /// <param name="Shape">The shape of the variable (and of the derivative).</param>
 /// <param name="Numeric">Central differences, or null where they are not taken (see <paramref name="NumericNote"/>).</param>
 public sealed record GradEntry(string Name, long[] Shape, double[] Hand, double[] Autograd, double[]? Numeric, string? NumericNote = null)

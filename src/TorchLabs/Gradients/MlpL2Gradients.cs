@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace TorchLabs.Gradients;
 
 /// <summary>
-/// Seed 000/001 Q1: an L-layer MLP, a⁽¹⁾ = x, z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = σ(z⁽ˡ⁾) for every layer after the input
+/// Notes 000/001 Q1: an L-layer MLP, a⁽¹⁾ = x, z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = σ(z⁽ˡ⁾) for every layer after the input
 /// (the output too), with squared error E = ½ Σ_k (a_k⁽ᴸ⁾ − t_k)².
 /// </summary>
 public static class MlpL2Gradients
@@ -34,7 +34,7 @@ public static class MlpL2Gradients
     public static Tensor Loss(Tensor aL, Tensor t) => 0.5 * (aL - t).pow(2).sum();
 
     /// <summary>
-    /// The delta recursion (seed Q1, 3a-3c, with the stray Σ_k of δ⁽ᴸ⁾ removed):
+    /// The delta recursion (notes Q1, 3a-3c, with the stray Σ_k of δ⁽ᴸ⁾ removed):
     /// δ⁽ᴸ⁾ = (a⁽ᴸ⁾ − t) ⊙ σ′(z⁽ᴸ⁾); δ⁽ˡ⁾ = σ′(z⁽ˡ⁾) ⊙ (W⁽ˡ⁺¹⁾)ᵀδ⁽ˡ⁺¹⁾; ∂E/∂W⁽ˡ⁾ = δ⁽ˡ⁾(a⁽ˡ⁻¹⁾)ᵀ; ∂E/∂b⁽ˡ⁾ = δ⁽ˡ⁾.
     /// </summary>
     public static (Tensor[] Delta, Tensor[] dW, Tensor[] db) Backward(Tensor[] Z, Tensor[] A, Tensor[] W, Tensor t, string activation)
@@ -54,11 +54,11 @@ public static class MlpL2Gradients
         return (delta, dW, db);
     }
 
-    /// <summary>The seed's δ⁽ᴸ⁾ as written, Σ_k (a_k⁽ᴸ⁾ − t_k) σ′(z⁽ᴸ⁾): the errors summed into one number first.</summary>
+    /// <summary>The notes' δ⁽ᴸ⁾ as written, Σ_k (a_k⁽ᴸ⁾ − t_k) σ′(z⁽ᴸ⁾): the errors summed into one number first.</summary>
     public static Tensor DeltaLAsWritten(Tensor aL, Tensor zL, Tensor t, string activation) => (aL - t).sum() * SigmaPrime(zL, activation);
 }
 
-/// <summary>Seed Q1 checked for any depth and widths.</summary>
+/// <summary>Notes Q1 checked for any depth and widths.</summary>
 public static class MlpL2Check
 {
     public static NetworkCheckResult Run(int[] sizes, string activation, long seed)

@@ -6,7 +6,7 @@ namespace TorchLabs.Gradients;
 /// <summary>Shape of a small-CNN case.</summary>
 public sealed record SmallCnnShape(int Cin = 2, int Height = 8, int Width = 8, int Cout = 3, int Kernel = 3, int Pool = 2, int Classes = 4);
 
-/// <summary>Seed 003 eqs. 29-51 checked, with the seed's untied bias and with PyTorch's tied bias.</summary>
+/// <summary>Notes 003 eqs. 29-51 checked, with the notes' untied bias and with PyTorch's tied bias.</summary>
 public static class SmallCnnCheck
 {
     public static NetworkCheckResult Run(SmallCnnShape shape, bool tiedBias, long seed)

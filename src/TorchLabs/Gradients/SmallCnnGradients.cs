@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Gradients;
 
-/// <summary>The derivatives of the small CNN's loss (seed 003 eqs. 38-51).</summary>
+/// <summary>The derivatives of the small CNN's loss (notes 003 eqs. 38-51).</summary>
 public sealed record SmallCnnGrads(Tensor dH2, Tensor dW2, Tensor db2, Tensor dU2, Tensor dA1, Tensor dH1, Tensor dU1, Tensor db1,
     Tensor dW1)
 {
@@ -11,12 +11,12 @@ public sealed record SmallCnnGrads(Tensor dH2, Tensor dW2, Tensor db2, Tensor dU
     public Tensor[] All => [dH2, dW2, db2, dU2, dA1, dH1, dU1, db1, dW1];
 }
 
-/// <summary>Seed 003 eqs. 38-51: the hand derivation of the small CNN.</summary>
+/// <summary>Notes 003 eqs. 38-51: the hand derivation of the small CNN.</summary>
 public static class SmallCnnGradients
 {
     public static SmallCnnGrads Compute(SmallCnnTrace t, Tensor W2, Tensor y, int pool, bool tiedBias)
     {
-        var dH2 = t.YHat - y;                                      // (38) ∂L/∂h₂ = ŷ − y (the seed writes a₂ where u₂ is meant)
+        var dH2 = t.YHat - y;                                      // (38) ∂L/∂h₂ = ŷ − y (the notes write a₂ where u₂ is meant)
         var dW2 = outer(t.U2, dH2);                                // (39) ∂L/∂W₂ = u₂(ŷ − y)ᵀ
         var db2 = dH2.clone();                                     //      ∂L/∂b₂ = ŷ − y
         var dU2 = matmul(W2, dH2);                                 // (40) ∂L/∂u₂ = W₂(ŷ − y)

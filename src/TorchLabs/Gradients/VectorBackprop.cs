@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace TorchLabs.Gradients;
 
 /// <summary>
-/// Seed 004's vector-form backpropagation: Z_l = W_l A_{l−1} + b_l, A_l = ReLU(Z_l) for hidden layers and σ(Z_L) at the
+/// Notes 004's vector-form backpropagation: Z_l = W_l A_{l−1} + b_l, A_l = ReLU(Z_l) for hidden layers and σ(Z_L) at the
 /// output; J = −(1/m)[log(A_L) Yᵀ + log(1 − A_L)(1 − Y)ᵀ] + (λ/2m) Σ_l ‖W_l‖²_F. Columns are the m examples.
 /// </summary>
 public static class VectorBackprop
@@ -24,7 +24,7 @@ public static class VectorBackprop
         return new Forwarded(Z, A);
     }
 
-    /// <summary>J = cross-entropy + (λ/2m) Σ ‖W_l‖² (the seed's cost).</summary>
+    /// <summary>J = cross-entropy + (λ/2m) Σ ‖W_l‖² (the notes' cost).</summary>
     public static Tensor Cost(Tensor AL, Tensor Y, Tensor[] W, double lambd)
     {
         long m = Y.shape[1];
@@ -34,9 +34,9 @@ public static class VectorBackprop
     }
 
     /// <summary>
-    /// The seed's backward pass, line by line: dA_L = (1 − Y) ⊘ (1 − A_L) − Y ⊘ A_L; dz_L = dA_L ⊙ A_L ⊙ (1 − A_L);
+    /// The notes' backward pass, line by line: dA_L = (1 − Y) ⊘ (1 − A_L) − Y ⊘ A_L; dz_L = dA_L ⊙ A_L ⊙ (1 − A_L);
     /// dz_l = dA_l ⊙ 1[Z_l &gt; 0]; dW_l = (1/m) dz_l A_{l−1}ᵀ + (λ/m) W_l; db_l = (1/m) Σ_columns dz_l; dA_{l−1} = W_lᵀ dz_l.
-    /// The seed's dz_l (the residual δ_l) is m · ∂J/∂Z_l: the 1/m enters in dW and db.
+    /// The notes' dz_l (the residual δ_l) is m · ∂J/∂Z_l: the 1/m enters in dW and db.
     /// </summary>
     public static (Tensor[] dz, Tensor[] dW, Tensor[] db) Backward(Forwarded f, Tensor Y, Tensor[] W, double lambd)
     {
@@ -68,7 +68,7 @@ public static class VectorBackprop
         using var gen = new Generator((ulong)seed);
         int L = sizes.Length - 1;
         var X = rand([sizes[0], m], ScalarType.Float64, generator: gen);
-        var Y = rand([1, m], ScalarType.Float64, generator: gen);   // uniform in [0, 1], as the seed's Y
+        var Y = rand([1, m], ScalarType.Float64, generator: gen);   // uniform in [0, 1], as the notes' Y
         var W = Enumerable.Range(0, L).Select(l => (randn([sizes[l + 1], sizes[l]], ScalarType.Float64,
             generator: gen) * Math.Sqrt(2.0 / sizes[l])).requires_grad_(true)).ToArray();
         var b = Enumerable.Range(0, L).Select(l => (randn([sizes[l + 1], 1], ScalarType.Float64,
@@ -101,14 +101,14 @@ public static class VectorBackprop
         for (int l = L; l >= 1; l--)
         {
             int layer = l, li = l - 1;
-            // The seed's dz_l is m · ∂J/∂Z_l; compare dz_l / m with autograd's ∂J/∂Z_l.
+            // The notes' dz_l is m · ∂J/∂Z_l; compare dz_l / m with autograd's ∂J/∂Z_l.
             entries.Add(HandVsAutograd.Entry($"delta_{l} = dz_{l}/m = dJ/dZ_{l}", dz[l] / m, f.Z[l].grad!, f.Z[l], v => CostFromZ(layer, v),
                 note));
             entries.Add(HandVsAutograd.Entry($"dW_{l}", dW[li], W[li].grad!, W[li], v => CostWith(li, v, null), note));
             entries.Add(HandVsAutograd.Entry($"db_{l}", db[li], b[li].grad!, b[li], v => CostWith(li, null, v), note));
         }
         return new NetworkCheckResult("vector-backprop", J.item<double>(), entries,
-            [$"layers {string.Join("-", sizes)} (the seed's 12288-20-7-5-1 shape, smaller), m = {m} examples, λ = {lambd}, X and Y " +
-                $"uniform in [0, 1] as in the seed."]);
+            [$"layers {string.Join("-", sizes)} (the notes' 12288-20-7-5-1 shape, smaller), m = {m} examples, λ = {lambd}, X and Y " +
+                $"uniform in [0, 1] as in the notes."]);
     }
 }

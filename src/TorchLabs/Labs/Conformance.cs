@@ -9,7 +9,7 @@ namespace TorchLabs.Labs;
 /// <summary>A problem both sides optimise: parameter tensors (their shapes and start) and the loss's gradient at any point.</summary>
 public sealed record ConformanceProblem(string Name, long[][] Shapes, double[] Start)
 {
-    /// <summary>Seed 001's f(x) = x₀²/20 + x₁², one parameter of two elements, from (x₀, x₁).</summary>
+    /// <summary>Notes 001's f(x) = x₀²/20 + x₁², one parameter of two elements, from (x₀, x₁).</summary>
     public static ConformanceProblem F(double x0 = 3, double x1 = -2) => new("f", [[2]], [x0, x1]);
 
     /// <summary>
@@ -302,7 +302,7 @@ public sealed class ConformanceReportLab : IReportLab
         int differs = rows.Count(r => r.Verdict != "agrees");
         return new ReportSection(Id, Title, SectionStatus.Ran,
         [
-            new Paragraph("TorchSharp's torch.optim and its schedulers are C# re-implementations, not libtorch's. Each optimizer runs on seed 001's f(x) = x₀²/20 + x₁² (25 steps from (3, −2)) and on a small MLP with four parameter tensors (15 steps), under every setting of the grid, beside a hand reference of PyTorch's algorithm (Reference/TorchOptimReferences.cs; the references equal PyTorch 1.13's trajectories to 1e-12 in the tests). Largest difference: ‖a_t − b_t‖∞ / ‖b_t‖∞ over the steps, float64. Each scheduler drives SGD (lr 0.1) over at least three of its periods, beside a hand reference (Reference/TorchSchedulerReferences.cs, equal to PyTorch 1.13's learning rates and momenta to 1e-12); its steps are the sum over its settings. Details and reproductions: docs/conformance.md."),
+            new Paragraph("TorchSharp's torch.optim and its schedulers are C# re-implementations, not libtorch's. Each optimizer runs on notes 001's f(x) = x₀²/20 + x₁² (25 steps from (3, −2)) and on a small MLP with four parameter tensors (15 steps), under every setting of the grid, beside a hand reference of PyTorch's algorithm (Reference/TorchOptimReferences.cs; the references equal PyTorch 1.13's trajectories to 1e-12 in the tests). Largest difference: ‖a_t − b_t‖∞ / ‖b_t‖∞ over the steps, float64. Each scheduler drives SGD (lr 0.1) over at least three of its periods, beside a hand reference (Reference/TorchSchedulerReferences.cs, equal to PyTorch 1.13's learning rates and momenta to 1e-12); its steps are the sum over its settings. Details and reproductions: docs/conformance.md."),
             ConformanceTable(rows),
         ], TimeSpan.Zero)
         {

@@ -6,19 +6,19 @@ using TorchLabs.Reporting;
 
 namespace TorchLabs.Labs;
 
-/// <summary>One slip of a seed document: where it is, what the document writes, the correction, and the numbers that show it.</summary>
-public sealed record Erratum(string Seed, string Place, string Title, string AsWritten, string Corrected, IReadOnlyDictionary<string,
+/// <summary>One slip of a course document: where it is, what the document writes, the correction, and the numbers that show it.</summary>
+public sealed record Erratum(string Notes, string Place, string Title, string AsWritten, string Corrected, IReadOnlyDictionary<string,
     double> Numbers,
     IReadOnlyList<Block> Evidence);
 
 /// <summary>
-/// The errata: slips of the seed documents (../shared/seeds/README.md), each shown with numbers, the document's formula
+/// The errata: slips of the course notes (../shared/seeds/README.md), each shown with numbers, the document's formula
 /// run beside the correct one.
 /// </summary>
 public sealed class ErrataLab : IReportLab
 {
     public string Id => "errata";
-    public string Title => "Errata: the seed documents' slips, in numbers";
+    public string Title => "Errata: the course notes' slips, in numbers";
     public string Summary => "Each slip of the course documents run beside the correct formula";
 
     public Availability Check(LabContext context) => Availability.Yes;
@@ -28,11 +28,11 @@ public sealed class ErrataLab : IReportLab
         var errata = Collect(context.Seed);
         var blocks = new List<Block>
         {
-            new Paragraph($"{errata.Count} slips of the course documents (../shared/seeds/README.md lists them), each run as written beside the correct formula. Seed 000/001 Q3's optimizer code runs on f(x) = x₀²/20 + x₁² from the optimizer race's start, with the analytic gradient."),
+            new Paragraph($"{errata.Count} slips of the course documents (../shared/seeds/README.md lists them), each run as written beside the correct formula. Notes 000/001 Q3's optimizer code runs on f(x) = x₀²/20 + x₁² from the optimizer race's start, with the analytic gradient."),
         };
         foreach (var e in errata)
         {
-            blocks.Add(new Paragraph($"**Seed {e.Seed} {e.Place}: {e.Title}.** The document: `{e.AsWritten}`. Correct: {e.Corrected}."));
+            blocks.Add(new Paragraph($"**Notes {e.Notes} {e.Place}: {e.Title}.** The document: `{e.AsWritten}`. Correct: {e.Corrected}."));
             blocks.AddRange(e.Evidence);
         }
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks,
@@ -41,14 +41,14 @@ public sealed class ErrataLab : IReportLab
     }
 
     /// <summary>Every slip, with the numbers that show it (seeded where randomness enters).</summary>
-    public static IReadOnlyList<Erratum> Collect(long seed) => [.. OptimizerSlips(seed), .. DerivationSlips(seed), .. Seed004Slips()];
+    public static IReadOnlyList<Erratum> Collect(long seed) => [.. OptimizerSlips(seed), .. DerivationSlips(seed), .. Notes004Slips()];
 
-    /// <summary>The JSON of `torchlabs errata --format json`: {"errata": [{seed, place, title, asWritten, corrected, numbers}]}.</summary>
+    /// <summary>The JSON of `torchlabs errata --format json`: {"errata": [{notes, place, title, asWritten, corrected, numbers}]}.</summary>
     public static object ToJson(IReadOnlyList<Erratum> errata) => new Dictionary<string, object>
     {
         ["errata"] = errata.Select(e => new Dictionary<string, object>
         {
-            ["seed"] = e.Seed, ["place"] = e.Place, ["title"] = e.Title, ["asWritten"] = e.AsWritten, ["corrected"] = e.Corrected,
+            ["notes"] = e.Notes, ["place"] = e.Place, ["title"] = e.Title, ["asWritten"] = e.AsWritten, ["corrected"] = e.Corrected,
             ["numbers"] = e.Numbers,
         }).ToList(),
     };
@@ -56,10 +56,10 @@ public sealed class ErrataLab : IReportLab
     /// <summary>A seed slip: the code as written against the correct update, from the same start.</summary>
     public sealed record OptimizerSlip(string Title, string AsWritten, string Correct, double[][] WrittenPath, double[][] CorrectPath);
 
-    /// <summary>Seed Q3's slips (README of the seeds), each run next to the correct update.</summary>
+    /// <summary>Notes Q3's slips (README of the seeds), each run next to the correct update.</summary>
     public static IReadOnlyList<OptimizerSlip> Slips(double[] start, int steps)
     {
-        double[][] RunSeed(Action<double[], double[]> step)
+        double[][] RunAsWritten(Action<double[], double[]> step)
         {
             double[] x = (double[])start.Clone();
             var path = new double[steps + 1][];
@@ -67,32 +67,32 @@ public sealed class ErrataLab : IReportLab
             for (int t = 1; t <= steps; t++) { step(x, OptimizersLab.GradAnalytic(x)); path[t] = (double[])x.Clone(); }
             return path;
         }
-        var rmsCorrect = OptimizersLab.Run(OptimizerSpec.SeedDefaults("rmsprop"), OptimizerImpl.Reference, start, steps).Points;
+        var rmsCorrect = OptimizersLab.Run(OptimizerSpec.NotesDefaults("rmsprop"), OptimizerImpl.Reference, start, steps).Points;
         return
         [
             new OptimizerSlip("RMSProp assigns instead of stepping",
                 "x = lr*grad/(sqrt(gt)+1e-9)", "x -= lr*grad/(sqrt(E[g²])+ε), per coordinate",
-                RunSeed(new SeedForms.RmsPropAsWritten(0.01).Step), rmsCorrect),
+                RunAsWritten(new NotesForms.RmsPropAsWritten(0.01).Step), rmsCorrect),
             new OptimizerSlip("RMSProp keeps one scalar accumulator",
                 "gt = 0.9 gt + 0.1 Σ g² (one number), x -= lr*grad/(sqrt(gt)+1e-9)", "per-coordinate E[g²] (torch.optim.RMSprop, α 0.9)",
-                RunSeed(new SeedForms.RmsPropScalar(0.01).Step), rmsCorrect),
+                RunAsWritten(new NotesForms.RmsPropScalar(0.01).Step), rmsCorrect),
             new OptimizerSlip("AdaGrad keeps one scalar accumulator",
                 "gt += Σ g² (one number), x -= lr*grad/sqrt(gt+1e-9)",
                     "per-coordinate G += g², x -= lr g/(√G + 1e-10) (torch.optim.Adagrad)",
-                RunSeed(new SeedForms.AdaGradAsWritten(0.1).Step), OptimizersLab.Run(OptimizerSpec.SeedDefaults("adagrad"),
+                RunAsWritten(new NotesForms.AdaGradAsWritten(0.1).Step), OptimizersLab.Run(OptimizerSpec.NotesDefaults("adagrad"),
                     OptimizerImpl.Reference, start, steps).Points),
             new OptimizerSlip("Adam corrects the second moment with ρ₁",
                 "r_hat = r/(1-rho1**(i+1))", "v̂ = v/(1 − β₂ᵗ) (torch.optim.Adam)",
-                RunSeed(new SeedForms.AdamAsWritten(0.1).Step), OptimizersLab.Run(OptimizerSpec.SeedDefaults("adam"),
+                RunAsWritten(new NotesForms.AdamAsWritten(0.1).Step), OptimizersLab.Run(OptimizerSpec.NotesDefaults("adam"),
                     OptimizerImpl.Reference, start, steps).Points),
         ];
     }
 
-    /// <summary>Seed 000/001 Q3's optimizer code as written against the correct update, from the race's start.</summary>
+    /// <summary>Notes 000/001 Q3's optimizer code as written against the correct update, from the race's start.</summary>
     static IEnumerable<Erratum> OptimizerSlips(long seed)
     {
         double[] start = OptimizersLab.DrawStart(seed);
-        int steps = OptimizersReportLab.SeedSteps;
+        int steps = OptimizersReportLab.NotesSteps;
         int[] shown = [1, 2, 3, 100, steps];
         foreach (var slip in Slips(start, steps))
         {
@@ -111,8 +111,9 @@ public sealed class ErrataLab : IReportLab
         }
     }
 
-    /// <summary>Seed 004: the printed code's initialisation against the one that produced the printed costs, and predict's input.</summary>
-    static IEnumerable<Erratum> Seed004Slips()
+    /// <summary>Notes 004: the printed code's initialisation against the one that produced the printed costs, and predict's
+    /// input.</summary>
+    static IEnumerable<Erratum> Notes004Slips()
     {
         var written = VectorBackpropLab.Run(new VectorBackpropOptions
         {
@@ -138,7 +139,7 @@ public sealed class ErrataLab : IReportLab
 
     static string E(double v) => v.ToString("0.0E+0", CultureInfo.InvariantCulture);
 
-    /// <summary>The derivation slips of seeds 000/001 Q1 and 003, each with numbers.</summary>
+    /// <summary>The derivation slips of notes 000/001 Q1 and 003, each with numbers.</summary>
     static IEnumerable<Erratum> DerivationSlips(long seed)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();

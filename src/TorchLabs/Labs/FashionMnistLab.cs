@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 
-/// <summary>Options of the Fashion-MNIST exercise (seed 002): MLP [784, 28, 10], 5000 training and 1000 test images.</summary>
+/// <summary>Options of the Fashion-MNIST exercise (notes 002): MLP [784, 28, 10], 5000 training and 1000 test images.</summary>
 public sealed record FashionMnistOptions
 {
     public required string DataDir { get; init; }
@@ -73,14 +73,14 @@ public sealed record OptimizerRun(string Optimizer, int Epochs, double Lr, doubl
 public sealed record FashionMnistResult(MnistLocation Location, int Train, int Test, IReadOnlyList<OptimizerRun> Runs, string[] ClassNames);
 
 /// <summary>
-/// Seed 002's exercise: an MLP [784, 28, 10] (sigmoid hidden units) on 5000 training and 1000 test images, trained with GD
+/// Notes 002's exercise: an MLP [784, 28, 10] (sigmoid hidden units) on 5000 training and 1000 test images, trained with GD
 /// (full batch), SGD (mini-batches) and Adam, each by the hand optimizers of Optimizers/ (GD and SGD are the same update,
 /// θ ← θ − η g, on the full batch or on mini-batches). Softmax cross-entropy loss. Metrics by Microsoft.ML.
 /// </summary>
 public static class FashionMnistLab
 {
     /// <summary>The document's reported "precision" (correct / total on its test set): GD 0.69, SGD 0.79.</summary>
-    public static readonly Dictionary<string, double> SeedReported = new() { ["gd"] = 0.69, ["sgd"] = 0.79 };
+    public static readonly Dictionary<string, double> NotesReported = new() { ["gd"] = 0.69, ["sgd"] = 0.79 };
 
     public static MnistLocation Find(FashionMnistOptions o, IProgress<DownloadProgress>? progress = null)
     {
@@ -143,7 +143,7 @@ public static class FashionMnistLab
         {
             var clock = Stopwatch.StartNew();
             net.train();
-            // Seed 002's exercise: gd takes the whole set in order; sgd and adam a fresh shuffle each epoch, in mini-batches.
+            // Notes 002's exercise: gd takes the whole set in order; sgd and adam a fresh shuffle each epoch, in mini-batches.
             long[] order;
             using (var perm = name == "gd" ? arange(n) : randperm(n, generator: shuffle)) order = perm.data<long>().ToArray();
             double sum = 0;
@@ -248,7 +248,7 @@ public static class FashionMnistLab
 
     public static IEnumerable<Block> Blocks(FashionMnistResult r, FashionMnistOptions o)
     {
-        yield return new Paragraph($"Seed 002's exercise on {(o.Dataset == "mnist" ? "MNIST" : "Fashion-MNIST")} ({r.Location.Source}: " +
+        yield return new Paragraph($"Notes 002's exercise on {(o.Dataset == "mnist" ? "MNIST" : "Fashion-MNIST")} ({r.Location.Source}: " +
             $"`{r.Location.Folder}`" +
             (r.Location.Verified ? ", content MD5s checked" : "")
                 + $"): an MLP [784, {o.Hidden}, 10] with {o.Activation} hidden units and softmax cross-entropy, the first {r.Train} training and {r.Test} test images, trained by the hand optimizers of Optimizers/: GD on the full batch, SGD on mini-batches of {o.BatchSize}, Adam on the same mini-batches. Metrics from Microsoft.ML's multiclass evaluation on the test images.");
@@ -257,7 +257,7 @@ public static class FashionMnistLab
             r.Runs.Select(run => (IReadOnlyList<string>)[run.Optimizer.ToUpperInvariant(), run.Epochs.ToString(),
                 run.Lr.ToString(CultureInfo.InvariantCulture),
                 F(run.Metrics.MicroAccuracy), F(run.Metrics.MacroPrecision), F(run.Metrics.MacroRecall), F(run.Metrics.LogLoss),
-                FashionMnistLab.SeedReported.TryGetValue(run.Optimizer, out double s) ? s.ToString("F2") : "–",
+                FashionMnistLab.NotesReported.TryGetValue(run.Optimizer, out double s) ? s.ToString("F2") : "–",
                     run.Seconds.ToString("F1")]).ToList());
         yield return Figures.Of(Plots.Curves("Training loss per epoch", "epoch", "cross-entropy (log scale)",
             r.Runs.Select(run => (run.Optimizer.ToUpperInvariant(), Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(),
@@ -281,7 +281,7 @@ public static class FashionMnistLab
 public sealed class FashionMnistReportLab : IReportLab
 {
     public string Id => "fashion-mnist";
-    public string Title => "Fashion-MNIST: GD, SGD and Adam (seed 002's exercise)";
+    public string Title => "Fashion-MNIST: GD, SGD and Adam (notes 002's exercise)";
     public string Summary => "MLP [784, 28, 10] on Fashion-MNIST trained by hand GD, SGD and Adam, with Microsoft.ML metrics";
 
     public Availability Check(LabContext context) => FashionMnist.Locate(context.DataDir) is not null

@@ -11,7 +11,7 @@ public sealed class GradCheckLab : IReportLab
 {
     public string Id => "gradcheck";
     public string Title => "Hand derivations checked against libtorch autograd";
-    public string Summary => "Hand-derived gradients of the seed networks against autograd and central differences";
+    public string Summary => "Hand-derived gradients of the notes networks against autograd and central differences";
 
     public Availability Check(LabContext context) => Availability.Yes;
 
@@ -47,7 +47,7 @@ public sealed class GradCheckLab : IReportLab
     {
         var blocks = new List<Block>
         {
-            new Paragraph($"Each derivative of the seed documents, written as a matrix formula (Gradients/, one line per equation), computed three ways in float64: by hand, by libtorch autograd, and by central differences (h = {HandVsAutograd.Step:0E+0}). Relative error is {HandVsAutograd.RelErrorFormula}. Pass: at most {HandVsAutograd.AutogradTolerance:0E+0} against autograd and {HandVsAutograd.NumericTolerance:0E+0} against central differences. Central differences are skipped where a ReLU input or a max-pool tie lies within 2h, since there they straddle a kink."),
+            new Paragraph($"Each derivative of the course notes, written as a matrix formula (Gradients/, one line per equation), computed three ways in float64: by hand, by libtorch autograd, and by central differences (h = {HandVsAutograd.Step:0E+0}). Relative error is {HandVsAutograd.RelErrorFormula}. Pass: at most {HandVsAutograd.AutogradTolerance:0E+0} against autograd and {HandVsAutograd.NumericTolerance:0E+0} against central differences. Central differences are skipped where a ReLU input or a max-pool tie lies within 2h, since there they straddle a kink."),
         };
         var results = new List<NetworkCheckResult>();
         var o = new NetworkCheckOptions { Seed = context.Seed };

@@ -17,8 +17,8 @@ public sealed record LayerStats(double Mean, double Std, double Saturated, Histo
 public sealed record HistogramRun(string Activation, string Init, IReadOnlyList<LayerStats> Layers);
 
 /// <summary>
-/// Seed 000/001 Q4: x ∈ R^{1000×100} from N(0, 1) through 5 layers of 100 units (no bias), per-layer activation histograms,
-/// for sigmoid, ReLU and tanh under weights 0, N(0, 1), N(0, 0.01²) and, beyond the seed, Xavier (std 1/√n) and He (std √(2/n)).
+/// Notes 000/001 Q4: x ∈ R^{1000×100} from N(0, 1) through 5 layers of 100 units (no bias), per-layer activation histograms,
+/// for sigmoid, ReLU and tanh under weights 0, N(0, 1), N(0, 0.01²) and, beyond the notes, Xavier (std 1/√n) and He (std √(2/n)).
 /// </summary>
 public static class HistogramsLab
 {
@@ -112,9 +112,9 @@ public static class HistogramsLab
 public sealed class HistogramsReportLab : IReportLab
 {
     public string Id => "histograms";
-    public string Title => "Activation histograms: what saturates (seed Q4)";
+    public string Title => "Activation histograms: what saturates (notes Q4)";
     public string Summary =>
-        "Per-layer activation histograms of a 5-layer net for sigmoid, ReLU, tanh under five weight initialisations (seed Q4)";
+        "Per-layer activation histograms of a 5-layer net for sigmoid, ReLU, tanh under five weight initialisations (notes Q4)";
 
     public Availability Check(LabContext context) => Availability.Yes;
 
@@ -122,7 +122,7 @@ public sealed class HistogramsReportLab : IReportLab
     {
         var blocks = new List<Block>
         {
-            new Paragraph("Seed 000/001 Q4: x ∈ R^{1000×100} from N(0, 1) through 5 layers of 100 units without bias; weights 0, N(0, 1), N(0, 0.01²) and, beyond the seed, Xavier (std 1/√100) and He (std √(2/100)). Saturated: sigmoid within 0.01 of 0 or 1, tanh within 0.01 of ±1, ReLU exactly 0."),
+            new Paragraph("Notes 000/001 Q4: x ∈ R^{1000×100} from N(0, 1) through 5 layers of 100 units without bias; weights 0, N(0, 1), N(0, 0.01²) and, beyond the notes, Xavier (std 1/√100) and He (std √(2/100)). Saturated: sigmoid within 0.01 of 0 or 1, tanh within 0.01 of ±1, ReLU exactly 0."),
         };
         var runs = new List<HistogramRun>();
         foreach (string act in HistogramsLab.ActivationNames)

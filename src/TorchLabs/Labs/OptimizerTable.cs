@@ -8,20 +8,20 @@ namespace TorchLabs.Labs;
 // The table that wires each hand optimizer to TorchSharp's and to the pure C# reference (the oracle): it lives where the
 // three are compared, above both Optimizers/ and Reference/, so that neither depends on the other.
 /// <summary>
-/// One optimizer, one row: its name, what it is, seed 000/001 Q3's settings, torch's default eps, its hand implementation
-/// (Optimizers/), TorchSharp's torch.optim equivalent, the pure C# reference (Reference/), its seed form where the seed
+/// One optimizer, one row: its name, what it is, notes 000/001 Q3's settings, torch's default eps, its hand implementation
+/// (Optimizers/), TorchSharp's torch.optim equivalent, the pure C# reference (Reference/), its seed form where the notes
 /// writes it differently, and how to describe it. Adding an optimizer is adding a row to <see cref="OptimizerTable.Rows"/>.
 /// </summary>
 public sealed record OptimizerRow(
-    string Name, string Description, Func<OptimizerSpec, OptimizerSpec> SeedDefaults, double DefaultEps,
+    string Name, string Description, Func<OptimizerSpec, OptimizerSpec> NotesDefaults, double DefaultEps,
     Func<OptimizerSpec, IEnumerable<Tensor>, HandOptimizer> Hand,
     Func<OptimizerSpec, IEnumerable<TorchSharp.Modules.Parameter>, optim.Optimizer> Torch,
     Func<OptimizerSpec, TorchOptimReference> Reference,
     Func<OptimizerSpec, string> Describe,
-    Func<OptimizerSpec, ISeedForm?>? SeedForm = null,
+    Func<OptimizerSpec, INotesForm?>? NotesForm = null,
     Func<OptimizerSpec, string?>? Check = null);
 
-/// <summary>The six optimizers of seed 000/001 Q3.</summary>
+/// <summary>The six optimizers of notes 000/001 Q3.</summary>
 public static class OptimizerTable
 {
     public static readonly OptimizerRow[] Rows =
@@ -37,14 +37,14 @@ public static class OptimizerTable
             s => Ref("SGD", ("lr", s.Lr), ("momentum", s.Momentum), ("dampening", s.Dampening), ("weight_decay", s.WeightDecay)),
             s => $"Momentum lr {s.Lr}, μ {s.Momentum}",
             Check: s => s.Momentum == 0 ? "‹momentum› 0: momentum needs a momentum greater than 0" : null),
-        new("nesterov", "Nesterov momentum (torch's form, or the seed's look-ahead form)", s => s with { Lr = 1e-3, Momentum = 0.1 }, 1e-8,
+        new("nesterov", "Nesterov momentum (torch's form, or the notes' look-ahead form)", s => s with { Lr = 1e-3, Momentum = 0.1 }, 1e-8,
             (s, ps) => new Nesterov(ps, s.Lr, s.Momentum, s.Dampening, s.WeightDecay, s.NesterovForm),
             (s, ps) => s.NesterovForm == NesterovForm.LookAhead
                 ? throw new UsageException("‹nesterov-form› lookahead: torch.optim has only the torch form; use ‹impl› hand or reference")
                 : optim.SGD(ps, s.Lr, s.Momentum, 0, s.WeightDecay, nesterov: true),
             s => Ref("SGD", ("lr", s.Lr), ("momentum", s.Momentum), ("weight_decay", s.WeightDecay), ("nesterov", 1)),
             s => $"Nesterov lr {s.Lr}, μ {s.Momentum} ({(s.NesterovForm == NesterovForm.Torch ? "torch" : "look-ahead")} form)",
-            SeedForm: s => s.NesterovForm == NesterovForm.LookAhead ? new SeedForms.NesterovSeed(s.Lr, s.Momentum) : null,
+            NotesForm: s => s.NesterovForm == NesterovForm.LookAhead ? new NotesForms.NesterovNotes(s.Lr, s.Momentum) : null,
             Check: s => s.Momentum == 0 ? "‹momentum› 0: nesterov needs a momentum greater than 0"
                 : s.Dampening != 0 ? $"‹dampening› {s.Dampening}: Nesterov momentum requires zero dampening" : null),
         new("adagrad", "AdaGrad, per-coordinate G += g²", s => s with { Lr = 0.1 }, 1e-10,
@@ -81,7 +81,7 @@ public static class OptimizerTable
 }
 
 /// <summary>
-/// One optimizer and its hyper-parameters, in torch's names. <see cref="SeedDefaults"/> gives seed 000/001 Q3's
+/// One optimizer and its hyper-parameters, in torch's names. <see cref="NotesDefaults"/> gives notes 000/001 Q3's
 /// settings; everything else defaults as torch.optim does. What each optimizer is lives in its <see cref="OptimizerTable"/> row.
 /// </summary>
 public sealed record OptimizerSpec
@@ -104,9 +104,9 @@ public sealed record OptimizerSpec
     /// <summary>Torch's eps for the optimizer: AdaGrad 1e-10, RMSProp and Adam 1e-8.</summary>
     public double EffectiveEps => Eps ?? Row.DefaultEps;
 
-    /// <summary>Seed Q3: GD lr 1e-3, AdaGrad 0.1, RMSProp 0.01 with decay 0.9, Momentum 1e-3 with μ 0.1, Nesterov 1e-3 with μ 0.1, Adam
+    /// <summary>Notes Q3: GD lr 1e-3, AdaGrad 0.1, RMSProp 0.01 with decay 0.9, Momentum 1e-3 with μ 0.1, Nesterov 1e-3 with μ 0.1, Adam
     /// 0.1.</summary>
-    public static OptimizerSpec SeedDefaults(string name) => OptimizerTable.Find(name).SeedDefaults(new OptimizerSpec { Name = name });
+    public static OptimizerSpec NotesDefaults(string name) => OptimizerTable.Find(name).NotesDefaults(new OptimizerSpec { Name = name });
 
     /// <summary>Throws <see cref="UsageException"/> naming the first hyper-parameter out of its <see cref="Ranges"/>.</summary>
     public void Validate()
@@ -133,8 +133,8 @@ public sealed record OptimizerSpec
     /// <summary>The pure C# reference (Reference/).</summary>
     public TorchOptimReference CreateReference() => Row.Reference(this);
 
-    /// <summary>The seed's own form of the update, where it differs from the reference's (Nesterov's look-ahead); null otherwise.</summary>
-    public ISeedForm? CreateSeedForm() => Row.SeedForm?.Invoke(this);
+    /// <summary>The notes' own form of the update, where it differs from the reference's (Nesterov's look-ahead); null otherwise.</summary>
+    public INotesForm? CreateNotesForm() => Row.NotesForm?.Invoke(this);
 
     /// <summary>A short description with the hyper-parameters that matter for this optimizer.</summary>
     public string Describe() => Row.Describe(this) + (WeightDecay != 0 ? $", weight decay {WeightDecay}" : "");

@@ -24,17 +24,17 @@ public sealed record Trajectory(string Optimizer, string Impl, double[][] Points
 }
 
 /// <summary>
-/// Seed 000/001 Q3: the six optimizers on f(x) = x₀²/20 + x₁², started from a point drawn uniformly in [−100, 100]².
+/// Notes 000/001 Q3: the six optimizers on f(x) = x₀²/20 + x₁², started from a point drawn uniformly in [−100, 100]².
 /// </summary>
 public static class OptimizersLab
 {
-    /// <summary>f(x) = x₀²/20 + x₁² (seed Q3).</summary>
+    /// <summary>f(x) = x₀²/20 + x₁² (notes Q3).</summary>
     public static double F(double[] x) => x[0] * x[0] / 20 + x[1] * x[1];
 
-    /// <summary>∇f(x) = (x₀/10, 2x₁), the seed's analytical gradient.</summary>
+    /// <summary>∇f(x) = (x₀/10, 2x₁), the notes' analytical gradient.</summary>
     public static double[] GradAnalytic(double[] x) => [x[0] / 10, 2 * x[1]];
 
-    /// <summary>Central differences (f(x + h eᵢ) − f(x − h eᵢ)) / 2h, the seed's numerical_gradient with its h = 1e-8.</summary>
+    /// <summary>Central differences (f(x + h eᵢ) − f(x − h eᵢ)) / 2h, the notes' numerical_gradient with its h = 1e-8.</summary>
     public static double[] GradNumerical(double[] x, double h = 1e-8)
     {
         var g = new double[x.Length];
@@ -52,7 +52,7 @@ public static class OptimizersLab
 
     public static double[] Grad(double[] x, GradMode mode) => mode == GradMode.Analytic ? GradAnalytic(x) : GradNumerical(x);
 
-    /// <summary>The seed's start: uniform in [−100, 100]², from <paramref name="seed"/>.</summary>
+    /// <summary>The notes' start: uniform in [−100, 100]², from <paramref name="seed"/>.</summary>
     public static double[] DrawStart(long seed)
     {
         var rng = new Random(unchecked((int)seed));
@@ -86,7 +86,7 @@ public static class OptimizersLab
             double[] x = (double[])start.Clone();
             if (impl == OptimizerImpl.Reference)
             {
-                ISeedForm? seedForm = spec.CreateSeedForm();
+                INotesForm? seedForm = spec.CreateNotesForm();
                 var reference = seedForm is null ? spec.CreateReference() : null;
                 return new Stepper
                 {
@@ -145,7 +145,7 @@ public static class OptimizersLab
     public sealed record RaceRow(OptimizerSpec Spec, Trajectory Hand, double FinalF, int? StepsToTarget,
         int? HandDisagrees, int? ReferenceDisagrees, double AnalyticVsNumerical);
 
-    /// <summary>The race: all six from one start with the seed's settings.</summary>
+    /// <summary>The race: all six from one start with the notes' settings.</summary>
     public sealed record RaceResult(double[] Start, int Steps, IReadOnlyList<RaceRow> Rows, NesterovEquivalence Nesterov)
     {
         /// <summary>The race as `--format json` prints it.</summary>
@@ -163,8 +163,9 @@ public static class OptimizersLab
         };
     }
 
-    /// <summary>The seed's look-ahead Nesterov and torch's form, one path after the change of variables y = x + μ v.</summary>
-    public sealed record NesterovEquivalence(double MaxRelError, double[][] LookAheadPoints, double[][] TorchPoints, double[][] SeedPoints);
+    /// <summary>The notes' look-ahead Nesterov and torch's form, one path after the change of variables y = x + μ v.</summary>
+    public sealed record NesterovEquivalence(double MaxRelError, double[][] LookAheadPoints, double[][] TorchPoints,
+        double[][] NotesPoints);
 
     public const double Target = 1e-3;
 
@@ -174,7 +175,7 @@ public static class OptimizersLab
         foreach (string name in OptimizerSpec.Names)
         {
             progress?.Report($"race: {name}");
-            var spec = OptimizerSpec.SeedDefaults(name);
+            var spec = OptimizerSpec.NotesDefaults(name);
             var hand = Run(spec, OptimizerImpl.Hand, start, steps);
             var torchPath = Run(spec, OptimizerImpl.Torch, start, steps);
             var reference = Run(spec, OptimizerImpl.Reference, start, steps);
@@ -186,24 +187,24 @@ public static class OptimizersLab
         return new RaceResult(start, steps, rows, CompareNesterovForms(start, steps));
     }
 
-    /// <summary>Runs the seed's look-ahead form (x_t, v_t) and torch's form (p_t); p_t should equal x_t + μ v_t.</summary>
+    /// <summary>Runs the notes' look-ahead form (x_t, v_t) and torch's form (p_t); p_t should equal x_t + μ v_t.</summary>
     public static NesterovEquivalence CompareNesterovForms(double[] start, int steps)
     {
-        var spec = OptimizerSpec.SeedDefaults("nesterov");
-        var seed = new SeedForms.NesterovSeed(spec.Lr, spec.Momentum);
+        var spec = OptimizerSpec.NotesDefaults("nesterov");
+        var seed = new NotesForms.NesterovNotes(spec.Lr, spec.Momentum);
         double[] x = (double[])start.Clone();
-        var seedPoints = new double[steps + 1][];
+        var notesPoints = new double[steps + 1][];
         var lookAhead = new double[steps + 1][];
-        seedPoints[0] = (double[])x.Clone();
+        notesPoints[0] = (double[])x.Clone();
         lookAhead[0] = (double[])x.Clone();
         for (int t = 1; t <= steps; t++)
         {
             seed.Step(x, p => GradAnalytic(p));
-            seedPoints[t] = (double[])x.Clone();
+            notesPoints[t] = (double[])x.Clone();
             lookAhead[t] = seed.LookAheadPoint(x);
         }
         var torchPath = Run(spec, OptimizerImpl.Torch, start, steps).Points;
-        return new NesterovEquivalence(MaxRelError(lookAhead, torchPath), lookAhead, torchPath, seedPoints);
+        return new NesterovEquivalence(MaxRelError(lookAhead, torchPath), lookAhead, torchPath, notesPoints);
     }
 
     /// <summary>Reference backprop against autograd, then 50 steps of each optimizer: hand vs torch.optim vs reference.</summary>

@@ -8,8 +8,8 @@ namespace TorchLabs.Labs;
 /// <summary>The optimizer race and the three-way cross-checks, as a report section.</summary>
 public sealed class OptimizersReportLab : IReportLab
 {
-    /// <summary>The seed's run length (epoch=20000 in 001 Q3).</summary>
-    public const int SeedSteps = 20_000;
+    /// <summary>The notes' run length (epoch=20000 in 001 Q3).</summary>
+    public const int NotesSteps = 20_000;
 
     public string Id => "optimizers";
     public string Title => "Six optimizers by hand, cross-checked three ways";
@@ -21,7 +21,7 @@ public sealed class OptimizersReportLab : IReportLab
     public ReportSection Run(LabContext context)
     {
         double[] start = OptimizersLab.DrawStart(context.Seed);
-        var race = OptimizersLab.Race(start, SeedSteps, context.Progress);
+        var race = OptimizersLab.Race(start, NotesSteps, context.Progress);
         context.Report("MLP cross-check");
         var mlp = OptimizersLab.CheckMlp(context.Seed);
         context.Report("hand Adam on the CIFAR-10 Net");
@@ -41,7 +41,7 @@ public sealed class OptimizersReportLab : IReportLab
 
     public static IEnumerable<Block> RaceBlocks(OptimizersLab.RaceResult race)
     {
-        yield return new Paragraph($"Seed 000/001 Q3: minimise f(x) = x₀²/20 + x₁² from x₀ = ({G(race.Start[0])}, {G(race.Start[1])}), drawn uniformly in [−100, 100]² from the seed, {race.Steps:N0} steps (the seed's epoch count) with the seed's hyper-parameters. Each optimizer runs three times: by hand on TorchSharp tensors (Optimizers/), with TorchSharp's torch.optim, and in the pure C# reference (Reference/). The cross-check columns say through which step the path agrees with torch.optim's to 1e-9 relative ({HandVsAutograd.RelErrorFormula} at every step t, b the torch.optim path), in float64. Where an optimizer drives x to within rounding of 0 (subnormal numbers), the iterates are rounding noise and later steps can amplify it; the column then names the step and f there.");
+        yield return new Paragraph($"Notes 000/001 Q3: minimise f(x) = x₀²/20 + x₁² from x₀ = ({G(race.Start[0])}, {G(race.Start[1])}), drawn uniformly in [−100, 100]² from the notes, {race.Steps:N0} steps (the notes' epoch count) with the notes' hyper-parameters. Each optimizer runs three times: by hand on TorchSharp tensors (Optimizers/), with TorchSharp's torch.optim, and in the pure C# reference (Reference/). The cross-check columns say through which step the path agrees with torch.optim's to 1e-9 relative ({HandVsAutograd.RelErrorFormula} at every step t, b the torch.optim path), in float64. Where an optimizer drives x to within rounding of 0 (subnormal numbers), the iterates are rounding noise and later steps can amplify it; the column then names the step and f there.");
         yield return new Table(
             ["optimizer", "final f", $"steps to f < {OptimizersLab.Target:0E+0}", "hand = torch.optim (1e-9)",
                 "reference = torch.optim (1e-9)", "analytic vs numerical ∇f (max abs)"],
@@ -57,10 +57,10 @@ public sealed class OptimizersReportLab : IReportLab
         yield return Figures.Of(Plots.Curves("Convergence on f = x₀²/20 + x₁²", "step t", "f(x_t) (log scale)", curves, logY: true,
             floor: 1e-40), "optimizers-convergence", "f(x_t) against the step, log scale (values below 1e-40 drawn at 1e-40)");
         var eq = race.Nesterov;
-        yield return new Paragraph($"Nesterov's two forms are one method. The seed writes v ← μv − η∇f(x + μv), x ← x + v; torch writes b ← μb + g, θ ← θ − η(g + μb). With v = −ηb, torch's θ_t is the seed's look-ahead point x_t + μv_t. Measured over {race.Steps:N0} steps: the largest relative difference between θ_t and x_t + μv_t is {E(eq.MaxRelError)}.");
+        yield return new Paragraph($"Nesterov's two forms are one method. The notes write v ← μv − η∇f(x + μv), x ← x + v; torch writes b ← μb + g, θ ← θ − η(g + μb). With v = −ηb, torch's θ_t is the notes' look-ahead point x_t + μv_t. Measured over {race.Steps:N0} steps: the largest relative difference between θ_t and x_t + μv_t is {E(eq.MaxRelError)}.");
         yield return new Table(["t", "seed x_t", "seed x_t + μ v_t", "torch θ_t"],
-            Enumerable.Range(0, Math.Min(5, eq.SeedPoints.Length)).Select(t => (IReadOnlyList<string>)[t.ToString(),
-                Pt(eq.SeedPoints[t]), Pt(eq.LookAheadPoints[t]), Pt(eq.TorchPoints[t])]).ToList());
+            Enumerable.Range(0, Math.Min(5, eq.NotesPoints.Length)).Select(t => (IReadOnlyList<string>)[t.ToString(),
+                Pt(eq.NotesPoints[t]), Pt(eq.LookAheadPoints[t]), Pt(eq.TorchPoints[t])]).ToList());
     }
 
     /// <summary>"all 20,000 steps", or the last agreeing step and how small f was there.</summary>

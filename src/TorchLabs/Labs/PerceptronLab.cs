@@ -16,14 +16,14 @@ public sealed record PerceptronResult(string Name, double[][] X, int[] Y, IReadO
 }
 
 /// <summary>
-/// Seed 002's perceptron: w ← w + y x, b ← b + y on each misclassified sample (y(wᵀx + b) ≤ 0), learning rate 1, from w = 0,
-/// b = 0, until an epoch has no mistake or the epoch limit. The bound (theorem 3.1 of the seed) uses augmented vectors
+/// Notes 002's perceptron: w ← w + y x, b ← b + y on each misclassified sample (y(wᵀx + b) ≤ 0), learning rate 1, from w = 0,
+/// b = 0, until an epoch has no mistake or the epoch limit. The bound (theorem 3.1 of the notes) uses augmented vectors
 /// x̂ = (x, 1): R = max ‖x̂‖ and γ = max over unit ŵ of min yₙ ŵᵀx̂ₙ, found by a search over unit vectors.
 /// </summary>
 public static class PerceptronLab
 {
-    public static readonly double[][] SeedSamples = [[3, -3], [4, -3], [1, 1], [1, 2]];
-    public static readonly int[] SeedLabels = [-1, -1, 1, 1];
+    public static readonly double[][] NotesSamples = [[3, -3], [4, -3], [1, 1], [1, 2]];
+    public static readonly int[] NotesLabels = [-1, -1, 1, 1];
     public static readonly double[][] XorSamples = [[0, 0], [0, 1], [1, 0], [1, 1]];
     public static readonly int[] XorLabels = [-1, 1, 1, -1];
 
@@ -85,9 +85,9 @@ public static class PerceptronLab
 
     static string V(double[] v) => "(" + string.Join(", ", v.Select(c => c.ToString("G6", CultureInfo.InvariantCulture))) + ")";
 
-    /// <summary>The seed's samples and XOR, the two runs of the report.</summary>
+    /// <summary>The notes' samples and XOR, the two runs of the report.</summary>
     public static PerceptronResult[] RunBoth() =>
-        [Train("Seed samples", SeedSamples, SeedLabels), Train("XOR", XorSamples, XorLabels)];
+        [Train("Seed samples", NotesSamples, NotesLabels), Train("XOR", XorSamples, XorLabels)];
 
     /// <summary>
     /// The JSON of `torchlabs perceptron --format json`: per run every update (epoch, sample, x, y, w and b after it), the final w and b,
@@ -154,16 +154,16 @@ public static class PerceptronLab
     }
 }
 
-/// <summary>The perceptron section of the report: the seed's samples and XOR.</summary>
+/// <summary>The perceptron section of the report: the notes' samples and XOR.</summary>
 public sealed class PerceptronReportLab : IReportLab
 {
     public string Id => "perceptron";
     public string Title => "The perceptron: convergence, the mistake bound, and XOR";
-    public string Summary => "The perceptron on seed 002's four samples (every update logged, the (R/γ)² bound) and on XOR";
+    public string Summary => "The perceptron on notes 002's four samples (every update logged, the (R/γ)² bound) and on XOR";
     public Availability Check(LabContext context) => Availability.Yes;
     public ReportSection Run(LabContext context)
     {
-        var blocks = new List<Block> { new Paragraph("Seed 002: w ← w + y x and b ← b + y on each misclassified sample, learning rate 1, from zero.") };
+        var blocks = new List<Block> { new Paragraph("Notes 002: w ← w + y x and b ← b + y on each misclassified sample, learning rate 1, from zero.") };
         var runs = PerceptronLab.RunBoth();
         foreach (var run in runs) blocks.AddRange(PerceptronLab.Blocks(run));
         var seedRun = runs[0];

@@ -19,8 +19,8 @@ public sealed record RegressionResult(double[] X, double[] T, double[] XTest, do
     IReadOnlyList<PolyFit> ByOrder, IReadOnlyList<PolyFit> Ridge, IReadOnlyList<PolyFit> RidgeSweep, double Noise);
 
 /// <summary>
-/// Seed 002 / Bishop §1.1: linear regression in closed form, and polynomial curve fitting of N = 10 points with
-/// t = sin(2πx) + N(0, 0.3²). Error E(w) = ½ Σ (y(xₙ, w) − tₙ)²; ridge Ẽ(w) = E(w) + (λ/2)‖w‖² (Bishop eq. 1.4 and the seed's
+/// Notes 002 / Bishop §1.1: linear regression in closed form, and polynomial curve fitting of N = 10 points with
+/// t = sin(2πx) + N(0, 0.3²). Error E(w) = ½ Σ (y(xₙ, w) − tₙ)²; ridge Ẽ(w) = E(w) + (λ/2)‖w‖² (Bishop eq. 1.4 and the notes'
 /// form), solved as least squares on [Φ; √λ I]. E_RMS = √(2E(w*)/N). TorchSharp's linalg.lstsq against a plain C# QR solve.
 /// </summary>
 public static class RegressionLab
@@ -30,16 +30,16 @@ public static class RegressionLab
     public static readonly int[] TableOrders = [0, 1, 3, 9];
     public static readonly double[] TableLnLambdas = [double.NegativeInfinity, -18, 0];
 
-    /// <summary>Bishop's Table 1.1 as the seed prints it (its own noise draw), columns M = 0, 1, 3, 9.</summary>
-    public static readonly double?[][] SeedTable11 =
+    /// <summary>Bishop's Table 1.1 as the notes print it (its own noise draw), columns M = 0, 1, 3, 9.</summary>
+    public static readonly double?[][] NotesTable11 =
     [
         [0.19, 0.82, 0.31, 0.35], [null, -1.27, 7.99, 232.37], [null, null, -25.43, -5321.83], [null, null, 17.37, 48568.31],
         [null, null, null, -231639.30], [null, null, null, 640042.26], [null, null, null, -1061800.52], [null, null, null, 1042400.18],
         [null, null, null, -557682.99], [null, null, null, 125201.43],
     ];
 
-    /// <summary>Table 1.2 as the seed prints it, columns ln λ = −∞, −18, 0.</summary>
-    public static readonly double[][] SeedTable12 =
+    /// <summary>Table 1.2 as the notes print it, columns ln λ = −∞, −18, 0.</summary>
+    public static readonly double[][] NotesTable12 =
     [
         [0.35, 0.35, 0.13], [232.37, 4.74, -0.05], [-5321.83, -0.77, -0.06], [48568.31, -31.97, -0.05], [-231639.30, -3.89, -0.03],
         [640042.26, 55.28, -0.02], [-1061800.52, 41.32, -0.01], [1042400.18, -45.95, -0.00], [-557682.99, -91.53, 0.00],
@@ -82,7 +82,7 @@ public static class RegressionLab
     public static PolyFit Fit(int M, double lnLambda, double[] x, double[] t, double[] xTest, double[] tTest)
     {
         double lambda = double.IsNegativeInfinity(lnLambda) ? 0 : Math.Exp(lnLambda);
-        // The seed's Ẽ = ½Σ(y − t)² + (λ/2)‖w‖² has the same minimiser as ‖Φw − t‖² + λ‖w‖².
+        // The notes' Ẽ = ½Σ(y − t)² + (λ/2)‖w‖² has the same minimiser as ‖Φw − t‖² + λ‖w‖².
         var phi = Design(x, M);
         double[] w = SolveTorch(phi, t, lambda);
         double[] wPlain = LeastSquares.Solve(phi, t, lambda);
@@ -128,21 +128,21 @@ public static class RegressionLab
     public static IEnumerable<Block> Blocks(RegressionResult r)
     {
         yield return new Paragraph($"Linear regression in closed form, on 20 points t = 2x + 1 + N(0, 0.3²): w* = (ΦᵀΦ)⁻¹Φᵀt. TorchSharp's linalg.lstsq gives intercept {r.Line.Intercept:F6} and slope {r.Line.Slope:F6}; the normal equations (linalg.solve) and the plain C# QR solve agree to {Bound(Math.Max(Diff(r.Line.LstsqW, r.Line.NormalW), Diff(r.Line.LstsqW, r.Line.PlainW)))} relative.");
-        yield return new Paragraph($"Bishop's curve fitting (seed 002): N = {N} points, x evenly spaced in [0, 1], t = sin(2πx) + N(0, {r.Noise}²) from the seed; a {TestN}-point test set with fresh noise. Ridge uses the seed's (and Bishop's eq. 1.4) Ẽ(w) = ½Σ(y − t)² + (λ/2)‖w‖².");
+        yield return new Paragraph($"Bishop's curve fitting (notes 002): N = {N} points, x evenly spaced in [0, 1], t = sin(2πx) + N(0, {r.Noise}²) from the notes; a {TestN}-point test set with fresh noise. Ridge uses the notes' (and Bishop's eq. 1.4) Ẽ(w) = ½Σ(y − t)² + (λ/2)‖w‖².");
         yield return new Table(["", .. TableOrders.Select(m => $"M = {m}")],
             Enumerable.Range(0, 10).Select(j => (IReadOnlyList<string>)[$"w{j}*", .. TableOrders.Select(m => j <= m
                 ? C(r.ByOrder[m].W[j]) : "")]).ToList(),
             "Table 1.1, ours (coefficients w* of the polynomial fits)");
         yield return new Table(["", "M = 0", "M = 1", "M = 3", "M = 9"],
-            SeedTable11.Select((row, j) => (IReadOnlyList<string>)[$"w{j}*", .. row.Select(v => v is double d ? C(d) : "")]).ToList(),
-            "Table 1.1 as the seed prints it");
+            NotesTable11.Select((row, j) => (IReadOnlyList<string>)[$"w{j}*", .. row.Select(v => v is double d ? C(d) : "")]).ToList(),
+            "Table 1.1 as the notes print it");
         yield return new Table(["", .. TableLnLambdas.Select(l => $"ln λ = {Ln(l)}")],
             Enumerable.Range(0, 10).Select(j => (IReadOnlyList<string>)[$"w{j}*", .. r.Ridge.Select(f => C(f.W[j]))]).ToList(),
             "Table 1.2, ours (M = 9 with ridge)");
         yield return new Table(["", "ln λ = −∞", "ln λ = −18", "ln λ = 0"],
-            SeedTable12.Select((row, j) => (IReadOnlyList<string>)[$"w{j}*", .. row.Select(C)]).ToList(),
-                "Table 1.2 as the seed prints it");
-        yield return new Paragraph($"Why the tables differ: the coefficients of a fit depend on the particular noise draw, and the seed's (Bishop's) draw is not published; ours comes from a seeded generator. The shape agrees: M = 9 interpolates the ten points with coefficients of order 10⁵, and ridge shrinks them (‖w‖∞ {r.Ridge[0].W.Max(Math.Abs):0.0E+0} at ln λ = −∞, {r.Ridge[1].W.Max(Math.Abs):0.0E+0} at −18, {r.Ridge[2].W.Max(Math.Abs):0.00} at 0). TorchSharp's lstsq and the plain C# QR solve agree to {Bound(r.ByOrder.Concat(r.Ridge).Max(f => f.SolveAgreement))} relative over all fits (the M = 9 system is ill-conditioned, so this is the loosest).");
+            NotesTable12.Select((row, j) => (IReadOnlyList<string>)[$"w{j}*", .. row.Select(C)]).ToList(),
+                "Table 1.2 as the notes print it");
+        yield return new Paragraph($"Why the tables differ: the coefficients of a fit depend on the particular noise draw, and the notes' (Bishop's) draw is not published; ours comes from a seeded generator. The shape agrees: M = 9 interpolates the ten points with coefficients of order 10⁵, and ridge shrinks them (‖w‖∞ {r.Ridge[0].W.Max(Math.Abs):0.0E+0} at ln λ = −∞, {r.Ridge[1].W.Max(Math.Abs):0.0E+0} at −18, {r.Ridge[2].W.Max(Math.Abs):0.00} at 0). TorchSharp's lstsq and the plain C# QR solve agree to {Bound(r.ByOrder.Concat(r.Ridge).Max(f => f.SolveAgreement))} relative over all fits (the M = 9 system is ill-conditioned, so this is the loosest).");
         double[] fine = Enumerable.Range(0, 201).Select(i => i / 200.0).ToArray();
         ScottPlot.Plot Panel(PolyFit f, string title)
         {
@@ -211,7 +211,7 @@ public sealed class RegressionReportLab : IReportLab
 {
     public string Id => "regression";
     public string Title => "Regression and polynomial curve fitting (Bishop's Tables 1.1 and 1.2)";
-    public string Summary => "Closed-form linear regression, polynomial fits M = 0..9, ridge, E_RMS curves (seed 002)";
+    public string Summary => "Closed-form linear regression, polynomial fits M = 0..9, ridge, E_RMS curves (notes 002)";
     public Availability Check(LabContext context) => Availability.Yes;
     public ReportSection Run(LabContext context)
     {

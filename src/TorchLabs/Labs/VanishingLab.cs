@@ -49,7 +49,7 @@ public sealed record VanishingResult(int Depth, int Width, IReadOnlyDictionary<s
     IReadOnlyList<TrainingCurve> Training, int Steps, double LearningRate);
 
 /// <summary>
-/// Seed 003 eqs. 52-75: vanishing gradients in a deep sigmoid stack, the ReLU remedy and the residual stack. One batch
+/// Notes 003 eqs. 52-75: vanishing gradients in a deep sigmoid stack, the ReLU remedy and the residual stack. One batch
 /// through each stack, the loss backpropagated by autograd, and ‖∂L/∂W_i‖, ‖∂L/∂a_i‖ per layer; then training curves.
 /// </summary>
 public static class VanishingLab
@@ -131,7 +131,7 @@ public static class VanishingLab
                 }
             }
         }
-        // The seed's bound: σ′ ≤ 1/4, so the σ′ factors between layer i and the top multiply to at most 4^−(depth−i).
+        // The notes' bound: σ′ ≤ 1/4, so the σ′ factors between layer i and the top multiply to at most 4^−(depth−i).
         double top = norms["sigmoid"].Activation[^1];
         double[] bound = Enumerable.Range(1, o.Depth).Select(i => top * Math.Pow(0.25, o.Depth - i)).ToArray();
 
@@ -197,7 +197,7 @@ public static class VanishingLab
             r.GradNorms.Select(kv => (kv.Key, layer, kv.Value.Weight)).Append(("sigmoid bound 4^−(L−i)·‖∂L/∂a_L‖", layer, r.Bound)),
                 logY: true);
         yield return Figures.Of(gradPlot, "vanishing-weight-grads",
-            "‖∂L/∂W_i‖ per layer; the straight line is the seed's bound, a factor 1/4 per layer");
+            "‖∂L/∂W_i‖ per layer; the straight line is the notes' bound, a factor 1/4 per layer");
         yield return Figures.Of(Plots.Curves($"‖∂L/∂a_i‖ through depth {r.Depth}", "layer i (input side first)", "‖∂L/∂a_i‖ (log scale)",
             r.GradNorms.Select(kv => (kv.Key, layer, kv.Value.Activation)), logY: true), "vanishing-activation-grads",
                 "‖∂L/∂a_i‖ per layer");
@@ -225,7 +225,7 @@ public sealed class VanishingReportLab : IReportLab
     public string Id => "vanishing";
     public string Title => "Vanishing gradients: sigmoid, ReLU and residual stacks";
     public string Summary =>
-        "Per-layer gradient norms of deep sigmoid, ReLU and residual stacks, and their training curves (seed 003 eqs. 52-75)";
+        "Per-layer gradient norms of deep sigmoid, ReLU and residual stacks, and their training curves (notes 003 eqs. 52-75)";
 
     public Availability Check(LabContext context) => Availability.Yes;
 
@@ -237,13 +237,13 @@ public sealed class VanishingReportLab : IReportLab
         var r = VanishingLab.Run(options, context.Progress);
         var blocks = new List<Block>
         {
-            new Paragraph($"Seed 003 eqs. 52-75. Three stacks of {r.Depth} layers of width {r.Width} (weights zero-mean Gaussian, biases zero, a linear head and cross-entropy), one batch of a seeded 4-class task, gradients by autograd."),
+            new Paragraph($"Notes 003 eqs. 52-75. Three stacks of {r.Depth} layers of width {r.Width} (weights zero-mean Gaussian, biases zero, a linear head and cross-entropy), one batch of a seeded 4-class task, gradients by autograd."),
         };
         blocks.AddRange(VanishingLab.Blocks(r));
         blocks.Add(new Paragraph("The sigmoid stack as torchinfo's summary shows it, for one sample (the ReLU and residual stacks have the same layers and counts):"));
         blocks.Add(new Preformatted(VanishingLab.Summary(options).ToText()));
         var s = r.GradNorms["sigmoid"]; var res = r.GradNorms["residual"]; var relu = r.GradNorms["relu"];
-        blocks.Add(new Paragraph($"Reading: in the sigmoid stack the gradient reaching the first layer is {s.Weight[0] / s.Weight[^1]:0.0E+0} times the top layer's — each layer multiplies by diag(σ′)Wᵢ with σ′ ≤ 1/4, and the measured decay follows the seed's 4^−l bound in slope. The ReLU stack with He weights keeps the ratio at {relu.Weight[0] / relu.Weight[^1]:0.0E+0} (ReLU′ is 0 or 1), and the residual stack at {res.Weight[0] / res.Weight[^1]:0.0E+0}: its identity path adds I to every layer's Jacobian, so the product cannot collapse. In training with plain SGD the deep sigmoid stack's loss barely moves while the residual stack learns; see the table for the measured losses and accuracies." +
+        blocks.Add(new Paragraph($"Reading: in the sigmoid stack the gradient reaching the first layer is {s.Weight[0] / s.Weight[^1]:0.0E+0} times the top layer's — each layer multiplies by diag(σ′)Wᵢ with σ′ ≤ 1/4, and the measured decay follows the notes' 4^−l bound in slope. The ReLU stack with He weights keeps the ratio at {relu.Weight[0] / relu.Weight[^1]:0.0E+0} (ReLU′ is 0 or 1), and the residual stack at {res.Weight[0] / res.Weight[^1]:0.0E+0}: its identity path adds I to every layer's Jacobian, so the product cannot collapse. In training with plain SGD the deep sigmoid stack's loss barely moves while the residual stack learns; see the table for the measured losses and accuracies." +
             (r.Training.Any(c => c.DivergedAt is not null)
                 ? " Where a run diverged, the opposite problem showed: gradients exploded (the ReLU stack's activations and gradients are not bounded)." : "")));
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)

@@ -7,11 +7,11 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 
-/// <summary>Options of seed 004's run; the defaults reproduce the document's printed costs.</summary>
+/// <summary>Options of notes 004's run; the defaults reproduce the document's printed costs.</summary>
 public sealed record VectorBackpropOptions
 {
     public int[] Dims { get; init; } = [12288, 20, 7, 5, 1];
-    /// <summary>Where the autograd run's trained network is written as network.pth and network.safetensors (keys W1, b1, … as the seed's
+    /// <summary>Where the autograd run's trained network is written as network.pth and network.safetensors (keys W1, b1, … as the notes'
     /// param_w, param_b); null: not written.</summary>
     public string? ModelsDir { get; init; }
     public int M { get; init; } = 200;
@@ -74,8 +74,8 @@ public sealed record VectorBackpropResult(VectorBackpropOptions Options, IReadOn
 }
 
 /// <summary>
-/// Seed 004: the 12288-20-7-5-1 network (ReLU hidden, sigmoid output, cross-entropy + L2), lr 0.01, 2000 iterations,
-/// the cost printed every 100 iterations. Twice: the seed's vector formulas on plain arrays (Reference/VectorNetwork), and
+/// Notes 004: the 12288-20-7-5-1 network (ReLU hidden, sigmoid output, cross-entropy + L2), lr 0.01, 2000 iterations,
+/// the cost printed every 100 iterations. Twice: the notes' vector formulas on plain arrays (Reference/VectorNetwork), and
 /// TorchSharp autograd in float64. With NumPy's generator and He initialisation it prints the document's twenty costs.
 /// </summary>
 public static class VectorBackpropLab
@@ -196,13 +196,13 @@ public static class VectorBackpropLab
     public static IEnumerable<Block> Blocks(VectorBackpropResult r)
     {
         var o = r.Options;
-        yield return new Paragraph($"Seed 004: network {string.Join("-", o.Dims)}, ReLU hidden layers, sigmoid output, cross-entropy + " +
+        yield return new Paragraph($"Notes 004: network {string.Join("-", o.Dims)}, ReLU hidden layers, sigmoid output, cross-entropy + " +
             $"(λ/2m)‖W‖² with λ = {o.Lambd}, " +
             $"learning rate {o.LearningRate}, {o.Iterations} iterations on X ({o.Dims[0]} × {o.M}) and Y (1 × {o.M}) uniform in [0, 1], drawn with " +
             (o.Rng == "numpy"
                 ? "NumPy's legacy generator exactly as the document (seed(1), rand, rand, seed(10), randn per layer; Reference/NumpyRandom)" : "a TorchSharp generator") +
             $", weights {(o.Init == "he" ? "randn·√(2/n_{l−1})" : "randn·√2 (the code as printed)")}, the last layer randn·0.01. Run " +
-                $"twice: the seed's vector " +
+                $"twice: the notes' vector " +
             "formulas on plain arrays (Reference/), and TorchSharp autograd in float64.");
         var rows = new List<IReadOnlyList<string>>();
         int count = r.Tables.Max(t => t.Costs.Count);
@@ -225,7 +225,7 @@ public static class VectorBackpropLab
             yield return new Paragraph($"predict (threshold 0.5) on {r.Predictions.Length} new examples drawn from the same generator: {r.Predictions.Count(p => p == 1)} predicted 1. (The document draws X_new = rand(1228, 200), 1228 rows where the network needs 12288: np.dot would raise a shape error; we draw 12288.)");
         var withCosts = r.Tables.Where(t => t.Costs.Count > 0).ToList();
         if (withCosts.Count > 0)
-            yield return Figures.Of(Plots.Curves("Seed 004: cost", "iteration", "cost J",
+            yield return Figures.Of(Plots.Curves("Notes 004: cost", "iteration", "cost J",
                 withCosts.Select(t => (t.Impl, t.Costs.Select(c => (double)c.Iteration).ToArray(), t.Costs.Select(c => c.Cost).ToArray()))
                     .Append(("the document", Enumerable.Range(0, DocumentCosts.Length).Select(i => i * 100.0).ToArray(), DocumentCosts))),
                         "vector-backprop-cost", "The cost every 100 iterations: ours (reference and TorchSharp) and the document's", 800,
@@ -233,13 +233,13 @@ public static class VectorBackpropLab
     }
 }
 
-/// <summary>The seed 004 section of the report.</summary>
+/// <summary>The notes 004 section of the report.</summary>
 public sealed class VectorBackpropReportLab : IReportLab
 {
     public string Id => "vector-backprop";
-    public string Title => "Seed 004: vector backprop, the document's cost table reproduced";
+    public string Title => "Notes 004: vector backprop, the document's cost table reproduced";
     public string Summary =>
-        "Seed 004's 12288-20-7-5-1 network by the seed's vector formulas and by autograd, reproducing the printed costs";
+        "Notes 004's 12288-20-7-5-1 network by the notes' vector formulas and by autograd, reproducing the printed costs";
     public Availability Check(LabContext context) => Availability.Yes;
     /// <summary>Products of 209 × 12288 matrices: every core (faster with both here; docs/performance.md).</summary>
     public int DefaultThreads(LabContext context) => Runtime.TorchRuntime.Cores;

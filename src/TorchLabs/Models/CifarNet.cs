@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace TorchLabs.Models;
 
 /// <summary>
-/// The Net of PyTorch's CIFAR-10 tutorial ("Training a classifier"; seed 003, last part):
+/// The Net of PyTorch's CIFAR-10 tutorial ("Training a classifier"; notes 003, last part):
 /// conv 3->6 (5x5), ReLU, max-pool 2x2, conv 6->16 (5x5), ReLU, max-pool 2x2, flatten to 16*5*5 = 400,
 /// fc 400->120, ReLU, fc 120->84, ReLU, fc 84->10. 62,006 parameters.
 /// </summary>

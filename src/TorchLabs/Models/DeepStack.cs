@@ -6,7 +6,7 @@ namespace TorchLabs.Models;
 
 /// <summary>
 /// A deep stack of equal-width layers, a_i = φ(W_i a_{i−1} + b_i) (plus a_{i−1} in the residual stack), followed by a
-/// linear head to class scores. Seed 003 eqs. 52-75. Weights are zero-mean Gaussian and biases zero, as the seed
+/// linear head to class scores. Notes 003 eqs. 52-75. Weights are zero-mean Gaussian and biases zero, as the notes
 /// assumes; <see cref="Forward"/> keeps every a_i so gradients can be read layer by layer.
 /// </summary>
 public abstract class DeepStack : nn.Module<Tensor, Tensor>

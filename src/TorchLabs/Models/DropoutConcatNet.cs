@@ -4,12 +4,12 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Models;
 
-/// <summary>The intermediate values of one forward pass (seed 003 eqs. 1-7).</summary>
+/// <summary>The intermediate values of one forward pass (notes 003 eqs. 1-7).</summary>
 public sealed record DropoutConcatTrace(Tensor X, Tensor H1, Tensor A1, Tensor H2, Tensor M, Tensor A2, Tensor H3, Tensor YHat);
 
 /// <summary>
-/// Seed 003 eqs. 1-8: h₁ = W₁ᵀx + b₁ (1), a₁ = ReLU(h₁) (2), h₂ = Concat(a₁, x) (3), m ~ Bernoulli (4), a₂ = h₂ ⊙ m (5),
-/// h₃ = W₂ᵀa₂ + b₂ (6), ŷ = Softmax(h₃) (7), L = −yᵀ log ŷ (8). W₁ is d × s and W₂ is (s+d) × k, as the seed writes them.
+/// Notes 003 eqs. 1-8: h₁ = W₁ᵀx + b₁ (1), a₁ = ReLU(h₁) (2), h₂ = Concat(a₁, x) (3), m ~ Bernoulli (4), a₂ = h₂ ⊙ m (5),
+/// h₃ = W₂ᵀa₂ + b₂ (6), ŷ = Softmax(h₃) (7), L = −yᵀ log ŷ (8). W₁ is d × s and W₂ is (s+d) × k, as the notes write them.
 /// The mask multiplies without 1/(1−p) scaling, as eq. 5 says. Eq. 4 writes m ~ Bernoulli(p) while the text says elements are
 /// zeroed "with probability p"; we follow the text (p is the drop probability, as in PyTorch), so mᵢ = 1 with probability 1 − p.
 /// In eval mode no element is dropped and h₂ is scaled by 1 − p, the expectation of the training-time mask.

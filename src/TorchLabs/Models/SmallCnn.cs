@@ -4,13 +4,13 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Models;
 
-/// <summary>The intermediate values of one forward pass of <see cref="SmallCnn"/> (seed 003 eqs. 29-34).</summary>
+/// <summary>The intermediate values of one forward pass of <see cref="SmallCnn"/> (notes 003 eqs. 29-34).</summary>
 public sealed record SmallCnnTrace(Tensor X, Tensor U1, Tensor H1, Tensor A1, Tensor U2, Tensor H2, Tensor YHat);
 
 /// <summary>
-/// Seed 003 eqs. 29-34: u₁ = Conv2d(C_in, C_out, k)(x) (29), h₁ = MaxPool2d(N)(u₁) (30), a₁ = ReLU(h₁) (31),
+/// Notes 003 eqs. 29-34: u₁ = Conv2d(C_in, C_out, k)(x) (29), h₁ = MaxPool2d(N)(u₁) (30), a₁ = ReLU(h₁) (31),
 /// u₂ = Flatten(a₁) (32), h₂ = W₂ᵀu₂ + b₂ (33), ŷ = Softmax(h₂) (34), L = −yᵀ log ŷ. One image x [C_in, H, W].
-/// The convolution's bias is either the seed's untied b₁ ∈ R^{C_out × H_out × W_out} (eq. 49) or PyTorch's tied
+/// The convolution's bias is either the notes' untied b₁ ∈ R^{C_out × H_out × W_out} (eq. 49) or PyTorch's tied
 /// b₁ ∈ R^{C_out}, one per channel. Flatten has d = C_out · H_mp · W_mp outputs (eq. 37 writes a sum: a slip).
 /// </summary>
 public sealed class SmallCnn : nn.Module<Tensor, Tensor>

@@ -5,8 +5,8 @@ namespace TorchLabs.Optimizers;
 /// <summary>
 /// AdaGrad (Duchi et al. 2011), torch.optim.Adagrad: per-coordinate sum of squared gradients,
 /// G_t = G_{t−1} + g_t ⊙ g_t; η_t = η / (1 + (t − 1) · lr_decay); θ ← θ − η_t g_t / (√G_t + ε), ε = 1e-10 outside the root.
-/// The seed (000/001 Q3, lr 0.1) keeps one scalar G (the sum over all components) and puts 1e-9 inside the root:
-/// see Reference/SeedForms and the report's errata.
+/// The notes (000/001 Q3, lr 0.1) keeps one scalar G (the sum over all components) and puts 1e-9 inside the root:
+/// see Reference/NotesForms and the report's errata.
 /// </summary>
 public sealed class AdaGrad : HandOptimizer
 {

@@ -8,7 +8,7 @@ namespace TorchLabs.Optimizers;
 /// m_t = β₁ m_{t−1} + (1 − β₁) g_t; v_t = β₂ v_{t−1} + (1 − β₂) g_t ⊙ g_t;
 /// m̂_t = m_t / (1 − β₁ᵗ); v̂_t = v_t / (1 − β₂ᵗ); θ ← θ − η m̂_t / (√v̂_t + ε), ε = 1e-8 outside √v̂_t.
 /// Weight decay is torch's L2 form (added to g), not AdamW. Option amsgrad: v̂ uses the running maximum of v.
-/// The seed (000/001 Q3, lr 0.1) corrects v with 1 − ρ₁ᵗ instead of 1 − ρ₂ᵗ: see the report's errata.
+/// The notes (000/001 Q3, lr 0.1) corrects v with 1 − ρ₁ᵗ instead of 1 − ρ₂ᵗ: see the report's errata.
 /// </summary>
 public sealed class Adam : HandOptimizer
 {

@@ -10,7 +10,7 @@ public enum NesterovForm
     /// point.</summary>
     Torch,
     /// <summary>
-    /// The seed's (000/001 Q3) and Sutskever et al.'s form: v ← μ v − η ∇f(θ + μ v), θ ← θ + v. Call
+    /// The notes' (000/001 Q3) and Sutskever et al.'s form: v ← μ v − η ∇f(θ + μ v), θ ← θ + v. Call
     /// <see cref="Nesterov.BeforeGradient"/> before the forward pass, so the gradient is taken at θ + μ v.
     /// </summary>
     LookAhead,
@@ -18,8 +18,8 @@ public enum NesterovForm
 
 /// <summary>
 /// Nesterov momentum. Default: torch's form, b₁ = g₁, b_t = μ b_{t−1} + (1 − τ) g_t, d_t = g_t + μ b_t, θ ← θ − η d_t.
-/// Option: the seed's look-ahead form (lr 1e-3, μ 0.1). The two are one method after a change of variables:
-/// with v = −η b, torch's θ is the seed's look-ahead point θ_seed + μ v (the race shows it in numbers).
+/// Option: the notes' look-ahead form (lr 1e-3, μ 0.1). The two are one method after a change of variables:
+/// with v = −η b, torch's θ is the notes' look-ahead point θ_seed + μ v (the race shows it in numbers).
 /// </summary>
 public sealed class Nesterov : HandOptimizer
 {

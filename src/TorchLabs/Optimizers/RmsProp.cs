@@ -7,8 +7,8 @@ namespace TorchLabs.Optimizers;
 /// RMSProp (Tieleman and Hinton 2012), torch.optim.RMSprop: E[g²]_t = α E[g²]_{t−1} + (1 − α) g_t ⊙ g_t;
 /// θ ← θ − η g_t / (√E[g²]_t + ε), α = 0.99 and ε = 1e-8 outside the root by default. Options as torch: momentum
 /// (b ← μ b + g/(√E[g²]+ε), θ ← θ − η b) and centered (subtract the square of the running mean gradient).
-/// The seed (000/001 Q3, lr 0.01, decay 0.9) keeps one scalar accumulator, puts 1e-9 outside the root, and assigns
-/// x = lr*g/(...) instead of subtracting: see Reference/SeedForms and the report's errata.
+/// The notes (000/001 Q3, lr 0.01, decay 0.9) keeps one scalar accumulator, puts 1e-9 outside the root, and assigns
+/// x = lr*g/(...) instead of subtracting: see Reference/NotesForms and the report's errata.
 /// </summary>
 public sealed class RmsProp : HandOptimizer
 {

@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace TorchLabs.Reference;
 
 /// <summary>
-/// Seed 004's network on plain double arrays, with the seed's own vector formulas (no TorchSharp): columns are the m
+/// Notes 004's network on plain double arrays, with the notes' own vector formulas (no TorchSharp): columns are the m
 /// examples, Z_l = W_l A_{l−1} + b_l, A_l = ReLU(Z_l) for hidden layers and σ(Z_L) at the output,
 /// J = −(1/m)[log(A_L)Yᵀ + log(1 − A_L)(1 − Y)ᵀ] + (λ/2m) Σ‖W_l‖²; backward: dA_L = (1 − Y)⊘(1 − A_L) − Y⊘A_L,
 /// dz_L = dA_L ⊙ A_L ⊙ (1 − A_L), dz_l = dA_l ⊙ 1[Z_l &gt; 0], dW_l = (1/m) dz_l A_{l−1}ᵀ + (λ/m) W_l, db_l = (1/m) Σ dz_l,
@@ -68,7 +68,7 @@ public sealed class VectorNetwork
         return (Z, A);
     }
 
-    /// <summary>The seed's cost: cross-entropy plus (λ/2m) Σ‖W_l‖².</summary>
+    /// <summary>The notes' cost: cross-entropy plus (λ/2m) Σ‖W_l‖².</summary>
     public double Cost(double[] AL, double[] Y, int m, double lambd)
     {
         double ce = 0;
@@ -77,7 +77,7 @@ public sealed class VectorNetwork
         return -ce / m + reg * lambd / (2.0 * m);
     }
 
-    /// <summary>One iteration: forward, cost, the seed's backward formulas, and the update. Returns the cost before the update.</summary>
+    /// <summary>One iteration: forward, cost, the notes' backward formulas, and the update. Returns the cost before the update.</summary>
     public double Step(double[] X, double[] Y, int m, double lr, double lambd)
     {
         var (Z, A) = Forward(X, m);
@@ -125,6 +125,6 @@ public sealed class VectorNetwork
         return cost;
     }
 
-    /// <summary>The seed's predict: 1 where A_L &gt; threshold.</summary>
+    /// <summary>The notes' predict: 1 where A_L &gt; threshold.</summary>
     public int[] Predict(double[] X, int m, double threshold = 0.5) => Forward(X, m).A[L].Select(v => v > threshold ? 1 : 0).ToArray();
 }

@@ -70,7 +70,7 @@ public static class SweepFolder
     public const int Stale = 3;
 
     /// <summary>How the front end runs one trial of a plan: the lab's command line with the trial's settings, the plan's extra
-    /// arguments and the seed, writing JSON into <c>folder</c>, the trial's own (a plan whose extra arguments would write elsewhere is
+    /// arguments and the notes, writing JSON into <c>folder</c>, the trial's own (a plan whose extra arguments would write elsewhere is
     /// refused there, as bad input).</summary>
     public delegate string[] TrialCommandLine(SweepPlan plan, SweepTrial trial, string folder);
 

@@ -8,7 +8,7 @@ using TorchLabs.Labs;
 namespace TorchLabs.Sweeps;
 
 /// <summary>One trial of a sweep: its index and id, the grid setting it takes and its seed. The command line it runs is the front
-/// end's to write (<see cref="SweepFolder.RunTrial"/>): the lab with these settings, the plan's extra arguments, the seed, JSON
+/// end's to write (<see cref="SweepFolder.RunTrial"/>): the lab with these settings, the plan's extra arguments, the notes, JSON
 /// output and the trial's own folder.</summary>
 public sealed record SweepTrial(int Index, string Id, IReadOnlyDictionary<string, string> Settings, long Seed)
 {

@@ -103,7 +103,7 @@ public class NetworkGradientTests
     [InlineData(new[] { 12, 5, 4, 3, 1 }, 10, 0.7, 1)]
     [InlineData(new[] { 6, 3, 1 }, 4, 0.0, 2)]
     [InlineData(new[] { 8, 20, 7, 5, 1 }, 25, 2.0, 3)]
-    public void VectorBackprop_SeedFormulasWithL2_MatchAutograd(int[] sizes, int m, double lambd, long seed)
+    public void VectorBackprop_NotesFormulasWithL2_MatchAutograd(int[] sizes, int m, double lambd, long seed)
     {
         var r = VectorBackprop.Run(sizes, m, lambd, seed);
         AssertPasses(r);

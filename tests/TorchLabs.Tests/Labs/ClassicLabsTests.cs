@@ -43,14 +43,15 @@ public class ClassicLabsTests
     }
 
     [Fact]
-    public void Perceptron_SeedSamples_ConvergesWithinTheBound()
+    public void Perceptron_NotesSamples_ConvergesWithinTheBound()
     {
-        var r = PerceptronLab.Train("seed", PerceptronLab.SeedSamples, PerceptronLab.SeedLabels);
+        var r = PerceptronLab.Train("seed", PerceptronLab.NotesSamples, PerceptronLab.NotesLabels);
         Assert.True(r.Converged);
         Assert.NotNull(r.Bound);
         Assert.True(r.Updates.Count <= r.Bound, $"{r.Updates.Count} updates, bound {r.Bound}");
         for (int i = 0; i < 4; i++)
-            Assert.True(PerceptronLab.SeedLabels[i] * (r.W[0] * PerceptronLab.SeedSamples[i][0] + r.W[1] * PerceptronLab.SeedSamples[i][1]
+            Assert.True(PerceptronLab.NotesLabels[i]
+                * (r.W[0] * PerceptronLab.NotesSamples[i][0] + r.W[1] * PerceptronLab.NotesSamples[i][1]
                 + r.B) > 0);
     }
 

@@ -55,7 +55,7 @@ public class DeepStacksTests
         var o = new VanishingOptions { Depth = 60, Width = 16, TrainDepths = [], Steps = 0 };
         var r = VanishingLab.Run(o);
         var s = r.GradNorms["sigmoid"].Weight;
-        // Every 10 layers towards the input the sigmoid stack's gradient loses at least a factor 4^5 (half the seed's bound's rate).
+        // Every 10 layers towards the input the sigmoid stack's gradient loses at least a factor 4^5 (half the notes' bound's rate).
         for (int i = 0; i + 10 < s.Length; i += 10)
             Assert.True(s[i] < s[i + 10] * Math.Pow(4, -5), $"layer {i + 1}: {s[i]:E2} vs layer {i + 11}: {s[i + 10]:E2}");
         var res = r.GradNorms["residual"].Weight;

@@ -7,7 +7,7 @@ namespace TorchLabs.Tests.Labs;
 /// The tests' own hand backpropagation (the oracle of DeepStacksTests) through a <see cref="DeepStack"/> with its linear head
 /// and mean cross-entropy over a batch (rows are examples): δ_head = (softmax(s) − onehot(y))/N; ∂L/∂a_L = δ_head W_head;
 /// for i = L..1: ∂L/∂h_i = ∂L/∂a_i ⊙ φ′(h_i), ∂L/∂W_i = (∂L/∂h_i)ᵀ a_{i−1}, ∂L/∂a_{i−1} = (∂L/∂h_i) W_i (+ ∂L/∂a_i in the
-/// residual stack, seed 003 eq. 75).
+/// residual stack, notes 003 eq. 75).
 /// </summary>
 public static class StackGradients
 {

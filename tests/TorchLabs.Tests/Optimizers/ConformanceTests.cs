@@ -8,7 +8,7 @@ namespace TorchLabs.Tests.Optimizers;
 /// <summary>
 /// #28: TorchSharp 0.107's optimizers (C# re-implementations) against hand references of PyTorch's algorithms, and the references
 /// against PyTorch's own numbers (scripts/golden/optim_conformance.py: 116 trajectories from Debian's PyTorch 1.13 in float64, on
-/// seed 001's f and on a small MLP with four parameter tensors, over a grid covering every option TorchSharp has). Tolerance:
+/// notes 001's f and on a small MLP with four parameter tensors, over a grid covering every option TorchSharp has). Tolerance:
 /// 1e-12 relative, ‖a_t − b_t‖∞ / ‖b_t‖∞ at every step.
 /// </summary>
 public class ConformanceTests(ITestOutputHelper output)

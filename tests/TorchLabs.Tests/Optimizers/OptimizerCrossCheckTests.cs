@@ -16,7 +16,7 @@ public class OptimizerCrossCheckTests
         var data = new TheoryData<string, double, double, double, double, double, double, long>();
         foreach (string name in OptimizerSpec.Names)
         {
-            var s = OptimizerSpec.SeedDefaults(name);
+            var s = OptimizerSpec.NotesDefaults(name);
             data.Add(name, s.Lr, s.Momentum, s.Alpha, s.Beta1, s.Beta2, 0, 1);
         }
         data.Add("gd", 0.3, 0, 0.99, 0.9, 0.999, 0.01, 2);
@@ -57,9 +57,9 @@ public class OptimizerCrossCheckTests
     [Theory]
     [InlineData(1)]
     [InlineData(17)]
-    public void NesterovLookAhead_HandMatchesSeedFormReference(long seed)
+    public void NesterovLookAhead_HandMatchesNotesFormReference(long seed)
     {
-        var spec = OptimizerSpec.SeedDefaults("nesterov") with { NesterovForm = NesterovForm.LookAhead, Lr = 0.02, Momentum = 0.8 };
+        var spec = OptimizerSpec.NotesDefaults("nesterov") with { NesterovForm = NesterovForm.LookAhead, Lr = 0.02, Momentum = 0.8 };
         double[] start = OptimizersLab.DrawStart(seed);
         var hand = OptimizersLab.Run(spec, OptimizerImpl.Hand, start, 200);
         var reference = OptimizersLab.Run(spec, OptimizerImpl.Reference, start, 200);
@@ -67,18 +67,18 @@ public class OptimizerCrossCheckTests
     }
 
     [Fact]
-    public void NesterovForms_TorchParameterIsTheSeedsLookAheadPoint()
+    public void NesterovForms_TorchParameterIsTheNotesLookAheadPoint()
     {
         var eq = OptimizersLab.CompareNesterovForms(OptimizersLab.DrawStart(3), 500);
         Assert.InRange(eq.MaxRelError, 0, Tolerance);
         // and the two forms' own iterates differ (the change of variables is not the identity)
-        Assert.True(OptimizersLab.MaxRelError(eq.SeedPoints, eq.TorchPoints) > 1e-6);
+        Assert.True(OptimizersLab.MaxRelError(eq.NotesPoints, eq.TorchPoints) > 1e-6);
     }
 
     [Fact]
     public void TorchImpl_NesterovLookAhead_IsUsageError()
     {
-        var spec = OptimizerSpec.SeedDefaults("nesterov") with { NesterovForm = NesterovForm.LookAhead };
+        var spec = OptimizerSpec.NotesDefaults("nesterov") with { NesterovForm = NesterovForm.LookAhead };
         Assert.Throws<UsageException>(() => OptimizersLab.Run(spec, OptimizerImpl.Torch, [1, 1], 3));
     }
 
@@ -142,11 +142,11 @@ public class OptimizerCrossCheckTests
     [InlineData(-0.1)]
     public void Validate_BadLearningRate_IsUsageErrorNamingLr(double lr)
     {
-        var e = Assert.Throws<UsageException>(() => (OptimizerSpec.SeedDefaults("adam") with { Lr = lr }).Validate());
+        var e = Assert.Throws<UsageException>(() => (OptimizerSpec.NotesDefaults("adam") with { Lr = lr }).Validate());
         Assert.StartsWith("--lr", TestEnvironment.AsShown(e));
     }
 
     [Fact]
-    public void SeedDefaults_UnknownOptimizer_IsUsageError() =>
-        Assert.Throws<UsageException>(() => OptimizerSpec.SeedDefaults("lbfgs"));
+    public void NotesDefaults_UnknownOptimizer_IsUsageError() =>
+        Assert.Throws<UsageException>(() => OptimizerSpec.NotesDefaults("lbfgs"));
 }

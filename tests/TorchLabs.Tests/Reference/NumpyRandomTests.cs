@@ -46,7 +46,7 @@ public class NumpyRandomTests
     }
 
     [Fact]
-    public void Seed004Draws_MatchNumpy()
+    public void Notes004Draws_MatchNumpy()
     {
         var g = Golden.GetProperty("seed004");
         var rng = new NumpyRandom(1);

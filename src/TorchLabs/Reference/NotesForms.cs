@@ -1,12 +1,12 @@
 namespace TorchLabs.Reference;
 
 /// <summary>
-/// The optimizers exactly as seed 000/001 Q3's code writes them (on f's two coordinates), slips included, and their
+/// The optimizers exactly as notes 000/001 Q3's code writes them (on f's two coordinates), slips included, and their
 /// corrected twins, for the report's errata. x is updated in place; each returns nothing.
 /// </summary>
-public static class SeedForms
+public static class NotesForms
 {
-    /// <summary>Seed Q3 AdaGrad as written: one scalar accumulator gt += Σ g², x −= lr·g/√(gt + 1e-9).</summary>
+    /// <summary>Notes Q3 AdaGrad as written: one scalar accumulator gt += Σ g², x −= lr·g/√(gt + 1e-9).</summary>
     public sealed class AdaGradAsWritten(double lr)
     {
         double gt;
@@ -17,7 +17,7 @@ public static class SeedForms
         }
     }
 
-    /// <summary>Seed Q3 RMSProp as written: scalar gt = β gt + (1 − β) Σ g², and <c>x = lr*g/(√gt + 1e-9)</c>: an assignment, not a
+    /// <summary>Notes Q3 RMSProp as written: scalar gt = β gt + (1 − β) Σ g², and <c>x = lr*g/(√gt + 1e-9)</c>: an assignment, not a
     /// step.</summary>
     public sealed class RmsPropAsWritten(double lr, double beta = 0.9)
     {
@@ -29,7 +29,7 @@ public static class SeedForms
         }
     }
 
-    /// <summary>Seed Q3 RMSProp with the sign fixed (x −= ...) but still one scalar accumulator.</summary>
+    /// <summary>Notes Q3 RMSProp with the sign fixed (x −= ...) but still one scalar accumulator.</summary>
     public sealed class RmsPropScalar(double lr, double beta = 0.9)
     {
         double gt;
@@ -40,7 +40,7 @@ public static class SeedForms
         }
     }
 
-    /// <summary>Seed Q3 Adam as written: r̂ = r / (1 − ρ₁ᵗ), the first moment's correction used for the second.</summary>
+    /// <summary>Notes Q3 Adam as written: r̂ = r / (1 − ρ₁ᵗ), the first moment's correction used for the second.</summary>
     public sealed class AdamAsWritten(double lr, double rho1 = 0.9, double rho2 = 0.999, double delta = 1e-8)
     {
         double[]? s, r;
@@ -62,10 +62,10 @@ public static class SeedForms
     }
 
     /// <summary>
-    /// Seed Q3 Nesterov, look-ahead form: v ← μ v − η ∇f(x + μ v), x ← x + v. <see cref="LookAheadPoint"/> is where the
+    /// Notes Q3 Nesterov, look-ahead form: v ← μ v − η ∇f(x + μ v), x ← x + v. <see cref="LookAheadPoint"/> is where the
     /// next gradient is taken; torch's form tracks exactly this point.
     /// </summary>
-    public sealed class NesterovSeed(double lr, double mu) : ISeedForm
+    public sealed class NesterovNotes(double lr, double mu) : INotesForm
     {
         public double[]? V { get; private set; }
         public double[] LookAheadPoint(double[] x) => V is null ? (double[])x.Clone() : x.Select((xi, i) => xi + mu * V[i]).ToArray();
@@ -78,8 +78,8 @@ public static class SeedForms
     }
 }
 
-/// <summary>An update in the seed's own form, which takes the gradient where it wants it (Nesterov's look-ahead point).</summary>
-public interface ISeedForm
+/// <summary>An update in the notes' own form, which takes the gradient where it wants it (Nesterov's look-ahead point).</summary>
+public interface INotesForm
 {
     void Step(double[] x, Func<double[], double[]> gradient);
 }
