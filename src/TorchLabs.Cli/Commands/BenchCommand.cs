@@ -8,7 +8,7 @@ namespace TorchLabs.Cli.Commands;
 /// <summary>`torchlabs bench CASE`: one timed case as a JSON object (scripts/bench/run.sh runs it against its peers).</summary>
 public static class BenchCommand
 {
-    readonly record struct Request(string Case, int BatchSize, int Steps, string Optimizer, string Impl, string Phase, int Iterations,
+    readonly record struct Request(string Case, int BatchSize, int Steps, string Optimizer, string? Impl, string Phase, int Iterations,
         string Mkldnn);
 
     public static Command Create()
@@ -20,9 +20,9 @@ public static class BenchCommand
         {
             Description = "optimizer-step: sgd, adam, rmsprop or adagrad", DefaultValueFactory = _ => "adam",
         };
-        var impl = new Option<string>("--impl")
+        var impl = new Option<string?>("--impl")
         {
-            Description = "optimizer-step: hand or torch; vector-backprop: reference or torch; cifar-net-train: autograd (as cifar10's default: modules, autograd, TorchSharp's optim.SGD) or fast (as cifar10 --impl fast: the hand step and the fused SGD)", DefaultValueFactory = _ => "hand",
+            Description = "In the words every command shares: cifar-net-train torch (the default, as cifar10's: modules, autograd, TorchSharp's optim.SGD) or fast (as cifar10 --impl fast); optimizer-step hand (the default) or torch; vector-backprop reference (the default) or torch",
         };
         var phase = new Option<string>("--phase") { Description = "cifar-net-train: full, forward-backward or forward", DefaultValueFactory = _ => "full" };
         var iterations = new Option<int>("--iterations") { Description = "vector-backprop: iterations", DefaultValueFactory = _ => 2000 };
@@ -46,24 +46,25 @@ public static class BenchCommand
     {
         if (r.Mkldnn == "off") TorchRuntime.SetMkldnn(false);
         int t = TorchSharp.torch.get_num_threads();
-        string trainImpl = r.Impl == "hand" ? "autograd" : r.Impl, vectorImpl = r.Impl == "hand" ? "reference" : r.Impl;
+        // Each case's words, its default first.
+        string For(params string[] allowed) => Impl.Require(r.Impl ?? allowed[0], allowed);
         return r.Case switch
         {
             "cifar-net-train" => new
             {
                 @case = r.Case, batchSize = r.BatchSize, steps = r.Steps, threads = t, phase = r.Phase, mkldnn = r.Mkldnn,
-                allocator = Allocators.InUse, impl = trainImpl,
-                imagesPerSecond = Bench.CifarNetTrain(r.BatchSize, r.Steps, phase: r.Phase, impl: trainImpl),
+                allocator = Allocators.InUse, impl = For(Impl.Torch, Impl.Fast),
+                imagesPerSecond = Bench.CifarNetTrain(r.BatchSize, r.Steps, phase: r.Phase, impl: For(Impl.Torch, Impl.Fast)),
             },
             "optimizer-step" => new
             {
-                @case = r.Case, optimizer = r.Optimizer, impl = r.Impl, steps = r.Steps, threads = t,
-                msPerStep = Bench.OptimizerStep(r.Optimizer, r.Impl, r.Steps),
+                @case = r.Case, optimizer = r.Optimizer, impl = For(Impl.Hand, Impl.Torch), steps = r.Steps, threads = t,
+                msPerStep = Bench.OptimizerStep(r.Optimizer, For(Impl.Hand, Impl.Torch), r.Steps),
             },
             "vector-backprop" => new
             {
-                @case = r.Case, impl = vectorImpl, iterations = r.Iterations, threads = t,
-                seconds = Bench.VectorBackpropSeconds(vectorImpl, r.Iterations),
+                @case = r.Case, impl = For(Impl.Reference, Impl.Torch), iterations = r.Iterations, threads = t,
+                seconds = Bench.VectorBackpropSeconds(For(Impl.Reference, Impl.Torch), r.Iterations),
             },
             var other => throw new UsageException($"{other}: unknown benchmark case; expected cifar-net-train, optimizer-step or vector-backprop"),
         };

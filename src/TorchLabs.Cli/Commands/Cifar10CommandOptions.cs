@@ -34,17 +34,11 @@ sealed class Cifar10CommandOptions
     {
         Description = "Continue from the checkpoint in --out (written after every epoch); --epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log says so)",
     };
-    readonly Option<string> impl = new("--impl")
-    {
-        Description = "The training step: autograd (the tutorial's, TorchSharp's modules and autograd) or fast (the hand-written float32 step of src/TorchLabs/Fast, equal to float32 rounding)",
-        DefaultValueFactory = _ => "autograd",
-    };
+    readonly Option<string> impl = CommonOptions.Impl("The training step: torch (the tutorial's: TorchSharp's modules, autograd and optim.SGD) or fast (the fused SGD and hand-written float32 step of src/TorchLabs/Fast, equal to float32 rounding)", Impl.Torch, Impl.Fast);
     readonly Option<string?> load = new("--load")
     {
         Description = "Evaluate this model instead of training: a .pth from the Python tutorial, a .safetensors, or TorchSharp's format (told apart by content)",
     };
-
-    public Cifar10CommandOptions() => impl.AcceptOnlyFromAmong("autograd", "fast");
 
     public IEnumerable<Symbol> Symbols =>
         [data, download, epochs, batchSize, lr, momentum, seed, logEvery, threads, device, outDir, limitTrain, limitTest, format, resume,

@@ -88,6 +88,23 @@ public static class CommonOptions
         Description = "libtorch intra-op threads (default: chosen by the work: 1 for small batches and small ops, all cores for large ones; 0: all cores)",
     };
 
+    /// <summary>--impl, in the words every command shares (Runtime/Impl), <paramref name="allowed"/> here, the first the default;
+    /// an old word (autograd, both) is refused with the new one named.</summary>
+    public static Option<string> Impl(string description, params string[] allowed)
+    {
+        var o = new Option<string>("--impl")
+        {
+            Description = $"{description} ({string.Join(", ", allowed)}; default {allowed[0]})",
+            DefaultValueFactory = _ => allowed[0],
+        };
+        o.Validators.Add(result =>
+        {
+            if (TorchLabs.Runtime.Impl.Problem(result.GetValueOrDefault<string>(), allowed) is string problem)
+                result.AddError(Outcome.Flags(problem));
+        });
+        return o;
+    }
+
     /// <summary>--data: a folder name, checked when the command line is parsed (an empty one is bad input, not an internal
     /// error).</summary>
     public static Option<string> Data()

@@ -1,3 +1,4 @@
+using TorchLabs.Runtime;
 using System.CommandLine;
 using TorchLabs.Labs;
 
@@ -32,11 +33,9 @@ sealed class FashionMnistCommandOptions
     {
         Description = "Continue each optimizer from its checkpoint in --out (written after every epoch); --epochs is the total. The other settings must match the checkpoint's, except --lr, which may change (the log says so)",
     };
-    readonly Option<string> backward = new("--backward")
-    {
-        Description = "autograd (libtorch's) or hand (the delta recursion and softmax cross-entropy as custom autograd Functions)",
-        DefaultValueFactory = _ => "autograd",
-    };
+    readonly Option<string> impl = CommonOptions.Impl("The backward: torch (libtorch's autograd) or hand (the delta recursion and softmax cross-entropy as custom autograd Functions)", Impl.Torch, Impl.Hand);
+    /// <summary>The old name of --impl here: refused with the new spelling named.</summary>
+    readonly Option<string?> backward = new("--backward") { Hidden = true };
     readonly Option<string> data = CommonOptions.Data();
     readonly Option<long> seed = CommonOptions.Seed();
     readonly Option<string> format = CommonOptions.Format();
@@ -49,11 +48,12 @@ sealed class FashionMnistCommandOptions
         optimizer.AcceptOnlyFromAmong("gd", "sgd", "adam");
         activation.AcceptOnlyFromAmong("sigmoid", "relu", "tanh");
         dataset.AcceptOnlyFromAmong("fashion-mnist", "mnist");
-        backward.AcceptOnlyFromAmong("autograd", "hand");
+        backward.Validators.Add(result => result.AddError(
+            $"--backward is now --impl (one word per idea in every command): --impl torch (was autograd) or --impl hand"));
     }
 
     public IEnumerable<Symbol> Symbols =>
-        [optimizer, activation, train, test, batchSize, epochs, lr, hidden, dataset, download, backward, data, seed, format, outDir,
+        [optimizer, activation, train, test, batchSize, epochs, lr, hidden, dataset, download, impl, backward, data, seed, format, outDir,
             threads, resume, tensorboard];
 
     /// <summary>The lab's options, validated (threads applied).</summary>
@@ -66,7 +66,7 @@ sealed class FashionMnistCommandOptions
             Optimizers = p.GetValue(optimizer) is string one ? [one] : ["gd", "sgd", "adam"],
             Activation = p.GetValue(activation)!, Train = p.GetValue(train), Test = p.GetValue(test), BatchSize = p.GetValue(batchSize),
             Epochs = p.GetValue(epochs), LearningRate = p.GetValue(lr), Hidden = p.GetValue(hidden), Seed = p.GetValue(seed),
-            Download = p.GetValue(download), OutDir = p.GetValue(outDir), Resume = p.GetValue(resume), Backward = p.GetValue(backward)!,
+            Download = p.GetValue(download), OutDir = p.GetValue(outDir), Resume = p.GetValue(resume), Impl = p.GetValue(impl)!,
             TensorBoardDir = p.GetValue(tensorboard),
         };
         o.Validate();

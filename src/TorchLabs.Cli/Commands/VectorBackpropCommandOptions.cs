@@ -1,3 +1,4 @@
+using TorchLabs.Runtime;
 using System.CommandLine;
 using TorchLabs.Labs;
 
@@ -15,10 +16,7 @@ sealed class VectorBackpropCommandOptions
         Description = "he (randn·√(2/n), what produced the document's costs) or as-written (randn·√2, the document's code)",
         DefaultValueFactory = _ => "he",
     };
-    readonly Option<string> impl = new("--impl")
-    {
-        Description = "both, reference (the notes' formulas on plain arrays) or torch (autograd)", DefaultValueFactory = _ => "both",
-    };
+    readonly Option<string> impl = CommonOptions.Impl("all (both, compared), reference (the notes' formulas on plain arrays) or torch (autograd)", Impl.All, Impl.Reference, Impl.Torch);
     readonly Option<int> iterations = new("--iterations") { Description = "Gradient-descent iterations", DefaultValueFactory = _ => 2000 };
     readonly Option<double> lr = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 0.01 };
     readonly Option<double> lambd = new("--lambd") { Description = "L2 strength λ", DefaultValueFactory = _ => 0 };
@@ -35,7 +33,6 @@ sealed class VectorBackpropCommandOptions
     {
         rng.AcceptOnlyFromAmong("numpy", "torch");
         init.AcceptOnlyFromAmong("he", "as-written");
-        impl.AcceptOnlyFromAmong("both", "reference", "torch");
     }
 
     public IEnumerable<Symbol> Symbols =>

@@ -16,20 +16,22 @@ public static class Bench
     /// second.</summary>
     /// <param name="phase">full (the training step), forward-backward (no optimizer step) or forward (no autograd): where the time
     /// goes.</param>
-    /// <param name="impl">autograd (cifar10's default: forward, cross_entropy, backward, TorchSharp's optim.SGD) or fast (cifar10's
+    /// <param name="impl">torch (cifar10's default: forward, cross_entropy, backward, TorchSharp's optim.SGD) or fast (cifar10's
     /// ‹impl› fast: the hand step of Fast/ and the fused SGD).</param>
     public static double CifarNetTrain(int batchSize, int steps, int warmup = 20, long seed = 1, string phase = "full",
-        string impl = "autograd")
+        string impl = Impl.Torch)
     {
-        if (impl is not ("autograd" or "fast")) throw new UsageException($"‹impl› {impl}: expected autograd or fast for cifar-net-train");
+        Impl.Require(impl, Impl.Torch, Impl.Fast);
         if (phase is not ("full" or "forward-backward" or "forward")) throw new UsageException($"‹phase› {phase}: expected full, forward-backward or forward");
         if (batchSize < 1) throw new UsageException($"‹batch-size› {batchSize}: expected at least 1");
         if (steps < 1) throw new UsageException($"‹steps› {steps}: expected at least 1");
         using var gen = new Generator((ulong)seed);
         var net = new CifarNet(gen);
-        using var fused = impl == "fast" ? new FlatSgd([.. net.parameters()], 0.001, 0.9) : null;
-        using var torchSgd = impl == "fast" ? null : optim.SGD(net.parameters(), 0.001, 0.9);
-        var fast = impl == "fast" ? new Fast.CifarNetFastStep(net) : null;
+        using var fused = impl == Impl.Fast ? new FlatSgd([.. net.parameters()], 0.001, 0.9) : null;
+        using var torchSgd = impl == Impl.Fast ? null : optim.SGD(net.parameters(), 0.001, 0.9);
+        var fast = impl == Impl.Fast ? new Fast.CifarNetFastStep(net) : null;
+        // The optimizer as cifar10 calls it (TorchSharp's step without garbage collection, or the fused SGD).
+        var optimizer = fused is not null ? OptimizerHooks.For(fused) : OptimizerHooks.For(torchSgd!);
         const int pool = 16;
         var xs = Enumerable.Range(0, pool).Select(_ => randn([batchSize, 3, 32, 32], generator: gen)).ToArray();
         var ys = Enumerable.Range(0, pool).Select(_ => randint(0, 10, [batchSize], generator: gen)).ToArray();
@@ -42,10 +44,10 @@ public static class Bench
                 nn.functional.cross_entropy(net.call(xs[i % pool]), ys[i % pool]);
                 return;
             }
-            if (fused is not null) fused.zero_grad(); else torchSgd!.zero_grad();
+            optimizer.zero_grad();
             if (fast is not null) fast.LossBackward(xs[i % pool], ys[i % pool]);
             else nn.functional.cross_entropy(net.call(xs[i % pool]), ys[i % pool]).backward();
-            if (phase == "full") { if (fused is not null) fused.step(); else torchSgd!.step(); }
+            if (phase == "full") optimizer.step();
         }
         for (int i = 0; i < warmup; i++) Step(i);
         var sw = Stopwatch.StartNew();

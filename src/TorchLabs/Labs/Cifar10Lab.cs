@@ -27,10 +27,10 @@ public sealed record Cifar10Options
     public int? LimitTest { get; init; }
     public Device? Device { get; init; }
     /// <summary>
-    /// The training step: "autograd" (the default: the tutorial's forward through TorchSharp's modules, loss.backward()) or
-    /// "fast" (the hand-written float32 step of Fast/, equal to it to float32 rounding). Stored in the checkpoint.
+    /// The training step: torch (the default: the tutorial's forward through TorchSharp's modules, loss.backward(), optim.SGD)
+    /// or fast (the fused SGD and hand-written float32 step of Fast/, equal to it to float32 rounding). Stored in the checkpoint.
     /// </summary>
-    public string Impl { get; init; } = "autograd";
+    public string Impl { get; init; } = Runtime.Impl.Torch;
     /// <summary>Continue from OUT/checkpoint.dat (written at the end of every epoch); <see cref="Epochs"/> is the total.</summary>
     public bool Resume { get; init; }
     /// <summary>A model to evaluate instead of training (.pth, .safetensors or TorchSharp's format, told apart by content).</summary>
@@ -55,7 +55,7 @@ public sealed record Cifar10Options
             || Momentum >= 1) throw new UsageException($"‹momentum› {Momentum}: expected a number in [0, 1)");
         Require.WholeNumber(LogEvery, "log-every");
         Require.WholeNumber(LimitTrain, "limit-train");
-        if (Impl is not ("autograd" or "fast")) throw new UsageException($"‹impl› {Impl}: expected autograd (the default) or fast");
+        Runtime.Impl.Require(Impl, Runtime.Impl.Torch, Runtime.Impl.Fast);
         Require.WholeNumber(LimitTest, "limit-test");
         if (Load is not null
             && Resume) throw new UsageException("‹load› and ‹resume›: give one (‹load› evaluates a saved model; ‹resume› continues training)");
@@ -113,7 +113,7 @@ public static class Cifar10Lab
         new(Setting.Of("seed"), o.Seed.ToString(CultureInfo.InvariantCulture)), new(Setting.Of("momentum"), o.Momentum.ToString("R",
             CultureInfo.InvariantCulture)),
         new(Setting.Of("impl"), o.Impl), new("random draws", "as torch.manual_seed"),
-        new("optimizer", o.Impl == "fast" ? FusedSgd : "torch.optim.SGD"),
+        new("optimizer", o.Impl == Runtime.Impl.Fast ? FusedSgd : "torch.optim.SGD"),
     ];
 
     /// <summary>The optimizer of ‹impl› fast, and of every run before TorchSharp's own SGD was the default.</summary>
@@ -242,7 +242,7 @@ public static class Cifar10Lab
         net.to(device);
         var criterion = nn.CrossEntropyLoss();                                            // criterion = nn.CrossEntropyLoss()
         // optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9); ‹impl› fast: Fast/'s fused SGD and hand-written step
-        using var fast = o.Impl == "fast" ? new Fast.CifarNetFastTraining(net, o.LearningRate, o.Momentum) : null;
+        using var fast = o.Impl == Runtime.Impl.Fast ? new Fast.CifarNetFastTraining(net, o.LearningRate, o.Momentum) : null;
         using var sgd = fast is null ? optim.SGD(net.parameters(), o.LearningRate, o.Momentum) : null;
         var optimizer = fast is null ? OptimizerHooks.For(sgd!) : OptimizerHooks.For(fast.Sgd);
         Tensor ForwardBackward(Tensor inputs, Tensor labels)                              // forward + backward
@@ -291,7 +291,7 @@ public static class Cifar10Lab
     static readonly Dictionary<string, string> SettingsBefore = new()
     {
         // Made before ‹impl›: either step resumes it (they agree to float32 rounding).
-        [Setting.Of("impl")] = "autograd",
+        [Setting.Of("impl")] = Runtime.Impl.Torch,
         ["random draws"] = $"two generators ({Setting.Of("seed")}, {Setting.Of("seed")} + 1)",
         // Made before TorchSharp's optim.SGD was the default: their optimizer state is the fused SGD's, which only ‹impl› fast
         // resumes.

@@ -29,9 +29,9 @@ public sealed record FashionMnistOptions
     public string? OutDir { get; init; }
     /// <summary>Continue each optimizer from its checkpoint in <see cref="OutDir"/>; <see cref="Epochs"/> is the total.</summary>
     public bool Resume { get; init; }
-    /// <summary>"autograd" (libtorch's backward) or "hand": the MLP's layers and the loss as custom autograd Functions with the hand
+    /// <summary>torch (libtorch's backward) or hand: the MLP's layers and the loss as custom autograd Functions with the hand
     /// backward.</summary>
-    public string Backward { get; init; } = "autograd";
+    public string Impl { get; init; } = Runtime.Impl.Torch;
     /// <summary>TensorBoard event files (<c>--tensorboard DIR</c>), one run per optimizer (DIR/gd, DIR/sgd, DIR/adam): training loss,
     /// test accuracy and learning rate per epoch, histograms of every parameter and gradient per epoch, the first test images with
     /// their predictions, the model summary.</summary>
@@ -61,7 +61,7 @@ public sealed record FashionMnistOptions
         MemoryBudget.Require(4.0 * (4 * (784.0 * Hidden + 11.0 * Hidden) + 3.0 * ((double)Train + Test) * Hidden), $"‹hidden› {Hidden}");
         Require.WholeNumber(Epochs, "epochs");
         if (LearningRate is double lr) Require.LearningRate(lr);
-        if (Backward is not ("autograd" or "hand")) throw new UsageException($"‹backward› {Backward}: expected autograd or hand");
+        Runtime.Impl.Require(Impl, Runtime.Impl.Torch, Runtime.Impl.Hand);
         if (Dataset is not ("fashion-mnist" or "mnist")) throw new UsageException($"‹dataset› {Dataset}: expected fashion-mnist or mnist");
     }
 }
@@ -128,7 +128,7 @@ public static class FashionMnistLab
         board?.Text("model/summary", TensorBoardLog.Code(Summary(o).ToText()), 0);
         using var gen = new Generator((ulong)o.Seed);
         using var shuffle = new Generator((ulong)o.Seed + 1);
-        bool hand = o.Backward == "hand";
+        bool hand = o.Impl == Runtime.Impl.Hand;
         using var net = new Mlp([(int)x.shape[1], o.Hidden, 10], o.Activation, gen, handBackward: hand);
         using HandOptimizer opt = name == "adam" ? new Adam(net.parameters(), lr) : new Gd(net.parameters(), lr);
         int n = (int)x.shape[0], batch = name == "gd" ? n : Math.Min(o.BatchSize, n);
@@ -212,7 +212,7 @@ public static class FashionMnistLab
     {
         summary = summary.ToJson(),
         dataset = o.Dataset,
-        backward = o.Backward,
+        impl = o.Impl,
         source = r.Location.Folder,
         train = r.Train,
         test = r.Test,

@@ -14,8 +14,10 @@ public sealed record OptimizerHooks(Action zero_grad, Action step, Action<Binary
     public static OptimizerHooks For(FlatSgd o) => new(o.zero_grad, o.step, o.SaveState, o.LoadState, o.SetLearningRate);
 
     /// <summary>A TorchSharp optimizer: its state in TorchSharp's own format, the learning rate set in every parameter group.</summary>
+    /// <remarks>The step runs with no garbage collection (<see cref="WithoutCollection"/>): TorchSharp's optimizers do not keep
+    /// their temporary Scalars alive.</remarks>
     public static OptimizerHooks For(TorchSharp.Modules.OptimizerHelper o) =>
-        new(o.zero_grad, () => o.step(), o.save_state_dict, o.load_state_dict, lr =>
+        new(o.zero_grad, () => WithoutCollection.Run(() => o.step()), o.save_state_dict, o.load_state_dict, lr =>
         {
             foreach (var group in o.ParamGroups) group.LearningRate = lr;
         });

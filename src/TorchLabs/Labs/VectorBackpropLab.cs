@@ -25,7 +25,7 @@ public sealed record VectorBackpropOptions
     /// <summary>he: randn·√(2/n_{l−1}) (what produced the document's output); as-written: randn·√2 (the document's code).</summary>
     public string Init { get; init; } = "he";
     /// <summary>both, reference or torch.</summary>
-    public string Impl { get; init; } = "both";
+    public string Impl { get; init; } = Runtime.Impl.All;
     public long Seed { get; init; } = Seeds.Default;
     public long WeightSeed { get; init; } = 10;
 
@@ -49,7 +49,7 @@ public sealed record VectorBackpropOptions
             Require.WholeNumber(WeightSeed, "weight-seed", 0, uint.MaxValue);
         }
         if (Init is not ("he" or "as-written")) throw new UsageException($"‹init› {Init}: expected he or as-written");
-        if (Impl is not ("both" or "reference" or "torch")) throw new UsageException($"‹impl› {Impl}: expected both, reference or torch");
+        Runtime.Impl.Require(Impl, Runtime.Impl.All, Runtime.Impl.Reference, Runtime.Impl.Torch);
     }
 }
 
@@ -179,14 +179,14 @@ public static class VectorBackpropLab
         var (X, Y, W, B, more) = Data(o);
         var tables = new List<CostTable>();
         int[] predictions = [];
-        if (o.Impl is "both" or "reference")
+        if (o.Impl is Runtime.Impl.All or Runtime.Impl.Reference)
         {
-            var (t, net) = RunReference(o, X, Y, W, B, progress, o.Impl == "both" ? line => log?.Invoke("reference: " + line) : log);
+            var (t, net) = RunReference(o, X, Y, W, B, progress, o.Impl == Runtime.Impl.All ? line => log?.Invoke("reference: " + line) : log);
             tables.Add(t);
             if (t.DivergedAt is null) predictions = net.Predict(more(o.M), o.M);
         }
-        if (o.Impl is "both" or "torch")
-            tables.Add(RunTorch(o, X, Y, W, B, progress, o.Impl == "both" ? line => log?.Invoke("torch:     " + line) : log));
+        if (o.Impl is Runtime.Impl.All or Runtime.Impl.Torch)
+            tables.Add(RunTorch(o, X, Y, W, B, progress, o.Impl == Runtime.Impl.All ? line => log?.Invoke("torch:     " + line) : log));
         double? diff = tables.Count == 2 && tables.All(t => t.DivergedAt is null)
             ? tables[0].Costs.Zip(tables[1].Costs, (a, c) => Gradients.HandVsAutograd.RelError([a.Cost], [c.Cost])).Max()
             : null;

@@ -87,7 +87,7 @@ public class HandFunctionTests
             Test = 200, Seed = 1
         };
         var auto = FashionMnistLab.Run(o).Runs[0];
-        var hand = FashionMnistLab.Run(o with { Backward = "hand" }).Runs[0];
+        var hand = FashionMnistLab.Run(o with { Impl = "hand" }).Runs[0];
         for (int e = 0; e < auto.TrainLoss.Length; e++)
             Assert.True(Math.Abs(auto.TrainLoss[e] - hand.TrainLoss[e]) <= 1e-5 * auto.TrainLoss[e],
                 $"epoch {e + 1}: autograd {auto.TrainLoss[e]} hand {hand.TrainLoss[e]}");

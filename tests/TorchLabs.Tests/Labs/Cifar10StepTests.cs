@@ -66,7 +66,7 @@ public class Cifar10StepTests
             Assert.True(Math.Abs(fast.LossCurve[i].Loss - autograd.LossCurve[i].Loss) <= 1e-5 * autograd.LossCurve[i].Loss,
                 $"step {i}: fast {fast.LossCurve[i].Loss}, autograd {autograd.LossCurve[i].Loss}");
         var e = Assert.Throws<UsageException>(() => Cifar10Lab.Run(Options(data, outDir) with { Epochs = 2, Resume = true }));
-        Assert.Contains("--impl fast stored, autograd given", TestEnvironment.AsShown(e));
+        Assert.Contains("--impl fast stored, torch given", TestEnvironment.AsShown(e));
         Assert.Equal(2, Cifar10Lab.Run(Options(data, outDir) with { Epochs = 2, Resume = true, Impl = "fast" }).LossCurve.Select(p =>
             p.Epoch).Max());
         Assert.Throws<UsageException>(() => new Cifar10Options { DataDir = "", OutDir = "", Impl = "lanes" }.Validate());
@@ -90,8 +90,8 @@ public class Cifar10StepTests
         }
         stream.Position = 0;
         using var r = new BinaryReader(stream);
-        TrainingRecord.Read(r, "checkpoint.dat", [new(Setting.Of("batch-size"), "4"), new(Setting.Of("impl"), "autograd")], false,
-            shuffle, model, hooks, before: new Dictionary<string, string> { [Setting.Of("impl")] = "autograd" },
+        TrainingRecord.Read(r, "checkpoint.dat", [new(Setting.Of("batch-size"), "4"), new(Setting.Of("impl"), "torch")], false,
+            shuffle, model, hooks, before: new Dictionary<string, string> { [Setting.Of("impl")] = "torch" },
             retired: new Dictionary<string, string> { [Setting.Of("lanes")] = "1" });
     }
 

@@ -62,3 +62,16 @@ public class RoundFiveCliTests
         Assert.True(r.ExitCode == 0, r.StdErr);   // before: an internal IndexOutOfRangeException (the table showed 5 steps)
     }
 }
+
+/// <summary>#44: one --impl vocabulary in every command; the old spellings are refused with the new one named.</summary>
+public class ImplVocabularyTests
+{
+    [Theory]
+    [InlineData("--impl \"autograd\" is now --impl torch", "cifar10", "--impl", "autograd")]
+    [InlineData("--impl \"both\" is now --impl all", "vector-backprop", "--impl", "both")]
+    [InlineData("--backward is now --impl", "fashion-mnist", "--backward", "hand")]
+    [InlineData("--impl \"autograd\" is now --impl torch", "bench", "cifar-net-train", "--impl", "autograd")]
+    [InlineData("--impl \"lbfgs\": expected torch or fast", "cifar10", "--impl", "lbfgs")]
+    public void OldOrUnknownWord_IsOneLine_NamingTheWords(string expected, params string[] args) =>
+        TestEnvironment.OneLine(TestEnvironment.RunInProcess(args), 2, expected);
+}
