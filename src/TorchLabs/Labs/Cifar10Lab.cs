@@ -88,7 +88,7 @@ public sealed record Cifar10Result(
 /// lr 0.001 and momentum 0.9, batch 4, 2 epochs, every random draw the script makes after torch.manual_seed(Seed), and
 /// the tutorial's printed lines in its format.
 /// </summary>
-public static class Cifar10Lab
+public static partial class Cifar10Lab
 {
     /// <summary>The checkpoint's file name in the output folder.</summary>
     public const string CheckpointName = "checkpoint.dat";
@@ -119,79 +119,122 @@ public static class Cifar10Lab
     /// <summary>The optimizer of ‹impl› fast, and of every run before TorchSharp's own SGD was the default.</summary>
     const string FusedSgd = "fused SGD (Fast/FlatSgd.cs)";
 
+    /// <summary>The tutorial's run: the data read, the Net trained (or ‹load›ed) and saved, then tested, in the tutorial's lines.
+    /// </summary>
     public static Cifar10Result Run(Cifar10Options o, Action<string>? log = null, IProgress<string>? progress = null)
     {
         o.Validate();
-        var device = o.Device ?? CPU;
         string folder = Cifar10.Locate(o.DataDir)
-            ?? throw new UsageException($"{Path.GetFullPath(o.DataDir)}: no CIFAR-10 here (expected {Cifar10.FolderName}/ with {Cifar10.TrainFiles[0]} and {Cifar10.TestFile}); fetch it with `torchlabs cifar10 ‹download› ‹data› {o.DataDir}`");
-        var lines = new List<string>();
-        void Log(string line) { lines.Add(line); log?.Invoke(line); }
-
+            ?? throw new UsageException($"{Printable.Path(Path.GetFullPath(o.DataDir))}: no CIFAR-10 here (expected {Cifar10.FolderName}/ with {Cifar10.TrainFiles[0]} and {Cifar10.TestFile}); fetch it with `torchlabs cifar10 ‹download› ‹data› {Printable.Path(o.DataDir)}`");
         var total = Stopwatch.StartNew();
         progress?.Report("reading CIFAR-10");
         var test = Cifar10.Load(folder, train: false, o.LimitTest);
         Directory.CreateDirectory(o.OutDir);
         using var folderLock = OutputFolder.Lock(o.OutDir);   // one run per output folder; stale temporaries of dead runs removed
-        var figures = new List<Figure>();
         var board = o.TensorBoardDir is null ? null : new TensorBoardLog(o.TensorBoardDir);
         board?.Text("model/summary", TensorBoardLog.Code(Summary(o.BatchSize).ToText()), 0);
+        var output = new RunOutput(log);
         // torch.manual_seed(S): one generator for every draw the tutorial's script makes, in its order (docs/cifar10.md).
         using var torchGenerator = new Generator((ulong)o.Seed);
-        IReadOnlyList<LossPoint> curve = [];
-        IReadOnlyList<double> epochSeconds = [];
-        int trainCount = 0, batches = 0;
-        string modelPath;
-        CifarNet net;
-        if (o.Load is string load)
+        var model = o.Load is string load ? Loaded(o, load, torchGenerator, progress)
+            : TrainedAndSaved(o, folder, torchGenerator, test, board, output, progress);
+        using var _ = model.Net;
+        var tested = Tested(o, model, test, board, output, progress);
+        return new Cifar10Result(100.0 * tested.Correct / test.Count, tested.Correct, test.Count, tested.PerClass, model.Curve,
+            model.Path, total.Elapsed.TotalSeconds, model.EpochSeconds, tested.Metrics, output.Lines, output.Figures)
         {
-            // The tutorial's "load": net = Net(); net.load_state_dict(torch.load(PATH)); .pth, safetensors or TorchSharp's format.
-            net = new CifarNet(torchGenerator);
-            var format = ModelFiles.Load(net, load, "the tutorial's Net");
-            progress?.Report($"loaded {load} ({ModelFiles.Name(format)})");
-            modelPath = Path.GetFullPath(load);
-            net.to(device);
-        }
-        else
-        {
-            var (trainPixels, trainLabels) = Cifar10.LoadTensor(folder, train: true, o.LimitTrain);
-            using (trainPixels)
-            {
-                var run = Train(o, trainPixels, trainLabels, torchGenerator, test, board, device, figures, log, progress);
-                net = run.Net;
-                lines.AddRange(run.Record.Log);
-                (curve, epochSeconds) = (run.Record.Curve, run.Record.EpochSeconds);
-                trainCount = trainLabels.Length;
-                batches = (trainCount + o.BatchSize - 1) / o.BatchSize;
-            }
-            Log("Finished Training");
-            // The tutorial's "save": torch.save(net.state_dict(), './cifar_net.pth'); also safetensors and TorchSharp's format.
-            modelPath = Path.Combine(o.OutDir, "cifar_net.dat");
-            AtomicFile.Write(modelPath, tmp => net.save(tmp));
-            ModelFiles.SavePth(net, Path.Combine(o.OutDir, PthName));
-            ModelFiles.SaveSafetensors(net, Path.Combine(o.OutDir, "cifar_net.safetensors"));
-        }
-        using var _ = net;
+            TrainImages = model.TrainImages, Folder = folder, PthPath = o.Load is null ? Path.Combine(o.OutDir, PthName) : null,
+            FirstFour = tested.FirstFour,
+        };
+    }
 
+    /// <summary>The run's printed lines (also passed to the caller's log as they come) and its figures.</summary>
+    sealed class RunOutput(Action<string>? log)
+    {
+        public List<string> Lines { get; } = [];
+        public List<Figure> Figures { get; } = [];
+
+        public void Log(string line)
+        {
+            Lines.Add(line);
+            Echo(line);
+        }
+
+        /// <summary>To the caller's log only: training's lines join <see cref="Lines"/> from its record, resumed epochs'
+        /// included.</summary>
+        public void Echo(string line) => log?.Invoke(line);
+    }
+
+    /// <summary>The Net to test, where it was saved or loaded from, and what training recorded (nothing for a loaded one).</summary>
+    sealed record Model(CifarNet Net, string Path, IReadOnlyList<LossPoint> Curve, IReadOnlyList<double> EpochSeconds, int TrainImages);
+
+    /// <summary>The tutorial's "load": net = Net(); net.load_state_dict(torch.load(PATH)); .pth, safetensors or TorchSharp's
+    /// format, told apart by content.</summary>
+    static Model Loaded(Cifar10Options o, string load, Generator torchGenerator, IProgress<string>? progress)
+    {
+        var net = new CifarNet(torchGenerator);
+        var format = ModelFiles.Load(net, load, "the tutorial's Net");
+        progress?.Report($"loaded {Printable.Path(load)} ({ModelFiles.Name(format)})");
+        net.to(o.Device ?? CPU);
+        return new Model(net, Path.GetFullPath(load), [], [], 0);
+    }
+
+    /// <summary>The tutorial's training, then its "save": torch.save(net.state_dict(), './cifar_net.pth'), and also safetensors
+    /// and TorchSharp's format.</summary>
+    static Model TrainedAndSaved(Cifar10Options o, string folder, Generator torchGenerator, Cifar10Set test, TensorBoardLog? board,
+        RunOutput output, IProgress<string>? progress)
+    {
+        var (trainPixels, trainLabels) = Cifar10.LoadTensor(folder, train: true, o.LimitTrain);
+        Training run;
+        using (trainPixels)
+            run = Train(o, trainPixels, trainLabels, torchGenerator, test, board, o.Device ?? CPU, output.Figures,
+                output.Echo, progress);
+        output.Lines.AddRange(run.Record.Log);
+        output.Log("Finished Training");
+        string modelPath = Path.Combine(o.OutDir, "cifar_net.dat");
+        AtomicFile.Write(modelPath, tmp => run.Net.save(tmp));
+        ModelFiles.SavePth(run.Net, Path.Combine(o.OutDir, PthName));
+        ModelFiles.SaveSafetensors(run.Net, Path.Combine(o.OutDir, "cifar_net.safetensors"));
+        return new Model(run.Net, modelPath, run.Record.Curve, run.Record.EpochSeconds, trainLabels.Length);
+    }
+
+    /// <summary>What testing found: the correct count, per-class accuracy, ML.NET's metrics, the first four images.</summary>
+    sealed record TestResult(int Correct, IReadOnlyDictionary<string, double> PerClass, ClassificationMetrics Metrics,
+        IReadOnlyList<(string GroundTruth, string Predicted)> FirstFour);
+
+    /// <summary>The tutorial's "test the network on the test data": the first four test images, their labels and the
+    /// predictions; the whole set's accuracy; the accuracy of each class. Then the loss and confusion figures.</summary>
+    static TestResult Tested(Cifar10Options o, Model model, Cifar10Set test, TensorBoardLog? board, RunOutput output,
+        IProgress<string>? progress)
+    {
         progress?.Report("testing");
-        var (predicted, probabilities) = Predict(net, test, device);
-        // The tutorial's "test the network on the test data": the first four test images, their labels and the predictions.
+        var (predicted, probabilities) = Predict(model.Net, test, o.Device ?? CPU);
         int few = Math.Min(4, test.Count);
-        Log(GroundTruthLine(test.Labels.Take(few).Select(l => (int)l)));
-        Log(PredictedLine(predicted.Take(few)));
-        figures.Add(Plots.ImageGrid(Enumerable.Range(0, few)
+        output.Log(GroundTruthLine(test.Labels.Take(few).Select(l => (int)l)));
+        output.Log(PredictedLine(predicted.Take(few)));
+        output.Figures.Add(Plots.ImageGrid(Enumerable.Range(0, few)
             .Select(i => (test.Pixels.AsSpan(i * Cifar10.RecordPixels, Cifar10.RecordPixels).ToArray(),
                 $"{Cifar10.ClassNames[test.Labels[i]]} / {Cifar10.ClassNames[predicted[i]]}")).ToList(),
             32, 32, "cifar10-test-images",
                 "The first four test images: ground truth / predicted (the tutorial's \"test the network on the test data\")", columns: 4));
         int correct = Correct(predicted, test);
-        Log(AccuracyLine(correct, test.Count));
+        output.Log(AccuracyLine(correct, test.Count));
         if (board is not null)
         {
             int step = o.Load is null ? o.Epochs : 0;
-            board.Image("test/predictions", figures[^1].Render!(), step);
+            board.Image("test/predictions", output.Figures[^1].Render!(), step);
             if (o.Load is not null) board.Scalar("test/accuracy", 100.0 * correct / test.Count, step);
         }
+        var perClass = PerClass(predicted, test, output);
+        var metrics = Metrics.Evaluate(test.Labels.Select(l => (int)l).ToArray(), probabilities, Cifar10.ClassNames.Length);
+        AddFigures(o, model, metrics, output);
+        return new TestResult(correct, perClass, metrics,
+            [.. Enumerable.Range(0, few).Select(i => (Cifar10.ClassNames[test.Labels[i]], Cifar10.ClassNames[predicted[i]]))]);
+    }
+
+    /// <summary>The tutorial's per-class lines: each class's accuracy in percent (NaN for a class with no test image).</summary>
+    static Dictionary<string, double> PerClass(int[] predicted, Cifar10Set test, RunOutput output)
+    {
         var perClass = new Dictionary<string, double>();
         for (int c = 0; c < Cifar10.ClassNames.Length; c++)
         {
@@ -199,25 +242,23 @@ public static class Cifar10Lab
             int hit = predicted.Where((p, i) => p == c && test.Labels[i] == c).Count();
             double percent = n == 0 ? double.NaN : 100.0 * hit / n;
             perClass[Cifar10.ClassNames[c]] = percent;
-            Log(ClassLine(Cifar10.ClassNames[c], percent));
+            output.Log(ClassLine(Cifar10.ClassNames[c], percent));
         }
+        return perClass;
+    }
 
-        var metrics = Metrics.Evaluate(test.Labels.Select(l => (int)l).ToArray(), probabilities, Cifar10.ClassNames.Length);
+    /// <summary>The training loss curve (when the run trained) and the test confusion matrix.</summary>
+    static void AddFigures(Cifar10Options o, Model model, ClassificationMetrics metrics, RunOutput output)
+    {
+        var curve = model.Curve;
+        int batches = (model.TrainImages + o.BatchSize - 1) / o.BatchSize;
         if (curve.Count > 0)
-            figures.Add(Figures.Of(Plots.Curves("CIFAR-10 training loss", "mini-batches seen", "running cross-entropy loss",
+            output.Figures.Add(Figures.Of(Plots.Curves("CIFAR-10 training loss", "mini-batches seen", "running cross-entropy loss",
                 [("train loss (mean over the last " + o.LogEvery + " mini-batches)",
                   curve.Select(p => (double)((p.Epoch - 1) * batches + p.Batch)).ToArray(), curve.Select(p => p.Loss).ToArray())]),
                       "cifar10-loss", "Training loss, averaged over each logging interval"));
-        figures.Add(Figures.Of(Plots.ConfusionMatrix(metrics.Confusion, Cifar10.ClassNames, "CIFAR-10 test confusion matrix"),
+        output.Figures.Add(Figures.Of(Plots.ConfusionMatrix(metrics.Confusion, Cifar10.ClassNames, "CIFAR-10 test confusion matrix"),
             "cifar10-confusion", "Confusion matrix on the test images (rows: true class, columns: predicted)", 760, 680));
-
-        return new Cifar10Result(100.0 * correct / test.Count, correct, test.Count, perClass, curve, modelPath,
-            total.Elapsed.TotalSeconds, epochSeconds, metrics, lines, figures)
-        {
-            TrainImages = trainCount, Folder = folder,
-            PthPath = o.Load is null ? Path.Combine(o.OutDir, PthName) : null,
-            FirstFour = [.. Enumerable.Range(0, few).Select(i => (Cifar10.ClassNames[test.Labels[i]], Cifar10.ClassNames[predicted[i]]))],
-        };
     }
 
     /// <summary>The trained Net and the run's record.</summary>
@@ -335,30 +376,6 @@ public static class Cifar10Lab
     /// <summary>The tutorial's PyTorch state-dict file name.</summary>
     public const string PthName = "cifar_net.pth";
 
-    /// <summary>The run as `--format json` prints it: one object made from the settings and the result record.</summary>
-    public static object ToJson(Cifar10Options o, Cifar10Result r) => new
-    {
-        summary = Summary(o.BatchSize).ToJson(),
-        trainImages = r.TrainImages,
-        loaded = o.Load is null ? null : Path.GetFullPath(o.Load),
-        pthPath = r.PthPath is null ? null : Path.GetFullPath(r.PthPath),
-        firstFour = r.FirstFour.Select(f => new { groundTruth = f.GroundTruth, predicted = f.Predicted }),
-        testImages = r.Total,
-        accuracy = r.Accuracy,
-        perClass = r.PerClass,
-        lossCurve = r.LossCurve,
-        modelPath = Path.GetFullPath(r.ModelPath),
-        seconds = r.Seconds,
-        epochSeconds = r.EpochSeconds,
-        threads = get_num_threads(),
-        impl = o.Load is null ? o.Impl : null,
-        microAccuracy = r.Metrics.MicroAccuracy,
-        macroAccuracy = r.Metrics.MacroAccuracy,
-        logLoss = r.Metrics.LogLoss,
-        confusion = r.Metrics.Confusion,
-        tensorboard = o.TensorBoardDir is null ? null : Path.GetFullPath(o.TensorBoardDir),
-    };
-
     /// <summary>The tutorial's <c>print('GroundTruth: ', ' '.join(f'{classes[labels[j]]:5s}' for j in range(4)))</c>.</summary>
     public static string GroundTruthLine(IEnumerable<int> labels) => "GroundTruth:  " + string.Join(" ", labels.Select(l =>
         Cifar10.ClassNames[l].PadRight(5)));
@@ -376,51 +393,5 @@ public static class Cifar10Lab
     {
         var probabilities = Inference.Probabilities(net, (start, n) => set.ImagesTensor(start, n).to(device), set.Count, 1000);
         return (probabilities.Select(Metrics.ArgMax).ToArray(), probabilities);
-    }
-
-    /// <summary>The report section of a finished run.</summary>
-    public static ReportSection Section(string id, string title, Cifar10Options o, Cifar10Result r)
-    {
-        var blocks = new List<Block>
-        {
-            new Paragraph($"The PyTorch tutorial \"Training a classifier\" in C#: the tutorial's Net ({CifarNet.ParameterCount:N0} parameters), cross-entropy, SGD (lr {o.LearningRate}, momentum {o.Momentum}), batch {o.BatchSize}, {o.Epochs} epoch(s), seed {o.Seed}, {r.TrainImages} training and {r.Total} test images. The tutorial's published result is 54 % overall."),
-            new Paragraph($"The Net, as torchinfo's summary(net, ({o.BatchSize}, 3, 32, 32)) shows it:"),
-            new Preformatted(Summary(o.BatchSize).ToText()),
-            new Preformatted(string.Join('\n', r.Log)),
-            new Table(["class", "accuracy (%)", "precision (ML.NET)", "recall (ML.NET)"],
-                Cifar10.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, r.PerClass[c].ToString("F1"),
-                    r.Metrics.PerClassPrecision[i].ToString("F3"), r.Metrics.PerClassRecall[i].ToString("F3")]).ToList()),
-            new Paragraph($"Microsoft.ML's multiclass evaluation: micro accuracy {r.Metrics.MicroAccuracy:F4}, macro accuracy {r.Metrics.MacroAccuracy:F4}, log-loss {r.Metrics.LogLoss:F4}. Time per epoch: {string.Join(", ", r.EpochSeconds.Select(s => s.ToString("F1") + " s"))}."),
-        };
-        blocks.AddRange(r.Figures);
-        return new ReportSection(id, title, SectionStatus.Ran, blocks, TimeSpan.Zero)   // ReportRunner times the lab
-        { KeyNumber = $"test accuracy {100L * r.Correct / r.Total} % on {r.Total} images (the tutorial: 54 %)" };
-    }
-}
-
-/// <summary>The CIFAR-10 section of the report; skipped with the download command when the data are not here.</summary>
-public sealed class Cifar10ReportLab : IReportLab
-{
-    public string Id => "cifar10";
-    public string Title => "CIFAR-10: the PyTorch tutorial in C#";
-    public string Summary => "PyTorch's CIFAR-10 tutorial reproduced in C#: the same Net, hyper-parameters and log lines";
-
-    public Availability Check(LabContext context) =>
-        Cifar10.Locate(context.DataDir) is not null
-            ? Availability.Yes
-            : Availability.No($"no CIFAR-10 in {context.DataDir}", $"torchlabs cifar10 {Setting.Of("download")} {Setting.Of("data")} {context.DataDir}");
-
-    /// <summary>The tutorial's batch of 4: one thread (<see cref="TorchRuntime.ThreadsForBatch"/>).</summary>
-    public int DefaultThreads(LabContext context) => TorchRuntime.ThreadsForBatch(new Cifar10Options
-    {
-        DataDir = "",
-        OutDir = ""
-    }.BatchSize);
-
-    public ReportSection Run(LabContext context)
-    {
-        var o = new Cifar10Options { DataDir = context.DataDir, OutDir = context.OutDir, Seed = context.Seed, Device = context.Device };
-        var r = Cifar10Lab.Run(o, null, context.Progress);
-        return Cifar10Lab.Section(Id, Title, o, r);
     }
 }

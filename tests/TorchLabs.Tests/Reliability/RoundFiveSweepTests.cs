@@ -63,12 +63,7 @@ public class RoundFiveSweepTests(Xunit.Abstractions.ITestOutputHelper output)
     public void ResultThatIsALinkToALargeFile_IsMeasuredByItsTarget()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "symbolic links");
-        string dir = TestEnvironment.NewTempDir();
-        var plan = SweepPlan.Expand("optimizers", new Dictionary<string, string[]> { ["lr"] = ["0.001"] }, [1], ["--steps", "2"]);
-        File.WriteAllText(Path.Combine(dir, "sweep.json"), plan.ToJson());
-        string trial = SweepPlan.TrialDir(dir, plan.Trials[0]);
-        Directory.CreateDirectory(trial);
-        SweepPlan.WriteEntry(dir, plan, plan.Trials[0], SweepPlan.Hash(dir));
+        var (dir, trial) = OneTrialFolder();
         string big = Path.Combine(dir, "big.json");
         using (var f = File.Create(big)) f.SetLength(SweepPlan.MaxResultBytes + 1);   // sparse: 64 MiB + 1 byte, read by nobody
         File.CreateSymbolicLink(Path.Combine(trial, "result.json"), big);
@@ -81,12 +76,7 @@ public class RoundFiveSweepTests(Xunit.Abstractions.ITestOutputHelper output)
     public void SixtyMegabyteResult_IsReadWithBoundedMemory()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "peak RSS from /proc");
-        string dir = TestEnvironment.NewTempDir();
-        var plan = SweepPlan.Expand("optimizers", new Dictionary<string, string[]> { ["lr"] = ["0.001"] }, [1], ["--steps", "2"]);
-        File.WriteAllText(Path.Combine(dir, "sweep.json"), plan.ToJson());
-        string trial = SweepPlan.TrialDir(dir, plan.Trials[0]);
-        Directory.CreateDirectory(trial);
-        SweepPlan.WriteEntry(dir, plan, plan.Trials[0], SweepPlan.Hash(dir));
+        var (dir, trial) = OneTrialFolder();
         using (var w = new StreamWriter(Path.Combine(trial, "result.json")))
         {
             w.Write("{\"loss\":[");
@@ -101,6 +91,18 @@ public class RoundFiveSweepTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("failed t0000 (lr=0.001, seed 1): result.json holds more than 2,000,000 values", r.StdErr + r.StdOut);
         Assert.True(peakKiB < 400_000, $"peak RSS {peakKiB / 1024} MiB");   // before: 6.4 GB and 81 s
+    }
+
+    /// <summary>A sweep folder of one optimizers trial (lr=0.001, seed 1) whose entry.json is written, as a trial writes it.</summary>
+    static (string Dir, string Trial) OneTrialFolder()
+    {
+        string dir = TestEnvironment.NewTempDir();
+        var plan = SweepPlan.Expand("optimizers", new Dictionary<string, string[]> { ["lr"] = ["0.001"] }, [1], ["--steps", "2"]);
+        File.WriteAllText(Path.Combine(dir, "sweep.json"), plan.ToJson());
+        string trial = SweepPlan.TrialDir(dir, plan.Trials[0]);
+        Directory.CreateDirectory(trial);
+        SweepPlan.WriteEntry(dir, plan, plan.Trials[0], SweepPlan.Hash(dir));
+        return (dir, trial);
     }
 
     [Theory]

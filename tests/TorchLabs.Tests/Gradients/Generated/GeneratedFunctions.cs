@@ -19,8 +19,8 @@ public static class GeneratedFunctions
         "fn_nan_where_negative" => [FnNanWhereNegative.apply(x)],
         "fn_wrong_shape" => [FnWrongShape.apply(x)],
         "fn_fails_on_undefined" => [FnFailsOnUndefined.apply(x)],
-        "fn_csquare" => [FnCSquare.apply(x)],
-        "fn_csquare_missing_conj" => [FnCSquareMissingConj.apply(x)],
+        "fn_csquare" => [SuiteFunctions.CSquare.apply(x)],
+        "fn_csquare_missing_conj" => [SuiteFunctions.CSquareMissingConj.apply(x)],
         "fn_sincos_nd" => [.. FnSinCosNonDifferentiableCos.apply(x)],
         _ => throw new ArgumentException($"no generated Function named {name}"),
     };
@@ -76,18 +76,6 @@ public static class GeneratedFunctions
     {
         protected override bool Materialize => false;
         protected override Tensor Backward(Tensor x, Tensor g) => g.IsInvalid ? ones(x.numel() + 1, dtype: x.dtype) : g * x.cos();
-    }
-
-    public sealed class FnCSquare : Unary<FnCSquare>
-    {
-        protected override Tensor Forward(Tensor z) => z * z;
-        protected override Tensor Backward(Tensor z, Tensor g) => g * (2 * z).conj();
-    }
-
-    public sealed class FnCSquareMissingConj : Unary<FnCSquareMissingConj>
-    {
-        protected override Tensor Forward(Tensor z) => z * z;
-        protected override Tensor Backward(Tensor z, Tensor g) => g * 2 * z;
     }
 
     /// <summary>(sin x, cos x) with cos marked non-differentiable.</summary>
