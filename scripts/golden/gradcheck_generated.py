@@ -15,6 +15,7 @@ Usage:
 """
 import argparse
 import json
+import os
 import random
 import sys
 import warnings
@@ -23,25 +24,26 @@ import torch
 from torch.autograd import Function
 from torch.autograd.gradcheck import GradcheckError, gradcheck
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gradcheck_suite import unary  # noqa: E402 - the suite's Function factory, beside this script
+
 CORPUS = "tests/TorchLabs.Tests/Golden/gradcheck_generated.json"
 
 # ----- hand-written Functions (GeneratedFunctions.cs has the same, by name) -----
 
 
 def unary_function(name, forward, backward, materialize=True):
-    class Fn(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.set_materialize_grads(materialize)
-            ctx.save_for_backward(x)
-            return forward(x)
+    """The suite's unary Function factory (scripts/golden/gradcheck_suite.py), with materialize_grads off when asked."""
+    fn = unary(name, forward, backward)
+    if materialize:
+        return fn
+    base_forward = fn.forward
 
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return backward(x, g)
-    Fn.__name__ = name
-    return Fn
+    def forward_unmaterialized(ctx, x):
+        ctx.set_materialize_grads(False)
+        return base_forward(ctx, x)
+    fn.forward = staticmethod(forward_unmaterialized)
+    return fn
 
 
 def nan_where_negative(x, g):
@@ -345,7 +347,6 @@ def main():
     with open(a.out + ".tmp", "w") as f:
         json.dump(doc, f, indent=None, separators=(",", ":"))
         f.write("\n")
-    import os
     os.replace(a.out + ".tmp", a.out)
     verdicts = {v: sum(c["verdict"] == v for c in cases) for v in ("pass", "fail", "error")}
     print(f"{len(cases)} cases, seed {a.seed}: {verdicts}", file=sys.stderr)

@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using TorchLabs.Labs;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
-
-using TorchLabs.Labs;
 
 namespace TorchLabs.Sweeps;
 

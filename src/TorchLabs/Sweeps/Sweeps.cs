@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using TorchLabs.Labs;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
-
-using TorchLabs.Labs;
 
 namespace TorchLabs.Sweeps;
 
