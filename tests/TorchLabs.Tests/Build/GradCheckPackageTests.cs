@@ -98,6 +98,8 @@ public class GradCheckPackageTests
             var dependencies = document.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e =>
                 e.Attribute("id")!.Value).Distinct();
             Assert.Equal(["TorchSharp"], dependencies);   // SourceLink is a build-time tool, not a dependency
+            string notes = document.Descendants().Single(e => e.Name.LocalName == "releaseNotes").Value;
+            Assert.All(new[] { "0.4.0:", "0.3.0:", "0.2.0:" }, v => Assert.Contains(v, notes));   // every version's changes
             var repository = document.Descendants().Single(e => e.Name.LocalName == "repository");
             Assert.Equal((remote, commit), (repository.Attribute("url")!.Value, repository.Attribute("commit")!.Value));
         }
