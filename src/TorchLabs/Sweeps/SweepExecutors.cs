@@ -184,7 +184,7 @@ public static class LocalSweep
                     if (!ok) failed++;
                     progress($"[{done}/{todo.Count}] {t.Id} {t.Setting} seed {t.Seed}: " + (ok
                         ? $"ok in {trialClock.Elapsed.TotalSeconds:F1} s" : stop.IsCancellationRequested ? "stopped"
-                        : $"failed: {Printable.Escape(SweepPlan.LastError(dir, t))}"));
+                        : $"failed: {Printable.Escape(SweepPlan.LastError(dir, t, plan.Lab, hash))}"));
                 }
             });
         }
@@ -257,7 +257,7 @@ public static class SlurmSweep
         {
             bool ok = SweepPlan.Complete(dir, t, lab, hash);
             if (!ok) failed++;
-            progress($"{t.Id} {t.Setting} seed {t.Seed}: {(ok ? "completed" : "failed: " + Printable.Escape(SweepPlan.LastError(dir, t)))}");
+            progress($"{t.Id} {t.Setting} seed {t.Seed}: {(ok ? "completed" : "failed: " + Printable.Escape(SweepPlan.LastError(dir, t, lab, hash)))}");
         }
         return failed;
     }

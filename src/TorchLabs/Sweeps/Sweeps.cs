@@ -162,7 +162,7 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
     /// null otherwise (<see cref="LastError"/> says why: missing, not a regular file, larger than <see cref="MaxResultBytes"/>
     /// (the size of what a link points to), or stale: made by another plan). Parsed from the stream as a JsonDocument: its memory
     /// is the file's bytes and a compact index of them.</summary>
-    public static JsonDocument? Result(string outDir, SweepTrial t, string? lab = null, string? planHash = null)
+    public static JsonDocument? Result(string outDir, SweepTrial t, string lab, string planHash)
     {
         if (ResultProblem(outDir, t, lab, planHash) is not null) return null;
         try
@@ -182,7 +182,7 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
 
     /// <summary>Why result.json cannot be counted as this trial's result, or null. The size is the target's (a link is
     /// followed); a result without an entry.json naming this plan and this trial is stale.</summary>
-    static string? ResultProblem(string outDir, SweepTrial t, string? lab, string? planHash)
+    static string? ResultProblem(string outDir, SweepTrial t, string lab, string planHash)
     {
         string path = Path.Combine(TrialDir(outDir, t), "result.json");
         if (!File.Exists(path)) return "no result.json";
@@ -192,11 +192,6 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
         catch (Exception x) when (x is IOException or UnauthorizedAccessException) { return $"result.json unreadable ({x.GetType().Name})"; }
         if (size > MaxResultBytes) return $"result.json is larger than {MaxResultBytes >> 20} MiB";
         if (MoreValuesThan(path, MaxResultValues)) return $"result.json holds more than {MaxResultValues:N0} values";
-        if (lab is null || planHash is null)
-        {
-            var plan = Read(Path.Combine(outDir, "sweep.json"));
-            (lab, planHash) = (plan.Lab, Hash(outDir));
-        }
         return ReadEntry(outDir, t) is { } e && e.Matches(lab, t, planHash) ? null
             : $"stale: {Printable.Escape(path)} was not made by this plan's trial {t.Id} (another sweep's, or an older TorchLabs'); it is run again";
     }
@@ -237,11 +232,13 @@ public sealed record SweepPlan(string Lab, IReadOnlyDictionary<string, string[]>
         AtomicFile.WriteAllText(Path.Combine(TrialDir(outDir, t), "entry.json"),
             JsonSerializer.Serialize(new Entry(plan.Lab, t.Settings, t.Seed, planHash), JsonOptions));
 
-    /// <summary>The last line of the trial's stderr (read from its last <see cref="StderrTailBytes"/>), for failed trials.</summary>
-    public static string LastError(string outDir, SweepTrial t)
+    /// <summary>Why a failed trial has no result: what is wrong with its result.json (judged against the plan's
+    /// <paramref name="lab"/> and <paramref name="planHash"/>, which the caller has), else the last line of its stderr (read from
+    /// its last <see cref="StderrTailBytes"/>).</summary>
+    public static string LastError(string outDir, SweepTrial t, string lab, string planHash)
     {
         string result = Path.Combine(TrialDir(outDir, t), "result.json");
-        if (File.Exists(result) && ResultProblem(outDir, t, null, null) is string problem) return problem;
+        if (File.Exists(result) && ResultProblem(outDir, t, lab, planHash) is string problem) return problem;
         string path = Path.Combine(TrialDir(outDir, t), "stderr.log");
         string? last = null;
         if (File.Exists(path) && FileKind.IsRegularFile(path))
@@ -358,7 +355,7 @@ public static class SweepCollect
             foreach (var t in group)
             {
                 using var r = SweepPlan.Result(outDir, t, plan.Lab, hash);
-                if (r is null) { failed.Add((t.Id, t.Setting, t.Seed, SweepPlan.LastError(outDir, t))); continue; }
+                if (r is null) { failed.Add((t.Id, t.Setting, t.Seed, SweepPlan.LastError(outDir, t, plan.Lab, hash))); continue; }
                 try { results.Add(KeyNumbers(plan.Lab, r.RootElement)); }
                 catch (Exception e) when (e is InvalidOperationException or IndexOutOfRangeException or NullReferenceException
                                                or FormatException or InvalidCastException or KeyNotFoundException or ArgumentException)

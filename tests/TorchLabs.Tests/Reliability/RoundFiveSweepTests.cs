@@ -42,12 +42,7 @@ public class RoundFiveSweepTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void ResultOfAnotherPlan_IsStale_NeverCounted_AndRunAgain()
     {
-        string dir = TestEnvironment.NewTempDir();
-        var a = SweepPlan.Expand("optimizers", new Dictionary<string, string[]> { ["lr"] = ["0.001"] }, [1], ["--steps", "2"]);
-        File.WriteAllText(Path.Combine(dir, "sweep.json"), a.ToJson());
-        string trial = SweepPlan.TrialDir(dir, a.Trials[0]);
-        Directory.CreateDirectory(trial);
-        SweepPlan.WriteEntry(dir, a, a.Trials[0], SweepPlan.Hash(dir));
+        var (dir, trial) = OneTrialFolder();   // lr=0.001, its entry written
         File.WriteAllText(Path.Combine(trial, "result.json"), "{\"loss\":[1.0,0.5]}");
         Assert.Single(SweepCollect.Collect(dir).Stats);
         // Another plan takes the folder (as a forced sweep would, once the first has ended); the old result stays on disk.
