@@ -41,9 +41,9 @@ public static partial class GradCheck
             var notes = new List<string>();
             int j = diffIn[k];
             double epsilon = RealDtype(inputs[j].dtype) == ScalarType.Float32 ? 1.1920929e-7 : 2.220446049250313e-16;
+            var steps = Enumerable.Range(0, Steps).Select(m => o.Eps / Math.Pow(4, m)).ToArray();
             foreach (var row in bad.GroupBy(b => b.Row).Take(MaxRowsDiagnosed))
             {
-                var steps = Enumerable.Range(0, Steps).Select(m => o.Eps / Math.Pow(4, m)).ToArray();
                 var around = steps.Select(h => AroundElement(fn, inputs, j, row.Key, _ => h, centre: true)).ToArray();
                 Dictionary<long, double[]>? nearby = null;
                 foreach (var (r, c) in row)
