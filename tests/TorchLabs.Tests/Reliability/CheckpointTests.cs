@@ -8,7 +8,7 @@ namespace TorchLabs.Tests.Reliability;
 /// <summary>Checkpoints and resume, divergence, and memory across epochs (one libtorch thread, as the tests run).</summary>
 public class CheckpointTests
 {
-    static Cifar10Options Options(string data, string outDir, int epochs) => new()
+    internal static Cifar10Options Options(string data, string outDir, int epochs) => new()
     {
         DataDir = data, OutDir = outDir, Epochs = epochs, LogEvery = 10, Seed = 3, LimitTrain = 120, LimitTest = 40,
     };
@@ -85,38 +85,6 @@ public class CheckpointTests
         var e = Assert.Throws<UsageException>(() => Cifar10Lab.Run(Options(data, outDir, 2) with { Resume = true }));
         Assert.Contains("corrupt or truncated checkpoint", e.Message);
     }
-
-    [Trait("Speed", "Slow")]
-    [Fact]
-    public void Cifar10_LiveTensors_DoNotGrowAcrossEpochs()
-    {
-        string data = TestEnvironment.NewTempDir();
-        SyntheticCifar.WriteFolder(data, trainPerFile: 80, test: 20, seed: 7);
-        var live = new List<long>();
-        var memory = new List<long>();
-        var rss = new List<long>();
-        // Measured when the lab reports the first batch of epochs 2 to 5: each time one epoch more is done, and one step.
-        var atEpochStart = new TorchLabs.Cli.Commands.SyncProgress<string>(message =>
-        {
-            if (!message.Contains(", batch 1/", StringComparison.Ordinal) || message.StartsWith("epoch 1/", StringComparison.Ordinal))
-                return;
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            live.Add(TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
-            memory.Add(GC.GetTotalMemory(true));
-            rss.Add(System.Diagnostics.Process.GetCurrentProcess().WorkingSet64);
-        });
-        Cifar10Lab.Run(Options(data, TestEnvironment.NewTempDir(), 5), progress: atEpochStart);
-        Assert.Equal(4, live.Count);
-        Assert.True(live.Skip(1).All(v => v == live[1]), "live tensors per epoch: " + string.Join(", ", live));
-        // The leak check is the live-tensor count above (deterministic). Managed memory after a forced collection still follows the
-        // collector's heuristics (generations, the large-object heap): 119 → 136 → 136 → 153 MB was seen on one machine with no
-        // leak, so it only has to stay within a headroom of 64 MB, far below a leak of the batches (300 MB an epoch here).
-        Assert.True(memory[^1] < memory[1] + 64L * 1024 * 1024, "managed memory per epoch: " + string.Join(", ", memory));
-        // Process memory (native libtorch included): no growth beyond allocator noise between the second and last epoch.
-        Assert.True(rss[^1] < rss[1] + 64L * 1024 * 1024, "resident memory per epoch: " + string.Join(", ", rss));
-    }
-
     [Trait("Speed", "Slow")]
     [Fact]
     public void FashionMnist_TwoEpochsStraight_EqualsOneEpochThenResume()
@@ -139,5 +107,49 @@ public class CheckpointTests
             Assert.Equal(File.ReadAllBytes(Path.Combine(a, $"checkpoint-{opt}.dat")), File.ReadAllBytes(Path.Combine(b,
                 $"checkpoint-{opt}.dat")));
         }
+    }
+}
+
+/// <summary>Tests that measure the whole process's memory (managed after a forced collection, and resident): they run alone,
+/// after the parallel ones, since another test's allocations in the same process would count as theirs.</summary>
+[CollectionDefinition(ProcessMemory.Name, DisableParallelization = true)]
+public sealed class ProcessMemory
+{
+    public const string Name = "measures the process's memory";
+}
+
+/// <summary>The CIFAR-10 run's memory across epochs (one libtorch thread, as the tests run).</summary>
+[Collection(ProcessMemory.Name)]
+public class Cifar10MemoryTests
+{
+    [Trait("Speed", "Slow")]
+    [Fact]
+    public void Cifar10_LiveTensors_DoNotGrowAcrossEpochs()
+    {
+        string data = TestEnvironment.NewTempDir();
+        SyntheticCifar.WriteFolder(data, trainPerFile: 80, test: 20, seed: 7);
+        var live = new List<long>();
+        var memory = new List<long>();
+        var rss = new List<long>();
+        // Measured when the lab reports the first batch of epochs 2 to 5: each time one epoch more is done, and one step.
+        var atEpochStart = new TorchLabs.Cli.Commands.SyncProgress<string>(message =>
+        {
+            if (!message.Contains(", batch 1/", StringComparison.Ordinal) || message.StartsWith("epoch 1/", StringComparison.Ordinal))
+                return;
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            live.Add(TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            memory.Add(GC.GetTotalMemory(true));
+            rss.Add(System.Diagnostics.Process.GetCurrentProcess().WorkingSet64);
+        });
+        Cifar10Lab.Run(CheckpointTests.Options(data, TestEnvironment.NewTempDir(), 5), progress: atEpochStart);
+        Assert.Equal(4, live.Count);
+        Assert.True(live.Skip(1).All(v => v == live[1]), "live tensors per epoch: " + string.Join(", ", live));
+        // The leak check is the live-tensor count above (deterministic). Managed memory after a forced collection still follows the
+        // collector's heuristics (generations, the large-object heap): 119 → 136 → 136 → 153 MB was seen on one machine with no
+        // leak, so it only has to stay within a headroom of 64 MB, far below a leak of the batches (300 MB an epoch here).
+        Assert.True(memory[^1] < memory[1] + 64L * 1024 * 1024, "managed memory per epoch: " + string.Join(", ", memory));
+        // Process memory (native libtorch included): no growth beyond allocator noise between the second and last epoch.
+        Assert.True(rss[^1] < rss[1] + 64L * 1024 * 1024, "resident memory per epoch: " + string.Join(", ", rss));
     }
 }
