@@ -1,5 +1,5 @@
-// Three checks PyTorch's gradcheck does not make: a whole module by parameter name, a kink told apart from a backward error,
-// and fast mode on a large function. Run from the repository root: dotnet run examples/module_check.cs
+// Three checks PyTorch's gradcheck does not make: a whole module by parameter name, a kink told apart from a backward
+// error, and fast mode on a large function. Run from the repository root: dotnet run examples/module_check.cs
 #:project ../src/TorchLabs.GradCheck/TorchLabs.GradCheck.csproj
 #:property UsesTorchSharp=true
 #:property PublishAot=false
@@ -17,8 +17,10 @@ var net = new SmallCnn();
 var images = randn([2, 1, 6, 6], generator: gen);
 var labels = tensor(new long[] { 0, 2 });
 var module = GradCheck.Module(net, images, y => nn.functional.cross_entropy(y, labels));
-foreach (var p in module.Parameters) Console.WriteLine($"{p.Name,-13} {(p.Pass ? "ok" : "WRONG")}  max |analytical − numerical| = " +
-    $"{p.MaxAbsError:E2}");
+foreach (var p in module.Parameters)
+    Console.WriteLine(
+        $"{p.Name, -13} {(p.Pass ? "ok" : "WRONG")}  max |analytical − numerical| = " + $"{p.MaxAbsError:E2}"
+    );
 Console.WriteLine(module.Message.Split('\n')[0]);
 
 // 2. relu at exactly 0: PyTorch's gradcheck fails it like a bug; here the report says it is a kink.
@@ -35,9 +37,13 @@ Console.WriteLine($"relu with backward 5 at 0: pass {five.Pass}, only kinks {fiv
 var W = randn([100, 1000], ScalarType.Float64, generator: gen) / Math.Sqrt(1000);
 var big = randn([1000], ScalarType.Float64, generator: gen).requires_grad_(true);
 var fast = GradCheck.Check(v => [matmul(W, v[0]).tanh()], [big], new GradCheckOptions { FastMode = true });
-Console.WriteLine($"fast mode, 1000 inputs → 100 outputs: pass {fast.Pass}, vᵀJu {fast.FastBlocks[0].Analytical:F12} (backward) " +
-    $"vs {fast.FastBlocks[0].Numerical:F12} (differences)");
-return module.Failing.SequenceEqual(["fc2.weight"]) && relu.OnlyKinks && !five.Pass && !five.OnlyKinks && fast.Pass ? 0 : 1;
+Console.WriteLine(
+    $"fast mode, 1000 inputs → 100 outputs: pass {fast.Pass}, vᵀJu {fast.FastBlocks[0].Analytical:F12} (backward) "
+        + $"vs {fast.FastBlocks[0].Numerical:F12} (differences)"
+);
+return module.Failing.SequenceEqual(["fc2.weight"]) && relu.OnlyKinks && !five.Pass && !five.OnlyKinks && fast.Pass
+    ? 0
+    : 1;
 
 /// <summary>conv → relu → flatten → linear → tanh → a linear layer with a wrong hand backward.</summary>
 sealed class SmallCnn : nn.Module<Tensor, Tensor>
@@ -46,7 +52,8 @@ sealed class SmallCnn : nn.Module<Tensor, Tensor>
     readonly Linear fc1 = nn.Linear(32, 5);
     readonly Linear fc2 = nn.Linear(5, 3);
 
-    public SmallCnn() : base(nameof(SmallCnn)) => RegisterComponents();
+    public SmallCnn()
+        : base(nameof(SmallCnn)) => RegisterComponents();
 
     public override Tensor forward(Tensor x) =>
         WrongLinear.apply(fc1.forward(conv1.forward(x).relu().flatten(1)).tanh(), fc2.weight!, fc2.bias!)[0];
@@ -59,7 +66,9 @@ sealed class WrongLinear : MultiTensorFunction<WrongLinear>
 
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
-        Tensor x = (Tensor)vars[0], W = (Tensor)vars[1], b = (Tensor)vars[2];
+        Tensor x = (Tensor)vars[0],
+            W = (Tensor)vars[1],
+            b = (Tensor)vars[2];
         ctx.save_for_backward([x, W]);
         return [nn.functional.linear(x, W, b)];
     }
@@ -75,8 +84,14 @@ sealed class WrongLinear : MultiTensorFunction<WrongLinear>
 sealed class ReluFiveAtZero : SingleTensorFunction<ReluFiveAtZero>
 {
     public override string Name => nameof(ReluFiveAtZero);
+
     public override Tensor forward(AutogradContext ctx, params object[] vars)
-    { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.relu(); }
+    {
+        var x = (Tensor)vars[0];
+        ctx.save_for_backward([x]);
+        return x.relu();
+    }
+
     public override List<Tensor> backward(AutogradContext ctx, Tensor g)
     {
         var x = ctx.get_saved_variables()[0];

@@ -11,11 +11,15 @@ namespace TorchLabs.Cli;
 /// </summary>
 public static class Cli
 {
-    public const int Ok = Outcome.Ok, Failed = Outcome.Failed, BadInput = Outcome.BadInput;
+    public const int Ok = Outcome.Ok,
+        Failed = Outcome.Failed,
+        BadInput = Outcome.BadInput;
 
     public static RootCommand BuildRoot()
     {
-        var root = new RootCommand("TorchLabs: deep-learning labs on TorchSharp (libtorch), with hand-derived mathematics checked against autograd.");
+        var root = new RootCommand(
+            "TorchLabs: deep-learning labs on TorchSharp (libtorch), with hand-derived mathematics checked against autograd."
+        );
         // One line per command; each lab's command lives in its own file under Commands/.
         root.Subcommands.Add(AllCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
@@ -30,8 +34,12 @@ public static class Cli
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ConformanceCommand.Create());
         root.Subcommands.Add(SweepCommand.Create(BuildRoot));
-        root.Subcommands.Add(SectionCommand.Create(new RegressionReportLab(), c => RegressionLab.ToJson(RegressionLab.Run(c.Seed))));
-        root.Subcommands.Add(SectionCommand.Create(new PerceptronReportLab(), _ => PerceptronLab.ToJson(PerceptronLab.RunBoth())));
+        root.Subcommands.Add(
+            SectionCommand.Create(new RegressionReportLab(), c => RegressionLab.ToJson(RegressionLab.Run(c.Seed)))
+        );
+        root.Subcommands.Add(
+            SectionCommand.Create(new PerceptronReportLab(), _ => PerceptronLab.ToJson(PerceptronLab.RunBoth()))
+        );
         root.Subcommands.Add(SectionCommand.Create(new ErrataLab(), c => ErrataLab.ToJson(ErrataLab.Collect(c.Seed))));
         return root;
     }
@@ -39,7 +47,8 @@ public static class Cli
     public static int Run(string[] args)
     {
         var root = BuildRoot();
-        // No response files: an argument such as @notes.png (a user's file name) is a file name, never a list of options.
+        // No response files: an argument such as @notes.png (a user's file name) is a file name, never a list of
+        // options.
         ParseResult parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (args.Length == 0)
         {
@@ -48,15 +57,28 @@ public static class Cli
         }
         if (parse.Errors.Count > 0)
         {
-            // "Unrecognized command or argument 'x'" says more than the "Required command was not provided" that comes with it.
-            var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
-            string message = string.Join(' ', error.Message.Split(['\n', '\r', '\t'],
-                StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            // "Unrecognized command or argument 'x'" says more than the "Required command was not provided" that comes
+            // with it.
+            var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal))
+                ?? parse.Errors[0];
+            string message = string.Join(
+                ' ',
+                error.Message.Split(
+                    ['\n', '\r', '\t'],
+                    StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries
+                )
+            );
             string? option = (error.SymbolResult as System.CommandLine.Parsing.OptionResult)?.Option.Name
-                ?? ((error.SymbolResult as System.CommandLine.Parsing.ArgumentResult)?.Parent
-                    as System.CommandLine.Parsing.OptionResult)?.Option.Name;
-            if (option is not null && !message.Contains(option, StringComparison.Ordinal)) message = $"{option}: {message}";
-            // The message quotes the argument as given: escaped like every line the CLI writes (no ESC, BEL or U+202E reaches a terminal).
+                ?? (
+                    (error.SymbolResult as System.CommandLine.Parsing.ArgumentResult)?.Parent
+                    as System.CommandLine.Parsing.OptionResult
+                )
+                    ?.Option
+                    .Name;
+            if (option is not null && !message.Contains(option, StringComparison.Ordinal))
+                message = $"{option}: {message}";
+            // The message quotes the argument as given: escaped like every line the CLI writes (no ESC, BEL or U+202E
+            // reaches a terminal).
             Console.Error.WriteLine($"torchlabs: {Printable.Escape(message, 600)} (see `torchlabs --help`)");
             return BadInput;
         }

@@ -3,7 +3,7 @@ using TorchLabs.Runtime;
 
 try
 {
-    NativeAllocator.ReexecuteIfWanted(args);   // returns only when this process keeps its allocator
+    NativeAllocator.ReexecuteIfWanted(args); // returns only when this process keeps its allocator
 }
 catch (UsageException e)
 {

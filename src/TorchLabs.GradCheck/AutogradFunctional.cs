@@ -4,35 +4,42 @@ namespace TorchLabs.Gradients;
 
 /// <summary>
 /// <c>torch.autograd.functional</c> for TorchSharp:
-/// <see cref="Jacobian(Func{Tensor[], Tensor[]}, Tensor[], bool, bool)"/>, <see cref="Hessian(Func{Tensor[], Tensor}, Tensor[], bool)"/>,
-/// <see cref="Vjp(Func{Tensor[], Tensor[]}, Tensor[], Tensor[], bool, bool)"/> and
-/// <see cref="Jvp(Func{Tensor[], Tensor[]}, Tensor[], Tensor[], bool, bool)"/>, with PyTorch's semantics (its <c>strict</c> too): the
-/// function is evaluated at
-/// detached copies of the inputs that require grad, results are detached unless createGraph, and an output that does not
-/// depend on an input gives zeros. Reverse mode only: the Jacobian is built row by row (one backward per output element), and
-/// the Jacobian-vector product uses the double-backward trick: g(u) = Jᵀu is linear in a dummy u, so ∇ᵤ(g(u)ᵀv) = Jv.
+/// <see cref="Jacobian(Func{Tensor[], Tensor[]}, Tensor[], bool, bool)"/>, <see cref="Hessian(Func{Tensor[], Tensor},
+/// Tensor[], bool)"/>, <see cref="Vjp(Func{Tensor[], Tensor[]}, Tensor[], Tensor[], bool, bool)"/> and <see
+/// cref="Jvp(Func{Tensor[], Tensor[]}, Tensor[], Tensor[], bool, bool)"/>, with PyTorch's semantics (its <c>strict</c>
+/// too): the function is evaluated at detached copies of the inputs that require grad, results are detached unless
+/// createGraph, and an output that does not depend on an input gives zeros. Reverse mode only: the Jacobian is built
+/// row by row (one backward per output element), and the Jacobian-vector product uses the double-backward trick: g(u) =
+/// Jᵀu is linear in a dummy u, so ∇ᵤ(g(u)ᵀv) = Jv.
 /// </summary>
 public static class AutogradFunctional
 {
-    /// <summary>Fresh leaves at the inputs' values (views that keep the graph when <paramref name="createGraph"/> and the input requires
-    /// grad).</summary>
+    /// <summary>Fresh leaves at the inputs' values (views that keep the graph when <paramref name="createGraph"/> and
+    /// the input requires grad).</summary>
     static Tensor[] Prepare(Tensor[] inputs, bool createGraph) =>
         inputs.Select(x => createGraph && x.requires_grad ? x.view_as(x) : x.detach().requires_grad_(true)).ToArray();
 
     static Tensor Finish(Tensor t, bool createGraph) => createGraph ? t : t.detach();
 
     /// <summary>
-    /// J[i, j] = ∂ outputᵢ / ∂ inputⱼ with shape outputᵢ.shape ++ inputⱼ.shape (torch.autograd.functional.jacobian, strategy
-    /// "reverse-mode").
+    /// J[i, j] = ∂ outputᵢ / ∂ inputⱼ with shape outputᵢ.shape ++ inputⱼ.shape (torch.autograd.functional.jacobian,
+    /// strategy "reverse-mode").
     /// </summary>
-    /// <param name="strict">PyTorch's <c>strict</c>: an output that does not require grad, or that does not depend on an input,
-    /// is an error (<see cref="ArgumentException"/>, PyTorch's words) instead of a block of zeros.</param>
-    public static Tensor[,] Jacobian(Func<Tensor[], Tensor[]> f, Tensor[] inputs, bool createGraph = false, bool strict = false)
+    /// <param name="strict">PyTorch's <c>strict</c>: an output that does not require grad, or that does not depend on
+    /// an input, is an error (<see cref="ArgumentException"/>, PyTorch's words) instead of a block of zeros.</param>
+    public static Tensor[,] Jacobian(
+        Func<Tensor[], Tensor[]> f,
+        Tensor[] inputs,
+        bool createGraph = false,
+        bool strict = false
+    )
     {
         var xs = Prepare(inputs, createGraph);
         Tensor[] ys;
-        using (enable_grad()) ys = f(xs);
-        if (strict) RequireGrad(ys);
+        using (enable_grad())
+            ys = f(xs);
+        if (strict)
+            RequireGrad(ys);
         var J = new Tensor[ys.Length, xs.Length];
         for (int i = 0; i < ys.Length; i++)
         {
@@ -41,21 +48,38 @@ public static class AutogradFunctional
             var perInput = xs.Select(_ => new List<Tensor>()).ToArray();
             for (long r = 0; r < rows; r++)
             {
-                if (!y.requires_grad) { for (int j = 0; j < xs.Length; j++) perInput[j].Add(zeros_like(xs[j])); continue; }
+                if (!y.requires_grad)
+                {
+                    for (int j = 0; j < xs.Length; j++)
+                        perInput[j].Add(zeros_like(xs[j]));
+                    continue;
+                }
                 var e = zeros(y.numel(), y.dtype, y.device);
                 e[r] = 1.0;
-                var grads = SafeGrad.Checked([y], xs, [e.view(y.shape)], retain_graph: true, create_graph: createGraph, allow_unused: true);
+                var grads = SafeGrad.Checked(
+                    [y],
+                    xs,
+                    [e.view(y.shape)],
+                    retain_graph: true,
+                    create_graph: createGraph,
+                    allow_unused: true
+                );
                 for (int j = 0; j < xs.Length; j++)
                 {
                     if (strict && grads[j].IsInvalid)
-                        throw new ArgumentException($"Output {i} of the user-provided function is independent of input {j}. This is not allowed in strict mode.");
+                        throw new ArgumentException(
+                            $"Output {i} of the user-provided function is independent of input {j}. This is not allowed in strict mode."
+                        );
                     perInput[j].Add(grads[j].IsInvalid ? zeros_like(xs[j]) : grads[j]);
                 }
             }
             for (int j = 0; j < xs.Length; j++)
             {
                 long[] shape = [.. y.shape, .. xs[j].shape];
-                J[i, j] = Finish(rows == 0 ? zeros(shape, xs[j].dtype, xs[j].device) : stack(perInput[j]).reshape(shape), createGraph);
+                J[i, j] = Finish(
+                    rows == 0 ? zeros(shape, xs[j].dtype, xs[j].device) : stack(perInput[j]).reshape(shape),
+                    createGraph
+                );
             }
         }
         return J;
@@ -66,16 +90,20 @@ public static class AutogradFunctional
         Jacobian(xs => [f(xs[0])], [input], createGraph)[0, 0];
 
     /// <summary>
-    /// H[i, j] = ∂²f / ∂inputᵢ ∂inputⱼ of a scalar function, shape inputᵢ.shape ++ inputⱼ.shape (torch.autograd.functional.hessian):
-    /// the Jacobian of the gradient, the gradient taken with create_graph.
+    /// H[i, j] = ∂²f / ∂inputᵢ ∂inputⱼ of a scalar function, shape inputᵢ.shape ++ inputⱼ.shape
+    /// (torch.autograd.functional.hessian): the Jacobian of the gradient, the gradient taken with create_graph.
     /// </summary>
     public static Tensor[,] Hessian(Func<Tensor[], Tensor> f, Tensor[] inputs, bool createGraph = false)
     {
         Tensor[] Gradient(Tensor[] xs)
         {
             var y = f(xs);
-            if (y.numel() != 1) throw new ArgumentException($"the function given to Hessian must return a single-element tensor, not one of shape [{string.Join(", ", y.shape)}]");
-            if (!y.requires_grad) return xs.Select(x => zeros_like(x)).ToArray();
+            if (y.numel() != 1)
+                throw new ArgumentException(
+                    $"the function given to Hessian must return a single-element tensor, not one of shape [{string.Join(", ", y.shape)}]"
+                );
+            if (!y.requires_grad)
+                return xs.Select(x => zeros_like(x)).ToArray();
             var g = SafeGrad.Checked([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
             return xs.Select((x, j) => g[j].IsInvalid ? zeros_like(x) : g[j]).ToArray();
         }
@@ -87,32 +115,53 @@ public static class AutogradFunctional
         Hessian(xs => f(xs[0]), [input], createGraph)[0, 0];
 
     /// <summary>
-    /// The vector-Jacobian product vᵀJ (torch.autograd.functional.vjp): returns the outputs and, per input, Σᵢ vᵢᵀ ∂outputᵢ/∂input.
-    /// <paramref name="v"/> may be null only when every output has one element (then v = 1).
+    /// The vector-Jacobian product vᵀJ (torch.autograd.functional.vjp): returns the outputs and, per input, Σᵢ vᵢᵀ
+    /// ∂outputᵢ/∂input. <paramref name="v"/> may be null only when every output has one element (then v = 1).
     /// </summary>
-    /// <param name="strict">PyTorch's <c>strict</c>: an output that does not require grad, or an input it does not depend on, is
-    /// an error instead of zeros.</param>
-    public static (Tensor[] Outputs, Tensor[] Vjp) Vjp(Func<Tensor[], Tensor[]> f, Tensor[] inputs, Tensor[]? v = null,
-        bool createGraph = false, bool strict = false)
+    /// <param name="strict">PyTorch's <c>strict</c>: an output that does not require grad, or an input it does not
+    /// depend on, is an error instead of zeros.</param>
+    public static (Tensor[] Outputs, Tensor[] Vjp) Vjp(
+        Func<Tensor[], Tensor[]> f,
+        Tensor[] inputs,
+        Tensor[]? v = null,
+        bool createGraph = false,
+        bool strict = false
+    )
     {
         var xs = Prepare(inputs, createGraph);
         Tensor[] ys;
-        using (enable_grad()) ys = f(xs);
-        if (strict) RequireGrad(ys);
-        v ??= ys.Select(y => y.numel() == 1
-            ? ones_like(y) : throw new ArgumentException("v may be omitted only when every output has a single element",
-            nameof(v))).ToArray();
+        using (enable_grad())
+            ys = f(xs);
+        if (strict)
+            RequireGrad(ys);
+        v ??= ys.Select(y =>
+                y.numel() == 1
+                    ? ones_like(y)
+                    : throw new ArgumentException(
+                        "v may be omitted only when every output has a single element",
+                        nameof(v)
+                    )
+            )
+            .ToArray();
         CheckShapes(ys, v, "v", "outputs");
         var used = Enumerable.Range(0, ys.Length).Where(i => ys[i].requires_grad).ToArray();
         var vjp = xs.Select(x => zeros_like(x)).ToArray();
         if (used.Length > 0)
         {
-            var g = SafeGrad.Checked(used.Select(i => ys[i]).ToList(), xs, used.Select(i => v[i]).ToList(), retain_graph: createGraph,
-                create_graph: createGraph, allow_unused: true);
+            var g = SafeGrad.Checked(
+                used.Select(i => ys[i]).ToList(),
+                xs,
+                used.Select(i => v[i]).ToList(),
+                retain_graph: createGraph,
+                create_graph: createGraph,
+                allow_unused: true
+            );
             for (int j = 0; j < xs.Length; j++)
             {
-                if (!g[j].IsInvalid) vjp[j] = g[j];
-                else if (strict) throw Independent(j);   // _fill_in_zeros, stage "back"
+                if (!g[j].IsInvalid)
+                    vjp[j] = g[j];
+                else if (strict)
+                    throw Independent(j); // _fill_in_zeros, stage "back"
             }
         }
         return (ys.Select(y => Finish(y, createGraph)).ToArray(), vjp.Select(t => Finish(t, createGraph)).ToArray());
@@ -126,17 +175,30 @@ public static class AutogradFunctional
     }
 
     /// <summary>
-    /// The Jacobian-vector product J v (torch.autograd.functional.jvp): returns the outputs and, per output, Σⱼ ∂output/∂inputⱼ vⱼ.
-    /// By the double-backward trick: g(u) = Jᵀu is linear in a dummy u, so ∂(g(u)ᵀv)/∂u = J v.
+    /// The Jacobian-vector product J v (torch.autograd.functional.jvp): returns the outputs and, per output, Σⱼ
+    /// ∂output/∂inputⱼ vⱼ. By the double-backward trick: g(u) = Jᵀu is linear in a dummy u, so ∂(g(u)ᵀv)/∂u = J v.
     /// </summary>
-    /// <param name="strict">PyTorch's <c>strict</c>: an output that does not require grad, an input no output depends on, or an
-    /// output whose gradient does not depend on the dummy of the double-backward trick is an error instead of zeros.</param>
-    public static (Tensor[] Outputs, Tensor[] Jvp) Jvp(Func<Tensor[], Tensor[]> f, Tensor[] inputs, Tensor[]? v = null,
-        bool createGraph = false, bool strict = false)
+    /// <param name="strict">PyTorch's <c>strict</c>: an output that does not require grad, an input no output depends
+    /// on, or an output whose gradient does not depend on the dummy of the double-backward trick is an error instead of
+    /// zeros.</param>
+    public static (Tensor[] Outputs, Tensor[] Jvp) Jvp(
+        Func<Tensor[], Tensor[]> f,
+        Tensor[] inputs,
+        Tensor[]? v = null,
+        bool createGraph = false,
+        bool strict = false
+    )
     {
-        v ??= inputs.Select(x => x.numel() == 1
-            ? ones_like(x) : throw new ArgumentException("v may be omitted only when every input has a single element",
-            nameof(v))).ToArray();
+        v ??= inputs
+            .Select(x =>
+                x.numel() == 1
+                    ? ones_like(x)
+                    : throw new ArgumentException(
+                        "v may be omitted only when every input has a single element",
+                        nameof(v)
+                    )
+            )
+            .ToArray();
         CheckShapes(inputs, v, "v", "inputs");
         var xs = Prepare(inputs, createGraph);
         Tensor[] ys;
@@ -144,31 +206,49 @@ public static class AutogradFunctional
         using (enable_grad())
         {
             ys = f(xs);
-            if (strict) RequireGrad(ys);
+            if (strict)
+                RequireGrad(ys);
             jvp = ys.Select(y => zeros_like(y)).ToArray();
             var used = Enumerable.Range(0, ys.Length).Where(i => ys[i].requires_grad).ToArray();
             if (used.Length > 0)
             {
                 var u = used.Select(i => zeros_like(ys[i]).requires_grad_(true)).ToArray();
-                var g = SafeGrad.Checked(used.Select(i => ys[i]).ToList(), xs, u, retain_graph: true, create_graph: true,
-                    allow_unused: true);
-                for (int j = 0; strict && j < xs.Length; j++)   // _check_requires_grad(grad_res, "grad_inputs")
+                var g = SafeGrad.Checked(
+                    used.Select(i => ys[i]).ToList(),
+                    xs,
+                    u,
+                    retain_graph: true,
+                    create_graph: true,
+                    allow_unused: true
+                );
+                for (int j = 0; strict && j < xs.Length; j++) // _check_requires_grad(grad_res, "grad_inputs")
                 {
-                    if (g[j].IsInvalid) throw Independent(j);
+                    if (g[j].IsInvalid)
+                        throw Independent(j);
                     if (!g[j].requires_grad)
-                        throw new ArgumentException($"The gradient with respect to input {j} is independent of the inputs of the user-provided function. This is not allowed in strict mode.");
+                        throw new ArgumentException(
+                            $"The gradient with respect to input {j} is independent of the inputs of the user-provided function. This is not allowed in strict mode."
+                        );
                 }
                 var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
                 if (live.Length > 0)
                 {
-                    var Jv = SafeGrad.Checked(live.Select(j => g[j]).ToList(), u, live.Select(j => v[j]).ToList(),
+                    var Jv = SafeGrad.Checked(
+                        live.Select(j => g[j]).ToList(),
+                        u,
+                        live.Select(j => v[j]).ToList(),
                         retain_graph: createGraph,
-                        create_graph: createGraph, allow_unused: true);
+                        create_graph: createGraph,
+                        allow_unused: true
+                    );
                     for (int k = 0; k < used.Length; k++)
                     {
-                        if (!Jv[k].IsInvalid) jvp[used[k]] = Jv[k];
-                        else if (strict)   // _fill_in_zeros, stage "back_trick"
-                            throw new ArgumentException($"The gradient with respect to the input is independent of entry {used[k]} in the grad_outputs when using the double backward trick to compute forward mode gradients. This is not allowed in strict mode.");
+                        if (!Jv[k].IsInvalid)
+                            jvp[used[k]] = Jv[k];
+                        else if (strict) // _fill_in_zeros, stage "back_trick"
+                            throw new ArgumentException(
+                                $"The gradient with respect to the input is independent of entry {used[k]} in the grad_outputs when using the double backward trick to compute forward mode gradients. This is not allowed in strict mode."
+                            );
                     }
                 }
             }
@@ -184,11 +264,16 @@ public static class AutogradFunctional
     }
 
     /// <summary>
-    /// The Hessian-vector product H v of a scalar function (torch.autograd.functional.hvp): returns f(x) and, per input,
-    /// Σⱼ ∂²f/∂inputᵢ∂inputⱼ vⱼ. As PyTorch: the gradient g(x) with create_graph, then the double-backward trick on g
-    /// (g's vector-Jacobian product is linear in a dummy u, so its gradient in u along v is H v).
+    /// The Hessian-vector product H v of a scalar function (torch.autograd.functional.hvp): returns f(x) and, per
+    /// input, Σⱼ ∂²f/∂inputᵢ∂inputⱼ vⱼ. As PyTorch: the gradient g(x) with create_graph, then the double-backward trick
+    /// on g (g's vector-Jacobian product is linear in a dummy u, so its gradient in u along v is H v).
     /// </summary>
-    public static (Tensor Output, Tensor[] Hvp) Hvp(Func<Tensor[], Tensor> f, Tensor[] inputs, Tensor[] v, bool createGraph = false)
+    public static (Tensor Output, Tensor[] Hvp) Hvp(
+        Func<Tensor[], Tensor> f,
+        Tensor[] inputs,
+        Tensor[] v,
+        bool createGraph = false
+    )
     {
         CheckShapes(inputs, v, "v", "inputs");
         var xs = Prepare(inputs, createGraph);
@@ -204,14 +289,31 @@ public static class AutogradFunctional
                 if (live.Length > 0)
                 {
                     var u = live.Select(j => zeros_like(xs[j]).requires_grad_(true)).ToArray();
-                    var back = SafeGrad.Checked(live.Select(j => g[j]).ToList(), xs, u, retain_graph: true, create_graph: true,
-                        allow_unused: true);
-                    var used = Enumerable.Range(0, xs.Length).Where(j => !back[j].IsInvalid && back[j].requires_grad).ToArray();
+                    var back = SafeGrad.Checked(
+                        live.Select(j => g[j]).ToList(),
+                        xs,
+                        u,
+                        retain_graph: true,
+                        create_graph: true,
+                        allow_unused: true
+                    );
+                    var used = Enumerable
+                        .Range(0, xs.Length)
+                        .Where(j => !back[j].IsInvalid && back[j].requires_grad)
+                        .ToArray();
                     if (used.Length > 0)
                     {
-                        var r = SafeGrad.Checked(used.Select(j => back[j]).ToList(), u, used.Select(j => v[j]).ToList(),
-                            retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
-                        for (int k = 0; k < live.Length; k++) if (!r[k].IsInvalid) hv[live[k]] = r[k];
+                        var r = SafeGrad.Checked(
+                            used.Select(j => back[j]).ToList(),
+                            u,
+                            used.Select(j => v[j]).ToList(),
+                            retain_graph: createGraph,
+                            create_graph: createGraph,
+                            allow_unused: true
+                        );
+                        for (int k = 0; k < live.Length; k++)
+                            if (!r[k].IsInvalid)
+                                hv[live[k]] = r[k];
                     }
                 }
             }
@@ -220,10 +322,15 @@ public static class AutogradFunctional
     }
 
     /// <summary>
-    /// The vector-Hessian product vᵀH of a scalar function (torch.autograd.functional.vhp): returns f(x) and, per input,
-    /// Σᵢ vᵢᵀ ∂²f/∂inputᵢ∂inputⱼ: the vector-Jacobian product of the gradient taken with create_graph.
+    /// The vector-Hessian product vᵀH of a scalar function (torch.autograd.functional.vhp): returns f(x) and, per
+    /// input, Σᵢ vᵢᵀ ∂²f/∂inputᵢ∂inputⱼ: the vector-Jacobian product of the gradient taken with create_graph.
     /// </summary>
-    public static (Tensor Output, Tensor[] Vhp) Vhp(Func<Tensor[], Tensor> f, Tensor[] inputs, Tensor[] v, bool createGraph = false)
+    public static (Tensor Output, Tensor[] Vhp) Vhp(
+        Func<Tensor[], Tensor> f,
+        Tensor[] inputs,
+        Tensor[] v,
+        bool createGraph = false
+    )
     {
         CheckShapes(inputs, v, "v", "inputs");
         var xs = Prepare(inputs, createGraph);
@@ -238,9 +345,17 @@ public static class AutogradFunctional
                 var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
                 if (live.Length > 0)
                 {
-                    var r = SafeGrad.Checked(live.Select(j => g[j]).ToList(), xs, live.Select(j => v[j]).ToList(),
-                        retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
-                    for (int j = 0; j < xs.Length; j++) if (!r[j].IsInvalid) vh[j] = r[j];
+                    var r = SafeGrad.Checked(
+                        live.Select(j => g[j]).ToList(),
+                        xs,
+                        live.Select(j => v[j]).ToList(),
+                        retain_graph: createGraph,
+                        create_graph: createGraph,
+                        allow_unused: true
+                    );
+                    for (int j = 0; j < xs.Length; j++)
+                        if (!r[j].IsInvalid)
+                            vh[j] = r[j];
                 }
             }
         }
@@ -252,25 +367,39 @@ public static class AutogradFunctional
     {
         for (int i = 0; i < ys.Length; i++)
             if (!ys[i].requires_grad)
-                throw new ArgumentException($"Output {i} of the user-provided function does not require gradients. The outputs must be computed in a differentiable manner from the input when running in strict mode.");
+                throw new ArgumentException(
+                    $"Output {i} of the user-provided function does not require gradients. The outputs must be computed in a differentiable manner from the input when running in strict mode."
+                );
     }
 
     static ArgumentException Independent(int input) =>
-        new($"The output of the user-provided function is independent of input {input}. This is not allowed in strict mode.");
+        new(
+            $"The output of the user-provided function is independent of input {input}. This is not allowed in strict mode."
+        );
 
     static Tensor ScalarOutput(Func<Tensor[], Tensor> f, Tensor[] xs, string what)
     {
         var y = f(xs);
-        return y.numel() == 1 ? y : throw new ArgumentException(
-            $"the function given to {what} must return a single-element tensor, not one of shape [{string.Join(", ", y.shape)}]");
+        return y.numel() == 1
+            ? y
+            : throw new ArgumentException(
+                $"the function given to {what} must return a single-element tensor, not one of shape [{string.Join(", ", y.shape)}]"
+            );
     }
 
     static void CheckShapes(Tensor[] like, Tensor[] v, string name, string what)
     {
-        if (like.Length != v.Length) throw new ArgumentException($"{name} has {v.Length} tensors; expected one per {what[..^1]} ({like.Length})", name);
+        if (like.Length != v.Length)
+            throw new ArgumentException(
+                $"{name} has {v.Length} tensors; expected one per {what[..^1]} ({like.Length})",
+                name
+            );
         for (int i = 0; i < v.Length; i++)
             if (!v[i].shape.SequenceEqual(like[i].shape))
-                throw new ArgumentException($"{name}[{i}] has shape [{string.Join(", ", v[i].shape)}]; expected " +
-                    $"[{string.Join(", ", like[i].shape)}], the shape of the {what}[{i}]", name);
+                throw new ArgumentException(
+                    $"{name}[{i}] has shape [{string.Join(", ", v[i].shape)}]; expected "
+                        + $"[{string.Join(", ", like[i].shape)}], the shape of the {what}[{i}]",
+                    name
+                );
     }
 }

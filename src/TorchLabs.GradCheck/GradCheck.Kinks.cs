@@ -6,7 +6,8 @@ public static partial class GradCheck
 {
     sealed partial class Run
     {
-        /// <summary>The steps of the one-sided differences: the check's step, then three times shorter by 4 each.</summary>
+        /// <summary>The steps of the one-sided differences: the check's step, then three times shorter by 4
+        /// each.</summary>
         const int Steps = 4;
 
         /// <summary>Random directions of the nearby points, besides the four index-ordered ramps.</summary>
@@ -18,20 +19,22 @@ public static partial class GradCheck
         /// <summary>
         /// Judges each mismatching entry (input element r, output element c) of a block whose input is real:
         /// <list type="number">
-        /// <item>Along eᵣ, with steps h = eps, eps/4, eps/16, eps/64: D(h) = |f(x + h) − f(x − h)| that does not shrink with h
-        /// is a jump: not continuous here, a backward error whatever it gives. The one-sided quotients L(h) = (f(x) − f(x − h))/h
-        /// and R(h) = (f(x + h) − f(x))/h converge to one limit where f is smooth (R − L = h·f″ + O(h²) shrinks with h, rounding
-        /// noise and curvature included) and to two at a kink (R − L stays): a kink needs |R − L| at the shortest step above both
-        /// the tolerance and four times the rounding noise 8·ε·|f|/h, and above half its value at the longest step.</item>
-        /// <item>Where the one-sided quotients agree within rounding noise and the mismatch is within that noise, the central
-        /// difference could not resolve the slope: a note says so. Where the central difference at the shortest step agrees with
-        /// backward, the check's step was too long (curvature, or a kink within the step): a note says so. Neither is a kink.</item>
-        /// <item>Otherwise the backward's value must be a limit of true gradients nearby (one input element can move several
-        /// kinks at once, so one axis is not enough): the gradients at x + δ·d (central
-        /// differences, extrapolated to δ → 0 from δ and 2δ: 2g(δ) − g(2δ)) for index-ordered ramps d both ways (max and max_pool
-        /// keep the first maximum, a stable sort keeps input order) and seeded random d, and the one-sided limits L and R. It is
-        /// a valid generalized gradient (a <see cref="Kink"/>) when it lies in their hull, widened by atol + rtol·max|g|; else a
-        /// backward error.</item>
+        /// <item>Along eᵣ, with steps h = eps, eps/4, eps/16, eps/64: D(h) = |f(x + h) − f(x − h)| that does not shrink
+        /// with h is a jump: not continuous here, a backward error whatever it gives. The one-sided quotients L(h) =
+        /// (f(x) − f(x − h))/h and R(h) = (f(x + h) − f(x))/h converge to one limit where f is smooth (R − L = h·f″ +
+        /// O(h²) shrinks with h, rounding noise and curvature included) and to two at a kink (R − L stays): a kink
+        /// needs |R − L| at the shortest step above both the tolerance and four times the rounding noise 8·ε·|f|/h, and
+        /// above half its value at the longest step.</item>
+        /// <item>Where the one-sided quotients agree within rounding noise and the mismatch is within that noise, the
+        /// central difference could not resolve the slope: a note says so. Where the central difference at the shortest
+        /// step agrees with backward, the check's step was too long (curvature, or a kink within the step): a note says
+        /// so. Neither is a kink.</item>
+        /// <item>Otherwise the backward's value must be a limit of true gradients nearby (one input element can move
+        /// several kinks at once, so one axis is not enough): the gradients at x + δ·d (central differences,
+        /// extrapolated to δ → 0 from δ and 2δ: 2g(δ) − g(2δ)) for index-ordered ramps d both ways (max and max_pool
+        /// keep the first maximum, a stable sort keeps input order) and seeded random d, and the one-sided limits L and
+        /// R. It is a valid generalized gradient (a <see cref="Kink"/>) when it lies in their hull, widened by atol +
+        /// rtol·max|g|; else a backward error.</item>
         /// </list>
         /// Smooth mismatches whose size is within the rounding noise of the central difference get a note saying so.
         /// </summary>
@@ -48,12 +51,20 @@ public static partial class GradCheck
                 Dictionary<long, double[]>? nearby = null;
                 foreach (var (r, c) in row)
                 {
-                    var axis = new Axis([.. around.Select(p => (p.Minus[floatIndex][c], p.Centre![floatIndex][c],
-                        p.Plus[floatIndex][c], p.H))], epsilon);
+                    var axis = new Axis(
+                        [
+                            .. around.Select(p =>
+                                (p.Minus[floatIndex][c], p.Centre![floatIndex][c], p.Plus[floatIndex][c], p.H)
+                            ),
+                        ],
+                        epsilon
+                    );
                     double analytical = a[r, c];
                     if (axis.Jump is double jump)
                     {
-                        notes.Add($"input element {r} → output element {c}: not continuous here (the output jumps by {G(jump)} across the point), so no derivative exists");
+                        notes.Add(
+                            $"input element {r} → output element {c}: not continuous here (the output jumps by {G(jump)} across the point), so no derivative exists"
+                        );
                         continue;
                     }
                     if (!axis.TwoLimits(o.Atol, o.Rtol) && axis.WithinNoise(analytical))
@@ -83,9 +94,9 @@ public static partial class GradCheck
             $"input element {r} → output element {c}: the central difference is within the float's rounding noise here (|output| ≈ {G(axis.Scale)} with step {G(o.Eps)} resolves slopes to about {G(axis.Noise(0))}); a larger Eps measures it better";
 
         /// <summary>
-        /// For each column: the gradient ∂y_c/∂x_r at nearby points x + δ·d, extrapolated to δ → 0, one per direction d. Every real
-        /// input that requires grad moves (ties across inputs break too); δ = 16·N·eps for N moved elements, so that neighbours on
-        /// a ramp stay 16 steps apart. The inputs are restored exactly after.
+        /// For each column: the gradient ∂y_c/∂x_r at nearby points x + δ·d, extrapolated to δ → 0, one per direction
+        /// d. Every real input that requires grad moves (ties across inputs break too); δ = 16·N·eps for N moved
+        /// elements, so that neighbours on a ramp stay 16 steps apart. The inputs are restored exactly after.
         /// </summary>
         Dictionary<long, double[]> NearbySlopes(int k, long r, int floatIndex, long[] cols)
         {
@@ -105,13 +116,19 @@ public static partial class GradCheck
                     g[s] = [.. slopes.Keys.Select(c => (plus[floatIndex][c] - minus[floatIndex][c]) / (2 * h))];
                 }
                 int i = 0;
-                foreach (var c in slopes.Keys) { slopes[c].Add(2 * g[0][i] - g[1][i]); i++; }
+                foreach (var c in slopes.Keys)
+                {
+                    slopes[c].Add(2 * g[0][i] - g[1][i]);
+                    i++;
+                }
             }
-            for (int m = 0; m < moved.Length; m++) Restore(inputs[moved[m]], original[m]);
+            for (int m = 0; m < moved.Length; m++)
+                Restore(inputs[moved[m]], original[m]);
             return slopes.ToDictionary(p => p.Key, p => p.Value.ToArray());
         }
 
-        /// <summary>Sets the moved inputs to their original values plus <paramref name="size"/>·d (d over their elements in order).</summary>
+        /// <summary>Sets the moved inputs to their original values plus <paramref name="size"/>·d (d over their
+        /// elements in order).</summary>
         void Shift(int[] moved, double[][] original, double[] d, double size)
         {
             int offset = 0;
@@ -123,9 +140,9 @@ public static partial class GradCheck
             }
         }
 
-        /// <summary>Ramps up and down (dᵢ = (i + 1)/N and (N − i)/N), each both ways; a ramp with the element in focus moved to
-        /// each rank (up to 8 ranks), so that it takes every place among ties (median, kthvalue); then seeded uniform directions
-        /// in [−1, 1].</summary>
+        /// <summary>Ramps up and down (dᵢ = (i + 1)/N and (N − i)/N), each both ways; a ramp with the element in focus
+        /// moved to each rank (up to 8 ranks), so that it takes every place among ties (median, kthvalue); then seeded
+        /// uniform directions in [−1, 1].</summary>
         static IEnumerable<double[]> Directions(int n, int focus)
         {
             double[] up = [.. Enumerable.Range(0, n).Select(i => (i + 1.0) / n)];
@@ -135,10 +152,13 @@ public static partial class GradCheck
             yield return [.. up.Select(v => -v)];
             yield return [.. down.Select(v => -v)];
             int ranks = Math.Min(n, RanksTried);
-            foreach (int rank in Enumerable.Range(0, ranks).Select(p => p * (n - 1) / Math.Max(1, ranks - 1)).Distinct())
+            foreach (
+                int rank in Enumerable.Range(0, ranks).Select(p => p * (n - 1) / Math.Max(1, ranks - 1)).Distinct()
+            )
                 yield return AtRank(n, focus, rank);
             var random = new Random(20260);
-            for (int t = 0; t < RandomDirections; t++) yield return [.. Enumerable.Range(0, n).Select(_ => 2 * random.NextDouble() - 1)];
+            for (int t = 0; t < RandomDirections; t++)
+                yield return [.. Enumerable.Range(0, n).Select(_ => 2 * random.NextDouble() - 1)];
         }
 
         /// <summary>How many ranks the element in focus is moved to.</summary>
@@ -152,8 +172,10 @@ public static partial class GradCheck
             int slot = 0;
             for (int i = 0; i < n; i++)
             {
-                if (i == focus) continue;
-                if (slot == rank) slot++;
+                if (i == focus)
+                    continue;
+                if (slot == rank)
+                    slot++;
                 d[i] = (slot + 1.0) / n;
                 slot++;
             }
@@ -162,7 +184,8 @@ public static partial class GradCheck
         }
     }
 
-    /// <summary>One output element along one input element's axis, at steps h₀ &gt; h₁ &gt; …: f(x − h), f(x), f(x + h).</summary>
+    /// <summary>One output element along one input element's axis, at steps h₀ &gt; h₁ &gt; …: f(x − h), f(x), f(x +
+    /// h).</summary>
     /// <param name="Epsilon">The machine epsilon of the input's dtype.</param>
     sealed record Axis((double Minus, double Centre, double Plus, double H)[] At, double Epsilon)
     {
@@ -173,44 +196,52 @@ public static partial class GradCheck
         public double Noise(int m) => 8 * Epsilon * Scale / At[m].H;
 
         double LeftAt(int m) => (At[m].Centre - At[m].Minus) / At[m].H;
+
         double RightAt(int m) => (At[m].Plus - At[m].Centre) / At[m].H;
+
         double GapAt(int m) => Math.Abs(RightAt(m) - LeftAt(m));
 
         /// <summary>The one-sided limits, read at the shortest step.</summary>
         public double Left => LeftAt(At.Length - 1);
         public double Right => RightAt(At.Length - 1);
 
-        /// <summary>|f(x + h) − f(x − h)| at the shortest step, when it does not shrink with h and is above rounding: a jump.</summary>
+        /// <summary>|f(x + h) − f(x − h)| at the shortest step, when it does not shrink with h and is above rounding: a
+        /// jump.</summary>
         public double? Jump
         {
             get
             {
-                double first = Math.Abs(At[0].Plus - At[0].Minus), last = Math.Abs(At[^1].Plus - At[^1].Minus);
+                double first = Math.Abs(At[0].Plus - At[0].Minus),
+                    last = Math.Abs(At[^1].Plus - At[^1].Minus);
                 return last > 0.5 * first && first > 16 * Epsilon * Scale ? last : null;
             }
         }
 
-        /// <summary>The one-sided quotients converge to two limits: their gap at the shortest step is above the tolerance and
-        /// four times the rounding noise there, and has not shrunk to half its value at the longest step.</summary>
+        /// <summary>The one-sided quotients converge to two limits: their gap at the shortest step is above the
+        /// tolerance and four times the rounding noise there, and has not shrunk to half its value at the longest
+        /// step.</summary>
         public bool TwoLimits(double atol, double rtol)
         {
             int last = At.Length - 1;
-            double gap = GapAt(last), tol = atol + rtol * Math.Max(Math.Abs(Left), Math.Abs(Right));
+            double gap = GapAt(last),
+                tol = atol + rtol * Math.Max(Math.Abs(Left), Math.Abs(Right));
             return gap > tol && gap > 4 * Noise(last) && gap > 0.5 * GapAt(0);
         }
 
         /// <summary>(f(x + h) − f(x − h)) / 2h at step m.</summary>
         public double Central(int m) => (At[m].Plus - At[m].Minus) / (2 * At[m].H);
 
-        /// <summary>The central difference at the shortest step is resolved (its rounding noise below the tolerance) and agrees
-        /// with <paramref name="analytical"/>.</summary>
+        /// <summary>The central difference at the shortest step is resolved (its rounding noise below the tolerance)
+        /// and agrees with <paramref name="analytical"/>.</summary>
         public bool ShorterStepAgrees(double analytical, double atol, double rtol)
         {
-            double c = Central(At.Length - 1), tol = atol + rtol * Math.Abs(c);
+            double c = Central(At.Length - 1),
+                tol = atol + rtol * Math.Abs(c);
             return Noise(At.Length - 1) < tol && Math.Abs(analytical - c) <= tol;
         }
 
-        /// <summary>The central difference at the check's step is within rounding noise of <paramref name="analytical"/>.</summary>
+        /// <summary>The central difference at the check's step is within rounding noise of <paramref
+        /// name="analytical"/>.</summary>
         public bool WithinNoise(double analytical)
         {
             double central = (At[0].Plus - At[0].Minus) / (2 * At[0].H);

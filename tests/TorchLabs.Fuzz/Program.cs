@@ -1,12 +1,12 @@
 using TorchLabs.Fuzz;
 
-// torchlabs-fuzz fuzz NAME            the harness under AFL++ (SharpFuzz's out-of-process mode; scripts/fuzz/run.sh starts it)
-// torchlabs-fuzz replay NAME FILE...  each file through the harness once, printing what became of it (for triage)
-// torchlabs-fuzz seeds DIR            writes the generated part of the notes corpora (how corpus/ was made)
+// torchlabs-fuzz fuzz NAME the harness under AFL++ (SharpFuzz's out-of-process mode; scripts/fuzz/run.sh starts it)
+// torchlabs-fuzz replay NAME FILE... each file through the harness once, printing what became of it (for triage)
+// torchlabs-fuzz seeds DIR writes the generated part of the notes corpora (how corpus/ was made)
 if (args.Length >= 2 && args[0] == "fuzz" && Harnesses.All.ContainsKey(args[1]))
 {
-    // libtorch loaded before the fork server starts (TorchSharp is not instrumented; the harness's own code cannot run before
-    // SharpFuzz has set up AFL's shared memory, which its instrumentation writes to).
+    // libtorch loaded before the fork server starts (TorchSharp is not instrumented; the harness's own code cannot run
+    // before SharpFuzz has set up AFL's shared memory, which its instrumentation writes to).
     TorchSharp.torch.set_num_threads(1);
     SharpFuzz.Fuzzer.OutOfProcess.Run(stream =>
     {
@@ -40,5 +40,7 @@ if (args.Length == 2 && args[0] == "seeds")
     Seeds.Write(args[1]);
     return 0;
 }
-Console.Error.WriteLine($"usage: torchlabs-fuzz fuzz|replay NAME [FILE...]; NAME one of {string.Join(", ", Harnesses.All.Keys)}");
+Console.Error.WriteLine(
+    $"usage: torchlabs-fuzz fuzz|replay NAME [FILE...]; NAME one of {string.Join(", ", Harnesses.All.Keys)}"
+);
 return 2;

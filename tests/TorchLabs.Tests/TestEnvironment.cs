@@ -1,13 +1,14 @@
-using TorchLabs.Runtime;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using TorchLabs.Runtime;
 
 namespace TorchLabs.Tests;
 
 /// <summary>Shared test set-up: explicit libtorch threads, paths of the repository and the built CLI.</summary>
 public static class TestEnvironment
 {
-    /// <summary>Tests run libtorch on one thread: reproducible sums, and no fight with the test runner for cores.</summary>
+    /// <summary>Tests run libtorch on one thread: reproducible sums, and no fight with the test runner for
+    /// cores.</summary>
     public const int Threads = 1;
 
     [ModuleInitializer]
@@ -15,7 +16,8 @@ public static class TestEnvironment
     {
         TorchLabs.Runtime.TorchRuntime.Initialize();
         TorchSharp.torch.set_num_threads(Threads);
-        // Console output goes through writers that an in-process run of the CLI can take over for its own flow of execution.
+        // Console output goes through writers that an in-process run of the CLI can take over for its own flow of
+        // execution.
         Console.SetOut(new RoutedWriter(Console.Out, () => Captured.Value?.Out));
         Console.SetError(new RoutedWriter(Console.Error, () => Captured.Value?.Err));
     }
@@ -26,35 +28,48 @@ public static class TestEnvironment
         get
         {
             var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TorchLabs.sln"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("TorchLabs.sln not found above " + AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TorchLabs.sln")))
+                dir = dir.Parent;
+            return dir?.FullName
+                ?? throw new InvalidOperationException("TorchLabs.sln not found above " + AppContext.BaseDirectory);
         }
     }
 
-    /// <summary>A library error as the command line shows it: its settings (‹name›) as the program's flags (--name).</summary>
-    public static string AsShown(Exception e) => e switch
-    {
-        UsageException u => TorchLabs.Cli.Commands.Outcome.Flags(u.Template),
-        LabFailedException l => TorchLabs.Cli.Commands.Outcome.Flags(l.Template),
-        _ => e.Message,
-    };
+    /// <summary>A library error as the command line shows it: its settings (‹name›) as the program's flags
+    /// (--name).</summary>
+    public static string AsShown(Exception e) =>
+        e switch
+        {
+            UsageException u => TorchLabs.Cli.Commands.Outcome.Flags(u.Template),
+            LabFailedException l => TorchLabs.Cli.Commands.Outcome.Flags(l.Template),
+            _ => e.Message,
+        };
 
-    /// <summary>The folders <see cref="NewTempDir"/> made, removed when the test process exits (a sweep's trials of 500,000 steps
-    /// alone write about 100 MB; runs of the suite would otherwise fill the temp folder). The test host may be ended before it has
-    /// removed them all, so such folders of earlier runs untouched for a day are removed at start too.</summary>
+    /// <summary>The folders <see cref="NewTempDir"/> made, removed when the test process exits (a sweep's trials of
+    /// 500,000 steps alone write about 100 MB; runs of the suite would otherwise fill the temp folder). The test host
+    /// may be ended before it has removed them all, so such folders of earlier runs untouched for a day are removed at
+    /// start too.</summary>
     static readonly System.Collections.Concurrent.ConcurrentBag<string> TempDirs = CleanedAtExit();
 
     static System.Collections.Concurrent.ConcurrentBag<string> CleanedAtExit()
     {
         static void Remove(string dir)
         {
-            try { Directory.Delete(dir, recursive: true); }
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
         foreach (string old in Directory.EnumerateDirectories(Path.GetTempPath(), "torchlabs-test-*"))
-            if (Directory.GetLastWriteTimeUtc(old) < DateTime.UtcNow.AddDays(-1)) Remove(old);
+            if (Directory.GetLastWriteTimeUtc(old) < DateTime.UtcNow.AddDays(-1))
+                Remove(old);
         var dirs = new System.Collections.Concurrent.ConcurrentBag<string>();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { foreach (string d in dirs) Remove(d); };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (string d in dirs)
+                Remove(d);
+        };
         return dirs;
     }
 
@@ -85,12 +100,13 @@ public static class TestEnvironment
     static readonly Lock InProcess = new();
 
     /// <summary>
-    /// Runs `torchlabs ARGS` inside this process (<see cref="TorchLabs.Cli.Cli.Run"/>, what the program's Main runs once its
-    /// allocator is chosen), its stdout and stderr captured: for commands whose behaviour needs no process of its own (parsing,
-    /// bad input, JSON, the labs at the tests' thread count), a process start and libtorch's load saved each time. One at a
-    /// time. What needs a process stays with <see cref="RunCli"/>: the allocator, signals, the default thread rule, sweeps
-    /// (their trials run this program), native crashes. A command that leaves libtorch on another thread count than the tests'
-    /// fails the test (the count is process-wide: other tests' sums would change).
+    /// Runs `torchlabs ARGS` inside this process (<see cref="TorchLabs.Cli.Cli.Run"/>, what the program's Main runs
+    /// once its allocator is chosen), its stdout and stderr captured: for commands whose behaviour needs no process of
+    /// its own (parsing, bad input, JSON, the labs at the tests' thread count), a process start and libtorch's load
+    /// saved each time. One at a time. What needs a process stays with <see cref="RunCli"/>: the allocator, signals,
+    /// the default thread rule, sweeps (their trials run this program), native crashes. A command that leaves libtorch
+    /// on another thread count than the tests' fails the test (the count is process-wide: other tests' sums would
+    /// change).
     /// </summary>
     public static ProcessResult RunInProcess(params string[] args)
     {
@@ -99,13 +115,21 @@ public static class TestEnvironment
             var streams = (Out: new StringWriter(), Err: new StringWriter());
             int exit;
             Captured.Value = streams;
-            try { exit = TorchLabs.Cli.Cli.Run(args); }
-            finally { Captured.Value = null; }
+            try
+            {
+                exit = TorchLabs.Cli.Cli.Run(args);
+            }
+            finally
+            {
+                Captured.Value = null;
+            }
             int threads = TorchSharp.torch.get_num_threads();
             if (threads != Threads)
             {
                 TorchSharp.torch.set_num_threads(Threads);
-                Assert.Fail($"torchlabs {string.Join(' ', args)} left libtorch on {threads} threads: run it with RunCli");
+                Assert.Fail(
+                    $"torchlabs {string.Join(' ', args)} left libtorch on {threads} threads: run it with RunCli"
+                );
             }
             return new ProcessResult(exit, streams.Out.ToString(), streams.Err.ToString());
         }
@@ -114,15 +138,21 @@ public static class TestEnvironment
     /// <summary><see cref="RunInProcess"/>'s JSON (<see cref="Json"/>).</summary>
     public static System.Text.Json.JsonDocument InProcessJson(params string[] args) => Json(RunInProcess(args));
 
-    /// <summary>A writer that writes to the in-process run's capture when the current flow has one, else to the console.</summary>
+    /// <summary>A writer that writes to the in-process run's capture when the current flow has one, else to the
+    /// console.</summary>
     sealed class RoutedWriter(TextWriter console, Func<TextWriter?> capture) : TextWriter
     {
         TextWriter Target => capture() ?? console;
         public override System.Text.Encoding Encoding => console.Encoding;
+
         public override void Write(char value) => Target.Write(value);
+
         public override void Write(string? value) => Target.Write(value);
+
         public override void Write(char[] buffer, int index, int count) => Target.Write(buffer, index, count);
+
         public override void WriteLine(string? value) => Target.WriteLine(value);
+
         public override void Flush() => Target.Flush();
     }
 
@@ -136,13 +166,13 @@ public static class TestEnvironment
     public static ProcessResult RunCliWith(IReadOnlyDictionary<string, string> environment, params string[] args) =>
         Run("dotnet", [CliDll, .. args], environment: environment);
 
-    /// <summary>Starts the built `torchlabs` and returns at once, its stdout and stderr redirected, for tests that act on it
-    /// while it runs (signals, scancel).</summary>
+    /// <summary>Starts the built `torchlabs` and returns at once, its stdout and stderr redirected, for tests that act
+    /// on it while it runs (signals, scancel).</summary>
     public static Process StartCli(params string[] args) => Start("dotnet", [CliDll, .. args]);
 
     /// <summary>
-    /// The one JSON object a command printed on stdout; fails the test, with the command's stderr, when it did not exit 0.
-    /// The one way the tests read a command's JSON.
+    /// The one JSON object a command printed on stdout; fails the test, with the command's stderr, when it did not exit
+    /// 0. The one way the tests read a command's JSON.
     /// </summary>
     public static System.Text.Json.JsonDocument Json(ProcessResult r)
     {
@@ -153,8 +183,13 @@ public static class TestEnvironment
     /// <summary>Runs `torchlabs ARGS` and returns its JSON (<see cref="Json"/>).</summary>
     public static System.Text.Json.JsonDocument CliJson(params string[] args) => Json(RunCli(args));
 
-    public static ProcessResult Run(string file, string[] args, string? workingDirectory = null, int timeoutMs = 300_000,
-        IReadOnlyDictionary<string, string>? environment = null)
+    public static ProcessResult Run(
+        string file,
+        string[] args,
+        string? workingDirectory = null,
+        int timeoutMs = 300_000,
+        IReadOnlyDictionary<string, string>? environment = null
+    )
     {
         using var p = Start(file, args, workingDirectory, environment);
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -167,8 +202,12 @@ public static class TestEnvironment
         return new ProcessResult(p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    static Process Start(string file, string[] args, string? workingDirectory = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+    static Process Start(
+        string file,
+        string[] args,
+        string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null
+    )
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -176,9 +215,11 @@ public static class TestEnvironment
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
-        foreach (string a in args) psi.ArgumentList.Add(a);
+        foreach (string a in args)
+            psi.ArgumentList.Add(a);
         psi.Environment["TORCHLABS_DEBUG"] = "0";
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+            psi.Environment[k] = v;
         return Process.Start(psi)!;
     }
 }

@@ -11,9 +11,12 @@ using static TorchSharp.torch;
 
 // In-process: the benchmarks run in this process, whose output folder has the patched libLibTorchSharp.so.
 var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance));
-BenchmarkSwitcher.FromAssembly(typeof(OptimizerStepBench).Assembly).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
+BenchmarkSwitcher
+    .FromAssembly(typeof(OptimizerStepBench).Assembly)
+    .Run(args.Length == 0 ? ["--filter", "*"] : args, config);
 
-/// <summary>One Adam step on the CIFAR-10 tutorial Net's parameters: the hand optimizer against TorchSharp's optim.Adam.</summary>
+/// <summary>One Adam step on the CIFAR-10 tutorial Net's parameters: the hand optimizer against TorchSharp's
+/// optim.Adam.</summary>
 [MemoryDiagnoser]
 public class OptimizerStepBench
 {
@@ -26,21 +29,27 @@ public class OptimizerStepBench
         set_num_threads(1);
         var a = new CifarNet(new Generator(1));
         var b = new CifarNet(new Generator(1));
-        foreach (var p in a.parameters().Concat(b.parameters())) p.grad = ones_like(p) * 0.01;
+        foreach (var p in a.parameters().Concat(b.parameters()))
+            p.grad = ones_like(p) * 0.01;
         hand = new Adam(a.parameters(), 0.001);
         builtIn = optim.Adam(b.parameters(), 0.001);
     }
 
-    [Benchmark(Baseline = true)] public void TorchSharpAdam() => builtIn!.step();
-    [Benchmark] public void HandAdam() => hand!.step();
+    [Benchmark(Baseline = true)]
+    public void TorchSharpAdam() => builtIn!.step();
+
+    [Benchmark]
+    public void HandAdam() => hand!.step();
 }
 
-/// <summary>The reference network's hot loops: one forward and one full step of seed 004's first layer shapes.</summary>
+/// <summary>The reference network's hot loops: one forward and one full step of seed 004's first layer
+/// shapes.</summary>
 [MemoryDiagnoser]
 public class ReferenceBench
 {
     VectorNetwork? net;
-    double[] x = [], y = [];
+    double[] x = [],
+        y = [];
     const int M = 200;
 
     [GlobalSetup]
@@ -52,20 +61,25 @@ public class ReferenceBench
         y = Y;
     }
 
-    [Benchmark] public double Forward() => net!.Forward(x, M).A[^1][0];
-    [Benchmark] public double Step() => net!.Step(x, y, M, 0.0, 0.0);
+    [Benchmark]
+    public double Forward() => net!.Forward(x, M).A[^1][0];
+
+    [Benchmark]
+    public double Step() => net!.Step(x, y, M, 0.0, 0.0);
 }
 
 /// <summary>
-/// The tutorial Net's forward and backward at the tutorial's batch of 4, one thread: the opt-in hand step (Fast/CifarNetFastStep:
-/// conv1, the pools and the head as loops, conv2 through libtorch) against the default, autograd through the module forward.
+/// The tutorial Net's forward and backward at the tutorial's batch of 4, one thread: the opt-in hand step
+/// (Fast/CifarNetFastStep: conv1, the pools and the head as loops, conv2 through libtorch) against the default,
+/// autograd through the module forward.
 /// </summary>
 [MemoryDiagnoser]
 public class TrainingStepBench
 {
     CifarNet? net;
     TorchLabs.Fast.CifarNetFastStep? fast;
-    Tensor? x, y;
+    Tensor? x,
+        y;
 
     [GlobalSetup]
     public void Setup()
@@ -96,13 +110,14 @@ public class TrainingStepBench
 }
 
 /// <summary>
-/// GradCheck on a 1,000-input, 100-output function, y = tanh(W x) with W 100 × 1000 fixed: the slow check (whole Jacobian,
-/// 2,000 evaluations and 200 backward passes) against fast mode (vᵀJu: 2 evaluations, 2 backward passes). The PyTorch peer,
-/// same sizes: scripts/bench/gradcheck.py. One libtorch thread.
+/// GradCheck on a 1,000-input, 100-output function, y = tanh(W x) with W 100 × 1000 fixed: the slow check (whole
+/// Jacobian, 2,000 evaluations and 200 backward passes) against fast mode (vᵀJu: 2 evaluations, 2 backward passes). The
+/// PyTorch peer, same sizes: scripts/bench/gradcheck.py. One libtorch thread.
 /// </summary>
 public class GradCheckBench
 {
-    Tensor W = null!, x = null!;
+    Tensor W = null!,
+        x = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -115,7 +130,10 @@ public class GradCheckBench
 
     Tensor[] F(Tensor[] v) => [matmul(W, v[0]).tanh()];
 
-    [Benchmark(Baseline = true)] public bool Slow() => TorchLabs.Gradients.GradCheck.Check(F, [x]).Pass;
-    [Benchmark] public bool Fast() => TorchLabs.Gradients.GradCheck.Check(F, [x],
-        new TorchLabs.Gradients.GradCheckOptions { FastMode = true }).Pass;
+    [Benchmark(Baseline = true)]
+    public bool Slow() => TorchLabs.Gradients.GradCheck.Check(F, [x]).Pass;
+
+    [Benchmark]
+    public bool Fast() =>
+        TorchLabs.Gradients.GradCheck.Check(F, [x], new TorchLabs.Gradients.GradCheckOptions { FastMode = true }).Pass;
 }

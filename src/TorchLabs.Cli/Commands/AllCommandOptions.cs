@@ -1,7 +1,7 @@
-using TorchLabs.AllLabs;
-using TorchLabs.Reporting;
 using System.CommandLine;
+using TorchLabs.AllLabs;
 using TorchLabs.Labs;
+using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
@@ -21,7 +21,8 @@ sealed class AllCommandOptions
     };
     readonly Option<bool> quick = new("--quick")
     {
-        Description = "Every lab at its smallest settings: a smoke run of the whole report in about a minute (Fashion-MNIST on 300 images for 2 epochs, a small vector-backprop network, shallow vanishing stacks; their numbers are not the documents')",
+        Description =
+            "Every lab at its smallest settings: a smoke run of the whole report in about a minute (Fashion-MNIST on 300 images for 2 epochs, a small vector-backprop network, shallow vanishing stacks; their numbers are not the documents')",
     };
     readonly Option<string> format = CommonOptions.Format();
 
@@ -35,11 +36,20 @@ sealed class AllCommandOptions
         {
             var unknown = chosen.Where(c => labs.All(l => l.Id != c)).ToList();
             if (unknown.Count > 0)
-                throw new UsageException($"--only {string.Join(",", unknown)}: unknown lab; expected one of {string.Join(", ", labs.Select(l => l.Id))}");
+                throw new UsageException(
+                    $"--only {string.Join(",", unknown)}: unknown lab; expected one of {string.Join(", ", labs.Select(l => l.Id))}"
+                );
             labs = [.. labs.Where(l => chosen.Contains(l.Id))];
         }
-        var context = new LabContext(Path.GetFullPath(p.GetValue(outDir)!), p.GetValue(seed), Path.GetFullPath(p.GetValue(data)!), dev,
-            Threads: p.GetValue(threads), Quick: p.GetValue(quick), ShowSettings: Outcome.Flags);
+        var context = new LabContext(
+            Path.GetFullPath(p.GetValue(outDir)!),
+            p.GetValue(seed),
+            Path.GetFullPath(p.GetValue(data)!),
+            dev,
+            Threads: p.GetValue(threads),
+            Quick: p.GetValue(quick),
+            ShowSettings: Outcome.Flags
+        );
         return (labs, context, p.GetValue(format) == "json");
     }
 }

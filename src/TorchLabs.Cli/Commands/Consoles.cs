@@ -8,12 +8,13 @@ public static class Consoles
     public static IAnsiConsole Out { get; } = Create(Console.Out, Console.IsOutputRedirected);
     public static IAnsiConsole Err { get; } = Create(Console.Error, Console.IsErrorRedirected);
 
-    /// <summary>A console on <paramref name="writer"/>; piped into a file or another program, tables get 160 columns instead of
-    /// 80.</summary>
+    /// <summary>A console on <paramref name="writer"/>; piped into a file or another program, tables get 160 columns
+    /// instead of 80.</summary>
     static IAnsiConsole Create(TextWriter writer, bool redirected)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
-        if (redirected) console.Profile.Width = 160;
+        if (redirected)
+            console.Profile.Width = 160;
         return console;
     }
 }
@@ -25,11 +26,20 @@ public static class ConsoleTables
     public static void Write(Reporting.Table t, IAnsiConsole? console = null)
     {
         var table = new Spectre.Console.Table();
-        if (t.Caption is not null) table.Title(Markup.Escape(Plain(t.Caption)));
-        foreach (string h in t.Header) table.AddColumn(Markup.Escape(Plain(h)));
+        if (t.Caption is not null)
+            table.Title(Markup.Escape(Plain(t.Caption)));
+        foreach (string h in t.Header)
+            table.AddColumn(Markup.Escape(Plain(h)));
         foreach (var row in t.Rows)
-            table.AddRow(row.Select(c => c == "pass" ? "[green]pass[/]" : c.StartsWith("**FAIL**", StringComparison.Ordinal)
-                ? "[red]FAIL[/]" + Markup.Escape(Plain(c[8..])) : Markup.Escape(Plain(c))).ToArray());
+            table.AddRow(
+                row.Select(c =>
+                        c == "pass" ? "[green]pass[/]"
+                        : c.StartsWith("**FAIL**", StringComparison.Ordinal)
+                            ? "[red]FAIL[/]" + Markup.Escape(Plain(c[8..]))
+                        : Markup.Escape(Plain(c))
+                    )
+                    .ToArray()
+            );
         (console ?? Consoles.Out).Write(table);
     }
 

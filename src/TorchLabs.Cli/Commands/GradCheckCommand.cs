@@ -1,58 +1,78 @@
 using System.CommandLine;
-using TorchLabs.Gradients;
 using TorchLabs.Functions;
+using TorchLabs.Gradients;
 using TorchLabs.Labs;
 using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 
-/// <summary>`torchlabs gradcheck NETWORK`: hand derivations against libtorch autograd and central differences.</summary>
+/// <summary>`torchlabs gradcheck NETWORK`: hand derivations against libtorch autograd and central
+/// differences.</summary>
 public static class GradCheckCommand
 {
     public static Command Create()
     {
         var options = new GradCheckCommandOptions();
-        var cmd = new Command("gradcheck",
-            "Hand-derived gradients against libtorch autograd and central differences, in float64, tensor by tensor").With(options.Symbols);
-        cmd.SetAction(p => Outcome.Guard(() =>
-        {
-            var r = options.Bind(p);
-            return r.Network switch
+        var cmd = new Command(
+            "gradcheck",
+            "Hand-derived gradients against libtorch autograd and central differences, in float64, tensor by tensor"
+        ).With(options.Symbols);
+        cmd.SetAction(p =>
+            Outcome.Guard(() =>
             {
-                "ops" => Ops(r.Options.Seed, r.Ops, r.Json),
-                "functions" => Functions(r.Options.Seed, r.Json),
-                _ => Networks(r.Network, r.Options, r.Json),
-            };
-        }));
+                var r = options.Bind(p);
+                return r.Network switch
+                {
+                    "ops" => Ops(r.Options.Seed, r.Ops, r.Json),
+                    "functions" => Functions(r.Options.Seed, r.Json),
+                    _ => Networks(r.Network, r.Options, r.Json),
+                };
+            })
+        );
         return cmd;
     }
 
     static int Networks(string name, NetworkCheckOptions o, bool json)
     {
-        var results = (name == "all" ? GradCheckNetworks.Names : [name]).SelectMany(n => GradCheckNetworks.Run(n, o)).ToList();
-        if (json && results.Count == 1) Json.Print(GradCheckNetworks.ToJson(results[0]));
-        else if (json) Json.Print(new { network = name, results = results.Select(GradCheckNetworks.ToJson) });
+        var results = (name == "all" ? GradCheckNetworks.Names : [name])
+            .SelectMany(n => GradCheckNetworks.Run(n, o))
+            .ToList();
+        if (json && results.Count == 1)
+            Json.Print(GradCheckNetworks.ToJson(results[0]));
+        else if (json)
+            Json.Print(new { network = name, results = results.Select(GradCheckNetworks.ToJson) });
         else
         {
             foreach (var r in results)
             {
                 ConsoleTables.Write(GradCheckLab.ResultTable(r));
-                foreach (string note in r.Notes) Console.Out.WriteLine(note);
+                foreach (string note in r.Notes)
+                    Console.Out.WriteLine(note);
             }
             Console.Out.WriteLine(GradCheckLab.Tolerances);
         }
-        if (results.All(r => r.Pass)) return Outcome.Ok;
-        Console.Error.WriteLine($"torchlabs: gradient check failed for {string.Join(", ", results.Where(r => !r.Pass).Select(r => r.Network))}");
+        if (results.All(r => r.Pass))
+            return Outcome.Ok;
+        Console.Error.WriteLine(
+            $"torchlabs: gradient check failed for {string.Join(", ", results.Where(r => !r.Pass).Select(r => r.Network))}"
+        );
         return Outcome.Failed;
     }
 
     static int Ops(long seed, string[]? only, bool json)
     {
-        var results = StatusLine.Around(status => OpsCatalogue.Run(seed, only is { Length: > 0 } ? only : null, status));
-        if (json) Json.Print(OpsCatalogue.ToJson(results));
-        else ConsoleTables.Write(GradCheckLab.OpsTable(results));
-        if (results.All(r => r.Pass)) return Outcome.Ok;
-        Console.Error.WriteLine($"torchlabs: gradcheck failed for {string.Join(", ", results.Where(r => !r.Pass).Select(r => r.Name))}");
+        var results = StatusLine.Around(status =>
+            OpsCatalogue.Run(seed, only is { Length: > 0 } ? only : null, status)
+        );
+        if (json)
+            Json.Print(OpsCatalogue.ToJson(results));
+        else
+            ConsoleTables.Write(GradCheckLab.OpsTable(results));
+        if (results.All(r => r.Pass))
+            return Outcome.Ok;
+        Console.Error.WriteLine(
+            $"torchlabs: gradcheck failed for {string.Join(", ", results.Where(r => !r.Pass).Select(r => r.Name))}"
+        );
         return Outcome.Failed;
     }
 
@@ -60,16 +80,25 @@ public static class GradCheckCommand
     {
         var results = HandFunctions.Run(seed);
         if (json)
-            Json.Print(new
-            {
-                functions = results.Select(r => new
+            Json.Print(
+                new
                 {
-                    name = r.Name, source = r.Source, gradcheckMaxAbsError = r.GradCheckMaxAbsError, gradcheck = r.GradCheckPass,
-                    gradgradcheckMaxAbsError = r.GradGradMaxAbsError, gradgradcheck = r.GradGradPass,
-                    maxAbsErrorVsAutograd = r.MaxAbsVsAutograd, pass = r.Pass, failure = r.Failure,
-                }),
-            });
-        else ConsoleTables.Write(GradCheckLab.FunctionsTable(results));
+                    functions = results.Select(r => new
+                    {
+                        name = r.Name,
+                        source = r.Source,
+                        gradcheckMaxAbsError = r.GradCheckMaxAbsError,
+                        gradcheck = r.GradCheckPass,
+                        gradgradcheckMaxAbsError = r.GradGradMaxAbsError,
+                        gradgradcheck = r.GradGradPass,
+                        maxAbsErrorVsAutograd = r.MaxAbsVsAutograd,
+                        pass = r.Pass,
+                        failure = r.Failure,
+                    }),
+                }
+            );
+        else
+            ConsoleTables.Write(GradCheckLab.FunctionsTable(results));
         return results.All(r => r.Pass) ? Outcome.Ok : Outcome.Failed;
     }
 }

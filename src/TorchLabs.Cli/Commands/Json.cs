@@ -20,16 +20,22 @@ public static class Json
 
     public static void Print<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
 
-    /// <summary>Writes a float or double as a number, or null when it is NaN or infinite; reads null back as NaN.</summary>
-    sealed class FiniteOrNull<T> : JsonConverter<T> where T : struct, System.Numerics.IFloatingPointIeee754<T>
+    /// <summary>Writes a float or double as a number, or null when it is NaN or infinite; reads null back as
+    /// NaN.</summary>
+    sealed class FiniteOrNull<T> : JsonConverter<T>
+        where T : struct, System.Numerics.IFloatingPointIeee754<T>
     {
         public override bool HandleNull => true;
+
         public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             reader.TokenType == JsonTokenType.Null ? T.NaN : T.CreateChecked(reader.GetDouble());
+
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
         {
-            if (T.IsFinite(value)) writer.WriteNumberValue(double.CreateChecked(value));
-            else writer.WriteNullValue();
+            if (T.IsFinite(value))
+                writer.WriteNumberValue(double.CreateChecked(value));
+            else
+                writer.WriteNullValue();
         }
     }
 }

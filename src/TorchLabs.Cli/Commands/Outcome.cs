@@ -2,14 +2,17 @@ using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 
-/// <summary>The exit codes of every command, and the guard that turns a command's exceptions into one line and a code.</summary>
+/// <summary>The exit codes of every command, and the guard that turns a command's exceptions into one line and a
+/// code.</summary>
 public static class Outcome
 {
     /// <summary>0 success, 1 a failure of the lab or the program, 2 bad input.</summary>
-    public const int Ok = 0, Failed = 1, BadInput = 2;
+    public const int Ok = 0,
+        Failed = 1,
+        BadInput = 2;
 
-    /// <summary>The one mapping of the library's settings to this program's flags: a setting ‹name› (<see cref="Setting"/>) is the
-    /// option --name.</summary>
+    /// <summary>The one mapping of the library's settings to this program's flags: a setting ‹name› (<see
+    /// cref="Setting"/>) is the option --name.</summary>
     public static string Flags(string text) => Setting.Render(text, name => "--" + name);
 
     /// <summary>Runs a command body, turning exceptions into one-line messages and exit codes.</summary>
@@ -38,7 +41,9 @@ public static class Outcome
         {
             // libtorch's messages carry native stack frames after the first line: only the first line is shown.
             string first = Printable.Escape(e.Message.Split('\n', 2)[0].Trim(), 300);
-            Console.Error.WriteLine($"torchlabs: internal error: {e.GetType().Name}: {first} (set TORCHLABS_DEBUG=1 for the stack trace)");
+            Console.Error.WriteLine(
+                $"torchlabs: internal error: {e.GetType().Name}: {first} (set TORCHLABS_DEBUG=1 for the stack trace)"
+            );
             return Failed;
         }
     }

@@ -3,9 +3,9 @@ using System.Diagnostics;
 namespace TorchLabs.Cli.Commands;
 
 /// <summary>
-/// Progress for a log rather than a terminal (stderr redirected: CI, <c>| tee</c>, a file): one plain line per stage and at most one
-/// per <see cref="Interval"/> for the messages in between, each with the time since the start, never a line that repeats the one
-/// before it, and no control characters (nothing that only makes sense as a redraw).
+/// Progress for a log rather than a terminal (stderr redirected: CI, <c>| tee</c>, a file): one plain line per stage
+/// and at most one per <see cref="Interval"/> for the messages in between, each with the time since the start, never a
+/// line that repeats the one before it, and no control characters (nothing that only makes sense as a redraw).
 /// </summary>
 public sealed class PlainProgress(TextWriter writer) : IProgress<string>
 {
@@ -28,12 +28,14 @@ public sealed class PlainProgress(TextWriter writer) : IProgress<string>
         }
     }
 
-    /// <summary>A progress message of the current stage: written when it says something new and the interval has passed.</summary>
+    /// <summary>A progress message of the current stage: written when it says something new and the interval has
+    /// passed.</summary>
     public void Report(string value)
     {
         lock (gate)
         {
-            if (clock.Elapsed - lastAt < Interval) return;
+            if (clock.Elapsed - lastAt < Interval)
+                return;
             Write($"{stage}: {value}");
         }
     }
@@ -41,7 +43,8 @@ public sealed class PlainProgress(TextWriter writer) : IProgress<string>
     void Write(string line)
     {
         line = Runtime.Printable.Escape(line);
-        if (line == last) return;
+        if (line == last)
+            return;
         last = line;
         lastAt = clock.Elapsed;
         writer.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] {line}");

@@ -16,7 +16,8 @@ public sealed class StatusLine : IProgress<string>
 
     public void Report(string value)
     {
-        if (!live) return;
+        if (!live)
+            return;
         Console.Error.Write("\r\u001b[K" + value);
         shown = true;
     }
@@ -31,13 +32,20 @@ public sealed class StatusLine : IProgress<string>
     public static T Around<T>(Func<StatusLine, T> work)
     {
         var status = new StatusLine(Console.Error);
-        try { return work(status); }
-        finally { status.Clear(); }
+        try
+        {
+            return work(status);
+        }
+        finally
+        {
+            status.Clear();
+        }
     }
 
     public void Clear()
     {
-        if (!shown) return;
+        if (!shown)
+            return;
         Console.Error.Write("\r\u001b[K");
         shown = false;
     }

@@ -1,9 +1,8 @@
-using TorchSharp;
 using System.Diagnostics;
+using TorchLabs.Labs;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
-
-using TorchLabs.Labs;
+using TorchSharp;
 
 namespace TorchLabs.AllLabs;
 
@@ -14,27 +13,37 @@ public static class ReportRunner
     public sealed record LabOutcome(IReportLab Lab, ReportSection Section, string? Error);
 
     /// <summary>A report run as `torchlabs all --format json` prints it.</summary>
-    public static object ToJson(string reportDir, IEnumerable<LabOutcome> outcomes) => new
-    {
-        report = Path.Combine(reportDir, "index.html"),
-        labs = outcomes.Select(o => new
+    public static object ToJson(string reportDir, IEnumerable<LabOutcome> outcomes) =>
+        new
         {
-            id = o.Lab.Id, title = o.Lab.Title, status = o.Section.Status switch
+            report = Path.Combine(reportDir, "index.html"),
+            labs = outcomes.Select(o => new
             {
-                SectionStatus.Ran => "passed",
-                SectionStatus.Failed => "failed",
-                _ => "skipped"
-            },
-            keyNumber = o.Section.KeyNumber, seconds = o.Section.Elapsed.TotalSeconds, threads = o.Section.Threads, error = o.Error,
-        }),
-    };
+                id = o.Lab.Id,
+                title = o.Lab.Title,
+                status = o.Section.Status switch
+                {
+                    SectionStatus.Ran => "passed",
+                    SectionStatus.Failed => "failed",
+                    _ => "skipped",
+                },
+                keyNumber = o.Section.KeyNumber,
+                seconds = o.Section.Elapsed.TotalSeconds,
+                threads = o.Section.Threads,
+                error = o.Error,
+            }),
+        };
 
     /// <summary>
     /// Runs each lab that can run here (others become skipped sections with the reason and the fixing command),
     /// writes OUT/README.md and OUT/index.html, and returns the outcomes.
     /// </summary>
-    public static IReadOnlyList<LabOutcome> Run(LabContext context, IReadOnlyList<IReportLab> labs,
-        Action<IReportLab, int>? onStart = null, Action<LabOutcome>? onDone = null)
+    public static IReadOnlyList<LabOutcome> Run(
+        LabContext context,
+        IReadOnlyList<IReportLab> labs,
+        Action<IReportLab, int>? onStart = null,
+        Action<LabOutcome>? onDone = null
+    )
     {
         var total = Stopwatch.StartNew();
         Directory.CreateDirectory(context.OutDir);
@@ -47,8 +56,16 @@ public static class ReportRunner
             var availability = lab.Check(context);
             if (!availability.CanRun)
             {
-                outcome = new(lab, ReportSection.Skipped(lab.Id, lab.Title, availability.Reason ?? "not available here",
-                    context.Shown(availability.Fix ?? "")), null);
+                outcome = new(
+                    lab,
+                    ReportSection.Skipped(
+                        lab.Id,
+                        lab.Title,
+                        availability.Reason ?? "not available here",
+                        context.Shown(availability.Fix ?? "")
+                    ),
+                    null
+                );
             }
             else
             {
@@ -57,18 +74,29 @@ public static class ReportRunner
                 {
                     int threads = TorchRuntime.SetThreads(context.Threads, lab.DefaultThreads(context));
                     ReportSection section;
-                    // Every tensor the lab made (its models included) is disposed when it is done: its section holds numbers, not
-                    // tensors, so a report of many labs does not keep each lab's models for the garbage collector (#27).
-                    using (torch.NewDisposeScope()) section = lab.Run(context);
+                    // Every tensor the lab made (its models included) is disposed when it is done: its section holds
+                    // numbers, not tensors, so a report of many labs does not keep each lab's models for the garbage
+                    // collector (#27).
+                    using (torch.NewDisposeScope())
+                        section = lab.Run(context);
                     outcome = new(lab, section with { Threads = threads, Elapsed = clock.Elapsed }, null);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     // One lab's failure does not stop the report: its section shows the error, the others are written.
-                    string message = e is UsageException or LabFailedException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-                    var failed = new ReportSection(lab.Id, lab.Title, SectionStatus.Failed, [new Paragraph($"Failed: {message}")],
-                        clock.Elapsed)
-                    { KeyNumber = message };
+                    string message = e is UsageException or LabFailedException
+                        ? e.Message
+                        : $"{e.GetType().Name}: {e.Message}";
+                    var failed = new ReportSection(
+                        lab.Id,
+                        lab.Title,
+                        SectionStatus.Failed,
+                        [new Paragraph($"Failed: {message}")],
+                        clock.Elapsed
+                    )
+                    {
+                        KeyNumber = message,
+                    };
                     outcome = new(lab, failed, message);
                 }
             }
@@ -82,8 +110,10 @@ public static class ReportRunner
             ("generated", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'")),
             ("seed", context.Seed.ToString()),
             ("time taken", $"{total.Elapsed.TotalSeconds:0.0} s"),
-            ("labs",
-                $"{outcomes.Count(o => o.Section.Status == SectionStatus.Ran)} ran, {outcomes.Count(o => o.Section.Status == SectionStatus.Skipped)} skipped, {outcomes.Count(o => o.Section.Status == SectionStatus.Failed)} failed"),
+            (
+                "labs",
+                $"{outcomes.Count(o => o.Section.Status == SectionStatus.Ran)} ran, {outcomes.Count(o => o.Section.Status == SectionStatus.Skipped)} skipped, {outcomes.Count(o => o.Section.Status == SectionStatus.Failed)} failed"
+            ),
         };
         header.AddRange(InfoLab.RuntimeRows(info));
         header.Add(("device", context.Device.ToString()));

@@ -3,17 +3,23 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Data;
 
-/// <summary>Images and labels of CIFAR-10 as stored: N records of 3x32x32 bytes, planes R, G, B, each row-major.</summary>
+/// <summary>Images and labels of CIFAR-10 as stored: N records of 3x32x32 bytes, planes R, G, B, each
+/// row-major.</summary>
 public sealed record Cifar10Set(byte[] Labels, byte[] Pixels)
 {
     public int Count => Labels.Length;
 
-    /// <summary>The images as a float32 tensor [N, 3, 32, 32], transformed as the tutorial: ToTensor, Normalize(0.5, 0.5).</summary>
+    /// <summary>The images as a float32 tensor [N, 3, 32, 32], transformed as the tutorial: ToTensor, Normalize(0.5,
+    /// 0.5).</summary>
     public Tensor ImagesTensor(int start = 0, int count = -1)
     {
-        if (count < 0) count = Count - start;
+        if (count < 0)
+            count = Count - start;
         using var scope = NewDisposeScope();
-        var raw = tensor(Pixels.AsSpan(start * Cifar10.RecordPixels, count * Cifar10.RecordPixels).ToArray(), [count, 3, 32, 32]);
+        var raw = tensor(
+            Pixels.AsSpan(start * Cifar10.RecordPixels, count * Cifar10.RecordPixels).ToArray(),
+            [count, 3, 32, 32]
+        );
         return Cifar10.Normalize(raw).MoveToOuterDisposeScope();
     }
 }
@@ -31,14 +37,26 @@ public static class Cifar10
     public const string Md5 = "c32a1d4ab5d03f1284b67883e8d87530";
 
     /// <summary>The tutorial's short class names, in label order.</summary>
-    public static readonly string[] ClassNames = ["plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+    public static readonly string[] ClassNames =
+    [
+        "plane",
+        "car",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ];
 
     public static readonly string[] TrainFiles = [.. Enumerable.Range(1, 5).Select(i => $"data_batch_{i}.bin")];
     public const string TestFile = "test_batch.bin";
 
     /// <summary>
-    /// The folder holding the batch files: DIR/cifar-10-batches-bin, or DIR itself when the batch files are directly in it.
-    /// Null when neither has them.
+    /// The folder holding the batch files: DIR/cifar-10-batches-bin, or DIR itself when the batch files are directly in
+    /// it. Null when neither has them.
     /// </summary>
     public static string? Locate(string dataDir)
     {
@@ -60,8 +78,8 @@ public static class Cifar10
     }
 
     /// <summary>
-    /// As <see cref="Load"/>, but the pixels go straight into a uint8 tensor [N, 3, 32, 32] (no managed copy: the training set
-    /// is 150 MB as bytes, and each batch is normalised when it is used).
+    /// As <see cref="Load"/>, but the pixels go straight into a uint8 tensor [N, 3, 32, 32] (no managed copy: the
+    /// training set is 150 MB as bytes, and each batch is normalised when it is used).
     /// </summary>
     public static (Tensor Pixels, byte[] Labels) LoadTensor(string folder, bool train, int? limit = null)
     {
@@ -72,21 +90,26 @@ public static class Cifar10
         return (pixels, labels);
     }
 
-    /// <summary>Which files to read and how many records of each; a missing batch is an error, not a smaller training set
-    /// (unless --limit-train is met by the batches before it).</summary>
+    /// <summary>Which files to read and how many records of each; a missing batch is an error, not a smaller training
+    /// set (unless --limit-train is met by the batches before it).</summary>
     static List<(string Path, int Records)> Plan(string folder, bool train, int? limit)
     {
         string[] files = train ? TrainFiles : [TestFile];
         if (!File.Exists(Path.Combine(folder, files[0])))
-            throw new UsageException($"{Path.Combine(folder, files[0])}: no such file; expected the CIFAR-10 binary batches (torchlabs cifar10 ‹download›)");
+            throw new UsageException(
+                $"{Path.Combine(folder, files[0])}: no such file; expected the CIFAR-10 binary batches (torchlabs cifar10 ‹download›)"
+            );
         var plan = new List<(string, int)>();
         int count = 0;
         foreach (string f in files)
         {
-            if (limit is not null && count >= limit) break;
+            if (limit is not null && count >= limit)
+                break;
             string path = Path.Combine(folder, f);
             if (!File.Exists(path))
-                throw new UsageException($"{path}: no such file; CIFAR-10 has five training batches ({TrainFiles[0]} to {TrainFiles[^1]}); fetch them again with `torchlabs cifar10 ‹download›`, or train on the {count} images before it with ‹limit-train› {count}");
+                throw new UsageException(
+                    $"{path}: no such file; CIFAR-10 has five training batches ({TrainFiles[0]} to {TrainFiles[^1]}); fetch them again with `torchlabs cifar10 ‹download›`, or train on the {count} images before it with ‹limit-train› {count}"
+                );
             int n = (int)Math.Min(Records(path), limit is null ? int.MaxValue : limit.Value - count);
             plan.Add((path, n));
             count += n;
@@ -108,9 +131,12 @@ public static class Cifar10
     static long Records(string path)
     {
         long length;
-        using (var f = OpenForReading(path)) length = f.Length;   // the size of what a link points to
+        using (var f = OpenForReading(path))
+            length = f.Length; // the size of what a link points to
         if (length == 0 || length % RecordSize != 0)
-            throw new UsageException($"{path}: {length} bytes is not a whole number of CIFAR-10 records of {RecordSize} bytes (1 label + 3072 pixels); the file is truncated or not CIFAR-10 binary");
+            throw new UsageException(
+                $"{path}: {length} bytes is not a whole number of CIFAR-10 records of {RecordSize} bytes (1 label + 3072 pixels); the file is truncated or not CIFAR-10 binary"
+            );
         return length / RecordSize;
     }
 
@@ -132,7 +158,8 @@ public static class Cifar10
     /// <summary>Reads up to <paramref name="max"/> records of one batch file, validating size and labels.</summary>
     public static (byte[] Labels, byte[] Pixels) ReadBatch(string path, int max = int.MaxValue)
     {
-        if (!File.Exists(path)) throw new UsageException($"{path}: no such file; expected a CIFAR-10 binary batch");
+        if (!File.Exists(path))
+            throw new UsageException($"{path}: no such file; expected a CIFAR-10 binary batch");
         int n = (int)Math.Min(Records(path), max);
         var labels = new byte[n];
         var pixels = new byte[(long)n * RecordPixels];
@@ -140,8 +167,8 @@ public static class Cifar10
         return (labels, pixels);
     }
 
-    /// <summary>A batch file, opened through <see cref="InputFile"/>: a regular file, links followed (shared datasets are often
-    /// links), a FIFO or device refused.</summary>
+    /// <summary>A batch file, opened through <see cref="InputFile"/>: a regular file, links followed (shared datasets
+    /// are often links), a FIFO or device refused.</summary>
     static FileStream OpenForReading(string path) =>
         InputFile.OpenRead(path, Printable.Path(path), "a CIFAR-10 binary batch");
 

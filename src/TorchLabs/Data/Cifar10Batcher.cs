@@ -3,11 +3,12 @@ using static TorchSharp.torch;
 namespace TorchLabs.Data;
 
 /// <summary>
-/// Training batches made straight from the stored bytes into reused tensors, with no libtorch call per batch: the tutorial's
-/// ToTensor + Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), x = (p/255 − 0.5)/0.5, is a function of one byte, so its 256 values
-/// are computed once by <see cref="Cifar10.Normalize"/> itself (the same float32 numbers, bit for bit) and looked up; the labels
-/// are written as int64. The returned tensors are overwritten by the next call with the same batch size: they are meant for
-/// one training step (autograd's saved input is used by that step's backward, before the next batch is made).
+/// Training batches made straight from the stored bytes into reused tensors, with no libtorch call per batch: the
+/// tutorial's ToTensor + Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), x = (p/255 − 0.5)/0.5, is a function of one byte,
+/// so its 256 values are computed once by <see cref="Cifar10.Normalize"/> itself (the same float32 numbers, bit for
+/// bit) and looked up; the labels are written as int64. The returned tensors are overwritten by the next call with the
+/// same batch size: they are meant for one training step (autograd's saved input is used by that step's backward,
+/// before the next batch is made).
 /// </summary>
 public sealed class Cifar10Batcher : IDisposable
 {
@@ -19,8 +20,12 @@ public sealed class Cifar10Batcher : IDisposable
     /// <param name="pixels">uint8 [N, 3, 32, 32] on the CPU, contiguous (<see cref="Cifar10.LoadTensor"/>).</param>
     public Cifar10Batcher(Tensor pixels, byte[] labels)
     {
-        if (pixels.dtype != ScalarType.Byte || !pixels.is_contiguous() || pixels.shape[0] != labels.Length
-            || pixels.numel() != (long)labels.Length * Cifar10.RecordPixels)
+        if (
+            pixels.dtype != ScalarType.Byte
+            || !pixels.is_contiguous()
+            || pixels.shape[0] != labels.Length
+            || pixels.numel() != (long)labels.Length * Cifar10.RecordPixels
+        )
             throw new ArgumentException("expected contiguous uint8 pixels [N, 3, 32, 32] and N labels");
         this.pixels = pixels;
         this.labels = labels;
@@ -31,7 +36,8 @@ public sealed class Cifar10Batcher : IDisposable
     /// <summary>How many records the set holds.</summary>
     public int Count => labels.Length;
 
-    /// <summary>The images and labels of records <paramref name="indices"/>, as [n, 3, 32, 32] float32 and [n] int64.</summary>
+    /// <summary>The images and labels of records <paramref name="indices"/>, as [n, 3, 32, 32] float32 and [n]
+    /// int64.</summary>
     public (Tensor X, Tensor Y) Batch(ReadOnlySpan<long> indices)
     {
         int n = indices.Length;
@@ -48,7 +54,8 @@ public sealed class Cifar10Batcher : IDisposable
             long k = indices[i];
             var record = source.Slice(checked((int)(k * Cifar10.RecordPixels)), Cifar10.RecordPixels);
             var into = x.Slice(i * Cifar10.RecordPixels, Cifar10.RecordPixels);
-            for (int j = 0; j < record.Length; j++) into[j] = table[record[j]];
+            for (int j = 0; j < record.Length; j++)
+                into[j] = table[record[j]];
             y[i] = labels[k];
         }
         return b;
@@ -56,7 +63,11 @@ public sealed class Cifar10Batcher : IDisposable
 
     public void Dispose()
     {
-        foreach (var (x, y) in buffers.Values) { x.Dispose(); y.Dispose(); }
+        foreach (var (x, y) in buffers.Values)
+        {
+            x.Dispose();
+            y.Dispose();
+        }
         buffers.Clear();
     }
 }

@@ -22,10 +22,15 @@ public static class Downloader
         return Convert.ToHexStringLower(MD5.HashData(fs));
     }
 
-    /// <summary>Downloads <paramref name="url"/> to <paramref name="destination"/> (written under a temporary name, then
-    /// renamed).</summary>
-    public static async Task DownloadAsync(HttpClient http, string url, string destination, IProgress<DownloadProgress>? progress,
-        CancellationToken ct = default)
+    /// <summary>Downloads <paramref name="url"/> to <paramref name="destination"/> (written under a temporary name,
+    /// then renamed).</summary>
+    public static async Task DownloadAsync(
+        HttpClient http,
+        string url,
+        string destination,
+        IProgress<DownloadProgress>? progress,
+        CancellationToken ct = default
+    )
     {
         string tmp = AtomicFile.TemporaryNameFor(destination);
         try
@@ -50,7 +55,8 @@ public static class Downloader
         }
         finally
         {
-            if (File.Exists(tmp)) File.Delete(tmp);
+            if (File.Exists(tmp))
+                File.Delete(tmp);
         }
     }
 
@@ -65,10 +71,13 @@ public static class Downloader
         if (!string.Equals(actual, expectedMd5, StringComparison.OrdinalIgnoreCase))
         {
             File.Delete(archive);
-            throw new LabFailedException($"{archive}: checksum mismatch: MD5 {actual}, expected {expectedMd5}; the download was deleted, nothing was extracted");
+            throw new LabFailedException(
+                $"{archive}: checksum mismatch: MD5 {actual}, expected {expectedMd5}; the download was deleted, nothing was extracted"
+            );
         }
         string staging = Path.Combine(dataDir, $".extract-{folderName}-{Environment.ProcessId}");
-        if (Directory.Exists(staging)) Directory.Delete(staging, true);
+        if (Directory.Exists(staging))
+            Directory.Delete(staging, true);
         Directory.CreateDirectory(staging);
         try
         {
@@ -79,7 +88,8 @@ public static class Downloader
             if (!Directory.Exists(extracted))
                 throw new LabFailedException($"{archive}: the archive holds no folder {folderName}");
             string target = Path.Combine(dataDir, folderName);
-            if (Directory.Exists(target)) Directory.Delete(target, true);
+            if (Directory.Exists(target))
+                Directory.Delete(target, true);
             Directory.Move(extracted, target);
             return target;
         }
@@ -89,13 +99,19 @@ public static class Downloader
         }
         finally
         {
-            if (Directory.Exists(staging)) Directory.Delete(staging, true);
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, true);
         }
     }
 
-    /// <summary>Downloads, verifies and extracts CIFAR-10 into DATA/cifar-10-batches-bin; returns that folder.</summary>
-    public static string FetchCifar10(string dataDir, IProgress<DownloadProgress>? progress, string url = Cifar10.Url,
-        string md5 = Cifar10.Md5)
+    /// <summary>Downloads, verifies and extracts CIFAR-10 into DATA/cifar-10-batches-bin; returns that
+    /// folder.</summary>
+    public static string FetchCifar10(
+        string dataDir,
+        IProgress<DownloadProgress>? progress,
+        string url = Cifar10.Url,
+        string md5 = Cifar10.Md5
+    )
     {
         Directory.CreateDirectory(dataDir);
         string archive = Path.Combine(dataDir, "cifar-10-binary.tar.gz");
@@ -108,7 +124,9 @@ public static class Downloader
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
             {
-                throw new LabFailedException($"cannot download {url}: {e.Message}; on a machine with internet access fetch it and extract it into {dataDir}");
+                throw new LabFailedException(
+                    $"cannot download {url}: {e.Message}; on a machine with internet access fetch it and extract it into {dataDir}"
+                );
             }
         }
         string folder = VerifyAndExtract(archive, md5, dataDir, Cifar10.FolderName);

@@ -8,37 +8,50 @@ using static TorchSharp.torch.autograd;
 namespace TorchLabs.Fast;
 
 /// <summary>
-/// Notes 003 eqs. 30–31 as one autograd Function: h = MaxPool2d(2)(u), a = ReLU(h), for u [N, C, H, W] → a [N, C, ⌊H/2⌋, ⌊W/2⌋]
-/// (eq. 36). Its backward is eqs. 44 and 46: ∂L/∂u is ∂L/∂a · (1 + sgn h)/2 at the window's maximum and 0 at the other three
-/// places. With the maximum taken as libtorch takes it (the first one in row-major order, or the last NaN), this is the tutorial
-/// Net's ReLU-then-pool bit for bit, forward and backward: max and ReLU are both monotone, so ReLU(max u) = max ReLU(u), and
-/// where the maximum is not positive both give a zero gradient (tested against <see cref="Reference"/>).
-/// Why it exists: libtorch's CPU max-pool decides every comparison with a branch, which the data make unpredictable
-/// (docs/performance.md, round three); this forward compares eight windows at
-/// a time without branches and keeps where each maximum came from for the backward, a plain scatter.
-/// float32 uses the vector kernel (AVX2), float64 a scalar loop; other devices, types or sizes go to <see cref="Reference"/>.
+/// Notes 003 eqs. 30–31 as one autograd Function: h = MaxPool2d(2)(u), a = ReLU(h), for u [N, C, H, W] → a [N, C,
+/// ⌊H/2⌋, ⌊W/2⌋] (eq. 36). Its backward is eqs. 44 and 46: ∂L/∂u is ∂L/∂a · (1 + sgn h)/2 at the window's maximum and 0
+/// at the other three places. With the maximum taken as libtorch takes it (the first one in row-major order, or the
+/// last NaN), this is the tutorial Net's ReLU-then-pool bit for bit, forward and backward: max and ReLU are both
+/// monotone, so ReLU(max u) = max ReLU(u), and where the maximum is not positive both give a zero gradient (tested
+/// against <see cref="Reference"/>). Why it exists: libtorch's CPU max-pool decides every comparison with a branch,
+/// which the data make unpredictable (docs/performance.md, round three); this forward compares eight windows at a time
+/// without branches and keeps where each maximum came from for the backward, a plain scatter. float32 uses the vector
+/// kernel (AVX2), float64 a scalar loop; other devices, types or sizes go to <see cref="Reference"/>.
 /// </summary>
 public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFunction>
 {
     public override string Name => "ReluMaxPool2x2";
 
-    /// <summary>ReLU(MaxPool2d(2)(u)) with the hand backward, or libtorch's ops where the kernel does not apply.</summary>
+    /// <summary>ReLU(MaxPool2d(2)(u)) with the hand backward, or libtorch's ops where the kernel does not
+    /// apply.</summary>
     public static Tensor Apply(Tensor u) => Fits(u) ? apply(u) : Reference(u);
 
-    /// <summary>The tutorial's order with libtorch's own ops: ReLU, then 2×2 max-pool with stride 2 (the oracle of the tests).</summary>
+    /// <summary>The tutorial's order with libtorch's own ops: ReLU, then 2×2 max-pool with stride 2 (the oracle of the
+    /// tests).</summary>
     public static Tensor Reference(Tensor u) => nn.functional.max_pool2d(nn.functional.relu(u), 2, 2);
 
-    static bool Fits(Tensor u) => u.dim() == 4 && u.device_type == DeviceType.CPU && (u.dtype is ScalarType.Float32 or ScalarType.Float64)
-        && u.shape[2] >= 2 && u.shape[3] >= 2 && u.numel() < int.MaxValue;
+    static bool Fits(Tensor u) =>
+        u.dim() == 4
+        && u.device_type == DeviceType.CPU
+        && (u.dtype is ScalarType.Float32 or ScalarType.Float64)
+        && u.shape[2] >= 2
+        && u.shape[3] >= 2
+        && u.numel() < int.MaxValue;
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
         var u = ((Tensor)vars[0]).contiguous();
-        long N = u.shape[0], C = u.shape[1], H = u.shape[2], W = u.shape[3];
+        long N = u.shape[0],
+            C = u.shape[1],
+            H = u.shape[2],
+            W = u.shape[3];
         var a = empty([N, C, H / 2, W / 2], u.dtype);
-        var at = new int[N * C * (H / 2) * (W / 2)];   // where each window's maximum sits in u; one's complement where a = 0
-        if (u.dtype == ScalarType.Float32) Kernels.Forward(u.bytes, a.bytes, at, (int)(N * C), (int)H, (int)W);
-        else Kernels.ForwardScalar<double>(u.bytes, a.bytes, at, (int)(N * C), (int)H, (int)W);
+        // where each window's maximum sits in u; one's complement where a = 0
+        var at = new int[N * C * (H / 2) * (W / 2)];
+        if (u.dtype == ScalarType.Float32)
+            Kernels.Forward(u.bytes, a.bytes, at, (int)(N * C), (int)H, (int)W);
+        else
+            Kernels.ForwardScalar<double>(u.bytes, a.bytes, at, (int)(N * C), (int)H, (int)W);
         ctx.save_data("at", at);
         ctx.save_data("shape", new[] { N, C, H, W });
         return a;
@@ -58,56 +71,75 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
         }
         var gc = g.contiguous();
         var du = zeros(shape, g.dtype);
-        if (g.dtype == ScalarType.Float32) Kernels.Backward(gc.bytes, du.bytes, at);
-        else Kernels.BackwardScalar<double>(gc.bytes, du.bytes, at);
+        if (g.dtype == ScalarType.Float32)
+            Kernels.Backward(gc.bytes, du.bytes, at);
+        else
+            Kernels.BackwardScalar<double>(gc.bytes, du.bytes, at);
         return [du];
     }
 
-    /// <summary>The float32/float64 loops, also used by <see cref="CifarNetFastStep.LossBackward"/> without an autograd node.</summary>
+    /// <summary>The float32/float64 loops, also used by <see cref="CifarNetFastStep.LossBackward"/> without an autograd
+    /// node.</summary>
     internal static class Kernels
     {
-        /// <summary>float32: eight windows per step along a row pair (AVX2), four (SSE) for narrow rows, the scalar loop
-        /// otherwise.</summary>
+        /// <summary>float32: eight windows per step along a row pair (AVX2), four (SSE) for narrow rows, the scalar
+        /// loop otherwise.</summary>
         public static void Forward(Span<byte> uBytes, Span<byte> aBytes, int[] at, int planes, int H, int W)
         {
-            int Ho = H / 2, Wo = W / 2;
-            if (!Avx2.IsSupported || Wo < 4) { ForwardScalar<float>(uBytes, aBytes, at, planes, H, W); return; }
+            int Ho = H / 2,
+                Wo = W / 2;
+            if (!Avx2.IsSupported || Wo < 4)
+            {
+                ForwardScalar<float>(uBytes, aBytes, at, planes, H, W);
+                return;
+            }
             var u = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(uBytes);
             var a = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(aBytes);
             for (int p = 0; p < planes; p++)
-                for (int oh = 0; oh < Ho; oh++)
-                {
-                    int row0 = (p * H + 2 * oh) * W, outRow = (p * Ho + oh) * Wo;
-                    if (Wo >= 8) Row8(u, a, at, row0, W, outRow, Wo);
-                    else Row4(u, a, at, row0, W, outRow, Wo);
-                }
+            for (int oh = 0; oh < Ho; oh++)
+            {
+                int row0 = (p * H + 2 * oh) * W,
+                    outRow = (p * Ho + oh) * Wo;
+                if (Wo >= 8)
+                    Row8(u, a, at, row0, W, outRow, Wo);
+                else
+                    Row4(u, a, at, row0, W, outRow, Wo);
+            }
         }
 
-        /// <summary>One output row, eight windows at a time; the last block overlaps the one before when Wo is not a multiple of
-        /// 8.</summary>
+        /// <summary>One output row, eight windows at a time; the last block overlaps the one before when Wo is not a
+        /// multiple of 8.</summary>
         static void Row8(Span<float> u, Span<float> a, int[] at, int row0, int W, int outRow, int Wo)
         {
             var lane = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
             for (int ow = 0; ; ow += 8)
             {
-                if (ow > Wo - 8) ow = Wo - 8;
+                if (ow > Wo - 8)
+                    ow = Wo - 8;
                 int i = row0 + 2 * ow;
                 var (u00, u01) = Deinterleave(Vector256.Create(u.Slice(i, 8)), Vector256.Create(u.Slice(i + 8, 8)));
-                var (u10, u11) = Deinterleave(Vector256.Create(u.Slice(i + W, 8)), Vector256.Create(u.Slice(i + W + 8, 8)));
-                var h = u00; var k = Vector256<int>.Zero;                            // h = max of the window, k = which of its four
+                var (u10, u11) = Deinterleave(
+                    Vector256.Create(u.Slice(i + W, 8)),
+                    Vector256.Create(u.Slice(i + W + 8, 8))
+                );
+                var h = u00;
+                var k = Vector256<int>.Zero; // h = max of the window, k = which of its four
                 Take(u01, ref h, ref k, Vector256.Create(1));
                 Take(u10, ref h, ref k, Vector256.Create(W));
                 Take(u11, ref h, ref k, Vector256.Create(W + 1));
-                var positive = Vector256.GreaterThan(h, Vector256<float>.Zero) | ~Vector256.Equals(h, h);   // (1 + sgn h)/2 = 1, or NaN
+                // (1 + sgn h)/2 = 1, or NaN
+                var positive = Vector256.GreaterThan(h, Vector256<float>.Zero) | ~Vector256.Equals(h, h);
                 var where = Vector256.Create(i) + lane + k;
-                Vector256.ConditionalSelect(positive, h, Vector256<float>.Zero).CopyTo(a.Slice(outRow + ow, 8));   // a = ReLU(h)
+                // a = ReLU(h)
+                Vector256.ConditionalSelect(positive, h, Vector256<float>.Zero).CopyTo(a.Slice(outRow + ow, 8));
                 Vector256.ConditionalSelect(positive.AsInt32(), where, ~where).CopyTo(at.AsSpan(outRow + ow, 8));
-                if (ow == Wo - 8) break;
+                if (ow == Wo - 8)
+                    break;
             }
         }
 
-        /// <summary>The candidate v replaces the running maximum where it is larger or NaN: libtorch's rule, so the first maximum
-        /// wins.</summary>
+        /// <summary>The candidate v replaces the running maximum where it is larger or NaN: libtorch's rule, so the
+        /// first maximum wins.</summary>
         static void Take(Vector256<float> v, ref Vector256<float> h, ref Vector256<int> k, Vector256<int> offset)
         {
             var c = Vector256.GreaterThan(v, h) | ~Vector256.Equals(v, v);
@@ -116,19 +148,26 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
         }
 
         static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(Vector256<float> lo, Vector256<float> hi) =>
-            (Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle(),
-             Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle());
+            (
+                Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle(),
+                Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle()
+            );
 
         static void Row4(Span<float> u, Span<float> a, int[] at, int row0, int W, int outRow, int Wo)
         {
             var lane = Vector128.Create(0, 2, 4, 6);
             for (int ow = 0; ; ow += 4)
             {
-                if (ow > Wo - 4) ow = Wo - 4;
+                if (ow > Wo - 4)
+                    ow = Wo - 4;
                 int i = row0 + 2 * ow;
                 var (u00, u01) = Deinterleave(Vector128.Create(u.Slice(i, 4)), Vector128.Create(u.Slice(i + 4, 4)));
-                var (u10, u11) = Deinterleave(Vector128.Create(u.Slice(i + W, 4)), Vector128.Create(u.Slice(i + W + 4, 4)));
-                var h = u00; var k = Vector128<int>.Zero;
+                var (u10, u11) = Deinterleave(
+                    Vector128.Create(u.Slice(i + W, 4)),
+                    Vector128.Create(u.Slice(i + W + 4, 4))
+                );
+                var h = u00;
+                var k = Vector128<int>.Zero;
                 Take(u01, ref h, ref k, Vector128.Create(1));
                 Take(u10, ref h, ref k, Vector128.Create(W));
                 Take(u11, ref h, ref k, Vector128.Create(W + 1));
@@ -136,7 +175,8 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
                 var where = Vector128.Create(i) + lane + k;
                 Vector128.ConditionalSelect(positive, h, Vector128<float>.Zero).CopyTo(a.Slice(outRow + ow, 4));
                 Vector128.ConditionalSelect(positive.AsInt32(), where, ~where).CopyTo(at.AsSpan(outRow + ow, 4));
-                if (ow == Wo - 4) break;
+                if (ow == Wo - 4)
+                    break;
             }
         }
 
@@ -150,46 +190,57 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
         static (Vector128<float> Even, Vector128<float> Odd) Deinterleave(Vector128<float> lo, Vector128<float> hi) =>
             (Sse.Shuffle(lo, hi, 0b10_00_10_00), Sse.Shuffle(lo, hi, 0b11_01_11_01));
 
-        /// <summary>The same rule one window at a time (float64, and float32 without AVX2 or with rows under four windows).</summary>
-        public static void ForwardScalar<T>(Span<byte> uBytes, Span<byte> aBytes, int[] at, int planes, int H, int W) where T : unmanaged,
-            IFloatingPointIeee754<T>
+        /// <summary>The same rule one window at a time (float64, and float32 without AVX2 or with rows under four
+        /// windows).</summary>
+        public static void ForwardScalar<T>(Span<byte> uBytes, Span<byte> aBytes, int[] at, int planes, int H, int W)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
             var u = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(uBytes);
             var a = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(aBytes);
-            int Ho = H / 2, Wo = W / 2, o = 0;
+            int Ho = H / 2,
+                Wo = W / 2,
+                o = 0;
             for (int p = 0; p < planes; p++)
-                for (int oh = 0; oh < Ho; oh++)
-                    for (int ow = 0; ow < Wo; ow++, o++)
+            for (int oh = 0; oh < Ho; oh++)
+            for (int ow = 0; ow < Wo; ow++, o++)
+            {
+                int i = (p * H + 2 * oh) * W + 2 * ow,
+                    where = i;
+                T h = u[i];
+                foreach (int j in (ReadOnlySpan<int>)[i + 1, i + W, i + W + 1])
+                    if (u[j] > h || T.IsNaN(u[j]))
                     {
-                        int i = (p * H + 2 * oh) * W + 2 * ow, where = i;
-                        T h = u[i];
-                        foreach (int j in (ReadOnlySpan<int>)[i + 1, i + W, i + W + 1])
-                            if (u[j] > h || T.IsNaN(u[j])) { h = u[j]; where = j; }
-                        bool positive = h > T.Zero || T.IsNaN(h);
-                        a[o] = positive ? h : T.Zero;
-                        at[o] = positive ? where : ~where;
+                        h = u[j];
+                        where = j;
                     }
+                bool positive = h > T.Zero || T.IsNaN(h);
+                a[o] = positive ? h : T.Zero;
+                at[o] = positive ? where : ~where;
+            }
         }
 
-        /// <summary>∂L/∂u = ∂L/∂a at each window's maximum where h &gt; 0, 0 elsewhere (eqs. 44, 46); without branches for
-        /// float32.</summary>
+        /// <summary>∂L/∂u = ∂L/∂a at each window's maximum where h &gt; 0, 0 elsewhere (eqs. 44, 46); without branches
+        /// for float32.</summary>
         public static void Backward(Span<byte> gBytes, Span<byte> duBytes, int[] at)
         {
-            var g = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(gBytes);    // float bits
+            var g = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(gBytes); // float bits
             var du = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(duBytes);
             for (int o = 0; o < at.Length; o++)
             {
-                int k = at[o], notPositive = k >> 31;    // all ones where the window's maximum was not positive
+                int k = at[o],
+                    notPositive = k >> 31; // all ones where the window's maximum was not positive
                 du[k ^ notPositive] = g[o] & ~notPositive;
             }
         }
 
-        public static void BackwardScalar<T>(Span<byte> gBytes, Span<byte> duBytes, int[] at) where T : unmanaged, IFloatingPointIeee754<T>
+        public static void BackwardScalar<T>(Span<byte> gBytes, Span<byte> duBytes, int[] at)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
             var g = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(gBytes);
             var du = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(duBytes);
             for (int o = 0; o < at.Length; o++)
-                if (at[o] >= 0) du[at[o]] = g[o];
+                if (at[o] >= 0)
+                    du[at[o]] = g[o];
         }
     }
 }

@@ -4,14 +4,16 @@ namespace TorchLabs.Gradients;
 
 /// <summary>
 /// Notes 000/001 Q2: y = σ(W⁽ⁿ⁾σ(⋯σ(W⁽¹⁾x + b⁽¹⁾)⋯) + b⁽ⁿ⁾), and ∂y/∂x as the product of the layers' Jacobians,
-/// ∂y/∂x = diag(σ′(z⁽ⁿ⁾)) W⁽ⁿ⁾ ⋯ diag(σ′(z⁽¹⁾)) W⁽¹⁾, against central differences (y(x + h eⱼ) − y(x − h eⱼ))/2h and autograd.
+/// ∂y/∂x = diag(σ′(z⁽ⁿ⁾)) W⁽ⁿ⁾ ⋯ diag(σ′(z⁽¹⁾)) W⁽¹⁾, against central differences (y(x + h eⱼ) − y(x − h eⱼ))/2h and
+/// autograd.
 /// </summary>
 public static class ChainJacobian
 {
     public static Tensor Forward(Tensor x, Tensor[] W, Tensor[] b, string activation)
     {
         var a = x;
-        for (int l = 0; l < W.Length; l++) a = MlpL2Gradients.Sigma(matmul(W[l], a) + b[l], activation);
+        for (int l = 0; l < W.Length; l++)
+            a = MlpL2Gradients.Sigma(matmul(W[l], a) + b[l], activation);
         return a;
     }
 
@@ -22,7 +24,7 @@ public static class ChainJacobian
         var J = eye(x.shape[0], dtype: ScalarType.Float64);
         for (int l = 0; l < W.Length; l++)
         {
-            var z = matmul(W[l], a) + b[l];                                          // z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾
+            var z = matmul(W[l], a) + b[l]; // z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾
             J = matmul(diag(MlpL2Gradients.SigmaPrime(z, activation)), matmul(W[l], J)); // J ← diag(σ′(z⁽ˡ⁾)) W⁽ˡ⁾ J
             a = MlpL2Gradients.Sigma(z, activation);
         }
@@ -31,12 +33,17 @@ public static class ChainJacobian
 
     public static NetworkCheckResult Run(int[] sizes, string activation, long seed)
     {
-        if (sizes.Length < 2 || sizes.Any(s =>
-            s < 1)) throw new Runtime.UsageException($"‹sizes› {string.Join(",", sizes)}: expected at least two positive layer sizes");
+        if (sizes.Length < 2 || sizes.Any(s => s < 1))
+            throw new Runtime.UsageException(
+                $"‹sizes› {string.Join(",", sizes)}: expected at least two positive layer sizes"
+            );
         using var scope = NewDisposeScope();
         using var gen = new Generator((ulong)seed);
         int L = sizes.Length - 1;
-        var W = Enumerable.Range(0, L).Select(l => randn([sizes[l + 1], sizes[l]], ScalarType.Float64, generator: gen)).ToArray();
+        var W = Enumerable
+            .Range(0, L)
+            .Select(l => randn([sizes[l + 1], sizes[l]], ScalarType.Float64, generator: gen))
+            .ToArray();
         var b = Enumerable.Range(0, L).Select(l => randn([sizes[l + 1]], ScalarType.Float64, generator: gen)).ToArray();
         var x = randn([sizes[0]], ScalarType.Float64, generator: gen);
         var hand = Hand(x, W, b, activation);
@@ -60,10 +67,17 @@ public static class ChainJacobian
             var e = zeros(sizes[0], ScalarType.Float64);
             e[j] = h;
             var col = GradCheck.Values((Forward(x + e, W, b, activation) - Forward(x - e, W, b, activation)) / (2 * h));
-            for (int i = 0; i < col.Length; i++) numeric[i * sizes[0] + j] = col[i];
+            for (int i = 0; i < col.Length; i++)
+                numeric[i * sizes[0] + j] = col[i];
         }
         var entry = new GradEntry("dy/dx", [sizes[^1], sizes[0]], GradCheck.Values(hand), auto, numeric);
-        return new NetworkCheckResult("chain-dydx", double.NaN, [entry],
-            [$"layers {string.Join(" → ", sizes)}, {activation}; ∂y/∂x is {sizes[^1]}×{sizes[0]}, the product of {L} layer Jacobians."]);
+        return new NetworkCheckResult(
+            "chain-dydx",
+            double.NaN,
+            [entry],
+            [
+                $"layers {string.Join(" → ", sizes)}, {activation}; ∂y/∂x is {sizes[^1]}×{sizes[0]}, the product of {L} layer Jacobians.",
+            ]
+        );
     }
 }

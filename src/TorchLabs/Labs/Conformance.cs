@@ -1,20 +1,28 @@
-using TorchLabs.Reporting;
 using TorchLabs.Reference;
+using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 
-/// <summary>A problem both sides optimise: parameter tensors (their shapes and start) and the loss's gradient at any point.</summary>
+/// <summary>A problem both sides optimise: parameter tensors (their shapes and start) and the loss's gradient at any
+/// point.</summary>
 public sealed record ConformanceProblem(string Name, long[][] Shapes, double[] Start)
 {
     /// <summary>Notes 001's f(x) = x₀²/20 + x₁², one parameter of two elements, from (x₀, x₁).</summary>
-    public static ConformanceProblem F(double x0 = 3, double x1 = -2) => new("f", [[2]], [x0, x1]);
+    public static ConformanceProblem F(double x0 = 3, double x1 = -2) =>
+        new(
+            "f",
+            [
+                [2],
+            ],
+            [x0, x1]
+        );
 
     /// <summary>
-    /// A fixed MLP 3 → 4 (tanh) → 2 with four parameter tensors (W₁ [4, 3], b₁ [4], W₂ [2, 4], b₂ [2]) and the mean squared error on
-    /// five fixed samples: the values of scripts/golden/optim_conformance.py.
+    /// A fixed MLP 3 → 4 (tanh) → 2 with four parameter tensors (W₁ [4, 3], b₁ [4], W₂ [2, 4], b₂ [2]) and the mean
+    /// squared error on five fixed samples: the values of scripts/golden/optim_conformance.py.
     /// </summary>
     public static ConformanceProblem Mlp()
     {
@@ -22,16 +30,33 @@ public sealed record ConformanceProblem(string Name, long[][] Shapes, double[] S
         var b1 = Enumerable.Range(0, 4).Select(i => 0.05 * Math.Cos(i + 1));
         var w2 = from i in Enumerable.Range(0, 2) from j in Enumerable.Range(0, 4) select 0.2 * Math.Cos(4 * i + j + 2);
         var b2 = Enumerable.Range(0, 2).Select(i => 0.01 * (i + 1));
-        return new("mlp", [[4, 3], [4], [2, 4], [2]], [.. w1, .. b1, .. w2, .. b2]);
+        return new(
+            "mlp",
+            [
+                [4, 3],
+                [4],
+                [2, 4],
+                [2],
+            ],
+            [.. w1, .. b1, .. w2, .. b2]
+        );
     }
 
-    static readonly double[] X = [.. from n in Enumerable.Range(0, 5) from k in Enumerable.Range(0, 3) select Math.Cos(0.7 * n + 0.3 * k)];
-    static readonly double[] Y = [.. from n in Enumerable.Range(0, 5) from k in Enumerable.Range(0, 2) select Math.Sin(0.5 * n + k)];
+    static readonly double[] X =
+    [
+        .. from n in Enumerable.Range(0, 5) from k in Enumerable.Range(0, 3) select Math.Cos(0.7 * n + 0.3 * k),
+    ];
+    static readonly double[] Y =
+    [
+        .. from n in Enumerable.Range(0, 5) from k in Enumerable.Range(0, 2) select Math.Sin(0.5 * n + k),
+    ];
 
-    /// <summary>The loss at the parameters <paramref name="p"/> (float64 tensors), as the golden script computes it.</summary>
+    /// <summary>The loss at the parameters <paramref name="p"/> (float64 tensors), as the golden script computes
+    /// it.</summary>
     public Tensor Loss(IReadOnlyList<Tensor> p)
     {
-        if (Name == "f") return p[0][0].square() / 20 + p[0][1].square();
+        if (Name == "f")
+            return p[0][0].square() / 20 + p[0][1].square();
         using var x = tensor(X, [5, 3], ScalarType.Float64);
         using var y = tensor(Y, [5, 2], ScalarType.Float64);
         return (tanh(x.matmul(p[0].t()) + p[1]).matmul(p[2].t()) + p[3] - y).square().mean();
@@ -63,71 +88,156 @@ public sealed record ConformanceProblem(string Name, long[][] Shapes, double[] S
 
 /// <summary>
 /// #28: TorchSharp's own optimizers (C# re-implementations in TorchSharp 0.107, src/TorchSharp/Optimizers) against hand
-/// references of PyTorch's algorithms (<see cref="TorchOptimReference"/>) and PyTorch's numbers. Settings are PyTorch's keyword
-/// names; what a setting leaves out takes PyTorch's default, passed to TorchSharp explicitly (its defaults differ in places:
-/// docs/conformance.md).
+/// references of PyTorch's algorithms (<see cref="TorchOptimReference"/>) and PyTorch's numbers. Settings are PyTorch's
+/// keyword names; what a setting leaves out takes PyTorch's default, passed to TorchSharp explicitly (its defaults
+/// differ in places: docs/conformance.md).
 /// </summary>
 public static class Conformance
 {
-    /// <summary>PyTorch's defaults for the keywords TorchSharp's constructors take, where a setting does not give them.</summary>
+    /// <summary>PyTorch's defaults for the keywords TorchSharp's constructors take, where a setting does not give
+    /// them.</summary>
     static readonly Dictionary<(string, string), double> PyTorchDefaults = new()
     {
-        [("Adam", "lr")] = 1e-3, [("AdamW", "lr")] = 1e-3, [("AdamW", "weight_decay")] = 1e-2, [("Adamax", "lr")] = 2e-3,
-        [("NAdam", "lr")] = 2e-3, [("RAdam", "lr")] = 1e-3, [("RMSprop", "lr")] = 1e-2, [("Rprop", "lr")] = 1e-2,
-        [("Adagrad", "lr")] = 1e-2, [("Adadelta", "lr")] = 1.0, [("ASGD", "lr")] = 1e-2,
+        [("Adam", "lr")] = 1e-3,
+        [("AdamW", "lr")] = 1e-3,
+        [("AdamW", "weight_decay")] = 1e-2,
+        [("Adamax", "lr")] = 2e-3,
+        [("NAdam", "lr")] = 2e-3,
+        [("RAdam", "lr")] = 1e-3,
+        [("RMSprop", "lr")] = 1e-2,
+        [("Rprop", "lr")] = 1e-2,
+        [("Adagrad", "lr")] = 1e-2,
+        [("Adadelta", "lr")] = 1.0,
+        [("ASGD", "lr")] = 1e-2,
     };
 
     /// <summary>The keywords PyTorch has and TorchSharp 0.107's constructor lacks, per optimizer.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Lacking = new Dictionary<string, string[]>
     {
-        ["Adamax"] = ["maximize"], ["Adagrad"] = ["maximize"],
+        ["Adamax"] = ["maximize"],
+        ["Adagrad"] = ["maximize"],
     };
 
     /// <summary>A difference between TorchSharp and PyTorch that is TorchSharp's: where it starts and why.</summary>
     public sealed record Difference(int FirstStep, string Cause);
 
     /// <summary>
-    /// The known upstream differences of TorchSharp 0.107's optimizers for the settings <paramref name="s"/> (null: none known):
-    /// RAdam multiplies the rectified step by the learning rate twice (src/TorchSharp/Optimizers/RAdam.cs, line 182:
-    /// <c>param.add_(t6 * lr * adaptive_lr * rect, alpha: -1.0)</c> with <c>t6 = bias_corrected_exp_avg * lr</c>; PyTorch:
-    /// <c>param.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)</c>), from the first step with ρ_t &gt; 5.
+    /// The known upstream differences of TorchSharp 0.107's optimizers for the settings <paramref name="s"/> (null:
+    /// none known): RAdam multiplies the rectified step by the learning rate twice (src/TorchSharp/Optimizers/RAdam.cs,
+    /// line 182: <c>param.add_(t6 * lr * adaptive_lr * rect, alpha: -1.0)</c> with <c>t6 = bias_corrected_exp_avg *
+    /// lr</c>; PyTorch: <c>param.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)</c>), from the
+    /// first step with ρ_t &gt; 5.
     /// </summary>
     public static Difference? KnownDifference(string name, OptimSettings s)
     {
-        if (name != "RAdam" || s.Get("lr", 1e-3) == 1) return null;
-        double β2 = s.Pair("betas", 0.9, 0.999).Item2, ρInf = 2 / (1 - β2) - 1;
+        if (name != "RAdam" || s.Get("lr", 1e-3) == 1)
+            return null;
+        double β2 = s.Pair("betas", 0.9, 0.999).Item2,
+            ρInf = 2 / (1 - β2) - 1;
         int t = 1;
-        while (ρInf - 2 * t * Math.Pow(β2, t) / (1 - Math.Pow(β2, t)) <= 5) t++;
-        return new Difference(t, "TorchSharp's RAdam multiplies the rectified step (ρ_t > 5) by lr twice: RAdam.cs line 182, `t6 * lr * adaptive_lr * rect` with `t6 = bias_corrected_exp_avg * lr` (docs/conformance.md, RAdam)");
+        while (ρInf - 2 * t * Math.Pow(β2, t) / (1 - Math.Pow(β2, t)) <= 5)
+            t++;
+        return new Difference(
+            t,
+            "TorchSharp's RAdam multiplies the rectified step (ρ_t > 5) by lr twice: RAdam.cs line 182, `t6 * lr * adaptive_lr * rect` with `t6 = bias_corrected_exp_avg * lr` (docs/conformance.md, RAdam)"
+        );
     }
 
-    /// <summary>TorchSharp's optimizer <paramref name="name"/> over <paramref name="parameters"/>, with <paramref name="s"/>.</summary>
+    /// <summary>TorchSharp's optimizer <paramref name="name"/> over <paramref name="parameters"/>, with <paramref
+    /// name="s"/>.</summary>
     public static optim.Optimizer CreateTorchSharp(string name, IEnumerable<Parameter> parameters, OptimSettings s)
     {
-        if (Lacking.TryGetValue(name, out var lacks) && lacks.FirstOrDefault(k => s.Given.ContainsKey(k)) is string missing)
-            throw new UsageException($"{name}: TorchSharp 0.107's {name} has no {missing} (PyTorch's has); leave it out");
+        if (
+            Lacking.TryGetValue(name, out var lacks)
+            && lacks.FirstOrDefault(k => s.Given.ContainsKey(k)) is string missing
+        )
+            throw new UsageException(
+                $"{name}: TorchSharp 0.107's {name} has no {missing} (PyTorch's has); leave it out"
+            );
         double Lr() => s.Get("lr", PyTorchDefaults.GetValueOrDefault((name, "lr"), double.NaN));
         var (β1, β2) = s.Pair("betas", 0.9, 0.999);
         var p = parameters.ToList();
         return name switch
         {
-            "SGD" => optim.SGD(p, Lr(), s.Get("momentum", 0), s.Get("dampening", 0), s.Get("weight_decay", 0), s.Flag("nesterov"),
-                s.Flag("maximize")),
-            "Adam" => optim.Adam(p, Lr(), β1, β2, s.Get("eps", 1e-8), s.Get("weight_decay", 0), s.Flag("amsgrad"), s.Flag("maximize")),
-            "AdamW" => optim.AdamW(p, Lr(), β1, β2, s.Get("eps", 1e-8), s.Get("weight_decay", 1e-2), s.Flag("amsgrad"),
-                s.Flag("maximize")),
+            "SGD" => optim.SGD(
+                p,
+                Lr(),
+                s.Get("momentum", 0),
+                s.Get("dampening", 0),
+                s.Get("weight_decay", 0),
+                s.Flag("nesterov"),
+                s.Flag("maximize")
+            ),
+            "Adam" => optim.Adam(
+                p,
+                Lr(),
+                β1,
+                β2,
+                s.Get("eps", 1e-8),
+                s.Get("weight_decay", 0),
+                s.Flag("amsgrad"),
+                s.Flag("maximize")
+            ),
+            "AdamW" => optim.AdamW(
+                p,
+                Lr(),
+                β1,
+                β2,
+                s.Get("eps", 1e-8),
+                s.Get("weight_decay", 1e-2),
+                s.Flag("amsgrad"),
+                s.Flag("maximize")
+            ),
             "Adamax" => optim.Adamax(p, Lr(), β1, β2, s.Get("eps", 1e-8), s.Get("weight_decay", 0)),
-            "NAdam" => optim.NAdam(p, Lr(), β1, β2, s.Get("eps", 1e-8), s.Get("weight_decay", 0), s.Get("momentum_decay", 4e-3)),
+            "NAdam" => optim.NAdam(
+                p,
+                Lr(),
+                β1,
+                β2,
+                s.Get("eps", 1e-8),
+                s.Get("weight_decay", 0),
+                s.Get("momentum_decay", 4e-3)
+            ),
             "RAdam" => optim.RAdam(p, Lr(), β1, β2, s.Get("eps", 1e-8), s.Get("weight_decay", 0)),
-            "RMSprop" => optim.RMSProp(p, Lr(), s.Get("alpha", 0.99), s.Get("eps", 1e-8), s.Get("weight_decay", 0), s.Get("momentum", 0),
-                s.Flag("centered"), s.Flag("maximize")),
+            "RMSprop" => optim.RMSProp(
+                p,
+                Lr(),
+                s.Get("alpha", 0.99),
+                s.Get("eps", 1e-8),
+                s.Get("weight_decay", 0),
+                s.Get("momentum", 0),
+                s.Flag("centered"),
+                s.Flag("maximize")
+            ),
             "Rprop" => RpropOf(p, Lr(), s),
-            "Adagrad" => optim.Adagrad(p, Lr(), s.Get("lr_decay", 0), s.Get("weight_decay", 0), s.Get("initial_accumulator_value", 0),
-                s.Get("eps", 1e-10)),
-            "Adadelta" => optim.Adadelta(p, Lr(), s.Get("rho", 0.9), s.Get("eps", 1e-6), s.Get("weight_decay", 0), s.Flag("maximize")),
-            "ASGD" => optim.ASGD(p, Lr(), s.Get("lambd", 1e-4), s.Get("alpha", 0.75), s.Get("t0", 1e6), s.Get("weight_decay", 0),
-                s.Flag("maximize")),
-            _ => throw new UsageException($"{name}: no such optimizer; expected one of {string.Join(", ", TorchOptimReference.Names)}"),
+            "Adagrad" => optim.Adagrad(
+                p,
+                Lr(),
+                s.Get("lr_decay", 0),
+                s.Get("weight_decay", 0),
+                s.Get("initial_accumulator_value", 0),
+                s.Get("eps", 1e-10)
+            ),
+            "Adadelta" => optim.Adadelta(
+                p,
+                Lr(),
+                s.Get("rho", 0.9),
+                s.Get("eps", 1e-6),
+                s.Get("weight_decay", 0),
+                s.Flag("maximize")
+            ),
+            "ASGD" => optim.ASGD(
+                p,
+                Lr(),
+                s.Get("lambd", 1e-4),
+                s.Get("alpha", 0.75),
+                s.Get("t0", 1e6),
+                s.Get("weight_decay", 0),
+                s.Flag("maximize")
+            ),
+            _ => throw new UsageException(
+                $"{name}: no such optimizer; expected one of {string.Join(", ", TorchOptimReference.Names)}"
+            ),
         };
     }
 
@@ -141,10 +251,18 @@ public static class Conformance
     /// <summary>One optimizer run by TorchSharp and by the reference on a problem, side by side (`torchlabs conformance
     /// optimizer`).</summary>
     /// <param name="Cause">The known cause of a difference, or a request to report it; null when they agree.</param>
-    public sealed record Comparison(string Optimizer, OptimSettings Settings, double[][] TorchSharp, double[][] Reference,
-        double MaxRelDifference, int? FirstDifferentStep, string? Cause)
+    public sealed record Comparison(
+        string Optimizer,
+        OptimSettings Settings,
+        double[][] TorchSharp,
+        double[][] Reference,
+        double MaxRelDifference,
+        int? FirstDifferentStep,
+        string? Cause
+    )
     {
-        /// <summary>They differ, and no known difference explains it (a command exits 1: a finding to report).</summary>
+        /// <summary>They differ, and no known difference explains it (a command exits 1: a finding to
+        /// report).</summary>
         public bool Unexplained => FirstDifferentStep is not null && Cause == UnknownCause;
     }
 
@@ -160,8 +278,8 @@ public static class Conformance
         return new Comparison(name, s, torchSharp, reference, max, first, cause);
     }
 
-    /// <summary>TorchSharp's optimizer for <paramref name="steps"/> steps on <paramref name="problem"/>: the flat point after each
-    /// step, the start first.</summary>
+    /// <summary>TorchSharp's optimizer for <paramref name="steps"/> steps on <paramref name="problem"/>: the flat point
+    /// after each step, the start first.</summary>
     public static double[][] RunTorchSharp(string name, OptimSettings s, ConformanceProblem problem, int steps)
     {
         var parameters = problem.Split(problem.Start).Select(t => new Parameter(t)).ToList();
@@ -180,11 +298,22 @@ public static class Conformance
             }
             return points;
         }
-        finally { foreach (var p in parameters) p.Dispose(); }
+        finally
+        {
+            foreach (var p in parameters)
+                p.Dispose();
+        }
     }
 
-    /// <summary>The hand reference for <paramref name="steps"/> steps on <paramref name="problem"/>, the start first.</summary>
-    public static double[][] RunReference(string name, OptimSettings s, ConformanceProblem problem, int steps, bool pyTorch113 = false)
+    /// <summary>The hand reference for <paramref name="steps"/> steps on <paramref name="problem"/>, the start
+    /// first.</summary>
+    public static double[][] RunReference(
+        string name,
+        OptimSettings s,
+        ConformanceProblem problem,
+        int steps,
+        bool pyTorch113 = false
+    )
     {
         var reference = TorchOptimReference.Create(name, s, pyTorch113);
         double[] θ = (double[])problem.Start.Clone();
@@ -199,68 +328,100 @@ public static class Conformance
     }
 
     /// <summary>The largest relative difference over the steps, TorchLabs' one relative error
-    /// (<see cref="Gradients.HandVsAutograd.RelError"/>: ‖a_t − b_t‖∞ / ‖b_t‖∞; a NaN counts as infinitely far), and the first step
-    /// above <paramref name="tolerance"/> (null: none).</summary>
+    /// (<see cref="Gradients.HandVsAutograd.RelError"/>: ‖a_t − b_t‖∞ / ‖b_t‖∞; a NaN counts as infinitely far), and
+    /// the first step above <paramref name="tolerance"/> (null: none).</summary>
     public static (double Max, int? First) Compare(double[][] a, double[][] b, double tolerance = 1e-12)
     {
         double max = 0;
         int? first = null;
         for (int k = 0; k < Math.Min(a.Length, b.Length); k++)
         {
-            // Both sides with the same numbers (an identical overflow to ±∞ or NaN included) agree; otherwise a NaN difference is ∞.
+            // Both sides with the same numbers (an identical overflow to ±∞ or NaN included) agree; otherwise a NaN
+            // difference is ∞.
             double rel = a[k].SequenceEqual(b[k]) ? 0 : Gradients.HandVsAutograd.RelError(a[k], b[k]);
-            if (double.IsNaN(rel)) rel = double.PositiveInfinity;
+            if (double.IsNaN(rel))
+                rel = double.PositiveInfinity;
             max = Math.Max(max, rel);
-            if (rel > tolerance && first is null) first = k;
+            if (rel > tolerance && first is null)
+                first = k;
         }
         return (max, first);
     }
 }
 
-/// <summary>The settings grid of `torchlabs conformance` (the same as scripts/golden/optim_conformance.py's), and its table.</summary>
+/// <summary>The settings grid of `torchlabs conformance` (the same as scripts/golden/optim_conformance.py's), and its
+/// table.</summary>
 public static class ConformanceGrid
 {
-    static Dictionary<string, double[]> S(params (string Key, double[] Value)[] kv) => kv.ToDictionary(p => p.Key, p => p.Value);
+    static Dictionary<string, double[]> S(params (string Key, double[] Value)[] kv) =>
+        kv.ToDictionary(p => p.Key, p => p.Value);
+
     static (string, double[]) K(string key, params double[] v) => (key, v);
 
     /// <summary>Every option of every optimizer TorchSharp 0.107 re-implements, at least once.</summary>
     public static readonly IReadOnlyList<(string Optimizer, Dictionary<string, double[]> Settings)> Optimizers =
     [
-        ("SGD", S(K("lr", 0.1))), ("SGD", S(K("lr", 0.1), K("momentum", 0.9))),
-        ("SGD", S(K("lr", 0.1), K("momentum", 0.9), K("dampening", 0.5))), ("SGD", S(K("lr", 0.1), K("momentum", 0.9), K("nesterov", 1))),
-        ("SGD", S(K("lr", 0.1), K("weight_decay", 0.1))), ("SGD", S(K("lr", 0.05), K("momentum", 0.5), K("maximize", 1))),
-        ("Adam", S(K("lr", 0.1))), ("Adam", S(K("lr", 0.1), K("betas", 0.8, 0.95))), ("Adam", S(K("lr", 0.1), K("amsgrad", 1))),
-        ("Adam", S(K("lr", 0.1), K("weight_decay", 0.1))), ("Adam", S(K("lr", 0.1), K("maximize", 1))),
-        ("Adam", S(K("lr", 0.1), K("eps", 1e-3))), ("Adam", S(K("lr", 0.1), K("weight_decay", 0.1), K("amsgrad", 1))),
-        ("AdamW", S(K("lr", 0.1))), ("AdamW", S(K("lr", 0.1), K("weight_decay", 0.1))),
-        ("AdamW", S(K("lr", 0.1), K("amsgrad", 1), K("betas", 0.8, 0.95))), ("AdamW", S(K("lr", 0.1), K("maximize", 1))),
-        ("Adamax", S(K("lr", 0.1))), ("Adamax", S(K("lr", 0.1), K("betas", 0.8, 0.95))),
+        ("SGD", S(K("lr", 0.1))),
+        ("SGD", S(K("lr", 0.1), K("momentum", 0.9))),
+        ("SGD", S(K("lr", 0.1), K("momentum", 0.9), K("dampening", 0.5))),
+        ("SGD", S(K("lr", 0.1), K("momentum", 0.9), K("nesterov", 1))),
+        ("SGD", S(K("lr", 0.1), K("weight_decay", 0.1))),
+        ("SGD", S(K("lr", 0.05), K("momentum", 0.5), K("maximize", 1))),
+        ("Adam", S(K("lr", 0.1))),
+        ("Adam", S(K("lr", 0.1), K("betas", 0.8, 0.95))),
+        ("Adam", S(K("lr", 0.1), K("amsgrad", 1))),
+        ("Adam", S(K("lr", 0.1), K("weight_decay", 0.1))),
+        ("Adam", S(K("lr", 0.1), K("maximize", 1))),
+        ("Adam", S(K("lr", 0.1), K("eps", 1e-3))),
+        ("Adam", S(K("lr", 0.1), K("weight_decay", 0.1), K("amsgrad", 1))),
+        ("AdamW", S(K("lr", 0.1))),
+        ("AdamW", S(K("lr", 0.1), K("weight_decay", 0.1))),
+        ("AdamW", S(K("lr", 0.1), K("amsgrad", 1), K("betas", 0.8, 0.95))),
+        ("AdamW", S(K("lr", 0.1), K("maximize", 1))),
+        ("Adamax", S(K("lr", 0.1))),
+        ("Adamax", S(K("lr", 0.1), K("betas", 0.8, 0.95))),
         ("Adamax", S(K("lr", 0.1), K("weight_decay", 0.1))),
         ("Adamax", S(K("lr", 0.1), K("eps", 1e-3))),
-        ("NAdam", S(K("lr", 0.1))), ("NAdam", S(K("lr", 0.1), K("momentum_decay", 0.01))),
+        ("NAdam", S(K("lr", 0.1))),
+        ("NAdam", S(K("lr", 0.1), K("momentum_decay", 0.01))),
         ("NAdam", S(K("lr", 0.1), K("weight_decay", 0.1))),
         ("NAdam", S(K("lr", 0.1), K("betas", 0.8, 0.95))),
-        ("RAdam", S(K("lr", 0.1))), ("RAdam", S(K("lr", 0.1), K("weight_decay", 0.1))), ("RAdam", S(K("lr", 0.1), K("betas", 0.8, 0.95))),
+        ("RAdam", S(K("lr", 0.1))),
+        ("RAdam", S(K("lr", 0.1), K("weight_decay", 0.1))),
+        ("RAdam", S(K("lr", 0.1), K("betas", 0.8, 0.95))),
         ("RAdam", S(K("lr", 0.1), K("eps", 1e-3))),
-        ("RMSprop", S(K("lr", 0.01))), ("RMSprop", S(K("lr", 0.01), K("alpha", 0.9))), ("RMSprop", S(K("lr", 0.01), K("centered", 1))),
-        ("RMSprop", S(K("lr", 0.01), K("momentum", 0.5))), ("RMSprop", S(K("lr", 0.01), K("weight_decay", 0.1))),
+        ("RMSprop", S(K("lr", 0.01))),
+        ("RMSprop", S(K("lr", 0.01), K("alpha", 0.9))),
+        ("RMSprop", S(K("lr", 0.01), K("centered", 1))),
+        ("RMSprop", S(K("lr", 0.01), K("momentum", 0.5))),
+        ("RMSprop", S(K("lr", 0.01), K("weight_decay", 0.1))),
         ("RMSprop", S(K("lr", 0.01), K("maximize", 1))),
         ("RMSprop", S(K("lr", 0.01), K("centered", 1), K("momentum", 0.5), K("eps", 1e-3))),
-        ("Rprop", S(K("lr", 0.1))), ("Rprop", S(K("lr", 0.1), K("etas", 0.3, 1.5))), ("Rprop", S(K("lr", 0.1), K("step_sizes", 1e-3, 0.2))),
+        ("Rprop", S(K("lr", 0.1))),
+        ("Rprop", S(K("lr", 0.1), K("etas", 0.3, 1.5))),
+        ("Rprop", S(K("lr", 0.1), K("step_sizes", 1e-3, 0.2))),
         ("Rprop", S(K("lr", 0.1), K("maximize", 1))),
-        ("Adagrad", S(K("lr", 0.5))), ("Adagrad", S(K("lr", 0.5), K("lr_decay", 0.1))),
-        ("Adagrad", S(K("lr", 0.5), K("initial_accumulator_value", 0.1))), ("Adagrad", S(K("lr", 0.5), K("weight_decay", 0.1))),
+        ("Adagrad", S(K("lr", 0.5))),
+        ("Adagrad", S(K("lr", 0.5), K("lr_decay", 0.1))),
+        ("Adagrad", S(K("lr", 0.5), K("initial_accumulator_value", 0.1))),
+        ("Adagrad", S(K("lr", 0.5), K("weight_decay", 0.1))),
         ("Adagrad", S(K("lr", 0.5), K("eps", 1e-3))),
-        ("Adadelta", S(K("lr", 1.0))), ("Adadelta", S(K("lr", 1.0), K("rho", 0.8))), ("Adadelta", S(K("lr", 1.0), K("eps", 1e-3))),
-        ("Adadelta", S(K("lr", 1.0), K("weight_decay", 0.1))), ("Adadelta", S(K("lr", 1.0), K("maximize", 1))),
-        ("ASGD", S(K("lr", 0.1))), ("ASGD", S(K("lr", 0.1), K("lambd", 1e-2))), ("ASGD", S(K("lr", 0.1), K("alpha", 0.5))),
-        ("ASGD", S(K("lr", 0.1), K("t0", 5))), ("ASGD", S(K("lr", 0.1), K("weight_decay", 0.1))),
+        ("Adadelta", S(K("lr", 1.0))),
+        ("Adadelta", S(K("lr", 1.0), K("rho", 0.8))),
+        ("Adadelta", S(K("lr", 1.0), K("eps", 1e-3))),
+        ("Adadelta", S(K("lr", 1.0), K("weight_decay", 0.1))),
+        ("Adadelta", S(K("lr", 1.0), K("maximize", 1))),
+        ("ASGD", S(K("lr", 0.1))),
+        ("ASGD", S(K("lr", 0.1), K("lambd", 1e-2))),
+        ("ASGD", S(K("lr", 0.1), K("alpha", 0.5))),
+        ("ASGD", S(K("lr", 0.1), K("t0", 5))),
+        ("ASGD", S(K("lr", 0.1), K("weight_decay", 0.1))),
         ("ASGD", S(K("lr", 0.1), K("maximize", 1))),
         ("ASGD", S(K("lr", 0.1), K("lambd", 1e-2), K("alpha", 0.5), K("t0", 5))),
     ];
 
-    /// <summary>One optimizer's line: settings tried (each on f for 25 steps and on the MLP for 15), the largest difference of
-    /// TorchSharp from the reference, and the verdict.</summary>
+    /// <summary>One optimizer's line: settings tried (each on f for 25 steps and on the MLP for 15), the largest
+    /// difference of TorchSharp from the reference, and the verdict.</summary>
     public sealed record Row(string Component, int Settings, int Steps, double MaxDifference, string Verdict);
 
     public static IReadOnlyList<Row> Run(IProgress<string>? progress = null)
@@ -272,14 +433,17 @@ public static class ConformanceGrid
             double max = 0;
             var causes = new HashSet<string>();
             foreach (var (name, settings) in group)
-                foreach (var (problem, steps) in new[] { (ConformanceProblem.F(), 25), (ConformanceProblem.Mlp(), 15) })
-                {
-                    var s = new OptimSettings(settings);
-                    var (m, first) = Conformance.Compare(Conformance.RunTorchSharp(name, s, problem, steps),
-                        Conformance.RunReference(name, s, problem, steps));
-                    max = Math.Max(max, m);
-                    if (first is not null) causes.Add(Conformance.KnownDifference(name, s)?.Cause ?? $"unexplained, from step {first}");
-                }
+            foreach (var (problem, steps) in new[] { (ConformanceProblem.F(), 25), (ConformanceProblem.Mlp(), 15) })
+            {
+                var s = new OptimSettings(settings);
+                var (m, first) = Conformance.Compare(
+                    Conformance.RunTorchSharp(name, s, problem, steps),
+                    Conformance.RunReference(name, s, problem, steps)
+                );
+                max = Math.Max(max, m);
+                if (first is not null)
+                    causes.Add(Conformance.KnownDifference(name, s)?.Cause ?? $"unexplained, from step {first}");
+            }
             string verdict = causes.Count == 0 ? "agrees" : "differs: " + string.Join("; ", causes);
             rows.Add(new Row(group.Key, group.Count(), 25 + 15, max, verdict));
         }
@@ -292,27 +456,52 @@ public sealed class ConformanceReportLab : IReportLab
 {
     public string Id => "conformance";
     public string Title => "Conformance: TorchSharp's optimizers and schedulers against PyTorch's";
-    public string Summary => "TorchSharp 0.107's C# optimizers and learning-rate schedulers run beside hand references of PyTorch's algorithms on a grid of settings";
+    public string Summary =>
+        "TorchSharp 0.107's C# optimizers and learning-rate schedulers run beside hand references of PyTorch's algorithms on a grid of settings";
 
     public Availability Check(LabContext context) => Availability.Yes;
 
     public ReportSection Run(LabContext context)
     {
-        var rows = ConformanceGrid.Run(context.Progress).Concat(SchedulerConformance.RunGrid(context.Progress)).ToList();
+        var rows = ConformanceGrid
+            .Run(context.Progress)
+            .Concat(SchedulerConformance.RunGrid(context.Progress))
+            .ToList();
         int differs = rows.Count(r => r.Verdict != "agrees");
-        return new ReportSection(Id, Title, SectionStatus.Ran,
-        [
-            new Paragraph("TorchSharp's torch.optim and its schedulers are C# re-implementations, not libtorch's. Each optimizer runs on notes 001's f(x) = x₀²/20 + x₁² (25 steps from (3, −2)) and on a small MLP with four parameter tensors (15 steps), under every setting of the grid, beside a hand reference of PyTorch's algorithm (Reference/TorchOptimReferences.cs; the references equal PyTorch 1.13's trajectories to 1e-12 in the tests). Largest difference: ‖a_t − b_t‖∞ / ‖b_t‖∞ over the steps, float64. Each scheduler drives SGD (lr 0.1) over at least three of its periods, beside a hand reference (Reference/TorchSchedulerReferences.cs, equal to PyTorch 1.13's learning rates and momenta to 1e-12); its steps are the sum over its settings. Details and reproductions: docs/conformance.md."),
-            ConformanceTable(rows),
-        ], TimeSpan.Zero)
+        return new ReportSection(
+            Id,
+            Title,
+            SectionStatus.Ran,
+            [
+                new Paragraph(
+                    "TorchSharp's torch.optim and its schedulers are C# re-implementations, not libtorch's. Each optimizer runs on notes 001's f(x) = x₀²/20 + x₁² (25 steps from (3, −2)) and on a small MLP with four parameter tensors (15 steps), under every setting of the grid, beside a hand reference of PyTorch's algorithm (Reference/TorchOptimReferences.cs; the references equal PyTorch 1.13's trajectories to 1e-12 in the tests). Largest difference: ‖a_t − b_t‖∞ / ‖b_t‖∞ over the steps, float64. Each scheduler drives SGD (lr 0.1) over at least three of its periods, beside a hand reference (Reference/TorchSchedulerReferences.cs, equal to PyTorch 1.13's learning rates and momenta to 1e-12); its steps are the sum over its settings. Details and reproductions: docs/conformance.md."
+                ),
+                ConformanceTable(rows),
+            ],
+            TimeSpan.Zero
+        )
         {
-            KeyNumber = $"{rows.Count - differs} of {rows.Count} optimizers and schedulers agree with PyTorch's; " +
-                string.Join(", ", rows.Where(r => r.Verdict != "agrees").Select(r => r.Component)) + " differ" + (differs == 1 ? "s" : ""),
+            KeyNumber =
+                $"{rows.Count - differs} of {rows.Count} optimizers and schedulers agree with PyTorch's; "
+                + string.Join(", ", rows.Where(r => r.Verdict != "agrees").Select(r => r.Component))
+                + " differ"
+                + (differs == 1 ? "s" : ""),
         };
     }
 
     public static Table ConformanceTable(IReadOnlyList<ConformanceGrid.Row> rows) =>
-        new(["component", "settings tried", "steps", "largest difference TorchSharp vs reference", "verdict"],
-            rows.Select(r => (IReadOnlyList<string>)[r.Component, r.Settings.ToString(), r.Steps.ToString(),
-                r.MaxDifference.ToString("0.0E+0", System.Globalization.CultureInfo.InvariantCulture), r.Verdict]).ToList());
+        new(
+            ["component", "settings tried", "steps", "largest difference TorchSharp vs reference", "verdict"],
+            rows.Select(r =>
+                    (IReadOnlyList<string>)
+                        [
+                            r.Component,
+                            r.Settings.ToString(),
+                            r.Steps.ToString(),
+                            r.MaxDifference.ToString("0.0E+0", System.Globalization.CultureInfo.InvariantCulture),
+                            r.Verdict,
+                        ]
+                )
+                .ToList()
+        );
 }

@@ -10,7 +10,8 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 
-/// <summary>Options of the Fashion-MNIST exercise (notes 002): MLP [784, 28, 10], 5000 training and 1000 test images.</summary>
+/// <summary>Options of the Fashion-MNIST exercise (notes 002): MLP [784, 28, 10], 5000 training and 1000 test
+/// images.</summary>
 public sealed record FashionMnistOptions
 {
     public required string DataDir { get; init; }
@@ -25,57 +26,87 @@ public sealed record FashionMnistOptions
     public double? LearningRate { get; init; }
     public long Seed { get; init; } = Seeds.Default;
     public bool Download { get; init; }
-    /// <summary>Where each optimizer's checkpoint (checkpoint-OPTIMIZER.dat) is written after every epoch; null: no checkpoints.</summary>
+
+    /// <summary>Where each optimizer's checkpoint (checkpoint-OPTIMIZER.dat) is written after every epoch; null: no
+    /// checkpoints.</summary>
     public string? OutDir { get; init; }
-    /// <summary>Continue each optimizer from its checkpoint in <see cref="OutDir"/>; <see cref="Epochs"/> is the total.</summary>
+
+    /// <summary>Continue each optimizer from its checkpoint in <see cref="OutDir"/>; <see cref="Epochs"/> is the
+    /// total.</summary>
     public bool Resume { get; init; }
-    /// <summary>torch (libtorch's backward) or hand: the MLP's layers and the loss as custom autograd Functions with the hand
-    /// backward.</summary>
+
+    /// <summary>torch (libtorch's backward) or hand: the MLP's layers and the loss as custom autograd Functions with
+    /// the hand backward.</summary>
     public string Impl { get; init; } = Runtime.Impl.Torch;
-    /// <summary>TensorBoard event files (<c>--tensorboard DIR</c>), one run per optimizer (DIR/gd, DIR/sgd, DIR/adam): training loss,
-    /// test accuracy and learning rate per epoch, histograms of every parameter and gradient per epoch, the first test images with
-    /// their predictions, the model summary.</summary>
+
+    /// <summary>TensorBoard event files (<c>--tensorboard DIR</c>), one run per optimizer (DIR/gd, DIR/sgd, DIR/adam):
+    /// training loss, test accuracy and learning rate per epoch, histograms of every parameter and gradient per epoch,
+    /// the first test images with their predictions, the model summary.</summary>
     public string? TensorBoardDir { get; init; }
+
     /// <summary>Called once, after the first training step, with the MLP's summary (the CLI prints it).</summary>
     public Action<ModelSummary>? OnTrainingStart { get; init; }
 
-    /// <summary>Defaults per optimizer: GD full batch lr 1.0 for 300 epochs; SGD lr 0.1 and Adam lr 0.001 on mini-batches for 20
-    /// epochs.</summary>
-    public (int Epochs, double Lr) For(string optimizer) => optimizer switch
-    {
-        "gd" => (Epochs ?? 300, LearningRate ?? 1.0),
-        "sgd" => (Epochs ?? 20, LearningRate ?? 0.1),
-        "adam" => (Epochs ?? 20, LearningRate ?? 0.001),
-        _ => throw new UsageException($"‹optimizer› {optimizer}: expected gd, sgd or adam"),
-    };
+    /// <summary>Defaults per optimizer: GD full batch lr 1.0 for 300 epochs; SGD lr 0.1 and Adam lr 0.001 on
+    /// mini-batches for 20 epochs.</summary>
+    public (int Epochs, double Lr) For(string optimizer) =>
+        optimizer switch
+        {
+            "gd" => (Epochs ?? 300, LearningRate ?? 1.0),
+            "sgd" => (Epochs ?? 20, LearningRate ?? 0.1),
+            "adam" => (Epochs ?? 20, LearningRate ?? 0.001),
+            _ => throw new UsageException($"‹optimizer› {optimizer}: expected gd, sgd or adam"),
+        };
 
     public void Validate()
     {
-        foreach (string o in Optimizers) For(o);
-        if (Activation is not ("sigmoid" or "relu" or "tanh")) throw new UsageException($"‹activation› {Activation}: expected sigmoid, relu or tanh");
+        foreach (string o in Optimizers)
+            For(o);
+        if (Activation is not ("sigmoid" or "relu" or "tanh"))
+            throw new UsageException($"‹activation› {Activation}: expected sigmoid, relu or tanh");
         Require.WholeNumber(Train, "train");
         Require.WholeNumber(Test, "test");
-        Require.WholeNumber(BatchSize, "batch-size", max: 60_000);   // the training set's size
+        Require.WholeNumber(BatchSize, "batch-size", max: 60_000); // the training set's size
         Require.WholeNumber(Hidden, "hidden");
-        // float32 weights, gradients and Adam's two moments, and the hidden activations of every image (forward, backward, evaluation).
-        MemoryBudget.Require(4.0 * (4 * (784.0 * Hidden + 11.0 * Hidden) + 3.0 * ((double)Train + Test) * Hidden), $"‹hidden› {Hidden}");
+        // float32 weights, gradients and Adam's two moments, and the hidden activations of every image (forward,
+        // backward, evaluation).
+        MemoryBudget.Require(
+            4.0 * (4 * (784.0 * Hidden + 11.0 * Hidden) + 3.0 * ((double)Train + Test) * Hidden),
+            $"‹hidden› {Hidden}"
+        );
         Require.WholeNumber(Epochs, "epochs");
-        if (LearningRate is double lr) Require.LearningRate(lr);
+        if (LearningRate is double lr)
+            Require.LearningRate(lr);
         Runtime.Impl.Require(Impl, Runtime.Impl.Torch, Runtime.Impl.Hand);
-        if (Dataset is not ("fashion-mnist" or "mnist")) throw new UsageException($"‹dataset› {Dataset}: expected fashion-mnist or mnist");
+        if (Dataset is not ("fashion-mnist" or "mnist"))
+            throw new UsageException($"‹dataset› {Dataset}: expected fashion-mnist or mnist");
     }
 }
 
 /// <summary>One optimizer's run: per-epoch training loss and test accuracy, and the final metrics.</summary>
-public sealed record OptimizerRun(string Optimizer, int Epochs, double Lr, double[] TrainLoss, double[] TestAccuracy,
-    ClassificationMetrics Metrics, double Seconds);
+public sealed record OptimizerRun(
+    string Optimizer,
+    int Epochs,
+    double Lr,
+    double[] TrainLoss,
+    double[] TestAccuracy,
+    ClassificationMetrics Metrics,
+    double Seconds
+);
 
-public sealed record FashionMnistResult(MnistLocation Location, int Train, int Test, IReadOnlyList<OptimizerRun> Runs, string[] ClassNames);
+public sealed record FashionMnistResult(
+    MnistLocation Location,
+    int Train,
+    int Test,
+    IReadOnlyList<OptimizerRun> Runs,
+    string[] ClassNames
+);
 
 /// <summary>
-/// Notes 002's exercise: an MLP [784, 28, 10] (sigmoid hidden units) on 5000 training and 1000 test images, trained with GD
-/// (full batch), SGD (mini-batches) and Adam, each by the hand optimizers of Optimizers/ (GD and SGD are the same update,
-/// θ ← θ − η g, on the full batch or on mini-batches). Softmax cross-entropy loss. Metrics by Microsoft.ML.
+/// Notes 002's exercise: an MLP [784, 28, 10] (sigmoid hidden units) on 5000 training and 1000 test images, trained
+/// with GD (full batch), SGD (mini-batches) and Adam, each by the hand optimizers of Optimizers/ (GD and SGD are the
+/// same update, θ ← θ − η g, on the full batch or on mini-batches). Softmax cross-entropy loss. Metrics by
+/// Microsoft.ML.
 /// </summary>
 public static class FashionMnistLab
 {
@@ -85,13 +116,16 @@ public static class FashionMnistLab
     public static MnistLocation Find(FashionMnistOptions o, IProgress<DownloadProgress>? progress = null)
     {
         var location = FashionMnist.Locate(o.DataDir, o.Dataset);
-        if (location is null && o.Download && o.Dataset == "fashion-mnist") location = FashionMnist.Download(o.DataDir, progress);
+        if (location is null && o.Download && o.Dataset == "fashion-mnist")
+            location = FashionMnist.Download(o.DataDir, progress);
         if (location is null)
         {
             string looked = string.Join(", ", FashionMnist.Candidates(o.DataDir, o.Dataset).Select(c => c.Folder));
-            throw new UsageException(o.Dataset == "fashion-mnist"
-                ? $"no Fashion-MNIST IDX files in {looked}; install them with `apt-get install dataset-fashion-mnist` or run with ‹download›"
-                : $"no MNIST IDX files (train-images-idx3-ubyte[.gz] and the other three) in {looked}");
+            throw new UsageException(
+                o.Dataset == "fashion-mnist"
+                    ? $"no Fashion-MNIST IDX files in {looked}; install them with `apt-get install dataset-fashion-mnist` or run with ‹download›"
+                    : $"no MNIST IDX files (train-images-idx3-ubyte[.gz] and the other three) in {looked}"
+            );
         }
         if (o.Dataset == "fashion-mnist" && !location.Verified)
         {
@@ -112,15 +146,38 @@ public static class FashionMnistLab
         var yTrain = tensor(train.Labels.Select(b => (long)b).ToArray());
         var xTest = tensor(test.Pixels, [test.Count, test.PixelsPerImage]).to_type(ScalarType.Float32).div_(255);
         int[] yTest = test.Labels.Select(b => (int)b).ToArray();
-        bool started = false;   // the summary after the first step: data read, checkpoints (if any) accepted
-        void Started() { if (!started) { started = true; o.OnTrainingStart?.Invoke(Summary(o)); } }
-        var runs = o.Optimizers.Select(opt => TrainOne(o, opt, xTrain, yTrain, xTest, yTest, progress, test, Started)).ToList();
-        return new FashionMnistResult(location, train.Count, test.Count, runs, o.Dataset == "mnist"
-            ? FashionMnist.DigitNames : FashionMnist.ClassNames);
+        bool started = false; // the summary after the first step: data read, checkpoints (if any) accepted
+        void Started()
+        {
+            if (!started)
+            {
+                started = true;
+                o.OnTrainingStart?.Invoke(Summary(o));
+            }
+        }
+        var runs = o
+            .Optimizers.Select(opt => TrainOne(o, opt, xTrain, yTrain, xTest, yTest, progress, test, Started))
+            .ToList();
+        return new FashionMnistResult(
+            location,
+            train.Count,
+            test.Count,
+            runs,
+            o.Dataset == "mnist" ? FashionMnist.DigitNames : FashionMnist.ClassNames
+        );
     }
 
-    static OptimizerRun TrainOne(FashionMnistOptions o, string name, Tensor x, Tensor y, Tensor xTest, int[] yTest,
-        IProgress<string>? progress, ImageSet test, Action started)
+    static OptimizerRun TrainOne(
+        FashionMnistOptions o,
+        string name,
+        Tensor x,
+        Tensor y,
+        Tensor xTest,
+        int[] yTest,
+        IProgress<string>? progress,
+        ImageSet test,
+        Action started
+    )
     {
         var sw = Stopwatch.StartNew();
         var (epochs, lr) = o.For(name);
@@ -131,11 +188,17 @@ public static class FashionMnistLab
         bool hand = o.Impl == Runtime.Impl.Hand;
         using var net = new Mlp([(int)x.shape[1], o.Hidden, 10], o.Activation, gen, handBackward: hand);
         using HandOptimizer opt = name == "adam" ? new Adam(net.parameters(), lr) : new Gd(net.parameters(), lr);
-        int n = (int)x.shape[0], batch = name == "gd" ? n : Math.Min(o.BatchSize, n);
+        int n = (int)x.shape[0],
+            batch = name == "gd" ? n : Math.Min(o.BatchSize, n);
         var checkpoint = new TrainingCheckpoint
         {
-            Kind = "fashion-mnist-" + name, Path = o.OutDir is null ? null : Path.Combine(o.OutDir, $"checkpoint-{name}.dat"),
-            Settings = Settings(o, n, batch), LearningRate = lr, Model = net, Optimizer = OptimizerHooks.For(opt), Generator = shuffle,
+            Kind = "fashion-mnist-" + name,
+            Path = o.OutDir is null ? null : Path.Combine(o.OutDir, $"checkpoint-{name}.dat"),
+            Settings = Settings(o, n, batch),
+            LearningRate = lr,
+            Model = net,
+            Optimizer = OptimizerHooks.For(opt),
+            Generator = shuffle,
         };
         var record = checkpoint.Start(o.Resume, epochs, line => progress?.Report(line));
         started();
@@ -143,17 +206,20 @@ public static class FashionMnistLab
         {
             var clock = Stopwatch.StartNew();
             net.train();
-            // Notes 002's exercise: gd takes the whole set in order; sgd and adam a fresh shuffle each epoch, in mini-batches.
+            // Notes 002's exercise: gd takes the whole set in order; sgd and adam a fresh shuffle each epoch, in
+            // mini-batches.
             long[] order;
-            using (var perm = name == "gd" ? arange(n) : randperm(n, generator: shuffle)) order = perm.data<long>().ToArray();
+            using (var perm = name == "gd" ? arange(n) : randperm(n, generator: shuffle))
+                order = perm.data<long>().ToArray();
             double sum = 0;
             for (int i = 0, start = 0; start < n; i++, start += batch)
             {
-                using var step = NewDisposeScope();                         // frees this step's tensors
+                using var step = NewDisposeScope(); // frees this step's tensors
                 var idx = tensor(order[start..Math.Min(start + batch, n)]);
                 opt.zero_grad();
                 var logits = net.call(x.index_select(0, idx));
-                var loss = hand ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, y.index_select(0, idx))
+                var loss = hand
+                    ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, y.index_select(0, idx))
                     : nn.functional.cross_entropy(logits, y.index_select(0, idx));
                 float value = loss.item<float>();
                 checkpoint.StopIfDiverged(value, epoch, i);
@@ -185,17 +251,28 @@ public static class FashionMnistLab
         var probs = Probabilities(net, xTest);
         var metrics = Metrics.Evaluate(yTest, probs, 10);
         board?.Image("test/predictions", FirstPredictions(test, probs, o).Render!(), epochs);
-        return new OptimizerRun(name, epochs, lr, [.. record.EpochLoss], [.. record.EpochMetric], metrics, sw.Elapsed.TotalSeconds);
+        return new OptimizerRun(
+            name,
+            epochs,
+            lr,
+            [.. record.EpochLoss],
+            [.. record.EpochMetric],
+            metrics,
+            sw.Elapsed.TotalSeconds
+        );
     }
 
-    /// <summary>The settings that shape one optimizer's run, stored in its checkpoint (the learning rate may change on resume).</summary>
+    /// <summary>The settings that shape one optimizer's run, stored in its checkpoint (the learning rate may change on
+    /// resume).</summary>
     static KeyValuePair<string, string>[] Settings(FashionMnistOptions o, int train, int batch) =>
-    [
-        new(Setting.Of("dataset"), o.Dataset), new("training images", train.ToString(CultureInfo.InvariantCulture)),
+        [
+            new(Setting.Of("dataset"), o.Dataset),
+            new("training images", train.ToString(CultureInfo.InvariantCulture)),
             new("batch", batch.ToString(CultureInfo.InvariantCulture)),
-        new(Setting.Of("seed"), o.Seed.ToString(CultureInfo.InvariantCulture)), new(Setting.Of("activation"), o.Activation),
+            new(Setting.Of("seed"), o.Seed.ToString(CultureInfo.InvariantCulture)),
+            new(Setting.Of("activation"), o.Activation),
             new(Setting.Of("hidden"), o.Hidden.ToString(CultureInfo.InvariantCulture)),
-    ];
+        ];
 
     /// <summary>Softmax probabilities of the test images in one pass (<see cref="Inference.Probabilities"/>).</summary>
     static float[][] Probabilities(nn.Module<Tensor, Tensor> net, Tensor x) =>
@@ -207,22 +284,32 @@ public static class FashionMnistLab
         return p.Select((v, i) => Metrics.ArgMax(v) == y[i] ? 1.0 : 0.0).Average();
     }
 
-    /// <summary>The run as `--format json` prints it: one object from the settings, the model's summary and the result record.</summary>
-    public static object ToJson(FashionMnistOptions o, ModelSummary summary, FashionMnistResult r) => new
-    {
-        summary = summary.ToJson(),
-        dataset = o.Dataset,
-        impl = o.Impl,
-        source = r.Location.Folder,
-        train = r.Train,
-        test = r.Test,
-        runs = r.Runs.Select(run => new
+    /// <summary>The run as `--format json` prints it: one object from the settings, the model's summary and the result
+    /// record.</summary>
+    public static object ToJson(FashionMnistOptions o, ModelSummary summary, FashionMnistResult r) =>
+        new
         {
-            optimizer = run.Optimizer, epochs = run.Epochs, lr = run.Lr, testAccuracy = run.Metrics.MicroAccuracy,
-            macroPrecision = run.Metrics.MacroPrecision, macroRecall = run.Metrics.MacroRecall, logLoss = run.Metrics.LogLoss,
-            confusion = run.Metrics.Confusion, trainLoss = run.TrainLoss, testAccuracyCurve = run.TestAccuracy, seconds = run.Seconds,
-        }),
-    };
+            summary = summary.ToJson(),
+            dataset = o.Dataset,
+            impl = o.Impl,
+            source = r.Location.Folder,
+            train = r.Train,
+            test = r.Test,
+            runs = r.Runs.Select(run => new
+            {
+                optimizer = run.Optimizer,
+                epochs = run.Epochs,
+                lr = run.Lr,
+                testAccuracy = run.Metrics.MicroAccuracy,
+                macroPrecision = run.Metrics.MacroPrecision,
+                macroRecall = run.Metrics.MacroRecall,
+                logLoss = run.Metrics.LogLoss,
+                confusion = run.Metrics.Confusion,
+                trainLoss = run.TrainLoss,
+                testAccuracyCurve = run.TestAccuracy,
+                seconds = run.Seconds,
+            }),
+        };
 
     /// <summary>torchinfo's summary of the MLP for one mini-batch.</summary>
     public static ModelSummary Summary(FashionMnistOptions o)
@@ -236,68 +323,166 @@ public static class FashionMnistLab
     static Figure FirstPredictions(ImageSet test, float[][] probs, FashionMnistOptions o)
     {
         string[] names = o.Dataset == "mnist" ? FashionMnist.DigitNames : FashionMnist.ClassNames;
-        int n = Math.Min(8, test.Count), size = test.PixelsPerImage;
-        return Plots.ImageGrid(Enumerable.Range(0, n).Select(i =>
-        {
-            byte[] gray = test.Pixels.AsSpan(i * size, size).ToArray();
-            return (Chw: (byte[])[.. gray, .. gray, .. gray], Caption: $"{names[test.Labels[i]]} / {names[Metrics.ArgMax(probs[i])]}");
-        }).ToList(), test.Rows, test.Cols, "fashion-mnist-test-images", "The first test images: ground truth / predicted");
+        int n = Math.Min(8, test.Count),
+            size = test.PixelsPerImage;
+        return Plots.ImageGrid(
+            Enumerable
+                .Range(0, n)
+                .Select(i =>
+                {
+                    byte[] gray = test.Pixels.AsSpan(i * size, size).ToArray();
+                    return (
+                        Chw: (byte[])[.. gray, .. gray, .. gray],
+                        Caption: $"{names[test.Labels[i]]} / {names[Metrics.ArgMax(probs[i])]}"
+                    );
+                })
+                .ToList(),
+            test.Rows,
+            test.Cols,
+            "fashion-mnist-test-images",
+            "The first test images: ground truth / predicted"
+        );
     }
 
     static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
 
     public static IEnumerable<Block> Blocks(FashionMnistResult r, FashionMnistOptions o)
     {
-        yield return new Paragraph($"Notes 002's exercise on {(o.Dataset == "mnist" ? "MNIST" : "Fashion-MNIST")} ({r.Location.Source}: " +
-            $"`{r.Location.Folder}`" +
-            (r.Location.Verified ? ", content MD5s checked" : "")
-                + $"): an MLP [784, {o.Hidden}, 10] with {o.Activation} hidden units and softmax cross-entropy, the first {r.Train} training and {r.Test} test images, trained by the hand optimizers of Optimizers/: GD on the full batch, SGD on mini-batches of {o.BatchSize}, Adam on the same mini-batches. Metrics from Microsoft.ML's multiclass evaluation on the test images.");
-        yield return new Table(["optimizer", "epochs", "lr", "test accuracy", "macro precision", "macro recall", "log-loss",
-            "the document's reported precision", "seconds"],
-            r.Runs.Select(run => (IReadOnlyList<string>)[run.Optimizer.ToUpperInvariant(), run.Epochs.ToString(),
-                run.Lr.ToString(CultureInfo.InvariantCulture),
-                F(run.Metrics.MicroAccuracy), F(run.Metrics.MacroPrecision), F(run.Metrics.MacroRecall), F(run.Metrics.LogLoss),
-                FashionMnistLab.NotesReported.TryGetValue(run.Optimizer, out double s) ? s.ToString("F2") : "–",
-                    run.Seconds.ToString("F1")]).ToList());
-        yield return Figures.Of(Plots.Curves("Training loss per epoch", "epoch", "cross-entropy (log scale)",
-            r.Runs.Select(run => (run.Optimizer.ToUpperInvariant(), Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(),
-                run.TrainLoss)), logY: true), "fashion-mnist-loss", "Training loss of GD, SGD and Adam");
-        yield return Figures.Of(Plots.Curves("Test accuracy per epoch", "epoch", "test accuracy",
-            r.Runs.Select(run => (run.Optimizer.ToUpperInvariant(), Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(),
-                run.TestAccuracy))), "fashion-mnist-accuracy", "Test accuracy of GD, SGD and Adam after each epoch");
+        yield return new Paragraph(
+            $"Notes 002's exercise on {(o.Dataset == "mnist" ? "MNIST" : "Fashion-MNIST")} ({r.Location.Source}: "
+                + $"`{r.Location.Folder}`"
+                + (r.Location.Verified ? ", content MD5s checked" : "")
+                + $"): an MLP [784, {o.Hidden}, 10] with {o.Activation} hidden units and softmax cross-entropy, the first {r.Train} training and {r.Test} test images, trained by the hand optimizers of Optimizers/: GD on the full batch, SGD on mini-batches of {o.BatchSize}, Adam on the same mini-batches. Metrics from Microsoft.ML's multiclass evaluation on the test images."
+        );
+        yield return new Table(
+            [
+                "optimizer",
+                "epochs",
+                "lr",
+                "test accuracy",
+                "macro precision",
+                "macro recall",
+                "log-loss",
+                "the document's reported precision",
+                "seconds",
+            ],
+            r.Runs.Select(run =>
+                    (IReadOnlyList<string>)
+                        [
+                            run.Optimizer.ToUpperInvariant(),
+                            run.Epochs.ToString(),
+                            run.Lr.ToString(CultureInfo.InvariantCulture),
+                            F(run.Metrics.MicroAccuracy),
+                            F(run.Metrics.MacroPrecision),
+                            F(run.Metrics.MacroRecall),
+                            F(run.Metrics.LogLoss),
+                            FashionMnistLab.NotesReported.TryGetValue(run.Optimizer, out double s)
+                                ? s.ToString("F2")
+                                : "–",
+                            run.Seconds.ToString("F1"),
+                        ]
+                )
+                .ToList()
+        );
+        yield return Figures.Of(
+            Plots.Curves(
+                "Training loss per epoch",
+                "epoch",
+                "cross-entropy (log scale)",
+                r.Runs.Select(run =>
+                    (
+                        run.Optimizer.ToUpperInvariant(),
+                        Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(),
+                        run.TrainLoss
+                    )
+                ),
+                logY: true
+            ),
+            "fashion-mnist-loss",
+            "Training loss of GD, SGD and Adam"
+        );
+        yield return Figures.Of(
+            Plots.Curves(
+                "Test accuracy per epoch",
+                "epoch",
+                "test accuracy",
+                r.Runs.Select(run =>
+                    (
+                        run.Optimizer.ToUpperInvariant(),
+                        Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(),
+                        run.TestAccuracy
+                    )
+                )
+            ),
+            "fashion-mnist-accuracy",
+            "Test accuracy of GD, SGD and Adam after each epoch"
+        );
         var best = r.Runs.OrderByDescending(run => run.Metrics.MicroAccuracy).First();
-        yield return Figures.Of(Plots.ConfusionMatrix(best.Metrics.Confusion, r.ClassNames,
-            $"Confusion matrix ({best.Optimizer.ToUpperInvariant()})"), "fashion-mnist-confusion",
-            $"Test confusion matrix of the best run ({best.Optimizer.ToUpperInvariant()})", 820, 720);
-        yield return new Table(["class", "precision", "recall"],
-            r.ClassNames.Select((c, i) => (IReadOnlyList<string>)[c, F(best.Metrics.PerClassPrecision[i]),
-                F(best.Metrics.PerClassRecall[i])]).ToList(),
-            $"Per class, {best.Optimizer.ToUpperInvariant()}");
-        yield return new Paragraph("The document reports \"precision\" as correct predictions over all test images (its log prints predict_true / total), so it compares with our test accuracy; its run used its own training length and initialisation, so the numbers differ in detail.");
+        yield return Figures.Of(
+            Plots.ConfusionMatrix(
+                best.Metrics.Confusion,
+                r.ClassNames,
+                $"Confusion matrix ({best.Optimizer.ToUpperInvariant()})"
+            ),
+            "fashion-mnist-confusion",
+            $"Test confusion matrix of the best run ({best.Optimizer.ToUpperInvariant()})",
+            820,
+            720
+        );
+        yield return new Table(
+            ["class", "precision", "recall"],
+            r.ClassNames.Select(
+                    (c, i) =>
+                        (IReadOnlyList<string>)
+                            [c, F(best.Metrics.PerClassPrecision[i]), F(best.Metrics.PerClassRecall[i])]
+                )
+                .ToList(),
+            $"Per class, {best.Optimizer.ToUpperInvariant()}"
+        );
+        yield return new Paragraph(
+            "The document reports \"precision\" as correct predictions over all test images (its log prints predict_true / total), so it compares with our test accuracy; its run used its own training length and initialisation, so the numbers differ in detail."
+        );
     }
 }
 
-/// <summary>The Fashion-MNIST section of the report; skipped with the install command when the files are not here.</summary>
+/// <summary>The Fashion-MNIST section of the report; skipped with the install command when the files are not
+/// here.</summary>
 public sealed class FashionMnistReportLab : IReportLab
 {
     public string Id => "fashion-mnist";
     public string Title => "Fashion-MNIST: GD, SGD and Adam (notes 002's exercise)";
-    public string Summary => "MLP [784, 28, 10] on Fashion-MNIST trained by hand GD, SGD and Adam, with Microsoft.ML metrics";
+    public string Summary =>
+        "MLP [784, 28, 10] on Fashion-MNIST trained by hand GD, SGD and Adam, with Microsoft.ML metrics";
 
-    public Availability Check(LabContext context) => FashionMnist.Locate(context.DataDir) is not null
-        ? Availability.Yes
-        : Availability.No($"no Fashion-MNIST in {context.DataDir} or {FashionMnist.DebianFolder}", "apt-get install dataset-fashion-mnist");
+    public Availability Check(LabContext context) =>
+        FashionMnist.Locate(context.DataDir) is not null
+            ? Availability.Yes
+            : Availability.No(
+                $"no Fashion-MNIST in {context.DataDir} or {FashionMnist.DebianFolder}",
+                "apt-get install dataset-fashion-mnist"
+            );
 
     public ReportSection Run(LabContext context)
     {
         var o = new FashionMnistOptions { DataDir = context.DataDir, Seed = context.Seed };
-        if (context.Quick) o = o with { Train = 300, Test = 100, Epochs = 2 };
+        if (context.Quick)
+            o = o with { Train = 300, Test = 100, Epochs = 2 };
         var r = FashionMnistLab.Run(o, context.Progress);
-        List<Block> blocks = [.. FashionMnistLab.Blocks(r, o), new Paragraph($"The MLP as torchinfo's summary shows it, for one mini-batch of {o.BatchSize}:"), new Preformatted(FashionMnistLab.Summary(o).ToText())];
+        List<Block> blocks =
+        [
+            .. FashionMnistLab.Blocks(r, o),
+            new Paragraph($"The MLP as torchinfo's summary shows it, for one mini-batch of {o.BatchSize}:"),
+            new Preformatted(FashionMnistLab.Summary(o).ToText()),
+        ];
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
         {
-            KeyNumber = (context.Quick ? "quick run (300 images, 2 epochs): " : "") + "test accuracy " + string.Join(", ", r.Runs.Select(run =>
-                $"{run.Optimizer.ToUpperInvariant()} {run.Metrics.MicroAccuracy:F3}")),
+            KeyNumber =
+                (context.Quick ? "quick run (300 images, 2 epochs): " : "")
+                + "test accuracy "
+                + string.Join(
+                    ", ",
+                    r.Runs.Select(run => $"{run.Optimizer.ToUpperInvariant()} {run.Metrics.MicroAccuracy:F3}")
+                ),
         };
     }
 }

@@ -21,39 +21,62 @@ public sealed class InfoLab : IReportLab
         var info = TorchRuntime.Describe();
         var blocks = new List<Block>
         {
-            new Paragraph("What TorchLabs ran on. Every other section's numbers come from this libtorch, on this machine."),
-            new Table(["key", "value"], RuntimeRows(info).Concat(MachineInfo.Rows()).Select(r => (IReadOnlyList<string>)[r.Key,
-                r.Value]).ToList()),
+            new Paragraph(
+                "What TorchLabs ran on. Every other section's numbers come from this libtorch, on this machine."
+            ),
+            new Table(
+                ["key", "value"],
+                RuntimeRows(info)
+                    .Concat(MachineInfo.Rows())
+                    .Select(r => (IReadOnlyList<string>)[r.Key, r.Value])
+                    .ToList()
+            ),
         };
         context.Report("timing matrix products");
         var points = MatmulThroughput(context.Device, [32, 64, 128, 256, 512]);
         var plot = new ScottPlot.Plot();
-        var scatter = plot.Add.Scatter(points.Select(p => (double)p.N).ToArray(), points.Select(p => p.Gflops).ToArray());
+        var scatter = plot.Add.Scatter(
+            points.Select(p => (double)p.N).ToArray(),
+            points.Select(p => p.Gflops).ToArray()
+        );
         scatter.LegendText = $"float32, {info.Threads} thread(s)";
         plot.Axes.Bottom.Label.Text = "n (an n x n times n x n product)";
         plot.Axes.Left.Label.Text = "GFLOP/s (2 n^3 / time)";
         plot.Title($"libtorch matrix product throughput on {context.Device.type.ToString().ToLowerInvariant()}");
         plot.ShowLegend();
-        blocks.Add(new Paragraph("A quick measure of the machine through libtorch: the floating-point rate of a square matrix product, the median of several runs at each size. Small sizes are dominated by call overhead, large ones by the BLAS kernel."));
+        blocks.Add(
+            new Paragraph(
+                "A quick measure of the machine through libtorch: the floating-point rate of a square matrix product, the median of several runs at each size. Small sizes are dominated by call overhead, large ones by the BLAS kernel."
+            )
+        );
         blocks.Add(Figures.Of(plot, "info-matmul", "libtorch matmul throughput against matrix size"));
-        blocks.Add(new Table(["n", "median time (ms)", "GFLOP/s"],
-            points.Select(p => (IReadOnlyList<string>)[p.N.ToString(), (p.Seconds * 1e3).ToString("0.000"),
-                p.Gflops.ToString("0.00")]).ToList()));
-        return new ReportSection(Id, Title, SectionStatus.Ran, blocks,
-            TimeSpan.Zero)
-        { KeyNumber = $"TorchSharp {info.TorchSharp}, libtorch {info.Libtorch}, {info.Backend}" };
+        blocks.Add(
+            new Table(
+                ["n", "median time (ms)", "GFLOP/s"],
+                points
+                    .Select(p =>
+                        (IReadOnlyList<string>)
+                            [p.N.ToString(), (p.Seconds * 1e3).ToString("0.000"), p.Gflops.ToString("0.00")]
+                    )
+                    .ToList()
+            )
+        );
+        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
+        {
+            KeyNumber = $"TorchSharp {info.TorchSharp}, libtorch {info.Libtorch}, {info.Backend}",
+        };
     }
 
     public static IEnumerable<(string Key, string Value)> RuntimeRows(RuntimeInfo info) =>
-    [
-        ("TorchSharp", info.TorchSharp),
-        ("libtorch", info.Libtorch),
-        ("backend", $"{info.Backend} ({TorchRuntime.Package})"),
-        ("CUDA available", info.Cuda ? "yes" : "no"),
-        ("threads", info.Threads.ToString()),
-        ("thread rule", info.ThreadRule),
-        ("C allocator", info.Allocator == "system" ? "glibc's (system)" : info.Allocator),
-    ];
+        [
+            ("TorchSharp", info.TorchSharp),
+            ("libtorch", info.Libtorch),
+            ("backend", $"{info.Backend} ({TorchRuntime.Package})"),
+            ("CUDA available", info.Cuda ? "yes" : "no"),
+            ("threads", info.Threads.ToString()),
+            ("thread rule", info.ThreadRule),
+            ("C allocator", info.Allocator == "system" ? "glibc's (system)" : info.Allocator),
+        ];
 
     /// <summary>Median time of an n x n float32 matrix product at each size, and the implied GFLOP/s.</summary>
     public static List<(int N, double Seconds, double Gflops)> MatmulThroughput(Device device, int[] sizes)
@@ -72,7 +95,8 @@ public sealed class InfoLab : IReportLab
             {
                 var sw = Stopwatch.StartNew();
                 using var c = torch.matmul(a, b);
-                if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
+                if (device.type == DeviceType.CUDA)
+                    torch.cuda.synchronize();
                 times[r] = sw.Elapsed.TotalSeconds;
             }
             Array.Sort(times);
@@ -87,13 +111,13 @@ public sealed class InfoLab : IReportLab
 public static class MachineInfo
 {
     public static IEnumerable<(string Key, string Value)> Rows() =>
-    [
-        ("OS", RuntimeInformation.OSDescription),
-        ("CPU", CpuModel()),
-        ("cores", Environment.ProcessorCount.ToString()),
-        ("memory", $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024):0.0} GiB"),
-        (".NET", RuntimeInformation.FrameworkDescription),
-    ];
+        [
+            ("OS", RuntimeInformation.OSDescription),
+            ("CPU", CpuModel()),
+            ("cores", Environment.ProcessorCount.ToString()),
+            ("memory", $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024):0.0} GiB"),
+            (".NET", RuntimeInformation.FrameworkDescription),
+        ];
 
     public static string CpuModel()
     {

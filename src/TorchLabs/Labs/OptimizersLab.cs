@@ -11,16 +11,32 @@ using static TorchSharp.torch;
 namespace TorchLabs.Labs;
 
 /// <summary>Which implementation of an optimizer runs.</summary>
-public enum OptimizerImpl { Hand, Torch, Reference }
+public enum OptimizerImpl
+{
+    Hand,
+    Torch,
+    Reference,
+}
 
 /// <summary>How the gradient of f is obtained.</summary>
-public enum GradMode { Analytic, Numerical }
+public enum GradMode
+{
+    Analytic,
+    Numerical,
+}
 
 /// <summary>A path x_0 .. x_N and f(x_t) along it.</summary>
 public sealed record Trajectory(string Optimizer, string Impl, double[][] Points, double[] Loss)
 {
     /// <summary>The trajectory as `--format json` prints it.</summary>
-    public object ToJson() => new { optimizer = Optimizer, impl = Impl, trajectory = Points, loss = Loss };
+    public object ToJson() =>
+        new
+        {
+            optimizer = Optimizer,
+            impl = Impl,
+            trajectory = Points,
+            loss = Loss,
+        };
 }
 
 /// <summary>
@@ -34,7 +50,8 @@ public static class OptimizersLab
     /// <summary>∇f(x) = (x₀/10, 2x₁), the notes' analytical gradient.</summary>
     public static double[] GradAnalytic(double[] x) => [x[0] / 10, 2 * x[1]];
 
-    /// <summary>Central differences (f(x + h eᵢ) − f(x − h eᵢ)) / 2h, the notes' numerical_gradient with its h = 1e-8.</summary>
+    /// <summary>Central differences (f(x + h eᵢ) − f(x − h eᵢ)) / 2h, the notes' numerical_gradient with its h =
+    /// 1e-8.</summary>
     public static double[] GradNumerical(double[] x, double h = 1e-8)
     {
         var g = new double[x.Length];
@@ -42,15 +59,18 @@ public static class OptimizersLab
         for (int i = 0; i < x.Length; i++)
         {
             double keep = xp[i];
-            xp[i] = keep + h; double fPlus = F(xp);
-            xp[i] = keep - h; double fMinus = F(xp);
+            xp[i] = keep + h;
+            double fPlus = F(xp);
+            xp[i] = keep - h;
+            double fMinus = F(xp);
             xp[i] = keep;
             g[i] = (fPlus - fMinus) / (2 * h);
         }
         return g;
     }
 
-    public static double[] Grad(double[] x, GradMode mode) => mode == GradMode.Analytic ? GradAnalytic(x) : GradNumerical(x);
+    public static double[] Grad(double[] x, GradMode mode) =>
+        mode == GradMode.Analytic ? GradAnalytic(x) : GradNumerical(x);
 
     /// <summary>The notes' start: uniform in [−100, 100]², from <paramref name="seed"/>.</summary>
     public static double[] DrawStart(long seed)
@@ -59,29 +79,45 @@ public static class OptimizersLab
         return [rng.NextDouble() * 200 - 100, rng.NextDouble() * 200 - 100];
     }
 
-    /// <summary>Runs <paramref name="steps"/> updates of one optimizer implementation on f from <paramref name="start"/>.</summary>
-    public static Trajectory Run(OptimizerSpec spec, OptimizerImpl impl, double[] start, int steps, GradMode mode = GradMode.Analytic)
+    /// <summary>Runs <paramref name="steps"/> updates of one optimizer implementation on f from <paramref
+    /// name="start"/>.</summary>
+    public static Trajectory Run(
+        OptimizerSpec spec,
+        OptimizerImpl impl,
+        double[] start,
+        int steps,
+        GradMode mode = GradMode.Analytic
+    )
     {
         spec.Validate();
-        if (steps < 0) throw new UsageException($"‹steps› {steps}: expected a whole number >= 0");
+        if (steps < 0)
+            throw new UsageException($"‹steps› {steps}: expected a whole number >= 0");
         MemoryBudget.Require(64.0 * 3 * (steps + 1.0), $"‹steps› {steps}");
-        if (start.Length != 2 || start.Any(v =>
-            !double.IsFinite(v))) throw new UsageException("‹start›: expected two finite numbers X0,X1");
+        if (start.Length != 2 || start.Any(v => !double.IsFinite(v)))
+            throw new UsageException("‹start›: expected two finite numbers X0,X1");
         var points = new double[steps + 1][];
         points[0] = (double[])start.Clone();
         using var stepper = Stepper.Create(spec, impl, start, x => Grad(x, mode));
-        for (int t = 1; t <= steps; t++) points[t] = stepper.Step();
+        for (int t = 1; t <= steps; t++)
+            points[t] = stepper.Step();
         return new Trajectory(spec.Name, impl.ToString().ToLowerInvariant(), points, points.Select(F).ToArray());
     }
 
-    /// <summary>One implementation of an optimizer on f, seen the same way: each call makes one update and returns the new point.</summary>
+    /// <summary>One implementation of an optimizer on f, seen the same way: each call makes one update and returns the
+    /// new point.</summary>
     sealed class Stepper : IDisposable
     {
         public required Func<double[]> Step { get; init; }
         public IDisposable? Owned { get; init; }
+
         public void Dispose() => Owned?.Dispose();
 
-        public static Stepper Create(OptimizerSpec spec, OptimizerImpl impl, double[] start, Func<double[], double[]> grad)
+        public static Stepper Create(
+            OptimizerSpec spec,
+            OptimizerImpl impl,
+            double[] start,
+            Func<double[], double[]> grad
+        )
         {
             double[] x = (double[])start.Clone();
             if (impl == OptimizerImpl.Reference)
@@ -92,7 +128,10 @@ public static class OptimizersLab
                 {
                     Step = () =>
                     {
-                        if (seedForm is not null) seedForm.Step(x, grad); else reference!.Step(x, grad(x));
+                        if (seedForm is not null)
+                            seedForm.Step(x, grad);
+                        else
+                            reference!.Step(x, grad(x));
                         return (double[])x.Clone();
                     },
                 };
@@ -105,8 +144,12 @@ public static class OptimizersLab
                 Step = () =>
                 {
                     hand?.BeforeGradient();
-                    using (var g = tensor(grad(p.data<double>().ToArray()), ScalarType.Float64)) p.grad = g;   // p keeps its own reference
-                    if (hand is not null) hand.step(); else builtIn!.step();
+                    using (var g = tensor(grad(p.data<double>().ToArray()), ScalarType.Float64))
+                        p.grad = g; // p keeps its own reference
+                    if (hand is not null)
+                        hand.step();
+                    else
+                        builtIn!.step();
                     return p.data<double>().ToArray();
                 },
                 Owned = new Disposables(hand, builtIn, p),
@@ -115,16 +158,21 @@ public static class OptimizersLab
 
         sealed class Disposables(params IDisposable?[] items) : IDisposable
         {
-            public void Dispose() { foreach (var d in items) d?.Dispose(); }
+            public void Dispose()
+            {
+                foreach (var d in items)
+                    d?.Dispose();
+            }
         }
     }
 
-    /// <summary>max_t of the relative error of step t, <see cref="HandVsAutograd.RelError"/> (‖a_t − b_t‖∞ / ‖b_t‖∞, b the reference
-    /// path).</summary>
+    /// <summary>max_t of the relative error of step t, <see cref="HandVsAutograd.RelError"/> (‖a_t − b_t‖∞ / ‖b_t‖∞, b
+    /// the reference path).</summary>
     public static double MaxRelError(double[][] a, double[][] b)
     {
         double worst = 0;
-        for (int t = 0; t < a.Length; t++) worst = Math.Max(worst, HandVsAutograd.RelError(a[t], b[t]));
+        for (int t = 0; t < a.Length; t++)
+            worst = Math.Max(worst, HandVsAutograd.RelError(a[t], b[t]));
         return worst;
     }
 
@@ -135,37 +183,61 @@ public static class OptimizersLab
     public static int? FirstDisagreement(double[][] a, double[][] b, double tolerance = 1e-9)
     {
         for (int t = 0; t < a.Length; t++)
-            if (MaxRelError([a[t]], [b[t]]) > tolerance) return t;
+            if (MaxRelError([a[t]], [b[t]]) > tolerance)
+                return t;
         return null;
     }
 
     /// <summary>One optimizer's row of the race.</summary>
-    /// <param name="HandDisagrees">First step where hand and torch.optim differ by more than 1e-9 relative; null: never.</param>
+    /// <param name="HandDisagrees">First step where hand and torch.optim differ by more than 1e-9 relative; null:
+    /// never.</param>
     /// <param name="ReferenceDisagrees">The same for the reference against torch.optim.</param>
-    public sealed record RaceRow(OptimizerSpec Spec, Trajectory Hand, double FinalF, int? StepsToTarget,
-        int? HandDisagrees, int? ReferenceDisagrees, double AnalyticVsNumerical);
+    public sealed record RaceRow(
+        OptimizerSpec Spec,
+        Trajectory Hand,
+        double FinalF,
+        int? StepsToTarget,
+        int? HandDisagrees,
+        int? ReferenceDisagrees,
+        double AnalyticVsNumerical
+    );
 
     /// <summary>The race: all six from one start with the notes' settings.</summary>
-    public sealed record RaceResult(double[] Start, int Steps, IReadOnlyList<RaceRow> Rows, NesterovEquivalence Nesterov)
+    public sealed record RaceResult(
+        double[] Start,
+        int Steps,
+        IReadOnlyList<RaceRow> Rows,
+        NesterovEquivalence Nesterov
+    )
     {
         /// <summary>The race as `--format json` prints it.</summary>
-        public object ToJson() => new
-        {
-            start = Start,
-            steps = Steps,
-            race = Rows.Select(r => new
+        public object ToJson() =>
+            new
             {
-                optimizer = r.Spec.Name, settings = r.Spec.Describe(), finalF = r.FinalF, stepsToTarget = r.StepsToTarget,
-                handDisagreesAtStep = r.HandDisagrees, referenceDisagreesAtStep = r.ReferenceDisagrees,
-                analyticVsNumerical = r.AnalyticVsNumerical,
-            }),
-            nesterovFormsMaxRelError = Nesterov.MaxRelError,
-        };
+                start = Start,
+                steps = Steps,
+                race = Rows.Select(r => new
+                {
+                    optimizer = r.Spec.Name,
+                    settings = r.Spec.Describe(),
+                    finalF = r.FinalF,
+                    stepsToTarget = r.StepsToTarget,
+                    handDisagreesAtStep = r.HandDisagrees,
+                    referenceDisagreesAtStep = r.ReferenceDisagrees,
+                    analyticVsNumerical = r.AnalyticVsNumerical,
+                }),
+                nesterovFormsMaxRelError = Nesterov.MaxRelError,
+            };
     }
 
-    /// <summary>The notes' look-ahead Nesterov and torch's form, one path after the change of variables y = x + μ v.</summary>
-    public sealed record NesterovEquivalence(double MaxRelError, double[][] LookAheadPoints, double[][] TorchPoints,
-        double[][] NotesPoints);
+    /// <summary>The notes' look-ahead Nesterov and torch's form, one path after the change of variables y = x + μ
+    /// v.</summary>
+    public sealed record NesterovEquivalence(
+        double MaxRelError,
+        double[][] LookAheadPoints,
+        double[][] TorchPoints,
+        double[][] NotesPoints
+    );
 
     public const double Target = 1e-3;
 
@@ -179,15 +251,27 @@ public static class OptimizersLab
             var hand = Run(spec, OptimizerImpl.Hand, start, steps);
             var torchPath = Run(spec, OptimizerImpl.Torch, start, steps);
             var reference = Run(spec, OptimizerImpl.Reference, start, steps);
-            double gradDiff = hand.Points.Max(x => GradAnalytic(x).Zip(GradNumerical(x), (a, b) => Math.Abs(a - b)).Max());
+            double gradDiff = hand.Points.Max(x =>
+                GradAnalytic(x).Zip(GradNumerical(x), (a, b) => Math.Abs(a - b)).Max()
+            );
             int first = Array.FindIndex(hand.Loss, f => f < Target);
-            rows.Add(new RaceRow(spec, hand, hand.Loss[^1], first < 0 ? null : first,
-                FirstDisagreement(hand.Points, torchPath.Points), FirstDisagreement(reference.Points, torchPath.Points), gradDiff));
+            rows.Add(
+                new RaceRow(
+                    spec,
+                    hand,
+                    hand.Loss[^1],
+                    first < 0 ? null : first,
+                    FirstDisagreement(hand.Points, torchPath.Points),
+                    FirstDisagreement(reference.Points, torchPath.Points),
+                    gradDiff
+                )
+            );
         }
         return new RaceResult(start, steps, rows, CompareNesterovForms(start, steps));
     }
 
-    /// <summary>Runs the notes' look-ahead form (x_t, v_t) and torch's form (p_t); p_t should equal x_t + μ v_t.</summary>
+    /// <summary>Runs the notes' look-ahead form (x_t, v_t) and torch's form (p_t); p_t should equal x_t + μ
+    /// v_t.</summary>
     public static NesterovEquivalence CompareNesterovForms(double[] start, int steps)
     {
         var spec = OptimizerSpec.NotesDefaults("nesterov");
@@ -207,24 +291,30 @@ public static class OptimizersLab
         return new NesterovEquivalence(MaxRelError(lookAhead, torchPath), lookAhead, torchPath, notesPoints);
     }
 
-    /// <summary>Reference backprop against autograd, then 50 steps of each optimizer: hand vs torch.optim vs reference.</summary>
-    public sealed record MlpCheck(double GradientRelError, IReadOnlyList<(string Optimizer, double HandVsTorch,
-        double ReferenceVsTorch)> Steps);
+    /// <summary>Reference backprop against autograd, then 50 steps of each optimizer: hand vs torch.optim vs
+    /// reference.</summary>
+    public sealed record MlpCheck(
+        double GradientRelError,
+        IReadOnlyList<(string Optimizer, double HandVsTorch, double ReferenceVsTorch)> Steps
+    );
 
     /// <summary>
     /// The reference MLP [4, 8, 3] (sigmoid, softmax cross-entropy) on a fixed seeded dataset of 32 points: reference
-    /// gradients against TorchSharp autograd, then <paramref name="steps"/> steps of each optimizer with each implementation
-    /// from the same weights; the largest relative error over all parameters and steps.
+    /// gradients against TorchSharp autograd, then <paramref name="steps"/> steps of each optimizer with each
+    /// implementation from the same weights; the largest relative error over all parameters and steps.
     /// </summary>
     public static MlpCheck CheckMlp(long seed, int steps = 50, string activation = "sigmoid", int[]? sizes = null)
     {
         sizes ??= [4, 8, 3];
         var rng = new Random(unchecked((int)seed));
         int n = 32;
-        double[][] x = Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, sizes[0]).Select(_ =>
-            rng.NextDouble() * 4 - 2).ToArray()).ToArray();
+        double[][] x = Enumerable
+            .Range(0, n)
+            .Select(_ => Enumerable.Range(0, sizes[0]).Select(_ => rng.NextDouble() * 4 - 2).ToArray())
+            .ToArray();
         double[] y = Enumerable.Range(0, n).Select(_ => (double)rng.Next(sizes[^1])).ToArray();
-        // The reference keeps its own activations (an independent oracle, plain doubles); unknown names are rejected, not defaulted.
+        // The reference keeps its own activations (an independent oracle, plain doubles); unknown names are rejected,
+        // not defaulted.
         var act = activation switch
         {
             "sigmoid" => RefActivation.Sigmoid,
@@ -250,7 +340,8 @@ public static class OptimizersLab
         }
         double[][] Flat(Mlp net) => net.parameters().Select(p => p.data<double>().ToArray()).ToArray();
         double[][] FlatGrad(Mlp net) => net.parameters().Select(p => p.grad!.data<double>().ToArray()).ToArray();
-        double RelErr(double[][] a, double[][] b) => MaxRelError([a.SelectMany(v => v).ToArray()], [b.SelectMany(v => v).ToArray()]);
+        double RelErr(double[][] a, double[][] b) =>
+            MaxRelError([a.SelectMany(v => v).ToArray()], [b.SelectMany(v => v).ToArray()]);
 
         // Gradients: reference backprop vs autograd.
         using var net0 = MakeNet();
@@ -263,17 +354,24 @@ public static class OptimizersLab
         {
             var spec = new OptimizerSpec
             {
-                Name = name, Lr = name is "gd" or "momentum" or "nesterov" ? 0.5 : 0.05,
-                Momentum = name is "momentum" or "nesterov" ? 0.9 : 0, Alpha = 0.9
+                Name = name,
+                Lr = name is "gd" or "momentum" or "nesterov" ? 0.5 : 0.05,
+                Momentum = name is "momentum" or "nesterov" ? 0.9 : 0,
+                Alpha = 0.9,
             };
             using var handNet = MakeNet();
             using var torchNet = MakeNet();
             var refNet = new ReferenceMlp(sizes, act, RefLoss.SoftmaxCrossEntropy, new Random(0));
-            for (int l = 0; l < sizes.Length - 1; l++) { initial.W[l].CopyTo(refNet.W[l], 0); initial.B[l].CopyTo(refNet.B[l], 0); }
+            for (int l = 0; l < sizes.Length - 1; l++)
+            {
+                initial.W[l].CopyTo(refNet.W[l], 0);
+                initial.B[l].CopyTo(refNet.B[l], 0);
+            }
             using var hand = spec.CreateHand(handNet.parameters());
             using var builtIn = spec.CreateTorch(torchNet.parameters());
             var refOpt = spec.CreateReference();
-            double handErr = 0, refErr = 0;
+            double handErr = 0,
+                refErr = 0;
             for (int t = 0; t < steps; t++)
             {
                 using var scope = NewDisposeScope();
@@ -294,12 +392,18 @@ public static class OptimizersLab
         return new MlpCheck(gradErr, results);
     }
 
-    /// <summary>Hand Adam and torch.optim Adam training the CIFAR-10 tutorial's Net from one seed, in float32.</summary>
-    public sealed record NetProof(double[] HandLoss, double[] TorchLoss, double MaxRelDifference, double MaxParamRelDifference);
+    /// <summary>Hand Adam and torch.optim Adam training the CIFAR-10 tutorial's Net from one seed, in
+    /// float32.</summary>
+    public sealed record NetProof(
+        double[] HandLoss,
+        double[] TorchLoss,
+        double MaxRelDifference,
+        double MaxParamRelDifference
+    );
 
     /// <summary>
-    /// Trains two copies of CifarNet (same initial weights) on the same seeded random batches, one with the hand Adam and
-    /// one with TorchSharp's torch.optim Adam (lr 1e-3), and compares the loss curves and the final weights.
+    /// Trains two copies of CifarNet (same initial weights) on the same seeded random batches, one with the hand Adam
+    /// and one with TorchSharp's torch.optim Adam (lr 1e-3), and compares the loss curves and the final weights.
     /// </summary>
     public static NetProof ProveOnCifarNet(long seed, int steps = 60, int batch = 16)
     {
@@ -329,12 +433,14 @@ public static class OptimizersLab
             torchLoss[t] = lb.item<float>();
         }
         double lossDiff = handLoss.Zip(torchLoss, (u, v) => HandVsAutograd.RelError([u], [v])).Max();
-        double paramDiff = a.parameters().Zip(b.parameters(), (p, q) =>
-        {
-            using var d = (p - q).abs().max();
-            using var s = q.abs().max();
-            return d.item<float>() / (double)s.item<float>();
-        }).Max();
+        double paramDiff = a.parameters()
+            .Zip(b.parameters(), (p, q) =>
+            {
+                using var d = (p - q).abs().max();
+                using var s = q.abs().max();
+                return d.item<float>() / (double)s.item<float>();
+            })
+            .Max();
         return new NetProof(handLoss, torchLoss, lossDiff, paramDiff);
     }
 }

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 
-/// <summary>One polynomial fit: its order, λ, coefficients (TorchSharp) and the plain C# solve's, and its errors.</summary>
+/// <summary>One polynomial fit: its order, λ, coefficients (TorchSharp) and the plain C# solve's, and its
+/// errors.</summary>
 public sealed record PolyFit(int M, double LnLambda, double[] W, double[] WPlain, double TrainRms, double TestRms)
 {
     /// <summary>Relative difference between TorchSharp's and the plain C# coefficients (‖Δ‖∞/‖w‖∞).</summary>
@@ -15,17 +16,28 @@ public sealed record PolyFit(int M, double LnLambda, double[] W, double[] WPlain
 
 public sealed record LineFit(double[] LstsqW, double[] NormalW, double[] PlainW, double Slope, double Intercept);
 
-public sealed record RegressionResult(double[] X, double[] T, double[] XTest, double[] TTest, LineFit Line,
-    IReadOnlyList<PolyFit> ByOrder, IReadOnlyList<PolyFit> Ridge, IReadOnlyList<PolyFit> RidgeSweep, double Noise);
+public sealed record RegressionResult(
+    double[] X,
+    double[] T,
+    double[] XTest,
+    double[] TTest,
+    LineFit Line,
+    IReadOnlyList<PolyFit> ByOrder,
+    IReadOnlyList<PolyFit> Ridge,
+    IReadOnlyList<PolyFit> RidgeSweep,
+    double Noise
+);
 
 /// <summary>
 /// Notes 002 / Bishop §1.1: linear regression in closed form, and polynomial curve fitting of N = 10 points with
-/// t = sin(2πx) + N(0, 0.3²). Error E(w) = ½ Σ (y(xₙ, w) − tₙ)²; ridge Ẽ(w) = E(w) + (λ/2)‖w‖² (Bishop eq. 1.4 and the notes'
-/// form), solved as least squares on [Φ; √λ I]. E_RMS = √(2E(w*)/N). TorchSharp's linalg.lstsq against a plain C# QR solve.
+/// t = sin(2πx) + N(0, 0.3²). Error E(w) = ½ Σ (y(xₙ, w) − tₙ)²; ridge Ẽ(w) = E(w) + (λ/2)‖w‖² (Bishop eq. 1.4 and the
+/// notes' form), solved as least squares on [Φ; √λ I]. E_RMS = √(2E(w*)/N). TorchSharp's linalg.lstsq against a plain
+/// C# QR solve.
 /// </summary>
 public static class RegressionLab
 {
-    public const int N = 10, TestN = 100;
+    public const int N = 10,
+        TestN = 100;
     public const double NoiseStd = 0.3;
     public static readonly int[] TableOrders = [0, 1, 3, 9];
     public static readonly double[] TableLnLambdas = [double.NegativeInfinity, -18, 0];
@@ -33,31 +45,50 @@ public static class RegressionLab
     /// <summary>Bishop's Table 1.1 as the notes print it (its own noise draw), columns M = 0, 1, 3, 9.</summary>
     public static readonly double?[][] NotesTable11 =
     [
-        [0.19, 0.82, 0.31, 0.35], [null, -1.27, 7.99, 232.37], [null, null, -25.43, -5321.83], [null, null, 17.37, 48568.31],
-        [null, null, null, -231639.30], [null, null, null, 640042.26], [null, null, null, -1061800.52], [null, null, null, 1042400.18],
-        [null, null, null, -557682.99], [null, null, null, 125201.43],
+        [0.19, 0.82, 0.31, 0.35],
+        [null, -1.27, 7.99, 232.37],
+        [null, null, -25.43, -5321.83],
+        [null, null, 17.37, 48568.31],
+        [null, null, null, -231639.30],
+        [null, null, null, 640042.26],
+        [null, null, null, -1061800.52],
+        [null, null, null, 1042400.18],
+        [null, null, null, -557682.99],
+        [null, null, null, 125201.43],
     ];
 
     /// <summary>Table 1.2 as the notes print it, columns ln λ = −∞, −18, 0.</summary>
     public static readonly double[][] NotesTable12 =
     [
-        [0.35, 0.35, 0.13], [232.37, 4.74, -0.05], [-5321.83, -0.77, -0.06], [48568.31, -31.97, -0.05], [-231639.30, -3.89, -0.03],
-        [640042.26, 55.28, -0.02], [-1061800.52, 41.32, -0.01], [1042400.18, -45.95, -0.00], [-557682.99, -91.53, 0.00],
-            [125201.43, 72.68, 0.01],
+        [0.35, 0.35, 0.13],
+        [232.37, 4.74, -0.05],
+        [-5321.83, -0.77, -0.06],
+        [48568.31, -31.97, -0.05],
+        [-231639.30, -3.89, -0.03],
+        [640042.26, 55.28, -0.02],
+        [-1061800.52, 41.32, -0.01],
+        [1042400.18, -45.95, -0.00],
+        [-557682.99, -91.53, 0.00],
+        [125201.43, 72.68, 0.01],
     ];
 
     /// <summary>Φ with Φ[n, j] = xₙʲ, j = 0..M.</summary>
     public static double[,] Design(double[] x, int M)
     {
         var phi = new double[x.Length, M + 1];
-        for (int n = 0; n < x.Length; n++) for (int j = 0; j <= M; j++) phi[n, j] = Math.Pow(x[n], j);
+        for (int n = 0; n < x.Length; n++)
+        for (int j = 0; j <= M; j++)
+            phi[n, j] = Math.Pow(x[n], j);
         return phi;
     }
 
-    static Tensor T(double[,] a) => tensor(a.Cast<double>().ToArray(), [a.GetLength(0), a.GetLength(1)], ScalarType.Float64);
+    static Tensor T(double[,] a) =>
+        tensor(a.Cast<double>().ToArray(), [a.GetLength(0), a.GetLength(1)], ScalarType.Float64);
+
     static Tensor T(double[] a) => tensor(a, ScalarType.Float64);
 
-    /// <summary>w* = argmin ‖Φw − t‖² + λ‖w‖² by TorchSharp's linalg.lstsq on [Φ; √λ I] (λ = e^{lnλ}, 0 for −∞).</summary>
+    /// <summary>w* = argmin ‖Φw − t‖² + λ‖w‖² by TorchSharp's linalg.lstsq on [Φ; √λ I] (λ = e^{lnλ}, 0 for
+    /// −∞).</summary>
     public static double[] SolveTorch(double[,] phi, double[] t, double lambda)
     {
         using var scope = NewDisposeScope();
@@ -76,8 +107,8 @@ public static class RegressionLab
     public static double Predict(double[] w, double x) => w.Select((wj, j) => wj * Math.Pow(x, j)).Sum();
 
     /// <summary>E_RMS = √(2E/N) = √(mean (y − t)²).</summary>
-    public static double Rms(double[] w, double[] x, double[] t) => Math.Sqrt(x.Select((xi, i) => Math.Pow(Predict(w, xi) - t[i],
-        2)).Average());
+    public static double Rms(double[] w, double[] x, double[] t) =>
+        Math.Sqrt(x.Select((xi, i) => Math.Pow(Predict(w, xi) - t[i], 2)).Average());
 
     public static PolyFit Fit(int M, double lnLambda, double[] x, double[] t, double[] xTest, double[] tTest)
     {
@@ -111,7 +142,11 @@ public static class RegressionLab
         {
             var P = T(phiL);
             // (ΦᵀΦ)w = Φᵀt
-            normal = linalg.solve(matmul(P.t(), P), matmul(P.t(), T(tl).unsqueeze(1)), true).squeeze(1).data<double>().ToArray();
+            normal = linalg
+                .solve(matmul(P.t(), P), matmul(P.t(), T(tl).unsqueeze(1)), true)
+                .squeeze(1)
+                .data<double>()
+                .ToArray();
         }
         double[] plain = LeastSquares.Solve(phiL, tl);
         var line = new LineFit(lstsq, normal, plain, lstsq[1], lstsq[0]);
@@ -123,80 +158,160 @@ public static class RegressionLab
     }
 
     static string C(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
+
     static string Ln(double l) => double.IsNegativeInfinity(l) ? "−∞" : l.ToString(CultureInfo.InvariantCulture);
 
     public static IEnumerable<Block> Blocks(RegressionResult r)
     {
-        yield return new Paragraph($"Linear regression in closed form, on 20 points t = 2x + 1 + N(0, 0.3²): w* = (ΦᵀΦ)⁻¹Φᵀt. TorchSharp's linalg.lstsq gives intercept {r.Line.Intercept:F6} and slope {r.Line.Slope:F6}; the normal equations (linalg.solve) and the plain C# QR solve agree to {Bound(Math.Max(Diff(r.Line.LstsqW, r.Line.NormalW), Diff(r.Line.LstsqW, r.Line.PlainW)))} relative.");
-        yield return new Paragraph($"Bishop's curve fitting (notes 002): N = {N} points, x evenly spaced in [0, 1], t = sin(2πx) + N(0, {r.Noise}²) from the notes; a {TestN}-point test set with fresh noise. Ridge uses the notes' (and Bishop's eq. 1.4) Ẽ(w) = ½Σ(y − t)² + (λ/2)‖w‖².");
-        yield return new Table(["", .. TableOrders.Select(m => $"M = {m}")],
-            Enumerable.Range(0, 10).Select(j => (IReadOnlyList<string>)[$"w{j}*", .. TableOrders.Select(m => j <= m
-                ? C(r.ByOrder[m].W[j]) : "")]).ToList(),
-            "Table 1.1, ours (coefficients w* of the polynomial fits)");
-        yield return new Table(["", "M = 0", "M = 1", "M = 3", "M = 9"],
-            NotesTable11.Select((row, j) => (IReadOnlyList<string>)[$"w{j}*", .. row.Select(v => v is double d ? C(d) : "")]).ToList(),
-            "Table 1.1 as the notes print it");
-        yield return new Table(["", .. TableLnLambdas.Select(l => $"ln λ = {Ln(l)}")],
-            Enumerable.Range(0, 10).Select(j => (IReadOnlyList<string>)[$"w{j}*", .. r.Ridge.Select(f => C(f.W[j]))]).ToList(),
-            "Table 1.2, ours (M = 9 with ridge)");
-        yield return new Table(["", "ln λ = −∞", "ln λ = −18", "ln λ = 0"],
+        yield return new Paragraph(
+            $"Linear regression in closed form, on 20 points t = 2x + 1 + N(0, 0.3²): w* = (ΦᵀΦ)⁻¹Φᵀt. TorchSharp's linalg.lstsq gives intercept {r.Line.Intercept:F6} and slope {r.Line.Slope:F6}; the normal equations (linalg.solve) and the plain C# QR solve agree to {Bound(Math.Max(Diff(r.Line.LstsqW, r.Line.NormalW), Diff(r.Line.LstsqW, r.Line.PlainW)))} relative."
+        );
+        yield return new Paragraph(
+            $"Bishop's curve fitting (notes 002): N = {N} points, x evenly spaced in [0, 1], t = sin(2πx) + N(0, {r.Noise}²) from the notes; a {TestN}-point test set with fresh noise. Ridge uses the notes' (and Bishop's eq. 1.4) Ẽ(w) = ½Σ(y − t)² + (λ/2)‖w‖²."
+        );
+        yield return new Table(
+            ["", .. TableOrders.Select(m => $"M = {m}")],
+            Enumerable
+                .Range(0, 10)
+                .Select(j =>
+                    (IReadOnlyList<string>)[$"w{j}*", .. TableOrders.Select(m => j <= m ? C(r.ByOrder[m].W[j]) : "")]
+                )
+                .ToList(),
+            "Table 1.1, ours (coefficients w* of the polynomial fits)"
+        );
+        yield return new Table(
+            ["", "M = 0", "M = 1", "M = 3", "M = 9"],
+            NotesTable11
+                .Select((row, j) => (IReadOnlyList<string>)[$"w{j}*", .. row.Select(v => v is double d ? C(d) : "")])
+                .ToList(),
+            "Table 1.1 as the notes print it"
+        );
+        yield return new Table(
+            ["", .. TableLnLambdas.Select(l => $"ln λ = {Ln(l)}")],
+            Enumerable
+                .Range(0, 10)
+                .Select(j => (IReadOnlyList<string>)[$"w{j}*", .. r.Ridge.Select(f => C(f.W[j]))])
+                .ToList(),
+            "Table 1.2, ours (M = 9 with ridge)"
+        );
+        yield return new Table(
+            ["", "ln λ = −∞", "ln λ = −18", "ln λ = 0"],
             NotesTable12.Select((row, j) => (IReadOnlyList<string>)[$"w{j}*", .. row.Select(C)]).ToList(),
-                "Table 1.2 as the notes print it");
-        yield return new Paragraph($"Why the tables differ: the coefficients of a fit depend on the particular noise draw, and the notes' (Bishop's) draw is not published; ours comes from a seeded generator. The shape agrees: M = 9 interpolates the ten points with coefficients of order 10⁵, and ridge shrinks them (‖w‖∞ {r.Ridge[0].W.Max(Math.Abs):0.0E+0} at ln λ = −∞, {r.Ridge[1].W.Max(Math.Abs):0.0E+0} at −18, {r.Ridge[2].W.Max(Math.Abs):0.00} at 0). TorchSharp's lstsq and the plain C# QR solve agree to {Bound(r.ByOrder.Concat(r.Ridge).Max(f => f.SolveAgreement))} relative over all fits (the M = 9 system is ill-conditioned, so this is the loosest).");
+            "Table 1.2 as the notes print it"
+        );
+        yield return new Paragraph(
+            $"Why the tables differ: the coefficients of a fit depend on the particular noise draw, and the notes' (Bishop's) draw is not published; ours comes from a seeded generator. The shape agrees: M = 9 interpolates the ten points with coefficients of order 10⁵, and ridge shrinks them (‖w‖∞ {r.Ridge[0].W.Max(Math.Abs):0.0E+0} at ln λ = −∞, {r.Ridge[1].W.Max(Math.Abs):0.0E+0} at −18, {r.Ridge[2].W.Max(Math.Abs):0.00} at 0). TorchSharp's lstsq and the plain C# QR solve agree to {Bound(r.ByOrder.Concat(r.Ridge).Max(f => f.SolveAgreement))} relative over all fits (the M = 9 system is ill-conditioned, so this is the loosest)."
+        );
         double[] fine = Enumerable.Range(0, 201).Select(i => i / 200.0).ToArray();
         ScottPlot.Plot Panel(PolyFit f, string title)
         {
             var p = new ScottPlot.Plot();
             var truth = p.Add.ScatterLine(fine, fine.Select(v => Math.Sin(2 * Math.PI * v)).ToArray());
-            truth.Color = ScottPlot.Colors.Green; truth.LegendText = "sin 2πx";
+            truth.Color = ScottPlot.Colors.Green;
+            truth.LegendText = "sin 2πx";
             var fit = p.Add.ScatterLine(fine, fine.Select(v => Predict(f.W, v)).ToArray());
-            fit.Color = ScottPlot.Colors.Red; fit.LegendText = "fit";
+            fit.Color = ScottPlot.Colors.Red;
+            fit.LegendText = "fit";
             var pts = p.Add.ScatterPoints(r.X, r.T);
-            pts.Color = ScottPlot.Colors.Blue; pts.MarkerSize = 7;
+            pts.Color = ScottPlot.Colors.Blue;
+            pts.MarkerSize = 7;
             p.Axes.SetLimits(-0.05, 1.05, -1.6, 1.6);
             p.Title(title, size: 14);
             return p;
         }
-        yield return Figures.Row(TableOrders.Select(m => Panel(r.ByOrder[m], $"M = {m}")).ToList(), "regression-fits",
-            "Polynomial fits of order M = 0, 1, 3, 9 (red) to the ten points (blue); sin 2πx in green", 380, 300);
-        yield return Figures.Row(r.Ridge.Select(f => Panel(f, $"M = 9, ln λ = {Ln(f.LnLambda)}")).ToList(), "regression-ridge",
-            "M = 9 with ridge: ln λ = −∞, −18, 0", 380, 300);
+        yield return Figures.Row(
+            TableOrders.Select(m => Panel(r.ByOrder[m], $"M = {m}")).ToList(),
+            "regression-fits",
+            "Polynomial fits of order M = 0, 1, 3, 9 (red) to the ten points (blue); sin 2πx in green",
+            380,
+            300
+        );
+        yield return Figures.Row(
+            r.Ridge.Select(f => Panel(f, $"M = 9, ln λ = {Ln(f.LnLambda)}")).ToList(),
+            "regression-ridge",
+            "M = 9 with ridge: ln λ = −∞, −18, 0",
+            380,
+            300
+        );
         double[] orders = Enumerable.Range(0, 10).Select(i => (double)i).ToArray();
-        yield return Figures.Of(Plots.Curves("E_RMS against the order M", "M", "E_RMS",
-            [("training", orders, r.ByOrder.Select(f => f.TrainRms).ToArray()), ("test", orders, r.ByOrder.Select(f =>
-                f.TestRms).ToArray())]), "regression-erms-order", "Training and test E_RMS against M (Bishop's Figure 1.5)", 700, 420);
+        yield return Figures.Of(
+            Plots.Curves(
+                "E_RMS against the order M",
+                "M",
+                "E_RMS",
+                [
+                    ("training", orders, r.ByOrder.Select(f => f.TrainRms).ToArray()),
+                    ("test", orders, r.ByOrder.Select(f => f.TestRms).ToArray()),
+                ]
+            ),
+            "regression-erms-order",
+            "Training and test E_RMS against M (Bishop's Figure 1.5)",
+            700,
+            420
+        );
         double[] lns = r.RidgeSweep.Select(f => f.LnLambda).ToArray();
-        yield return Figures.Of(Plots.Curves("E_RMS against ln λ (M = 9)", "ln λ", "E_RMS",
-            [("training", lns, r.RidgeSweep.Select(f => f.TrainRms).ToArray()), ("test", lns, r.RidgeSweep.Select(f =>
-                f.TestRms).ToArray())]), "regression-erms-lambda", "Training and test E_RMS against ln λ (Bishop's Figure 1.8)", 700, 420);
+        yield return Figures.Of(
+            Plots.Curves(
+                "E_RMS against ln λ (M = 9)",
+                "ln λ",
+                "E_RMS",
+                [
+                    ("training", lns, r.RidgeSweep.Select(f => f.TrainRms).ToArray()),
+                    ("test", lns, r.RidgeSweep.Select(f => f.TestRms).ToArray()),
+                ]
+            ),
+            "regression-erms-lambda",
+            "Training and test E_RMS against ln λ (Bishop's Figure 1.8)",
+            700,
+            420
+        );
     }
 
     /// <summary>
-    /// "within 1e-14": the power of ten above a rounding-level difference. libtorch's solvers vary in the last bits from run to
-    /// run (vectorised reductions depend on memory alignment), so the exact value would make the output differ between runs.
+    /// "within 1e-14": the power of ten above a rounding-level difference. libtorch's solvers vary in the last bits
+    /// from run to run (vectorised reductions depend on memory alignment), so the exact value would make the output
+    /// differ between runs.
     /// </summary>
     /// <summary>
-    /// The JSON of `torchlabs regression --format json`: the line fit by three solvers, the coefficients and E_RMS per order M (ln λ = −∞,
-    /// written null: no regularisation), the ridge table (M = 9), the E_RMS sweep over ln λ, and the largest solver disagreement.
+    /// The JSON of `torchlabs regression --format json`: the line fit by three solvers, the coefficients and E_RMS per
+    /// order M (ln λ = −∞, written null: no regularisation), the ridge table (M = 9), the E_RMS sweep over ln λ, and
+    /// the largest solver disagreement.
     /// </summary>
     public static object ToJson(RegressionResult r)
     {
-        object Fit(PolyFit f) => new
-        {
-            m = f.M, lnLambda = f.LnLambda, lambda = Math.Exp(f.LnLambda), w = f.W, wPlainQr = f.WPlain,
-            trainRms = f.TrainRms, testRms = f.TestRms, solverAgreement = f.SolveAgreement,
-        };
+        object Fit(PolyFit f) =>
+            new
+            {
+                m = f.M,
+                lnLambda = f.LnLambda,
+                lambda = Math.Exp(f.LnLambda),
+                w = f.W,
+                wPlainQr = f.WPlain,
+                trainRms = f.TrainRms,
+                testRms = f.TestRms,
+                solverAgreement = f.SolveAgreement,
+            };
         return new
         {
-            n = r.X.Length, testN = r.XTest.Length, noise = r.Noise,
+            n = r.X.Length,
+            testN = r.XTest.Length,
+            noise = r.Noise,
             line = new
             {
-                lstsq = r.Line.LstsqW, normalEquations = r.Line.NormalW, plainQr = r.Line.PlainW, slope = r.Line.Slope,
-                intercept = r.Line.Intercept
+                lstsq = r.Line.LstsqW,
+                normalEquations = r.Line.NormalW,
+                plainQr = r.Line.PlainW,
+                slope = r.Line.Slope,
+                intercept = r.Line.Intercept,
             },
             byOrder = r.ByOrder.Select(Fit),
             ridge = r.Ridge.Select(Fit),
-            ridgeSweep = r.RidgeSweep.Select(f => new { lnLambda = f.LnLambda, trainRms = f.TrainRms, testRms = f.TestRms }),
+            ridgeSweep = r.RidgeSweep.Select(f => new
+            {
+                lnLambda = f.LnLambda,
+                trainRms = f.TrainRms,
+                testRms = f.TestRms,
+            }),
             solverAgreement = r.ByOrder.Concat(r.Ridge).Concat(r.RidgeSweep).Max(f => f.SolveAgreement),
         };
     }
@@ -212,12 +327,17 @@ public sealed class RegressionReportLab : IReportLab
     public string Id => "regression";
     public string Title => "Regression and polynomial curve fitting (Bishop's Tables 1.1 and 1.2)";
     public string Summary => "Closed-form linear regression, polynomial fits M = 0..9, ridge, E_RMS curves (notes 002)";
+
     public Availability Check(LabContext context) => Availability.Yes;
+
     public ReportSection Run(LabContext context)
     {
         var r = RegressionLab.Run(context.Seed);
         double agreement = r.ByOrder.Concat(r.Ridge).Concat(r.RidgeSweep).Max(f => f.SolveAgreement);
         return new ReportSection(Id, Title, SectionStatus.Ran, RegressionLab.Blocks(r).ToList(), TimeSpan.Zero)
-        { KeyNumber = $"lstsq and plain C# QR agree {RegressionLab.Bound(agreement)}; test E_RMS at M = 3: {r.ByOrder[3].TestRms:F3}" };
+        {
+            KeyNumber =
+                $"lstsq and plain C# QR agree {RegressionLab.Bound(agreement)}; test E_RMS at M = 3: {r.ByOrder[3].TestRms:F3}",
+        };
     }
 }

@@ -11,19 +11,24 @@ namespace TorchLabs.Labs;
 public sealed record VectorBackpropOptions
 {
     public int[] Dims { get; init; } = [12288, 20, 7, 5, 1];
-    /// <summary>Where the autograd run's trained network is written as network.pth and network.safetensors (keys W1, b1, … as the notes'
-    /// param_w, param_b); null: not written.</summary>
+
+    /// <summary>Where the autograd run's trained network is written as network.pth and network.safetensors (keys W1,
+    /// b1, … as the notes' param_w, param_b); null: not written.</summary>
     public string? ModelsDir { get; init; }
     public int M { get; init; } = 200;
     public int Iterations { get; init; } = 2000;
     public double LearningRate { get; init; } = 0.01;
     public double Lambd { get; init; }
     public int PrintEvery { get; init; } = 100;
-    /// <summary>numpy: NumPy's legacy generator, seeded as the document (X, Y after seed(1), weights after seed(10)); torch: a TorchSharp
-    /// generator.</summary>
+
+    /// <summary>numpy: NumPy's legacy generator, seeded as the document (X, Y after seed(1), weights after seed(10));
+    /// torch: a TorchSharp generator.</summary>
     public string Rng { get; init; } = "numpy";
-    /// <summary>he: randn·√(2/n_{l−1}) (what produced the document's output); as-written: randn·√2 (the document's code).</summary>
+
+    /// <summary>he: randn·√(2/n_{l−1}) (what produced the document's output); as-written: randn·√2 (the document's
+    /// code).</summary>
     public string Init { get; init; } = "he";
+
     /// <summary>both, reference or torch.</summary>
     public string Impl { get; init; } = Runtime.Impl.All;
     public long Seed { get; init; } = Seeds.Default;
@@ -31,64 +36,107 @@ public sealed record VectorBackpropOptions
 
     public void Validate()
     {
-        if (Dims.Length < 2 || Dims.Any(d => d < 1)
-            || Dims[^1] != 1) throw new UsageException($"‹dims› {string.Join(",", Dims)}: expected positive layer sizes ending in 1");
-        if (M < 1) throw new UsageException($"‹m› {M}: expected at least one example");
+        if (Dims.Length < 2 || Dims.Any(d => d < 1) || Dims[^1] != 1)
+            throw new UsageException($"‹dims› {string.Join(",", Dims)}: expected positive layer sizes ending in 1");
+        if (M < 1)
+            throw new UsageException($"‹m› {M}: expected at least one example");
         // X and the activations (m per unit), the weights and their gradients, in float64, for two implementations.
-        double units = Dims.Sum(d => (double)d), weights = Dims.Zip(Dims.Skip(1), (a, b) => (double)a * b).Sum();
+        double units = Dims.Sum(d => (double)d),
+            weights = Dims.Zip(Dims.Skip(1), (a, b) => (double)a * b).Sum();
         MemoryBudget.Require(2 * 8.0 * (3 * units * M + 3 * weights), $"‹dims› {string.Join(",", Dims)} ‹m› {M}");
         Require.WholeNumber(Iterations, "iterations");
         Require.LearningRate(LearningRate);
-        if (!double.IsFinite(Lambd) || Lambd < 0) throw new UsageException($"‹lambd› {Lambd}: expected a finite number >= 0");
+        if (!double.IsFinite(Lambd) || Lambd < 0)
+            throw new UsageException($"‹lambd› {Lambd}: expected a finite number >= 0");
         Require.WholeNumber(PrintEvery, "print-every");
-        if (Rng is not ("numpy" or "torch")) throw new UsageException($"‹rng› {Rng}: expected numpy or torch");
+        if (Rng is not ("numpy" or "torch"))
+            throw new UsageException($"‹rng› {Rng}: expected numpy or torch");
         if (Rng == "numpy")
         {
             // NumPy's legacy generator takes a 32-bit seed: a larger one would wrap onto another's numbers.
             Require.WholeNumber(Seed, "seed", 0, uint.MaxValue);
             Require.WholeNumber(WeightSeed, "weight-seed", 0, uint.MaxValue);
         }
-        if (Init is not ("he" or "as-written")) throw new UsageException($"‹init› {Init}: expected he or as-written");
+        if (Init is not ("he" or "as-written"))
+            throw new UsageException($"‹init› {Init}: expected he or as-written");
         Runtime.Impl.Require(Impl, Runtime.Impl.All, Runtime.Impl.Reference, Runtime.Impl.Torch);
     }
 }
 
-/// <summary>The printed costs of one implementation; <see cref="DivergedAt"/> names the first iteration with a non-finite cost.</summary>
-public sealed record CostTable(string Impl, IReadOnlyList<(int Iteration, double Cost)> Costs, int? DivergedAt, double Seconds);
+/// <summary>The printed costs of one implementation; <see cref="DivergedAt"/> names the first iteration with a
+/// non-finite cost.</summary>
+public sealed record CostTable(
+    string Impl,
+    IReadOnlyList<(int Iteration, double Cost)> Costs,
+    int? DivergedAt,
+    double Seconds
+);
 
-public sealed record VectorBackpropResult(VectorBackpropOptions Options, IReadOnlyList<CostTable> Tables, double? MaxRelDifference,
-    int[] Predictions)
+public sealed record VectorBackpropResult(
+    VectorBackpropOptions Options,
+    IReadOnlyList<CostTable> Tables,
+    double? MaxRelDifference,
+    int[] Predictions
+)
 {
     /// <summary>The run as `--format json` prints it.</summary>
-    public object ToJson() => new
-    {
-        dims = Options.Dims, m = Options.M, rng = Options.Rng, init = Options.Init,
-        runs = Tables.Select(t => new
+    public object ToJson() =>
+        new
         {
-            impl = t.Impl, costs = t.Costs.Select(c => new { iteration = c.Iteration, cost = c.Cost }), divergedAt = t.DivergedAt,
-            seconds = t.Seconds,
-        }),
-        maxRelDifference = MaxRelDifference,
-        predictedOnes = Predictions.Count(v => v == 1),
-    };
+            dims = Options.Dims,
+            m = Options.M,
+            rng = Options.Rng,
+            init = Options.Init,
+            runs = Tables.Select(t => new
+            {
+                impl = t.Impl,
+                costs = t.Costs.Select(c => new { iteration = c.Iteration, cost = c.Cost }),
+                divergedAt = t.DivergedAt,
+                seconds = t.Seconds,
+            }),
+            maxRelDifference = MaxRelDifference,
+            predictedOnes = Predictions.Count(v => v == 1),
+        };
 }
 
 /// <summary>
 /// Notes 004: the 12288-20-7-5-1 network (ReLU hidden, sigmoid output, cross-entropy + L2), lr 0.01, 2000 iterations,
-/// the cost printed every 100 iterations. Twice: the notes' vector formulas on plain arrays (Reference/VectorNetwork), and
-/// TorchSharp autograd in float64. With NumPy's generator and He initialisation it prints the document's twenty costs.
+/// the cost printed every 100 iterations. Twice: the notes' vector formulas on plain arrays (Reference/VectorNetwork),
+/// and TorchSharp autograd in float64. With NumPy's generator and He initialisation it prints the document's twenty
+/// costs.
 /// </summary>
 public static class VectorBackpropLab
 {
     /// <summary>The twenty costs the document prints (iterations 0, 100, ..., 1900).</summary>
     public static readonly double[] DocumentCosts =
     [
-        0.69301356, 0.69204859, 0.68890952, 0.66534268, 0.63627974, 0.59864491, 0.5739967, 0.55455259, 0.53362871, 0.52812387,
-        0.52214822, 0.50656239, 0.51940142, 0.51177312, 0.50393255, 0.5093858, 0.54099861, 0.51454733, 0.50515268, 0.50401095,
+        0.69301356,
+        0.69204859,
+        0.68890952,
+        0.66534268,
+        0.63627974,
+        0.59864491,
+        0.5739967,
+        0.55455259,
+        0.53362871,
+        0.52812387,
+        0.52214822,
+        0.50656239,
+        0.51940142,
+        0.51177312,
+        0.50393255,
+        0.5093858,
+        0.54099861,
+        0.51454733,
+        0.50515268,
+        0.50401095,
     ];
 
-    /// <summary>X (n₀ × m), Y (1 × m), the weights and zero biases, drawn as the options say; and the generator for later draws.</summary>
-    public static (double[] X, double[] Y, double[][] W, double[][] B, Func<int, double[]> MoreUniform) Data(VectorBackpropOptions o)
+    /// <summary>X (n₀ × m), Y (1 × m), the weights and zero biases, drawn as the options say; and the generator for
+    /// later draws.</summary>
+    public static (double[] X, double[] Y, double[][] W, double[][] B, Func<int, double[]> MoreUniform) Data(
+        VectorBackpropOptions o
+    )
     {
         int L = o.Dims.Length - 1;
         double Scale(int l) => l < L ? (o.Init == "he" ? Math.Sqrt(2.0 / o.Dims[l - 1]) : Math.Sqrt(2)) : 0.01;
@@ -97,53 +145,84 @@ public static class VectorBackpropLab
         if (o.Rng == "numpy")
         {
             var rng = new NumpyRandom((uint)o.Seed);
-            double[] x = rng.Rand(o.Dims[0], o.M), y = rng.Rand(1, o.M);      // np.random.seed(1); X = rand(12288, 200); Y = rand(1, 200)
-            rng.Seed((uint)o.WeightSeed);                                   // np.random.seed(10)
+            double[] x = rng.Rand(o.Dims[0], o.M),
+                y = rng.Rand(1, o.M); // np.random.seed(1); X = rand(12288, 200); Y = rand(1, 200)
+            rng.Seed((uint)o.WeightSeed); // np.random.seed(10)
             for (int l = 1; l <= L; l++)
-                W[l - 1] = rng.Randn(o.Dims[l], o.Dims[l - 1]).Select(v => v * Scale(l)).ToArray(); // randn(n_l, n_{l−1}) · scale
+                // randn(n_l, n_{l−1}) · scale
+                W[l - 1] = rng.Randn(o.Dims[l], o.Dims[l - 1]).Select(v => v * Scale(l)).ToArray();
             return (x, y, W, B, n => rng.Rand(o.Dims[0], n));
         }
         var gen = new Generator((ulong)o.Seed);
         double[] Uni(params long[] shape) => rand(shape, ScalarType.Float64, generator: gen).data<double>().ToArray();
-        double[] xt = Uni(o.Dims[0], o.M), yt = Uni(1, o.M);
+        double[] xt = Uni(o.Dims[0], o.M),
+            yt = Uni(1, o.M);
         for (int l = 1; l <= L; l++)
-            W[l - 1] = randn([o.Dims[l], o.Dims[l - 1]], ScalarType.Float64, generator: gen).data<double>().Select(v =>
-                v * Scale(l)).ToArray();
+            W[l - 1] = randn([o.Dims[l], o.Dims[l - 1]], ScalarType.Float64, generator: gen)
+                .data<double>()
+                .Select(v => v * Scale(l))
+                .ToArray();
         return (xt, yt, W, B, n => Uni(o.Dims[0], n));
     }
 
     /// <summary>The reference run; also returns the trained network (for predict).</summary>
-    public static (CostTable Table, VectorNetwork Network) RunReference(VectorBackpropOptions o, double[] X, double[] Y, double[][] W,
-        double[][] B, IProgress<string>? progress, Action<string>? log)
+    public static (CostTable Table, VectorNetwork Network) RunReference(
+        VectorBackpropOptions o,
+        double[] X,
+        double[] Y,
+        double[][] W,
+        double[][] B,
+        IProgress<string>? progress,
+        Action<string>? log
+    )
     {
         var sw = Stopwatch.StartNew();
-        var net = new VectorNetwork(o.Dims, W.Select(w => (double[])w.Clone()).ToArray(), B.Select(b => (double[])b.Clone()).ToArray());
+        var net = new VectorNetwork(
+            o.Dims,
+            W.Select(w => (double[])w.Clone()).ToArray(),
+            B.Select(b => (double[])b.Clone()).ToArray()
+        );
         var costs = new List<(int, double)>();
         for (int i = 0; i < o.Iterations; i++)
         {
             double cost = net.Step(X, Y, o.M, o.LearningRate, o.Lambd);
-            if (!double.IsFinite(cost)) return (new CostTable("reference", costs, i, sw.Elapsed.TotalSeconds), net);
+            if (!double.IsFinite(cost))
+                return (new CostTable("reference", costs, i, sw.Elapsed.TotalSeconds), net);
             if (i % o.PrintEvery == 0)
             {
-                costs.Add((i, cost)); log?.Invoke(CostLine(i,
-                cost)); progress?.Report($"reference: iteration {i}");
+                costs.Add((i, cost));
+                log?.Invoke(CostLine(i, cost));
+                progress?.Report($"reference: iteration {i}");
             }
         }
         return (new CostTable("reference", costs, null, sw.Elapsed.TotalSeconds), net);
     }
 
-    /// <summary>The same network with TorchSharp autograd in float64: J.backward(), then W ← W − η ∂J/∂W under no_grad.</summary>
-    public static CostTable RunTorch(VectorBackpropOptions o, double[] X, double[] Y, double[][] W, double[][] B,
-        IProgress<string>? progress, Action<string>? log)
+    /// <summary>The same network with TorchSharp autograd in float64: J.backward(), then W ← W − η ∂J/∂W under
+    /// no_grad.</summary>
+    public static CostTable RunTorch(
+        VectorBackpropOptions o,
+        double[] X,
+        double[] Y,
+        double[][] W,
+        double[][] B,
+        IProgress<string>? progress,
+        Action<string>? log
+    )
     {
         var sw = Stopwatch.StartNew();
         int L = o.Dims.Length - 1;
         using var outer = NewDisposeScope();
         var x = tensor(X, [o.Dims[0], o.M], ScalarType.Float64);
         var y = tensor(Y, [1, o.M], ScalarType.Float64);
-        var w = Enumerable.Range(0, L).Select(l => tensor(W[l], [o.Dims[l + 1], o.Dims[l]],
-            ScalarType.Float64).requires_grad_(true)).ToArray();
-        var b = Enumerable.Range(0, L).Select(l => tensor(B[l], [o.Dims[l + 1], 1], ScalarType.Float64).requires_grad_(true)).ToArray();
+        var w = Enumerable
+            .Range(0, L)
+            .Select(l => tensor(W[l], [o.Dims[l + 1], o.Dims[l]], ScalarType.Float64).requires_grad_(true))
+            .ToArray();
+        var b = Enumerable
+            .Range(0, L)
+            .Select(l => tensor(B[l], [o.Dims[l + 1], 1], ScalarType.Float64).requires_grad_(true))
+            .ToArray();
         var costs = new List<(int, double)>();
         for (int i = 0; i < o.Iterations; i++)
         {
@@ -151,29 +230,44 @@ public static class VectorBackpropLab
             var f = Gradients.VectorBackprop.Forward(x, w, b);
             var J = Gradients.VectorBackprop.Cost(f.A[L], y, w, o.Lambd);
             double cost = J.item<double>();
-            if (!double.IsFinite(cost)) return new CostTable("torch", costs, i, sw.Elapsed.TotalSeconds);
+            if (!double.IsFinite(cost))
+                return new CostTable("torch", costs, i, sw.Elapsed.TotalSeconds);
             J.backward();
             using (no_grad())
                 foreach (var p in w.Concat(b))
                 {
-                    p.add_(p.grad!, alpha: -o.LearningRate);  // θ ← θ − η ∂J/∂θ
+                    p.add_(p.grad!, alpha: -o.LearningRate); // θ ← θ − η ∂J/∂θ
                     p.grad!.zero_();
                 }
-            if (i % o.PrintEvery == 0) { costs.Add((i, cost)); log?.Invoke(CostLine(i, cost)); progress?.Report($"torch: iteration {i}"); }
+            if (i % o.PrintEvery == 0)
+            {
+                costs.Add((i, cost));
+                log?.Invoke(CostLine(i, cost));
+                progress?.Report($"torch: iteration {i}");
+            }
         }
         if (o.ModelsDir is not null)
-            Models.ModelFiles.SaveTensors(Enumerable.Range(0, L).SelectMany(l => new[] { ($"W{l + 1}", w[l]), ($"b{l + 1}",
-                b[l]) }).ToDictionary(e => e.Item1, e => e.Item2),
-                Path.Combine(o.ModelsDir, "network"));
+            Models.ModelFiles.SaveTensors(
+                Enumerable
+                    .Range(0, L)
+                    .SelectMany(l => new[] { ($"W{l + 1}", w[l]), ($"b{l + 1}", b[l]) })
+                    .ToDictionary(e => e.Item1, e => e.Item2),
+                Path.Combine(o.ModelsDir, "network")
+            );
         return new CostTable("torch", costs, null, sw.Elapsed.TotalSeconds);
     }
 
-    /// <summary>The document's line, with NumPy's way of printing a float64 (8 digits after the point, trailing zeros dropped).</summary>
+    /// <summary>The document's line, with NumPy's way of printing a float64 (8 digits after the point, trailing zeros
+    /// dropped).</summary>
     public static string CostLine(int iteration, double cost) => $"cost after iteration {iteration}: {Numpy8(cost)}";
 
     public static string Numpy8(double v) => v.ToString("F8", CultureInfo.InvariantCulture).TrimEnd('0').TrimEnd('.');
 
-    public static VectorBackpropResult Run(VectorBackpropOptions o, IProgress<string>? progress = null, Action<string>? log = null)
+    public static VectorBackpropResult Run(
+        VectorBackpropOptions o,
+        IProgress<string>? progress = null,
+        Action<string>? log = null
+    )
     {
         o.Validate();
         var (X, Y, W, B, more) = Data(o);
@@ -181,55 +275,121 @@ public static class VectorBackpropLab
         int[] predictions = [];
         if (o.Impl is Runtime.Impl.All or Runtime.Impl.Reference)
         {
-            var (t, net) = RunReference(o, X, Y, W, B, progress, o.Impl == Runtime.Impl.All ? line => log?.Invoke("reference: " + line) : log);
+            var (t, net) = RunReference(
+                o,
+                X,
+                Y,
+                W,
+                B,
+                progress,
+                o.Impl == Runtime.Impl.All ? line => log?.Invoke("reference: " + line) : log
+            );
             tables.Add(t);
-            if (t.DivergedAt is null) predictions = net.Predict(more(o.M), o.M);
+            if (t.DivergedAt is null)
+                predictions = net.Predict(more(o.M), o.M);
         }
         if (o.Impl is Runtime.Impl.All or Runtime.Impl.Torch)
-            tables.Add(RunTorch(o, X, Y, W, B, progress, o.Impl == Runtime.Impl.All ? line => log?.Invoke("torch:     " + line) : log));
-        double? diff = tables.Count == 2 && tables.All(t => t.DivergedAt is null)
-            ? tables[0].Costs.Zip(tables[1].Costs, (a, c) => Gradients.HandVsAutograd.RelError([a.Cost], [c.Cost])).Max()
-            : null;
+            tables.Add(
+                RunTorch(
+                    o,
+                    X,
+                    Y,
+                    W,
+                    B,
+                    progress,
+                    o.Impl == Runtime.Impl.All ? line => log?.Invoke("torch:     " + line) : log
+                )
+            );
+        double? diff =
+            tables.Count == 2 && tables.All(t => t.DivergedAt is null)
+                ? tables[0]
+                    .Costs.Zip(tables[1].Costs, (a, c) => Gradients.HandVsAutograd.RelError([a.Cost], [c.Cost]))
+                    .Max()
+                : null;
         return new VectorBackpropResult(o, tables, diff, predictions);
     }
 
     public static IEnumerable<Block> Blocks(VectorBackpropResult r)
     {
         var o = r.Options;
-        yield return new Paragraph($"Notes 004: network {string.Join("-", o.Dims)}, ReLU hidden layers, sigmoid output, cross-entropy + " +
-            $"(λ/2m)‖W‖² with λ = {o.Lambd}, " +
-            $"learning rate {o.LearningRate}, {o.Iterations} iterations on X ({o.Dims[0]} × {o.M}) and Y (1 × {o.M}) uniform in [0, 1], drawn with " +
-            (o.Rng == "numpy"
-                ? "NumPy's legacy generator exactly as the document (seed(1), rand, rand, seed(10), randn per layer; Reference/NumpyRandom)" : "a TorchSharp generator") +
-            $", weights {(o.Init == "he" ? "randn·√(2/n_{l−1})" : "randn·√2 (the code as printed)")}, the last layer randn·0.01. Run " +
-                $"twice: the notes' vector " +
-            "formulas on plain arrays (Reference/), and TorchSharp autograd in float64.");
+        yield return new Paragraph(
+            $"Notes 004: network {string.Join("-", o.Dims)}, ReLU hidden layers, sigmoid output, cross-entropy + "
+                + $"(λ/2m)‖W‖² with λ = {o.Lambd}, "
+                + $"learning rate {o.LearningRate}, {o.Iterations} iterations on X ({o.Dims[0]} × {o.M}) and Y (1 × {o.M}) uniform in [0, 1], drawn with "
+                + (
+                    o.Rng == "numpy"
+                        ? "NumPy's legacy generator exactly as the document (seed(1), rand, rand, seed(10), randn per layer; Reference/NumpyRandom)"
+                        : "a TorchSharp generator"
+                )
+                + $", weights {(o.Init == "he" ? "randn·√(2/n_{l−1})" : "randn·√2 (the code as printed)")}, the last layer randn·0.01. Run "
+                + $"twice: the notes' vector "
+                + "formulas on plain arrays (Reference/), and TorchSharp autograd in float64."
+        );
         var rows = new List<IReadOnlyList<string>>();
         int count = r.Tables.Max(t => t.Costs.Count);
         for (int i = 0; i < count; i++)
         {
             int it = r.Tables.First(t => t.Costs.Count > i).Costs[i].Iteration;
-            string doc = o.Rng == "numpy" && o.Init == "he" && o.PrintEvery == 100 && it / 100 < DocumentCosts.Length
-                && o.Dims.SequenceEqual([12288, 20, 7, 5, 1]) && o.M == 200 && o.LearningRate == 0.01 && o.Lambd == 0
-                ? Numpy8(DocumentCosts[it / 100]) : "–";
+            string doc =
+                o.Rng == "numpy"
+                && o.Init == "he"
+                && o.PrintEvery == 100
+                && it / 100 < DocumentCosts.Length
+                && o.Dims.SequenceEqual([12288, 20, 7, 5, 1])
+                && o.M == 200
+                && o.LearningRate == 0.01
+                && o.Lambd == 0
+                    ? Numpy8(DocumentCosts[it / 100])
+                    : "–";
             rows.Add([it.ToString(), doc, .. r.Tables.Select(t => t.Costs.Count > i ? Numpy8(t.Costs[i].Cost) : "")]);
         }
-        yield return new Table(["iteration", "the document", .. r.Tables.Select(t => $"ours: {t.Impl}")], rows, "Cost every "
-            + o.PrintEvery + " iterations");
+        yield return new Table(
+            ["iteration", "the document", .. r.Tables.Select(t => $"ours: {t.Impl}")],
+            rows,
+            "Cost every " + o.PrintEvery + " iterations"
+        );
         foreach (var t in r.Tables.Where(t => t.DivergedAt is not null))
-            yield return new Paragraph($"**{t.Impl}: the cost became NaN or infinite at iteration {t.DivergedAt}**; the run stopped there.");
+            yield return new Paragraph(
+                $"**{t.Impl}: the cost became NaN or infinite at iteration {t.DivergedAt}**; the run stopped there."
+            );
         if (r.MaxRelDifference is double d)
-            yield return new Paragraph($"The two implementations agree to {d:0.0E+0} relative at every printed iteration. Times: " +
-                string.Join(", ", r.Tables.Select(t => $"{t.Impl} {t.Seconds:F1} s")) + ".");
+            yield return new Paragraph(
+                $"The two implementations agree to {d:0.0E+0} relative at every printed iteration. Times: "
+                    + string.Join(", ", r.Tables.Select(t => $"{t.Impl} {t.Seconds:F1} s"))
+                    + "."
+            );
         if (r.Predictions.Length > 0)
-            yield return new Paragraph($"predict (threshold 0.5) on {r.Predictions.Length} new examples drawn from the same generator: {r.Predictions.Count(p => p == 1)} predicted 1. (The document draws X_new = rand(1228, 200), 1228 rows where the network needs 12288: np.dot would raise a shape error; we draw 12288.)");
+            yield return new Paragraph(
+                $"predict (threshold 0.5) on {r.Predictions.Length} new examples drawn from the same generator: {r.Predictions.Count(p => p == 1)} predicted 1. (The document draws X_new = rand(1228, 200), 1228 rows where the network needs 12288: np.dot would raise a shape error; we draw 12288.)"
+            );
         var withCosts = r.Tables.Where(t => t.Costs.Count > 0).ToList();
         if (withCosts.Count > 0)
-            yield return Figures.Of(Plots.Curves("Notes 004: cost", "iteration", "cost J",
-                withCosts.Select(t => (t.Impl, t.Costs.Select(c => (double)c.Iteration).ToArray(), t.Costs.Select(c => c.Cost).ToArray()))
-                    .Append(("the document", Enumerable.Range(0, DocumentCosts.Length).Select(i => i * 100.0).ToArray(), DocumentCosts))),
-                        "vector-backprop-cost", "The cost every 100 iterations: ours (reference and TorchSharp) and the document's", 800,
-                        460);
+            yield return Figures.Of(
+                Plots.Curves(
+                    "Notes 004: cost",
+                    "iteration",
+                    "cost J",
+                    withCosts
+                        .Select(t =>
+                            (
+                                t.Impl,
+                                t.Costs.Select(c => (double)c.Iteration).ToArray(),
+                                t.Costs.Select(c => c.Cost).ToArray()
+                            )
+                        )
+                        .Append(
+                            (
+                                "the document",
+                                Enumerable.Range(0, DocumentCosts.Length).Select(i => i * 100.0).ToArray(),
+                                DocumentCosts
+                            )
+                        )
+                ),
+                "vector-backprop-cost",
+                "The cost every 100 iterations: ours (reference and TorchSharp) and the document's",
+                800,
+                460
+            );
     }
 }
 
@@ -240,22 +400,38 @@ public sealed class VectorBackpropReportLab : IReportLab
     public string Title => "Notes 004: vector backprop, the document's cost table reproduced";
     public string Summary =>
         "Notes 004's 12288-20-7-5-1 network by the notes' vector formulas and by autograd, reproducing the printed costs";
+
     public Availability Check(LabContext context) => Availability.Yes;
+
     /// <summary>Products of 209 × 12288 matrices: every core (faster with both here; docs/performance.md).</summary>
     public int DefaultThreads(LabContext context) => Runtime.TorchRuntime.Cores;
+
     public ReportSection Run(LabContext context)
     {
-        var r = VectorBackpropLab.Run(context.Quick ? new VectorBackpropOptions { Dims = [40, 5, 3, 1], M = 20, Iterations = 200 }
-            : new VectorBackpropOptions(), context.Progress);
-        var costs = r.Tables[0].Costs.Where(c => c.Iteration % 100 == 0
-            && c.Iteration / 100 < VectorBackpropLab.DocumentCosts.Length).ToList();
+        var r = VectorBackpropLab.Run(
+            context.Quick
+                ? new VectorBackpropOptions
+                {
+                    Dims = [40, 5, 3, 1],
+                    M = 20,
+                    Iterations = 200,
+                }
+                : new VectorBackpropOptions(),
+            context.Progress
+        );
+        var costs = r.Tables[0]
+            .Costs.Where(c => c.Iteration % 100 == 0 && c.Iteration / 100 < VectorBackpropLab.DocumentCosts.Length)
+            .ToList();
         int matched = costs.Count(c =>
-            VectorBackpropLab.Numpy8(c.Cost) == VectorBackpropLab.Numpy8(VectorBackpropLab.DocumentCosts[c.Iteration / 100]));
+            VectorBackpropLab.Numpy8(c.Cost)
+            == VectorBackpropLab.Numpy8(VectorBackpropLab.DocumentCosts[c.Iteration / 100])
+        );
         return new ReportSection(Id, Title, SectionStatus.Ran, VectorBackpropLab.Blocks(r).ToList(), TimeSpan.Zero)
         {
-            KeyNumber = context.Quick ? "quick run (a 40-5-3-1 network, 200 iterations): the document's costs need the full settings" :
-                $"{matched}/{VectorBackpropLab.DocumentCosts.Length} printed costs reproduced to 8 digits" +
-                        (r.MaxRelDifference is double d ? $"; reference vs autograd {d:0.0E+0}" : ""),
+            KeyNumber = context.Quick
+                ? "quick run (a 40-5-3-1 network, 200 iterations): the document's costs need the full settings"
+                : $"{matched}/{VectorBackpropLab.DocumentCosts.Length} printed costs reproduced to 8 digits"
+                    + (r.MaxRelDifference is double d ? $"; reference vs autograd {d:0.0E+0}" : ""),
         };
     }
 }

@@ -14,12 +14,16 @@ public sealed class CifarNet : Module<Tensor, Tensor>
 {
     public const int ParameterCount = 62_006;
 
-    private readonly Conv2d conv1, conv2;
+    private readonly Conv2d conv1,
+        conv2;
     private readonly MaxPool2d pool;
-    private readonly Linear fc1, fc2, fc3;
+    private readonly Linear fc1,
+        fc2,
+        fc3;
 
     /// <summary>Builds the net with PyTorch's default initialisation drawn from <paramref name="generator"/>.</summary>
-    public CifarNet(Generator generator) : base(nameof(CifarNet))
+    public CifarNet(Generator generator)
+        : base(nameof(CifarNet))
     {
         conv1 = Conv2d(3, 6, 5);
         pool = MaxPool2d(2, 2);
@@ -28,8 +32,16 @@ public sealed class CifarNet : Module<Tensor, Tensor>
         fc2 = Linear(120, 84);
         fc3 = Linear(84, 10);
         RegisterComponents();
-        foreach (var (w, b) in new[] { (conv1.weight!, conv1.bias), (conv2.weight!, conv2.bias), (fc1.weight!, fc1.bias),
-            (fc2.weight!, fc2.bias), (fc3.weight!, fc3.bias) })
+        foreach (
+            var (w, b) in new[]
+            {
+                (conv1.weight!, conv1.bias),
+                (conv2.weight!, conv2.bias),
+                (fc1.weight!, fc1.bias),
+                (fc2.weight!, fc2.bias),
+                (fc3.weight!, fc3.bias),
+            }
+        )
             Init.PyTorchDefault(w, b, generator);
     }
 

@@ -17,14 +17,25 @@ public abstract class DeepStack : nn.Module<Tensor, Tensor>
     public int Depth { get; }
     public int Width { get; }
 
-    protected DeepStack(string name, int depth, int width, int classes, double weightStd, Generator generator,
-        ScalarType dtype) : base(name)
+    protected DeepStack(
+        string name,
+        int depth,
+        int width,
+        int classes,
+        double weightStd,
+        Generator generator,
+        ScalarType dtype
+    )
+        : base(name)
     {
-        if (depth < 1) throw new ArgumentOutOfRangeException(nameof(depth), depth, "expected depth >= 1");
-        if (width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, "expected width >= 1");
+        if (depth < 1)
+            throw new ArgumentOutOfRangeException(nameof(depth), depth, "expected depth >= 1");
+        if (width < 1)
+            throw new ArgumentOutOfRangeException(nameof(width), width, "expected width >= 1");
         Depth = depth;
         Width = width;
-        for (int i = 0; i < depth; i++) layers.Add(nn.Linear(width, width, dtype: dtype));
+        for (int i = 0; i < depth; i++)
+            layers.Add(nn.Linear(width, width, dtype: dtype));
         head = nn.Linear(width, classes, dtype: dtype);
         using (no_grad())
         {
@@ -54,7 +65,7 @@ public abstract class DeepStack : nn.Module<Tensor, Tensor>
         a[0] = x;
         for (int i = 1; i <= Depth; i++)
         {
-            var h = layers[i - 1].call(a[i - 1]);              // h_i = W_i a_{i−1} + b_i
+            var h = layers[i - 1].call(a[i - 1]); // h_i = W_i a_{i−1} + b_i
             a[i] = Residual ? Activation(h) + a[i - 1] : Activation(h); // a_i = φ(h_i) (+ a_{i−1})
         }
         return (a, head.call(a[Depth]));

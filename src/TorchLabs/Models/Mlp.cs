@@ -1,6 +1,6 @@
+using TorchLabs.Functions;
 using TorchSharp;
 using TorchSharp.Modules;
-using TorchLabs.Functions;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -9,8 +9,8 @@ namespace TorchLabs.Models;
 /// <summary>
 /// A multi-layer perceptron: Linear layers of the given sizes with an activation between them (none after the last),
 /// composed with TorchSharp's nn.Sequential. Layer l computes z_l = W_l a_{l−1} + b_l.
-/// With <see cref="HandBackward"/> the same layers run as <see cref="LinearActivationFunction"/>s, whose backward is the hand
-/// delta recursion instead of libtorch's autograd formulas (same parameters, same forward values).
+/// With <see cref="HandBackward"/> the same layers run as <see cref="LinearActivationFunction"/>s, whose backward is
+/// the hand delta recursion instead of libtorch's autograd formulas (same parameters, same forward values).
 /// </summary>
 public sealed class Mlp : Module<Tensor, Tensor>
 {
@@ -18,13 +18,22 @@ public sealed class Mlp : Module<Tensor, Tensor>
 
     public int[] Sizes { get; }
     public string Activation { get; }
-    /// <summary>Backward by the hand delta recursion (<see cref="LinearActivationFunction"/>) instead of autograd.</summary>
+
+    /// <summary>Backward by the hand delta recursion (<see cref="LinearActivationFunction"/>) instead of
+    /// autograd.</summary>
     public bool HandBackward { get; }
 
-    public Mlp(int[] sizes, string activation, Generator generator, ScalarType dtype = ScalarType.Float32,
-        bool handBackward = false) : base(nameof(Mlp))
+    public Mlp(
+        int[] sizes,
+        string activation,
+        Generator generator,
+        ScalarType dtype = ScalarType.Float32,
+        bool handBackward = false
+    )
+        : base(nameof(Mlp))
     {
-        if (sizes.Length < 2 || sizes.Any(s => s < 1)) throw new ArgumentException("expected at least two positive layer sizes");
+        if (sizes.Length < 2 || sizes.Any(s => s < 1))
+            throw new ArgumentException("expected at least two positive layer sizes");
         Sizes = sizes;
         Activation = activation;
         HandBackward = handBackward;
@@ -34,33 +43,47 @@ public sealed class Mlp : Module<Tensor, Tensor>
             var linear = Linear(sizes[l - 1], sizes[l], dtype: dtype);
             Init.PyTorchDefault(linear.weight!, linear.bias, generator);
             modules.Add(($"fc{l}", linear));
-            if (l < sizes.Length - 1) modules.Add(($"act{l}", MakeActivation(activation)));
+            if (l < sizes.Length - 1)
+                modules.Add(($"act{l}", MakeActivation(activation)));
         }
         layers = Sequential(modules);
         RegisterComponents();
     }
 
-    /// <summary>The activation layer of <paramref name="name"/>, from the one catalogue (<see cref="Functions.Activations"/>); an unknown
-    /// name is rejected.</summary>
-    public static Module<Tensor, Tensor> MakeActivation(string name) => new ActivationLayer(Functions.Activations.Find(name));
+    /// <summary>The activation layer of <paramref name="name"/>, from the one catalogue (<see
+    /// cref="Functions.Activations"/>); an unknown name is rejected.</summary>
+    public static Module<Tensor, Tensor> MakeActivation(string name) =>
+        new ActivationLayer(Functions.Activations.Find(name));
 
     /// <summary>A catalogue activation as a layer of nn.Sequential (no parameters).</summary>
     sealed class ActivationLayer : Module<Tensor, Tensor>
     {
         readonly Activation activation;
-        public ActivationLayer(Activation activation) : base(activation.Name) { this.activation = activation; }
+
+        public ActivationLayer(Activation activation)
+            : base(activation.Name)
+        {
+            this.activation = activation;
+        }
+
         public override Tensor forward(Tensor x) => activation.Torch(x);
     }
 
     public override Tensor forward(Tensor x) => HandBackward ? HandForward(x) : layers.call(x);
 
-    /// <summary>a_l = σ(W_l a_{l−1} + b_l) layer by layer through the hand-backward Function (no σ after the last layer).</summary>
+    /// <summary>a_l = σ(W_l a_{l−1} + b_l) layer by layer through the hand-backward Function (no σ after the last
+    /// layer).</summary>
     Tensor HandForward(Tensor x)
     {
         var linears = LinearLayers;
         var a = x;
         for (int l = 0; l < linears.Count; l++)
-            a = LinearActivationFunction.Apply(a, linears[l].weight!, linears[l].bias!, l < linears.Count - 1 ? Activation : "identity");
+            a = LinearActivationFunction.Apply(
+                a,
+                linears[l].weight!,
+                linears[l].bias!,
+                l < linears.Count - 1 ? Activation : "identity"
+            );
         return a;
     }
 

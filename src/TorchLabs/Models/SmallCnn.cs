@@ -22,14 +22,27 @@ public sealed class SmallCnn : nn.Module<Tensor, Tensor>
     public int PoolSize { get; }
     public bool TiedBias { get; }
 
-    public SmallCnn(int cin, int height, int width, int cout, int kernel, int pool, int classes, bool tiedBias, Generator generator,
-        ScalarType dtype = ScalarType.Float64)
+    public SmallCnn(
+        int cin,
+        int height,
+        int width,
+        int cout,
+        int kernel,
+        int pool,
+        int classes,
+        bool tiedBias,
+        Generator generator,
+        ScalarType dtype = ScalarType.Float64
+    )
         : base(nameof(SmallCnn))
     {
-        int hout = height - kernel + 1, wout = width - kernel + 1;                  // (35)
-        int hmp = hout / pool, wmp = wout / pool;                                  // (36)
-        if (hout < 1 || wout < 1 || hmp < 1 || wmp < 1) throw new ArgumentException("image too small for the kernel and pool sizes");
-        int d = cout * hmp * wmp;                                                  // (37), corrected: a product
+        int hout = height - kernel + 1,
+            wout = width - kernel + 1; // (35)
+        int hmp = hout / pool,
+            wmp = wout / pool; // (36)
+        if (hout < 1 || wout < 1 || hmp < 1 || wmp < 1)
+            throw new ArgumentException("image too small for the kernel and pool sizes");
+        int d = cout * hmp * wmp; // (37), corrected: a product
         PoolSize = pool;
         TiedBias = tiedBias;
         W1 = new Parameter(empty([cout, cin, kernel, kernel], dtype));
@@ -38,9 +51,12 @@ public sealed class SmallCnn : nn.Module<Tensor, Tensor>
         b2 = new Parameter(empty([classes], dtype));
         using (no_grad())
         {
-            double bc = 1 / Math.Sqrt(cin * kernel * kernel), bl = 1 / Math.Sqrt(d);
-            W1.uniform_(-bc, bc, generator); b1.uniform_(-bc, bc, generator);
-            W2.uniform_(-bl, bl, generator); b2.uniform_(-bl, bl, generator);
+            double bc = 1 / Math.Sqrt(cin * kernel * kernel),
+                bl = 1 / Math.Sqrt(d);
+            W1.uniform_(-bc, bc, generator);
+            b1.uniform_(-bc, bc, generator);
+            W2.uniform_(-bl, bl, generator);
+            b2.uniform_(-bl, bl, generator);
         }
         RegisterComponents();
     }
@@ -53,12 +69,12 @@ public sealed class SmallCnn : nn.Module<Tensor, Tensor>
 
     public static SmallCnnTrace Trace(Tensor x, Tensor w1, Tensor bias1, Tensor w2, Tensor bias2, int pool, bool tied)
     {
-        var u1 = Conv(x, w1, bias1, tied);                                        // (29)
-        var h1 = nn.functional.max_pool2d(u1.unsqueeze(0), pool)[0];              // (30)
-        var a1 = nn.functional.relu(h1);                                          // (31)
-        var u2 = a1.flatten();                                                    // (32)
-        var h2 = matmul(w2.t(), u2) + bias2;                                      // (33)
-        var yhat = nn.functional.softmax(h2, 0);                                  // (34)
+        var u1 = Conv(x, w1, bias1, tied); // (29)
+        var h1 = nn.functional.max_pool2d(u1.unsqueeze(0), pool)[0]; // (30)
+        var a1 = nn.functional.relu(h1); // (31)
+        var u2 = a1.flatten(); // (32)
+        var h2 = matmul(w2.t(), u2) + bias2; // (33)
+        var yhat = nn.functional.softmax(h2, 0); // (34)
         return new SmallCnnTrace(x, u1, h1, a1, u2, h2, yhat);
     }
 

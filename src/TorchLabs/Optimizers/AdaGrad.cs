@@ -4,8 +4,8 @@ namespace TorchLabs.Optimizers;
 
 /// <summary>
 /// AdaGrad (Duchi et al. 2011), torch.optim.Adagrad: per-coordinate sum of squared gradients,
-/// G_t = G_{t−1} + g_t ⊙ g_t; η_t = η / (1 + (t − 1) · lr_decay); θ ← θ − η_t g_t / (√G_t + ε), ε = 1e-10 outside the root.
-/// The notes (000/001 Q3, lr 0.1) keeps one scalar G (the sum over all components) and puts 1e-9 inside the root:
+/// G_t = G_{t−1} + g_t ⊙ g_t; η_t = η / (1 + (t − 1) · lr_decay); θ ← θ − η_t g_t / (√G_t + ε), ε = 1e-10 outside the
+/// root. The notes (000/001 Q3, lr 0.1) keeps one scalar G (the sum over all components) and puts 1e-9 inside the root:
 /// see Reference/NotesForms and the report's errata.
 /// </summary>
 public sealed class AdaGrad : HandOptimizer
@@ -14,8 +14,15 @@ public sealed class AdaGrad : HandOptimizer
     public double LrDecay { get; }
     public double InitialAccumulatorValue { get; }
 
-    public AdaGrad(IEnumerable<Tensor> parameters, double lr = 0.01, double lrDecay = 0, double weightDecay = 0,
-        double initialAccumulatorValue = 0, double eps = 1e-10) : base(parameters, lr, weightDecay)
+    public AdaGrad(
+        IEnumerable<Tensor> parameters,
+        double lr = 0.01,
+        double lrDecay = 0,
+        double weightDecay = 0,
+        double initialAccumulatorValue = 0,
+        double eps = 1e-10
+    )
+        : base(parameters, lr, weightDecay)
     {
         Eps = eps;
         LrDecay = lrDecay;
@@ -25,9 +32,9 @@ public sealed class AdaGrad : HandOptimizer
     protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
     {
         var G = Buffer(s, "sum", () => full_like(p, InitialAccumulatorValue));
-        double eta = LearningRate / (1 + (t - 1) * LrDecay);  // η_t = η / (1 + (t − 1) lr_decay)
-        G.Addcmul_(g, g, 1);                                 // G_t = G_{t−1} + g ⊙ g
-        var denom = G.sqrt().Add_(Eps);                      // √G_t + ε
-        p.Addcdiv_(g, denom, -eta);                          // θ ← θ − η_t g / (√G_t + ε)
+        double eta = LearningRate / (1 + (t - 1) * LrDecay); // η_t = η / (1 + (t − 1) lr_decay)
+        G.Addcmul_(g, g, 1); // G_t = G_{t−1} + g ⊙ g
+        var denom = G.sqrt().Add_(Eps); // √G_t + ε
+        p.Addcdiv_(g, denom, -eta); // θ ← θ − η_t g / (√G_t + ε)
     }
 }

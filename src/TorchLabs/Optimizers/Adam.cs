@@ -17,8 +17,16 @@ public sealed class Adam : HandOptimizer
     public double Eps { get; }
     public bool AmsGrad { get; }
 
-    public Adam(IEnumerable<Tensor> parameters, double lr = 0.001, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-        double weightDecay = 0, bool amsgrad = false) : base(parameters, lr, weightDecay)
+    public Adam(
+        IEnumerable<Tensor> parameters,
+        double lr = 0.001,
+        double beta1 = 0.9,
+        double beta2 = 0.999,
+        double eps = 1e-8,
+        double weightDecay = 0,
+        bool amsgrad = false
+    )
+        : base(parameters, lr, weightDecay)
     {
         Ranges.Beta.Require(beta1, nameof(beta1));
         Ranges.Beta.Require(beta2, nameof(beta2));
@@ -33,17 +41,17 @@ public sealed class Adam : HandOptimizer
     {
         var m = Buffer(s, "exp_avg", () => zeros_like(p));
         var v = Buffer(s, "exp_avg_sq", () => zeros_like(p));
-        m.Mul_(Beta1).Add_(g, 1 - Beta1);                     // m_t = β₁ m_{t−1} + (1 − β₁) g
-        v.Mul_(Beta2).Addcmul_(g, g, 1 - Beta2);              // v_t = β₂ v_{t−1} + (1 − β₂) g ⊙ g
-        double bc1 = 1 - Math.Pow(Beta1, t);                    // 1 − β₁ᵗ
-        double bc2 = 1 - Math.Pow(Beta2, t);                    // 1 − β₂ᵗ
+        m.Mul_(Beta1).Add_(g, 1 - Beta1); // m_t = β₁ m_{t−1} + (1 − β₁) g
+        v.Mul_(Beta2).Addcmul_(g, g, 1 - Beta2); // v_t = β₂ v_{t−1} + (1 − β₂) g ⊙ g
+        double bc1 = 1 - Math.Pow(Beta1, t); // 1 − β₁ᵗ
+        double bc2 = 1 - Math.Pow(Beta2, t); // 1 − β₂ᵗ
         if (AmsGrad)
         {
             var vMax = Buffer(s, "max_exp_avg_sq", () => zeros_like(p));
-            vMax.copy_(maximum(vMax, v));                       // v_max = max(v_max, v_t)
+            vMax.copy_(maximum(vMax, v)); // v_max = max(v_max, v_t)
             v = vMax;
         }
-        var denom = v.sqrt().Div_(Math.Sqrt(bc2)).Add_(Eps);  // √v̂_t + ε, with √v̂_t = √v_t / √(1 − β₂ᵗ)
-        p.Addcdiv_(m, denom, -LearningRate / bc1);            // θ ← θ − η m̂_t / (√v̂_t + ε), m̂_t = m_t / (1 − β₁ᵗ)
+        var denom = v.sqrt().Div_(Math.Sqrt(bc2)).Add_(Eps); // √v̂_t + ε, with √v̂_t = √v_t / √(1 − β₂ᵗ)
+        p.Addcdiv_(m, denom, -LearningRate / bc1); // θ ← θ − η m̂_t / (√v̂_t + ε), m̂_t = m_t / (1 − β₁ᵗ)
     }
 }

@@ -11,6 +11,6 @@ public sealed class Gd(IEnumerable<Tensor> parameters, double lr, double weightD
 {
     protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
     {
-        p.Add_(g, -LearningRate);                           // θ ← θ − η g
+        p.Add_(g, -LearningRate); // θ ← θ − η g
     }
 }

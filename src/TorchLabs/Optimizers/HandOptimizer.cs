@@ -17,7 +17,8 @@ public abstract class HandOptimizer : IDisposable
     protected HandOptimizer(IEnumerable<Tensor> parameters, double lr, double weightDecay)
     {
         this.parameters = parameters.ToArray();
-        if (this.parameters.Length == 0) throw new ArgumentException("optimizer got an empty parameter list");
+        if (this.parameters.Length == 0)
+            throw new ArgumentException("optimizer got an empty parameter list");
         Ranges.Lr.Require(lr, nameof(lr));
         Ranges.WeightDecay.Require(weightDecay, nameof(weightDecay));
         LearningRate = lr;
@@ -34,7 +35,8 @@ public abstract class HandOptimizer : IDisposable
 
     public IReadOnlyList<Tensor> Parameters => parameters;
 
-    /// <summary>The state of parameter <paramref name="index"/> (buffers such as momentum_buffer, exp_avg, sum).</summary>
+    /// <summary>The state of parameter <paramref name="index"/> (buffers such as momentum_buffer, exp_avg,
+    /// sum).</summary>
     public IReadOnlyDictionary<string, Tensor> StateOf(int index) => state[index];
 
     /// <summary>Clears the gradients (torch's zero_grad with set_to_none=True).</summary>
@@ -46,14 +48,15 @@ public abstract class HandOptimizer : IDisposable
         foreach (var p in parameters)
         {
             var g = p.grad;
-            if (g is null) continue;
+            if (g is null)
+                continue;
             p.grad = null;
             g.Dispose();
         }
     }
 
-    /// <summary>Called before the gradient of the next step is computed: moves the parameters to where that gradient is to be taken
-    /// (Nesterov's look-ahead form); nothing for the others.</summary>
+    /// <summary>Called before the gradient of the next step is computed: moves the parameters to where that gradient is
+    /// to be taken (Nesterov's look-ahead form); nothing for the others.</summary>
     public virtual void BeforeGradient() { }
 
     /// <summary>One update of every parameter that has a gradient.</summary>
@@ -64,7 +67,8 @@ public abstract class HandOptimizer : IDisposable
         {
             var p = parameters[i];
             using var grad = p.grad;
-            if (grad is null) continue;
+            if (grad is null)
+                continue;
             steps[i]++;
             using var scope = NewDisposeScope();
             var g = WeightDecay != 0 ? grad.Add(p, WeightDecay) : grad;
@@ -72,12 +76,12 @@ public abstract class HandOptimizer : IDisposable
         }
     }
 
-    /// <summary>The update of one parameter <paramref name="p"/> with gradient <paramref name="g"/> at step <paramref name="t"/>
-    /// (1-based).</summary>
+    /// <summary>The update of one parameter <paramref name="p"/> with gradient <paramref name="g"/> at step <paramref
+    /// name="t"/> (1-based).</summary>
     protected abstract void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t);
 
-    /// <summary>The state buffer <paramref name="name"/>, created by <paramref name="init"/> on first use (kept outside any dispose
-    /// scope).</summary>
+    /// <summary>The state buffer <paramref name="name"/>, created by <paramref name="init"/> on first use (kept outside
+    /// any dispose scope).</summary>
     protected static Tensor Buffer(Dictionary<string, Tensor> s, string name, Func<Tensor> init)
     {
         if (!s.TryGetValue(name, out var b))
@@ -108,11 +112,13 @@ public abstract class HandOptimizer : IDisposable
     public void LoadState(BinaryReader r)
     {
         int n = r.ReadInt32();
-        if (n != parameters.Length) throw new FormatException($"optimizer state for {n} parameters, expected {parameters.Length}");
+        if (n != parameters.Length)
+            throw new FormatException($"optimizer state for {n} parameters, expected {parameters.Length}");
         for (int i = 0; i < n; i++)
         {
             steps[i] = r.ReadInt64();
-            foreach (var t in state[i].Values) t.Dispose();
+            foreach (var t in state[i].Values)
+                t.Dispose();
             state[i].Clear();
             int count = r.ReadInt32();
             for (int k = 0; k < count; k++)
@@ -126,7 +132,8 @@ public abstract class HandOptimizer : IDisposable
     public void Dispose()
     {
         foreach (var s in state)
-            foreach (var t in s.Values) t.Dispose();
+        foreach (var t in s.Values)
+            t.Dispose();
         GC.SuppressFinalize(this);
     }
 }

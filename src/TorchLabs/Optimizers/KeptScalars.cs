@@ -4,11 +4,12 @@ using static TorchSharp.torch;
 namespace TorchLabs.Optimizers;
 
 /// <summary>
-/// The hand optimizers' in-place updates with a number as factor, each holding that number's <see cref="Scalar"/> until libtorch
-/// returns. TorchSharp turns a double argument into a Scalar at the call site and passes its native handle without keeping the
-/// Scalar reachable (its methods read <c>value.Handle</c> and call libtorch, with no <c>GC.KeepAlive</c>), so a collection during
-/// the call can finalize the Scalar while libtorch still reads it: c10's "Expected false to be true" from <c>Scalar::toDouble</c>,
-/// seen now and then when the tests ran in parallel. The same operations, so the same numbers.
+/// The hand optimizers' in-place updates with a number as factor, each holding that number's <see cref="Scalar"/> until
+/// libtorch returns. TorchSharp turns a double argument into a Scalar at the call site and passes its native handle
+/// without keeping the Scalar reachable (its methods read <c>value.Handle</c> and call libtorch, with no
+/// <c>GC.KeepAlive</c>), so a collection during the call can finalize the Scalar while libtorch still reads it: c10's
+/// "Expected false to be true" from <c>Scalar::toDouble</c>, seen now and then when the tests ran in parallel. The same
+/// operations, so the same numbers.
 /// </summary>
 static class KeptScalars
 {

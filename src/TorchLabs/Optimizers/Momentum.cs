@@ -15,7 +15,13 @@ public sealed class Momentum : HandOptimizer
     public double Mu { get; }
     public double Dampening { get; }
 
-    public Momentum(IEnumerable<Tensor> parameters, double lr, double momentum, double dampening = 0, double weightDecay = 0)
+    public Momentum(
+        IEnumerable<Tensor> parameters,
+        double lr,
+        double momentum,
+        double dampening = 0,
+        double weightDecay = 0
+    )
         : base(parameters, lr, weightDecay)
     {
         Mu = Ranges.Momentum.Require(momentum, nameof(momentum));
@@ -25,8 +31,8 @@ public sealed class Momentum : HandOptimizer
     protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
     {
         var b = s.TryGetValue("momentum_buffer", out var previous)
-            ? previous.Mul_(Mu).Add_(g, 1 - Dampening)        // b_t = μ b_{t−1} + (1 − τ) g_t
-            : Buffer(s, "momentum_buffer", () => g.clone());    // b₁ = g₁ (the buffer starts as the first gradient)
-        p.Add_(b, -LearningRate);                           // θ ← θ − η b_t
+            ? previous.Mul_(Mu).Add_(g, 1 - Dampening) // b_t = μ b_{t−1} + (1 − τ) g_t
+            : Buffer(s, "momentum_buffer", () => g.clone()); // b₁ = g₁ (the buffer starts as the first gradient)
+        p.Add_(b, -LearningRate); // θ ← θ − η b_t
     }
 }

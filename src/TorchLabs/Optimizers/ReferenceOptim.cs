@@ -4,11 +4,11 @@ using static TorchSharp.torch;
 namespace TorchLabs.Optimizers;
 
 /// <summary>
-/// The hand references of PyTorch's optimizers (<see cref="TorchOptimReference"/>) as optimizers a TorchSharp user trains with:
-/// the same factory shape as <c>torch.optim.RAdam(parameters, lr, beta1, beta2, eps, weight_decay)</c>, and <c>zero_grad()</c> /
-/// <c>step()</c>. Each step copies the parameters and gradients into one float64 vector, applies PyTorch's update, and copies
-/// back: slower than TorchSharp's optimizers, exactly PyTorch's numbers. Use where TorchSharp 0.107 differs
-/// (docs/conformance.md: RAdam).
+/// The hand references of PyTorch's optimizers (<see cref="TorchOptimReference"/>) as optimizers a TorchSharp user
+/// trains with: the same factory shape as <c>torch.optim.RAdam(parameters, lr, beta1, beta2, eps, weight_decay)</c>,
+/// and <c>zero_grad()</c> / <c>step()</c>. Each step copies the parameters and gradients into one float64 vector,
+/// applies PyTorch's update, and copies back: slower than TorchSharp's optimizers, exactly PyTorch's numbers. Use where
+/// TorchSharp 0.107 differs (docs/conformance.md: RAdam).
 /// </summary>
 public sealed class ReferenceOptim : IDisposable
 {
@@ -18,18 +18,36 @@ public sealed class ReferenceOptim : IDisposable
     ReferenceOptim(IEnumerable<Tensor> parameters, TorchOptimReference reference)
     {
         this.parameters = parameters.ToArray();
-        if (this.parameters.Length == 0) throw new ArgumentException("optimizer got an empty parameter list");
+        if (this.parameters.Length == 0)
+            throw new ArgumentException("optimizer got an empty parameter list");
         this.reference = reference;
     }
 
-    /// <summary>PyTorch's RAdam (the rectified step as PyTorch takes it), with TorchSharp's <c>optim.RAdam</c> parameters; the
-    /// defaults are PyTorch's (lr 1e-3).</summary>
-    public static ReferenceOptim RAdam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
-        double eps = 1e-8, double weight_decay = 0) =>
-        new(parameters, TorchOptimReference.Create("RAdam", new OptimSettings(new Dictionary<string, double[]>
-        {
-            ["lr"] = [lr], ["betas"] = [beta1, beta2], ["eps"] = [eps], ["weight_decay"] = [weight_decay],
-        })));
+    /// <summary>PyTorch's RAdam (the rectified step as PyTorch takes it), with TorchSharp's <c>optim.RAdam</c>
+    /// parameters; the defaults are PyTorch's (lr 1e-3).</summary>
+    public static ReferenceOptim RAdam(
+        IEnumerable<Tensor> parameters,
+        double lr = 1e-3,
+        double beta1 = 0.9,
+        double beta2 = 0.999,
+        double eps = 1e-8,
+        double weight_decay = 0
+    ) =>
+        new(
+            parameters,
+            TorchOptimReference.Create(
+                "RAdam",
+                new OptimSettings(
+                    new Dictionary<string, double[]>
+                    {
+                        ["lr"] = [lr],
+                        ["betas"] = [beta1, beta2],
+                        ["eps"] = [eps],
+                        ["weight_decay"] = [weight_decay],
+                    }
+                )
+            )
+        );
 
     /// <summary>Any of <see cref="TorchOptimReference.Names"/> with settings in PyTorch's keywords.</summary>
     public static ReferenceOptim Create(string name, IEnumerable<Tensor> parameters, OptimSettings settings) =>
@@ -43,8 +61,14 @@ public sealed class ReferenceOptim : IDisposable
     {
         using var scope = NewDisposeScope();
         var θ = parameters.SelectMany(p => p.detach().to_type(ScalarType.Float64).data<double>().ToArray()).ToArray();
-        var g = parameters.SelectMany(p => (p.grad ?? throw new InvalidOperationException("a parameter has no gradient"))
-            .to_type(ScalarType.Float64).data<double>().ToArray()).ToArray();
+        var g = parameters
+            .SelectMany(p =>
+                (p.grad ?? throw new InvalidOperationException("a parameter has no gradient"))
+                    .to_type(ScalarType.Float64)
+                    .data<double>()
+                    .ToArray()
+            )
+            .ToArray();
         reference.Step(θ, g);
         using var _ = no_grad();
         int at = 0;
@@ -60,10 +84,11 @@ public sealed class ReferenceOptim : IDisposable
 }
 
 /// <summary>
-/// The hand references of PyTorch's learning-rate schedulers (<see cref="SchedulerReference"/>) driving a TorchSharp optimizer:
-/// construction makes PyTorch's initial step, <c>step()</c> (or <c>step(metric)</c> for ReduceLROnPlateau) computes PyTorch's
-/// learning rate — and momentum, where the scheduler cycles it — and writes them into the optimizer's first parameter group. Use
-/// where TorchSharp 0.107's scheduler differs (docs/conformance.md: MultiStepLR, CyclicLR).
+/// The hand references of PyTorch's learning-rate schedulers (<see cref="SchedulerReference"/>) driving a TorchSharp
+/// optimizer: construction makes PyTorch's initial step, <c>step()</c> (or <c>step(metric)</c> for ReduceLROnPlateau)
+/// computes PyTorch's learning rate — and momentum, where the scheduler cycles it — and writes them into the
+/// optimizer's first parameter group. Use where TorchSharp 0.107's scheduler differs (docs/conformance.md: MultiStepLR,
+/// CyclicLR).
 /// </summary>
 public sealed class ReferenceLR
 {
@@ -83,14 +108,23 @@ public sealed class ReferenceLR
         Write();
     }
 
-    public void step() { reference.Step(); Write(); }
+    public void step()
+    {
+        reference.Step();
+        Write();
+    }
 
-    public void step(double metric) { reference.Step(metric); Write(); }
+    public void step(double metric)
+    {
+        reference.Step(metric);
+        Write();
+    }
 
     void Write()
     {
         var pg = optimizer.ParamGroups.Single();
         pg.LearningRate = group.Lr;
-        if (pg is TorchSharp.torch.optim.IMomentum m) m.Momentum = group.Momentum;
+        if (pg is TorchSharp.torch.optim.IMomentum m)
+            m.Momentum = group.Momentum;
     }
 }

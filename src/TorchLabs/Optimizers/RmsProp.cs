@@ -17,8 +17,16 @@ public sealed class RmsProp : HandOptimizer
     public double Mu { get; }
     public bool Centered { get; }
 
-    public RmsProp(IEnumerable<Tensor> parameters, double lr = 0.01, double alpha = 0.99, double eps = 1e-8,
-        double weightDecay = 0, double momentum = 0, bool centered = false) : base(parameters, lr, weightDecay)
+    public RmsProp(
+        IEnumerable<Tensor> parameters,
+        double lr = 0.01,
+        double alpha = 0.99,
+        double eps = 1e-8,
+        double weightDecay = 0,
+        double momentum = 0,
+        bool centered = false
+    )
+        : base(parameters, lr, weightDecay)
     {
         Ranges.Alpha.Require(alpha, nameof(alpha));
         Ranges.Eps.Require(eps, nameof(eps));
@@ -31,27 +39,27 @@ public sealed class RmsProp : HandOptimizer
     protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
     {
         var Eg2 = Buffer(s, "square_avg", () => zeros_like(p));
-        Eg2.Mul_(Alpha).Addcmul_(g, g, 1 - Alpha);                        // E[g²]_t = α E[g²]_{t−1} + (1 − α) g ⊙ g
+        Eg2.Mul_(Alpha).Addcmul_(g, g, 1 - Alpha); // E[g²]_t = α E[g²]_{t−1} + (1 − α) g ⊙ g
         Tensor denom;
         if (Centered)
         {
             var Eg = Buffer(s, "grad_avg", () => zeros_like(p));
-            Eg.Mul_(Alpha).Add_(g, 1 - Alpha);                            // E[g]_t = α E[g]_{t−1} + (1 − α) g
-            denom = Eg2.Addcmul(Eg, Eg, -1).sqrt_().Add_(Eps);            // √(E[g²] − E[g]²) + ε
+            Eg.Mul_(Alpha).Add_(g, 1 - Alpha); // E[g]_t = α E[g]_{t−1} + (1 − α) g
+            denom = Eg2.Addcmul(Eg, Eg, -1).sqrt_().Add_(Eps); // √(E[g²] − E[g]²) + ε
         }
         else
         {
-            denom = Eg2.sqrt().Add_(Eps);                                 // √E[g²]_t + ε
+            denom = Eg2.sqrt().Add_(Eps); // √E[g²]_t + ε
         }
         if (Mu > 0)
         {
             var b = Buffer(s, "momentum_buffer", () => zeros_like(p));
-            b.Mul_(Mu).Addcdiv_(g, denom, 1);                             // b ← μ b + g / denom
-            p.Add_(b, -LearningRate);                                     // θ ← θ − η b
+            b.Mul_(Mu).Addcdiv_(g, denom, 1); // b ← μ b + g / denom
+            p.Add_(b, -LearningRate); // θ ← θ − η b
         }
         else
         {
-            p.Addcdiv_(g, denom, -LearningRate);                          // θ ← θ − η g / (√E[g²]_t + ε)
+            p.Addcdiv_(g, denom, -LearningRate); // θ ← θ − η g / (√E[g²]_t + ε)
         }
     }
 }

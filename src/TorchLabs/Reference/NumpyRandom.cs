@@ -8,8 +8,11 @@ namespace TorchLabs.Reference;
 /// </summary>
 public sealed class NumpyRandom
 {
-    const int N = 624, M = 397;
-    const uint MatrixA = 0x9908b0df, UpperMask = 0x80000000, LowerMask = 0x7fffffff;
+    const int N = 624,
+        M = 397;
+    const uint MatrixA = 0x9908b0df,
+        UpperMask = 0x80000000,
+        LowerMask = 0x7fffffff;
     readonly uint[] mt = new uint[N];
     int pos;
     bool hasGauss;
@@ -21,7 +24,8 @@ public sealed class NumpyRandom
     public void Seed(uint seed)
     {
         mt[0] = seed;
-        for (int i = 1; i < N; i++) mt[i] = 1812433253u * (mt[i - 1] ^ (mt[i - 1] >> 30)) + (uint)i;
+        for (int i = 1; i < N; i++)
+            mt[i] = 1812433253u * (mt[i - 1] ^ (mt[i - 1] >> 30)) + (uint)i;
         pos = N;
         hasGauss = false;
         gauss = 0;
@@ -30,7 +34,8 @@ public sealed class NumpyRandom
     /// <summary>The next 32-bit output of MT19937 (with tempering).</summary>
     public uint NextUInt32()
     {
-        if (pos >= N) Twist();
+        if (pos >= N)
+            Twist();
         uint y = mt[pos++];
         y ^= y >> 11;
         y ^= (y << 7) & 0x9d2c5680;
@@ -52,7 +57,8 @@ public sealed class NumpyRandom
     /// <summary>random_sample(): a double in [0, 1) with 53 random bits.</summary>
     public double NextDouble()
     {
-        uint a = NextUInt32() >> 5, b = NextUInt32() >> 6;
+        uint a = NextUInt32() >> 5,
+            b = NextUInt32() >> 6;
         return (a * 67108864.0 + b) / 9007199254740992.0;
     }
 
@@ -66,7 +72,9 @@ public sealed class NumpyRandom
             gauss = 0;
             return cached;
         }
-        double x1, x2, r2;
+        double x1,
+            x2,
+            r2;
         do
         {
             x1 = 2.0 * NextDouble() - 1.0;
@@ -83,7 +91,8 @@ public sealed class NumpyRandom
     public double[] Rand(params int[] shape)
     {
         var a = new double[Count(shape)];
-        for (int i = 0; i < a.Length; i++) a[i] = NextDouble();
+        for (int i = 0; i < a.Length; i++)
+            a[i] = NextDouble();
         return a;
     }
 
@@ -91,7 +100,8 @@ public sealed class NumpyRandom
     public double[] Randn(params int[] shape)
     {
         var a = new double[Count(shape)];
-        for (int i = 0; i < a.Length; i++) a[i] = NextGaussian();
+        for (int i = 0; i < a.Length; i++)
+            a[i] = NextGaussian();
         return a;
     }
 

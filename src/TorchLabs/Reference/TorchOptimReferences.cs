@@ -3,8 +3,8 @@ using System.Globalization;
 namespace TorchLabs.Reference;
 
 /// <summary>
-/// The settings of one torch.optim optimizer under PyTorch's keyword names (<c>lr</c>, <c>betas</c>, <c>amsgrad</c>, …), each a
-/// number, a pair of numbers or a bool, with PyTorch's defaults for the names not given.
+/// The settings of one torch.optim optimizer under PyTorch's keyword names (<c>lr</c>, <c>betas</c>, <c>amsgrad</c>,
+/// …), each a number, a pair of numbers or a bool, with PyTorch's defaults for the names not given.
 /// </summary>
 public sealed class OptimSettings
 {
@@ -16,26 +16,54 @@ public sealed class OptimSettings
     public IReadOnlyDictionary<string, double[]> Given => values;
 
     public double Get(string key, double fallback) => values.TryGetValue(key, out var v) ? v[0] : fallback;
-    public bool Flag(string key) => values.TryGetValue(key, out var v) && v[0] != 0;
-    public (double, double) Pair(string key, double a, double b) => values.TryGetValue(key, out var v) ? (v[0], v[1]) : (a, b);
 
-    public override string ToString() => string.Join(", ", values.Select(kv => kv.Key + "=" + (kv.Value.Length == 1
-        ? kv.Value[0].ToString("R", CultureInfo.InvariantCulture)
-        : "(" + string.Join(", ", kv.Value.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + ")")));
+    public bool Flag(string key) => values.TryGetValue(key, out var v) && v[0] != 0;
+
+    public (double, double) Pair(string key, double a, double b) =>
+        values.TryGetValue(key, out var v) ? (v[0], v[1]) : (a, b);
+
+    public override string ToString() =>
+        string.Join(
+            ", ",
+            values.Select(kv =>
+                kv.Key
+                + "="
+                + (
+                    kv.Value.Length == 1
+                        ? kv.Value[0].ToString("R", CultureInfo.InvariantCulture)
+                        : "("
+                            + string.Join(", ", kv.Value.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))
+                            + ")"
+                )
+            )
+        );
 }
 
 /// <summary>
-/// One torch.optim optimizer written out by hand on a flat vector θ of all parameters (every one of these updates acts element by
-/// element, so one vector stands for any number of parameter tensors).
-/// <see cref="Step(double[], double[])"/> is one <c>optimizer.step()</c> given
-/// the gradient g = ∂f/∂θ. The equations are those of PyTorch's documentation (torch.optim, "Algorithm" of each class), in the
-/// order of PyTorch's single-tensor implementation, so the numbers agree to rounding.
+/// One torch.optim optimizer written out by hand on a flat vector θ of all parameters (every one of these updates acts
+/// element by element, so one vector stands for any number of parameter tensors). <see cref="Step(double[],
+/// double[])"/> is one <c>optimizer.step()</c> given the gradient g = ∂f/∂θ. The equations are those of PyTorch's
+/// documentation (torch.optim, "Algorithm" of each class), in the order of PyTorch's single-tensor implementation, so
+/// the numbers agree to rounding.
 /// </summary>
 public abstract class TorchOptimReference
 {
-    /// <summary>The optimizers TorchSharp 0.107 re-implements in C# (LBFGS wraps libtorch's and is not among them).</summary>
+    /// <summary>The optimizers TorchSharp 0.107 re-implements in C# (LBFGS wraps libtorch's and is not among
+    /// them).</summary>
     public static readonly string[] Names =
-        ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Rprop", "Adagrad", "Adadelta", "ASGD"];
+    [
+        "SGD",
+        "Adam",
+        "AdamW",
+        "Adamax",
+        "NAdam",
+        "RAdam",
+        "RMSprop",
+        "Rprop",
+        "Adagrad",
+        "Adadelta",
+        "ASGD",
+    ];
 
     /// <summary>The keywords each accepts, as PyTorch spells them.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Keywords = new Dictionary<string, string[]>
@@ -53,34 +81,40 @@ public abstract class TorchOptimReference
         ["ASGD"] = ["lr", "lambd", "alpha", "t0", "weight_decay", "maximize"],
     };
 
-    /// <summary>The reference for PyTorch's class <paramref name="name"/> (exact spelling, see <see cref="Names"/>).</summary>
-    /// <param name="pyTorch113">Follow PyTorch 1.13 where it differs from the version TorchSharp 0.107 follows (NAdam only).</param>
-    public static TorchOptimReference Create(string name, OptimSettings s, bool pyTorch113 = false) => name switch
-    {
-        "SGD" => new SgdReference(s),
-        "Adam" => new AdamReference(s, decoupled: false),
-        "AdamW" => new AdamReference(s, decoupled: true),
-        "Adamax" => new AdamaxReference(s),
-        "NAdam" => new NAdamReference(s, pyTorch113),
-        "RAdam" => new RAdamReference(s),
-        "RMSprop" => new RmspropReference(s),
-        "Rprop" => new RpropReference(s),
-        "Adagrad" => new AdagradReference(s),
-        "Adadelta" => new AdadeltaReference(s),
-        "ASGD" => new AsgdReference(s),
-        _ => throw new ArgumentException($"{name}: no such optimizer; expected one of {string.Join(", ", Names)}"),
-    };
+    /// <summary>The reference for PyTorch's class <paramref name="name"/> (exact spelling, see <see
+    /// cref="Names"/>).</summary>
+    /// <param name="pyTorch113">Follow PyTorch 1.13 where it differs from the version TorchSharp 0.107 follows (NAdam
+    /// only).</param>
+    public static TorchOptimReference Create(string name, OptimSettings s, bool pyTorch113 = false) =>
+        name switch
+        {
+            "SGD" => new SgdReference(s),
+            "Adam" => new AdamReference(s, decoupled: false),
+            "AdamW" => new AdamReference(s, decoupled: true),
+            "Adamax" => new AdamaxReference(s),
+            "NAdam" => new NAdamReference(s, pyTorch113),
+            "RAdam" => new RAdamReference(s),
+            "RMSprop" => new RmspropReference(s),
+            "Rprop" => new RpropReference(s),
+            "Adagrad" => new AdagradReference(s),
+            "Adadelta" => new AdadeltaReference(s),
+            "ASGD" => new AsgdReference(s),
+            _ => throw new ArgumentException($"{name}: no such optimizer; expected one of {string.Join(", ", Names)}"),
+        };
 
-    /// <summary>One <c>optimizer.step()</c>: θ updated in place from the gradient <paramref name="g"/> (not changed).</summary>
+    /// <summary>One <c>optimizer.step()</c>: θ updated in place from the gradient <paramref name="g"/> (not
+    /// changed).</summary>
     public abstract void Step(double[] θ, double[] g);
 
-    /// <summary>One <c>optimizer.step()</c> over several parameter blocks (a network's W and b), updated in place: the blocks are
-    /// one vector end to end, as every update here acts element by element.</summary>
+    /// <summary>One <c>optimizer.step()</c> over several parameter blocks (a network's W and b), updated in place: the
+    /// blocks are one vector end to end, as every update here acts element by element.</summary>
     public void Step(IReadOnlyList<double[]> θ, IReadOnlyList<double[]> g)
     {
-        double[] flat = [.. θ.SelectMany(b => b)], grad = [.. g.SelectMany(b => b)];
+        double[] flat = [.. θ.SelectMany(b => b)],
+            grad = [.. g.SelectMany(b => b)];
         Step(flat, grad);
-        for (int k = 0, at = 0; k < θ.Count; at += θ[k].Length, k++) Array.Copy(flat, at, θ[k], 0, θ[k].Length);
+        for (int k = 0, at = 0; k < θ.Count; at += θ[k].Length, k++)
+            Array.Copy(flat, at, θ[k], 0, θ[k].Length);
     }
 
     /// <summary>t, the number of steps taken (PyTorch's <c>state['step']</c>).</summary>
@@ -88,19 +122,26 @@ public abstract class TorchOptimReference
 
     static double[] Zeros(int n) => new double[n];
 
-    /// <summary>g with maximize's sign and L2 weight decay λθ folded in, as the first lines of most algorithms.</summary>
+    /// <summary>g with maximize's sign and L2 weight decay λθ folded in, as the first lines of most
+    /// algorithms.</summary>
     protected static double[] Gradient(double[] θ, double[] g, bool maximize, double λ)
     {
         var d = new double[g.Length];
-        for (int i = 0; i < g.Length; i++) d[i] = (maximize ? -g[i] : g[i]) + (λ != 0 ? λ * θ[i] : 0);
+        for (int i = 0; i < g.Length; i++)
+            d[i] = (maximize ? -g[i] : g[i]) + (λ != 0 ? λ * θ[i] : 0);
         return d;
     }
 
-    /// <summary>torch.optim.SGD: g ← g + λθ; b₁ = g, b_t = μ b_{t−1} + (1 − τ) g; g ← g + μ b_t (nesterov) or b_t; θ ← θ − γ g.</summary>
+    /// <summary>torch.optim.SGD: g ← g + λθ; b₁ = g, b_t = μ b_{t−1} + (1 − τ) g; g ← g + μ b_t (nesterov) or b_t; θ ←
+    /// θ − γ g.</summary>
     sealed class SgdReference(OptimSettings s) : TorchOptimReference
     {
-        readonly double γ = s.Get("lr", double.NaN), μ = s.Get("momentum", 0), τ = s.Get("dampening", 0), λ = s.Get("weight_decay", 0);
-        readonly bool nesterov = s.Flag("nesterov"), maximize = s.Flag("maximize");
+        readonly double γ = s.Get("lr", double.NaN),
+            μ = s.Get("momentum", 0),
+            τ = s.Get("dampening", 0),
+            λ = s.Get("weight_decay", 0);
+        readonly bool nesterov = s.Flag("nesterov"),
+            maximize = s.Flag("maximize");
         double[]? b;
 
         public override void Step(double[] θ, double[] g)
@@ -108,11 +149,16 @@ public abstract class TorchOptimReference
             var d = Gradient(θ, g, maximize, λ);
             if (μ != 0)
             {
-                if (b is null) b = (double[])d.Clone();
-                else for (int i = 0; i < d.Length; i++) b[i] = b[i] * μ + (1 - τ) * d[i];
-                for (int i = 0; i < d.Length; i++) d[i] = nesterov ? d[i] + μ * b[i] : b[i];
+                if (b is null)
+                    b = (double[])d.Clone();
+                else
+                    for (int i = 0; i < d.Length; i++)
+                        b[i] = b[i] * μ + (1 - τ) * d[i];
+                for (int i = 0; i < d.Length; i++)
+                    d[i] = nesterov ? d[i] + μ * b[i] : b[i];
             }
-            for (int i = 0; i < θ.Length; i++) θ[i] += -γ * d[i];
+            for (int i = 0; i < θ.Length; i++)
+                θ[i] += -γ * d[i];
         }
     }
 
@@ -123,19 +169,29 @@ public abstract class TorchOptimReference
     /// </summary>
     sealed class AdamReference(OptimSettings s, bool decoupled) : TorchOptimReference
     {
-        readonly double γ = s.Get("lr", 1e-3), ε = s.Get("eps", 1e-8), λ = s.Get("weight_decay", decoupled ? 1e-2 : 0);
+        readonly double γ = s.Get("lr", 1e-3),
+            ε = s.Get("eps", 1e-8),
+            λ = s.Get("weight_decay", decoupled ? 1e-2 : 0);
         readonly (double β1, double β2) β = s.Pair("betas", 0.9, 0.999);
-        readonly bool amsgrad = s.Flag("amsgrad"), maximize = s.Flag("maximize");
-        double[]? m, v, vmax;
+        readonly bool amsgrad = s.Flag("amsgrad"),
+            maximize = s.Flag("maximize");
+        double[]? m,
+            v,
+            vmax;
 
         public override void Step(double[] θ, double[] g)
         {
             int n = θ.Length;
             (m, v, vmax) = (m ?? Zeros(n), v ?? Zeros(n), vmax ?? Zeros(n));
             t++;
-            if (decoupled) for (int i = 0; i < n; i++) θ[i] *= 1 - γ * λ;
+            if (decoupled)
+                for (int i = 0; i < n; i++)
+                    θ[i] *= 1 - γ * λ;
             var d = Gradient(θ, g, maximize, decoupled ? 0 : λ);
-            double bc1 = 1 - Math.Pow(β.β1, t), bc2 = 1 - Math.Pow(β.β2, t), stepSize = γ / bc1, bc2Sqrt = Math.Sqrt(bc2);
+            double bc1 = 1 - Math.Pow(β.β1, t),
+                bc2 = 1 - Math.Pow(β.β2, t),
+                stepSize = γ / bc1,
+                bc2Sqrt = Math.Sqrt(bc2);
             for (int i = 0; i < n; i++)
             {
                 m[i] = m[i] * β.β1 + (1 - β.β1) * d[i];
@@ -151,10 +207,13 @@ public abstract class TorchOptimReference
     /// θ ← θ − (γ / (1 − β₁ᵗ)) m_t / u_t.</summary>
     sealed class AdamaxReference(OptimSettings s) : TorchOptimReference
     {
-        readonly double γ = s.Get("lr", 2e-3), ε = s.Get("eps", 1e-8), λ = s.Get("weight_decay", 0);
+        readonly double γ = s.Get("lr", 2e-3),
+            ε = s.Get("eps", 1e-8),
+            λ = s.Get("weight_decay", 0);
         readonly (double β1, double β2) β = s.Pair("betas", 0.9, 0.999);
         readonly bool maximize = s.Flag("maximize");
-        double[]? m, u;
+        double[]? m,
+            u;
 
         public override void Step(double[] θ, double[] g)
         {
@@ -181,9 +240,13 @@ public abstract class TorchOptimReference
     /// </summary>
     sealed class NAdamReference(OptimSettings s, bool pyTorch113) : TorchOptimReference
     {
-        readonly double γ = s.Get("lr", 2e-3), ε = s.Get("eps", 1e-8), λ = s.Get("weight_decay", 0), ψ = s.Get("momentum_decay", 4e-3);
+        readonly double γ = s.Get("lr", 2e-3),
+            ε = s.Get("eps", 1e-8),
+            λ = s.Get("weight_decay", 0),
+            ψ = s.Get("momentum_decay", 4e-3);
         readonly (double β1, double β2) β = s.Pair("betas", 0.9, 0.999);
-        double[]? m, v;
+        double[]? m,
+            v;
         double muProduct = 1;
 
         public override void Step(double[] θ, double[] g)
@@ -193,7 +256,8 @@ public abstract class TorchOptimReference
             t++;
             double bc2 = 1 - Math.Pow(β.β2, t);
             var d = Gradient(θ, g, false, λ);
-            double μ = β.β1 * (1 - 0.5 * Math.Pow(0.96, t * ψ)), μNext = β.β1 * (1 - 0.5 * Math.Pow(0.96, (t + 1) * ψ));
+            double μ = β.β1 * (1 - 0.5 * Math.Pow(0.96, t * ψ)),
+                μNext = β.β1 * (1 - 0.5 * Math.Pow(0.96, (t + 1) * ψ));
             muProduct *= μ;
             double muProductNext = pyTorch113 ? muProduct * μ * μNext : muProduct * μNext;
             for (int i = 0; i < n; i++)
@@ -214,18 +278,23 @@ public abstract class TorchOptimReference
     /// </summary>
     sealed class RAdamReference(OptimSettings s) : TorchOptimReference
     {
-        readonly double γ = s.Get("lr", 1e-3), ε = s.Get("eps", 1e-8), λ = s.Get("weight_decay", 0);
+        readonly double γ = s.Get("lr", 1e-3),
+            ε = s.Get("eps", 1e-8),
+            λ = s.Get("weight_decay", 0);
         readonly (double β1, double β2) β = s.Pair("betas", 0.9, 0.999);
-        double[]? m, v;
+        double[]? m,
+            v;
 
         public override void Step(double[] θ, double[] g)
         {
             int n = θ.Length;
             (m, v) = (m ?? Zeros(n), v ?? Zeros(n));
             t++;
-            double bc1 = 1 - Math.Pow(β.β1, t), bc2 = 1 - Math.Pow(β.β2, t);
+            double bc1 = 1 - Math.Pow(β.β1, t),
+                bc2 = 1 - Math.Pow(β.β2, t);
             var d = Gradient(θ, g, false, λ);
-            double ρInf = 2 / (1 - β.β2) - 1, ρt = ρInf - 2 * t * Math.Pow(β.β2, t) / bc2;
+            double ρInf = 2 / (1 - β.β2) - 1,
+                ρt = ρInf - 2 * t * Math.Pow(β.β2, t) / bc2;
             double r = ρt > 5 ? Math.Sqrt((ρt - 4) * (ρt - 2) * ρInf / ((ρInf - 4) * (ρInf - 2) * ρt)) : 0;
             for (int i = 0; i < n; i++)
             {
@@ -238,15 +307,21 @@ public abstract class TorchOptimReference
     }
 
     /// <summary>
-    /// torch.optim.RMSprop (Hinton; Graves 2013 for centered): v_t = αv_{t−1} + (1 − α)g²; centered: ḡ_t = αḡ_{t−1} + (1 − α)g,
-    /// ṽ = v_t − ḡ_t²; b_t = μb_{t−1} + g/(√ṽ + ε), θ ← θ − γb_t (momentum), else θ ← θ − γg/(√ṽ + ε).
+    /// torch.optim.RMSprop (Hinton; Graves 2013 for centered): v_t = αv_{t−1} + (1 − α)g²; centered: ḡ_t = αḡ_{t−1} +
+    /// (1 − α)g, ṽ = v_t − ḡ_t²; b_t = μb_{t−1} + g/(√ṽ + ε), θ ← θ − γb_t (momentum), else θ ← θ − γg/(√ṽ + ε).
     /// </summary>
     sealed class RmspropReference(OptimSettings s) : TorchOptimReference
     {
-        readonly double γ = s.Get("lr", 1e-2), α = s.Get("alpha", 0.99), ε = s.Get("eps", 1e-8), λ = s.Get("weight_decay", 0),
+        readonly double γ = s.Get("lr", 1e-2),
+            α = s.Get("alpha", 0.99),
+            ε = s.Get("eps", 1e-8),
+            λ = s.Get("weight_decay", 0),
             μ = s.Get("momentum", 0);
-        readonly bool centered = s.Flag("centered"), maximize = s.Flag("maximize");
-        double[]? v, gAvg, b;
+        readonly bool centered = s.Flag("centered"),
+            maximize = s.Flag("maximize");
+        double[]? v,
+            gAvg,
+            b;
 
         public override void Step(double[] θ, double[] g)
         {
@@ -256,21 +331,24 @@ public abstract class TorchOptimReference
             for (int i = 0; i < n; i++)
             {
                 v[i] = v[i] * α + (1 - α) * d[i] * d[i];
-                if (centered) gAvg[i] = gAvg[i] * α + (1 - α) * d[i];
+                if (centered)
+                    gAvg[i] = gAvg[i] * α + (1 - α) * d[i];
                 double avg = (centered ? Math.Sqrt(v[i] + -1 * gAvg[i] * gAvg[i]) : Math.Sqrt(v[i])) + ε;
                 if (μ > 0)
                 {
                     b[i] = b[i] * μ + d[i] / avg;
                     θ[i] += -γ * b[i];
                 }
-                else θ[i] += -γ * (d[i] / avg);
+                else
+                    θ[i] += -γ * (d[i] / avg);
             }
         }
     }
 
     /// <summary>
     /// torch.optim.Rprop (Riedmiller and Braun 1993, without weight backtracking): the step size η_i grows by η₊ where
-    /// g_t·g_{t−1} &gt; 0, shrinks by η₋ where &lt; 0 (and that g counts as 0), clamped to [Γmin, Γmax]; θ ← θ − η sign(g).
+    /// g_t·g_{t−1} &gt; 0, shrinks by η₋ where &lt; 0 (and that g counts as 0), clamped to [Γmin, Γmax]; θ ← θ − η
+    /// sign(g).
     /// </summary>
     sealed class RpropReference(OptimSettings s) : TorchOptimReference
     {
@@ -278,7 +356,8 @@ public abstract class TorchOptimReference
         readonly (double minus, double plus) η = s.Pair("etas", 0.5, 1.2);
         readonly (double min, double max) Γ = s.Pair("step_sizes", 1e-6, 50);
         readonly bool maximize = s.Flag("maximize");
-        double[]? prev, size;
+        double[]? prev,
+            size;
 
         public override void Step(double[] θ, double[] g)
         {
@@ -289,19 +368,28 @@ public abstract class TorchOptimReference
             {
                 double gi = maximize ? -g[i] : g[i];
                 double sign = Math.Sign(gi * prev[i]);
-                double factor = sign > 0 ? η.plus : sign < 0 ? η.minus : 1;
-                size[i] = Math.Min(Math.Max(size[i] * factor, Γ.min), Γ.max);   // torch.clamp: with min > max, every value is max
-                if (sign < 0) gi = 0;
+                double factor =
+                    sign > 0 ? η.plus
+                    : sign < 0 ? η.minus
+                    : 1;
+                // torch.clamp: with min > max, every value is max
+                size[i] = Math.Min(Math.Max(size[i] * factor, Γ.min), Γ.max);
+                if (sign < 0)
+                    gi = 0;
                 θ[i] += -(Math.Sign(gi) * size[i]);
                 prev[i] = gi;
             }
         }
     }
 
-    /// <summary>torch.optim.Adagrad (Duchi et al. 2011): γ̃ = γ/(1 + (t − 1)η); G_t = G_{t−1} + g²; θ ← θ − γ̃ g/(√G_t + ε).</summary>
+    /// <summary>torch.optim.Adagrad (Duchi et al. 2011): γ̃ = γ/(1 + (t − 1)η); G_t = G_{t−1} + g²; θ ← θ − γ̃ g/(√G_t
+    /// + ε).</summary>
     sealed class AdagradReference(OptimSettings s) : TorchOptimReference
     {
-        readonly double γ = s.Get("lr", 1e-2), η = s.Get("lr_decay", 0), λ = s.Get("weight_decay", 0), ε = s.Get("eps", 1e-10),
+        readonly double γ = s.Get("lr", 1e-2),
+            η = s.Get("lr_decay", 0),
+            λ = s.Get("weight_decay", 0),
+            ε = s.Get("eps", 1e-10),
             G0 = s.Get("initial_accumulator_value", 0);
         readonly bool maximize = s.Flag("maximize");
         double[]? G;
@@ -324,9 +412,13 @@ public abstract class TorchOptimReference
     /// u_t = ρu_{t−1} + (1 − ρ)Δ²; θ ← θ − γΔ.</summary>
     sealed class AdadeltaReference(OptimSettings s) : TorchOptimReference
     {
-        readonly double γ = s.Get("lr", 1.0), ρ = s.Get("rho", 0.9), ε = s.Get("eps", 1e-6), λ = s.Get("weight_decay", 0);
+        readonly double γ = s.Get("lr", 1.0),
+            ρ = s.Get("rho", 0.9),
+            ε = s.Get("eps", 1e-6),
+            λ = s.Get("weight_decay", 0);
         readonly bool maximize = s.Flag("maximize");
-        double[]? v, u;
+        double[]? v,
+            u;
 
         public override void Step(double[] θ, double[] g)
         {
@@ -344,22 +436,27 @@ public abstract class TorchOptimReference
     }
 
     /// <summary>
-    /// torch.optim.ASGD (Polyak and Juditsky 1992): θ ← θ(1 − λη_t) − η_t g; the average a_t = a_{t−1} + μ_t(θ − a_{t−1})
-    /// (a copy of θ while μ_t = 1); then η_{t+1} = γ/(1 + λγt)^α and μ_{t+1} = 1/max(1, t − t₀). The averaged parameters are
-    /// state, not the parameters: the trajectory is θ's.
+    /// torch.optim.ASGD (Polyak and Juditsky 1992): θ ← θ(1 − λη_t) − η_t g; the average a_t = a_{t−1} + μ_t(θ −
+    /// a_{t−1}) (a copy of θ while μ_t = 1); then η_{t+1} = γ/(1 + λγt)^α and μ_{t+1} = 1/max(1, t − t₀). The averaged
+    /// parameters are state, not the parameters: the trajectory is θ's.
     /// </summary>
     sealed class AsgdReference(OptimSettings s) : TorchOptimReference
     {
-        readonly double γ = s.Get("lr", 1e-2), λ = s.Get("lambd", 1e-4), α = s.Get("alpha", 0.75), t0 = s.Get("t0", 1e6),
+        readonly double γ = s.Get("lr", 1e-2),
+            λ = s.Get("lambd", 1e-4),
+            α = s.Get("alpha", 0.75),
+            t0 = s.Get("t0", 1e6),
             wd = s.Get("weight_decay", 0);
         readonly bool maximize = s.Flag("maximize");
         double[]? a;
-        double η = double.NaN, μ = 1;
+        double η = double.NaN,
+            μ = 1;
 
         public override void Step(double[] θ, double[] g)
         {
             a ??= Zeros(θ.Length);
-            if (double.IsNaN(η)) η = γ;
+            if (double.IsNaN(η))
+                η = γ;
             t++;
             var d = Gradient(θ, g, maximize, wd);
             for (int i = 0; i < θ.Length; i++)

@@ -12,13 +12,22 @@ namespace TorchLabs.Runtime;
 /// <param name="Threads">libtorch's intra-op thread count (as set for this command).</param>
 /// <param name="Cores">The machine's cores.</param>
 /// <param name="ThreadRule">How commands choose their threads when --threads is not given.</param>
-public sealed record RuntimeInfo(string TorchSharp, string Libtorch, string Backend, bool Cuda, int Threads, int Cores, string ThreadRule,
-    string Allocator);
+public sealed record RuntimeInfo(
+    string TorchSharp,
+    string Libtorch,
+    string Backend,
+    bool Cuda,
+    int Threads,
+    int Cores,
+    string ThreadRule,
+    string Allocator
+);
 
 /// <summary>Loading libtorch, choosing devices and thread counts, and describing the runtime.</summary>
 public static class TorchRuntime
 {
-    /// <summary>The backend this build was made for, from the assembly metadata Directory.Build.targets writes.</summary>
+    /// <summary>The backend this build was made for, from the assembly metadata Directory.Build.targets
+    /// writes.</summary>
     public static string Backend => Metadata("TorchBackend") ?? "cpu";
 
     /// <summary>The TorchSharp package this build references (TorchSharp-cpu, TorchSharp-cuda-linux, ...).</summary>
@@ -31,7 +40,8 @@ public static class TorchRuntime
         {
             var asm = typeof(torch).Assembly;
             string? info = asm.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
-            if (info is not null) return info.Split('+')[0];
+            if (info is not null)
+                return info.Split('+')[0];
             return asm.GetName().Version?.ToString(3) ?? "unknown";
         }
     }
@@ -50,14 +60,23 @@ public static class TorchRuntime
     }
 
     public static RuntimeInfo Describe() =>
-        new(TorchSharpVersion, LibtorchVersion, Backend, torch.cuda.is_available(), torch.get_num_threads(), Cores, ThreadRule,
-            Allocators.InUse);
+        new(
+            TorchSharpVersion,
+            LibtorchVersion,
+            Backend,
+            torch.cuda.is_available(),
+            torch.get_num_threads(),
+            Cores,
+            ThreadRule,
+            Allocators.InUse
+        );
 
     /// <summary>The thread rule in one sentence (info, the report).</summary>
     public static string ThreadRule =>
         $"unless given: 1 intra-op thread for batches below {SmallBatch} and small ops, all {Cores} cores for larger batches and vector-backprop";
 
-    /// <summary>Batches smaller than this run on one intra-op thread by default (docs/performance.md, "Threads").</summary>
+    /// <summary>Batches smaller than this run on one intra-op thread by default (docs/performance.md,
+    /// "Threads").</summary>
     public const int SmallBatch = 32;
 
     /// <summary>The cores of this machine.</summary>
@@ -67,23 +86,36 @@ public static class TorchRuntime
     public static int MaxThreads => 4 * Cores;
 
     /// <summary>
-    /// The thread rule: intra-op threads chosen by the work, not by the core count. A batch below <see cref="SmallBatch"/>
-    /// makes every op tiny, so splitting it buys nothing and a second thread's wake-ups and barriers cost more than the work;
-    /// larger batches use every core (docs/performance.md, "Threads", has the measurements).
+    /// The thread rule: intra-op threads chosen by the work, not by the core count. A batch below <see
+    /// cref="SmallBatch"/> makes every op tiny, so splitting it buys nothing and a second thread's wake-ups and
+    /// barriers cost more than the work; larger batches use every core (docs/performance.md, "Threads", has the
+    /// measurements).
     /// </summary>
     public static int ThreadsForBatch(long batchSize) => batchSize < SmallBatch ? 1 : Cores;
 
     /// <summary>
-    /// Sets libtorch's intra-op thread count: <paramref name="requested"/> (--threads) when given, 0 meaning all cores, otherwise
-    /// the command's <paramref name="defaultThreads"/>. Returns the count in use. Above <see cref="MaxThreads"/> is bad input.
+    /// Sets libtorch's intra-op thread count: <paramref name="requested"/> (--threads) when given, 0 meaning all cores,
+    /// otherwise the command's <paramref name="defaultThreads"/>. Returns the count in use. Above <see
+    /// cref="MaxThreads"/> is bad input.
     /// </summary>
     public static int SetThreads(int? requested, int defaultThreads = 1)
     {
-        if (requested < 0) throw new UsageException($"‹threads› {requested}: expected a positive number of threads (or 0 for all cores)");
+        if (requested < 0)
+            throw new UsageException(
+                $"‹threads› {requested}: expected a positive number of threads (or 0 for all cores)"
+            );
         if (requested > MaxThreads)
-            throw new UsageException($"‹threads› {requested}: expected at most {MaxThreads} (4 × the {Cores} cores of this machine)");
-        int n = requested switch { null => defaultThreads, 0 => Cores, _ => requested.Value };
-        if (torch.get_num_threads() != n) torch.set_num_threads(n);
+            throw new UsageException(
+                $"‹threads› {requested}: expected at most {MaxThreads} (4 × the {Cores} cores of this machine)"
+            );
+        int n = requested switch
+        {
+            null => defaultThreads,
+            0 => Cores,
+            _ => requested.Value,
+        };
+        if (torch.get_num_threads() != n)
+            torch.set_num_threads(n);
         return n;
     }
 
@@ -94,7 +126,8 @@ public static class TorchRuntime
     public static torch.Device ResolveDevice(string? name)
     {
         string d = (name ?? "cpu").Trim().ToLowerInvariant();
-        if (d == "cpu") return torch.CPU;
+        if (d == "cpu")
+            return torch.CPU;
         if (d == "cuda" || d.StartsWith("cuda:", StringComparison.Ordinal))
         {
             int index = 0;
@@ -102,9 +135,10 @@ public static class TorchRuntime
                 throw new UsageException($"‹device› {name}: expected cpu, cuda or cuda:N");
             if (!torch.cuda.is_available())
             {
-                string why = Backend == "cuda"
-                    ? "this is a CUDA build, but libtorch sees no CUDA device (check the NVIDIA driver and nvidia-smi)"
-                    : "this build uses the cpu backend; rebuild with `dotnet build -p:TorchBackend=cuda` on a machine with an NVIDIA GPU and driver";
+                string why =
+                    Backend == "cuda"
+                        ? "this is a CUDA build, but libtorch sees no CUDA device (check the NVIDIA driver and nvidia-smi)"
+                        : "this build uses the cpu backend; rebuild with `dotnet build -p:TorchBackend=cuda` on a machine with an NVIDIA GPU and driver";
                 throw new UsageException($"‹device› {name}: CUDA is not available: {why}");
             }
             if (index >= torch.cuda.device_count())
@@ -115,30 +149,42 @@ public static class TorchRuntime
     }
 
     /// <summary>
-    /// Loads libtorch and turns NNPACK off. On CPUs that NNPACK does not support, libtorch tries to initialise it on every
-    /// batch-1 convolution and prints "Could not initialize NNPACK! Reason: Unsupported hardware." each time; with NNPACK
-    /// disabled by the user flag it does not try. Where the symbols are not found (another libtorch build), nothing changes.
+    /// Loads libtorch and turns NNPACK off. On CPUs that NNPACK does not support, libtorch tries to initialise it on
+    /// every batch-1 convolution and prints "Could not initialize NNPACK! Reason: Unsupported hardware." each time;
+    /// with NNPACK disabled by the user flag it does not try. Where the symbols are not found (another libtorch build),
+    /// nothing changes.
     /// </summary>
     public static void Initialize()
     {
-        if (initialized) return;
+        if (initialized)
+            return;
         initialized = true;
         _ = torch.get_num_threads();
-        try { SetUserEnabledNnpack(GlobalContext(), false); }
+        try
+        {
+            SetUserEnabledNnpack(GlobalContext(), false);
+        }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
 
     static bool initialized;
 
     /// <summary>
-    /// Turns libtorch's oneDNN (MKLDNN) kernels on or off (at::Context::setUserEnabledMkldnn); false where the symbol is not
-    /// found (another libtorch build). Convolutions then use libtorch's own CPU kernels.
+    /// Turns libtorch's oneDNN (MKLDNN) kernels on or off (at::Context::setUserEnabledMkldnn); false where the symbol
+    /// is not found (another libtorch build). Convolutions then use libtorch's own CPU kernels.
     /// </summary>
     public static bool SetMkldnn(bool enabled)
     {
         Initialize();
-        try { SetUserEnabledMkldnn(GlobalContext(), enabled); return true; }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
+        try
+        {
+            SetUserEnabledMkldnn(GlobalContext(), enabled);
+            return true;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
     }
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
@@ -151,6 +197,8 @@ public static class TorchRuntime
     static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.I1)] bool enabled);
 
     static string? Metadata(string key) =>
-        typeof(TorchRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == key)?.Value;
+        typeof(TorchRuntime)
+            .Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == key)
+            ?.Value;
 }

@@ -11,12 +11,20 @@ public class BackendSwitchTests
     static string[] TorchPackages(params string[] extra)
     {
         string project = Path.Combine(TestEnvironment.RepoRoot, "src", "TorchLabs", "TorchLabs.csproj");
-        var r = TestEnvironment.Run("dotnet", ["msbuild", project, "-getItem:PackageReference", .. extra], TestEnvironment.RepoRoot);
+        var r = TestEnvironment.Run(
+            "dotnet",
+            ["msbuild", project, "-getItem:PackageReference", .. extra],
+            TestEnvironment.RepoRoot
+        );
         Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
         using var doc = JsonDocument.Parse(r.StdOut);
-        return doc.RootElement.GetProperty("Items").GetProperty("PackageReference").EnumerateArray()
+        return doc
+            .RootElement.GetProperty("Items")
+            .GetProperty("PackageReference")
+            .EnumerateArray()
             .Select(i => i.GetProperty("Identity").GetString()!)
-            .Where(n => n.StartsWith("TorchSharp-", StringComparison.Ordinal)).ToArray();   // the backend package, not TorchSharp.PyBridge
+            .Where(n => n.StartsWith("TorchSharp-", StringComparison.Ordinal))
+            .ToArray(); // the backend package, not TorchSharp.PyBridge
     }
 
     [Trait("Speed", "Slow")]
@@ -36,8 +44,11 @@ public class BackendSwitchTests
     public void TorchBackendUnknown_FailsWithClearError()
     {
         string project = Path.Combine(TestEnvironment.RepoRoot, "src", "TorchLabs", "TorchLabs.csproj");
-        var r = TestEnvironment.Run("dotnet", ["msbuild", project, "-t:TorchLabsCheckBackend", "-p:TorchBackend=rocm", "-nologo"],
-            TestEnvironment.RepoRoot);
+        var r = TestEnvironment.Run(
+            "dotnet",
+            ["msbuild", project, "-t:TorchLabsCheckBackend", "-p:TorchBackend=rocm", "-nologo"],
+            TestEnvironment.RepoRoot
+        );
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("expected cpu or cuda", r.StdOut);
     }

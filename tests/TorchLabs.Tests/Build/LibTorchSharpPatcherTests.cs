@@ -9,8 +9,10 @@ public class LibTorchSharpPatcherTests
     const string Symbol = "_ZSt21ios_base_library_initv";
 
     static string OriginalLibrary =>
-        typeof(LibTorchSharpPatcherTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "OriginalLibTorchSharp").Value!;
+        typeof(LibTorchSharpPatcherTests)
+            .Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "OriginalLibTorchSharp")
+            .Value!;
 
     [Fact]
     public void Weaken_CopyOfPackageLibrary_SetsWeakFlagAndWeakBinding()
@@ -34,7 +36,8 @@ public class LibTorchSharpPatcherTests
         Assert.Contains(after.Symbols, s => s.Name == Symbol);
 
         // Only the flag word and the one st_info byte differ from the original.
-        byte[] a = File.ReadAllBytes(OriginalLibrary), b = File.ReadAllBytes(copy);
+        byte[] a = File.ReadAllBytes(OriginalLibrary),
+            b = File.ReadAllBytes(copy);
         Assert.Equal(a.Length, b.Length);
         Assert.Equal(2, Enumerable.Range(0, a.Length).Count(i => a[i] != b[i]));
         Directory.Delete(dir, true);
@@ -71,7 +74,13 @@ public class LibTorchSharpPatcherTests
     [Fact]
     public void BuildOutput_LibraryIsPatchedExactlyWhenSystemLibStdCxxLacksVersion()
     {
-        string output = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        string output = Path.Combine(
+            AppContext.BaseDirectory,
+            "runtimes",
+            "linux-x64",
+            "native",
+            "libLibTorchSharp.so"
+        );
         Assert.True(File.Exists(output), output);
         string? libstdcxx = ElfVersionWeakener.FindSystemLibStdCxx();
         Assert.NotNull(libstdcxx);

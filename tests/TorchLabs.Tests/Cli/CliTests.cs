@@ -1,5 +1,5 @@
-using TorchLabs.AllLabs;
 using System.Text.Json;
+using TorchLabs.AllLabs;
 using TorchLabs.Labs;
 
 namespace TorchLabs.Tests.Cli;
@@ -14,7 +14,10 @@ public class CliTests
         var r = TestEnvironment.RunInProcess("info", "--format", "json", "--threads", "1");
         using var doc = TestEnvironment.Json(r);
         var keys = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
-        Assert.Equal(["torchSharp", "libtorch", "backend", "cuda", "threads", "cores", "threadRule", "allocator"], keys);
+        Assert.Equal(
+            ["torchSharp", "libtorch", "backend", "cuda", "threads", "cores", "threadRule", "allocator"],
+            keys
+        );
         Assert.Equal("2.10.0", doc.RootElement.GetProperty("libtorch").GetString());
         Assert.Equal("cpu", doc.RootElement.GetProperty("backend").GetString());
         Assert.Equal(1, doc.RootElement.GetProperty("threads").GetInt32());
@@ -86,7 +89,10 @@ public class CliTests
         string md = File.ReadAllText(Path.Combine(dir, "README.md"));
         Assert.Contains("<section id=\"info\"", html);
         Assert.Contains("## Runtime and machine", md);
-        var images = System.Text.RegularExpressions.Regex.Matches(html, "<img src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        var images = System
+            .Text.RegularExpressions.Regex.Matches(html, "<img src=\"([^\"]+)\"")
+            .Select(m => m.Groups[1].Value)
+            .ToList();
         Assert.NotEmpty(images);
         Assert.All(images, src => Assert.True(File.Exists(Path.Combine(dir, src)), src));
         Assert.Empty(Directory.GetFiles(dir, ".*", SearchOption.AllDirectories)); // no temporaries left
@@ -114,8 +120,11 @@ public class CliTests
         var bad = TestEnvironment.RunCli("info", "--threads", "100000", "--format", "json");
         Assert.Equal(2, bad.ExitCode);
         Assert.Equal("", bad.StdOut);
-        Assert.Equal($"torchlabs: --threads 100000: expected at most {4 * Environment.ProcessorCount} (4 × the " +
-            $"{Environment.ProcessorCount} cores of this machine)", bad.StdErr.Trim());
+        Assert.Equal(
+            $"torchlabs: --threads 100000: expected at most {4 * Environment.ProcessorCount} (4 × the "
+                + $"{Environment.ProcessorCount} cores of this machine)",
+            bad.StdErr.Trim()
+        );
     }
 
     [Trait("Speed", "Slow")]
@@ -126,9 +135,23 @@ public class CliTests
     {
         string root = TestEnvironment.NewTempDir();
         Data.SyntheticCifar.WriteFolder(root, 40, 20, seed: 3);
-        var r = TestEnvironment.RunCli("cifar10", "--data", root, "--out", Path.Combine(root, "out"), "--epochs", "1", "--batch-size",
-            batch, "--format", "json");
+        var r = TestEnvironment.RunCli(
+            "cifar10",
+            "--data",
+            root,
+            "--out",
+            Path.Combine(root, "out"),
+            "--epochs",
+            "1",
+            "--batch-size",
+            batch,
+            "--format",
+            "json"
+        );
         using var doc = TestEnvironment.Json(r);
-        Assert.Equal(expected == -1 ? Environment.ProcessorCount : expected, doc.RootElement.GetProperty("threads").GetInt32());
+        Assert.Equal(
+            expected == -1 ? Environment.ProcessorCount : expected,
+            doc.RootElement.GetProperty("threads").GetInt32()
+        );
     }
 }

@@ -7,8 +7,19 @@ public class ConformanceCliTests
     [Fact]
     public void Optimizer_Json_HasTheKeys_AndFlagsRAdamsDifference()
     {
-        using var doc = TestEnvironment.InProcessJson("conformance", "optimizer", "radam", "--set", "lr=0.05", "--set", "betas=0.85,0.99",
-            "--steps", "12", "--format", "json");
+        using var doc = TestEnvironment.InProcessJson(
+            "conformance",
+            "optimizer",
+            "radam",
+            "--set",
+            "lr=0.05",
+            "--set",
+            "betas=0.85,0.99",
+            "--steps",
+            "12",
+            "--format",
+            "json"
+        );
         var r = doc.RootElement;
         Assert.Equal("RAdam", r.GetProperty("optimizer").GetString());
         Assert.Equal(0.05, r.GetProperty("settings").GetProperty("lr").GetDouble());
@@ -23,8 +34,23 @@ public class ConformanceCliTests
     [Fact]
     public void Optimizer_Agreeing_HasNoDifference()
     {
-        using var doc = TestEnvironment.InProcessJson("conformance", "optimizer", "ADAMW", "--set", "lr=0.05", "--set", "amsgrad=true",
-            "--set", "weight_decay=0.2", "--start", "1.5,0.5", "--steps", "30", "--format", "json");
+        using var doc = TestEnvironment.InProcessJson(
+            "conformance",
+            "optimizer",
+            "ADAMW",
+            "--set",
+            "lr=0.05",
+            "--set",
+            "amsgrad=true",
+            "--set",
+            "weight_decay=0.2",
+            "--start",
+            "1.5,0.5",
+            "--steps",
+            "30",
+            "--format",
+            "json"
+        );
         var r = doc.RootElement;
         Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("firstDifferentStep").ValueKind);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("knownDifference").ValueKind);
@@ -36,7 +62,17 @@ public class ConformanceCliTests
     [Fact]
     public void DuplicateSetKey_IsOneLine_ExitTwo_InJsonToo()
     {
-        var r = TestEnvironment.RunInProcess("conformance", "optimizer", "sgd", "--set", "lr=0.1", "--set", "lr=0.2", "--format", "json");
+        var r = TestEnvironment.RunInProcess(
+            "conformance",
+            "optimizer",
+            "sgd",
+            "--set",
+            "lr=0.1",
+            "--set",
+            "lr=0.2",
+            "--format",
+            "json"
+        );
         TestEnvironment.OneLine(r, 2, "--set lr: given twice");
     }
 
@@ -64,12 +100,19 @@ public class ConformanceCliTests
         using var doc = TestEnvironment.Json(r);
         var rows = doc.RootElement.GetProperty("optimizers").EnumerateArray().ToList();
         Assert.Equal(11, rows.Count);
-        Assert.Equal(["RAdam"], rows.Where(x => x.GetProperty("verdict").GetString() != "agrees")
-            .Select(x => x.GetProperty("component").GetString()));
+        Assert.Equal(
+            ["RAdam"],
+            rows.Where(x => x.GetProperty("verdict").GetString() != "agrees")
+                .Select(x => x.GetProperty("component").GetString())
+        );
         var schedulers = doc.RootElement.GetProperty("schedulers").EnumerateArray().ToList();
         Assert.Equal(14, schedulers.Count);
-        Assert.Equal(["MultiStepLR", "CyclicLR"], schedulers.Where(x => x.GetProperty("verdict").GetString() != "agrees")
-            .Select(x => x.GetProperty("component").GetString()));
+        Assert.Equal(
+            ["MultiStepLR", "CyclicLR"],
+            schedulers
+                .Where(x => x.GetProperty("verdict").GetString() != "agrees")
+                .Select(x => x.GetProperty("component").GetString())
+        );
     }
 }
 
@@ -80,14 +123,30 @@ public class SchedulerConformanceCliTests
     [Fact]
     public void Scheduler_Json_FlagsCyclicLRsMomentum_WithTheKeys()
     {
-        using var doc = TestEnvironment.InProcessJson("conformance", "scheduler", "cycliclr", "--set", "base_lr=0.01", "--set", "max_lr=0.1",
-            "--set", "step_size_up=4", "--momentum", "0.9", "--steps", "9", "--format", "json");
+        using var doc = TestEnvironment.InProcessJson(
+            "conformance",
+            "scheduler",
+            "cycliclr",
+            "--set",
+            "base_lr=0.01",
+            "--set",
+            "max_lr=0.1",
+            "--set",
+            "step_size_up=4",
+            "--momentum",
+            "0.9",
+            "--steps",
+            "9",
+            "--format",
+            "json"
+        );
         var r = doc.RootElement;
         Assert.Equal("CyclicLR", r.GetProperty("scheduler").GetString());
         Assert.Equal("0.01", r.GetProperty("settings").GetProperty("base_lr").GetString());
         Assert.Equal(10, r.GetProperty("lr").GetArrayLength());
-        Assert.Equal(0.8, r.GetProperty("referenceMomentum")[4].GetDouble(), 12);   // down to base_momentum at the peak of lr
-        Assert.Equal(1.0, r.GetProperty("momentum")[4].GetDouble(), 12);           // TorchSharp's: up to 2·max − base
+        // down to base_momentum at the peak of lr
+        Assert.Equal(0.8, r.GetProperty("referenceMomentum")[4].GetDouble(), 12);
+        Assert.Equal(1.0, r.GetProperty("momentum")[4].GetDouble(), 12); // TorchSharp's: up to 2·max − base
         Assert.Equal(1, r.GetProperty("firstDifferentStep").GetInt32());
         Assert.Contains("line 961-963", r.GetProperty("knownDifference").GetString());
     }
@@ -96,25 +155,61 @@ public class SchedulerConformanceCliTests
     [Fact]
     public void Scheduler_Agreeing_ReduceLROnPlateauOnGivenMetrics()
     {
-        using var doc = TestEnvironment.InProcessJson("conformance", "scheduler", "ReduceLROnPlateau", "--set", "patience=0", "--set",
-            "factor=0.5", "--metrics", "3,2,2,2,1,1", "--steps", "6", "--format", "json");
+        using var doc = TestEnvironment.InProcessJson(
+            "conformance",
+            "scheduler",
+            "ReduceLROnPlateau",
+            "--set",
+            "patience=0",
+            "--set",
+            "factor=0.5",
+            "--metrics",
+            "3,2,2,2,1,1",
+            "--steps",
+            "6",
+            "--format",
+            "json"
+        );
         var r = doc.RootElement;
         Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("firstDifferentStep").ValueKind);
-        Assert.Equal([0.1, 0.1, 0.1, 0.05, 0.025, 0.025, 0.0125], r.GetProperty("referenceLr").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal(
+            [0.1, 0.1, 0.1, 0.05, 0.025, 0.025, 0.0125],
+            r.GetProperty("referenceLr").EnumerateArray().Select(v => v.GetDouble())
+        );
         Assert.Equal(System.Text.Json.JsonValueKind.Null, r.GetProperty("referenceMomentum").ValueKind);
     }
 
-    /// <summary>OneCycleLR on SGD with momentum 0: PyTorch 1.13 takes it and cycles the momentum from 0.95 (base_momentum 0.85 and
-    /// max_momentum 0.95 overwrite the 0). The numbers are PyTorch's: SGD([p], lr=0.1, momentum=0),
-    /// OneCycleLR(max_lr=0.1, total_steps=10), the first five param_groups[0] lr and momentum.</summary>
+    /// <summary>OneCycleLR on SGD with momentum 0: PyTorch 1.13 takes it and cycles the momentum from 0.95
+    /// (base_momentum 0.85 and max_momentum 0.95 overwrite the 0). The numbers are PyTorch's: SGD([p], lr=0.1,
+    /// momentum=0), OneCycleLR(max_lr=0.1, total_steps=10), the first five param_groups[0] lr and momentum.</summary>
     [Trait("Speed", "Slow")]
     [Fact]
     public void OneCycleLR_OnSgdWithoutMomentum_CyclesTheMomentumAsPyTorchDoes()
     {
-        using var doc = TestEnvironment.InProcessJson("conformance", "scheduler", "OneCycleLR", "--set", "max_lr=0.1", "--set", "total_steps=10",
-            "--momentum", "0", "--steps", "4", "--format", "json");
+        using var doc = TestEnvironment.InProcessJson(
+            "conformance",
+            "scheduler",
+            "OneCycleLR",
+            "--set",
+            "max_lr=0.1",
+            "--set",
+            "total_steps=10",
+            "--momentum",
+            "0",
+            "--steps",
+            "4",
+            "--format",
+            "json"
+        );
         var r = doc.RootElement;
-        double[] pyTorchLr = [0.0040000000000000036, 0.052000000000000005, 0.1, 0.09504846320134738, 0.0811745653949763];
+        double[] pyTorchLr =
+        [
+            0.0040000000000000036,
+            0.052000000000000005,
+            0.1,
+            0.09504846320134738,
+            0.0811745653949763,
+        ];
         double[] pyTorchMomentum = [0.95, 0.8999999999999999, 0.85, 0.854951556604879, 0.8688255099070633];
         Assert.Equal(pyTorchLr, r.GetProperty("lr").EnumerateArray().Select(v => v.GetDouble()));
         Assert.Equal(pyTorchMomentum, r.GetProperty("momentum").EnumerateArray().Select(v => v.GetDouble()));

@@ -4,9 +4,9 @@ using TorchLabs.Tests.Data;
 namespace TorchLabs.Tests.Cli;
 
 /// <summary>
-/// The command-line convention, walked over every sub-command of the root (so a new lab cannot miss it): `--format json`
-/// prints one parseable JSON object and nothing else on stdout, and an existing file given as `--out` is bad input
-/// (exit 2, one line on stderr, no stack trace, nothing on stdout) caught before any work.
+/// The command-line convention, walked over every sub-command of the root (so a new lab cannot miss it): `--format
+/// json` prints one parseable JSON object and nothing else on stdout, and an existing file given as `--out` is bad
+/// input (exit 2, one line on stderr, no stack trace, nothing on stdout) caught before any work.
 /// </summary>
 public class ConventionTests
 {
@@ -28,25 +28,41 @@ public class ConventionTests
     });
 
     /// <summary>Small options that make each command quick; every sub-command must have a row.</summary>
-    static string[] SmallArgs(string command) => command switch
-    {
-        "all" => ["--only", "info", "perceptron"],
-        "info" => [],
-        "cifar10" => ["--data", Cifar.Value, "--epochs", "1"],
-        "gradcheck" => ["mlp-l2"],
-        "predict" => ["--model", Path.Combine(AppContext.BaseDirectory, "Golden", "cifar_net.pth"), Png.Value],
-        "optimizers" => ["--steps", "10"],
-        "vanishing" => ["--depth", "3", "--width", "4", "--train-depths", "3", "--steps", "3"],
-        "histograms" => ["--activation", "tanh", "--init", "xavier"],
-        "fashion-mnist" => ["--optimizer", "sgd", "--epochs", "1", "--train", "64", "--test", "32"],
-        "vector-backprop" => ["--rng", "torch", "--dims", "12,4,1", "--m", "8", "--iterations", "3", "--print-every", "1"],
-        "bench" => ["optimizer-step", "--optimizer", "sgd", "--impl", "hand", "--steps", "3"],
-        "regression" or "perceptron" or "errata" or "conformance" => [],
-        "sweep" => ["optimizers", "--seeds", "1", "--grid", "steps=10"],
-        _ => throw new KeyNotFoundException($"{command}: a new sub-command needs a row in ConventionTests.SmallArgs"),
-    };
+    static string[] SmallArgs(string command) =>
+        command switch
+        {
+            "all" => ["--only", "info", "perceptron"],
+            "info" => [],
+            "cifar10" => ["--data", Cifar.Value, "--epochs", "1"],
+            "gradcheck" => ["mlp-l2"],
+            "predict" => ["--model", Path.Combine(AppContext.BaseDirectory, "Golden", "cifar_net.pth"), Png.Value],
+            "optimizers" => ["--steps", "10"],
+            "vanishing" => ["--depth", "3", "--width", "4", "--train-depths", "3", "--steps", "3"],
+            "histograms" => ["--activation", "tanh", "--init", "xavier"],
+            "fashion-mnist" => ["--optimizer", "sgd", "--epochs", "1", "--train", "64", "--test", "32"],
+            "vector-backprop" =>
+            [
+                "--rng",
+                "torch",
+                "--dims",
+                "12,4,1",
+                "--m",
+                "8",
+                "--iterations",
+                "3",
+                "--print-every",
+                "1",
+            ],
+            "bench" => ["optimizer-step", "--optimizer", "sgd", "--impl", "hand", "--steps", "3"],
+            "regression" or "perceptron" or "errata" or "conformance" => [],
+            "sweep" => ["optimizers", "--seeds", "1", "--grid", "steps=10"],
+            _ => throw new KeyNotFoundException(
+                $"{command}: a new sub-command needs a row in ConventionTests.SmallArgs"
+            ),
+        };
 
-    /// <summary>The command run in this process, except a sweep: its trials run this program, and the test host is not it.</summary>
+    /// <summary>The command run in this process, except a sweep: its trials run this program, and the test host is not
+    /// it.</summary>
     static TestEnvironment.ProcessResult Run(string[] args) =>
         args[0] == "sweep" ? TestEnvironment.RunCli(args) : TestEnvironment.RunInProcess(args);
 
@@ -55,14 +71,16 @@ public class ConventionTests
     public static TheoryData<string> AllCommands()
     {
         var d = new TheoryData<string>();
-        foreach (var c in Commands()) d.Add(c.Name);
+        foreach (var c in Commands())
+            d.Add(c.Name);
         return d;
     }
 
     public static TheoryData<string> CommandsWithOut()
     {
         var d = new TheoryData<string>();
-        foreach (var c in Commands().Where(c => c.Options.Any(o => o.Name == "--out"))) d.Add(c.Name);
+        foreach (var c in Commands().Where(c => c.Options.Any(o => o.Name == "--out")))
+            d.Add(c.Name);
         return d;
     }
 
@@ -86,7 +104,7 @@ public class ConventionTests
         string[] outArgs = c.Options.Any(o => o.Name == "--out") ? ["--out", outDir] : [];
         var r = Run([command, .. SmallArgs(command), .. outArgs, "--format", "json", "--threads", "1"]);
         Assert.True(r.ExitCode == 0, $"{command}: exit {r.ExitCode}: {r.StdErr}");
-        using var doc = JsonDocument.Parse(r.StdOut);   // throws on anything but one JSON value
+        using var doc = JsonDocument.Parse(r.StdOut); // throws on anything but one JSON value
         Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
     }
 

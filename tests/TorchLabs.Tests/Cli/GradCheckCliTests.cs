@@ -11,12 +11,23 @@ public class GradCheckCliTests
     [Fact]
     public void DropoutConcat_CaseFileFromPyTorch_JsonAgreesWithPyTorchAutograd()
     {
-        using var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "dropout_concat.json")));
+        using var golden = JsonDocument.Parse(
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "dropout_concat.json"))
+        );
         var first = golden.RootElement.GetProperty("cases")[2];
         string casePath = Path.Combine(TestEnvironment.NewTempDir(), "case.json");
         File.WriteAllText(casePath, first.GetProperty("case").GetRawText());
 
-        var r = TestEnvironment.RunInProcess("gradcheck", "dropout-concat", "--case", casePath, "--format", "json", "--threads", "1");
+        var r = TestEnvironment.RunInProcess(
+            "gradcheck",
+            "dropout-concat",
+            "--case",
+            casePath,
+            "--format",
+            "json",
+            "--threads",
+            "1"
+        );
 
         using var doc = TestEnvironment.Json(r);
         var root = doc.RootElement;
@@ -26,7 +37,8 @@ public class GradCheckCliTests
         Assert.Equal(11, hand.EnumerateObject().Count());
         foreach (var g in first.GetProperty("grads").EnumerateObject())
         {
-            double[] expected = Flatten(g.Value).ToArray(), actual = Flatten(hand.GetProperty(g.Name)).ToArray();
+            double[] expected = Flatten(g.Value).ToArray(),
+                actual = Flatten(hand.GetProperty(g.Name)).ToArray();
             double scale = Math.Max(expected.Max(Math.Abs), 1e-300);
             Assert.True(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max() / scale <= 1e-9, g.Name);
         }
@@ -44,9 +56,11 @@ public class GradCheckCliTests
     public void DropoutConcat_MalformedCase_ExitsTwoNamingKeyAndShape()
     {
         string casePath = Path.Combine(TestEnvironment.NewTempDir(), "bad.json");
-        File.WriteAllText(casePath,
-            "{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2], [3]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": " +
-            "[1,1,1]}");
+        File.WriteAllText(
+            casePath,
+            "{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2], [3]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": "
+                + "[1,1,1]}"
+        );
         var r = TestEnvironment.RunInProcess("gradcheck", "dropout-concat", "--case", casePath);
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));
@@ -81,7 +95,8 @@ public class GradCheckCliTests
         Assert.True(r.ExitCode == 0, r.StdErr);
         Assert.DoesNotContain("NNPACK", r.StdErr);
         Assert.DoesNotContain("FAIL", r.StdOut);
-        foreach (string n in TorchLabs.Gradients.GradCheckNetworks.Names) Assert.Contains(n, r.StdOut);
+        foreach (string n in TorchLabs.Gradients.GradCheckNetworks.Names)
+            Assert.Contains(n, r.StdOut);
     }
 
     [Trait("Speed", "Slow")]
@@ -99,7 +114,9 @@ public class GradCheckCliTests
             Assert.False(string.IsNullOrEmpty(op.GetProperty("shapes").GetString()));
             Assert.True(op.TryGetProperty("maxRelError", out _));
         }
-        Assert.Contains(ops, o => o.GetProperty("name").GetString() == "relu" && o.GetProperty("note").GetString()!.Contains("kinks at 0"));
+        Assert.Contains(ops, o =>
+            o.GetProperty("name").GetString() == "relu" && o.GetProperty("note").GetString()!.Contains("kinks at 0")
+        );
     }
 
     [Trait("Speed", "Slow")]
@@ -120,7 +137,10 @@ public class GradCheckCliTests
         using var doc = TestEnvironment.Json(r);
         var fs = doc.RootElement.GetProperty("functions").EnumerateArray().ToList();
         Assert.True(fs.Count >= 5);
-        Assert.All(fs, f => Assert.True(f.GetProperty("pass").GetBoolean() && f.GetProperty("gradgradcheck").GetBoolean()));
-        Assert.DoesNotContain("Warning", r.StdErr);   // gradgradcheck's create_graph backward: no libtorch reference-cycle warning
+        Assert.All(fs, f =>
+            Assert.True(f.GetProperty("pass").GetBoolean() && f.GetProperty("gradgradcheck").GetBoolean())
+        );
+        // gradgradcheck's create_graph backward: no libtorch reference-cycle warning
+        Assert.DoesNotContain("Warning", r.StdErr);
     }
 }

@@ -11,8 +11,25 @@ public class OptimizersCliTests
     [InlineData("reference")]
     public void Json_OneTrajectory_HasStartFirstAndNPlusOnePoints(string impl)
     {
-        var r = TestEnvironment.RunInProcess("optimizers", "--optimizer", "rmsprop", "--impl", impl, "--lr", "0.05", "--alpha", "0.8",
-            "--start", "3.5,-2", "--steps", "10", "--format", "json", "--threads", "1");
+        var r = TestEnvironment.RunInProcess(
+            "optimizers",
+            "--optimizer",
+            "rmsprop",
+            "--impl",
+            impl,
+            "--lr",
+            "0.05",
+            "--alpha",
+            "0.8",
+            "--start",
+            "3.5,-2",
+            "--steps",
+            "10",
+            "--format",
+            "json",
+            "--threads",
+            "1"
+        );
         using var doc = TestEnvironment.Json(r);
         var root = doc.RootElement;
         Assert.Equal(["optimizer", "impl", "trajectory", "loss"], root.EnumerateObject().Select(p => p.Name));
@@ -38,9 +55,10 @@ public class OptimizersCliTests
     [InlineData("--impl", "numpy")]
     public void BadInput_ExitsTwoWithOneLineNamingTheOption(string option, string value)
     {
-        string[] args = option == "--optimizer"
-            ? ["optimizers", option, value, "--steps", "2"]
-            : ["optimizers", "--optimizer", "adam", "--steps", "2", option, value];
+        string[] args =
+            option == "--optimizer"
+                ? ["optimizers", option, value, "--steps", "2"]
+                : ["optimizers", "--optimizer", "adam", "--steps", "2", option, value];
         var r = TestEnvironment.RunInProcess(args);
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));
@@ -52,7 +70,17 @@ public class OptimizersCliTests
     [Fact]
     public void Race_Json_ReportsAllSixAgreeingWithTorchOptim()
     {
-        var r = TestEnvironment.RunInProcess("optimizers", "--steps", "300", "--seed", "9", "--format", "json", "--threads", "1");
+        var r = TestEnvironment.RunInProcess(
+            "optimizers",
+            "--steps",
+            "300",
+            "--seed",
+            "9",
+            "--format",
+            "json",
+            "--threads",
+            "1"
+        );
         using var doc = TestEnvironment.Json(r);
         var race = doc.RootElement.GetProperty("race");
         Assert.Equal(6, race.GetArrayLength());

@@ -10,10 +10,22 @@ public class PipedProgressTests
     public void All_WithStderrRedirected_WritesPlainLines_NoneRepeated()
     {
         string outDir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli("all", "--out", outDir, "--threads", "1", "--only", "info", "gradcheck", "histograms", "errata");
+        var r = TestEnvironment.RunCli(
+            "all",
+            "--out",
+            outDir,
+            "--threads",
+            "1",
+            "--only",
+            "info",
+            "gradcheck",
+            "histograms",
+            "errata"
+        );
         Assert.True(r.ExitCode == 0, r.StdErr);
         string[] lines = r.StdErr.TrimEnd().Split('\n');
-        Assert.DoesNotContain(lines, l => l.Any(c => char.IsControl(c) && c != '\r'));   // no escape sequences, no carriage returns
+        // no escape sequences, no carriage returns
+        Assert.DoesNotContain(lines, l => l.Any(c => char.IsControl(c) && c != '\r'));
         // Without the elapsed time, every line is said once: no lab's line printed again with the whole list.
         var said = lines.Select(l => Regex.Replace(l, @"^\[\d\d:\d\d:\d\d\] ", "")).ToList();
         Assert.Equal(said.Count, said.Distinct().Count());
@@ -22,7 +34,8 @@ public class PipedProgressTests
             Assert.Contains($"{lab}: started", said);
             Assert.Single(said, l => Regex.IsMatch(l, $@"^{lab}: ran in \d+\.\d s$"));
         }
-        Assert.All(lines.Where(l => !l.StartsWith("report written", StringComparison.Ordinal)),
-            l => Assert.Matches(@"^\[\d\d:\d\d:\d\d\] ", l));
+        Assert.All(lines.Where(l => !l.StartsWith("report written", StringComparison.Ordinal)), l =>
+            Assert.Matches(@"^\[\d\d:\d\d:\d\d\] ", l)
+        );
     }
 }

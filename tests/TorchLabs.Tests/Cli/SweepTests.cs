@@ -1,34 +1,56 @@
-using TorchLabs.Sweeps;
 using System.Text.Json;
+using TorchLabs.Sweeps;
 
 namespace TorchLabs.Tests.Cli;
 
 /// <summary>
-/// #30: `torchlabs sweep` through the local executor and through a real one-node Slurm (scripts/slurm/start-local-cluster.sh,
-/// which .ci/run starts; skipped where no Slurm answers), giving the numbers of single runs; resumable; failures listed.
+/// #30: `torchlabs sweep` through the local executor and through a real one-node Slurm
+/// (scripts/slurm/start-local-cluster.sh, which .ci/run starts; skipped where no Slurm answers), giving the numbers of
+/// single runs; resumable; failures listed.
 /// </summary>
-[Collection("Slurm")]   // the two Slurm tests share the one-node cluster: one at a time
+[Collection("Slurm")] // the two Slurm tests share the one-node cluster: one at a time
 public class SweepTests
 {
     static readonly string[] Grid = ["optimizers", "--grid", "lr=0.05,1e10", "--seeds", "1-3"];
     static readonly string[] LabOptions = ["--", "--optimizer", "gd", "--steps", "40"];
 
-    static double[] Loss(JsonDocument d) => [.. d.RootElement.GetProperty("loss").EnumerateArray().Select(v => v.GetDouble())];
+    static double[] Loss(JsonDocument d) =>
+        [.. d.RootElement.GetProperty("loss").EnumerateArray().Select(v => v.GetDouble())];
 
-    /// <summary>The losses of single runs with lr = 0.05 and seeds 1, 2, 3 (run once, in this process, for both executors).</summary>
-    static readonly Lazy<double[][]> SingleRuns = new(() => [.. new long[] { 1, 2, 3 }.Select(seed =>
-    {
-        using var single = TestEnvironment.InProcessJson("optimizers", "--optimizer", "gd", "--steps", "40", "--lr", "0.05", "--seed",
-            seed.ToString(), "--threads", "1", "--format", "json", "--out", TestEnvironment.NewTempDir());
-        return Loss(single);
-    })]);
+    /// <summary>The losses of single runs with lr = 0.05 and seeds 1, 2, 3 (run once, in this process, for both
+    /// executors).</summary>
+    static readonly Lazy<double[][]> SingleRuns = new(() =>
+        [
+            .. new long[] { 1, 2, 3 }.Select(seed =>
+            {
+                using var single = TestEnvironment.InProcessJson(
+                    "optimizers",
+                    "--optimizer",
+                    "gd",
+                    "--steps",
+                    "40",
+                    "--lr",
+                    "0.05",
+                    "--seed",
+                    seed.ToString(),
+                    "--threads",
+                    "1",
+                    "--format",
+                    "json",
+                    "--out",
+                    TestEnvironment.NewTempDir()
+                );
+                return Loss(single);
+            }),
+        ]
+    );
 
     /// <summary>Each complete trial's loss equals a single run's with the same settings.</summary>
     static void TrialsEqualSingleRuns(string dir)
     {
         foreach (long seed in new long[] { 1, 2, 3 })
         {
-            string id = $"t{seed - 1:D4}";   // lr=0.05 comes first, its seeds innermost
+            string id = $"t{seed - 1:D4}"; // lr=0.05 comes first, its seeds innermost
             using var trial = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "trials", id, "result.json")));
             Assert.Equal(SingleRuns.Value[seed - 1], Loss(trial));
         }
@@ -36,7 +58,7 @@ public class SweepTests
 
     static void FailedTrialsListed(string dir, TestEnvironment.ProcessResult r)
     {
-        Assert.Equal(1, r.ExitCode);   // lr = 1e10 diverges: three failed trials, left out of the statistics
+        Assert.Equal(1, r.ExitCode); // lr = 1e10 diverges: three failed trials, left out of the statistics
         using var collect = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "collect.json")));
         var failed = collect.RootElement.GetProperty("failed").EnumerateArray().ToList();
         Assert.Equal(3, failed.Count);
@@ -74,7 +96,11 @@ public class SweepTests
     [InlineData("--grid", "seed=1,2", "the sweep sets --seed itself")]
     [InlineData("--grid", "steps=ten", "sweep optimizers --steps ten:")]
     [InlineData("--seeds", "3-1", "expected A-B or S1,S2")]
-    [InlineData("--grid", "optimizer=gd,lbfgs", "sweep optimizers --optimizer lbfgs: --optimizer lbfgs: unknown optimizer")]
+    [InlineData(
+        "--grid",
+        "optimizer=gd,lbfgs",
+        "sweep optimizers --optimizer lbfgs: --optimizer lbfgs: unknown optimizer"
+    )]
     [InlineData("--parallel", "0", "--parallel 0: expected a whole number from 1 to 1024")]
     [InlineData("--parallel", "2147483647", "--parallel 2147483647: expected a whole number from 1 to 1024")]
     public void BadGridOrSeeds_IsOneLine_ExitTwo_BeforeAnythingRuns(string option, string value, string expected)
@@ -83,7 +109,7 @@ public class SweepTests
         var r = TestEnvironment.RunCli("sweep", "optimizers", option, value, "--out", dir);
         TestEnvironment.OneLine(r, 2, expected);
         Assert.False(Directory.Exists(Path.Combine(dir, "trials")));
-        Assert.False(File.Exists(Path.Combine(dir, "sweep.json")));   // nothing written
+        Assert.False(File.Exists(Path.Combine(dir, "sweep.json"))); // nothing written
     }
 
     [Trait("Speed", "Slow")]
@@ -91,8 +117,22 @@ public class SweepTests
     public void DryRun_Slurm_WritesTheScriptAndThePlan_SubmitsNothing()
     {
         string dir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli(["sweep", .. Grid, "--executor", "slurm", "--parallel", "2", "--slurm-partition", "gpu",
-            "--slurm-gres", "gpu:1", "--dry-run", "--out", dir, .. LabOptions]);
+        var r = TestEnvironment.RunCli([
+            "sweep",
+            .. Grid,
+            "--executor",
+            "slurm",
+            "--parallel",
+            "2",
+            "--slurm-partition",
+            "gpu",
+            "--slurm-gres",
+            "gpu:1",
+            "--dry-run",
+            "--out",
+            dir,
+            .. LabOptions,
+        ]);
         Assert.Equal(0, r.ExitCode);
         string script = File.ReadAllText(Path.Combine(dir, "sweep.sbatch"));
         Assert.Contains("#SBATCH --array=0,1,2,3,4,5%2", script);
@@ -115,7 +155,18 @@ public class SweepTests
     public void Slurm_ValueThatWouldAddALineToTheScript_IsOneLine_ExitTwo_NothingWritten(string option, string value)
     {
         string dir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunCli(["sweep", .. Grid, "--executor", "slurm", option, value, "--dry-run", "--out", dir, .. LabOptions]);
+        var r = TestEnvironment.RunCli([
+            "sweep",
+            .. Grid,
+            "--executor",
+            "slurm",
+            option,
+            value,
+            "--dry-run",
+            "--out",
+            dir,
+            .. LabOptions,
+        ]);
         TestEnvironment.OneLine(r, 2, option);
         Assert.False(File.Exists(Path.Combine(dir, "sweep.sbatch")));
         Assert.False(File.Exists(Path.Combine(dir, "sweep.json")));
@@ -126,36 +177,58 @@ public class SweepTests
     public void Slurm_ScriptForAFolderWithASpaceAndPercent_IsAcceptedBySbatch_AndNamesItLiterally()
     {
         string dir = Path.Combine(TestEnvironment.NewTempDir(), "a sweep 50%");
-        var r = TestEnvironment.RunCli(["sweep", .. Grid, "--executor", "slurm", "--dry-run", "--out", dir, .. LabOptions]);
+        var r = TestEnvironment.RunCli([
+            "sweep",
+            .. Grid,
+            "--executor",
+            "slurm",
+            "--dry-run",
+            "--out",
+            dir,
+            .. LabOptions,
+        ]);
         Assert.Equal(0, r.ExitCode);
         string script = Path.Combine(dir, "sweep.sbatch");
-        Assert.Contains($"#SBATCH --output=\"{dir.Replace("%", "%%")}/trials/slurm-%A_%a.out\"", File.ReadAllText(script));
-        Assert.Contains($"sbatch '{script}'", r.StdErr);   // the hint, quoted for the shell
-        Skip.IfNot(SlurmUp(), "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)");
+        Assert.Contains(
+            $"#SBATCH --output=\"{dir.Replace("%", "%%")}/trials/slurm-%A_%a.out\"",
+            File.ReadAllText(script)
+        );
+        Assert.Contains($"sbatch '{script}'", r.StdErr); // the hint, quoted for the shell
+        Skip.IfNot(
+            SlurmUp(),
+            "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)"
+        );
         var test = TestEnvironment.Run("sbatch", ["--test-only", script], timeoutMs: 30_000);
         Assert.True(test.ExitCode == 0, test.StdErr);
     }
 
     /// <summary>
-    /// Whether a Slurm cluster answers here with a node that takes jobs (scripts/slurm/start-local-cluster.sh makes one): idle,
-    /// or busy with other jobs (mixed, allocated, completing), not down or drained.
+    /// Whether a Slurm cluster answers here with a node that takes jobs (scripts/slurm/start-local-cluster.sh makes
+    /// one): idle, or busy with other jobs (mixed, allocated, completing), not down or drained.
     /// </summary>
     internal static bool SlurmUp()
     {
         try
         {
-            var states = TestEnvironment.Run("sinfo", ["-h", "-o", "%T"], timeoutMs: 20_000).StdOut
-                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var states = TestEnvironment
+                .Run("sinfo", ["-h", "-o", "%T"], timeoutMs: 20_000)
+                .StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             return states.Any(s => s.TrimEnd('*') is "idle" or "mixed" or "allocated" or "completing");
         }
-        catch (System.ComponentModel.Win32Exception) { return false; }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
     }
 
     [Trait("Speed", "Slow")]
     [SkippableFact]
     public void Slurm_GivesTheLocalNumbers_ListsFailures_AndAReRunSubmitsOnlyWhatIsMissing()
     {
-        Skip.IfNot(SlurmUp(), "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)");
+        Skip.IfNot(
+            SlurmUp(),
+            "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)"
+        );
         string dir = TestEnvironment.NewTempDir();
         string[] sweep = [.. Grid, "--executor", "slurm", "--out", dir, .. LabOptions];
         var first = TestEnvironment.RunCli(["sweep", .. sweep]);
@@ -164,13 +237,14 @@ public class SweepTests
         TrialsEqualSingleRuns(dir);
         File.Delete(Path.Combine(dir, "trials", "t0002", "result.json"));
         var again = TestEnvironment.RunCli(["sweep", .. sweep]);
-        Assert.Contains("4 array tasks (2 trials already complete)", again.StdErr);   // t0002 and the three failed ones
+        Assert.Contains("4 array tasks (2 trials already complete)", again.StdErr); // t0002 and the three failed ones
         Assert.Contains("#SBATCH --array=2,3,4,5", File.ReadAllText(Path.Combine(dir, "sweep.sbatch")));
         TrialsEqualSingleRuns(dir);
     }
 }
 
-/// <summary>#30: a Slurm array task cancelled with scancel shows as failed, and the same command completes only it.</summary>
+/// <summary>#30: a Slurm array task cancelled with scancel shows as failed, and the same command completes only
+/// it.</summary>
 [Collection("Slurm")]
 public class SweepScancelTests
 {
@@ -178,13 +252,32 @@ public class SweepScancelTests
     [SkippableFact]
     public void Scancel_OfOneArrayTask_ShowsAsFailed_AndAReRunCompletesOnlyIt()
     {
-        Skip.IfNot(SweepTests.SlurmUp(), "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)");
+        Skip.IfNot(
+            SweepTests.SlurmUp(),
+            "no Slurm cluster answers here (scripts/slurm/start-local-cluster.sh starts a one-node one)"
+        );
         string dir = TestEnvironment.NewTempDir();
-        // Task 1 must run long enough to be cancelled while it runs, on any machine: 500,000 Adam steps take about 10 s here (150,000
-        // took 3 s, and an idle machine finished it before squeue showed it running). Task 0, 20,000 steps, just completes. Two
-        // tasks: the node's two CPUs run both.
-        string[] args = ["sweep", "optimizers", "--grid", "steps=20000,500000", "--seeds", "1", "--executor", "slurm", "--out", dir, "--",
-            "--optimizer", "adam", "--lr", "0.01"];
+        // Task 1 must run long enough to be cancelled while it runs, on any machine: 500,000 Adam steps take about 10 s
+        // here (150,000 took 3 s, and an idle machine finished it before squeue showed it running). Task 0, 20,000
+        // steps, just completes. Two tasks: the node's two CPUs run both.
+        string[] args =
+        [
+            "sweep",
+            "optimizers",
+            "--grid",
+            "steps=20000,500000",
+            "--seeds",
+            "1",
+            "--executor",
+            "slurm",
+            "--out",
+            dir,
+            "--",
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.01",
+        ];
         using var sweep = TestEnvironment.StartCli(args);
         var stdout = sweep.StandardOutput.ReadToEndAsync();
         string? job = null;
@@ -192,7 +285,11 @@ public class SweepScancelTests
         while (sweep.StandardError.ReadLine() is string line)
         {
             err.AppendLine(line);
-            if (line.Contains("Slurm job ", StringComparison.Ordinal)) { job = line.Split("Slurm job ")[1].Split(',')[0]; break; }
+            if (line.Contains("Slurm job ", StringComparison.Ordinal))
+            {
+                job = line.Split("Slurm job ")[1].Split(',')[0];
+                break;
+            }
         }
         Assert.NotNull(job);
         var rest = sweep.StandardError.ReadToEndAsync();
@@ -218,8 +315,8 @@ public class SweepScancelTests
     }
 }
 
-/// <summary>#30: stopping a local sweep (Ctrl-C is SIGINT; a scheduler or CI sends SIGTERM) stops its running trials and keeps
-/// nothing half-made; the same command continues.</summary>
+/// <summary>#30: stopping a local sweep (Ctrl-C is SIGINT; a scheduler or CI sends SIGTERM) stops its running trials
+/// and keeps nothing half-made; the same command continues.</summary>
 public class SweepStopTests
 {
     [Trait("Speed", "Slow")]
@@ -228,10 +325,23 @@ public class SweepStopTests
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "signals as Linux sends them");
         string dir = TestEnvironment.NewTempDir();
-        using var sweep = TestEnvironment.StartCli("sweep", "optimizers", "--grid", "lr=0.01,0.02", "--seeds", "1-2", "--out", dir, "--",
-            "--optimizer", "adam", "--steps", "3000000");
+        using var sweep = TestEnvironment.StartCli(
+            "sweep",
+            "optimizers",
+            "--grid",
+            "lr=0.01,0.02",
+            "--seeds",
+            "1-2",
+            "--out",
+            dir,
+            "--",
+            "--optimizer",
+            "adam",
+            "--steps",
+            "3000000"
+        );
         var err = sweep.StandardError.ReadToEndAsync();
-        Thread.Sleep(5000);   // the first two trials are running (each takes far longer)
+        Thread.Sleep(5000); // the first two trials are running (each takes far longer)
         TestEnvironment.Run("kill", ["-TERM", sweep.Id.ToString()]);
         Assert.True(sweep.WaitForExit(30_000), "the sweep did not stop");
         Assert.Equal(130, sweep.ExitCode);
@@ -239,14 +349,30 @@ public class SweepStopTests
         Assert.Empty(Directory.GetFiles(Path.Combine(dir, "trials"), "result.json", SearchOption.AllDirectories));
         // No trial process is left running.
         Thread.Sleep(500);
-        var left = Directory.GetDirectories("/proc").Select(d => Path.Combine(d, "cmdline")).Where(File.Exists)
-            .Select(f => { try { return File.ReadAllText(f); } catch (IOException) { return ""; } })
-            .Count(cmd => cmd.Contains(dir, StringComparison.Ordinal) && cmd.Contains("--optimizer", StringComparison.Ordinal));
+        var left = Directory
+            .GetDirectories("/proc")
+            .Select(d => Path.Combine(d, "cmdline"))
+            .Where(File.Exists)
+            .Select(f =>
+            {
+                try
+                {
+                    return File.ReadAllText(f);
+                }
+                catch (IOException)
+                {
+                    return "";
+                }
+            })
+            .Count(cmd =>
+                cmd.Contains(dir, StringComparison.Ordinal) && cmd.Contains("--optimizer", StringComparison.Ordinal)
+            );
         Assert.Equal(0, left);
     }
 }
 
-/// <summary>A trial runs only in its own folder: a plan edited to pass --out (or --seed, --format) to its trials is refused.</summary>
+/// <summary>A trial runs only in its own folder: a plan edited to pass --out (or --seed, --format) to its trials is
+/// refused.</summary>
 public class SweepTrialCommandLineTests
 {
     [Theory]
@@ -256,7 +382,12 @@ public class SweepTrialCommandLineTests
     {
         string dir = TestEnvironment.NewTempDir();
         string elsewhere = TestEnvironment.NewTempDir();
-        var plan = TorchLabs.Sweeps.SweepPlan.Expand("optimizers", new Dictionary<string, string[]>(), [1], [option, elsewhere]);
+        var plan = TorchLabs.Sweeps.SweepPlan.Expand(
+            "optimizers",
+            new Dictionary<string, string[]>(),
+            [1],
+            [option, elsewhere]
+        );
         File.WriteAllText(Path.Combine(dir, "sweep.json"), plan.ToJson());
         var r = TestEnvironment.RunInProcess("sweep", "trial", dir, "0");
         TestEnvironment.OneLine(r, 2, $"{option} is set by the sweep for each trial");

@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Data;
 
-/// <summary>Batches made from the bytes through the 256-value table equal the tutorial's transform by libtorch, bit for bit.</summary>
+/// <summary>Batches made from the bytes through the 256-value table equal the tutorial's transform by libtorch, bit for
+/// bit.</summary>
 public class Cifar10BatcherTests
 {
     [Fact]
@@ -13,7 +14,8 @@ public class Cifar10BatcherTests
         using var gen = new Generator(21);
         const int n = 50;
         var pixels = randint(0, 256, [n, 3, 32, 32], generator: gen).to_type(ScalarType.Byte);
-        pixels.view(-1).narrow(0, 0, 256).copy_(arange(256, ScalarType.Int32).to_type(ScalarType.Byte));   // every byte value occurs
+        // every byte value occurs
+        pixels.view(-1).narrow(0, 0, 256).copy_(arange(256, ScalarType.Int32).to_type(ScalarType.Byte));
         var labels = Enumerable.Range(0, n).Select(i => (byte)(i * 7 % 10)).ToArray();
         using var batcher = new Cifar10Batcher(pixels, labels);
         Tensor? first = null;
@@ -24,7 +26,11 @@ public class Cifar10BatcherTests
             Assert.Equal(expected.data<float>().ToArray(), x.data<float>().ToArray());
             Assert.Equal(indices.Select(i => (long)labels[i]).ToArray(), y.data<long>().ToArray());
             Assert.Equal([indices.Length, 3L, 32, 32], x.shape);
-            if (indices.Length == 4) { first ??= x; Assert.Same(first, x); }   // one tensor per batch size, refilled
+            if (indices.Length == 4)
+            {
+                first ??= x;
+                Assert.Same(first, x);
+            } // one tensor per batch size, refilled
         }
     }
 

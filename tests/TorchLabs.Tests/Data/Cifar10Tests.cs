@@ -14,16 +14,17 @@ public class Cifar10Tests
         string dir = TestEnvironment.NewTempDir();
         var labels = new byte[] { 3, 9 };
         var pixels = new byte[2 * Cifar10.RecordPixels];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(i * 7 % 251);
+        for (int i = 0; i < pixels.Length; i++)
+            pixels[i] = (byte)(i * 7 % 251);
         string path = Path.Combine(dir, "data_batch_1.bin");
         SyntheticCifar.WriteBatch(path, labels, pixels);
 
         Assert.Equal(2 * Cifar10.RecordSize, new FileInfo(path).Length);
         byte[] raw = File.ReadAllBytes(path);
-        Assert.Equal(3, raw[0]);                                  // label byte first
-        Assert.Equal(pixels[0], raw[1]);                          // then the red plane
-        Assert.Equal(pixels[1024], raw[1 + 1024]);                // then green
-        Assert.Equal(9, raw[Cifar10.RecordSize]);                 // next record's label
+        Assert.Equal(3, raw[0]); // label byte first
+        Assert.Equal(pixels[0], raw[1]); // then the red plane
+        Assert.Equal(pixels[1024], raw[1 + 1024]); // then green
+        Assert.Equal(9, raw[Cifar10.RecordSize]); // next record's label
 
         var (l, p) = Cifar10.ReadBatch(path);
         Assert.Equal(labels, l);
@@ -34,10 +35,10 @@ public class Cifar10Tests
     public void ImagesTensor_ChannelsFollowPlanes_AndNormalizeToMinusOneOne()
     {
         var pixels = new byte[Cifar10.RecordPixels];
-        Array.Fill(pixels, (byte)255, 0, 1024);       // red plane 255
-        Array.Fill(pixels, (byte)0, 1024, 1024);      // green 0
-        Array.Fill(pixels, (byte)51, 2048, 1024);     // blue 51 -> (0.2 - 0.5)/0.5 = -0.6
-        pixels[5 * 32 + 7] = 0;                       // red at row 5, column 7
+        Array.Fill(pixels, (byte)255, 0, 1024); // red plane 255
+        Array.Fill(pixels, (byte)0, 1024, 1024); // green 0
+        Array.Fill(pixels, (byte)51, 2048, 1024); // blue 51 -> (0.2 - 0.5)/0.5 = -0.6
+        pixels[5 * 32 + 7] = 0; // red at row 5, column 7
         var set = new Cifar10Set([1], pixels);
         using var x = set.ImagesTensor();
         Assert.Equal([1L, 3, 32, 32], x.shape);
@@ -89,7 +90,8 @@ public class Cifar10Tests
         Assert.Null(Cifar10.Locate(TestEnvironment.NewTempDir()));
         var all = Cifar10.Load(folder, train: true, limit: 40);
         Assert.Equal(40, all.Count);
-        var e = Assert.Throws<UsageException>(() => Cifar10.Load(folder, train: true));   // data_batch_3..5 missing: refused, not skipped
+        // data_batch_3..5 missing: refused, not skipped
+        var e = Assert.Throws<UsageException>(() => Cifar10.Load(folder, train: true));
         Assert.Contains("data_batch_3.bin: no such file", e.Message);
         Assert.Contains("--limit-train 40", TestEnvironment.AsShown(e));
         var some = Cifar10.Load(folder, train: true, limit: 25);
@@ -115,7 +117,9 @@ public class Cifar10Tests
     {
         string dataDir = TestEnvironment.NewTempDir();
         string archive = MakeArchive(dataDir, out _);
-        var e = Assert.Throws<LabFailedException>(() => Downloader.VerifyAndExtract(archive, Cifar10.Md5, dataDir, Cifar10.FolderName));
+        var e = Assert.Throws<LabFailedException>(() =>
+            Downloader.VerifyAndExtract(archive, Cifar10.Md5, dataDir, Cifar10.FolderName)
+        );
         Assert.Contains("checksum mismatch", e.Message);
         Assert.False(File.Exists(archive));
         Assert.Empty(Directory.GetFileSystemEntries(dataDir));
@@ -143,14 +147,20 @@ public class Cifar10Tests
         using var server = new LoopbackFileServer(bytes);
         string dataDir = TestEnvironment.NewTempDir();
 
-        var e = Assert.Throws<LabFailedException>(() => Downloader.FetchCifar10(dataDir, null, server.Url, md5: Cifar10.Md5));
+        var e = Assert.Throws<LabFailedException>(() =>
+            Downloader.FetchCifar10(dataDir, null, server.Url, md5: Cifar10.Md5)
+        );
         Assert.Contains("checksum mismatch", e.Message);
         Assert.Null(Cifar10.Locate(dataDir));
         Assert.Empty(Directory.GetFileSystemEntries(dataDir));
 
         var progress = new List<DownloadProgress>();
-        string folder = Downloader.FetchCifar10(dataDir, new SyncProgressForTests<DownloadProgress>(progress.Add), server.Url,
-            Downloader.Md5Of(archive));
+        string folder = Downloader.FetchCifar10(
+            dataDir,
+            new SyncProgressForTests<DownloadProgress>(progress.Add),
+            server.Url,
+            Downloader.Md5Of(archive)
+        );
         Assert.Equal(folder, Cifar10.Locate(dataDir));
         Assert.Equal(bytes.Length, progress[^1].Received);
         Assert.Equal(bytes.Length, progress[^1].Total);
@@ -162,8 +172,9 @@ public class Cifar10Tests
     {
         string dataDir = TestEnvironment.NewTempDir();
         // Port 9 on loopback: nothing listens, the connection is refused at once.
-        var e = Assert.Throws<LabFailedException>(() => Downloader.FetchCifar10(dataDir, null,
-            "http://127.0.0.1:9/cifar-10-binary.tar.gz"));
+        var e = Assert.Throws<LabFailedException>(() =>
+            Downloader.FetchCifar10(dataDir, null, "http://127.0.0.1:9/cifar-10-binary.tar.gz")
+        );
         Assert.Contains("cannot download http://127.0.0.1:9/", e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(dataDir));
     }
@@ -197,7 +208,14 @@ public sealed class LoopbackFileServer : IDisposable
             while (listener.IsListening)
             {
                 System.Net.HttpListenerContext ctx;
-                try { ctx = await listener.GetContextAsync(); } catch { return; }
+                try
+                {
+                    ctx = await listener.GetContextAsync();
+                }
+                catch
+                {
+                    return;
+                }
                 ctx.Response.ContentLength64 = content.Length;
                 await ctx.Response.OutputStream.WriteAsync(content);
                 ctx.Response.Close();
@@ -205,7 +223,8 @@ public sealed class LoopbackFileServer : IDisposable
         });
     }
 
-    /// <summary>Close only: on Linux, Stop and then Close each unregister the prefix, and the second finds the port's entry gone and
-    /// binds the port again to remove it, which fails ("Address already in use") when another socket has taken it meanwhile.</summary>
+    /// <summary>Close only: on Linux, Stop and then Close each unregister the prefix, and the second finds the port's
+    /// entry gone and binds the port again to remove it, which fails ("Address already in use") when another socket has
+    /// taken it meanwhile.</summary>
     public void Dispose() => listener.Close();
 }

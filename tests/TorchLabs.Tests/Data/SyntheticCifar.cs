@@ -12,11 +12,20 @@ public static class SyntheticCifar
 {
     static readonly int[,] Palette =
     {
-        { 200, 40, 40 }, { 40, 200, 40 }, { 40, 40, 200 }, { 200, 200, 40 }, { 200, 40, 200 },
-        { 40, 200, 200 }, { 120, 120, 120 }, { 200, 120, 40 }, { 40, 120, 200 }, { 120, 40, 120 },
+        { 200, 40, 40 },
+        { 40, 200, 40 },
+        { 40, 40, 200 },
+        { 200, 200, 40 },
+        { 200, 40, 200 },
+        { 40, 200, 200 },
+        { 120, 120, 120 },
+        { 200, 120, 40 },
+        { 40, 120, 200 },
+        { 120, 40, 120 },
     };
 
-    /// <summary>Writes records in the CIFAR-10 binary format: each a label byte, then its 3,072 pixels (red, green, blue planes).</summary>
+    /// <summary>Writes records in the CIFAR-10 binary format: each a label byte, then its 3,072 pixels (red, green,
+    /// blue planes).</summary>
     public static void WriteBatch(string path, byte[] labels, byte[] pixels)
     {
         Assert.Equal(labels.Length * Cifar10.RecordPixels, pixels.Length);
@@ -38,19 +47,20 @@ public static class SyntheticCifar
             int c = rng.Next(10);
             labels[n] = (byte)c;
             for (int ch = 0; ch < 3; ch++)
-                for (int y = 0; y < 32; y++)
-                    for (int x = 0; x < 32; x++)
-                    {
-                        double baseValue = Palette[c, ch];                                      // class colour
-                        double stripe = ((c % 2 == 0 ? x : y) / (2 + c % 3)) % 2 == 0 ? 40 : 0;  // class stripes
-                        double v = baseValue + stripe + rng.Next(-25, 26);
-                        pixels[n * Cifar10.RecordPixels + ch * 1024 + y * 32 + x] = (byte)Math.Clamp(v, 0, 255);
-                    }
+            for (int y = 0; y < 32; y++)
+            for (int x = 0; x < 32; x++)
+            {
+                double baseValue = Palette[c, ch]; // class colour
+                double stripe = ((c % 2 == 0 ? x : y) / (2 + c % 3)) % 2 == 0 ? 40 : 0; // class stripes
+                double v = baseValue + stripe + rng.Next(-25, 26);
+                pixels[n * Cifar10.RecordPixels + ch * 1024 + y * 32 + x] = (byte)Math.Clamp(v, 0, 255);
+            }
         }
         return (labels, pixels);
     }
 
-    /// <summary>Writes a cifar-10-batches-bin folder under <paramref name="root"/> with the given train/test sizes.</summary>
+    /// <summary>Writes a cifar-10-batches-bin folder under <paramref name="root"/> with the given train/test
+    /// sizes.</summary>
     public static string WriteFolder(string root, int trainPerFile, int test, int seed, int trainFiles = 5)
     {
         string dir = Path.Combine(root, Cifar10.FolderName);
@@ -62,15 +72,17 @@ public static class SyntheticCifar
         }
         var (tl, tp) = Make(test, seed + 100);
         WriteBatch(Path.Combine(dir, Cifar10.TestFile), tl, tp);
-        File.WriteAllLines(Path.Combine(dir, "batches.meta.txt"), ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-            "ship", "truck"]);
+        File.WriteAllLines(
+            Path.Combine(dir, "batches.meta.txt"),
+            ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+        );
         return dir;
     }
 
     /// <summary>
-    /// The set of scripts/golden/cifar10_tutorial.py, bit for bit: labels, the shown class (half the images show a random
-    /// class's pattern) and noise from <c>torch.randint</c> on a generator seeded with <paramref name="seed"/>, in the script's
-    /// order; each pixel the shown class's colour and stripes plus noise, clamped to [0, 255].
+    /// The set of scripts/golden/cifar10_tutorial.py, bit for bit: labels, the shown class (half the images show a
+    /// random class's pattern) and noise from <c>torch.randint</c> on a generator seeded with <paramref name="seed"/>,
+    /// in the script's order; each pixel the shown class's colour and stripes plus noise, clamped to [0, 255].
     /// </summary>
     public static (byte[] Labels, byte[] Pixels) FromTorch(int n, ulong seed)
     {
@@ -85,19 +97,19 @@ public static class SyntheticCifar
         {
             long c = coin[k] == 0 ? labels[k] : other[k];
             for (int ch = 0; ch < 3; ch++)
-                for (int y = 0; y < 32; y++)
-                    for (int x = 0; x < 32; x++)
-                    {
-                        int j = k * Cifar10.RecordPixels + ch * 1024 + y * 32 + x;
-                        long stripe = ((c % 2 == 0 ? x : y) / (2 + c % 3)) % 2 == 0 ? 40 : 0;
-                        pixels[j] = (byte)Math.Clamp(Palette[c, ch] + stripe + noise[j], 0, 255);
-                    }
+            for (int y = 0; y < 32; y++)
+            for (int x = 0; x < 32; x++)
+            {
+                int j = k * Cifar10.RecordPixels + ch * 1024 + y * 32 + x;
+                long stripe = ((c % 2 == 0 ? x : y) / (2 + c % 3)) % 2 == 0 ? 40 : 0;
+                pixels[j] = (byte)Math.Clamp(Palette[c, ch] + stripe + noise[j], 0, 255);
+            }
         }
         return ([.. labels.Select(l => (byte)l)], pixels);
     }
 
-    /// <summary>The golden script's folder: <paramref name="train"/> images from seed 11 in five files, <paramref name="test"/> from
-    /// seed 12.</summary>
+    /// <summary>The golden script's folder: <paramref name="train"/> images from seed 11 in five files, <paramref
+    /// name="test"/> from seed 12.</summary>
     public static void WriteTorchFolder(string root, int train, int test)
     {
         string dir = Path.Combine(root, Cifar10.FolderName);
@@ -105,8 +117,11 @@ public static class SyntheticCifar
         var (labels, pixels) = FromTorch(train, 11);
         int per = train / 5;
         for (int f = 0; f < 5; f++)
-            WriteBatch(Path.Combine(dir, Cifar10.TrainFiles[f]), labels[(f * per)..((f + 1) * per)],
-                pixels[(f * per * Cifar10.RecordPixels)..((f + 1) * per * Cifar10.RecordPixels)]);
+            WriteBatch(
+                Path.Combine(dir, Cifar10.TrainFiles[f]),
+                labels[(f * per)..((f + 1) * per)],
+                pixels[(f * per * Cifar10.RecordPixels)..((f + 1) * per * Cifar10.RecordPixels)]
+            );
         var (tl, tp) = FromTorch(test, 12);
         WriteBatch(Path.Combine(dir, Cifar10.TestFile), tl, tp);
     }

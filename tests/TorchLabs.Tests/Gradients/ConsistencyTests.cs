@@ -8,32 +8,49 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Gradients;
 
-/// <summary>One relative error and one activation catalogue, and the report's sentences say what the code computes.</summary>
+/// <summary>One relative error and one activation catalogue, and the report's sentences say what the code
+/// computes.</summary>
 public class ConsistencyTests
 {
     [Fact]
     public void RelError_IsTheInfinityNormOfTheDifferenceOverTheReference()
     {
-        Assert.Equal(0.25, HandVsAutograd.RelError([1.5, 2], [1, 2]));          // ‖(0.5, 0)‖∞ / ‖(1, 2)‖∞
-        Assert.Equal(0.5, HandVsAutograd.RelError([0.5, 0], [0, 0]));           // reference all zeros: absolute
+        Assert.Equal(0.25, HandVsAutograd.RelError([1.5, 2], [1, 2])); // ‖(0.5, 0)‖∞ / ‖(1, 2)‖∞
+        Assert.Equal(0.5, HandVsAutograd.RelError([0.5, 0], [0, 0])); // reference all zeros: absolute
         Assert.Equal("‖a − b‖∞ / ‖b‖∞", HandVsAutograd.RelErrorFormula);
     }
 
     [Fact]
     public void OptimizerPaths_UseTheSameRelativeError()
     {
-        double[][] a = [[1, 1], [1.5, 2]], b = [[1, 1], [1, 2]];
+        double[][] a =
+
+            [
+                [1, 1],
+                [1.5, 2],
+            ],
+            b =
+
+            [
+                [1, 1],
+                [1, 2],
+            ];
         Assert.Equal(HandVsAutograd.RelError(a[1], b[1]), OptimizersLab.MaxRelError(a, b));
         Assert.Equal(1, OptimizersLab.FirstDisagreement(a, b));
     }
 
-    static string Text(IEnumerable<Block> blocks) => string.Join("\n", blocks.Select(b => b switch
-    {
-        Paragraph p => p.Text,
-        Table t =>
-        t.Caption ?? "",
-        _ => ""
-    }));
+    static string Text(IEnumerable<Block> blocks) =>
+        string.Join(
+            "\n",
+            blocks.Select(b =>
+                b switch
+                {
+                    Paragraph p => p.Text,
+                    Table t => t.Caption ?? "",
+                    _ => "",
+                }
+            )
+        );
 
     [Trait("Speed", "Slow")]
     [Fact]
@@ -41,7 +58,9 @@ public class ConsistencyTests
     {
         var race = OptimizersLab.Race(OptimizersLab.DrawStart(1), 20);
         Assert.Contains(HandVsAutograd.RelErrorFormula, Text(OptimizersReportLab.RaceBlocks(race)));
-        var section = new GradCheckLab().Run(new LabContext(TestEnvironment.NewTempDir(), 1, TestEnvironment.NewTempDir(), CPU));
+        var section = new GradCheckLab().Run(
+            new LabContext(TestEnvironment.NewTempDir(), 1, TestEnvironment.NewTempDir(), CPU)
+        );
         Assert.Contains($"Relative error is {HandVsAutograd.RelErrorFormula}", Text(section.Blocks));
         Assert.Contains(HandVsAutograd.RelErrorFormula, GradCheckLab.Tolerances);
     }

@@ -5,10 +5,16 @@ namespace TorchLabs.Tests.Gradients;
 
 public class DropoutConcatTests
 {
-    public static TheoryData<int, int, int, long> Shapes() => new()
-    {
-        { 4, 5, 3, 1 }, { 1, 3, 2, 2 }, { 6, 2, 2, 3 }, { 3, 8, 5, 4 }, { 1, 1, 2, 5 }, { 10, 7, 4, 6 },
-    };
+    public static TheoryData<int, int, int, long> Shapes() =>
+        new()
+        {
+            { 4, 5, 3, 1 },
+            { 1, 3, 2, 2 },
+            { 6, 2, 2, 3 },
+            { 3, 8, 5, 4 },
+            { 1, 1, 2, 5 },
+            { 10, 7, 4, 6 },
+        };
 
     static void AssertPasses(NetworkCheckResult r)
     {
@@ -17,8 +23,8 @@ public class DropoutConcatTests
         foreach (var e in r.Entries)
         {
             Assert.True(e.RelError <= 1e-9, $"{e.Name}: hand vs autograd {e.RelError:E2}");
-            if (e.Numeric is not null) Assert.True(e.NumericRelError <= 1e-6,
-                $"{e.Name}: hand vs central differences {e.NumericRelError:E2}");
+            if (e.Numeric is not null)
+                Assert.True(e.NumericRelError <= 1e-6, $"{e.Name}: hand vs central differences {e.NumericRelError:E2}");
         }
     }
 
@@ -41,7 +47,9 @@ public class DropoutConcatTests
         var r = DropoutConcatCheck.Run(c);
         AssertPasses(r);
         if (maskValue == 0)
-            Assert.All(r.Entries.Where(e => e.Name is "dL/dW2" or "dL/da1" or "dL/dW1"), e => Assert.All(e.Hand, v => Assert.Equal(0, v)));
+            Assert.All(r.Entries.Where(e => e.Name is "dL/dW2" or "dL/da1" or "dL/dW1"), e =>
+                Assert.All(e.Hand, v => Assert.Equal(0, v))
+            );
     }
 
     [Fact]
@@ -62,16 +70,30 @@ public class DropoutConcatTests
     [Theory]
     [InlineData("{}", "missing key \"x\"")]
     [InlineData("[1,2]", "expected one JSON object")]
-    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2], [3]], \"W2\": [[1,1],[1,1],[1,1]], " +
-        "\"m\": [1,1,1]}", "key \"W1\": expected d = 2 rows of s = 1 numbers")]
-    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2, 3]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": " +
-        "[1,1,1]}", "key \"W1\": row 1: expected 1 numbers")]
-    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 1], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": " +
-        "[1,1,1]}", "key \"y\": expected one-hot")]
-    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1]], \"m\": [1,1,1]}",
-        "key \"W2\": expected s + d = 3 rows of k = 2 numbers")]
-    [InlineData("{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": " +
-        "[1,0.5,1]}", "key \"m\": expected s + d = 3 values of 0 or 1")]
+    [InlineData(
+        "{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2], [3]], \"W2\": [[1,1],[1,1],[1,1]], "
+            + "\"m\": [1,1,1]}",
+        "key \"W1\": expected d = 2 rows of s = 1 numbers"
+    )]
+    [InlineData(
+        "{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2, 3]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": "
+            + "[1,1,1]}",
+        "key \"W1\": row 1: expected 1 numbers"
+    )]
+    [InlineData(
+        "{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 1], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": "
+            + "[1,1,1]}",
+        "key \"y\": expected one-hot"
+    )]
+    [InlineData(
+        "{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1]], \"m\": [1,1,1]}",
+        "key \"W2\": expected s + d = 3 rows of k = 2 numbers"
+    )]
+    [InlineData(
+        "{\"x\": [1, 2], \"b1\": [0], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], \"m\": "
+            + "[1,0.5,1]}",
+        "key \"m\": expected s + d = 3 values of 0 or 1"
+    )]
     [InlineData("{\"x\": \"abc\"}", "key \"x\": expected a list of d numbers")]
     [InlineData("not json", "not valid JSON")]
     public void Parse_Malformed_NamesKeyAndShape(string json, string expected)

@@ -8,9 +8,9 @@ using static TorchSharp.torch.autograd;
 namespace TorchLabs.Tests.Gradients;
 
 /// <summary>
-/// GradCheck round two: the four disagreements with PyTorch 1.13 that a side-by-side run found (each now PyTorch's verdict),
-/// PyTorch's counting and orientation in messages, fast mode, kinks told apart from backward errors, modules checked by
-/// parameter name, and derivatives of any order.
+/// GradCheck round two: the four disagreements with PyTorch 1.13 that a side-by-side run found (each now PyTorch's
+/// verdict), PyTorch's counting and orientation in messages, fast mode, kinks told apart from backward errors, modules
+/// checked by parameter name, and derivatives of any order.
 /// </summary>
 public class GradCheckPyTorchParityTests
 {
@@ -20,7 +20,8 @@ public class GradCheckPyTorchParityTests
     public void BackwardIgnoringGradOutput_OnAOneElementOutput_Fails()
     {
         using var scope = NewDisposeScope();
-        // On one element the Jacobian test cannot see it (grad_output is 1); zero grad_outputs must give zero gradients.
+        // On one element the Jacobian test cannot see it (grad_output is 1); zero grad_outputs must give zero
+        // gradients.
         var r = GradCheck.Check(v => [SuiteFunctions.SinIgnoresGradOutput.apply(v[0])], [Leaf(1, 1)]);
         Assert.False(r.Pass);
         Assert.Empty(r.Mismatches);
@@ -31,7 +32,11 @@ public class GradCheckPyTorchParityTests
     public void NoisyBackward_WithNondetTolAboveTheNoise_StillFails()
     {
         using var scope = NewDisposeScope();
-        var r = GradCheck.Check(v => [SuiteFunctions.SinNoisy.apply(v[0])], [Leaf(2, 3)], new GradCheckOptions { NondetTol = 1e-6 });
+        var r = GradCheck.Check(
+            v => [SuiteFunctions.SinNoisy.apply(v[0])],
+            [Leaf(2, 3)],
+            new GradCheckOptions { NondetTol = 1e-6 }
+        );
         Assert.False(r.Pass);
         Assert.StartsWith("backward not multiplied by grad_output", r.Message);
     }
@@ -58,19 +63,24 @@ public class GradCheckPyTorchParityTests
     public void OverlappingInput_WithoutAZeroStride_IsRefusedToo()
     {
         using var scope = NewDisposeScope();
-        var x = randn(6, ScalarType.Float64).as_strided([3, 2], [1, 1]).detach().requires_grad_(true);   // x[i, 1] is x[i + 1, 0]
+        // x[i, 1] is x[i + 1, 0]
+        var x = randn(6, ScalarType.Float64).as_strided([3, 2], [1, 1]).detach().requires_grad_(true);
         var e = Assert.Throws<ArgumentException>(() => GradCheck.Check(v => [v[0].sin()], [x]));
-        // In GradCheck's own words: PyTorch 1.13 refuses only stride 0 (its overlap check is a TODO) and checks this one anyway.
+        // In GradCheck's own words: PyTorch 1.13 refuses only stride 0 (its overlap check is a TODO) and checks this
+        // one anyway.
         Assert.StartsWith("input 0 has elements that share memory", e.Message);
         Assert.Contains("PyTorch 1.13 checks it anyway", e.Message);
-        Assert.True(GradCheck.Check(v => [v[0].sin()], [Leaf(4, 4, 3).detach().t().requires_grad_(true)]).Pass);   // transposed: fine
+        // transposed: fine
+        Assert.True(GradCheck.Check(v => [v[0].sin()], [Leaf(4, 4, 3).detach().t().requires_grad_(true)]).Pass);
     }
 
     [Fact]
     public void GradGradCheck_NoInputRequiresGrad_Throws()
     {
         using var scope = NewDisposeScope();
-        var e = Assert.Throws<ArgumentException>(() => GradCheck.GradGradCheck(v => [v[0].sin()], [randn(3, ScalarType.Float64)]));
+        var e = Assert.Throws<ArgumentException>(() =>
+            GradCheck.GradGradCheck(v => [v[0].sin()], [randn(3, ScalarType.Float64)])
+        );
         Assert.StartsWith("gradcheck expects at least one input tensor to require gradient", e.Message);
     }
 
@@ -96,7 +106,7 @@ public class GradCheckPyTorchParityTests
         Assert.Contains("(rows: the 12 elements of input 0, columns: the 12 elements of output 0;", small.Message);
         var large = GradCheck.Check(v => [SuiteFunctions.SinScaled.apply(v[0])], [Leaf(6, 40)]);
         Assert.Contains("(cut: 16 of 40 rows and 16 of 40 columns shown;", large.Message);
-        Assert.Equal(40, large.Mismatches.Single().Numerical.GetLength(0));   // the whole matrix stays in the result
+        Assert.Equal(40, large.Mismatches.Single().Numerical.GetLength(0)); // the whole matrix stays in the result
     }
 
     [Fact]
@@ -109,21 +119,30 @@ public class GradCheckPyTorchParityTests
         var A = GradCheck.Values(Leaf(7, 3, 3));
         // ∂y_c/∂x_r = A[c, r]: row r (input element), column c (output element).
         for (int row = 0; row < 3; row++)
-            for (int c = 0; c < 3; c++) Assert.Equal(A[c * 3 + row], block.Numerical[row, c], 8);
+        for (int c = 0; c < 3; c++)
+            Assert.Equal(A[c * 3 + row], block.Numerical[row, c], 8);
     }
 
     // ----- fast mode -----
 
     static readonly string[] WrongBackwards =
-        ["hand_sin_scaled", "hand_x_sin_x_missing_term", "hand_matvec_transposed", "hand_mul_wrong_second", "hand_sin_ignores_grad_output",
-         "hand_sin_cos_wrong_second_output", "hand_exp_wrong_first_element"];
+    [
+        "hand_sin_scaled",
+        "hand_x_sin_x_missing_term",
+        "hand_matvec_transposed",
+        "hand_mul_wrong_second",
+        "hand_sin_ignores_grad_output",
+        "hand_sin_cos_wrong_second_output",
+        "hand_exp_wrong_first_element",
+    ];
 
-    static Tensor[] InputsFor(string name, ulong seed) => name switch
-    {
-        "hand_matvec_transposed" => [Leaf(seed, 3, 3), Leaf(seed + 1, 3)],
-        "hand_mul_wrong_second" => [Leaf(seed, 3), Leaf(seed + 1, 3)],
-        _ => [Leaf(seed, 4)],
-    };
+    static Tensor[] InputsFor(string name, ulong seed) =>
+        name switch
+        {
+            "hand_matvec_transposed" => [Leaf(seed, 3, 3), Leaf(seed + 1, 3)],
+            "hand_mul_wrong_second" => [Leaf(seed, 3), Leaf(seed + 1, 3)],
+            _ => [Leaf(seed, 4)],
+        };
 
     [Fact]
     public void FastMode_FindsEveryWrongBackward_AndReportsTheSlowJacobians()
@@ -131,7 +150,11 @@ public class GradCheckPyTorchParityTests
         using var scope = NewDisposeScope();
         foreach (var name in WrongBackwards)
         {
-            var r = GradCheck.Check(SuiteFunctions.ByName[name], InputsFor(name, 9), new GradCheckOptions { FastMode = true });
+            var r = GradCheck.Check(
+                SuiteFunctions.ByName[name],
+                InputsFor(name, 9),
+                new GradCheckOptions { FastMode = true }
+            );
             Assert.False(r.Pass, name);
             Assert.StartsWith("Jacobian mismatch for output", r.Failures[0]);
             Assert.Contains("The Jacobians recomputed in slow mode:", r.Failures[0]);
@@ -143,7 +166,8 @@ public class GradCheckPyTorchParityTests
     public void FastMode_PassesCorrectFunctions_AndIsReproducible()
     {
         using var scope = NewDisposeScope();
-        Tensor A = Leaf(10, 30, 20), x = Leaf(11, 20);
+        Tensor A = Leaf(10, 30, 20),
+            x = Leaf(11, 20);
         var o = new GradCheckOptions { FastMode = true, FastModeSeed = 3 };
         var a = GradCheck.Check(v => [matmul(v[0], v[1]).tanh(), v[1].pow(2).sum()], [A, x], o);
         var b = GradCheck.Check(v => [matmul(v[0], v[1]).tanh(), v[1].pow(2).sum()], [A, x], o);
@@ -151,7 +175,9 @@ public class GradCheckPyTorchParityTests
         Assert.Equal(4, a.FastBlocks.Count);
         Assert.Empty(a.Blocks);
         Assert.Equal(a.FastBlocks.Select(f => f.Numerical), b.FastBlocks.Select(f => f.Numerical));
-        Assert.All(a.FastBlocks, f => Assert.True(Math.Abs(f.Analytical - f.Numerical) < 1e-8, $"{f.Analytical} vs {f.Numerical}"));
+        Assert.All(a.FastBlocks, f =>
+            Assert.True(Math.Abs(f.Analytical - f.Numerical) < 1e-8, $"{f.Analytical} vs {f.Numerical}")
+        );
     }
 
     // ----- kinks -----
@@ -162,11 +188,13 @@ public class GradCheckPyTorchParityTests
         using var scope = NewDisposeScope();
         var x = tensor(new[] { 0.0, 0.7, -0.4 }, ScalarType.Float64).requires_grad_(true);
         var r = GradCheck.Check(v => [v[0].relu()], [x]);
-        Assert.False(r.Pass);                     // PyTorch's verdict
+        Assert.False(r.Pass); // PyTorch's verdict
         Assert.True(r.OnlyKinks, r.Message);
         var kink = Assert.Single(Assert.Single(r.Mismatches).Kinks);
-        Assert.Equal((0L, 0L, 0.0, 1.0, 0.0), (kink.InputElement, kink.OutputElement, kink.Left, Math.Round(kink.Right, 6),
-            kink.Analytical));
+        Assert.Equal(
+            (0L, 0L, 0.0, 1.0, 0.0),
+            (kink.InputElement, kink.OutputElement, kink.Left, Math.Round(kink.Right, 6), kink.Analytical)
+        );
         Assert.Contains("not differentiable at this point (left 0, right 1", r.Message);
     }
 
@@ -199,12 +227,16 @@ public class GradCheckPyTorchParityTests
     sealed class LinearWrongWeightGrad : MultiTensorFunction<LinearWrongWeightGrad>
     {
         public override string Name => nameof(LinearWrongWeightGrad);
+
         public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
         {
-            Tensor x = (Tensor)vars[0], W = (Tensor)vars[1], b = (Tensor)vars[2];
+            Tensor x = (Tensor)vars[0],
+                W = (Tensor)vars[1],
+                b = (Tensor)vars[2];
             ctx.save_for_backward([x, W]);
             return [nn.functional.linear(x, W, b)];
         }
+
         public override List<Tensor> backward(AutogradContext ctx, List<Tensor> g)
         {
             var s = ctx.get_saved_variables();
@@ -220,7 +252,8 @@ public class GradCheckPyTorchParityTests
         readonly Linear fc2 = nn.Linear(5, 3);
         readonly bool wrong;
 
-        public SmallCnn(bool wrong) : base(nameof(SmallCnn))
+        public SmallCnn(bool wrong)
+            : base(nameof(SmallCnn))
         {
             this.wrong = wrong;
             RegisterComponents();
@@ -247,9 +280,12 @@ public class GradCheckPyTorchParityTests
         right.train();
         var ok = GradCheck.Module(right, x, loss);
         Assert.True(ok.Pass, ok.Message);
-        Assert.Equal(["conv1.weight", "conv1.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"], ok.Parameters.Select(p => p.Name));
-        Assert.All(right.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));   // back to float32
-        Assert.True(right.training);                                                       // and to training mode
+        Assert.Equal(
+            ["conv1.weight", "conv1.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
+            ok.Parameters.Select(p => p.Name)
+        );
+        Assert.All(right.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype)); // back to float32
+        Assert.True(right.training); // and to training mode
 
         var wrong = new SmallCnn(wrong: true);
         var r = GradCheck.Module(wrong, x, loss);
@@ -268,7 +304,11 @@ public class GradCheckPyTorchParityTests
         var smooth = GradCheck.CheckOrder(v => [v[0].tanh() * v[1]], [Leaf(13, 3), Leaf(14, 3)], order: 3);
         Assert.Equal(3, smooth.Count);
         Assert.All(smooth, r => Assert.True(r.Pass, r.Message));
-        var lost = GradCheck.CheckOrder(v => [SuiteFunctions.CubeDetachedBackward.apply(v[0])], [Leaf(15, 3)], order: 3);
+        var lost = GradCheck.CheckOrder(
+            v => [SuiteFunctions.CubeDetachedBackward.apply(v[0])],
+            [Leaf(15, 3)],
+            order: 3
+        );
         Assert.Equal(2, lost.Count);
         Assert.True(lost[0].Pass);
         Assert.False(lost[1].Pass);

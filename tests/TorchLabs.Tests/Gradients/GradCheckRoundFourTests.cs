@@ -7,21 +7,22 @@ using static TorchSharp.torch.autograd;
 namespace TorchLabs.Tests.Gradients;
 
 /// <summary>
-/// The defects of GradCheck's fourth audit, each a test that failed before: a crash, a false pass, verdicts and messages that
-/// differed from PyTorch 1.13's, kinks misjudged, and options out of range.
+/// The defects of GradCheck's fourth audit, each a test that failed before: a crash, a false pass, verdicts and
+/// messages that differed from PyTorch 1.13's, kinks misjudged, and options out of range.
 /// </summary>
 public class GradCheckRoundFourTests
 {
     static Tensor MisalignedComplexLeaf()
     {
-        // torch.tensor(Complex[]) keeps the .NET array as the tensor's memory: 8-byte aligned, 16 only by chance. Arrays are made
-        // (and kept) until one lands off a 16-byte boundary.
+        // torch.tensor(Complex[]) keeps the .NET array as the tensor's memory: 8-byte aligned, 16 only by chance.
+        // Arrays are made (and kept) until one lands off a 16-byte boundary.
         var keep = new List<object>();
         for (int i = 0; i < 64; i++)
         {
             var t = tensor(new Complex[] { new(0.3, 0.7), new(-1.1, 0.2), new(0.5, -0.4) }, ScalarType.ComplexFloat64);
             using (var scope = NewDisposeScope())
-                if (t.storage<Complex>().data_ptr().ToInt64() % 16 != 0) return t.requires_grad_(true);
+                if (t.storage<Complex>().data_ptr().ToInt64() % 16 != 0)
+                    return t.requires_grad_(true);
             keep.Add(t);
             keep.Add(new byte[8 + i % 3 * 8]);
         }
@@ -32,7 +33,7 @@ public class GradCheckRoundFourTests
     public void ComplexInputInMisalignedDotNetMemory_IsCheckedOnAnAlignedCopy_NotACrash()
     {
         var z = MisalignedComplexLeaf();
-        var r = GradCheck.Check(v => [v[0] * v[0]], [z]);   // before: segmentation fault in libtorch's complex mul kernel
+        var r = GradCheck.Check(v => [v[0] * v[0]], [z]); // before: segmentation fault in libtorch's complex mul kernel
         Assert.True(r.Pass, r.Message);
         Assert.Contains(r.Warnings, w => w.Contains("aligned to 8 bytes"));
         Assert.True(GradCheck.GradGradCheck(v => [v[0] * v[0]], [MisalignedComplexLeaf()]).Pass);
@@ -44,8 +45,12 @@ public class GradCheckRoundFourTests
     public void ComplexOutputWithoutAGraph_Fails_AsInPyTorch(bool fast)
     {
         using var scope = NewDisposeScope();
-        var r = GradCheck.Check(v => [complex(v[0], v[0]).detach()], [Leaf(1, 3)], new GradCheckOptions { FastMode = fast });
-        Assert.False(r.Pass);   // before: passed; the complex output was never measured
+        var r = GradCheck.Check(
+            v => [complex(v[0], v[0]).detach()],
+            [Leaf(1, 3)],
+            new GradCheckOptions { FastMode = fast }
+        );
+        Assert.False(r.Pass); // before: passed; the complex output was never measured
         Assert.StartsWith("Numerical gradient for function expected to be zero", r.Failures[0]);
     }
 
@@ -53,13 +58,20 @@ public class GradCheckRoundFourTests
     public void SameTensorReturnedTwice_Passes()
     {
         using var scope = NewDisposeScope();
-        var r = GradCheck.Check(v => { var y = v[0].sin(); return [y, y]; }, [Leaf(2, 3)]);
-        Assert.True(r.Pass, r.Message);   // before: "Tensor invalid -- empty handle" (the output disposed twice)
+        var r = GradCheck.Check(
+            v =>
+            {
+                var y = v[0].sin();
+                return [y, y];
+            },
+            [Leaf(2, 3)]
+        );
+        Assert.True(r.Pass, r.Message); // before: "Tensor invalid -- empty handle" (the output disposed twice)
     }
 
-    /// <summary>A backward that cannot handle an undefined grad_output: with materialize_grads off it receives one when every
-    /// output's gradient is undefined, and answers with a gradient of the wrong shape (an exception thrown in a C# backward would
-    /// end the process, so the failure is one libtorch raises).</summary>
+    /// <summary>A backward that cannot handle an undefined grad_output: with materialize_grads off it receives one when
+    /// every output's gradient is undefined, and answers with a gradient of the wrong shape (an exception thrown in a
+    /// C# backward would end the process, so the failure is one libtorch raises).</summary>
     public sealed class SinFailsOnUndefinedGrad : SingleTensorFunction<SinFailsOnUndefinedGrad>
     {
         public override string Name => nameof(SinFailsOnUndefinedGrad);
@@ -84,10 +96,18 @@ public class GradCheckRoundFourTests
     {
         using var scope = NewDisposeScope();
         var r = GradCheck.Check(v => [SinFailsOnUndefinedGrad.apply(v[0])], [Leaf(3, 3)]);
-        Assert.False(r.Pass);   // before: passed (only one output at a time was left undefined, and only with two outputs)
+        // before: passed (only one output at a time was left undefined, and only with two outputs)
+        Assert.False(r.Pass);
         Assert.StartsWith("Expected backward function to handle undefined output grads", r.Failures[0]);
-        Assert.True(GradCheck.Check(v => [SinFailsOnUndefinedGrad.apply(v[0])], [Leaf(3, 3)],
-            new GradCheckOptions { CheckUndefinedGrad = false }).Pass);
+        Assert.True(
+            GradCheck
+                .Check(
+                    v => [SinFailsOnUndefinedGrad.apply(v[0])],
+                    [Leaf(3, 3)],
+                    new GradCheckOptions { CheckUndefinedGrad = false }
+                )
+                .Pass
+        );
     }
 
     [Fact]
@@ -97,18 +117,24 @@ public class GradCheckRoundFourTests
         var x = tensor(new[] { 0.0, 1.0 }).requires_grad_(true);
         var r = GradCheck.Check(v => [v[0].sqrt()], [x]);
         Assert.False(r.Pass);
-        Assert.StartsWith("Jacobian mismatch for output 0 with respect to input 0", r.Failures[0]);   // before: "not reentrant"
+        // before: "not reentrant"
+        Assert.StartsWith("Jacobian mismatch for output 0 with respect to input 0", r.Failures[0]);
         Assert.DoesNotContain(r.Failures, f => f.StartsWith("Backward is not reentrant"));
-        var big = tensor(new[] { 1000.0, 1, 2 }).requires_grad_(true);   // e^1000 = ∞: ∞ − ∞ in the drift
-        Assert.DoesNotContain(GradCheck.Check(v => [v[0].exp()], [big]).Failures, f => f.StartsWith("Backward is not reentrant"));
+        var big = tensor(new[] { 1000.0, 1, 2 }).requires_grad_(true); // e^1000 = ∞: ∞ − ∞ in the drift
+        Assert.DoesNotContain(GradCheck.Check(v => [v[0].exp()], [big]).Failures, f =>
+            f.StartsWith("Backward is not reentrant")
+        );
     }
 
     [Fact]
     public void FastMode_ReportsReentrancyBeforeTheMismatch_AsPyTorch()
     {
         using var scope = NewDisposeScope();
-        var r = GradCheck.Check(v => [WrongBackwards.NoisySin.apply(v[0]) + SuiteFunctions.SinScaled.apply(v[0])], [Leaf(4, 3)],
-            new GradCheckOptions { FastMode = true });
+        var r = GradCheck.Check(
+            v => [WrongBackwards.NoisySin.apply(v[0]) + SuiteFunctions.SinScaled.apply(v[0])],
+            [Leaf(4, 3)],
+            new GradCheckOptions { FastMode = true }
+        );
         Assert.False(r.Pass);
         Assert.StartsWith("Backward is not reentrant", r.Failures[0]);
         Assert.Contains(r.Failures, f => f.StartsWith("Jacobian mismatch"));
@@ -127,9 +153,18 @@ public class GradCheckRoundFourTests
     public void ForwardThatChangesItsInput_IsNamedAsTheFunction_NotBackward()
     {
         using var scope = NewDisposeScope();
-        var r = GradCheck.Check(v => { var y = v[0].sin(); using (no_grad()) v[0].mul_(1.0 + 1e-3); return [y]; }, [Leaf(6, 3)]);
+        var r = GradCheck.Check(
+            v =>
+            {
+                var y = v[0].sin();
+                using (no_grad())
+                    v[0].mul_(1.0 + 1e-3);
+                return [y];
+            },
+            [Leaf(6, 3)]
+        );
         Assert.False(r.Pass);
-        Assert.StartsWith("The function modified input 0", r.Failures[0]);   // before: "Backward modified input 0"
+        Assert.StartsWith("The function modified input 0", r.Failures[0]); // before: "Backward modified input 0"
     }
 
     [Fact]
@@ -137,8 +172,8 @@ public class GradCheckRoundFourTests
     {
         using var scope = NewDisposeScope();
         var r = GradCheck.Check(v => [v[0] * v[0] + 1e8], [Leaf(7, 3)]);
-        Assert.False(r.Pass);                                       // PyTorch fails it too
-        Assert.Empty(r.Mismatches.SelectMany(b => b.Kinks));        // before: "not differentiable"
+        Assert.False(r.Pass); // PyTorch fails it too
+        Assert.Empty(r.Mismatches.SelectMany(b => b.Kinks)); // before: "not differentiable"
         Assert.Contains(r.Mismatches.SelectMany(b => b.Notes), n => n.Contains("rounding noise"));
     }
 
@@ -148,7 +183,7 @@ public class GradCheckRoundFourTests
         using var scope = NewDisposeScope();
         var r = GradCheck.Check(v => [(v[0] * 1.2e6).sin()], [Leaf(8, 3)]);
         Assert.False(r.Pass);
-        Assert.Empty(r.Mismatches.SelectMany(b => b.Kinks));        // before: "not differentiable"
+        Assert.Empty(r.Mismatches.SelectMany(b => b.Kinks)); // before: "not differentiable"
         Assert.Contains(r.Mismatches.SelectMany(b => b.Notes), n => n.Contains("the step is too long"));
     }
 
@@ -157,7 +192,8 @@ public class GradCheckRoundFourTests
     {
         public override string Name => nameof(StepWithBackward);
 
-        public override Tensor forward(AutogradContext ctx, params object[] vars) => ((Tensor)vars[0] > 0).to_type(ScalarType.Float64);
+        public override Tensor forward(AutogradContext ctx, params object[] vars) =>
+            ((Tensor)vars[0] > 0).to_type(ScalarType.Float64);
 
         public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * 1000];
     }
@@ -168,9 +204,19 @@ public class GradCheckRoundFourTests
         using var scope = NewDisposeScope();
         var x = zeros(1, ScalarType.Float64).requires_grad_(true);
         var r = GradCheck.Check(v => [StepWithBackward.apply(v[0])], [x]);
-        Assert.False(r.OnlyKinks);                                  // before: a kink (one-sided quotients 1e6 and 0)
+        Assert.False(r.OnlyKinks); // before: a kink (one-sided quotients 1e6 and 0)
         Assert.Contains(r.Mismatches.SelectMany(b => b.Notes), n => n.Contains("not continuous here"));
-        Assert.False(GradCheck.Search(v => [StepWithBackward.apply(v[0])], [[1]], new SearchOptions { Trials = 3 }).Pass);
+        Assert.False(
+            GradCheck
+                .Search(
+                    v => [StepWithBackward.apply(v[0])],
+                    [
+                        [1],
+                    ],
+                    new SearchOptions { Trials = 3 }
+                )
+                .Pass
+        );
     }
 
     [Theory]

@@ -11,15 +11,27 @@ public class GradCheckSearchTests
     public void RegionOnlyError_PassesAtPyTorchsUsualPoint_AndSearchFindsItShrunk()
     {
         using var gen = new Generator(0);
-        using var usual = rand([3], ScalarType.Float64, generator: gen).requires_grad_(true);   // PyTorch's habit: one point in [0, 1)
+        // PyTorch's habit: one point in [0, 1)
+        using var usual = rand([3], ScalarType.Float64, generator: gen).requires_grad_(true);
         Assert.True(GradCheck.Check(v => [SinWrongBelowMinusOne.apply(v[0])], [usual]).Pass);
 
-        var r = GradCheck.Search(v => [SinWrongBelowMinusOne.apply(v[0])], [[3]], new SearchOptions { Low = -4, High = 4, Seed = 1 });
+        var r = GradCheck.Search(
+            v => [SinWrongBelowMinusOne.apply(v[0])],
+            [
+                [3],
+            ],
+            new SearchOptions
+            {
+                Low = -4,
+                High = 4,
+                Seed = 1,
+            }
+        );
         Assert.False(r.Pass);
         double[] x = r.Counterexample![0].data<double>().ToArray();
         Assert.Contains(x, v => v < -1);
-        Assert.Equal(2, x.Count(v => v == 0));                          // the other elements shrunk to 0
-        Assert.All(x, v => Assert.Equal(v, Math.Round(v * 2) / 2));      // whole numbers or halves
+        Assert.Equal(2, x.Count(v => v == 0)); // the other elements shrunk to 0
+        Assert.All(x, v => Assert.Equal(v, Math.Round(v * 2) / 2)); // whole numbers or halves
         Assert.False(r.Failure!.Pass);
         Assert.StartsWith("input 0 = [", r.Describe());
     }
@@ -27,7 +39,14 @@ public class GradCheckSearchTests
     [Fact]
     public void RightBackward_PassesEveryPoint()
     {
-        var r = GradCheck.Search(v => [v[0].sin() * v[1]], [[2], [2]], new SearchOptions { Trials = 40, Seed = 2 });
+        var r = GradCheck.Search(
+            v => [v[0].sin() * v[1]],
+            [
+                [2],
+                [2],
+            ],
+            new SearchOptions { Trials = 40, Seed = 2 }
+        );
         Assert.True(r.Pass);
         Assert.Equal(40, r.TrialsRun);
         Assert.Null(r.Counterexample);
@@ -37,7 +56,13 @@ public class GradCheckSearchTests
     public void PointsFailingOnlyAtKinks_AreNotCounterexamples()
     {
         // relu: the structured points put zeros on the kink; libtorch's 0 there is a subgradient.
-        var r = GradCheck.Search(v => [v[0].relu()], [[3]], new SearchOptions { Trials = 20 });
+        var r = GradCheck.Search(
+            v => [v[0].relu()],
+            [
+                [3],
+            ],
+            new SearchOptions { Trials = 20 }
+        );
         Assert.True(r.Pass);
     }
 

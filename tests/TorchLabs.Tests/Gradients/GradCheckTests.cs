@@ -19,10 +19,11 @@ public class GradCheckTests
     public void Check_CorrectBackward_PassesWithEveryBlock()
     {
         using var scope = NewDisposeScope();
-        Tensor A = Leaf(1, 3, 4), x = Leaf(2, 4);
+        Tensor A = Leaf(1, 3, 4),
+            x = Leaf(2, 4);
         var r = GradCheck.Check(v => [matmul(v[0], v[1]).tanh(), v[1].sum()], [A, x]);
         Assert.True(r.Pass, r.Message);
-        Assert.Equal(4, r.Blocks.Count);                         // 2 outputs × 2 inputs
+        Assert.Equal(4, r.Blocks.Count); // 2 outputs × 2 inputs
         var block = r.Blocks.Single(b => b.Output == 0 && b.Input == 0);
         // PyTorch's orientation: a row per input element
         Assert.Equal((12, 3), (block.Analytical.GetLength(0), block.Analytical.GetLength(1)));
@@ -38,14 +39,16 @@ public class GradCheckTests
         var x = Leaf(2, 4);
         var r = GradCheck.Check(v => [matmul(v[0], v[1])], [A, x]);
         Assert.True(r.Pass, r.Message);
-        Assert.All(r.Blocks, b => Assert.Equal((0, 1), (b.Input, b.InputPosition)));   // input 0 of those requiring grad, as PyTorch counts
+        // input 0 of those requiring grad, as PyTorch counts
+        Assert.All(r.Blocks, b => Assert.Equal((0, 1), (b.Input, b.InputPosition)));
     }
 
     [Fact]
     public void Check_UnusedInput_HasZeroJacobianAndPasses()
     {
         using var scope = NewDisposeScope();
-        Tensor x = Leaf(1, 3), y = Leaf(2, 2);
+        Tensor x = Leaf(1, 3),
+            y = Leaf(2, 2);
         var r = GradCheck.Check(v => [v[0] * 2], [x, y]);
         Assert.True(r.Pass, r.Message);
         var unused = r.Blocks.Single(b => b.Input == 1);
@@ -58,7 +61,8 @@ public class GradCheckTests
     {
         using var scope = NewDisposeScope();
         var x = Leaf(1, 3);
-        // The only output is cut from the graph but depends on x: PyTorch demands a zero numerical Jacobian, and says so.
+        // The only output is cut from the graph but depends on x: PyTorch demands a zero numerical Jacobian, and says
+        // so.
         var r = GradCheck.Check(v => [v[0].detach() * 1.0], [x]);
         Assert.False(r.Pass);
         Assert.StartsWith("Numerical gradient for function expected to be zero", r.Message);
@@ -86,7 +90,8 @@ public class GradCheckTests
         Assert.False(r.Pass);
         var m = Assert.Single(r.Mismatches);
         // Analytical = 2 cos x on the diagonal, numerical = cos x: the error is |cos x|.
-        for (int k = 0; k < 4; k++) Assert.Equal(2 * m.Numerical[k, k], m.Analytical[k, k], 1e-8);
+        for (int k = 0; k < 4; k++)
+            Assert.Equal(2 * m.Numerical[k, k], m.Analytical[k, k], 1e-8);
     }
 
     [Fact]
@@ -98,7 +103,8 @@ public class GradCheckTests
         var m = Assert.Single(r.Mismatches);
         Assert.Equal(1, m.Input);
         for (int a = 0; a < 3; a++)
-            for (int b = 0; b < 3; b++) Assert.Equal(m.Numerical[b, a], m.Analytical[a, b], 1e-8);   // exactly the transpose
+        for (int b = 0; b < 3; b++)
+            Assert.Equal(m.Numerical[b, a], m.Analytical[a, b], 1e-8); // exactly the transpose
     }
 
     [Fact]
@@ -117,8 +123,8 @@ public class GradCheckTests
         var strict = GradCheck.Check(f, [Leaf(7, 4)]);
         Assert.False(strict.Pass);
         Assert.StartsWith("Backward is not reentrant", strict.Message);
-        // NondetTol forgives the two runs' difference, not noise added to the gradient: with zero grad_outputs the gradient is
-        // the noise, not zero (PyTorch's _test_backward_mul_by_grad_output fails it too).
+        // NondetTol forgives the two runs' difference, not noise added to the gradient: with zero grad_outputs the
+        // gradient is the noise, not zero (PyTorch's _test_backward_mul_by_grad_output fails it too).
         var lenient = GradCheck.Check(f, [Leaf(7, 4)], new GradCheckOptions { NondetTol = 1e-8 });
         Assert.False(lenient.Pass);
         Assert.StartsWith("backward not multiplied by grad_output", lenient.Message);
@@ -133,28 +139,36 @@ public class GradCheckTests
         var r = GradCheck.Check(v => [SuiteFunctions.SinModifiesInput.apply(v[0])], [x]);
         Assert.False(r.Pass);
         Assert.Contains("Backward modified input 0", r.Message);
-        Assert.Equal(before, GradCheck.Values(x));                                              // restored
+        Assert.Equal(before, GradCheck.Values(x)); // restored
     }
 
     [Fact]
     public void Assert_Throws_WithPyTorchsWording()
     {
         using var scope = NewDisposeScope();
-        var e = Assert.Throws<GradCheckException>(() => GradCheck.Assert(WrongBackwards.ByName["sin_twice"], [Leaf(3, 4)]));
+        var e = Assert.Throws<GradCheckException>(() =>
+            GradCheck.Assert(WrongBackwards.ByName["sin_twice"], [Leaf(3, 4)])
+        );
         Assert.StartsWith("Jacobian mismatch for output 0 with respect to input 0,", e.Message);
         Assert.Contains("numerical:", e.Message);
         Assert.Contains("analytical:", e.Message);
-        GradCheck.Assert(WrongBackwards.ByName["sin_correct"], [Leaf(3, 4)]);   // no exception
+        GradCheck.Assert(WrongBackwards.ByName["sin_correct"], [Leaf(3, 4)]); // no exception
     }
 
     /// <summary>sin whose backward is computed from detached values: right first derivative, no second.</summary>
     public sealed class SinDetachedBackward : SingleTensorFunction<SinDetachedBackward>
     {
         public override string Name => nameof(SinDetachedBackward);
-        public override Tensor forward(AutogradContext ctx,
-            params object[] vars)
-        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
-        public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * ctx.get_saved_variables()[0].detach().cos()];
+
+        public override Tensor forward(AutogradContext ctx, params object[] vars)
+        {
+            var x = (Tensor)vars[0];
+            ctx.save_for_backward([x]);
+            return x.sin();
+        }
+
+        public override List<Tensor> backward(AutogradContext ctx, Tensor g) =>
+            [g * ctx.get_saved_variables()[0].detach().cos()];
     }
 
     [Fact]
@@ -190,10 +204,14 @@ public class GradCheckTests
     [InlineData(true)]
     public void InfiniteNumericalEntry_AgainstAFiniteBackward_Fails_AsTorchIscloseDoes(bool fast)
     {
-        // x = 0.5 − 1e-6: the step of 1e-6 lands on the pole, so the central difference is +∞ and the backward says 0. Before, ∞ ≤ ∞
-        // passed it.
+        // x = 0.5 − 1e-6: the step of 1e-6 lands on the pole, so the central difference is +∞ and the backward says 0.
+        // Before, ∞ ≤ ∞ passed it.
         using var x = tensor(new[] { 0.5 - 1e-6 }, ScalarType.Float64).requires_grad_(true);
-        var r = GradCheck.Check(v => [SuiteFunctions.PoleZeroBackward.apply(v[0])], [x], new GradCheckOptions { FastMode = fast });
+        var r = GradCheck.Check(
+            v => [SuiteFunctions.PoleZeroBackward.apply(v[0])],
+            [x],
+            new GradCheckOptions { FastMode = fast }
+        );
         Assert.False(r.Pass);
     }
 
@@ -203,9 +221,9 @@ public class GradCheckTests
         using var x = tensor(new[] { 0.0, 0.7 }, ScalarType.Float64).requires_grad_(true);
         var r = GradCheck.Check(v => [SuiteFunctions.ReluFiveAtKink.apply(v[0])], [x]);
         Assert.False(r.Pass);
-        Assert.False(r.OnlyKinks);   // before: "not a backward error"
+        Assert.False(r.OnlyKinks); // before: "not a backward error"
         using var y = tensor(new[] { 0.0, 0.7 }, ScalarType.Float64).requires_grad_(true);
-        Assert.True(GradCheck.Check(v => [v[0].relu()], [y]).OnlyKinks);   // libtorch's 0 at the kink is a subgradient
+        Assert.True(GradCheck.Check(v => [v[0].relu()], [y]).OnlyKinks); // libtorch's 0 at the kink is a subgradient
     }
 
     [Fact]
@@ -214,7 +232,7 @@ public class GradCheckTests
         using var x = tensor(new[] { 0.0 }, ScalarType.Float64).requires_grad_(true);
         var r = GradCheck.Check(v => [QuadraticOffBy.apply(v[0])], [x]);
         Assert.False(r.Pass);
-        Assert.False(r.OnlyKinks);   // before: 10x² at 0 counted as a kink (left −1e-5, right 1e-5)
+        Assert.False(r.OnlyKinks); // before: 10x² at 0 counted as a kink (left −1e-5, right 1e-5)
         Assert.Empty(r.Mismatches.SelectMany(b => b.Kinks));
     }
 
@@ -226,15 +244,18 @@ public class GradCheckTests
         using var x = tensor(new[] { 0.5, -1.0 }, ScalarType.Float64).requires_grad_(true);
         var r = GradCheck.Check(v => [v[0]], [x], new GradCheckOptions { FastMode = fast });
         Assert.True(r.Pass);
-        Assert.Equal(-0.5, x.sum().item<double>());   // before: the check disposed x ("Tensor invalid -- empty handle")
+        Assert.Equal(-0.5, x.sum().item<double>()); // before: the check disposed x ("Tensor invalid -- empty handle")
     }
 
     [Fact]
     public void BackwardThatFails_InTheFunctionalApiAndGradGradCheck_IsAnException_NotTheEndOfTheProcess()
     {
-        // A backward returning a gradient of the wrong shape: TorchSharp's autograd.grad lets libtorch's error end the process.
+        // A backward returning a gradient of the wrong shape: TorchSharp's autograd.grad lets libtorch's error end the
+        // process.
         using var x = tensor(new[] { 0.5, -1.0 }, ScalarType.Float64).requires_grad_(true);
-        Assert.ThrowsAny<Exception>(() => AutogradFunctional.Jacobian(v => [SuiteFunctions.SinWrongShape.apply(v[0])], [x]));
+        Assert.ThrowsAny<Exception>(() =>
+            AutogradFunctional.Jacobian(v => [SuiteFunctions.SinWrongShape.apply(v[0])], [x])
+        );
         Assert.False(GradCheck.GradGradCheck(v => [SuiteFunctions.SinWrongShape.apply(v[0])], [x]).Pass);
     }
 
@@ -242,17 +263,39 @@ public class GradCheckTests
     public void GradGradCheck_WithNoOutputThatRequiresGrad_Raises_AsPyTorchDoes()
     {
         using var x = tensor(new[] { 0.5, -1.0 }, ScalarType.Float64).requires_grad_(true);
-        Assert.Throws<ArgumentException>(() => GradCheck.GradGradCheck(v => [v[0].detach() * 2], [x]));   // before: passed
+        // before: passed
+        Assert.Throws<ArgumentException>(() => GradCheck.GradGradCheck(v => [v[0].detach() * 2], [x]));
     }
 
     [Fact]
     public void Assert_SurfacesWarnings_AndFailsOnThemWhenAsked()
     {
-        using var x = tensor(new[] { 0.5f, -1.0f }).requires_grad_(true);   // float32: PyTorch's warning
+        using var x = tensor(new[] { 0.5f, -1.0f }).requires_grad_(true); // float32: PyTorch's warning
         var seen = new List<string>();
-        GradCheck.Assert(v => [v[0] * 2], [x], new GradCheckOptions { Eps = 1e-2, Atol = 1e-2, Rtol = 1e-2 }, seen.Add);
+        GradCheck.Assert(
+            v => [v[0] * 2],
+            [x],
+            new GradCheckOptions
+            {
+                Eps = 1e-2,
+                Atol = 1e-2,
+                Rtol = 1e-2,
+            },
+            seen.Add
+        );
         Assert.Single(seen);
         Assert.Throws<GradCheckException>(() =>
-            GradCheck.Assert(v => [v[0] * 2], [x], new GradCheckOptions { Eps = 1e-2, Atol = 1e-2, Rtol = 1e-2, WarningsAsErrors = true }));
+            GradCheck.Assert(
+                v => [v[0] * 2],
+                [x],
+                new GradCheckOptions
+                {
+                    Eps = 1e-2,
+                    Atol = 1e-2,
+                    Rtol = 1e-2,
+                    WarningsAsErrors = true,
+                }
+            )
+        );
     }
 }

@@ -1,10 +1,11 @@
-using TorchLabs.Functions;
 using System.Text.Json;
+using TorchLabs.Functions;
 using TorchLabs.Gradients;
 
 namespace TorchLabs.Tests.Gradients;
 
-/// <summary>Every hand derivation against autograd (≤ 1e-9 relative) and central differences (≤ 1e-6), float64.</summary>
+/// <summary>Every hand derivation against autograd (≤ 1e-9 relative) and central differences (≤ 1e-6),
+/// float64.</summary>
 public class NetworkGradientTests
 {
     static void AssertPasses(NetworkCheckResult r)
@@ -12,21 +13,40 @@ public class NetworkGradientTests
         Assert.NotEmpty(r.Entries);
         foreach (var e in r.Entries)
         {
-            Assert.True(e.RelError <= HandVsAutograd.AutogradTolerance, $"{r.Network} {e.Name}: hand vs autograd {e.RelError:E2}");
-            if (e.Numeric is not null) Assert.True(e.NumericRelError <= HandVsAutograd.NumericTolerance,
-                $"{r.Network} {e.Name}: hand vs central differences {e.NumericRelError:E2}");
+            Assert.True(
+                e.RelError <= HandVsAutograd.AutogradTolerance,
+                $"{r.Network} {e.Name}: hand vs autograd {e.RelError:E2}"
+            );
+            if (e.Numeric is not null)
+                Assert.True(
+                    e.NumericRelError <= HandVsAutograd.NumericTolerance,
+                    $"{r.Network} {e.Name}: hand vs central differences {e.NumericRelError:E2}"
+                );
         }
         Assert.True(r.Pass);
     }
 
-    public static TheoryData<int, int, int, int, int, int, int, long> CnnShapes() => new()
-    {
-        { 2, 8, 8, 3, 3, 2, 4, 1 }, { 1, 6, 6, 2, 3, 2, 2, 2 }, { 3, 9, 7, 2, 2, 3, 3, 3 }, { 1, 5, 5, 1, 2, 2, 2, 4 },
-    };
+    public static TheoryData<int, int, int, int, int, int, int, long> CnnShapes() =>
+        new()
+        {
+            { 2, 8, 8, 3, 3, 2, 4, 1 },
+            { 1, 6, 6, 2, 3, 2, 2, 2 },
+            { 3, 9, 7, 2, 2, 3, 3, 3 },
+            { 1, 5, 5, 1, 2, 2, 2, 4 },
+        };
 
     [Theory]
     [MemberData(nameof(CnnShapes))]
-    public void SmallCnn_UntiedAndTiedBias_MatchAutograd(int cin, int h, int w, int cout, int k, int pool, int classes, long seed)
+    public void SmallCnn_UntiedAndTiedBias_MatchAutograd(
+        int cin,
+        int h,
+        int w,
+        int cout,
+        int k,
+        int pool,
+        int classes,
+        long seed
+    )
     {
         var shape = new SmallCnnShape(cin, h, w, cout, k, pool, classes);
         foreach (bool tied in new[] { false, true })
@@ -55,7 +75,11 @@ public class NetworkGradientTests
     [InlineData(new[] { 3, 4, 2 }, "sigmoid", 1)]
     [InlineData(new[] { 4, 6, 6, 5 }, "tanh", 2)]
     [InlineData(new[] { 1, 3, 1 }, "sigmoid", 3)]
-    public void ChainDyDx_ProductOfJacobians_MatchesAutogradAndCentralDifferences(int[] sizes, string activation, long seed)
+    public void ChainDyDx_ProductOfJacobians_MatchesAutogradAndCentralDifferences(
+        int[] sizes,
+        string activation,
+        long seed
+    )
     {
         var r = ChainJacobian.Run(sizes, activation, seed);
         AssertPasses(r);
@@ -68,8 +92,8 @@ public class NetworkGradientTests
     {
         var poly = GraphExamples.Polynomial();
         Assert.Equal(42, poly.Single(n => n.Name == "f").Forward);
-        Assert.Equal(24, poly.Single(n => n.Name == "x").HandBackward);   // 2xy
-        Assert.Equal(10, poly.Single(n => n.Name == "y").HandBackward);   // x² + 1
+        Assert.Equal(24, poly.Single(n => n.Name == "x").HandBackward); // 2xy
+        Assert.Equal(10, poly.Single(n => n.Name == "y").HandBackward); // x² + 1
         Assert.All(poly, n => Assert.Equal(n.HandBackward, n.AutogradBackward, 12));
         var neuron = GraphExamples.Neuron();
         Assert.Equal(0.5, neuron.Single(n => n.Name == "s").Forward);
@@ -110,14 +134,16 @@ public class NetworkGradientTests
     }
 
     sealed record GoldenFile(GoldenCase[] Cases);
+
     sealed record GoldenCase(JsonElement Case, double Loss, Dictionary<string, JsonElement> Grads);
 
     [Fact]
     public void DropoutConcat_MatchesPyTorchGolden()
     {
-        var file = JsonSerializer.Deserialize<GoldenFile>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden",
-            "dropout_concat.json")),
-            new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
+        var file = JsonSerializer.Deserialize<GoldenFile>(
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "dropout_concat.json")),
+            new JsonSerializerOptions { PropertyNameCaseInsensitive = true }
+        )!;
         Assert.NotEmpty(file.Cases);
         foreach (var g in file.Cases)
         {
@@ -127,8 +153,10 @@ public class NetworkGradientTests
             foreach (var e in r.Entries)
             {
                 double[] torchValues = Flatten(g.Grads[e.Name]).ToArray();
-                Assert.True(HandVsAutograd.RelError(e.Hand, torchValues) <= 1e-9,
-                    $"{e.Name}: {HandVsAutograd.RelError(e.Hand, torchValues):E2}");
+                Assert.True(
+                    HandVsAutograd.RelError(e.Hand, torchValues) <= 1e-9,
+                    $"{e.Name}: {HandVsAutograd.RelError(e.Hand, torchValues):E2}"
+                );
             }
         }
     }

@@ -4,15 +4,23 @@ using static TorchSharp.torch.autograd;
 namespace TorchLabs.Tests.Gradients;
 
 /// <summary>
-/// The functions of scripts/golden/gradcheck_suite.py, by the same names: libtorch compositions and hand-written autograd
-/// Functions with right and wrong backward formulas (scaled, missing a term, transposed, right for one input only, ignoring
-/// grad_output, noisy, modifying its input, wrong on the second output, wrong for one element, wrong shape, no double backward).
+/// The functions of scripts/golden/gradcheck_suite.py, by the same names: libtorch compositions and hand-written
+/// autograd Functions with right and wrong backward formulas (scaled, missing a term, transposed, right for one input
+/// only, ignoring grad_output, noisy, modifying its input, wrong on the second output, wrong for one element, wrong
+/// shape, no double backward).
 /// </summary>
 public static class SuiteFunctions
 {
     // Made at each call: a static tensor would belong to the dispose scope of whichever test touched it first.
     static Tensor Labels => tensor(new long[] { 0, 3, 1 });
-    static Tensor Index => tensor(new long[,] { { 0, 2, 1 }, { 1, 0, 0 } });
+    static Tensor Index =>
+        tensor(
+            new long[,]
+            {
+                { 0, 2, 1 },
+                { 1, 0, 0 },
+            }
+        );
 
     static Tensor Spd(Tensor M) => matmul(M, M.mT) + 3 * eye(M.shape[^1], dtype: ScalarType.Float64);
 
@@ -93,6 +101,7 @@ public static class SuiteFunctions
     public sealed class SinFloat32Grad : Unary<SinFloat32Grad>
     {
         protected override Tensor Forward(Tensor x) => x.sin();
+
         protected override Tensor Backward(Tensor x, Tensor g) => (g * x.cos()).to_type(ScalarType.Float32);
     }
 
@@ -100,13 +109,17 @@ public static class SuiteFunctions
     public sealed class ReluFiveAtKink : Unary<ReluFiveAtKink>
     {
         protected override Tensor Forward(Tensor x) => x.relu();
-        protected override Tensor Backward(Tensor x, Tensor g) => g * where(x == 0, full_like(x, 5.0), (x > 0).to_type(x.dtype));
+
+        protected override Tensor Backward(Tensor x, Tensor g) =>
+            g * where(x == 0, full_like(x, 5.0), (x > 0).to_type(x.dtype));
     }
 
-    /// <summary>1 / (x − 0.5) with a backward of 0: near the pole the numerical derivative is huge (or infinite), never 0.</summary>
+    /// <summary>1 / (x − 0.5) with a backward of 0: near the pole the numerical derivative is huge (or infinite), never
+    /// 0.</summary>
     public sealed class PoleZeroBackward : Unary<PoleZeroBackward>
     {
         protected override Tensor Forward(Tensor x) => 1 / (x - 0.5);
+
         protected override Tensor Backward(Tensor x, Tensor g) => zeros_like(g);
     }
 
@@ -115,6 +128,7 @@ public static class SuiteFunctions
     public sealed class CSquare : Unary<CSquare>
     {
         protected override Tensor Forward(Tensor z) => z * z;
+
         protected override Tensor Backward(Tensor z, Tensor g) => g * (2 * z).conj();
     }
 
@@ -122,6 +136,7 @@ public static class SuiteFunctions
     public sealed class CSquareMissingConj : Unary<CSquareMissingConj>
     {
         protected override Tensor Forward(Tensor z) => z * z;
+
         protected override Tensor Backward(Tensor z, Tensor g) => g * 2 * z;
     }
 
@@ -129,6 +144,7 @@ public static class SuiteFunctions
     public sealed class CSquareWrongImag : Unary<CSquareWrongImag>
     {
         protected override Tensor Forward(Tensor z) => z * z;
+
         protected override Tensor Backward(Tensor z, Tensor g)
         {
             var right = g * (2 * z).conj();
@@ -140,11 +156,13 @@ public static class SuiteFunctions
     public sealed class CMulMissingConj : Binary<CMulMissingConj>
     {
         protected override Tensor Forward(Tensor z, Tensor w) => z * w;
+
         protected override List<Tensor> Backward(Tensor z, Tensor w, Tensor g) => [g * w.conj(), g * z];
     }
 
     /// <summary>A one-input Function: y = Forward(x), ∂L/∂x = Backward(x, g), x saved for backward.</summary>
-    public abstract class Unary<T> : SingleTensorFunction<T> where T : Unary<T>, new()
+    public abstract class Unary<T> : SingleTensorFunction<T>
+        where T : Unary<T>, new()
     {
         public override string Name => typeof(T).Name;
         protected abstract Tensor Forward(Tensor x);
@@ -157,11 +175,14 @@ public static class SuiteFunctions
             return Forward(x);
         }
 
-        public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [Backward(ctx.get_saved_variables()[0], g)];
+        public override List<Tensor> backward(AutogradContext ctx, Tensor g) =>
+            [Backward(ctx.get_saved_variables()[0], g)];
     }
 
-    /// <summary>A two-input Function: y = Forward(x, y), [∂L/∂x, ∂L/∂y] = Backward(x, y, g), both inputs saved for backward.</summary>
-    public abstract class Binary<T> : SingleTensorFunction<T> where T : Binary<T>, new()
+    /// <summary>A two-input Function: y = Forward(x, y), [∂L/∂x, ∂L/∂y] = Backward(x, y, g), both inputs saved for
+    /// backward.</summary>
+    public abstract class Binary<T> : SingleTensorFunction<T>
+        where T : Binary<T>, new()
     {
         public override string Name => typeof(T).Name;
         protected abstract Tensor Forward(Tensor x, Tensor y);
@@ -169,7 +190,8 @@ public static class SuiteFunctions
 
         public override Tensor forward(AutogradContext ctx, params object[] vars)
         {
-            Tensor x = (Tensor)vars[0], y = (Tensor)vars[1];
+            Tensor x = (Tensor)vars[0],
+                y = (Tensor)vars[1];
             ctx.save_for_backward([x, y]);
             return Forward(x, y);
         }
@@ -184,6 +206,7 @@ public static class SuiteFunctions
     public sealed class SinCorrect : Unary<SinCorrect>
     {
         protected override Tensor Forward(Tensor x) => x.sin();
+
         protected override Tensor Backward(Tensor x, Tensor g) => g * x.cos();
     }
 
@@ -191,6 +214,7 @@ public static class SuiteFunctions
     public sealed class SinScaled : Unary<SinScaled>
     {
         protected override Tensor Forward(Tensor x) => x.sin();
+
         protected override Tensor Backward(Tensor x, Tensor g) => 2 * g * x.cos();
     }
 
@@ -198,6 +222,7 @@ public static class SuiteFunctions
     public sealed class XSinXMissingTerm : Unary<XSinXMissingTerm>
     {
         protected override Tensor Forward(Tensor x) => x * x.sin();
+
         protected override Tensor Backward(Tensor x, Tensor g) => g * x.sin();
     }
 
@@ -205,19 +230,23 @@ public static class SuiteFunctions
     public sealed class SinIgnoresGradOutput : Unary<SinIgnoresGradOutput>
     {
         protected override Tensor Forward(Tensor x) => x.sin();
+
         protected override Tensor Backward(Tensor x, Tensor g) => x.cos();
     }
 
-    /// <summary>Right first derivative, but computed from a detached x: its own derivative (the second) is lost.</summary>
+    /// <summary>Right first derivative, but computed from a detached x: its own derivative (the second) is
+    /// lost.</summary>
     public sealed class CubeDetachedBackward : Unary<CubeDetachedBackward>
     {
         protected override Tensor Forward(Tensor x) => x.pow(3);
+
         protected override Tensor Backward(Tensor x, Tensor g) => g * 3 * x.detach().pow(2);
     }
 
     public sealed class CubeCorrect : Unary<CubeCorrect>
     {
         protected override Tensor Forward(Tensor x) => x.pow(3);
+
         protected override Tensor Backward(Tensor x, Tensor g) => g * 3 * x.pow(2);
     }
 
@@ -225,6 +254,7 @@ public static class SuiteFunctions
     public sealed class SinWrongShape : Unary<SinWrongShape>
     {
         protected override Tensor Forward(Tensor x) => x.sin();
+
         protected override Tensor Backward(Tensor x, Tensor g) => (g * x.cos()).sum();
     }
 
@@ -232,6 +262,7 @@ public static class SuiteFunctions
     public sealed class ExpWrongFirstElement : Unary<ExpWrongFirstElement>
     {
         protected override Tensor Forward(Tensor x) => x.exp();
+
         protected override Tensor Backward(Tensor x, Tensor g) =>
             g * x.exp() * cat([full([1], 1.5, ScalarType.Float64), ones(x.numel() - 1, ScalarType.Float64)]);
     }
@@ -240,6 +271,7 @@ public static class SuiteFunctions
     public sealed class SinModifiesInput : Unary<SinModifiesInput>
     {
         protected override Tensor Forward(Tensor x) => x.sin();
+
         protected override Tensor Backward(Tensor x, Tensor g)
         {
             var grad = g * x.cos();
@@ -252,14 +284,18 @@ public static class SuiteFunctions
     public sealed class SinNoisy : Unary<SinNoisy>
     {
         public static Generator Noise { get; } = new(7);
+
         protected override Tensor Forward(Tensor x) => x.sin();
-        protected override Tensor Backward(Tensor x, Tensor g) => g * x.cos() + 1e-7 * randn(x.shape, x.dtype, generator: Noise);
+
+        protected override Tensor Backward(Tensor x, Tensor g) =>
+            g * x.cos() + 1e-7 * randn(x.shape, x.dtype, generator: Noise);
     }
 
     /// <summary>y = A x with ∂L/∂x = A g instead of Aᵀg; A square.</summary>
     public sealed class MatVecTransposed : Binary<MatVecTransposed>
     {
         protected override Tensor Forward(Tensor A, Tensor x) => matmul(A, x);
+
         protected override List<Tensor> Backward(Tensor A, Tensor x, Tensor g) => [outer(g, x), matmul(A, g)];
     }
 
@@ -267,6 +303,7 @@ public static class SuiteFunctions
     public sealed class MulWrongSecond : Binary<MulWrongSecond>
     {
         protected override Tensor Forward(Tensor x, Tensor y) => x * y;
+
         protected override List<Tensor> Backward(Tensor x, Tensor y, Tensor g) => [g * y, g];
     }
 
@@ -274,12 +311,14 @@ public static class SuiteFunctions
     public sealed class SinCosWrongSecondOutput : MultiTensorFunction<SinCosWrongSecondOutput>
     {
         public override string Name => nameof(SinCosWrongSecondOutput);
+
         public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
         {
             var x = (Tensor)vars[0];
             ctx.save_for_backward([x]);
             return [x.sin(), x.cos()];
         }
+
         public override List<Tensor> backward(AutogradContext ctx, List<Tensor> g)
         {
             var x = ctx.get_saved_variables()[0];
@@ -290,12 +329,14 @@ public static class SuiteFunctions
     public sealed class SinCosCorrect : MultiTensorFunction<SinCosCorrect>
     {
         public override string Name => nameof(SinCosCorrect);
+
         public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
         {
             var x = (Tensor)vars[0];
             ctx.save_for_backward([x]);
             return [x.sin(), x.cos()];
         }
+
         public override List<Tensor> backward(AutogradContext ctx, List<Tensor> g)
         {
             var x = ctx.get_saved_variables()[0];

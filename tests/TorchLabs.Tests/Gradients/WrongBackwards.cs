@@ -3,8 +3,8 @@ using static TorchSharp.torch.autograd;
 
 namespace TorchLabs.Tests.Gradients;
 
-/// <summary>Hand-written backward formulas, right and wrong, as real TorchSharp autograd Functions (the golden script has the same in
-/// Python).</summary>
+/// <summary>Hand-written backward formulas, right and wrong, as real TorchSharp autograd Functions (the golden script
+/// has the same in Python).</summary>
 public static class WrongBackwards
 {
     public static readonly Dictionary<string, Func<Tensor[], Tensor[]>> ByName = new()
@@ -21,34 +21,53 @@ public static class WrongBackwards
     {
         public static Generator Noise { get; set; } = new(7);
         public override string Name => nameof(NoisySin);
-        public override Tensor forward(AutogradContext ctx,
-            params object[] vars)
-        { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
+
+        public override Tensor forward(AutogradContext ctx, params object[] vars)
+        {
+            var x = (Tensor)vars[0];
+            ctx.save_for_backward([x]);
+            return x.sin();
+        }
+
         public override List<Tensor> backward(AutogradContext ctx, Tensor g)
         {
             var x = ctx.get_saved_variables()[0];
             return [g * x.cos() + 1e-10 * randn(x.shape, x.dtype, generator: Noise)];
         }
     }
-
 }
 
-/// <summary>f(x) = 10x² with a backward 20x + 1.5e-5: smooth, a stationary point at 0, and a backward off by 1.5e-5 there (more
-/// than atol, less than the one-sided differences' spread ±1e-5 ± tolerance, so only the curvature test tells it from a kink).</summary>
+/// <summary>f(x) = 10x² with a backward 20x + 1.5e-5: smooth, a stationary point at 0, and a backward off by 1.5e-5
+/// there (more than atol, less than the one-sided differences' spread ±1e-5 ± tolerance, so only the curvature test
+/// tells it from a kink).</summary>
 public sealed class QuadraticOffBy : SingleTensorFunction<QuadraticOffBy>
 {
     public override string Name => nameof(QuadraticOffBy);
+
     public override Tensor forward(AutogradContext ctx, params object[] vars)
-    { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return 10 * x * x; }
-    public override List<Tensor> backward(AutogradContext ctx, Tensor g) => [g * (20 * ctx.get_saved_variables()[0] + 1.5e-5)];
+    {
+        var x = (Tensor)vars[0];
+        ctx.save_for_backward([x]);
+        return 10 * x * x;
+    }
+
+    public override List<Tensor> backward(AutogradContext ctx, Tensor g) =>
+        [g * (20 * ctx.get_saved_variables()[0] + 1.5e-5)];
 }
 
-/// <summary>sin with a backward that is right for x ≥ −1 and off by 0.5 below: wrong on part of the domain only.</summary>
+/// <summary>sin with a backward that is right for x ≥ −1 and off by 0.5 below: wrong on part of the domain
+/// only.</summary>
 public sealed class SinWrongBelowMinusOne : SingleTensorFunction<SinWrongBelowMinusOne>
 {
     public override string Name => nameof(SinWrongBelowMinusOne);
+
     public override Tensor forward(AutogradContext ctx, params object[] vars)
-    { var x = (Tensor)vars[0]; ctx.save_for_backward([x]); return x.sin(); }
+    {
+        var x = (Tensor)vars[0];
+        ctx.save_for_backward([x]);
+        return x.sin();
+    }
+
     public override List<Tensor> backward(AutogradContext ctx, Tensor g)
     {
         var x = ctx.get_saved_variables()[0];

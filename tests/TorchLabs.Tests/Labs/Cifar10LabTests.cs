@@ -20,10 +20,15 @@ public class Cifar10LabTests
         Assert.Equal("Accuracy for class: car   is 50.0 %", Cifar10Lab.ClassLine("car", 50));
     }
 
-    static Cifar10Options Options(string data, string outDir, int epochs = 2) => new()
-    {
-        DataDir = data, OutDir = outDir, Epochs = epochs, LogEvery = 50, Seed = 4,
-    };
+    static Cifar10Options Options(string data, string outDir, int epochs = 2) =>
+        new()
+        {
+            DataDir = data,
+            OutDir = outDir,
+            Epochs = epochs,
+            LogEvery = 50,
+            Seed = 4,
+        };
 
     [Trait("Speed", "Slow")]
     [Fact]
@@ -33,9 +38,9 @@ public class Cifar10LabTests
         SyntheticCifar.WriteFolder(data, trainPerFile: 200, test: 200, seed: 21);
         string outDir = TestEnvironment.NewTempDir();
 
-        // The tutorial's lr 0.001 needs thousands of steps to leave chance; 500 steps at 0.003 suffice here. (At 0.01 this small
-        // set trains chaotically: float32 rounding alone, one lane or two, moved the end from 13 % to 63 % across seeds;
-        // at 0.003 every seed tried, 1 to 4, with one lane or two, ended at 100 %.)
+        // The tutorial's lr 0.001 needs thousands of steps to leave chance; 500 steps at 0.003 suffice here. (At 0.01
+        // this small set trains chaotically: float32 rounding alone, one lane or two, moved the end from 13 % to 63 %
+        // across seeds; at 0.003 every seed tried, 1 to 4, with one lane or two, ended at 100 %.)
         var r = Cifar10Lab.Run(Options(data, outDir) with { LearningRate = 0.003, LogEvery = 125 });
 
         Assert.True(r.Accuracy > 60, $"accuracy {r.Accuracy} % (chance is 10 %)");
@@ -43,16 +48,21 @@ public class Cifar10LabTests
         Assert.Equal(["[1,   125]", "[1,   250]", "[2,   125]", "[2,   250]"], r.Log.Take(4).Select(l => l[..10]));
         Assert.All(r.Log.Take(4), l => Assert.Matches(@"^\[\d, +\d+\] loss: \d+\.\d{3}$", l));
         Assert.Equal("Finished Training", r.Log[4]);
-        Assert.Matches(@"^GroundTruth:  (\w+ *){4}$", r.Log[5]);                       // the tutorial's "test the network on the test data"
+        Assert.Matches(@"^GroundTruth:  (\w+ *){4}$", r.Log[5]); // the tutorial's "test the network on the test data"
         Assert.Matches(@"^Predicted:  (\w+ *){4}$", r.Log[6]);
         Assert.Equal(4, r.FirstFour.Count);
         Assert.Equal($"Accuracy of the network on the 200 test images: {100 * r.Correct / 200} %", r.Log[7]);
-        Assert.Equal(10, r.Log.Skip(6).Count(l => Regex.IsMatch(l, @"^Accuracy for class: [a-z ]{5} is (\d+\.\d|n/a) %$")));
+        Assert.Equal(
+            10,
+            r.Log.Skip(6).Count(l => Regex.IsMatch(l, @"^Accuracy for class: [a-z ]{5} is (\d+\.\d|n/a) %$"))
+        );
         Assert.True(r.LossCurve[^1].Loss < r.LossCurve[0].Loss);
         Assert.True(File.Exists(Path.Combine(outDir, "cifar_net.dat")));
         // Figures are values; the renderer writes them (the command and the report do this).
         Assert.Equal(r.Figures.Count, TorchLabs.Reporting.Figures.Write(r.Figures, outDir).Count);
-        Assert.All(r.Figures, f => Assert.Equal((byte)0x89, File.ReadAllBytes(Path.Combine(outDir, f.RelativePath))[0]));
+        Assert.All(r.Figures, f =>
+            Assert.Equal((byte)0x89, File.ReadAllBytes(Path.Combine(outDir, f.RelativePath))[0])
+        );
         // Microsoft.ML's evaluation agrees with our count.
         Assert.Equal(r.Correct / 200.0, r.Metrics.MicroAccuracy, 12);
         Assert.Equal(r.Correct, Enumerable.Range(0, 10).Sum(i => r.Metrics.Confusion[i][i]));
@@ -102,14 +112,30 @@ public class Cifar10LabTests
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 20, test: 20, seed: 8);
         string outDir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunInProcess("cifar10", "--data", data, "--out", outDir, "--epochs", "1", "--log-every", "1", "--threads", "1",
-            "--format", "json", "--limit-train", "20");
+        var r = TestEnvironment.RunInProcess(
+            "cifar10",
+            "--data",
+            data,
+            "--out",
+            outDir,
+            "--epochs",
+            "1",
+            "--log-every",
+            "1",
+            "--threads",
+            "1",
+            "--format",
+            "json",
+            "--limit-train",
+            "20"
+        );
         using var doc = TestEnvironment.Json(r);
         foreach (string key in new[] { "accuracy", "perClass", "lossCurve", "modelPath", "seconds" })
             Assert.True(doc.RootElement.TryGetProperty(key, out _), key);
         Assert.Equal(5, doc.RootElement.GetProperty("lossCurve").GetArrayLength());
         Assert.Contains("Finished Training", r.StdErr); // log lines go to stderr when stdout carries JSON
-        var summary = doc.RootElement.GetProperty("summary");   // torchinfo's numbers for batch 4 (ModelSummaryTests has the oracle)
+        // torchinfo's numbers for batch 4 (ModelSummaryTests has the oracle)
+        var summary = doc.RootElement.GetProperty("summary");
         Assert.Equal(62_006, summary.GetProperty("totals").GetProperty("parameters").GetInt64());
         Assert.Equal(4 * 651_720L, summary.GetProperty("totals").GetProperty("multiplyAdds").GetInt64());
         Assert.Equal(7, summary.GetProperty("layers").GetArrayLength());
@@ -123,12 +149,26 @@ public class Cifar10LabTests
         string data = TestEnvironment.NewTempDir();
         SyntheticCifar.WriteFolder(data, trainPerFile: 16, test: 10, seed: 8);
         string outDir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunInProcess("cifar10", "--data", data, "--out", outDir, "--epochs", "2", "--log-every", "2", "--threads", "1",
-            "--limit-train", "16");
+        var r = TestEnvironment.RunInProcess(
+            "cifar10",
+            "--data",
+            data,
+            "--out",
+            outDir,
+            "--epochs",
+            "2",
+            "--log-every",
+            "2",
+            "--threads",
+            "1",
+            "--limit-train",
+            "16"
+        );
         Assert.True(r.ExitCode == 0, r.StdErr);
         string[] lines = r.StdOut.TrimEnd().Split('\n');
         Assert.Equal("[1,     2] loss: ", lines[0][..17]);
-        Assert.Equal(4, lines.Count(l => l.StartsWith('['))); // 16 images / batch 4 = 4 mini-batches, a line every 2, 2 epochs
+        // 16 images / batch 4 = 4 mini-batches, a line every 2, 2 epochs
+        Assert.Equal(4, lines.Count(l => l.StartsWith('[')));
         Assert.Contains("Finished Training", lines);
         Assert.Contains("Accuracy of the network on the 10 test images: ", r.StdOut);
         Assert.Equal(10, lines.Count(l => l.StartsWith("Accuracy for class: ")));

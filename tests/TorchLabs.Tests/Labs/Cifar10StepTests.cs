@@ -1,5 +1,5 @@
-using TorchLabs.Fast;
 using TorchLabs.Data;
+using TorchLabs.Fast;
 using TorchLabs.Labs;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
@@ -10,16 +10,24 @@ using static TorchSharp.torch;
 namespace TorchLabs.Tests.Labs;
 
 /// <summary>
-/// The cifar10 training step: by default the tutorial's (modules, cross_entropy, loss.backward(), SGD), bit for bit what
-/// TorchSharp's autograd and torch.optim.SGD give; the hand step only with --impl fast, recorded in the checkpoint; checkpoints
-/// written with the retired --lanes resume when they had one lane and are refused in one line when they had two.
+/// The cifar10 training step: by default the tutorial's (modules, cross_entropy, loss.backward(), SGD), bit for bit
+/// what TorchSharp's autograd and torch.optim.SGD give; the hand step only with --impl fast, recorded in the
+/// checkpoint; checkpoints written with the retired --lanes resume when they had one lane and are refused in one line
+/// when they had two.
 /// </summary>
 public class Cifar10StepTests
 {
-    static Cifar10Options Options(string data, string outDir) => new()
-    {
-        DataDir = data, OutDir = outDir, Epochs = 1, LogEvery = 1, Seed = 6, LimitTrain = 40, LimitTest = 8,
-    };
+    static Cifar10Options Options(string data, string outDir) =>
+        new()
+        {
+            DataDir = data,
+            OutDir = outDir,
+            Epochs = 1,
+            LogEvery = 1,
+            Seed = 6,
+            LimitTrain = 40,
+            LimitTest = 8,
+        };
 
     [Fact]
     public void DefaultStep_IsTheTutorialsLoop_WithTorchOptimSgd_BitForBit()
@@ -29,8 +37,8 @@ public class Cifar10StepTests
         var o = Options(data, TestEnvironment.NewTempDir());
         var lab = Cifar10Lab.Run(o);
 
-        // The tutorial's loop, written out with TorchSharp's own optim.SGD: the script's draws (peek, Net(), the epoch's order), the
-        // same batches.
+        // The tutorial's loop, written out with TorchSharp's own optim.SGD: the script's draws (peek, Net(), the
+        // epoch's order), the same batches.
         using var scope = NewDisposeScope();
         using var torchGenerator = new Generator((ulong)o.Seed);
         var (pixels, labels) = Cifar10.LoadTensor(Cifar10.Locate(data)!, train: true, o.LimitTrain);
@@ -63,17 +71,33 @@ public class Cifar10StepTests
         var fast = Cifar10Lab.Run(Options(data, outDir) with { Impl = "fast" });
         Assert.Equal(autograd.LossCurve.Count, fast.LossCurve.Count);
         for (int i = 0; i < fast.LossCurve.Count; i++)
-            Assert.True(Math.Abs(fast.LossCurve[i].Loss - autograd.LossCurve[i].Loss) <= 1e-5 * autograd.LossCurve[i].Loss,
-                $"step {i}: fast {fast.LossCurve[i].Loss}, autograd {autograd.LossCurve[i].Loss}");
-        var e = Assert.Throws<UsageException>(() => Cifar10Lab.Run(Options(data, outDir) with { Epochs = 2, Resume = true }));
+            Assert.True(
+                Math.Abs(fast.LossCurve[i].Loss - autograd.LossCurve[i].Loss) <= 1e-5 * autograd.LossCurve[i].Loss,
+                $"step {i}: fast {fast.LossCurve[i].Loss}, autograd {autograd.LossCurve[i].Loss}"
+            );
+        var e = Assert.Throws<UsageException>(() =>
+            Cifar10Lab.Run(Options(data, outDir) with { Epochs = 2, Resume = true })
+        );
         Assert.Contains("--impl fast stored, torch given", TestEnvironment.AsShown(e));
-        Assert.Equal(2, Cifar10Lab.Run(Options(data, outDir) with { Epochs = 2, Resume = true, Impl = "fast" }).LossCurve.Select(p =>
-            p.Epoch).Max());
-        Assert.Throws<UsageException>(() => new Cifar10Options { DataDir = "", OutDir = "", Impl = "lanes" }.Validate());
+        Assert.Equal(
+            2,
+            Cifar10Lab
+                .Run(Options(data, outDir) with { Epochs = 2, Resume = true, Impl = "fast" })
+                .LossCurve.Select(p => p.Epoch)
+                .Max()
+        );
+        Assert.Throws<UsageException>(() =>
+            new Cifar10Options
+            {
+                DataDir = "",
+                OutDir = "",
+                Impl = "lanes",
+            }.Validate()
+        );
     }
 
-    /// <summary>Writes a checkpoint record with the given settings, then reads it back as cifar10 now reads its checkpoints (the
-    /// settings of the lanes days were stored as flags, --lanes: read as ‹lanes›).</summary>
+    /// <summary>Writes a checkpoint record with the given settings, then reads it back as cifar10 now reads its
+    /// checkpoints (the settings of the lanes days were stored as flags, --lanes: read as ‹lanes›).</summary>
     static void WriteThenRead(KeyValuePair<string, string>[] stored)
     {
         using var scope = NewDisposeScope();
@@ -84,15 +108,28 @@ public class Cifar10StepTests
         using var stream = new MemoryStream();
         using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            var rec = new TrainingRecord { Settings = stored, LearningRate = 0.1, EpochsDone = 1 };
+            var rec = new TrainingRecord
+            {
+                Settings = stored,
+                LearningRate = 0.1,
+                EpochsDone = 1,
+            };
             rec.EpochLoss.Add(2.3);
             rec.Write(w, shuffle, model, hooks);
         }
         stream.Position = 0;
         using var r = new BinaryReader(stream);
-        TrainingRecord.Read(r, "checkpoint.dat", [new(Setting.Of("batch-size"), "4"), new(Setting.Of("impl"), "torch")], false,
-            shuffle, model, hooks, before: new Dictionary<string, string> { [Setting.Of("impl")] = "torch" },
-            retired: new Dictionary<string, string> { [Setting.Of("lanes")] = "1" });
+        TrainingRecord.Read(
+            r,
+            "checkpoint.dat",
+            [new(Setting.Of("batch-size"), "4"), new(Setting.Of("impl"), "torch")],
+            false,
+            shuffle,
+            model,
+            hooks,
+            before: new Dictionary<string, string> { [Setting.Of("impl")] = "torch" },
+            retired: new Dictionary<string, string> { [Setting.Of("lanes")] = "1" }
+        );
     }
 
     [Fact]
@@ -100,8 +137,11 @@ public class Cifar10StepTests
     {
         WriteThenRead([new("--batch-size", "4"), new("--lanes", "1")]);
         var e = Assert.Throws<UsageException>(() => WriteThenRead([new("--batch-size", "4"), new("--lanes", "2")]));
-        Assert.Equal("--resume: checkpoint.dat was made with --lanes 2, which TorchLabs no longer has (only --lanes 1 resumes); " +
-            "train again without --resume", TestEnvironment.AsShown(e));
+        Assert.Equal(
+            "--resume: checkpoint.dat was made with --lanes 2, which TorchLabs no longer has (only --lanes 1 resumes); "
+                + "train again without --resume",
+            TestEnvironment.AsShown(e)
+        );
         Assert.DoesNotContain('\n', e.Message);
     }
 }

@@ -14,7 +14,9 @@ public class ClassicLabsTests
         Assert.Equal(r.Line.LstsqW, r.Line.NormalW, (a, b) => Math.Abs(a - b) <= 1e-10 * Math.Max(1, Math.Abs(a)));
         Assert.Equal(r.Line.LstsqW, r.Line.PlainW, (a, b) => Math.Abs(a - b) <= 1e-10 * Math.Max(1, Math.Abs(a)));
         // Every polynomial fit: TorchSharp's lstsq against the plain C# QR solve (M = 9 is ill-conditioned: 1e-6).
-        Assert.All(r.ByOrder, f => Assert.True(f.SolveAgreement <= (f.M < 6 ? 1e-10 : 1e-6), $"M = {f.M}: {f.SolveAgreement:E2}"));
+        Assert.All(r.ByOrder, f =>
+            Assert.True(f.SolveAgreement <= (f.M < 6 ? 1e-10 : 1e-6), $"M = {f.M}: {f.SolveAgreement:E2}")
+        );
     }
 
     [Fact]
@@ -30,14 +32,20 @@ public class ClassicLabsTests
     {
         var r = RegressionLab.Run(7);
         double[] norms = r.RidgeSweep.Select(f => Math.Sqrt(f.W.Sum(w => w * w))).ToArray();
-        for (int i = 1; i < norms.Length; i++) Assert.True(norms[i] <= norms[i - 1] * (1 + 1e-9), $"ln λ = {r.RidgeSweep[i].LnLambda}");
+        for (int i = 1; i < norms.Length; i++)
+            Assert.True(norms[i] <= norms[i - 1] * (1 + 1e-9), $"ln λ = {r.RidgeSweep[i].LnLambda}");
         Assert.True(r.Ridge[0].W.Max(Math.Abs) > 1000 * r.Ridge[2].W.Max(Math.Abs));
     }
 
     [Fact]
     public void LeastSquares_SquareSystem_MatchesGaussSolve()
     {
-        double[,] a = { { 4, 1, 2 }, { 1, 5, 3 }, { 2, 3, 6 } };
+        double[,] a =
+        {
+            { 4, 1, 2 },
+            { 1, 5, 3 },
+            { 2, 3, 6 },
+        };
         double[] b = [1, 2, 3];
         Assert.Equal(LeastSquares.GaussSolve(a, b), LeastSquares.Solve(a, b), (u, v) => Math.Abs(u - v) < 1e-13);
     }
@@ -50,9 +58,11 @@ public class ClassicLabsTests
         Assert.NotNull(r.Bound);
         Assert.True(r.Updates.Count <= r.Bound, $"{r.Updates.Count} updates, bound {r.Bound}");
         for (int i = 0; i < 4; i++)
-            Assert.True(PerceptronLab.NotesLabels[i]
-                * (r.W[0] * PerceptronLab.NotesSamples[i][0] + r.W[1] * PerceptronLab.NotesSamples[i][1]
-                + r.B) > 0);
+            Assert.True(
+                PerceptronLab.NotesLabels[i]
+                    * (r.W[0] * PerceptronLab.NotesSamples[i][0] + r.W[1] * PerceptronLab.NotesSamples[i][1] + r.B)
+                    > 0
+            );
     }
 
     [Fact]
@@ -107,9 +117,15 @@ public class ClassicLabsTests
     public void Idx_ZeroSizeAndTrailingBytes_AreUsageErrors()
     {
         byte[] zero = [0, 0, 8, 1, 0, 0, 0, 0];
-        Assert.Contains("positive size", Assert.Throws<UsageException>(() => Idx.Parse(zero, "z", Idx.LabelsMagic)).Message);
+        Assert.Contains(
+            "positive size",
+            Assert.Throws<UsageException>(() => Idx.Parse(zero, "z", Idx.LabelsMagic)).Message
+        );
         byte[] trailing = [0, 0, 8, 1, 0, 0, 0, 1, 7, 9];
-        Assert.Contains("trailing", Assert.Throws<UsageException>(() => Idx.Parse(trailing, "t", Idx.LabelsMagic)).Message);
+        Assert.Contains(
+            "trailing",
+            Assert.Throws<UsageException>(() => Idx.Parse(trailing, "t", Idx.LabelsMagic)).Message
+        );
     }
 
     [Fact]
@@ -135,12 +151,18 @@ public class ClassicLabsTests
     public void FashionMnist_RealDebianFiles_AdamReachesStatedAccuracy()
     {
         // .ci/run installs Debian's dataset-fashion-mnist; this test reads the real files.
-        Assert.True(FashionMnist.Locate(TestEnvironment.NewTempDir()) is not null,
-            "install dataset-fashion-mnist (apt-get install dataset-fashion-mnist)");
+        Assert.True(
+            FashionMnist.Locate(TestEnvironment.NewTempDir()) is not null,
+            "install dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"
+        );
         var o = new FashionMnistOptions
         {
-            DataDir = TestEnvironment.NewTempDir(), Optimizers = ["adam"], Epochs = 5, Train = 5000,
-            Test = 1000, Seed = 1
+            DataDir = TestEnvironment.NewTempDir(),
+            Optimizers = ["adam"],
+            Epochs = 5,
+            Train = 5000,
+            Test = 1000,
+            Seed = 1,
         };
         var r = FashionMnistLab.Run(o);
         Assert.True(r.Location.Verified);

@@ -1,32 +1,39 @@
-using TorchLabs.Sweeps;
 using System.Text.Json;
 using TorchLabs.Labs;
 using TorchLabs.Runtime;
+using TorchLabs.Sweeps;
 
 namespace TorchLabs.Tests.Labs;
 
 /// <summary>
-/// A sweep's files as untrusted input (docs/reliability.md, round four): sweep.json checked field by field with trial ids of one
-/// form, result.json and stderr.log read only as regular files of bounded size, one bad trial listed without blocking the
-/// collect of the others, statistics that overflow kept, and the plan capped before it is built.
+/// A sweep's files as untrusted input (docs/reliability.md, round four): sweep.json checked field by field with trial
+/// ids of one form, result.json and stderr.log read only as regular files of bounded size, one bad trial listed without
+/// blocking the collect of the others, statistics that overflow kept, and the plan capped before it is built.
 /// </summary>
 public class SweepFilesTests
 {
     static readonly string[] Extra = ["--steps", "2"];
 
-    /// <summary>A sweep folder with a plan of two optimizers trials (seeds 1 and 2), each given the result JSON text.</summary>
+    /// <summary>A sweep folder with a plan of two optimizers trials (seeds 1 and 2), each given the result JSON
+    /// text.</summary>
     static (string Dir, SweepPlan Plan) Folder(params string?[] results)
     {
         string dir = TestEnvironment.NewTempDir();
-        var plan = SweepPlan.Expand("optimizers", new Dictionary<string, string[]> { ["lr"] = ["0.1"] },
-            [.. Enumerable.Range(1, results.Length).Select(i => (long)i)], Extra);
+        var plan = SweepPlan.Expand(
+            "optimizers",
+            new Dictionary<string, string[]> { ["lr"] = ["0.1"] },
+            [.. Enumerable.Range(1, results.Length).Select(i => (long)i)],
+            Extra
+        );
         File.WriteAllText(Path.Combine(dir, "sweep.json"), plan.ToJson());
         for (int i = 0; i < results.Length; i++)
         {
             string trial = SweepPlan.TrialDir(dir, plan.Trials[i]);
             Directory.CreateDirectory(trial);
-            if (results[i] is string r) File.WriteAllText(Path.Combine(trial, "result.json"), r);
-            if (results[i] is not null) SweepPlan.WriteEntry(dir, plan, plan.Trials[i], SweepPlan.Hash(dir));   // as a trial writes it
+            if (results[i] is string r)
+                File.WriteAllText(Path.Combine(trial, "result.json"), r);
+            if (results[i] is not null)
+                SweepPlan.WriteEntry(dir, plan, plan.Trials[i], SweepPlan.Hash(dir)); // as a trial writes it
             File.WriteAllText(Path.Combine(trial, "exit"), results[i] is null ? "1" : "0");
         }
         return (dir, plan);
@@ -73,7 +80,10 @@ public class SweepFilesTests
     {
         string dir = TestEnvironment.NewTempDir();
         Directory.CreateDirectory(Path.Combine(dir, "sweep.json"));
-        Assert.Contains("a directory", Assert.Throws<UsageException>(() => SweepPlan.Read(Path.Combine(dir, "sweep.json"))).Message);
+        Assert.Contains(
+            "a directory",
+            Assert.Throws<UsageException>(() => SweepPlan.Read(Path.Combine(dir, "sweep.json"))).Message
+        );
         string fifo = Path.Combine(TestEnvironment.NewTempDir(), "sweep.json");
         Assert.Equal(0, TestEnvironment.Run("mkfifo", [fifo]).ExitCode);
         Assert.Contains("not a regular file", Assert.Throws<UsageException>(() => SweepPlan.Read(fifo)).Message);
@@ -82,8 +92,14 @@ public class SweepFilesTests
     [Fact]
     public void Collect_ListsABadResultAsUnreadable_AndCollectsTheOthers()
     {
-        var (dir, _) = Folder("{\"loss\":[1.0,0.5]}", "{}", "{\"loss\":[]}", "{\"loss\":[\"a\",\"b\"]}",
-            "{\"race\":[{\"optimizer\":\"gd\"}]}", "{\"loss\":[2.0,0.25]}");
+        var (dir, _) = Folder(
+            "{\"loss\":[1.0,0.5]}",
+            "{}",
+            "{\"loss\":[]}",
+            "{\"loss\":[\"a\",\"b\"]}",
+            "{\"race\":[{\"optimizer\":\"gd\"}]}",
+            "{\"loss\":[2.0,0.25]}"
+        );
         var c = SweepCollect.Collect(dir);
         var final = Assert.Single(c.Stats, s => s.Number == "final f");
         Assert.Equal(2, final.Finished);
@@ -105,7 +121,8 @@ public class SweepFilesTests
         Assert.Equal("result.json is not a regular file", Assert.Single(c.Failed).Error);
         Assert.Equal(1, Assert.Single(c.Stats, s => s.Number == "final f").Finished);
         File.Delete(second);
-        using (var f = File.Create(second)) f.SetLength(SweepPlan.MaxResultBytes + 1);   // sparse: no disk used
+        using (var f = File.Create(second))
+            f.SetLength(SweepPlan.MaxResultBytes + 1); // sparse: no disk used
         Assert.Contains("larger than", Assert.Single(SweepCollect.Collect(dir).Failed).Error);
     }
 
@@ -117,7 +134,9 @@ public class SweepFilesTests
         var final = Assert.Single(c.Stats, s => s.Number == "final f");
         Assert.True(double.IsInfinity(final.Std) || double.IsNaN(final.Std), $"std {final.Std}");
         var section = SweepCollect.Section(c, dir);
-        Assert.Contains(section.Blocks.OfType<TorchLabs.Reporting.Paragraph>(), p => p.Text.Contains("not a finite number"));
+        Assert.Contains(section.Blocks.OfType<TorchLabs.Reporting.Paragraph>(), p =>
+            p.Text.Contains("not a finite number")
+        );
     }
 
     [Fact]
@@ -125,16 +144,19 @@ public class SweepFilesTests
     {
         var grid = new Dictionary<string, string[]>
         {
-            ["lr"] = [.. Enumerable.Range(1, 10).Select(i => $"0.{i}")], ["momentum"] = [.. Enumerable.Range(1, 10).Select(i => $"0.{i}")],
+            ["lr"] = [.. Enumerable.Range(1, 10).Select(i => $"0.{i}")],
+            ["momentum"] = [.. Enumerable.Range(1, 10).Select(i => $"0.{i}")],
             ["steps"] = [.. Enumerable.Range(1, 10).Select(i => $"{i}")],
         };
-        var e = Assert.Throws<UsageException>(() => SweepPlan.Expand("optimizers", grid, [.. Enumerable.Range(0, 1000)
-            .Select(i => (long)i)], []));
+        var e = Assert.Throws<UsageException>(() =>
+            SweepPlan.Expand("optimizers", grid, [.. Enumerable.Range(0, 1000).Select(i => (long)i)], [])
+        );
         Assert.Contains("1,000,000 trials; at most 10,000", e.Message);
     }
 }
 
-/// <summary>The values a sweep writes into its sbatch script: Slurm's formats, nothing that adds a line, paths read literally.</summary>
+/// <summary>The values a sweep writes into its sbatch script: Slurm's formats, nothing that adds a line, paths read
+/// literally.</summary>
 public class SlurmScriptTests
 {
     [Theory]
@@ -145,8 +167,13 @@ public class SlurmScriptTests
     [InlineData("01:00:00", "lots", null, null, "--slurm-mem")]
     [InlineData("01:00:00", "4G", "gpu\ntouch PWNED", null, "--slurm-partition")]
     [InlineData("01:00:00", "4G", null, "gpu:1\ntouch PWNED", "--slurm-gres")]
-    public void Check_RefusesWhatIsNotSlurmsFormat_NamingTheOption_Escaped(string time, string mem, string? partition, string? gres,
-        string option)
+    public void Check_RefusesWhatIsNotSlurmsFormat_NamingTheOption_Escaped(
+        string time,
+        string mem,
+        string? partition,
+        string? gres,
+        string option
+    )
     {
         var e = Assert.Throws<UsageException>(() => SlurmScript.Check(time, mem, partition, gres, "/tmp/sweep"));
         Assert.StartsWith(option + " ", TestEnvironment.AsShown(e));
@@ -174,8 +201,10 @@ public class SlurmScriptTests
 
     [Fact]
     public void FilenameOption_IsQuoted_WithPercentDoubled_AndThePatternKept() =>
-        Assert.Equal("\"/tmp/a sweep/50%%/trials/slurm-%A_%a.out\"",
-            SlurmScript.FilenameOption("/tmp/a sweep/50%/trials", "slurm-%A_%a.out"));
+        Assert.Equal(
+            "\"/tmp/a sweep/50%%/trials/slurm-%A_%a.out\"",
+            SlurmScript.FilenameOption("/tmp/a sweep/50%/trials", "slurm-%A_%a.out")
+        );
 }
 
 /// <summary>Grid values with commas inside (--start X0,X1), written with the escape.</summary>

@@ -17,8 +17,12 @@ public class VectorBackpropTests
     {
         var o = new VectorBackpropOptions
         {
-            Dims = [30, 6, 4, 1], M = 25, Iterations = 300, PrintEvery = 10, Lambd = 0.5,
-            LearningRate = 0.05
+            Dims = [30, 6, 4, 1],
+            M = 25,
+            Iterations = 300,
+            PrintEvery = 10,
+            Lambd = 0.5,
+            LearningRate = 0.05,
         };
         var r = VectorBackpropLab.Run(o);
         Assert.Equal(30, r.Tables[0].Costs.Count);
@@ -28,7 +32,8 @@ public class VectorBackpropTests
         Assert.True(torchRng.MaxRelDifference <= 1e-9);
     }
 
-    /// <summary>Long (about 25 s on one thread): the TorchSharp implementation's full table against the document's twenty values.</summary>
+    /// <summary>Long (about 25 s on one thread): the TorchSharp implementation's full table against the document's
+    /// twenty values.</summary>
     [Trait("Speed", "Slow")]
     [Fact]
     public void FullRun_MatchesTheDocumentsTwentyCosts()
@@ -39,9 +44,14 @@ public class VectorBackpropTests
         for (int i = 0; i < 20; i++)
         {
             Assert.Equal(i * 100, costs[i].Iteration);
-            Assert.True(Math.Abs(costs[i].Cost - VectorBackpropLab.DocumentCosts[i]) <= 5e-9,
-                $"iteration {i * 100}: {costs[i].Cost} vs {VectorBackpropLab.DocumentCosts[i]}");
-            Assert.Equal(VectorBackpropLab.Numpy8(VectorBackpropLab.DocumentCosts[i]), VectorBackpropLab.Numpy8(costs[i].Cost));
+            Assert.True(
+                Math.Abs(costs[i].Cost - VectorBackpropLab.DocumentCosts[i]) <= 5e-9,
+                $"iteration {i * 100}: {costs[i].Cost} vs {VectorBackpropLab.DocumentCosts[i]}"
+            );
+            Assert.Equal(
+                VectorBackpropLab.Numpy8(VectorBackpropLab.DocumentCosts[i]),
+                VectorBackpropLab.Numpy8(costs[i].Cost)
+            );
         }
     }
 
@@ -56,8 +66,19 @@ public class VectorBackpropTests
     [Fact]
     public void InitAsWritten_Diverges_ExitOneWithTheDocumentedError()
     {
-        var res = TestEnvironment.RunInProcess("vector-backprop", "--init", "as-written", "--impl", "torch", "--iterations", "50", "--threads",
-            "1", "--out", TestEnvironment.NewTempDir());
+        var res = TestEnvironment.RunInProcess(
+            "vector-backprop",
+            "--init",
+            "as-written",
+            "--impl",
+            "torch",
+            "--iterations",
+            "50",
+            "--threads",
+            "1",
+            "--out",
+            TestEnvironment.NewTempDir()
+        );
         Assert.Equal(1, res.ExitCode);
         Assert.StartsWith("cost after iteration 0: 10.40", res.StdOut);
         Assert.Contains("diverged: 10.40 at iteration 0", res.StdErr);

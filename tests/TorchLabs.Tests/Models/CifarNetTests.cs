@@ -45,7 +45,8 @@ public class CifarNetTests
         using var x = randn([8, 3, 32, 32], generator: gen);
         using var y = tensor(new long[] { 0, 1, 2, 3, 4, 5, 6, 7 });
         var opt = optim.SGD(net.parameters(), 0.01, 0.9);
-        double first = 0, last = 0;
+        double first = 0,
+            last = 0;
         for (int step = 0; step < 20; step++)
         {
             using var scope = NewDisposeScope();
@@ -53,7 +54,8 @@ public class CifarNetTests
             var loss = nn.functional.cross_entropy(net.call(x), y);
             loss.backward();
             opt.step();
-            if (step == 0) first = loss.item<float>();
+            if (step == 0)
+                first = loss.item<float>();
             last = loss.item<float>();
         }
         Assert.True(last < first - 0.1, $"loss {first} -> {last}");

@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace TorchLabs.Tests.Models;
 
 /// <summary>
-/// The model summary against torchinfo's numbers for the tutorial Net (62,006 parameters; multiply-adds by hand), and the
-/// parameter count of every lab model against <c>parameters().Sum(numel)</c>.
+/// The model summary against torchinfo's numbers for the tutorial Net (62,006 parameters; multiply-adds by hand), and
+/// the parameter count of every lab model against <c>parameters().Sum(numel)</c>.
 /// </summary>
 public class ModelSummaryTests
 {
@@ -14,13 +14,36 @@ public class ModelSummaryTests
     {
         using var gen = new Generator(1);
         var s = ModelSummary.Of(new CifarNet(gen), [1, 3, 32, 32]);
-        Assert.Equal(["conv1 (Conv2d)", "pool (MaxPool2d)", "conv2 (Conv2d)", "pool (MaxPool2d)", "fc1 (Linear)", "fc2 (Linear)",
-            "fc3 (Linear)"],
-            s.Layers.Select(l => $"{l.Name} ({l.Type})"));
-        Assert.Equal([[1, 6, 28, 28], [1, 6, 14, 14], [1, 16, 10, 10], [1, 16, 5, 5], [1, 120], [1, 84], [1, 10]],
-            s.Layers.Select(l => l.OutputShape));
+        Assert.Equal(
+            [
+                "conv1 (Conv2d)",
+                "pool (MaxPool2d)",
+                "conv2 (Conv2d)",
+                "pool (MaxPool2d)",
+                "fc1 (Linear)",
+                "fc2 (Linear)",
+                "fc3 (Linear)",
+            ],
+            s.Layers.Select(l => $"{l.Name} ({l.Type})")
+        );
+        Assert.Equal(
+            [
+                [1, 6, 28, 28],
+                [1, 6, 14, 14],
+                [1, 16, 10, 10],
+                [1, 16, 5, 5],
+                [1, 120],
+                [1, 84],
+                [1, 10],
+            ],
+            s.Layers.Select(l => l.OutputShape)
+        );
         Assert.Equal([456L, 0, 2416, 0, 48120, 10164, 850], s.Layers.Select(l => l.Parameters));
-        long conv1 = 6L * 3 * 5 * 5 * 28 * 28, conv2 = 16L * 6 * 5 * 5 * 10 * 10, fc1 = 400L * 120, fc2 = 120L * 84, fc3 = 84L * 10;
+        long conv1 = 6L * 3 * 5 * 5 * 28 * 28,
+            conv2 = 16L * 6 * 5 * 5 * 10 * 10,
+            fc1 = 400L * 120,
+            fc2 = 120L * 84,
+            fc3 = 84L * 10;
         Assert.Equal([conv1, 0, conv2, 0, fc1, fc2, fc3], s.Layers.Select(l => l.MultiplyAdds));
         Assert.Equal((62_006L, 62_006L, 651_720L), (s.Parameters, s.Trainable, s.MultiplyAdds));
         Assert.Equal(62_006L * 4, s.ParameterBytes);

@@ -6,9 +6,9 @@ using static TorchSharp.torch;
 namespace TorchLabs.Tests.Models;
 
 /// <summary>
-/// #27, defects 2 and 8: .pth files as PyTorch 1.13 wrote them (scripts/golden/pth_variants.py → Golden/pth): the layouts
-/// load_state_dict accepts load here with PyTorch's values (exactly: the same float32 bits), and hostile ones are refused in one
-/// line from what the pickle declares, before any tensor data is read and without running anything.
+/// #27, defects 2 and 8: .pth files as PyTorch 1.13 wrote them (scripts/golden/pth_variants.py → Golden/pth): the
+/// layouts load_state_dict accepts load here with PyTorch's values (exactly: the same float32 bits), and hostile ones
+/// are refused in one line from what the pickle declares, before any tensor data is read and without running anything.
 /// </summary>
 public class PthFileTests
 {
@@ -20,17 +20,20 @@ public class PthFileTests
     static Dictionary<string, float[]> Expected(string set)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Golden("expected.json")));
-        return doc.RootElement.GetProperty(set).EnumerateObject()
+        return doc
+            .RootElement.GetProperty(set)
+            .EnumerateObject()
             .ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(v => (float)v.GetDouble()).ToArray());
     }
 
     [Theory]
     [InlineData("plain.pth", "plain")]
-    [InlineData("transposed.pth", "plain")]      // a non-contiguous weight: stride (1, 3)
-    [InlineData("stride0.pth", "stride0")]       // an expanded bias: stride 0
-    [InlineData("views.pth", "plain")]           // every tensor a view at an offset into one larger storage
-    [InlineData("legacy.pth", "plain")]          // torch.save(..., _use_new_zipfile_serialization=False)
-    [InlineData("checkpoint.pth", "plain")]      // {'model_state_dict': …, 'optimizer_state_dict': …, 'epoch': 3, 'loss': 0.25}
+    [InlineData("transposed.pth", "plain")] // a non-contiguous weight: stride (1, 3)
+    [InlineData("stride0.pth", "stride0")] // an expanded bias: stride 0
+    [InlineData("views.pth", "plain")] // every tensor a view at an offset into one larger storage
+    [InlineData("legacy.pth", "plain")] // torch.save(..., _use_new_zipfile_serialization=False)
+    // {'model_state_dict': …, 'optimizer_state_dict': …, 'epoch': 3, 'loss': 0.25}
+    [InlineData("checkpoint.pth", "plain")]
     public void StateDictsPyTorchAccepts_LoadWithPyTorchsValues(string file, string set)
     {
         var net = Net();
@@ -42,8 +45,13 @@ public class PthFileTests
     [Fact]
     public void CheckpointDictWithoutAStateDict_IsOneLineNamingItsKeys()
     {
-        var e = Assert.Throws<UsageException>(() => ModelFiles.Load(Net(), Golden("no-state-dict.pth"), "the test net"));
-        Assert.Contains("a dict with keys \"epoch\", \"loss\", \"note\" and no state dict under state_dict, model_state_dict", e.Message);
+        var e = Assert.Throws<UsageException>(() =>
+            ModelFiles.Load(Net(), Golden("no-state-dict.pth"), "the test net")
+        );
+        Assert.Contains(
+            "a dict with keys \"epoch\", \"loss\", \"note\" and no state dict under state_dict, model_state_dict",
+            e.Message
+        );
         Assert.DoesNotContain('\n', e.Message);
     }
 
@@ -73,10 +81,11 @@ public class PthFileTests
     public void TensorReachingPastItsStorage_IsRefused()
     {
         var storage = new PthStorage("0", ScalarType.Float32, 4, 10);
-        Assert.Equal(13, new PthTensor(storage, 1, [3, 4], [4, 1]).Extent);   // 1 + 2·4 + 3·1 + 1: past the 10 elements
-        Assert.Equal(1, new PthTensor(storage, 0, [3], [0]).Extent);          // stride 0: one element
+        Assert.Equal(13, new PthTensor(storage, 1, [3, 4], [4, 1]).Extent); // 1 + 2·4 + 3·1 + 1: past the 10 elements
+        Assert.Equal(1, new PthTensor(storage, 0, [3], [0]).Extent); // stride 0: one element
         Assert.Equal(0, new PthTensor(storage, 9, [0, 4], [4, 1]).Extent);
-        Assert.Equal(long.MaxValue, new PthTensor(storage, 0, [3], [long.MaxValue / 2]).Extent);   // overflow counts as past the end
+        // overflow counts as past the end
+        Assert.Equal(long.MaxValue, new PthTensor(storage, 0, [3], [long.MaxValue / 2]).Extent);
     }
 
     [Fact]
@@ -86,6 +95,7 @@ public class PthFileTests
         string path = Path.Combine(TestEnvironment.NewTempDir(), "net.pth");
         ModelFiles.SavePth(net, path);
         var read = ModelFiles.Read(path);
-        foreach (var (key, t) in net.state_dict()) Assert.Equal(t.data<float>().ToArray(), read[key].data<float>().ToArray());
+        foreach (var (key, t) in net.state_dict())
+            Assert.Equal(t.data<float>().ToArray(), read[key].data<float>().ToArray());
     }
 }

@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Optimizers;
 
-/// <summary>Hand optimizers vs TorchSharp's torch.optim vs the pure C# reference, in float64 (tolerance 1e-9 relative).</summary>
+/// <summary>Hand optimizers vs TorchSharp's torch.optim vs the pure C# reference, in float64 (tolerance 1e-9
+/// relative).</summary>
 public class OptimizerCrossCheckTests
 {
     const double Tolerance = 1e-9;
@@ -35,12 +36,29 @@ public class OptimizerCrossCheckTests
     }
 
     static OptimizerSpec Spec(string name, double lr, double mu, double alpha, double b1, double b2, double wd) =>
-        new() { Name = name, Lr = lr, Momentum = mu, Alpha = alpha, Beta1 = b1, Beta2 = b2, WeightDecay = wd };
+        new()
+        {
+            Name = name,
+            Lr = lr,
+            Momentum = mu,
+            Alpha = alpha,
+            Beta1 = b1,
+            Beta2 = b2,
+            WeightDecay = wd,
+        };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void QuadraticF_HandAndReference_MatchTorchOptimEveryStep(string name, double lr, double mu, double alpha, double b1, double b2,
-        double wd, long seed)
+    public void QuadraticF_HandAndReference_MatchTorchOptimEveryStep(
+        string name,
+        double lr,
+        double mu,
+        double alpha,
+        double b1,
+        double b2,
+        double wd,
+        long seed
+    )
     {
         var spec = Spec(name, lr, mu, alpha, b1, b2, wd);
         double[] start = OptimizersLab.DrawStart(seed);
@@ -59,7 +77,12 @@ public class OptimizerCrossCheckTests
     [InlineData(17)]
     public void NesterovLookAhead_HandMatchesNotesFormReference(long seed)
     {
-        var spec = OptimizerSpec.NotesDefaults("nesterov") with { NesterovForm = NesterovForm.LookAhead, Lr = 0.02, Momentum = 0.8 };
+        var spec = OptimizerSpec.NotesDefaults("nesterov") with
+        {
+            NesterovForm = NesterovForm.LookAhead,
+            Lr = 0.02,
+            Momentum = 0.8,
+        };
         double[] start = OptimizersLab.DrawStart(seed);
         var hand = OptimizersLab.Run(spec, OptimizerImpl.Hand, start, 200);
         var reference = OptimizersLab.Run(spec, OptimizerImpl.Reference, start, 200);
@@ -114,10 +137,11 @@ public class OptimizerCrossCheckTests
         using var opt = new Adam([p], 0.1);
         p.grad = tensor(new double[] { 0.5, -1 });
         opt.step();
-        // Step 1: bias correction makes m̂ = g and v̂ = g², so each element moves by lr·g/(|g| + ε), lr against the gradient's sign.
+        // Step 1: bias correction makes m̂ = g and v̂ = g², so each element moves by lr·g/(|g| + ε), lr against the
+        // gradient's sign.
         Assert.Equal([0.9, 2.1], p.data<double>().ToArray(), (a, b) => Math.Abs(a - b) <= 1e-8);
         Assert.Equal(["exp_avg", "exp_avg_sq"], opt.StateOf(0).Keys.Order());
-        Assert.Equal(0.05, opt.StateOf(0)["exp_avg"][0].item<double>(), 15);   // (1 − β₁) g
+        Assert.Equal(0.05, opt.StateOf(0)["exp_avg"][0].item<double>(), 15); // (1 − β₁) g
         opt.zero_grad();
         Assert.Null(p.grad);
     }
@@ -128,10 +152,10 @@ public class OptimizerCrossCheckTests
         using var p = new TorchSharp.Modules.Parameter(tensor(new double[] { 1 }));
         using var opt = new Gd([p], 0.1);
         p.grad = tensor(new double[] { 2 });
-        opt.step();                                   // 1 − 0.1·2 = 0.8
+        opt.step(); // 1 − 0.1·2 = 0.8
         opt.LearningRate = 0.01;
         p.grad = tensor(new double[] { 2 });
-        opt.step();                                   // 0.8 − 0.01·2 = 0.78
+        opt.step(); // 0.8 − 0.01·2 = 0.78
         Assert.Equal(0.78, p.item<double>(), 15);
     }
 

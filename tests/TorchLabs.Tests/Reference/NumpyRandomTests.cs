@@ -6,8 +6,9 @@ namespace TorchLabs.Tests.Reference;
 /// <summary>Reference/NumpyRandom against real NumPy (scripts/golden/numpy_random.py), exact doubles.</summary>
 public class NumpyRandomTests
 {
-    static readonly JsonElement Golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden",
-        "numpy_random.json"))).RootElement;
+    static readonly JsonElement Golden = JsonDocument
+        .Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "numpy_random.json")))
+        .RootElement;
 
     static double[] D(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
 
@@ -28,7 +29,11 @@ public class NumpyRandomTests
         foreach (var seq in Golden.GetProperty("sequences").EnumerateArray())
         {
             var rng = new NumpyRandom(seq.GetProperty("seed").GetUInt32());
-            if (seq.GetProperty("seed").GetUInt32() == 7) { rng.Randn(1); rng.Seed(7); }
+            if (seq.GetProperty("seed").GetUInt32() == 7)
+            {
+                rng.Randn(1);
+                rng.Seed(7);
+            }
             foreach (var call in seq.GetProperty("calls").EnumerateArray())
             {
                 int n = call.GetProperty("n").GetInt32();

@@ -1,6 +1,6 @@
-using TorchLabs.AllLabs;
 using System.Net;
 using System.Net.Sockets;
+using TorchLabs.AllLabs;
 using TorchLabs.Data;
 using TorchLabs.Labs;
 using TorchLabs.Reporting;
@@ -10,11 +10,13 @@ namespace TorchLabs.Tests.Reliability;
 
 public class FaultTests
 {
-    /// <summary>A loopback server that announces a length, sends part of it and closes: an interrupted download.</summary>
+    /// <summary>A loopback server that announces a length, sends part of it and closes: an interrupted
+    /// download.</summary>
     sealed class CuttingServer : IDisposable
     {
         readonly TcpListener listener = new(IPAddress.Loopback, 0);
         public string Url { get; }
+
         public CuttingServer()
         {
             listener.Start();
@@ -27,14 +29,16 @@ public class FaultTests
                     using var stream = client.GetStream();
                     var buffer = new byte[4096];
                     await stream.ReadAtLeastAsync(buffer, 1, throwOnEndOfStream: false);
-                    byte[] head = System.Text.Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nConnection: " +
-                        "close\r\n\r\n");
+                    byte[] head = System.Text.Encoding.ASCII.GetBytes(
+                        "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nConnection: " + "close\r\n\r\n"
+                    );
                     await stream.WriteAsync(head);
                     await stream.WriteAsync(new byte[5000]);
                 }
                 catch (Exception) { }
             });
         }
+
         public void Dispose() => listener.Stop();
     }
 
@@ -54,7 +58,9 @@ public class FaultTests
         public string Id => "broken";
         public string Title => "A lab that throws";
         public string Summary => "throws";
+
         public Availability Check(LabContext context) => Availability.Yes;
+
         public ReportSection Run(LabContext context) => throw new InvalidOperationException("injected fault");
     }
 
@@ -62,7 +68,13 @@ public class FaultTests
     public void ReportRunner_OneLabThrows_OthersWritten_FailureShown()
     {
         string dir = TestEnvironment.NewTempDir();
-        var context = new LabContext(dir, 1, TestEnvironment.NewTempDir(), TorchSharp.torch.CPU, Threads: TestEnvironment.Threads);
+        var context = new LabContext(
+            dir,
+            1,
+            TestEnvironment.NewTempDir(),
+            TorchSharp.torch.CPU,
+            Threads: TestEnvironment.Threads
+        );
         var outcomes = ReportRunner.Run(context, [new BrokenLab(), new PerceptronReportLab()]);
         Assert.Equal(SectionStatus.Failed, outcomes[0].Section.Status);
         Assert.Contains("injected fault", outcomes[0].Error);
@@ -77,8 +89,18 @@ public class FaultTests
     public void Cli_All_SkipsLabsWithoutData_AndSaysHowToGetIt()
     {
         string dir = TestEnvironment.NewTempDir();
-        var r = TestEnvironment.RunInProcess("all", "--out", dir, "--only", "cifar10", "perceptron", "--data", TestEnvironment.NewTempDir(),
-            "--threads", "1");
+        var r = TestEnvironment.RunInProcess(
+            "all",
+            "--out",
+            dir,
+            "--only",
+            "cifar10",
+            "perceptron",
+            "--data",
+            TestEnvironment.NewTempDir(),
+            "--threads",
+            "1"
+        );
         Assert.Equal(0, r.ExitCode);
         string md = File.ReadAllText(Path.Combine(dir, "README.md"));
         Assert.Contains("(skipped)", md);
@@ -93,7 +115,8 @@ public class FaultTests
     {
         string missing = Path.Combine(TestEnvironment.NewTempDir(), "nowhere");
         var r = TestEnvironment.RunInProcess(lab, option, missing, "--dataset", "mnist");
-        if (lab == "cifar10") r = TestEnvironment.RunInProcess(lab, option, missing);
+        if (lab == "cifar10")
+            r = TestEnvironment.RunInProcess(lab, option, missing);
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));
         Assert.Contains("nowhere", r.StdErr);
@@ -115,7 +138,8 @@ public class FaultTests
     public void Cli_BadNumbers_ExitTwoWithOneLine(string lab, string option, string value)
     {
         string[] args = lab == "gradcheck" ? [lab, "mlp-l2", option, value] : [lab, option, value];
-        // In process, at the tests' one thread (vector-backprop would set its default, every core, before it reads --lr).
+        // In process, at the tests' one thread (vector-backprop would set its default, every core, before it reads
+        // --lr).
         var r = TestEnvironment.RunInProcess(option == "--threads" ? args : [.. args, "--threads", "1"]);
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StdErr.Trim().Split('\n'));

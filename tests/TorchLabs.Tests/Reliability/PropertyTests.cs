@@ -53,10 +53,14 @@ public class PropertyTests
         {
             try
             {
-                var a = Idx.Parse(bytes, "fuzz.idx", Idx.ImagesMagic); Assert.Equal(a.Dimensions.Aggregate(1, (p, d) => p * d),
-                a.Data.Length);
+                var a = Idx.Parse(bytes, "fuzz.idx", Idx.ImagesMagic);
+                Assert.Equal(a.Dimensions.Aggregate(1, (p, d) => p * d), a.Data.Length);
             }
-            catch (UsageException e) { errors++; Assert.StartsWith("fuzz.idx", e.Message); }
+            catch (UsageException e)
+            {
+                errors++;
+                Assert.StartsWith("fuzz.idx", e.Message);
+            }
         }
         Assert.True(errors > Cases / 2);
     }
@@ -73,8 +77,14 @@ public class PropertyTests
         {
             string path = Path.Combine(dir, $"t{i}.gz");
             File.WriteAllBytes(path, valid[..rng.Next(2, valid.Length)]);
-            try { Idx.Read(path, Idx.ImagesMagic); }
-            catch (UsageException e) { Assert.Contains(path, e.Message); }
+            try
+            {
+                Idx.Read(path, Idx.ImagesMagic);
+            }
+            catch (UsageException e)
+            {
+                Assert.Contains(path, e.Message);
+            }
         }
     }
 
@@ -82,7 +92,8 @@ public class PropertyTests
     public void Cifar10ReadBatch_ArbitraryBytes_OnlyUsageErrors()
     {
         var valid = new byte[Cifar10.RecordSize * 2];
-        valid[0] = 3; valid[Cifar10.RecordSize] = 7;
+        valid[0] = 3;
+        valid[Cifar10.RecordSize] = 7;
         string dir = TestEnvironment.NewTempDir();
         int i = 0;
         foreach (var bytes in Mutations(valid, 3).Take(150))
@@ -91,26 +102,37 @@ public class PropertyTests
             File.WriteAllBytes(path, bytes);
             try
             {
-                var (l, p) = Cifar10.ReadBatch(path); Assert.Equal(l.Length * Cifar10.RecordPixels, p.Length); Assert.All(l, v =>
-                Assert.InRange(v, 0, 9));
+                var (l, p) = Cifar10.ReadBatch(path);
+                Assert.Equal(l.Length * Cifar10.RecordPixels, p.Length);
+                Assert.All(l, v => Assert.InRange(v, 0, 9));
             }
-            catch (UsageException e) { Assert.Contains(path, e.Message); }
+            catch (UsageException e)
+            {
+                Assert.Contains(path, e.Message);
+            }
         }
     }
 
     [Fact]
     public void DropoutConcatCaseParse_ArbitraryText_OnlyUsageErrors()
     {
-        string valid = "{\"x\": [1, 2], \"b1\": [0.5], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], " +
-            "\"m\": [1,0,1]}";
+        string valid =
+            "{\"x\": [1, 2], \"b1\": [0.5], \"b2\": [0, 0], \"y\": [1, 0], \"W1\": [[1], [2]], \"W2\": [[1,1],[1,1],[1,1]], "
+            + "\"m\": [1,0,1]}";
         var ok = DropoutConcatCase.Parse(valid, "case.json");
         Assert.Equal(2, ok.D);
         byte[] bytes = Encoding.UTF8.GetBytes(valid);
         foreach (var mutated in Mutations(bytes, 4))
         {
             string text = Encoding.UTF8.GetString(mutated);
-            try { DropoutConcatCase.Parse(text, "case.json"); }
-            catch (UsageException e) { Assert.StartsWith("case.json", e.Message); }
+            try
+            {
+                DropoutConcatCase.Parse(text, "case.json");
+            }
+            catch (UsageException e)
+            {
+                Assert.StartsWith("case.json", e.Message);
+            }
         }
     }
 }

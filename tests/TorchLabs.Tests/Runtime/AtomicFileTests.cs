@@ -10,10 +10,10 @@ public class AtomicFileTests
         string dir = TestEnvironment.NewTempDir();
         string path = Path.Combine(dir, "out.txt");
         Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(path, tmp =>
-        {
-            File.WriteAllText(tmp, "half");
-            throw new InvalidOperationException("interrupted");
-        }));
+            {
+                File.WriteAllText(tmp, "half");
+                throw new InvalidOperationException("interrupted");
+            }));
         Assert.Empty(Directory.GetFileSystemEntries(dir));
     }
 

@@ -6,18 +6,20 @@ namespace TorchLabs.Tests.Runtime;
 public class OutputFolderTests
 {
     /// <summary>The problem as the command line shows it (settings as flags).</summary>
-    static string? Problem(string path) => OutputFolder.Problem(path) is string s ? TorchLabs.Cli.Commands.Outcome.Flags(s) : null;
+    static string? Problem(string path) =>
+        OutputFolder.Problem(path) is string s ? TorchLabs.Cli.Commands.Outcome.Flags(s) : null;
 
     [Fact]
     public void Problem_NewFolderBelowAWritableOne_IsNone_AndPrepareCreatesIt()
     {
         string dir = Path.Combine(TestEnvironment.NewTempDir(), "a", "b");
         Assert.Null(Problem(dir));
-        Assert.False(Directory.Exists(dir));                       // the check creates nothing
+        Assert.False(Directory.Exists(dir)); // the check creates nothing
         Assert.Equal(dir, OutputFolder.Prepare(dir));
         Assert.True(Directory.Exists(dir));
         Assert.DoesNotContain(Directory.GetFileSystemEntries(Path.GetDirectoryName(Path.GetDirectoryName(dir))!), f =>
-            f.Contains(".torchlabs-write-test"));
+            f.Contains(".torchlabs-write-test")
+        );
     }
 
     [Fact]
@@ -31,12 +33,13 @@ public class OutputFolderTests
 
     [Fact]
     public void Problem_NameLongerThanTheFileSystemAllows_IsBadInput() =>
-        Assert.Equal("--out: a name in the path is 300 bytes long; the file system allows 255",
-            Problem(Path.Combine(TestEnvironment.NewTempDir(), new string('a', 300))));
+        Assert.Equal(
+            "--out: a name in the path is 300 bytes long; the file system allows 255",
+            Problem(Path.Combine(TestEnvironment.NewTempDir(), new string('a', 300)))
+        );
 
     [Fact]
-    public void Problem_ByteThatWasNotUtf8_IsBadInput() =>
-        Assert.Contains("not UTF-8", Problem("out\uFFFDdir"));
+    public void Problem_ByteThatWasNotUtf8_IsBadInput() => Assert.Contains("not UTF-8", Problem("out\uFFFDdir"));
 
     [Fact]
     public void Problem_PlaceThatCannotBeWritten_IsBadInput() =>

@@ -46,15 +46,14 @@ public class TorchRuntimeTests
     public void ResolveDevice_Cpu_IsCpu() => Assert.Equal(DeviceType.CPU, TorchRuntime.ResolveDevice("cpu").type);
 
     [Fact]
-    public void SetThreads_Negative_IsUsageError() =>
-        Assert.Throws<UsageException>(() => TorchRuntime.SetThreads(-3));
+    public void SetThreads_Negative_IsUsageError() => Assert.Throws<UsageException>(() => TorchRuntime.SetThreads(-3));
 
     [Theory]
     [InlineData(1, 1)]
     [InlineData(4, 1)]
     [InlineData(31, 1)]
-    public void ThreadsForBatch_SmallBatches_UseOneThread(int batch, int expected) => Assert.Equal(expected,
-        TorchRuntime.ThreadsForBatch(batch));
+    public void ThreadsForBatch_SmallBatches_UseOneThread(int batch, int expected) =>
+        Assert.Equal(expected, TorchRuntime.ThreadsForBatch(batch));
 
     [Fact]
     public void ThreadsForBatch_LargeBatches_UseEveryCore()
@@ -78,7 +77,11 @@ public class TorchRuntimeTests
     public void MatmulThroughput_MeasuresFinitePositiveRates()
     {
         var points = TorchLabs.Labs.InfoLab.MatmulThroughput(TorchSharp.torch.CPU, [32, 64]);
-        Assert.All(points, p => Assert.True(p.Seconds > 0 && double.IsFinite(p.Gflops) && p.Gflops > 0,
-            $"n {p.N}: {p.Seconds} s, {p.Gflops} GFLOP/s"));
+        Assert.All(points, p =>
+            Assert.True(
+                p.Seconds > 0 && double.IsFinite(p.Gflops) && p.Gflops > 0,
+                $"n {p.N}: {p.Seconds} s, {p.Gflops} GFLOP/s"
+            )
+        );
     }
 }
