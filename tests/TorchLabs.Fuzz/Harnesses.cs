@@ -1,4 +1,5 @@
 using System.Text;
+using TorchLabs.Checkpoints;
 using TorchLabs.Data;
 using TorchLabs.Fast;
 using TorchLabs.Labs;
@@ -82,7 +83,7 @@ public static class Harnesses
                 keepsTimes: true,
                 generator,
                 model,
-                OptimizerHooks.For(sgd)
+                sgd.Hooks()
             )
         );
     }
@@ -219,7 +220,7 @@ public static class Harnesses
                 keepsTimes: true,
                 generator,
                 model,
-                OptimizerHooks.For(sgd)
+                sgd.Hooks()
             )
         );
     }

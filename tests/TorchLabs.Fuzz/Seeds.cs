@@ -1,3 +1,4 @@
+using TorchLabs.Checkpoints;
 using TorchLabs.Data;
 using TorchLabs.Fast;
 using TorchLabs.Labs;
@@ -38,7 +39,7 @@ public static class Seeds
             record.EndEpoch(0.5, 1.0);
             record.Curve.Add(new LossPoint(1, 1, 0.5));
             record.Log.Add("[1,     1] loss: 0.500");
-            record.Write(w, generator, model, OptimizerHooks.For(sgd));
+            record.Write(w, generator, model, sgd.Hooks());
         }
         byte[] pixels = [.. Enumerable.Range(0, 2 * Cifar10.RecordPixels).Select(i => (byte)(i * 7))];
         // Two CIFAR-10 records, each a label byte and then its 3,072 pixels.

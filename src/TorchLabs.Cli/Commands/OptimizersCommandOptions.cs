@@ -30,13 +30,16 @@ sealed class OptimizersCommandOptions
         DefaultValueFactory = _ => "hand",
     };
     readonly Option<double?> lr = new("--lr") { Description = "Learning rate (default: the notes' for the optimizer)" };
-    readonly Option<double?> momentum = new("--momentum") { Description = "Momentum μ (momentum, nesterov; seed 0.1)" };
+    readonly Option<double?> momentum = new("--momentum")
+    {
+        Description = "Momentum μ (momentum, nesterov; the notes: 0.1)",
+    };
     readonly Option<double> dampening = new("--dampening")
     {
         Description = "Momentum dampening τ (torch's)",
         DefaultValueFactory = _ => 0,
     };
-    readonly Option<double?> alpha = new("--alpha") { Description = "RMSProp decay α (seed 0.9, torch 0.99)" };
+    readonly Option<double?> alpha = new("--alpha") { Description = "RMSProp decay α (the notes: 0.9, torch: 0.99)" };
     readonly Option<double?> beta1 = new("--beta1") { Description = "Adam β₁ (0.9)" };
     readonly Option<double?> beta2 = new("--beta2") { Description = "Adam β₂ (0.999)" };
     readonly Option<double?> eps = new("--eps") { Description = "ε (AdaGrad 1e-10, RMSProp and Adam 1e-8)" };

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TorchLabs.Checkpoints;
 using TorchLabs.Fast;
 using TorchLabs.Labs;
 using TorchLabs.Models;
@@ -39,7 +40,7 @@ public static class Bench
         using var torchSgd = impl == Impl.Fast ? null : optim.SGD(net.parameters(), 0.001, 0.9);
         var fast = impl == Impl.Fast ? new Fast.CifarNetFastStep(net) : null;
         // The optimizer as cifar10 calls it (TorchSharp's step without garbage collection, or the fused SGD).
-        var optimizer = fused is not null ? OptimizerHooks.For(fused) : OptimizerHooks.For(torchSgd!);
+        var optimizer = fused is not null ? fused.Hooks() : OptimizerHooks.For(torchSgd!);
         const int pool = 16;
         var xs = Enumerable.Range(0, pool).Select(_ => randn([batchSize, 3, 32, 32], generator: gen)).ToArray();
         var ys = Enumerable.Range(0, pool).Select(_ => randint(0, 10, [batchSize], generator: gen)).ToArray();

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using TorchLabs.Checkpoints;
 using TorchLabs.Optimizers;
 using TorchLabs.Runtime;
 using TorchSharp;
@@ -250,6 +251,9 @@ public sealed class FlatSgd : IDisposable
         uint k = (uint)Math.Round(Math.Abs(s) * InverseUlp, MidpointRounding.ToEven);
         return BitConverter.UInt32BitsToSingle(k | (double.IsNegative(s) ? 0x8000_0000u : 0));
     }
+
+    /// <summary>How a training loop calls this optimizer and saves its state (<see cref="OptimizerHooks"/>).</summary>
+    public OptimizerHooks Hooks() => new(zero_grad, step, SaveState, LoadState, SetLearningRate);
 
     public void SetLearningRate(double lr)
     {

@@ -33,7 +33,7 @@ public sealed record HandFunctionCheck(
     public bool Pass => GradCheckPass && GradGradPass && MaxAbsVsAutograd <= AutogradTolerance;
 }
 
-/// <summary>The seeds' hand derivations as custom autograd Functions, each with its libtorch twin (`torchlabs gradcheck
+/// <summary>The notes' hand derivations as custom autograd Functions, each with its libtorch twin (`torchlabs gradcheck
 /// functions`).</summary>
 public static class HandFunctions
 {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using TorchLabs.Checkpoints;
 using TorchLabs.Data;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
@@ -73,9 +74,6 @@ public sealed record Cifar10Options
             );
     }
 }
-
-/// <summary>One logged point of the training loss: the running mean over the last LogEvery mini-batches.</summary>
-public sealed record LossPoint(int Epoch, int Batch, double Loss);
 
 /// <summary>What the CIFAR-10 run measured.</summary>
 /// <param name="Accuracy">Test accuracy in percent (correct / total * 100).</param>
@@ -168,11 +166,10 @@ public static partial class Cifar10Lab
         // torch.manual_seed(S): one generator for every draw the tutorial's script makes, in its order
         // (docs/cifar10.md).
         using var torchGenerator = new Generator((ulong)o.Seed);
-        var model = o.Load is string load
-            ? Loaded(o, load, torchGenerator, progress)
-            : TrainedAndSaved(o, folder, torchGenerator, test, board, output, progress);
+        var c = new Cifar10Context(o, torchGenerator, test, board, output, progress);
+        var model = o.Load is string load ? Loaded(o, load, torchGenerator, progress) : TrainedAndSaved(folder, c);
         using var _ = model.Net;
-        var tested = Tested(o, model, test, board, output, progress);
+        var tested = Tested(model, c);
         return new Cifar10Result(
             100.0 * tested.Correct / test.Count,
             tested.Correct,
@@ -194,8 +191,19 @@ public static partial class Cifar10Lab
         };
     }
 
+    /// <summary>What a run shares: its options, the seeded generator of every draw, the test set, and where its output
+    /// goes (lines and figures, TensorBoard, progress).</summary>
+    internal sealed record Cifar10Context(
+        Cifar10Options Options,
+        Generator TorchGenerator,
+        Cifar10Set Test,
+        TensorBoardLog? Board,
+        RunOutput Output,
+        IProgress<string>? Progress
+    );
+
     /// <summary>The run's printed lines (also passed to the caller's log as they come) and its figures.</summary>
-    sealed class RunOutput(Action<string>? log)
+    internal sealed class RunOutput(Action<string>? log)
     {
         public List<string> Lines { get; } = [];
         public List<Figure> Figures { get; } = [];
@@ -234,31 +242,13 @@ public static partial class Cifar10Lab
 
     /// <summary>The tutorial's training, then its "save": torch.save(net.state_dict(), './cifar_net.pth'), and also
     /// safetensors and TorchSharp's format.</summary>
-    static Model TrainedAndSaved(
-        Cifar10Options o,
-        string folder,
-        Generator torchGenerator,
-        Cifar10Set test,
-        TensorBoardLog? board,
-        RunOutput output,
-        IProgress<string>? progress
-    )
+    static Model TrainedAndSaved(string folder, Cifar10Context c)
     {
+        var (o, output) = (c.Options, c.Output);
         var (trainPixels, trainLabels) = Cifar10.LoadTensor(folder, train: true, o.LimitTrain);
         Training run;
         using (trainPixels)
-            run = Train(
-                o,
-                trainPixels,
-                trainLabels,
-                torchGenerator,
-                test,
-                board,
-                o.Device ?? CPU,
-                output.Figures,
-                output.Echo,
-                progress
-            );
+            run = Train(c, trainPixels, trainLabels);
         output.Lines.AddRange(run.Record.Log);
         output.Log("Finished Training");
         string modelPath = Path.Combine(o.OutDir, "cifar_net.dat");
@@ -280,15 +270,9 @@ public static partial class Cifar10Lab
     /// <summary>The tutorial's "test the network on the test data": the first four test images, their labels and the
     /// predictions; the whole set's accuracy; the accuracy of each class. Then the loss and confusion
     /// figures.</summary>
-    static TestResult Tested(
-        Cifar10Options o,
-        Model model,
-        Cifar10Set test,
-        TensorBoardLog? board,
-        RunOutput output,
-        IProgress<string>? progress
-    )
+    static TestResult Tested(Model model, Cifar10Context c)
     {
+        var (o, test, board, output, progress) = (c.Options, c.Test, c.Board, c.Output, c.Progress);
         progress?.Report("testing");
         var (predicted, probabilities) = Predict(model.Net, test, o.Device ?? CPU);
         int few = Math.Min(4, test.Count);
@@ -396,31 +380,21 @@ public static partial class Cifar10Lab
 
     /// <summary>
     /// The tutorial's training, statement by statement from its peek at the data to "Finished Training"
-    /// (docs/cifar10.md sets the two side by side). Every random draw comes from <paramref name="torchGenerator"/> in
-    /// the script's order, so that <c>‹seed› S</c> gives the weights and batches of the Python tutorial run after
-    /// <c>torch.manual_seed(S)</c>. What the tutorial does not have is two calls on the run's record, one per step and
-    /// one per epoch (<see cref="Cifar10Record"/>).
+    /// (docs/cifar10.md sets the two side by side). Every random draw comes from the run's <see
+    /// cref="Cifar10Context.TorchGenerator"/> in the script's order, so that <c>‹seed› S</c> gives the weights and
+    /// batches of the Python tutorial run after <c>torch.manual_seed(S)</c>. What the tutorial does not have is two
+    /// calls on the run's record, one per step and one per epoch (<see cref="Cifar10Record"/>).
     /// </summary>
-    static Training Train(
-        Cifar10Options o,
-        Tensor trainPixels,
-        byte[] trainLabels,
-        Generator torchGenerator,
-        Cifar10Set test,
-        TensorBoardLog? board,
-        Device device,
-        List<Figure> figures,
-        Action<string>? log,
-        IProgress<string>? progress
-    )
+    static Training Train(Cifar10Context c, Tensor trainPixels, byte[] trainLabels)
     {
+        var (o, torchGenerator, device) = (c.Options, c.TorchGenerator, c.Options.Device ?? CPU);
         // transform = Compose([ToTensor(), Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]); trainset; trainloader
         // (shuffle=True)
         using var trainset = new Cifar10Batcher(trainPixels, trainLabels);
         var trainloader = new Cifar10Loader(trainset, o.BatchSize, shuffle: true, torchGenerator, device);
         // dataiter = iter(trainloader); images, labels = next(dataiter); imshow(torchvision.utils.make_grid(images))
         var (_, (images, _)) = trainloader.First();
-        figures.Add(Peek(trainPixels, trainloader.Order[..(int)images.shape[0]], trainLabels));
+        c.Output.Figures.Add(Peek(trainPixels, trainloader.Order[..(int)images.shape[0]], trainLabels));
         var net = new CifarNet(torchGenerator); // net = Net()
         net.to(device);
         var criterion = nn.CrossEntropyLoss(); // criterion = nn.CrossEntropyLoss()
@@ -429,7 +403,7 @@ public static partial class Cifar10Lab
         using var fast =
             o.Impl == Runtime.Impl.Fast ? new Fast.CifarNetFastTraining(net, o.LearningRate, o.Momentum) : null;
         using var sgd = fast is null ? optim.SGD(net.parameters(), o.LearningRate, o.Momentum) : null;
-        var optimizer = fast is null ? OptimizerHooks.For(sgd!) : OptimizerHooks.For(fast.Sgd);
+        var optimizer = fast is null ? OptimizerHooks.For(sgd!) : fast.Sgd.Hooks();
         Tensor ForwardBackward(Tensor inputs, Tensor labels) // forward + backward
         {
             var outputs = net.call(inputs);
@@ -438,18 +412,7 @@ public static partial class Cifar10Lab
             return loss;
         }
         Func<Tensor, Tensor, Tensor> forwardBackward = fast is null ? ForwardBackward : fast.LossBackward;
-        var run = Cifar10Record.Start(
-            o,
-            net,
-            optimizer,
-            torchGenerator,
-            trainset.Count,
-            trainloader.Batches,
-            test,
-            board,
-            log,
-            progress
-        );
+        var run = Cifar10Record.Start(c, net, optimizer, trainset.Count, trainloader.Batches);
 
         for (int epoch = run.EpochsDone; epoch < o.Epochs; epoch++) // loop over the dataset multiple times
         {

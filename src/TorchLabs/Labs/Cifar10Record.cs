@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TorchLabs.Checkpoints;
 using TorchLabs.Data;
 using TorchLabs.Models;
 using TorchLabs.Reporting;
@@ -14,38 +15,26 @@ namespace TorchLabs.Labs;
 /// </summary>
 sealed class Cifar10Record
 {
-    readonly Cifar10Options o;
+    readonly Cifar10Lab.Cifar10Context c;
     readonly TrainingCheckpoint checkpoint;
     readonly int batches;
-    readonly Cifar10Set test;
-    readonly TensorBoardLog? board;
-    readonly Action<string>? log;
-    readonly IProgress<string>? progress;
     readonly CifarNet net;
     Stopwatch clock = Stopwatch.StartNew();
 
     Cifar10Record(
-        Cifar10Options o,
+        Cifar10Lab.Cifar10Context c,
         TrainingCheckpoint checkpoint,
         TrainingRecord record,
         CifarNet net,
-        int batches,
-        Cifar10Set test,
-        TensorBoardLog? board,
-        Action<string>? log,
-        IProgress<string>? progress
+        int batches
     )
     {
-        (this.o, this.checkpoint, Record, this.net, this.batches, this.test) = (
-            o,
-            checkpoint,
-            record,
-            net,
-            batches,
-            test
-        );
-        (this.board, this.log, this.progress) = (board, log, progress);
+        (this.c, this.checkpoint, Record, this.net, this.batches) = (c, checkpoint, record, net, batches);
     }
+
+    Cifar10Options o => c.Options;
+    TensorBoardLog? board => c.Board;
+    IProgress<string>? progress => c.Progress;
 
     /// <summary>The checkpoint's content: settings, epochs done, curve, log.</summary>
     public TrainingRecord Record { get; }
@@ -55,25 +44,21 @@ sealed class Cifar10Record
     /// <summary>A fresh record, or with ‹resume› the checkpoint's (the Net, the optimizer and the generator restored);
     /// then the Net's summary goes to <see cref="Cifar10Options.OnTrainingStart"/>.</summary>
     public static Cifar10Record Start(
-        Cifar10Options o,
+        Cifar10Lab.Cifar10Context c,
         CifarNet net,
         OptimizerHooks optimizer,
-        Generator generator,
         int trainCount,
-        int batches,
-        Cifar10Set test,
-        TensorBoardLog? board,
-        Action<string>? log,
-        IProgress<string>? progress
+        int batches
     )
     {
-        var checkpoint = Cifar10Lab.Checkpoint(o, net, optimizer, generator, trainCount);
+        var o = c.Options;
+        var checkpoint = Cifar10Lab.Checkpoint(o, net, optimizer, c.TorchGenerator, trainCount);
         if (o.Resume)
-            progress?.Report($"resuming from {checkpoint.Path}");
-        var record = checkpoint.Start(o.Resume, o.Epochs, log);
+            c.Progress?.Report($"resuming from {checkpoint.Path}");
+        var record = checkpoint.Start(o.Resume, o.Epochs, c.Output.Echo);
         o.OnTrainingStart?.Invoke(Cifar10Lab.Summary(o.BatchSize));
         net.train();
-        return new Cifar10Record(o, checkpoint, record, net, batches, test, board, log, progress);
+        return new Cifar10Record(c, checkpoint, record, net, batches);
     }
 
     /// <summary>The tutorial's <c>print(f'[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 2000:.3f}')</c>: the line, a
@@ -82,7 +67,7 @@ sealed class Cifar10Record
     {
         Record.Curve.Add(new LossPoint(epoch + 1, i + 1, runningLoss));
         Record.Log.Add(Cifar10Lab.LossLine(epoch + 1, i + 1, runningLoss));
-        log?.Invoke(Record.Log[^1]);
+        c.Output.Echo(Record.Log[^1]);
         board?.Scalar("train/loss", runningLoss, epoch * batches + i + 1);
     }
 
@@ -105,7 +90,7 @@ sealed class Cifar10Record
             Cifar10Lab.EpochToTensorBoard(
                 board,
                 net,
-                test,
+                c.Test,
                 o.Device ?? CPU,
                 o.LearningRate,
                 Record.EpochsDone,

@@ -157,87 +157,31 @@ public static class Conformance
         double Lr() => s.Get("lr", PyTorchDefaults.GetValueOrDefault((name, "lr"), double.NaN));
         var (β1, β2) = s.Pair("betas", 0.9, 0.999);
         var p = parameters.ToList();
+        // One line per optimizer, its arguments in TorchSharp's order (a table, laid out by hand).
+        // csharpier-ignore
         return name switch
         {
-            "SGD" => optim.SGD(
-                p,
-                Lr(),
-                s.Get("momentum", 0),
-                s.Get("dampening", 0),
-                s.Get("weight_decay", 0),
-                s.Flag("nesterov"),
-                s.Flag("maximize")
-            ),
-            "Adam" => optim.Adam(
-                p,
-                Lr(),
-                β1,
-                β2,
-                s.Get("eps", 1e-8),
-                s.Get("weight_decay", 0),
-                s.Flag("amsgrad"),
-                s.Flag("maximize")
-            ),
-            "AdamW" => optim.AdamW(
-                p,
-                Lr(),
-                β1,
-                β2,
-                s.Get("eps", 1e-8),
-                s.Get("weight_decay", 1e-2),
-                s.Flag("amsgrad"),
-                s.Flag("maximize")
-            ),
+            "SGD" => optim.SGD(p, Lr(), s.Get("momentum", 0), s.Get("dampening", 0), s.Get("weight_decay", 0),
+                s.Flag("nesterov"), s.Flag("maximize")),
+            "Adam" => optim.Adam(p, Lr(), β1, β2, s.Get("eps", 1e-8), s.Get("weight_decay", 0), s.Flag("amsgrad"),
+                s.Flag("maximize")),
+            "AdamW" => optim.AdamW(p, Lr(), β1, β2, s.Get("eps", 1e-8), s.Get("weight_decay", 1e-2), s.Flag("amsgrad"),
+                s.Flag("maximize")),
             "Adamax" => optim.Adamax(p, Lr(), β1, β2, s.Get("eps", 1e-8), s.Get("weight_decay", 0)),
-            "NAdam" => optim.NAdam(
-                p,
-                Lr(),
-                β1,
-                β2,
-                s.Get("eps", 1e-8),
-                s.Get("weight_decay", 0),
-                s.Get("momentum_decay", 4e-3)
-            ),
+            "NAdam" => optim.NAdam(p, Lr(), β1, β2, s.Get("eps", 1e-8), s.Get("weight_decay", 0),
+                s.Get("momentum_decay", 4e-3)),
             "RAdam" => optim.RAdam(p, Lr(), β1, β2, s.Get("eps", 1e-8), s.Get("weight_decay", 0)),
-            "RMSprop" => optim.RMSProp(
-                p,
-                Lr(),
-                s.Get("alpha", 0.99),
-                s.Get("eps", 1e-8),
-                s.Get("weight_decay", 0),
-                s.Get("momentum", 0),
-                s.Flag("centered"),
-                s.Flag("maximize")
-            ),
+            "RMSprop" => optim.RMSProp(p, Lr(), s.Get("alpha", 0.99), s.Get("eps", 1e-8), s.Get("weight_decay", 0),
+                s.Get("momentum", 0), s.Flag("centered"), s.Flag("maximize")),
             "Rprop" => RpropOf(p, Lr(), s),
-            "Adagrad" => optim.Adagrad(
-                p,
-                Lr(),
-                s.Get("lr_decay", 0),
-                s.Get("weight_decay", 0),
-                s.Get("initial_accumulator_value", 0),
-                s.Get("eps", 1e-10)
-            ),
-            "Adadelta" => optim.Adadelta(
-                p,
-                Lr(),
-                s.Get("rho", 0.9),
-                s.Get("eps", 1e-6),
-                s.Get("weight_decay", 0),
-                s.Flag("maximize")
-            ),
-            "ASGD" => optim.ASGD(
-                p,
-                Lr(),
-                s.Get("lambd", 1e-4),
-                s.Get("alpha", 0.75),
-                s.Get("t0", 1e6),
-                s.Get("weight_decay", 0),
-                s.Flag("maximize")
-            ),
+            "Adagrad" => optim.Adagrad(p, Lr(), s.Get("lr_decay", 0), s.Get("weight_decay", 0),
+                s.Get("initial_accumulator_value", 0), s.Get("eps", 1e-10)),
+            "Adadelta" => optim.Adadelta(p, Lr(), s.Get("rho", 0.9), s.Get("eps", 1e-6), s.Get("weight_decay", 0),
+                s.Flag("maximize")),
+            "ASGD" => optim.ASGD(p, Lr(), s.Get("lambd", 1e-4), s.Get("alpha", 0.75), s.Get("t0", 1e6),
+                s.Get("weight_decay", 0), s.Flag("maximize")),
             _ => throw new UsageException(
-                $"{name}: no such optimizer; expected one of {string.Join(", ", TorchOptimReference.Names)}"
-            ),
+                $"{name}: no such optimizer; expected one of {string.Join(", ", TorchOptimReference.Names)}"),
         };
     }
 
@@ -449,59 +393,4 @@ public static class ConformanceGrid
         }
         return rows;
     }
-}
-
-/// <summary>The report section: TorchSharp's optimizers against the hand references of PyTorch's algorithms.</summary>
-public sealed class ConformanceReportLab : IReportLab
-{
-    public string Id => "conformance";
-    public string Title => "Conformance: TorchSharp's optimizers and schedulers against PyTorch's";
-    public string Summary =>
-        "TorchSharp 0.107's C# optimizers and learning-rate schedulers run beside hand references of PyTorch's algorithms on a grid of settings";
-
-    public Availability Check(LabContext context) => Availability.Yes;
-
-    public ReportSection Run(LabContext context)
-    {
-        var rows = ConformanceGrid
-            .Run(context.Progress)
-            .Concat(SchedulerConformance.RunGrid(context.Progress))
-            .ToList();
-        int differs = rows.Count(r => r.Verdict != "agrees");
-        return new ReportSection(
-            Id,
-            Title,
-            SectionStatus.Ran,
-            [
-                new Paragraph(
-                    "TorchSharp's torch.optim and its schedulers are C# re-implementations, not libtorch's. Each optimizer runs on notes 001's f(x) = x₀²/20 + x₁² (25 steps from (3, −2)) and on a small MLP with four parameter tensors (15 steps), under every setting of the grid, beside a hand reference of PyTorch's algorithm (Reference/TorchOptimReferences.cs; the references equal PyTorch 1.13's trajectories to 1e-12 in the tests). Largest difference: ‖a_t − b_t‖∞ / ‖b_t‖∞ over the steps, float64. Each scheduler drives SGD (lr 0.1) over at least three of its periods, beside a hand reference (Reference/TorchSchedulerReferences.cs, equal to PyTorch 1.13's learning rates and momenta to 1e-12); its steps are the sum over its settings. Details and reproductions: docs/conformance.md."
-                ),
-                ConformanceTable(rows),
-            ],
-            TimeSpan.Zero
-        )
-        {
-            KeyNumber =
-                $"{rows.Count - differs} of {rows.Count} optimizers and schedulers agree with PyTorch's; "
-                + string.Join(", ", rows.Where(r => r.Verdict != "agrees").Select(r => r.Component))
-                + " differ"
-                + (differs == 1 ? "s" : ""),
-        };
-    }
-
-    public static Table ConformanceTable(IReadOnlyList<ConformanceGrid.Row> rows) =>
-        new(
-            ["component", "settings tried", "steps", "largest difference TorchSharp vs reference", "verdict"],
-            rows.Select(r =>
-                    (IReadOnlyList<string>)
-                        [
-                            r.Component,
-                            r.Settings.ToString(),
-                            r.Steps.ToString(),
-                            r.MaxDifference.ToString("0.0E+0", System.Globalization.CultureInfo.InvariantCulture),
-                            r.Verdict,
-                        ]
-                )
-                .ToList()
-        );
 }

@@ -238,24 +238,16 @@ public sealed class ErrataLab : IReportLab
     static string E(double v) => v.ToString("0.0E+0", CultureInfo.InvariantCulture);
 
     /// <summary>The derivation slips of notes 000/001 Q1 and 003, each with numbers.</summary>
-    static IEnumerable<Erratum> DerivationSlips(long seed)
+    static IEnumerable<Erratum> DerivationSlips(long seed) =>
+        [.. DeltaSlips(seed), ReluAtZero(seed), .. SmallCnnSlips(seed), MaskProbability()];
+
+    /// <summary>Notes 000/001 Q1: δ⁽ᴸ⁾ with a stray Σ_k, and the "forward mode" passage.</summary>
+    static IEnumerable<Erratum> DeltaSlips(long seed)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
         // Q1: δ⁽ᴸ⁾ with the stray Σ_k.
-        using var gen = new TorchSharp.torch.Generator((ulong)seed);
         int[] sizes = [4, 6, 3];
-        var W = sizes
-            .Skip(1)
-            .Select(
-                (n, l) => TorchSharp.torch.randn([n, sizes[l]], TorchSharp.torch.ScalarType.Float64, generator: gen)
-            )
-            .ToArray();
-        var b = sizes
-            .Skip(1)
-            .Select(n => TorchSharp.torch.randn([n], TorchSharp.torch.ScalarType.Float64, generator: gen))
-            .ToArray();
-        var x = TorchSharp.torch.randn([sizes[0]], TorchSharp.torch.ScalarType.Float64, generator: gen);
-        var t = TorchSharp.torch.rand([sizes[^1]], TorchSharp.torch.ScalarType.Float64, generator: gen);
+        var (W, b, x, t) = RandomMlp(sizes, seed);
         var (Z, A) = Gradients.MlpL2Gradients.Forward(x, W, b, "sigmoid");
         var (delta, _, _) = Gradients.MlpL2Gradients.Backward(Z, A, W, t, "sigmoid");
         var written = Gradients.MlpL2Gradients.DeltaLAsWritten(A[^1], Z[^1], t, "sigmoid");
@@ -298,15 +290,34 @@ public sealed class ErrataLab : IReportLab
             new Dictionary<string, double> { ["autogradMaxAbsDEdW"] = maxDW },
             [new Paragraph($"Autograd's ∂E/∂W on the same network has largest entry {G(maxDW)}, not 0.")]
         );
+    }
 
-        // 003 eq. 23: ReLU′ at 0.
+    /// <summary>A seeded MLP of the given sizes in float64: weights, biases, an input and a target in [0, 1).</summary>
+    static (
+        TorchSharp.torch.Tensor[] W,
+        TorchSharp.torch.Tensor[] b,
+        TorchSharp.torch.Tensor x,
+        TorchSharp.torch.Tensor t
+    ) RandomMlp(int[] sizes, long seed)
+    {
+        const TorchSharp.torch.ScalarType f64 = TorchSharp.torch.ScalarType.Float64;
+        using var gen = new TorchSharp.torch.Generator((ulong)seed);
+        var W = sizes.Skip(1).Select((n, l) => TorchSharp.torch.randn([n, sizes[l]], f64, generator: gen)).ToArray();
+        var b = sizes.Skip(1).Select(n => TorchSharp.torch.randn([n], f64, generator: gen)).ToArray();
+        var x = TorchSharp.torch.randn([sizes[0]], f64, generator: gen);
+        return (W, b, x, TorchSharp.torch.rand([sizes[^1]], f64, generator: gen));
+    }
+
+    /// <summary>Notes 003 eq. 23: ReLU′ at 0 as (1 + sgn h)/2.</summary>
+    static Erratum ReluAtZero(long seed)
+    {
         var c = Gradients.DropoutConcatCase.Random(3, 4, 2, seed);
         double dot = c.X.Select((xi, i) => xi * c.W1[i][0]).Sum();
         c = c with { B1 = c.B1.Select((v, j) => j == 0 ? -dot : v).ToArray(), M = Enumerable.Repeat(1.0, 7).ToArray() };
         var r = Gradients.DropoutConcatCheck.Run(c);
         var dh1 = r.Entries.Single(e => e.Name == "dL/dh1");
         var da1 = r.Entries.Single(e => e.Name == "dL/da1");
-        yield return new Erratum(
+        return new Erratum(
             "003",
             "eq. 23",
             "ReLU′(0)",
@@ -325,8 +336,11 @@ public sealed class ErrataLab : IReportLab
                 ),
             ]
         );
+    }
 
-        // 003 eq. 37 and 38, and the untied bias.
+    /// <summary>Notes 003 eqs. 37, 38 and 49: the flattened size, a₂ for u₂, the untied bias.</summary>
+    static IEnumerable<Erratum> SmallCnnSlips(long seed)
+    {
         var untied = Gradients.SmallCnnCheck.Run(new Gradients.SmallCnnShape(), false, seed);
         var tied = Gradients.SmallCnnCheck.Run(new Gradients.SmallCnnShape(), true, seed);
         yield return new Erratum(
@@ -371,7 +385,11 @@ public sealed class ErrataLab : IReportLab
             },
             [new Paragraph($"Untied max relative error {E(untied.MaxRelError)}, tied {E(tied.MaxRelError)}.")]
         );
-        yield return new Erratum(
+    }
+
+    /// <summary>Notes 003 eq. 4: the mask's probability against the text.</summary>
+    static Erratum MaskProbability() =>
+        new Erratum(
             "003",
             "eq. 4",
             "the mask's probability against the text",
@@ -380,7 +398,6 @@ public sealed class ErrataLab : IReportLab
             new Dictionary<string, double>(),
             []
         );
-    }
 
     static string G(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 

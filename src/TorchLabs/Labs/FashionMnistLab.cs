@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using TorchLabs.Checkpoints;
 using TorchLabs.Data;
 using TorchLabs.Functions;
 using TorchLabs.Models;
@@ -108,7 +109,7 @@ public sealed record FashionMnistResult(
 /// same update, θ ← θ − η g, on the full batch or on mini-batches). Softmax cross-entropy loss. Metrics by
 /// Microsoft.ML.
 /// </summary>
-public static class FashionMnistLab
+public static partial class FashionMnistLab
 {
     /// <summary>The document's reported "precision" (correct / total on its test set): GD 0.69, SGD 0.79.</summary>
     public static readonly Dictionary<string, double> NotesReported = new() { ["gd"] = 0.69, ["sgd"] = 0.79 };
@@ -156,7 +157,7 @@ public static class FashionMnistLab
             }
         }
         var runs = o
-            .Optimizers.Select(opt => TrainOne(o, opt, xTrain, yTrain, xTest, yTest, progress, test, Started))
+            .Optimizers.Select(opt => TrainOne(o, opt, new(xTrain, yTrain, xTest, yTest, test), progress, Started))
             .ToList();
         return new FashionMnistResult(
             location,
@@ -167,18 +168,63 @@ public static class FashionMnistLab
         );
     }
 
+    /// <summary>What one training step needs: the MLP, its optimizer, the training set, the backward (hand or
+    /// torch), the checkpoint that ends a diverged run.</summary>
+    sealed record Stepper(Mlp Net, HandOptimizer Opt, Tensor X, Tensor Y, bool Hand, TrainingCheckpoint Checkpoint);
+
+    /// <summary>
+    /// One epoch of notes 002's exercise: gd takes the whole set in order (<paramref name="shuffle"/> null); sgd and
+    /// adam a fresh shuffle each epoch, in mini-batches. Returns the epoch's mean loss.
+    /// </summary>
+    static double Epoch(Stepper s, Generator? shuffle, int batch, int epoch)
+    {
+        int n = (int)s.X.shape[0];
+        long[] order;
+        using (var perm = shuffle is null ? arange(n) : randperm(n, generator: shuffle))
+            order = perm.data<long>().ToArray();
+        double sum = 0;
+        for (int i = 0, start = 0; start < n; i++, start += batch)
+        {
+            using var step = NewDisposeScope(); // frees this step's tensors
+            var idx = tensor(order[start..Math.Min(start + batch, n)]);
+            s.Opt.zero_grad();
+            var logits = s.Net.call(s.X.index_select(0, idx));
+            var loss = s.Hand
+                ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, s.Y.index_select(0, idx))
+                : nn.functional.cross_entropy(logits, s.Y.index_select(0, idx));
+            float value = loss.item<float>();
+            s.Checkpoint.StopIfDiverged(value, epoch, i);
+            loss.backward();
+            s.Opt.step();
+            sum += value * idx.shape[0];
+        }
+        return sum / n;
+    }
+
+    /// <summary>TensorBoard's records of an epoch: the loss, the test accuracy, the learning rate,
+    /// histograms.</summary>
+    static void AfterEpoch(TensorBoardLog? board, Mlp net, TrainingRecord record, double lr, int epoch)
+    {
+        if (board is null)
+            return;
+        board.Scalar("train/loss", record.EpochLoss[epoch], epoch + 1);
+        board.Scalar("test/accuracy", record.EpochMetric[epoch], epoch + 1);
+        board.Scalar("train/learning_rate", lr, epoch + 1);
+        board.Histograms(net, epoch + 1);
+    }
+
+    /// <summary>The training images and labels as tensors, and the test set (tensor, labels, images).</summary>
+    sealed record Sets(Tensor X, Tensor Y, Tensor XTest, int[] YTest, ImageSet Test);
+
     static OptimizerRun TrainOne(
         FashionMnistOptions o,
         string name,
-        Tensor x,
-        Tensor y,
-        Tensor xTest,
-        int[] yTest,
+        Sets d,
         IProgress<string>? progress,
-        ImageSet test,
         Action started
     )
     {
+        var (x, y, xTest, yTest) = (d.X, d.Y, d.XTest, d.YTest);
         var sw = Stopwatch.StartNew();
         var (epochs, lr) = o.For(name);
         var board = o.TensorBoardDir is null ? null : new TensorBoardLog(Path.Combine(o.TensorBoardDir, name));
@@ -197,7 +243,7 @@ public static class FashionMnistLab
             Settings = Settings(o, n, batch),
             LearningRate = lr,
             Model = net,
-            Optimizer = OptimizerHooks.For(opt),
+            Optimizer = opt.Hooks(),
             Generator = shuffle,
         };
         var record = checkpoint.Start(o.Resume, epochs, line => progress?.Report(line));
@@ -206,60 +252,36 @@ public static class FashionMnistLab
         {
             var clock = Stopwatch.StartNew();
             net.train();
-            // Notes 002's exercise: gd takes the whole set in order; sgd and adam a fresh shuffle each epoch, in
-            // mini-batches.
-            long[] order;
-            using (var perm = name == "gd" ? arange(n) : randperm(n, generator: shuffle))
-                order = perm.data<long>().ToArray();
-            double sum = 0;
-            for (int i = 0, start = 0; start < n; i++, start += batch)
-            {
-                using var step = NewDisposeScope(); // frees this step's tensors
-                var idx = tensor(order[start..Math.Min(start + batch, n)]);
-                opt.zero_grad();
-                var logits = net.call(x.index_select(0, idx));
-                var loss = hand
-                    ? SoftmaxCrossEntropyFunction.ApplyLabels(logits, y.index_select(0, idx))
-                    : nn.functional.cross_entropy(logits, y.index_select(0, idx));
-                float value = loss.item<float>();
-                checkpoint.StopIfDiverged(value, epoch, i);
-                loss.backward();
-                opt.step();
-                sum += value * idx.shape[0];
-            }
-            record.EndEpoch(sum / n, clock.Elapsed.TotalSeconds, Accuracy(net, xTest, yTest));
+            double loss = Epoch(new(net, opt, x, y, hand, checkpoint), name == "gd" ? null : shuffle, batch, epoch);
+            record.EndEpoch(loss, clock.Elapsed.TotalSeconds, Accuracy(net, xTest, yTest));
             checkpoint.Save(record);
-            if (board is not null)
-            {
-                board.Scalar("train/loss", record.EpochLoss[epoch], epoch + 1);
-                board.Scalar("test/accuracy", record.EpochMetric[epoch], epoch + 1);
-                board.Scalar("train/learning_rate", lr, epoch + 1);
-                board.Histograms(net, epoch + 1);
-            }
+            AfterEpoch(board, net, record, lr, epoch);
             if (epoch % Math.Max(1, epochs / 20) == 0)
-            {
-                var (loss, accuracy) = (record.EpochLoss[epoch], record.EpochMetric[epoch]);
-                progress?.Report($"{name}: epoch {epoch + 1}/{epochs}, loss {loss:F4}, test accuracy {accuracy:P1}");
-            }
+                progress?.Report(
+                    $"{name}: epoch {epoch + 1}/{epochs}, loss {loss:F4}, test accuracy {record.EpochMetric[epoch]:P1}"
+                );
         }
         if (o.OutDir is not null)
-        {
-            // The trained MLP in PyTorch's format (keys layers.fc1.weight … layers.fc2.bias) and as safetensors.
-            ModelFiles.SavePth(net, Path.Combine(o.OutDir, $"mlp-{name}.pth"));
-            ModelFiles.SaveSafetensors(net, Path.Combine(o.OutDir, $"mlp-{name}.safetensors"));
-        }
+            Save(net, o.OutDir, name);
         var probs = Probabilities(net, xTest);
-        var metrics = Metrics.Evaluate(yTest, probs, 10);
-        board?.Image("test/predictions", FirstPredictions(test, probs, o).Render!(), epochs);
+        board?.Image("test/predictions", FirstPredictions(d.Test, probs, o).Render!(), epochs);
         return new OptimizerRun(
             name,
             epochs,
             lr,
             [.. record.EpochLoss],
             [.. record.EpochMetric],
-            metrics,
+            Metrics.Evaluate(yTest, probs, 10),
             sw.Elapsed.TotalSeconds
         );
+    }
+
+    /// <summary>The trained MLP in PyTorch's format (keys layers.fc1.weight … layers.fc2.bias) and as
+    /// safetensors.</summary>
+    static void Save(Mlp net, string outDir, string name)
+    {
+        ModelFiles.SavePth(net, Path.Combine(outDir, $"mlp-{name}.pth"));
+        ModelFiles.SaveSafetensors(net, Path.Combine(outDir, $"mlp-{name}.safetensors"));
     }
 
     /// <summary>The settings that shape one optimizer's run, stored in its checkpoint (the learning rate may change on
@@ -345,144 +367,4 @@ public static class FashionMnistLab
     }
 
     static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
-
-    public static IEnumerable<Block> Blocks(FashionMnistResult r, FashionMnistOptions o)
-    {
-        yield return new Paragraph(
-            $"Notes 002's exercise on {(o.Dataset == "mnist" ? "MNIST" : "Fashion-MNIST")} ({r.Location.Source}: "
-                + $"`{r.Location.Folder}`"
-                + (r.Location.Verified ? ", content MD5s checked" : "")
-                + $"): an MLP [784, {o.Hidden}, 10] with {o.Activation} hidden units and softmax cross-entropy, the first {r.Train} training and {r.Test} test images, trained by the hand optimizers of Optimizers/: GD on the full batch, SGD on mini-batches of {o.BatchSize}, Adam on the same mini-batches. Metrics from Microsoft.ML's multiclass evaluation on the test images."
-        );
-        yield return new Table(
-            [
-                "optimizer",
-                "epochs",
-                "lr",
-                "test accuracy",
-                "macro precision",
-                "macro recall",
-                "log-loss",
-                "the document's reported precision",
-                "seconds",
-            ],
-            r.Runs.Select(run =>
-                    (IReadOnlyList<string>)
-                        [
-                            run.Optimizer.ToUpperInvariant(),
-                            run.Epochs.ToString(),
-                            run.Lr.ToString(CultureInfo.InvariantCulture),
-                            F(run.Metrics.MicroAccuracy),
-                            F(run.Metrics.MacroPrecision),
-                            F(run.Metrics.MacroRecall),
-                            F(run.Metrics.LogLoss),
-                            FashionMnistLab.NotesReported.TryGetValue(run.Optimizer, out double s)
-                                ? s.ToString("F2")
-                                : "–",
-                            run.Seconds.ToString("F1"),
-                        ]
-                )
-                .ToList()
-        );
-        yield return Figures.Of(
-            Plots.Curves(
-                "Training loss per epoch",
-                "epoch",
-                "cross-entropy (log scale)",
-                r.Runs.Select(run =>
-                    (
-                        run.Optimizer.ToUpperInvariant(),
-                        Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(),
-                        run.TrainLoss
-                    )
-                ),
-                logY: true
-            ),
-            "fashion-mnist-loss",
-            "Training loss of GD, SGD and Adam"
-        );
-        yield return Figures.Of(
-            Plots.Curves(
-                "Test accuracy per epoch",
-                "epoch",
-                "test accuracy",
-                r.Runs.Select(run =>
-                    (
-                        run.Optimizer.ToUpperInvariant(),
-                        Enumerable.Range(1, run.Epochs).Select(i => (double)i).ToArray(),
-                        run.TestAccuracy
-                    )
-                )
-            ),
-            "fashion-mnist-accuracy",
-            "Test accuracy of GD, SGD and Adam after each epoch"
-        );
-        var best = r.Runs.OrderByDescending(run => run.Metrics.MicroAccuracy).First();
-        yield return Figures.Of(
-            Plots.ConfusionMatrix(
-                best.Metrics.Confusion,
-                r.ClassNames,
-                $"Confusion matrix ({best.Optimizer.ToUpperInvariant()})"
-            ),
-            "fashion-mnist-confusion",
-            $"Test confusion matrix of the best run ({best.Optimizer.ToUpperInvariant()})",
-            820,
-            720
-        );
-        yield return new Table(
-            ["class", "precision", "recall"],
-            r.ClassNames.Select(
-                    (c, i) =>
-                        (IReadOnlyList<string>)
-                            [c, F(best.Metrics.PerClassPrecision[i]), F(best.Metrics.PerClassRecall[i])]
-                )
-                .ToList(),
-            $"Per class, {best.Optimizer.ToUpperInvariant()}"
-        );
-        yield return new Paragraph(
-            "The document reports \"precision\" as correct predictions over all test images (its log prints predict_true / total), so it compares with our test accuracy; its run used its own training length and initialisation, so the numbers differ in detail."
-        );
-    }
-}
-
-/// <summary>The Fashion-MNIST section of the report; skipped with the install command when the files are not
-/// here.</summary>
-public sealed class FashionMnistReportLab : IReportLab
-{
-    public string Id => "fashion-mnist";
-    public string Title => "Fashion-MNIST: GD, SGD and Adam (notes 002's exercise)";
-    public string Summary =>
-        "MLP [784, 28, 10] on Fashion-MNIST trained by hand GD, SGD and Adam, with Microsoft.ML metrics";
-
-    public Availability Check(LabContext context) =>
-        FashionMnist.Locate(context.DataDir) is not null
-            ? Availability.Yes
-            : Availability.No(
-                $"no Fashion-MNIST in {context.DataDir} or {FashionMnist.DebianFolder}",
-                "apt-get install dataset-fashion-mnist"
-            );
-
-    public ReportSection Run(LabContext context)
-    {
-        var o = new FashionMnistOptions { DataDir = context.DataDir, Seed = context.Seed };
-        if (context.Quick)
-            o = o with { Train = 300, Test = 100, Epochs = 2 };
-        var r = FashionMnistLab.Run(o, context.Progress);
-        List<Block> blocks =
-        [
-            .. FashionMnistLab.Blocks(r, o),
-            new Paragraph($"The MLP as torchinfo's summary shows it, for one mini-batch of {o.BatchSize}:"),
-            new Preformatted(FashionMnistLab.Summary(o).ToText()),
-        ];
-        return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
-        {
-            KeyNumber =
-                (context.Quick ? "quick run (300 images, 2 epochs): " : "")
-                + "test accuracy "
-                + string.Join(
-                    ", ",
-                    r.Runs.Select(run => $"{run.Optimizer.ToUpperInvariant()} {run.Metrics.MicroAccuracy:F3}")
-                ),
-        };
-    }
 }

@@ -49,7 +49,7 @@ public sealed class GradCheckLab : IReportLab
         new(
             [
                 "function",
-                "seed derivation",
+                "notes derivation",
                 "gradcheck max abs error",
                 "gradgradcheck max abs error",
                 "max |hand − autograd|",
@@ -103,48 +103,8 @@ public sealed class GradCheckLab : IReportLab
                 $"Each derivative of the course notes, written as a matrix formula (Gradients/, one line per equation), computed three ways in float64: by hand, by libtorch autograd, and by central differences (h = {HandVsAutograd.Step:0E+0}). Relative error is {HandVsAutograd.RelErrorFormula}. Pass: at most {HandVsAutograd.AutogradTolerance:0E+0} against autograd and {HandVsAutograd.NumericTolerance:0E+0} against central differences. Central differences are skipped where a ReLU input or a max-pool tie lies within 2h, since there they straddle a kink."
             ),
         };
-        var results = new List<NetworkCheckResult>();
-        var o = new NetworkCheckOptions { Seed = context.Seed };
-        foreach (string name in GradCheckNetworks.Names)
-        {
-            context.Report(name);
-            var rs =
-                name == "dropout-concat"
-                    ? Enumerable
-                        .Range(0, 3)
-                        .SelectMany(i =>
-                            GradCheckNetworks
-                                .Run(name, o with { Seed = context.Seed + i })
-                                .Select(r => r with { Network = $"{r.Network} (random case, seed {context.Seed + i})" })
-                        )
-                        .ToList()
-                    : GradCheckNetworks.Run(name, o);
-            results.AddRange(rs);
-        }
-        blocks.Add(
-            new Table(
-                [
-                    "network",
-                    "tensors",
-                    "max relative error vs autograd",
-                    "max relative error vs central differences",
-                    "pass",
-                ],
-                results
-                    .Select(r =>
-                        (IReadOnlyList<string>)
-                            [
-                                r.Network,
-                                r.Entries.Count.ToString(),
-                                E(r.MaxRelError),
-                                E(r.MaxNumericRelError),
-                                r.Pass ? "pass" : "**FAIL**",
-                            ]
-                    )
-                    .ToList(),
-                "Summary"
-            )
-        );
+        var results = Networks(context);
+        blocks.Add(SummaryTable(results));
         foreach (var r in results)
         {
             blocks.Add(ResultTable(r));
@@ -175,6 +135,55 @@ public sealed class GradCheckLab : IReportLab
                 $"hand vs autograd ≤ {E(results.Max(r => r.MaxRelError))} relative; {functions.Count(f => f.Pass)}/{functions.Count} hand Functions and {ops.Count(o => o.Pass)}/{ops.Count} libtorch ops pass gradcheck",
         };
     }
+
+    /// <summary>Every network's check; dropout-concat on three random cases.</summary>
+    static List<NetworkCheckResult> Networks(LabContext context)
+    {
+        var results = new List<NetworkCheckResult>();
+        var o = new NetworkCheckOptions { Seed = context.Seed };
+        foreach (string name in GradCheckNetworks.Names)
+        {
+            context.Report(name);
+            var rs =
+                name == "dropout-concat"
+                    ? Enumerable
+                        .Range(0, 3)
+                        .SelectMany(i =>
+                            GradCheckNetworks
+                                .Run(name, o with { Seed = context.Seed + i })
+                                .Select(r => r with { Network = $"{r.Network} (random case, seed {context.Seed + i})" })
+                        )
+                        .ToList()
+                    : GradCheckNetworks.Run(name, o);
+            results.AddRange(rs);
+        }
+        return results;
+    }
+
+    /// <summary>One row per network: its tensors' largest errors and the verdict.</summary>
+    static Table SummaryTable(List<NetworkCheckResult> results) =>
+        new Table(
+            [
+                "network",
+                "tensors",
+                "max relative error vs autograd",
+                "max relative error vs central differences",
+                "pass",
+            ],
+            results
+                .Select(r =>
+                    (IReadOnlyList<string>)
+                        [
+                            r.Network,
+                            r.Entries.Count.ToString(),
+                            E(r.MaxRelError),
+                            E(r.MaxNumericRelError),
+                            r.Pass ? "pass" : "**FAIL**",
+                        ]
+                )
+                .ToList(),
+            "Summary"
+        );
 
     static IEnumerable<Block> ActivationFigures()
     {

@@ -122,14 +122,14 @@ public static class OptimizersLab
             double[] x = (double[])start.Clone();
             if (impl == OptimizerImpl.Reference)
             {
-                INotesForm? seedForm = spec.CreateNotesForm();
-                var reference = seedForm is null ? spec.CreateReference() : null;
+                INotesForm? notesForm = spec.CreateNotesForm();
+                var reference = notesForm is null ? spec.CreateReference() : null;
                 return new Stepper
                 {
                     Step = () =>
                     {
-                        if (seedForm is not null)
-                            seedForm.Step(x, grad);
+                        if (notesForm is not null)
+                            notesForm.Step(x, grad);
                         else
                             reference!.Step(x, grad(x));
                         return (double[])x.Clone();
@@ -305,91 +305,133 @@ public static class OptimizersLab
     /// </summary>
     public static MlpCheck CheckMlp(long seed, int steps = 50, string activation = "sigmoid", int[]? sizes = null)
     {
-        sizes ??= [4, 8, 3];
-        var rng = new Random(unchecked((int)seed));
-        int n = 32;
-        double[][] x = Enumerable
-            .Range(0, n)
-            .Select(_ => Enumerable.Range(0, sizes[0]).Select(_ => rng.NextDouble() * 4 - 2).ToArray())
-            .ToArray();
-        double[] y = Enumerable.Range(0, n).Select(_ => (double)rng.Next(sizes[^1])).ToArray();
-        // The reference keeps its own activations (an independent oracle, plain doubles); unknown names are rejected,
-        // not defaulted.
-        var act = activation switch
-        {
-            "sigmoid" => RefActivation.Sigmoid,
-            "relu" => RefActivation.Relu,
-            "tanh" => RefActivation.Tanh,
-            _ => throw new UsageException($"‹activation› {activation}: expected sigmoid, relu or tanh"),
-        };
-        var initial = new ReferenceMlp(sizes, act, RefLoss.SoftmaxCrossEntropy, rng);
-        using var X = tensor(x.SelectMany(r => r).ToArray(), [n, sizes[0]], ScalarType.Float64);
-        using var Y = tensor(y.Select(v => (long)v).ToArray());
+        using var problem = new MlpProblem(seed, activation, sizes ?? [4, 8, 3]);
+        // Gradients: reference backprop vs autograd.
+        using var net0 = problem.Net();
+        nn.functional.cross_entropy(net0.call(problem.X), problem.Y).backward();
+        var (_, refGrads) = problem.Initial.LossAndGradients(problem.x, problem.y);
+        double gradErr = MlpProblem.RelErr(refGrads, MlpProblem.Flat(net0, grad: true));
+        var results = OptimizerSpec.Names.Select(name => CompareSteps(problem, name, steps)).ToList();
+        return new MlpCheck(gradErr, results);
+    }
 
-        Mlp MakeNet()
+    /// <summary>
+    /// <paramref name="steps"/> steps of optimizer <paramref name="name"/> by hand, by torch.optim and by the
+    /// reference, from the same weights: the largest relative difference of the hand and reference parameters from
+    /// torch.optim's.
+    /// </summary>
+    static (string, double, double) CompareSteps(MlpProblem p, string name, int steps)
+    {
+        var spec = new OptimizerSpec
+        {
+            Name = name,
+            Lr = name is "gd" or "momentum" or "nesterov" ? 0.5 : 0.05,
+            Momentum = name is "momentum" or "nesterov" ? 0.9 : 0,
+            Alpha = 0.9,
+        };
+        using var handNet = p.Net();
+        using var torchNet = p.Net();
+        var refNet = p.Reference();
+        using var hand = spec.CreateHand(handNet.parameters());
+        using var builtIn = spec.CreateTorch(torchNet.parameters());
+        var refOpt = spec.CreateReference();
+        double handErr = 0,
+            refErr = 0;
+        for (int t = 0; t < steps; t++)
+        {
+            using var scope = NewDisposeScope();
+            hand.zero_grad();
+            nn.functional.cross_entropy(handNet.call(p.X), p.Y).backward();
+            hand.step();
+            builtIn.zero_grad();
+            nn.functional.cross_entropy(torchNet.call(p.X), p.Y).backward();
+            builtIn.step();
+            var (_, g) = refNet.LossAndGradients(p.x, p.y);
+            refOpt.Step(refNet.Parameters, g);
+            var torchParams = MlpProblem.Flat(torchNet);
+            handErr = Math.Max(handErr, MlpProblem.RelErr(MlpProblem.Flat(handNet), torchParams));
+            refErr = Math.Max(refErr, MlpProblem.RelErr(refNet.Parameters.ToArray(), torchParams));
+        }
+        return (name, handErr, refErr);
+    }
+
+    /// <summary>
+    /// The MLP check's problem: 32 seeded points in [−2, 2]^d with class labels, and one set of initial weights that
+    /// every copy of the network starts from (TorchSharp's <see cref="Mlp"/> and the pure C# reference).
+    /// </summary>
+    sealed class MlpProblem : IDisposable
+    {
+        const int N = 32;
+        readonly int[] sizes;
+        readonly string activation;
+        readonly RefActivation act;
+        public readonly double[][] x;
+        public readonly double[] y;
+        public Tensor X { get; }
+        public Tensor Y { get; }
+        public ReferenceMlp Initial { get; }
+
+        public MlpProblem(long seed, string activation, int[] sizes)
+        {
+            (this.sizes, this.activation) = (sizes, activation);
+            var rng = new Random(unchecked((int)seed));
+            x = Enumerable
+                .Range(0, N)
+                .Select(_ => Enumerable.Range(0, sizes[0]).Select(_ => rng.NextDouble() * 4 - 2).ToArray())
+                .ToArray();
+            y = Enumerable.Range(0, N).Select(_ => (double)rng.Next(sizes[^1])).ToArray();
+            // The reference keeps its own activations (an independent oracle, plain doubles); unknown names are
+            // rejected, not defaulted.
+            act = activation switch
+            {
+                "sigmoid" => RefActivation.Sigmoid,
+                "relu" => RefActivation.Relu,
+                "tanh" => RefActivation.Tanh,
+                _ => throw new UsageException($"‹activation› {activation}: expected sigmoid, relu or tanh"),
+            };
+            Initial = new ReferenceMlp(sizes, act, RefLoss.SoftmaxCrossEntropy, rng);
+            X = tensor(x.SelectMany(r => r).ToArray(), [N, sizes[0]], ScalarType.Float64);
+            Y = tensor(y.Select(v => (long)v).ToArray());
+        }
+
+        /// <summary>TorchSharp's MLP with the initial weights.</summary>
+        public Mlp Net()
         {
             var net = new Mlp(sizes, activation, new Generator(0), ScalarType.Float64);
             using var _ = no_grad();
             var linears = net.LinearLayers;
             for (int l = 0; l < linears.Count; l++)
             {
-                linears[l].weight!.copy_(tensor(initial.W[l], [sizes[l + 1], sizes[l]], ScalarType.Float64));
-                linears[l].bias!.copy_(tensor(initial.B[l], ScalarType.Float64));
+                linears[l].weight!.copy_(tensor(Initial.W[l], [sizes[l + 1], sizes[l]], ScalarType.Float64));
+                linears[l].bias!.copy_(tensor(Initial.B[l], ScalarType.Float64));
             }
             return net;
         }
-        double[][] Flat(Mlp net) => net.parameters().Select(p => p.data<double>().ToArray()).ToArray();
-        double[][] FlatGrad(Mlp net) => net.parameters().Select(p => p.grad!.data<double>().ToArray()).ToArray();
-        double RelErr(double[][] a, double[][] b) =>
-            MaxRelError([a.SelectMany(v => v).ToArray()], [b.SelectMany(v => v).ToArray()]);
 
-        // Gradients: reference backprop vs autograd.
-        using var net0 = MakeNet();
-        nn.functional.cross_entropy(net0.call(X), Y).backward();
-        var (_, refGrads) = initial.LossAndGradients(x, y);
-        double gradErr = RelErr(refGrads, FlatGrad(net0));
-
-        var results = new List<(string, double, double)>();
-        foreach (string name in OptimizerSpec.Names)
+        /// <summary>The pure C# MLP with the initial weights.</summary>
+        public ReferenceMlp Reference()
         {
-            var spec = new OptimizerSpec
-            {
-                Name = name,
-                Lr = name is "gd" or "momentum" or "nesterov" ? 0.5 : 0.05,
-                Momentum = name is "momentum" or "nesterov" ? 0.9 : 0,
-                Alpha = 0.9,
-            };
-            using var handNet = MakeNet();
-            using var torchNet = MakeNet();
             var refNet = new ReferenceMlp(sizes, act, RefLoss.SoftmaxCrossEntropy, new Random(0));
             for (int l = 0; l < sizes.Length - 1; l++)
             {
-                initial.W[l].CopyTo(refNet.W[l], 0);
-                initial.B[l].CopyTo(refNet.B[l], 0);
+                Initial.W[l].CopyTo(refNet.W[l], 0);
+                Initial.B[l].CopyTo(refNet.B[l], 0);
             }
-            using var hand = spec.CreateHand(handNet.parameters());
-            using var builtIn = spec.CreateTorch(torchNet.parameters());
-            var refOpt = spec.CreateReference();
-            double handErr = 0,
-                refErr = 0;
-            for (int t = 0; t < steps; t++)
-            {
-                using var scope = NewDisposeScope();
-                hand.zero_grad();
-                nn.functional.cross_entropy(handNet.call(X), Y).backward();
-                hand.step();
-                builtIn.zero_grad();
-                nn.functional.cross_entropy(torchNet.call(X), Y).backward();
-                builtIn.step();
-                var (_, g) = refNet.LossAndGradients(x, y);
-                refOpt.Step(refNet.Parameters, g);
-                var torchParams = Flat(torchNet);
-                handErr = Math.Max(handErr, RelErr(Flat(handNet), torchParams));
-                refErr = Math.Max(refErr, RelErr(refNet.Parameters.ToArray(), torchParams));
-            }
-            results.Add((name, handErr, refErr));
+            return refNet;
         }
-        return new MlpCheck(gradErr, results);
+
+        /// <summary>The network's parameters (or their gradients) as plain arrays.</summary>
+        public static double[][] Flat(Mlp net, bool grad = false) =>
+            net.parameters().Select(p => (grad ? p.grad! : p).data<double>().ToArray()).ToArray();
+
+        public static double RelErr(double[][] a, double[][] b) =>
+            MaxRelError([a.SelectMany(v => v).ToArray()], [b.SelectMany(v => v).ToArray()]);
+
+        public void Dispose()
+        {
+            X.Dispose();
+            Y.Dispose();
+        }
     }
 
     /// <summary>Hand Adam and torch.optim Adam training the CIFAR-10 tutorial's Net from one seed, in

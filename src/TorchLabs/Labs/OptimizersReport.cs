@@ -41,7 +41,11 @@ public sealed class OptimizersReportLab : IReportLab
 
     static string E(double v) => v.ToString("0.0E+0", CultureInfo.InvariantCulture);
 
-    public static IEnumerable<Block> RaceBlocks(OptimizersLab.RaceResult race)
+    public static IEnumerable<Block> RaceBlocks(OptimizersLab.RaceResult race) =>
+        [.. RaceTable(race), .. RaceFigures(race), .. NesterovForms(race)];
+
+    /// <summary>The race's setting, and each optimizer's result and agreement with torch.optim.</summary>
+    static IEnumerable<Block> RaceTable(OptimizersLab.RaceResult race)
     {
         yield return new Paragraph(
             $"Notes 000/001 Q3: minimise f(x) = x₀²/20 + x₁² from x₀ = ({G(race.Start[0])}, {G(race.Start[1])}), drawn uniformly in [−100, 100]² from the notes, {race.Steps:N0} steps (the notes' epoch count) with the notes' hyper-parameters. Each optimizer runs three times: by hand on TorchSharp tensors (Optimizers/), with TorchSharp's torch.optim, and in the pure C# reference (Reference/). The cross-check columns say through which step the path agrees with torch.optim's to 1e-9 relative ({HandVsAutograd.RelErrorFormula} at every step t, b the torch.optim path), in float64. Where an optimizer drives x to within rounding of 0 (subnormal numbers), the iterates are rounding noise and later steps can amplify it; the column then names the step and f there."
@@ -68,6 +72,11 @@ public sealed class OptimizersReportLab : IReportLab
                 )
                 .ToList()
         );
+    }
+
+    /// <summary>The six paths over the level sets of f, and f against the step.</summary>
+    static IEnumerable<Block> RaceFigures(OptimizersLab.RaceResult race)
+    {
         yield return Figures.Of(
             ContourPlot(race),
             "optimizers-paths",
@@ -92,12 +101,17 @@ public sealed class OptimizersReportLab : IReportLab
             "optimizers-convergence",
             "f(x_t) against the step, log scale (values below 1e-40 drawn at 1e-40)"
         );
+    }
+
+    /// <summary>Nesterov's two forms (the notes' and torch's) as one method, measured.</summary>
+    static IEnumerable<Block> NesterovForms(OptimizersLab.RaceResult race)
+    {
         var eq = race.Nesterov;
         yield return new Paragraph(
             $"Nesterov's two forms are one method. The notes write v ← μv − η∇f(x + μv), x ← x + v; torch writes b ← μb + g, θ ← θ − η(g + μb). With v = −ηb, torch's θ_t is the notes' look-ahead point x_t + μv_t. Measured over {race.Steps:N0} steps: the largest relative difference between θ_t and x_t + μv_t is {E(eq.MaxRelError)}."
         );
         yield return new Table(
-            ["t", "seed x_t", "seed x_t + μ v_t", "torch θ_t"],
+            ["t", "notes x_t", "notes x_t + μ v_t", "torch θ_t"],
             Enumerable
                 .Range(0, Math.Min(5, eq.NotesPoints.Length))
                 .Select(t =>

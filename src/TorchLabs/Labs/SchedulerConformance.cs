@@ -1,3 +1,4 @@
+using System.Globalization;
 using TorchLabs.Reference;
 using TorchLabs.Runtime;
 using TorchSharp.Modules;
@@ -78,55 +79,68 @@ public static class SchedulerConformance
                 s.Ints("milestones")
             ),
             "ChainedScheduler" => ChainedLR([.. s.Parts.Select(p => CreateTorchSharp(p.Name, opt, p.Settings))]),
-            "ReduceLROnPlateau" => ReduceLROnPlateau(
-                opt,
-                s.Text("mode", "min"),
-                s.Num("factor", 0.1),
-                s.Int("patience", 10),
-                s.Num("threshold", 1e-4),
-                s.Text("threshold_mode", "rel"),
-                s.Int("cooldown", 0),
-                [s.Num("min_lr", 0)],
-                s.Num("eps", 1e-8)
-            ),
-            "CyclicLR" => CyclicLR(
-                opt,
-                s.Num("base_lr", double.NaN),
-                s.Num("max_lr", double.NaN),
-                s.Int("step_size_up", 2000),
-                s.Int("step_size_down", -1),
-                s.Text("mode", "triangular") switch
-                {
-                    "triangular" => impl.CyclicLR.Mode.Triangular,
-                    "triangular2" => impl.CyclicLR.Mode.Triangular2,
-                    _ => impl.CyclicLR.Mode.ExpRange,
-                },
-                s.Num("gamma", 1.0),
-                cycle_momentum: s.Flag("cycle_momentum", true),
-                base_momentum: s.Num("base_momentum", 0.8),
-                max_momentum: s.Num("max_momentum", 0.9)
-            ),
-            "OneCycleLR" => OneCycleLR(
-                opt,
-                s.Num("max_lr", double.NaN),
-                s.Int("total_steps", -1),
-                s.Int("epochs", -1),
-                s.Int("steps_per_epoch", -1),
-                s.Num("pct_start", 0.3),
-                s.Text("anneal_strategy", "cos") == "cos"
-                    ? impl.OneCycleLR.AnnealStrategy.Cos
-                    : impl.OneCycleLR.AnnealStrategy.Linear,
-                s.Flag("cycle_momentum", true),
-                s.Num("base_momentum", 0.85),
-                s.Num("max_momentum", 0.95),
-                s.Num("div_factor", 25),
-                s.Num("final_div_factor", 1e4),
-                s.Flag("three_phase", false)
-            ),
+            "ReduceLROnPlateau" => PlateauOf(opt, s),
+            "CyclicLR" => CyclicOf(opt, s),
+            "OneCycleLR" => OneCycleOf(opt, s),
             _ => throw new UsageException(
                 $"{name}: no such scheduler; expected one of {string.Join(", ", SchedulerReference.Names)}"
             ),
         };
+
+    /// <summary>TorchSharp's ReduceLROnPlateau with PyTorch's defaults.</summary>
+    static LRScheduler PlateauOf(optim.Optimizer opt, SchedSettings s) =>
+        ReduceLROnPlateau(
+            opt,
+            s.Text("mode", "min"),
+            s.Num("factor", 0.1),
+            s.Int("patience", 10),
+            s.Num("threshold", 1e-4),
+            s.Text("threshold_mode", "rel"),
+            s.Int("cooldown", 0),
+            [s.Num("min_lr", 0)],
+            s.Num("eps", 1e-8)
+        );
+
+    /// <summary>TorchSharp's CyclicLR with PyTorch's defaults (its momentum cycled unless
+    /// cycle_momentum=false).</summary>
+    static LRScheduler CyclicOf(optim.Optimizer opt, SchedSettings s) =>
+        CyclicLR(
+            opt,
+            s.Num("base_lr", double.NaN),
+            s.Num("max_lr", double.NaN),
+            s.Int("step_size_up", 2000),
+            s.Int("step_size_down", -1),
+            s.Text("mode", "triangular") switch
+            {
+                "triangular" => impl.CyclicLR.Mode.Triangular,
+                "triangular2" => impl.CyclicLR.Mode.Triangular2,
+                _ => impl.CyclicLR.Mode.ExpRange,
+            },
+            s.Num("gamma", 1.0),
+            cycle_momentum: s.Flag("cycle_momentum", true),
+            base_momentum: s.Num("base_momentum", 0.8),
+            max_momentum: s.Num("max_momentum", 0.9)
+        );
+
+    /// <summary>TorchSharp's OneCycleLR with PyTorch's defaults.</summary>
+    static LRScheduler OneCycleOf(optim.Optimizer opt, SchedSettings s) =>
+        OneCycleLR(
+            opt,
+            s.Num("max_lr", double.NaN),
+            s.Int("total_steps", -1),
+            s.Int("epochs", -1),
+            s.Int("steps_per_epoch", -1),
+            s.Num("pct_start", 0.3),
+            s.Text("anneal_strategy", "cos") == "cos"
+                ? impl.OneCycleLR.AnnealStrategy.Cos
+                : impl.OneCycleLR.AnnealStrategy.Linear,
+            s.Flag("cycle_momentum", true),
+            s.Num("base_momentum", 0.85),
+            s.Num("max_momentum", 0.95),
+            s.Num("div_factor", 25),
+            s.Num("final_div_factor", 1e4),
+            s.Flag("three_phase", false)
+        );
 
     /// <summary>TorchSharp's scheduler on SGD(lr, momentum): <paramref name="steps"/> steps.</summary>
     public static Schedule RunTorchSharp(
@@ -301,24 +315,15 @@ public static class SchedulerConformance
         foreach (string key in Required.GetValueOrDefault(name) ?? [])
             if (!values.ContainsKey(key))
                 throw new UsageException($"{name}: ‹set› {key}=VALUE is required (as in PyTorch)");
-        bool perEpoch = values.ContainsKey("epochs") && values.ContainsKey("steps_per_epoch");
-        if (
-            name == "OneCycleLR"
-            && perEpoch
-            && (long)(int)values["epochs"] * (int)values["steps_per_epoch"] > int.MaxValue
-        )
-            throw new UsageException($"OneCycleLR: epochs × steps_per_epoch is more than {int.MaxValue} steps");
-        if (name == "OneCycleLR" && !values.ContainsKey("total_steps") && !perEpoch)
-            throw new UsageException("OneCycleLR: expected ‹set› total_steps=N, or epochs=E and steps_per_epoch=S");
-        if (
-            name == "SequentialLR"
-            && ((IReadOnlyList<(string, SchedSettings)>)values["schedulers"]).Count
-                != ((int[])values["milestones"]).Length + 1
-        )
-            throw new UsageException("SequentialLR: expected one more scheduler than milestones");
+        CheckTogether(name, values);
         var s = new SchedSettings(values);
-        // PyTorch's own checks (its messages), so that no setting PyTorch refuses gets numbers here.
-        string? refused = name switch
+        string? refused = PyTorchRefuses(name, s);
+        return refused is null ? s : throw new UsageException($"{name}: {refused} (PyTorch refuses it too)");
+    }
+
+    /// <summary>PyTorch's own checks (its messages), so that no setting PyTorch refuses gets numbers here.</summary>
+    static string? PyTorchRefuses(string name, SchedSettings s) =>
+        name switch
         {
             "StepLR" when s.Int("step_size", 1) == 0 => "step_size must be at least 1 (a period of 0 epochs)",
             "ConstantLR" when s.Num("factor", 1.0 / 3) > 1 =>
@@ -340,19 +345,69 @@ public static class SchedulerConformance
                 "div factors must be greater than 0",
             _ => null,
         };
-        return refused is null ? s : throw new UsageException($"{name}: {refused} (PyTorch refuses it too)");
+
+    /// <summary>The keywords that are judged together: OneCycleLR's length, SequentialLR's parts and
+    /// milestones.</summary>
+    static void CheckTogether(string name, Dictionary<string, object> values)
+    {
+        bool perEpoch = values.ContainsKey("epochs") && values.ContainsKey("steps_per_epoch");
+        if (
+            name == "OneCycleLR"
+            && perEpoch
+            && (long)(int)values["epochs"] * (int)values["steps_per_epoch"] > int.MaxValue
+        )
+            throw new UsageException($"OneCycleLR: epochs × steps_per_epoch is more than {int.MaxValue} steps");
+        if (name == "OneCycleLR" && !values.ContainsKey("total_steps") && !perEpoch)
+            throw new UsageException("OneCycleLR: expected ‹set› total_steps=N, or epochs=E and steps_per_epoch=S");
+        if (
+            name == "SequentialLR"
+            && ((IReadOnlyList<(string, SchedSettings)>)values["schedulers"]).Count
+                != ((int[])values["milestones"]).Length + 1
+        )
+            throw new UsageException("SequentialLR: expected one more scheduler than milestones");
+    }
+
+    /// <summary>A finite number in invariant culture.</summary>
+    static bool Number(string t, out double v) =>
+        double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out v) && double.IsFinite(v);
+
+    /// <summary>A lr_lambda: pow:G, inv or const:C (named functions, not code).</summary>
+    static Func<int, double> Lambda(string bad, string text)
+    {
+        if (Lambdas.TryGetValue(text, out var f))
+            return f;
+        if (text == "inv")
+            return Lambdas["inv"];
+        if (text.StartsWith("pow:") && Number(text[4..], out double g))
+            return (Func<int, double>)(e => Math.Pow(g, e));
+        if (text.StartsWith("const:") && Number(text[6..], out double c))
+            return (Func<int, double>)(_ => c);
+        throw new UsageException($"{bad}: expected pow:G (G^epoch), inv (1/(1 + epoch)) or const:C");
+    }
+
+    /// <summary>The parts of SequentialLR or ChainedScheduler: NAME(KEY=VALUE;…)+NAME(…), at most MaxParts.</summary>
+    static IReadOnlyList<(string, SchedSettings)> Parts(string name, string bad, string text)
+    {
+        var list = new List<(string, SchedSettings)>();
+        string[] given = text.Split('+');
+        if (given.Length > MaxParts)
+            throw new UsageException($"{bad}: {given.Length} parts; at most {MaxParts}");
+        foreach (string part in given)
+        {
+            int open = part.IndexOf('(');
+            if (open < 0 || !part.EndsWith(')'))
+                throw new UsageException($"{bad}: expected NAME(KEY=VALUE;…)+NAME(…)");
+            string inner = Name(part[..open]);
+            if (inner is "SequentialLR" or "ChainedScheduler" or "ReduceLROnPlateau")
+                throw new UsageException($"{bad}: {inner} cannot be a part of {name}");
+            list.Add((inner, Parse(inner, part[(open + 1)..^1].Split(';', StringSplitOptions.RemoveEmptyEntries))));
+        }
+        return list;
     }
 
     static object Value(string name, string key, string kind, string text)
     {
         string bad = $"‹set› {key}={Printable.Quote(text)}";
-        static bool Num(string t, out double v) =>
-            double.TryParse(
-                t,
-                System.Globalization.NumberStyles.Float,
-                System.Globalization.CultureInfo.InvariantCulture,
-                out v
-            ) && double.IsFinite(v);
         switch (kind)
         {
             case "int":
@@ -360,7 +415,7 @@ public static class SchedulerConformance
                     ? i
                     : throw new UsageException($"{bad}: expected a whole number ≥ 0");
             case "num":
-                return Num(text, out double d) && d >= 0
+                return Number(text, out double d) && d >= 0
                     ? d
                     : throw new UsageException($"{bad}: expected a finite number ≥ 0");
             case "ints":
@@ -379,33 +434,9 @@ public static class SchedulerConformance
                     _ => throw new UsageException($"{bad}: expected true or false"),
                 };
             case "lambda":
-                if (Lambdas.TryGetValue(text, out var f))
-                    return f;
-                if (text == "inv")
-                    return Lambdas["inv"];
-                if (text.StartsWith("pow:") && Num(text[4..], out double g))
-                    return (Func<int, double>)(e => Math.Pow(g, e));
-                if (text.StartsWith("const:") && Num(text[6..], out double c))
-                    return (Func<int, double>)(_ => c);
-                throw new UsageException($"{bad}: expected pow:G (G^epoch), inv (1/(1 + epoch)) or const:C");
+                return Lambda(bad, text);
             case "parts":
-                var list = new List<(string, SchedSettings)>();
-                string[] given = text.Split('+');
-                if (given.Length > MaxParts)
-                    throw new UsageException($"{bad}: {given.Length} parts; at most {MaxParts}");
-                foreach (string part in given)
-                {
-                    int open = part.IndexOf('(');
-                    if (open < 0 || !part.EndsWith(')'))
-                        throw new UsageException($"{bad}: expected NAME(KEY=VALUE;…)+NAME(…)");
-                    string inner = Name(part[..open]);
-                    if (inner is "SequentialLR" or "ChainedScheduler" or "ReduceLROnPlateau")
-                        throw new UsageException($"{bad}: {inner} cannot be a part of {name}");
-                    list.Add(
-                        (inner, Parse(inner, part[(open + 1)..^1].Split(';', StringSplitOptions.RemoveEmptyEntries)))
-                    );
-                }
-                return (IReadOnlyList<(string, SchedSettings)>)list;
+                return Parts(name, bad, text);
             default:
                 string[] words = kind[5..].Split(',');
                 return words.Contains(text)

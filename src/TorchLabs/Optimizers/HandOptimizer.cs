@@ -1,3 +1,4 @@
+using TorchLabs.Checkpoints;
 using TorchLabs.Runtime;
 using static TorchSharp.torch;
 
@@ -93,6 +94,9 @@ public abstract class HandOptimizer : IDisposable
     }
 
     /// <summary>Writes the step counts and every state buffer (for checkpoints).</summary>
+    /// <summary>How a training loop calls this optimizer and saves its state (<see cref="OptimizerHooks"/>).</summary>
+    public OptimizerHooks Hooks() => new(zero_grad, step, SaveState, LoadState, lr => LearningRate = lr);
+
     public void SaveState(BinaryWriter w)
     {
         w.Write(parameters.Length);
@@ -103,7 +107,7 @@ public abstract class HandOptimizer : IDisposable
             foreach (var (name, t) in state[i].OrderBy(kv => kv.Key, StringComparer.Ordinal))
             {
                 w.Write(name);
-                Runtime.Checkpoint.WriteTensor(w, t);
+                Checkpoints.Checkpoint.WriteTensor(w, t);
             }
         }
     }
@@ -124,7 +128,7 @@ public abstract class HandOptimizer : IDisposable
             for (int k = 0; k < count; k++)
             {
                 string name = r.ReadString();
-                state[i][name] = Runtime.Checkpoint.ReadTensor(r).DetachFromDisposeScope();
+                state[i][name] = Checkpoints.Checkpoint.ReadTensor(r).DetachFromDisposeScope();
             }
         }
     }

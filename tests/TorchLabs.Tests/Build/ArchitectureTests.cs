@@ -28,6 +28,7 @@ public class ArchitectureTests
     public static readonly string[][] Layers =
     [
         ["Runtime"],
+        ["Checkpoints"],
         ["Data", "Reference", "Functions"],
         ["Models"],
         ["Fast", "Optimizers", "Reporting"],

@@ -125,12 +125,13 @@ public class GradCheckPackageTests
                 .Where(e => e.Name.LocalName == "dependency")
                 .Select(e => e.Attribute("id")!.Value)
                 .Distinct();
-            Assert.Equal(["TorchSharp"], dependencies); // SourceLink is a build-time tool, not a dependency
+            Assert.Equal(["TorchSharp"], dependencies); // Source Link is the SDK's, not a dependency
             string notes = document.Descendants().Single(e => e.Name.LocalName == "releaseNotes").Value;
             // every version's changes
             Assert.All(new[] { "0.4.0:", "0.3.0:", "0.2.0:" }, v => Assert.Contains(v, notes));
             var repository = document.Descendants().Single(e => e.Name.LocalName == "repository");
             Assert.Equal((remote, commit), (repository.Attribute("url")!.Value, repository.Attribute("commit")!.Value));
+            Assert.Equal(remote, document.Descendants().Single(e => e.Name.LocalName == "projectUrl").Value);
         }
 
         Directory.CreateDirectory(app);

@@ -1,3 +1,4 @@
+using TorchLabs.Checkpoints;
 using TorchLabs.Data;
 using TorchLabs.Fast;
 using TorchLabs.Labs;
@@ -103,7 +104,7 @@ public class Cifar10StepTests
         using var scope = NewDisposeScope();
         var model = nn.Linear(2, 1);
         using var sgd = new FlatSgd([.. model.parameters()], 0.1, 0.9);
-        var hooks = OptimizerHooks.For(sgd);
+        var hooks = sgd.Hooks();
         using var shuffle = new Generator(1);
         using var stream = new MemoryStream();
         using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))

@@ -1,4 +1,5 @@
 using CsCheck;
+using TorchLabs.Checkpoints;
 using TorchLabs.Fast;
 using TorchLabs.Labs;
 using TorchLabs.Models;
@@ -163,8 +164,8 @@ public class RoundTripPropertyTests
                     if (losses.Length == 0)
                         record.EndEpoch(1, 1);
                     string path = Path.Combine(TestEnvironment.NewTempDir(), "checkpoint.dat");
-                    TorchLabs.Runtime.Checkpoint.Save(path, "test", w =>
-                        record.Write(w, generator, model, OptimizerHooks.For(sgd))
+                    TorchLabs.Checkpoints.Checkpoint.Save(path, "test", w =>
+                        record.Write(w, generator, model, sgd.Hooks())
                     );
                     var model2 = nn.Linear(3, 2);
                     using var sgd2 = new FlatSgd([.. model2.parameters()], 0.1, 0.9);
@@ -177,7 +178,7 @@ public class RoundTripPropertyTests
                             true,
                             generator2,
                             model2,
-                            OptimizerHooks.For(sgd2)
+                            sgd2.Hooks()
                         )
                     );
                     Assert.Equal(record.EpochLoss, back.EpochLoss);

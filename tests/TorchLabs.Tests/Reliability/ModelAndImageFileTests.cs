@@ -1,4 +1,5 @@
 using SkiaSharp;
+using TorchLabs.Checkpoints;
 using TorchLabs.Fast;
 using TorchLabs.Labs;
 using TorchLabs.Models;
@@ -410,10 +411,10 @@ public class ModelAndImageFileTests
                 LearningRate = 0.1,
                 EpochsDone = -5,
             };
-            Checkpoint.Save(path, "crafted", w => rec.Write(w, shuffle, model, OptimizerHooks.For(sgd)));
+            Checkpoint.Save(path, "crafted", w => rec.Write(w, shuffle, model, sgd.Hooks()));
             var bad = Assert.Throws<UsageException>(() =>
                 Checkpoint.Load(path, "crafted", r =>
-                    TrainingRecord.Read(r, path, [], false, shuffle, model, OptimizerHooks.For(sgd))
+                    TrainingRecord.Read(r, path, [], false, shuffle, model, sgd.Hooks())
                 )
             );
             Assert.Contains("stored epochs done -5 is not in [1, 1000000]", bad.Message);

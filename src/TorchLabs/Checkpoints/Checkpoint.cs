@@ -1,6 +1,7 @@
+using TorchLabs.Runtime;
 using static TorchSharp.torch;
 
-namespace TorchLabs.Runtime;
+namespace TorchLabs.Checkpoints;
 
 /// <summary>
 /// Checkpoint files: a magic and a version, the length of the body, the body (the kind, then whatever the lab writes:

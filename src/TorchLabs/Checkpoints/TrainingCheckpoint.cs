@@ -1,13 +1,12 @@
 using System.Globalization;
-using TorchLabs.Fast;
 using TorchLabs.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchLabs.Labs;
+namespace TorchLabs.Checkpoints;
 
-/// <summary>How a training loop calls its optimizer (TorchSharp's, the fast path's fused SGD, or a hand one), in
-/// TorchSharp's words, with its state saved beside the model's.</summary>
+/// <summary>How a training loop calls its optimizer (TorchSharp's here; the fast path's fused SGD and the hand ones
+/// give theirs, <c>Hooks()</c>), in TorchSharp's words, with its state saved beside the model's.</summary>
 public sealed record OptimizerHooks(
     Action zero_grad,
     Action step,
@@ -16,9 +15,6 @@ public sealed record OptimizerHooks(
     Action<double> SetLearningRate
 )
 {
-    public static OptimizerHooks For(FlatSgd o) =>
-        new(o.zero_grad, o.step, o.SaveState, o.LoadState, o.SetLearningRate);
-
     /// <summary>A TorchSharp optimizer: its state in TorchSharp's own format, the learning rate set in every parameter
     /// group.</summary>
     /// <remarks>The step runs with no garbage collection (<see cref="WithoutCollection"/>): TorchSharp's optimizers do
@@ -35,10 +31,11 @@ public sealed record OptimizerHooks(
                     group.LearningRate = lr;
             }
         );
-
-    public static OptimizerHooks For(Optimizers.HandOptimizer o) =>
-        new(o.zero_grad, o.step, o.SaveState, o.LoadState, lr => o.LearningRate = lr);
 }
+
+/// <summary>One logged point of the training loss: the running mean over the last LogEvery mini-batches (epoch
+/// and mini-batch 1-based, as the tutorial prints them).</summary>
+public sealed record LossPoint(int Epoch, int Batch, double Loss);
 
 /// <summary>
 /// What a training checkpoint holds, written and read side by side: the settings that shaped the run, the epochs done,
@@ -320,33 +317,4 @@ public sealed class TrainingCheckpoint
     }
 
     static string F(double v) => v.ToString(CultureInfo.InvariantCulture);
-}
-
-/// <summary>Evaluation of a trained classifier.</summary>
-public static class Inference
-{
-    /// <summary>Softmax probabilities of <paramref name="count"/> examples in batches of <paramref name="batch"/>,
-    /// without gradients (eval mode).</summary>
-    public static float[][] Probabilities(
-        nn.Module<Tensor, Tensor> net,
-        Func<int, int, Tensor> inputs,
-        int count,
-        int batch
-    )
-    {
-        net.eval();
-        var probabilities = new float[count][];
-        using var _ = no_grad();
-        for (int start = 0; start < count; start += batch)
-        {
-            using var scope = NewDisposeScope();
-            int n = Math.Min(batch, count - start);
-            var p = nn.functional.softmax(net.call(inputs(start, n)), 1).cpu();
-            float[] flat = p.data<float>().ToArray();
-            int classes = (int)p.shape[1];
-            for (int i = 0; i < n; i++)
-                probabilities[start + i] = flat.AsSpan(i * classes, classes).ToArray();
-        }
-        return probabilities;
-    }
 }
