@@ -45,7 +45,39 @@ public static class ConformanceCommand
             })
         );
         cmd.Subcommands.Add(Optimizer());
+        cmd.Subcommands.Add(Data());
         cmd.Subcommands.Add(Scheduler());
+        return cmd;
+    }
+
+    /// <summary>`conformance data`: TorchSharp's and TorchVision's data pipeline against PyTorch 1.13's goldens, with
+    /// TorchLabs' own loader beside them. Exit 0 when every difference has its cause; 1 when TorchLabs' own answer is
+    /// not PyTorch's.</summary>
+    static Command Data()
+    {
+        var format = CommonOptions.Format();
+        var threads = CommonOptions.Threads();
+        var cmd = new Command(
+            "data",
+            "TorchVision's CIFAR10 and Normalize and TorchSharp's DataLoader against PyTorch 1.13 on generated CIFAR bytes: what each gives, where they first differ, and TorchLabs' loader beside them"
+        )
+        {
+            format,
+            threads,
+        };
+        cmd.SetAction(p =>
+            Outcome.Guard(() =>
+            {
+                CommonOptions.Setup(p.GetValue(threads), "cpu");
+                var cases = StatusLine.Around(status => DataConformance.Run(status));
+                if (p.GetValue(format) == "json")
+                    Json.Print(new { cases });
+                else
+                    ConsoleTables.Write(DataConformance.ToTable(cases));
+                bool oursDiffer = cases.Any(c => c.TorchLabs.Contains("TorchLabs fault", StringComparison.Ordinal));
+                return oursDiffer ? Outcome.Failed : Outcome.Ok;
+            })
+        );
         return cmd;
     }
 

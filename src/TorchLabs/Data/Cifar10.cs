@@ -172,6 +172,10 @@ public static class Cifar10
     static FileStream OpenForReading(string path) =>
         InputFile.OpenRead(path, Printable.Path(path), "a CIFAR-10 binary batch");
 
-    /// <summary>ToTensor then Normalize(mean 0.5, std 0.5) per channel: x = (p/255 - 0.5)/0.5, in [-1, 1].</summary>
-    public static Tensor Normalize(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(255.0).sub_(0.5).div_(0.5);
+    /// <summary>PyTorch's ToTensor on bytes: x = p/255 in float32, in [0, 1] (TorchVision for .NET divides by 256).</summary>
+    public static Tensor ToTensor(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(255.0);
+
+    /// <summary>ToTensor then Normalize(mean 0.5, std 0.5) per channel: x = (p/255 - 0.5)/0.5, in [-1, 1]; any shape
+    /// (one image [3, 32, 32] or a batch).</summary>
+    public static Tensor Normalize(Tensor bytes) => ToTensor(bytes).sub_(0.5).div_(0.5);
 }

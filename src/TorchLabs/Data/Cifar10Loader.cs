@@ -53,7 +53,18 @@ public sealed class Cifar10Loader(
         if (!shuffle)
             return [.. Enumerable.Range(0, n).Select(i => (long)i)];
         using var sampler = new Generator((ulong)RandomInt64(g)); // RandomSampler: seed, generator.manual_seed(seed)
-        using var perm = randperm(n, generator: sampler);
+        return SamplerOrder(n, sampler);
+    }
+
+    /// <summary>
+    /// One epoch of PyTorch 1.13's <c>RandomSampler(data, generator=g)</c> over n records: <c>randperm(n, g)</c>, then
+    /// the second randperm it draws for the remainder <c>num_samples % n</c> (empty, but drawn, so that the next epoch
+    /// starts where PyTorch's does).
+    /// </summary>
+    public static long[] SamplerOrder(int n, Generator g)
+    {
+        using var perm = randperm(n, generator: g);
+        using var remainder = randperm(n, generator: g);
         return perm.data<long>().ToArray();
     }
 

@@ -227,18 +227,25 @@ public static partial class VectorBackpropLab
         for (int i = 0; i < o.Iterations; i++)
         {
             using var scope = NewDisposeScope();
-            var f = Gradients.VectorBackprop.Forward(x, w, b);
-            var J = Gradients.VectorBackprop.Cost(f.A[L], y, w, o.Lambd);
-            double cost = J.item<double>();
+            double cost = double.NaN;
+            // No collection during the step: TorchSharp's operators pass temporary Scalars (the alpha of every +) by
+            // handle without keeping them alive (Runtime/WithoutCollection.cs).
+            WithoutCollection.Run(() =>
+            {
+                var J = Gradients.VectorBackprop.Cost(Gradients.VectorBackprop.Forward(x, w, b).A[L], y, w, o.Lambd);
+                cost = J.item<double>();
+                if (!double.IsFinite(cost))
+                    return;
+                J.backward();
+                using (no_grad())
+                    foreach (var p in w.Concat(b))
+                    {
+                        p.add_(p.grad!, alpha: -o.LearningRate); // θ ← θ − η ∂J/∂θ
+                        p.grad!.zero_();
+                    }
+            });
             if (!double.IsFinite(cost))
                 return new CostTable("torch", costs, i, sw.Elapsed.TotalSeconds);
-            J.backward();
-            using (no_grad())
-                foreach (var p in w.Concat(b))
-                {
-                    p.add_(p.grad!, alpha: -o.LearningRate); // θ ← θ − η ∂J/∂θ
-                    p.grad!.zero_();
-                }
             if (i % o.PrintEvery == 0)
             {
                 costs.Add((i, cost));

@@ -341,12 +341,20 @@ public class SweepStopTests
             "3000000"
         );
         var err = sweep.StandardError.ReadToEndAsync();
-        Thread.Sleep(5000); // the first two trials are running (each takes far longer)
+        // The first trials are running (each takes far longer): wait for their folders, however slow the machine.
+        string trials = Path.Combine(dir, "trials");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (
+            (!Directory.Exists(trials) || Directory.GetDirectories(trials).Length == 0)
+            && clock.Elapsed < TimeSpan.FromSeconds(120)
+        )
+            Thread.Sleep(100);
+        Thread.Sleep(1000);
         TestEnvironment.Run("kill", ["-TERM", sweep.Id.ToString()]);
         Assert.True(sweep.WaitForExit(30_000), "the sweep did not stop");
         Assert.Equal(130, sweep.ExitCode);
         Assert.Contains("stopped: 0 trials finished; run the same command again to continue", err.Result);
-        Assert.Empty(Directory.GetFiles(Path.Combine(dir, "trials"), "result.json", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(trials, "result.json", SearchOption.AllDirectories));
         // No trial process is left running.
         Thread.Sleep(500);
         var left = Directory

@@ -1,0 +1,295 @@
+using System.Text.Json;
+using TorchLabs.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchLabs.Labs;
+
+public static partial class DataConformance
+{
+    /// <summary>The record indices 0 .. n − 1 as a TorchSharp dataset: a loader's batches show its order.</summary>
+    sealed class Indices(long n) : utils.data.Dataset
+    {
+        public override long Count => n;
+
+        public override Dictionary<string, Tensor> GetTensor(long index) =>
+            new() { ["index"] = tensor(new[] { index }) };
+    }
+
+    /// <summary>The records of <paramref name="epochs"/> passes of a TorchSharp loader over <see cref="Indices"/>,
+    /// and each pass's batch sizes.</summary>
+    static (long[][] Orders, int[][] Sizes) Passes(TorchSharp.Modules.DataLoader loader, int epochs)
+    {
+        var orders = new long[epochs][];
+        var sizes = new int[epochs][];
+        for (int e = 0; e < epochs; e++)
+        {
+            var order = new List<long>();
+            var batchSizes = new List<int>();
+            foreach (var batch in loader)
+            {
+                long[] indices = batch["index"].data<long>().ToArray();
+                order.AddRange(indices);
+                batchSizes.Add(indices.Length);
+            }
+            (orders[e], sizes[e]) = (order.ToArray(), batchSizes.ToArray());
+        }
+        return (orders, sizes);
+    }
+
+    static long[][] Orders(JsonElement golden) =>
+        [
+            .. golden
+                .GetProperty("orders")
+                .EnumerateArray()
+                .Select(o => o.EnumerateArray().Select(v => v.GetInt64()).ToArray()),
+        ];
+
+    /// <summary>"epoch E, index I" where two lists of orders first differ; "" when they agree.</summary>
+    static string FirstDifferentIndex(long[][] expected, long[][] actual)
+    {
+        for (int e = 0; e < expected.Length; e++)
+        {
+            int i = 0;
+            while (i < expected[e].Length && i < actual[e].Length && expected[e][i] == actual[e][i])
+                i++;
+            if (i < expected[e].Length || i < actual[e].Length)
+                return $"epoch {e + 1}, index {i}";
+        }
+        return "";
+    }
+
+    static string Epochs(long[][] orders) =>
+        string.Join("; ", orders.Select((o, e) => $"epoch {e + 1}: {Few(o)}"))
+        + (orders.Length > 1 && orders.All(o => o.SequenceEqual(orders[0])) ? " (the same every epoch)" : "");
+
+    /// <summary>TorchVision's datasets.CIFAR10 on generated files: the pixel values after ToTensor and after
+    /// Normalize, and a file of fewer than 10,000 records.</summary>
+    static IEnumerable<DataCase> CifarCases(string root)
+    {
+        double[] toTensor = Table("toTensor"),
+            normalized = Table("normalize");
+        int count = Goldens.GetProperty("cifar").GetProperty("records").GetInt32();
+        string full = Path.Combine(root, "full");
+        string folder = WriteTestBatch(full, TorchVisionRecords);
+        using var set = torchvision.datasets.CIFAR10(full, train: false);
+        using var normalize = (IDisposable)torchvision.transforms.Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+        float[] Image(int i) => set.GetTensor(i)["data"].data<float>().ToArray();
+        float[] Normalized(int i)
+        {
+            using var batch = set.GetTensor(i)["data"].unsqueeze(0);
+            using var x = ((torchvision.ITransform)normalize).call(batch);
+            return x.data<float>().ToArray();
+        }
+        var ours = Cifar10.Load(folder, train: false, count);
+        float[] Ours(int i, bool norm)
+        {
+            using var bytes = tensor(ours.Pixels.AsSpan(i * Pixels, Pixels).ToArray());
+            using var x = norm ? Cifar10.Normalize(bytes) : Cifar10.ToTensor(bytes);
+            return x.data<float>().ToArray();
+        }
+        yield return PixelCase(
+            "datasets.CIFAR10 + ToTensor(): pixel values",
+            toTensor,
+            FirstOff(Image, count, toTensor),
+            FirstOff(i => Ours(i, norm: false), count, toTensor) is null,
+            "TorchVision's CIFAR10 divides each byte by 256.0f (src/TorchVision/dsets/CIFAR.cs), PyTorch's ToTensor by "
+                + "255, so no pixel but 0 matches; it also makes one float tensor per image"
+        );
+        yield return PixelCase(
+            "+ Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))",
+            normalized,
+            FirstOff(Normalized, count, normalized),
+            FirstOff(i => Ours(i, norm: true), count, normalized) is null,
+            "follows from the 1/256 above: (p/256 − 0.5)/0.5 tops out at 0.9921875, not 1"
+        );
+        yield return PartialFile(root, count);
+    }
+
+    static DataCase PixelCase(
+        string name,
+        double[] table,
+        (int Record, int Element, float Value)? off,
+        bool oursAgree,
+        string cause
+    )
+    {
+        string ours = oursAgree
+            ? "PyTorch's, every value (Data/Cifar10.cs: ToTensor, Normalize)"
+            : "differs (a TorchLabs fault)";
+        if (off is not (int r, int j, float v))
+            return new DataCase(name, "p/255 per byte", "p/255 per byte", "", ours, "");
+        int b = Byte(r, j);
+        return new DataCase(
+            name,
+            $"byte {b} → {G(table[b])}",
+            $"byte {b} → {G(v)}",
+            $"record {r}, element {j}",
+            ours,
+            cause
+        );
+    }
+
+    /// <summary>A batch file of <paramref name="count"/> records: PyTorch reads them, TorchVision refuses the
+    /// file.</summary>
+    static DataCase PartialFile(string root, int count)
+    {
+        string partial = Path.Combine(root, "partial");
+        string folder = WriteTestBatch(partial, count);
+        string torchSharp;
+        try
+        {
+            using var set = torchvision.datasets.CIFAR10(partial, train: false);
+            torchSharp = $"{set.Count} records";
+        }
+        catch (InvalidDataException e)
+        {
+            torchSharp = $"refused: {e.GetType().Name} (\"Not a proper CIFAR10 file\")";
+        }
+        int ours = Cifar10.Load(folder, train: false).Count;
+        return new DataCase(
+            $"datasets.CIFAR10 on a batch file of {count} records",
+            $"{count} records",
+            torchSharp,
+            torchSharp == $"{count} records" ? "" : "the record count",
+            ours == count ? $"{ours} records (Cifar10.Load)" : $"{ours} records (a TorchLabs fault)",
+            $"TorchVision requires exactly {TorchVisionRecords:N0} records in every batch file (const int count = 10000)"
+        );
+    }
+
+    /// <summary>transforms.Normalize on one image [3, 32, 32], as PyTorch takes it.</summary>
+    static DataCase NormalizeOneImage()
+    {
+        var golden = Goldens.GetProperty("cifar").GetProperty("normalizeOneImage");
+        double[] first = [.. golden.GetProperty("first").EnumerateArray().Select(v => v.GetDouble())];
+        using var bytes = tensor(Enumerable.Range(0, Pixels).Select(j => Byte(0, j)).ToArray(), [3, 32, 32]);
+        using var image = Cifar10.ToTensor(bytes);
+        using var normalize = (IDisposable)torchvision.transforms.Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+        string torchSharp;
+        try
+        {
+            using var x = ((torchvision.ITransform)normalize).call(image);
+            torchSharp = $"shape [{string.Join(", ", x.shape)}]";
+        }
+        catch (ArgumentException e)
+        {
+            torchSharp = $"refused: {e.GetType().Name} (\"The number of channels is not equal…\")";
+        }
+        using var ours = Cifar10.Normalize(bytes);
+        float[] oursFirst = ours.data<float>().ToArray()[..first.Length];
+        bool same = oursFirst.Select((v, i) => v == (float)first[i]).All(x => x);
+        string pyTorch = $"shape [3, 32, 32], {G(first[0])}, {G(first[1])}, …";
+        return new DataCase(
+            "transforms.Normalize on one image [3, 32, 32]",
+            pyTorch,
+            torchSharp,
+            torchSharp.StartsWith("shape [3, 32, 32]") ? "" : "the call",
+            same ? "PyTorch's values (Cifar10.Normalize takes any shape)" : "differs (a TorchLabs fault)",
+            "TorchVision's Normalize keeps its means as [1, C, 1, 1] and compares input.size(1) with C, so it takes "
+                + "only N×C×H×W batches; unsqueeze(0) first"
+        );
+    }
+
+    /// <summary>DataLoader(shuffle=True) over three epochs: PyTorch after torch.manual_seed(S), TorchSharp's loader
+    /// with seed: S, TorchLabs' Cifar10Loader with a generator seeded S.</summary>
+    static DataCase LoaderCase(JsonElement golden)
+    {
+        int n = golden.GetProperty("n").GetInt32(),
+            batch = golden.GetProperty("batch").GetInt32();
+        long seed = golden.GetProperty("seed").GetInt64();
+        var expected = Orders(golden);
+        using var loader = utils.data.DataLoader(new Indices(n), batch, shuffle: true, seed: (int)seed);
+        var (orders, _) = Passes(loader, expected.Length);
+        using var g = new Generator((ulong)seed);
+        var ours = expected.Select(_ => Cifar10Loader.DrawOrder(n, shuffle: true, g)).ToArray();
+        return new DataCase(
+            $"torch.manual_seed({seed}); DataLoader(range({n}), batch_size={batch}, shuffle=True), 3 epochs",
+            Epochs(expected[..2]),
+            Epochs(orders) + $" (DataLoader(…, shuffle: true, seed: {seed}))",
+            FirstDifferentIndex(expected, orders),
+            FirstDifferentIndex(expected, ours) == ""
+                ? "PyTorch's orders (Cifar10Loader)"
+                : "differs (a TorchLabs fault)",
+            "TorchSharp's DataLoader shuffles with System.Random (FisherYatesShuffler), not torch's generator, and makes "
+                + "new Random(seed) at every epoch; PyTorch draws a base seed and a sampler seed from torch's generator"
+        );
+    }
+
+    /// <summary>DataLoader(shuffle=True) with no seed: PyTorch's order follows torch.manual_seed; TorchSharp's comes
+    /// from an unseeded System.Random, a new order every run.</summary>
+    static DataCase UnseededLoaderCase(JsonElement golden)
+    {
+        int n = golden.GetProperty("n").GetInt32(),
+            batch = golden.GetProperty("batch").GetInt32();
+        var expected = Orders(golden);
+        long[] Run()
+        {
+            using var loader = utils.data.DataLoader(new Indices(n), batch, shuffle: true);
+            return Passes(loader, 1).Orders[0];
+        }
+        long[] first = Run(),
+            second = Run();
+        return new DataCase(
+            $"DataLoader(range({n}), batch_size={batch}, shuffle=True), no seed given: two runs",
+            $"after torch.manual_seed({golden.GetProperty("seed").GetInt64()}): {Few(expected[0])} in every run",
+            $"run 1: {Few(first)}; run 2: {Few(second)}",
+            FirstDifferentIndex([expected[0]], [first]),
+            "Cifar10Loader always takes a torch generator",
+            "with no seed TorchSharp's loader makes new System.Random(): torch.manual_seed does not reach it, so a run "
+                + "cannot be repeated"
+        );
+    }
+
+    /// <summary>RandomSampler(range(n), generator=torch.Generator().manual_seed(S)) over three epochs; TorchSharp has
+    /// no RandomSampler, and its seeded loader's sampler is FisherYatesShuffler(n, S).</summary>
+    static DataCase SamplerCase(JsonElement golden)
+    {
+        int n = golden.GetProperty("n").GetInt32();
+        long seed = golden.GetProperty("seed").GetInt64();
+        var expected = Orders(golden);
+        var shuffler = new TorchSharp.Utils.FisherYatesShuffler(n, (int)seed);
+        var orders = expected.Select(_ => shuffler.ToArray()).ToArray();
+        using var g = new Generator((ulong)seed);
+        var ours = expected.Select(_ => Cifar10Loader.SamplerOrder(n, g)).ToArray();
+        return new DataCase(
+            $"RandomSampler(range({n}), generator=torch.Generator().manual_seed({seed})), 3 epochs",
+            Epochs(expected[..2]),
+            Epochs(orders) + $" (no RandomSampler; FisherYatesShuffler({n}, {seed}))",
+            FirstDifferentIndex(expected, orders),
+            FirstDifferentIndex(expected, ours) == ""
+                ? "PyTorch's orders (Cifar10Loader.SamplerOrder: randperm on the generator)"
+                : "differs (a TorchLabs fault)",
+            "TorchSharp has no RandomSampler; a loader's sampler is any IEnumerable<long>, and torch.randperm(n, "
+                + "generator: g) each epoch gives PyTorch's"
+        );
+    }
+
+    /// <summary>drop_last=False and True: the batch sizes of one pass in order.</summary>
+    static IEnumerable<DataCase> DropLastCases(JsonElement golden)
+    {
+        int n = golden.GetProperty("n").GetInt32(),
+            batch = golden.GetProperty("batch").GetInt32();
+        foreach (bool dropLast in new[] { false, true })
+        {
+            int[] expected =
+            [
+                .. golden
+                    .GetProperty("sizes")
+                    .GetProperty(dropLast ? "true" : "false")
+                    .EnumerateArray()
+                    .Select(v => v.GetInt32()),
+            ];
+            using var loader = utils.data.DataLoader(new Indices(n), batch, drop_last: dropLast);
+            int[] sizes = Passes(loader, 1).Sizes[0];
+            string Show(int[] s) => s.Length == 0 ? "no batch" : string.Join(", ", s);
+            yield return new DataCase(
+                $"DataLoader(range({n}), batch_size={batch}, drop_last={(dropLast ? "True" : "False")}): batch sizes",
+                Show(expected),
+                Show(sizes),
+                expected.SequenceEqual(sizes) ? "" : "the batch sizes",
+                "Cifar10Loader keeps the last, smaller batch (the tutorial's drop_last=False)",
+                expected.SequenceEqual(sizes) ? "" : "TorchSharp's loader counts its batches differently"
+            );
+        }
+    }
+}
