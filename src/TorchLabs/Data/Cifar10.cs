@@ -172,7 +172,8 @@ public static class Cifar10
     static FileStream OpenForReading(string path) =>
         InputFile.OpenRead(path, Printable.Path(path), "a CIFAR-10 binary batch");
 
-    /// <summary>PyTorch's ToTensor on bytes: x = p/255 in float32, in [0, 1] (TorchVision for .NET divides by 256).</summary>
+    /// <summary>PyTorch's ToTensor on bytes: x = p/255 in float32, in [0, 1] (TorchVision for .NET divides by
+    /// 256).</summary>
     public static Tensor ToTensor(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(255.0);
 
     /// <summary>ToTensor then Normalize(mean 0.5, std 0.5) per channel: x = (p/255 - 0.5)/0.5, in [-1, 1]; any shape
