@@ -115,7 +115,7 @@ public static partial class DataConformance
     )
     {
         string ours = oursAgree
-            ? "PyTorch's, every value (Data/Cifar10.cs: ToTensor, Normalize)"
+            ? "PyTorch's, every value (Cifar10.ToTensor, Cifar10.Normalize)"
             : "differs (a TorchLabs fault)";
         if (off is not (int r, int j, float v))
             return new DataCase(name, "p/255 per byte", "p/255 per byte", "", ours, "");
