@@ -277,46 +277,34 @@ public static class AutogradFunctional
     {
         CheckShapes(inputs, v, "v", "inputs");
         var xs = Prepare(inputs, createGraph);
-        Tensor y;
         var hv = xs.Select(x => zeros_like(x)).ToArray();
-        using (enable_grad())
+        using var _ = enable_grad();
+        var (y, g, live) = GradientWithGraph(f, xs, "Hvp");
+        if (live.Length == 0)
+            return (Finish(y, createGraph), hv.Select(t => Finish(t, createGraph)).ToArray());
+        var u = live.Select(j => zeros_like(xs[j]).requires_grad_(true)).ToArray();
+        var back = SafeGrad.Checked(
+            live.Select(j => g[j]).ToList(),
+            xs,
+            u,
+            retain_graph: true,
+            create_graph: true,
+            allow_unused: true
+        );
+        var used = Enumerable.Range(0, xs.Length).Where(j => !back[j].IsInvalid && back[j].requires_grad).ToArray();
+        if (used.Length > 0)
         {
-            y = ScalarOutput(f, xs, "Hvp");
-            if (y.requires_grad)
-            {
-                var g = SafeGrad.Checked([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
-                var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
-                if (live.Length > 0)
-                {
-                    var u = live.Select(j => zeros_like(xs[j]).requires_grad_(true)).ToArray();
-                    var back = SafeGrad.Checked(
-                        live.Select(j => g[j]).ToList(),
-                        xs,
-                        u,
-                        retain_graph: true,
-                        create_graph: true,
-                        allow_unused: true
-                    );
-                    var used = Enumerable
-                        .Range(0, xs.Length)
-                        .Where(j => !back[j].IsInvalid && back[j].requires_grad)
-                        .ToArray();
-                    if (used.Length > 0)
-                    {
-                        var r = SafeGrad.Checked(
-                            used.Select(j => back[j]).ToList(),
-                            u,
-                            used.Select(j => v[j]).ToList(),
-                            retain_graph: createGraph,
-                            create_graph: createGraph,
-                            allow_unused: true
-                        );
-                        for (int k = 0; k < live.Length; k++)
-                            if (!r[k].IsInvalid)
-                                hv[live[k]] = r[k];
-                    }
-                }
-            }
+            var r = SafeGrad.Checked(
+                used.Select(j => back[j]).ToList(),
+                u,
+                used.Select(j => v[j]).ToList(),
+                retain_graph: createGraph,
+                create_graph: createGraph,
+                allow_unused: true
+            );
+            for (int k = 0; k < live.Length; k++)
+                if (!r[k].IsInvalid)
+                    hv[live[k]] = r[k];
         }
         return (Finish(y, createGraph), hv.Select(t => Finish(t, createGraph)).ToArray());
     }
@@ -334,32 +322,35 @@ public static class AutogradFunctional
     {
         CheckShapes(inputs, v, "v", "inputs");
         var xs = Prepare(inputs, createGraph);
-        Tensor y;
         var vh = xs.Select(x => zeros_like(x)).ToArray();
-        using (enable_grad())
+        using var _ = enable_grad();
+        var (y, g, live) = GradientWithGraph(f, xs, "Vhp");
+        if (live.Length > 0)
         {
-            y = ScalarOutput(f, xs, "Vhp");
-            if (y.requires_grad)
-            {
-                var g = SafeGrad.Checked([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
-                var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
-                if (live.Length > 0)
-                {
-                    var r = SafeGrad.Checked(
-                        live.Select(j => g[j]).ToList(),
-                        xs,
-                        live.Select(j => v[j]).ToList(),
-                        retain_graph: createGraph,
-                        create_graph: createGraph,
-                        allow_unused: true
-                    );
-                    for (int j = 0; j < xs.Length; j++)
-                        if (!r[j].IsInvalid)
-                            vh[j] = r[j];
-                }
-            }
+            var r = SafeGrad.Checked(
+                live.Select(j => g[j]).ToList(),
+                xs,
+                live.Select(j => v[j]).ToList(),
+                retain_graph: createGraph,
+                create_graph: createGraph,
+                allow_unused: true
+            );
+            for (int j = 0; j < xs.Length; j++)
+                if (!r[j].IsInvalid)
+                    vh[j] = r[j];
         }
         return (Finish(y, createGraph), vh.Select(t => Finish(t, createGraph)).ToArray());
+    }
+
+    /// <summary>The first half of hvp and vhp: f(x), its gradient g taken with create_graph, and the inputs whose
+    /// gradient has a graph (none when f(x) has no graph).</summary>
+    static (Tensor Y, IList<Tensor> G, int[] Live) GradientWithGraph(Func<Tensor[], Tensor> f, Tensor[] xs, string what)
+    {
+        var y = ScalarOutput(f, xs, what);
+        if (!y.requires_grad)
+            return (y, [], []);
+        var g = SafeGrad.Checked([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
+        return (y, g, [.. Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad)]);
     }
 
     /// <summary>PyTorch's _check_requires_grad(outputs, "outputs", strict=True).</summary>

@@ -134,9 +134,7 @@ public static partial class VectorBackpropLab
 
     /// <summary>X (n₀ × m), Y (1 × m), the weights and zero biases, drawn as the options say; and the generator for
     /// later draws.</summary>
-    public static (double[] X, double[] Y, double[][] W, double[][] B, Func<int, double[]> MoreUniform) Data(
-        VectorBackpropOptions o
-    )
+    public static VectorProblem Data(VectorBackpropOptions o)
     {
         int L = o.Dims.Length - 1;
         double Scale(int l) => l < L ? (o.Init == "he" ? Math.Sqrt(2.0 / o.Dims[l - 1]) : Math.Sqrt(2)) : 0.01;
@@ -151,7 +149,7 @@ public static partial class VectorBackpropLab
             for (int l = 1; l <= L; l++)
                 // randn(n_l, n_{l−1}) · scale
                 W[l - 1] = rng.Randn(o.Dims[l], o.Dims[l - 1]).Select(v => v * Scale(l)).ToArray();
-            return (x, y, W, B, n => rng.Rand(o.Dims[0], n));
+            return new(x, y, W, B, n => rng.Rand(o.Dims[0], n));
         }
         var gen = new Generator((ulong)o.Seed);
         double[] Uni(params long[] shape) => rand(shape, ScalarType.Float64, generator: gen).data<double>().ToArray();
@@ -162,20 +160,28 @@ public static partial class VectorBackpropLab
                 .data<double>()
                 .Select(v => v * Scale(l))
                 .ToArray();
-        return (xt, yt, W, B, n => Uni(o.Dims[0], n));
+        return new(xt, yt, W, B, n => Uni(o.Dims[0], n));
     }
 
-    /// <summary>The reference run; also returns the trained network (for predict).</summary>
-    public static (CostTable Table, VectorNetwork Network) RunReference(
-        VectorBackpropOptions o,
+    /// <summary>X (n₀ × m), Y (1 × m), the initial weights W and biases B, and a draw of more uniform examples from
+    /// the same generator (predict's input).</summary>
+    public sealed record VectorProblem(
         double[] X,
         double[] Y,
         double[][] W,
         double[][] B,
+        Func<int, double[]> MoreUniform
+    );
+
+    /// <summary>The reference run; also returns the trained network (for predict).</summary>
+    public static (CostTable Table, VectorNetwork Network) RunReference(
+        VectorBackpropOptions o,
+        VectorProblem p,
         IProgress<string>? progress,
         Action<string>? log
     )
     {
+        var (X, Y, W, B) = (p.X, p.Y, p.W, p.B);
         var sw = Stopwatch.StartNew();
         var net = new VectorNetwork(
             o.Dims,
@@ -202,14 +208,12 @@ public static partial class VectorBackpropLab
     /// no_grad.</summary>
     public static CostTable RunTorch(
         VectorBackpropOptions o,
-        double[] X,
-        double[] Y,
-        double[][] W,
-        double[][] B,
+        VectorProblem p,
         IProgress<string>? progress,
         Action<string>? log
     )
     {
+        var (X, Y, W, B) = (p.X, p.Y, p.W, p.B);
         var sw = Stopwatch.StartNew();
         int L = o.Dims.Length - 1;
         using var outer = NewDisposeScope();
@@ -227,23 +231,7 @@ public static partial class VectorBackpropLab
         for (int i = 0; i < o.Iterations; i++)
         {
             using var scope = NewDisposeScope();
-            double cost = double.NaN;
-            // No collection during the step: TorchSharp's operators pass temporary Scalars (the alpha of every +) by
-            // handle without keeping them alive (Runtime/WithoutCollection.cs).
-            WithoutCollection.Run(() =>
-            {
-                var J = Gradients.VectorBackprop.Cost(Gradients.VectorBackprop.Forward(x, w, b).A[L], y, w, o.Lambd);
-                cost = J.item<double>();
-                if (!double.IsFinite(cost))
-                    return;
-                J.backward();
-                using (no_grad())
-                    foreach (var p in w.Concat(b))
-                    {
-                        p.add_(p.grad!, alpha: -o.LearningRate); // θ ← θ − η ∂J/∂θ
-                        p.grad!.zero_();
-                    }
-            });
+            double cost = TorchStep(o, x, y, w, b);
             if (!double.IsFinite(cost))
                 return new CostTable("torch", costs, i, sw.Elapsed.TotalSeconds);
             if (i % o.PrintEvery == 0)
@@ -264,6 +252,31 @@ public static partial class VectorBackpropLab
         return new CostTable("torch", costs, null, sw.Elapsed.TotalSeconds);
     }
 
+    /// <summary>
+    /// One gradient-descent step with autograd: J, J.backward(), θ ← θ − η ∂J/∂θ under no_grad; returns J (not
+    /// finite: no step). No collection during the step: TorchSharp's operators pass temporary Scalars (the alpha of
+    /// every +) by handle without keeping them alive (Runtime/WithoutCollection.cs).
+    /// </summary>
+    static double TorchStep(VectorBackpropOptions o, Tensor x, Tensor y, Tensor[] w, Tensor[] b)
+    {
+        double cost = double.NaN;
+        WithoutCollection.Run(() =>
+        {
+            var J = Gradients.VectorBackprop.Cost(Gradients.VectorBackprop.Forward(x, w, b).A[^1], y, w, o.Lambd);
+            cost = J.item<double>();
+            if (!double.IsFinite(cost))
+                return;
+            J.backward();
+            using (no_grad())
+                foreach (var θ in w.Concat(b))
+                {
+                    θ.add_(θ.grad!, alpha: -o.LearningRate); // θ ← θ − η ∂J/∂θ
+                    θ.grad!.zero_();
+                }
+        });
+        return cost;
+    }
+
     /// <summary>The document's line, with NumPy's way of printing a float64 (8 digits after the point, trailing zeros
     /// dropped).</summary>
     public static string CostLine(int iteration, double cost) => $"cost after iteration {iteration}: {Numpy8(cost)}";
@@ -277,32 +290,26 @@ public static partial class VectorBackpropLab
     )
     {
         o.Validate();
-        var (X, Y, W, B, more) = Data(o);
+        var problem = Data(o);
         var tables = new List<CostTable>();
         int[] predictions = [];
         if (o.Impl is Runtime.Impl.All or Runtime.Impl.Reference)
         {
             var (t, net) = RunReference(
                 o,
-                X,
-                Y,
-                W,
-                B,
+                problem,
                 progress,
                 o.Impl == Runtime.Impl.All ? line => log?.Invoke("reference: " + line) : log
             );
             tables.Add(t);
             if (t.DivergedAt is null)
-                predictions = net.Predict(more(o.M), o.M);
+                predictions = net.Predict(problem.MoreUniform(o.M), o.M);
         }
         if (o.Impl is Runtime.Impl.All or Runtime.Impl.Torch)
             tables.Add(
                 RunTorch(
                     o,
-                    X,
-                    Y,
-                    W,
-                    B,
+                    problem,
                     progress,
                     o.Impl == Runtime.Impl.All ? line => log?.Invoke("torch:     " + line) : log
                 )
