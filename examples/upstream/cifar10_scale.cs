@@ -17,6 +17,7 @@ File.WriteAllBytes(Path.Combine(folder, "test_batch.bin"), bytes);
 
 using var set = torchvision.datasets.CIFAR10(root, train: false);
 var x = set.GetTensor(0)["data"].view(-1);
+
 // PyTorch: 0.00392156886 1
 Console.WriteLine($"byte 1 → {x[1].item<float>():G9}, byte 255 → {x[255].item<float>():G9}");
 Directory.Delete(root, recursive: true);
