@@ -4,10 +4,8 @@ using TorchLabs.Data;
 using TorchLabs.Fast;
 using TorchLabs.Labs;
 using TorchLabs.Models;
-using TorchLabs.Optimizers;
 using TorchLabs.Runtime;
 using TorchLabs.Sweeps;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Fuzz;

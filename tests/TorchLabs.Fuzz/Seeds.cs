@@ -1,12 +1,9 @@
 using TorchLabs.Checkpoints;
 using TorchLabs.Data;
 using TorchLabs.Fast;
-using TorchLabs.Labs;
 using TorchLabs.Models;
-using TorchLabs.Optimizers;
 using TorchLabs.Runtime;
 using TorchLabs.Sweeps;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Fuzz;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
 using TorchLabs.AllLabs;
-using TorchLabs.Labs;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 

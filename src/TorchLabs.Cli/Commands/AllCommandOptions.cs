@@ -1,6 +1,5 @@
 using System.CommandLine;
 using TorchLabs.AllLabs;
-using TorchLabs.Labs;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 

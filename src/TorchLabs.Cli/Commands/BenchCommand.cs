@@ -1,6 +1,5 @@
 using System.CommandLine;
 using TorchLabs.Benchmarks;
-using TorchLabs.Labs;
 using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;

@@ -1,8 +1,6 @@
 using System.CommandLine;
-using TorchLabs.Functions;
 using TorchLabs.Gradients;
 using TorchLabs.Labs;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using TorchLabs.Labs;
-using TorchLabs.Optimizers;
-using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;

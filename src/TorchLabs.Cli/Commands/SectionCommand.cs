@@ -1,5 +1,4 @@
 using System.CommandLine;
-using TorchLabs.Labs;
 using TorchLabs.Reporting;
 
 namespace TorchLabs.Cli.Commands;

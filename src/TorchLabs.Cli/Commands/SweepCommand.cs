@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using TorchLabs.Labs;
-using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 using TorchLabs.Sweeps;
 

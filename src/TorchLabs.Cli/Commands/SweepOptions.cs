@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using TorchLabs.Labs;
 using TorchLabs.Runtime;
 using TorchLabs.Sweeps;
 

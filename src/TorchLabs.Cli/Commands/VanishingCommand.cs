@@ -1,6 +1,5 @@
 using System.CommandLine;
 using TorchLabs.Labs;
-using TorchLabs.Reporting;
 
 namespace TorchLabs.Cli.Commands;
 

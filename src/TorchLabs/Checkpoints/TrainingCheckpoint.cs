@@ -1,6 +1,5 @@
 using System.Globalization;
 using TorchLabs.Runtime;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Checkpoints;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using TorchLabs.Models;
 using TorchLabs.Runtime;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Gradients;

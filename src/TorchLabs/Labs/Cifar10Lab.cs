@@ -3,7 +3,6 @@ using System.Globalization;
 using TorchLabs.Checkpoints;
 using TorchLabs.Data;
 using TorchLabs.Models;
-using TorchLabs.Optimizers;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 using TorchSharp;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using TorchLabs.Checkpoints;
-using TorchLabs.Data;
 using TorchLabs.Models;
 using TorchLabs.Reporting;
 using static TorchSharp.torch;

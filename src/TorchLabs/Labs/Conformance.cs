@@ -1,5 +1,4 @@
 using TorchLabs.Reference;
-using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using TorchLabs.Data;
-using TorchLabs.Runtime;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

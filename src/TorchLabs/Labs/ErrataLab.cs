@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using TorchLabs.Optimizers;
 using TorchLabs.Reference;
 using TorchLabs.Reporting;
 

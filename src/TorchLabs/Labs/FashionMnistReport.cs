@@ -1,12 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using TorchLabs.Data;
-using TorchLabs.Functions;
-using TorchLabs.Models;
-using TorchLabs.Optimizers;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using SkiaSharp;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 using static TorchSharp.torch;

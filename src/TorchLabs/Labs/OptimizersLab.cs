@@ -1,11 +1,8 @@
-using System.Diagnostics;
 using TorchLabs.Gradients;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
 using TorchLabs.Reference;
-using TorchLabs.Reporting;
 using TorchLabs.Runtime;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;

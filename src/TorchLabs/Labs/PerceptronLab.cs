@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using TorchLabs.Reporting;
 
 namespace TorchLabs.Labs;
 

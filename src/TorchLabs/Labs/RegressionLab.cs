@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using TorchLabs.Reference;
-using TorchLabs.Reporting;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;

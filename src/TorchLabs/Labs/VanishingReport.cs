@@ -1,9 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
-using TorchLabs.Models;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using TorchLabs.Reference;
-using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 using static TorchSharp.torch;
 

@@ -1,9 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using TorchLabs.Reference;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

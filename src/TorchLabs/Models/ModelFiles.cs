@@ -1,6 +1,4 @@
-using TorchLabs.Fast;
 using TorchLabs.Runtime;
-using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 

@@ -1,6 +1,5 @@
 using ScottPlot;
 using SkiaSharp;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Reporting;
 

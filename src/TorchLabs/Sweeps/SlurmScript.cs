@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using TorchLabs.Labs;
 using TorchLabs.Runtime;
 
 namespace TorchLabs.Sweeps;

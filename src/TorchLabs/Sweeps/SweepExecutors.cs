@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using TorchLabs.Labs;
 using TorchLabs.Reporting;
 using TorchLabs.Runtime;
 

@@ -52,4 +52,41 @@ public class BackendSwitchTests
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("expected cpu or cuda", r.StdOut);
     }
+
+    static JsonElement Properties(string project, params string[] extra)
+    {
+        var r = TestEnvironment.Run(
+            "dotnet",
+            ["msbuild", Path.Combine(TestEnvironment.RepoRoot, "src", project), .. extra],
+            TestEnvironment.RepoRoot
+        );
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        return JsonDocument.Parse(r.StdOut).RootElement.GetProperty("Properties").Clone();
+    }
+
+    /// <summary>#46: a build holds this machine's native libraries only. The command (and every project that runs
+    /// libtorch) builds for the SDK's own runtime identifier, framework-dependent, cpu or cuda; the GradCheck package
+    /// stays runtime-independent.</summary>
+    [Trait("Speed", "Slow")]
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("cuda")]
+    public void TheBuild_IsForThisMachinesRuntimeOnly(string backend)
+    {
+        string[] asked =
+        [
+            $"-p:TorchBackend={backend}",
+            "-getProperty:RuntimeIdentifier",
+            "-getProperty:NETCoreSdkRuntimeIdentifier",
+            "-getProperty:SelfContained",
+        ];
+        var cli = Properties(Path.Combine("TorchLabs.Cli", "TorchLabs.Cli.csproj"), asked);
+        Assert.Equal(
+            cli.GetProperty("NETCoreSdkRuntimeIdentifier").GetString(),
+            cli.GetProperty("RuntimeIdentifier").GetString()
+        );
+        Assert.Equal("false", cli.GetProperty("SelfContained").GetString());
+        var package = Properties(Path.Combine("TorchLabs.GradCheck", "TorchLabs.GradCheck.csproj"), asked);
+        Assert.Equal("", package.GetProperty("RuntimeIdentifier").GetString());
+    }
 }

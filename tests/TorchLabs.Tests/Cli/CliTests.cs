@@ -1,6 +1,5 @@
 using System.Text.Json;
 using TorchLabs.AllLabs;
-using TorchLabs.Labs;
 
 namespace TorchLabs.Tests.Cli;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using TorchLabs.Sweeps;
 
 namespace TorchLabs.Tests.Cli;
 

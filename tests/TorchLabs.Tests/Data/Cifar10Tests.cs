@@ -2,7 +2,6 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using TorchLabs.Data;
 using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Data;
 

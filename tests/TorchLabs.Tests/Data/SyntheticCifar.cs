@@ -1,5 +1,4 @@
 using TorchLabs.Data;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Data;

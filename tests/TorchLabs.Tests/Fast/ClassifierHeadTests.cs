@@ -1,5 +1,4 @@
 using TorchLabs.Fast;
-using TorchLabs.Functions;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
 using TorchSharp;

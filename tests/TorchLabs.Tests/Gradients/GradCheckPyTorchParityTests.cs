@@ -1,5 +1,4 @@
 using TorchLabs.Gradients;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchLabs.Tests.Gradients.Leaves;
 using static TorchSharp.torch;

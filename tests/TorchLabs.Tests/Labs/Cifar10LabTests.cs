@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using TorchLabs.Data;
 using TorchLabs.Labs;
 using TorchLabs.Runtime;
 using TorchLabs.Tests.Data;

@@ -3,7 +3,6 @@ using TorchLabs.Data;
 using TorchLabs.Fast;
 using TorchLabs.Labs;
 using TorchLabs.Models;
-using TorchLabs.Optimizers;
 using TorchLabs.Runtime;
 using TorchLabs.Tests.Data;
 using static TorchSharp.torch;

@@ -4,7 +4,6 @@ using TorchLabs.Data;
 using TorchLabs.Labs;
 using TorchLabs.Models;
 using TorchLabs.Tests.Data;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Labs;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using TorchLabs.Gradients;
 using TorchLabs.Labs;
-using TorchLabs.Models;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Labs;

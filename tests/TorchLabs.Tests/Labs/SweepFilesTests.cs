@@ -1,5 +1,3 @@
-using System.Text.Json;
-using TorchLabs.Labs;
 using TorchLabs.Runtime;
 using TorchLabs.Sweeps;
 

@@ -1,5 +1,4 @@
 using TorchLabs.Models;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Models;

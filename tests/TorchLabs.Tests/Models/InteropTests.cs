@@ -5,7 +5,6 @@ using TorchLabs.Gradients;
 using TorchLabs.Labs;
 using TorchLabs.Models;
 using TorchLabs.Tests.Data;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Models;

@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using TorchLabs.Models;
-using TorchSharp;
 
 namespace TorchLabs.Tests.Models;
 

@@ -6,7 +6,6 @@ using TorchLabs.Models;
 using TorchLabs.Optimizers;
 using TorchLabs.Runtime;
 using TorchLabs.Sweeps;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchLabs.Tests.Models;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using TorchLabs.Labs;
-using TorchLabs.Optimizers;
 
 namespace TorchLabs.Tests.Optimizers;
 

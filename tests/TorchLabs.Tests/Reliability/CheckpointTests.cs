@@ -1,4 +1,3 @@
-using TorchLabs.Data;
 using TorchLabs.Labs;
 using TorchLabs.Runtime;
 using TorchLabs.Tests.Data;

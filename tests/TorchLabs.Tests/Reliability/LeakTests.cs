@@ -1,7 +1,6 @@
 using TorchLabs.AllLabs;
 using TorchLabs.Gradients;
 using TorchLabs.Labs;
-using TorchLabs.Optimizers;
 using TorchLabs.Reporting;
 using TorchLabs.Tests.Data;
 using TorchSharp;

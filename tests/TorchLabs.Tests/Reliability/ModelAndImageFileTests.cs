@@ -1,6 +1,5 @@
 using SkiaSharp;
 using TorchLabs.Checkpoints;
-using TorchLabs.Fast;
 using TorchLabs.Labs;
 using TorchLabs.Models;
 using TorchLabs.Runtime;

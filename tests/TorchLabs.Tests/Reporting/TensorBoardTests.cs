@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using TorchLabs.Reporting;
 using TorchLabs.Tests.Data;
 using static TorchSharp.torch;
