@@ -223,27 +223,15 @@ public sealed class PthFile : IDisposable
     {
         readonly BinaryReader r = new(s, Encoding.UTF8, leaveOpen: true);
         readonly Dictionary<long, object?> memo = [];
+        readonly List<object?> stack = [];
+        readonly Stack<int> marks = new();
         long operations;
 
         public long Operations => operations;
 
+        /// <summary>Runs the pickle's opcodes to STOP and returns the value it leaves.</summary>
         public object? Load()
         {
-            var stack = new List<object?>();
-            var marks = new Stack<int>();
-            object? Pop()
-            {
-                var v = stack[^1];
-                stack.RemoveAt(stack.Count - 1);
-                return v;
-            }
-            List<object?> PopMark()
-            {
-                int m = marks.Count > 0 ? marks.Pop() : throw new FormatException("pickle: no MARK");
-                var items = stack.GetRange(m, stack.Count - m);
-                stack.RemoveRange(m, stack.Count - m);
-                return items;
-            }
             while (true)
             {
                 if (++operations > MaxPickleOperations)
@@ -251,176 +239,123 @@ public sealed class PthFile : IDisposable
                         $"the pickle runs more than {MaxPickleOperations} operations, more than a state dict needs"
                     );
                 byte op = r.ReadByte();
+                // One line per opcode (a table, laid out by hand).
+                // csharpier-ignore
                 switch (op)
                 {
-                    case 0x80:
-                        r.ReadByte();
-                        break; // PROTO
-                    case 0x95:
-                        r.ReadInt64();
-                        break; // FRAME
-                    case (byte)'.':
-                        return Pop(); // STOP
-                    case (byte)'(':
-                        marks.Push(stack.Count);
-                        break; // MARK
-                    case (byte)'N':
-                        stack.Add(null);
-                        break; // NONE
-                    case 0x88:
-                        stack.Add(true);
-                        break; // NEWTRUE
-                    case 0x89:
-                        stack.Add(false);
-                        break; // NEWFALSE
-                    case (byte)'J':
-                        stack.Add((long)r.ReadInt32());
-                        break; // BININT
-                    case (byte)'K':
-                        stack.Add((long)r.ReadByte());
-                        break; // BININT1
-                    case (byte)'M':
-                        stack.Add((long)r.ReadUInt16());
-                        break; // BININT2
-                    case 0x8a:
-                        stack.Add(Long1(r.ReadByte()));
-                        break; // LONG1
-                    case (byte)'G':
-                        stack.Add(BinaryPrimitives.ReadDoubleBigEndian(r.ReadBytes(8)));
-                        break; // BINFLOAT
-                    case (byte)'X':
-                        stack.Add(Text(r.ReadUInt32()));
-                        break; // BINUNICODE
-                    case 0x8c:
-                        stack.Add(Text(r.ReadByte()));
-                        break; // SHORT_BINUNICODE
-                    case 0x8d:
-                        stack.Add(Text(r.ReadUInt64()));
-                        break; // BINUNICODE8
-                    case (byte)'T':
-                        stack.Add(Text(r.ReadUInt32()));
-                        break; // BINSTRING
-                    case (byte)'U':
-                        stack.Add(Text(r.ReadByte()));
-                        break; // SHORT_BINSTRING
-                    case (byte)'B':
-                        stack.Add(Bytes(r.ReadUInt32()));
-                        break; // BINBYTES
-                    case (byte)'C':
-                        stack.Add(Bytes(r.ReadByte()));
-                        break; // SHORT_BINBYTES
-                    case (byte)'}':
-                        stack.Add(new Dict());
-                        break; // EMPTY_DICT
-                    case (byte)']':
-                        stack.Add(new List<object?>());
-                        break; // EMPTY_LIST
-                    case (byte)')':
-                        stack.Add(Array.Empty<object?>());
-                        break; // EMPTY_TUPLE
-                    case (byte)'t':
-                        stack.Add(PopMark().ToArray());
-                        break; // TUPLE
-                    case 0x85:
-                        stack.Add(new[] { Pop() });
-                        break; // TUPLE1
-                    case 0x86:
-                    {
-                        var b = Pop();
-                        var a = Pop();
-                        stack.Add(new[] { a, b });
-                        break;
-                    } // TUPLE2
-                    case 0x87:
-                    {
-                        var c = Pop();
-                        var b = Pop();
-                        var a = Pop();
-                        stack.Add(new[] { a, b, c });
-                        break;
-                    } // TUPLE3
-                    case (byte)'l':
-                        stack.Add(PopMark());
-                        break; // LIST
-                    case (byte)'d':
-                        stack.Add(Pairs(new Dict(), PopMark()));
-                        break; // DICT
-                    case (byte)'a':
-                    {
-                        var v = Pop();
-                        AsList(stack[^1]).Add(v);
-                        break;
-                    } // APPEND
-                    case (byte)'e':
-                    {
-                        var items = PopMark();
-                        AsList(stack[^1]).AddRange(items);
-                        break;
-                    } // APPENDS
-                    case (byte)'s':
-                    {
-                        var v = Pop();
-                        var k = Pop();
-                        AsDict(stack[^1]).Add(new(k!, v));
-                        break;
-                    } // SETITEM
-                    case (byte)'u':
-                    {
-                        var items = PopMark();
-                        Pairs(AsDict(stack[^1]), items);
-                        break;
-                    } // SETITEMS
-                    case (byte)'q':
-                        memo[r.ReadByte()] = stack[^1];
-                        break; // BINPUT
-                    case (byte)'r':
-                        memo[r.ReadUInt32()] = stack[^1];
-                        break; // LONG_BINPUT
-                    case 0x94:
-                        memo[memo.Count] = stack[^1];
-                        break; // MEMOIZE
-                    case (byte)'h':
-                        stack.Add(Memo(r.ReadByte()));
-                        break; // BINGET
-                    case (byte)'j':
-                        stack.Add(Memo(r.ReadUInt32()));
-                        break; // LONG_BINGET
-                    case (byte)'c':
-                        stack.Add(Allowed(Line(), Line()));
-                        break; // GLOBAL
-                    case 0x93:
-                    {
-                        var name = Pop();
-                        stack.Add(Allowed(Pop() as string ?? "", name as string ?? ""));
-                        break;
-                    } // STACK_GLOBAL
-                    case (byte)'Q':
-                        stack.Add(Storage(Pop()));
-                        break; // BINPERSID
-                    case (byte)'R':
-                    {
-                        var args = Pop();
-                        stack.Add(Reduce(Pop(), args as object?[]));
-                        break;
-                    } // REDUCE
-                    case (byte)'b':
-                        Pop();
-                        break; // BUILD: an OrderedDict's _metadata
-                    case (byte)'0':
-                        Pop();
-                        break; // POP
-                    case (byte)'1':
-                        PopMark();
-                        break; // POP_MARK
-                    case (byte)'2':
-                        stack.Add(stack[^1]);
-                        break; // DUP
+                    case 0x80: r.ReadByte(); break;                                 // PROTO
+                    case 0x95: r.ReadInt64(); break;                                // FRAME
+                    case (byte)'.': return Pop();                                   // STOP
+                    case (byte)'(': marks.Push(stack.Count); break;                 // MARK
+                    case (byte)'N': stack.Add(null); break;                         // NONE
+                    case 0x88: stack.Add(true); break;                              // NEWTRUE
+                    case 0x89: stack.Add(false); break;                             // NEWFALSE
+                    case (byte)'J': stack.Add((long)r.ReadInt32()); break;          // BININT
+                    case (byte)'K': stack.Add((long)r.ReadByte()); break;           // BININT1
+                    case (byte)'M': stack.Add((long)r.ReadUInt16()); break;         // BININT2
+                    case 0x8a: stack.Add(Long1(r.ReadByte())); break;               // LONG1
+                    case (byte)'G': stack.Add(BigEndianDouble()); break;            // BINFLOAT
+                    case (byte)'X': stack.Add(Text(r.ReadUInt32())); break;         // BINUNICODE
+                    case 0x8c: stack.Add(Text(r.ReadByte())); break;                // SHORT_BINUNICODE
+                    case 0x8d: stack.Add(Text(r.ReadUInt64())); break;              // BINUNICODE8
+                    case (byte)'T': stack.Add(Text(r.ReadUInt32())); break;         // BINSTRING
+                    case (byte)'U': stack.Add(Text(r.ReadByte())); break;           // SHORT_BINSTRING
+                    case (byte)'B': stack.Add(Bytes(r.ReadUInt32())); break;        // BINBYTES
+                    case (byte)'C': stack.Add(Bytes(r.ReadByte())); break;          // SHORT_BINBYTES
+                    case (byte)'}': stack.Add(new Dict()); break;                   // EMPTY_DICT
+                    case (byte)']': stack.Add(new List<object?>()); break;          // EMPTY_LIST
+                    case (byte)')': stack.Add(Array.Empty<object?>()); break;       // EMPTY_TUPLE
+                    case (byte)'t': stack.Add(PopMark().ToArray()); break;          // TUPLE
+                    case 0x85: stack.Add(PopTuple(1)); break;                       // TUPLE1
+                    case 0x86: stack.Add(PopTuple(2)); break;                       // TUPLE2
+                    case 0x87: stack.Add(PopTuple(3)); break;                       // TUPLE3
+                    case (byte)'l': stack.Add(PopMark()); break;                    // LIST
+                    case (byte)'d': stack.Add(Pairs(new Dict(), PopMark())); break; // DICT
+                    case (byte)'a': Append(); break;                                // APPEND
+                    case (byte)'e': Appends(); break;                               // APPENDS
+                    case (byte)'s': SetItem(); break;                               // SETITEM
+                    case (byte)'u': SetItems(); break;                              // SETITEMS
+                    case (byte)'q': memo[r.ReadByte()] = stack[^1]; break;          // BINPUT
+                    case (byte)'r': memo[r.ReadUInt32()] = stack[^1]; break;        // LONG_BINPUT
+                    case 0x94: memo[memo.Count] = stack[^1]; break;                 // MEMOIZE
+                    case (byte)'h': stack.Add(Memo(r.ReadByte())); break;           // BINGET
+                    case (byte)'j': stack.Add(Memo(r.ReadUInt32())); break;         // LONG_BINGET
+                    case (byte)'c': stack.Add(Allowed(Line(), Line())); break;      // GLOBAL
+                    case 0x93: stack.Add(StackGlobal()); break;                     // STACK_GLOBAL
+                    case (byte)'Q': stack.Add(Storage(Pop())); break;               // BINPERSID
+                    case (byte)'R': stack.Add(ReduceTop()); break;                  // REDUCE
+                    case (byte)'b': Pop(); break;                                   // BUILD (an OrderedDict's metadata)
+                    case (byte)'0': Pop(); break;                                   // POP
+                    case (byte)'1': PopMark(); break;                               // POP_MARK
+                    case (byte)'2': stack.Add(stack[^1]); break;                    // DUP
                     default:
                         throw new FormatException(
-                            $"pickle opcode 0x{op:x2} is not one torch.save writes for a state dict; refused (nothing was run)"
-                        );
+                            $"pickle opcode 0x{op:x2} is not one torch.save writes for a state dict; refused (nothing was run)");
                 }
             }
+        }
+
+        object? Pop()
+        {
+            var v = stack[^1];
+            stack.RemoveAt(stack.Count - 1);
+            return v;
+        }
+
+        List<object?> PopMark()
+        {
+            int m = marks.Count > 0 ? marks.Pop() : throw new FormatException("pickle: no MARK");
+            var items = stack.GetRange(m, stack.Count - m);
+            stack.RemoveRange(m, stack.Count - m);
+            return items;
+        }
+
+        /// <summary>The top <paramref name="n"/> values as a tuple, in the order they were pushed.</summary>
+        object?[] PopTuple(int n)
+        {
+            var items = new object?[n];
+            for (int i = n - 1; i >= 0; i--)
+                items[i] = Pop();
+            return items;
+        }
+
+        double BigEndianDouble() => BinaryPrimitives.ReadDoubleBigEndian(r.ReadBytes(8));
+
+        void Append()
+        {
+            var v = Pop();
+            AsList(stack[^1]).Add(v);
+        }
+
+        void Appends()
+        {
+            var items = PopMark();
+            AsList(stack[^1]).AddRange(items);
+        }
+
+        void SetItem()
+        {
+            var v = Pop();
+            var k = Pop();
+            AsDict(stack[^1]).Add(new(k!, v));
+        }
+
+        void SetItems()
+        {
+            var items = PopMark();
+            Pairs(AsDict(stack[^1]), items);
+        }
+
+        object? StackGlobal()
+        {
+            var name = Pop();
+            return Allowed(Pop() as string ?? "", name as string ?? "");
+        }
+
+        object? ReduceTop()
+        {
+            var args = Pop();
+            return Reduce(Pop(), args as object?[]);
         }
 
         static Dict Pairs(Dict d, List<object?> items)
