@@ -91,11 +91,7 @@ public static partial class GradCheck
                     )
                     .DefaultIfEmpty(0)
                     .Max();
-                if (Drifted(drift))
-                    failures.Add(
-                        NotReentrant(o.NondetTol)
-                            + $"{Environment.NewLine}(output {i}: the two runs differ by up to {G(drift)})"
-                    );
+                CheckReentrant(i, drift);
                 int f = Array.IndexOf(floatPos, diffPos[i]);
                 for (int k = 0; k < diffIn.Length; k++)
                 {
@@ -462,6 +458,17 @@ public static partial class GradCheck
         /// PyTorch leaves it.</summary>
         bool Drifted(double drift) => drift > o.NondetTol;
 
+        /// <summary>Output <paramref name="i"/>'s two backward runs, <paramref name="drift"/> apart: PyTorch's
+        /// failure when they drifted.</summary>
+        void CheckReentrant(int i, double drift)
+        {
+            if (Drifted(drift))
+                failures.Add(
+                    NotReentrant(o.NondetTol)
+                        + $"{Environment.NewLine}(output {i}: the two runs differ by up to {G(drift)})"
+                );
+        }
+
         /// <summary>PyTorch's sentence, word for word (its missing space included), the tolerance as Python prints a
         /// float.</summary>
         static string NotReentrant(double tol) =>
@@ -537,11 +544,7 @@ public static partial class GradCheck
                     )
                     .DefaultIfEmpty(0)
                     .Max();
-                if (Drifted(drift))
-                    failures.Add(
-                        NotReentrant(o.NondetTol)
-                            + $"{Environment.NewLine}(output {i}: the two runs differ by up to {G(drift)})"
-                    );
+                CheckReentrant(i, drift);
                 if (i == 0 && Modified())
                     return new GradCheckResult([], failures.ToList(), warnings);
             }

@@ -32,7 +32,7 @@ public class RoundFiveSweepTests(Xunit.Abstractions.ITestOutputHelper output)
             "--optimizer",
             "adam",
             "--steps",
-            "400000"
+            "200000"
         );
         var firstErr = first.StandardError.ReadToEndAsync();
         // The first owns the folder once its plan is written.
