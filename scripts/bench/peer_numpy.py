@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The NumPy peer of the vector-backprop case: seed 004's network as the document writes it (with the He
+"""The NumPy peer of the vector-backprop case: notes 004's network as the document writes it (with the He
 initialisation that produced its printed costs), 2000 iterations. Prints one JSON object with seconds and the costs.
 Usage: peer_numpy.py ITERATIONS
 """

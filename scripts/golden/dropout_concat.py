@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden gradients of seed 003's dropout/concat network from real PyTorch autograd (Debian's python3-torch).
+"""Golden gradients of notes 003's dropout/concat network from real PyTorch autograd (Debian's python3-torch).
 
 Writes tests/TorchLabs.Tests/Golden/dropout_concat.json: cases (x, y, W1, b1, W2, b2, m; W1 is d x s, W2 is (s+d) x k as
 the seed writes them) with PyTorch's loss and the eleven derivatives of eq. 9. Each case also stands alone as input for

@@ -1,7 +1,7 @@
 """Goldens for #28: trajectories of PyTorch's optimizers (Debian's python3-torch 1.13) in float64, over a grid that covers
 every option TorchSharp 0.107's optimizers have, on two problems:
 
-  f   seed 001's f(x) = x0^2/20 + x1^2 from (3, -2), 25 steps;
+  f   notes 001's f(x) = x0^2/20 + x1^2 from (3, -2), 25 steps;
   mlp a fixed MLP 3 -> 4 (tanh) -> 2 with four parameter tensors, mean squared error on five fixed samples, 15 steps.
 
 Every point after every step is written, the start first: tests/TorchLabs.Tests/Golden/optim_conformance.json.

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Golden optimizer trajectories from real PyTorch (Debian's python3-torch), for the tests.
 
-Runs torch.optim on f(x) = x0^2/20 + x1^2 (seed 000/001 Q3) in float64, with the analytic gradient
+Runs torch.optim on f(x) = x0^2/20 + x1^2 (notes 000/001 Q3) in float64, with the analytic gradient
 (x0/10, 2 x1) written into x.grad before each step, exactly as `torchlabs optimizers` does, and writes
 tests/TorchLabs.Tests/Golden/optimizers.json. Usage: /usr/bin/python3 scripts/golden/optimizers.py
 """

@@ -42,7 +42,7 @@ public class OptimizerStepBench
     public void HandAdam() => hand!.step();
 }
 
-/// <summary>The reference network's hot loops: one forward and one full step of seed 004's first layer
+/// <summary>The reference network's hot loops: one forward and one full step of notes 004's first layer
 /// shapes.</summary>
 [MemoryDiagnoser]
 public class ReferenceBench
