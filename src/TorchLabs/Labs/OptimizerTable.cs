@@ -9,8 +9,8 @@ namespace TorchLabs.Labs;
 // the three are compared, above both Optimizers/ and Reference/, so that neither depends on the other.
 /// <summary>
 /// One optimizer, one row: its name, what it is, notes 000/001 Q3's settings, torch's default eps, its hand
-/// implementation (Optimizers/), TorchSharp's torch.optim equivalent, the pure C# reference (Reference/), its seed form
-/// where the notes writes it differently, and how to describe it. Adding an optimizer is adding a row to <see
+/// implementation (Optimizers/), TorchSharp's torch.optim equivalent, the pure C# reference (Reference/), its notes
+/// form where the notes writes it differently, and how to describe it. Adding an optimizer is adding a row to <see
 /// cref="OptimizerTable.Rows"/>.
 /// </summary>
 public sealed record OptimizerRow(

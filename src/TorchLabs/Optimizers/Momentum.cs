@@ -8,7 +8,7 @@ namespace TorchLabs.Optimizers;
 /// b₁ = g₁, then b_t = μ b_{t−1} + (1 − τ) g_t; θ ← θ − η b_t.
 /// Torch's convention: the buffer starts as the first gradient (no dampening on step 1).
 /// The notes (000/001 Q3, lr 1e-3, μ 0.1) writes v ← μ v − η g, θ ← θ + v with v₀ = 0; for a constant η this is
-/// the same sequence with v = −η b (the reference's seed form checks it).
+/// the same sequence with v = −η b (the reference's notes form checks it).
 /// </summary>
 public sealed class Momentum : HandOptimizer
 {

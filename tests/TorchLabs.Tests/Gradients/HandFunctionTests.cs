@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace TorchLabs.Tests.Gradients;
 
 /// <summary>
-/// The seeds' hand derivations as custom autograd Functions: each passes GradCheck and GradGradCheck, each equals
+/// The notes' hand derivations as custom autograd Functions: each passes GradCheck and GradGradCheck, each equals
 /// libtorch's own ops in value and gradient (float64, 1e-12), and a model trained with the hand backward follows
 /// autograd's loss curve.
 /// </summary>
