@@ -161,6 +161,22 @@ lines = [
     f" .NET {platform.python_version() and subprocess.run(['dotnet', '--version'], capture_output=True, text=True).stdout.strip()} SDK."
     f" Peers: Python PyTorch {torch_py[0] if torch_py else '?'} and NumPy {torch_py[1] if len(torch_py) > 1 else '?'} from Debian.",
     "",
+]
+# The three ratios #44 asks for, against Python in this one run: the default step, the opt-in step, the end to end.
+step = next(r for r in rows if r[0]["name"].startswith("tutorial Net training, batch 4"))
+epoch = next(r for r in rows if r[0]["name"] == E2E)
+opt_in = lambda r: next(v for k, v in r[5].items() if k.startswith("TorchLabs' opt-in"))
+faster = lambda ours_s, peer_s: f"{peer_s / ours_s:.1f}× faster ({ours_s / peer_s:.2f}×)"
+lines += [
+    "**The tutorial's step and epoch against Python PyTorch, this run:**",
+    "",
+    "| against Python PyTorch | TorchLabs | Python | ratio | target | met |",
+    "|---|---|---|---|---|---|",
+    f"| default step (`--impl torch`: modules, autograd, `optim.SGD`), batch 4, 1 thread | {fmt(step[1], 'images/s')} | {fmt(step[2], 'images/s')} | {step[1] / step[2]:.2f}× | parity (≥ 1.0×) | {'yes' if step[1] >= step[2] else '**no**'} |",
+    f"| opt-in step (`--impl fast`: Fast/'s fused SGD and hand step) | {fmt(opt_in(step), 'images/s')} | {fmt(step[2], 'images/s')} | {opt_in(step) / step[2]:.2f}× | ≥ 1.8× | {'yes' if opt_in(step) >= 1.8 * step[2] else '**no**'} |",
+    f"| one epoch end to end, default step | {fmt(epoch[1], 's')} | {fmt(epoch[2], 's')} | {faster(epoch[1], epoch[2])} | ≥ 2.5× faster | {'yes' if epoch[2] >= 2.5 * epoch[1] else '**no**'} |",
+    f"| one epoch end to end, `--impl fast` | {fmt(opt_in(epoch), 's')} | {fmt(epoch[2], 's')} | {faster(opt_in(epoch), epoch[2])} | ≥ 4× faster | {'yes' if epoch[2] >= 4 * opt_in(epoch) else '**no**'} |",
+    "",
     "| case | TorchLabs | peer | peer median | ratio | target | physical limit | met |",
     "|---|---|---|---|---|---|---|---|",
 ]
