@@ -74,8 +74,7 @@ public static class ConformanceCommand
                     Json.Print(new { cases });
                 else
                     ConsoleTables.Write(DataConformance.ToTable(cases));
-                bool oursDiffer = cases.Any(c => c.TorchLabs.Contains("TorchLabs fault", StringComparison.Ordinal));
-                return oursDiffer ? Outcome.Failed : Outcome.Ok;
+                return cases.Any(c => c.TorchLabsFault) ? Outcome.Failed : Outcome.Ok;
             })
         );
         return cmd;

@@ -114,11 +114,9 @@ public static partial class DataConformance
         string cause
     )
     {
-        string ours = oursAgree
-            ? "PyTorch's, every value (Cifar10.ToTensor, Cifar10.Normalize)"
-            : "differs (a TorchLabs fault)";
+        string ours = Ours(oursAgree, "PyTorch's, every value (Cifar10.ToTensor, Cifar10.Normalize)");
         if (off is not (int r, int j, float v))
-            return new DataCase(name, "p/255 per byte", "p/255 per byte", "", ours, "");
+            return new DataCase(name, "PyTorch's value for every byte", "the same", "", ours, cause, !oursAgree);
         int b = Byte(r, j);
         return new DataCase(
             name,
@@ -126,7 +124,8 @@ public static partial class DataConformance
             $"byte {b} → {G(v)}",
             $"record {r}, element {j}",
             ours,
-            cause
+            cause,
+            !oursAgree
         );
     }
 
@@ -152,8 +151,9 @@ public static partial class DataConformance
             $"{count} records",
             torchSharp,
             torchSharp == $"{count} records" ? "" : "the record count",
-            ours == count ? $"{ours} records (Cifar10.Load)" : $"{ours} records (a TorchLabs fault)",
-            $"TorchVision requires exactly {TorchVisionRecords:N0} records in every batch file (const int count = 10000)"
+            Ours(ours == count, $"{ours} records (Cifar10.Load)"),
+            $"TorchVision requires exactly {TorchVisionRecords:N0} records in every batch file (const int count = 10000)",
+            ours != count
         );
     }
 
@@ -165,28 +165,33 @@ public static partial class DataConformance
         using var bytes = tensor(Enumerable.Range(0, Pixels).Select(j => Byte(0, j)).ToArray(), [3, 32, 32]);
         using var image = Cifar10.ToTensor(bytes);
         using var normalize = (IDisposable)torchvision.transforms.Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+        bool Matches(Tensor x) =>
+            x.shape.SequenceEqual([3L, 32, 32])
+            && x.data<float>().Take(first.Length).Select((v, i) => v == (float)first[i]).All(same => same);
         string torchSharp;
+        bool torchSharpAgrees = false;
         try
         {
             using var x = ((torchvision.ITransform)normalize).call(image);
-            torchSharp = $"shape [{string.Join(", ", x.shape)}]";
+            torchSharpAgrees = Matches(x);
+            torchSharp = $"shape [{string.Join(", ", x.shape)}]" + (torchSharpAgrees ? "" : ", other values");
         }
         catch (ArgumentException e)
         {
             torchSharp = $"refused: {e.GetType().Name} (\"The number of channels is not equal…\")";
         }
         using var ours = Cifar10.Normalize(bytes);
-        float[] oursFirst = ours.data<float>().ToArray()[..first.Length];
-        bool same = oursFirst.Select((v, i) => v == (float)first[i]).All(x => x);
+        bool oursAgree = Matches(ours);
         string pyTorch = $"shape [3, 32, 32], {G(first[0])}, {G(first[1])}, …";
         return new DataCase(
             "transforms.Normalize on one image [3, 32, 32]",
             pyTorch,
             torchSharp,
-            torchSharp.StartsWith("shape [3, 32, 32]") ? "" : "the call",
-            same ? "PyTorch's values (Cifar10.Normalize takes any shape)" : "differs (a TorchLabs fault)",
+            torchSharpAgrees ? "" : "the call",
+            Ours(oursAgree, "PyTorch's values (Cifar10.Normalize takes any shape)"),
             "TorchVision's Normalize keeps its means as [1, C, 1, 1] and compares input.size(1) with C, so it takes "
-                + "only N×C×H×W batches; unsqueeze(0) first"
+                + "only N×C×H×W batches; unsqueeze(0) first",
+            !oursAgree
         );
     }
 
@@ -201,17 +206,17 @@ public static partial class DataConformance
         using var loader = utils.data.DataLoader(new Indices(n), batch, shuffle: true, seed: (int)seed);
         var (orders, _) = Passes(loader, expected.Length);
         using var g = new Generator((ulong)seed);
-        var ours = expected.Select(_ => Cifar10Loader.DrawOrder(n, shuffle: true, g)).ToArray();
+        bool oursAgree =
+            FirstDifferentIndex(expected, [.. expected.Select(_ => Cifar10Loader.DrawOrder(n, true, g))]) == "";
         return new DataCase(
             $"torch.manual_seed({seed}); DataLoader(range({n}), batch_size={batch}, shuffle=True), 3 epochs",
             Epochs(expected[..2]),
             Epochs(orders) + $" (DataLoader(…, shuffle: true, seed: {seed}))",
             FirstDifferentIndex(expected, orders),
-            FirstDifferentIndex(expected, ours) == ""
-                ? "PyTorch's orders (Cifar10Loader)"
-                : "differs (a TorchLabs fault)",
+            Ours(oursAgree, "PyTorch's orders (Cifar10Loader)"),
             "TorchSharp's DataLoader shuffles with System.Random (FisherYatesShuffler), not torch's generator, and makes "
-                + "new Random(seed) at every epoch; PyTorch draws a base seed and a sampler seed from torch's generator"
+                + "new Random(seed) at every epoch; PyTorch draws a base seed and a sampler seed from torch's generator",
+            !oursAgree
         );
     }
 
@@ -250,17 +255,17 @@ public static partial class DataConformance
         var shuffler = new TorchSharp.Utils.FisherYatesShuffler(n, (int)seed);
         var orders = expected.Select(_ => shuffler.ToArray()).ToArray();
         using var g = new Generator((ulong)seed);
-        var ours = expected.Select(_ => Cifar10Loader.SamplerOrder(n, g)).ToArray();
+        bool oursAgree =
+            FirstDifferentIndex(expected, [.. expected.Select(_ => Cifar10Loader.SamplerOrder(n, g))]) == "";
         return new DataCase(
             $"RandomSampler(range({n}), generator=torch.Generator().manual_seed({seed})), 3 epochs",
             Epochs(expected[..2]),
             Epochs(orders) + $" (no RandomSampler; FisherYatesShuffler({n}, {seed}))",
             FirstDifferentIndex(expected, orders),
-            FirstDifferentIndex(expected, ours) == ""
-                ? "PyTorch's orders (Cifar10Loader.SamplerOrder: randperm on the generator)"
-                : "differs (a TorchLabs fault)",
+            Ours(oursAgree, "PyTorch's orders (Cifar10Loader.SamplerOrder: randperm on the generator)"),
             "TorchSharp has no RandomSampler; a loader's sampler is any IEnumerable<long>, and torch.randperm(n, "
-                + "generator: g) each epoch gives PyTorch's"
+                + "generator: g) each epoch gives PyTorch's",
+            !oursAgree
         );
     }
 
@@ -288,7 +293,7 @@ public static partial class DataConformance
                 Show(sizes),
                 expected.SequenceEqual(sizes) ? "" : "the batch sizes",
                 "Cifar10Loader keeps the last, smaller batch (the tutorial's drop_last=False)",
-                expected.SequenceEqual(sizes) ? "" : "TorchSharp's loader counts its batches differently"
+                "TorchSharp's loader counts its batches differently"
             );
         }
     }

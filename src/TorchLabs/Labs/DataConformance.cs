@@ -11,17 +11,21 @@ namespace TorchLabs.Labs;
 /// <param name="Case">The call, in PyTorch's words.</param>
 /// <param name="FirstDifference">Where the two first differ ("" when they agree).</param>
 /// <param name="TorchLabs">What TorchLabs' code gives, and whether it is PyTorch's answer.</param>
-/// <param name="Cause">Why they differ, read in TorchSharp's source (empty when they agree).</param>
+/// <param name="Cause">Why they differ, read in TorchSharp's source (kept only when they differ).</param>
+/// <param name="TorchLabsFault">TorchLabs' own answer is not PyTorch's (the command then exits 1).</param>
 public sealed record DataCase(
     string Case,
     string PyTorch,
     string TorchSharp,
     string FirstDifference,
     string TorchLabs,
-    string Cause
+    string Cause,
+    bool TorchLabsFault = false
 )
 {
     public bool Differs => FirstDifference.Length > 0;
+
+    public string Cause { get; } = FirstDifference.Length > 0 ? Cause : "";
 }
 
 /// <summary>
@@ -111,7 +115,7 @@ public static partial class DataConformance
 
     static string G(double v) => v.ToString("G9", CultureInfo.InvariantCulture);
 
-    /// <summary>The cases as the table `conformance data` prints and the report shows.</summary>
+    /// <summary>The cases as the table `conformance data` prints.</summary>
     public static Reporting.Table ToTable(IReadOnlyList<DataCase> cases) =>
         new(
             ["case", "PyTorch 1.13", "TorchSharp / TorchVision 0.107", "first difference", "TorchLabs"],
@@ -123,6 +127,9 @@ public static partial class DataConformance
             ],
             "TorchSharp's and TorchVision's data pipeline against PyTorch's (docs/conformance.md has each difference)"
         );
+
+    /// <summary>What TorchLabs gives: <paramref name="what"/>, or that it differs from PyTorch's.</summary>
+    static string Ours(bool agrees, string what) => agrees ? what : $"differs (a TorchLabs fault): {what}";
 
     /// <summary>Up to six numbers of an order, then "…".</summary>
     static string Few(IEnumerable<long> order)
