@@ -229,9 +229,12 @@ public sealed class PthFile : IDisposable
 
         public long Operations => operations;
 
-        /// <summary>Runs the pickle's opcodes to STOP and returns the value it leaves.</summary>
+        /// <summary>Runs the pickle's opcodes to STOP and returns the value it leaves. Each pickle starts with an empty
+        /// stack and no marks (the legacy format reads several from one stream).</summary>
         public object? Load()
         {
+            stack.Clear();
+            marks.Clear();
             while (true)
             {
                 if (++operations > MaxPickleOperations)

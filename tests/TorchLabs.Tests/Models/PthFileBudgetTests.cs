@@ -111,4 +111,25 @@ public class PthFileBudgetTests
         using var pth = PthFile.Open(stream); // before the fix: "legacy format: unknown protocol version"
         Assert.Equal(15, pth.PickleOperations);
     }
+
+    [Fact]
+    public void LegacyPickles_StartEachWithAnEmptyStack_NoMarkCarriesOver()
+    {
+        // Five pickles as Long1_ThatFitsInALong_IsReadAsALong's, but the system-info pickle leaves a MARK behind and the
+        // state dict's closes a tuple with no MARK of its own: refused, as a fresh pickle reader refuses it.
+        byte[] magic = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+        byte[] file =
+        [
+            .. new byte[] { 0x80, 0x02, 0x8a, 10 },
+            .. magic,
+            (byte)'.',
+            .. new byte[] { 0x80, 0x02, (byte)'M', 0xe9, 0x03, (byte)'.' },
+            .. new byte[] { 0x80, 0x02, (byte)'(', (byte)'N', (byte)'.' },
+            .. new byte[] { 0x80, 0x02, (byte)'K', 1, (byte)'K', 2, (byte)'t', (byte)'.' },
+            .. new byte[] { 0x80, 0x02, (byte)']', (byte)'.' },
+        ];
+        using var stream = File.OpenRead(Write(file));
+        var e = Assert.Throws<FormatException>(() => PthFile.Open(stream));
+        Assert.Contains("no MARK", e.Message);
+    }
 }
