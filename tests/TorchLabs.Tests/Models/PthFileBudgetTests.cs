@@ -115,8 +115,8 @@ public class PthFileBudgetTests
     [Fact]
     public void LegacyPickles_StartEachWithAnEmptyStack_NoMarkCarriesOver()
     {
-        // Five pickles as Long1_ThatFitsInALong_IsReadAsALong's, but the system-info pickle leaves a MARK behind and the
-        // state dict's closes a tuple with no MARK of its own: refused, as a fresh pickle reader refuses it.
+        // Five pickles as Long1_ThatFitsInALong_IsReadAsALong's, but the system-info pickle leaves a MARK behind and
+        // the state dict's closes a tuple with no MARK of its own: refused, as a fresh pickle reader refuses it.
         byte[] magic = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
         byte[] file =
         [
