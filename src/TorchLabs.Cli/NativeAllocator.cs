@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using TorchLabs.Runtime;
 using static TorchLabs.Runtime.Allocators;
 
 namespace TorchLabs.Cli;

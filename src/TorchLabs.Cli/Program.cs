@@ -1,5 +1,4 @@
 using TorchLabs.Cli;
-using TorchLabs.Runtime;
 
 try
 {

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace TorchLabs.Gradients;
 
 /// <summary>
@@ -148,14 +146,7 @@ public static class AutogradFunctional
         var vjp = xs.Select(x => zeros_like(x)).ToArray();
         if (used.Length > 0)
         {
-            var g = SafeGrad.Checked(
-                used.Select(i => ys[i]).ToList(),
-                xs,
-                used.Select(i => v[i]).ToList(),
-                retain_graph: createGraph,
-                create_graph: createGraph,
-                allow_unused: true
-            );
+            var g = VectorJacobian(used.Select(i => ys[i]), xs, used.Select(i => v[i]), createGraph);
             for (int j = 0; j < xs.Length; j++)
             {
                 if (!g[j].IsInvalid)
@@ -210,47 +201,15 @@ public static class AutogradFunctional
                 RequireGrad(ys);
             jvp = ys.Select(y => zeros_like(y)).ToArray();
             var used = Enumerable.Range(0, ys.Length).Where(i => ys[i].requires_grad).ToArray();
-            if (used.Length > 0)
+            var Jv = used.Length == 0 ? [] : DoubleBackward([.. used.Select(i => ys[i])], xs, v, createGraph, strict);
+            for (int k = 0; k < Jv.Count; k++)
             {
-                var u = used.Select(i => zeros_like(ys[i]).requires_grad_(true)).ToArray();
-                var g = SafeGrad.Checked(
-                    used.Select(i => ys[i]).ToList(),
-                    xs,
-                    u,
-                    retain_graph: true,
-                    create_graph: true,
-                    allow_unused: true
-                );
-                for (int j = 0; strict && j < xs.Length; j++) // _check_requires_grad(grad_res, "grad_inputs")
-                {
-                    if (g[j].IsInvalid)
-                        throw Independent(j);
-                    if (!g[j].requires_grad)
-                        throw new ArgumentException(
-                            $"The gradient with respect to input {j} is independent of the inputs of the user-provided function. This is not allowed in strict mode."
-                        );
-                }
-                var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
-                if (live.Length > 0)
-                {
-                    var Jv = SafeGrad.Checked(
-                        live.Select(j => g[j]).ToList(),
-                        u,
-                        live.Select(j => v[j]).ToList(),
-                        retain_graph: createGraph,
-                        create_graph: createGraph,
-                        allow_unused: true
+                if (!Jv[k].IsInvalid)
+                    jvp[used[k]] = Jv[k];
+                else if (strict) // _fill_in_zeros, stage "back_trick"
+                    throw new ArgumentException(
+                        $"The gradient with respect to the input is independent of entry {used[k]} in the grad_outputs when using the double backward trick to compute forward mode gradients. This is not allowed in strict mode."
                     );
-                    for (int k = 0; k < used.Length; k++)
-                    {
-                        if (!Jv[k].IsInvalid)
-                            jvp[used[k]] = Jv[k];
-                        else if (strict) // _fill_in_zeros, stage "back_trick"
-                            throw new ArgumentException(
-                                $"The gradient with respect to the input is independent of entry {used[k]} in the grad_outputs when using the double backward trick to compute forward mode gradients. This is not allowed in strict mode."
-                            );
-                    }
-                }
             }
         }
         return (ys.Select(y => Finish(y, createGraph)).ToArray(), jvp.Select(t => Finish(t, createGraph)).ToArray());
@@ -280,32 +239,10 @@ public static class AutogradFunctional
         var hv = xs.Select(x => zeros_like(x)).ToArray();
         using var _ = enable_grad();
         var (y, g, live) = GradientWithGraph(f, xs, "Hvp");
-        if (live.Length == 0)
-            return (Finish(y, createGraph), hv.Select(t => Finish(t, createGraph)).ToArray());
-        var u = live.Select(j => zeros_like(xs[j]).requires_grad_(true)).ToArray();
-        var back = SafeGrad.Checked(
-            live.Select(j => g[j]).ToList(),
-            xs,
-            u,
-            retain_graph: true,
-            create_graph: true,
-            allow_unused: true
-        );
-        var used = Enumerable.Range(0, xs.Length).Where(j => !back[j].IsInvalid && back[j].requires_grad).ToArray();
-        if (used.Length > 0)
-        {
-            var r = SafeGrad.Checked(
-                used.Select(j => back[j]).ToList(),
-                u,
-                used.Select(j => v[j]).ToList(),
-                retain_graph: createGraph,
-                create_graph: createGraph,
-                allow_unused: true
-            );
-            for (int k = 0; k < live.Length; k++)
-                if (!r[k].IsInvalid)
-                    hv[live[k]] = r[k];
-        }
+        var r = live.Length == 0 ? [] : DoubleBackward([.. live.Select(j => g[j])], xs, v, createGraph, strict: false);
+        for (int k = 0; k < r.Count; k++)
+            if (!r[k].IsInvalid)
+                hv[live[k]] = r[k];
         return (Finish(y, createGraph), hv.Select(t => Finish(t, createGraph)).ToArray());
     }
 
@@ -327,14 +264,7 @@ public static class AutogradFunctional
         var (y, g, live) = GradientWithGraph(f, xs, "Vhp");
         if (live.Length > 0)
         {
-            var r = SafeGrad.Checked(
-                live.Select(j => g[j]).ToList(),
-                xs,
-                live.Select(j => v[j]).ToList(),
-                retain_graph: createGraph,
-                create_graph: createGraph,
-                allow_unused: true
-            );
+            var r = VectorJacobian(live.Select(j => g[j]), xs, live.Select(j => v[j]), createGraph);
             for (int j = 0; j < xs.Length; j++)
                 if (!r[j].IsInvalid)
                     vh[j] = r[j];
@@ -351,6 +281,34 @@ public static class AutogradFunctional
             return (y, [], []);
         var g = SafeGrad.Checked([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
         return (y, g, [.. Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad)]);
+    }
+
+    /// <summary>Σᵢ vᵢᵀ ∂yᵢ/∂xⱼ for each xⱼ (invalid where no y depends on xⱼ); the graph is kept when
+    /// <paramref name="createGraph"/>.</summary>
+    static IList<Tensor> VectorJacobian(IEnumerable<Tensor> ys, Tensor[] xs, IEnumerable<Tensor> v, bool createGraph) =>
+        SafeGrad.Checked([.. ys], xs, [.. v], retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
+
+    /// <summary>
+    /// The double-backward trick of PyTorch's jvp and hvp: g(u) = Σᵢ uᵢᵀ ∂yᵢ/∂x is linear in dummies u, so
+    /// ∂(Σⱼ g(u)ⱼᵀ vⱼ)/∂uᵢ = Σⱼ ∂yᵢ/∂xⱼ vⱼ. Returns that per yᵢ (invalid where it does not reach uᵢ), or nothing when
+    /// no g(u)ⱼ has a graph. With <paramref name="strict"/>, a g(u)ⱼ without a graph is an error
+    /// (_check_requires_grad(grad_res, "grad_inputs")).
+    /// </summary>
+    static IList<Tensor> DoubleBackward(Tensor[] ys, Tensor[] xs, Tensor[] v, bool createGraph, bool strict)
+    {
+        var u = ys.Select(y => zeros_like(y).requires_grad_(true)).ToArray();
+        var g = SafeGrad.Checked(ys, xs, u, retain_graph: true, create_graph: true, allow_unused: true);
+        for (int j = 0; strict && j < xs.Length; j++)
+        {
+            if (g[j].IsInvalid)
+                throw Independent(j);
+            if (!g[j].requires_grad)
+                throw new ArgumentException(
+                    $"The gradient with respect to input {j} is independent of the inputs of the user-provided function. This is not allowed in strict mode."
+                );
+        }
+        var live = Enumerable.Range(0, xs.Length).Where(j => !g[j].IsInvalid && g[j].requires_grad).ToArray();
+        return live.Length == 0 ? [] : VectorJacobian(live.Select(j => g[j]), u, live.Select(j => v[j]), createGraph);
     }
 
     /// <summary>PyTorch's _check_requires_grad(outputs, "outputs", strict=True).</summary>

@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace TorchLabs.Gradients;
 
 /// <summary>One parameter (or input) of a module check: its name, and whether its gradient matched central

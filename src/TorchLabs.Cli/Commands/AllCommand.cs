@@ -1,8 +1,6 @@
-using System.CommandLine;
 using Spectre.Console;
 using TorchLabs.AllLabs;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 

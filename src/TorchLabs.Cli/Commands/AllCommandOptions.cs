@@ -1,7 +1,5 @@
-using System.CommandLine;
 using TorchLabs.AllLabs;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 

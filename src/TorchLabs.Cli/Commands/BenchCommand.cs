@@ -1,6 +1,4 @@
-using System.CommandLine;
 using TorchLabs.Benchmarks;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 

@@ -1,9 +1,6 @@
-using System.CommandLine;
 using Spectre.Console;
 using TorchLabs.Data;
-using TorchLabs.Labs;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 

@@ -1,7 +1,4 @@
-using System.CommandLine;
 using TorchLabs.Data;
-using TorchLabs.Labs;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 

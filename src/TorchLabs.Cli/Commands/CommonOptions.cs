@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Globalization;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using TorchLabs.Labs;
-
 namespace TorchLabs.Cli.Commands;
 
 /// <summary>`torchlabs fashion-mnist`: notes 002's exercise with GD, SGD and Adam.</summary>

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using TorchLabs.Labs;
-using TorchLabs.Runtime;
-
 namespace TorchLabs.Cli.Commands;
 
 /// <summary>`torchlabs fashion-mnist`'s options, bound into <see cref="FashionMnistOptions"/>.</summary>

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using TorchLabs.Gradients;
-using TorchLabs.Labs;
 
 namespace TorchLabs.Cli.Commands;
 

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using TorchLabs.Gradients;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using TorchLabs.Labs;
 using TorchLabs.Reporting;
 
 namespace TorchLabs.Cli.Commands;
@@ -45,23 +43,7 @@ public static class HistogramsCommand
                     .ToList();
                 if (p.GetValue(format) == "json")
                 {
-                    Json.Print(
-                        new
-                        {
-                            runs = runs.Select(r => new
-                            {
-                                activation = r.Activation,
-                                init = r.Init,
-                                layers = r.Layers.Select(l => new
-                                {
-                                    mean = l.Mean,
-                                    std = l.Std,
-                                    saturated = l.Saturated,
-                                    histogram = new { edges = l.Histogram.Edges, counts = l.Histogram.Counts },
-                                }),
-                            }),
-                        }
-                    );
+                    Json.Print(new { runs }); // the records, camelCased: activation, init, layers
                     return Outcome.Ok;
                 }
                 string dir = p.GetValue(outDir)!;

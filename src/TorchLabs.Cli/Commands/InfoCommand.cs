@@ -1,7 +1,4 @@
-using System.CommandLine;
 using Spectre.Console;
-using TorchLabs.Labs;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 

@@ -1,7 +1,4 @@
-using System.CommandLine;
-using TorchLabs.Labs;
 using TorchLabs.Optimizers;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 

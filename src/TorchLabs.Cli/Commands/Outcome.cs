@@ -1,5 +1,3 @@
-using TorchLabs.Runtime;
-
 namespace TorchLabs.Cli.Commands;
 
 /// <summary>The exit codes of every command, and the guard that turns a command's exceptions into one line and a

@@ -1,8 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
-using TorchLabs.Labs;
 using TorchLabs.Reference;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Cli.Commands;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using TorchLabs.Reporting;
 
 namespace TorchLabs.Cli.Commands;

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Globalization;
-using TorchLabs.Runtime;
 using TorchLabs.Sweeps;
 
 namespace TorchLabs.Cli.Commands;

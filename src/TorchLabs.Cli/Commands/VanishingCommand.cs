@@ -1,6 +1,3 @@
-using System.CommandLine;
-using TorchLabs.Labs;
-
 namespace TorchLabs.Cli.Commands;
 
 /// <summary>`torchlabs vanishing`: per-layer gradient norms of deep sigmoid, ReLU and residual stacks, and training

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using TorchLabs.Labs;
-
 namespace TorchLabs.Cli.Commands;
 
 /// <summary>`torchlabs vanishing`'s options, bound into <see cref="VanishingOptions"/>.</summary>

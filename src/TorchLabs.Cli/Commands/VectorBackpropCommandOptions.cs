@@ -1,7 +1,3 @@
-using System.CommandLine;
-using TorchLabs.Labs;
-using TorchLabs.Runtime;
-
 namespace TorchLabs.Cli.Commands;
 
 /// <summary>`torchlabs vector-backprop`'s options, bound into <see cref="VectorBackpropOptions"/>.</summary>

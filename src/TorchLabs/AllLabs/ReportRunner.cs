@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using TorchLabs.Labs;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
-using TorchSharp;
 
 namespace TorchLabs.AllLabs;
 

@@ -4,8 +4,6 @@ using TorchLabs.Fast;
 using TorchLabs.Labs;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Benchmarks;
 

@@ -1,6 +1,3 @@
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
-
 namespace TorchLabs.Checkpoints;
 
 /// <summary>

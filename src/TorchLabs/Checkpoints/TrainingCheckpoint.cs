@@ -1,6 +1,4 @@
 using System.Globalization;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Checkpoints;
 

@@ -1,6 +1,3 @@
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
-
 namespace TorchLabs.Data;
 
 /// <summary>Images and labels of CIFAR-10 as stored: N records of 3x32x32 bytes, planes R, G, B, each

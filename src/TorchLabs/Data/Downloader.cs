@@ -1,7 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Data;
 

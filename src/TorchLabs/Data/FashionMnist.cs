@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Data;
 

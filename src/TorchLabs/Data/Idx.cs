@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Data;
 

@@ -1,8 +1,6 @@
 using System.Runtime.InteropServices;
 using TorchLabs.Models;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 // The opt-in speed path of TorchLabs, all of it in this folder: the CIFAR-10 tutorial Net's training step with the hand

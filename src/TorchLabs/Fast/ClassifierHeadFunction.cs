@@ -2,8 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using TorchSharp;
-using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
 namespace TorchLabs.Fast;

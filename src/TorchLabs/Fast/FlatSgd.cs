@@ -2,9 +2,6 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using TorchLabs.Checkpoints;
-using TorchLabs.Runtime;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Fast;
 

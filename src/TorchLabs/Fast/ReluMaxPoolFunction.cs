@@ -1,8 +1,6 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using TorchSharp;
-using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
 namespace TorchLabs.Fast;

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace TorchLabs.Functions;
 
 /// <summary>An activation function, its derivative by hand, and libtorch's version for autograd.</summary>

@@ -1,4 +1,3 @@
-using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
 namespace TorchLabs.Functions;

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using TorchLabs.Models;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Gradients;
 

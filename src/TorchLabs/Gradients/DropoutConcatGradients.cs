@@ -1,5 +1,4 @@
 using TorchLabs.Models;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Gradients;
 

@@ -1,5 +1,3 @@
-using TorchLabs.Runtime;
-
 namespace TorchLabs.Gradients;
 
 /// <summary>Options of `torchlabs gradcheck`; each network reads the ones it needs.</summary>

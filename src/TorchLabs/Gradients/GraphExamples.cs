@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace TorchLabs.Gradients;
 
 /// <summary>One node of a computational graph: its forward value and ∂f/∂node by hand and by autograd.</summary>

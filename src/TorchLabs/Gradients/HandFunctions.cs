@@ -1,7 +1,6 @@
 using TorchLabs.Fast;
 using TorchLabs.Functions;
 using TorchLabs.Models;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Gradients;
 

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace TorchLabs.Gradients;
 
 /// <summary>One derivative, computed three ways: by hand, by libtorch autograd, and by central differences.</summary>

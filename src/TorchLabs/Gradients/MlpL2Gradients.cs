@@ -1,5 +1,4 @@
 using TorchLabs.Functions;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Gradients;
 

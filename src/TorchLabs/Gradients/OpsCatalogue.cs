@@ -1,5 +1,4 @@
 using System.Globalization;
-using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
 namespace TorchLabs.Gradients;

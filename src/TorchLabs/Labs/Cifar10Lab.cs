@@ -4,9 +4,6 @@ using TorchLabs.Checkpoints;
 using TorchLabs.Data;
 using TorchLabs.Models;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using TorchLabs.Checkpoints;
 using TorchLabs.Models;
 using TorchLabs.Reporting;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

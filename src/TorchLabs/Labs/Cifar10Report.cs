@@ -1,8 +1,6 @@
 using TorchLabs.Data;
 using TorchLabs.Models;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

@@ -1,7 +1,5 @@
 using TorchLabs.Reference;
-using TorchLabs.Runtime;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using TorchLabs.Data;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

@@ -6,8 +6,6 @@ using TorchLabs.Functions;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

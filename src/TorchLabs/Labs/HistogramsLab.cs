@@ -1,7 +1,5 @@
 using System.Globalization;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

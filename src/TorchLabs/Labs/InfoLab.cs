@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

@@ -1,7 +1,5 @@
 using TorchLabs.Optimizers;
 using TorchLabs.Reference;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 
@@ -38,7 +36,7 @@ public static class OptimizerTable
             1e-8,
             (s, ps) => new Gd(ps, s.Lr, s.WeightDecay),
             (s, ps) => optim.SGD(ps, s.Lr, 0, 0, s.WeightDecay),
-            s => Ref("SGD", ("lr", s.Lr), ("weight_decay", s.WeightDecay)),
+            s => Ref("SGD", s),
             s => $"GD lr {s.Lr}"
         ),
         new(
@@ -48,14 +46,7 @@ public static class OptimizerTable
             1e-8,
             (s, ps) => new Momentum(ps, s.Lr, s.Momentum, s.Dampening, s.WeightDecay),
             (s, ps) => optim.SGD(ps, s.Lr, s.Momentum, s.Dampening, s.WeightDecay),
-            s =>
-                Ref(
-                    "SGD",
-                    ("lr", s.Lr),
-                    ("momentum", s.Momentum),
-                    ("dampening", s.Dampening),
-                    ("weight_decay", s.WeightDecay)
-                ),
+            s => Ref("SGD", s, ("momentum", [s.Momentum]), ("dampening", [s.Dampening])),
             s => $"Momentum lr {s.Lr}, μ {s.Momentum}",
             Check: s => s.Momentum == 0 ? "‹momentum› 0: momentum needs a momentum greater than 0" : null
         ),
@@ -71,7 +62,7 @@ public static class OptimizerTable
                         "‹nesterov-form› lookahead: torch.optim has only the torch form; use ‹impl› hand or reference"
                     )
                     : optim.SGD(ps, s.Lr, s.Momentum, 0, s.WeightDecay, nesterov: true),
-            s => Ref("SGD", ("lr", s.Lr), ("momentum", s.Momentum), ("weight_decay", s.WeightDecay), ("nesterov", 1)),
+            s => Ref("SGD", s, ("momentum", [s.Momentum]), ("nesterov", [1])),
             s =>
                 $"Nesterov lr {s.Lr}, μ {s.Momentum} ({(s.NesterovForm == NesterovForm.Torch ? "torch" : "look-ahead")} form)",
             NotesForm: s =>
@@ -88,7 +79,7 @@ public static class OptimizerTable
             1e-10,
             (s, ps) => new AdaGrad(ps, s.Lr, 0, s.WeightDecay, 0, s.EffectiveEps),
             (s, ps) => optim.Adagrad(ps, s.Lr, 0, s.WeightDecay, 0, s.EffectiveEps),
-            s => Ref("Adagrad", ("lr", s.Lr), ("weight_decay", s.WeightDecay), ("eps", s.EffectiveEps)),
+            s => Ref("Adagrad", s, ("eps", [s.EffectiveEps])),
             s => $"AdaGrad lr {s.Lr}, ε {s.EffectiveEps}"
         ),
         new(
@@ -98,14 +89,7 @@ public static class OptimizerTable
             1e-8,
             (s, ps) => new RmsProp(ps, s.Lr, s.Alpha, s.EffectiveEps, s.WeightDecay),
             (s, ps) => optim.RMSProp(ps, s.Lr, s.Alpha, s.EffectiveEps, s.WeightDecay),
-            s =>
-                Ref(
-                    "RMSprop",
-                    ("lr", s.Lr),
-                    ("alpha", s.Alpha),
-                    ("eps", s.EffectiveEps),
-                    ("weight_decay", s.WeightDecay)
-                ),
+            s => Ref("RMSprop", s, ("alpha", [s.Alpha]), ("eps", [s.EffectiveEps])),
             s => $"RMSProp lr {s.Lr}, α {s.Alpha}, ε {s.EffectiveEps}"
         ),
         new(
@@ -115,16 +99,7 @@ public static class OptimizerTable
             1e-8,
             (s, ps) => new Adam(ps, s.Lr, s.Beta1, s.Beta2, s.EffectiveEps, s.WeightDecay),
             (s, ps) => optim.Adam(ps, s.Lr, s.Beta1, s.Beta2, s.EffectiveEps, s.WeightDecay),
-            s =>
-                TorchOptimReference.Create(
-                    "Adam",
-                    Settings(
-                        ("lr", [s.Lr]),
-                        ("betas", [s.Beta1, s.Beta2]),
-                        ("eps", [s.EffectiveEps]),
-                        ("weight_decay", [s.WeightDecay])
-                    )
-                ),
+            s => Ref("Adam", s, ("betas", [s.Beta1, s.Beta2]), ("eps", [s.EffectiveEps])),
             s => $"Adam lr {s.Lr}, β ({s.Beta1}, {s.Beta2}), ε {s.EffectiveEps}"
         ),
     ];
@@ -132,13 +107,13 @@ public static class OptimizerTable
     public static IEnumerable<string> Names => Rows.Select(r => r.Name);
 
     /// <summary>The pure C# reference of torch.optim's <paramref name="name"/> (Reference/TorchOptimReferences.cs, the
-    /// one reference per algorithm, which conformance uses too) with single-number settings in PyTorch's keyword
-    /// names.</summary>
-    static TorchOptimReference Ref(string name, params (string Key, double Value)[] settings) =>
-        TorchOptimReference.Create(name, Settings([.. settings.Select(kv => (kv.Key, new[] { kv.Value }))]));
-
-    static OptimSettings Settings(params (string Key, double[] Value)[] settings) =>
-        new(settings.ToDictionary(kv => kv.Key, kv => kv.Value));
+    /// one reference per algorithm, which conformance uses too): lr and weight_decay from <paramref name="s"/>, then
+    /// the optimizer's own settings, in PyTorch's keyword names.</summary>
+    static TorchOptimReference Ref(string name, OptimizerSpec s, params (string Key, double[] Value)[] own)
+    {
+        (string Key, double[] Value)[] common = [("lr", [s.Lr]), ("weight_decay", [s.WeightDecay])];
+        return TorchOptimReference.Create(name, new(common.Concat(own).ToDictionary()));
+    }
 
     /// <summary>The row of <paramref name="name"/>; an unknown name is a <see cref="UsageException"/> listing the known
     /// ones.</summary>

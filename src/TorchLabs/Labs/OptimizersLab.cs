@@ -2,8 +2,6 @@ using TorchLabs.Gradients;
 using TorchLabs.Models;
 using TorchLabs.Optimizers;
 using TorchLabs.Reference;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

@@ -116,7 +116,7 @@ public static partial class PerceptronLab
 
     /// <summary>The notes' samples and XOR, the two runs of the report.</summary>
     public static PerceptronResult[] RunBoth() =>
-        [Train("Seed samples", NotesSamples, NotesLabels), Train("XOR", XorSamples, XorLabels)];
+        [Train("Notes samples", NotesSamples, NotesLabels), Train("XOR", XorSamples, XorLabels)];
 
     /// <summary>
     /// The JSON of `torchlabs perceptron --format json`: per run every update (epoch, sample, x, y, w and b after it),
@@ -129,15 +129,7 @@ public static partial class PerceptronLab
             runs = runs.Select(r => new
             {
                 name = r.Name,
-                updates = r.Updates.Select(u => new
-                {
-                    epoch = u.Epoch,
-                    sample = u.Sample,
-                    x = u.X,
-                    y = u.Y,
-                    w = u.W,
-                    b = u.B,
-                }),
+                updates = r.Updates,
                 w = r.W,
                 b = r.B,
                 mistakes = r.Updates.Count,

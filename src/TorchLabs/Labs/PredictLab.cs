@@ -1,8 +1,6 @@
 using SkiaSharp;
 using TorchLabs.Data;
 using TorchLabs.Models;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using TorchLabs.Reference;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

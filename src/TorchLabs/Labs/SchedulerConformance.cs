@@ -1,8 +1,6 @@
 using System.Globalization;
 using TorchLabs.Reference;
-using TorchLabs.Runtime;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.optim.lr_scheduler;
 
 namespace TorchLabs.Labs;

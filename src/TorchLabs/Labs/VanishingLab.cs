@@ -1,8 +1,6 @@
 using System.Globalization;
 using TorchLabs.Models;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 
@@ -56,7 +54,7 @@ public sealed record TrainingCurve(
     int Depth,
     double[] Loss,
     double FinalAccuracy,
-    int? DivergedAt = null
+    int? DivergedAtStep = null
 );
 
 public sealed record VanishingResult(
@@ -89,14 +87,7 @@ public static partial class VanishingLab
             {
                 steps = r.Steps,
                 lr = r.LearningRate,
-                runs = r.Training.Select(c => new
-                {
-                    stack = c.Stack,
-                    depth = c.Depth,
-                    loss = c.Loss,
-                    finalAccuracy = c.FinalAccuracy,
-                    divergedAtStep = c.DivergedAt,
-                }),
+                runs = r.Training,
             },
         };
 

@@ -66,7 +66,7 @@ public static partial class VanishingLab
                     "cross-entropy loss",
                     cs.Select(c =>
                         (
-                            c.Stack + (c.DivergedAt is int d ? $" (diverged at step {d})" : ""),
+                            c.Stack + (c.DivergedAtStep is int d ? $" (diverged at step {d})" : ""),
                             steps[..c.Loss.Length],
                             c.Loss
                         )
@@ -84,7 +84,7 @@ public static partial class VanishingLab
                             c.Depth.ToString(),
                             c.Stack,
                             c.Loss.Length > 0 ? c.Loss[0].ToString("F4") : "–",
-                            c.DivergedAt is int d ? $"diverged (non-finite loss at step {d})"
+                            c.DivergedAtStep is int d ? $"diverged (non-finite loss at step {d})"
                             : c.Loss.Length > 0 ? c.Loss[^1].ToString("F4")
                             : "–",
                             c.FinalAccuracy.ToString("P1", CultureInfo.InvariantCulture),
@@ -138,7 +138,7 @@ public sealed class VanishingReportLab : IReportLab
             new Paragraph(
                 $"Reading: in the sigmoid stack the gradient reaching the first layer is {s.Weight[0] / s.Weight[^1]:0.0E+0} times the top layer's — each layer multiplies by diag(σ′)Wᵢ with σ′ ≤ 1/4, and the measured decay follows the notes' 4^−l bound in slope. The ReLU stack with He weights keeps the ratio at {relu.Weight[0] / relu.Weight[^1]:0.0E+0} (ReLU′ is 0 or 1), and the residual stack at {res.Weight[0] / res.Weight[^1]:0.0E+0}: its identity path adds I to every layer's Jacobian, so the product cannot collapse. In training with plain SGD the deep sigmoid stack's loss barely moves while the residual stack learns; see the table for the measured losses and accuracies."
                     + (
-                        r.Training.Any(c => c.DivergedAt is not null)
+                        r.Training.Any(c => c.DivergedAtStep is not null)
                             ? " Where a run diverged, the opposite problem showed: gradients exploded (the ReLU stack's activations and gradients are not bounded)."
                             : ""
                     )

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using TorchLabs.Reference;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Labs;
 

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace TorchLabs.Models;
 
 /// <summary>Evaluation of a trained classifier.</summary>

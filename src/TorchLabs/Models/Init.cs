@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace TorchLabs.Models;
 
 /// <summary>Parameter initialisation from an explicit generator (no global RNG), matching PyTorch's defaults.</summary>

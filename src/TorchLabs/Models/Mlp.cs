@@ -1,6 +1,5 @@
 using TorchLabs.Functions;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace TorchLabs.Models;

@@ -1,6 +1,4 @@
-using TorchLabs.Runtime;
 using TorchSharp.PyBridge;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Models;
 

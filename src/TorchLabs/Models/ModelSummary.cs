@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Models;
 

@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Models;
 

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace TorchLabs.Models;
 
 /// <summary>The ReLU remedy (notes 003, "Effect of ReLU"): a_i = ReLU(W_i a_{i−1} + b_i), He-scaled weights (std

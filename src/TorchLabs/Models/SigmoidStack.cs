@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace TorchLabs.Models;
 
 /// <summary>Notes 003 eq. 52: a_i = σ(W_i a_{i−1} + b_i). σ′ ≤ 1/4, so gradients shrink with depth.</summary>

@@ -1,6 +1,4 @@
 using TorchLabs.Checkpoints;
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Optimizers;
 

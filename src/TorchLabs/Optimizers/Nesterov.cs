@@ -1,6 +1,3 @@
-using TorchLabs.Runtime;
-using static TorchSharp.torch;
-
 namespace TorchLabs.Optimizers;
 
 /// <summary>Which of Nesterov's two equivalent forms an optimizer uses.</summary>

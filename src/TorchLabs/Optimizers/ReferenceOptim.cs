@@ -1,5 +1,4 @@
 using TorchLabs.Reference;
-using static TorchSharp.torch;
 
 namespace TorchLabs.Optimizers;
 

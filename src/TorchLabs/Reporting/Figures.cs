@@ -1,5 +1,4 @@
 using ScottPlot;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Reporting;
 

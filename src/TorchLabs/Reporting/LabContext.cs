@@ -1,6 +1,3 @@
-using TorchLabs.Runtime;
-using TorchSharp;
-
 namespace TorchLabs.Reporting;
 
 /// <summary>What every lab is given by `torchlabs all` (and by its own command).</summary>

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Sweeps;
 

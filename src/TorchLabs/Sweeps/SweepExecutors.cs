@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Sweeps;
 
@@ -137,6 +136,13 @@ public static class SweepFolder
     /// folder.</summary>
     public sealed record Written(SweepCollect.Collected Collected, string Json, string ReportDir);
 
+    static readonly JsonSerializerOptions CollectJson = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
     /// <summary>Collects DIR's trials into DIR/collect.json and the report DIR/report/index.html.</summary>
     public static Written WriteCollect(string dir)
     {
@@ -148,37 +154,14 @@ public static class SweepFolder
         );
         var doc = new
         {
-            lab = c.Lab,
-            settings = c.Stats.Select(s => new
-            {
-                setting = s.Setting,
-                number = s.Number,
-                finished = s.Finished,
-                trials = s.Trials,
-                mean = s.Mean,
-                std = s.Std,
-                min = s.Min,
-                max = s.Max,
-            }),
-            failed = c.Failed.Select(f => new
-            {
-                id = f.Id,
-                setting = f.Setting,
-                seed = f.Seed,
-                error = f.Error,
-            }),
-            report = Path.Combine(reportDir, "index.html"),
+            c.Lab,
+            Settings = c.Stats,
+            c.Failed,
+            Report = Path.Combine(reportDir, "index.html"),
         };
         // A statistic can overflow (lr=1e50 gives an infinite standard deviation): JSON has no infinity, so ±∞ and NaN
         // are written as the strings "Infinity", "-Infinity" and "NaN".
-        string text = JsonSerializer.Serialize(
-            doc,
-            new JsonSerializerOptions
-            {
-                WriteIndented = true,
-                NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-            }
-        );
+        string text = JsonSerializer.Serialize(doc, CollectJson);
         AtomicFile.WriteAllText(Path.Combine(dir, "collect.json"), text);
         return new Written(c, text, reportDir);
     }

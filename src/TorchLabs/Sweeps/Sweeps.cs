@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using TorchLabs.Labs;
 using TorchLabs.Reporting;
-using TorchLabs.Runtime;
 
 namespace TorchLabs.Sweeps;
 
@@ -456,10 +455,13 @@ public static class SweepCollect
         double Max
     );
 
+    /// <summary>A trial left out of the statistics, and why.</summary>
+    public sealed record Failure(string Id, string Setting, long Seed, string Error);
+
     public sealed record Collected(
         string Lab,
         IReadOnlyList<Stat> Stats,
-        IReadOnlyList<(string Id, string Setting, long Seed, string Error)> Failed,
+        IReadOnlyList<Failure> Failed,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, double[][]>> Curves
     );
 
@@ -468,7 +470,7 @@ public static class SweepCollect
         var plan = SweepPlan.Read(Path.Combine(outDir, "sweep.json"));
         string hash = SweepPlan.Hash(outDir);
         var stats = new List<Stat>();
-        var failed = new List<(string, string, long, string)>();
+        var failed = new List<Failure>();
         var curves = new Dictionary<string, IReadOnlyDictionary<string, double[][]>>();
         foreach (var group in plan.Trials.GroupBy(t => t.Setting))
         {
@@ -478,7 +480,7 @@ public static class SweepCollect
                 using var r = SweepPlan.Result(outDir, t, plan.Lab, hash);
                 if (r is null)
                 {
-                    failed.Add((t.Id, t.Setting, t.Seed, SweepPlan.LastError(outDir, t, plan.Lab, hash)));
+                    failed.Add(new(t.Id, t.Setting, t.Seed, SweepPlan.LastError(outDir, t, plan.Lab, hash)));
                     continue;
                 }
                 try
@@ -496,14 +498,8 @@ public static class SweepCollect
                                 or ArgumentException
                     )
                 {
-                    failed.Add(
-                        (
-                            t.Id,
-                            t.Setting,
-                            t.Seed,
-                            $"unreadable result.json: not the {plan.Lab} lab's JSON ({e.GetType().Name})"
-                        )
-                    );
+                    string why = $"unreadable result.json: not the {plan.Lab} lab's JSON ({e.GetType().Name})";
+                    failed.Add(new(t.Id, t.Setting, t.Seed, why));
                 }
             }
             foreach (string number in results.SelectMany(r => r.Numbers.Keys).Distinct())
