@@ -232,19 +232,11 @@ public static class AutogradFunctional
         Tensor[] inputs,
         Tensor[] v,
         bool createGraph = false
-    )
-    {
-        CheckShapes(inputs, v, "v", "inputs");
-        var xs = Prepare(inputs, createGraph);
-        var hv = xs.Select(x => zeros_like(x)).ToArray();
-        using var _ = enable_grad();
-        var (y, g, live) = GradientWithGraph(f, xs, "Hvp");
-        var r = live.Length == 0 ? [] : DoubleBackward([.. live.Select(j => g[j])], xs, v, createGraph, strict: false);
-        for (int k = 0; k < r.Count; k++)
-            if (!r[k].IsInvalid)
-                hv[live[k]] = r[k];
-        return (Finish(y, createGraph), hv.Select(t => Finish(t, createGraph)).ToArray());
-    }
+    ) =>
+        SecondOrder(f, inputs, v, createGraph, "Hvp", (g, xs, live) =>
+            DoubleBackward([.. live.Select(j => g[j])], xs, v, createGraph, strict: false)
+                .Select((t, k) => (live[k], t))
+        );
 
     /// <summary>
     /// The vector-Hessian product vᵀH of a scalar function (torch.autograd.functional.vhp): returns f(x) and, per
@@ -255,21 +247,35 @@ public static class AutogradFunctional
         Tensor[] inputs,
         Tensor[] v,
         bool createGraph = false
+    ) =>
+        SecondOrder(f, inputs, v, createGraph, "Vhp", (g, xs, live) =>
+            VectorJacobian(live.Select(j => g[j]), xs, live.Select(j => v[j]), createGraph).Select((t, j) => (j, t))
+        );
+
+    /// <summary>
+    /// hvp and vhp: f(x) and its gradient g taken with create_graph (<see cref="GradientWithGraph"/>), then
+    /// <paramref name="product"/> of g's live entries, as (input, value) pairs; an input it leaves out or gives no
+    /// value for gets zeros.
+    /// </summary>
+    static (Tensor Output, Tensor[] Product) SecondOrder(
+        Func<Tensor[], Tensor> f,
+        Tensor[] inputs,
+        Tensor[] v,
+        bool createGraph,
+        string what,
+        Func<IList<Tensor>, Tensor[], int[], IEnumerable<(int Input, Tensor Value)>> product
     )
     {
         CheckShapes(inputs, v, "v", "inputs");
         var xs = Prepare(inputs, createGraph);
-        var vh = xs.Select(x => zeros_like(x)).ToArray();
+        var result = xs.Select(x => zeros_like(x)).ToArray();
         using var _ = enable_grad();
-        var (y, g, live) = GradientWithGraph(f, xs, "Vhp");
+        var (y, g, live) = GradientWithGraph(f, xs, what);
         if (live.Length > 0)
-        {
-            var r = VectorJacobian(live.Select(j => g[j]), xs, live.Select(j => v[j]), createGraph);
-            for (int j = 0; j < xs.Length; j++)
-                if (!r[j].IsInvalid)
-                    vh[j] = r[j];
-        }
-        return (Finish(y, createGraph), vh.Select(t => Finish(t, createGraph)).ToArray());
+            foreach (var (j, t) in product(g, xs, live))
+                if (!t.IsInvalid)
+                    result[j] = t;
+        return (Finish(y, createGraph), result.Select(t => Finish(t, createGraph)).ToArray());
     }
 
     /// <summary>The first half of hvp and vhp: f(x), its gradient g taken with create_graph, and the inputs whose

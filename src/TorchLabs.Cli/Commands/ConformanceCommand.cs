@@ -88,14 +88,7 @@ public static class ConformanceCommand
             Outcome.Guard(() =>
             {
                 var (request, json) = options.Bind(p);
-                var c = SchedulerConformance.CompareOne(
-                    request.Scheduler,
-                    request.Settings,
-                    request.Lr,
-                    request.Momentum,
-                    request.Steps,
-                    request.Metrics
-                );
+                var c = SchedulerConformance.CompareOne(request.Run);
                 if (json)
                 {
                     Json.Print(
@@ -119,7 +112,7 @@ public static class ConformanceCommand
                     header.AddRange(["TorchSharp momentum", "reference momentum"]);
                 var (t, r) = (c.TorchSharp, c.Reference);
                 var rows = Enumerable
-                    .Range(0, request.Steps + 1)
+                    .Range(0, request.Run.Steps + 1)
                     .Select(k =>
                         (IReadOnlyList<string>)(
                             c.WithMomentum
@@ -139,7 +132,7 @@ public static class ConformanceCommand
                     new Reporting.Table(
                         header,
                         rows,
-                        $"{c.Scheduler} on SGD(lr={request.Lr}, momentum={request.Momentum})"
+                        $"{c.Scheduler} on SGD(lr={request.Run.Lr}, momentum={request.Run.Momentum})"
                     )
                 );
                 Console.WriteLine(

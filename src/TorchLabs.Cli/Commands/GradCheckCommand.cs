@@ -76,23 +76,7 @@ public static class GradCheckCommand
     {
         var results = HandFunctions.Run(seed);
         if (json)
-            Json.Print(
-                new
-                {
-                    functions = results.Select(r => new
-                    {
-                        name = r.Name,
-                        source = r.Source,
-                        gradcheckMaxAbsError = r.GradCheckMaxAbsError,
-                        gradcheck = r.GradCheckPass,
-                        gradgradcheckMaxAbsError = r.GradGradMaxAbsError,
-                        gradgradcheck = r.GradGradPass,
-                        maxAbsErrorVsAutograd = r.MaxAbsVsAutograd,
-                        pass = r.Pass,
-                        failure = r.Failure,
-                    }),
-                }
-            );
+            Json.Print(new { functions = results }); // the records, camelCased, with pass
         else
             ConsoleTables.Write(GradCheckLab.FunctionsTable(results));
         return results.All(r => r.Pass) ? Outcome.Ok : Outcome.Failed;

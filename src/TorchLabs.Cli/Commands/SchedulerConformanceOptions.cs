@@ -5,15 +5,7 @@ namespace TorchLabs.Cli.Commands;
 
 /// <summary>What `torchlabs conformance scheduler` was asked, checked.</summary>
 /// <param name="Given">The --set items as KEY → VALUE text (for the JSON).</param>
-sealed record SchedulerConformanceRequest(
-    string Scheduler,
-    SchedSettings Settings,
-    IReadOnlyDictionary<string, string> Given,
-    double Lr,
-    double Momentum,
-    int Steps,
-    double[]? Metrics
-);
+sealed record SchedulerConformanceRequest(SchedulerConformance.Run Run, IReadOnlyDictionary<string, string> Given);
 
 /// <summary>`torchlabs conformance scheduler`'s options, bound into a <see
 /// cref="SchedulerConformanceRequest"/>.</summary>
@@ -91,7 +83,7 @@ sealed class SchedulerConformanceOptions
             : null;
         var given = items.ToDictionary(x => x.Split('=')[0], x => x.Contains('=') ? x[(x.IndexOf('=') + 1)..] : "");
         return (
-            new SchedulerConformanceRequest(scheduler, settings, given, l, m, n, series),
+            new SchedulerConformanceRequest(new(scheduler, settings, l, m, n, series), given),
             p.GetValue(format) == "json"
         );
     }

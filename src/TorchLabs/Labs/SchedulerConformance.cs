@@ -140,31 +140,68 @@ public static class SchedulerConformance
             s.Flag("three_phase", false)
         );
 
-    /// <summary>TorchSharp's scheduler on SGD(lr, momentum): <paramref name="steps"/> steps.</summary>
-    public static Schedule RunTorchSharp(
-        string name,
-        SchedSettings s,
-        double lr,
-        double momentum,
-        int steps,
-        double[]? metrics = null
-    )
+    /// <summary>One scheduler on SGD(<see cref="Lr"/>, <see cref="Momentum"/>) for <see cref="Steps"/> steps;
+    /// ReduceLROnPlateau reads <see cref="Metrics"/> (the last repeats; null: the default series).</summary>
+    public sealed record Run(
+        string Name,
+        SchedSettings Settings,
+        double Lr,
+        double Momentum,
+        int Steps,
+        double[]? Metrics = null
+    );
+
+    /// <summary>TorchSharp's scheduler on SGD(lr, momentum).</summary>
+    public static Schedule RunTorchSharp(Run run)
     {
         using var p = new Parameter(zeros(2));
-        using var opt = optim.SGD([p], lr, momentum);
-        var sched = CreateTorchSharp(name, opt, s);
+        using var opt = optim.SGD([p], run.Lr, run.Momentum);
+        var sched = CreateTorchSharp(run.Name, opt, run.Settings);
         var group = opt.ParamGroups.First();
         double Momentum() => (group as optim.IMomentum)?.Momentum ?? (opt as optim.IMomentum)?.Momentum ?? double.NaN;
-        var (lrs, moms) = (new List<double> { group.LearningRate }, new List<double> { Momentum() });
-        for (int t = 0; t < steps; t++)
+        return Trace(
+            run,
+            () => (group.LearningRate, Momentum()),
+            metric =>
+            {
+                opt.step();
+                if (metric is double m)
+                    sched.step(m);
+                else
+                    sched.step();
+            }
+        );
+    }
+
+    /// <summary>The hand reference on the same group.</summary>
+    public static Schedule RunReference(Run run)
+    {
+        var group = new LrGroup(run.Lr, run.Momentum);
+        var sched = SchedulerReference.Create(run.Name, group, run.Settings);
+        return Trace(
+            run,
+            () => (group.Lr, group.Momentum),
+            metric =>
+            {
+                if (metric is double m)
+                    sched.Step(m);
+                else
+                    sched.Step();
+            }
+        );
+    }
+
+    /// <summary>The group's learning rate and momentum before the first step and after each of the run's steps;
+    /// <paramref name="step"/> is given the step's metric (ReduceLROnPlateau) or null.</summary>
+    static Schedule Trace(Run run, Func<(double Lr, double Momentum)> read, Action<double?> step)
+    {
+        var (lrs, moms) = (new List<double> { read().Lr }, new List<double> { read().Momentum });
+        for (int t = 0; t < run.Steps; t++)
         {
-            opt.step();
-            if (name == "ReduceLROnPlateau")
-                sched.step(Metric(metrics, t));
-            else
-                sched.step();
-            lrs.Add(group.LearningRate);
-            moms.Add(Momentum());
+            step(run.Name == "ReduceLROnPlateau" ? Metric(run.Metrics, t) : null);
+            var (lr, momentum) = read();
+            lrs.Add(lr);
+            moms.Add(momentum);
         }
         return new Schedule([.. lrs], [.. moms]);
     }
@@ -173,31 +210,6 @@ public static class SchedulerConformance
     {
         var m = metrics ?? DefaultMetrics;
         return t < m.Length ? m[t] : m[^1];
-    }
-
-    /// <summary>The hand reference on the same group: <paramref name="steps"/> steps.</summary>
-    public static Schedule RunReference(
-        string name,
-        SchedSettings s,
-        double lr,
-        double momentum,
-        int steps,
-        double[]? metrics = null
-    )
-    {
-        var group = new LrGroup(lr, momentum);
-        var sched = SchedulerReference.Create(name, group, s);
-        var (lrs, moms) = (new List<double> { group.Lr }, new List<double> { group.Momentum });
-        for (int t = 0; t < steps; t++)
-        {
-            if (name == "ReduceLROnPlateau")
-                sched.Step(Metric(metrics, t));
-            else
-                sched.Step();
-            lrs.Add(group.Lr);
-            moms.Add(group.Momentum);
-        }
-        return new Schedule([.. lrs], [.. moms]);
     }
 
     /// <summary>The keywords of each scheduler, as PyTorch spells them, and their kinds: int, num, ints (a list), bool,
@@ -513,10 +525,8 @@ public static class SchedulerConformance
             foreach (var (name, set, steps, momentum) in group)
             {
                 var s = Parse(name, set);
-                var (t, r) = (
-                    RunTorchSharp(name, s, 0.1, momentum, steps),
-                    RunReference(name, s, 0.1, momentum, steps)
-                );
+                var run = new Run(name, s, 0.1, momentum, steps);
+                var (t, r) = (RunTorchSharp(run), RunReference(run));
                 var known = KnownDifferences(name, s);
                 foreach (var (quantity, a, b) in new[] { ("lr", t.Lr, r.Lr), ("momentum", t.Momentum, r.Momentum) })
                 {
@@ -567,17 +577,10 @@ public static class SchedulerConformance
         public bool Unexplained => FirstDifferentStep is not null && Cause == Conformance.UnknownCause;
     }
 
-    public static Comparison CompareOne(
-        string name,
-        SchedSettings s,
-        double lr,
-        double momentum,
-        int steps,
-        double[]? metrics
-    )
+    public static Comparison CompareOne(Run run)
     {
-        var t = RunTorchSharp(name, s, lr, momentum, steps, metrics);
-        var r = RunReference(name, s, lr, momentum, steps, metrics);
+        var (name, s, momentum) = (run.Name, run.Settings, run.Momentum);
+        var (t, r) = (RunTorchSharp(run), RunReference(run));
         var (lrMax, lrFirst) = Compare(t.Lr, r.Lr);
         bool withMomentum = momentum > 0 || name is "CyclicLR" or "OneCycleLR" && s.Flag("cycle_momentum", true);
         var (mMax, mFirst) = withMomentum ? Compare(t.Momentum, r.Momentum) : (0, null);

@@ -103,9 +103,9 @@ public static partial class VanishingLab
     ) =>
         stack switch
         {
-            "sigmoid" => new SigmoidStack(depth, width, classes, gen, dtype),
-            "relu" => new ReluStack(depth, width, classes, gen, dtype),
-            "residual" => new ResidualStack(depth, width, classes, gen, dtype),
+            "sigmoid" => new DeepStack(StackKind.Sigmoid, depth, width, classes, gen, dtype),
+            "relu" => new DeepStack(StackKind.Relu, depth, width, classes, gen, dtype),
+            "residual" => new DeepStack(StackKind.SigmoidResidual, depth, width, classes, gen, dtype),
             _ => throw new UsageException($"{stack}: unknown stack; expected sigmoid, relu or residual"),
         };
 

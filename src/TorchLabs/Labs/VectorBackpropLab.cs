@@ -170,83 +170,78 @@ public static partial class VectorBackpropLab
         Func<int, double[]> MoreUniform
     );
 
-    /// <summary>The reference run; also returns the trained network (for predict).</summary>
-    public static (CostTable Table, VectorNetwork Network) RunReference(
+    /// <summary>The runs of one problem: each implementation iterates from the problem's initial weights, logging J
+    /// every PrintEvery iterations (each line prefixed with the implementation when <paramref name="both"/>).</summary>
+    sealed class Runs(
         VectorBackpropOptions o,
         VectorProblem p,
         IProgress<string>? progress,
-        Action<string>? log
+        Action<string>? log,
+        bool both
     )
     {
-        var (X, Y, W, B) = (p.X, p.Y, p.W, p.B);
-        var sw = Stopwatch.StartNew();
-        var net = new VectorNetwork(
-            o.Dims,
-            W.Select(w => (double[])w.Clone()).ToArray(),
-            B.Select(b => (double[])b.Clone()).ToArray()
-        );
-        var costs = new List<(int, double)>();
-        for (int i = 0; i < o.Iterations; i++)
+        /// <summary>The reference run; also returns the trained network (for predict).</summary>
+        public (CostTable Table, VectorNetwork Network) Reference()
         {
-            double cost = net.Step(X, Y, o.M, o.LearningRate, o.Lambd);
-            if (!double.IsFinite(cost))
-                return (new CostTable("reference", costs, i, sw.Elapsed.TotalSeconds), net);
-            if (i % o.PrintEvery == 0)
-            {
-                costs.Add((i, cost));
-                log?.Invoke(CostLine(i, cost));
-                progress?.Report($"reference: iteration {i}");
-            }
-        }
-        return (new CostTable("reference", costs, null, sw.Elapsed.TotalSeconds), net);
-    }
-
-    /// <summary>The same network with TorchSharp autograd in float64: J.backward(), then W ← W − η ∂J/∂W under
-    /// no_grad.</summary>
-    public static CostTable RunTorch(
-        VectorBackpropOptions o,
-        VectorProblem p,
-        IProgress<string>? progress,
-        Action<string>? log
-    )
-    {
-        var (X, Y, W, B) = (p.X, p.Y, p.W, p.B);
-        var sw = Stopwatch.StartNew();
-        int L = o.Dims.Length - 1;
-        using var outer = NewDisposeScope();
-        var x = tensor(X, [o.Dims[0], o.M], ScalarType.Float64);
-        var y = tensor(Y, [1, o.M], ScalarType.Float64);
-        var w = Enumerable
-            .Range(0, L)
-            .Select(l => tensor(W[l], [o.Dims[l + 1], o.Dims[l]], ScalarType.Float64).requires_grad_(true))
-            .ToArray();
-        var b = Enumerable
-            .Range(0, L)
-            .Select(l => tensor(B[l], [o.Dims[l + 1], 1], ScalarType.Float64).requires_grad_(true))
-            .ToArray();
-        var costs = new List<(int, double)>();
-        for (int i = 0; i < o.Iterations; i++)
-        {
-            using var scope = NewDisposeScope();
-            double cost = TorchStep(o, x, y, w, b);
-            if (!double.IsFinite(cost))
-                return new CostTable("torch", costs, i, sw.Elapsed.TotalSeconds);
-            if (i % o.PrintEvery == 0)
-            {
-                costs.Add((i, cost));
-                log?.Invoke(CostLine(i, cost));
-                progress?.Report($"torch: iteration {i}");
-            }
-        }
-        if (o.ModelsDir is not null)
-            Models.ModelFiles.SaveTensors(
-                Enumerable
-                    .Range(0, L)
-                    .SelectMany(l => new[] { ($"W{l + 1}", w[l]), ($"b{l + 1}", b[l]) })
-                    .ToDictionary(e => e.Item1, e => e.Item2),
-                Path.Combine(o.ModelsDir, "network")
+            var net = new VectorNetwork(
+                o.Dims,
+                p.W.Select(w => (double[])w.Clone()).ToArray(),
+                p.B.Select(b => (double[])b.Clone()).ToArray()
             );
-        return new CostTable("torch", costs, null, sw.Elapsed.TotalSeconds);
+            return (Iterate("reference", () => net.Step(p.X, p.Y, o.M, o.LearningRate, o.Lambd)), net);
+        }
+
+        /// <summary>The same network with TorchSharp autograd in float64: J.backward(), then W ← W − η ∂J/∂W under
+        /// no_grad.</summary>
+        public CostTable Torch()
+        {
+            int L = o.Dims.Length - 1;
+            using var outer = NewDisposeScope();
+            var x = tensor(p.X, [o.Dims[0], o.M], ScalarType.Float64);
+            var y = tensor(p.Y, [1, o.M], ScalarType.Float64);
+            var w = Enumerable
+                .Range(0, L)
+                .Select(l => tensor(p.W[l], [o.Dims[l + 1], o.Dims[l]], ScalarType.Float64).requires_grad_(true))
+                .ToArray();
+            var b = Enumerable
+                .Range(0, L)
+                .Select(l => tensor(p.B[l], [o.Dims[l + 1], 1], ScalarType.Float64).requires_grad_(true))
+                .ToArray();
+            var table = Iterate("torch", () =>
+            {
+                using var scope = NewDisposeScope();
+                return TorchStep(o, x, y, w, b);
+            });
+            if (o.ModelsDir is not null)
+                Models.ModelFiles.SaveTensors(
+                    Enumerable
+                        .Range(0, L)
+                        .SelectMany(l => new[] { ($"W{l + 1}", w[l]), ($"b{l + 1}", b[l]) })
+                        .ToDictionary(e => e.Item1, e => e.Item2),
+                    Path.Combine(o.ModelsDir, "network")
+                );
+            return table;
+        }
+
+        /// <summary>Up to o.Iterations steps, each returning J; a J that is not finite ends the run there.</summary>
+        CostTable Iterate(string impl, Func<double> step)
+        {
+            var sw = Stopwatch.StartNew();
+            var costs = new List<(int, double)>();
+            for (int i = 0; i < o.Iterations; i++)
+            {
+                double cost = step();
+                if (!double.IsFinite(cost))
+                    return new CostTable(impl, costs, i, sw.Elapsed.TotalSeconds);
+                if (i % o.PrintEvery == 0)
+                {
+                    costs.Add((i, cost));
+                    log?.Invoke(both ? $"{impl + ":", -11}{CostLine(i, cost)}" : CostLine(i, cost));
+                    progress?.Report($"{impl}: iteration {i}");
+                }
+            }
+            return new CostTable(impl, costs, null, sw.Elapsed.TotalSeconds);
+        }
     }
 
     /// <summary>
@@ -290,27 +285,16 @@ public static partial class VectorBackpropLab
         var problem = Data(o);
         var tables = new List<CostTable>();
         int[] predictions = [];
+        var runs = new Runs(o, problem, progress, log, both: o.Impl == Runtime.Impl.All);
         if (o.Impl is Runtime.Impl.All or Runtime.Impl.Reference)
         {
-            var (t, net) = RunReference(
-                o,
-                problem,
-                progress,
-                o.Impl == Runtime.Impl.All ? line => log?.Invoke("reference: " + line) : log
-            );
+            var (t, net) = runs.Reference();
             tables.Add(t);
             if (t.DivergedAt is null)
                 predictions = net.Predict(problem.MoreUniform(o.M), o.M);
         }
         if (o.Impl is Runtime.Impl.All or Runtime.Impl.Torch)
-            tables.Add(
-                RunTorch(
-                    o,
-                    problem,
-                    progress,
-                    o.Impl == Runtime.Impl.All ? line => log?.Invoke("torch:     " + line) : log
-                )
-            );
+            tables.Add(runs.Torch());
         double? diff =
             tables.Count == 2 && tables.All(t => t.DivergedAt is null)
                 ? tables[0]

@@ -2,34 +2,59 @@ using TorchSharp.Modules;
 
 namespace TorchLabs.Models;
 
+/// <summary>What tells the notes' three stacks apart: the activation φ, the weights' standard deviation for a width,
+/// and whether a_i adds a_{i−1}.</summary>
+public sealed record StackKind(string Name, Func<Tensor, Tensor> Phi, Func<int, double> WeightStd, bool Residual)
+{
+    /// <summary>Notes 003 eq. 52: a_i = σ(W_i a_{i−1} + b_i). σ′ ≤ 1/4, so gradients shrink with depth; std
+    /// 1/√width.</summary>
+    public static readonly StackKind Sigmoid = new("SigmoidStack", h => h.sigmoid(), w => 1 / Math.Sqrt(w), false);
+
+    /// <summary>The ReLU remedy (notes 003, "Effect of ReLU"): a_i = ReLU(W_i a_{i−1} + b_i), He-scaled weights (std
+    /// √(2/width)).</summary>
+    public static readonly StackKind Relu = new(
+        "ReluStack",
+        h => nn.functional.relu(h),
+        w => Math.Sqrt(2.0 / w),
+        false
+    );
+
+    /// <summary>Notes 003 eq. 75: a_i = σ(W_i a_{i−1} + b_i) + a_{i−1}. The identity path gives ∂a_i/∂a_{i−1} = I +
+    /// diag(σ′)W_i, so the product over layers does not shrink to 0.</summary>
+    public static readonly StackKind SigmoidResidual = new("ResidualStack", Sigmoid.Phi, Sigmoid.WeightStd, true);
+}
+
 /// <summary>
 /// A deep stack of equal-width layers, a_i = φ(W_i a_{i−1} + b_i) (plus a_{i−1} in the residual stack), followed by a
 /// linear head to class scores. Notes 003 eqs. 52-75. Weights are zero-mean Gaussian and biases zero, as the notes
 /// assumes; <see cref="Forward"/> keeps every a_i so gradients can be read layer by layer.
 /// </summary>
-public abstract class DeepStack : nn.Module<Tensor, Tensor>
+public sealed class DeepStack : nn.Module<Tensor, Tensor>
 {
     readonly ModuleList<Linear> layers = new();
     readonly Linear head;
 
+    public StackKind Kind { get; }
     public int Depth { get; }
     public int Width { get; }
 
-    protected DeepStack(
-        string name,
+    /// <param name="weightStd">The layers' weight standard deviation; by default the kind's for the width.</param>
+    public DeepStack(
+        StackKind kind,
         int depth,
         int width,
         int classes,
-        double weightStd,
         Generator generator,
-        ScalarType dtype
+        ScalarType dtype = ScalarType.Float32,
+        double? weightStd = null
     )
-        : base(name)
+        : base(kind.Name)
     {
         if (depth < 1)
             throw new ArgumentOutOfRangeException(nameof(depth), depth, "expected depth >= 1");
         if (width < 1)
             throw new ArgumentOutOfRangeException(nameof(width), width, "expected width >= 1");
+        Kind = kind;
         Depth = depth;
         Width = width;
         for (int i = 0; i < depth; i++)
@@ -39,7 +64,7 @@ public abstract class DeepStack : nn.Module<Tensor, Tensor>
         {
             foreach (var l in layers)
             {
-                l.weight!.normal_(0, weightStd, generator);
+                l.weight!.normal_(0, weightStd ?? kind.WeightStd(width), generator);
                 l.bias!.zero_();
             }
             Init.PyTorchDefault(head.weight!, head.bias, generator);
@@ -48,10 +73,10 @@ public abstract class DeepStack : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The layer's activation φ.</summary>
-    public abstract Tensor Activation(Tensor h);
+    public Tensor Activation(Tensor h) => Kind.Phi(h);
 
     /// <summary>Whether a_i adds a_{i−1} (the residual stack, eq. 75).</summary>
-    public virtual bool Residual => false;
+    public bool Residual => Kind.Residual;
 
     public IReadOnlyList<Linear> Layers => layers.ToList();
     public Linear Head => head;

@@ -35,15 +35,7 @@ public sealed record ModelSummary(
         new
         {
             inputShape = InputShape,
-            layers = Layers.Select(l => new
-            {
-                name = l.Name,
-                type = l.Type,
-                outputShape = l.OutputShape,
-                parameters = l.Parameters,
-                trainable = l.Trainable,
-                multiplyAdds = l.MultiplyAdds,
-            }),
+            layers = Layers,
             totals = new
             {
                 parameters = Parameters,

@@ -13,7 +13,7 @@ public static class StackGradients
 {
     /// <summary>φ′(h) given h: σ(1 − σ) for the sigmoid stacks, 1[h &gt; 0] for ReLU.</summary>
     static Tensor PhiPrime(DeepStack net, Tensor h) =>
-        net is ReluStack ? (h > 0).to_type(h.dtype) : h.sigmoid() * (1 - h.sigmoid());
+        net.Kind == StackKind.Relu ? (h > 0).to_type(h.dtype) : h.sigmoid() * (1 - h.sigmoid());
 
     /// <summary>Returns ∂L/∂W_i and ∂L/∂a_i for i = 1..L (index 0 is layer 1).</summary>
     public static (Tensor[] dW, Tensor[] dA) Compute(DeepStack net, Tensor x, Tensor y)

@@ -60,8 +60,8 @@ public class ModelSummaryTests
         [
             (new CifarNet(gen), [2, 3, 32, 32]),
             (new Mlp([784, 28, 10], "sigmoid", gen), [3, 784]),
-            (new SigmoidStack(6, 8, 3, gen), [2, 8]),
-            (new ResidualStack(6, 8, 3, gen), [2, 8]),
+            (new DeepStack(StackKind.Sigmoid, 6, 8, 3, gen), [2, 8]),
+            (new DeepStack(StackKind.SigmoidResidual, 6, 8, 3, gen), [2, 8]),
         ];
         foreach (var (model, input) in models)
         {

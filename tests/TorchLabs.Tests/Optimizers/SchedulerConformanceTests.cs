@@ -107,7 +107,7 @@ public class SchedulerConformanceTests(ITestOutputHelper output)
     public void Reference_EqualsPyTorch113(int index)
     {
         var c = Golden.Value[index];
-        var r = SchedulerConformance.RunReference(c.Scheduler, c.Settings, 0.1, c.Momentum, c.Steps);
+        var r = SchedulerConformance.RunReference(new(c.Scheduler, c.Settings, 0.1, c.Momentum, c.Steps));
         var (lrMax, lrFirst) = SchedulerConformance.Compare(r.Lr, c.Lr);
         var (mMax, mFirst) = SchedulerConformance.Compare(r.Momentum, c.Momenta);
         output.WriteLine($"{c}: lr {lrMax:E1}, momentum {mMax:E1}");
@@ -126,8 +126,8 @@ public class SchedulerConformanceTests(ITestOutputHelper output)
     public void TorchSharp_AgreesWithTheReference_OrDiffersAsKnown(int index)
     {
         var c = Golden.Value[index];
-        var r = SchedulerConformance.RunReference(c.Scheduler, c.Settings, 0.1, c.Momentum, c.Steps);
-        var t = SchedulerConformance.RunTorchSharp(c.Scheduler, c.Settings, 0.1, c.Momentum, c.Steps);
+        var r = SchedulerConformance.RunReference(new(c.Scheduler, c.Settings, 0.1, c.Momentum, c.Steps));
+        var t = SchedulerConformance.RunTorchSharp(new(c.Scheduler, c.Settings, 0.1, c.Momentum, c.Steps));
         var known = SchedulerConformance.KnownDifferences(c.Scheduler, c.Settings);
         foreach (var (quantity, mine, theirs) in new[] { ("lr", t.Lr, r.Lr), ("momentum", t.Momentum, r.Momentum) })
         {
@@ -207,7 +207,7 @@ public class ReferenceLRTests
         var settings = SchedulerConformance.Parse("CyclicLR", ["base_lr=0.01", "max_lr=0.1", "step_size_up=3"]);
         var sched = new TorchLabs.Optimizers.ReferenceLR(opt, "CyclicLR", settings);
         // equal to PyTorch's golden above
-        var expected = SchedulerConformance.RunReference("CyclicLR", settings, 0.1, 0.9, 12);
+        var expected = SchedulerConformance.RunReference(new("CyclicLR", settings, 0.1, 0.9, 12));
         var group = opt.ParamGroups.First();
         for (int t = 0; t <= 12; t++)
         {
