@@ -19,6 +19,35 @@ public static class AutogradFunctional
 
     static Tensor Finish(Tensor t, bool createGraph) => createGraph ? t : t.detach();
 
+    /// <summary>f at fresh leaves of the inputs (<see cref="Prepare"/>), evaluated with grad enabled; with strict,
+    /// every output must require grad.</summary>
+    static (Tensor[] Xs, Tensor[] Ys) Evaluate(
+        Func<Tensor[], Tensor[]> f,
+        Tensor[] inputs,
+        bool createGraph,
+        bool strict
+    )
+    {
+        var xs = Prepare(inputs, createGraph);
+        Tensor[] ys;
+        using (enable_grad())
+            ys = f(xs);
+        if (strict)
+            RequireGrad(ys);
+        return (xs, ys);
+    }
+
+    /// <summary>The v = 1 that vjp and jvp take when v is omitted: allowed only when each of <paramref
+    /// name="like"/> (the outputs or the inputs) has a single element.</summary>
+    static Tensor[] Ones(Tensor[] like, string what) =>
+        [
+            .. like.Select(t =>
+                t.numel() == 1
+                    ? ones_like(t)
+                    : throw new ArgumentException($"v may be omitted only when every {what} has a single element", "v")
+            ),
+        ];
+
     /// <summary>
     /// J[i, j] = ∂ outputᵢ / ∂ inputⱼ with shape outputᵢ.shape ++ inputⱼ.shape (torch.autograd.functional.jacobian,
     /// strategy "reverse-mode").
@@ -32,12 +61,7 @@ public static class AutogradFunctional
         bool strict = false
     )
     {
-        var xs = Prepare(inputs, createGraph);
-        Tensor[] ys;
-        using (enable_grad())
-            ys = f(xs);
-        if (strict)
-            RequireGrad(ys);
+        var (xs, ys) = Evaluate(f, inputs, createGraph, strict);
         var J = new Tensor[ys.Length, xs.Length];
         for (int i = 0; i < ys.Length; i++)
         {
@@ -126,21 +150,8 @@ public static class AutogradFunctional
         bool strict = false
     )
     {
-        var xs = Prepare(inputs, createGraph);
-        Tensor[] ys;
-        using (enable_grad())
-            ys = f(xs);
-        if (strict)
-            RequireGrad(ys);
-        v ??= ys.Select(y =>
-                y.numel() == 1
-                    ? ones_like(y)
-                    : throw new ArgumentException(
-                        "v may be omitted only when every output has a single element",
-                        nameof(v)
-                    )
-            )
-            .ToArray();
+        var (xs, ys) = Evaluate(f, inputs, createGraph, strict);
+        v ??= Ones(ys, "output");
         CheckShapes(ys, v, "v", "outputs");
         var used = Enumerable.Range(0, ys.Length).Where(i => ys[i].requires_grad).ToArray();
         var vjp = xs.Select(x => zeros_like(x)).ToArray();
@@ -180,27 +191,13 @@ public static class AutogradFunctional
         bool strict = false
     )
     {
-        v ??= inputs
-            .Select(x =>
-                x.numel() == 1
-                    ? ones_like(x)
-                    : throw new ArgumentException(
-                        "v may be omitted only when every input has a single element",
-                        nameof(v)
-                    )
-            )
-            .ToArray();
+        v ??= Ones(inputs, "input");
         CheckShapes(inputs, v, "v", "inputs");
-        var xs = Prepare(inputs, createGraph);
-        Tensor[] ys;
-        Tensor[] jvp;
+        var (xs, ys) = Evaluate(f, inputs, createGraph, strict);
+        var jvp = ys.Select(y => zeros_like(y)).ToArray();
+        var used = Enumerable.Range(0, ys.Length).Where(i => ys[i].requires_grad).ToArray();
         using (enable_grad())
         {
-            ys = f(xs);
-            if (strict)
-                RequireGrad(ys);
-            jvp = ys.Select(y => zeros_like(y)).ToArray();
-            var used = Enumerable.Range(0, ys.Length).Where(i => ys[i].requires_grad).ToArray();
             var Jv = used.Length == 0 ? [] : DoubleBackward([.. used.Select(i => ys[i])], xs, v, createGraph, strict);
             for (int k = 0; k < Jv.Count; k++)
             {

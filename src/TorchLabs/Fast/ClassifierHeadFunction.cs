@@ -46,21 +46,21 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
         Tensor W3,
         Tensor b3,
         Tensor y
-    ) => nn.functional.cross_entropy(Logits(h, W1, b1, W2, b2, W3, b3).Z3, y);
+    ) => Loss(new(h, W1, b1, W2, b2, W3, b3, y));
 
-    static (Tensor Z1, Tensor Z2, Tensor Z3) Logits(
-        Tensor h,
-        Tensor W1,
-        Tensor b1,
-        Tensor W2,
-        Tensor b2,
-        Tensor W3,
-        Tensor b3
-    )
+    static Tensor Loss(Inputs x) => nn.functional.cross_entropy(Logits(x).Z3, x.y);
+
+    /// <summary>The Function's inputs, in the order of <see cref="Apply"/>.</summary>
+    sealed record Inputs(Tensor h, Tensor W1, Tensor b1, Tensor W2, Tensor b2, Tensor W3, Tensor b3, Tensor y)
     {
-        var z1 = nn.functional.linear(h, W1, b1); // z₁ = h W₁ᵀ + b₁
-        var z2 = nn.functional.linear(nn.functional.relu(z1), W2, b2); // z₂ = a₁ W₂ᵀ + b₂
-        var z3 = nn.functional.linear(nn.functional.relu(z2), W3, b3); // z₃ = a₂ W₃ᵀ + b₃
+        public static Inputs Of(IList<Tensor> t) => new(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
+    }
+
+    static (Tensor Z1, Tensor Z2, Tensor Z3) Logits(Inputs x)
+    {
+        var z1 = nn.functional.linear(x.h, x.W1, x.b1); // z₁ = h W₁ᵀ + b₁
+        var z2 = nn.functional.linear(nn.functional.relu(z1), x.W2, x.b2); // z₂ = a₁ W₂ᵀ + b₂
+        var z3 = nn.functional.linear(nn.functional.relu(z2), x.W3, x.b3); // z₃ = a₂ W₃ᵀ + b₃
         return (z1, z2, z3);
     }
 
@@ -70,17 +70,10 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
         var t = vars.Select(v => (Tensor)v).ToArray();
-        Tensor h = t[0],
-            W1 = t[1],
-            b1 = t[2],
-            W2 = t[3],
-            b2 = t[4],
-            W3 = t[5],
-            b3 = t[6],
-            y = t[7];
+        var (h, W1, b1, W2, b2, W3, b3, y) = Inputs.Of(t);
         ctx.save_for_backward([.. t]);
         if (!Fast(h))
-            return Reference(h, W1, b1, W2, b2, W3, b3, y);
+            return Loss(Inputs.Of(t));
         var state = Pass.Forward(
             F(h.contiguous()),
             F(W1.contiguous()),
@@ -102,17 +95,10 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor g)
     {
-        var t = ctx.get_saved_variables();
-        Tensor h = t[0],
-            W1 = t[1],
-            b1 = t[2],
-            W2 = t[3],
-            b2 = t[4],
-            W3 = t[5],
-            b3 = t[6],
-            y = t[7];
+        var x = Inputs.Of(ctx.get_saved_variables());
+        var (h, W1, b1, W2, b2, W3, b3, _) = x;
         if (!Fast(h) || is_grad_enabled())
-            return ReferenceBackward(g, h, W1, b1, W2, b2, W3, b3, y);
+            return ReferenceBackward(g, x);
         var s = (Pass)ctx.get_data("head");
         Tensor dW3 = empty(W3.shape),
             db3 = empty(b3.shape),
@@ -141,19 +127,10 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
 
     /// <summary>The same backward in differentiable libtorch ops on the saved inputs (float64, other devices,
     /// create_graph).</summary>
-    static List<Tensor> ReferenceBackward(
-        Tensor g,
-        Tensor h,
-        Tensor W1,
-        Tensor b1,
-        Tensor W2,
-        Tensor b2,
-        Tensor W3,
-        Tensor b3,
-        Tensor y
-    )
+    static List<Tensor> ReferenceBackward(Tensor g, Inputs x)
     {
-        var (z1, z2, z3) = Logits(h, W1, b1, W2, b2, W3, b3);
+        var (h, W1, _, W2, _, W3, _, y) = x;
+        var (z1, z2, z3) = Logits(x);
         Tensor a1 = nn.functional.relu(z1),
             a2 = nn.functional.relu(z2);
         long N = h.shape[0];

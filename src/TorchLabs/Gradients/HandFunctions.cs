@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using TorchLabs.Fast;
 using TorchLabs.Functions;
 using TorchLabs.Models;
@@ -15,15 +16,15 @@ public sealed record HandFunctionCase(
 );
 
 /// <summary>A hand Function's verdicts: gradcheck, gradgradcheck, and the largest difference from autograd's
-/// Jacobian.</summary>
+/// Jacobian; the JSON names are those `torchlabs gradcheck functions --format json` has always printed.</summary>
 public sealed record HandFunctionCheck(
     string Name,
     string Source,
-    double GradCheckMaxAbsError,
-    bool GradCheckPass,
-    double GradGradMaxAbsError,
-    bool GradGradPass,
-    double MaxAbsVsAutograd,
+    [property: JsonPropertyName("gradcheckMaxAbsError")] double GradCheckMaxAbsError,
+    [property: JsonPropertyName("gradcheck")] bool GradCheckPass,
+    [property: JsonPropertyName("gradgradcheckMaxAbsError")] double GradGradMaxAbsError,
+    [property: JsonPropertyName("gradgradcheck")] bool GradGradPass,
+    [property: JsonPropertyName("maxAbsErrorVsAutograd")] double MaxAbsVsAutograd,
     string? Failure
 )
 {

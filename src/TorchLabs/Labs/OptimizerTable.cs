@@ -97,7 +97,7 @@ public static class OptimizerTable
             "Adam with bias correction",
             s => s with { Lr = 0.1 },
             1e-8,
-            (s, ps) => new Adam(ps, s.Lr, s.Beta1, s.Beta2, s.EffectiveEps, s.WeightDecay),
+            (s, ps) => new Adam(ps, s.Lr, (s.Beta1, s.Beta2), s.EffectiveEps, s.WeightDecay),
             (s, ps) => optim.Adam(ps, s.Lr, s.Beta1, s.Beta2, s.EffectiveEps, s.WeightDecay),
             s => Ref("Adam", s, ("betas", [s.Beta1, s.Beta2]), ("eps", [s.EffectiveEps])),
             s => $"Adam lr {s.Lr}, β ({s.Beta1}, {s.Beta2}), ε {s.EffectiveEps}"

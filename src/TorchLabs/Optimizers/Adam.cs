@@ -9,39 +9,38 @@ namespace TorchLabs.Optimizers;
 /// </summary>
 public sealed class Adam : HandOptimizer
 {
-    public double Beta1 { get; }
-    public double Beta2 { get; }
+    /// <summary>(β₁, β₂), torch's <c>betas</c>.</summary>
+    public (double Beta1, double Beta2) Betas { get; }
     public double Eps { get; }
     public bool AmsGrad { get; }
 
+    /// <param name="betas">torch's betas, (0.9, 0.999) when null.</param>
     public Adam(
         IEnumerable<Tensor> parameters,
         double lr = 0.001,
-        double beta1 = 0.9,
-        double beta2 = 0.999,
+        (double Beta1, double Beta2)? betas = null,
         double eps = 1e-8,
         double weightDecay = 0,
         bool amsgrad = false
     )
         : base(parameters, lr, weightDecay)
     {
-        Ranges.Beta.Require(beta1, nameof(beta1));
-        Ranges.Beta.Require(beta2, nameof(beta2));
-        Ranges.Eps.Require(eps, nameof(eps));
-        Beta1 = beta1;
-        Beta2 = beta2;
-        Eps = eps;
+        Betas = betas ?? (0.9, 0.999);
+        Ranges.Beta.Require(Betas.Beta1, "beta1");
+        Ranges.Beta.Require(Betas.Beta2, "beta2");
+        Eps = Ranges.Eps.Require(eps, nameof(eps));
         AmsGrad = amsgrad;
     }
 
     protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)
     {
+        var (β1, β2) = Betas;
         var m = Buffer(s, "exp_avg", () => zeros_like(p));
         var v = Buffer(s, "exp_avg_sq", () => zeros_like(p));
-        m.Mul_(Beta1).Add_(g, 1 - Beta1); // m_t = β₁ m_{t−1} + (1 − β₁) g
-        v.Mul_(Beta2).Addcmul_(g, g, 1 - Beta2); // v_t = β₂ v_{t−1} + (1 − β₂) g ⊙ g
-        double bc1 = 1 - Math.Pow(Beta1, t); // 1 − β₁ᵗ
-        double bc2 = 1 - Math.Pow(Beta2, t); // 1 − β₂ᵗ
+        m.Mul_(β1).Add_(g, 1 - β1); // m_t = β₁ m_{t−1} + (1 − β₁) g
+        v.Mul_(β2).Addcmul_(g, g, 1 - β2); // v_t = β₂ v_{t−1} + (1 − β₂) g ⊙ g
+        double bc1 = 1 - Math.Pow(β1, t); // 1 − β₁ᵗ
+        double bc2 = 1 - Math.Pow(β2, t); // 1 − β₂ᵗ
         if (AmsGrad)
         {
             var vMax = Buffer(s, "max_exp_avg_sq", () => zeros_like(p));
