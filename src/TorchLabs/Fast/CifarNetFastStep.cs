@@ -51,10 +51,8 @@ public sealed class CifarNetFastStep(CifarNet net)
         long N = x.shape[0];
         if (!x.is_contiguous())
             x = x.contiguous();
-        int C = (int)x.shape[1],
-            H = (int)x.shape[2],
-            Wd = (int)x.shape[3],
-            C1 = (int)conv1.weight!.shape[0];
+        // csharpier-ignore
+        int C = (int)x.shape[1], H = (int)x.shape[2], Wd = (int)x.shape[3], C1 = (int)conv1.weight!.shape[0];
         var u1 = Scratch(ref conv1Output, (int)N * C1 * (H - 4) * (Wd - 4));
         ConvKernels.Forward(F(x), F(conv1.weight!), F(conv1.bias!), u1, (int)N, C, H, Wd, C1); // u₁ = conv1(x)
         var (p1, at1) = Pool(MemoryMarshal.AsBytes(u1.AsSpan()), [N, C1, H - 4, Wd - 4]); // p₁ = ReLU(MaxPool(u₁))
@@ -135,10 +133,8 @@ public sealed class CifarNetFastStep(CifarNet net)
     /// sits.</summary>
     static (Tensor Pooled, int[] At) Pool(Span<byte> u, long[] shape)
     {
-        long N = shape[0],
-            C = shape[1],
-            H = shape[2],
-            W = shape[3];
+        // csharpier-ignore
+        long N = shape[0], C = shape[1], H = shape[2], W = shape[3];
         var a = empty([N, C, H / 2, W / 2]);
         var at = new int[a.numel()];
         ReluMaxPoolFunction.Kernels.Forward(u, a.bytes, at, (int)(N * C), (int)H, (int)W);

@@ -100,13 +100,9 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
         if (!Fast(h) || is_grad_enabled())
             return ReferenceBackward(g, x);
         var s = (Pass)ctx.get_data("head");
-        Tensor dW3 = empty(W3.shape),
-            db3 = empty(b3.shape),
-            dW2 = empty(W2.shape),
-            db2 = empty(b2.shape),
-            dW1 = empty(W1.shape),
-            db1 = empty(b1.shape),
-            dh = empty(h.shape);
+        // csharpier-ignore
+        Tensor dW3 = empty(W3.shape), db3 = empty(b3.shape), dW2 = empty(W2.shape), db2 = empty(b2.shape),
+            dW1 = empty(W1.shape), db1 = empty(b1.shape), dh = empty(h.shape);
         s.Backward(
             g.item<float>(),
             F(h.contiguous()),
@@ -287,20 +283,14 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
             for (int n0 = 0; n0 < N; n0 += 4)
             {
                 // short blocks repeat the last row
-                int n1 = Math.Min(n0 + 1, N - 1),
-                    n2 = Math.Min(n0 + 2, N - 1),
-                    n3 = Math.Min(n0 + 3, N - 1);
+                // csharpier-ignore
+                int n1 = Math.Min(n0 + 1, N - 1), n2 = Math.Min(n0 + 2, N - 1), n3 = Math.Min(n0 + 3, N - 1);
                 for (int o0 = 0; o0 < O; o0 += 2)
                 {
                     int o1 = Math.Min(o0 + 1, O - 1);
-                    Vector256<float> s00 = default,
-                        s01 = default,
-                        s10 = default,
-                        s11 = default,
-                        s20 = default,
-                        s21 = default,
-                        s30 = default,
-                        s31 = default;
+                    // csharpier-ignore
+                    Vector256<float> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default,
+                        s21 = default, s30 = default, s31 = default;
                     int i = 0;
                     for (; i <= I - 8; i += 8)
                     {
@@ -377,16 +367,13 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
                 int i = 0;
                 for (; i <= I - 16; i += 16)
                 {
-                    Vector256<float> s00 = default,
-                        s01 = default,
-                        s10 = default,
-                        s11 = default;
+                    // csharpier-ignore
+                    Vector256<float> s00 = default, s01 = default, s10 = default, s11 = default;
                     for (int n = 0; n < N; n++)
                     {
-                        Vector256<float> d0 = B(delta[n * O + o0]),
-                            d1 = B(o1 < 0 ? 0f : delta[n * O + o1]),
-                            v0 = L(ref ar, n * I + i),
-                            v1 = L(ref ar, n * I + i + 8);
+                        // csharpier-ignore
+                        Vector256<float> d0 = B(delta[n * O + o0]), d1 = B(o1 < 0 ? 0f : delta[n * O + o1]),
+                            v0 = L(ref ar, n * I + i), v1 = L(ref ar, n * I + i + 8);
                         s00 = Fm(d0, v0, s00);
                         s01 = Fm(d0, v1, s01);
                         s10 = Fm(d1, v0, s10);
@@ -444,21 +431,15 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
             ref float xr = ref R(dx);
             for (int n0 = 0; n0 < N; n0 += 4)
             {
-                int n1 = Math.Min(n0 + 1, N - 1),
-                    n2 = Math.Min(n0 + 2, N - 1),
-                    n3 = Math.Min(n0 + 3, N - 1);
+                // csharpier-ignore
+                int n1 = Math.Min(n0 + 1, N - 1), n2 = Math.Min(n0 + 2, N - 1), n3 = Math.Min(n0 + 3, N - 1);
                 for (int i = 0; ; i += 16)
                 {
                     if (i > I - 16)
                         i = I - 16;
-                    Vector256<float> s00 = default,
-                        s01 = default,
-                        s10 = default,
-                        s11 = default,
-                        s20 = default,
-                        s21 = default,
-                        s30 = default,
-                        s31 = default;
+                    // csharpier-ignore
+                    Vector256<float> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default,
+                        s21 = default, s30 = default, s31 = default;
                     for (int o = 0; o < O; o++)
                     {
                         Vector256<float> w0 = L(ref wr, o * I + i),

@@ -82,18 +82,12 @@ internal static class ConvKernels
             {
                 if (j > Wo - 16)
                     j = Wo - 16; // the last block overlaps the one before: same values
-                Vector256<float> a0 = Vector256.Create(b[o[0]]),
-                    a1 = Vector256.Create(b[o[1]]),
-                    a2 = Vector256.Create(b[o[2]]),
-                    a3 = Vector256.Create(b[o[3]]),
-                    a4 = Vector256.Create(b[o[4]]),
+                // csharpier-ignore
+                Vector256<float> a0 = Vector256.Create(b[o[0]]), a1 = Vector256.Create(b[o[1]]),
+                    a2 = Vector256.Create(b[o[2]]), a3 = Vector256.Create(b[o[3]]), a4 = Vector256.Create(b[o[4]]),
                     a5 = Vector256.Create(b[o[5]]);
-                Vector256<float> c0 = a0,
-                    c1 = a1,
-                    c2 = a2,
-                    c3 = a3,
-                    c4 = a4,
-                    c5 = a5;
+                // csharpier-ignore
+                Vector256<float> c0 = a0, c1 = a1, c2 = a2, c3 = a3, c4 = a4, c5 = a5;
                 for (int c = 0; c < C; c++)
                 for (int p = 0; p < K; p++)
                 {
@@ -195,8 +189,8 @@ internal static class ConvKernels
                 for (int n = 0; n < N; n++)
                 for (int i = 0; i < Ho; i++)
                 {
-                    int xrow = ((n * C + c) * H + i + p) * Wd,
-                        d0row = ((n * O + o0) * Ho + i) * Wo,
+                    // csharpier-ignore
+                    int xrow = ((n * C + c) * H + i + p) * Wd, d0row = ((n * O + o0) * Ho + i) * Wo,
                         d1row = ((n * O + o1) * Ho + i) * Wo;
                     for (int j = 0; j <= Wo - 8 || (tail > 0 && j == Wo - tail); j += 8)
                     {

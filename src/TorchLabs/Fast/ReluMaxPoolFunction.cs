@@ -39,10 +39,8 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
         var u = ((Tensor)vars[0]).contiguous();
-        long N = u.shape[0],
-            C = u.shape[1],
-            H = u.shape[2],
-            W = u.shape[3];
+        // csharpier-ignore
+        long N = u.shape[0], C = u.shape[1], H = u.shape[2], W = u.shape[3];
         var a = empty([N, C, H / 2, W / 2], u.dtype);
         // where each window's maximum sits in u; one's complement where a = 0
         var at = new int[N * C * (H / 2) * (W / 2)];
@@ -195,9 +193,8 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
         {
             var u = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(uBytes);
             var a = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(aBytes);
-            int Ho = H / 2,
-                Wo = W / 2,
-                o = 0;
+            // csharpier-ignore
+            int Ho = H / 2, Wo = W / 2, o = 0;
             for (int p = 0; p < planes; p++)
             for (int oh = 0; oh < Ho; oh++)
             for (int ow = 0; ow < Wo; ow++, o++)

@@ -83,7 +83,7 @@ public sealed class ErrataLab : IReportLab
         double[][] CorrectPath
     );
 
-    /// <summary>Notes Q3's slips (README of the seeds), each run next to the correct update.</summary>
+    /// <summary>Notes Q3's slips (listed in the notes' README), each run next to the correct update.</summary>
     public static IReadOnlyList<OptimizerSlip> Slips(double[] start, int steps)
     {
         double[][] RunAsWritten(Action<double[], double[]> step)
@@ -98,9 +98,9 @@ public sealed class ErrataLab : IReportLab
             }
             return path;
         }
-        var rmsCorrect = OptimizersLab
-            .Run(OptimizerSpec.NotesDefaults("rmsprop"), OptimizerImpl.Reference, start, steps)
-            .Points;
+        double[][] Correct(string optimizer) =>
+            OptimizersLab.Run(OptimizerSpec.NotesDefaults(optimizer), OptimizerImpl.Reference, start, steps).Points;
+        var rmsCorrect = Correct("rmsprop");
         return
         [
             new OptimizerSlip(
@@ -122,14 +122,14 @@ public sealed class ErrataLab : IReportLab
                 "gt += Σ g² (one number), x -= lr*grad/sqrt(gt+1e-9)",
                 "per-coordinate G += g², x -= lr g/(√G + 1e-10) (torch.optim.Adagrad)",
                 RunAsWritten(new NotesForms.AdaGradAsWritten(0.1).Step),
-                OptimizersLab.Run(OptimizerSpec.NotesDefaults("adagrad"), OptimizerImpl.Reference, start, steps).Points
+                Correct("adagrad")
             ),
             new OptimizerSlip(
                 "Adam corrects the second moment with ρ₁",
                 "r_hat = r/(1-rho1**(i+1))",
                 "v̂ = v/(1 − β₂ᵗ) (torch.optim.Adam)",
                 RunAsWritten(new NotesForms.AdamAsWritten(0.1).Step),
-                OptimizersLab.Run(OptimizerSpec.NotesDefaults("adam"), OptimizerImpl.Reference, start, steps).Points
+                Correct("adam")
             ),
         ];
     }

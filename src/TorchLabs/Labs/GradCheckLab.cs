@@ -94,6 +94,12 @@ public sealed class GradCheckLab : IReportLab
     public static string Tolerances =>
         $"Tolerances: autograd {HandVsAutograd.AutogradTolerance:0E+0}, central differences {HandVsAutograd.NumericTolerance:0E+0} (h = {HandVsAutograd.Step:0E+0}); relative error is {HandVsAutograd.RelErrorFormula}.";
 
+    static string FunctionsIntro =>
+        $"The same derivations as custom autograd Functions (Functions/, TorchSharp's SingleTensorFunction with save_for_backward): the backward is the hand formula, one line per equation. Each is checked by GradCheck (PyTorch's algorithm and defaults: central differences with eps 1e-6, |analytical − numerical| ≤ 1e-5 + 1e-3·|numerical|), by GradGradCheck (second derivatives through the hand backward), and against libtorch's own composition of the same forward (Jacobians equal to {HandFunctionCheck.AutogradTolerance:0E+0}).";
+
+    static string OpsIntro(IReadOnlyList<OpCheck> ops, long seed) =>
+        $"libtorch's own gradients: GradCheck on {ops.Count} TorchSharp operations in float64 with random inputs (seed {seed}). {ops.Count(o => o.Pass)} of {ops.Count} pass; the largest absolute error is {E(ops.Max(o => o.MaxAbsError))}. Inputs of ops with kinks are nudged {OpsCatalogue.KinkGap:0E+0} away from them, and ops with ties (max, pooling) or equal pairs (L1-type losses) get inputs that avoid them; the note says which. Max relative error is {HandVsAutograd.RelErrorFormula} per Jacobian block (a analytical, b numerical).";
+
     public ReportSection Run(LabContext context)
     {
         var blocks = new List<Block>
@@ -112,20 +118,10 @@ public sealed class GradCheckLab : IReportLab
         }
         context.Report("hand-backward Functions");
         var functions = HandFunctions.Run(context.Seed);
-        blocks.Add(
-            new Paragraph(
-                $"The same derivations as custom autograd Functions (Functions/, TorchSharp's SingleTensorFunction with save_for_backward): the backward is the hand formula, one line per equation. Each is checked by GradCheck (PyTorch's algorithm and defaults: central differences with eps 1e-6, |analytical − numerical| ≤ 1e-5 + 1e-3·|numerical|), by GradGradCheck (second derivatives through the hand backward), and against libtorch's own composition of the same forward (Jacobians equal to {HandFunctionCheck.AutogradTolerance:0E+0})."
-            )
-        );
-        blocks.Add(FunctionsTable(functions));
+        blocks.AddRange([new Paragraph(FunctionsIntro), FunctionsTable(functions)]);
         context.Report("libtorch operations");
         var ops = OpsCatalogue.Run(context.Seed);
-        blocks.Add(
-            new Paragraph(
-                $"libtorch's own gradients: GradCheck on {ops.Count} TorchSharp operations in float64 with random inputs (seed {context.Seed}). {ops.Count(o => o.Pass)} of {ops.Count} pass; the largest absolute error is {E(ops.Max(o => o.MaxAbsError))}. Inputs of ops with kinks are nudged {OpsCatalogue.KinkGap:0E+0} away from them, and ops with ties (max, pooling) or equal pairs (L1-type losses) get inputs that avoid them; the note says which. Max relative error is {HandVsAutograd.RelErrorFormula} per Jacobian block (a analytical, b numerical)."
-            )
-        );
-        blocks.Add(OpsTable(ops));
+        blocks.AddRange([new Paragraph(OpsIntro(ops, context.Seed)), OpsTable(ops)]);
         blocks.AddRange(ActivationFigures());
         bool pass = results.All(r => r.Pass) && functions.All(f => f.Pass) && ops.All(o => o.Pass);
         return new ReportSection(Id, Title, pass ? SectionStatus.Ran : SectionStatus.Failed, blocks, TimeSpan.Zero)
@@ -187,23 +183,22 @@ public sealed class GradCheckLab : IReportLab
     static IEnumerable<Block> ActivationFigures()
     {
         double[] x = Enumerable.Range(-400, 801).Select(i => i / 100.0).ToArray();
-        yield return Figures.Of(
-            Plots.Curves(
-                "The eight activations",
-                "x",
-                "f(x)",
-                Activations.All.Select(a => (a.Name, x, x.Select(a.F).ToArray()))
-            ),
+        Figure Plot(string title, string yLabel, Func<Activation, Func<double, double>> f, string name, string caption)
+        {
+            var curves = Activations.All.Select(a => (a.Name, x, x.Select(f(a)).ToArray()));
+            return Figures.Of(Plots.Curves(title, "x", yLabel, curves), name, caption);
+        }
+        yield return Plot(
+            "The eight activations",
+            "f(x)",
+            a => a.F,
             "activations",
             "sigmoid, tanh, ReLU, LeakyReLU (0.01), ELU (α = 1), softplus, swish, GELU (exact)"
         );
-        yield return Figures.Of(
-            Plots.Curves(
-                "Their derivatives (hand formulas)",
-                "x",
-                "f′(x)",
-                Activations.All.Select(a => (a.Name, x, x.Select(a.Derivative).ToArray()))
-            ),
+        yield return Plot(
+            "Their derivatives (hand formulas)",
+            "f′(x)",
+            a => a.Derivative,
             "activation-derivatives",
             "The hand derivatives, each checked against autograd on a grid that contains the kink at 0"
         );
