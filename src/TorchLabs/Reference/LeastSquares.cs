@@ -62,14 +62,20 @@ public static class LeastSquares
             for (int i = k; i < m; i++)
                 y[i] -= sy * v[i];
         }
-        // Back substitution R w = (Qᵀ b)[0..n).
+        return BackSubstitute(R, y, n); // R w = (Qᵀ b)[0..n)
+    }
+
+    /// <summary>Solves U w = y[0..n) for the upper-triangular n × n corner of <paramref name="U"/>:
+    /// wᵢ = (yᵢ − Σⱼ₌ᵢ₊₁ Uᵢⱼ wⱼ) / Uᵢᵢ, from the last row up.</summary>
+    static double[] BackSubstitute(double[,] U, double[] y, int n)
+    {
         var w = new double[n];
         for (int i = n - 1; i >= 0; i--)
         {
             double s = y[i];
             for (int j = i + 1; j < n; j++)
-                s -= R[i, j] * w[j];
-            w[i] = s / R[i, i];
+                s -= U[i, j] * w[j];
+            w[i] = s / U[i, i];
         }
         return w;
     }
@@ -102,13 +108,6 @@ public static class LeastSquares
                 x[i] -= f * x[k];
             }
         }
-        for (int i = n - 1; i >= 0; i--)
-        {
-            double s = x[i];
-            for (int j = i + 1; j < n; j++)
-                s -= a[i, j] * x[j];
-            x[i] = s / a[i, i];
-        }
-        return x;
+        return BackSubstitute(a, x, n);
     }
 }
