@@ -54,7 +54,7 @@ public sealed class CifarNetFastStep(CifarNet net)
         // csharpier-ignore
         int C = (int)x.shape[1], H = (int)x.shape[2], Wd = (int)x.shape[3], C1 = (int)conv1.weight!.shape[0];
         var u1 = Scratch(ref conv1Output, (int)N * C1 * (H - 4) * (Wd - 4));
-        ConvKernels.Forward(F(x), F(conv1.weight!), F(conv1.bias!), u1, (int)N, C, H, Wd, C1); // u₁ = conv1(x)
+        ConvKernels.Forward(F(x), F(conv1.weight!), F(conv1.bias!), u1, new((int)N, C, H, Wd, C1)); // u₁ = conv1(x)
         var (p1, at1) = Pool(MemoryMarshal.AsBytes(u1.AsSpan()), [N, C1, H - 4, Wd - 4]); // p₁ = ReLU(MaxPool(u₁))
         p1.requires_grad_(true); // a leaf: conv2's backward gives ∂L/∂p₁
         var u2 = functional.conv2d(p1, conv2.weight!, conv2.bias); // u₂ = conv2(p₁)
@@ -102,7 +102,7 @@ public sealed class CifarNetFastStep(CifarNet net)
         Array.Clear(du1);
         ReluMaxPoolFunction.Kernels.Backward(dp1.bytes, MemoryMarshal.AsBytes(du1.AsSpan()), at1); // ∂L/∂u₁
         // conv1's ∂L/∂W, ∂L/∂b
-        ConvKernels.WeightGradient(du1, F(x), Grad(conv1.weight!), Grad(conv1.bias!), (int)N, C, H, Wd, C1);
+        ConvKernels.WeightGradient(du1, F(x), Grad(conv1.weight!), Grad(conv1.bias!), new((int)N, C, H, Wd, C1));
         return head.Loss;
     }
 

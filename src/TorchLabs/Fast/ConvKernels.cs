@@ -5,6 +5,9 @@ using System.Runtime.Intrinsics.X86;
 
 namespace TorchLabs.Fast;
 
+/// <summary>A convolution's sizes: N images of C channels, H × Wd, into O channels.</summary>
+internal readonly record struct ConvSizes(int N, int C, int H, int Wd, int O);
+
 /// <summary>
 /// A 5×5 convolution, stride 1, no padding, in float32 AVX2 loops: the tutorial Net's conv1 (3 → 6 channels, 32×32 →
 /// 28×28), whose input needs no gradient. Forward (notes 003 eq. 29 with PyTorch's tied bias): u[n,o,i,j] = b[o] + Σ_c
@@ -28,18 +31,9 @@ internal static class ConvKernels
 
     /// <summary>The output's size; the loops read raw memory, so every length is checked against the sizes
     /// first.</summary>
-    static (int Ho, int Wo) Check(
-        int xLength,
-        int weightLength,
-        int biasLength,
-        int outputLength,
-        int N,
-        int C,
-        int H,
-        int Wd,
-        int O
-    )
+    static (int Ho, int Wo) Check(ConvSizes z, int xLength, int weightLength, int biasLength, int outputLength)
     {
+        var (N, C, H, Wd, O) = z;
         int Ho = H - K + 1,
             Wo = Wd - K + 1;
         if (
@@ -60,14 +54,11 @@ internal static class ConvKernels
         ReadOnlySpan<float> Wt,
         ReadOnlySpan<float> b,
         Span<float> u,
-        int N,
-        int C,
-        int H,
-        int Wd,
-        int O
+        ConvSizes z
     )
     {
-        var (Ho, Wo) = Check(x.Length, Wt.Length, b.Length, u.Length, N, C, H, Wd, O);
+        var (Ho, Wo) = Check(z, x.Length, Wt.Length, b.Length, u.Length);
+        var (N, C, H, Wd, O) = z;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float ur = ref MemoryMarshal.GetReference(u);
         Span<int> o = stackalloc int[6];
@@ -98,24 +89,15 @@ internal static class ConvKernels
                             v8 = L(ref xr, row + q + 8);
                         int w = (c * K + p) * K + q,
                             step = C * K * K;
-                        var s = Vector256.Create(Wt[o[0] * step + w]);
-                        a0 = Fm(s, v, a0);
-                        c0 = Fm(s, v8, c0);
-                        s = Vector256.Create(Wt[o[1] * step + w]);
-                        a1 = Fm(s, v, a1);
-                        c1 = Fm(s, v8, c1);
-                        s = Vector256.Create(Wt[o[2] * step + w]);
-                        a2 = Fm(s, v, a2);
-                        c2 = Fm(s, v8, c2);
-                        s = Vector256.Create(Wt[o[3] * step + w]);
-                        a3 = Fm(s, v, a3);
-                        c3 = Fm(s, v8, c3);
-                        s = Vector256.Create(Wt[o[4] * step + w]);
-                        a4 = Fm(s, v, a4);
-                        c4 = Fm(s, v8, c4);
-                        s = Vector256.Create(Wt[o[5] * step + w]);
-                        a5 = Fm(s, v, a5);
-                        c5 = Fm(s, v8, c5);
+                        // one line per output channel: s = W[o, c, p, q], then both halves of the row
+                        // csharpier-ignore-start
+                        var s = Vector256.Create(Wt[o[0] * step + w]); a0 = Fm(s, v, a0); c0 = Fm(s, v8, c0);
+                        s = Vector256.Create(Wt[o[1] * step + w]); a1 = Fm(s, v, a1); c1 = Fm(s, v8, c1);
+                        s = Vector256.Create(Wt[o[2] * step + w]); a2 = Fm(s, v, a2); c2 = Fm(s, v8, c2);
+                        s = Vector256.Create(Wt[o[3] * step + w]); a3 = Fm(s, v, a3); c3 = Fm(s, v8, c3);
+                        s = Vector256.Create(Wt[o[4] * step + w]); a4 = Fm(s, v, a4); c4 = Fm(s, v8, c4);
+                        s = Vector256.Create(Wt[o[5] * step + w]); a5 = Fm(s, v, a5); c5 = Fm(s, v8, c5);
+                        // csharpier-ignore-end
                     }
                 }
                 Store(ref ur, ((n * O + o[0]) * Ho + i) * Wo + j, a0, c0);
@@ -146,14 +128,11 @@ internal static class ConvKernels
         ReadOnlySpan<float> x,
         Span<float> dW,
         Span<float> db,
-        int N,
-        int C,
-        int H,
-        int Wd,
-        int O
+        ConvSizes z
     )
     {
-        var (Ho, Wo) = Check(x.Length, dW.Length, db.Length, delta.Length, N, C, H, Wd, O);
+        var (Ho, Wo) = Check(z, x.Length, dW.Length, db.Length, delta.Length);
+        var (N, C, H, Wd, O) = z;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float dr = ref MemoryMarshal.GetReference(delta);
         for (int o = 0; o < O; o++)

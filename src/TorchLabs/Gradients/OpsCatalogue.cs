@@ -75,6 +75,15 @@ public static class OpsCatalogue
         return input.detach() + sign * (0.1 + rand(input.shape, ScalarType.Float64, generator: g));
     }
 
+    /// <summary>An input [3, 4] and a target <see cref="Apart"/> from it: the inputs of the kinked losses.</summary>
+    static Tensor[] InputAndTarget(Generator g)
+    {
+        var x = R(g, 3, 4);
+        return [x, Apart(g, x)];
+    }
+
+    const string TargetApart = "target at least 0.1 from the input";
+
     public static readonly OpCase[] All =
     [
         // elementwise
@@ -170,39 +179,9 @@ public static class OpsCatalogue
         new("log_softmax", "softmax", g => [R(g, 3, 4)], v => F.log_softmax(v[0], 1)),
         // losses
         new("mse_loss", "loss", g => [R(g, 3, 4), R(g, 3, 4)], v => F.mse_loss(v[0], v[1])),
-        new(
-            "l1_loss",
-            "loss",
-            g =>
-            {
-                var x = R(g, 3, 4);
-                return [x, Apart(g, x)];
-            },
-            v => F.l1_loss(v[0], v[1]),
-            Note: "target at least 0.1 from the input"
-        ),
-        new(
-            "smooth_l1_loss",
-            "loss",
-            g =>
-            {
-                var x = R(g, 3, 4);
-                return [x, Apart(g, x)];
-            },
-            v => F.smooth_l1_loss(v[0], v[1]),
-            Note: "target at least 0.1 from the input"
-        ),
-        new(
-            "huber_loss",
-            "loss",
-            g =>
-            {
-                var x = R(g, 3, 4);
-                return [x, Apart(g, x)];
-            },
-            v => F.huber_loss(v[0], v[1], 0.5),
-            Note: "target at least 0.1 from the input"
-        ),
+        new("l1_loss", "loss", InputAndTarget, v => F.l1_loss(v[0], v[1]), Note: TargetApart),
+        new("smooth_l1_loss", "loss", InputAndTarget, v => F.smooth_l1_loss(v[0], v[1]), Note: TargetApart),
+        new("huber_loss", "loss", InputAndTarget, v => F.huber_loss(v[0], v[1], 0.5), Note: TargetApart),
         new("cross_entropy", "loss", g => [R(g, 3, 5), Labels(g, 3, 5)], v => F.cross_entropy(v[0], v[1])),
         new("nll_loss", "loss", g => [R(g, 3, 5), Labels(g, 3, 5)], v => F.nll_loss(v[0], v[1])),
         new("binary_cross_entropy", "loss", g => [Prob(g, 6), Prob(g, 6)], v => F.binary_cross_entropy(v[0], v[1])),
@@ -333,19 +312,7 @@ public static class OpsCatalogue
     public static object ToJson(IReadOnlyList<OpCheck> ops) =>
         new Dictionary<string, object>
         {
-            ["ops"] = ops.Select(o => new Dictionary<string, object?>
-                {
-                    ["name"] = o.Name,
-                    ["category"] = o.Category,
-                    ["shapes"] = o.Shapes,
-                    ["maxAbsError"] = o.MaxAbsError,
-                    ["maxRelError"] = o.MaxRelError,
-                    ["pass"] = o.Pass,
-                    ["nudged"] = o.Nudged,
-                    ["note"] = o.Note,
-                    ["failure"] = o.Failure,
-                })
-                .ToList(),
+            ["ops"] = ops,
             ["count"] = ops.Count,
             ["passed"] = ops.Count(o => o.Pass),
         };

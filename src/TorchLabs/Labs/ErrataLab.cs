@@ -13,7 +13,7 @@ public sealed record Erratum(
     string AsWritten,
     string Corrected,
     IReadOnlyDictionary<string, double> Numbers,
-    IReadOnlyList<Block> Evidence
+    [property: System.Text.Json.Serialization.JsonIgnore] IReadOnlyList<Block> Evidence
 );
 
 /// <summary>
@@ -58,23 +58,9 @@ public sealed class ErrataLab : IReportLab
 
     /// <summary>The JSON of `torchlabs errata --format json`: {"errata": [{notes, place, title, asWritten, corrected,
     /// numbers}]}.</summary>
-    public static object ToJson(IReadOnlyList<Erratum> errata) =>
-        new Dictionary<string, object>
-        {
-            ["errata"] = errata
-                .Select(e => new Dictionary<string, object>
-                {
-                    ["notes"] = e.Notes,
-                    ["place"] = e.Place,
-                    ["title"] = e.Title,
-                    ["asWritten"] = e.AsWritten,
-                    ["corrected"] = e.Corrected,
-                    ["numbers"] = e.Numbers,
-                })
-                .ToList(),
-        };
+    public static object ToJson(IReadOnlyList<Erratum> errata) => new { errata }; // Evidence is the report's
 
-    /// <summary>A seed slip: the code as written against the correct update, from the same start.</summary>
+    /// <summary>A slip of the notes: the code as written against the correct update, from the same start.</summary>
     public sealed record OptimizerSlip(
         string Title,
         string AsWritten,
@@ -242,7 +228,7 @@ public sealed class ErrataLab : IReportLab
     /// <summary>Notes 000/001 Q1: δ⁽ᴸ⁾ with a stray Σ_k, and the "forward mode" passage.</summary>
     static IEnumerable<Erratum> DeltaSlips(long seed)
     {
-        using var scope = TorchSharp.torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         // Q1: δ⁽ᴸ⁾ with the stray Σ_k.
         int[] sizes = [4, 6, 3];
         var (W, b, x, t) = RandomMlp(sizes, seed);
@@ -291,19 +277,14 @@ public sealed class ErrataLab : IReportLab
     }
 
     /// <summary>A seeded MLP of the given sizes in float64: weights, biases, an input and a target in [0, 1).</summary>
-    static (
-        TorchSharp.torch.Tensor[] W,
-        TorchSharp.torch.Tensor[] b,
-        TorchSharp.torch.Tensor x,
-        TorchSharp.torch.Tensor t
-    ) RandomMlp(int[] sizes, long seed)
+    static (Tensor[] W, Tensor[] b, Tensor x, Tensor t) RandomMlp(int[] sizes, long seed)
     {
-        const TorchSharp.torch.ScalarType f64 = TorchSharp.torch.ScalarType.Float64;
-        using var gen = new TorchSharp.torch.Generator((ulong)seed);
-        var W = sizes.Skip(1).Select((n, l) => TorchSharp.torch.randn([n, sizes[l]], f64, generator: gen)).ToArray();
-        var b = sizes.Skip(1).Select(n => TorchSharp.torch.randn([n], f64, generator: gen)).ToArray();
-        var x = TorchSharp.torch.randn([sizes[0]], f64, generator: gen);
-        return (W, b, x, TorchSharp.torch.rand([sizes[^1]], f64, generator: gen));
+        const ScalarType f64 = ScalarType.Float64;
+        using var gen = new Generator((ulong)seed);
+        var W = sizes.Skip(1).Select((n, l) => randn([n, sizes[l]], f64, generator: gen)).ToArray();
+        var b = sizes.Skip(1).Select(n => randn([n], f64, generator: gen)).ToArray();
+        var x = randn([sizes[0]], f64, generator: gen);
+        return (W, b, x, rand([sizes[^1]], f64, generator: gen));
     }
 
     /// <summary>Notes 003 eq. 23: ReLU′ at 0 as (1 + sgn h)/2.</summary>

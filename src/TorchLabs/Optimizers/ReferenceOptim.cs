@@ -91,18 +91,18 @@ public sealed class ReferenceOptim : IDisposable
 /// </summary>
 public sealed class ReferenceLR
 {
-    readonly TorchSharp.torch.optim.Optimizer optimizer;
+    readonly optim.Optimizer optimizer;
     readonly LrGroup group;
     readonly SchedulerReference reference;
 
     /// <param name="optimizer">A TorchSharp optimizer with one parameter group (SGD for momentum cycling).</param>
     /// <param name="name">PyTorch's class name (<see cref="SchedulerReference.Names"/>).</param>
     /// <param name="settings">PyTorch's keywords.</param>
-    public ReferenceLR(TorchSharp.torch.optim.Optimizer optimizer, string name, SchedSettings settings)
+    public ReferenceLR(optim.Optimizer optimizer, string name, SchedSettings settings)
     {
         this.optimizer = optimizer;
         var pg = optimizer.ParamGroups.Single();
-        group = new LrGroup(pg.LearningRate, (pg as TorchSharp.torch.optim.IMomentum)?.Momentum ?? 0);
+        group = new LrGroup(pg.LearningRate, (pg as optim.IMomentum)?.Momentum ?? 0);
         reference = SchedulerReference.Create(name, group, settings);
         Write();
     }
@@ -123,7 +123,7 @@ public sealed class ReferenceLR
     {
         var pg = optimizer.ParamGroups.Single();
         pg.LearningRate = group.Lr;
-        if (pg is TorchSharp.torch.optim.IMomentum m)
+        if (pg is optim.IMomentum m)
             m.Momentum = group.Momentum;
     }
 }

@@ -42,7 +42,7 @@ public class ConvKernelsTests
         var delta = randn([N, O, Ho, Wo], generator: gen);
 
         var u = new float[N * O * Ho * Wo];
-        ConvKernels.Forward(Floats(x), Floats(weight), Floats(bias), u, N, C, H, W, O);
+        ConvKernels.Forward(Floats(x), Floats(weight), Floats(bias), u, new(N, C, H, W, O));
         var w64 = weight.to(ScalarType.Float64).requires_grad_(true);
         var b64 = bias.to(ScalarType.Float64).requires_grad_(true);
         var exact = nn.functional.conv2d(x.to(ScalarType.Float64), w64, b64);
@@ -51,7 +51,7 @@ public class ConvKernelsTests
         exact.backward([delta.to(ScalarType.Float64)]);
         float[] dW = [.. Enumerable.Repeat(0.5f, O * C * 25)],
             db = [.. Enumerable.Repeat(-0.25f, O)]; // gradients are added to these
-        ConvKernels.WeightGradient(Floats(delta), Floats(x), dW, db, N, C, H, W, O);
+        ConvKernels.WeightGradient(Floats(delta), Floats(x), dW, db, new(N, C, H, W, O));
         ClassifierHeadTests.Close(w64.grad! + 0.5, tensor(dW).view(weight.shape), "∂L/∂W (+ 0.5 already there)");
         ClassifierHeadTests.Close(b64.grad! - 0.25, tensor(db), "∂L/∂b (− 0.25 already there)");
     }
@@ -62,7 +62,7 @@ public class ConvKernelsTests
         Assert.False(ConvKernels.Fits(32, 19)); // rows of 15 outputs: under the sixteen-wide block
         Assert.True(ConvKernels.Fits(32, 20));
         var e = Assert.Throws<ArgumentException>(() =>
-            ConvKernels.Forward(new float[10], new float[150], new float[2], new float[5], 1, 3, 32, 32, 2)
+            ConvKernels.Forward(new float[10], new float[150], new float[2], new float[5], new(1, 3, 32, 32, 2))
         );
         Assert.Equal("convolution sizes do not match", e.Message);
     }
