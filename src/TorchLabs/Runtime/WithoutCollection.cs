@@ -7,44 +7,64 @@ namespace TorchLabs.Runtime;
 /// optimizers pass temporary Scalars (the learning rate, momentum, alpha) to libtorch by handle without keeping them
 /// alive, so a collection during <c>optimizer.step()</c> (another thread's allocation is enough) can finalize one while
 /// libtorch reads it: c10's "Expected false to be true" from Scalar::toDouble, seen in a CI run of the tutorial's
-/// 25,000 steps. One call at a time holds the process-wide no-GC region; when it cannot be had (a larger allocation
-/// ended it, or the runtime refused), the call runs as it is.
+/// 25,000 steps.
 /// </summary>
+/// <remarks>
+/// The no-GC region is process-wide. Starting one per call, as this class first did, cost the tutorial's default step
+/// a fifth of its speed (docs/performance.md): the collection that starts a region frees nothing, so between calls the
+/// garbage of every step stayed, and no ordinary collection came to clear it. So a region is kept from call to call
+/// and renewed only when none is in force or when this thread has used all but <see cref="Headroom"/> of its
+/// <see cref="Budget"/>; renewing ends it, collects the young generation (between calls, when no call is in flight),
+/// and starts the next. Other threads' allocations count against the same budget: when they use it up the runtime
+/// ends the region with a collection, and the next call starts a new one. One call at a time; when no region can be
+/// had, the call runs as it is.
+/// </remarks>
 public static class WithoutCollection
 {
-    /// <summary>The allocation the region allows: an optimizer step makes a few small wrappers per parameter.</summary>
-    const long Budget = 4L << 20;
+    /// <summary>The allocation one region allows. Small on purpose: the young generation then stays in the caches
+    /// (an optimizer step of the tutorial's Net allocates about 6 KB, its whole training step about 15 KB).</summary>
+    const long Budget = 2L << 20;
+
+    /// <summary>What a call must find left of the budget, or the region is renewed first.</summary>
+    const long Headroom = 256L << 10;
 
     static readonly object Gate = new();
+
+    /// <summary>The thread that started the region, and its allocated bytes then: a call from another thread renews
+    /// it.</summary>
+    static int owner;
+    static long regionStart;
 
     public static void Run(Action call)
     {
         lock (Gate)
         {
-            bool region;
-            try
-            {
-                region = GC.TryStartNoGCRegion(Budget);
-            }
-            catch (InvalidOperationException)
-            {
-                region = false;
-            } // a region already held elsewhere
-            try
-            {
-                call();
-            }
-            finally
-            {
-                if (region && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
-                {
-                    try
-                    {
-                        GC.EndNoGCRegion();
-                    }
-                    catch (InvalidOperationException) { } // ended by an allocation beyond the budget
-                }
-            }
+            if (!InRegion() || !OwnHeadroom())
+                Renew();
+            call();
         }
+    }
+
+    static bool InRegion() => GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
+
+    static bool OwnHeadroom() =>
+        Environment.CurrentManagedThreadId == owner
+        && GC.GetAllocatedBytesForCurrentThread() - regionStart <= Budget - Headroom;
+
+    static void Renew()
+    {
+        try
+        {
+            if (InRegion())
+                GC.EndNoGCRegion();
+        }
+        catch (InvalidOperationException) { } // ended meanwhile by an allocation beyond the budget
+        GC.Collect(0); // the garbage of the calls since the last renewal
+        try
+        {
+            if (GC.TryStartNoGCRegion(Budget))
+                (owner, regionStart) = (Environment.CurrentManagedThreadId, GC.GetAllocatedBytesForCurrentThread());
+        }
+        catch (InvalidOperationException) { } // the runtime refused; the call runs as it is
     }
 }
