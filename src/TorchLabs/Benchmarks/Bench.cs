@@ -100,7 +100,7 @@ public static class Bench
         else if (impl == "torch")
         {
             var builtIn = spec.CreateTorch(ps);
-            step = () => builtIn.step();
+            step = () => WithoutCollection.Run(() => builtIn.step());
         }
         else
             throw new UsageException($"‹impl› {impl}: expected hand or torch");

@@ -234,7 +234,7 @@ public static class Conformance
                 using var scope = NewDisposeScope();
                 opt.zero_grad();
                 problem.Loss(parameters).backward();
-                opt.step();
+                WithoutCollection.Run(() => opt.step());
                 points[k] = [.. parameters.SelectMany(p => p.data<double>().ToArray())];
             }
             return points;

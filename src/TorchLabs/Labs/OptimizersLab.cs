@@ -144,7 +144,7 @@ public static class OptimizersLab
                     if (hand is not null)
                         hand.step();
                     else
-                        builtIn!.step();
+                        WithoutCollection.Run(() => builtIn!.step());
                     return p.data<double>().ToArray();
                 },
                 Owned = new Disposables(hand, builtIn, p),
@@ -340,7 +340,7 @@ public static class OptimizersLab
             hand.step();
             builtIn.zero_grad();
             nn.functional.cross_entropy(torchNet.call(p.X), p.Y).backward();
-            builtIn.step();
+            WithoutCollection.Run(() => builtIn.step());
             var (_, g) = refNet.LossAndGradients(p.x, p.y);
             refOpt.Step(refNet.Parameters, g);
             var torchParams = MlpProblem.Flat(torchNet);
@@ -465,7 +465,7 @@ public static class OptimizersLab
             builtIn.zero_grad();
             var lb = nn.functional.cross_entropy(b.call(x), y);
             lb.backward();
-            builtIn.step();
+            WithoutCollection.Run(() => builtIn.step());
             handLoss[t] = la.item<float>();
             torchLoss[t] = lb.item<float>();
         }

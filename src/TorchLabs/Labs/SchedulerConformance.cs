@@ -164,7 +164,7 @@ public static class SchedulerConformance
             () => (group.LearningRate, Momentum()),
             metric =>
             {
-                opt.step();
+                WithoutCollection.Run(() => opt.step());
                 if (metric is double m)
                     sched.step(m);
                 else

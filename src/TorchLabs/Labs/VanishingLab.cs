@@ -201,7 +201,7 @@ public static partial class VanishingLab
             loss.Add(value);
             board?.Scalar("train/loss", value, t + 1);
             l.backward();
-            opt.step();
+            WithoutCollection.Run(() => opt.step());
             if (board is not null && ((t + 1) % every == 0 || t + 1 == o.Steps))
                 board.Histograms(net, t + 1);
         }
