@@ -9,4 +9,7 @@ catch (UsageException e)
     Console.Error.WriteLine($"torchlabs: {Printable.Escape(TorchLabs.Cli.Commands.Outcome.Flags(e.Template), 600)}");
     return Cli.BadInput;
 }
+
+// One thread runs TorchSharp here: the no-GC guard may collect when it renews its region (Runtime/WithoutCollection).
+WithoutCollection.CollectOnRenewal = true;
 return Cli.Run(args);

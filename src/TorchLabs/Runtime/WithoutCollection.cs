@@ -13,11 +13,10 @@ namespace TorchLabs.Runtime;
 /// The no-GC region is process-wide. Starting one per call, as this class first did, cost the tutorial's default step
 /// a fifth of its speed (docs/performance.md): the collection that starts a region frees nothing, so between calls the
 /// garbage of every step stayed, and no ordinary collection came to clear it. So a region is kept from call to call
-/// and renewed only when none is in force or when this thread has used all but <see cref="Headroom"/> of its
-/// <see cref="Budget"/>; renewing ends it, collects the young generation (between calls, when no call is in flight),
-/// and starts the next. Other threads' allocations count against the same budget: when they use it up the runtime
-/// ends the region with a collection, and the next call starts a new one. One call at a time; when no region can be
-/// had, the call runs as it is.
+/// and renewed only when none is in force, when another thread calls, or when this thread has used all but <see
+/// cref="Headroom"/> of its <see cref="Budget"/>. With <see cref="CollectOnRenewal"/>, renewing also collects the young
+/// generation, between calls, which frees that garbage. One call at a time; when no region can be had, the call runs
+/// as it is.
 /// </remarks>
 public static class WithoutCollection
 {
@@ -29,6 +28,14 @@ public static class WithoutCollection
     const long Headroom = 256L << 10;
 
     static readonly object Gate = new();
+
+    /// <summary>
+    /// Whether renewing a region collects the young generation. Safe only in a process where one thread runs
+    /// TorchSharp: a collection reaches every thread, and TorchSharp's other calls pass temporaries too (<c>a + b</c>
+    /// passes its alpha), so another thread's call could lose one. The torchlabs command, which runs its labs on one
+    /// thread, turns it on; off (the default, a library's), renewals free nothing, as before.
+    /// </summary>
+    public static bool CollectOnRenewal { get; set; }
 
     /// <summary>The thread that started the region, and its allocated bytes then: a call from another thread renews
     /// it.</summary>
@@ -59,7 +66,8 @@ public static class WithoutCollection
                 GC.EndNoGCRegion();
         }
         catch (InvalidOperationException) { } // ended meanwhile by an allocation beyond the budget
-        GC.Collect(0); // the garbage of the calls since the last renewal
+        if (CollectOnRenewal)
+            GC.Collect(0); // the garbage of the calls since the last renewal
         try
         {
             if (GC.TryStartNoGCRegion(Budget))
