@@ -26,7 +26,7 @@ if (( ${#names[@]} == 0 )); then names=(model checkpoint checkpoint-link cifar i
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1
 export DOTNET_GCHeapHardLimit=0x20000000 DOTNET_TieredPGO=0
 status=0
-# The corpora (seeds and fixed findings) replayed first under the same heap bound, uninstrumented.
+# The corpora (starting inputs and fixed findings) replayed first under the same heap bound, uninstrumented.
 for name in "${names[@]}"; do
   dotnet tests/TorchLabs.Fuzz/bin/Replay/torchlabs-fuzz.dll replay "$name" tests/TorchLabs.Fuzz/corpus/"$name"/* >"$out/$name.replay" 2>&1 \
     || { echo "fuzz: $name: a corpus input fails under the bounds (see $out/$name.replay)" >&2; grep FINDING "$out/$name.replay" >&2; status=1; }

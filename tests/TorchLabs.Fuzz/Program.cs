@@ -2,7 +2,7 @@ using TorchLabs.Fuzz;
 
 // torchlabs-fuzz fuzz NAME the harness under AFL++ (SharpFuzz's out-of-process mode; scripts/fuzz/run.sh starts it)
 // torchlabs-fuzz replay NAME FILE... each file through the harness once, printing what became of it (for triage)
-// torchlabs-fuzz seeds DIR writes the generated part of the notes corpora (how corpus/ was made)
+// torchlabs-fuzz starting-inputs DIR writes the generated part of the corpora (how corpus/ was made)
 if (args.Length >= 2 && args[0] == "fuzz" && Harnesses.All.ContainsKey(args[1]))
 {
     // libtorch loaded before the fork server starts (TorchSharp is not instrumented; the harness's own code cannot run
@@ -35,12 +35,12 @@ if (args.Length >= 3 && args[0] == "replay" && Harnesses.All.ContainsKey(args[1]
     }
     return findings == 0 ? 0 : 1;
 }
-if (args.Length == 2 && args[0] == "seeds")
+if (args.Length == 2 && args[0] == "starting-inputs")
 {
-    Seeds.Write(args[1]);
+    StartingInputs.Write(args[1]);
     return 0;
 }
 Console.Error.WriteLine(
-    $"usage: torchlabs-fuzz fuzz|replay NAME [FILE...]; NAME one of {string.Join(", ", Harnesses.All.Keys)}"
+    $"usage: torchlabs-fuzz fuzz|replay NAME [FILE...] or starting-inputs DIR; NAME one of {string.Join(", ", Harnesses.All.Keys)}"
 );
 return 2;

@@ -2,7 +2,7 @@ namespace TorchLabs.Reporting;
 
 /// <summary>What every lab is given by `torchlabs all` (and by its own command).</summary>
 /// <param name="OutDir">The report folder; figures go to OUT/figures.</param>
-/// <param name="Seed">The notes every random draw of the lab derives from.</param>
+/// <param name="Seed">The seed every random draw of the lab derives from.</param>
 /// <param name="DataDir">Where datasets are looked for.</param>
 /// <param name="Device">The libtorch device to compute on.</param>
 /// <param name="Progress">Receives short progress messages (rendered on stderr), or null.</param>

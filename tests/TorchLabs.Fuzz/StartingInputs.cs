@@ -8,9 +8,9 @@ using static TorchSharp.torch;
 
 namespace TorchLabs.Fuzz;
 
-/// <summary>Small valid inputs for each harness, from which the fuzzer starts (the .pth seeds are the golden files of
-/// the tests).</summary>
-public static class Seeds
+/// <summary>Small valid inputs for each harness, from which the fuzzer starts (AFL's "seeds"; the .pth ones are the
+/// golden files of the tests).</summary>
+public static class StartingInputs
 {
     public static void Write(string root)
     {
