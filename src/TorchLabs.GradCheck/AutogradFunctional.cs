@@ -119,15 +119,8 @@ public static class AutogradFunctional
     {
         Tensor[] Gradient(Tensor[] xs)
         {
-            var y = f(xs);
-            if (y.numel() != 1)
-                throw new ArgumentException(
-                    $"the function given to Hessian must return a single-element tensor, not one of shape [{string.Join(", ", y.shape)}]"
-                );
-            if (!y.requires_grad)
-                return xs.Select(x => zeros_like(x)).ToArray();
-            var g = SafeGrad.Checked([y], xs, retain_graph: true, create_graph: true, allow_unused: true);
-            return xs.Select((x, j) => g[j].IsInvalid ? zeros_like(x) : g[j]).ToArray();
+            var (_, g, _) = GradientWithGraph(f, xs, "Hessian");
+            return xs.Select((x, j) => g.Count == 0 || g[j].IsInvalid ? zeros_like(x) : g[j]).ToArray();
         }
         return Jacobian(Gradient, inputs, createGraph);
     }
@@ -275,8 +268,8 @@ public static class AutogradFunctional
         return (Finish(y, createGraph), result.Select(t => Finish(t, createGraph)).ToArray());
     }
 
-    /// <summary>The first half of hvp and vhp: f(x), its gradient g taken with create_graph, and the inputs whose
-    /// gradient has a graph (none when f(x) has no graph).</summary>
+    /// <summary>The first half of hessian, hvp and vhp: f(x), its gradient g taken with create_graph, and the inputs
+    /// whose gradient has a graph (none, and g empty, when f(x) has no graph).</summary>
     static (Tensor Y, IList<Tensor> G, int[] Live) GradientWithGraph(Func<Tensor[], Tensor> f, Tensor[] xs, string what)
     {
         var y = ScalarOutput(f, xs, what);

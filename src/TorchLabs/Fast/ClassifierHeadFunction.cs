@@ -70,10 +70,11 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
         var t = vars.Select(v => (Tensor)v).ToArray();
-        var (h, W1, b1, W2, b2, W3, b3, y) = Inputs.Of(t);
+        var x = Inputs.Of(t);
+        var (h, W1, b1, W2, b2, W3, b3, y) = x;
         ctx.save_for_backward([.. t]);
         if (!Fast(h))
-            return Loss(Inputs.Of(t));
+            return Loss(x);
         var state = Pass.Forward(
             F(h.contiguous()),
             F(W1.contiguous()),

@@ -195,7 +195,8 @@ public static class SchedulerConformance
     /// <paramref name="step"/> is given the step's metric (ReduceLROnPlateau) or null.</summary>
     static Schedule Trace(Run run, Func<(double Lr, double Momentum)> read, Action<double?> step)
     {
-        var (lrs, moms) = (new List<double> { read().Lr }, new List<double> { read().Momentum });
+        var (lr0, momentum0) = read();
+        var (lrs, moms) = (new List<double> { lr0 }, new List<double> { momentum0 });
         for (int t = 0; t < run.Steps; t++)
         {
             step(run.Name == "ReduceLROnPlateau" ? Metric(run.Metrics, t) : null);

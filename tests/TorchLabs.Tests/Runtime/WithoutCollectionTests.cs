@@ -6,8 +6,9 @@ namespace TorchLabs.Tests.Runtime;
 
 /// <summary>
 /// The no-GC region around TorchSharp's optimizer steps: in force during each call, kept between calls, and renewed
-/// with a collection of the young generation, so the garbage of earlier calls is freed (the region's own start frees
-/// nothing). In the process-memory collection: alone, since other tests' allocations would share the region's budget.
+/// now and then; with CollectOnRenewal (the torchlabs command's), renewed with a collection of the young generation, so
+/// the garbage of earlier calls is freed (the region's own start frees nothing). In the process-memory collection:
+/// alone, since other tests' allocations would share the region's budget.
 /// </summary>
 [Collection(ProcessMemory.Name)]
 public class WithoutCollectionTests
