@@ -10,6 +10,6 @@ catch (UsageException e)
     return Cli.BadInput;
 }
 
-// One thread runs TorchSharp here: the no-GC guard may collect when it renews its region (Runtime/WithoutCollection).
-WithoutCollection.CollectOnRenewal = true;
+// One thread runs TorchSharp here: the no-GC guard may keep its region and collect between calls (WithoutCollection).
+WithoutCollection.OneTorchThread = true;
 return Cli.Run(args);

@@ -10,35 +10,40 @@ namespace TorchLabs.Runtime;
 /// 25,000 steps.
 /// </summary>
 /// <remarks>
-/// The no-GC region is process-wide. Starting one per call, as this class first did, cost the tutorial's default step
-/// a fifth of its speed (docs/performance.md): the collection that starts a region frees nothing, so between calls the
-/// garbage of every step stayed, and no ordinary collection came to clear it. So a region is kept from call to call
-/// and renewed only when none is in force, when another thread calls, or when this thread has used all but <see
-/// cref="Headroom"/> of its <see cref="Budget"/>. With <see cref="CollectOnRenewal"/>, renewing also collects the young
-/// generation, between calls, which frees that garbage. One call at a time; when no region can be had, the call runs
-/// as it is.
+/// The no-GC region is process-wide, and there are two ways to hold it (<see cref="OneTorchThread"/>):
+/// <list type="bullet">
+/// <item>Each call its own region, ended after it: the default, a library's. The collection that starts a region frees
+/// nothing, so while calls come often no ordinary collection comes either, and the garbage stays: this cost the
+/// tutorial's default step a fifth of its speed (docs/performance.md). But with many threads on TorchSharp, as in the
+/// test host, it is the safe way: TorchSharp's plain operators pass temporaries too (<c>a + b</c> its alpha), and a
+/// region kept between calls, its small budget shared by every thread, brings real collections more often.</item>
+/// <item>One region kept from call to call, where one thread runs TorchSharp (the torchlabs command). It is renewed
+/// when none is in force, when another thread calls, or when this thread has used all but <see cref="Headroom"/> of
+/// its <see cref="Budget"/>; renewing collects the young generation between calls, which frees that garbage at a
+/// moment when no TorchSharp call is in flight.</item>
+/// </list>
+/// One call at a time; when no region can be had, the call runs as it is.
 /// </remarks>
 public static class WithoutCollection
 {
-    /// <summary>The allocation one region allows. Small on purpose: the young generation then stays in the caches
+    /// <summary>The allocation a kept region allows. Small on purpose: the young generation then stays in the caches
     /// (an optimizer step of the tutorial's Net allocates about 6 KB, its whole training step about 15 KB).</summary>
     const long Budget = 2L << 20;
 
-    /// <summary>What a call must find left of the budget, or the region is renewed first.</summary>
+    /// <summary>The allocation a call's own region allows: room for the step and for other threads meanwhile.</summary>
+    const long OwnBudget = 4L << 20;
+
+    /// <summary>What a call must find left of a kept region's budget, or the region is renewed first.</summary>
     const long Headroom = 256L << 10;
 
     static readonly object Gate = new();
 
-    /// <summary>
-    /// Whether renewing a region collects the young generation. Safe only in a process where one thread runs
-    /// TorchSharp: a collection reaches every thread, and TorchSharp's other calls pass temporaries too (<c>a + b</c>
-    /// passes its alpha), so another thread's call could lose one. The torchlabs command, which runs its labs on one
-    /// thread, turns it on; off (the default, a library's), renewals free nothing, as before.
-    /// </summary>
-    public static bool CollectOnRenewal { get; set; }
+    /// <summary>Whether one thread runs TorchSharp in this process, so that a kept region and its collections between
+    /// calls are safe. The torchlabs command, which runs its labs on one thread, sets it.</summary>
+    public static bool OneTorchThread { get; set; }
 
-    /// <summary>The thread that started the region, and its allocated bytes then: a call from another thread renews
-    /// it.</summary>
+    /// <summary>The thread that started the kept region, and its allocated bytes then: a call from another thread
+    /// renews it.</summary>
     static int owner;
     static long regionStart;
 
@@ -46,10 +51,38 @@ public static class WithoutCollection
     {
         lock (Gate)
         {
-            if (!InRegion() || !OwnHeadroom())
-                Renew();
+            if (OneTorchThread)
+                InKeptRegion(call);
+            else
+                InOwnRegion(call);
+        }
+    }
+
+    static void InOwnRegion(Action call)
+    {
+        End(); // a region kept before OneTorchThread was turned off
+        bool region = Start(OwnBudget);
+        try
+        {
             call();
         }
+        finally
+        {
+            if (region)
+                End();
+        }
+    }
+
+    static void InKeptRegion(Action call)
+    {
+        if (!InRegion() || !OwnHeadroom())
+        {
+            End();
+            GC.Collect(0); // the garbage of the calls since the last renewal
+            if (Start(Budget))
+                (owner, regionStart) = (Environment.CurrentManagedThreadId, GC.GetAllocatedBytesForCurrentThread());
+        }
+        call();
     }
 
     static bool InRegion() => GCSettings.LatencyMode == GCLatencyMode.NoGCRegion;
@@ -58,7 +91,19 @@ public static class WithoutCollection
         Environment.CurrentManagedThreadId == owner
         && GC.GetAllocatedBytesForCurrentThread() - regionStart <= Budget - Headroom;
 
-    static void Renew()
+    static bool Start(long budget)
+    {
+        try
+        {
+            return GC.TryStartNoGCRegion(budget);
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // a region already held elsewhere, or the runtime refused; the call runs as it is
+        }
+    }
+
+    static void End()
     {
         try
         {
@@ -66,13 +111,5 @@ public static class WithoutCollection
                 GC.EndNoGCRegion();
         }
         catch (InvalidOperationException) { } // ended meanwhile by an allocation beyond the budget
-        if (CollectOnRenewal)
-            GC.Collect(0); // the garbage of the calls since the last renewal
-        try
-        {
-            if (GC.TryStartNoGCRegion(Budget))
-                (owner, regionStart) = (Environment.CurrentManagedThreadId, GC.GetAllocatedBytesForCurrentThread());
-        }
-        catch (InvalidOperationException) { } // the runtime refused; the call runs as it is
     }
 }

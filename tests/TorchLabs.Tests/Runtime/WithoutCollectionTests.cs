@@ -5,10 +5,10 @@ using TorchLabs.Tests.Reliability;
 namespace TorchLabs.Tests.Runtime;
 
 /// <summary>
-/// The no-GC region around TorchSharp's optimizer steps: in force during each call, kept between calls, and renewed
-/// now and then; with CollectOnRenewal (the torchlabs command's), renewed with a collection of the young generation, so
-/// the garbage of earlier calls is freed (the region's own start frees nothing). In the process-memory collection:
-/// alone, since other tests' allocations would share the region's budget.
+/// The no-GC region around TorchSharp's optimizer steps: in force during each call; by default ended after it; with
+/// OneTorchThread (the torchlabs command's), kept between calls and renewed now and then with a collection of the young
+/// generation, so the garbage of earlier calls is freed (the region's own start frees nothing). In the process-memory
+/// collection: alone, since other tests' allocations would share the region's budget.
 /// </summary>
 [Collection(ProcessMemory.Name)]
 public class WithoutCollectionTests
@@ -22,16 +22,24 @@ public class WithoutCollectionTests
     }
 
     [Fact]
-    public void Run_KeepsTheRegionBetweenCalls_AndWhenAskedFreesTheGarbageOfEarlierCalls()
+    public void Run_ByDefault_EndsTheRegionAfterTheCall()
     {
-        WithoutCollection.CollectOnRenewal = true; // as the torchlabs command runs; this collection runs alone
+        WithoutCollection.Run(() => { });
+        Assert.NotEqual(GCLatencyMode.NoGCRegion, GCSettings.LatencyMode);
+    }
+
+    [Fact]
+    public void Run_WithOneTorchThread_KeepsTheRegionBetweenCalls_AndFreesTheGarbageOfEarlierCalls()
+    {
+        WithoutCollection.OneTorchThread = true; // as the torchlabs command runs; this collection runs alone
         try
         {
             KeptAndCollected();
         }
         finally
         {
-            WithoutCollection.CollectOnRenewal = false;
+            WithoutCollection.OneTorchThread = false;
+            WithoutCollection.Run(() => { }); // a call of the default kind ends the kept region
         }
     }
 
