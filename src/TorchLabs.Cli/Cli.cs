@@ -17,27 +17,23 @@ public static class Cli
         var root = new RootCommand(
             "TorchLabs: deep-learning labs on TorchSharp (libtorch), with hand-derived mathematics checked against autograd."
         );
-        // One line per command; each lab's command lives in its own file under Commands/.
-        root.Subcommands.Add(AllCommand.Create());
-        root.Subcommands.Add(InfoCommand.Create());
-        root.Subcommands.Add(Cifar10Command.Create());
-        root.Subcommands.Add(PredictCommand.Create());
-        root.Subcommands.Add(GradCheckCommand.Create());
-        root.Subcommands.Add(OptimizersCommand.Create());
-        root.Subcommands.Add(VanishingCommand.Create());
-        root.Subcommands.Add(HistogramsCommand.Create());
-        root.Subcommands.Add(FashionMnistCommand.Create());
-        root.Subcommands.Add(VectorBackpropCommand.Create());
-        root.Subcommands.Add(BenchCommand.Create());
-        root.Subcommands.Add(ConformanceCommand.Create());
-        root.Subcommands.Add(SweepCommand.Create(BuildRoot));
-        root.Subcommands.Add(
-            SectionCommand.Create(new RegressionReportLab(), c => RegressionLab.ToJson(RegressionLab.Run(c.Seed)))
-        );
-        root.Subcommands.Add(
-            SectionCommand.Create(new PerceptronReportLab(), _ => PerceptronLab.ToJson(PerceptronLab.RunBoth()))
-        );
-        root.Subcommands.Add(SectionCommand.Create(new ErrataLab(), c => ErrataLab.ToJson(ErrataLab.Collect(c.Seed))));
+        // Each command lives in its own file under Commands/: the main job, the tutorial, the labs, the tools for
+        // checking and measuring, and the report sections that have no lab command of their own.
+        Command[][] groups =
+        [
+            [AllCommand.Create(), InfoCommand.Create()],
+            [Cifar10Command.Create(), PredictCommand.Create()],
+            [GradCheckCommand.Create(), OptimizersCommand.Create(), VanishingCommand.Create()],
+            [HistogramsCommand.Create(), FashionMnistCommand.Create(), VectorBackpropCommand.Create()],
+            [BenchCommand.Create(), ConformanceCommand.Create(), SweepCommand.Create(BuildRoot)],
+            [
+                SectionCommand.Create(new RegressionReportLab(), c => RegressionLab.ToJson(RegressionLab.Run(c.Seed))),
+                SectionCommand.Create(new PerceptronReportLab(), _ => PerceptronLab.ToJson(PerceptronLab.RunBoth())),
+                SectionCommand.Create(new ErrataLab(), c => ErrataLab.ToJson(ErrataLab.Collect(c.Seed))),
+            ],
+        ];
+        foreach (var command in groups.SelectMany(g => g))
+            root.Subcommands.Add(command);
         return root;
     }
 

@@ -40,9 +40,8 @@ public static class FashionMnist
         "Ankle boot",
     ];
     public static readonly string[] DigitNames = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
-    public const string DebianFolder = "/usr/share/datasets/fashion-mnist";
-    public const string Mirror = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/";
 
+    /// <summary>The four IDX files, by their names without .gz.</summary>
     public static readonly string[] Files =
     [
         "train-images-idx3-ubyte",
@@ -50,6 +49,9 @@ public static class FashionMnist
         "t10k-images-idx3-ubyte",
         "t10k-labels-idx1-ubyte",
     ];
+
+    public const string DebianFolder = "/usr/share/datasets/fashion-mnist";
+    public const string Mirror = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/";
 
     /// <summary>MD5 of the decompressed content (Debian re-compressed the files, so their .gz differ from the
     /// publisher's).</summary>

@@ -60,37 +60,28 @@ public sealed class CifarNetFastStep(CifarNet net)
         var u2 = functional.conv2d(p1, conv2.weight!, conv2.bias); // u₂ = conv2(p₁)
         // p₂ = ReLU(MaxPool(u₂)), [N, 400] flattened
         var (p2, at2) = Pool(u2.contiguous().bytes, u2.shape);
-        var head = ClassifierHeadFunction.Pass.Forward(
-            F(p2),
-            F(fc1.weight!),
-            F(fc1.bias!),
-            F(fc2.weight!),
-            F(fc2.bias!),
-            F(fc3.weight!),
-            F(fc3.bias!),
-            MemoryMarshal.Cast<byte, long>((y.is_contiguous() ? y : y.contiguous()).bytes),
-            (int)N,
-            (int)(p2.numel() / N),
-            (int)fc1.weight!.shape[0],
-            (int)fc2.weight!.shape[0],
-            (int)fc3.weight!.shape[0]
+        var x3 = new ClassifierHeadFunction.Inputs(
+            p2,
+            fc1.weight!,
+            fc1.bias!,
+            fc2.weight!,
+            fc2.bias!,
+            fc3.weight!,
+            fc3.bias!,
+            y.is_contiguous() ? y : y.contiguous()
         );
+        var head = ClassifierHeadFunction.Pass.Forward(x3);
         var dp2 = empty_like(p2);
-        head.Backward(
-            1f,
-            F(p2),
-            F(fc1.weight!),
-            F(fc2.weight!),
-            F(fc3.weight!),
+        var d = new ClassifierHeadFunction.Gradients(
+            dp2,
             Grad(fc1.weight!),
             Grad(fc1.bias!),
             Grad(fc2.weight!),
             Grad(fc2.bias!),
             Grad(fc3.weight!),
-            Grad(fc3.bias!),
-            F(dp2),
-            accumulate: true
+            Grad(fc3.bias!)
         );
+        head.Backward(1f, x3, d, accumulate: true);
         var du2 = zeros_like(u2);
         // ∂L/∂u₂: the pool's scatter (eqs. 44, 46)
         ReluMaxPoolFunction.Kernels.Backward(dp2.bytes, du2.bytes, at2);
@@ -102,7 +93,7 @@ public sealed class CifarNetFastStep(CifarNet net)
         Array.Clear(du1);
         ReluMaxPoolFunction.Kernels.Backward(dp1.bytes, MemoryMarshal.AsBytes(du1.AsSpan()), at1); // ∂L/∂u₁
         // conv1's ∂L/∂W, ∂L/∂b
-        ConvKernels.WeightGradient(du1, F(x), Grad(conv1.weight!), Grad(conv1.bias!), new((int)N, C, H, Wd, C1));
+        ConvKernels.WeightGradient(du1, F(x), F(Grad(conv1.weight!)), F(Grad(conv1.bias!)), new((int)N, C, H, Wd, C1));
         return head.Loss;
     }
 
@@ -110,7 +101,7 @@ public sealed class CifarNetFastStep(CifarNet net)
 
     /// <summary>The parameter's gradient buffer, made (zeros) when it has none yet, as the first backward
     /// would.</summary>
-    static Span<float> Grad(Parameter p)
+    static Tensor Grad(Parameter p)
     {
         var g = p.grad; // each .grad is a new handle: read it once
         if (g is null)
@@ -119,7 +110,7 @@ public sealed class CifarNetFastStep(CifarNet net)
             throw new InvalidOperationException(
                 "a parameter's .grad is a strided view; LossBackward adds to contiguous gradients only"
             );
-        return F(g);
+        return g;
     }
 
     // conv1's output and its gradient, kept between steps (the same sizes each step): a Net takes one step at a time.

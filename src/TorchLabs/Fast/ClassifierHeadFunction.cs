@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using static TorchSharp.torch.autograd;
 
 namespace TorchLabs.Fast;
 
@@ -20,7 +19,7 @@ namespace TorchLabs.Fast;
 /// without AVX2/FMA, and a backward that builds a graph (create_graph) use libtorch's ops for the same equations, so
 /// the Function has second derivatives (gradgradcheck in the hand-Function catalogue).
 /// </summary>
-public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHeadFunction>
+public sealed class ClassifierHeadFunction : autograd.SingleTensorFunction<ClassifierHeadFunction>
 {
     public override string Name => "ClassifierHead";
 
@@ -51,10 +50,15 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
     static Tensor Loss(Inputs x) => nn.functional.cross_entropy(Logits(x).Z3, x.y);
 
     /// <summary>The Function's inputs, in the order of <see cref="Apply"/>.</summary>
-    sealed record Inputs(Tensor h, Tensor W1, Tensor b1, Tensor W2, Tensor b2, Tensor W3, Tensor b3, Tensor y)
+    internal sealed record Inputs(Tensor h, Tensor W1, Tensor b1, Tensor W2, Tensor b2, Tensor W3, Tensor b3, Tensor y)
     {
         public static Inputs Of(IList<Tensor> t) => new(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
+
+        public Inputs Contiguous() => Of([.. new[] { h, W1, b1, W2, b2, W3, b3, y }.Select(t => t.contiguous())]);
     }
+
+    /// <summary>Where <see cref="Pass.Backward"/> writes or adds ∂L/∂h and the layers' ∂L/∂W, ∂L/∂b.</summary>
+    internal sealed record Gradients(Tensor dh, Tensor dW1, Tensor db1, Tensor dW2, Tensor db2, Tensor dW3, Tensor db3);
 
     static (Tensor Z1, Tensor Z2, Tensor Z3) Logits(Inputs x)
     {
@@ -67,7 +71,7 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
     static bool Fast(Tensor h) =>
         h.dtype == ScalarType.Float32 && h.device_type == DeviceType.CPU && Avx2.IsSupported && Fma.IsSupported;
 
-    public override Tensor forward(AutogradContext ctx, params object[] vars)
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var t = vars.Select(v => (Tensor)v).ToArray();
         var x = Inputs.Of(t);
@@ -75,51 +79,29 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
         ctx.save_for_backward([.. t]);
         if (!Fast(h))
             return Loss(x);
-        var state = Pass.Forward(
-            F(h.contiguous()),
-            F(W1.contiguous()),
-            F(b1.contiguous()),
-            F(W2.contiguous()),
-            F(b2.contiguous()),
-            F(W3.contiguous()),
-            F(b3.contiguous()),
-            MemoryMarshal.Cast<byte, long>(y.contiguous().bytes),
-            (int)h.shape[0],
-            (int)h.shape[1],
-            (int)W1.shape[0],
-            (int)W2.shape[0],
-            (int)W3.shape[0]
-        );
+        var state = Pass.Forward(x.Contiguous());
         ctx.save_data("head", state);
         return tensor(state.Loss);
     }
 
-    public override List<Tensor> backward(AutogradContext ctx, Tensor g)
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor g)
     {
         var x = Inputs.Of(ctx.get_saved_variables());
         var (h, W1, b1, W2, b2, W3, b3, _) = x;
         if (!Fast(h) || is_grad_enabled())
             return ReferenceBackward(g, x);
         var s = (Pass)ctx.get_data("head");
-        // csharpier-ignore
-        Tensor dW3 = empty(W3.shape), db3 = empty(b3.shape), dW2 = empty(W2.shape), db2 = empty(b2.shape),
-            dW1 = empty(W1.shape), db1 = empty(b1.shape), dh = empty(h.shape);
-        s.Backward(
-            g.item<float>(),
-            F(h.contiguous()),
-            F(W1.contiguous()),
-            F(W2.contiguous()),
-            F(W3.contiguous()),
-            F(dW1),
-            F(db1),
-            F(dW2),
-            F(db2),
-            F(dW3),
-            F(db3),
-            F(dh),
-            accumulate: false
+        var d = new Gradients(
+            empty(h.shape),
+            empty(W1.shape),
+            empty(b1.shape),
+            empty(W2.shape),
+            empty(b2.shape),
+            empty(W3.shape),
+            empty(b3.shape)
         );
-        return [dh, dW1, db1, dW2, db2, dW3, db3, null!];
+        s.Backward(g.item<float>(), x.Contiguous(), d, accumulate: false);
+        return [d.dh, d.dW1, d.db1, d.dW2, d.db2, d.dW3, d.db3, null!];
     }
 
     /// <summary>The same backward in differentiable libtorch ops on the saved inputs (float64, other devices,
@@ -167,22 +149,23 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
             A2 = [],
             Delta3 = [];
 
-        public static Pass Forward(
-            Span<float> h,
-            Span<float> W1,
-            Span<float> b1,
-            Span<float> W2,
-            Span<float> b2,
-            Span<float> W3,
-            Span<float> b3,
-            Span<long> labels,
-            int N,
-            int I,
-            int O1,
-            int O2,
-            int C
-        )
+        /// <summary>The forward pass on contiguous float32 inputs (labels int64); N is the number of labels, I the
+        /// features per example, O₁, O₂ and C the layers' output sizes.</summary>
+        public static Pass Forward(Inputs x)
         {
+            Span<float> h = F(x.h),
+                W1 = F(x.W1),
+                b1 = F(x.b1),
+                W2 = F(x.W2),
+                b2 = F(x.b2),
+                W3 = F(x.W3),
+                b3 = F(x.b3);
+            var labels = MemoryMarshal.Cast<byte, long>(x.y.bytes);
+            int N = labels.Length,
+                I = h.Length / Math.Max(N, 1),
+                O1 = (int)x.W1.shape[0],
+                O2 = (int)x.W2.shape[0],
+                C = (int)x.W3.shape[0];
             // The loops read raw memory: every size is checked against the others first (libtorch's linear would refuse
             // the same).
             if (
@@ -222,22 +205,19 @@ public sealed class ClassifierHeadFunction : SingleTensorFunction<ClassifierHead
 
         /// <summary>The gradients for an upstream ∂/∂L of <paramref name="g"/>; with <paramref name="accumulate"/> they
         /// are added to dW, db (dh is written).</summary>
-        public void Backward(
-            float g,
-            Span<float> h,
-            Span<float> W1,
-            Span<float> W2,
-            Span<float> W3,
-            Span<float> dW1,
-            Span<float> db1,
-            Span<float> dW2,
-            Span<float> db2,
-            Span<float> dW3,
-            Span<float> db3,
-            Span<float> dh,
-            bool accumulate
-        )
+        public void Backward(float g, Inputs x, Gradients d, bool accumulate)
         {
+            Span<float> h = F(x.h),
+                W1 = F(x.W1),
+                W2 = F(x.W2),
+                W3 = F(x.W3);
+            Span<float> dW1 = F(d.dW1),
+                db1 = F(d.db1),
+                dW2 = F(d.dW2),
+                db2 = F(d.db2),
+                dW3 = F(d.dW3),
+                db3 = F(d.db3);
+            Span<float> dh = F(d.dh);
             // δ₃ = ∂L/∂z₃ · g (Delta3 kept: a retained graph's next backward)
             var delta3 = g == 1f ? Delta3 : [.. Delta3.Select(d => d * g)];
             var delta2 = new float[N * O2];

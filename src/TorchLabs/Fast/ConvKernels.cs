@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Floats = System.ReadOnlySpan<float>;
 
 namespace TorchLabs.Fast;
 
@@ -49,13 +50,7 @@ internal static class ConvKernels
 
     /// <summary>u = conv(x, W) + b for x [N, C, H, Wd], W [O, C, 5, 5], b [O] → u [N, O, H − 4, Wd − 4]; six output
     /// channels by sixteen columns a step.</summary>
-    public static void Forward(
-        ReadOnlySpan<float> x,
-        ReadOnlySpan<float> Wt,
-        ReadOnlySpan<float> b,
-        Span<float> u,
-        ConvSizes z
-    )
+    public static void Forward(Floats x, Floats Wt, Floats b, Span<float> u, ConvSizes z)
     {
         var (Ho, Wo) = Check(z, x.Length, Wt.Length, b.Length, u.Length);
         var (N, C, H, Wd, O) = z;
@@ -123,13 +118,7 @@ internal static class ConvKernels
     /// (each sum made first, then added, as autograd accumulates): two output channels by five taps along a row at a
     /// time.
     /// </summary>
-    public static void WeightGradient(
-        ReadOnlySpan<float> delta,
-        ReadOnlySpan<float> x,
-        Span<float> dW,
-        Span<float> db,
-        ConvSizes z
-    )
+    public static void WeightGradient(Floats delta, Floats x, Span<float> dW, Span<float> db, ConvSizes z)
     {
         var (Ho, Wo) = Check(z, x.Length, dW.Length, db.Length, delta.Length);
         var (N, C, H, Wd, O) = z;
@@ -155,16 +144,11 @@ internal static class ConvKernels
             for (int c = 0; c < C; c++)
             for (int p = 0; p < K; p++)
             {
-                Vector256<float> e0 = default,
-                    e1 = default,
-                    e2 = default,
-                    e3 = default,
-                    e4 = default; // channel o0, taps q = 0..4
-                Vector256<float> f0 = default,
-                    f1 = default,
-                    f2 = default,
-                    f3 = default,
-                    f4 = default; // channel o1
+                // e for channel o0 and f for channel o1, by tap q = 0..4
+                // csharpier-ignore
+                Vector256<float> e0 = default, e1 = default, e2 = default, e3 = default, e4 = default;
+                // csharpier-ignore
+                Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default, f4 = default;
                 for (int n = 0; n < N; n++)
                 for (int i = 0; i < Ho; i++)
                 {
@@ -188,33 +172,22 @@ internal static class ConvKernels
                             d0 = L(ref dr, d0row + at);
                             d1 = L(ref dr, d1row + at);
                         }
-                        var v = L(ref xr, xrow + jj);
-                        e0 = Fm(d0, v, e0);
-                        f0 = Fm(d1, v, f0);
-                        v = L(ref xr, xrow + jj + 1);
-                        e1 = Fm(d0, v, e1);
-                        f1 = Fm(d1, v, f1);
-                        v = L(ref xr, xrow + jj + 2);
-                        e2 = Fm(d0, v, e2);
-                        f2 = Fm(d1, v, f2);
-                        v = L(ref xr, xrow + jj + 3);
-                        e3 = Fm(d0, v, e3);
-                        f3 = Fm(d1, v, f3);
-                        v = L(ref xr, xrow + jj + 4);
-                        e4 = Fm(d0, v, e4);
-                        f4 = Fm(d1, v, f4);
+                        // one line per tap q: v = x[n, c, i + p, j + q], then both channels
+                        // csharpier-ignore-start
+                        var v = L(ref xr, xrow + jj); e0 = Fm(d0, v, e0); f0 = Fm(d1, v, f0);
+                        v = L(ref xr, xrow + jj + 1); e1 = Fm(d0, v, e1); f1 = Fm(d1, v, f1);
+                        v = L(ref xr, xrow + jj + 2); e2 = Fm(d0, v, e2); f2 = Fm(d1, v, f2);
+                        v = L(ref xr, xrow + jj + 3); e3 = Fm(d0, v, e3); f3 = Fm(d1, v, f3);
+                        v = L(ref xr, xrow + jj + 4); e4 = Fm(d0, v, e4); f4 = Fm(d1, v, f4);
+                        // csharpier-ignore-end
                     }
                 }
-                sums[0] = Vector256.Sum(e0);
-                sums[1] = Vector256.Sum(e1);
-                sums[2] = Vector256.Sum(e2);
-                sums[3] = Vector256.Sum(e3);
-                sums[4] = Vector256.Sum(e4);
-                sums[5] = Vector256.Sum(f0);
-                sums[6] = Vector256.Sum(f1);
-                sums[7] = Vector256.Sum(f2);
-                sums[8] = Vector256.Sum(f3);
-                sums[9] = Vector256.Sum(f4);
+                // csharpier-ignore-start
+                sums[0] = Vector256.Sum(e0); sums[1] = Vector256.Sum(e1); sums[2] = Vector256.Sum(e2);
+                sums[3] = Vector256.Sum(e3); sums[4] = Vector256.Sum(e4);
+                sums[5] = Vector256.Sum(f0); sums[6] = Vector256.Sum(f1); sums[7] = Vector256.Sum(f2);
+                sums[8] = Vector256.Sum(f3); sums[9] = Vector256.Sum(f4);
+                // csharpier-ignore-end
                 for (int q = 0; q < K; q++)
                 {
                     dW[((o0 * C + c) * K + p) * K + q] += sums[q];

@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using static TorchSharp.torch.autograd;
 
 namespace TorchLabs.Fast;
 
@@ -12,11 +11,11 @@ namespace TorchLabs.Fast;
 /// last NaN), this is the tutorial Net's ReLU-then-pool bit for bit, forward and backward: max and ReLU are both
 /// monotone, so ReLU(max u) = max ReLU(u), and where the maximum is not positive both give a zero gradient (tested
 /// against <see cref="Reference"/>). Why it exists: libtorch's CPU max-pool decides every comparison with a branch,
-/// which the data make unpredictable (docs/performance.md, round three); this forward compares eight windows at a time
+/// which the data make unpredictable (docs/performance.md, round three); this forward compares four windows at a time
 /// without branches and keeps where each maximum came from for the backward, a plain scatter. float32 uses the vector
-/// kernel (AVX2), float64 a scalar loop; other devices, types or sizes go to <see cref="Reference"/>.
+/// kernel (SSE), float64 a scalar loop; other devices, types or sizes go to <see cref="Reference"/>.
 /// </summary>
-public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFunction>
+public sealed class ReluMaxPoolFunction : autograd.SingleTensorFunction<ReluMaxPoolFunction>
 {
     public override string Name => "ReluMaxPool2x2";
 
@@ -36,7 +35,7 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
         && u.shape[3] >= 2
         && u.numel() < int.MaxValue;
 
-    public override Tensor forward(AutogradContext ctx, params object[] vars)
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var u = ((Tensor)vars[0]).contiguous();
         // csharpier-ignore
@@ -53,7 +52,7 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
         return a;
     }
 
-    public override List<Tensor> backward(AutogradContext ctx, Tensor g)
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor g)
     {
         var at = (int[])ctx.get_data("at");
         var shape = (long[])ctx.get_data("shape");
@@ -78,13 +77,13 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
     /// node.</summary>
     internal static class Kernels
     {
-        /// <summary>float32: eight windows per step along a row pair (AVX2), four (SSE) for narrow rows, the scalar
-        /// loop otherwise.</summary>
+        /// <summary>float32: four windows per step along a row pair (SSE), the scalar loop for rows under four
+        /// windows.</summary>
         public static void Forward(Span<byte> uBytes, Span<byte> aBytes, int[] at, int planes, int H, int W)
         {
             int Ho = H / 2,
                 Wo = W / 2;
-            if (!Avx2.IsSupported || Wo < 4)
+            if (!Sse.IsSupported || Wo < 4)
             {
                 ForwardScalar<float>(uBytes, aBytes, at, planes, H, W);
                 return;
@@ -96,60 +95,13 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
             {
                 int row0 = (p * H + 2 * oh) * W,
                     outRow = (p * Ho + oh) * Wo;
-                if (Wo >= 8)
-                    Row8(u, a, at, row0, W, outRow, Wo);
-                else
-                    Row4(u, a, at, row0, W, outRow, Wo);
+                Row(u, a, at, row0, W, outRow, Wo);
             }
         }
 
-        /// <summary>One output row, eight windows at a time; the last block overlaps the one before when Wo is not a
-        /// multiple of 8.</summary>
-        static void Row8(Span<float> u, Span<float> a, int[] at, int row0, int W, int outRow, int Wo)
-        {
-            var lane = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-            for (int ow = 0; ; ow += 8)
-            {
-                if (ow > Wo - 8)
-                    ow = Wo - 8;
-                int i = row0 + 2 * ow;
-                var (u00, u01) = Deinterleave(Vector256.Create(u.Slice(i, 8)), Vector256.Create(u.Slice(i + 8, 8)));
-                var (u10, u11) = Deinterleave(
-                    Vector256.Create(u.Slice(i + W, 8)),
-                    Vector256.Create(u.Slice(i + W + 8, 8))
-                );
-                var h = u00;
-                var k = Vector256<int>.Zero; // h = max of the window, k = which of its four
-                Take(u01, ref h, ref k, Vector256.Create(1));
-                Take(u10, ref h, ref k, Vector256.Create(W));
-                Take(u11, ref h, ref k, Vector256.Create(W + 1));
-                // (1 + sgn h)/2 = 1, or NaN
-                var positive = Vector256.GreaterThan(h, Vector256<float>.Zero) | ~Vector256.Equals(h, h);
-                var where = Vector256.Create(i) + lane + k;
-                // a = ReLU(h)
-                Vector256.ConditionalSelect(positive, h, Vector256<float>.Zero).CopyTo(a.Slice(outRow + ow, 8));
-                Vector256.ConditionalSelect(positive.AsInt32(), where, ~where).CopyTo(at.AsSpan(outRow + ow, 8));
-                if (ow == Wo - 8)
-                    break;
-            }
-        }
-
-        /// <summary>The candidate v replaces the running maximum where it is larger or NaN: libtorch's rule, so the
-        /// first maximum wins.</summary>
-        static void Take(Vector256<float> v, ref Vector256<float> h, ref Vector256<int> k, Vector256<int> offset)
-        {
-            var c = Vector256.GreaterThan(v, h) | ~Vector256.Equals(v, v);
-            h = Vector256.ConditionalSelect(c, v, h);
-            k = Vector256.ConditionalSelect(c.AsInt32(), offset, k);
-        }
-
-        static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(Vector256<float> lo, Vector256<float> hi) =>
-            (
-                Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle(),
-                Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle()
-            );
-
-        static void Row4(Span<float> u, Span<float> a, int[] at, int row0, int W, int outRow, int Wo)
+        /// <summary>One output row, four windows at a time; the last block overlaps the one before when Wo is not a
+        /// multiple of 4.</summary>
+        static void Row(Span<float> u, Span<float> a, int[] at, int row0, int W, int outRow, int Wo)
         {
             var lane = Vector128.Create(0, 2, 4, 6);
             for (int ow = 0; ; ow += 4)
@@ -163,12 +115,14 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
                     Vector128.Create(u.Slice(i + W + 4, 4))
                 );
                 var h = u00;
-                var k = Vector128<int>.Zero;
+                var k = Vector128<int>.Zero; // h = max of the window, k = which of its four
                 Take(u01, ref h, ref k, Vector128.Create(1));
                 Take(u10, ref h, ref k, Vector128.Create(W));
                 Take(u11, ref h, ref k, Vector128.Create(W + 1));
+                // (1 + sgn h)/2 = 1, or NaN
                 var positive = Vector128.GreaterThan(h, Vector128<float>.Zero) | ~Vector128.Equals(h, h);
                 var where = Vector128.Create(i) + lane + k;
+                // a = ReLU(h)
                 Vector128.ConditionalSelect(positive, h, Vector128<float>.Zero).CopyTo(a.Slice(outRow + ow, 4));
                 Vector128.ConditionalSelect(positive.AsInt32(), where, ~where).CopyTo(at.AsSpan(outRow + ow, 4));
                 if (ow == Wo - 4)
@@ -176,6 +130,8 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
             }
         }
 
+        /// <summary>The candidate v replaces the running maximum where it is larger or NaN: libtorch's rule, so the
+        /// first maximum wins.</summary>
         static void Take(Vector128<float> v, ref Vector128<float> h, ref Vector128<int> k, Vector128<int> offset)
         {
             var c = Vector128.GreaterThan(v, h) | ~Vector128.Equals(v, v);
@@ -186,7 +142,7 @@ public sealed class ReluMaxPoolFunction : SingleTensorFunction<ReluMaxPoolFuncti
         static (Vector128<float> Even, Vector128<float> Odd) Deinterleave(Vector128<float> lo, Vector128<float> hi) =>
             (Sse.Shuffle(lo, hi, 0b10_00_10_00), Sse.Shuffle(lo, hi, 0b11_01_11_01));
 
-        /// <summary>The same rule one window at a time (float64, and float32 without AVX2 or with rows under four
+        /// <summary>The same rule one window at a time (float64, and float32 without SSE or with rows under four
         /// windows).</summary>
         public static void ForwardScalar<T>(Span<byte> uBytes, Span<byte> aBytes, int[] at, int planes, int H, int W)
             where T : unmanaged, IFloatingPointIeee754<T>
