@@ -36,7 +36,7 @@ public static class AllCommand
     }
 
     /// <summary>A log (CI, `| tee`, a file): one plain line per stage, no redrawn bars.</summary>
-    static IReadOnlyList<ReportRunner.LabOutcome> RunLogged(IReadOnlyList<IReportLab> labs, LabContext context)
+    static IReadOnlyList<ReportRunner.LabOutcome> RunLogged(IReadOnlyList<ReportLab> labs, LabContext context)
     {
         var log = new PlainProgress(Console.Error);
         return ReportRunner.Run(
@@ -55,7 +55,7 @@ public static class AllCommand
     }
 
     /// <summary>A terminal: a bar per lab, its current stage in its description.</summary>
-    static IReadOnlyList<ReportRunner.LabOutcome> RunWithBars(IReadOnlyList<IReportLab> labs, LabContext context)
+    static IReadOnlyList<ReportRunner.LabOutcome> RunWithBars(IReadOnlyList<ReportLab> labs, LabContext context)
     {
         IReadOnlyList<ReportRunner.LabOutcome> outcomes = [];
         Consoles

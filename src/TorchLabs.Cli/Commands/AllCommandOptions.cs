@@ -25,7 +25,7 @@ sealed class AllCommandOptions
 
     public IEnumerable<Symbol> Symbols => [outDir, seed, threads, device, data, only, quick, format];
 
-    public (IReadOnlyList<IReportLab> Labs, LabContext Context, bool Json) Bind(ParseResult p)
+    public (IReadOnlyList<ReportLab> Labs, LabContext Context, bool Json) Bind(ParseResult p)
     {
         var dev = CommonOptions.Setup(p.GetValue(threads), p.GetValue(device)!);
         var labs = LabRegistry.All;

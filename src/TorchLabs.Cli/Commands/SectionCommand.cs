@@ -8,7 +8,7 @@ namespace TorchLabs.Cli.Commands;
 /// </summary>
 public static class SectionCommand
 {
-    public static Command Create(IReportLab lab, Func<LabContext, object> json)
+    public static Command Create(ReportLab lab, Func<LabContext, object> json)
     {
         var seed = CommonOptions.Seed();
         var outDir = CommonOptions.Out($"out/{lab.Id}");

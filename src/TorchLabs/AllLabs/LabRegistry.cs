@@ -9,7 +9,7 @@ namespace TorchLabs.AllLabs;
 /// </summary>
 public static class LabRegistry
 {
-    public static IReadOnlyList<IReportLab> All { get; } =
+    public static IReadOnlyList<ReportLab> All { get; } =
     [
         new InfoLab(),
         new Cifar10ReportLab(),

@@ -8,7 +8,7 @@ namespace TorchLabs.AllLabs;
 public static class ReportRunner
 {
     /// <summary>What happened to one lab, for the progress display and the exit code.</summary>
-    public sealed record LabOutcome(IReportLab Lab, ReportSection Section, string? Error);
+    public sealed record LabOutcome(ReportLab Lab, ReportSection Section, string? Error);
 
     /// <summary>A report run as `torchlabs all --format json` prints it.</summary>
     public static object ToJson(string reportDir, IEnumerable<LabOutcome> outcomes) =>
@@ -38,8 +38,8 @@ public static class ReportRunner
     /// </summary>
     public static IReadOnlyList<LabOutcome> Run(
         LabContext context,
-        IReadOnlyList<IReportLab> labs,
-        Action<IReportLab, int>? onStart = null,
+        IReadOnlyList<ReportLab> labs,
+        Action<ReportLab, int>? onStart = null,
         Action<LabOutcome>? onDone = null
     )
     {

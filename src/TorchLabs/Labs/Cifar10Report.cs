@@ -72,26 +72,18 @@ public static partial class Cifar10Lab
 }
 
 /// <summary>The CIFAR-10 section of the report; skipped with the download command when the data are not here.</summary>
-public sealed class Cifar10ReportLab : IReportLab
+public sealed class Cifar10ReportLab()
+    : ReportLab(
+        "cifar10",
+        "CIFAR-10: the PyTorch tutorial in C#",
+        "PyTorch's CIFAR-10 tutorial reproduced in C#: the same Net, hyper-parameters and log lines"
+    )
 {
-    public string Id => "cifar10";
-    public string Title => "CIFAR-10: the PyTorch tutorial in C#";
-    public string Summary =>
-        "PyTorch's CIFAR-10 tutorial reproduced in C#: the same Net, hyper-parameters and log lines";
-
-    public Availability Check(LabContext context) =>
-        Cifar10.Locate(context.DataDir) is not null
-            ? Availability.Yes
-            : Availability.No(
-                $"no CIFAR-10 in {context.DataDir}",
-                $"torchlabs cifar10 {Setting.Of("download")} {Setting.Of("data")} {context.DataDir}"
-            );
-
     /// <summary>The tutorial's batch of 4: one thread (<see cref="TorchRuntime.ThreadsForBatch"/>).</summary>
-    public int DefaultThreads(LabContext context) =>
+    public override int DefaultThreads(LabContext context) =>
         TorchRuntime.ThreadsForBatch(new Cifar10Options { DataDir = "", OutDir = "" }.BatchSize);
 
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
         var o = new Cifar10Options
         {
@@ -103,4 +95,11 @@ public sealed class Cifar10ReportLab : IReportLab
         var r = Cifar10Lab.Run(o, null, context.Progress);
         return Cifar10Lab.Section(Id, Title, o, r);
     }
+
+    public override Availability Check(LabContext context) =>
+        WhenFound(
+            Cifar10.Locate(context.DataDir),
+            $"no CIFAR-10 in {context.DataDir}",
+            $"torchlabs cifar10 {Setting.Of("download")} {Setting.Of("data")} {context.DataDir}"
+        );
 }

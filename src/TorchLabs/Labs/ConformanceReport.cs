@@ -3,16 +3,14 @@ using TorchLabs.Reporting;
 namespace TorchLabs.Labs;
 
 /// <summary>The report section: TorchSharp's optimizers against the hand references of PyTorch's algorithms.</summary>
-public sealed class ConformanceReportLab : IReportLab
+public sealed class ConformanceReportLab()
+    : ReportLab(
+        "conformance",
+        "Conformance: TorchSharp's optimizers and schedulers against PyTorch's",
+        "TorchSharp 0.107's C# optimizers and learning-rate schedulers run beside hand references of PyTorch's algorithms on a grid of settings"
+    )
 {
-    public string Id => "conformance";
-    public string Title => "Conformance: TorchSharp's optimizers and schedulers against PyTorch's";
-    public string Summary =>
-        "TorchSharp 0.107's C# optimizers and learning-rate schedulers run beside hand references of PyTorch's algorithms on a grid of settings";
-
-    public Availability Check(LabContext context) => Availability.Yes;
-
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
         var rows = ConformanceGrid
             .Run(context.Progress)

@@ -20,15 +20,14 @@ public sealed record Erratum(
 /// The errata: slips of the course notes (../shared/seeds/README.md), each shown with numbers, the document's formula
 /// run beside the correct one.
 /// </summary>
-public sealed class ErrataLab : IReportLab
+public sealed class ErrataLab()
+    : ReportLab(
+        "errata",
+        "Errata: the course notes' slips, in numbers",
+        "Each slip of the course documents run beside the correct formula"
+    )
 {
-    public string Id => "errata";
-    public string Title => "Errata: the course notes' slips, in numbers";
-    public string Summary => "Each slip of the course documents run beside the correct formula";
-
-    public Availability Check(LabContext context) => Availability.Yes;
-
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
         var errata = Collect(context.Seed);
         var blocks = new List<Block>

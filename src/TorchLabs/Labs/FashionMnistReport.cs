@@ -105,22 +105,21 @@ public static partial class FashionMnistLab
 
 /// <summary>The Fashion-MNIST section of the report; skipped with the install command when the files are not
 /// here.</summary>
-public sealed class FashionMnistReportLab : IReportLab
+public sealed class FashionMnistReportLab()
+    : ReportLab(
+        "fashion-mnist",
+        "Fashion-MNIST: GD, SGD and Adam (notes 002's exercise)",
+        "MLP [784, 28, 10] on Fashion-MNIST trained by hand GD, SGD and Adam, with Microsoft.ML metrics"
+    )
 {
-    public string Id => "fashion-mnist";
-    public string Title => "Fashion-MNIST: GD, SGD and Adam (notes 002's exercise)";
-    public string Summary =>
-        "MLP [784, 28, 10] on Fashion-MNIST trained by hand GD, SGD and Adam, with Microsoft.ML metrics";
+    public override Availability Check(LabContext context) =>
+        WhenFound(
+            FashionMnist.Locate(context.DataDir),
+            $"no Fashion-MNIST in {context.DataDir} or {FashionMnist.DebianFolder}",
+            "apt-get install dataset-fashion-mnist"
+        );
 
-    public Availability Check(LabContext context) =>
-        FashionMnist.Locate(context.DataDir) is not null
-            ? Availability.Yes
-            : Availability.No(
-                $"no Fashion-MNIST in {context.DataDir} or {FashionMnist.DebianFolder}",
-                "apt-get install dataset-fashion-mnist"
-            );
-
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
         var o = new FashionMnistOptions { DataDir = context.DataDir, Seed = context.Seed };
         if (context.Quick)

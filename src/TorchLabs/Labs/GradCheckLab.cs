@@ -6,14 +6,13 @@ using TorchLabs.Reporting;
 namespace TorchLabs.Labs;
 
 /// <summary>The gradient-check section: every network's table, and the activation figures.</summary>
-public sealed class GradCheckLab : IReportLab
+public sealed class GradCheckLab()
+    : ReportLab(
+        "gradcheck",
+        "Hand derivations checked against libtorch autograd",
+        "Hand-derived gradients of the notes networks against autograd and central differences"
+    )
 {
-    public string Id => "gradcheck";
-    public string Title => "Hand derivations checked against libtorch autograd";
-    public string Summary => "Hand-derived gradients of the notes networks against autograd and central differences";
-
-    public Availability Check(LabContext context) => Availability.Yes;
-
     static string E(double v) => double.IsNaN(v) ? "–" : v.ToString("0.0E+0", CultureInfo.InvariantCulture);
 
     public static Table ResultTable(NetworkCheckResult r) =>
@@ -100,7 +99,7 @@ public sealed class GradCheckLab : IReportLab
     static string OpsIntro(IReadOnlyList<OpCheck> ops, long seed) =>
         $"libtorch's own gradients: GradCheck on {ops.Count} TorchSharp operations in float64 with random inputs (seed {seed}). {ops.Count(o => o.Pass)} of {ops.Count} pass; the largest absolute error is {E(ops.Max(o => o.MaxAbsError))}. Inputs of ops with kinks are nudged {OpsCatalogue.KinkGap:0E+0} away from them, and ops with ties (max, pooling) or equal pairs (L1-type losses) get inputs that avoid them; the note says which. Max relative error is {HandVsAutograd.RelErrorFormula} per Jacobian block (a analytical, b numerical).";
 
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
         var blocks = new List<Block>
         {

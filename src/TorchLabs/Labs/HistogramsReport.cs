@@ -3,16 +3,14 @@ using TorchLabs.Reporting;
 namespace TorchLabs.Labs;
 
 /// <summary>The activation-histogram section of the report: 3 activations × 5 initialisations.</summary>
-public sealed class HistogramsReportLab : IReportLab
+public sealed class HistogramsReportLab()
+    : ReportLab(
+        "histograms",
+        "Activation histograms: what saturates (notes Q4)",
+        "Per-layer activation histograms of a 5-layer net for sigmoid, ReLU, tanh under five weight initialisations (notes Q4)"
+    )
 {
-    public string Id => "histograms";
-    public string Title => "Activation histograms: what saturates (notes Q4)";
-    public string Summary =>
-        "Per-layer activation histograms of a 5-layer net for sigmoid, ReLU, tanh under five weight initialisations (notes Q4)";
-
-    public Availability Check(LabContext context) => Availability.Yes;
-
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
         var blocks = new List<Block>
         {

@@ -5,16 +5,17 @@ using TorchLabs.Reporting;
 namespace TorchLabs.Labs;
 
 /// <summary>The runtime: TorchSharp and libtorch versions, backend, device, threads, and the machine.</summary>
-public sealed class InfoLab : IReportLab
+public sealed class InfoLab()
+    : ReportLab(
+        "info",
+        "Runtime and machine",
+        "TorchSharp and libtorch versions, backend, CUDA, threads, and the machine"
+    )
 {
-    public string Id => "info";
-    public string Title => "Runtime and machine";
-    public string Summary => "TorchSharp and libtorch versions, backend, CUDA, threads, and the machine";
-
-    public Availability Check(LabContext context) => Availability.Yes;
-
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
+        context.Report("timing matrix products");
+        var points = MatmulThroughput(context.Device, [32, 64, 128, 256, 512]);
         var info = TorchRuntime.Describe();
         var blocks = new List<Block>
         {
@@ -29,8 +30,6 @@ public sealed class InfoLab : IReportLab
                     .ToList()
             ),
         };
-        context.Report("timing matrix products");
-        var points = MatmulThroughput(context.Device, [32, 64, 128, 256, 512]);
         var plot = new ScottPlot.Plot();
         var scatter = plot.Add.Scatter(
             points.Select(p => (double)p.N).ToArray(),

@@ -5,19 +5,17 @@ using TorchLabs.Reporting;
 namespace TorchLabs.Labs;
 
 /// <summary>The optimizer race and the three-way cross-checks, as a report section.</summary>
-public sealed class OptimizersReportLab : IReportLab
+public sealed class OptimizersReportLab()
+    : ReportLab(
+        "optimizers",
+        "Six optimizers by hand, cross-checked three ways",
+        "GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam by hand on f = x0²/20 + x1², against torch.optim and a pure C# reference"
+    )
 {
     /// <summary>The notes' run length (epoch=20000 in 001 Q3).</summary>
     public const int NotesSteps = 20_000;
 
-    public string Id => "optimizers";
-    public string Title => "Six optimizers by hand, cross-checked three ways";
-    public string Summary =>
-        "GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam by hand on f = x0²/20 + x1², against torch.optim and a pure C# reference";
-
-    public Availability Check(LabContext context) => Availability.Yes;
-
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
         double[] start = OptimizersLab.DrawStart(context.Seed);
         var race = OptimizersLab.Race(start, NotesSteps, context.Progress);

@@ -40,26 +40,23 @@ public static partial class PerceptronLab
 }
 
 /// <summary>The perceptron section of the report: the notes' samples and XOR.</summary>
-public sealed class PerceptronReportLab : IReportLab
+public sealed class PerceptronReportLab()
+    : ReportLab(
+        "perceptron",
+        "The perceptron: convergence, the mistake bound, and XOR",
+        "The perceptron on notes 002's four samples (every update logged, the (R/γ)² bound) and on XOR"
+    )
 {
-    public string Id => "perceptron";
-    public string Title => "The perceptron: convergence, the mistake bound, and XOR";
-    public string Summary =>
-        "The perceptron on notes 002's four samples (every update logged, the (R/γ)² bound) and on XOR";
-
-    public Availability Check(LabContext context) => Availability.Yes;
-
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
-        var blocks = new List<Block>
-        {
+        var runs = PerceptronLab.RunBoth();
+        List<Block> blocks =
+        [
             new Paragraph(
                 "Notes 002: w ← w + y x and b ← b + y on each misclassified sample, learning rate 1, from zero."
             ),
-        };
-        var runs = PerceptronLab.RunBoth();
-        foreach (var run in runs)
-            blocks.AddRange(PerceptronLab.Blocks(run));
+            .. runs.SelectMany(PerceptronLab.Blocks),
+        ];
         var seedRun = runs[0];
         return new ReportSection(Id, Title, SectionStatus.Ran, blocks, TimeSpan.Zero)
         {

@@ -120,15 +120,14 @@ public static partial class RegressionLab
 }
 
 /// <summary>The regression section of the report.</summary>
-public sealed class RegressionReportLab : IReportLab
+public sealed class RegressionReportLab()
+    : ReportLab(
+        "regression",
+        "Regression and polynomial curve fitting (Bishop's Tables 1.1 and 1.2)",
+        "Closed-form linear regression, polynomial fits M = 0..9, ridge, E_RMS curves (notes 002)"
+    )
 {
-    public string Id => "regression";
-    public string Title => "Regression and polynomial curve fitting (Bishop's Tables 1.1 and 1.2)";
-    public string Summary => "Closed-form linear regression, polynomial fits M = 0..9, ridge, E_RMS curves (notes 002)";
-
-    public Availability Check(LabContext context) => Availability.Yes;
-
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
         var r = RegressionLab.Run(context.Seed);
         double agreement = r.ByOrder.Concat(r.Ridge).Concat(r.RidgeSweep).Max(f => f.SolveAgreement);

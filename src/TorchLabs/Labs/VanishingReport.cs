@@ -96,16 +96,14 @@ public static partial class VanishingLab
 }
 
 /// <summary>The vanishing-gradient section of the report.</summary>
-public sealed class VanishingReportLab : IReportLab
+public sealed class VanishingReportLab()
+    : ReportLab(
+        "vanishing",
+        "Vanishing gradients: sigmoid, ReLU and residual stacks",
+        "Per-layer gradient norms of deep sigmoid, ReLU and residual stacks, and their training curves (notes 003 eqs. 52-75)"
+    )
 {
-    public string Id => "vanishing";
-    public string Title => "Vanishing gradients: sigmoid, ReLU and residual stacks";
-    public string Summary =>
-        "Per-layer gradient norms of deep sigmoid, ReLU and residual stacks, and their training curves (notes 003 eqs. 52-75)";
-
-    public Availability Check(LabContext context) => Availability.Yes;
-
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
         var options = context.Quick
             ? new VanishingOptions

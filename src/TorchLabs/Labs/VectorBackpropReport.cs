@@ -111,19 +111,17 @@ public static partial class VectorBackpropLab
 }
 
 /// <summary>The notes 004 section of the report.</summary>
-public sealed class VectorBackpropReportLab : IReportLab
+public sealed class VectorBackpropReportLab()
+    : ReportLab(
+        "vector-backprop",
+        "Notes 004: vector backprop, the document's cost table reproduced",
+        "Notes 004's 12288-20-7-5-1 network by the notes' vector formulas and by autograd, reproducing the printed costs"
+    )
 {
-    public string Id => "vector-backprop";
-    public string Title => "Notes 004: vector backprop, the document's cost table reproduced";
-    public string Summary =>
-        "Notes 004's 12288-20-7-5-1 network by the notes' vector formulas and by autograd, reproducing the printed costs";
-
-    public Availability Check(LabContext context) => Availability.Yes;
-
     /// <summary>Products of 209 × 12288 matrices: every core (faster with both here; docs/performance.md).</summary>
-    public int DefaultThreads(LabContext context) => Runtime.TorchRuntime.Cores;
+    public override int DefaultThreads(LabContext context) => Runtime.TorchRuntime.Cores;
 
-    public ReportSection Run(LabContext context)
+    public override ReportSection Run(LabContext context)
     {
         var r = VectorBackpropLab.Run(
             context.Quick

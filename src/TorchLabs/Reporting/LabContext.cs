@@ -7,7 +7,7 @@ namespace TorchLabs.Reporting;
 /// <param name="Device">The libtorch device to compute on.</param>
 /// <param name="Progress">Receives short progress messages (rendered on stderr), or null.</param>
 /// <param name="Threads">--threads when given (0: all cores); null lets each lab use its own default (<see
-/// cref="IReportLab.DefaultThreads"/>).</param>
+/// cref="ReportLab.DefaultThreads"/>).</param>
 /// <param name="Quick">Every lab at its smallest settings (`torchlabs all --quick`): a smoke run of the whole report in
 /// about a minute, whose numbers are not the documents' (the labs whose settings shrink say so in their key
 /// number).</param>

@@ -53,15 +53,9 @@ public class FaultTests
         Assert.Empty(Directory.GetFileSystemEntries(dataDir));
     }
 
-    sealed class BrokenLab : IReportLab
+    sealed class BrokenLab() : ReportLab("broken", "A lab that throws", "throws")
     {
-        public string Id => "broken";
-        public string Title => "A lab that throws";
-        public string Summary => "throws";
-
-        public Availability Check(LabContext context) => Availability.Yes;
-
-        public ReportSection Run(LabContext context) => throw new InvalidOperationException("injected fault");
+        public override ReportSection Run(LabContext context) => throw new InvalidOperationException("injected fault");
     }
 
     [Fact]
