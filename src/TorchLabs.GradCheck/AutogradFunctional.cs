@@ -1,3 +1,6 @@
+// The functions of hessian, hvp and vhp: inputs → a tensor of one element.
+using Objective = System.Func<TorchSharp.torch.Tensor[], TorchSharp.torch.Tensor>;
+
 namespace TorchLabs.Gradients;
 
 /// <summary>
@@ -115,7 +118,7 @@ public static class AutogradFunctional
     /// H[i, j] = ∂²f / ∂inputᵢ ∂inputⱼ of a scalar function, shape inputᵢ.shape ++ inputⱼ.shape
     /// (torch.autograd.functional.hessian): the Jacobian of the gradient, the gradient taken with create_graph.
     /// </summary>
-    public static Tensor[,] Hessian(Func<Tensor[], Tensor> f, Tensor[] inputs, bool createGraph = false)
+    public static Tensor[,] Hessian(Objective f, Tensor[] inputs, bool createGraph = false)
     {
         Tensor[] Gradient(Tensor[] xs)
         {
@@ -217,30 +220,24 @@ public static class AutogradFunctional
     /// input, Σⱼ ∂²f/∂inputᵢ∂inputⱼ vⱼ. As PyTorch: the gradient g(x) with create_graph, then the double-backward trick
     /// on g (g's vector-Jacobian product is linear in a dummy u, so its gradient in u along v is H v).
     /// </summary>
-    public static (Tensor Output, Tensor[] Hvp) Hvp(
-        Func<Tensor[], Tensor> f,
-        Tensor[] inputs,
-        Tensor[] v,
-        bool createGraph = false
-    ) =>
-        SecondOrder(f, inputs, v, createGraph, "Hvp", (g, xs, live) =>
+    public static (Tensor Output, Tensor[] Hvp) Hvp(Objective f, Tensor[] inputs, Tensor[] v, bool createGraph = false)
+    {
+        return SecondOrder(f, inputs, v, createGraph, "Hvp", (g, xs, live) =>
             DoubleBackward([.. live.Select(j => g[j])], xs, v, createGraph, strict: false)
                 .Select((t, k) => (live[k], t))
         );
+    }
 
     /// <summary>
     /// The vector-Hessian product vᵀH of a scalar function (torch.autograd.functional.vhp): returns f(x) and, per
     /// input, Σᵢ vᵢᵀ ∂²f/∂inputᵢ∂inputⱼ: the vector-Jacobian product of the gradient taken with create_graph.
     /// </summary>
-    public static (Tensor Output, Tensor[] Vhp) Vhp(
-        Func<Tensor[], Tensor> f,
-        Tensor[] inputs,
-        Tensor[] v,
-        bool createGraph = false
-    ) =>
-        SecondOrder(f, inputs, v, createGraph, "Vhp", (g, xs, live) =>
+    public static (Tensor Output, Tensor[] Vhp) Vhp(Objective f, Tensor[] inputs, Tensor[] v, bool createGraph = false)
+    {
+        return SecondOrder(f, inputs, v, createGraph, "Vhp", (g, xs, live) =>
             VectorJacobian(live.Select(j => g[j]), xs, live.Select(j => v[j]), createGraph).Select((t, j) => (j, t))
         );
+    }
 
     /// <summary>
     /// hvp and vhp: f(x) and its gradient g taken with create_graph (<see cref="GradientWithGraph"/>), then
@@ -248,7 +245,7 @@ public static class AutogradFunctional
     /// value for gets zeros.
     /// </summary>
     static (Tensor Output, Tensor[] Product) SecondOrder(
-        Func<Tensor[], Tensor> f,
+        Objective f,
         Tensor[] inputs,
         Tensor[] v,
         bool createGraph,
@@ -270,7 +267,7 @@ public static class AutogradFunctional
 
     /// <summary>The first half of hessian, hvp and vhp: f(x), its gradient g taken with create_graph, and the inputs
     /// whose gradient has a graph (none, and g empty, when f(x) has no graph).</summary>
-    static (Tensor Y, IList<Tensor> G, int[] Live) GradientWithGraph(Func<Tensor[], Tensor> f, Tensor[] xs, string what)
+    static (Tensor Y, IList<Tensor> G, int[] Live) GradientWithGraph(Objective f, Tensor[] xs, string what)
     {
         var y = ScalarOutput(f, xs, what);
         if (!y.requires_grad)
@@ -322,7 +319,7 @@ public static class AutogradFunctional
             $"The output of the user-provided function is independent of input {input}. This is not allowed in strict mode."
         );
 
-    static Tensor ScalarOutput(Func<Tensor[], Tensor> f, Tensor[] xs, string what)
+    static Tensor ScalarOutput(Objective f, Tensor[] xs, string what)
     {
         var y = f(xs);
         return y.numel() == 1

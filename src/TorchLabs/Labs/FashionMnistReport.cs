@@ -19,35 +19,19 @@ public static partial class FashionMnistLab
                 + (r.Location.Verified ? ", content MD5s checked" : "")
                 + $"): an MLP [784, {o.Hidden}, 10] with {o.Activation} hidden units and softmax cross-entropy, the first {r.Train} training and {r.Test} test images, trained by the hand optimizers of Optimizers/: GD on the full batch, SGD on mini-batches of {o.BatchSize}, Adam on the same mini-batches. Metrics from Microsoft.ML's multiclass evaluation on the test images."
         );
-        yield return new Table(
-            [
-                "optimizer",
-                "epochs",
-                "lr",
-                "test accuracy",
-                "macro precision",
-                "macro recall",
-                "log-loss",
-                "the document's reported precision",
-                "seconds",
-            ],
-            r.Runs.Select(run =>
-                    (IReadOnlyList<string>)
-                        [
-                            run.Optimizer.ToUpperInvariant(),
-                            run.Epochs.ToString(),
-                            run.Lr.ToString(CultureInfo.InvariantCulture),
-                            F(run.Metrics.MicroAccuracy),
-                            F(run.Metrics.MacroPrecision),
-                            F(run.Metrics.MacroRecall),
-                            F(run.Metrics.LogLoss),
-                            FashionMnistLab.NotesReported.TryGetValue(run.Optimizer, out double s)
-                                ? s.ToString("F2")
-                                : "–",
-                            run.Seconds.ToString("F1"),
-                        ]
-                )
-                .ToList()
+        yield return Table.Of(
+            r.Runs,
+            ("optimizer", run => run.Optimizer.ToUpperInvariant()),
+            ("epochs", run => run.Epochs.ToString()),
+            ("lr", run => run.Lr.ToString(CultureInfo.InvariantCulture)),
+            ("test accuracy", run => F(run.Metrics.MicroAccuracy)),
+            ("macro precision", run => F(run.Metrics.MacroPrecision)),
+            ("macro recall", run => F(run.Metrics.MacroRecall)),
+            ("log-loss", run => F(run.Metrics.LogLoss)),
+            ("the document's reported precision", run =>
+                FashionMnistLab.NotesReported.TryGetValue(run.Optimizer, out double s) ? s.ToString("F2") : "–"
+            ),
+            ("seconds", run => run.Seconds.ToString("F1"))
         );
     }
 

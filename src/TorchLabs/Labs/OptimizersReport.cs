@@ -47,27 +47,14 @@ public sealed class OptimizersReportLab()
         yield return new Paragraph(
             $"Notes 000/001 Q3: minimise f(x) = x₀²/20 + x₁² from x₀ = ({G(race.Start[0])}, {G(race.Start[1])}), drawn uniformly in [−100, 100]² from the notes, {race.Steps:N0} steps (the notes' epoch count) with the notes' hyper-parameters. Each optimizer runs three times: by hand on TorchSharp tensors (Optimizers/), with TorchSharp's torch.optim, and in the pure C# reference (Reference/). The cross-check columns say through which step the path agrees with torch.optim's to 1e-9 relative ({HandVsAutograd.RelErrorFormula} at every step t, b the torch.optim path), in float64. Where an optimizer drives x to within rounding of 0 (subnormal numbers), the iterates are rounding noise and later steps can amplify it; the column then names the step and f there."
         );
-        yield return new Table(
-            [
-                "optimizer",
-                "final f",
-                $"steps to f < {OptimizersLab.Target:0E+0}",
-                "hand = torch.optim (1e-9)",
-                "reference = torch.optim (1e-9)",
-                "analytic vs numerical ∇f (max abs)",
-            ],
-            race.Rows.Select(r =>
-                    (IReadOnlyList<string>)
-                        [
-                            r.Spec.Describe(),
-                            G(r.FinalF),
-                            r.StepsToTarget?.ToString("N0") ?? "not reached",
-                            Agreement(r.HandDisagrees, r.Hand),
-                            Agreement(r.ReferenceDisagrees, r.Hand),
-                            E(r.AnalyticVsNumerical),
-                        ]
-                )
-                .ToList()
+        yield return Table.Of(
+            race.Rows,
+            ("optimizer", r => r.Spec.Describe()),
+            ("final f", r => G(r.FinalF)),
+            ($"steps to f < {OptimizersLab.Target:0E+0}", r => r.StepsToTarget?.ToString("N0") ?? "not reached"),
+            ("hand = torch.optim (1e-9)", r => Agreement(r.HandDisagrees, r.Hand)),
+            ("reference = torch.optim (1e-9)", r => Agreement(r.ReferenceDisagrees, r.Hand)),
+            ("analytic vs numerical ∇f (max abs)", r => E(r.AnalyticVsNumerical))
         );
     }
 

@@ -11,7 +11,15 @@ public sealed record Table(
     IReadOnlyList<string> Header,
     IReadOnlyList<IReadOnlyList<string>> Rows,
     string? Caption = null
-) : Block;
+) : Block
+{
+    /// <summary>A table of one row per item, each column given as its header beside how its cell is written.</summary>
+    public static Table Of<T>(IEnumerable<T> items, params (string Header, Func<T, string> Cell)[] columns) =>
+        new(
+            [.. columns.Select(c => c.Header)],
+            [.. items.Select(item => (IReadOnlyList<string>)[.. columns.Select(c => c.Cell(item))])]
+        );
+}
 
 /// <summary>
 /// A PNG figure, referenced by a path relative to the output folder. Labs return figures as values: <see
