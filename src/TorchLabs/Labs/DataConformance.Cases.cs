@@ -35,13 +35,14 @@ public static partial class DataConformance
         return (orders, sizes);
     }
 
-    static long[][] Orders(JsonElement golden) =>
-        [
-            .. golden
-                .GetProperty("orders")
-                .EnumerateArray()
-                .Select(o => o.EnumerateArray().Select(v => v.GetInt64()).ToArray()),
-        ];
+    /// <summary>A loader, sampler or drop_last golden of scripts/golden/data_pipeline.py: n items, the batch size,
+    /// the seed and the order of each epoch (what a golden does not have is 0 or null).</summary>
+    sealed record Golden(int N, int Batch, long Seed, long[][] Orders)
+    {
+        static readonly JsonSerializerOptions Options = new() { PropertyNameCaseInsensitive = true };
+
+        public static Golden Of(JsonElement e) => e.Deserialize<Golden>(Options)!;
+    }
 
     /// <summary>"epoch E, index I" where two lists of orders first differ; "" when they agree.</summary>
     static string FirstDifferentIndex(long[][] expected, long[][] actual)
@@ -197,10 +198,7 @@ public static partial class DataConformance
     /// with seed: S, TorchLabs' Cifar10Loader with a generator seeded S.</summary>
     static DataCase LoaderCase(JsonElement golden)
     {
-        int n = golden.GetProperty("n").GetInt32(),
-            batch = golden.GetProperty("batch").GetInt32();
-        long seed = golden.GetProperty("seed").GetInt64();
-        var expected = Orders(golden);
+        var (n, batch, seed, expected) = Golden.Of(golden);
         using var loader = utils.data.DataLoader(new Indices(n), batch, shuffle: true, seed: (int)seed);
         var (orders, _) = Passes(loader, expected.Length);
         using var g = new Generator((ulong)seed);
@@ -222,9 +220,7 @@ public static partial class DataConformance
     /// from an unseeded System.Random, a new order every run.</summary>
     static DataCase UnseededLoaderCase(JsonElement golden)
     {
-        int n = golden.GetProperty("n").GetInt32(),
-            batch = golden.GetProperty("batch").GetInt32();
-        var expected = Orders(golden);
+        var (n, batch, seed, expected) = Golden.Of(golden);
         long[] Run()
         {
             using var loader = utils.data.DataLoader(new Indices(n), batch, shuffle: true);
@@ -234,7 +230,7 @@ public static partial class DataConformance
             second = Run();
         return new DataCase(
             $"DataLoader(range({n}), batch_size={batch}, shuffle=True), no seed given: two runs",
-            $"after torch.manual_seed({golden.GetProperty("seed").GetInt64()}): {Few(expected[0])} in every run",
+            $"after torch.manual_seed({seed}): {Few(expected[0])} in every run",
             $"run 1: {Few(first)}; run 2: {Few(second)}",
             FirstDifferentIndex([expected[0]], [first]),
             "Cifar10Loader always takes a torch generator",
@@ -247,9 +243,7 @@ public static partial class DataConformance
     /// no RandomSampler, and its seeded loader's sampler is FisherYatesShuffler(n, S).</summary>
     static DataCase SamplerCase(JsonElement golden)
     {
-        int n = golden.GetProperty("n").GetInt32();
-        long seed = golden.GetProperty("seed").GetInt64();
-        var expected = Orders(golden);
+        var (n, _, seed, expected) = Golden.Of(golden);
         var shuffler = new TorchSharp.Utils.FisherYatesShuffler(n, (int)seed);
         var orders = expected.Select(_ => shuffler.ToArray()).ToArray();
         using var g = new Generator((ulong)seed);
@@ -270,8 +264,7 @@ public static partial class DataConformance
     /// <summary>drop_last=False and True: the batch sizes of one pass in order.</summary>
     static IEnumerable<DataCase> DropLastCases(JsonElement golden)
     {
-        int n = golden.GetProperty("n").GetInt32(),
-            batch = golden.GetProperty("batch").GetInt32();
+        var (n, batch, _, _) = Golden.Of(golden);
         foreach (bool dropLast in new[] { false, true })
         {
             int[] expected =
