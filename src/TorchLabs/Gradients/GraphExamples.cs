@@ -30,26 +30,19 @@ public static class GraphExamples
             dn1 = dn2 * y0; // ∂f/∂n₃ = 1, ∂f/∂n₂ = 1, ∂f/∂n₁ = y
         double dy = dn2 * n1 + dn3 * 1; // y feeds n₂ and n₃: ∂f/∂y = n₁ + 1 = x² + 1
         double dx = dn1 * 2 * x0; // ∂f/∂x = 2x · y
-        using var scope = NewDisposeScope();
-        var x = tensor(x0, ScalarType.Float64).requires_grad_(true);
-        var y = tensor(y0, ScalarType.Float64).requires_grad_(true);
-        var tn1 = x * x;
-        var tn2 = tn1 * y;
-        var tn3 = tn2 + y;
-        var tf = tn3 + 2;
-        foreach (var t in new[] { tn1, tn2, tn3, tf })
-            t.retain_grad();
-        tf.backward();
-        double G(Tensor t) => t.grad!.item<double>();
-        return
-        [
-            new("x", "input", x0, dx, G(x)),
-            new("y", "input", y0, dy, G(y)),
-            new("n1", "x · x", n1, dn1, G(tn1)),
-            new("n2", "n1 · y", n2, dn2, G(tn2)),
-            new("n3", "n2 + y", n3, dn3, G(tn3)),
-            new("f", "n3 + 2", f, df, G(tf)),
-        ];
+        double[] autograd = Autograd([x0, y0], v =>
+        {
+            var tn1 = v[0] * v[0];
+            var tn2 = tn1 * v[1];
+            var tn3 = tn2 + v[1];
+            return [tn1, tn2, tn3, tn3 + 2];
+        });
+        return Nodes(
+            [("x", "input"), ("y", "input"), ("n1", "x · x"), ("n2", "n1 · y"), ("n3", "n2 + y"), ("f", "n3 + 2")],
+            [x0, y0, n1, n2, n3, f],
+            [dx, dy, dn1, dn2, dn3, df],
+            autograd
+        );
     }
 
     /// <summary>s = σ(wx + b) as nodes u = w·x, z = u + b, s = σ(z); ∂s/∂z = σ(z)(1 − σ(z)) = 0.25 at z = 0.</summary>
@@ -64,27 +57,40 @@ public static class GraphExamples
             db = dz,
             dw = du * x0,
             dx = du * w0;
-        using var scope = NewDisposeScope();
-        var x = tensor(x0, ScalarType.Float64).requires_grad_(true);
-        var w = tensor(w0, ScalarType.Float64).requires_grad_(true);
-        var b = tensor(b0, ScalarType.Float64).requires_grad_(true);
-        var tu = w * x;
-        var tz = tu + b;
-        var ts = tz.sigmoid();
-        foreach (var t in new[] { tu, tz, ts })
-            t.retain_grad();
-        ts.backward();
-        double G(Tensor t) => t.grad!.item<double>();
-        return
-        [
-            new("x", "input", x0, dx, G(x)),
-            new("w", "input", w0, dw, G(w)),
-            new("b", "input", b0, db, G(b)),
-            new("u", "w · x", u, du, G(tu)),
-            new("z", "u + b", z, dz, G(tz)),
-            new("s", "σ(z)", s, ds, G(ts)),
-        ];
+        double[] autograd = Autograd([x0, w0, b0], v =>
+        {
+            var tu = v[1] * v[0];
+            var tz = tu + v[2];
+            return [tu, tz, tz.sigmoid()];
+        });
+        return Nodes(
+            [("x", "input"), ("w", "input"), ("b", "input"), ("u", "w · x"), ("z", "u + b"), ("s", "σ(z)")],
+            [x0, w0, b0, u, z, s],
+            [dx, dw, db, du, dz, ds],
+            autograd
+        );
     }
+
+    /// <summary>∂f/∂node by autograd for each leaf, at <paramref name="leaves"/>, then each node <paramref
+    /// name="graph"/> builds from the leaves, in its order; its last node is f.</summary>
+    static double[] Autograd(double[] leaves, Func<Tensor[], Tensor[]> graph)
+    {
+        using var scope = NewDisposeScope();
+        var x = leaves.Select(v => tensor(v, ScalarType.Float64).requires_grad_(true)).ToArray();
+        var nodes = graph(x);
+        foreach (var t in nodes)
+            t.retain_grad();
+        nodes[^1].backward();
+        return [.. x.Concat(nodes).Select(t => t.grad!.item<double>())];
+    }
+
+    /// <summary>The graph's rows: name and definition, forward value, ∂f/∂node by hand and by autograd.</summary>
+    static IReadOnlyList<GraphNode> Nodes(
+        (string Name, string Definition)[] nodes,
+        double[] forward,
+        double[] hand,
+        double[] autograd
+    ) => [.. nodes.Select((n, i) => new GraphNode(n.Name, n.Definition, forward[i], hand[i], autograd[i]))];
 
     public static NetworkCheckResult AsResult(string name, IReadOnlyList<GraphNode> nodes, Func<double[], double> f)
     {

@@ -101,6 +101,7 @@ public class NetworkGradientTests
         Assert.Equal(0.25, neuron.Single(n => n.Name == "w").AutogradBackward);
         Assert.Equal(0.25, neuron.Single(n => n.Name == "b").HandBackward);
         Assert.Equal(0, neuron.Single(n => n.Name == "x").HandBackward);
+        Assert.All(neuron, n => Assert.Equal(n.HandBackward, n.AutogradBackward, 12));
         AssertPasses(GraphExamples.AsResult("poly", poly, v => v[0] * v[0] * v[1] + v[1] + 2));
     }
 
