@@ -22,9 +22,12 @@ public sealed class AdaGrad : HandOptimizer
     )
         : base(parameters, lr, weightDecay)
     {
-        Eps = eps;
-        LrDecay = lrDecay;
-        InitialAccumulatorValue = initialAccumulatorValue;
+        Eps = Ranges.Eps.Require(eps, nameof(eps));
+        LrDecay = Ranges.LrDecay.Require(lrDecay, nameof(lrDecay));
+        InitialAccumulatorValue = Ranges.InitialAccumulator.Require(
+            initialAccumulatorValue,
+            nameof(initialAccumulatorValue)
+        );
     }
 
     protected override void Update(Tensor p, Tensor g, Dictionary<string, Tensor> s, long t)

@@ -25,11 +25,9 @@ public sealed class RmsProp : HandOptimizer
     )
         : base(parameters, lr, weightDecay)
     {
-        Ranges.Alpha.Require(alpha, nameof(alpha));
-        Ranges.Eps.Require(eps, nameof(eps));
-        Alpha = alpha;
-        Eps = eps;
-        Mu = momentum;
+        Alpha = Ranges.Alpha.Require(alpha, nameof(alpha));
+        Eps = Ranges.Eps.Require(eps, nameof(eps));
+        Mu = Ranges.Momentum.Require(momentum, nameof(momentum));
         Centered = centered;
     }
 

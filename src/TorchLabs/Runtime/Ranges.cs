@@ -33,4 +33,6 @@ public static class Ranges
     public static readonly ValueRange Beta = ValueRange.UnitOpen;
     public static readonly ValueRange Eps = ValueRange.NonNegative;
     public static readonly ValueRange WeightDecay = ValueRange.NonNegative;
+    public static readonly ValueRange LrDecay = ValueRange.NonNegative; // torch.optim.Adagrad's lr_decay
+    public static readonly ValueRange InitialAccumulator = ValueRange.NonNegative; // and its initial_accumulator_value
 }
