@@ -87,21 +87,20 @@ public static partial class DataConformance
             using var x = norm ? Cifar10.Normalize(bytes) : Cifar10.ToTensor(bytes);
             return x.data<float>().ToArray();
         }
-        yield return PixelCase(
-            "datasets.CIFAR10 + ToTensor(): pixel values",
-            toTensor,
-            FirstOff(Image, count, toTensor),
-            FirstOff(i => Ours(i, norm: false), count, toTensor) is null,
-            "TorchVision's CIFAR10 divides each byte by 256.0f (src/TorchVision/dsets/CIFAR.cs), PyTorch's ToTensor by "
-                + "255, so no pixel but 0 matches; it also makes one float tensor per image"
-        );
-        yield return PixelCase(
-            "+ Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))",
-            normalized,
-            FirstOff(Normalized, count, normalized),
-            FirstOff(i => Ours(i, norm: true), count, normalized) is null,
-            "follows from the 1/256 above: (p/256 − 0.5)/0.5 tops out at 0.9921875, not 1"
-        );
+        foreach (bool norm in new[] { false, true })
+        {
+            double[] table = norm ? normalized : toTensor;
+            yield return PixelCase(
+                norm ? "+ Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))" : "datasets.CIFAR10 + ToTensor(): pixel values",
+                table,
+                FirstOff(norm ? Normalized : Image, count, table),
+                FirstOff(i => Ours(i, norm), count, table) is null,
+                norm
+                    ? "follows from the 1/256 above: (p/256 − 0.5)/0.5 tops out at 0.9921875, not 1"
+                    : "TorchVision's CIFAR10 divides each byte by 256.0f (src/TorchVision/dsets/CIFAR.cs), PyTorch's "
+                        + "ToTensor by 255, so no pixel but 0 matches; it also makes one float tensor per image"
+            );
+        }
         yield return PartialFile(root, count);
     }
 
@@ -196,22 +195,39 @@ public static partial class DataConformance
 
     /// <summary>DataLoader(shuffle=True) over three epochs: PyTorch after torch.manual_seed(S), TorchSharp's loader
     /// with seed: S, TorchLabs' Cifar10Loader with a generator seeded S.</summary>
-    static DataCase LoaderCase(JsonElement golden)
+    static DataCase LoaderCase(JsonElement element)
     {
-        var (n, batch, seed, expected) = Golden.Of(golden);
+        var golden = Golden.Of(element);
+        var (n, batch, seed, expected) = golden;
         using var loader = utils.data.DataLoader(new Indices(n), batch, shuffle: true, seed: (int)seed);
         var (orders, _) = Passes(loader, expected.Length);
-        using var g = new Generator((ulong)seed);
-        bool oursAgree =
-            FirstDifferentIndex(expected, [.. expected.Select(_ => Cifar10Loader.DrawOrder(n, true, g))]) == "";
-        return new DataCase(
+        var text = new OrdersText(
             $"torch.manual_seed({seed}); DataLoader(range({n}), batch_size={batch}, shuffle=True), 3 epochs",
+            $" (DataLoader(…, shuffle: true, seed: {seed}))",
+            "PyTorch's orders (Cifar10Loader)",
+            "TorchSharp's DataLoader shuffles with System.Random (FisherYatesShuffler), not torch's generator, and makes new Random(seed) at every epoch; PyTorch draws a base seed and a sampler seed from torch's generator"
+        );
+        return OrdersCase(golden, orders, g => Cifar10Loader.DrawOrder(n, true, g), text);
+    }
+
+    /// <summary>What a case on epoch orders says: its title, TorchSharp's call, where TorchLabs' orders come from, and
+    /// why TorchSharp's differ.</summary>
+    sealed record OrdersText(string Case, string TorchSharpCall, string Ours, string Cause);
+
+    /// <summary>The orders of every epoch three ways: PyTorch's (the golden's), TorchSharp's, and TorchLabs' drawn by
+    /// <paramref name="ours"/> from a torch generator seeded with the golden's seed.</summary>
+    static DataCase OrdersCase(Golden golden, long[][] torchSharp, Func<Generator, long[]> ours, OrdersText text)
+    {
+        var expected = golden.Orders;
+        using var g = new Generator((ulong)golden.Seed);
+        bool oursAgree = FirstDifferentIndex(expected, [.. expected.Select(_ => ours(g))]) == "";
+        return new DataCase(
+            text.Case,
             Epochs(expected[..2]),
-            Epochs(orders) + $" (DataLoader(…, shuffle: true, seed: {seed}))",
-            FirstDifferentIndex(expected, orders),
-            Ours(oursAgree, "PyTorch's orders (Cifar10Loader)"),
-            "TorchSharp's DataLoader shuffles with System.Random (FisherYatesShuffler), not torch's generator, and makes "
-                + "new Random(seed) at every epoch; PyTorch draws a base seed and a sampler seed from torch's generator",
+            Epochs(torchSharp) + text.TorchSharpCall,
+            FirstDifferentIndex(expected, torchSharp),
+            Ours(oursAgree, text.Ours),
+            text.Cause,
             !oursAgree
         );
     }
@@ -241,23 +257,22 @@ public static partial class DataConformance
 
     /// <summary>RandomSampler(range(n), generator=torch.Generator().manual_seed(S)) over three epochs; TorchSharp has
     /// no RandomSampler, and its seeded loader's sampler is FisherYatesShuffler(n, S).</summary>
-    static DataCase SamplerCase(JsonElement golden)
+    static DataCase SamplerCase(JsonElement element)
     {
-        var (n, _, seed, expected) = Golden.Of(golden);
+        var golden = Golden.Of(element);
+        var (n, _, seed, expected) = golden;
         var shuffler = new TorchSharp.Utils.FisherYatesShuffler(n, (int)seed);
-        var orders = expected.Select(_ => shuffler.ToArray()).ToArray();
-        using var g = new Generator((ulong)seed);
-        bool oursAgree =
-            FirstDifferentIndex(expected, [.. expected.Select(_ => Cifar10Loader.SamplerOrder(n, g))]) == "";
-        return new DataCase(
+        var text = new OrdersText(
             $"RandomSampler(range({n}), generator=torch.Generator().manual_seed({seed})), 3 epochs",
-            Epochs(expected[..2]),
-            Epochs(orders) + $" (no RandomSampler; FisherYatesShuffler({n}, {seed}))",
-            FirstDifferentIndex(expected, orders),
-            Ours(oursAgree, "PyTorch's orders (Cifar10Loader.SamplerOrder: randperm on the generator)"),
-            "TorchSharp has no RandomSampler; a loader's sampler is any IEnumerable<long>, and torch.randperm(n, "
-                + "generator: g) each epoch gives PyTorch's",
-            !oursAgree
+            $" (no RandomSampler; FisherYatesShuffler({n}, {seed}))",
+            "PyTorch's orders (Cifar10Loader.SamplerOrder: randperm on the generator)",
+            "TorchSharp has no RandomSampler; a loader's sampler is any IEnumerable<long>, and torch.randperm(n, generator: g) each epoch gives PyTorch's"
+        );
+        return OrdersCase(
+            golden,
+            [.. expected.Select(_ => shuffler.ToArray())],
+            g => Cifar10Loader.SamplerOrder(n, g),
+            text
         );
     }
 
