@@ -242,36 +242,38 @@ public sealed class ErrataLab()
             q1[$"correct{k}"] = delta[^1][k].item<double>();
             q1[$"autograd{k}"] = mlp.Entries[0].Autograd[k];
         }
-        yield return new Erratum(
-            "000/001",
-            "Q1",
+        // both slips are in Q1
+        Erratum Q1(
+            string title,
+            string asWritten,
+            string corrected,
+            Dictionary<string, double> numbers,
+            Block evidence
+        ) => new("000/001", "Q1", title, asWritten, corrected, numbers, [evidence]);
+        yield return Q1(
             "a stray Σ_k in δ⁽ᴸ⁾",
             "δ⁽ᴸ⁾ = Σ_k (a⁽ᴸ⁾ − y_k) σ′(z⁽ᴸ⁾)",
             "δ⁽ᴸ⁾ = (a⁽ᴸ⁾ − t) ⊙ σ′(z⁽ᴸ⁾); the sum makes every component carry the total error",
             q1,
-            [
-                new Table(
-                    ["component", "as written", "correct (hand)", "autograd ∂E/∂z⁽ᴸ⁾"],
-                    Enumerable
-                        .Range(0, sizes[^1])
-                        .Select(k =>
-                            (IReadOnlyList<string>)
-                                [k.ToString(), G(q1[$"asWritten{k}"]), G(q1[$"correct{k}"]), G(q1[$"autograd{k}"])]
-                        )
-                        .ToList(),
-                    "a 4-6-3 sigmoid MLP"
-                ),
-            ]
+            new Table(
+                ["component", "as written", "correct (hand)", "autograd ∂E/∂z⁽ᴸ⁾"],
+                Enumerable
+                    .Range(0, sizes[^1])
+                    .Select(k =>
+                        (IReadOnlyList<string>)
+                            [k.ToString(), G(q1[$"asWritten{k}"]), G(q1[$"correct{k}"]), G(q1[$"autograd{k}"])]
+                    )
+                    .ToList(),
+                "a 4-6-3 sigmoid MLP"
+            )
         );
         double maxDW = mlp.Entries.Where(e => e.Name.StartsWith("dE/dW")).Max(e => e.Autograd.Max(Math.Abs));
-        yield return new Erratum(
-            "000/001",
-            "Q1",
+        yield return Q1(
             "the \"forward mode\" passage",
             "δ⁽¹⁾ = 0 (\"x is a constant, so ∂x/∂z = 0\"), recursed forward",
             "δ is recursed backward from δ⁽ᴸ⁾; starting from δ⁽¹⁾ = 0 makes every gradient zero",
-            new Dictionary<string, double> { ["autogradMaxAbsDEdW"] = maxDW },
-            [new Paragraph($"Autograd's ∂E/∂W on the same network has largest entry {G(maxDW)}, not 0.")]
+            new() { ["autogradMaxAbsDEdW"] = maxDW },
+            new Paragraph($"Autograd's ∂E/∂W on the same network has largest entry {G(maxDW)}, not 0.")
         );
     }
 
