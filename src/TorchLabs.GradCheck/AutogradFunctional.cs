@@ -138,13 +138,9 @@ public static class AutogradFunctional
     /// </summary>
     /// <param name="strict">PyTorch's <c>strict</c>: an output that does not require grad, or an input it does not
     /// depend on, is an error instead of zeros.</param>
-    public static (Tensor[] Outputs, Tensor[] Vjp) Vjp(
-        Func<Tensor[], Tensor[]> f,
-        Tensor[] inputs,
-        Tensor[]? v = null,
-        bool createGraph = false,
-        bool strict = false
-    )
+    // csharpier-ignore - laid out as PyTorch's vjp(func, inputs, v=None, create_graph=False, strict=False)
+    public static (Tensor[] Outputs, Tensor[] Vjp) Vjp(Func<Tensor[], Tensor[]> f, Tensor[] inputs,
+        Tensor[]? v = null, bool createGraph = false, bool strict = false)
     {
         var (xs, ys) = Evaluate(f, inputs, createGraph, strict);
         v ??= Ones(ys, "output");
@@ -179,13 +175,9 @@ public static class AutogradFunctional
     /// <param name="strict">PyTorch's <c>strict</c>: an output that does not require grad, an input no output depends
     /// on, or an output whose gradient does not depend on the dummy of the double-backward trick is an error instead of
     /// zeros.</param>
-    public static (Tensor[] Outputs, Tensor[] Jvp) Jvp(
-        Func<Tensor[], Tensor[]> f,
-        Tensor[] inputs,
-        Tensor[]? v = null,
-        bool createGraph = false,
-        bool strict = false
-    )
+    // csharpier-ignore - laid out as PyTorch's jvp(func, inputs, v=None, create_graph=False, strict=False)
+    public static (Tensor[] Outputs, Tensor[] Jvp) Jvp(Func<Tensor[], Tensor[]> f, Tensor[] inputs,
+        Tensor[]? v = null, bool createGraph = false, bool strict = false)
     {
         v ??= Ones(inputs, "input");
         CheckShapes(inputs, v, "v", "inputs");

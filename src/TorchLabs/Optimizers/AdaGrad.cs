@@ -12,14 +12,11 @@ public sealed class AdaGrad : HandOptimizer
     public double LrDecay { get; }
     public double InitialAccumulatorValue { get; }
 
-    public AdaGrad(
-        IEnumerable<Tensor> parameters,
-        double lr = 0.01,
-        double lrDecay = 0,
-        double weightDecay = 0,
-        double initialAccumulatorValue = 0,
-        double eps = 1e-10
-    )
+    /// <summary>torch.optim.Adagrad(params, lr=0.01, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+    /// eps=1e-10), its parameters laid out as its signature line.</summary>
+    // csharpier-ignore
+    public AdaGrad(IEnumerable<Tensor> parameters, double lr = 0.01, double lrDecay = 0, double weightDecay = 0,
+        double initialAccumulatorValue = 0, double eps = 1e-10)
         : base(parameters, lr, weightDecay)
     {
         Eps = Ranges.Eps.Require(eps, nameof(eps));

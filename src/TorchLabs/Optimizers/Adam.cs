@@ -14,15 +14,12 @@ public sealed class Adam : HandOptimizer
     public double Eps { get; }
     public bool AmsGrad { get; }
 
+    /// <summary>torch.optim.Adam(params, lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, amsgrad=False);
+    /// the parameters laid out as its signature line.</summary>
     /// <param name="betas">torch's betas, (0.9, 0.999) when null.</param>
-    public Adam(
-        IEnumerable<Tensor> parameters,
-        double lr = 0.001,
-        (double Beta1, double Beta2)? betas = null,
-        double eps = 1e-8,
-        double weightDecay = 0,
-        bool amsgrad = false
-    )
+    // csharpier-ignore
+    public Adam(IEnumerable<Tensor> parameters, double lr = 0.001, (double Beta1, double Beta2)? betas = null,
+        double eps = 1e-8, double weightDecay = 0, bool amsgrad = false)
         : base(parameters, lr, weightDecay)
     {
         Betas = betas ?? (0.9, 0.999);

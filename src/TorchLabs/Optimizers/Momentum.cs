@@ -12,13 +12,11 @@ public sealed class Momentum : HandOptimizer
     public double Mu { get; }
     public double Dampening { get; }
 
-    public Momentum(
-        IEnumerable<Tensor> parameters,
-        double lr,
-        double momentum,
-        double dampening = 0,
-        double weightDecay = 0
-    )
+    /// <summary>torch.optim.SGD(params, lr, momentum, dampening=0, weight_decay=0); the parameters laid out as its
+    /// signature line.</summary>
+    // csharpier-ignore
+    public Momentum(IEnumerable<Tensor> parameters, double lr, double momentum, double dampening = 0,
+        double weightDecay = 0)
         : base(parameters, lr, weightDecay)
     {
         Mu = Ranges.Momentum.Require(momentum, nameof(momentum));

@@ -25,14 +25,11 @@ public sealed class Nesterov : HandOptimizer
     public double Dampening { get; }
     public NesterovForm Form { get; }
 
-    public Nesterov(
-        IEnumerable<Tensor> parameters,
-        double lr,
-        double momentum,
-        double dampening = 0,
-        double weightDecay = 0,
-        NesterovForm form = NesterovForm.Torch
-    )
+    /// <summary>torch.optim.SGD(params, lr, momentum, dampening=0, weight_decay=0, nesterov=True), and the notes'
+    /// form; the parameters laid out as its signature line.</summary>
+    // csharpier-ignore
+    public Nesterov(IEnumerable<Tensor> parameters, double lr, double momentum, double dampening = 0,
+        double weightDecay = 0, NesterovForm form = NesterovForm.Torch)
         : base(parameters, lr, weightDecay)
     {
         Ranges.Momentum.Require(momentum, nameof(momentum));

@@ -14,15 +14,11 @@ public sealed class RmsProp : HandOptimizer
     public double Mu { get; }
     public bool Centered { get; }
 
-    public RmsProp(
-        IEnumerable<Tensor> parameters,
-        double lr = 0.01,
-        double alpha = 0.99,
-        double eps = 1e-8,
-        double weightDecay = 0,
-        double momentum = 0,
-        bool centered = false
-    )
+    /// <summary>torch.optim.RMSprop(params, lr=0.01, alpha=0.99, eps=1e-08, weight_decay=0, momentum=0,
+    /// centered=False), its parameters laid out as its signature line.</summary>
+    // csharpier-ignore
+    public RmsProp(IEnumerable<Tensor> parameters, double lr = 0.01, double alpha = 0.99, double eps = 1e-8,
+        double weightDecay = 0, double momentum = 0, bool centered = false)
         : base(parameters, lr, weightDecay)
     {
         Alpha = Ranges.Alpha.Require(alpha, nameof(alpha));
