@@ -1,6 +1,9 @@
+using TorchLabs.Tests.Reliability;
+
 namespace TorchLabs.Tests.Cli;
 
 /// <summary>#28: `torchlabs conformance` and `conformance optimizer NAME --set KEY=VALUE`.</summary>
+[Collection(TorchSharpSteps.Name)]
 public class ConformanceCliTests
 {
     [Trait("Speed", "Slow")]
@@ -96,7 +99,7 @@ public class ConformanceCliTests
     public void Grid_Json_OneRowPerComponent_RAdamMultiStepLRAndCyclicLRDiffer()
     {
         var r = TestEnvironment.RunInProcess("conformance", "--format", "json");
-        Assert.Equal(0, r.ExitCode);
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}; stdout: {r.StdOut}; stderr: {r.StdErr}");
         using var doc = TestEnvironment.Json(r);
         var rows = doc.RootElement.GetProperty("optimizers").EnumerateArray().ToList();
         Assert.Equal(11, rows.Count);
@@ -117,6 +120,7 @@ public class ConformanceCliTests
 }
 
 /// <summary>#28: `torchlabs conformance scheduler NAME --set KEY=VALUE`.</summary>
+[Collection(TorchSharpSteps.Name)]
 public class SchedulerConformanceCliTests
 {
     [Trait("Speed", "Slow")]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using TorchLabs.Labs;
 using TorchLabs.Reference;
+using TorchLabs.Tests.Reliability;
 using Xunit.Abstractions;
 
 namespace TorchLabs.Tests.Optimizers;
@@ -11,6 +12,7 @@ namespace TorchLabs.Tests.Optimizers;
 /// PyTorch 1.13 in float64, on notes 001's f and on a small MLP with four parameter tensors, over a grid covering every
 /// option TorchSharp has). Tolerance: 1e-12 relative, ‖a_t − b_t‖∞ / ‖b_t‖∞ at every step.
 /// </summary>
+[Collection(TorchSharpSteps.Name)]
 public class ConformanceTests(ITestOutputHelper output)
 {
     public sealed record GoldenCase(

@@ -2,6 +2,7 @@ using System.Text.Json;
 using TorchLabs.Labs;
 using TorchLabs.Reference;
 using TorchLabs.Runtime;
+using TorchLabs.Tests.Reliability;
 using Xunit.Abstractions;
 
 namespace TorchLabs.Tests.Optimizers;
@@ -11,6 +12,7 @@ namespace TorchLabs.Tests.Optimizers;
 /// (scripts/golden/sched_conformance.py: 38 schedules over at least three periods), and TorchSharp 0.107's schedulers
 /// against the references. Tolerance 1e-12 relative at every step.
 /// </summary>
+[Collection(TorchSharpSteps.Name)]
 public class SchedulerConformanceTests(ITestOutputHelper output)
 {
     public sealed record GoldenSchedule(
