@@ -48,25 +48,23 @@ public sealed record ConformanceProblem(string Name, long[][] Shapes, double[] S
         .. from n in Enumerable.Range(0, 5) from k in Enumerable.Range(0, 2) select Math.Sin(0.5 * n + k),
     ];
 
-    /// <summary>f's divisor, alive as long as the process, as <see cref="LiveScalars"/> are: <c>p / 20</c> would make it
-    /// a temporary (and <c>square()</c>, TorchSharp's <c>pow(2)</c>, its exponent; hence x·x below).</summary>
-    static readonly Scalar Twenty = 20.0.ToScalar();
-
     /// <summary>The loss at the parameters <paramref name="p"/> (float64 tensors), as the golden script computes
-    /// it: f = x₀²/20 + x₁², or the MLP's mean squared error ((tanh(X W₁ᵀ + b₁) W₂ᵀ + b₂ − Y)²).mean().</summary>
+    /// it: f = x₀²/20 + x₁², or the MLP's mean squared error ((tanh(X W₁ᵀ + b₁) W₂ᵀ + b₂ − Y)²).mean(). Written with
+    /// <see cref="KeptScalars"/> and x·x, without TorchSharp's temporary Scalars (<c>+</c>, <c>/ 20</c>,
+    /// <c>square()</c>): the conformance tests compare every step.</summary>
     public Tensor Loss(IReadOnlyList<Tensor> p)
     {
         if (Name == "f")
         {
             Tensor x0 = p[0][0],
                 x1 = p[0][1];
-            return x0.mul(x0).div(Twenty).add(x1.mul(x1), LiveScalars.One);
+            return x0.mul(x0).Div_(20).Add(x1.mul(x1), 1);
         }
         using var x = tensor(X, [5, 3], ScalarType.Float64);
         using var y = tensor(Y, [5, 2], ScalarType.Float64);
-        var hidden = tanh(x.matmul(p[0].t()).add(p[1], LiveScalars.One));
-        var r = hidden.matmul(p[2].t()).add(p[3], LiveScalars.One).sub(y);
-        return r.mul(r).mean(); // square() is pow(2), a temporary Scalar too
+        var hidden = tanh(x.matmul(p[0].t()).Add(p[1], 1));
+        var r = hidden.matmul(p[2].t()).Add(p[3], 1).sub(y);
+        return r.mul(r).mean();
     }
 
     /// <summary>∂loss/∂θ at the flat point θ, by autograd (float64).</summary>

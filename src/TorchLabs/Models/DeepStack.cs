@@ -89,7 +89,7 @@ public sealed class DeepStack : nn.Module<Tensor, Tensor>
         for (int i = 1; i <= Depth; i++)
         {
             var h = layers[i - 1].call(a[i - 1]); // h_i = W_i a_{i−1} + b_i
-            a[i] = Residual ? Activation(h).add(a[i - 1], LiveScalars.One) : Activation(h); // a_i = φ(h_i) (+ a_{i−1})
+            a[i] = Residual ? Activation(h).Add(a[i - 1], 1) : Activation(h); // a_i = φ(h_i) (+ a_{i−1})
         }
         return (a, head.call(a[Depth]));
     }

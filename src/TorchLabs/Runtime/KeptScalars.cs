@@ -1,12 +1,15 @@
-namespace TorchLabs.Optimizers;
+namespace TorchLabs.Runtime;
 
 /// <summary>
-/// The hand optimizers' in-place updates with a number as factor, each holding that number's <see cref="Scalar"/> until
-/// libtorch returns. TorchSharp turns a double argument into a Scalar at the call site and passes its native handle
-/// without keeping the Scalar reachable (its methods read <c>value.Handle</c> and call libtorch, with no
-/// <c>GC.KeepAlive</c>), so a collection during the call can finalize the Scalar while libtorch still reads it: c10's
-/// "Expected false to be true" from <c>Scalar::toDouble</c>, seen now and then when the tests ran in parallel. The same
-/// operations, so the same numbers.
+/// Tensor operations with a number as factor, each holding that number's <see cref="Scalar"/> until libtorch returns:
+/// the hand optimizers' in-place updates, and <c>a.Add(b, 1)</c> for <c>a + b</c> where a step-by-step comparison
+/// reads the numbers (the conformance losses, the residual stack). TorchSharp turns a double argument into a Scalar at
+/// the call site and passes its native handle without keeping the Scalar reachable (its methods read
+/// <c>value.Handle</c> and call libtorch, with no <c>GC.KeepAlive</c>), so a collection during the call can finalize
+/// the Scalar while libtorch still reads it: c10's "Expected false to be true" from <c>Scalar::toDouble</c>, seen now
+/// and then when the tests ran in parallel. TorchSharp's plain operators do the same: <c>a + b</c> is
+/// <c>add(b, 1)</c>, and <c>p / 20</c> and <c>square()</c> (which is <c>pow(2)</c>) make their number a temporary.
+/// The same operations, so the same numbers.
 /// </summary>
 static class KeptScalars
 {
