@@ -73,7 +73,7 @@ public sealed class Nesterov : HandOptimizer
             var v = Buffer(s, "velocity", () => zeros_like(p));
             p.Add_(v, -Mu); // back from θ + μ v to θ
             v.Mul_(Mu).Add_(g, -LearningRate); // v ← μ v − η ∇f(θ + μ v)
-            p.add_(v); // θ ← θ + v
+            p.Add_(v, 1); // θ ← θ + v
         }
     }
 }

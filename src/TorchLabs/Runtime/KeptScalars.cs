@@ -27,11 +27,13 @@ static class KeptScalars
         return t.add(other, a);
     }
 
-    /// <summary>t ← t + c.</summary>
+    /// <summary>t ← t + c. TorchSharp's one-Scalar <c>add_</c> passes a temporary alpha of 1, so both are held
+    /// here.</summary>
     public static Tensor Add_(this Tensor t, double c)
     {
-        using Scalar s = c.ToScalar();
-        return t.add_(s);
+        using Scalar s = c.ToScalar(),
+            one = 1.0.ToScalar();
+        return t.add_(s, one);
     }
 
     /// <summary>t ← c·t.</summary>
